@@ -1,0 +1,32 @@
+# Warning and sanitizer flags, applied per target through `bulkhead_configure_target` rather
+# than globally, so that an embedding project's own targets are left alone.
+
+function(bulkhead_configure_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  if(MSVC)
+    target_compile_options(${target} PRIVATE /W4)
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra)
+    if(BULKHEAD_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+  if(BULKHEAD_SANITIZE)
+    target_compile_options(${target} PRIVATE
+      -fsanitize=${BULKHEAD_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PUBLIC -fsanitize=${BULKHEAD_SANITIZE})
+  endif()
+endfunction()
+
+# Adds a library target `bulkhead_<name>` with alias `bulkhead::<name>`, whose public headers
+# are included as "<folder>/<file>.h" from the source root (or the install include dir).
+function(bulkhead_add_library name)
+  add_library(bulkhead_${name} ${ARGN})
+  add_library(bulkhead::${name} ALIAS bulkhead_${name})
+  set_target_properties(bulkhead_${name} PROPERTIES EXPORT_NAME ${name})
+  target_include_directories(bulkhead_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/bulkhead>)
+  bulkhead_configure_target(bulkhead_${name})
+endfunction()
