@@ -1,0 +1,75 @@
+// browser_host: the demo executable, and the model for an app that embeds bulkhead. It uses only
+// the public API: RoleRegistry, MaybeRunHelper, Host.
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "browser_host/demo.h"
+#include "common/command_line.h"
+#include "common/logging.h"
+#include "helper/helper_main.h"
+#include "helper/roles/builtin_roles.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] =
+    "Usage: browser_host [--log-level=debug|info|warning|error] [--help] [--version]\n"
+    "\n"
+    "Starts one sandbox-ready helper process per built-in role (renderer, gpu, utility,\n"
+    "network), each a copy of this binary, sends each a piece of work over its IPC channel,\n"
+    "and prints the results and a status table. Then reads commands from stdin:\n"
+    "  status   print the status table\n"
+    "  quit     shut every helper down and exit (also: end of input, Ctrl-C, SIGTERM)\n";
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "browser_host: %s\n\n%s", message.c_str(), kUsage);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bulkhead::RoleRegistry roles;
+  if (absl::Status added = bulkhead::RegisterBuiltinRoles(roles); !added.ok()) {
+    std::fprintf(stderr, "browser_host: %s\n", added.ToString().c_str());
+    return 1;
+  }
+  if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, roles)) return *exit_code;
+
+  const bulkhead::CommandLine line = bulkhead::CommandLine::Parse(argc, argv);
+  bulkhead::SetLogTag("host");
+  for (const std::string& name : line.switch_names()) {
+    if (name == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (name == "version") {
+      std::printf("browser_host %s\n", BULKHEAD_VERSION);
+      return 0;
+    }
+    if (name == "log-level") {
+      const std::string level = *line.Get(name);
+      if (level == "debug") {
+        bulkhead::SetLogLevel(bulkhead::LogLevel::kDebug);
+      } else if (level == "info") {
+        bulkhead::SetLogLevel(bulkhead::LogLevel::kInfo);
+      } else if (level == "warning") {
+        bulkhead::SetLogLevel(bulkhead::LogLevel::kWarning);
+      } else if (level == "error") {
+        bulkhead::SetLogLevel(bulkhead::LogLevel::kError);
+      } else {
+        return UsageError(absl::StrCat("bad --log-level '", level, "'"));
+      }
+      continue;
+    }
+    return UsageError(absl::StrCat("unknown flag --", name));
+  }
+  if (!line.positional().empty()) {
+    return UsageError(absl::StrCat("unexpected argument '", line.positional().front(), "'"));
+  }
+  std::printf("browser_host %s: starting helpers\n", BULKHEAD_VERSION);
+  std::fflush(stdout);
+  return bulkhead::RunDemo(roles, bulkhead::DemoOptions(), stdout);
+}

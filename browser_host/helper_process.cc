@@ -1,0 +1,300 @@
+#include "browser_host/helper_process.h"
+
+#include <csignal>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "ipc/uv_status.h"
+
+namespace bulkhead {
+namespace {
+
+void FreeProcess(uv_handle_t* handle) { delete reinterpret_cast<uv_process_t*>(handle); }
+void FreeTimer(uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); }
+
+uint64_t ToMillis(absl::Duration duration) {
+  return duration <= absl::ZeroDuration()
+             ? 0
+             : static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Ceil(duration, absl::Milliseconds(1))));
+}
+
+}  // namespace
+
+const char* HelperStateName(HelperProcess::State state) {
+  switch (state) {
+    case HelperProcess::State::kStarting:
+      return "starting";
+    case HelperProcess::State::kReady:
+      return "ready";
+    case HelperProcess::State::kStopping:
+      return "stopping";
+    case HelperProcess::State::kExited:
+      return "exited";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::unique_ptr<HelperProcess>> HelperProcess::Launch(uv_loop_t* loop,
+                                                                     Options options,
+                                                                     Callbacks callbacks) {
+  std::unique_ptr<HelperProcess> helper(
+      new HelperProcess(loop, std::move(options), std::move(callbacks)));
+  if (absl::Status started = helper->Start(); !started.ok()) return started;
+  return helper;
+}
+
+HelperProcess::HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks)
+    : loop_(loop),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      channel_(ipc::Channel::Create(loop, {.max_frame_size = options_.max_frame_size})),
+      process_(new uv_process_t),
+      timer_(new uv_timer_t) {
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+  process_->data = this;
+}
+
+HelperProcess::~HelperProcess() {
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeTimer);
+  channel_.reset();
+  if (!process_spawned_) {
+    delete process_;
+    return;
+  }
+  process_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(process_), FreeProcess);
+  if (state_ != State::kExited) KillAndReapNow(static_cast<int>(pid_));
+}
+
+std::string HelperProcess::name() const { return absl::StrCat(role(), "-", id()); }
+
+absl::Duration HelperProcess::uptime() const {
+  return (state_ == State::kExited ? exited_at_ : absl::Now()) - started_at_;
+}
+
+absl::Status HelperProcess::Start() {
+  channel_->ServeControl(ipc::Control::kHello,
+                         [this](const ipc::Control& hello) { return OnHello(hello); });
+  channel_->OnControl(ipc::Control::kReady, [this](const ipc::Control& ready) { OnReady(ready); });
+  started_at_ = absl::Now();
+  if (absl::Status spawned =
+          SpawnHelper(loop_, options_.launch, channel_->pipe(), process_, OnExitThunk);
+      !spawned.ok()) {
+    return spawned;
+  }
+  process_spawned_ = true;
+  pid_ = process_->pid;
+  BH_LOG(kInfo, "launched ", name(), " as pid ", pid_);
+  if (absl::Status reading = channel_->Start(
+          [this](ipc::Channel::CloseReason reason, const absl::Status& detail) {
+            OnChannelClosed(reason, detail);
+          });
+      !reading.ok()) {
+    Kill(HostAction::kKilledAsBadMessage, absl::StrCat("channel failed: ", reading.message()));
+    return absl::OkStatus();  // The exit callback will report it.
+  }
+  uv_timer_start(timer_, OnTimerThunk, ToMillis(options_.handshake_timeout), 0);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ipc::Control> HelperProcess::OnHello(const ipc::Control& control) {
+  const ipc::Hello& hello = control.hello();
+  std::string lie;
+  if (hello_seen_) {
+    lie = "a second Hello";
+  } else if (hello.protocol() != ipc::PROTOCOL_VERSION_1) {
+    lie = absl::StrCat("unsupported protocol version ", hello.protocol());
+  } else if (hello.role() != role()) {
+    lie = absl::StrCat("Hello claims role '", hello.role(), "'");
+  } else if (hello.helper_id() != id()) {
+    lie = absl::StrCat("Hello claims helper id ", hello.helper_id());
+  }
+  hello_seen_ = true;
+  if (!lie.empty()) {
+    channel_->CloseForViolation(absl::InvalidArgumentError(lie));
+    return absl::InvalidArgumentError(lie);
+  }
+  ipc::Control welcome;
+  welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
+  welcome.mutable_welcome()->set_helper_id(id());
+  return welcome;
+}
+
+void HelperProcess::OnReady(const ipc::Control& ready) {
+  if (!hello_seen_ || ready_seen_) {
+    channel_->CloseForViolation(
+        absl::InvalidArgumentError(ready_seen_ ? "Ready sent twice" : "Ready before Hello"));
+    return;
+  }
+  ready_seen_ = true;
+  if (state_ != State::kStarting) return;  // Already stopping: too late to matter.
+  sandbox_status_ = ready.ready().sandbox();
+  state_ = State::kReady;
+  uv_timer_stop(timer_);
+  BH_LOG(kInfo, name(), " is ready");
+  FinishReady(absl::OkStatus());
+}
+
+void HelperProcess::FinishReady(absl::Status status) {
+  if (callbacks_.on_ready) {
+    auto on_ready = std::move(callbacks_.on_ready);
+    callbacks_.on_ready = nullptr;
+    on_ready(std::move(status));
+  }
+}
+
+void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
+                                    const absl::Status& detail) {
+  if (state_ == State::kExited) return;
+  switch (reason) {
+    case ipc::Channel::CloseReason::kProtocolViolation:
+      Kill(HostAction::kKilledAsBadMessage, std::string(detail.message()));
+      return;
+    case ipc::Channel::CloseReason::kIoError:
+      Kill(HostAction::kKilledAsBadMessage, absl::StrCat("channel I/O error: ", detail.message()));
+      return;
+    case ipc::Channel::CloseReason::kClosedLocally:
+      return;
+    case ipc::Channel::CloseReason::kPeerClosed:
+      break;
+  }
+  if (state_ == State::kStopping) return;  // Expected: it is on its way out.
+  // The helper dropped its end. It is most likely exiting; if it is not, it is useless and is
+  // stopped the same way as at shutdown, but without the Shutdown message it can no longer get.
+  BH_LOG(kInfo, name(), " closed its channel");
+  state_ = State::kStopping;
+  stop_stage_ = 0;
+  stop_grace_ = options_.handshake_timeout;
+  action_detail_ = "closed its channel without exiting";
+  uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
+}
+
+void HelperProcess::Ping(absl::Time deadline,
+                         absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
+  if (state_ != State::kReady) {
+    done(absl::UnavailableError(name() + " is not ready"));
+    return;
+  }
+  static uint64_t next_nonce = 1;
+  ipc::Control ping;
+  const uint64_t nonce = next_nonce++;
+  ping.mutable_ping()->set_nonce(nonce);
+  const uint64_t sent_at = uv_hrtime();
+  channel_->CallControl(ping, deadline,
+                        [done = std::move(done), sent_at, nonce](
+                            absl::StatusOr<ipc::Control> pong) mutable {
+                          if (!pong.ok()) {
+                            done(pong.status());
+                          } else if (!pong->has_pong() || pong->pong().nonce() != nonce) {
+                            done(absl::DataLossError("Ping answered without its Pong"));
+                          } else {
+                            done(absl::Nanoseconds(uv_hrtime() - sent_at));
+                          }
+                        });
+}
+
+void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
+  if (state_ == State::kExited) return;
+  if (action_ == HostAction::kNone) action_ = HostAction::kShutdownRequested;
+  if (state_ == State::kStopping && stop_stage_ >= 0 && action_detail_.empty()) return;
+  state_ = State::kStopping;
+  stop_grace_ = grace;
+  stop_stage_ = 0;
+  action_detail_.clear();
+  ipc::Control shutdown;
+  shutdown.mutable_shutdown()->set_reason(reason);
+  if (!channel_->SendControl(shutdown).ok()) {
+    // The channel is gone; go straight to signals.
+    stop_stage_ = 1;
+    SendSignal(SIGTERM);
+  }
+  uv_timer_start(timer_, OnTimerThunk, ToMillis(grace), 0);
+}
+
+void HelperProcess::Kill(HostAction action, std::string detail) {
+  if (state_ == State::kExited) return;
+  // The first reason wins: a helper killed as hung that then also breaks the protocol on its
+  // way out was still hung.
+  if (action_ == HostAction::kNone || action_ == HostAction::kShutdownRequested) {
+    action_ = action;
+    action_detail_ = std::move(detail);
+  }
+  BH_LOG(kWarning, "killing ", name(), ": ", action_detail_);
+  state_ = State::kStopping;
+  uv_timer_stop(timer_);
+  channel_->Close();
+  SendSignal(SIGKILL);
+}
+
+void HelperProcess::SendSignal(int signal) {
+  host_sent_signal_ = true;
+  const int rc = uv_process_kill(process_, signal);
+  if (rc != 0 && rc != UV_ESRCH) {
+    BH_LOG(kError, "cannot signal ", name(), ": ", ipc::UvErrorToStatus(rc, "kill").message());
+  }
+}
+
+void HelperProcess::OnTimer() {
+  if (state_ == State::kStarting) {
+    Kill(HostAction::kKilledAsHung,
+         absl::StrCat("no Ready within ", absl::FormatDuration(options_.handshake_timeout)));
+    return;
+  }
+  if (state_ != State::kStopping) return;
+  if (stop_stage_ == 0) {
+    BH_LOG(kWarning, name(), " did not exit within ", absl::FormatDuration(stop_grace_),
+           "; sending SIGTERM");
+    stop_stage_ = 1;
+    // A helper stopped for closing its channel was not asked to shut down: the host kills it.
+    if (action_ == HostAction::kNone) action_ = HostAction::kKillRequested;
+    SendSignal(SIGTERM);
+    uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
+  } else if (stop_stage_ == 1) {
+    BH_LOG(kWarning, name(), " ignored SIGTERM; sending SIGKILL");
+    stop_stage_ = 2;
+    SendSignal(SIGKILL);
+  }
+}
+
+void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
+  exited_at_ = absl::Now();
+  ProcessEnd end;
+  end.exit_status = exit_status;
+  end.term_signal = term_signal;
+  ExitInfo info = ClassifyExit(end, action_, host_sent_signal_);
+  info.pid = pid_;
+  info.role = role();
+  info.helper_id = id();
+  info.uptime = exited_at_ - started_at_;
+  info.detail = action_detail_;
+  const bool was_ready = state_ == State::kReady || callbacks_.on_ready == nullptr;
+  state_ = State::kExited;
+  uv_timer_stop(timer_);
+  channel_->Close();
+  BH_LOG(kInfo, name(), " (pid ", pid_, ") ended: ", info.Describe());
+  if (!was_ready) {
+    FinishReady(absl::UnavailableError(
+        absl::StrCat(name(), " ended before it was ready: ", info.Describe())));
+  }
+  // Last: the handler may destroy this object.
+  if (callbacks_.on_exit) {
+    auto on_exit = std::move(callbacks_.on_exit);
+    on_exit(info);
+  }
+}
+
+void HelperProcess::OnExitThunk(uv_process_t* process, int64_t exit_status, int term_signal) {
+  auto* self = static_cast<HelperProcess*>(process->data);
+  if (self != nullptr) self->OnExit(exit_status, term_signal);
+}
+
+void HelperProcess::OnTimerThunk(uv_timer_t* timer) {
+  auto* self = static_cast<HelperProcess*>(timer->data);
+  if (self != nullptr) self->OnTimer();
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,163 @@
+#include "browser_host/host.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "ipc/uv_status.h"
+
+namespace bulkhead {
+
+absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
+  if (options.executable.empty()) {
+    absl::StatusOr<std::string> self = CurrentExecutablePath();
+    if (!self.ok()) return self.status();
+    options.executable = *std::move(self);
+  }
+  return std::unique_ptr<Host>(new Host(std::move(options)));
+}
+
+Host::Host(Options options) : options_(std::move(options)), wakeup_(new uv_async_t) {
+  uv_loop_init(&loop_);
+  uv_async_init(&loop_, wakeup_, [](uv_async_t* async) {
+    static_cast<Host*>(async->data)->RunPostedTasks();
+  });
+  wakeup_->data = this;
+}
+
+Host::~Host() {
+  {
+    absl::MutexLock lock(&posted_mutex_);
+    accepting_posts_ = false;
+    posted_.clear();
+  }
+  // Destroying a running helper kills and reaps it.
+  helpers_.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(wakeup_),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
+  // Let every close callback run; handles an embedding app left open are closed too.
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* handle, void*) {
+        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+absl::StatusOr<HelperProcess*> Host::Launch(
+    absl::string_view role, absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
+  if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok()) return valid;
+  if (options_.roles != nullptr && !options_.roles->Contains(role)) {
+    return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
+  }
+  if (shutting_down_) return absl::FailedPreconditionError("the host is shutting down");
+  const uint64_t id = next_helper_id_++;
+  HelperProcess::Options helper_options;
+  helper_options.launch = {.executable = options_.executable,
+                           .role = std::string(role),
+                           .helper_id = id,
+                           .extra_args = options_.helper_args};
+  helper_options.handshake_timeout = options_.handshake_timeout;
+  helper_options.max_frame_size = options_.max_frame_size;
+
+  HelperProcess::Callbacks callbacks;
+  callbacks.on_ready = [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
+    if (!on_ready) return;
+    if (!status.ok()) {
+      on_ready(std::move(status));
+      return;
+    }
+    on_ready(FindHelper(id));
+  };
+  callbacks.on_exit = [this, id](const ExitInfo& info) { OnHelperExit(id, info); };
+  absl::StatusOr<std::unique_ptr<HelperProcess>> helper =
+      HelperProcess::Launch(&loop_, std::move(helper_options), std::move(callbacks));
+  if (!helper.ok()) return helper.status();
+  HelperProcess* raw = helper->get();
+  helpers_.emplace(id, *std::move(helper));
+  return raw;
+}
+
+void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
+  exit_handler_ = std::move(handler);
+}
+
+void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
+  auto it = helpers_.find(id);
+  if (it == helpers_.end()) return;
+  // Keep the helper alive until its exit callback has returned.
+  std::unique_ptr<HelperProcess> helper = std::move(it->second);
+  helpers_.erase(it);
+  if (exit_handler_) exit_handler_(info);
+  MaybeFinishShutdown();
+  // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after on_exit.
+}
+
+std::vector<HelperProcess*> Host::helpers() const {
+  std::vector<HelperProcess*> list;
+  list.reserve(helpers_.size());
+  for (const auto& [id, helper] : helpers_) list.push_back(helper.get());
+  return list;
+}
+
+HelperProcess* Host::FindHelper(uint64_t id) const {
+  auto it = helpers_.find(id);
+  return it == helpers_.end() ? nullptr : it->second.get();
+}
+
+HelperProcess* Host::FindHelper(absl::string_view name) const {
+  HelperProcess* by_role = nullptr;
+  int role_matches = 0;
+  for (const auto& [id, helper] : helpers_) {
+    if (helper->name() == name) return helper.get();
+    if (helper->role() == name) {
+      by_role = helper.get();
+      ++role_matches;
+    }
+  }
+  return role_matches == 1 ? by_role : nullptr;
+}
+
+void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
+  shutting_down_ = true;
+  shutdown_done_ = std::move(done);
+  for (auto& [id, helper] : helpers_) helper->Stop(grace, "host shutdown");
+  MaybeFinishShutdown();
+}
+
+void Host::MaybeFinishShutdown() {
+  if (!shutting_down_ || !helpers_.empty() || !shutdown_done_) return;
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+void Host::Run() {
+  quit_ = false;
+  while (!quit_) uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void Host::Quit() {
+  quit_ = true;
+  uv_stop(&loop_);
+}
+
+void Host::Post(absl::AnyInvocable<void()> task) {
+  absl::MutexLock lock(&posted_mutex_);
+  if (!accepting_posts_) return;
+  posted_.push_back(std::move(task));
+  uv_async_send(wakeup_);
+}
+
+void Host::RunPostedTasks() {
+  std::vector<absl::AnyInvocable<void()>> tasks;
+  {
+    absl::MutexLock lock(&posted_mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& task : tasks) task();
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,104 @@
+// The host side of bulkhead: owns an event loop and the helpers launched on it.
+//
+//   auto host = bulkhead::Host::Create({.roles = &roles});
+//   (*host)->Launch("renderer", [](absl::StatusOr<bulkhead::HelperProcess*> helper) { ... });
+//   (*host)->Run();
+//
+// Thread: one thread runs the loop (`Run`) and every callback; `Post` is the only member other
+// threads may call.
+#ifndef BULKHEAD_BROWSER_HOST_HOST_H_
+#define BULKHEAD_BROWSER_HOST_HOST_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "browser_host/exit_info.h"
+#include "browser_host/helper_process.h"
+#include "helper/role_registry.h"
+
+namespace bulkhead {
+
+class Host {
+ public:
+  struct Options {
+    // The roles helpers may be launched in; when set, Launch refuses other names up front.
+    // Not owned; must outlive the host.
+    const RoleRegistry* roles = nullptr;
+    // The helper binary; empty means this executable ("same binary, many roles").
+    std::string executable;
+    // Extra arguments for every helper, after bulkhead's own switches.
+    std::vector<std::string> helper_args;
+    absl::Duration handshake_timeout = absl::Seconds(10);
+    uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
+  // Kills (SIGKILL) and reaps every helper still running; no exit handler runs.
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // The loop, for an app that adds its own libuv handles.
+  uv_loop_t* loop() { return &loop_; }
+
+  // Launches a helper in `role`. Returns the helper (owned by the host) or why it could not be
+  // spawned; then `on_ready` does not run. Otherwise `on_ready` runs once, with the helper when
+  // it reported Ready, or with the reason it ended first.
+  absl::StatusOr<HelperProcess*> Launch(
+      absl::string_view role, absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
+
+  // Runs for every helper that ends, after which the host forgets it.
+  void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
+
+  // Helpers not yet reaped, by id (launch order).
+  std::vector<HelperProcess*> helpers() const;
+  HelperProcess* FindHelper(uint64_t id) const;
+  // By "<role>-<id>" or, when only one helper has that role, by the role alone.
+  HelperProcess* FindHelper(absl::string_view name) const;
+
+  // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL after another
+  // `grace`) and runs `done` once all have been reaped.
+  void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
+
+  // Runs the loop until Quit().
+  void Run();
+  // Makes Run() return after the current callback.
+  void Quit();
+  // Runs `task` on the loop thread. Thread-safe; tasks posted after destruction began are
+  // dropped without running.
+  void Post(absl::AnyInvocable<void()> task);
+
+ private:
+  explicit Host(Options options);
+  void OnHelperExit(uint64_t id, const ExitInfo& info);
+  void RunPostedTasks();
+  void MaybeFinishShutdown();
+
+  const Options options_;
+  uv_loop_t loop_;
+  uv_async_t* wakeup_;  // Heap: freed in its close callback.
+  uint64_t next_helper_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
+  absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
+  absl::AnyInvocable<void()> shutdown_done_;
+  bool shutting_down_ = false;
+  bool quit_ = false;
+
+  absl::Mutex posted_mutex_;
+  std::vector<absl::AnyInvocable<void()>> posted_ ABSL_GUARDED_BY(posted_mutex_);
+  bool accepting_posts_ ABSL_GUARDED_BY(posted_mutex_) = true;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_HOST_H_

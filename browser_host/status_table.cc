@@ -1,0 +1,49 @@
+#include "browser_host/status_table.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace bulkhead {
+namespace {
+
+std::string FormatMicros(std::optional<absl::Duration> duration) {
+  if (!duration.has_value()) return "-";
+  return absl::StrFormat("%.0f us", absl::ToDoubleMicroseconds(*duration));
+}
+
+std::string FormatUptime(absl::Duration uptime) {
+  return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(uptime));
+}
+
+}  // namespace
+
+std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
+  constexpr size_t kColumns = 8;
+  const std::array<std::string, kColumns> header = {"HELPER", "PID",  "ROLE",     "STATE",
+                                                    "UPTIME", "RTT",  "MSGS OUT/IN", "SANDBOX"};
+  std::vector<std::array<std::string, kColumns>> cells;
+  cells.push_back(header);
+  for (const HelperRow& row : rows) {
+    cells.push_back({row.name, absl::StrCat(row.pid), row.role, row.state,
+                     FormatUptime(row.uptime), FormatMicros(row.round_trip),
+                     absl::StrCat(row.frames_sent, "/", row.frames_received), row.sandbox});
+  }
+  std::array<size_t, kColumns> width{};
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < kColumns; ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  std::string table;
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < kColumns; ++c) {
+      absl::StrAppend(&table, line[c]);
+      if (c + 1 < kColumns) table.append(width[c] - line[c].size() + 2, ' ');
+    }
+    table.push_back('\n');
+  }
+  return table;
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,65 @@
+#include "common/command_line.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace bulkhead {
+
+CommandLine CommandLine::Parse(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  args.reserve(argc > 0 ? argc : 0);
+  for (int i = 0; i < argc; ++i) args.emplace_back(argv[i] ? argv[i] : "");
+  return Parse(args);
+}
+
+CommandLine CommandLine::Parse(const std::vector<std::string>& argv) {
+  CommandLine line;
+  if (argv.empty()) return line;
+  line.program_ = argv[0];
+  bool only_positional = false;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    absl::string_view arg = argv[i];
+    if (only_positional || !absl::StartsWith(arg, "--") || arg.size() == 2) {
+      if (arg == "--" && !only_positional) {
+        only_positional = true;
+        continue;
+      }
+      line.positional_.emplace_back(arg);
+      continue;
+    }
+    arg.remove_prefix(2);
+    absl::string_view name = arg;
+    absl::string_view value;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    auto [it, inserted] = line.switches_.insert_or_assign(std::string(name), std::string(value));
+    if (inserted) line.order_.push_back(it->first);
+  }
+  return line;
+}
+
+std::optional<std::string> CommandLine::Get(absl::string_view name) const {
+  auto it = switches_.find(name);
+  if (it == switches_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<int64_t> CommandLine::GetInt(absl::string_view name, int64_t min,
+                                            int64_t max) const {
+  auto it = switches_.find(name);
+  if (it == switches_.end()) {
+    return absl::NotFoundError(absl::StrCat("missing --", name));
+  }
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(it->second, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", it->second,
+                                                   ": expected an integer in [", min, ", ",
+                                                   max, "]"));
+  }
+  return value;
+}
+
+}  // namespace bulkhead

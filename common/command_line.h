@@ -1,0 +1,44 @@
+// A parsed command line: `--name=value` and `--name` switches plus positional arguments.
+// Parsing never fails; what a switch's value must look like is checked by whoever reads it.
+#ifndef BULKHEAD_COMMON_COMMAND_LINE_H_
+#define BULKHEAD_COMMON_COMMAND_LINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace bulkhead {
+
+class CommandLine {
+ public:
+  // argv[0] is the program. Everything after a bare `--` is positional. A switch given twice
+  // keeps its last value (as Chromium's does).
+  static CommandLine Parse(int argc, const char* const* argv);
+  static CommandLine Parse(const std::vector<std::string>& argv);
+
+  const std::string& program() const { return program_; }
+  bool Has(absl::string_view name) const { return switches_.contains(name); }
+  // The value of `--name=value`; "" for a bare `--name`; nullopt when absent.
+  std::optional<std::string> Get(absl::string_view name) const;
+  // `--name=<integer>` within [min, max]. NotFound when absent, InvalidArgument when malformed.
+  absl::StatusOr<int64_t> GetInt(absl::string_view name, int64_t min, int64_t max) const;
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  // Switch names in the order first seen, for "unknown flag" checks.
+  const std::vector<std::string>& switch_names() const { return order_; }
+
+ private:
+  std::string program_;
+  absl::flat_hash_map<std::string, std::string> switches_;
+  std::vector<std::string> order_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_COMMON_COMMAND_LINE_H_

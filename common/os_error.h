@@ -1,0 +1,20 @@
+// Converts OS error numbers to absl::Status once, at the edge of the OS.
+#ifndef BULKHEAD_COMMON_OS_ERROR_H_
+#define BULKHEAD_COMMON_OS_ERROR_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace bulkhead {
+
+// A Status for the POSIX `errno` value `error`, prefixed with what was being done, e.g.
+// PosixErrorToStatus(EACCES, "open /x") -> PermissionDenied("open /x: Permission denied").
+// (Not named ErrnoToStatus: Debian's Abseil has one, and ADL would make calls ambiguous.)
+absl::Status PosixErrorToStatus(int error, absl::string_view what);
+
+// Same, for the current `errno`.
+absl::Status LastPosixErrorToStatus(absl::string_view what);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_COMMON_OS_ERROR_H_

@@ -1,0 +1,63 @@
+// One handle type for every OS resource that crosses an API: a file descriptor on POSIX, a
+// HANDLE on Windows. `ScopedHandle` is its single owner.
+#ifndef BULKHEAD_COMMON_PLATFORM_HANDLE_H_
+#define BULKHEAD_COMMON_PLATFORM_HANDLE_H_
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/statusor.h"
+
+namespace bulkhead {
+
+#if defined(_WIN32)
+using NativeHandle = void*;  // HANDLE
+inline constexpr NativeHandle kInvalidNativeHandle = reinterpret_cast<void*>(-1);
+#else
+using NativeHandle = int;  // file descriptor
+inline constexpr NativeHandle kInvalidNativeHandle = -1;
+#endif
+
+// Move-only owner of a `NativeHandle`; closes it on destruction.
+class ScopedHandle {
+ public:
+  ScopedHandle() = default;
+  explicit ScopedHandle(NativeHandle handle) : handle_(handle) {}
+  ScopedHandle(ScopedHandle&& other) noexcept : handle_(other.release()) {}
+  ScopedHandle& operator=(ScopedHandle&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  ScopedHandle(const ScopedHandle&) = delete;
+  ScopedHandle& operator=(const ScopedHandle&) = delete;
+  ~ScopedHandle() { reset(); }
+
+  bool is_valid() const { return handle_ != kInvalidNativeHandle; }
+  NativeHandle get() const { return handle_; }
+
+  // Gives up ownership without closing.
+  [[nodiscard]] NativeHandle release() {
+    return std::exchange(handle_, kInvalidNativeHandle);
+  }
+  // Closes the owned handle (if any) and takes `handle`.
+  void reset(NativeHandle handle = kInvalidNativeHandle);
+
+ private:
+  NativeHandle handle_ = kInvalidNativeHandle;
+};
+
+// Both ends of a bidirectional, stream-oriented local connection (socketpair on POSIX).
+struct HandlePair {
+  ScopedHandle first;
+  ScopedHandle second;
+};
+absl::StatusOr<HandlePair> CreateStreamPair();
+
+// Takes ownership of handle number `number`, which this process inherited from its parent
+// (the helper's end of the channel). Fails with InvalidArgument, without taking anything, when
+// `number` is a standard stream or is not an open socket or pipe. Marks it close-on-exec.
+absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_COMMON_PLATFORM_HANDLE_H_

@@ -1,0 +1,19 @@
+// Exit codes with a meaning the host recognises. Everything else a helper returns is the role's
+// own business and is reported as an error exit with that code.
+#ifndef BULKHEAD_HELPER_EXIT_CODES_H_
+#define BULKHEAD_HELPER_EXIT_CODES_H_
+
+namespace bulkhead {
+
+// Bad command line (unknown --type, missing or bad --ipc-fd, ...), as for any CLI tool.
+inline constexpr int kExitUsage = 2;
+// The host's Hello/Welcome handshake failed or timed out.
+inline constexpr int kExitHandshakeFailed = 80;
+// The channel to the host closed without a Shutdown: the host is gone.
+inline constexpr int kExitChannelLost = 81;
+// The host sent something that broke the protocol.
+inline constexpr int kExitProtocolViolation = 82;
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_HELPER_EXIT_CODES_H_

@@ -1,0 +1,162 @@
+#include "helper/helper_main.h"
+
+#include <uv.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/command_line.h"
+#include "common/logging.h"
+#include "common/platform_handle.h"
+#include "common/switches.h"
+#include "helper/exit_codes.h"
+#include "helper/helper_context.h"
+#include "helper/parent_watch.h"
+#include "ipc/channel.h"
+
+namespace bulkhead {
+namespace {
+
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
+
+struct HelperArgs {
+  std::string role;
+  RoleMain main = nullptr;
+  ScopedHandle channel;
+  uint64_t helper_id = 0;
+};
+
+absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line, const RoleRegistry& registry) {
+  HelperArgs args;
+  args.role = *line.Get(switches::kType);
+  args.main = registry.Find(args.role);
+  if (args.main == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown --type=", args.role, " (known: ",
+                                                   absl::StrJoin(registry.names(), ", "), ")"));
+  }
+  absl::StatusOr<int64_t> id = line.GetInt(switches::kHelperId, 1, INT64_MAX);
+  if (!id.ok()) return id.status();
+  args.helper_id = static_cast<uint64_t>(*id);
+  absl::StatusOr<int64_t> fd = line.GetInt(switches::kIpcFd, 0, INT32_MAX);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<ScopedHandle> channel = AdoptInheritedStream(*fd);
+  if (!channel.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --", switches::kIpcFd, ": ", channel.status().message()));
+  }
+  args.channel = *std::move(channel);
+  return args;
+}
+
+// Closes every handle still open on `loop` and runs it until they are gone.
+void DrainLoop(uv_loop_t* loop) {
+  uv_walk(
+      loop,
+      [](uv_handle_t* handle, void*) {
+        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+      },
+      nullptr);
+  uv_run(loop, UV_RUN_DEFAULT);
+}
+
+// Says Hello and waits for the host's Welcome. Returns the exit code to end with, or 0.
+int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
+              const bool& shutdown_early) {
+  ipc::Control hello;
+  hello.mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
+  hello.mutable_hello()->set_role(args.role);
+  hello.mutable_hello()->set_pid(uv_os_getpid());
+  hello.mutable_hello()->set_helper_id(args.helper_id);
+  int result = kExitHandshakeFailed;
+  bool done = false;
+  channel.CallControl(hello, absl::Now() + kHandshakeTimeout,
+                      [&](absl::StatusOr<ipc::Control> welcome) {
+                        done = true;
+                        uv_stop(loop);
+                        if (shutdown_early) return;
+                        if (!welcome.ok()) {
+                          BH_LOG(kError, "handshake failed: ", welcome.status().message());
+                        } else if (!welcome->has_welcome() ||
+                                   welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
+                          BH_LOG(kError, "handshake failed: the host answered without Welcome");
+                        } else {
+                          result = 0;
+                        }
+                      });
+  while (!done && !shutdown_early && uv_run(loop, UV_RUN_DEFAULT) != 0) {
+  }
+  // The completion refers to this frame: end the call before returning.
+  if (!done) channel.Close();
+  return shutdown_early ? 0 : result;
+}
+
+int RunHelper(HelperArgs args) {
+  SetLogTag(absl::StrCat(args.role, "-", args.helper_id));
+  // Ctrl-C in a terminal signals the whole process group; the host decides when helpers stop.
+  std::signal(SIGINT, SIG_IGN);
+  if (absl::Status watch = DieWithParent(); !watch.ok()) {
+    BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int exit_code = 0;
+  {
+    std::unique_ptr<ipc::Channel> channel = ipc::Channel::Create(&loop);
+    HelperContext* context_for_close = nullptr;
+    absl::Status opened = channel->Open(std::move(args.channel));
+    if (opened.ok()) {
+      opened = channel->Start([&](ipc::Channel::CloseReason reason, const absl::Status& why) {
+        const bool violation = reason == ipc::Channel::CloseReason::kProtocolViolation;
+        if (violation) BH_LOG(kError, "host broke the protocol: ", why.message());
+        const int code = violation ? kExitProtocolViolation : kExitChannelLost;
+        if (context_for_close != nullptr) {
+          context_for_close->Quit(code);
+        } else {
+          uv_stop(&loop);
+        }
+      });
+    }
+    // The host may stop a helper that has not finished starting; that is a clean exit too.
+    bool shutdown_early = false;
+    channel->OnControl(ipc::Control::kShutdown, [&](const ipc::Control&) {
+      shutdown_early = true;
+      uv_stop(&loop);
+    });
+    if (!opened.ok()) {
+      BH_LOG(kError, "cannot open the channel: ", opened.message());
+      exit_code = kExitChannelLost;
+    } else {
+      exit_code = Handshake(&loop, *channel, args, shutdown_early);
+    }
+    if (exit_code == 0 && !shutdown_early) {
+      HelperContext context(args.role, args.helper_id, &loop, channel.get());
+      context_for_close = &context;
+      exit_code = args.main(context);
+      context_for_close = nullptr;
+    }
+  }
+  DrainLoop(&loop);
+  uv_loop_close(&loop);
+  return exit_code;
+}
+
+}  // namespace
+
+std::optional<int> MaybeRunHelper(int argc, const char* const* argv,
+                                  const RoleRegistry& registry) {
+  const CommandLine line = CommandLine::Parse(argc, argv);
+  if (!line.Has(switches::kType)) return std::nullopt;
+  absl::StatusOr<HelperArgs> args = ParseHelperArgs(line, registry);
+  if (!args.ok()) {
+    std::fprintf(stderr, "%s: %s\n", line.program().c_str(),
+                 std::string(args.status().message()).c_str());
+    return kExitUsage;
+  }
+  return RunHelper(*std::move(args));
+}
+
+}  // namespace bulkhead

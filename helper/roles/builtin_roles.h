@@ -1,0 +1,32 @@
+// browser_host's built-in roles. Each does a small piece of real work on request, so that load
+// and isolation can be observed:
+//   renderer  LayoutTextRequest       -> LayoutTextResponse       (word-wraps text)
+//   gpu       MultiplyMatricesRequest -> MultiplyMatricesResponse (dense matrix product)
+//   utility   CompressBlobRequest     -> CompressBlobResponse     (CRC-32 + run-length coding)
+//   network   ParseUrlsRequest        -> ParseUrlsResponse        (URL parsing)
+// Every helper also answers Ping (the channel does that for any role).
+#ifndef BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_
+#define BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_
+
+#include "absl/status/status.h"
+#include "helper/role_registry.h"
+
+namespace bulkhead {
+
+class HelperContext;
+
+namespace roles {
+
+int RendererMain(HelperContext& context);
+int GpuMain(HelperContext& context);
+int UtilityMain(HelperContext& context);
+int NetworkMain(HelperContext& context);
+
+}  // namespace roles
+
+// Adds "renderer", "gpu", "utility" and "network" to `registry`.
+absl::Status RegisterBuiltinRoles(RoleRegistry& registry);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_

@@ -1,0 +1,7 @@
+#include "ipc/sigpipe.h"
+
+namespace bulkhead::ipc {
+
+void IgnoreSigpipe() {}
+
+}  // namespace bulkhead::ipc

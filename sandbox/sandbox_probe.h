@@ -1,0 +1,23 @@
+// The sandbox status probe: run inside a helper, it reports which confinement layers are really
+// in force, read back from the kernel rather than assumed (like chrome://sandbox).
+#ifndef BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
+#define BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bulkhead::sandbox {
+
+struct SandboxReport {
+  // True only when every layer the platform offers is in force.
+  bool sandboxed = false;
+  // Layer name and what the probe saw, in a stable order, e.g. {"seccomp", "off"}.
+  std::vector<std::pair<std::string, std::string>> layers;
+};
+
+SandboxReport ProbeSandbox();
+
+}  // namespace bulkhead::sandbox
+
+#endif  // BULKHEAD_SANDBOX_SANDBOX_PROBE_H_

@@ -1,0 +1,12 @@
+// Platforms whose sandbox layer does not exist yet report that nothing is in force.
+#include "sandbox/sandbox_probe.h"
+
+namespace bulkhead::sandbox {
+
+SandboxReport ProbeSandbox() {
+  SandboxReport report;
+  report.layers.emplace_back("platform sandbox", "not implemented");
+  return report;
+}
+
+}  // namespace bulkhead::sandbox

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Shared set-up for run.sh and test.sh.
+#
+# Sourced, it defines the functions below and changes nothing else. Run directly, it installs the
+# missing system packages and exits:
+#   scripts/setup.sh
+#
+# Environment:
+#   JOBS                     parallel build/test jobs (default 2)
+#   BULKHEAD_EXTRA_PACKAGES  more Debian packages to require, space-separated
+#   BULKHEAD_SKIP_PACKAGES=1 do not check or install system packages (dependencies come from
+#                            elsewhere, e.g. the `fetch` preset or vcpkg)
+#   CI=true                  never prompt (sudo -n)
+
+BULKHEAD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# What the default build needs on Debian 12 / Ubuntu (see third_party/CMakeLists.txt).
+BULKHEAD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libuv1-dev libprotobuf-dev protobuf-compiler libabsl-dev libgtest-dev
+)
+
+bulkhead_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# Prints each named package that is not installed, one a line.
+bulkhead_missing_packages() {
+  local pkg status
+  for pkg in "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=""
+    [[ $status == "install ok installed" ]] || printf '%s\n' "$pkg"
+  done
+}
+
+# Installs whatever of BULKHEAD_PACKAGES (+ BULKHEAD_EXTRA_PACKAGES) is missing. Touches apt only
+# when something is missing, so it costs a few dpkg-query calls when nothing is.
+bulkhead_install_packages() {
+  [[ ${BULKHEAD_SKIP_PACKAGES:-0} == 1 ]] && return 0
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    bulkhead_log "not Debian/Ubuntu: not installing packages; see README.md, Dependencies"
+    return 0
+  fi
+  local -a wanted=("${BULKHEAD_PACKAGES[@]}") extra=() missing=() sudo=()
+  read -r -a extra <<<"${BULKHEAD_EXTRA_PACKAGES:-}"
+  wanted+=("${extra[@]}")
+  mapfile -t missing < <(bulkhead_missing_packages "${wanted[@]}")
+  ((${#missing[@]} == 0)) && return 0
+
+  bulkhead_log "missing packages: ${missing[*]}"
+  if ((EUID != 0)); then
+    if ! command -v sudo >/dev/null 2>&1; then
+      bulkhead_log "not root and no sudo; run as root: apt-get install ${missing[*]}"
+      return 1
+    fi
+    sudo=(sudo)
+    # No password prompt in CI or without a terminal: fail instead of hanging.
+    [[ ${CI:-} == true || ! -t 0 ]] && sudo+=(-n)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# Configures preset $1 unless build/$1 was configured since CMakePresets.json last changed.
+# (A configured tree re-runs CMake by itself when a CMakeLists.txt changes.)
+bulkhead_configure() {
+  local preset=$1
+  local stamp="$BULKHEAD_ROOT/build/$preset/.bulkhead-configured"
+  if [[ -f $stamp && -f $BULKHEAD_ROOT/build/$preset/build.ninja &&
+        ! $BULKHEAD_ROOT/CMakePresets.json -nt $stamp &&
+        ! $BULKHEAD_ROOT/CMakeUserPresets.json -nt $stamp ]]; then
+    return 0
+  fi
+  (cd "$BULKHEAD_ROOT" && cmake --preset "$preset") && touch "$stamp"
+}
+
+# Builds preset $1 (configure it first).
+bulkhead_build() {
+  (cd "$BULKHEAD_ROOT" && cmake --build --preset "$1" -j "${JOBS:-2}")
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  set -euo pipefail
+  bulkhead_install_packages
+fi
