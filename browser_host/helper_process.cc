@@ -61,13 +61,14 @@ HelperProcess::~HelperProcess() {
   timer_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeTimer);
   channel_.reset();
-  if (!process_spawned_) {
+  if (!spawn_attempted_) {
     delete process_;
     return;
   }
+  // Even a failed uv_spawn leaves the handle initialised: it must be closed, not deleted.
   process_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(process_), FreeProcess);
-  if (state_ != State::kExited) KillAndReapNow(static_cast<int>(pid_));
+  if (process_spawned_ && state_ != State::kExited) KillAndReapNow(static_cast<int>(pid_));
 }
 
 std::string HelperProcess::name() const { return absl::StrCat(role(), "-", id()); }
@@ -81,6 +82,7 @@ absl::Status HelperProcess::Start() {
                          [this](const ipc::Control& hello) { return OnHello(hello); });
   channel_->OnControl(ipc::Control::kReady, [this](const ipc::Control& ready) { OnReady(ready); });
   started_at_ = absl::Now();
+  spawn_attempted_ = true;
   if (absl::Status spawned =
           SpawnHelper(loop_, options_.launch, channel_->pipe(), process_, OnExitThunk);
       !spawned.ok()) {

@@ -105,6 +105,7 @@ class HelperProcess {
   // Heap-allocated: freed by libuv's close callbacks, which may run after the destructor.
   uv_process_t* process_;
   uv_timer_t* timer_;
+  bool spawn_attempted_ = false;
   bool process_spawned_ = false;
 
   State state_ = State::kStarting;

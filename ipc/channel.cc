@@ -33,8 +33,8 @@ uint64_t MonotonicDeadline(absl::Time deadline) {
   const absl::Duration remaining = deadline - absl::Now();
   if (remaining <= absl::ZeroDuration()) return now;
   if (remaining == absl::InfiniteDuration()) return UINT64_MAX;
-  const int64_t nanos = absl::ToInt64Nanoseconds(remaining);
-  return nanos > static_cast<int64_t>(UINT64_MAX - now) ? UINT64_MAX : now + nanos;
+  const auto nanos = static_cast<uint64_t>(absl::ToInt64Nanoseconds(remaining));
+  return nanos > UINT64_MAX - now ? UINT64_MAX : now + nanos;
 }
 
 }  // namespace
@@ -82,12 +82,18 @@ Channel::Channel(uv_loop_t* loop, Options options)
 Channel::~Channel() {
   *alive_ = false;
   state_ = State::kClosed;
-  // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must not reach us.
-  pipe_->data = nullptr;
+  ClosePipe();
   timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreeHandle);
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeHandle);
   calls_.FailAll(absl::CancelledError("channel destroyed"));
+}
+
+void Channel::ClosePipe() {
+  if (pipe_ == nullptr) return;
+  // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must not reach us.
+  pipe_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreeHandle);
+  pipe_ = nullptr;
 }
 
 absl::Status Channel::Open(ScopedHandle handle) {
@@ -121,7 +127,8 @@ void Channel::CloseForViolation(absl::Status why) {
 void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+  // Closing the OS handle lets the peer see end-of-stream at once.
+  ClosePipe();
   uv_timer_stop(timer_);
   outgoing_.clear();
   if (reason == CloseReason::kProtocolViolation) {

@@ -68,7 +68,8 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // The libuv pipe, for uv_spawn to connect before `Start()`. Owned by the channel.
+  // The libuv pipe, for uv_spawn to connect before `Start()`; nullptr once closed. Owned by the
+  // channel.
   uv_pipe_t* pipe() { return pipe_; }
   // Connects the channel to an open stream handle (e.g. the helper's inherited fd), taking
   // ownership of it.
@@ -76,8 +77,9 @@ class Channel {
   // Starts reading. Register handlers first: messages that arrive before are dispatched to the
   // handlers present at that moment.
   absl::Status Start(CloseHandler on_close);
-  // Closes now: pending calls fail with UNAVAILABLE and the close handler runs with
-  // kClosedLocally. Frames already queued are dropped. Idempotent.
+  // Closes now: the OS handle is closed (the peer sees end-of-stream), pending calls fail with
+  // UNAVAILABLE and the close handler runs with kClosedLocally. Frames already queued are
+  // dropped. Idempotent.
   void Close();
   // Closes with kProtocolViolation, for an owner that finds the peer misbehaving at a level the
   // channel cannot see (e.g. a Hello that lies about the role).
@@ -146,6 +148,7 @@ class Channel {
   absl::Status HandleReply(const Envelope& envelope);
   absl::Status HandleRequest(const Envelope& envelope);
   void CloseWith(CloseReason reason, absl::Status detail);
+  void ClosePipe();
 
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnReadThunk(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -155,7 +158,7 @@ class Channel {
   uv_loop_t* const loop_;  // Not owned.
   const Options options_;
   // Heap-allocated so that they outlive the channel until libuv's close callbacks run.
-  uv_pipe_t* pipe_;
+  uv_pipe_t* pipe_;  // nullptr once closed.
   uv_timer_t* timer_;
   State state_ = State::kIdle;
   CloseHandler on_close_;

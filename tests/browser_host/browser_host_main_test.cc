@@ -1,0 +1,76 @@
+// The browser_host executable, run for real: flags, and the demo from start to clean exit.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/run_process.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+testing::ProcessOutput RunBrowserHost(std::vector<std::string> args, const std::string& input) {
+  args.insert(args.begin(), BROWSER_HOST_PATH);
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess(args, input, absl::Seconds(30));
+  EXPECT_TRUE(output.ok()) << output.status();
+  return output.ok() ? *output : testing::ProcessOutput{};
+}
+
+TEST(BrowserHostMainTest, HelpPrintsUsage) {
+  testing::ProcessOutput output = RunBrowserHost({"--help"}, "");
+  EXPECT_EQ(output.exit_status, 0);
+  EXPECT_THAT(output.out, HasSubstr("Usage: browser_host"));
+}
+
+TEST(BrowserHostMainTest, VersionPrintsTheVersion) {
+  testing::ProcessOutput output = RunBrowserHost({"--version"}, "");
+  EXPECT_EQ(output.exit_status, 0);
+  EXPECT_THAT(output.out, HasSubstr("browser_host 0."));
+}
+
+TEST(BrowserHostMainTest, UnknownFlagIsAUsageError) {
+  testing::ProcessOutput output = RunBrowserHost({"--frobnicate"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_EQ(output.term_signal, 0);
+  EXPECT_THAT(output.err, HasSubstr("unknown flag --frobnicate"));
+}
+
+TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {
+  testing::ProcessOutput output = RunBrowserHost({"--log-level=loud"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("bad --log-level"));
+}
+
+TEST(BrowserHostMainTest, UnknownHelperTypeExitsWithUsageCode) {
+  testing::ProcessOutput output = RunBrowserHost({"--type=plumber", "--ipc-fd=3", "--helper-id=1"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("unknown --type=plumber"));
+}
+
+// With input closed at once, the demo still finishes its round of work, prints the table and
+// then shuts down cleanly.
+TEST(BrowserHostMainTest, DemoRunsEveryRoleAndShutsDownCleanly) {
+  testing::ProcessOutput output = RunBrowserHost({}, "status\n");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  for (const char* role : {"renderer-", "gpu-", "utility-", "network-"}) {
+    EXPECT_THAT(output.out, HasSubstr(std::string("ok    ") + role)) << output.out;
+  }
+  EXPECT_THAT(output.out, HasSubstr("HELPER"));
+  EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
+  EXPECT_THAT(output.out, Not(HasSubstr("FAIL")));
+  EXPECT_THAT(output.out, HasSubstr("ended: host-shutdown"));
+}
+
+TEST(BrowserHostMainTest, QuitCommandStopsTheHost) {
+  testing::ProcessOutput output = RunBrowserHost({}, "quit\n");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, HasSubstr("Shutting down (quit)"));
+  EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
+}
+
+}  // namespace
+}  // namespace bulkhead

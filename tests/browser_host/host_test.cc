@@ -1,0 +1,338 @@
+// Integration tests: a real Host launches real helpers (this test binary in a role), talks to
+// them, and watches them end. Every wait is on an event, bounded by a deadline.
+#include "browser_host/host.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <thread>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ipc/proto/work.pb.h"
+#include "tests/support/test_roles.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+bool ProcessExists(int64_t pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+class HostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Host::Options options;
+    options.roles = &testing::TestRoleRegistry();
+    // Also the grace a helper that hangs up gets before it is terminated.
+    options.handshake_timeout = absl::Seconds(2);
+    absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(options));
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    host_->SetExitHandler([this](const ExitInfo& info) { exits_.push_back(info); });
+  }
+
+  // Runs the loop until `done()` or `timeout`; false on timeout.
+  bool RunUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(15)) {
+    uv_timer_t timer;
+    bool timed_out = false;
+    uv_timer_init(host_->loop(), &timer);
+    timer.data = &timed_out;
+    uv_timer_start(
+        &timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
+    while (!done() && !timed_out) uv_run(host_->loop(), UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+    uv_run(host_->loop(), UV_RUN_NOWAIT);  // Runs the close callback: `timer` is on our stack.
+    return done();
+  }
+
+  // Launches `role` and waits for Ready.
+  HelperProcess* LaunchReady(const std::string& role) {
+    bool finished = false;
+    HelperProcess* ready = nullptr;
+    absl::StatusOr<HelperProcess*> launched =
+        host_->Launch(role, [&](absl::StatusOr<HelperProcess*> helper) {
+          finished = true;
+          EXPECT_TRUE(helper.ok()) << helper.status();
+          if (helper.ok()) ready = *helper;
+        });
+    EXPECT_TRUE(launched.ok()) << launched.status();
+    if (!launched.ok()) return nullptr;
+    EXPECT_TRUE(RunUntil([&] { return finished; })) << role << " never became ready";
+    return ready;
+  }
+
+  template <typename Resp, typename Req>
+  absl::StatusOr<Resp> CallAndWait(HelperProcess* helper, const Req& request,
+                                   absl::Duration timeout = absl::Seconds(10)) {
+    // Shared: if the test gives up waiting, the call may still complete later.
+    auto result = std::make_shared<std::optional<absl::StatusOr<Resp>>>();
+    helper->Call<Req, Resp>(request, absl::Now() + timeout,
+                            [result](absl::StatusOr<Resp> response) { *result = std::move(response); });
+    EXPECT_TRUE(RunUntil([&] { return result->has_value(); }, timeout + absl::Seconds(5)));
+    if (!result->has_value()) return absl::InternalError("no answer at all");
+    return **std::move(result);
+  }
+
+  const ExitInfo* WaitForExit(uint64_t helper_id) {
+    auto find = [&]() -> const ExitInfo* {
+      for (const ExitInfo& info : exits_) {
+        if (info.helper_id == helper_id) return &info;
+      }
+      return nullptr;
+    };
+    RunUntil([&] { return find() != nullptr; });
+    return find();
+  }
+
+  std::unique_ptr<Host> host_;
+  std::vector<ExitInfo> exits_;
+};
+
+TEST_F(HostTest, HandshakeReachesReadyWithTheSandboxProbe) {
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  EXPECT_EQ(helper->state(), HelperProcess::State::kReady);
+  EXPECT_GT(helper->pid(), 0);
+  EXPECT_TRUE(ProcessExists(helper->pid()));
+  EXPECT_EQ(helper->name(), "renderer-1");
+  EXPECT_TRUE(helper->sandbox_status().layers().contains("seccomp"));
+}
+
+TEST_F(HostTest, RendererLaysOutText) {
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  ipc::LayoutTextRequest request;
+  request.set_text("hello brave new world");
+  request.set_width(11);
+  absl::StatusOr<ipc::LayoutTextResponse> response =
+      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_THAT(response->lines(), ElementsAre("hello brave", "new world"));
+  EXPECT_EQ(response->word_count(), 4u);
+}
+
+TEST_F(HostTest, GpuMultipliesMatrices) {
+  HelperProcess* helper = LaunchReady("gpu");
+  ASSERT_NE(helper, nullptr);
+  ipc::MultiplyMatricesRequest request;
+  request.set_n(2);
+  for (double v : {1.0, 2.0, 3.0, 4.0}) request.add_a(v);
+  for (double v : {5.0, 6.0, 7.0, 8.0}) request.add_b(v);
+  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+      CallAndWait<ipc::MultiplyMatricesResponse>(helper, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_THAT(response->product(), ElementsAre(19.0, 22.0, 43.0, 50.0));
+}
+
+TEST_F(HostTest, UtilityHashesAndCompresses) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  ipc::CompressBlobRequest request;
+  request.set_data("123456789");
+  absl::StatusOr<ipc::CompressBlobResponse> response =
+      CallAndWait<ipc::CompressBlobResponse>(helper, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->crc32(), 0xCBF43926u);
+  EXPECT_EQ(response->original_size(), 9u);
+}
+
+TEST_F(HostTest, NetworkParsesUrlsAndReportsBadOnes) {
+  HelperProcess* helper = LaunchReady("network");
+  ASSERT_NE(helper, nullptr);
+  ipc::ParseUrlsRequest request;
+  request.add_urls("https://Example.ORG/a?b=c");
+  request.add_urls("::nonsense");
+  absl::StatusOr<ipc::ParseUrlsResponse> response =
+      CallAndWait<ipc::ParseUrlsResponse>(helper, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->parsed_size(), 2);
+  EXPECT_EQ(response->parsed(0).host(), "example.org");
+  EXPECT_EQ(response->parsed(0).port(), 443u);
+  EXPECT_EQ(response->errors(0), "");
+  EXPECT_NE(response->errors(1), "");
+}
+
+TEST_F(HostTest, RoleErrorsReachTheCallerAsStatus) {
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  ipc::LayoutTextRequest request;
+  request.set_text("width zero is invalid");
+  request.set_width(0);
+  absl::StatusOr<ipc::LayoutTextResponse> response =
+      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(helper->state(), HelperProcess::State::kReady);  // An error is not a crash.
+}
+
+TEST_F(HostTest, PingMeasuresARoundTrip) {
+  HelperProcess* helper = LaunchReady("gpu");
+  ASSERT_NE(helper, nullptr);
+  std::optional<absl::StatusOr<absl::Duration>> rtt;
+  helper->Ping(absl::Now() + absl::Seconds(5), [&](absl::StatusOr<absl::Duration> r) { rtt = r; });
+  ASSERT_TRUE(RunUntil([&] { return rtt.has_value(); }));
+  ASSERT_TRUE(rtt->ok()) << rtt->status();
+  EXPECT_GT(**rtt, absl::ZeroDuration());
+}
+
+TEST_F(HostTest, CallToAStalledHelperExpiresAtItsDeadline) {
+  HelperProcess* helper = LaunchReady("stall");
+  ASSERT_NE(helper, nullptr);
+  ipc::LayoutTextRequest request;
+  absl::StatusOr<ipc::LayoutTextResponse> response =
+      CallAndWait<ipc::LayoutTextResponse>(helper, request, absl::Milliseconds(300));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(ProcessExists(helper->pid()));  // Slow is not dead: the host did not kill it.
+  EXPECT_TRUE(exits_.empty());
+}
+
+TEST_F(HostTest, HelperClosingItsEndFailsPendingCallsAtOnce) {
+  HelperProcess* helper = LaunchReady("closer");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  ipc::LayoutTextRequest request;
+  // The deadline is far away: only the closed channel can end this call in time.
+  absl::StatusOr<ipc::LayoutTextResponse> response =
+      CallAndWait<ipc::LayoutTextResponse>(helper, request, absl::Seconds(60));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  // The helper is still blocked; after the grace period the host terminates it.
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kKilledByHost) << exit->Describe();
+  EXPECT_THAT(exit->detail, HasSubstr("closed its channel"));
+}
+
+class GarbageTest : public HostTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
+  HelperProcess* sibling = LaunchReady("renderer");
+  HelperProcess* liar = LaunchReady("garbage");
+  ASSERT_NE(sibling, nullptr);
+  ASSERT_NE(liar, nullptr);
+  const uint64_t liar_id = liar->id();
+  const int64_t liar_pid = liar->pid();
+  ipc::LayoutTextRequest request;
+  request.set_text(GetParam());
+  absl::StatusOr<ipc::LayoutTextResponse> response =
+      CallAndWait<ipc::LayoutTextResponse>(liar, request);
+  EXPECT_FALSE(response.ok());  // The channel was closed before the answer was read.
+
+  const ExitInfo* exit = WaitForExit(liar_id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kBadMessage) << exit->Describe();
+  EXPECT_FALSE(exit->detail.empty());
+  EXPECT_EQ(exit->pid, liar_pid);
+  EXPECT_FALSE(ProcessExists(liar_pid));
+
+  ipc::LayoutTextRequest work;
+  work.set_text("still here");
+  work.set_width(20);
+  absl::StatusOr<ipc::LayoutTextResponse> sibling_answer =
+      CallAndWait<ipc::LayoutTextResponse>(sibling, work);
+  ASSERT_TRUE(sibling_answer.ok()) << sibling_answer.status();
+  EXPECT_THAT(sibling_answer->lines(), ElementsAre("still here"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, GarbageTest,
+                         ::testing::Values("not-protobuf", "oversize", "reply-to-nothing",
+                                           "second-hello", "empty-control"));
+
+TEST_F(HostTest, HelperThatExitsBeforeReadyIsReported) {
+  std::optional<absl::Status> ready;
+  absl::StatusOr<HelperProcess*> launched = host_->Launch(
+      "exit7", [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
+  ASSERT_TRUE(launched.ok());
+  const uint64_t id = (*launched)->id();
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kErrorExit);
+  EXPECT_EQ(exit->exit_code, 7);
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(HostTest, UnknownRoleIsRefusedUpFront) {
+  absl::StatusOr<HelperProcess*> launched = host_->Launch("plumber", nullptr);
+  EXPECT_EQ(launched.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(host_->Launch("Bad Name", nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(HostLaunchTest, MissingExecutableFailsTheLaunch) {
+  Host::Options options;
+  options.executable = "/nonexistent/bulkhead-helper";
+  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(options));
+  ASSERT_TRUE(host.ok());
+  absl::StatusOr<HelperProcess*> launched = (*host)->Launch("renderer", nullptr);
+  EXPECT_FALSE(launched.ok());
+  EXPECT_THAT(std::string(launched.status().message()), HasSubstr("/nonexistent/"));
+  EXPECT_TRUE((*host)->helpers().empty());
+}
+
+TEST_F(HostTest, ShutdownStopsEveryHelperAndLeavesNoProcess) {
+  std::vector<int64_t> pids;
+  for (const char* role : {"renderer", "gpu", "utility", "network"}) {
+    HelperProcess* helper = LaunchReady(role);
+    ASSERT_NE(helper, nullptr);
+    pids.push_back(helper->pid());
+  }
+  bool done = false;
+  host_->Shutdown(absl::Seconds(2), [&] { done = true; });
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+  ASSERT_EQ(exits_.size(), 4u);
+  for (const ExitInfo& exit : exits_) {
+    EXPECT_EQ(exit.kind, ExitKind::kHostShutdown) << exit.role << ": " << exit.Describe();
+    EXPECT_EQ(exit.exit_code, 0) << exit.role;
+  }
+  EXPECT_TRUE(host_->helpers().empty());
+  for (int64_t pid : pids) EXPECT_FALSE(ProcessExists(pid)) << pid;
+}
+
+TEST_F(HostTest, ShutdownEscalatesToSignalsForAHelperThatCannotListen) {
+  HelperProcess* stalled = LaunchReady("stall");
+  ASSERT_NE(stalled, nullptr);
+  const int64_t pid = stalled->pid();
+  // Block the helper's loop inside a handler, so that Shutdown is never read.
+  stalled->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(60),
+      [](absl::StatusOr<ipc::LayoutTextResponse>) {});
+  bool done = false;
+  host_->Shutdown(absl::Milliseconds(200), [&] { done = true; });
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+  ASSERT_EQ(exits_.size(), 1u);
+  EXPECT_EQ(exits_[0].kind, ExitKind::kHostShutdown) << exits_[0].Describe();
+  EXPECT_EQ(exits_[0].signal, SIGTERM);
+  EXPECT_FALSE(ProcessExists(pid));
+}
+
+TEST_F(HostTest, DestroyingTheHostKillsItsHelpers) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const int64_t pid = helper->pid();
+  ASSERT_TRUE(ProcessExists(pid));
+  host_.reset();
+  EXPECT_FALSE(ProcessExists(pid));
+}
+
+TEST_F(HostTest, PostRunsTasksFromOtherThreadsOnTheLoop) {
+  std::atomic<int> ran{0};
+  std::thread poster([&] {
+    for (int i = 0; i < 100; ++i) host_->Post([&] { ran.fetch_add(1); });
+  });
+  poster.join();
+  EXPECT_TRUE(RunUntil([&] { return ran.load() == 100; }));
+}
+
+}  // namespace
+}  // namespace bulkhead

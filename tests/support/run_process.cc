@@ -1,0 +1,115 @@
+#include "tests/support/run_process.h"
+
+#include <uv.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace bulkhead::testing {
+namespace {
+
+struct Run {
+  uv_loop_t loop;
+  uv_process_t process;
+  uv_pipe_t in, out, err;
+  uv_timer_t timer;
+  uv_write_t write;
+  ProcessOutput result;
+  bool exited = false;
+  bool timed_out = false;
+  int open_streams = 2;
+};
+
+void Alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
+  *buf = uv_buf_init(static_cast<char*>(std::malloc(suggested)), static_cast<unsigned>(suggested));
+}
+
+void ReadInto(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, std::string* sink) {
+  auto* run = static_cast<Run*>(stream->data);
+  if (nread > 0) sink->append(buf->base, static_cast<size_t>(nread));
+  std::free(buf->base);
+  if (nread < 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(stream), nullptr);
+    --run->open_streams;
+  }
+}
+
+}  // namespace
+
+std::string SelfPath() {
+  char path[4096];
+  size_t size = sizeof(path);
+  if (uv_exepath(path, &size) != 0) std::abort();
+  return std::string(path, size);
+}
+
+absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
+                                         const std::string& input, absl::Duration timeout) {
+  Run run;
+  uv_loop_init(&run.loop);
+  for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
+    uv_pipe_init(&run.loop, pipe, 0);
+    pipe->data = &run;
+  }
+  std::vector<std::string> args = argv;
+  std::vector<char*> raw;
+  for (std::string& arg : args) raw.push_back(arg.data());
+  raw.push_back(nullptr);
+  uv_stdio_container_t stdio[3];
+  stdio[0].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE);
+  stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(&run.in);
+  stdio[1].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+  stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(&run.out);
+  stdio[2].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+  stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(&run.err);
+  uv_process_options_t options = {};
+  options.file = raw[0];
+  options.args = raw.data();
+  options.stdio = stdio;
+  options.stdio_count = 3;
+  options.exit_cb = [](uv_process_t* process, int64_t status, int signal) {
+    auto* run = static_cast<Run*>(process->data);
+    run->exited = true;
+    run->result.exit_status = status;
+    run->result.term_signal = signal;
+  };
+  run.process.data = &run;
+  if (int rc = uv_spawn(&run.loop, &run.process, &options); rc != 0) {
+    return absl::InternalError(absl::StrCat("uv_spawn: ", uv_strerror(rc)));
+  }
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(input.data()), static_cast<unsigned>(input.size()));
+  uv_write(&run.write, reinterpret_cast<uv_stream_t*>(&run.in), &buf, 1, [](uv_write_t* req, int) {
+    uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
+  });
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
+                [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                  ReadInto(s, n, b, &static_cast<Run*>(s->data)->result.out);
+                });
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&run.err), Alloc,
+                [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                  ReadInto(s, n, b, &static_cast<Run*>(s->data)->result.err);
+                });
+  uv_timer_init(&run.loop, &run.timer);
+  run.timer.data = &run;
+  uv_timer_start(
+      &run.timer,
+      [](uv_timer_t* timer) {
+        auto* run = static_cast<Run*>(timer->data);
+        run->timed_out = true;
+        uv_process_kill(&run->process, SIGKILL);
+      },
+      static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
+  while (!(run.exited && run.open_streams == 0)) uv_run(&run.loop, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&run.timer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&run.process), nullptr);
+  uv_run(&run.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&run.loop);
+  if (run.timed_out) {
+    return absl::DeadlineExceededError(absl::StrCat("timed out; stdout so far: ", run.result.out,
+                                                    "\nstderr so far: ", run.result.err));
+  }
+  return run.result;
+}
+
+}  // namespace bulkhead::testing

@@ -1,0 +1,98 @@
+#include "tests/support/test_roles.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <future>
+#include <string>
+
+#include "helper/helper_context.h"
+#include "helper/roles/builtin_roles.h"
+#include "ipc/frame_codec.h"
+#include "ipc/proto/work.pb.h"
+
+namespace bulkhead::testing {
+namespace {
+
+[[noreturn]] void BlockForever() {
+  std::promise<void>().get_future().wait();
+  std::abort();  // Unreachable.
+}
+
+void WriteRaw(HelperContext& context, const std::string& bytes) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(context.channel().pipe()), &fd) != 0) std::abort();
+  if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) std::abort();
+}
+
+std::string Frame(const ipc::Envelope& envelope) {
+  std::string out;
+  if (!ipc::AppendFrame(envelope, ipc::kDefaultMaxFrameSize, &out).ok()) std::abort();
+  return out;
+}
+
+std::string GarbageFor(const std::string& kind) {
+  if (kind == "not-protobuf") return std::string("\x04\x00\x00\x00\xff\xff\xff\xff", 8);
+  if (kind == "oversize") return std::string("\xff\xff\xff\x7f", 4);
+  ipc::Envelope envelope;
+  envelope.set_seq(1000);
+  if (kind == "reply-to-nothing") {
+    envelope.set_is_reply(true);
+    envelope.set_call_id(12345);
+    envelope.mutable_control()->mutable_pong();
+  } else if (kind == "second-hello") {
+    envelope.set_call_id(77);
+    envelope.mutable_control()->mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
+  } else if (kind == "empty-control") {
+    envelope.mutable_control();
+  } else {
+    std::abort();
+  }
+  return Frame(envelope);
+}
+
+int StallMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest&) -> absl::StatusOr<ipc::LayoutTextResponse> {
+        BlockForever();
+      });
+  return context.Run();
+}
+
+int CloserMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [&context](const ipc::LayoutTextRequest&) -> absl::StatusOr<ipc::LayoutTextResponse> {
+        context.channel().Close();
+        BlockForever();
+      });
+  return context.Run();
+}
+
+int GarbageMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [&context](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        WriteRaw(context, GarbageFor(request.text()));
+        return ipc::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
+int Exit7Main(HelperContext&) { return 7; }
+
+}  // namespace
+
+const RoleRegistry& TestRoleRegistry() {
+  static const RoleRegistry* registry = [] {
+    auto* roles = new RoleRegistry;
+    if (!RegisterBuiltinRoles(*roles).ok() || !roles->Add("stall", &StallMain).ok() ||
+        !roles->Add("closer", &CloserMain).ok() || !roles->Add("garbage", &GarbageMain).ok() ||
+        !roles->Add("exit7", &Exit7Main).ok()) {
+      std::abort();
+    }
+    return roles;
+  }();
+  return *registry;
+}
+
+}  // namespace bulkhead::testing
