@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "ipc/uv_status.h"
+#include "ipc/uv_loop.h"
 
 namespace bulkhead {
 
@@ -36,14 +36,9 @@ Host::~Host() {
   uv_close(reinterpret_cast<uv_handle_t*>(wakeup_),
            [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
   // Let every close callback run; handles an embedding app left open are closed too.
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* handle, void*) {
-        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
-      },
-      nullptr);
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&loop_);
+  if (absl::Status closed = ipc::DrainAndCloseLoop(&loop_); !closed.ok()) {
+    BH_LOG(kWarning, "loop teardown: ", closed.message());
+  }
 }
 
 absl::StatusOr<HelperProcess*> Host::Launch(

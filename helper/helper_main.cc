@@ -17,6 +17,7 @@
 #include "helper/helper_context.h"
 #include "helper/parent_watch.h"
 #include "ipc/channel.h"
+#include "ipc/uv_loop.h"
 
 namespace bulkhead {
 namespace {
@@ -50,17 +51,6 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line, const RoleRe
   }
   args.channel = *std::move(channel);
   return args;
-}
-
-// Closes every handle still open on `loop` and runs it until they are gone.
-void DrainLoop(uv_loop_t* loop) {
-  uv_walk(
-      loop,
-      [](uv_handle_t* handle, void*) {
-        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
-      },
-      nullptr);
-  uv_run(loop, UV_RUN_DEFAULT);
 }
 
 // Says Hello and waits for the host's Welcome. Returns the exit code to end with, or 0.
@@ -139,8 +129,9 @@ int RunHelper(HelperArgs args) {
       context_for_close = nullptr;
     }
   }
-  DrainLoop(&loop);
-  uv_loop_close(&loop);
+  if (absl::Status closed = ipc::DrainAndCloseLoop(&loop); !closed.ok()) {
+    BH_LOG(kWarning, "loop teardown: ", closed.message());
+  }
   return exit_code;
 }
 

@@ -1,4 +1,5 @@
 // The browser_host executable, run for real: flags, and the demo from start to clean exit.
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,22 @@ TEST(BrowserHostMainTest, QuitCommandStopsTheHost) {
   EXPECT_THAT(output.out, HasSubstr("Shutting down (quit)"));
   EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
 }
+
+class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};
+
+// The demo keeps running with its input open; the signal alone must end it, cleanly.
+TEST_P(BrowserHostSignalTest, SignalShutsDownCleanly) {
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
+      {BROWSER_HOST_PATH}, "", absl::Seconds(30), {.marker = "Commands:", .signal = GetParam()});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->term_signal, 0);
+  EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
+  EXPECT_THAT(output->out, HasSubstr(GetParam() == SIGINT ? "Shutting down (SIGINT)"
+                                                          : "Shutting down (SIGTERM)"));
+  EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, BrowserHostSignalTest, ::testing::Values(SIGINT, SIGTERM));
 
 }  // namespace
 }  // namespace bulkhead

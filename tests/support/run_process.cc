@@ -19,6 +19,8 @@ struct Run {
   bool exited = false;
   bool timed_out = false;
   int open_streams = 2;
+  SignalOnOutput signal_on_output;
+  bool signalled = false;
 };
 
 void Alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
@@ -45,8 +47,11 @@ std::string SelfPath() {
 }
 
 absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                         const std::string& input, absl::Duration timeout) {
+                                         const std::string& input, absl::Duration timeout,
+                                         const SignalOnOutput& signal_on_output) {
   Run run;
+  run.signal_on_output = signal_on_output;
+  const bool keep_stdin_open = signal_on_output.signal != 0;
   uv_loop_init(&run.loop);
   for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
     uv_pipe_init(&run.loop, pipe, 0);
@@ -79,12 +84,19 @@ absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
     return absl::InternalError(absl::StrCat("uv_spawn: ", uv_strerror(rc)));
   }
   uv_buf_t buf = uv_buf_init(const_cast<char*>(input.data()), static_cast<unsigned>(input.size()));
+  run.write.data = keep_stdin_open ? nullptr : &run;
   uv_write(&run.write, reinterpret_cast<uv_stream_t*>(&run.in), &buf, 1, [](uv_write_t* req, int) {
-    uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
+    if (req->data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
   });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-                  ReadInto(s, n, b, &static_cast<Run*>(s->data)->result.out);
+                  auto* run = static_cast<Run*>(s->data);
+                  ReadInto(s, n, b, &run->result.out);
+                  if (run->signal_on_output.signal != 0 && !run->signalled &&
+                      run->result.out.find(run->signal_on_output.marker) != std::string::npos) {
+                    run->signalled = true;
+                    uv_process_kill(&run->process, run->signal_on_output.signal);
+                  }
                 });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.err), Alloc,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
@@ -103,6 +115,9 @@ absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
   while (!(run.exited && run.open_streams == 0)) uv_run(&run.loop, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&run.timer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&run.process), nullptr);
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&run.in))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&run.in), nullptr);
+  }
   uv_run(&run.loop, UV_RUN_DEFAULT);
   uv_loop_close(&run.loop);
   if (run.timed_out) {

@@ -18,10 +18,18 @@ struct ProcessOutput {
   std::string err;
 };
 
-// Runs `argv` with `input` on its stdin (then closed). DeadlineExceeded (after killing it) if
-// it has not exited within `timeout`.
+// Sends `signal` to the process once its stdout contains `marker`.
+struct SignalOnOutput {
+  std::string marker;
+  int signal = 0;
+};
+
+// Runs `argv` with `input` on its stdin (closed after it unless `signal_on_output` is given,
+// then kept open so that the signal, not end of input, ends the program). DeadlineExceeded
+// (after killing it) if it has not exited within `timeout`.
 absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                         const std::string& input, absl::Duration timeout);
+                                         const std::string& input, absl::Duration timeout,
+                                         const SignalOnOutput& signal_on_output = {});
 
 // The path of the running test binary.
 std::string SelfPath();
