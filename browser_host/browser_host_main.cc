@@ -1,5 +1,5 @@
-// browser_host: the demo executable, and the model for an app that embeds bulkhead. It uses only
-// the public API: RoleRegistry, MaybeRunHelper, Host.
+// browser_host: the demo executable, and the model for an app that embeds
+// bulkhead. It uses only the public API: RoleRegistry, MaybeRunHelper, Host.
 #include <cstdio>
 #include <string>
 
@@ -15,13 +15,18 @@ namespace {
 constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
-    "Usage: browser_host [--log-level=debug|info|warning|error] [--help] [--version]\n"
+    "Usage: browser_host [--log-level=debug|info|warning|error] [--help] "
+    "[--version]\n"
     "\n"
-    "Starts one sandbox-ready helper process per built-in role (renderer, gpu, utility,\n"
-    "network), each a copy of this binary, sends each a piece of work over its IPC channel,\n"
-    "and prints the results and a status table. Then reads commands from stdin:\n"
+    "Starts one sandbox-ready helper process per built-in role (renderer, gpu, "
+    "utility,\n"
+    "network), each a copy of this binary, sends each a piece of work over its "
+    "IPC channel,\n"
+    "and prints the results and a status table. Then reads commands from "
+    "stdin:\n"
     "  status   print the status table\n"
-    "  quit     shut every helper down and exit (also: end of input, Ctrl-C, SIGTERM)\n";
+    "  quit     shut every helper down and exit (also: end of input, Ctrl-C, "
+    "SIGTERM)\n";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "browser_host: %s\n\n%s", message.c_str(), kUsage);
@@ -36,7 +41,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "browser_host: %s\n", added.ToString().c_str());
     return 1;
   }
-  if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, roles)) return *exit_code;
+  if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, roles))
+    return *exit_code;
 
   const bulkhead::CommandLine line = bulkhead::CommandLine::Parse(argc, argv);
   bulkhead::SetLogTag("host");
@@ -67,7 +73,8 @@ int main(int argc, char** argv) {
     return UsageError(absl::StrCat("unknown flag --", name));
   }
   if (!line.positional().empty()) {
-    return UsageError(absl::StrCat("unexpected argument '", line.positional().front(), "'"));
+    return UsageError(
+        absl::StrCat("unexpected argument '", line.positional().front(), "'"));
   }
   std::printf("browser_host %s: starting helpers\n", BULKHEAD_VERSION);
   std::fflush(stdout);

@@ -23,8 +23,9 @@ namespace {
 
 constexpr const char* kDemoRoles[] = {"renderer", "gpu", "utility", "network"};
 
-// Reads stdin lines on a thread of its own and hands them to the host's loop. The thread may
-// outlive the demo (it is blocked in a read); `Detach` makes it drop whatever it reads later.
+// Reads stdin lines on a thread of its own and hands them to the host's loop.
+// The thread may outlive the demo (it is blocked in a read); `Detach` makes it
+// drop whatever it reads later.
 class CommandReader {
  public:
   using Handler = absl::AnyInvocable<void(std::optional<std::string> line)>;
@@ -43,11 +44,14 @@ class CommandReader {
 
  private:
   struct State {
-    State(Host* host, Handler handler) : host(host), handler(std::move(handler)) {}
+    State(Host* host, Handler handler)
+        : host(host), handler(std::move(handler)) {}
     bool Deliver(std::optional<std::string> line) {
       absl::MutexLock lock(&mutex);
       if (host == nullptr) return false;
-      host->Post([this, line = std::move(line)]() mutable { handler(std::move(line)); });
+      host->Post([this, line = std::move(line)]() mutable {
+        handler(std::move(line));
+      });
       return true;
     }
     void Detach() {
@@ -69,7 +73,8 @@ class Demo {
   int Run() {
     host_.SetExitHandler([this](const ExitInfo& info) { OnExit(info); });
     WatchSignals();
-    CommandReader reader(host_, [this](std::optional<std::string> line) { OnCommand(line); });
+    CommandReader reader(
+        host_, [this](std::optional<std::string> line) { OnCommand(line); });
     for (const char* role : kDemoRoles) Launch(role);
     host_.Run();
     StopWatchingSignals();
@@ -87,37 +92,42 @@ class Demo {
     absl::StatusOr<HelperProcess*> launched =
         host_.Launch(role, [this](absl::StatusOr<HelperProcess*> helper) {
           if (!helper.ok()) {
-            // Stopping a helper that is still starting is not a failure of the helper.
-            WorkDone(absl::StrCat("launch failed: ", helper.status().message()), shutting_down_);
+            // Stopping a helper that is still starting is not a failure of the
+            // helper.
+            WorkDone(absl::StrCat("launch failed: ", helper.status().message()),
+                     shutting_down_);
             return;
           }
           SendWork(**helper);
         });
-    if (!launched.ok()) WorkDone(absl::StrCat(role, ": ", launched.status().message()), false);
+    if (!launched.ok())
+      WorkDone(absl::StrCat(role, ": ", launched.status().message()), false);
   }
 
   void SendWork(HelperProcess& helper) {
     const uint64_t id = helper.id();
     const std::string name = helper.name();
-    SendSampleWork(helper, absl::Now() + options_.call_timeout,
-                   [this, id, name](absl::StatusOr<std::string> summary) {
-                     if (!summary.ok()) {
-                       WorkDone(absl::StrCat(name, ": work failed: ", summary.status().ToString()),
-                                false);
-                       return;
-                     }
-                     HelperProcess* helper = host_.FindHelper(id);
-                     if (helper == nullptr) {
-                       WorkDone(absl::StrCat(name, ": ", *summary), true);
-                       return;
-                     }
-                     helper->Ping(absl::Now() + options_.call_timeout,
-                                  [this, id, name, text = *summary](
-                                      absl::StatusOr<absl::Duration> rtt) {
-                                    if (rtt.ok()) round_trips_[id] = *rtt;
-                                    WorkDone(absl::StrCat(name, ": ", text), rtt.ok());
-                                  });
-                   });
+    SendSampleWork(
+        helper, absl::Now() + options_.call_timeout,
+        [this, id, name](absl::StatusOr<std::string> summary) {
+          if (!summary.ok()) {
+            WorkDone(absl::StrCat(
+                         name, ": work failed: ", summary.status().ToString()),
+                     false);
+            return;
+          }
+          HelperProcess* helper = host_.FindHelper(id);
+          if (helper == nullptr) {
+            WorkDone(absl::StrCat(name, ": ", *summary), true);
+            return;
+          }
+          helper->Ping(absl::Now() + options_.call_timeout,
+                       [this, id, name,
+                        text = *summary](absl::StatusOr<absl::Duration> rtt) {
+                         if (rtt.ok()) round_trips_[id] = *rtt;
+                         WorkDone(absl::StrCat(name, ": ", text), rtt.ok());
+                       });
+        });
   }
 
   void WorkDone(const std::string& line, bool ok) {
@@ -171,8 +181,8 @@ class Demo {
   }
 
   void OnExit(const ExitInfo& info) {
-    Print(absl::StrCat("  ", info.role, "-", info.helper_id, " (pid ", info.pid, ") ended: ",
-                       info.Describe(), "\n"));
+    Print(absl::StrCat("  ", info.role, "-", info.helper_id, " (pid ", info.pid,
+                       ") ended: ", info.Describe(), "\n"));
     if (info.kind != ExitKind::kHostShutdown) ++failures_;
   }
 
@@ -204,8 +214,9 @@ class Demo {
 
   void StopWatchingSignals() {
     for (uv_signal_t* handle : signals_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(handle),
-               [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) {
+        delete reinterpret_cast<uv_signal_t*>(h);
+      });
     }
     signals_.clear();
   }
@@ -223,12 +234,15 @@ class Demo {
 
 }  // namespace
 
-int RunDemo(const RoleRegistry& roles, const DemoOptions& options, std::FILE* out) {
+int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
+            std::FILE* out) {
   Host::Options host_options;
   host_options.roles = &roles;
-  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(host_options));
+  absl::StatusOr<std::unique_ptr<Host>> host =
+      Host::Create(std::move(host_options));
   if (!host.ok()) {
-    std::fprintf(stderr, "browser_host: %s\n", host.status().ToString().c_str());
+    std::fprintf(stderr, "browser_host: %s\n",
+                 host.status().ToString().c_str());
     return 1;
   }
   return Demo(**host, options, out).Run();

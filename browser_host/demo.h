@@ -1,6 +1,7 @@
-// browser_host's default mode: start one helper per built-in role, give each a piece of work,
-// print the results and a status table, then serve commands on stdin until `quit`, end of input,
-// SIGINT or SIGTERM, and shut every helper down cleanly.
+// browser_host's default mode: start one helper per built-in role, give each a
+// piece of work, print the results and a status table, then serve commands on
+// stdin until `quit`, end of input, SIGINT or SIGTERM, and shut every helper
+// down cleanly.
 #ifndef BULKHEAD_BROWSER_HOST_DEMO_H_
 #define BULKHEAD_BROWSER_HOST_DEMO_H_
 
@@ -18,9 +19,10 @@ struct DemoOptions {
   absl::Duration call_timeout = absl::Seconds(5);
 };
 
-// Returns the process exit code: 0 when every helper did its work and stopped cleanly, 1
-// otherwise. Output goes to `out`; diagnostics to stderr.
-int RunDemo(const RoleRegistry& roles, const DemoOptions& options, std::FILE* out);
+// Returns the process exit code: 0 when every helper did its work and stopped
+// cleanly, 1 otherwise. Output goes to `out`; diagnostics to stderr.
+int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
+            std::FILE* out);
 
 }  // namespace bulkhead
 

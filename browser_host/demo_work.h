@@ -1,4 +1,5 @@
-// The piece of work the demo sends to each built-in role, and how the answer is printed.
+// The piece of work the demo sends to each built-in role, and how the answer is
+// printed.
 #ifndef BULKHEAD_BROWSER_HOST_DEMO_WORK_H_
 #define BULKHEAD_BROWSER_HOST_DEMO_WORK_H_
 
@@ -11,8 +12,9 @@
 
 namespace bulkhead {
 
-// Sends `helper` the sample work for its role and calls `done` once with a one-line summary
-// of the answer, or the error. NotFound at once for a role without sample work.
+// Sends `helper` the sample work for its role and calls `done` once with a
+// one-line summary of the answer, or the error. NotFound at once for a role
+// without sample work.
 void SendSampleWork(HelperProcess& helper, absl::Time deadline,
                     absl::AnyInvocable<void(absl::StatusOr<std::string>)> done);
 

@@ -91,7 +91,8 @@ std::string ExitInfo::Describe() const {
   return text;
 }
 
-ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action, bool host_killed) {
+ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
+                      bool host_killed) {
   ExitInfo info;
   info.exit_code = end.exit_status;
   info.signal = end.term_signal;

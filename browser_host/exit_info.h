@@ -1,6 +1,6 @@
-// Why a helper ended: one enum and struct used by the API, the CLI and reports. The kind comes
-// from what really happened (the wait status and the host's own record of what it did), never
-// from what the helper claims.
+// Why a helper ended: one enum and struct used by the API, the CLI and reports.
+// The kind comes from what really happened (the wait status and the host's own
+// record of what it did), never from what the helper claims.
 #ifndef BULKHEAD_BROWSER_HOST_EXIT_INFO_H_
 #define BULKHEAD_BROWSER_HOST_EXIT_INFO_H_
 
@@ -14,11 +14,11 @@
 namespace bulkhead {
 
 enum class ExitKind {
-  kNormalExit,        // Exit code 0, not asked to by the host.
-  kErrorExit,         // Non-zero exit code (`exit_code`).
-  kCrashed,           // Killed by a signal (`signal`) or an exception code on Windows.
-  kKilledByHost,      // The host killed it on request (e.g. the user's `kill`).
-  kHung,              // Missed its heartbeat or handshake deadline; the host killed it.
+  kNormalExit,  // Exit code 0, not asked to by the host.
+  kErrorExit,   // Non-zero exit code (`exit_code`).
+  kCrashed,  // Killed by a signal (`signal`) or an exception code on Windows.
+  kKilledByHost,  // The host killed it on request (e.g. the user's `kill`).
+  kHung,  // Missed its heartbeat or handshake deadline; the host killed it.
   kBadMessage,        // Broke the protocol; the host killed it.
   kOutOfMemory,       // Hit its memory limit.
   kSandboxViolation,  // Made a forbidden system call (`syscall`).
@@ -32,12 +32,14 @@ const char* ExitKindName(ExitKind kind);
 
 struct ExitInfo {
   ExitKind kind = ExitKind::kNormalExit;
-  int64_t exit_code = 0;      // kErrorExit (and the raw code for every kind that exited).
-  int signal = 0;             // kCrashed: the terminating signal.
-  bool core_dumped = false;   // kCrashed.
-  std::string syscall;        // kSandboxViolation.
-  absl::Status launch_status; // kLaunchFailed.
-  std::string detail;         // Human-readable reason the host recorded (e.g. the violation).
+  int64_t exit_code =
+      0;           // kErrorExit (and the raw code for every kind that exited).
+  int signal = 0;  // kCrashed: the terminating signal.
+  bool core_dumped = false;    // kCrashed.
+  std::string syscall;         // kSandboxViolation.
+  absl::Status launch_status;  // kLaunchFailed.
+  std::string
+      detail;  // Human-readable reason the host recorded (e.g. the violation).
 
   int64_t pid = 0;
   std::string role;
@@ -45,29 +47,32 @@ struct ExitInfo {
   absl::Duration uptime;
   std::vector<std::string> last_stderr_lines;
 
-  // One line, e.g. "crashed (signal 11 SIGSEGV)" or "bad-message: reply to call 9, which ...".
+  // One line, e.g. "crashed (signal 11 SIGSEGV)" or "bad-message: reply to call
+  // 9, which ...".
   std::string Describe() const;
 };
 
 // What the host itself did to a helper, which outranks the wait status.
 enum class HostAction {
   kNone,
-  kKillRequested,    // -> kKilledByHost
-  kKilledAsHung,     // -> kHung
+  kKillRequested,       // -> kKilledByHost
+  kKilledAsHung,        // -> kHung
   kKilledAsBadMessage,  // -> kBadMessage
-  kShutdownRequested,   // -> kHostShutdown, unless the helper crashed on its own
+  kShutdownRequested,  // -> kHostShutdown, unless the helper crashed on its own
 };
 
-// How the process ended, as the OS reported it: `term_signal` != 0 when a signal ended it.
+// How the process ended, as the OS reported it: `term_signal` != 0 when a
+// signal ended it.
 struct ProcessEnd {
   int64_t exit_status = 0;
   int term_signal = 0;
   bool core_dumped = false;
 };
 
-// Classifies the end of a helper. `host_killed` says the host sent the terminating signal
-// itself (so a SIGKILL is not a crash).
-ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action, bool host_killed);
+// Classifies the end of a helper. `host_killed` says the host sent the
+// terminating signal itself (so a SIGKILL is not a crash).
+ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
+                      bool host_killed);
 
 }  // namespace bulkhead
 

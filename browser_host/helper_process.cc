@@ -11,13 +11,18 @@
 namespace bulkhead {
 namespace {
 
-void FreeProcess(uv_handle_t* handle) { delete reinterpret_cast<uv_process_t*>(handle); }
-void FreeTimer(uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); }
+void FreeProcess(uv_handle_t* handle) {
+  delete reinterpret_cast<uv_process_t*>(handle);
+}
+void FreeTimer(uv_handle_t* handle) {
+  delete reinterpret_cast<uv_timer_t*>(handle);
+}
 
 uint64_t ToMillis(absl::Duration duration) {
   return duration <= absl::ZeroDuration()
              ? 0
-             : static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Ceil(duration, absl::Milliseconds(1))));
+             : static_cast<uint64_t>(absl::ToInt64Milliseconds(
+                   absl::Ceil(duration, absl::Milliseconds(1))));
 }
 
 }  // namespace
@@ -36,20 +41,21 @@ const char* HelperStateName(HelperProcess::State state) {
   return "?";
 }
 
-absl::StatusOr<std::unique_ptr<HelperProcess>> HelperProcess::Launch(uv_loop_t* loop,
-                                                                     Options options,
-                                                                     Callbacks callbacks) {
+absl::StatusOr<std::unique_ptr<HelperProcess>> HelperProcess::Launch(
+    uv_loop_t* loop, Options options, Callbacks callbacks) {
   std::unique_ptr<HelperProcess> helper(
       new HelperProcess(loop, std::move(options), std::move(callbacks)));
   if (absl::Status started = helper->Start(); !started.ok()) return started;
   return helper;
 }
 
-HelperProcess::HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks)
+HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
+                             Callbacks callbacks)
     : loop_(loop),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      channel_(ipc::Channel::Create(loop, {.max_frame_size = options_.max_frame_size})),
+      channel_(ipc::Channel::Create(
+          loop, {.max_frame_size = options_.max_frame_size})),
       process_(new uv_process_t),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
@@ -65,26 +71,32 @@ HelperProcess::~HelperProcess() {
     delete process_;
     return;
   }
-  // Even a failed uv_spawn leaves the handle initialised: it must be closed, not deleted.
+  // Even a failed uv_spawn leaves the handle initialised: it must be closed,
+  // not deleted.
   process_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(process_), FreeProcess);
-  if (process_spawned_ && state_ != State::kExited) KillAndReapNow(static_cast<int>(pid_));
+  if (process_spawned_ && state_ != State::kExited)
+    KillAndReapNow(static_cast<int>(pid_));
 }
 
-std::string HelperProcess::name() const { return absl::StrCat(role(), "-", id()); }
+std::string HelperProcess::name() const {
+  return absl::StrCat(role(), "-", id());
+}
 
 absl::Duration HelperProcess::uptime() const {
   return (state_ == State::kExited ? exited_at_ : absl::Now()) - started_at_;
 }
 
 absl::Status HelperProcess::Start() {
-  channel_->ServeControl(ipc::Control::kHello,
-                         [this](const ipc::Control& hello) { return OnHello(hello); });
-  channel_->OnControl(ipc::Control::kReady, [this](const ipc::Control& ready) { OnReady(ready); });
+  channel_->ServeControl(
+      ipc::Control::kHello,
+      [this](const ipc::Control& hello) { return OnHello(hello); });
+  channel_->OnControl(ipc::Control::kReady,
+                      [this](const ipc::Control& ready) { OnReady(ready); });
   started_at_ = absl::Now();
   spawn_attempted_ = true;
-  if (absl::Status spawned =
-          SpawnHelper(loop_, options_.launch, channel_->pipe(), process_, OnExitThunk);
+  if (absl::Status spawned = SpawnHelper(
+          loop_, options_.launch, channel_->pipe(), process_, OnExitThunk);
       !spawned.ok()) {
     return spawned;
   }
@@ -96,14 +108,16 @@ absl::Status HelperProcess::Start() {
             OnChannelClosed(reason, detail);
           });
       !reading.ok()) {
-    Kill(HostAction::kKilledAsBadMessage, absl::StrCat("channel failed: ", reading.message()));
+    Kill(HostAction::kKilledAsBadMessage,
+         absl::StrCat("channel failed: ", reading.message()));
     return absl::OkStatus();  // The exit callback will report it.
   }
   uv_timer_start(timer_, OnTimerThunk, ToMillis(options_.handshake_timeout), 0);
   return absl::OkStatus();
 }
 
-absl::StatusOr<ipc::Control> HelperProcess::OnHello(const ipc::Control& control) {
+absl::StatusOr<ipc::Control> HelperProcess::OnHello(
+    const ipc::Control& control) {
   const ipc::Hello& hello = control.hello();
   std::string lie;
   if (hello_seen_) {
@@ -128,12 +142,13 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(const ipc::Control& control)
 
 void HelperProcess::OnReady(const ipc::Control& ready) {
   if (!hello_seen_ || ready_seen_) {
-    channel_->CloseForViolation(
-        absl::InvalidArgumentError(ready_seen_ ? "Ready sent twice" : "Ready before Hello"));
+    channel_->CloseForViolation(absl::InvalidArgumentError(
+        ready_seen_ ? "Ready sent twice" : "Ready before Hello"));
     return;
   }
   ready_seen_ = true;
-  if (state_ != State::kStarting) return;  // Already stopping: too late to matter.
+  if (state_ != State::kStarting)
+    return;  // Already stopping: too late to matter.
   sandbox_status_ = ready.ready().sandbox();
   state_ = State::kReady;
   uv_timer_stop(timer_);
@@ -157,7 +172,8 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
       Kill(HostAction::kKilledAsBadMessage, std::string(detail.message()));
       return;
     case ipc::Channel::CloseReason::kIoError:
-      Kill(HostAction::kKilledAsBadMessage, absl::StrCat("channel I/O error: ", detail.message()));
+      Kill(HostAction::kKilledAsBadMessage,
+           absl::StrCat("channel I/O error: ", detail.message()));
       return;
     case ipc::Channel::CloseReason::kClosedLocally:
       return;
@@ -165,8 +181,9 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
       break;
   }
   if (state_ == State::kStopping) return;  // Expected: it is on its way out.
-  // The helper dropped its end. It is most likely exiting; if it is not, it is useless and is
-  // stopped the same way as at shutdown, but without the Shutdown message it can no longer get.
+  // The helper dropped its end. It is most likely exiting; if it is not, it is
+  // useless and is stopped the same way as at shutdown, but without the
+  // Shutdown message it can no longer get.
   BH_LOG(kInfo, name(), " closed its channel");
   state_ = State::kStopping;
   stop_stage_ = 0;
@@ -175,8 +192,9 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
-void HelperProcess::Ping(absl::Time deadline,
-                         absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
+void HelperProcess::Ping(
+    absl::Time deadline,
+    absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
   if (state_ != State::kReady) {
     done(absl::UnavailableError(name() + " is not ready"));
     return;
@@ -186,23 +204,25 @@ void HelperProcess::Ping(absl::Time deadline,
   const uint64_t nonce = next_nonce++;
   ping.mutable_ping()->set_nonce(nonce);
   const uint64_t sent_at = uv_hrtime();
-  channel_->CallControl(ping, deadline,
-                        [done = std::move(done), sent_at, nonce](
-                            absl::StatusOr<ipc::Control> pong) mutable {
-                          if (!pong.ok()) {
-                            done(pong.status());
-                          } else if (!pong->has_pong() || pong->pong().nonce() != nonce) {
-                            done(absl::DataLossError("Ping answered without its Pong"));
-                          } else {
-                            done(absl::Nanoseconds(uv_hrtime() - sent_at));
-                          }
-                        });
+  channel_->CallControl(
+      ping, deadline,
+      [done = std::move(done), sent_at,
+       nonce](absl::StatusOr<ipc::Control> pong) mutable {
+        if (!pong.ok()) {
+          done(pong.status());
+        } else if (!pong->has_pong() || pong->pong().nonce() != nonce) {
+          done(absl::DataLossError("Ping answered without its Pong"));
+        } else {
+          done(absl::Nanoseconds(uv_hrtime() - sent_at));
+        }
+      });
 }
 
 void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
   if (state_ == State::kExited) return;
   if (action_ == HostAction::kNone) action_ = HostAction::kShutdownRequested;
-  if (state_ == State::kStopping && stop_stage_ >= 0 && action_detail_.empty()) return;
+  if (state_ == State::kStopping && stop_stage_ >= 0 && action_detail_.empty())
+    return;
   state_ = State::kStopping;
   stop_grace_ = grace;
   stop_stage_ = 0;
@@ -219,9 +239,10 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
 
 void HelperProcess::Kill(HostAction action, std::string detail) {
   if (state_ == State::kExited) return;
-  // The first reason wins: a helper killed as hung that then also breaks the protocol on its
-  // way out was still hung.
-  if (action_ == HostAction::kNone || action_ == HostAction::kShutdownRequested) {
+  // The first reason wins: a helper killed as hung that then also breaks the
+  // protocol on its way out was still hung.
+  if (action_ == HostAction::kNone ||
+      action_ == HostAction::kShutdownRequested) {
     action_ = action;
     action_detail_ = std::move(detail);
   }
@@ -236,22 +257,25 @@ void HelperProcess::SendSignal(int signal) {
   host_sent_signal_ = true;
   const int rc = uv_process_kill(process_, signal);
   if (rc != 0 && rc != UV_ESRCH) {
-    BH_LOG(kError, "cannot signal ", name(), ": ", ipc::UvErrorToStatus(rc, "kill").message());
+    BH_LOG(kError, "cannot signal ", name(), ": ",
+           ipc::UvErrorToStatus(rc, "kill").message());
   }
 }
 
 void HelperProcess::OnTimer() {
   if (state_ == State::kStarting) {
     Kill(HostAction::kKilledAsHung,
-         absl::StrCat("no Ready within ", absl::FormatDuration(options_.handshake_timeout)));
+         absl::StrCat("no Ready within ",
+                      absl::FormatDuration(options_.handshake_timeout)));
     return;
   }
   if (state_ != State::kStopping) return;
   if (stop_stage_ == 0) {
-    BH_LOG(kWarning, name(), " did not exit within ", absl::FormatDuration(stop_grace_),
-           "; sending SIGTERM");
+    BH_LOG(kWarning, name(), " did not exit within ",
+           absl::FormatDuration(stop_grace_), "; sending SIGTERM");
     stop_stage_ = 1;
-    // A helper stopped for closing its channel was not asked to shut down: the host kills it.
+    // A helper stopped for closing its channel was not asked to shut down: the
+    // host kills it.
     if (action_ == HostAction::kNone) action_ = HostAction::kKillRequested;
     SendSignal(SIGTERM);
     uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
@@ -273,7 +297,8 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   info.helper_id = id();
   info.uptime = exited_at_ - started_at_;
   info.detail = action_detail_;
-  const bool was_ready = state_ == State::kReady || callbacks_.on_ready == nullptr;
+  const bool was_ready =
+      state_ == State::kReady || callbacks_.on_ready == nullptr;
   state_ = State::kExited;
   uv_timer_stop(timer_);
   channel_->Close();
@@ -289,7 +314,8 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   }
 }
 
-void HelperProcess::OnExitThunk(uv_process_t* process, int64_t exit_status, int term_signal) {
+void HelperProcess::OnExitThunk(uv_process_t* process, int64_t exit_status,
+                                int term_signal) {
   auto* self = static_cast<HelperProcess*>(process->data);
   if (self != nullptr) self->OnExit(exit_status, term_signal);
 }

@@ -1,8 +1,9 @@
-// One running helper as the host sees it: the process, its channel, its lifecycle.
+// One running helper as the host sees it: the process, its channel, its
+// lifecycle.
 //
-// Lifecycle: kStarting (spawned, handshake in progress) -> kReady (Ready received) ->
-// kStopping (Shutdown sent, or being killed) -> kExited. A helper may jump to kExited from any
-// state. Thread: the host's loop thread.
+// Lifecycle: kStarting (spawned, handshake in progress) -> kReady (Ready
+// received) -> kStopping (Shutdown sent, or being killed) -> kExited. A helper
+// may jump to kExited from any state. Thread: the host's loop thread.
 #ifndef BULKHEAD_BROWSER_HOST_HELPER_PROCESS_H_
 #define BULKHEAD_BROWSER_HOST_HELPER_PROCESS_H_
 
@@ -27,23 +28,25 @@ class HelperProcess {
 
   struct Options {
     LaunchOptions launch;
-    // Hello, Welcome and Ready must all arrive within this, or the helper is killed as kHung.
+    // Hello, Welcome and Ready must all arrive within this, or the helper is
+    // killed as kHung.
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
   };
 
   struct Callbacks {
-    // Runs once: OK when the helper reported Ready, or the reason it never will (it runs
-    // before `on_exit` then). Must not destroy the HelperProcess.
+    // Runs once: OK when the helper reported Ready, or the reason it never will
+    // (it runs before `on_exit` then). Must not destroy the HelperProcess.
     absl::AnyInvocable<void(absl::Status)> on_ready;
-    // Runs once, when the process has ended and been reaped. May destroy the HelperProcess.
+    // Runs once, when the process has ended and been reaped. May destroy the
+    // HelperProcess.
     absl::AnyInvocable<void(const ExitInfo&)> on_exit;
   };
 
-  // Spawns the helper. Errors (e.g. the executable is missing) are returned, and then no
-  // callback runs.
-  static absl::StatusOr<std::unique_ptr<HelperProcess>> Launch(uv_loop_t* loop, Options options,
-                                                               Callbacks callbacks);
+  // Spawns the helper. Errors (e.g. the executable is missing) are returned,
+  // and then no callback runs.
+  static absl::StatusOr<std::unique_ptr<HelperProcess>> Launch(
+      uv_loop_t* loop, Options options, Callbacks callbacks);
 
   // A helper still running is killed (SIGKILL) and reaped; no callback runs.
   ~HelperProcess();
@@ -59,10 +62,12 @@ class HelperProcess {
   absl::Duration uptime() const;
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
-  // For registering handlers and reading counters. Calls should go through `Call`.
+  // For registering handlers and reading counters. Calls should go through
+  // `Call`.
   ipc::Channel& channel() { return *channel_; }
 
-  // A call to the helper; UNAVAILABLE at once unless it is kReady. See ipc::Channel::Call.
+  // A call to the helper; UNAVAILABLE at once unless it is kReady. See
+  // ipc::Channel::Call.
   template <typename Req, typename Resp>
   void Call(const Req& request, absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<Resp>)> done) {
@@ -74,20 +79,24 @@ class HelperProcess {
   }
 
   // Round trip of a Ping through the helper's loop.
-  void Ping(absl::Time deadline, absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
+  void Ping(absl::Time deadline,
+            absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
 
-  // Asks the helper to exit (Shutdown), then after `grace` sends SIGTERM, then after another
-  // `grace` SIGKILL. The exit is classified as kHostShutdown unless the helper crashes.
+  // Asks the helper to exit (Shutdown), then after `grace` sends SIGTERM, then
+  // after another `grace` SIGKILL. The exit is classified as kHostShutdown
+  // unless the helper crashes.
   void Stop(absl::Duration grace, const std::string& reason);
 
-  // Kills the helper now; its ExitInfo will be the kind `action` stands for, with `detail`.
+  // Kills the helper now; its ExitInfo will be the kind `action` stands for,
+  // with `detail`.
   void Kill(HostAction action, std::string detail);
 
  private:
   HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks);
 
   absl::Status Start();
-  void OnChannelClosed(ipc::Channel::CloseReason reason, const absl::Status& detail);
+  void OnChannelClosed(ipc::Channel::CloseReason reason,
+                       const absl::Status& detail);
   absl::StatusOr<ipc::Control> OnHello(const ipc::Control& hello);
   void OnReady(const ipc::Control& ready);
   void OnTimer();
@@ -95,14 +104,16 @@ class HelperProcess {
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
 
-  static void OnExitThunk(uv_process_t* process, int64_t exit_status, int term_signal);
+  static void OnExitThunk(uv_process_t* process, int64_t exit_status,
+                          int term_signal);
   static void OnTimerThunk(uv_timer_t* timer);
 
   uv_loop_t* const loop_;  // Not owned.
   const Options options_;
   Callbacks callbacks_;
   std::unique_ptr<ipc::Channel> channel_;
-  // Heap-allocated: freed by libuv's close callbacks, which may run after the destructor.
+  // Heap-allocated: freed by libuv's close callbacks, which may run after the
+  // destructor.
   uv_process_t* process_;
   uv_timer_t* timer_;
   bool spawn_attempted_ = false;

@@ -17,7 +17,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
   return std::unique_ptr<Host>(new Host(std::move(options)));
 }
 
-Host::Host(Options options) : options_(std::move(options)), wakeup_(new uv_async_t) {
+Host::Host(Options options)
+    : options_(std::move(options)), wakeup_(new uv_async_t) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, wakeup_, [](uv_async_t* async) {
     static_cast<Host*>(async->data)->RunPostedTasks();
@@ -33,21 +34,26 @@ Host::~Host() {
   }
   // Destroying a running helper kills and reaps it.
   helpers_.clear();
-  uv_close(reinterpret_cast<uv_handle_t*>(wakeup_),
-           [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
-  // Let every close callback run; handles an embedding app left open are closed too.
+  uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
+    delete reinterpret_cast<uv_async_t*>(handle);
+  });
+  // Let every close callback run; handles an embedding app left open are closed
+  // too.
   if (absl::Status closed = ipc::DrainAndCloseLoop(&loop_); !closed.ok()) {
     BH_LOG(kWarning, "loop teardown: ", closed.message());
   }
 }
 
 absl::StatusOr<HelperProcess*> Host::Launch(
-    absl::string_view role, absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
-  if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok()) return valid;
+    absl::string_view role,
+    absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
+  if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok())
+    return valid;
   if (options_.roles != nullptr && !options_.roles->Contains(role)) {
     return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
   }
-  if (shutting_down_) return absl::FailedPreconditionError("the host is shutting down");
+  if (shutting_down_)
+    return absl::FailedPreconditionError("the host is shutting down");
   const uint64_t id = next_helper_id_++;
   HelperProcess::Options helper_options;
   helper_options.launch = {.executable = options_.executable,
@@ -58,17 +64,20 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.max_frame_size = options_.max_frame_size;
 
   HelperProcess::Callbacks callbacks;
-  callbacks.on_ready = [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
-    if (!on_ready) return;
-    if (!status.ok()) {
-      on_ready(std::move(status));
-      return;
-    }
-    on_ready(FindHelper(id));
+  callbacks.on_ready =
+      [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
+        if (!on_ready) return;
+        if (!status.ok()) {
+          on_ready(std::move(status));
+          return;
+        }
+        on_ready(FindHelper(id));
+      };
+  callbacks.on_exit = [this, id](const ExitInfo& info) {
+    OnHelperExit(id, info);
   };
-  callbacks.on_exit = [this, id](const ExitInfo& info) { OnHelperExit(id, info); };
-  absl::StatusOr<std::unique_ptr<HelperProcess>> helper =
-      HelperProcess::Launch(&loop_, std::move(helper_options), std::move(callbacks));
+  absl::StatusOr<std::unique_ptr<HelperProcess>> helper = HelperProcess::Launch(
+      &loop_, std::move(helper_options), std::move(callbacks));
   if (!helper.ok()) return helper.status();
   HelperProcess* raw = helper->get();
   helpers_.emplace(id, *std::move(helper));
@@ -87,7 +96,8 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   helpers_.erase(it);
   if (exit_handler_) exit_handler_(info);
   MaybeFinishShutdown();
-  // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after on_exit.
+  // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after
+  // on_exit.
 }
 
 std::vector<HelperProcess*> Host::helpers() const {

@@ -1,11 +1,13 @@
 // The host side of bulkhead: owns an event loop and the helpers launched on it.
 //
-//   auto host = bulkhead::Host::Create({.roles = &roles});
-//   (*host)->Launch("renderer", [](absl::StatusOr<bulkhead::HelperProcess*> helper) { ... });
+//   bulkhead::Host::Options options;
+//   options.roles = &roles;
+//   auto host = bulkhead::Host::Create(options);
+//   (*host)->Launch("renderer", [](auto helper) { ... });
 //   (*host)->Run();
 //
-// Thread: one thread runs the loop (`Run`) and every callback; `Post` is the only member other
-// threads may call.
+// Thread: one thread runs the loop (`Run`) and every callback; `Post` is the
+// only member other threads may call.
 #ifndef BULKHEAD_BROWSER_HOST_HOST_H_
 #define BULKHEAD_BROWSER_HOST_HOST_H_
 
@@ -31,10 +33,11 @@ namespace bulkhead {
 class Host {
  public:
   struct Options {
-    // The roles helpers may be launched in; when set, Launch refuses other names up front.
-    // Not owned; must outlive the host.
+    // The roles helpers may be launched in; when set, Launch refuses other
+    // names up front. Not owned; must outlive the host.
     const RoleRegistry* roles = nullptr;
-    // The helper binary; empty means this executable ("same binary, many roles").
+    // The helper binary; empty means this executable ("same binary, many
+    // roles").
     std::string executable;
     // Extra arguments for every helper, after bulkhead's own switches.
     std::vector<std::string> helper_args;
@@ -51,11 +54,13 @@ class Host {
   // The loop, for an app that adds its own libuv handles.
   uv_loop_t* loop() { return &loop_; }
 
-  // Launches a helper in `role`. Returns the helper (owned by the host) or why it could not be
-  // spawned; then `on_ready` does not run. Otherwise `on_ready` runs once, with the helper when
-  // it reported Ready, or with the reason it ended first.
+  // Launches a helper in `role`. Returns the helper (owned by the host) or why
+  // it could not be spawned; then `on_ready` does not run. Otherwise `on_ready`
+  // runs once, with the helper when it reported Ready, or with the reason it
+  // ended first.
   absl::StatusOr<HelperProcess*> Launch(
-      absl::string_view role, absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
+      absl::string_view role,
+      absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
 
   // Runs for every helper that ends, after which the host forgets it.
   void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
@@ -66,16 +71,16 @@ class Host {
   // By "<role>-<id>" or, when only one helper has that role, by the role alone.
   HelperProcess* FindHelper(absl::string_view name) const;
 
-  // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL after another
-  // `grace`) and runs `done` once all have been reaped.
+  // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL
+  // after another `grace`) and runs `done` once all have been reaped.
   void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
 
   // Runs the loop until Quit().
   void Run();
   // Makes Run() return after the current callback.
   void Quit();
-  // Runs `task` on the loop thread. Thread-safe; tasks posted after destruction began are
-  // dropped without running.
+  // Runs `task` on the loop thread. Thread-safe; tasks posted after destruction
+  // began are dropped without running.
   void Post(absl::AnyInvocable<void()> task);
 
  private:
@@ -95,7 +100,8 @@ class Host {
   bool quit_ = false;
 
   absl::Mutex posted_mutex_;
-  std::vector<absl::AnyInvocable<void()>> posted_ ABSL_GUARDED_BY(posted_mutex_);
+  std::vector<absl::AnyInvocable<void()>> posted_
+      ABSL_GUARDED_BY(posted_mutex_);
   bool accepting_posts_ ABSL_GUARDED_BY(posted_mutex_) = true;
 };
 

@@ -1,6 +1,5 @@
 #include "browser_host/launcher.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "common/switches.h"
 #include "ipc/uv_status.h"
@@ -28,8 +27,9 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
-absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options, uv_pipe_t* channel,
-                         uv_process_t* process, uv_exit_cb on_exit) {
+absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
+                         uv_pipe_t* channel, uv_process_t* process,
+                         uv_exit_cb on_exit) {
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
@@ -48,8 +48,9 @@ absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options, uv_pipe_
   stdio[1].data.fd = 1;
   stdio[2].flags = UV_INHERIT_FD;
   stdio[2].data.fd = 2;
-  // A bidirectional pipe (a socketpair on Unix), as Node.js sets up its IPC channel. Note:
-  // UV_READABLE/UV_WRITABLE are poll flags and make uv_spawn fail on Windows.
+  // A bidirectional pipe (a socketpair on Unix), as Node.js sets up its IPC
+  // channel. Note: UV_READABLE/UV_WRITABLE are poll flags and make uv_spawn
+  // fail on Windows.
   stdio[kHelperChannelFd].flags = static_cast<uv_stdio_flags>(
       UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
   stdio[kHelperChannelFd].data.stream = reinterpret_cast<uv_stream_t*>(channel);
@@ -61,7 +62,8 @@ absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options, uv_pipe_
   spawn.stdio_count = kHelperChannelFd + 1;
   spawn.stdio = stdio;
   const int rc = uv_spawn(loop, process, &spawn);
-  if (rc != 0) return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", executable));
+  if (rc != 0)
+    return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", executable));
   return absl::OkStatus();
 }
 

@@ -22,18 +22,21 @@ std::string FormatUptime(absl::Duration uptime) {
 
 std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
   constexpr size_t kColumns = 8;
-  const std::array<std::string, kColumns> header = {"HELPER", "PID",  "ROLE",     "STATE",
-                                                    "UPTIME", "RTT",  "MSGS OUT/IN", "SANDBOX"};
+  const std::array<std::string, kColumns> header = {
+      "HELPER", "PID", "ROLE",        "STATE",
+      "UPTIME", "RTT", "MSGS OUT/IN", "SANDBOX"};
   std::vector<std::array<std::string, kColumns>> cells;
   cells.push_back(header);
   for (const HelperRow& row : rows) {
     cells.push_back({row.name, absl::StrCat(row.pid), row.role, row.state,
                      FormatUptime(row.uptime), FormatMicros(row.round_trip),
-                     absl::StrCat(row.frames_sent, "/", row.frames_received), row.sandbox});
+                     absl::StrCat(row.frames_sent, "/", row.frames_received),
+                     row.sandbox});
   }
   std::array<size_t, kColumns> width{};
   for (const auto& line : cells) {
-    for (size_t c = 0; c < kColumns; ++c) width[c] = std::max(width[c], line[c].size());
+    for (size_t c = 0; c < kColumns; ++c)
+      width[c] = std::max(width[c], line[c].size());
   }
   std::string table;
   for (const auto& line : cells) {

@@ -16,7 +16,8 @@ struct HelperRow {
   std::string role;
   std::string state;
   absl::Duration uptime;
-  std::optional<absl::Duration> round_trip;  // Last Ping round trip, if measured.
+  std::optional<absl::Duration>
+      round_trip;  // Last Ping round trip, if measured.
   unsigned long long frames_sent = 0;
   unsigned long long frames_received = 0;
   std::string sandbox;

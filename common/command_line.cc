@@ -35,7 +35,8 @@ CommandLine CommandLine::Parse(const std::vector<std::string>& argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    auto [it, inserted] = line.switches_.insert_or_assign(std::string(name), std::string(value));
+    auto [it, inserted] =
+        line.switches_.insert_or_assign(std::string(name), std::string(value));
     if (inserted) line.order_.push_back(it->first);
   }
   return line;
@@ -56,8 +57,8 @@ absl::StatusOr<int64_t> CommandLine::GetInt(absl::string_view name, int64_t min,
   int64_t value = 0;
   if (!absl::SimpleAtoi(it->second, &value) || value < min || value > max) {
     return absl::InvalidArgumentError(absl::StrCat("--", name, "=", it->second,
-                                                   ": expected an integer in [", min, ", ",
-                                                   max, "]"));
+                                                   ": expected an integer in [",
+                                                   min, ", ", max, "]"));
   }
   return value;
 }

@@ -1,5 +1,6 @@
-// A parsed command line: `--name=value` and `--name` switches plus positional arguments.
-// Parsing never fails; what a switch's value must look like is checked by whoever reads it.
+// A parsed command line: `--name=value` and `--name` switches plus positional
+// arguments. Parsing never fails; what a switch's value must look like is
+// checked by whoever reads it.
 #ifndef BULKHEAD_COMMON_COMMAND_LINE_H_
 #define BULKHEAD_COMMON_COMMAND_LINE_H_
 
@@ -16,8 +17,8 @@ namespace bulkhead {
 
 class CommandLine {
  public:
-  // argv[0] is the program. Everything after a bare `--` is positional. A switch given twice
-  // keeps its last value (as Chromium's does).
+  // argv[0] is the program. Everything after a bare `--` is positional. A
+  // switch given twice keeps its last value (as Chromium's does).
   static CommandLine Parse(int argc, const char* const* argv);
   static CommandLine Parse(const std::vector<std::string>& argv);
 
@@ -25,8 +26,10 @@ class CommandLine {
   bool Has(absl::string_view name) const { return switches_.contains(name); }
   // The value of `--name=value`; "" for a bare `--name`; nullopt when absent.
   std::optional<std::string> Get(absl::string_view name) const;
-  // `--name=<integer>` within [min, max]. NotFound when absent, InvalidArgument when malformed.
-  absl::StatusOr<int64_t> GetInt(absl::string_view name, int64_t min, int64_t max) const;
+  // `--name=<integer>` within [min, max]. NotFound when absent, InvalidArgument
+  // when malformed.
+  absl::StatusOr<int64_t> GetInt(absl::string_view name, int64_t min,
+                                 int64_t max) const;
 
   const std::vector<std::string>& positional() const { return positional_; }
   // Switch names in the order first seen, for "unknown flag" checks.

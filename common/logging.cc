@@ -39,7 +39,9 @@ const char* LevelName(LogLevel level) {
 
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level.store(level, std::memory_order_relaxed); }
+void SetLogLevel(LogLevel level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
 LogLevel GetLogLevel() { return g_level.load(std::memory_order_relaxed); }
 
 void SetLogTag(absl::string_view tag) {
@@ -53,7 +55,8 @@ void LogMessage(LogLevel level, absl::string_view message) {
     absl::MutexLock lock(&TagMutex());
     line = absl::StrCat("[", Tag(), " ", LevelName(level), "] ", message, "\n");
   }
-  // One fwrite per line keeps lines whole when several processes share the terminal.
+  // One fwrite per line keeps lines whole when several processes share the
+  // terminal.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

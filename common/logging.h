@@ -1,5 +1,5 @@
-// Minimal leveled logging to stderr, prefixed with the process's role so that the interleaved
-// output of a host and its helpers stays readable. Thread-safe.
+// Minimal leveled logging to stderr, prefixed with the process's role so that
+// the interleaved output of a host and its helpers stays readable. Thread-safe.
 #ifndef BULKHEAD_COMMON_LOGGING_H_
 #define BULKHEAD_COMMON_LOGGING_H_
 
@@ -8,7 +8,13 @@
 
 namespace bulkhead {
 
-enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3, kSilent = 4 };
+enum class LogLevel {
+  kDebug = 0,
+  kInfo = 1,
+  kWarning = 2,
+  kError = 3,
+  kSilent = 4
+};
 
 // Messages below `level` are dropped. Default: kWarning.
 void SetLogLevel(LogLevel level);
@@ -18,13 +24,14 @@ void SetLogTag(absl::string_view tag);
 
 void LogMessage(LogLevel level, absl::string_view message);
 
-// `BH_LOG(kInfo, "launched ", name, " pid ", pid);` formats with absl::StrCat only when the
-// level is enabled.
-#define BH_LOG(level, ...)                                                            \
-  do {                                                                                \
-    if (::bulkhead::LogLevel::level >= ::bulkhead::GetLogLevel()) {                    \
-      ::bulkhead::LogMessage(::bulkhead::LogLevel::level, ::absl::StrCat(__VA_ARGS__)); \
-    }                                                                                 \
+// `BH_LOG(kInfo, "launched ", name, " pid ", pid);` formats with absl::StrCat
+// only when the level is enabled.
+#define BH_LOG(level, ...)                                          \
+  do {                                                              \
+    if (::bulkhead::LogLevel::level >= ::bulkhead::GetLogLevel()) { \
+      ::bulkhead::LogMessage(::bulkhead::LogLevel::level,           \
+                             ::absl::StrCat(__VA_ARGS__));          \
+    }                                                               \
   } while (0)
 
 }  // namespace bulkhead

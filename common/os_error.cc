@@ -57,9 +57,12 @@ absl::StatusCode ErrnoToCode(int error) {
 
 absl::Status PosixErrorToStatus(int error, absl::string_view what) {
   if (error == 0) return absl::OkStatus();
-  return absl::Status(ErrnoToCode(error), absl::StrCat(what, ": ", std::strerror(error)));
+  return absl::Status(ErrnoToCode(error),
+                      absl::StrCat(what, ": ", std::strerror(error)));
 }
 
-absl::Status LastPosixErrorToStatus(absl::string_view what) { return PosixErrorToStatus(errno, what); }
+absl::Status LastPosixErrorToStatus(absl::string_view what) {
+  return PosixErrorToStatus(errno, what);
+}
 
 }  // namespace bulkhead

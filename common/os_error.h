@@ -7,9 +7,10 @@
 
 namespace bulkhead {
 
-// A Status for the POSIX `errno` value `error`, prefixed with what was being done, e.g.
-// PosixErrorToStatus(EACCES, "open /x") -> PermissionDenied("open /x: Permission denied").
-// (Not named ErrnoToStatus: Debian's Abseil has one, and ADL would make calls ambiguous.)
+// A Status for the POSIX `errno` value `error`, prefixed with what was being
+// done, e.g. PosixErrorToStatus(EACCES, "open /x") -> PermissionDenied("open
+// /x: Permission denied"). (Not named ErrnoToStatus: Debian's Abseil has one,
+// and ADL would make calls ambiguous.)
 absl::Status PosixErrorToStatus(int error, absl::string_view what);
 
 // Same, for the current `errno`.

@@ -1,5 +1,5 @@
-// One handle type for every OS resource that crosses an API: a file descriptor on POSIX, a
-// HANDLE on Windows. `ScopedHandle` is its single owner.
+// One handle type for every OS resource that crosses an API: a file descriptor
+// on POSIX, a HANDLE on Windows. `ScopedHandle` is its single owner.
 #ifndef BULKHEAD_COMMON_PLATFORM_HANDLE_H_
 #define BULKHEAD_COMMON_PLATFORM_HANDLE_H_
 
@@ -12,7 +12,8 @@ namespace bulkhead {
 
 #if defined(_WIN32)
 using NativeHandle = void*;  // HANDLE
-inline constexpr NativeHandle kInvalidNativeHandle = reinterpret_cast<void*>(-1);
+inline constexpr NativeHandle kInvalidNativeHandle =
+    reinterpret_cast<void*>(-1);
 #else
 using NativeHandle = int;  // file descriptor
 inline constexpr NativeHandle kInvalidNativeHandle = -1;
@@ -46,16 +47,18 @@ class ScopedHandle {
   NativeHandle handle_ = kInvalidNativeHandle;
 };
 
-// Both ends of a bidirectional, stream-oriented local connection (socketpair on POSIX).
+// Both ends of a bidirectional, stream-oriented local connection (socketpair on
+// POSIX).
 struct HandlePair {
   ScopedHandle first;
   ScopedHandle second;
 };
 absl::StatusOr<HandlePair> CreateStreamPair();
 
-// Takes ownership of handle number `number`, which this process inherited from its parent
-// (the helper's end of the channel). Fails with InvalidArgument, without taking anything, when
-// `number` is a standard stream or is not an open socket or pipe. Marks it close-on-exec.
+// Takes ownership of handle number `number`, which this process inherited from
+// its parent (the helper's end of the channel). Fails with InvalidArgument,
+// without taking anything, when `number` is a standard stream or is not an open
+// socket or pipe. Marks it close-on-exec.
 absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number);
 
 }  // namespace bulkhead

@@ -6,7 +6,6 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-
 #include "common/os_error.h"
 #include "common/platform_handle.h"
 
@@ -14,8 +13,8 @@ namespace bulkhead {
 
 void ScopedHandle::reset(NativeHandle handle) {
   if (handle_ != kInvalidNativeHandle) {
-    // POSIX leaves the fd state unspecified after EINTR; on Linux it is always closed, so
-    // retrying would risk closing an fd another thread just opened.
+    // POSIX leaves the fd state unspecified after EINTR; on Linux it is always
+    // closed, so retrying would risk closing an fd another thread just opened.
     ::close(handle_);
   }
   handle_ = handle;
@@ -31,8 +30,8 @@ absl::StatusOr<HandlePair> CreateStreamPair() {
 
 absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number) {
   if (number <= STDERR_FILENO || number > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("fd ", number, " cannot be a channel (expected 3..65535)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fd ", number, " cannot be a channel (expected 3..65535)"));
   }
   const int fd = static_cast<int>(number);
   const int flags = ::fcntl(fd, F_GETFD);
@@ -40,8 +39,10 @@ absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number) {
     return absl::InvalidArgumentError(absl::StrCat("fd ", fd, " is not open"));
   }
   struct stat info;
-  if (::fstat(fd, &info) != 0 || !(S_ISSOCK(info.st_mode) || S_ISFIFO(info.st_mode))) {
-    return absl::InvalidArgumentError(absl::StrCat("fd ", fd, " is not a socket or pipe"));
+  if (::fstat(fd, &info) != 0 ||
+      !(S_ISSOCK(info.st_mode) || S_ISFIFO(info.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fd ", fd, " is not a socket or pipe"));
   }
   ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
   return ScopedHandle(fd);

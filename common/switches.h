@@ -1,13 +1,15 @@
-// Switches on the command line of a helper, shared by the host that writes them and the helper
-// that reads them (Chromium's content_switches, in small).
+// Switches on the command line of a helper, shared by the host that writes them
+// and the helper that reads them (Chromium's content_switches, in small).
 #ifndef BULKHEAD_COMMON_SWITCHES_H_
 #define BULKHEAD_COMMON_SWITCHES_H_
 
 namespace bulkhead::switches {
 
-// The role a helper runs as, e.g. `--type=renderer`. Its absence means "this is the host".
+// The role a helper runs as, e.g. `--type=renderer`. Its absence means "this is
+// the host".
 inline constexpr char kType[] = "type";
-// The inherited file descriptor (or handle number) of the helper's end of the channel.
+// The inherited file descriptor (or handle number) of the helper's end of the
+// channel.
 inline constexpr char kIpcFd[] = "ipc-fd";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";

@@ -1,11 +1,13 @@
-// Exit codes with a meaning the host recognises. Everything else a helper returns is the role's
-// own business and is reported as an error exit with that code.
+// Exit codes with a meaning the host recognises. Everything else a helper
+// returns is the role's own business and is reported as an error exit with that
+// code.
 #ifndef BULKHEAD_HELPER_EXIT_CODES_H_
 #define BULKHEAD_HELPER_EXIT_CODES_H_
 
 namespace bulkhead {
 
-// Bad command line (unknown --type, missing or bad --ipc-fd, ...), as for any CLI tool.
+// Bad command line (unknown --type, missing or bad --ipc-fd, ...), as for any
+// CLI tool.
 inline constexpr int kExitUsage = 2;
 // The host's Hello/Welcome handshake failed or timed out.
 inline constexpr int kExitHandshakeFailed = 80;

@@ -8,9 +8,12 @@
 
 namespace bulkhead {
 
-HelperContext::HelperContext(std::string role, uint64_t helper_id, uv_loop_t* loop,
-                             ipc::Channel* channel)
-    : role_(std::move(role)), helper_id_(helper_id), loop_(loop), channel_(channel) {}
+HelperContext::HelperContext(std::string role, uint64_t helper_id,
+                             uv_loop_t* loop, ipc::Channel* channel)
+    : role_(std::move(role)),
+      helper_id_(helper_id),
+      loop_(loop),
+      channel_(channel) {}
 
 void HelperContext::Quit(int exit_code) {
   exit_code_ = exit_code;
@@ -18,16 +21,18 @@ void HelperContext::Quit(int exit_code) {
 }
 
 int HelperContext::Run() {
-  channel_->OnControl(ipc::Control::kShutdown, [this](const ipc::Control& control) {
-    BH_LOG(kInfo, "shutdown requested: ", control.shutdown().reason());
-    Quit(0);
-  });
+  channel_->OnControl(
+      ipc::Control::kShutdown, [this](const ipc::Control& control) {
+        BH_LOG(kInfo, "shutdown requested: ", control.shutdown().reason());
+        Quit(0);
+      });
 
   ipc::Control ready;
   ipc::SandboxStatus* status = ready.mutable_ready()->mutable_sandbox();
   sandbox::SandboxReport report = sandbox::ProbeSandbox();
   status->set_sandboxed(report.sandboxed);
-  for (auto& [layer, state] : report.layers) (*status->mutable_layers())[layer] = state;
+  for (auto& [layer, state] : report.layers)
+    (*status->mutable_layers())[layer] = state;
   if (absl::Status sent = channel_->SendControl(ready); !sent.ok()) {
     BH_LOG(kError, "cannot report Ready: ", sent.message());
     return kExitChannelLost;

@@ -1,4 +1,5 @@
-// What a role's main function gets: its identity, the loop and the channel to the host.
+// What a role's main function gets: its identity, the loop and the channel to
+// the host.
 //
 // Thread: the helper's main thread, which runs the loop.
 #ifndef BULKHEAD_HELPER_HELPER_CONTEXT_H_
@@ -15,8 +16,10 @@ namespace bulkhead {
 
 class HelperContext {
  public:
-  // `loop` and `channel` are not owned; the channel has completed the handshake.
-  HelperContext(std::string role, uint64_t helper_id, uv_loop_t* loop, ipc::Channel* channel);
+  // `loop` and `channel` are not owned; the channel has completed the
+  // handshake.
+  HelperContext(std::string role, uint64_t helper_id, uv_loop_t* loop,
+                ipc::Channel* channel);
   HelperContext(const HelperContext&) = delete;
   HelperContext& operator=(const HelperContext&) = delete;
 
@@ -25,9 +28,10 @@ class HelperContext {
   uv_loop_t* loop() { return loop_; }
   ipc::Channel& channel() { return *channel_; }
 
-  // Reports Ready (with the sandbox probe's findings) and serves until the host sends Shutdown
-  // (returns 0) or the channel closes (kExitChannelLost, or kExitProtocolViolation when the
-  // host broke the protocol). Call once, after registering handlers.
+  // Reports Ready (with the sandbox probe's findings) and serves until the host
+  // sends Shutdown (returns 0) or the channel closes (kExitChannelLost, or
+  // kExitProtocolViolation when the host broke the protocol). Call once, after
+  // registering handlers.
   int Run();
 
   // Makes Run() return `exit_code` once the current callback returns.

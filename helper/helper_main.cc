@@ -31,13 +31,15 @@ struct HelperArgs {
   uint64_t helper_id = 0;
 };
 
-absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line, const RoleRegistry& registry) {
+absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
+                                           const RoleRegistry& registry) {
   HelperArgs args;
   args.role = *line.Get(switches::kType);
   args.main = registry.Find(args.role);
   if (args.main == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown --type=", args.role, " (known: ",
-                                                   absl::StrJoin(registry.names(), ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown --type=", args.role,
+                     " (known: ", absl::StrJoin(registry.names(), ", "), ")"));
   }
   absl::StatusOr<int64_t> id = line.GetInt(switches::kHelperId, 1, INT64_MAX);
   if (!id.ok()) return id.status();
@@ -46,14 +48,15 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line, const RoleRe
   if (!fd.ok()) return fd.status();
   absl::StatusOr<ScopedHandle> channel = AdoptInheritedStream(*fd);
   if (!channel.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --", switches::kIpcFd, ": ", channel.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --", switches::kIpcFd, ": ", channel.status().message()));
   }
   args.channel = *std::move(channel);
   return args;
 }
 
-// Says Hello and waits for the host's Welcome. Returns the exit code to end with, or 0.
+// Says Hello and waits for the host's Welcome. Returns the exit code to end
+// with, or 0.
 int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
               const bool& shutdown_early) {
   ipc::Control hello;
@@ -63,20 +66,21 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
   hello.mutable_hello()->set_helper_id(args.helper_id);
   int result = kExitHandshakeFailed;
   bool done = false;
-  channel.CallControl(hello, absl::Now() + kHandshakeTimeout,
-                      [&](absl::StatusOr<ipc::Control> welcome) {
-                        done = true;
-                        uv_stop(loop);
-                        if (shutdown_early) return;
-                        if (!welcome.ok()) {
-                          BH_LOG(kError, "handshake failed: ", welcome.status().message());
-                        } else if (!welcome->has_welcome() ||
-                                   welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
-                          BH_LOG(kError, "handshake failed: the host answered without Welcome");
-                        } else {
-                          result = 0;
-                        }
-                      });
+  channel.CallControl(
+      hello, absl::Now() + kHandshakeTimeout,
+      [&](absl::StatusOr<ipc::Control> welcome) {
+        done = true;
+        uv_stop(loop);
+        if (shutdown_early) return;
+        if (!welcome.ok()) {
+          BH_LOG(kError, "handshake failed: ", welcome.status().message());
+        } else if (!welcome->has_welcome() ||
+                   welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
+          BH_LOG(kError, "handshake failed: the host answered without Welcome");
+        } else {
+          result = 0;
+        }
+      });
   while (!done && !shutdown_early && uv_run(loop, UV_RUN_DEFAULT) != 0) {
   }
   // The completion refers to this frame: end the call before returning.
@@ -86,7 +90,8 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
 
 int RunHelper(HelperArgs args) {
   SetLogTag(absl::StrCat(args.role, "-", args.helper_id));
-  // Ctrl-C in a terminal signals the whole process group; the host decides when helpers stop.
+  // Ctrl-C in a terminal signals the whole process group; the host decides when
+  // helpers stop.
   std::signal(SIGINT, SIG_IGN);
   if (absl::Status watch = DieWithParent(); !watch.ok()) {
     BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
@@ -99,9 +104,12 @@ int RunHelper(HelperArgs args) {
     HelperContext* context_for_close = nullptr;
     absl::Status opened = channel->Open(std::move(args.channel));
     if (opened.ok()) {
-      opened = channel->Start([&](ipc::Channel::CloseReason reason, const absl::Status& why) {
-        const bool violation = reason == ipc::Channel::CloseReason::kProtocolViolation;
-        if (violation) BH_LOG(kError, "host broke the protocol: ", why.message());
+      opened = channel->Start([&](ipc::Channel::CloseReason reason,
+                                  const absl::Status& why) {
+        const bool violation =
+            reason == ipc::Channel::CloseReason::kProtocolViolation;
+        if (violation)
+          BH_LOG(kError, "host broke the protocol: ", why.message());
         const int code = violation ? kExitProtocolViolation : kExitChannelLost;
         if (context_for_close != nullptr) {
           context_for_close->Quit(code);
@@ -110,7 +118,8 @@ int RunHelper(HelperArgs args) {
         }
       });
     }
-    // The host may stop a helper that has not finished starting; that is a clean exit too.
+    // The host may stop a helper that has not finished starting; that is a
+    // clean exit too.
     bool shutdown_early = false;
     channel->OnControl(ipc::Control::kShutdown, [&](const ipc::Control&) {
       shutdown_early = true;

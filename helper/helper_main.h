@@ -1,4 +1,5 @@
-// The helper side of "same binary, many roles": an app's main() calls MaybeRunHelper first.
+// The helper side of "same binary, many roles": an app's main() calls
+// MaybeRunHelper first.
 //
 //   bulkhead::RoleRegistry roles;
 //   roles.Add("renderer", &RendererMain);
@@ -13,11 +14,12 @@
 
 namespace bulkhead {
 
-// Without `--type` on the command line: returns nullopt at once (this process is the host).
-// With it: runs the helper for that role to completion and returns its exit code: connects the
-// channel on `--ipc-fd`, says Hello, waits for Welcome, then runs the role's main. An unknown
-// role or a missing or bad `--ipc-fd`/`--helper-id` prints a one-line reason to stderr and
-// returns kExitUsage (2).
+// Without `--type` on the command line: returns nullopt at once (this process
+// is the host). With it: runs the helper for that role to completion and
+// returns its exit code: connects the channel on `--ipc-fd`, says Hello, waits
+// for Welcome, then runs the role's main. An unknown role or a missing or bad
+// `--ipc-fd`/`--helper-id` prints a one-line reason to stderr and returns
+// kExitUsage (2).
 std::optional<int> MaybeRunHelper(int argc, const char* const* argv,
                                   const RoleRegistry& registry);
 

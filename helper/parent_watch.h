@@ -1,4 +1,5 @@
-// Makes a helper die with its host even when the host is killed without a chance to clean up.
+// Makes a helper die with its host even when the host is killed without a
+// chance to clean up.
 #ifndef BULKHEAD_HELPER_PARENT_WATCH_H_
 #define BULKHEAD_HELPER_PARENT_WATCH_H_
 
@@ -6,8 +7,9 @@
 
 namespace bulkhead {
 
-// Linux: PR_SET_PDEATHSIG(SIGKILL), and exits at once if the parent is already gone. Elsewhere
-// a no-op: channel EOF (all platforms) and the job object (Windows) cover it.
+// Linux: PR_SET_PDEATHSIG(SIGKILL), and exits at once if the parent is already
+// gone. Elsewhere a no-op: channel EOF (all platforms) and the job object
+// (Windows) cover it.
 absl::Status DieWithParent();
 
 }  // namespace bulkhead

@@ -10,10 +10,11 @@ absl::Status RoleRegistry::ValidateName(absl::string_view name) {
         absl::StrCat("role name '", name, "' must be 1 to 32 characters long"));
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("role name '", name, "' may only use a-z, 0-9, '_' and '-'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "role name '", name, "' may only use a-z, 0-9, '_' and '-'"));
     }
   }
   return absl::OkStatus();
@@ -22,10 +23,12 @@ absl::Status RoleRegistry::ValidateName(absl::string_view name) {
 absl::Status RoleRegistry::Add(absl::string_view name, RoleMain main) {
   if (absl::Status valid = ValidateName(name); !valid.ok()) return valid;
   if (main == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("role '", name, "' has no main function"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("role '", name, "' has no main function"));
   }
   if (!roles_.emplace(std::string(name), main).second) {
-    return absl::AlreadyExistsError(absl::StrCat("role '", name, "' is already registered"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("role '", name, "' is already registered"));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
-// The roles a binary can run as a helper. The same registry must be built in the host and in
-// every helper (it is the same binary), so a role name means the same code on both sides.
+// The roles a binary can run as a helper. The same registry must be built in
+// the host and in every helper (it is the same binary), so a role name means
+// the same code on both sides.
 #ifndef BULKHEAD_HELPER_ROLE_REGISTRY_H_
 #define BULKHEAD_HELPER_ROLE_REGISTRY_H_
 
@@ -14,15 +15,15 @@ namespace bulkhead {
 
 class HelperContext;
 
-// A role's entry point. It registers its handlers on `context.channel()` and then returns
-// `context.Run()`, which serves until the host says Shutdown. The return value is the helper
-// process's exit code.
+// A role's entry point. It registers its handlers on `context.channel()` and
+// then returns `context.Run()`, which serves until the host says Shutdown. The
+// return value is the helper process's exit code.
 using RoleMain = int (*)(HelperContext& context);
 
 class RoleRegistry {
  public:
-  // Names are 1-32 characters of [a-z0-9_-]. InvalidArgument for a bad name or null `main`,
-  // AlreadyExists for a name registered before.
+  // Names are 1-32 characters of [a-z0-9_-]. InvalidArgument for a bad name or
+  // null `main`, AlreadyExists for a name registered before.
   absl::Status Add(absl::string_view name, RoleMain main);
 
   // nullptr when `name` is not registered.

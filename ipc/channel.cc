@@ -13,7 +13,8 @@ namespace {
 // Read granularity: large enough for many small frames per read() syscall.
 constexpr size_t kReadChunk = 64 * 1024;
 
-// The full type name in an Any's type URL ("type.googleapis.com/pkg.Type" -> "pkg.Type").
+// The full type name in an Any's type URL ("type.googleapis.com/pkg.Type" ->
+// "pkg.Type").
 absl::string_view TypeNameOf(const google::protobuf::Any& any) {
   absl::string_view url = any.type_url();
   const size_t slash = url.rfind('/');
@@ -41,9 +42,11 @@ uint64_t MonotonicDeadline(absl::Time deadline) {
 
 absl::Status ErrorToStatus(const Error& error) {
   const int code = error.code();
-  const bool known = code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
-  return absl::Status(known ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
-                      error.message());
+  const bool known =
+      code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
+  return absl::Status(
+      known ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
+      error.message());
 }
 
 void StatusToError(const absl::Status& status, Error* error) {
@@ -72,11 +75,12 @@ Channel::Channel(uv_loop_t* loop, Options options)
   uv_timer_init(loop_, timer_);
   pipe_->data = this;
   timer_->data = this;
-  ServeControl(Control::kPing, [](const Control& request) -> absl::StatusOr<Control> {
-    Control pong;
-    pong.mutable_pong()->set_nonce(request.ping().nonce());
-    return pong;
-  });
+  ServeControl(Control::kPing,
+               [](const Control& request) -> absl::StatusOr<Control> {
+                 Control pong;
+                 pong.mutable_pong()->set_nonce(request.ping().nonce());
+                 return pong;
+               });
 }
 
 Channel::~Channel() {
@@ -90,14 +94,16 @@ Channel::~Channel() {
 
 void Channel::ClosePipe() {
   if (pipe_ == nullptr) return;
-  // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must not reach us.
+  // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must
+  // not reach us.
   pipe_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreeHandle);
   pipe_ = nullptr;
 }
 
 absl::Status Channel::Open(ScopedHandle handle) {
-  if (state_ != State::kIdle) return absl::FailedPreconditionError("channel already started");
+  if (state_ != State::kIdle)
+    return absl::FailedPreconditionError("channel already started");
   const int rc = uv_pipe_open(pipe_, handle.get());
   if (rc != 0) return UvErrorToStatus(rc, "uv_pipe_open");
   // The pipe owns the descriptor now and closes it in uv_close.
@@ -106,9 +112,11 @@ absl::Status Channel::Open(ScopedHandle handle) {
 }
 
 absl::Status Channel::Start(CloseHandler on_close) {
-  if (state_ != State::kIdle) return absl::FailedPreconditionError("channel already started");
+  if (state_ != State::kIdle)
+    return absl::FailedPreconditionError("channel already started");
   on_close_ = std::move(on_close);
-  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc, OnReadThunk);
+  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc,
+                               OnReadThunk);
   if (rc != 0) {
     state_ = State::kClosed;
     return UvErrorToStatus(rc, "uv_read_start");
@@ -118,7 +126,9 @@ absl::Status Channel::Start(CloseHandler on_close) {
   return absl::OkStatus();
 }
 
-void Channel::Close() { CloseWith(CloseReason::kClosedLocally, absl::OkStatus()); }
+void Channel::Close() {
+  CloseWith(CloseReason::kClosedLocally, absl::OkStatus());
+}
 
 void Channel::CloseForViolation(absl::Status why) {
   CloseWith(CloseReason::kProtocolViolation, std::move(why));
@@ -136,7 +146,8 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   }
   std::shared_ptr<bool> alive = alive_;
   calls_.FailAll(absl::UnavailableError(
-      detail.ok() ? "channel closed" : absl::StrCat("channel closed: ", detail.message())));
+      detail.ok() ? "channel closed"
+                  : absl::StrCat("channel closed: ", detail.message())));
   if (!*alive) return;
   if (on_close_) {
     CloseHandler handler = std::move(on_close_);
@@ -144,7 +155,8 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   }
 }
 
-// ---- Sending --------------------------------------------------------------------------------
+// ---- Sending
+// --------------------------------------------------------------------------------
 
 absl::Status Channel::Send(const google::protobuf::Message& message) {
   Envelope envelope;
@@ -159,9 +171,12 @@ absl::Status Channel::SendControl(const Control& control) {
 }
 
 absl::Status Channel::SendEnvelope(Envelope& envelope) {
-  if (state_ == State::kClosed) return absl::UnavailableError("channel is closed");
+  if (state_ == State::kClosed)
+    return absl::UnavailableError("channel is closed");
   envelope.set_seq(next_seq_);
-  if (absl::Status s = AppendFrame(envelope, options_.max_frame_size, &outgoing_); !s.ok()) {
+  if (absl::Status s =
+          AppendFrame(envelope, options_.max_frame_size, &outgoing_);
+      !s.ok()) {
     return s;
   }
   ++next_seq_;
@@ -170,16 +185,18 @@ absl::Status Channel::SendEnvelope(Envelope& envelope) {
   return absl::OkStatus();
 }
 
-// At most one write is in flight; everything queued meanwhile leaves in the next single write,
-// so a burst of sends costs few syscalls.
+// At most one write is in flight; everything queued meanwhile leaves in the
+// next single write, so a burst of sends costs few syscalls.
 void Channel::Flush() {
-  if (state_ != State::kOpen || in_flight_ != nullptr || outgoing_.empty()) return;
+  if (state_ != State::kOpen || in_flight_ != nullptr || outgoing_.empty())
+    return;
   auto* request = new WriteRequest;
   request->data.swap(outgoing_);
-  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  uv_buf_t buf = uv_buf_init(request->data.data(),
+                             static_cast<unsigned>(request->data.size()));
   in_flight_ = request;
-  const int rc =
-      uv_write(&request->req, reinterpret_cast<uv_stream_t*>(pipe_), &buf, 1, OnWriteDone);
+  const int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(pipe_),
+                          &buf, 1, OnWriteDone);
   if (rc != 0) {
     in_flight_ = nullptr;
     delete request;
@@ -194,15 +211,17 @@ void Channel::OnWriteDone(uv_write_t* req, int status) {
   if (self == nullptr) return;  // The channel was destroyed.
   self->in_flight_ = nullptr;
   if (status != 0) {
-    self->CloseWith(status == UV_EPIPE || status == UV_ECONNRESET ? CloseReason::kPeerClosed
-                                                                   : CloseReason::kIoError,
+    self->CloseWith(status == UV_EPIPE || status == UV_ECONNRESET
+                        ? CloseReason::kPeerClosed
+                        : CloseReason::kIoError,
                     UvErrorToStatus(status, "write"));
     return;
   }
   self->Flush();
 }
 
-// ---- Calls ----------------------------------------------------------------------------------
+// ---- Calls
+// ----------------------------------------------------------------------------------
 
 void Channel::StartCall(Envelope envelope, absl::Time deadline,
                         PendingCalls::Completion completion) {
@@ -210,10 +229,12 @@ void Channel::StartCall(Envelope envelope, absl::Time deadline,
     completion(absl::UnavailableError("channel is closed")).IgnoreError();
     return;
   }
-  const uint64_t id = calls_.Add(MonotonicDeadline(deadline), std::move(completion));
+  const uint64_t id =
+      calls_.Add(MonotonicDeadline(deadline), std::move(completion));
   envelope.set_call_id(id);
   if (absl::Status s = SendEnvelope(envelope); !s.ok()) {
-    // Fail just this call: complete it through the table as if the peer had answered.
+    // Fail just this call: complete it through the table as if the peer had
+    // answered.
     Envelope failed;
     failed.set_call_id(id);
     StatusToError(s, failed.mutable_error());
@@ -224,13 +245,14 @@ void Channel::StartCall(Envelope envelope, absl::Time deadline,
   ArmDeadlineTimer();
 }
 
-void Channel::CallControl(const Control& control, absl::Time deadline,
-                          absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
+void Channel::CallControl(
+    const Control& control, absl::Time deadline,
+    absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
   Envelope envelope;
   *envelope.mutable_control() = control;
   StartCall(std::move(envelope), deadline,
-            [done = std::move(done)](absl::StatusOr<const Envelope*> reply) mutable
-            -> absl::Status {
+            [done = std::move(done)](
+                absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
               if (!reply.ok()) {
                 done(reply.status());
                 return absl::OkStatus();
@@ -240,7 +262,8 @@ void Channel::CallControl(const Control& control, absl::Time deadline,
                 return absl::OkStatus();
               }
               if (!(*reply)->has_control()) {
-                absl::Status bad = absl::DataLossError("reply to a control call is not control");
+                absl::Status bad = absl::DataLossError(
+                    "reply to a control call is not control");
                 done(bad);
                 return bad;
               }
@@ -257,8 +280,10 @@ void Channel::ArmDeadlineTimer() {
   }
   if (*next == UINT64_MAX) return;
   const uint64_t now = uv_hrtime();
-  // libuv timers count whole milliseconds: round up so a call never expires early.
-  const uint64_t delay_ms = *next > now ? (*next - now + 999'999) / 1'000'000 : 0;
+  // libuv timers count whole milliseconds: round up so a call never expires
+  // early.
+  const uint64_t delay_ms =
+      *next > now ? (*next - now + 999'999) / 1'000'000 : 0;
   uv_timer_start(timer_, OnDeadlineTimer, delay_ms, 0);
 }
 
@@ -270,35 +295,45 @@ void Channel::OnDeadlineTimer(uv_timer_t* timer) {
   if (*alive) self->ArmDeadlineTimer();
 }
 
-// ---- Handlers -------------------------------------------------------------------------------
+// ---- Handlers
+// -------------------------------------------------------------------------------
 
-void Channel::RegisterMessageHandler(absl::string_view type_name, MessageHandler handler) {
-  message_handlers_.insert_or_assign(std::string(type_name), std::move(handler));
+void Channel::RegisterMessageHandler(absl::string_view type_name,
+                                     MessageHandler handler) {
+  message_handlers_.insert_or_assign(std::string(type_name),
+                                     std::move(handler));
 }
 
-void Channel::RegisterCallHandler(absl::string_view type_name, CallHandler handler) {
+void Channel::RegisterCallHandler(absl::string_view type_name,
+                                  CallHandler handler) {
   call_handlers_.insert_or_assign(std::string(type_name), std::move(handler));
 }
 
 void Channel::OnControl(Control::KindCase kind,
                         absl::AnyInvocable<void(const Control&)> handler) {
-  control_handlers_.insert_or_assign(static_cast<int>(kind), std::move(handler));
+  control_handlers_.insert_or_assign(static_cast<int>(kind),
+                                     std::move(handler));
 }
 
-void Channel::ServeControl(Control::KindCase kind,
-                           absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler) {
+void Channel::ServeControl(
+    Control::KindCase kind,
+    absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler) {
   control_servers_.insert_or_assign(static_cast<int>(kind), std::move(handler));
 }
 
-// ---- Receiving ------------------------------------------------------------------------------
+// ---- Receiving
+// ------------------------------------------------------------------------------
 
-void Channel::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+void Channel::OnAlloc(uv_handle_t* handle, size_t /*suggested*/,
+                      uv_buf_t* buf) {
   auto* self = static_cast<Channel*>(handle->data);
   absl::Span<char> space = self->decoder_.PrepareWrite(kReadChunk);
-  *buf = uv_buf_init(space.data(), static_cast<unsigned>(std::min<size_t>(space.size(), 1u << 30)));
+  *buf = uv_buf_init(space.data(), static_cast<unsigned>(std::min<size_t>(
+                                       space.size(), 1u << 30)));
 }
 
-void Channel::OnReadThunk(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*buf*/) {
+void Channel::OnReadThunk(uv_stream_t* stream, ssize_t nread,
+                          const uv_buf_t* /*buf*/) {
   auto* self = static_cast<Channel*>(stream->data);
   if (self != nullptr) self->OnRead(nread);
 }
@@ -306,9 +341,10 @@ void Channel::OnReadThunk(uv_stream_t* stream, ssize_t nread, const uv_buf_t* /*
 void Channel::OnRead(ssize_t nread) {
   if (nread == 0) return;  // EAGAIN: nothing to do.
   if (nread < 0) {
-    CloseWith(nread == UV_EOF || nread == UV_ECONNRESET ? CloseReason::kPeerClosed
-                                                         : CloseReason::kIoError,
-              nread == UV_EOF ? absl::OkStatus() : UvErrorToStatus(nread, "read"));
+    CloseWith(
+        nread == UV_EOF || nread == UV_ECONNRESET ? CloseReason::kPeerClosed
+                                                  : CloseReason::kIoError,
+        nread == UV_EOF ? absl::OkStatus() : UvErrorToStatus(nread, "read"));
     return;
   }
   decoder_.CommitWrite(static_cast<size_t>(nread));
@@ -332,9 +368,10 @@ void Channel::OnRead(ssize_t nread) {
 
 absl::Status Channel::HandleFrame(absl::string_view payload) {
   Envelope envelope;
-  if (!envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return absl::DataLossError(
-        absl::StrCat("frame of ", payload.size(), " bytes does not parse as an Envelope"));
+  if (!envelope.ParseFromArray(payload.data(),
+                               static_cast<int>(payload.size()))) {
+    return absl::DataLossError(absl::StrCat(
+        "frame of ", payload.size(), " bytes does not parse as an Envelope"));
   }
   if (envelope.is_reply()) return HandleReply(envelope);
   if (envelope.call_id() != 0) return HandleRequest(envelope);
@@ -344,8 +381,8 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
       const Control& control = envelope.control();
       auto it = control_handlers_.find(static_cast<int>(control.kind_case()));
       if (it == control_handlers_.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unexpected control message (kind ", control.kind_case(), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unexpected control message (kind ", control.kind_case(), ")"));
       }
       it->second(control);
       return absl::OkStatus();
@@ -377,8 +414,8 @@ absl::Status Channel::HandleReply(const Envelope& envelope) {
     case PendingCalls::ReplyMatch::kUnknown:
       break;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("reply to call ", envelope.call_id(), ", which was never made"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "reply to call ", envelope.call_id(), ", which was never made"));
 }
 
 absl::Status Channel::HandleRequest(const Envelope& envelope) {
@@ -390,8 +427,8 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
       const Control& control = envelope.control();
       auto it = control_servers_.find(static_cast<int>(control.kind_case()));
       if (it == control_servers_.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unexpected control call (kind ", control.kind_case(), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unexpected control call (kind ", control.kind_case(), ")"));
       }
       absl::StatusOr<Control> answer = it->second(control);
       if (answer.ok()) {
@@ -405,8 +442,9 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
       const absl::string_view type = TypeNameOf(envelope.message());
       auto it = call_handlers_.find(type);
       if (it == call_handlers_.end()) {
-        StatusToError(absl::UnimplementedError(absl::StrCat("no handler for ", type)),
-                      reply.mutable_error());
+        StatusToError(
+            absl::UnimplementedError(absl::StrCat("no handler for ", type)),
+            reply.mutable_error());
         break;
       }
       std::shared_ptr<bool> alive = alive_;
@@ -421,7 +459,8 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
   if (state_ != State::kOpen) return absl::OkStatus();
   absl::Status sent = SendEnvelope(reply);
   if (!sent.ok()) {
-    // The answer is too large to frame: tell the caller instead of leaving it to time out.
+    // The answer is too large to frame: tell the caller instead of leaving it
+    // to time out.
     Envelope failed;
     failed.set_call_id(envelope.call_id());
     failed.set_is_reply(true);

@@ -1,14 +1,16 @@
-// A protobuf message channel over one libuv pipe: one-way messages, calls with deadlines, and
-// bulkhead's control messages, framed as in frame_codec.h.
+// A protobuf message channel over one libuv pipe: one-way messages, calls with
+// deadlines, and bulkhead's control messages, framed as in frame_codec.h.
 //
-// Thread: everything runs on the thread of the loop the channel was created on, including every
-// handler and completion. Other threads reach a channel through the owner's `Post`.
+// Thread: everything runs on the thread of the loop the channel was created on,
+// including every handler and completion. Other threads reach a channel through
+// the owner's `Post`.
 //
-// The peer is not trusted. A frame over the size limit, bytes that do not parse as an Envelope,
-// a control message nobody handles, an application message that does not parse as its named
-// type, or a reply to no call is a protocol violation: the channel fails its pending calls with
-// UNAVAILABLE, closes, and tells its owner through the close handler (CloseReason::
-// kProtocolViolation), never by crashing.
+// The peer is not trusted. A frame over the size limit, bytes that do not parse
+// as an Envelope, a control message nobody handles, an application message that
+// does not parse as its named type, or a reply to no call is a protocol
+// violation: the channel fails its pending calls with UNAVAILABLE, closes, and
+// tells its owner through the close handler (CloseReason:: kProtocolViolation),
+// never by crashing.
 #ifndef BULKHEAD_IPC_CHANNEL_H_
 #define BULKHEAD_IPC_CHANNEL_H_
 
@@ -35,8 +37,8 @@
 
 namespace bulkhead::ipc {
 
-// The status a reply's `Error` stands for. Never OK: a peer that sends code 0 or a code absl
-// does not know gets UNKNOWN.
+// The status a reply's `Error` stands for. Never OK: a peer that sends code 0
+// or a code absl does not know gets UNKNOWN.
 absl::Status ErrorToStatus(const Error& error);
 // The wire form of a non-OK `status`.
 void StatusToError(const absl::Status& status, Error* error);
@@ -54,70 +56,84 @@ class Channel {
     kIoError,            // Reading or writing failed.
     kClosedLocally,      // `Close()` was called.
   };
-  // Runs once when the channel closes for any reason; not run by the destructor.
-  using CloseHandler = absl::AnyInvocable<void(CloseReason reason, const absl::Status& detail)>;
+  // Runs once when the channel closes for any reason; not run by the
+  // destructor.
+  using CloseHandler =
+      absl::AnyInvocable<void(CloseReason reason, const absl::Status& detail)>;
 
-  // Creates a channel on `loop` (not owned; must outlive the channel). It is not connected yet:
-  // either pass `pipe()` to uv_spawn as a UV_CREATE_PIPE stdio slot, or call `Open()`.
-  // Sets SIGPIPE to ignored process-wide (see sigpipe.h).
+  // Creates a channel on `loop` (not owned; must outlive the channel). It is
+  // not connected yet: either pass `pipe()` to uv_spawn as a UV_CREATE_PIPE
+  // stdio slot, or call `Open()`. Sets SIGPIPE to ignored process-wide (see
+  // sigpipe.h).
   static std::unique_ptr<Channel> Create(uv_loop_t* loop, Options options);
-  static std::unique_ptr<Channel> Create(uv_loop_t* loop) { return Create(loop, Options()); }
+  static std::unique_ptr<Channel> Create(uv_loop_t* loop) {
+    return Create(loop, Options());
+  }
 
   // Pending calls complete once with CANCELLED; the close handler does not run.
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // The libuv pipe, for uv_spawn to connect before `Start()`; nullptr once closed. Owned by the
-  // channel.
+  // The libuv pipe, for uv_spawn to connect before `Start()`; nullptr once
+  // closed. Owned by the channel.
   uv_pipe_t* pipe() { return pipe_; }
-  // Connects the channel to an open stream handle (e.g. the helper's inherited fd), taking
-  // ownership of it.
+  // Connects the channel to an open stream handle (e.g. the helper's inherited
+  // fd), taking ownership of it.
   absl::Status Open(ScopedHandle handle);
-  // Starts reading. Register handlers first: messages that arrive before are dispatched to the
-  // handlers present at that moment.
+  // Starts reading. Register handlers first: messages that arrive before are
+  // dispatched to the handlers present at that moment.
   absl::Status Start(CloseHandler on_close);
-  // Closes now: the OS handle is closed (the peer sees end-of-stream), pending calls fail with
-  // UNAVAILABLE and the close handler runs with kClosedLocally. Frames already queued are
-  // dropped. Idempotent.
+  // Closes now: the OS handle is closed (the peer sees end-of-stream), pending
+  // calls fail with UNAVAILABLE and the close handler runs with kClosedLocally.
+  // Frames already queued are dropped. Idempotent.
   void Close();
-  // Closes with kProtocolViolation, for an owner that finds the peer misbehaving at a level the
-  // channel cannot see (e.g. a Hello that lies about the role).
+  // Closes with kProtocolViolation, for an owner that finds the peer
+  // misbehaving at a level the channel cannot see (e.g. a Hello that lies about
+  // the role).
   void CloseForViolation(absl::Status why);
   bool is_open() const { return state_ == State::kOpen; }
 
-  // --- Application messages ---------------------------------------------------------------
+  // --- Application messages
+  // ---------------------------------------------------------------
 
-  // Sends a one-way message. UNAVAILABLE when closed, INVALID_ARGUMENT when over the limit.
+  // Sends a one-way message. UNAVAILABLE when closed, INVALID_ARGUMENT when
+  // over the limit.
   absl::Status Send(const google::protobuf::Message& message);
 
-  // Handles one-way messages of type `T`, replacing an earlier handler for `T`. Messages of a
-  // type without a handler are dropped and logged.
+  // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
+  // Messages of a type without a handler are dropped and logged.
   template <typename T>
   void On(absl::AnyInvocable<void(const T&)> handler);
 
-  // Calls the peer's `Serve<Req, Resp>` handler. `done` runs exactly once: with the response,
-  // with the handler's error, DEADLINE_EXCEEDED when `deadline` passes first, UNAVAILABLE when
-  // the channel closes first, or CANCELLED when the channel is destroyed first.
+  // Calls the peer's `Serve<Req, Resp>` handler. `done` runs exactly once: with
+  // the response, with the handler's error, DEADLINE_EXCEEDED when `deadline`
+  // passes first, UNAVAILABLE when the channel closes first, or CANCELLED when
+  // the channel is destroyed first.
   template <typename Req, typename Resp>
   void Call(const Req& request, absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<Resp>)> done);
 
-  // Answers calls with a request of type `Req`. An error status from `handler` is sent back to
-  // the caller. Calls of a type without a handler get UNIMPLEMENTED.
+  // Answers calls with a request of type `Req`. An error status from `handler`
+  // is sent back to the caller. Calls of a type without a handler get
+  // UNIMPLEMENTED.
   template <typename Req, typename Resp>
   void Serve(absl::AnyInvocable<absl::StatusOr<Resp>(const Req&)> handler);
 
-  // --- Control messages (bulkhead's own protocol) -----------------------------------------
+  // --- Control messages (bulkhead's own protocol)
+  // -----------------------------------------
 
   absl::Status SendControl(const Control& control);
   void CallControl(const Control& control, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<Control>)> done);
   // Handles one-way control messages of `kind`.
-  void OnControl(Control::KindCase kind, absl::AnyInvocable<void(const Control&)> handler);
-  // Answers control calls of `kind`. Ping is served by every channel (answered with Pong).
-  void ServeControl(Control::KindCase kind,
-                    absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler);
+  void OnControl(Control::KindCase kind,
+                 absl::AnyInvocable<void(const Control&)> handler);
+  // Answers control calls of `kind`. Ping is served by every channel (answered
+  // with Pong).
+  void ServeControl(
+      Control::KindCase kind,
+      absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler);
 
   // Counters, for status tables and tests.
   uint64_t frames_sent() const { return frames_sent_; }
@@ -127,18 +143,22 @@ class Channel {
  private:
   enum class State { kIdle, kOpen, kClosed };
   // Handles a message body; a non-OK return is a protocol violation.
-  using MessageHandler = absl::AnyInvocable<absl::Status(const google::protobuf::Any&)>;
-  // Answers a call; a non-OK return is a protocol violation, app errors go in `reply->error`.
-  using CallHandler =
-      absl::AnyInvocable<absl::Status(const google::protobuf::Any&, Envelope* reply)>;
+  using MessageHandler =
+      absl::AnyInvocable<absl::Status(const google::protobuf::Any&)>;
+  // Answers a call; a non-OK return is a protocol violation, app errors go in
+  // `reply->error`.
+  using CallHandler = absl::AnyInvocable<absl::Status(
+      const google::protobuf::Any&, Envelope* reply)>;
   struct WriteRequest;
 
   Channel(uv_loop_t* loop, Options options);
 
-  void RegisterMessageHandler(absl::string_view type_name, MessageHandler handler);
+  void RegisterMessageHandler(absl::string_view type_name,
+                              MessageHandler handler);
   void RegisterCallHandler(absl::string_view type_name, CallHandler handler);
   // Sends `envelope` as a call; `completion` gets the reply.
-  void StartCall(Envelope envelope, absl::Time deadline, PendingCalls::Completion completion);
+  void StartCall(Envelope envelope, absl::Time deadline,
+                 PendingCalls::Completion completion);
   absl::Status SendEnvelope(Envelope& envelope);
   void Flush();
   void ArmDeadlineTimer();
@@ -151,13 +171,15 @@ class Channel {
   void ClosePipe();
 
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void OnReadThunk(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnReadThunk(uv_stream_t* stream, ssize_t nread,
+                          const uv_buf_t* buf);
   static void OnWriteDone(uv_write_t* req, int status);
   static void OnDeadlineTimer(uv_timer_t* timer);
 
   uv_loop_t* const loop_;  // Not owned.
   const Options options_;
-  // Heap-allocated so that they outlive the channel until libuv's close callbacks run.
+  // Heap-allocated so that they outlive the channel until libuv's close
+  // callbacks run.
   uv_pipe_t* pipe_;  // nullptr once closed.
   uv_timer_t* timer_;
   State state_ = State::kIdle;
@@ -165,31 +187,35 @@ class Channel {
 
   FrameDecoder decoder_;
   PendingCalls calls_;
-  std::string outgoing_;                 // Frames queued while a write is in flight.
-  WriteRequest* in_flight_ = nullptr;    // Owned by libuv until OnWriteDone.
+  std::string outgoing_;  // Frames queued while a write is in flight.
+  WriteRequest* in_flight_ = nullptr;  // Owned by libuv until OnWriteDone.
   uint64_t next_seq_ = 1;
   uint64_t frames_sent_ = 0;
   uint64_t frames_received_ = 0;
 
   absl::flat_hash_map<std::string, MessageHandler> message_handlers_;
   absl::flat_hash_map<std::string, CallHandler> call_handlers_;
-  absl::flat_hash_map<int, absl::AnyInvocable<void(const Control&)>> control_handlers_;
-  absl::flat_hash_map<int, absl::AnyInvocable<absl::StatusOr<Control>(const Control&)>>
+  absl::flat_hash_map<int, absl::AnyInvocable<void(const Control&)>>
+      control_handlers_;
+  absl::flat_hash_map<
+      int, absl::AnyInvocable<absl::StatusOr<Control>(const Control&)>>
       control_servers_;
 
-  // Cleared by the destructor, so that a handler that destroys the channel stops the read
-  // loop that called it.
+  // Cleared by the destructor, so that a handler that destroys the channel
+  // stops the read loop that called it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// ---- Template definitions -------------------------------------------------------------------
+// ---- Template definitions
+// -------------------------------------------------------------------
 
 template <typename T>
 void Channel::On(absl::AnyInvocable<void(const T&)> handler) {
   static_assert(std::is_base_of_v<google::protobuf::Message, T>);
   RegisterMessageHandler(
       T::descriptor()->full_name(),
-      [handler = std::move(handler)](const google::protobuf::Any& any) mutable -> absl::Status {
+      [handler = std::move(handler)](
+          const google::protobuf::Any& any) mutable -> absl::Status {
         T message;
         if (!any.UnpackTo(&message)) {
           return absl::DataLossError("message body does not parse as " +
@@ -208,8 +234,8 @@ void Channel::Call(const Req& request, absl::Time deadline,
   Envelope envelope;
   envelope.mutable_message()->PackFrom(request);
   StartCall(std::move(envelope), deadline,
-            [done = std::move(done)](absl::StatusOr<const Envelope*> reply) mutable
-            -> absl::Status {
+            [done = std::move(done)](
+                absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
               if (!reply.ok()) {
                 done(reply.status());
                 return absl::OkStatus();
@@ -220,7 +246,8 @@ void Channel::Call(const Req& request, absl::Time deadline,
                 return absl::OkStatus();
               }
               Resp response;
-              if (!envelope.has_message() || !envelope.message().UnpackTo(&response)) {
+              if (!envelope.has_message() ||
+                  !envelope.message().UnpackTo(&response)) {
                 absl::Status mismatch = absl::DataLossError(
                     "reply is not a " + Resp::descriptor()->full_name());
                 done(mismatch);
@@ -232,7 +259,8 @@ void Channel::Call(const Req& request, absl::Time deadline,
 }
 
 template <typename Req, typename Resp>
-void Channel::Serve(absl::AnyInvocable<absl::StatusOr<Resp>(const Req&)> handler) {
+void Channel::Serve(
+    absl::AnyInvocable<absl::StatusOr<Resp>(const Req&)> handler) {
   static_assert(std::is_base_of_v<google::protobuf::Message, Req>);
   static_assert(std::is_base_of_v<google::protobuf::Message, Resp>);
   RegisterCallHandler(

@@ -12,32 +12,36 @@ namespace {
 uint32_t LoadLittleEndian32(const char* p) {
   const auto* b = reinterpret_cast<const unsigned char*>(p);
   return static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) |
-         (static_cast<uint32_t>(b[2]) << 16) | (static_cast<uint32_t>(b[3]) << 24);
+         (static_cast<uint32_t>(b[2]) << 16) |
+         (static_cast<uint32_t>(b[3]) << 24);
 }
 
 void StoreLittleEndian32(uint32_t value, char* p) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    p[i] = static_cast<char>((value >> (8 * i)) & 0xff);
 }
 
 }  // namespace
 
-absl::Status AppendFrame(const google::protobuf::MessageLite& message, uint32_t max_frame_size,
-                         std::string* out) {
+absl::Status AppendFrame(const google::protobuf::MessageLite& message,
+                         uint32_t max_frame_size, std::string* out) {
   const size_t size = message.ByteSizeLong();
   if (size > max_frame_size) {
-    return absl::InvalidArgumentError(absl::StrCat("message of ", size,
-                                                   " bytes exceeds the frame limit of ",
-                                                   max_frame_size, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("message of ", size, " bytes exceeds the frame limit of ",
+                     max_frame_size, " bytes"));
   }
   const size_t start = out->size();
   out->resize(start + kFrameHeaderSize + size);
   char* header = out->data() + start;
   StoreLittleEndian32(static_cast<uint32_t>(size), header);
-  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(header + kFrameHeaderSize));
+  message.SerializeWithCachedSizesToArray(
+      reinterpret_cast<uint8_t*>(header + kFrameHeaderSize));
   return absl::OkStatus();
 }
 
-FrameDecoder::FrameDecoder(uint32_t max_frame_size) : max_frame_size_(max_frame_size) {}
+FrameDecoder::FrameDecoder(uint32_t max_frame_size)
+    : max_frame_size_(max_frame_size) {}
 
 absl::Span<char> FrameDecoder::PrepareWrite(size_t min_size) {
   // Move the unconsumed tail (at most one partial frame) to the front.
@@ -47,15 +51,17 @@ absl::Span<char> FrameDecoder::PrepareWrite(size_t min_size) {
     begin_ = 0;
   }
   size_t wanted = end_ + min_size;
-  // When the header of a large frame is already here, make room for all of it at once so that
-  // it arrives in as few reads as the kernel allows. The limit was checked by Next().
+  // When the header of a large frame is already here, make room for all of it
+  // at once so that it arrives in as few reads as the kernel allows. The limit
+  // was checked by Next().
   if (!failed_ && end_ >= kFrameHeaderSize) {
     const uint32_t length = LoadLittleEndian32(buffer_.data());
     if (length <= max_frame_size_) {
       wanted = std::max(wanted, kFrameHeaderSize + static_cast<size_t>(length));
     }
   }
-  if (buffer_.size() < wanted) buffer_.resize(std::max(wanted, buffer_.size() * 2));
+  if (buffer_.size() < wanted)
+    buffer_.resize(std::max(wanted, buffer_.size() * 2));
   return absl::Span<char>(buffer_.data() + end_, buffer_.size() - end_);
 }
 
@@ -70,20 +76,22 @@ void FrameDecoder::Append(absl::string_view bytes) {
 }
 
 absl::StatusOr<std::optional<absl::string_view>> FrameDecoder::Next() {
-  if (failed_) return absl::FailedPreconditionError("frame decoder failed earlier");
+  if (failed_)
+    return absl::FailedPreconditionError("frame decoder failed earlier");
   const size_t available = end_ - begin_;
   if (available < kFrameHeaderSize) return std::nullopt;
   const uint32_t length = LoadLittleEndian32(buffer_.data() + begin_);
   if (length > max_frame_size_) {
     failed_ = true;
-    return absl::InvalidArgumentError(absl::StrCat("frame of ", length,
-                                                   " bytes exceeds the limit of ",
-                                                   max_frame_size_, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame of ", length, " bytes exceeds the limit of ",
+                     max_frame_size_, " bytes"));
   }
   if (available - kFrameHeaderSize < length) return std::nullopt;
   absl::string_view payload(buffer_.data() + begin_ + kFrameHeaderSize, length);
   begin_ += kFrameHeaderSize + length;
-  if (begin_ == end_) begin_ = end_ = 0;  // Common case: the read ended on a frame boundary.
+  if (begin_ == end_)
+    begin_ = end_ = 0;  // Common case: the read ended on a frame boundary.
   return payload;
 }
 

@@ -1,5 +1,6 @@
-// Stream framing: every frame is a 4-byte little-endian payload length, then the payload (one
-// serialized Envelope). The decoder parses frames in place from its read buffer.
+// Stream framing: every frame is a 4-byte little-endian payload length, then
+// the payload (one serialized Envelope). The decoder parses frames in place
+// from its read buffer.
 #ifndef BULKHEAD_IPC_FRAME_CODEC_H_
 #define BULKHEAD_IPC_FRAME_CODEC_H_
 
@@ -20,14 +21,14 @@ class MessageLite;
 namespace bulkhead::ipc {
 
 inline constexpr size_t kFrameHeaderSize = 4;
-// Chromium's IPC caps a message at 128 MiB; payloads that large belong in shared memory, so the
-// default frame limit is far lower.
+// Chromium's IPC caps a message at 128 MiB; payloads that large belong in
+// shared memory, so the default frame limit is far lower.
 inline constexpr uint32_t kDefaultMaxFrameSize = 16u << 20;
 
 // Appends one frame holding `message` to `out`, serializing straight into it.
 // InvalidArgument if the serialized message would exceed `max_frame_size`.
-absl::Status AppendFrame(const google::protobuf::MessageLite& message, uint32_t max_frame_size,
-                         std::string* out);
+absl::Status AppendFrame(const google::protobuf::MessageLite& message,
+                         uint32_t max_frame_size, std::string* out);
 
 // Accumulates bytes from a stream and yields complete frame payloads.
 // Not thread-safe; owned by one channel.
@@ -35,18 +36,19 @@ class FrameDecoder {
  public:
   explicit FrameDecoder(uint32_t max_frame_size = kDefaultMaxFrameSize);
 
-  // Space for the next read: at least `min_size` bytes, more when a large frame is known to be
-  // coming. Valid until the next call on the decoder.
+  // Space for the next read: at least `min_size` bytes, more when a large frame
+  // is known to be coming. Valid until the next call on the decoder.
   absl::Span<char> PrepareWrite(size_t min_size);
   // Marks `size` bytes of the span from PrepareWrite as filled.
   void CommitWrite(size_t size);
   // Copies `bytes` in (PrepareWrite + CommitWrite).
   void Append(absl::string_view bytes);
 
-  // The payload of the next complete frame, pointing into the decoder's buffer and valid until
-  // the next PrepareWrite/Append; nullopt when more bytes are needed. A header announcing more
-  // than the limit is an error (InvalidArgument), found before any allocation for that frame;
-  // the decoder stays failed after one.
+  // The payload of the next complete frame, pointing into the decoder's buffer
+  // and valid until the next PrepareWrite/Append; nullopt when more bytes are
+  // needed. A header announcing more than the limit is an error
+  // (InvalidArgument), found before any allocation for that frame; the decoder
+  // stays failed after one.
   absl::StatusOr<std::optional<absl::string_view>> Next();
 
   // Bytes received but not yet returned as frames.

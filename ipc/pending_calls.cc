@@ -11,8 +11,8 @@ uint64_t PendingCalls::Add(MonotonicNanos deadline, Completion completion) {
   return id;
 }
 
-PendingCalls::ReplyMatch PendingCalls::CompleteWithReply(const Envelope& reply,
-                                                         absl::Status* completion_status) {
+PendingCalls::ReplyMatch PendingCalls::CompleteWithReply(
+    const Envelope& reply, absl::Status* completion_status) {
   const uint64_t id = reply.call_id();
   auto it = calls_.find(id);
   if (it == calls_.end()) {
@@ -44,7 +44,8 @@ void PendingCalls::ExpireUntil(MonotonicNanos now) {
     RememberExpired(id);
   }
   for (Completion& completion : expired) {
-    completion(absl::DeadlineExceededError("call deadline exceeded")).IgnoreError();
+    completion(absl::DeadlineExceededError("call deadline exceeded"))
+        .IgnoreError();
   }
 }
 

@@ -1,6 +1,6 @@
-// The calls a channel has sent and not yet seen answered: their completion callbacks, ordered
-// by deadline. Pure bookkeeping (no I/O, no clock of its own) so that the deadline logic is
-// testable without processes.
+// The calls a channel has sent and not yet seen answered: their completion
+// callbacks, ordered by deadline. Pure bookkeeping (no I/O, no clock of its
+// own) so that the deadline logic is testable without processes.
 #ifndef BULKHEAD_IPC_PENDING_CALLS_H_
 #define BULKHEAD_IPC_PENDING_CALLS_H_
 
@@ -24,12 +24,14 @@ using MonotonicNanos = uint64_t;
 
 class PendingCalls {
  public:
-  // Receives the reply envelope, or the error that ended the call. Returning a non-OK status
-  // says the reply itself broke the protocol (e.g. a body of the wrong type).
-  using Completion = absl::AnyInvocable<absl::Status(absl::StatusOr<const Envelope*>)>;
+  // Receives the reply envelope, or the error that ended the call. Returning a
+  // non-OK status says the reply itself broke the protocol (e.g. a body of the
+  // wrong type).
+  using Completion =
+      absl::AnyInvocable<absl::Status(absl::StatusOr<const Envelope*>)>;
 
-  // Replies to calls that already timed out are tolerated (the peer was slow, not lying). This
-  // many expired ids are remembered; older ones are forgotten.
+  // Replies to calls that already timed out are tolerated (the peer was slow,
+  // not lying). This many expired ids are remembered; older ones are forgotten.
   static constexpr size_t kExpiredIdsRemembered = 1024;
 
   PendingCalls() = default;
@@ -44,13 +46,16 @@ class PendingCalls {
     kLate,       // The call had already expired; the reply was dropped.
     kUnknown,    // No such call was ever pending: a protocol violation.
   };
-  // Completes call `reply.call_id()` with `reply`. `*completion_status` gets what the
-  // completion returned when kCompleted.
-  ReplyMatch CompleteWithReply(const Envelope& reply, absl::Status* completion_status);
+  // Completes call `reply.call_id()` with `reply`. `*completion_status` gets
+  // what the completion returned when kCompleted.
+  ReplyMatch CompleteWithReply(const Envelope& reply,
+                               absl::Status* completion_status);
 
-  // Fails every call whose deadline is at or before `now` with DEADLINE_EXCEEDED.
+  // Fails every call whose deadline is at or before `now` with
+  // DEADLINE_EXCEEDED.
   void ExpireUntil(MonotonicNanos now);
-  // Fails every pending call with `status` (e.g. UNAVAILABLE when the channel closed).
+  // Fails every pending call with `status` (e.g. UNAVAILABLE when the channel
+  // closed).
   void FailAll(const absl::Status& status);
 
   // The earliest deadline of a pending call.

@@ -11,8 +11,8 @@ absl::Status DrainAndCloseLoop(uv_loop_t* loop) {
         if (!uv_is_closing(handle)) uv_close(handle, nullptr);
       },
       nullptr);
-  // A pending uv_stop() makes the first uv_run return before doing anything; keep running
-  // until nothing is left.
+  // A pending uv_stop() makes the first uv_run return before doing anything;
+  // keep running until nothing is left.
   while (uv_run(loop, UV_RUN_DEFAULT) != 0) {
   }
   return UvErrorToStatus(uv_loop_close(loop), "uv_loop_close");

@@ -49,7 +49,8 @@ absl::StatusCode UvErrorToCode(int error) {
 absl::Status UvErrorToStatus(int error, absl::string_view what) {
   if (error >= 0) return absl::OkStatus();
   return absl::Status(UvErrorToCode(error),
-                      absl::StrCat(what, ": ", uv_err_name(error), " (", uv_strerror(error), ")"));
+                      absl::StrCat(what, ": ", uv_err_name(error), " (",
+                                   uv_strerror(error), ")"));
 }
 
 }  // namespace bulkhead::ipc

@@ -7,8 +7,8 @@
 
 namespace bulkhead::ipc {
 
-// A Status for the negative libuv error `error` (UV_ECANCELED -> Cancelled), prefixed with
-// what was being done; OK for `error` >= 0.
+// A Status for the negative libuv error `error` (UV_ECANCELED -> Cancelled),
+// prefixed with what was being done; OK for `error` >= 0.
 absl::Status UvErrorToStatus(int error, absl::string_view what);
 
 }  // namespace bulkhead::ipc

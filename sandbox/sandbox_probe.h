@@ -1,5 +1,6 @@
-// The sandbox status probe: run inside a helper, it reports which confinement layers are really
-// in force, read back from the kernel rather than assumed (like chrome://sandbox).
+// The sandbox status probe: run inside a helper, it reports which confinement
+// layers are really in force, read back from the kernel rather than assumed
+// (like chrome://sandbox).
 #ifndef BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
 #define BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
 
@@ -12,7 +13,8 @@ namespace bulkhead::sandbox {
 struct SandboxReport {
   // True only when every layer the platform offers is in force.
   bool sandboxed = false;
-  // Layer name and what the probe saw, in a stable order, e.g. {"seccomp", "off"}.
+  // Layer name and what the probe saw, in a stable order, e.g. {"seccomp",
+  // "off"}.
   std::vector<std::pair<std::string, std::string>> layers;
 };
 

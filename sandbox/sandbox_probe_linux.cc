@@ -11,7 +11,8 @@
 namespace bulkhead::sandbox {
 namespace {
 
-// The value of `key:` in /proc/self/status, or "" when the kernel does not report it.
+// The value of `key:` in /proc/self/status, or "" when the kernel does not
+// report it.
 std::string ProcStatusField(const std::string& key) {
   std::ifstream status("/proc/self/status");
   std::string line;
@@ -30,14 +31,16 @@ SandboxReport ProbeSandbox() {
   SandboxReport report;
   const std::string seccomp = ProcStatusField("Seccomp");
   const std::string no_new_privs = ProcStatusField("NoNewPrivs");
-  report.layers.emplace_back("seccomp", seccomp == "2"   ? "filter"
-                                        : seccomp == "1" ? "strict"
+  report.layers.emplace_back("seccomp", seccomp == "2"    ? "filter"
+                                        : seccomp == "1"  ? "strict"
                                         : seccomp.empty() ? "unknown"
                                                           : "off");
-  report.layers.emplace_back("no_new_privs", no_new_privs == "1" ? "on" : "off");
+  report.layers.emplace_back("no_new_privs",
+                             no_new_privs == "1" ? "on" : "off");
   report.layers.emplace_back("uid", absl::StrCat(::getuid()));
-  // The namespace and filesystem layers arrive with the Linux sandbox (issue 5); until then the
-  // probe reports what it sees and never claims confinement it cannot observe.
+  // The namespace and filesystem layers arrive with the Linux sandbox (issue
+  // 5); until then the probe reports what it sees and never claims confinement
+  // it cannot observe.
   report.sandboxed = seccomp == "2" && no_new_privs == "1";
   return report;
 }

@@ -1,4 +1,5 @@
-// Platforms whose sandbox layer does not exist yet report that nothing is in force.
+// Platforms whose sandbox layer does not exist yet report that nothing is in
+// force.
 #include "sandbox/sandbox_probe.h"
 
 namespace bulkhead::sandbox {

@@ -12,23 +12,27 @@ namespace bulkhead {
 namespace roles {
 
 int RendererMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(&LayoutText);
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      &LayoutText);
   return context.Run();
 }
 
 int GpuMain(HelperContext& context) {
-  context.channel().Serve<ipc::MultiplyMatricesRequest, ipc::MultiplyMatricesResponse>(
-      &MultiplyMatrices);
+  context.channel()
+      .Serve<ipc::MultiplyMatricesRequest, ipc::MultiplyMatricesResponse>(
+          &MultiplyMatrices);
   return context.Run();
 }
 
 int UtilityMain(HelperContext& context) {
-  context.channel().Serve<ipc::CompressBlobRequest, ipc::CompressBlobResponse>(&CompressBlob);
+  context.channel().Serve<ipc::CompressBlobRequest, ipc::CompressBlobResponse>(
+      &CompressBlob);
   return context.Run();
 }
 
 int NetworkMain(HelperContext& context) {
-  context.channel().Serve<ipc::ParseUrlsRequest, ipc::ParseUrlsResponse>(&ParseUrls);
+  context.channel().Serve<ipc::ParseUrlsRequest, ipc::ParseUrlsResponse>(
+      &ParseUrls);
   return context.Run();
 }
 

@@ -1,9 +1,9 @@
-// browser_host's built-in roles. Each does a small piece of real work on request, so that load
-// and isolation can be observed:
-//   renderer  LayoutTextRequest       -> LayoutTextResponse       (word-wraps text)
-//   gpu       MultiplyMatricesRequest -> MultiplyMatricesResponse (dense matrix product)
-//   utility   CompressBlobRequest     -> CompressBlobResponse     (CRC-32 + run-length coding)
-//   network   ParseUrlsRequest        -> ParseUrlsResponse        (URL parsing)
+// browser_host's built-in roles. Each does a small piece of real work on
+// request, so that load and isolation can be observed:
+//   renderer: LayoutTextRequest -> LayoutTextResponse (word-wraps text)
+//   gpu:      MultiplyMatricesRequest -> MultiplyMatricesResponse (matrices)
+//   utility:  CompressBlobRequest -> CompressBlobResponse (CRC-32 + PackBits)
+//   network:  ParseUrlsRequest -> ParseUrlsResponse (URL parsing)
 // Every helper also answers Ping (the channel does that for any role).
 #ifndef BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_
 #define BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_

@@ -1,4 +1,5 @@
-// The browser_host executable, run for real: flags, and the demo from start to clean exit.
+// The browser_host executable, run for real: flags, and the demo from start to
+// clean exit.
 #include <csignal>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-testing::ProcessOutput RunBrowserHost(std::vector<std::string> args, const std::string& input) {
+testing::ProcessOutput RunBrowserHost(std::vector<std::string> args,
+                                      const std::string& input) {
   args.insert(args.begin(), BROWSER_HOST_PATH);
   absl::StatusOr<testing::ProcessOutput> output =
       testing::RunProcess(args, input, absl::Seconds(30));
@@ -47,18 +49,20 @@ TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {
 }
 
 TEST(BrowserHostMainTest, UnknownHelperTypeExitsWithUsageCode) {
-  testing::ProcessOutput output = RunBrowserHost({"--type=plumber", "--ipc-fd=3", "--helper-id=1"}, "");
+  testing::ProcessOutput output =
+      RunBrowserHost({"--type=plumber", "--ipc-fd=3", "--helper-id=1"}, "");
   EXPECT_EQ(output.exit_status, 2);
   EXPECT_THAT(output.err, HasSubstr("unknown --type=plumber"));
 }
 
-// With input closed at once, the demo still finishes its round of work, prints the table and
-// then shuts down cleanly.
+// With input closed at once, the demo still finishes its round of work, prints
+// the table and then shuts down cleanly.
 TEST(BrowserHostMainTest, DemoRunsEveryRoleAndShutsDownCleanly) {
   testing::ProcessOutput output = RunBrowserHost({}, "status\n");
   EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
   for (const char* role : {"renderer-", "gpu-", "utility-", "network-"}) {
-    EXPECT_THAT(output.out, HasSubstr(std::string("ok    ") + role)) << output.out;
+    EXPECT_THAT(output.out, HasSubstr(std::string("ok    ") + role))
+        << output.out;
   }
   EXPECT_THAT(output.out, HasSubstr("HELPER"));
   EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
@@ -75,19 +79,23 @@ TEST(BrowserHostMainTest, QuitCommandStopsTheHost) {
 
 class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};
 
-// The demo keeps running with its input open; the signal alone must end it, cleanly.
+// The demo keeps running with its input open; the signal alone must end it,
+// cleanly.
 TEST_P(BrowserHostSignalTest, SignalShutsDownCleanly) {
-  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
-      {BROWSER_HOST_PATH}, "", absl::Seconds(30), {.marker = "Commands:", .signal = GetParam()});
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess({BROWSER_HOST_PATH}, "", absl::Seconds(30),
+                          {.marker = "Commands:", .signal = GetParam()});
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ(output->term_signal, 0);
   EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
-  EXPECT_THAT(output->out, HasSubstr(GetParam() == SIGINT ? "Shutting down (SIGINT)"
-                                                          : "Shutting down (SIGTERM)"));
+  EXPECT_THAT(output->out,
+              HasSubstr(GetParam() == SIGINT ? "Shutting down (SIGINT)"
+                                             : "Shutting down (SIGTERM)"));
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
 }
 
-INSTANTIATE_TEST_SUITE_P(Signals, BrowserHostSignalTest, ::testing::Values(SIGINT, SIGTERM));
+INSTANTIATE_TEST_SUITE_P(Signals, BrowserHostSignalTest,
+                         ::testing::Values(SIGINT, SIGTERM));
 
 }  // namespace
 }  // namespace bulkhead

@@ -1,16 +1,17 @@
-// Integration tests: a real Host launches real helpers (this test binary in a role), talks to
-// them, and watches them end. Every wait is on an event, bounded by a deadline.
+// Integration tests: a real Host launches real helpers (this test binary in a
+// role), talks to them, and watches them end. Every wait is on an event,
+// bounded by a deadline.
 #include "browser_host/host.h"
 
 #include <signal.h>
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <functional>
-#include <optional>
-#include <thread>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -36,14 +37,17 @@ class HostTest : public ::testing::Test {
     options.roles = &testing::TestRoleRegistry();
     // Also the grace a helper that hangs up gets before it is terminated.
     options.handshake_timeout = absl::Seconds(2);
-    absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(options));
+    absl::StatusOr<std::unique_ptr<Host>> host =
+        Host::Create(std::move(options));
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);
-    host_->SetExitHandler([this](const ExitInfo& info) { exits_.push_back(info); });
+    host_->SetExitHandler(
+        [this](const ExitInfo& info) { exits_.push_back(info); });
   }
 
   // Runs the loop until `done()` or `timeout`; false on timeout.
-  bool RunUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(15)) {
+  bool RunUntil(const std::function<bool()>& done,
+                absl::Duration timeout = absl::Seconds(15)) {
     uv_timer_t timer;
     bool timed_out = false;
     uv_timer_init(host_->loop(), &timer);
@@ -53,7 +57,8 @@ class HostTest : public ::testing::Test {
         static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
     while (!done() && !timed_out) uv_run(host_->loop(), UV_RUN_ONCE);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
-    uv_run(host_->loop(), UV_RUN_NOWAIT);  // Runs the close callback: `timer` is on our stack.
+    uv_run(host_->loop(),
+           UV_RUN_NOWAIT);  // Runs the close callback: `timer` is on our stack.
     return done();
   }
 
@@ -69,7 +74,8 @@ class HostTest : public ::testing::Test {
         });
     EXPECT_TRUE(launched.ok()) << launched.status();
     if (!launched.ok()) return nullptr;
-    EXPECT_TRUE(RunUntil([&] { return finished; })) << role << " never became ready";
+    EXPECT_TRUE(RunUntil([&] { return finished; }))
+        << role << " never became ready";
     return ready;
   }
 
@@ -79,8 +85,11 @@ class HostTest : public ::testing::Test {
     // Shared: if the test gives up waiting, the call may still complete later.
     auto result = std::make_shared<std::optional<absl::StatusOr<Resp>>>();
     helper->Call<Req, Resp>(request, absl::Now() + timeout,
-                            [result](absl::StatusOr<Resp> response) { *result = std::move(response); });
-    EXPECT_TRUE(RunUntil([&] { return result->has_value(); }, timeout + absl::Seconds(5)));
+                            [result](absl::StatusOr<Resp> response) {
+                              *result = std::move(response);
+                            });
+    EXPECT_TRUE(RunUntil([&] { return result->has_value(); },
+                         timeout + absl::Seconds(5)));
     if (!result->has_value()) return absl::InternalError("no answer at all");
     return **std::move(result);
   }
@@ -173,14 +182,16 @@ TEST_F(HostTest, RoleErrorsReachTheCallerAsStatus) {
   absl::StatusOr<ipc::LayoutTextResponse> response =
       CallAndWait<ipc::LayoutTextResponse>(helper, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(helper->state(), HelperProcess::State::kReady);  // An error is not a crash.
+  EXPECT_EQ(helper->state(),
+            HelperProcess::State::kReady);  // An error is not a crash.
 }
 
 TEST_F(HostTest, PingMeasuresARoundTrip) {
   HelperProcess* helper = LaunchReady("gpu");
   ASSERT_NE(helper, nullptr);
   std::optional<absl::StatusOr<absl::Duration>> rtt;
-  helper->Ping(absl::Now() + absl::Seconds(5), [&](absl::StatusOr<absl::Duration> r) { rtt = r; });
+  helper->Ping(absl::Now() + absl::Seconds(5),
+               [&](absl::StatusOr<absl::Duration> r) { rtt = r; });
   ASSERT_TRUE(RunUntil([&] { return rtt.has_value(); }));
   ASSERT_TRUE(rtt->ok()) << rtt->status();
   EXPECT_GT(**rtt, absl::ZeroDuration());
@@ -191,9 +202,11 @@ TEST_F(HostTest, CallToAStalledHelperExpiresAtItsDeadline) {
   ASSERT_NE(helper, nullptr);
   ipc::LayoutTextRequest request;
   absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request, absl::Milliseconds(300));
+      CallAndWait<ipc::LayoutTextResponse>(helper, request,
+                                           absl::Milliseconds(300));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_TRUE(ProcessExists(helper->pid()));  // Slow is not dead: the host did not kill it.
+  EXPECT_TRUE(ProcessExists(
+      helper->pid()));  // Slow is not dead: the host did not kill it.
   EXPECT_TRUE(exits_.empty());
 }
 
@@ -202,10 +215,12 @@ TEST_F(HostTest, HelperClosingItsEndFailsPendingCallsAtOnce) {
   ASSERT_NE(helper, nullptr);
   const uint64_t id = helper->id();
   ipc::LayoutTextRequest request;
-  // The deadline is far away: only the closed channel can end this call in time.
+  // The deadline is far away: only the closed channel can end this call in
+  // time.
   absl::StatusOr<ipc::LayoutTextResponse> response =
       CallAndWait<ipc::LayoutTextResponse>(helper, request, absl::Seconds(60));
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
+      << response.status();
   // The helper is still blocked; after the grace period the host terminates it.
   const ExitInfo* exit = WaitForExit(id);
   ASSERT_NE(exit, nullptr);
@@ -213,7 +228,8 @@ TEST_F(HostTest, HelperClosingItsEndFailsPendingCallsAtOnce) {
   EXPECT_THAT(exit->detail, HasSubstr("closed its channel"));
 }
 
-class GarbageTest : public HostTest, public ::testing::WithParamInterface<std::string> {};
+class GarbageTest : public HostTest,
+                    public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
   HelperProcess* sibling = LaunchReady("renderer");
@@ -226,7 +242,8 @@ TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
   request.set_text(GetParam());
   absl::StatusOr<ipc::LayoutTextResponse> response =
       CallAndWait<ipc::LayoutTextResponse>(liar, request);
-  EXPECT_FALSE(response.ok());  // The channel was closed before the answer was read.
+  EXPECT_FALSE(
+      response.ok());  // The channel was closed before the answer was read.
 
   const ExitInfo* exit = WaitForExit(liar_id);
   ASSERT_NE(exit, nullptr);
@@ -245,13 +262,15 @@ TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, GarbageTest,
-                         ::testing::Values("not-protobuf", "oversize", "reply-to-nothing",
-                                           "second-hello", "empty-control"));
+                         ::testing::Values("not-protobuf", "oversize",
+                                           "reply-to-nothing", "second-hello",
+                                           "empty-control"));
 
 TEST_F(HostTest, HelperThatExitsBeforeReadyIsReported) {
   std::optional<absl::Status> ready;
   absl::StatusOr<HelperProcess*> launched = host_->Launch(
-      "exit7", [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
+      "exit7",
+      [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
   ASSERT_TRUE(launched.ok());
   const uint64_t id = (*launched)->id();
   const ExitInfo* exit = WaitForExit(id);
@@ -274,9 +293,11 @@ TEST(HostLaunchTest, MissingExecutableFailsTheLaunch) {
   options.executable = "/nonexistent/bulkhead-helper";
   absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(options));
   ASSERT_TRUE(host.ok());
-  absl::StatusOr<HelperProcess*> launched = (*host)->Launch("renderer", nullptr);
+  absl::StatusOr<HelperProcess*> launched =
+      (*host)->Launch("renderer", nullptr);
   EXPECT_FALSE(launched.ok());
-  EXPECT_THAT(std::string(launched.status().message()), HasSubstr("/nonexistent/"));
+  EXPECT_THAT(std::string(launched.status().message()),
+              HasSubstr("/nonexistent/"));
   EXPECT_TRUE((*host)->helpers().empty());
 }
 
@@ -292,7 +313,8 @@ TEST_F(HostTest, ShutdownStopsEveryHelperAndLeavesNoProcess) {
   ASSERT_TRUE(RunUntil([&] { return done; }));
   ASSERT_EQ(exits_.size(), 4u);
   for (const ExitInfo& exit : exits_) {
-    EXPECT_EQ(exit.kind, ExitKind::kHostShutdown) << exit.role << ": " << exit.Describe();
+    EXPECT_EQ(exit.kind, ExitKind::kHostShutdown)
+        << exit.role << ": " << exit.Describe();
     EXPECT_EQ(exit.exit_code, 0) << exit.role;
   }
   EXPECT_TRUE(host_->helpers().empty());

@@ -42,31 +42,37 @@ TEST(CommandLineTest, ExplicitEmptyValueIsEmpty) {
 }
 
 TEST(CommandLineTest, RepeatedSwitchKeepsLastValue) {
-  CommandLine line = CommandLine::Parse({"prog", "--mode=a", "--other", "--mode=b", "--mode=c"});
+  CommandLine line = CommandLine::Parse(
+      {"prog", "--mode=a", "--other", "--mode=b", "--mode=c"});
   EXPECT_EQ(line.Get("mode"), std::optional<std::string>("c"));
   // Listed once, at the position it was first seen.
   EXPECT_THAT(line.switch_names(), ElementsAre("mode", "other"));
 }
 
 TEST(CommandLineTest, DoubleDashEndsSwitches) {
-  CommandLine line = CommandLine::Parse({"prog", "--a=1", "--", "--b=2", "--", "x"});
+  CommandLine line =
+      CommandLine::Parse({"prog", "--a=1", "--", "--b=2", "--", "x"});
   EXPECT_TRUE(line.Has("a"));
   EXPECT_FALSE(line.Has("b"));
-  // Only the first `--` is consumed; a second one is an ordinary positional argument.
+  // Only the first `--` is consumed; a second one is an ordinary positional
+  // argument.
   EXPECT_THAT(line.positional(), ElementsAre("--b=2", "--", "x"));
   EXPECT_THAT(line.switch_names(), ElementsAre("a"));
 }
 
 TEST(CommandLineTest, PositionalArgumentsKeepOrderAndInterleave) {
-  CommandLine line = CommandLine::Parse({"prog", "first", "--x=1", "second", "-y", "-", "third"});
+  CommandLine line = CommandLine::Parse(
+      {"prog", "first", "--x=1", "second", "-y", "-", "third"});
   // Single-dash words are not switches.
-  EXPECT_THAT(line.positional(), ElementsAre("first", "second", "-y", "-", "third"));
+  EXPECT_THAT(line.positional(),
+              ElementsAre("first", "second", "-y", "-", "third"));
   EXPECT_THAT(line.switch_names(), ElementsAre("x"));
   EXPECT_FALSE(line.Has("y"));
 }
 
 TEST(CommandLineTest, OnlyTheFirstEqualsSplitsNameFromValue) {
-  CommandLine line = CommandLine::Parse({"prog", "--query=a=b=c", "--url=http://h/?k=v"});
+  CommandLine line =
+      CommandLine::Parse({"prog", "--query=a=b=c", "--url=http://h/?k=v"});
   EXPECT_EQ(line.Get("query"), std::optional<std::string>("a=b=c"));
   EXPECT_EQ(line.Get("url"), std::optional<std::string>("http://h/?k=v"));
   EXPECT_FALSE(line.Has("query=a"));
@@ -97,13 +103,15 @@ TEST(CommandLineTest, EmptyArgv) {
 }
 
 TEST(CommandLineTest, SwitchNamesInFirstSeenOrder) {
-  CommandLine line = CommandLine::Parse({"prog", "--zeta", "--alpha=1", "pos", "--mid=2", "--zeta=3"});
+  CommandLine line = CommandLine::Parse(
+      {"prog", "--zeta", "--alpha=1", "pos", "--mid=2", "--zeta=3"});
   EXPECT_THAT(line.switch_names(), ElementsAre("zeta", "alpha", "mid"));
   EXPECT_EQ(line.Get("zeta"), std::optional<std::string>("3"));
 }
 
 TEST(CommandLineTest, GetIntWithinBounds) {
-  CommandLine line = CommandLine::Parse({"prog", "--n=42", "--neg=-5", "--lo=0", "--hi=10"});
+  CommandLine line =
+      CommandLine::Parse({"prog", "--n=42", "--neg=-5", "--lo=0", "--hi=10"});
   absl::StatusOr<int64_t> n = line.GetInt("n", 0, 100);
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ(*n, 42);
@@ -136,18 +144,23 @@ TEST(CommandLineTest, GetIntOutOfBoundsIsInvalidArgument) {
   CommandLine line = CommandLine::Parse({"prog", "--n=11", "--m=-1"});
   absl::StatusOr<int64_t> n = line.GetInt("n", 0, 10);
   EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(n.status().message()), ::testing::HasSubstr("--n=11"));
-  EXPECT_EQ(line.GetInt("m", 0, 10).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(n.status().message()),
+              ::testing::HasSubstr("--n=11"));
+  EXPECT_EQ(line.GetInt("m", 0, 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CommandLineTest, GetIntMalformedIsInvalidArgument) {
-  CommandLine line = CommandLine::Parse({"prog", "--word=ten", "--empty", "--trail=5x",
-                                         "--float=1.5", "--huge=99999999999999999999"});
+  CommandLine line =
+      CommandLine::Parse({"prog", "--word=ten", "--empty", "--trail=5x",
+                          "--float=1.5", "--huge=99999999999999999999"});
   for (const char* name : {"word", "empty", "trail", "float", "huge"}) {
-    absl::StatusOr<int64_t> value = line.GetInt(name, std::numeric_limits<int64_t>::min(),
-                                                 std::numeric_limits<int64_t>::max());
+    absl::StatusOr<int64_t> value =
+        line.GetInt(name, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max());
     EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument)
-        << name << " gave " << (value.ok() ? std::to_string(*value) : value.status().ToString());
+        << name << " gave "
+        << (value.ok() ? std::to_string(*value) : value.status().ToString());
   }
 }
 

@@ -50,15 +50,17 @@ TEST(OsErrorTest, MapsErrnoToStatusCode) {
   };
   for (const Case& c : cases) {
     absl::Status status = PosixErrorToStatus(c.error, "op");
-    EXPECT_EQ(status.code(), c.code) << "errno " << c.error << " (" << std::strerror(c.error)
-                                     << ") gave " << status;
+    EXPECT_EQ(status.code(), c.code)
+        << "errno " << c.error << " (" << std::strerror(c.error) << ") gave "
+        << status;
   }
 }
 
 TEST(OsErrorTest, MessageIsWhatThenStrerror) {
   absl::Status status = PosixErrorToStatus(ENOENT, "open /no/such/file");
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(status.message(), std::string("open /no/such/file: ") + std::strerror(ENOENT));
+  EXPECT_EQ(status.message(),
+            std::string("open /no/such/file: ") + std::strerror(ENOENT));
 }
 
 TEST(OsErrorTest, LastErrorReadsErrno) {

@@ -29,7 +29,8 @@ bool IsClosed(int fd) {
   return rc == -1 && errno == EBADF;
 }
 
-// A fresh open descriptor (one end of a socketpair; the other end is closed at once).
+// A fresh open descriptor (one end of a socketpair; the other end is closed at
+// once).
 int OpenSomeFd() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return -1;
@@ -39,7 +40,8 @@ int OpenSomeFd() {
 
 // Writes `text` on `from` and expects to read exactly it on `to`.
 void ExpectTransfers(int from, int to, const std::string& text) {
-  ASSERT_EQ(::write(from, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ASSERT_EQ(::write(from, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
   std::string got(text.size(), '\0');
   size_t filled = 0;
   while (filled < got.size()) {
@@ -74,7 +76,8 @@ TEST(ScopedHandleTest, MoveConstructionTransfersOwnership) {
   ScopedHandle source(fd);
   {
     ScopedHandle target(std::move(source));
-    EXPECT_FALSE(source.is_valid());  // NOLINT(bugprone-use-after-move): tested on purpose.
+    EXPECT_FALSE(source.is_valid());  // NOLINT(bugprone-use-after-move): tested
+                                      // on purpose.
     EXPECT_EQ(target.get(), fd);
     EXPECT_TRUE(IsOpen(fd));
   }
@@ -92,7 +95,8 @@ TEST(ScopedHandleTest, MoveAssignmentClosesThePreviousHandle) {
   EXPECT_TRUE(IsClosed(first));
   EXPECT_TRUE(IsOpen(second));
   EXPECT_EQ(a.get(), second);
-  EXPECT_FALSE(b.is_valid());  // NOLINT(bugprone-use-after-move): tested on purpose.
+  EXPECT_FALSE(
+      b.is_valid());  // NOLINT(bugprone-use-after-move): tested on purpose.
   a.reset();
   EXPECT_TRUE(IsClosed(second));
 }
@@ -145,7 +149,8 @@ TEST(CreateStreamPairTest, EndsAreConnectedBothWays) {
   ASSERT_TRUE(pair->second.is_valid());
   EXPECT_NE(pair->first.get(), pair->second.get());
   ExpectTransfers(pair->first.get(), pair->second.get(), "hello from first");
-  ExpectTransfers(pair->second.get(), pair->first.get(), "and back from second");
+  ExpectTransfers(pair->second.get(), pair->first.get(),
+                  "and back from second");
 }
 
 TEST(CreateStreamPairTest, EndsAreCloseOnExec) {
@@ -166,7 +171,8 @@ TEST(CreateStreamPairTest, ClosingOneEndGivesEofOnTheOther) {
 TEST(AdoptInheritedStreamTest, RejectsStandardStreams) {
   for (int64_t number : {0, 1, 2}) {
     absl::StatusOr<ScopedHandle> adopted = AdoptInheritedStream(number);
-    EXPECT_EQ(adopted.status().code(), absl::StatusCode::kInvalidArgument) << number;
+    EXPECT_EQ(adopted.status().code(), absl::StatusCode::kInvalidArgument)
+        << number;
     // Not taken: the standard stream is still open.
     EXPECT_TRUE(IsOpen(static_cast<int>(number))) << number;
   }
@@ -174,7 +180,8 @@ TEST(AdoptInheritedStreamTest, RejectsStandardStreams) {
 
 TEST(AdoptInheritedStreamTest, RejectsOutOfRangeNumbers) {
   for (int64_t number : {int64_t{-1}, int64_t{65536}, int64_t{1} << 40}) {
-    EXPECT_EQ(AdoptInheritedStream(number).status().code(), absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(AdoptInheritedStream(number).status().code(),
+              absl::StatusCode::kInvalidArgument)
         << number;
   }
 }
@@ -184,15 +191,18 @@ TEST(AdoptInheritedStreamTest, RejectsClosedFdNumber) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   ASSERT_TRUE(IsClosed(fd));
-  EXPECT_EQ(AdoptInheritedStream(fd).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AdoptInheritedStream(fd).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AdoptInheritedStreamTest, RejectsCharacterDevice) {
   const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 3);
   ScopedHandle owner(fd);
-  EXPECT_EQ(AdoptInheritedStream(fd).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(IsOpen(fd));  // Rejected without being taken (and so without being closed).
+  EXPECT_EQ(AdoptInheritedStream(fd).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsOpen(
+      fd));  // Rejected without being taken (and so without being closed).
 }
 
 TEST(AdoptInheritedStreamTest, RejectsRegularFile) {
@@ -201,7 +211,8 @@ TEST(AdoptInheritedStreamTest, RejectsRegularFile) {
   ASSERT_GE(fd, 3);
   ::unlink(path);
   ScopedHandle owner(fd);
-  EXPECT_EQ(AdoptInheritedStream(fd).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AdoptInheritedStream(fd).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(IsOpen(fd));
 }
 

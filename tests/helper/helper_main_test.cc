@@ -1,5 +1,5 @@
-// MaybeRunHelper's command-line contract, checked on real processes: this test binary run with
-// helper switches.
+// MaybeRunHelper's command-line contract, checked on real processes: this test
+// binary run with helper switches.
 #include "helper/helper_main.h"
 
 #include <csignal>
@@ -19,14 +19,16 @@ using ::testing::HasSubstr;
 
 testing::ProcessOutput RunSelf(std::vector<std::string> args) {
   args.insert(args.begin(), testing::SelfPath());
-  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(args, "", absl::Seconds(20));
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess(args, "", absl::Seconds(20));
   EXPECT_TRUE(output.ok()) << output.status();
   return output.ok() ? *output : testing::ProcessOutput{};
 }
 
 TEST(MaybeRunHelperTest, ReturnsNulloptWithoutType) {
   const char* argv[] = {"prog", "--ipc-fd=3", "--helper-id=1"};
-  EXPECT_FALSE(MaybeRunHelper(3, argv, testing::TestRoleRegistry()).has_value());
+  EXPECT_FALSE(
+      MaybeRunHelper(3, argv, testing::TestRoleRegistry()).has_value());
 }
 
 struct BadArgs {
@@ -46,18 +48,25 @@ TEST_P(BadHelperArgsTest, ExitsWithUsageCodeAndAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadHelperArgsTest,
     ::testing::Values(
-        BadArgs{{"--type=plumber", "--ipc-fd=3", "--helper-id=1"}, "unknown --type=plumber"},
+        BadArgs{{"--type=plumber", "--ipc-fd=3", "--helper-id=1"},
+                "unknown --type=plumber"},
         BadArgs{{"--type", "--ipc-fd=3", "--helper-id=1"}, "unknown --type="},
         BadArgs{{"--type=renderer", "--helper-id=1"}, "missing --ipc-fd"},
-        BadArgs{{"--type=renderer", "--ipc-fd=abc", "--helper-id=1"}, "--ipc-fd=abc"},
-        BadArgs{{"--type=renderer", "--ipc-fd=-4", "--helper-id=1"}, "--ipc-fd=-4"},
-        BadArgs{{"--type=renderer", "--ipc-fd=1", "--helper-id=1"}, "cannot be a channel"},
-        BadArgs{{"--type=renderer", "--ipc-fd=977", "--helper-id=1"}, "not open"},
+        BadArgs{{"--type=renderer", "--ipc-fd=abc", "--helper-id=1"},
+                "--ipc-fd=abc"},
+        BadArgs{{"--type=renderer", "--ipc-fd=-4", "--helper-id=1"},
+                "--ipc-fd=-4"},
+        BadArgs{{"--type=renderer", "--ipc-fd=1", "--helper-id=1"},
+                "cannot be a channel"},
+        BadArgs{{"--type=renderer", "--ipc-fd=977", "--helper-id=1"},
+                "not open"},
         BadArgs{{"--type=renderer", "--ipc-fd=3"}, "missing --helper-id"},
-        BadArgs{{"--type=renderer", "--ipc-fd=3", "--helper-id=0"}, "--helper-id=0"}));
+        BadArgs{{"--type=renderer", "--ipc-fd=3", "--helper-id=0"},
+                "--helper-id=0"}));
 
 TEST(BadHelperArgsTest, UnknownTypeListsTheKnownRoles) {
-  testing::ProcessOutput output = RunSelf({"--type=plumber", "--ipc-fd=3", "--helper-id=1"});
+  testing::ProcessOutput output =
+      RunSelf({"--type=plumber", "--ipc-fd=3", "--helper-id=1"});
   EXPECT_THAT(output.err, HasSubstr("renderer"));
   EXPECT_THAT(output.err, HasSubstr("network"));
 }

@@ -1,1 +1,1043 @@
-// placeholder
+#include "ipc/channel.h"
+
+#include <poll.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/platform_handle.h"
+#include "gtest/gtest.h"
+#include "ipc/frame_codec.h"
+#include "ipc/proto/envelope.pb.h"
+#include "ipc/proto/work.pb.h"
+
+namespace bulkhead::ipc {
+namespace {
+
+using CloseReason = Channel::CloseReason;
+
+constexpr absl::Duration kGuard = absl::Seconds(5);
+
+// What a close handler saw.
+struct CloseLog {
+  int count = 0;
+  CloseReason reason = CloseReason::kClosedLocally;
+  absl::Status detail;
+};
+
+Channel::CloseHandler RecordClose(CloseLog* log) {
+  return [log](CloseReason reason, const absl::Status& detail) {
+    ++log->count;
+    log->reason = reason;
+    log->detail = detail;
+  };
+}
+
+const char* ReasonName(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::kPeerClosed:
+      return "peer-closed";
+    case CloseReason::kProtocolViolation:
+      return "protocol-violation";
+    case CloseReason::kIoError:
+      return "io-error";
+    case CloseReason::kClosedLocally:
+      return "closed-locally";
+  }
+  return "?";
+}
+
+// One completion of a LayoutText call.
+struct CallLog {
+  int count = 0;
+  std::optional<absl::StatusOr<LayoutTextResponse>> result;
+};
+
+absl::AnyInvocable<void(absl::StatusOr<LayoutTextResponse>)> RecordCall(CallLog* log) {
+  return [log](absl::StatusOr<LayoutTextResponse> result) {
+    ++log->count;
+    log->result = std::move(result);
+  };
+}
+
+LayoutTextRequest Request(absl::string_view text, uint32_t width) {
+  LayoutTextRequest request;
+  request.set_text(std::string(text));
+  request.set_width(width);
+  return request;
+}
+
+// A real (if naive) server: one word per line.
+absl::StatusOr<LayoutTextResponse> OneWordPerLine(const LayoutTextRequest& request) {
+  if (request.width() == 0) return absl::InvalidArgumentError("width must be positive");
+  LayoutTextResponse response;
+  for (absl::string_view word : absl::StrSplit(request.text(), ' ', absl::SkipEmpty())) {
+    response.add_lines(std::string(word));
+    response.set_longest_line(
+        std::max<uint32_t>(response.longest_line(), static_cast<uint32_t>(word.size())));
+  }
+  response.set_word_count(static_cast<uint32_t>(response.lines_size()));
+  return response;
+}
+
+// Frame helpers for a raw peer.
+std::string Header(uint32_t length) {
+  std::string header(kFrameHeaderSize, '\0');
+  for (size_t i = 0; i < kFrameHeaderSize; ++i) {
+    header[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  }
+  return header;
+}
+
+std::string Frame(const Envelope& envelope) {
+  std::string out;
+  EXPECT_TRUE(AppendFrame(envelope, kDefaultMaxFrameSize, &out).ok());
+  return out;
+}
+
+void WriteAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    ASSERT_GT(n, 0) << "write failed: errno " << errno;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+bool Readable(int fd) {
+  pollfd p = {fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+// Reads the next frame the channel wrote to the raw end `fd`, waiting at most `kGuard`.
+absl::StatusOr<Envelope> ReadEnvelope(int fd, FrameDecoder& decoder) {
+  const absl::Time deadline = absl::Now() + kGuard;
+  while (true) {
+    absl::StatusOr<std::optional<absl::string_view>> frame = decoder.Next();
+    if (!frame.ok()) return frame.status();
+    if (frame->has_value()) {
+      Envelope envelope;
+      if (!envelope.ParseFromArray((*frame)->data(), static_cast<int>((*frame)->size()))) {
+        return absl::DataLossError("unparseable frame");
+      }
+      return envelope;
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("no frame");
+    pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) != 1) continue;
+    absl::Span<char> space = decoder.PrepareWrite(4096);
+    const ssize_t n = ::read(fd, space.data(), space.size());
+    if (n <= 0) return absl::UnavailableError("raw end: EOF or error");
+    decoder.CommitWrite(static_cast<size_t>(n));
+  }
+}
+
+class ChannelTest : public ::testing::Test {
+ protected:
+  ChannelTest() {
+    EXPECT_EQ(uv_loop_init(&loop_), 0);
+    EXPECT_EQ(uv_timer_init(&loop_, &guard_), 0);
+  }
+
+  ~ChannelTest() override {
+    a_.reset();
+    b_.reset();
+    raw_.reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&guard_), nullptr);
+    // Lets the channels' close callbacks free their handles; then nothing may be left.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop_), 0) << "a handle outlived its owner";
+  }
+
+  // Runs the loop until `done()` holds or the guard deadline passes; returns `done()`.
+  bool RunUntil(const std::function<bool()>& done, absl::Duration timeout = kGuard) {
+    bool timed_out = false;
+    guard_.data = &timed_out;
+    uv_timer_start(
+        &guard_, [](uv_timer_t* timer) { *static_cast<bool*>(timer->data) = true; },
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
+    while (!done() && !timed_out) uv_run(&loop_, UV_RUN_ONCE);
+    uv_timer_stop(&guard_);
+    return done();
+  }
+
+  // Two connected channels `a_` and `b_`, not started.
+  void CreatePair(Channel::Options a_options = {}, Channel::Options b_options = {}) {
+    absl::StatusOr<HandlePair> pair = CreateStreamPair();
+    ASSERT_TRUE(pair.ok()) << pair.status();
+    a_ = Channel::Create(&loop_, a_options);
+    b_ = Channel::Create(&loop_, b_options);
+    ASSERT_TRUE(a_->Open(std::move(pair->first)).ok());
+    ASSERT_TRUE(b_->Open(std::move(pair->second)).ok());
+  }
+
+  void StartPair() {
+    ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+    ASSERT_TRUE(b_->Start(RecordClose(&b_closed_)).ok());
+  }
+
+  // `a_` on one end; the other end stays a plain descriptor in `raw_`, which nobody reads
+  // unless the test does.
+  void CreateWithRawPeer(Channel::Options options = {}) {
+    absl::StatusOr<HandlePair> pair = CreateStreamPair();
+    ASSERT_TRUE(pair.ok()) << pair.status();
+    a_ = Channel::Create(&loop_, options);
+    ASSERT_TRUE(a_->Open(std::move(pair->first)).ok());
+    raw_ = std::move(pair->second);
+  }
+
+  // Issues a LayoutText call on `a_` with a far deadline.
+  void CallFromA(CallLog* log, absl::Duration timeout = absl::Seconds(60)) {
+    a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("pending call", 10),
+                                                    absl::Now() + timeout, RecordCall(log));
+  }
+
+  uv_loop_t loop_;
+  uv_timer_t guard_;
+  std::unique_ptr<Channel> a_;
+  std::unique_ptr<Channel> b_;
+  ScopedHandle raw_;
+  CloseLog a_closed_;
+  CloseLog b_closed_;
+};
+
+// ---- Messages and calls between two channels -------------------------------------------------
+
+TEST_F(ChannelTest, SendDeliversToTheHandler) {
+  CreatePair();
+  std::vector<LayoutTextRequest> received;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { received.push_back(m); });
+  StartPair();
+
+  ASSERT_TRUE(a_->Send(Request("hello world", 42)).ok());
+  ASSERT_TRUE(RunUntil([&] { return !received.empty(); })) << "message never arrived";
+  EXPECT_EQ(received[0].text(), "hello world");
+  EXPECT_EQ(received[0].width(), 42u);
+  EXPECT_EQ(a_->frames_sent(), 1u);
+  EXPECT_EQ(b_->frames_received(), 1u);
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_TRUE(b_->is_open());
+}
+
+TEST_F(ChannelTest, LaterHandlerReplacesEarlierOne) {
+  CreatePair();
+  int first = 0;
+  int second = 0;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++first; });
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++second; });
+  StartPair();
+  ASSERT_TRUE(a_->Send(Request("x", 1)).ok());
+  ASSERT_TRUE(RunUntil([&] { return first + second > 0; }));
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(second, 1);
+}
+
+TEST_F(ChannelTest, MessagesSentBeforeStartAreDelivered) {
+  CreatePair();
+  std::vector<uint32_t> widths;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { widths.push_back(m.width()); });
+  ASSERT_TRUE(a_->Send(Request("early", 1)).ok());
+  ASSERT_TRUE(a_->Send(Request("early", 2)).ok());
+  StartPair();
+  ASSERT_TRUE(a_->Send(Request("late", 3)).ok());
+  ASSERT_TRUE(RunUntil([&] { return widths.size() == 3; }));
+  EXPECT_EQ(widths, (std::vector<uint32_t>{1, 2, 3}));
+}
+
+TEST_F(ChannelTest, UnhandledMessageTypeIsDroppedNotFatal) {
+  CreatePair();
+  std::vector<std::string> texts;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { texts.push_back(m.text()); });
+  StartPair();
+  LayoutTextResponse nobody_handles_this;
+  nobody_handles_this.add_lines("dropped");
+  ASSERT_TRUE(a_->Send(nobody_handles_this).ok());
+  ASSERT_TRUE(a_->Send(Request("after", 1)).ok());
+  ASSERT_TRUE(RunUntil([&] { return !texts.empty(); }));
+  EXPECT_EQ(texts, std::vector<std::string>{"after"});
+  EXPECT_TRUE(b_->is_open());
+  EXPECT_EQ(b_closed_.count, 0);
+  EXPECT_EQ(b_->frames_received(), 2u);
+}
+
+TEST_F(ChannelTest, CallAndServeRoundTrip) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+
+  CallLog log;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("the quick  brown fox", 80),
+                                                  absl::Now() + kGuard, RecordCall(&log));
+  EXPECT_EQ(a_->pending_calls(), 1u);
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  EXPECT_EQ(log.count, 1);
+  ASSERT_TRUE(log.result->ok()) << log.result->status();
+  const LayoutTextResponse& response = **log.result;
+  ASSERT_EQ(response.lines_size(), 4);
+  EXPECT_EQ(response.lines(0), "the");
+  EXPECT_EQ(response.lines(3), "fox");
+  EXPECT_EQ(response.word_count(), 4u);
+  EXPECT_EQ(response.longest_line(), 5u);
+  EXPECT_EQ(a_->pending_calls(), 0u);
+}
+
+TEST_F(ChannelTest, ManyConcurrentCallsGetTheirOwnReplies) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+  constexpr int kCalls = 200;
+  std::vector<int> completions(kCalls, 0);
+  int done = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    // Call i has i + 1 words.
+    std::string text;
+    for (int w = 0; w <= i; ++w) absl::StrAppend(&text, "w", i, " ");
+    a_->Call<LayoutTextRequest, LayoutTextResponse>(
+        Request(text, 1), absl::Now() + kGuard,
+        [&, i](absl::StatusOr<LayoutTextResponse> r) {
+          ++completions[i];
+          ++done;
+          ASSERT_TRUE(r.ok()) << r.status();
+          EXPECT_EQ(r->word_count(), static_cast<uint32_t>(i + 1)) << "call " << i;
+          EXPECT_EQ(r->lines(0), absl::StrCat("w", i)) << "call " << i;
+        });
+  }
+  EXPECT_EQ(a_->pending_calls(), static_cast<size_t>(kCalls));
+  ASSERT_TRUE(RunUntil([&] { return done == kCalls; }));
+  for (int i = 0; i < kCalls; ++i) EXPECT_EQ(completions[i], 1) << i;
+  EXPECT_EQ(a_->pending_calls(), 0u);
+}
+
+TEST_F(ChannelTest, ServeErrorReachesTheCaller) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+  CallLog log;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("words", 0), absl::Now() + kGuard,
+                                                  RecordCall(&log));
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  ASSERT_FALSE(log.result->ok());
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log.result->status().message(), "width must be positive");
+  // An application error is not a protocol problem.
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_TRUE(b_->is_open());
+}
+
+TEST_F(ChannelTest, CallWithoutServerIsUnimplemented) {
+  CreatePair();
+  StartPair();
+  CallLog log;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), absl::Now() + kGuard,
+                                                  RecordCall(&log));
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  ASSERT_FALSE(log.result->ok());
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(absl::StrContains(log.result->status().message(), "bulkhead.ipc.LayoutTextRequest"))
+      << log.result->status();
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_TRUE(b_->is_open());
+}
+
+TEST_F(ChannelTest, ReplyOverThePeersFrameLimitBecomesAnError) {
+  Channel::Options small;
+  small.max_frame_size = 256;
+  CreatePair({}, small);
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+  CallLog log;
+  // The request fits in 256 bytes; the response repeats the long word and does not.
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request(absl::StrCat(std::string(100, 'x'), " ", std::string(100, 'y')), 1),
+      absl::Now() + kGuard, RecordCall(&log));
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  ASSERT_FALSE(log.result->ok());
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kInvalidArgument)
+      << log.result->status();
+  EXPECT_TRUE(b_->is_open());
+}
+
+TEST_F(ChannelTest, SendOverTheLimitIsInvalidArgument) {
+  Channel::Options small;
+  small.max_frame_size = 64;
+  CreatePair(small, {});
+  std::vector<uint32_t> widths;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { widths.push_back(m.width()); });
+  StartPair();
+  EXPECT_EQ(a_->Send(Request(std::string(200, 'x'), 1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_EQ(a_->frames_sent(), 0u);
+  ASSERT_TRUE(a_->Send(Request("small", 2)).ok());
+  ASSERT_TRUE(RunUntil([&] { return !widths.empty(); }));
+  EXPECT_EQ(widths, std::vector<uint32_t>{2});
+
+  // A call whose request is too large fails at once, without a round trip.
+  CallLog log;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request(std::string(200, 'x'), 1),
+                                                  absl::Now() + kGuard, RecordCall(&log));
+  EXPECT_EQ(log.count, 1);
+  ASSERT_TRUE(log.result.has_value());
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(a_->pending_calls(), 0u);
+}
+
+TEST_F(ChannelTest, PingIsAnsweredAutomatically) {
+  CreatePair();
+  StartPair();
+  Control ping;
+  ping.mutable_ping()->set_nonce(0x5eed1234abcdu);
+  int count = 0;
+  absl::StatusOr<Control> answer = absl::UnknownError("not answered");
+  a_->CallControl(ping, absl::Now() + kGuard, [&](absl::StatusOr<Control> reply) {
+    ++count;
+    answer = std::move(reply);
+  });
+  ASSERT_TRUE(RunUntil([&] { return count > 0; }));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_TRUE(answer->has_pong());
+  EXPECT_EQ(answer->pong().nonce(), 0x5eed1234abcdu);
+}
+
+TEST_F(ChannelTest, PingIsAnsweredOnTheWire) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  Envelope ping;
+  ping.set_seq(1);
+  ping.set_call_id(77);
+  ping.mutable_control()->mutable_ping()->set_nonce(31337);
+  WriteAll(raw_.get(), Frame(ping));
+  ASSERT_TRUE(RunUntil([&] { return Readable(raw_.get()); }));
+  FrameDecoder decoder;
+  absl::StatusOr<Envelope> pong = ReadEnvelope(raw_.get(), decoder);
+  ASSERT_TRUE(pong.ok()) << pong.status();
+  EXPECT_TRUE(pong->is_reply());
+  EXPECT_EQ(pong->call_id(), 77u);
+  EXPECT_EQ(pong->seq(), 1u);  // The channel's first frame.
+  ASSERT_TRUE(pong->has_control());
+  ASSERT_TRUE(pong->control().has_pong());
+  EXPECT_EQ(pong->control().pong().nonce(), 31337u);
+  EXPECT_TRUE(a_->is_open());
+}
+
+TEST_F(ChannelTest, ServedControlAndOneWayControl) {
+  CreatePair();
+  std::vector<std::string> shutdown_reasons;
+  b_->OnControl(Control::kShutdown,
+                [&](const Control& c) { shutdown_reasons.push_back(c.shutdown().reason()); });
+  b_->ServeControl(Control::kHello, [](const Control& c) -> absl::StatusOr<Control> {
+    if (c.hello().role() != "renderer") return absl::PermissionDeniedError("unknown role");
+    Control welcome;
+    welcome.mutable_welcome()->set_helper_id(c.hello().helper_id());
+    return welcome;
+  });
+  StartPair();
+
+  std::vector<absl::StatusOr<Control>> answers;
+  Control hello;
+  hello.mutable_hello()->set_role("renderer");
+  hello.mutable_hello()->set_helper_id(12);
+  a_->CallControl(hello, absl::Now() + kGuard,
+                  [&](absl::StatusOr<Control> r) { answers.push_back(std::move(r)); });
+  hello.mutable_hello()->set_role("gpu");
+  a_->CallControl(hello, absl::Now() + kGuard,
+                  [&](absl::StatusOr<Control> r) { answers.push_back(std::move(r)); });
+  Control shutdown;
+  shutdown.mutable_shutdown()->set_reason("bye");
+  ASSERT_TRUE(a_->SendControl(shutdown).ok());
+
+  ASSERT_TRUE(RunUntil([&] { return answers.size() == 2 && !shutdown_reasons.empty(); }));
+  ASSERT_TRUE(answers[0].ok()) << answers[0].status();
+  EXPECT_EQ(answers[0]->welcome().helper_id(), 12u);
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(shutdown_reasons, std::vector<std::string>{"bye"});
+}
+
+TEST_F(ChannelTest, BurstOfSmallMessagesArrivesInOrder) {
+  CreatePair();
+  constexpr int kMessages = 10000;
+  std::vector<uint32_t> widths;
+  widths.reserve(kMessages);
+  int text_mismatches = 0;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) {
+    if (m.text() != absl::StrCat("message ", m.width())) ++text_mismatches;
+    widths.push_back(m.width());
+  });
+  StartPair();
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(a_->Send(Request(absl::StrCat("message ", i), static_cast<uint32_t>(i))).ok());
+  }
+  ASSERT_TRUE(RunUntil([&] { return widths.size() == kMessages; }))
+      << "got " << widths.size() << " of " << kMessages;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(widths[i], static_cast<uint32_t>(i)) << "out of order at " << i;
+  }
+  EXPECT_EQ(text_mismatches, 0);
+  EXPECT_EQ(a_->frames_sent(), static_cast<uint64_t>(kMessages));
+  EXPECT_EQ(b_->frames_received(), static_cast<uint64_t>(kMessages));
+}
+
+TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  ASSERT_TRUE(a_->Send(Request("a", 1)).ok());
+  ASSERT_TRUE(a_->Send(Request("b", 2)).ok());
+  CallLog log;
+  CallFromA(&log);
+  FrameDecoder decoder;
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    absl::StatusOr<Envelope> envelope = ReadEnvelope(raw_.get(), decoder);
+    ASSERT_TRUE(envelope.ok()) << envelope.status();
+    EXPECT_EQ(envelope->seq(), seq);
+    EXPECT_FALSE(envelope->is_reply());
+    EXPECT_EQ(envelope->call_id(), seq == 3 ? 1u : 0u);
+    ASSERT_TRUE(envelope->has_message());
+    EXPECT_TRUE(absl::EndsWith(envelope->message().type_url(), "/bulkhead.ipc.LayoutTextRequest"));
+  }
+}
+
+// ---- Deadlines -------------------------------------------------------------------------------
+
+TEST_F(ChannelTest, CallToASilentPeerExceedsItsDeadline) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  constexpr absl::Duration kTimeout = absl::Milliseconds(50);
+  const absl::Time start = absl::Now();
+  CallLog log;
+  CallFromA(&log, kTimeout);
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kDeadlineExceeded)
+      << log.result->status();
+  EXPECT_GE(waited, kTimeout) << "expired early";
+  // A slow peer is not a broken channel.
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_EQ(a_closed_.count, 0);
+  EXPECT_EQ(a_->pending_calls(), 0u);
+}
+
+TEST_F(ChannelTest, CallWithPastDeadlineExpiresOnTheNextLoopTurn) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log, -absl::Seconds(1));
+  EXPECT_EQ(log.count, 0);  // Not completed from inside Call().
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(ChannelTest, DeadlinesExpireInOrderAndLeaveLaterCallsPending) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  std::vector<int> order;
+  auto record = [&order](int tag) {
+    return [&order, tag](absl::StatusOr<LayoutTextResponse> r) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << tag;
+      order.push_back(tag);
+    };
+  };
+  const absl::Time now = absl::Now();
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), now + absl::Milliseconds(80),
+                                                  record(2));
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), now + absl::Milliseconds(20),
+                                                  record(1));
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), now + absl::Seconds(60),
+                                                  record(3));
+  ASSERT_TRUE(RunUntil([&] { return order.size() == 2; }));
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(a_->pending_calls(), 1u);
+}
+
+TEST_F(ChannelTest, CallMadeBeforeStartStillExpires) {
+  CreateWithRawPeer();
+  CallLog log;
+  CallFromA(&log, absl::Milliseconds(20));
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }))
+      << "a call made before Start() never got DEADLINE_EXCEEDED";
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(ChannelTest, LateReplyAfterExpiryIsDroppedNotFatal) {
+  CreateWithRawPeer();
+  std::vector<std::string> texts;
+  a_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { texts.push_back(m.text()); });
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log, absl::Milliseconds(1));
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  ASSERT_EQ(log.result->status().code(), absl::StatusCode::kDeadlineExceeded);
+
+  FrameDecoder decoder;
+  absl::StatusOr<Envelope> call = ReadEnvelope(raw_.get(), decoder);
+  ASSERT_TRUE(call.ok()) << call.status();
+  ASSERT_NE(call->call_id(), 0u);
+  Envelope late;
+  late.set_seq(1);
+  late.set_call_id(call->call_id());
+  late.set_is_reply(true);
+  late.mutable_message()->PackFrom(LayoutTextResponse());
+  Envelope marker;
+  marker.set_seq(2);
+  marker.mutable_message()->PackFrom(Request("after the late reply", 1));
+  WriteAll(raw_.get(), Frame(late) + Frame(marker));
+
+  ASSERT_TRUE(RunUntil([&] { return !texts.empty() || a_closed_.count > 0; }));
+  EXPECT_EQ(texts, std::vector<std::string>{"after the late reply"});
+  EXPECT_TRUE(a_->is_open());
+  EXPECT_EQ(a_closed_.count, 0) << a_closed_.detail;
+  EXPECT_EQ(log.count, 1);
+}
+
+// ---- Closing ---------------------------------------------------------------------------------
+
+TEST_F(ChannelTest, PeerClosingFailsPendingCallsAtOnce) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log, absl::Seconds(60));
+  const absl::Time start = absl::Now();
+  raw_.reset();
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
+  EXPECT_LT(absl::Now() - start, kGuard);
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_closed_.count, 1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed) << ReasonName(a_closed_.reason);
+  EXPECT_FALSE(a_->is_open());
+  EXPECT_EQ(a_->pending_calls(), 0u);
+  EXPECT_EQ(a_->Send(Request("x", 1)).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ChannelTest, PeerChannelDestroyedIsPeerClosed) {
+  CreatePair();
+  StartPair();
+  CallLog log;
+  CallFromA(&log);
+  b_.reset();
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed) << ReasonName(a_closed_.reason);
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(b_closed_.count, 0);  // The destructor does not run the close handler.
+}
+
+TEST_F(ChannelTest, CloseFailsCallsAndRefusesSends) {
+  CreatePair();
+  StartPair();
+  CallLog before;
+  CallFromA(&before);
+  a_->Close();
+  // Synchronous: the handler and the completion ran inside Close().
+  EXPECT_EQ(a_closed_.count, 1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kClosedLocally) << ReasonName(a_closed_.reason);
+  EXPECT_EQ(before.count, 1);
+  EXPECT_EQ(before.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(a_->is_open());
+
+  EXPECT_EQ(a_->Send(Request("x", 1)).code(), absl::StatusCode::kUnavailable);
+  Control ping;
+  ping.mutable_ping()->set_nonce(1);
+  EXPECT_EQ(a_->SendControl(ping).code(), absl::StatusCode::kUnavailable);
+  CallLog after;
+  CallFromA(&after);
+  EXPECT_EQ(after.count, 1);
+  EXPECT_EQ(after.result->status().code(), absl::StatusCode::kUnavailable);
+
+  a_->Close();  // Idempotent: the handler does not run again.
+  a_->CloseForViolation(absl::InternalError("too late"));
+  EXPECT_EQ(a_closed_.count, 1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kClosedLocally);
+}
+
+TEST_F(ChannelTest, CloseForViolationReportsTheReason) {
+  CreatePair();
+  StartPair();
+  CallLog log;
+  CallFromA(&log);
+  a_->CloseForViolation(absl::InvalidArgumentError("Hello claims role 'gpu'"));
+  EXPECT_EQ(a_closed_.count, 1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_EQ(a_closed_.detail.message(), "Hello claims role 'gpu'");
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(log.result->status().message(), "Hello claims role"))
+      << log.result->status();
+}
+
+TEST_F(ChannelTest, StartTwiceFails) {
+  CreatePair();
+  StartPair();
+  EXPECT_EQ(a_->Start(nullptr).code(), absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<HandlePair> other = CreateStreamPair();
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(a_->Open(std::move(other->first)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ChannelTest, DestroyingWithAPendingCallCancelsItOnce) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log, absl::Milliseconds(30));
+  a_.reset();
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(a_closed_.count, 0);  // Not run by the destructor.
+
+  // Wait until the destroyed channel's end is really closed (its peer sees EOF), and past
+  // the old deadline: the completion must not run again.
+  std::unique_ptr<Channel> peer = Channel::Create(&loop_);
+  ASSERT_TRUE(peer->Open(std::move(raw_)).ok());
+  CloseLog peer_closed;
+  ASSERT_TRUE(peer->Start(RecordClose(&peer_closed)).ok());
+  ASSERT_TRUE(RunUntil([&] { return peer_closed.count > 0; }));
+  EXPECT_EQ(peer_closed.reason, CloseReason::kPeerClosed) << ReasonName(peer_closed.reason);
+  bool waited = false;
+  uv_timer_t* timer = new uv_timer_t;
+  uv_timer_init(&loop_, timer);
+  timer->data = &waited;
+  uv_timer_start(
+      timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 60, 0);
+  ASSERT_TRUE(RunUntil([&] { return waited; }));
+  uv_close(reinterpret_cast<uv_handle_t*>(timer),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  EXPECT_EQ(log.count, 1);
+}
+
+// ---- Protocol violations from a raw peer -----------------------------------------------------
+
+struct ViolationCase {
+  const char* name;
+  std::function<std::string()> bytes;
+};
+
+Envelope WithSeq(Envelope envelope) {
+  envelope.set_seq(1);
+  return envelope;
+}
+
+std::vector<ViolationCase> ViolationCases() {
+  return {
+      {"GarbageFrame", [] { return Header(4) + "\xff\xff\xff\xff"; }},
+      {"OversizeHeader", [] { return Header(kDefaultMaxFrameSize + 1); }},
+      {"HugeHeader", [] { return std::string("\xff\xff\xff\xff"); }},
+      {"ReplyToACallNeverMade",
+       [] {
+         Envelope e;
+         e.set_is_reply(true);
+         e.set_call_id(99);
+         e.mutable_message()->PackFrom(LayoutTextResponse());
+         return Frame(WithSeq(e));
+       }},
+      {"UnhandledControlMessage",
+       [] {
+         Envelope e;
+         e.mutable_control()->mutable_welcome()->set_helper_id(1);
+         return Frame(WithSeq(e));
+       }},
+      {"ControlWithoutKind",
+       [] {
+         Envelope e;
+         e.mutable_control();
+         return Frame(WithSeq(e));
+       }},
+      {"UnservedControlCall",
+       [] {
+         Envelope e;
+         e.set_call_id(7);
+         e.mutable_control()->mutable_hello()->set_role("renderer");
+         return Frame(WithSeq(e));
+       }},
+      {"EnvelopeWithoutBody", [] { return Frame(WithSeq(Envelope())); }},
+      {"EmptyFrame", [] { return Header(0); }},
+      {"CallWithoutBody",
+       [] {
+         Envelope e;
+         e.set_call_id(7);
+         return Frame(WithSeq(e));
+       }},
+      {"MessageNotParsingAsItsType",
+       [] {
+         Envelope e;
+         e.mutable_message()->set_type_url("type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+         e.mutable_message()->set_value("\xff\xff\xff");
+         return Frame(WithSeq(e));
+       }},
+      {"RequestNotParsingAsItsType",
+       [] {
+         Envelope e;
+         e.set_call_id(7);
+         e.mutable_message()->set_type_url("type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+         e.mutable_message()->set_value("\xff\xff\xff");
+         return Frame(WithSeq(e));
+       }},
+  };
+}
+
+class ChannelViolationTest : public ChannelTest,
+                             public ::testing::WithParamInterface<ViolationCase> {};
+
+TEST_P(ChannelViolationTest, ClosesWithProtocolViolationAndFailsCalls) {
+  CreateWithRawPeer();
+  int messages = 0;
+  a_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++messages; });
+  a_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log, absl::Seconds(60));
+
+  WriteAll(raw_.get(), GetParam().bytes());
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; })) << "channel stayed open";
+  EXPECT_EQ(a_closed_.count, 1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation) << ReasonName(a_closed_.reason);
+  EXPECT_FALSE(a_closed_.detail.ok());
+  EXPECT_FALSE(a_->is_open());
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable)
+      << log.result->status();
+  EXPECT_EQ(messages, 0);
+  EXPECT_EQ(a_->Send(Request("x", 1)).code(), absl::StatusCode::kUnavailable);
+}
+
+INSTANTIATE_TEST_SUITE_P(RawPeer, ChannelViolationTest, ::testing::ValuesIn(ViolationCases()),
+                         [](const ::testing::TestParamInfo<ViolationCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST_F(ChannelTest, ReplyOfTheWrongTypeIsAViolation) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  CallLog log;
+  CallFromA(&log);
+  FrameDecoder decoder;
+  absl::StatusOr<Envelope> call = ReadEnvelope(raw_.get(), decoder);
+  ASSERT_TRUE(call.ok()) << call.status();
+  Envelope reply;
+  reply.set_seq(1);
+  reply.set_call_id(call->call_id());
+  reply.set_is_reply(true);
+  reply.mutable_control()->mutable_pong()->set_nonce(1);  // Not a LayoutTextResponse.
+  WriteAll(raw_.get(), Frame(reply));
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation) << ReasonName(a_closed_.reason);
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kDataLoss) << log.result->status();
+}
+
+TEST_F(ChannelTest, FramesBeforeAViolationAreStillHandled) {
+  CreateWithRawPeer();
+  std::vector<std::string> texts;
+  a_->On<LayoutTextRequest>([&](const LayoutTextRequest& m) { texts.push_back(m.text()); });
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  Envelope good;
+  good.set_seq(1);
+  good.mutable_message()->PackFrom(Request("good", 1));
+  Envelope after;
+  after.set_seq(3);
+  after.mutable_message()->PackFrom(Request("after", 1));
+  // One write: the good frame, garbage, then a frame that must not be dispatched.
+  WriteAll(raw_.get(), Frame(good) + Header(4) + "\xff\xff\xff\xff" + Frame(after));
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_EQ(texts, std::vector<std::string>{"good"});
+}
+
+// ---- Handlers that destroy their own channel (ASan checks the aftermath) ----------------------
+
+TEST_F(ChannelTest, MessageHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->On<LayoutTextRequest>([this, &handled](const LayoutTextRequest&) {
+    ++handled;
+    b_.reset();
+  });
+  StartPair();
+  // Both frames leave in one write, so they arrive in one read.
+  ASSERT_TRUE(a_->Send(Request("first", 1)).ok());
+  ASSERT_TRUE(a_->Send(Request("second", 2)).ok());
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(b_, nullptr);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, ServeHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(
+      [this, &handled](const LayoutTextRequest& r) -> absl::StatusOr<LayoutTextResponse> {
+        ++handled;
+        b_.reset();
+        return OneWordPerLine(r);
+      });
+  StartPair();
+  CallLog log;
+  CallFromA(&log);
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, ControlServerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->ServeControl(Control::kHello,
+                   [this, &handled](const Control&) -> absl::StatusOr<Control> {
+                     ++handled;
+                     b_.reset();
+                     Control welcome;
+                     welcome.mutable_welcome();
+                     return welcome;
+                   });
+  StartPair();
+  Control hello;
+  hello.mutable_hello()->set_role("renderer");
+  int count = 0;
+  absl::Status result;
+  a_->CallControl(hello, absl::Now() + kGuard, [&](absl::StatusOr<Control> r) {
+    ++count;
+    result = r.status();
+  });
+  ASSERT_TRUE(RunUntil([&] { return count > 0 && a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ChannelTest, ControlHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->OnControl(Control::kShutdown, [this, &handled](const Control&) {
+    ++handled;
+    b_.reset();
+  });
+  StartPair();
+  Control shutdown;
+  shutdown.mutable_shutdown()->set_reason("test");
+  ASSERT_TRUE(a_->SendControl(shutdown).ok());
+  ASSERT_TRUE(a_->SendControl(shutdown).ok());
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+}
+
+TEST_F(ChannelTest, ReplyCompletionMayDestroyItsChannel) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+  int count = 0;
+  absl::Status result = absl::UnknownError("not run");
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("one two", 5), absl::Now() + kGuard,
+      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+        ++count;
+        result = r.status();
+        a_.reset();
+      });
+  ASSERT_TRUE(RunUntil([&] { return count > 0 && b_closed_.count > 0; }));
+  EXPECT_EQ(count, 1);
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(b_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, DeadlineCompletionMayDestroyItsChannel) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  int count = 0;
+  absl::Status result;
+  auto destroy = [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+    ++count;
+    result = r.status();
+    a_.reset();
+  };
+  // Two calls due at the same time: the second completes (CANCELLED or DEADLINE_EXCEEDED) after
+  // the first destroyed the channel.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), deadline, destroy);
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("y", 1), deadline, [&](absl::StatusOr<LayoutTextResponse>) { ++count; });
+  ASSERT_TRUE(RunUntil([&] { return count == 2; }));
+  EXPECT_EQ(result.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(a_, nullptr);
+}
+
+TEST_F(ChannelTest, CloseHandlerMayDestroyItsChannel) {
+  CreateWithRawPeer();
+  int closes = 0;
+  ASSERT_TRUE(a_->Start([this, &closes](CloseReason, const absl::Status&) {
+                  ++closes;
+                  a_.reset();
+                }).ok());
+  CallLog log;
+  CallFromA(&log);
+  raw_.reset();
+  ASSERT_TRUE(RunUntil([&] { return closes > 0; }));
+  EXPECT_EQ(closes, 1);
+  // Calls fail before the close handler runs.
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_, nullptr);
+}
+
+TEST_F(ChannelTest, FailedCallCompletionMayDestroyTheChannel) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  int count = 0;
+  absl::Status result;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("x", 1), absl::Now() + absl::Seconds(60),
+      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+        ++count;
+        result = r.status();
+        a_.reset();
+      });
+  raw_.reset();
+  ASSERT_TRUE(RunUntil([&] { return count > 0; }));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
+  // The channel was gone before its close handler could run.
+  EXPECT_EQ(a_closed_.count, 0);
+}
+
+// ---- Error mapping ---------------------------------------------------------------------------
+
+TEST(ErrorToStatusTest, UnknownCodesBecomeUnknown) {
+  for (int code : {0, 999, -1, 17}) {
+    Error error;
+    error.set_code(code);
+    error.set_message("peer said so");
+    absl::Status status = ErrorToStatus(error);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnknown) << code;
+    EXPECT_FALSE(status.ok()) << code;
+    EXPECT_EQ(status.message(), "peer said so") << code;
+  }
+}
+
+TEST(ErrorToStatusTest, RoundTripsEveryNonOkCode) {
+  for (int code = 1; code <= 16; ++code) {
+    const absl::Status original(static_cast<absl::StatusCode>(code), absl::StrCat("code ", code));
+    Error error;
+    StatusToError(original, &error);
+    EXPECT_EQ(error.code(), code);
+    EXPECT_EQ(ErrorToStatus(error), original);
+  }
+}
+
+}  // namespace
+}  // namespace bulkhead::ipc

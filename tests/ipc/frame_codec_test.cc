@@ -44,7 +44,8 @@ Envelope ErrorEnvelope(uint64_t seq, size_t filler_size) {
   envelope.set_seq(seq);
   envelope.set_is_reply(true);
   envelope.mutable_error()->set_code(13);
-  envelope.mutable_error()->set_message(std::string(filler_size, static_cast<char>('a' + seq % 26)));
+  envelope.mutable_error()->set_message(
+      std::string(filler_size, static_cast<char>('a' + seq % 26)));
   return envelope;
 }
 
@@ -55,8 +56,8 @@ std::string Frame(const Envelope& envelope) {
   return out;
 }
 
-// Takes every complete frame out of `decoder`, copying the payloads (they point into the
-// decoder's buffer). Fails the test on a decoder error.
+// Takes every complete frame out of `decoder`, copying the payloads (they point
+// into the decoder's buffer). Fails the test on a decoder error.
 std::vector<std::string> Drain(FrameDecoder& decoder) {
   std::vector<std::string> payloads;
   while (true) {
@@ -68,15 +69,17 @@ std::vector<std::string> Drain(FrameDecoder& decoder) {
   return payloads;
 }
 
-// Several frames of assorted sizes, including an empty one and ones whose length needs more
-// than one header byte; returns the stream and fills `payloads` with what it should decode to.
+// Several frames of assorted sizes, including an empty one and ones whose
+// length needs more than one header byte; returns the stream and fills
+// `payloads` with what it should decode to.
 std::string MixedStream(std::vector<std::string>* payloads) {
   std::vector<Envelope> envelopes;
   envelopes.push_back(PingEnvelope(1, 0x1122334455667788u));
   envelopes.push_back(Envelope());  // Serializes to zero bytes.
   envelopes.push_back(ErrorEnvelope(3, 300));
   envelopes.push_back(PingEnvelope(4, 7));
-  envelopes.push_back(ErrorEnvelope(5, 70000));  // Length needs three header bytes.
+  envelopes.push_back(
+      ErrorEnvelope(5, 70000));  // Length needs three header bytes.
   envelopes.push_back(ErrorEnvelope(6, 1));
   std::string stream;
   for (const Envelope& envelope : envelopes) {
@@ -92,7 +95,8 @@ TEST(FrameCodecTest, AppendFrameWritesLittleEndianHeaderThenPayload) {
   ASSERT_GT(payload.size(), 0xffu);  // Two header bytes in use.
   std::string out = "existing";
   ASSERT_TRUE(AppendFrame(envelope, kDefaultMaxFrameSize, &out).ok());
-  EXPECT_EQ(out, "existing" + Header(static_cast<uint32_t>(payload.size())) + payload);
+  EXPECT_EQ(out, "existing" + Header(static_cast<uint32_t>(payload.size())) +
+                     payload);
   const auto* bytes = reinterpret_cast<const unsigned char*>(out.data() + 8);
   EXPECT_EQ(bytes[0], payload.size() & 0xff);
   EXPECT_EQ(bytes[1], (payload.size() >> 8) & 0xff);
@@ -111,7 +115,8 @@ TEST(FrameCodecTest, RoundTripsAnEnvelope) {
   ASSERT_TRUE(next.ok()) << next.status();
   ASSERT_TRUE(next->has_value());
   Envelope received;
-  ASSERT_TRUE(received.ParseFromArray((*next)->data(), static_cast<int>((*next)->size())));
+  ASSERT_TRUE(received.ParseFromArray((*next)->data(),
+                                      static_cast<int>((*next)->size())));
   EXPECT_EQ(received.seq(), 17u);
   EXPECT_EQ(received.call_id(), 17u);
   EXPECT_FALSE(received.is_reply());
@@ -133,7 +138,8 @@ TEST(FrameCodecTest, NeedsWholeHeaderAndPayload) {
     decoder.Append(stream.substr(i, 1));
     absl::StatusOr<std::optional<absl::string_view>> next = decoder.Next();
     ASSERT_TRUE(next.ok()) << next.status();
-    EXPECT_FALSE(next->has_value()) << "frame complete after only " << i + 1 << " bytes";
+    EXPECT_FALSE(next->has_value())
+        << "frame complete after only " << i + 1 << " bytes";
     EXPECT_EQ(decoder.buffered(), i + 1);
   }
   decoder.Append(stream.substr(stream.size() - 1));
@@ -151,15 +157,19 @@ TEST(FrameCodecTest, ByteByByteYieldsTheSamePayloads) {
     got.insert(got.end(), frames.begin(), frames.end());
   }
   EXPECT_EQ(got.size(), expected.size());
-  EXPECT_TRUE(got == expected);  // Not ElementsAreArray: a 70 KB mismatch would flood the log.
+  EXPECT_TRUE(
+      got ==
+      expected);  // Not ElementsAreArray: a 70 KB mismatch would flood the log.
   EXPECT_EQ(decoder.buffered(), 0u);
 }
 
 TEST(FrameCodecTest, EveryTwoWaySplitYieldsTheSamePayloads) {
   std::vector<std::string> expected;
-  // The 70 KB frame would make this quadratic; one of its own is covered by the test above.
-  std::vector<Envelope> envelopes = {PingEnvelope(1, 99), Envelope(), ErrorEnvelope(3, 300),
-                                     PingEnvelope(4, 1u << 20), ErrorEnvelope(5, 2)};
+  // The 70 KB frame would make this quadratic; one of its own is covered by the
+  // test above.
+  std::vector<Envelope> envelopes = {
+      PingEnvelope(1, 99), Envelope(), ErrorEnvelope(3, 300),
+      PingEnvelope(4, 1u << 20), ErrorEnvelope(5, 2)};
   std::string stream;
   for (const Envelope& envelope : envelopes) {
     ASSERT_TRUE(AppendFrame(envelope, kDefaultMaxFrameSize, &stream).ok());
@@ -181,7 +191,9 @@ TEST(FrameCodecTest, ManyFramesInOneAppend) {
   constexpr int kFrames = 1000;
   std::string stream;
   for (int i = 1; i <= kFrames; ++i) {
-    ASSERT_TRUE(AppendFrame(ErrorEnvelope(i, i % 50), kDefaultMaxFrameSize, &stream).ok());
+    ASSERT_TRUE(
+        AppendFrame(ErrorEnvelope(i, i % 50), kDefaultMaxFrameSize, &stream)
+            .ok());
   }
   FrameDecoder decoder;
   decoder.Append(stream);
@@ -222,7 +234,8 @@ TEST(FrameCodecTest, FrameAtTheLimitIsAccepted) {
 TEST(FrameCodecTest, OversizeHeaderRejectedBeforeItsDataArrives) {
   constexpr uint32_t kLimit = 64;
   FrameDecoder decoder(kLimit);
-  decoder.Append(Header(kLimit + 1));  // Only the header: no payload byte has been sent.
+  decoder.Append(
+      Header(kLimit + 1));  // Only the header: no payload byte has been sent.
   absl::StatusOr<std::optional<absl::string_view>> next = decoder.Next();
   EXPECT_EQ(next.status().code(), absl::StatusCode::kInvalidArgument);
 
@@ -238,7 +251,8 @@ TEST(FrameCodecTest, HugeHeaderRejectedWithDefaultLimit) {
   FrameDecoder decoder;
   decoder.Append("\xff\xff\xff\xff");
   EXPECT_EQ(decoder.Next().status().code(), absl::StatusCode::kInvalidArgument);
-  // Asking for read space afterwards must not try to allocate for the 4 GiB frame.
+  // Asking for read space afterwards must not try to allocate for the 4 GiB
+  // frame.
   absl::Span<char> space = decoder.PrepareWrite(16);
   EXPECT_GE(space.size(), 16u);
   EXPECT_LT(space.size(), size_t{1} << 24);
@@ -259,13 +273,15 @@ TEST(FrameCodecTest, AppendFrameOverLimitFailsAndLeavesOutputUnchanged) {
   Envelope envelope = ErrorEnvelope(1, 100);
   const size_t size = envelope.ByteSizeLong();
   std::string out = "untouched";
-  absl::Status status = AppendFrame(envelope, static_cast<uint32_t>(size - 1), &out);
+  absl::Status status =
+      AppendFrame(envelope, static_cast<uint32_t>(size - 1), &out);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(out, "untouched");
 
   // Exactly at the limit is fine.
   ASSERT_TRUE(AppendFrame(envelope, static_cast<uint32_t>(size), &out).ok());
-  EXPECT_EQ(out.size(), std::string("untouched").size() + kFrameHeaderSize + size);
+  EXPECT_EQ(out.size(),
+            std::string("untouched").size() + kFrameHeaderSize + size);
 }
 
 TEST(FrameCodecTest, GarbagePayloadIsReturnedForTheChannelToReject) {
@@ -276,7 +292,8 @@ TEST(FrameCodecTest, GarbagePayloadIsReturnedForTheChannelToReject) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0], garbage);
   Envelope envelope;
-  EXPECT_FALSE(envelope.ParseFromArray(got[0].data(), static_cast<int>(got[0].size())));
+  EXPECT_FALSE(
+      envelope.ParseFromArray(got[0].data(), static_cast<int>(got[0].size())));
 }
 
 TEST(FrameCodecTest, PrepareWriteGivesAtLeastWhatIsAsked) {
@@ -311,8 +328,10 @@ TEST(FrameCodecTest, LargeFrameThroughPrepareAndCommit) {
   while (offset < stream.size()) {
     absl::Span<char> space = decoder.PrepareWrite(kMaxRead);
     ASSERT_GE(space.size(), kMaxRead);
-    if (offset >= kFrameHeaderSize && offset < first_frame_size && !checked_room) {
-      // The header of the large frame is in: the decoder offers room for the whole frame.
+    if (offset >= kFrameHeaderSize && offset < first_frame_size &&
+        !checked_room) {
+      // The header of the large frame is in: the decoder offers room for the
+      // whole frame.
       EXPECT_GE(space.size(), first_frame_size - offset);
       checked_room = true;
     }

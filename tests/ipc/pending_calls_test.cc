@@ -27,14 +27,16 @@ struct Outcome {
 // Records every completion into `log`, tagged with `id`, returning `result`.
 PendingCalls::Completion Record(std::vector<Outcome>* log, uint64_t id,
                                 absl::Status result = absl::OkStatus()) {
-  return [log, id, result](absl::StatusOr<const Envelope*> reply) -> absl::Status {
-    if (reply.ok()) {
-      log->push_back({id, absl::OkStatus(), (*reply)->control().pong().nonce()});
-    } else {
-      log->push_back({id, reply.status(), std::nullopt});
-    }
-    return result;
-  };
+  return
+      [log, id, result](absl::StatusOr<const Envelope*> reply) -> absl::Status {
+        if (reply.ok()) {
+          log->push_back(
+              {id, absl::OkStatus(), (*reply)->control().pong().nonce()});
+        } else {
+          log->push_back({id, reply.status(), std::nullopt});
+        }
+        return result;
+      };
 }
 
 Envelope Reply(uint64_t call_id, uint64_t nonce) {
@@ -71,7 +73,8 @@ TEST(PendingCallsTest, ReplyCompletesTheMatchingCall) {
   const uint64_t c = calls.Add(1000, Record(&log, 3));
 
   absl::Status completion_status = absl::InternalError("not written");
-  EXPECT_EQ(calls.CompleteWithReply(Reply(b, 222), &completion_status), ReplyMatch::kCompleted);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(b, 222), &completion_status),
+            ReplyMatch::kCompleted);
   EXPECT_TRUE(completion_status.ok()) << completion_status;
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].id, 2u);
@@ -79,8 +82,10 @@ TEST(PendingCallsTest, ReplyCompletesTheMatchingCall) {
   EXPECT_EQ(log[0].nonce, 222u);
   EXPECT_EQ(calls.size(), 2u);
 
-  EXPECT_EQ(calls.CompleteWithReply(Reply(c, 333), &completion_status), ReplyMatch::kCompleted);
-  EXPECT_EQ(calls.CompleteWithReply(Reply(a, 111), &completion_status), ReplyMatch::kCompleted);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(c, 333), &completion_status),
+            ReplyMatch::kCompleted);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(a, 111), &completion_status),
+            ReplyMatch::kCompleted);
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[1].nonce, 333u);
   EXPECT_EQ(log[2].nonce, 111u);
@@ -93,8 +98,10 @@ TEST(PendingCallsTest, SecondReplyToACompletedCallIsUnknown) {
   std::vector<Outcome> log;
   const uint64_t id = calls.Add(1000, Record(&log, 1));
   absl::Status completion_status;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 1), &completion_status), ReplyMatch::kCompleted);
-  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 1), &completion_status), ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 1), &completion_status),
+            ReplyMatch::kCompleted);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 1), &completion_status),
+            ReplyMatch::kUnknown);
   EXPECT_EQ(log.size(), 1u);
 }
 
@@ -103,8 +110,10 @@ TEST(PendingCallsTest, ReplyToNeverIssuedIdIsUnknown) {
   std::vector<Outcome> log;
   calls.Add(1000, Record(&log, 1));
   absl::Status completion_status;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(99, 0), &completion_status), ReplyMatch::kUnknown);
-  EXPECT_EQ(calls.CompleteWithReply(Reply(0, 0), &completion_status), ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(99, 0), &completion_status),
+            ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(0, 0), &completion_status),
+            ReplyMatch::kUnknown);
   EXPECT_TRUE(log.empty());
   EXPECT_EQ(calls.size(), 1u);
 }
@@ -116,7 +125,9 @@ TEST(PendingCallsTest, ExpireUntilFailsOnlyDueCallsInDeadlineOrder) {
   calls.Add(100, Record(&log, 2));
   calls.Add(200, Record(&log, 3));
   calls.Add(201, Record(&log, 4));
-  calls.Add(100, Record(&log, 5));  // Same deadline as call 2: call order breaks the tie.
+  calls.Add(
+      100,
+      Record(&log, 5));  // Same deadline as call 2: call order breaks the tie.
 
   calls.ExpireUntil(99);
   EXPECT_TRUE(log.empty());
@@ -124,7 +135,8 @@ TEST(PendingCallsTest, ExpireUntilFailsOnlyDueCallsInDeadlineOrder) {
   calls.ExpireUntil(200);  // Deadline == now counts as passed.
   EXPECT_THAT(Ids(log), ElementsAre(2, 5, 3));
   for (const Outcome& outcome : log) {
-    EXPECT_EQ(outcome.status.code(), absl::StatusCode::kDeadlineExceeded) << outcome.id;
+    EXPECT_EQ(outcome.status.code(), absl::StatusCode::kDeadlineExceeded)
+        << outcome.id;
   }
   EXPECT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls.NextDeadline(), 201u);
@@ -143,9 +155,11 @@ TEST(PendingCallsTest, LateReplyAfterExpiryIsToleratedOnce) {
   ASSERT_EQ(log.size(), 1u);
 
   absl::Status completion_status;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 5), &completion_status), ReplyMatch::kLate);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 5), &completion_status),
+            ReplyMatch::kLate);
   EXPECT_EQ(log.size(), 1u);  // The completion does not run a second time.
-  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 5), &completion_status), ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 5), &completion_status),
+            ReplyMatch::kUnknown);
   EXPECT_EQ(log.size(), 1u);
 }
 
@@ -155,16 +169,19 @@ TEST(PendingCallsTest, FailAllFailsEveryCallWithTheStatusAndEmpties) {
   calls.Add(30, Record(&log, 1));
   calls.Add(10, Record(&log, 2));
   calls.Add(20, Record(&log, 3));
-  const absl::Status why = absl::UnavailableError("channel closed: peer went away");
+  const absl::Status why =
+      absl::UnavailableError("channel closed: peer went away");
   calls.FailAll(why);
   EXPECT_THAT(Ids(log), ElementsAre(2, 3, 1));
   for (const Outcome& outcome : log) EXPECT_EQ(outcome.status, why);
   EXPECT_EQ(calls.size(), 0u);
   EXPECT_EQ(calls.NextDeadline(), std::nullopt);
 
-  // Failed calls are not "expired": a reply to one is a violation, not a late reply.
+  // Failed calls are not "expired": a reply to one is a violation, not a late
+  // reply.
   absl::Status completion_status;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(1, 0), &completion_status), ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(1, 0), &completion_status),
+            ReplyMatch::kUnknown);
 
   calls.FailAll(why);  // Nothing left to fail.
   EXPECT_EQ(log.size(), 3u);
@@ -181,11 +198,13 @@ TEST(PendingCallsTest, NextDeadlineTracksTheEarliestPendingCall) {
   calls.Add(100, Record(&log, 3));
 
   absl::Status completion_status;
-  ASSERT_EQ(calls.CompleteWithReply(Reply(early, 0), &completion_status), ReplyMatch::kCompleted);
+  ASSERT_EQ(calls.CompleteWithReply(Reply(early, 0), &completion_status),
+            ReplyMatch::kCompleted);
   EXPECT_EQ(calls.NextDeadline(), 100u);  // Call 3 still has it.
   calls.ExpireUntil(100);
   EXPECT_EQ(calls.NextDeadline(), 500u);
-  ASSERT_EQ(calls.CompleteWithReply(Reply(late, 0), &completion_status), ReplyMatch::kCompleted);
+  ASSERT_EQ(calls.CompleteWithReply(Reply(late, 0), &completion_status),
+            ReplyMatch::kCompleted);
   EXPECT_EQ(calls.NextDeadline(), std::nullopt);
 }
 
@@ -195,7 +214,8 @@ TEST(PendingCallsTest, CompletionMayAddACallDuringExpireUntil) {
   uint64_t added = 0;
   calls.Add(10, [&](absl::StatusOr<const Envelope*> reply) -> absl::Status {
     EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
-    // A retry, already due: it must wait for the next ExpireUntil, not run in this one.
+    // A retry, already due: it must wait for the next ExpireUntil, not run in
+    // this one.
     added = calls.Add(5, Record(&log, 100));
     return absl::OkStatus();
   });
@@ -241,10 +261,11 @@ TEST(PendingCallsTest, CompletionMayAddACallDuringFailAll) {
 TEST(PendingCallsTest, CompletionMayAddACallDuringCompleteWithReply) {
   PendingCalls calls;
   std::vector<Outcome> log;
-  const uint64_t first = calls.Add(10, [&](absl::StatusOr<const Envelope*>) -> absl::Status {
-    calls.Add(10, Record(&log, 2));
-    return absl::OkStatus();
-  });
+  const uint64_t first =
+      calls.Add(10, [&](absl::StatusOr<const Envelope*>) -> absl::Status {
+        calls.Add(10, Record(&log, 2));
+        return absl::OkStatus();
+      });
   absl::Status completion_status;
   EXPECT_EQ(calls.CompleteWithReply(Reply(first, 0), &completion_status),
             ReplyMatch::kCompleted);
@@ -259,7 +280,8 @@ TEST(PendingCallsTest, CompletionErrorIsReturnedThroughCompletionStatus) {
   const absl::Status bad = absl::DataLossError("reply is not a Pong");
   const uint64_t id = calls.Add(100, Record(&log, 1, bad));
   absl::Status completion_status;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 0), &completion_status), ReplyMatch::kCompleted);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(id, 0), &completion_status),
+            ReplyMatch::kCompleted);
   EXPECT_EQ(completion_status, bad);
   EXPECT_EQ(log.size(), 1u);
   EXPECT_EQ(calls.size(), 0u);
@@ -283,20 +305,22 @@ TEST(PendingCallsTest, RemembersOnlyTheNewestExpiredIds) {
   std::vector<uint64_t> ids;
   for (size_t i = 0; i < kCap + 1; ++i) {
     // Deadlines in call order, so that expiry order is id order.
-    ids.push_back(calls.Add(i, [&expired](absl::StatusOr<const Envelope*>) -> absl::Status {
-      ++expired;
-      return absl::OkStatus();
-    }));
+    ids.push_back(calls.Add(
+        i, [&expired](absl::StatusOr<const Envelope*>) -> absl::Status {
+          ++expired;
+          return absl::OkStatus();
+        }));
   }
   calls.ExpireUntil(kCap + 1);
   ASSERT_EQ(expired, static_cast<int>(kCap + 1));
 
   absl::Status completion_status;
-  // The oldest expired id fell out of memory; a reply to it is now indistinguishable from one
-  // to a call never made.
+  // The oldest expired id fell out of memory; a reply to it is now
+  // indistinguishable from one to a call never made.
   EXPECT_EQ(calls.CompleteWithReply(Reply(ids.front(), 0), &completion_status),
             ReplyMatch::kUnknown);
-  EXPECT_EQ(calls.CompleteWithReply(Reply(ids[1], 0), &completion_status), ReplyMatch::kLate);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(ids[1], 0), &completion_status),
+            ReplyMatch::kLate);
   EXPECT_EQ(calls.CompleteWithReply(Reply(ids.back(), 0), &completion_status),
             ReplyMatch::kLate);
   EXPECT_EQ(expired, static_cast<int>(kCap + 1));
@@ -305,7 +329,9 @@ TEST(PendingCallsTest, RemembersOnlyTheNewestExpiredIds) {
 TEST(PendingCallsTest, ExpiredIdsAreForgottenAcrossSeveralExpiries) {
   constexpr size_t kCap = PendingCalls::kExpiredIdsRemembered;
   PendingCalls calls;
-  auto ignore = [](absl::StatusOr<const Envelope*>) { return absl::OkStatus(); };
+  auto ignore = [](absl::StatusOr<const Envelope*>) {
+    return absl::OkStatus();
+  };
   const uint64_t first = calls.Add(0, ignore);
   calls.ExpireUntil(0);
   for (size_t i = 1; i < kCap; ++i) calls.Add(i, ignore);
@@ -313,13 +339,16 @@ TEST(PendingCallsTest, ExpiredIdsAreForgottenAcrossSeveralExpiries) {
   // Exactly kCap expired so far: the first is still remembered.
   absl::Status completion_status;
   const uint64_t second = first + 1;
-  EXPECT_EQ(calls.CompleteWithReply(Reply(second, 0), &completion_status), ReplyMatch::kLate);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(second, 0), &completion_status),
+            ReplyMatch::kLate);
 
   const uint64_t next = calls.Add(kCap + 1, ignore);
   calls.ExpireUntil(kCap + 1);
   // One more expiry pushes the first out.
-  EXPECT_EQ(calls.CompleteWithReply(Reply(first, 0), &completion_status), ReplyMatch::kUnknown);
-  EXPECT_EQ(calls.CompleteWithReply(Reply(next, 0), &completion_status), ReplyMatch::kLate);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(first, 0), &completion_status),
+            ReplyMatch::kUnknown);
+  EXPECT_EQ(calls.CompleteWithReply(Reply(next, 0), &completion_status),
+            ReplyMatch::kLate);
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
-// main() of the test binaries that launch helpers: the binary is its own helper (libuv's
-// run-tests, Chromium's MULTIPROCESS_TEST_MAIN). With --type it runs a role; otherwise the
-// tests.
+// main() of the test binaries that launch helpers: the binary is its own helper
+// (libuv's run-tests, Chromium's MULTIPROCESS_TEST_MAIN). With --type it runs a
+// role; otherwise the tests.
 #include "gtest/gtest.h"
 #include "helper/helper_main.h"
 #include "tests/support/test_roles.h"
 
 int main(int argc, char** argv) {
-  if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, bulkhead::testing::TestRoleRegistry())) {
+  if (auto exit_code = bulkhead::MaybeRunHelper(
+          argc, argv, bulkhead::testing::TestRoleRegistry())) {
     return *exit_code;
   }
   ::testing::InitGoogleTest(&argc, argv);

@@ -24,10 +24,12 @@ struct Run {
 };
 
 void Alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-  *buf = uv_buf_init(static_cast<char*>(std::malloc(suggested)), static_cast<unsigned>(suggested));
+  *buf = uv_buf_init(static_cast<char*>(std::malloc(suggested)),
+                     static_cast<unsigned>(suggested));
 }
 
-void ReadInto(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, std::string* sink) {
+void ReadInto(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf,
+              std::string* sink) {
   auto* run = static_cast<Run*>(stream->data);
   if (nread > 0) sink->append(buf->base, static_cast<size_t>(nread));
   std::free(buf->base);
@@ -46,9 +48,9 @@ std::string SelfPath() {
   return std::string(path, size);
 }
 
-absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                         const std::string& input, absl::Duration timeout,
-                                         const SignalOnOutput& signal_on_output) {
+absl::StatusOr<ProcessOutput> RunProcess(
+    const std::vector<std::string>& argv, const std::string& input,
+    absl::Duration timeout, const SignalOnOutput& signal_on_output) {
   Run run;
   run.signal_on_output = signal_on_output;
   const bool keep_stdin_open = signal_on_output.signal != 0;
@@ -62,11 +64,14 @@ absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
   for (std::string& arg : args) raw.push_back(arg.data());
   raw.push_back(nullptr);
   uv_stdio_container_t stdio[3];
-  stdio[0].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE);
+  stdio[0].flags =
+      static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE);
   stdio[0].data.stream = reinterpret_cast<uv_stream_t*>(&run.in);
-  stdio[1].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+  stdio[1].flags =
+      static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
   stdio[1].data.stream = reinterpret_cast<uv_stream_t*>(&run.out);
-  stdio[2].flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+  stdio[2].flags =
+      static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
   stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(&run.err);
   uv_process_options_t options = {};
   options.file = raw[0];
@@ -83,19 +88,24 @@ absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
   if (int rc = uv_spawn(&run.loop, &run.process, &options); rc != 0) {
     return absl::InternalError(absl::StrCat("uv_spawn: ", uv_strerror(rc)));
   }
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(input.data()), static_cast<unsigned>(input.size()));
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(input.data()),
+                             static_cast<unsigned>(input.size()));
   run.write.data = keep_stdin_open ? nullptr : &run;
-  uv_write(&run.write, reinterpret_cast<uv_stream_t*>(&run.in), &buf, 1, [](uv_write_t* req, int) {
-    if (req->data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
-  });
+  uv_write(&run.write, reinterpret_cast<uv_stream_t*>(&run.in), &buf, 1,
+           [](uv_write_t* req, int) {
+             if (req->data != nullptr)
+               uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
+           });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
                   auto* run = static_cast<Run*>(s->data);
                   ReadInto(s, n, b, &run->result.out);
                   if (run->signal_on_output.signal != 0 && !run->signalled &&
-                      run->result.out.find(run->signal_on_output.marker) != std::string::npos) {
+                      run->result.out.find(run->signal_on_output.marker) !=
+                          std::string::npos) {
                     run->signalled = true;
-                    uv_process_kill(&run->process, run->signal_on_output.signal);
+                    uv_process_kill(&run->process,
+                                    run->signal_on_output.signal);
                   }
                 });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.err), Alloc,
@@ -121,8 +131,9 @@ absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
   uv_run(&run.loop, UV_RUN_DEFAULT);
   uv_loop_close(&run.loop);
   if (run.timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat("timed out; stdout so far: ", run.result.out,
-                                                    "\nstderr so far: ", run.result.err));
+    return absl::DeadlineExceededError(
+        absl::StrCat("timed out; stdout so far: ", run.result.out,
+                     "\nstderr so far: ", run.result.err));
   }
   return run.result;
 }

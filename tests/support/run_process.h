@@ -1,4 +1,5 @@
-// Runs a program to completion and captures what it printed, for tests of command lines.
+// Runs a program to completion and captures what it printed, for tests of
+// command lines.
 #ifndef BULKHEAD_TESTS_SUPPORT_RUN_PROCESS_H_
 #define BULKHEAD_TESTS_SUPPORT_RUN_PROCESS_H_
 
@@ -24,12 +25,13 @@ struct SignalOnOutput {
   int signal = 0;
 };
 
-// Runs `argv` with `input` on its stdin (closed after it unless `signal_on_output` is given,
-// then kept open so that the signal, not end of input, ends the program). DeadlineExceeded
-// (after killing it) if it has not exited within `timeout`.
-absl::StatusOr<ProcessOutput> RunProcess(const std::vector<std::string>& argv,
-                                         const std::string& input, absl::Duration timeout,
-                                         const SignalOnOutput& signal_on_output = {});
+// Runs `argv` with `input` on its stdin (closed after it unless
+// `signal_on_output` is given, then kept open so that the signal, not end of
+// input, ends the program). DeadlineExceeded (after killing it) if it has not
+// exited within `timeout`.
+absl::StatusOr<ProcessOutput> RunProcess(
+    const std::vector<std::string>& argv, const std::string& input,
+    absl::Duration timeout, const SignalOnOutput& signal_on_output = {});
 
 // The path of the running test binary.
 std::string SelfPath();

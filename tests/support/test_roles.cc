@@ -21,18 +21,24 @@ namespace {
 
 void WriteRaw(HelperContext& context, const std::string& bytes) {
   uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(context.channel().pipe()), &fd) != 0) std::abort();
-  if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) std::abort();
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(context.channel().pipe()),
+                &fd) != 0)
+    std::abort();
+  if (::write(fd, bytes.data(), bytes.size()) !=
+      static_cast<ssize_t>(bytes.size()))
+    std::abort();
 }
 
 std::string Frame(const ipc::Envelope& envelope) {
   std::string out;
-  if (!ipc::AppendFrame(envelope, ipc::kDefaultMaxFrameSize, &out).ok()) std::abort();
+  if (!ipc::AppendFrame(envelope, ipc::kDefaultMaxFrameSize, &out).ok())
+    std::abort();
   return out;
 }
 
 std::string GarbageFor(const std::string& kind) {
-  if (kind == "not-protobuf") return std::string("\x04\x00\x00\x00\xff\xff\xff\xff", 8);
+  if (kind == "not-protobuf")
+    return std::string("\x04\x00\x00\x00\xff\xff\xff\xff", 8);
   if (kind == "oversize") return std::string("\xff\xff\xff\x7f", 4);
   ipc::Envelope envelope;
   envelope.set_seq(1000);
@@ -42,7 +48,8 @@ std::string GarbageFor(const std::string& kind) {
     envelope.mutable_control()->mutable_pong();
   } else if (kind == "second-hello") {
     envelope.set_call_id(77);
-    envelope.mutable_control()->mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
+    envelope.mutable_control()->mutable_hello()->set_protocol(
+        ipc::PROTOCOL_VERSION_1);
   } else if (kind == "empty-control") {
     envelope.mutable_control();
   } else {
@@ -53,15 +60,15 @@ std::string GarbageFor(const std::string& kind) {
 
 int StallMain(HelperContext& context) {
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest&) -> absl::StatusOr<ipc::LayoutTextResponse> {
-        BlockForever();
-      });
+      [](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> { BlockForever(); });
   return context.Run();
 }
 
 int CloserMain(HelperContext& context) {
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [&context](const ipc::LayoutTextRequest&) -> absl::StatusOr<ipc::LayoutTextResponse> {
+      [&context](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
         context.channel().Close();
         BlockForever();
       });
@@ -85,8 +92,10 @@ int Exit7Main(HelperContext&) { return 7; }
 const RoleRegistry& TestRoleRegistry() {
   static const RoleRegistry* registry = [] {
     auto* roles = new RoleRegistry;
-    if (!RegisterBuiltinRoles(*roles).ok() || !roles->Add("stall", &StallMain).ok() ||
-        !roles->Add("closer", &CloserMain).ok() || !roles->Add("garbage", &GarbageMain).ok() ||
+    if (!RegisterBuiltinRoles(*roles).ok() ||
+        !roles->Add("stall", &StallMain).ok() ||
+        !roles->Add("closer", &CloserMain).ok() ||
+        !roles->Add("garbage", &GarbageMain).ok() ||
         !roles->Add("exit7", &Exit7Main).ok()) {
       std::abort();
     }

@@ -1,10 +1,12 @@
-// Roles that misbehave on purpose, for tests that launch real helpers of the test binary
-// itself. All of them serve LayoutTextRequest, so a test triggers the behaviour with a Call.
-//   stall    blocks its loop forever inside the handler (a hung helper)
-//   closer   closes its end of the channel, then blocks (a helper that hangs up)
-//   garbage  writes raw bytes to the channel chosen by the request's `text`:
-//            "not-protobuf", "oversize", "reply-to-nothing", "second-hello", "empty-control"
-//   exit7    exits with code 7 before Ready
+// Roles that misbehave on purpose, for tests that launch real helpers of the
+// test binary itself. All of them serve LayoutTextRequest, so a test triggers
+// the behaviour with a Call.
+//   stall:   blocks its loop forever inside the handler (a hung helper).
+//   closer:  closes its end of the channel, then blocks (it hangs up).
+//   garbage: writes raw bytes to the channel, chosen by the request's `text`:
+//            "not-protobuf", "oversize", "reply-to-nothing", "second-hello",
+//            "empty-control".
+//   exit7:   exits with code 7 before Ready.
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
