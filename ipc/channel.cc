@@ -104,10 +104,21 @@ void Channel::ClosePipe() {
 absl::Status Channel::Open(ScopedHandle handle) {
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
-  const int rc = uv_pipe_open(pipe_, handle.get());
-  if (rc != 0) return UvErrorToStatus(rc, "uv_pipe_open");
-  // The pipe owns the descriptor now and closes it in uv_close.
+  // On Windows the handle becomes a C runtime fd here; elsewhere this is the fd
+  // itself.
+  const uv_file file = uv_open_osfhandle(handle.get());
+  if (file < 0) return absl::InvalidArgumentError("not a valid stream handle");
+  // From here `file` owns the OS handle (on Windows the C runtime closes both
+  // together).
   (void)handle.release();
+  const int rc = uv_pipe_open(pipe_, file);
+  if (rc != 0) {
+    uv_fs_t close_request;
+    uv_fs_close(loop_, &close_request, file, nullptr);
+    uv_fs_req_cleanup(&close_request);
+    return UvErrorToStatus(rc, "uv_pipe_open");
+  }
+  // The pipe owns the descriptor now and closes it in uv_close.
   return absl::OkStatus();
 }
 
@@ -122,7 +133,8 @@ absl::Status Channel::Start(CloseHandler on_close) {
     return UvErrorToStatus(rc, "uv_read_start");
   }
   state_ = State::kOpen;
-  Flush();  // Anything sent before Start.
+  Flush();             // Anything sent before Start...
+  ArmDeadlineTimer();  // ...and the deadlines of calls made before it.
   return absl::OkStatus();
 }
 
@@ -232,12 +244,16 @@ void Channel::StartCall(Envelope envelope, absl::Time deadline,
   const uint64_t id =
       calls_.Add(MonotonicDeadline(deadline), std::move(completion));
   envelope.set_call_id(id);
-  if (absl::Status s = SendEnvelope(envelope); !s.ok()) {
+  std::shared_ptr<bool> alive = alive_;
+  absl::Status sent = SendEnvelope(envelope);
+  // A failed write closes the channel, and its owner may destroy it then.
+  if (!*alive) return;
+  if (!sent.ok()) {
     // Fail just this call: complete it through the table as if the peer had
     // answered.
     Envelope failed;
     failed.set_call_id(id);
-    StatusToError(s, failed.mutable_error());
+    StatusToError(sent, failed.mutable_error());
     absl::Status ignored;
     calls_.CompleteWithReply(failed, &ignored);
     return;
@@ -404,8 +420,10 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
 
 absl::Status Channel::HandleReply(const Envelope& envelope) {
   absl::Status completion_status;
+  std::shared_ptr<bool> alive = alive_;
   switch (calls_.CompleteWithReply(envelope, &completion_status)) {
     case PendingCalls::ReplyMatch::kCompleted:
+      if (!*alive) return absl::OkStatus();  // The completion destroyed us.
       if (state_ == State::kOpen) ArmDeadlineTimer();
       return completion_status;
     case PendingCalls::ReplyMatch::kLate:
@@ -422,6 +440,8 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
   Envelope reply;
   reply.set_call_id(envelope.call_id());
   reply.set_is_reply(true);
+  // Handlers may destroy the channel.
+  std::shared_ptr<bool> alive = alive_;
   switch (envelope.body_case()) {
     case Envelope::kControl: {
       const Control& control = envelope.control();
@@ -431,6 +451,7 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
             "unexpected control call (kind ", control.kind_case(), ")"));
       }
       absl::StatusOr<Control> answer = it->second(control);
+      if (!*alive) return absl::OkStatus();
       if (answer.ok()) {
         *reply.mutable_control() = *std::move(answer);
       } else {
@@ -447,7 +468,6 @@ absl::Status Channel::HandleRequest(const Envelope& envelope) {
             reply.mutable_error());
         break;
       }
-      std::shared_ptr<bool> alive = alive_;
       absl::Status handled = it->second(envelope.message(), &reply);
       if (!*alive) return absl::OkStatus();
       if (!handled.ok()) return handled;

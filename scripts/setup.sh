@@ -34,15 +34,22 @@ bulkhead_missing_packages() {
 # Installs whatever of BULKHEAD_PACKAGES (+ BULKHEAD_EXTRA_PACKAGES) is missing. Touches apt only
 # when something is missing, so it costs a few dpkg-query calls when nothing is.
 bulkhead_install_packages() {
+  local -a extra=()
+  read -r -a extra <<<"${BULKHEAD_EXTRA_PACKAGES:-}"
+  bulkhead_install_package_list "${BULKHEAD_PACKAGES[@]}" "${extra[@]}"
+}
+
+# Installs whatever of the named Debian packages is missing (apt-get --no-install-recommends,
+# through sudo when not root, sudo -n under CI or without a terminal). Does nothing when
+# BULKHEAD_SKIP_PACKAGES=1 or when nothing is missing.
+bulkhead_install_package_list() {
   [[ ${BULKHEAD_SKIP_PACKAGES:-0} == 1 ]] && return 0
   if ! command -v dpkg-query >/dev/null 2>&1; then
     bulkhead_log "not Debian/Ubuntu: not installing packages; see README.md, Dependencies"
     return 0
   fi
-  local -a wanted=("${BULKHEAD_PACKAGES[@]}") extra=() missing=() sudo=()
-  read -r -a extra <<<"${BULKHEAD_EXTRA_PACKAGES:-}"
-  wanted+=("${extra[@]}")
-  mapfile -t missing < <(bulkhead_missing_packages "${wanted[@]}")
+  local -a missing=() sudo=()
+  mapfile -t missing < <(bulkhead_missing_packages "$@")
   ((${#missing[@]} == 0)) && return 0
 
   bulkhead_log "missing packages: ${missing[*]}"

@@ -1,1 +1,180 @@
-// placeholder
+#include "browser_host/status_table.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace bulkhead {
+namespace {
+
+const std::vector<std::string> kTitles = {"HELPER",      "PID",    "ROLE",
+                                          "STATE",       "UPTIME", "RTT",
+                                          "MSGS OUT/IN", "SANDBOX"};
+
+std::vector<std::string> Lines(const std::string& table) {
+  EXPECT_FALSE(table.empty());
+  EXPECT_EQ(table.back(), '\n');
+  std::vector<std::string> lines = absl::StrSplit(table, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+// Where each column starts, from the header.
+std::vector<size_t> ColumnOffsets(const std::string& header) {
+  std::vector<size_t> offsets;
+  size_t from = 0;
+  for (const std::string& title : kTitles) {
+    const size_t at = header.find(title, from);
+    EXPECT_NE(at, std::string::npos) << title << " missing from: " << header;
+    if (at == std::string::npos) return offsets;
+    offsets.push_back(at);
+    from = at + title.size();
+  }
+  return offsets;
+}
+
+// The cells of `line`, cut at `offsets` and stripped of padding.
+std::vector<std::string> Cells(const std::string& line,
+                               const std::vector<size_t>& offsets) {
+  std::vector<std::string> cells;
+  for (size_t c = 0; c < offsets.size(); ++c) {
+    const size_t begin = offsets[c];
+    const size_t end = c + 1 < offsets.size() ? offsets[c + 1] : line.size();
+    std::string cell =
+        begin < line.size() ? line.substr(begin, end - begin) : "";
+    while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+    cells.push_back(cell);
+  }
+  return cells;
+}
+
+std::vector<HelperRow> SampleRows() {
+  HelperRow renderer;
+  renderer.name = "renderer-1";
+  renderer.pid = 4242;
+  renderer.role = "renderer";
+  renderer.state = "ready";
+  renderer.uptime = absl::Milliseconds(1500);
+  renderer.round_trip = absl::Microseconds(87);
+  renderer.frames_sent = 12;
+  renderer.frames_received = 345;
+  renderer.sandbox = "seccomp+ns";
+
+  HelperRow gpu;
+  gpu.name = "gpu-22";
+  gpu.pid = 7;
+  gpu.role = "gpu";
+  gpu.state = "starting";
+  gpu.uptime = absl::Seconds(0);
+  gpu.frames_sent = 1234567;
+  gpu.frames_received = 0;
+  gpu.sandbox = "none";
+
+  HelperRow utility;
+  utility.name = "u";
+  utility.pid = 1234567890123LL;
+  utility.role = "a-rather-long-role-name";
+  utility.state = "stopping";
+  utility.uptime = absl::Seconds(3600);
+  utility.round_trip = absl::Milliseconds(12);
+  utility.sandbox = "";
+  return {renderer, gpu, utility};
+}
+
+TEST(StatusTableTest, HeaderComesFirst) {
+  const std::vector<std::string> lines = Lines(FormatStatusTable(SampleRows()));
+  ASSERT_EQ(lines.size(), 4u);
+  std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+  EXPECT_EQ(offsets[0], 0u);
+  EXPECT_EQ(Cells(lines[0], offsets), kTitles);
+}
+
+TEST(StatusTableTest, EmptyTableIsJustTheHeader) {
+  const std::vector<std::string> lines = Lines(FormatStatusTable({}));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Cells(lines[0], ColumnOffsets(lines[0])), kTitles);
+}
+
+TEST(StatusTableTest, EveryCellStartsAtItsColumnsOffset) {
+  const std::vector<HelperRow> rows = SampleRows();
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows));
+  ASSERT_EQ(lines.size(), rows.size() + 1);
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const std::string& line = lines[r + 1];
+    const std::vector<std::string> expected = {
+        rows[r].name,
+        absl::StrCat(rows[r].pid),
+        rows[r].role,
+        rows[r].state,
+        "",  // Uptime and RTT formats are checked below.
+        "",
+        absl::StrCat(rows[r].frames_sent, "/", rows[r].frames_received),
+        rows[r].sandbox,
+    };
+    for (size_t c = 0; c < offsets.size(); ++c) {
+      if (expected[c].empty()) continue;
+      ASSERT_LE(offsets[c] + expected[c].size(), line.size()) << line;
+      EXPECT_EQ(line.substr(offsets[c], expected[c].size()), expected[c])
+          << "row " << r << " column " << kTitles[c] << ": " << line;
+      // Padding, not the tail of the previous cell, precedes every column.
+      if (offsets[c] > 0) {
+        EXPECT_EQ(line[offsets[c] - 1], ' ') << line;
+      }
+    }
+    if (!rows[r].sandbox.empty()) {
+      EXPECT_NE(line.back(), ' ') << "trailing blanks: '" << line << "'";
+    }
+  }
+}
+
+TEST(StatusTableTest, ColumnsAreSeparatedByAtLeastTwoSpaces) {
+  const std::vector<std::string> lines = Lines(FormatStatusTable(SampleRows()));
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+  for (const std::string& line : lines) {
+    const std::vector<std::string> cells = Cells(line, offsets);
+    for (size_t c = 0; c + 1 < offsets.size(); ++c) {
+      EXPECT_LE(offsets[c] + cells[c].size() + 2, offsets[c + 1])
+          << "column " << kTitles[c] << " crowds the next in: " << line;
+    }
+  }
+}
+
+TEST(StatusTableTest, WidestCellSetsTheColumnWidth) {
+  std::vector<HelperRow> rows = SampleRows();
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows));
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+  // ROLE's widest cell is the utility's long role: exactly two blanks follow
+  // it.
+  EXPECT_EQ(offsets[3] - offsets[2], rows[2].role.size() + 2);
+}
+
+TEST(StatusTableTest, RoundTripAndUptimeFormats) {
+  const std::vector<HelperRow> rows = SampleRows();
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows));
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+  const std::vector<std::string> renderer = Cells(lines[1], offsets);
+  const std::vector<std::string> gpu = Cells(lines[2], offsets);
+  const std::vector<std::string> utility = Cells(lines[3], offsets);
+  EXPECT_EQ(renderer[5], "87 us");
+  EXPECT_EQ(gpu[5], "-");  // Never measured.
+  EXPECT_EQ(utility[5], "12000 us");
+  EXPECT_EQ(renderer[4], "1.5 s");
+  EXPECT_EQ(gpu[4], "0.0 s");
+  EXPECT_EQ(utility[4], "3600.0 s");
+  EXPECT_EQ(utility[7], "");
+}
+
+}  // namespace
+}  // namespace bulkhead

@@ -32,6 +32,7 @@ TEST(MaybeRunHelperTest, ReturnsNulloptWithoutType) {
 }
 
 struct BadArgs {
+  std::string name;  // Test name suffix.
   std::vector<std::string> args;
   std::string message;
 };
@@ -48,21 +49,36 @@ TEST_P(BadHelperArgsTest, ExitsWithUsageCodeAndAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadHelperArgsTest,
     ::testing::Values(
-        BadArgs{{"--type=plumber", "--ipc-fd=3", "--helper-id=1"},
+        BadArgs{"UnknownType",
+                {"--type=plumber", "--ipc-fd=3", "--helper-id=1"},
                 "unknown --type=plumber"},
-        BadArgs{{"--type", "--ipc-fd=3", "--helper-id=1"}, "unknown --type="},
-        BadArgs{{"--type=renderer", "--helper-id=1"}, "missing --ipc-fd"},
-        BadArgs{{"--type=renderer", "--ipc-fd=abc", "--helper-id=1"},
+        BadArgs{"BareType",
+                {"--type", "--ipc-fd=3", "--helper-id=1"},
+                "unknown --type="},
+        BadArgs{"MissingIpcFd",
+                {"--type=renderer", "--helper-id=1"},
+                "missing --ipc-fd"},
+        BadArgs{"NonNumericIpcFd",
+                {"--type=renderer", "--ipc-fd=abc", "--helper-id=1"},
                 "--ipc-fd=abc"},
-        BadArgs{{"--type=renderer", "--ipc-fd=-4", "--helper-id=1"},
+        BadArgs{"NegativeIpcFd",
+                {"--type=renderer", "--ipc-fd=-4", "--helper-id=1"},
                 "--ipc-fd=-4"},
-        BadArgs{{"--type=renderer", "--ipc-fd=1", "--helper-id=1"},
+        BadArgs{"StdioIpcFd",
+                {"--type=renderer", "--ipc-fd=1", "--helper-id=1"},
                 "cannot be a channel"},
-        BadArgs{{"--type=renderer", "--ipc-fd=977", "--helper-id=1"},
+        BadArgs{"ClosedIpcFd",
+                {"--type=renderer", "--ipc-fd=977", "--helper-id=1"},
                 "not open"},
-        BadArgs{{"--type=renderer", "--ipc-fd=3"}, "missing --helper-id"},
-        BadArgs{{"--type=renderer", "--ipc-fd=3", "--helper-id=0"},
-                "--helper-id=0"}));
+        BadArgs{"MissingHelperId",
+                {"--type=renderer", "--ipc-fd=3"},
+                "missing --helper-id"},
+        BadArgs{"ZeroHelperId",
+                {"--type=renderer", "--ipc-fd=3", "--helper-id=0"},
+                "--helper-id=0"}),
+    [](const ::testing::TestParamInfo<BadArgs>& info) {
+      return info.param.name;
+    });
 
 TEST(BadHelperArgsTest, UnknownTypeListsTheKnownRoles) {
   testing::ProcessOutput output =

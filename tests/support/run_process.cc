@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "ipc/sigpipe.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -51,6 +52,9 @@ std::string SelfPath() {
 absl::StatusOr<ProcessOutput> RunProcess(
     const std::vector<std::string>& argv, const std::string& input,
     absl::Duration timeout, const SignalOnOutput& signal_on_output) {
+  // Writing the input to a program that exits without reading it must not kill
+  // the test.
+  ipc::IgnoreSigpipe();
   Run run;
   run.signal_on_output = signal_on_output;
   const bool keep_stdin_open = signal_on_output.signal != 0;
