@@ -75,8 +75,13 @@ std::string ExitInfo::Describe() const {
       absl::StrAppend(&text, " (code ", exit_code, ")");
       break;
     case ExitKind::kCrashed:
-      absl::StrAppend(&text, " (signal ", signal, " ", SignalName(signal),
-                      core_dumped ? ", core dumped" : "", ")");
+      if (exception_code != 0) {
+        absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_code), " ",
+                        ExceptionName(exception_code), ")");
+      } else {
+        absl::StrAppend(&text, " (signal ", signal, " ", SignalName(signal),
+                        core_dumped ? ", core dumped" : "", ")");
+      }
       break;
     case ExitKind::kSandboxViolation:
       absl::StrAppend(&text, " (syscall ", syscall, ")");
@@ -91,12 +96,73 @@ std::string ExitInfo::Describe() const {
   return text;
 }
 
+const char* ExceptionName(uint32_t code) {
+  switch (code) {
+    case 0xC0000005:
+      return "ACCESS_VIOLATION";
+    case 0xC00000FD:
+      return "STACK_OVERFLOW";
+    case 0xC0000094:
+      return "INTEGER_DIVIDE_BY_ZERO";
+    case 0xC000008E:
+      return "FLOAT_DIVIDE_BY_ZERO";
+    case 0xC0000409:
+      return "STACK_BUFFER_OVERRUN (fast-fail)";
+    case 0xC000001D:
+      return "ILLEGAL_INSTRUCTION";
+    case 0xC0000017:
+      return "NO_MEMORY";
+    case 0x80000003:
+      return "BREAKPOINT";
+    default:
+      return "exception";
+  }
+}
+
+ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal) {
+  // The signals of the platform this runs on, so that a report reads the
+  // same wherever the rule is applied.
+  constexpr int kSigSegv = SIGSEGV, kSigFpe = SIGFPE, kSigAbrt = SIGABRT,
+                kSigIll = SIGILL;
+  // The C runtime's abort() ends the process with exit code 3.
+  constexpr int64_t kAbortExitCode = 3;
+  ProcessEnd end;
+  end.exit_status = exit_status;
+  end.term_signal = term_signal;
+  if (term_signal != 0) return end;  // uv_process_kill: the host's own doing.
+  const auto code = static_cast<uint32_t>(exit_status);
+  // NTSTATUS error and warning codes have the top bit set; no sane exit code
+  // does.
+  if ((code & 0x80000000u) != 0) {
+    end.exception_code = code;
+    switch (code) {
+      case 0xC0000094:
+      case 0xC000008E:
+        end.term_signal = kSigFpe;
+        break;
+      case 0xC0000409:
+        end.term_signal = kSigAbrt;
+        break;
+      case 0xC000001D:
+        end.term_signal = kSigIll;
+        break;
+      default:
+        end.term_signal = kSigSegv;
+        break;
+    }
+  } else if (exit_status == kAbortExitCode) {
+    end.term_signal = kSigAbrt;
+  }
+  return end;
+}
+
 ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
                       bool host_killed) {
   ExitInfo info;
   info.exit_code = end.exit_status;
   info.signal = end.term_signal;
   info.core_dumped = end.core_dumped;
+  info.exception_code = end.exception_code;
   const bool crashed_on_its_own = end.term_signal != 0 && !host_killed;
   switch (action) {
     case HostAction::kKillRequested:

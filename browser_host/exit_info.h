@@ -33,11 +33,14 @@ const char* ExitKindName(ExitKind kind);
 struct ExitInfo {
   ExitKind kind = ExitKind::kNormalExit;
   int64_t exit_code =
-      0;           // kErrorExit (and the raw code for every kind that exited).
-  int signal = 0;  // kCrashed: the terminating signal.
-  bool core_dumped = false;    // kCrashed.
-  std::string syscall;         // kSandboxViolation.
-  absl::Status launch_status;  // kLaunchFailed.
+      0;  // kErrorExit (and the raw code for every kind that exited).
+  // kCrashed: the terminating signal; on Windows the signal an exception code
+  // corresponds to (access violation -> SIGSEGV, ...).
+  int signal = 0;
+  bool core_dumped = false;     // kCrashed.
+  uint32_t exception_code = 0;  // kCrashed on Windows: the NTSTATUS, if any.
+  std::string syscall;          // kSandboxViolation.
+  absl::Status launch_status;   // kLaunchFailed.
   std::string
       detail;  // Human-readable reason the host recorded (e.g. the violation).
 
@@ -64,10 +67,26 @@ enum class HostAction {
 // How the process ended, as the OS reported it: `term_signal` != 0 when a
 // signal ended it.
 struct ProcessEnd {
+  // Windows: the unhandled exception that ended the process, 0 for none.
+  uint32_t exception_code = 0;
   int64_t exit_status = 0;
   int term_signal = 0;
   bool core_dumped = false;
 };
+
+// What libuv's exit callback reported, made platform-neutral: on Windows an
+// exception code or abort()'s exit code 3 becomes a crash with the matching
+// signal. Picked per platform (process_end_posix.cc / process_end_win.cc).
+ProcessEnd ProcessEndFromUv(int64_t exit_status, int term_signal);
+
+// The Windows rule, pure, so that it is testable everywhere: exception codes
+// (0xC0000005 access violation, 0xC00000FD stack overflow, 0xC0000094 integer
+// divide by zero, 0xC0000409 fast-fail, ...) and exit code 3 (abort) are
+// crashes; anything else is an exit code.
+ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal);
+
+// A short name for a Windows exception code, e.g. "ACCESS_VIOLATION".
+const char* ExceptionName(uint32_t code);
 
 // Classifies the end of a helper. `host_killed` says the host sent the
 // terminating signal itself (so a SIGKILL is not a crash).

@@ -288,9 +288,7 @@ void HelperProcess::OnTimer() {
 
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
-  ProcessEnd end;
-  end.exit_status = exit_status;
-  end.term_signal = term_signal;
+  const ProcessEnd end = ProcessEndFromUv(exit_status, term_signal);
   ExitInfo info = ClassifyExit(end, action_, host_sent_signal_);
   info.pid = pid_;
   info.role = role();

@@ -7,6 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace bulkhead {
@@ -175,6 +177,60 @@ TEST(ExitKindNameTest, EveryKindHasADistinctName) {
     names.insert(name);
   }
   EXPECT_EQ(names.size(), kinds.size());
+}
+
+}  // namespace
+}  // namespace bulkhead
+
+namespace bulkhead {
+namespace {
+
+struct WindowsExit {
+  uint32_t status;
+  int signal;
+  const char* name;
+};
+
+class WindowsExitTest : public ::testing::TestWithParam<WindowsExit> {};
+
+TEST_P(WindowsExitTest, ExceptionCodesAreCrashesWithTheMatchingSignal) {
+  const ProcessEnd end = ProcessEndFromWindowsExit(GetParam().status, 0);
+  EXPECT_EQ(end.term_signal, GetParam().signal);
+  const ExitInfo info = ClassifyExit(end, HostAction::kNone, false);
+  EXPECT_EQ(info.kind, ExitKind::kCrashed);
+  EXPECT_EQ(info.signal, GetParam().signal);
+  EXPECT_THAT(info.Describe(), ::testing::HasSubstr(GetParam().name));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codes, WindowsExitTest,
+    ::testing::Values(WindowsExit{0xC0000005, SIGSEGV, "ACCESS_VIOLATION"},
+                      WindowsExit{0xC00000FD, SIGSEGV, "STACK_OVERFLOW"},
+                      WindowsExit{0xC0000094, SIGFPE, "INTEGER_DIVIDE_BY_ZERO"},
+                      WindowsExit{0xC0000409, SIGABRT, "fast-fail"},
+                      WindowsExit{3, SIGABRT, "SIGABRT"}),
+    [](const ::testing::TestParamInfo<WindowsExit>& info) {
+      return absl::StrCat("Status", absl::Hex(info.param.status));
+    });
+
+TEST(WindowsExitTest, OrdinaryCodesStayExitCodes) {
+  EXPECT_EQ(
+      ClassifyExit(ProcessEndFromWindowsExit(0, 0), HostAction::kNone, false)
+          .kind,
+      ExitKind::kNormalExit);
+  const ExitInfo seven =
+      ClassifyExit(ProcessEndFromWindowsExit(7, 0), HostAction::kNone, false);
+  EXPECT_EQ(seven.kind, ExitKind::kErrorExit);
+  EXPECT_EQ(seven.exit_code, 7);
+  EXPECT_EQ(seven.exception_code, 0u);
+}
+
+TEST(WindowsExitTest, HostKillIsNotAnException) {
+  // uv_process_kill on Windows: exit status 1 and the signal that was asked.
+  const ProcessEnd end = ProcessEndFromWindowsExit(1, 9);
+  EXPECT_EQ(end.exception_code, 0u);
+  EXPECT_EQ(ClassifyExit(end, HostAction::kKillRequested, true).kind,
+            ExitKind::kKilledByHost);
 }
 
 }  // namespace

@@ -3,10 +3,8 @@
 // bounded by a deadline.
 #include "browser_host/host.h"
 
-#include <signal.h>
-
 #include <atomic>
-#include <cerrno>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 
 namespace bulkhead {
@@ -26,9 +25,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-bool ProcessExists(int64_t pid) {
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
-}
+using testing::ProcessExists;
 
 class HostTest : public ::testing::Test {
  protected:

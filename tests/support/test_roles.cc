@@ -1,7 +1,5 @@
 #include "tests/support/test_roles.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -19,14 +17,22 @@ namespace {
   std::abort();  // Unreachable.
 }
 
+// Queues `bytes` on the channel's pipe behind the channel's back; libuv keeps
+// writes on one stream in order, so they precede the handler's reply.
 void WriteRaw(HelperContext& context, const std::string& bytes) {
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(context.channel().pipe()),
-                &fd) != 0)
-    std::abort();
-  if (::write(fd, bytes.data(), bytes.size()) !=
-      static_cast<ssize_t>(bytes.size()))
-    std::abort();
+  struct RawWrite {
+    uv_write_t request;
+    std::string bytes;
+  };
+  auto* write = new RawWrite{{}, bytes};
+  uv_buf_t buf = uv_buf_init(write->bytes.data(),
+                             static_cast<unsigned>(write->bytes.size()));
+  const int rc = uv_write(
+      &write->request, reinterpret_cast<uv_stream_t*>(context.channel().pipe()),
+      &buf, 1, [](uv_write_t* request, int) {
+        delete reinterpret_cast<RawWrite*>(request);
+      });
+  if (rc != 0) std::abort();
 }
 
 std::string Frame(const ipc::Envelope& envelope) {

@@ -1,0 +1,13 @@
+#include <signal.h>
+
+#include <cerrno>
+
+#include "tests/support/process_probe.h"
+
+namespace bulkhead::testing {
+
+bool ProcessExists(int64_t pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+}  // namespace bulkhead::testing
