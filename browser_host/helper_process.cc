@@ -56,6 +56,7 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
+      stderr_(loop),
       process_(new uv_process_t),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
@@ -75,8 +76,9 @@ HelperProcess::~HelperProcess() {
   // not deleted.
   process_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(process_), FreeProcess);
-  if (process_spawned_ && state_ != State::kExited)
+  if (process_spawned_ && !end_.has_value()) {
     KillAndReapNow(static_cast<int>(pid_));
+  }
 }
 
 std::string HelperProcess::name() const {
@@ -95,13 +97,20 @@ absl::Status HelperProcess::Start() {
                       [this](const ipc::Control& ready) { OnReady(ready); });
   started_at_ = absl::Now();
   spawn_attempted_ = true;
-  if (absl::Status spawned = SpawnHelper(
-          loop_, options_.launch, channel_->pipe(), process_, OnExitThunk);
+  if (absl::Status spawned =
+          SpawnHelper(loop_, options_.launch, stderr_.pipe(), channel_->pipe(),
+                      process_, OnExitThunk);
       !spawned.ok()) {
     return spawned;
   }
   process_spawned_ = true;
   pid_ = process_->pid;
+  if (absl::Status reading =
+          stderr_.Start(absl::StrCat("[", name(), " ", pid_, "] "),
+                        options_.forward_stderr, [this] { MaybeFinishExit(); });
+      !reading.ok()) {
+    BH_LOG(kWarning, name(), ": ", reading.message());
+  }
   BH_LOG(kInfo, "launched ", name(), " as pid ", pid_);
   if (absl::Status reading = channel_->Start(
           [this](ipc::Channel::CloseReason reason, const absl::Status& detail) {
@@ -254,6 +263,8 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
 }
 
 void HelperProcess::SendSignal(int signal) {
+  // Once reaped, the pid may already name another process.
+  if (end_.has_value()) return;
   host_sent_signal_ = true;
   const int rc = uv_process_kill(process_, signal);
   if (rc != 0 && rc != UV_ESRCH) {
@@ -262,7 +273,14 @@ void HelperProcess::SendSignal(int signal) {
   }
 }
 
+// How long the exit report waits for the rest of the helper's stderr.
+constexpr absl::Duration kStderrDrainGrace = absl::Milliseconds(250);
+
 void HelperProcess::OnTimer() {
+  if (end_.has_value()) {
+    MaybeFinishExit();
+    return;
+  }
   if (state_ == State::kStarting) {
     Kill(HostAction::kKilledAsHung,
          absl::StrCat("no Ready within ",
@@ -288,8 +306,21 @@ void HelperProcess::OnTimer() {
 
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
-  const ProcessEnd end = ProcessEndFromUv(exit_status, term_signal);
-  ExitInfo info = ClassifyExit(end, action_, host_sent_signal_);
+  end_ = ProcessEndFromUv(exit_status, term_signal);
+  uv_timer_stop(timer_);
+  if (stderr_.is_open()) {
+    // Its last words are usually still in the pipe: give them a moment.
+    uv_timer_start(timer_, OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
+    return;
+  }
+  MaybeFinishExit();
+}
+
+void HelperProcess::MaybeFinishExit() {
+  if (!end_.has_value() || exit_reported_) return;
+  exit_reported_ = true;
+  ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
+  info.last_stderr_lines = stderr_.last_lines();
   info.pid = pid_;
   info.role = role();
   info.helper_id = id();

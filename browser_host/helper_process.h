@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
+#include "browser_host/helper_output.h"
 #include "browser_host/launcher.h"
 #include "ipc/channel.h"
 
@@ -32,6 +34,9 @@ class HelperProcess {
     // killed as kHung.
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
+    // Copy each line the helper writes to stderr to the host's stderr, as
+    // "[role-id pid] line". The last lines go into ExitInfo either way.
+    bool forward_stderr = true;
   };
 
   struct Callbacks {
@@ -101,6 +106,9 @@ class HelperProcess {
   void OnReady(const ipc::Control& ready);
   void OnTimer();
   void OnExit(int64_t exit_status, int term_signal);
+  // Reports the exit once both the process has been reaped and its stderr has
+  // reached end-of-stream (or a short grace period passed).
+  void MaybeFinishExit();
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
 
@@ -112,12 +120,16 @@ class HelperProcess {
   const Options options_;
   Callbacks callbacks_;
   std::unique_ptr<ipc::Channel> channel_;
+  HelperOutput stderr_;
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.
   uv_process_t* process_;
   uv_timer_t* timer_;
   bool spawn_attempted_ = false;
   bool process_spawned_ = false;
+  // Set by the exit callback: libuv has reaped the process.
+  std::optional<ProcessEnd> end_;
+  bool exit_reported_ = false;
 
   State state_ = State::kStarting;
   int64_t pid_ = 0;

@@ -28,8 +28,8 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
 }
 
 absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
-                         uv_pipe_t* channel, uv_process_t* process,
-                         uv_exit_cb on_exit) {
+                         uv_pipe_t* stderr_pipe, uv_pipe_t* channel,
+                         uv_process_t* process, uv_exit_cb on_exit) {
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
@@ -46,8 +46,14 @@ absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
   stdio[0].flags = UV_IGNORE;
   stdio[1].flags = UV_INHERIT_FD;
   stdio[1].data.fd = 1;
-  stdio[2].flags = UV_INHERIT_FD;
-  stdio[2].data.fd = 2;
+  if (stderr_pipe != nullptr) {
+    stdio[2].flags =
+        static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+    stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(stderr_pipe);
+  } else {
+    stdio[2].flags = UV_INHERIT_FD;
+    stdio[2].data.fd = 2;
+  }
   // A bidirectional pipe (a socketpair on Unix), as Node.js sets up its IPC
   // channel. Note: UV_READABLE/UV_WRITABLE are poll flags and make uv_spawn
   // fail on Windows.

@@ -37,10 +37,11 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
 // Spawns the helper on `loop`. `channel` (an initialised, unconnected pipe)
 // becomes the host's end of the channel; `process` (uninitialised, owned by the
 // caller and kept alive until its close callback) gets `on_exit`. stdin is
-// /dev/null; stdout and stderr are shared with the host.
+// /dev/null; stdout is shared with the host; stderr goes to `stderr_pipe` (an
+// initialised, unconnected pipe) or, when it is null, is shared too.
 absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
-                         uv_pipe_t* channel, uv_process_t* process,
-                         uv_exit_cb on_exit);
+                         uv_pipe_t* stderr_pipe, uv_pipe_t* channel,
+                         uv_process_t* process, uv_exit_cb on_exit);
 
 // Kills a still-running helper with the strongest signal and waits for it, for
 // destructors that cannot wait for the loop. `process` must already be closing

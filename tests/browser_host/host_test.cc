@@ -274,6 +274,9 @@ TEST_F(HostTest, HelperThatExitsBeforeReadyIsReported) {
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kErrorExit);
   EXPECT_EQ(exit->exit_code, 7);
+  EXPECT_THAT(exit->last_stderr_lines,
+              ::testing::ElementsAre("exit7: first words",
+                                     "exit7: about to exit with 7"));
   ASSERT_TRUE(ready.has_value());
   EXPECT_EQ(ready->code(), absl::StatusCode::kUnavailable);
 }

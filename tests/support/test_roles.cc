@@ -1,5 +1,6 @@
 #include "tests/support/test_roles.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -91,7 +92,10 @@ int GarbageMain(HelperContext& context) {
   return context.Run();
 }
 
-int Exit7Main(HelperContext&) { return 7; }
+int Exit7Main(HelperContext&) {
+  std::fputs("exit7: first words\nexit7: about to exit with 7\n", stderr);
+  return 7;
+}
 
 }  // namespace
 

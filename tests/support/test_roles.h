@@ -6,7 +6,7 @@
 //   garbage: writes raw bytes to the channel, chosen by the request's `text`:
 //            "not-protobuf", "oversize", "reply-to-nothing", "second-hello",
 //            "empty-control".
-//   exit7:   exits with code 7 before Ready.
+//   exit7:   writes two lines to stderr and exits with code 7 before Ready.
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
