@@ -11,9 +11,6 @@
 namespace bulkhead {
 namespace {
 
-void FreeProcess(uv_handle_t* handle) {
-  delete reinterpret_cast<uv_process_t*>(handle);
-}
 void FreeTimer(uv_handle_t* handle) {
   delete reinterpret_cast<uv_timer_t*>(handle);
 }
@@ -57,28 +54,16 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
       stderr_(loop),
-      process_(new uv_process_t),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
-  process_->data = this;
 }
 
 HelperProcess::~HelperProcess() {
   timer_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeTimer);
   channel_.reset();
-  if (!spawn_attempted_) {
-    delete process_;
-    return;
-  }
-  // Even a failed uv_spawn leaves the handle initialised: it must be closed,
-  // not deleted.
-  process_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(process_), FreeProcess);
-  if (process_spawned_ && !end_.has_value()) {
-    KillAndReapNow(static_cast<int>(pid_));
-  }
+  // `child_` kills and reaps a helper still running.
 }
 
 std::string HelperProcess::name() const {
@@ -96,15 +81,15 @@ absl::Status HelperProcess::Start() {
   channel_->OnControl(ipc::Control::kReady,
                       [this](const ipc::Control& ready) { OnReady(ready); });
   started_at_ = absl::Now();
-  spawn_attempted_ = true;
-  if (absl::Status spawned =
-          SpawnHelper(loop_, options_.launch, stderr_.pipe(), channel_->pipe(),
-                      process_, OnExitThunk);
-      !spawned.ok()) {
-    return spawned;
-  }
-  process_spawned_ = true;
-  pid_ = process_->pid;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      SpawnHelper(loop_, options_.launch,
+                  {.channel = channel_->pipe(), .stderr_pipe = stderr_.pipe()},
+                  [this](int64_t exit_status, int term_signal) {
+                    OnExit(exit_status, term_signal);
+                  });
+  if (!child.ok()) return child.status();
+  child_ = *std::move(child);
+  pid_ = child_->pid();
   if (absl::Status reading =
           stderr_.Start(absl::StrCat("[", name(), " ", pid_, "] "),
                         options_.forward_stderr, [this] { MaybeFinishExit(); });
@@ -266,10 +251,8 @@ void HelperProcess::SendSignal(int signal) {
   // Once reaped, the pid may already name another process.
   if (end_.has_value()) return;
   host_sent_signal_ = true;
-  const int rc = uv_process_kill(process_, signal);
-  if (rc != 0 && rc != UV_ESRCH) {
-    BH_LOG(kError, "cannot signal ", name(), ": ",
-           ipc::UvErrorToStatus(rc, "kill").message());
+  if (absl::Status sent = child_->Signal(signal); !sent.ok()) {
+    BH_LOG(kError, "cannot signal ", name(), ": ", sent.message());
   }
 }
 
@@ -341,12 +324,6 @@ void HelperProcess::MaybeFinishExit() {
     auto on_exit = std::move(callbacks_.on_exit);
     on_exit(info);
   }
-}
-
-void HelperProcess::OnExitThunk(uv_process_t* process, int64_t exit_status,
-                                int term_signal) {
-  auto* self = static_cast<HelperProcess*>(process->data);
-  if (self != nullptr) self->OnExit(exit_status, term_signal);
 }
 
 void HelperProcess::OnTimerThunk(uv_timer_t* timer) {

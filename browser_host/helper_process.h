@@ -112,8 +112,6 @@ class HelperProcess {
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
 
-  static void OnExitThunk(uv_process_t* process, int64_t exit_status,
-                          int term_signal);
   static void OnTimerThunk(uv_timer_t* timer);
 
   uv_loop_t* const loop_;  // Not owned.
@@ -123,10 +121,8 @@ class HelperProcess {
   HelperOutput stderr_;
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.
-  uv_process_t* process_;
+  std::unique_ptr<ChildProcess> child_;  // Null until spawned.
   uv_timer_t* timer_;
-  bool spawn_attempted_ = false;
-  bool process_spawned_ = false;
   // Set by the exit callback: libuv has reaped the process.
   std::optional<ProcessEnd> end_;
   bool exit_reported_ = false;

@@ -27,9 +27,68 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
-absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
-                         uv_pipe_t* stderr_pipe, uv_pipe_t* channel,
-                         uv_process_t* process, uv_exit_cb on_exit) {
+namespace {
+
+class UvChildProcess final : public ChildProcess {
+ public:
+  UvChildProcess(uv_loop_t* loop, ExitCallback on_exit)
+      : loop_(loop), process_(new uv_process_t), on_exit_(std::move(on_exit)) {
+    process_->data = this;
+  }
+
+  ~UvChildProcess() override {
+    if (!spawn_attempted_) {
+      delete process_;
+      return;
+    }
+    // Even a failed uv_spawn leaves the handle initialised: close, not delete.
+    process_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(process_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+    if (spawned_ && !reaped_) KillAndReapNow(process_->pid);
+  }
+
+  absl::Status Spawn(uv_process_options_t& options) {
+    spawn_attempted_ = true;
+    options.exit_cb = OnExit;
+    const int rc = uv_spawn(loop_, process_, &options);
+    if (rc != 0) {
+      return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
+    }
+    spawned_ = true;
+    return absl::OkStatus();
+  }
+
+  int64_t pid() const override { return process_->pid; }
+
+  absl::Status Signal(int signal) override {
+    if (reaped_) return absl::FailedPreconditionError("the process has ended");
+    const int rc = uv_process_kill(process_, signal);
+    return rc == UV_ESRCH ? absl::OkStatus() : ipc::UvErrorToStatus(rc, "kill");
+  }
+
+ private:
+  static void OnExit(uv_process_t* process, int64_t status, int signal) {
+    auto* self = static_cast<UvChildProcess*>(process->data);
+    if (self == nullptr) return;
+    self->reaped_ = true;
+    ExitCallback on_exit = std::move(self->on_exit_);
+    if (on_exit) on_exit(status, signal);  // May destroy `self`.
+  }
+
+  uv_loop_t* const loop_;  // Not owned.
+  uv_process_t* process_;  // Freed by its close callback.
+  ExitCallback on_exit_;
+  bool spawn_attempted_ = false;
+  bool spawned_ = false;
+  bool reaped_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit) {
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
@@ -42,35 +101,35 @@ absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  uv_stdio_container_t stdio[kHelperChannelFd + 1];
-  stdio[0].flags = UV_IGNORE;
-  stdio[1].flags = UV_INHERIT_FD;
-  stdio[1].data.fd = 1;
-  if (stderr_pipe != nullptr) {
-    stdio[2].flags =
+  uv_stdio_container_t child_stdio[kHelperChannelFd + 1];
+  child_stdio[0].flags = UV_IGNORE;
+  child_stdio[1].flags = UV_INHERIT_FD;
+  child_stdio[1].data.fd = 1;
+  if (stdio.stderr_pipe != nullptr) {
+    child_stdio[2].flags =
         static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
-    stdio[2].data.stream = reinterpret_cast<uv_stream_t*>(stderr_pipe);
+    child_stdio[2].data.stream =
+        reinterpret_cast<uv_stream_t*>(stdio.stderr_pipe);
   } else {
-    stdio[2].flags = UV_INHERIT_FD;
-    stdio[2].data.fd = 2;
+    child_stdio[2].flags = UV_INHERIT_FD;
+    child_stdio[2].data.fd = 2;
   }
   // A bidirectional pipe (a socketpair on Unix), as Node.js sets up its IPC
   // channel. Note: UV_READABLE/UV_WRITABLE are poll flags and make uv_spawn
   // fail on Windows.
-  stdio[kHelperChannelFd].flags = static_cast<uv_stdio_flags>(
+  child_stdio[kHelperChannelFd].flags = static_cast<uv_stdio_flags>(
       UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
-  stdio[kHelperChannelFd].data.stream = reinterpret_cast<uv_stream_t*>(channel);
+  child_stdio[kHelperChannelFd].data.stream =
+      reinterpret_cast<uv_stream_t*>(stdio.channel);
 
   uv_process_options_t spawn = {};
-  spawn.exit_cb = on_exit;
   spawn.file = argv[0];
   spawn.args = argv.data();
   spawn.stdio_count = kHelperChannelFd + 1;
-  spawn.stdio = stdio;
-  const int rc = uv_spawn(loop, process, &spawn);
-  if (rc != 0)
-    return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", executable));
-  return absl::OkStatus();
+  spawn.stdio = child_stdio;
+  auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));
+  if (absl::Status spawned = child->Spawn(spawn); !spawned.ok()) return spawned;
+  return child;
 }
 
 }  // namespace bulkhead

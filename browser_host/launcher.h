@@ -6,9 +6,11 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 
 namespace bulkhead {
@@ -34,19 +36,45 @@ absl::StatusOr<std::string> CurrentExecutablePath();
 std::vector<std::string> HelperCommandLine(const std::string& executable,
                                            const LaunchOptions& options);
 
-// Spawns the helper on `loop`. `channel` (an initialised, unconnected pipe)
-// becomes the host's end of the channel; `process` (uninitialised, owned by the
-// caller and kept alive until its close callback) gets `on_exit`. stdin is
-// /dev/null; stdout is shared with the host; stderr goes to `stderr_pipe` (an
-// initialised, unconnected pipe) or, when it is null, is shared too.
-absl::Status SpawnHelper(uv_loop_t* loop, const LaunchOptions& options,
-                         uv_pipe_t* stderr_pipe, uv_pipe_t* channel,
-                         uv_process_t* process, uv_exit_cb on_exit);
+// A child process the host launched: its pid, a way to signal it, and one
+// exit notification on the loop. Launchers for other sandboxes (Windows
+// restricted token + job, Linux namespaces) return the same interface.
+class ChildProcess {
+ public:
+  // Runs once, on the loop thread, when the child has ended and been reaped.
+  // On Windows `exit_status` is the process exit code (an NTSTATUS for an
+  // unhandled exception). May destroy the ChildProcess.
+  using ExitCallback =
+      absl::AnyInvocable<void(int64_t exit_status, int term_signal)>;
 
-// Kills a still-running helper with the strongest signal and waits for it, for
-// destructors that cannot wait for the loop. `process` must already be closing
-// (uv_close), so libuv no longer reaps it.
-void KillAndReapNow(int pid);
+  // A child still running is killed and reaped; the exit callback never runs.
+  virtual ~ChildProcess() = default;
+
+  virtual int64_t pid() const = 0;
+  // Sends `signal` (SIGTERM, SIGKILL, ...; on Windows both terminate). An error
+  // once the child has been reaped: its pid may name another process by then.
+  virtual absl::Status Signal(int signal) = 0;
+};
+
+// Where the helper's standard streams go besides the channel.
+struct ChildStdio {
+  // Initialised, unconnected pipe: becomes the host's end of the channel (fd 3
+  // in the helper).
+  uv_pipe_t* channel = nullptr;
+  // Initialised, unconnected pipe for the helper's stderr; null shares the
+  // host's stderr.
+  uv_pipe_t* stderr_pipe = nullptr;
+};
+
+// Spawns the helper with uv_spawn: stdin is /dev/null, stdout is the host's.
+absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit);
+
+// Kills a still-running child with the strongest signal and waits for it, for
+// destructors that cannot wait for the loop. libuv must no longer be watching
+// the pid (its handle closed).
+void KillAndReapNow(int64_t pid);
 
 }  // namespace bulkhead
 

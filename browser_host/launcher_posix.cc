@@ -7,10 +7,10 @@
 
 namespace bulkhead {
 
-void KillAndReapNow(int pid) {
+void KillAndReapNow(int64_t pid) {
   if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 

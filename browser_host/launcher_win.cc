@@ -4,7 +4,7 @@
 
 namespace bulkhead {
 
-void KillAndReapNow(int pid) {
+void KillAndReapNow(int64_t pid) {
   if (pid <= 0) return;
   HANDLE process = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE,
                                  static_cast<DWORD>(pid));
