@@ -33,7 +33,9 @@ absl::StatusCode ErrnoToCode(int error) {
     case EMFILE:
     case ENFILE:
     case EAGAIN:
+#ifdef EDQUOT  // Not in the Windows C runtime.
     case EDQUOT:
+#endif
       return absl::StatusCode::kResourceExhausted;
     case ENOSYS:
     case EOPNOTSUPP:

@@ -12,8 +12,9 @@ namespace bulkhead {
 
 #if defined(_WIN32)
 using NativeHandle = void*;  // HANDLE
-inline constexpr NativeHandle kInvalidNativeHandle =
-    reinterpret_cast<void*>(-1);
+// INVALID_HANDLE_VALUE; not constexpr, being a cast from an integer.
+inline const NativeHandle kInvalidNativeHandle =
+    reinterpret_cast<void*>(static_cast<intptr_t>(-1));
 #else
 using NativeHandle = int;  // file descriptor
 inline constexpr NativeHandle kInvalidNativeHandle = -1;
