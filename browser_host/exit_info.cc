@@ -1,5 +1,7 @@
 #include "browser_host/exit_info.h"
 
+#include <uv.h>  // SIGKILL on Windows.
+
 #include <csignal>
 
 #include "absl/strings/str_cat.h"
@@ -21,10 +23,8 @@ const char* SignalName(int signal) {
       return "SIGTERM";
     case SIGINT:
       return "SIGINT";
-#ifdef SIGKILL
     case SIGKILL:
       return "SIGKILL";
-#endif
 #ifdef SIGBUS
     case SIGBUS:
       return "SIGBUS";
@@ -75,9 +75,9 @@ std::string ExitInfo::Describe() const {
       absl::StrAppend(&text, " (code ", exit_code, ")");
       break;
     case ExitKind::kCrashed:
-      if (exception_code != 0) {
-        absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_code), " ",
-                        ExceptionName(exception_code), ")");
+      if (exception_status != 0) {
+        absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_status), " ",
+                        ExceptionName(exception_status), ")");
       } else {
         absl::StrAppend(&text, " (signal ", signal, " ", SignalName(signal),
                         core_dumped ? ", core dumped" : "", ")");
@@ -134,7 +134,7 @@ ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal) {
   // NTSTATUS error and warning codes have the top bit set; no sane exit code
   // does.
   if ((code & 0x80000000u) != 0) {
-    end.exception_code = code;
+    end.exception_status = code;
     switch (code) {
       case 0xC0000094:
       case 0xC000008E:
@@ -162,7 +162,7 @@ ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
   info.exit_code = end.exit_status;
   info.signal = end.term_signal;
   info.core_dumped = end.core_dumped;
-  info.exception_code = end.exception_code;
+  info.exception_status = end.exception_status;
   const bool crashed_on_its_own = end.term_signal != 0 && !host_killed;
   switch (action) {
     case HostAction::kKillRequested:

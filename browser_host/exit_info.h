@@ -38,7 +38,7 @@ struct ExitInfo {
   // corresponds to (access violation -> SIGSEGV, ...).
   int signal = 0;
   bool core_dumped = false;     // kCrashed.
-  uint32_t exception_code = 0;  // kCrashed on Windows: the NTSTATUS, if any.
+  uint32_t exception_status = 0;  // kCrashed on Windows: the NTSTATUS, if any.
   std::string syscall;          // kSandboxViolation.
   absl::Status launch_status;   // kLaunchFailed.
   std::string
@@ -68,7 +68,7 @@ enum class HostAction {
 // signal ended it.
 struct ProcessEnd {
   // Windows: the unhandled exception that ended the process, 0 for none.
-  uint32_t exception_code = 0;
+  uint32_t exception_status = 0;
   int64_t exit_status = 0;
   int term_signal = 0;
   bool core_dumped = false;

@@ -165,24 +165,26 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
     case ipc::Channel::CloseReason::kProtocolViolation:
       Kill(HostAction::kKilledAsBadMessage, std::string(detail.message()));
       return;
-    case ipc::Channel::CloseReason::kIoError:
-      Kill(HostAction::kKilledAsBadMessage,
-           absl::StrCat("channel I/O error: ", detail.message()));
-      return;
     case ipc::Channel::CloseReason::kClosedLocally:
       return;
     case ipc::Channel::CloseReason::kPeerClosed:
+    case ipc::Channel::CloseReason::kIoError:
+      // Not the helper's fault for certain: it is stopped, not convicted.
       break;
   }
   if (state_ == State::kStopping) return;  // Expected: it is on its way out.
-  // The helper dropped its end. It is most likely exiting; if it is not, it is
-  // useless and is stopped the same way as at shutdown, but without the
+  // The channel is gone. The helper is most likely exiting; if it is not, it
+  // is useless and is stopped the same way as at shutdown, but without the
   // Shutdown message it can no longer get.
-  BH_LOG(kInfo, name(), " closed its channel");
+  const bool hung_up = reason == ipc::Channel::CloseReason::kPeerClosed;
+  BH_LOG(kInfo, name(), hung_up ? " closed its channel" : " channel failed: ",
+         hung_up ? "" : detail.message());
   state_ = State::kStopping;
   stop_stage_ = 0;
   stop_grace_ = options_.handshake_timeout;
-  action_detail_ = "closed its channel without exiting";
+  action_detail_ = hung_up ? "closed its channel without exiting"
+                           : absl::StrCat("channel failed (", detail.message(),
+                                          ") and the helper did not exit");
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 

@@ -29,6 +29,14 @@ void FreeHandle(uv_handle_t* handle) {
   }
 }
 
+// A peer that went away shows up as EOF on read and as EPIPE/ECONNRESET on
+// write (at once from uv_write on Windows, in the callback on Unix).
+Channel::CloseReason ReasonForIoError(int error) {
+  return error == UV_EOF || error == UV_EPIPE || error == UV_ECONNRESET
+             ? Channel::CloseReason::kPeerClosed
+             : Channel::CloseReason::kIoError;
+}
+
 uint64_t MonotonicDeadline(absl::Time deadline) {
   const uint64_t now = uv_hrtime();
   const absl::Duration remaining = deadline - absl::Now();
@@ -212,7 +220,7 @@ void Channel::Flush() {
   if (rc != 0) {
     in_flight_ = nullptr;
     delete request;
-    CloseWith(CloseReason::kIoError, UvErrorToStatus(rc, "uv_write"));
+    CloseWith(ReasonForIoError(rc), UvErrorToStatus(rc, "uv_write"));
   }
 }
 
@@ -223,10 +231,7 @@ void Channel::OnWriteDone(uv_write_t* req, int status) {
   if (self == nullptr) return;  // The channel was destroyed.
   self->in_flight_ = nullptr;
   if (status != 0) {
-    self->CloseWith(status == UV_EPIPE || status == UV_ECONNRESET
-                        ? CloseReason::kPeerClosed
-                        : CloseReason::kIoError,
-                    UvErrorToStatus(status, "write"));
+    self->CloseWith(ReasonForIoError(status), UvErrorToStatus(status, "write"));
     return;
   }
   self->Flush();
@@ -358,8 +363,7 @@ void Channel::OnRead(ssize_t nread) {
   if (nread == 0) return;  // EAGAIN: nothing to do.
   if (nread < 0) {
     CloseWith(
-        nread == UV_EOF || nread == UV_ECONNRESET ? CloseReason::kPeerClosed
-                                                  : CloseReason::kIoError,
+        ReasonForIoError(static_cast<int>(nread)),
         nread == UV_EOF ? absl::OkStatus() : UvErrorToStatus(nread, "read"));
     return;
   }

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
 
 namespace bulkhead {
@@ -82,6 +83,10 @@ class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};
 // The demo keeps running with its input open; the signal alone must end it,
 // cleanly.
 TEST_P(BrowserHostSignalTest, SignalShutsDownCleanly) {
+  if (!testing::CanSendGracefulSignals()) {
+    GTEST_SKIP() << "this platform cannot send a catchable SIGINT/SIGTERM to "
+                    "another process (uv_process_kill terminates it)";
+  }
   absl::StatusOr<testing::ProcessOutput> output =
       testing::RunProcess({BROWSER_HOST_PATH}, "", absl::Seconds(30),
                           {.marker = "Commands:", .signal = GetParam()});

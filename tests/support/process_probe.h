@@ -9,6 +9,10 @@ namespace bulkhead::testing {
 
 bool ProcessExists(int64_t pid);
 
+// Whether another process can be sent SIGINT/SIGTERM that it may handle. False
+// on Windows, where uv_process_kill terminates the process whatever the signal.
+bool CanSendGracefulSignals();
+
 }  // namespace bulkhead::testing
 
 #endif  // BULKHEAD_TESTS_SUPPORT_PROCESS_PROBE_H_

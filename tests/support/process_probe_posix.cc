@@ -10,4 +10,6 @@ bool ProcessExists(int64_t pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
 }
 
+bool CanSendGracefulSignals() { return true; }
+
 }  // namespace bulkhead::testing

@@ -12,4 +12,6 @@ bool ProcessExists(int64_t pid) {
   return running;
 }
 
+bool CanSendGracefulSignals() { return false; }
+
 }  // namespace bulkhead::testing
