@@ -1,15 +1,9 @@
 #include "ipc/channel.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
 #include <uv.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <functional>
-#include <list>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,220 +12,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/platform_handle.h"
 #include "gtest/gtest.h"
-#include "ipc/frame_codec.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/proto/work.pb.h"
+#include "tests/ipc/channel_test_fixture.h"
 
-namespace bulkhead::ipc {
+namespace bulkhead::ipc::testing {
 namespace {
 
-using CloseReason = Channel::CloseReason;
-
-constexpr absl::Duration kGuard = absl::Seconds(5);
-
-// What a close handler saw.
-struct CloseLog {
-  int count = 0;
-  CloseReason reason = CloseReason::kClosedLocally;
-  absl::Status detail;
-};
-
-Channel::CloseHandler RecordClose(CloseLog* log) {
-  return [log](CloseReason reason, const absl::Status& detail) {
-    ++log->count;
-    log->reason = reason;
-    log->detail = detail;
-  };
-}
-
-const char* ReasonName(CloseReason reason) {
-  switch (reason) {
-    case CloseReason::kPeerClosed:
-      return "peer-closed";
-    case CloseReason::kProtocolViolation:
-      return "protocol-violation";
-    case CloseReason::kIoError:
-      return "io-error";
-    case CloseReason::kClosedLocally:
-      return "closed-locally";
-  }
-  return "?";
-}
-
-// One completion of a LayoutText call.
-struct CallLog {
-  int count = 0;
-  std::optional<absl::StatusOr<LayoutTextResponse>> result;
-};
-
-absl::AnyInvocable<void(absl::StatusOr<LayoutTextResponse>)> RecordCall(
-    CallLog* log) {
-  return [log](absl::StatusOr<LayoutTextResponse> result) {
-    ++log->count;
-    log->result = std::move(result);
-  };
-}
-
-LayoutTextRequest Request(absl::string_view text, uint32_t width) {
-  LayoutTextRequest request;
-  request.set_text(std::string(text));
-  request.set_width(width);
-  return request;
-}
-
-// A real (if naive) server: one word per line.
-absl::StatusOr<LayoutTextResponse> OneWordPerLine(
-    const LayoutTextRequest& request) {
-  if (request.width() == 0)
-    return absl::InvalidArgumentError("width must be positive");
-  LayoutTextResponse response;
-  for (absl::string_view word :
-       absl::StrSplit(request.text(), ' ', absl::SkipEmpty())) {
-    response.add_lines(std::string(word));
-    response.set_longest_line(std::max<uint32_t>(
-        response.longest_line(), static_cast<uint32_t>(word.size())));
-  }
-  response.set_word_count(static_cast<uint32_t>(response.lines_size()));
-  return response;
-}
-
-// Frame helpers for a raw peer.
-std::string Header(uint32_t length) {
-  std::string header(kFrameHeaderSize, '\0');
-  for (size_t i = 0; i < kFrameHeaderSize; ++i) {
-    header[i] = static_cast<char>((length >> (8 * i)) & 0xff);
-  }
-  return header;
-}
-
-std::string Frame(const Envelope& envelope) {
-  std::string out;
-  EXPECT_TRUE(AppendFrame(envelope, kDefaultMaxFrameSize, &out).ok());
-  return out;
-}
-
-void WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    ASSERT_GT(n, 0) << "write failed: errno " << errno;
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-class ChannelTest : public ::testing::Test {
- protected:
-  ChannelTest() {
-    EXPECT_EQ(uv_loop_init(&loop_), 0);
-    EXPECT_EQ(uv_timer_init(&loop_, &guard_), 0);
-  }
-
-  ~ChannelTest() override {
-    a_.reset();
-    b_.reset();
-    raw_.reset();
-    uv_close(reinterpret_cast<uv_handle_t*>(&guard_), nullptr);
-    // Lets the channels' close callbacks free their handles; then nothing may
-    // be left.
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop_), 0) << "a handle outlived its owner";
-  }
-
-  // Runs the loop until `done()` holds or the guard deadline passes; returns
-  // `done()`.
-  bool RunUntil(const std::function<bool()>& done,
-                absl::Duration timeout = kGuard) {
-    bool timed_out = false;
-    guard_.data = &timed_out;
-    uv_timer_start(
-        &guard_,
-        [](uv_timer_t* timer) { *static_cast<bool*>(timer->data) = true; },
-        static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
-    while (!done() && !timed_out) uv_run(&loop_, UV_RUN_ONCE);
-    uv_timer_stop(&guard_);
-    return done();
-  }
-
-  // Two connected channels `a_` and `b_`, not started.
-  void CreatePair(Channel::Options a_options = {},
-                  Channel::Options b_options = {}) {
-    absl::StatusOr<HandlePair> pair = CreateStreamPair();
-    ASSERT_TRUE(pair.ok()) << pair.status();
-    a_ = Channel::Create(&loop_, a_options);
-    b_ = Channel::Create(&loop_, b_options);
-    ASSERT_TRUE(a_->Open(std::move(pair->first)).ok());
-    ASSERT_TRUE(b_->Open(std::move(pair->second)).ok());
-  }
-
-  void StartPair() {
-    ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-    ASSERT_TRUE(b_->Start(RecordClose(&b_closed_)).ok());
-  }
-
-  // `a_` on one end; the other end stays a plain descriptor in `raw_`, which
-  // nobody reads unless the test does.
-  void CreateWithRawPeer(Channel::Options options = {}) {
-    absl::StatusOr<HandlePair> pair = CreateStreamPair();
-    ASSERT_TRUE(pair.ok()) << pair.status();
-    a_ = Channel::Create(&loop_, options);
-    ASSERT_TRUE(a_->Open(std::move(pair->first)).ok());
-    raw_ = std::move(pair->second);
-  }
-
-  // Issues a LayoutText call on `a_` with a far deadline.
-  void CallFromA(CallLog* log, absl::Duration timeout = absl::Seconds(60)) {
-    a_->Call<LayoutTextRequest, LayoutTextResponse>(
-        Request("pending call", 10), absl::Now() + timeout, RecordCall(log));
-  }
-
-  // A call log that outlives the test body, so that calls still pending when
-  // the channels are destroyed (CANCELLED) have somewhere to write.
-  CallLog& NewLog() { return call_logs_.emplace_back(); }
-
-  // Runs the loop (so that `a_` keeps writing) until the raw end has received
-  // `count` frames in all; returns every frame received so far.
-  const std::vector<Envelope>& ReadFromRaw(size_t count) {
-    const bool enough = RunUntil([&] {
-      char chunk[4096];
-      ssize_t n;
-      while ((n = ::recv(raw_.get(), chunk, sizeof(chunk), MSG_DONTWAIT)) > 0) {
-        raw_decoder_.Append(absl::string_view(chunk, static_cast<size_t>(n)));
-      }
-      while (true) {
-        absl::StatusOr<std::optional<absl::string_view>> frame =
-            raw_decoder_.Next();
-        if (!frame.ok() || !frame->has_value()) break;
-        Envelope& envelope = raw_frames_.emplace_back();
-        EXPECT_TRUE(envelope.ParseFromArray(
-            (*frame)->data(), static_cast<int>((*frame)->size())));
-      }
-      return raw_frames_.size() >= count;
-    });
-    EXPECT_TRUE(enough) << "the raw end got " << raw_frames_.size() << " of "
-                        << count << " frames";
-    return raw_frames_;
-  }
-
-  std::list<CallLog> call_logs_;
-  uv_loop_t loop_;
-  uv_timer_t guard_;
-  std::unique_ptr<Channel> a_;
-  std::unique_ptr<Channel> b_;
-  ScopedHandle raw_;
-  FrameDecoder raw_decoder_;
-  std::vector<Envelope> raw_frames_;
-  CloseLog a_closed_;
-  CloseLog b_closed_;
-};
-
-// ---- Messages and calls between two channels
-// -------------------------------------------------
+// ---- Messages and calls between two channels ----
 
 TEST_F(ChannelTest, SendDeliversToTheHandler) {
   CreatePair();
@@ -457,9 +249,9 @@ TEST_F(ChannelTest, PingIsAnsweredOnTheWire) {
   ping.set_seq(1);
   ping.set_call_id(77);
   ping.mutable_control()->mutable_ping()->set_nonce(31337);
-  WriteAll(raw_.get(), Frame(ping));
+  ASSERT_EQ(raw_.Write(Frame(ping)), absl::OkStatus());
   ASSERT_EQ(ReadFromRaw(1).size(), 1u);
-  const Envelope* pong = &raw_frames_[0];
+  const Envelope* pong = &raw_.frames()[0];
   EXPECT_TRUE(pong->is_reply());
   EXPECT_EQ(pong->call_id(), 77u);
   EXPECT_EQ(pong->seq(), 1u);  // The channel's first frame.
@@ -543,7 +335,7 @@ TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
   CallFromA(&log);
   ASSERT_EQ(ReadFromRaw(3).size(), 3u);
   for (uint64_t seq = 1; seq <= 3; ++seq) {
-    const Envelope* envelope = &raw_frames_[seq - 1];
+    const Envelope* envelope = &raw_.frames()[seq - 1];
     EXPECT_EQ(envelope->seq(), seq);
     EXPECT_FALSE(envelope->is_reply());
     EXPECT_EQ(envelope->call_id(), seq == 3 ? 1u : 0u);
@@ -553,8 +345,7 @@ TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
   }
 }
 
-// ---- Deadlines
-// -------------------------------------------------------------------------------
+// ---- Deadlines ----
 
 TEST_F(ChannelTest, CallToASilentPeerExceedsItsDeadline) {
   CreateWithRawPeer();
@@ -600,13 +391,13 @@ TEST_F(ChannelTest, DeadlinesExpireInOrderAndLeaveLaterCallsPending) {
       Request("x", 1), now + absl::Milliseconds(80), record(2));
   a_->Call<LayoutTextRequest, LayoutTextResponse>(
       Request("x", 1), now + absl::Milliseconds(20), record(1));
-  CallLog& far = NewLog();
+  CallLog& far_call = NewLog();
   a_->Call<LayoutTextRequest, LayoutTextResponse>(
-      Request("x", 1), now + absl::Seconds(60), RecordCall(&far));
+      Request("x", 1), now + absl::Seconds(60), RecordCall(&far_call));
   ASSERT_TRUE(RunUntil([&] { return order.size() == 2; }));
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
   EXPECT_EQ(a_->pending_calls(), 1u);
-  EXPECT_EQ(far.count, 0);
+  EXPECT_EQ(far_call.count, 0);
 }
 
 TEST_F(ChannelTest, CallMadeBeforeStartStillExpires) {
@@ -631,7 +422,7 @@ TEST_F(ChannelTest, LateReplyAfterExpiryIsDroppedNotFatal) {
   ASSERT_EQ(log.result->status().code(), absl::StatusCode::kDeadlineExceeded);
 
   ASSERT_EQ(ReadFromRaw(1).size(), 1u);
-  const Envelope* call = &raw_frames_[0];
+  const Envelope* call = &raw_.frames()[0];
   ASSERT_NE(call->call_id(), 0u);
   Envelope late;
   late.set_seq(1);
@@ -641,7 +432,7 @@ TEST_F(ChannelTest, LateReplyAfterExpiryIsDroppedNotFatal) {
   Envelope marker;
   marker.set_seq(2);
   marker.mutable_message()->PackFrom(Request("after the late reply", 1));
-  WriteAll(raw_.get(), Frame(late) + Frame(marker));
+  ASSERT_EQ(raw_.Write(Frame(late) + Frame(marker)), absl::OkStatus());
 
   ASSERT_TRUE(RunUntil([&] { return !texts.empty() || a_closed_.count > 0; }));
   EXPECT_EQ(texts, std::vector<std::string>{"after the late reply"});
@@ -650,8 +441,7 @@ TEST_F(ChannelTest, LateReplyAfterExpiryIsDroppedNotFatal) {
   EXPECT_EQ(log.count, 1);
 }
 
-// ---- Closing
-// ---------------------------------------------------------------------------------
+// ---- Closing ----
 
 TEST_F(ChannelTest, PeerClosingFailsPendingCallsAtOnce) {
   CreateWithRawPeer();
@@ -659,7 +449,7 @@ TEST_F(ChannelTest, PeerClosingFailsPendingCallsAtOnce) {
   CallLog& log = NewLog();
   CallFromA(&log, absl::Seconds(60));
   const absl::Time start = absl::Now();
-  raw_.reset();
+  raw_.Close();
   ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
   EXPECT_LT(absl::Now() - start, kGuard);
   EXPECT_EQ(log.count, 1);
@@ -670,6 +460,18 @@ TEST_F(ChannelTest, PeerClosingFailsPendingCallsAtOnce) {
   EXPECT_FALSE(a_->is_open());
   EXPECT_EQ(a_->pending_calls(), 0u);
   EXPECT_EQ(a_->Send(Request("x", 1)).code(), absl::StatusCode::kUnavailable);
+}
+
+// A write can fail before the end of stream is read. On Windows uv_write fails
+// at once (EPIPE from WriteFile); elsewhere its completion reports EPIPE.
+TEST_F(ChannelTest, SendAfterThePeerClosedIsPeerClosed) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  raw_.Close();
+  a_->Send(Request("into the void", 1)).IgnoreError();
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed)
+      << ReasonName(a_closed_.reason) << ": " << a_closed_.detail;
 }
 
 TEST_F(ChannelTest, PeerChannelDestroyedIsPeerClosed) {
@@ -742,7 +544,11 @@ TEST_F(ChannelTest, StartTwiceFails) {
 }
 
 TEST_F(ChannelTest, DestroyingWithAPendingCallCancelsItOnce) {
-  CreateWithRawPeer();
+  // The far end stays a bare handle until a channel opens it below.
+  absl::StatusOr<HandlePair> pair = CreateStreamPair();
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  a_ = Channel::Create(&loop_);
+  ASSERT_TRUE(a_->Open(std::move(pair->first)).ok());
   ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
   CallLog& log = NewLog();
   CallFromA(&log, absl::Milliseconds(30));
@@ -754,7 +560,7 @@ TEST_F(ChannelTest, DestroyingWithAPendingCallCancelsItOnce) {
   // Wait until the destroyed channel's end is really closed (its peer sees
   // EOF), and past the old deadline: the completion must not run again.
   std::unique_ptr<Channel> peer = Channel::Create(&loop_);
-  ASSERT_TRUE(peer->Open(std::move(raw_)).ok());
+  ASSERT_TRUE(peer->Open(std::move(pair->second)).ok());
   CloseLog peer_closed;
   ASSERT_TRUE(peer->Start(RecordClose(&peer_closed)).ok());
   ASSERT_TRUE(RunUntil([&] { return peer_closed.count > 0; }));
@@ -766,324 +572,14 @@ TEST_F(ChannelTest, DestroyingWithAPendingCallCancelsItOnce) {
   timer->data = &waited;
   uv_timer_start(
       timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 60, 0);
-  ASSERT_TRUE(RunUntil([&] { return waited; }));
+  const bool timer_ran = RunUntil([&] { return waited; });
   uv_close(reinterpret_cast<uv_handle_t*>(timer),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  ASSERT_TRUE(timer_ran);
   EXPECT_EQ(log.count, 1);
 }
 
-// ---- Protocol violations from a raw peer
-// -----------------------------------------------------
-
-struct ViolationCase {
-  const char* name;
-  std::function<std::string()> bytes;
-};
-
-Envelope WithSeq(Envelope envelope) {
-  envelope.set_seq(1);
-  return envelope;
-}
-
-std::vector<ViolationCase> ViolationCases() {
-  return {
-      {"GarbageFrame", [] { return Header(4) + "\xff\xff\xff\xff"; }},
-      {"OversizeHeader", [] { return Header(kDefaultMaxFrameSize + 1); }},
-      {"HugeHeader", [] { return std::string("\xff\xff\xff\xff"); }},
-      {"ReplyToACallNeverMade",
-       [] {
-         Envelope e;
-         e.set_is_reply(true);
-         e.set_call_id(99);
-         e.mutable_message()->PackFrom(LayoutTextResponse());
-         return Frame(WithSeq(e));
-       }},
-      {"UnhandledControlMessage",
-       [] {
-         Envelope e;
-         e.mutable_control()->mutable_welcome()->set_helper_id(1);
-         return Frame(WithSeq(e));
-       }},
-      {"ControlWithoutKind",
-       [] {
-         Envelope e;
-         e.mutable_control();
-         return Frame(WithSeq(e));
-       }},
-      {"UnservedControlCall",
-       [] {
-         Envelope e;
-         e.set_call_id(7);
-         e.mutable_control()->mutable_hello()->set_role("renderer");
-         return Frame(WithSeq(e));
-       }},
-      {"EnvelopeWithoutBody", [] { return Frame(WithSeq(Envelope())); }},
-      {"EmptyFrame", [] { return Header(0); }},
-      {"CallWithoutBody",
-       [] {
-         Envelope e;
-         e.set_call_id(7);
-         return Frame(WithSeq(e));
-       }},
-      {"MessageNotParsingAsItsType",
-       [] {
-         Envelope e;
-         e.mutable_message()->set_type_url(
-             "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
-         e.mutable_message()->set_value("\xff\xff\xff");
-         return Frame(WithSeq(e));
-       }},
-      {"RequestNotParsingAsItsType",
-       [] {
-         Envelope e;
-         e.set_call_id(7);
-         e.mutable_message()->set_type_url(
-             "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
-         e.mutable_message()->set_value("\xff\xff\xff");
-         return Frame(WithSeq(e));
-       }},
-  };
-}
-
-class ChannelViolationTest
-    : public ChannelTest,
-      public ::testing::WithParamInterface<ViolationCase> {};
-
-TEST_P(ChannelViolationTest, ClosesWithProtocolViolationAndFailsCalls) {
-  CreateWithRawPeer();
-  int messages = 0;
-  a_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++messages; });
-  a_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
-  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-  CallLog& log = NewLog();
-  CallFromA(&log, absl::Seconds(60));
-
-  WriteAll(raw_.get(), GetParam().bytes());
-  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }))
-      << "channel stayed open";
-  EXPECT_EQ(a_closed_.count, 1);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation)
-      << ReasonName(a_closed_.reason);
-  EXPECT_FALSE(a_closed_.detail.ok());
-  EXPECT_FALSE(a_->is_open());
-  EXPECT_EQ(log.count, 1);
-  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable)
-      << log.result->status();
-  EXPECT_EQ(messages, 0);
-  EXPECT_EQ(a_->Send(Request("x", 1)).code(), absl::StatusCode::kUnavailable);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    RawPeer, ChannelViolationTest, ::testing::ValuesIn(ViolationCases()),
-    [](const ::testing::TestParamInfo<ViolationCase>& info) {
-      return std::string(info.param.name);
-    });
-
-TEST_F(ChannelTest, ReplyOfTheWrongTypeIsAViolation) {
-  CreateWithRawPeer();
-  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-  CallLog& log = NewLog();
-  CallFromA(&log);
-  ASSERT_EQ(ReadFromRaw(1).size(), 1u);
-  const Envelope* call = &raw_frames_[0];
-  Envelope reply;
-  reply.set_seq(1);
-  reply.set_call_id(call->call_id());
-  reply.set_is_reply(true);
-  reply.mutable_control()->mutable_pong()->set_nonce(
-      1);  // Not a LayoutTextResponse.
-  WriteAll(raw_.get(), Frame(reply));
-  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation)
-      << ReasonName(a_closed_.reason);
-  EXPECT_EQ(log.count, 1);
-  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kDataLoss)
-      << log.result->status();
-}
-
-TEST_F(ChannelTest, FramesBeforeAViolationAreStillHandled) {
-  CreateWithRawPeer();
-  std::vector<std::string> texts;
-  a_->On<LayoutTextRequest>(
-      [&](const LayoutTextRequest& m) { texts.push_back(m.text()); });
-  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-  Envelope good;
-  good.set_seq(1);
-  good.mutable_message()->PackFrom(Request("good", 1));
-  Envelope after;
-  after.set_seq(3);
-  after.mutable_message()->PackFrom(Request("after", 1));
-  // One write: the good frame, garbage, then a frame that must not be
-  // dispatched.
-  WriteAll(raw_.get(),
-           Frame(good) + Header(4) + "\xff\xff\xff\xff" + Frame(after));
-  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
-  EXPECT_EQ(texts, std::vector<std::string>{"good"});
-}
-
-// ---- Handlers that destroy their own channel (ASan checks the aftermath)
-// ----------------------
-
-TEST_F(ChannelTest, MessageHandlerMayDestroyItsChannel) {
-  CreatePair();
-  int handled = 0;
-  b_->On<LayoutTextRequest>([this, &handled](const LayoutTextRequest&) {
-    ++handled;
-    b_.reset();
-  });
-  StartPair();
-  // Both frames leave in one write, so they arrive in one read.
-  ASSERT_TRUE(a_->Send(Request("first", 1)).ok());
-  ASSERT_TRUE(a_->Send(Request("second", 2)).ok());
-  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
-  EXPECT_EQ(handled, 1);
-  EXPECT_EQ(b_, nullptr);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
-}
-
-TEST_F(ChannelTest, ServeHandlerMayDestroyItsChannel) {
-  CreatePair();
-  int handled = 0;
-  b_->Serve<LayoutTextRequest, LayoutTextResponse>(
-      [this, &handled](
-          const LayoutTextRequest& r) -> absl::StatusOr<LayoutTextResponse> {
-        ++handled;
-        b_.reset();
-        return OneWordPerLine(r);
-      });
-  StartPair();
-  CallLog& log = NewLog();
-  CallFromA(&log);
-  ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
-  EXPECT_EQ(handled, 1);
-  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
-}
-
-TEST_F(ChannelTest, ControlServerMayDestroyItsChannel) {
-  CreatePair();
-  int handled = 0;
-  b_->ServeControl(Control::kHello,
-                   [this, &handled](const Control&) -> absl::StatusOr<Control> {
-                     ++handled;
-                     b_.reset();
-                     Control welcome;
-                     welcome.mutable_welcome();
-                     return welcome;
-                   });
-  StartPair();
-  Control hello;
-  hello.mutable_hello()->set_role("renderer");
-  int count = 0;
-  absl::Status result;
-  a_->CallControl(hello, absl::Now() + kGuard, [&](absl::StatusOr<Control> r) {
-    ++count;
-    result = r.status();
-  });
-  ASSERT_TRUE(RunUntil([&] { return count > 0 && a_closed_.count > 0; }));
-  EXPECT_EQ(handled, 1);
-  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
-}
-
-TEST_F(ChannelTest, ControlHandlerMayDestroyItsChannel) {
-  CreatePair();
-  int handled = 0;
-  b_->OnControl(Control::kShutdown, [this, &handled](const Control&) {
-    ++handled;
-    b_.reset();
-  });
-  StartPair();
-  Control shutdown;
-  shutdown.mutable_shutdown()->set_reason("test");
-  ASSERT_TRUE(a_->SendControl(shutdown).ok());
-  ASSERT_TRUE(a_->SendControl(shutdown).ok());
-  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
-  EXPECT_EQ(handled, 1);
-}
-
-TEST_F(ChannelTest, ReplyCompletionMayDestroyItsChannel) {
-  CreatePair();
-  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
-  StartPair();
-  int count = 0;
-  absl::Status result = absl::UnknownError("not run");
-  a_->Call<LayoutTextRequest, LayoutTextResponse>(
-      Request("one two", 5), absl::Now() + kGuard,
-      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
-        ++count;
-        result = r.status();
-        a_.reset();
-      });
-  ASSERT_TRUE(RunUntil([&] { return count > 0 && b_closed_.count > 0; }));
-  EXPECT_EQ(count, 1);
-  EXPECT_TRUE(result.ok()) << result;
-  EXPECT_EQ(b_closed_.reason, CloseReason::kPeerClosed);
-}
-
-TEST_F(ChannelTest, DeadlineCompletionMayDestroyItsChannel) {
-  CreateWithRawPeer();
-  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-  int count = 0;
-  absl::Status result;
-  auto destroy = [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
-    ++count;
-    result = r.status();
-    a_.reset();
-  };
-  // Two calls due at the same time: the second completes (CANCELLED or
-  // DEADLINE_EXCEEDED) after the first destroyed the channel.
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
-  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), deadline,
-                                                  destroy);
-  a_->Call<LayoutTextRequest, LayoutTextResponse>(
-      Request("y", 1), deadline,
-      [&](absl::StatusOr<LayoutTextResponse>) { ++count; });
-  ASSERT_TRUE(RunUntil([&] { return count == 2; }));
-  EXPECT_EQ(result.code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(a_, nullptr);
-}
-
-TEST_F(ChannelTest, CloseHandlerMayDestroyItsChannel) {
-  CreateWithRawPeer();
-  int closes = 0;
-  ASSERT_TRUE(a_->Start([this, &closes](CloseReason, const absl::Status&) {
-                  ++closes;
-                  a_.reset();
-                }).ok());
-  CallLog& log = NewLog();
-  CallFromA(&log);
-  raw_.reset();
-  ASSERT_TRUE(RunUntil([&] { return closes > 0; }));
-  EXPECT_EQ(closes, 1);
-  // Calls fail before the close handler runs.
-  EXPECT_EQ(log.count, 1);
-  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(a_, nullptr);
-}
-
-TEST_F(ChannelTest, FailedCallCompletionMayDestroyTheChannel) {
-  CreateWithRawPeer();
-  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
-  int count = 0;
-  absl::Status result;
-  a_->Call<LayoutTextRequest, LayoutTextResponse>(
-      Request("x", 1), absl::Now() + absl::Seconds(60),
-      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
-        ++count;
-        result = r.status();
-        a_.reset();
-      });
-  raw_.reset();
-  ASSERT_TRUE(RunUntil([&] { return count > 0; }));
-  EXPECT_EQ(count, 1);
-  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
-  // The channel was gone before its close handler could run.
-  EXPECT_EQ(a_closed_.count, 0);
-}
-
-// ---- Error mapping
-// ---------------------------------------------------------------------------
+// ---- Error mapping ----
 
 TEST(ErrorToStatusTest, UnknownCodesBecomeUnknown) {
   for (int code : {0, 999, -1, 17}) {
@@ -1109,4 +605,4 @@ TEST(ErrorToStatusTest, RoundTripsEveryNonOkCode) {
 }
 
 }  // namespace
-}  // namespace bulkhead::ipc
+}  // namespace bulkhead::ipc::testing

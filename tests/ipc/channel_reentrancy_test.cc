@@ -1,0 +1,174 @@
+// Channel handlers and completions that destroy their own channel; ASan checks
+// the aftermath.
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "ipc/channel.h"
+#include "ipc/proto/envelope.pb.h"
+#include "ipc/proto/work.pb.h"
+#include "tests/ipc/channel_test_fixture.h"
+
+namespace bulkhead::ipc::testing {
+namespace {
+
+TEST_F(ChannelTest, MessageHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->On<LayoutTextRequest>([this, &handled](const LayoutTextRequest&) {
+    ++handled;
+    b_.reset();
+  });
+  StartPair();
+  // Both frames leave in one write, so they arrive in one read.
+  ASSERT_TRUE(a_->Send(Request("first", 1)).ok());
+  ASSERT_TRUE(a_->Send(Request("second", 2)).ok());
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(b_, nullptr);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, ServeHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(
+      [this, &handled](
+          const LayoutTextRequest& r) -> absl::StatusOr<LayoutTextResponse> {
+        ++handled;
+        b_.reset();
+        return OneWordPerLine(r);
+      });
+  StartPair();
+  CallLog& log = NewLog();
+  CallFromA(&log);
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, ControlServerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->ServeControl(Control::kHello,
+                   [this, &handled](const Control&) -> absl::StatusOr<Control> {
+                     ++handled;
+                     b_.reset();
+                     Control welcome;
+                     welcome.mutable_welcome();
+                     return welcome;
+                   });
+  StartPair();
+  Control hello;
+  hello.mutable_hello()->set_role("renderer");
+  int count = 0;
+  absl::Status result;
+  a_->CallControl(hello, absl::Now() + kGuard, [&](absl::StatusOr<Control> r) {
+    ++count;
+    result = r.status();
+  });
+  ASSERT_TRUE(RunUntil([&] { return count > 0 && a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ChannelTest, ControlHandlerMayDestroyItsChannel) {
+  CreatePair();
+  int handled = 0;
+  b_->OnControl(Control::kShutdown, [this, &handled](const Control&) {
+    ++handled;
+    b_.reset();
+  });
+  StartPair();
+  Control shutdown;
+  shutdown.mutable_shutdown()->set_reason("test");
+  ASSERT_TRUE(a_->SendControl(shutdown).ok());
+  ASSERT_TRUE(a_->SendControl(shutdown).ok());
+  ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  EXPECT_EQ(handled, 1);
+}
+
+TEST_F(ChannelTest, ReplyCompletionMayDestroyItsChannel) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  StartPair();
+  int count = 0;
+  absl::Status result = absl::UnknownError("not run");
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("one two", 5), absl::Now() + kGuard,
+      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+        ++count;
+        result = r.status();
+        a_.reset();
+      });
+  ASSERT_TRUE(RunUntil([&] { return count > 0 && b_closed_.count > 0; }));
+  EXPECT_EQ(count, 1);
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(b_closed_.reason, CloseReason::kPeerClosed);
+}
+
+TEST_F(ChannelTest, DeadlineCompletionMayDestroyItsChannel) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  int count = 0;
+  absl::Status result;
+  auto destroy = [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+    ++count;
+    result = r.status();
+    a_.reset();
+  };
+  // Two calls due at the same time: the second completes (CANCELLED or
+  // DEADLINE_EXCEEDED) after the first destroyed the channel.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(5);
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(Request("x", 1), deadline,
+                                                  destroy);
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("y", 1), deadline,
+      [&](absl::StatusOr<LayoutTextResponse>) { ++count; });
+  ASSERT_TRUE(RunUntil([&] { return count == 2; }));
+  EXPECT_EQ(result.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(a_, nullptr);
+}
+
+TEST_F(ChannelTest, CloseHandlerMayDestroyItsChannel) {
+  CreateWithRawPeer();
+  int closes = 0;
+  ASSERT_TRUE(a_->Start([this, &closes](CloseReason, const absl::Status&) {
+                  ++closes;
+                  a_.reset();
+                }).ok());
+  CallLog& log = NewLog();
+  CallFromA(&log);
+  raw_.Close();
+  ASSERT_TRUE(RunUntil([&] { return closes > 0; }));
+  EXPECT_EQ(closes, 1);
+  // Calls fail before the close handler runs.
+  EXPECT_EQ(log.count, 1);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(a_, nullptr);
+}
+
+TEST_F(ChannelTest, FailedCallCompletionMayDestroyTheChannel) {
+  CreateWithRawPeer();
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  int count = 0;
+  absl::Status result;
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("x", 1), absl::Now() + absl::Seconds(60),
+      [this, &count, &result](absl::StatusOr<LayoutTextResponse> r) {
+        ++count;
+        result = r.status();
+        a_.reset();
+      });
+  raw_.Close();
+  ASSERT_TRUE(RunUntil([&] { return count > 0; }));
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
+  // The channel was gone before its close handler could run.
+  EXPECT_EQ(a_closed_.count, 0);
+}
+
+}  // namespace
+}  // namespace bulkhead::ipc::testing
