@@ -2,15 +2,23 @@
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
 # `debug`, then `asan` (ASan+UBSan). Every preset runs even if an earlier one failed; a summary
 # line per preset ends the output and the exit status is non-zero if any failed.
+#
+# --windows: the `windows` preset instead, a mingw-w64 cross-build whose tests run under Wine.
+# scripts/windows_deps.sh installs the cross compiler and Wine and builds the Windows libraries
+# into a cache outside the clone (minutes the first time, then instant); scripts/wine_env.sh
+# gives the tests a private Wine prefix (build/wine) and server.
 set -euo pipefail
 # shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/setup.sh"
+# shellcheck source=scripts/wine_env.sh
+source "$BULKHEAD_ROOT/scripts/wine_env.sh"
 
 usage() {
   cat <<USAGE
-usage: ${0##*/} [--fast] [--preset NAME]
+usage: ${0##*/} [--fast] [--windows] [--preset NAME]
   (no flags)     build and test presets: debug, asan
   --fast         debug only (skip asan)
+  --windows      just preset windows: mingw-w64 cross-build, tests under Wine
   --preset NAME  just preset NAME (any of: cmake --list-presets=test)
   -h, --help     this help
 Environment: JOBS=N (default 2), CI=true (never prompts).
@@ -32,9 +40,7 @@ while (($#)); do
       presets=("$2")
       shift ;;
     --preset=*) presets=("${1#--preset=}") ;;
-    # --windows: reserved for the Windows port (mingw-w64 cross-build, tests run under Wine).
-    # Not implemented yet; when it is, it adds a preset here like the others.
-    --windows) usage_error "--windows is not implemented yet" ;;
+    --windows) presets=(windows) ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown argument: $1" ;;
   esac
@@ -46,12 +52,25 @@ ctest_args=(--output-on-failure -j "${JOBS:-2}")
 
 bulkhead_install_packages
 
+# The windows preset: Windows libraries (cache prefix) and Wine, both before building, since
+# gtest_discover_tests runs the test .exe files under Wine at build time. Sets configure_args.
+windows_setup() {
+  local prefix
+  prefix=$("$BULKHEAD_ROOT/scripts/windows_deps.sh" | tail -n 1) || return 1
+  [[ -n $prefix && -d $prefix ]] || return 1
+  configure_args=("-DBULKHEAD_WIN_DEPS_PREFIX=$prefix")
+  bulkhead_wine_start
+}
+
 summary=()
 failed=0
 for preset in "${presets[@]}"; do
   printf '\n==== %s ====\n' "$preset"
   start=$SECONDS
-  if ! bulkhead_configure "$preset"; then
+  configure_args=()
+  if [[ $preset == windows ]] && ! windows_setup; then
+    result="FAIL (windows deps or wine)"
+  elif ! bulkhead_configure "$preset" "${configure_args[@]}"; then
     result="FAIL (configure)"
   elif ! bulkhead_build "$preset"; then
     result="FAIL (build)"
@@ -61,7 +80,7 @@ for preset in "${presets[@]}"; do
     result="PASS"
   fi
   [[ $result == PASS ]] || failed=1
-  summary+=("$(printf '%-8s %-17s %4ds' "$preset" "$result" $((SECONDS - start)))")
+  summary+=("$(printf '%-8s %-27s %4ds' "$preset" "$result" $((SECONDS - start)))")
 done
 
 printf '\n==== summary ====\n'

@@ -76,8 +76,8 @@ std::string ExitInfo::Describe() const {
       break;
     case ExitKind::kCrashed:
       if (exception_status != 0) {
-        absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_status), " ",
-                        ExceptionName(exception_status), ")");
+        absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_status),
+                        " ", ExceptionName(exception_status), ")");
       } else {
         absl::StrAppend(&text, " (signal ", signal, " ", SignalName(signal),
                         core_dumped ? ", core dumped" : "", ")");

@@ -37,10 +37,10 @@ struct ExitInfo {
   // kCrashed: the terminating signal; on Windows the signal an exception code
   // corresponds to (access violation -> SIGSEGV, ...).
   int signal = 0;
-  bool core_dumped = false;     // kCrashed.
+  bool core_dumped = false;       // kCrashed.
   uint32_t exception_status = 0;  // kCrashed on Windows: the NTSTATUS, if any.
-  std::string syscall;          // kSandboxViolation.
-  absl::Status launch_status;   // kLaunchFailed.
+  std::string syscall;            // kSandboxViolation.
+  absl::Status launch_status;     // kLaunchFailed.
   std::string
       detail;  // Human-readable reason the host recorded (e.g. the violation).
 

@@ -1,6 +1,7 @@
 #include "browser_host/launcher.h"
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/sandboxed_launcher.h"
 #include "common/switches.h"
 #include "ipc/uv_status.h"
 
@@ -89,6 +90,9 @@ class UvChildProcess final : public ChildProcess {
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit) {
+  if (options.sandboxed) {
+    return SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
+  }
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();

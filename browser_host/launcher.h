@@ -23,6 +23,11 @@ struct LaunchOptions {
   uint64_t helper_id = 0;
   // Appended after bulkhead's own switches.
   std::vector<std::string> extra_args;
+  // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs
+  // the helper as an ordinary child process.
+  bool sandboxed = false;
+  // Sandboxed launch: the helper's memory limit in bytes (0: none).
+  uint64_t memory_limit_bytes = 0;
 };
 
 // The helper's fd number for its end of the channel.
@@ -66,7 +71,8 @@ struct ChildStdio {
   uv_pipe_t* stderr_pipe = nullptr;
 };
 
-// Spawns the helper with uv_spawn: stdin is /dev/null, stdout is the host's.
+// Spawns the helper: with uv_spawn (stdin is /dev/null, stdout is the host's),
+// or, when `options.sandboxed`, through SpawnSandboxedHelper.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit);

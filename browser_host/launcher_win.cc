@@ -1,6 +1,6 @@
-#include "browser_host/launcher.h"
-
 #include <windows.h>
+
+#include "browser_host/launcher.h"
 
 namespace bulkhead {
 

@@ -62,6 +62,12 @@ absl::StatusOr<HandlePair> CreateStreamPair();
 // socket or pipe. Marks it close-on-exec.
 absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number);
 
+// Windows: takes ownership of the inherited pipe HANDLE whose value is
+// `value` (a sandboxed helper gets its channel this way, passed explicitly in
+// the launch's handle list). InvalidArgument when it is not an open pipe.
+// Elsewhere: Unimplemented.
+absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t value);
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_COMMON_PLATFORM_HANDLE_H_

@@ -48,4 +48,9 @@ absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number) {
   return ScopedHandle(fd);
 }
 
+absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t) {
+  return absl::UnimplementedError(
+      "--ipc-handle is for Windows; use --ipc-fd on POSIX");
+}
+
 }  // namespace bulkhead

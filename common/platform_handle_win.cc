@@ -73,4 +73,24 @@ absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number) {
   return ScopedHandle(own);
 }
 
+absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t value) {
+  HANDLE handle = reinterpret_cast<HANDLE>(static_cast<uintptr_t>(value));
+  if (value == 0 || handle == INVALID_HANDLE_VALUE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("handle ", value, " cannot be a channel"));
+  }
+  DWORD flags = 0;
+  if (!::GetHandleInformation(handle, &flags)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("handle ", value, " is not open"));
+  }
+  if (::GetFileType(handle) != FILE_TYPE_PIPE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("handle ", value, " is not a pipe"));
+  }
+  // Not inherited any further (by anything this helper might start).
+  ::SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0);
+  return ScopedHandle(handle);
+}
+
 }  // namespace bulkhead

@@ -11,6 +11,9 @@ inline constexpr char kType[] = "type";
 // The inherited file descriptor (or handle number) of the helper's end of the
 // channel.
 inline constexpr char kIpcFd[] = "ipc-fd";
+// Windows, sandboxed launch: the value of the inherited pipe HANDLE that is the
+// helper's end of the channel (instead of a C runtime fd in --ipc-fd).
+inline constexpr char kIpcHandle[] = "ipc-handle";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";
 

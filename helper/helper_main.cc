@@ -44,12 +44,21 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
   absl::StatusOr<int64_t> id = line.GetInt(switches::kHelperId, 1, INT64_MAX);
   if (!id.ok()) return id.status();
   args.helper_id = static_cast<uint64_t>(*id);
-  absl::StatusOr<int64_t> fd = line.GetInt(switches::kIpcFd, 0, INT32_MAX);
-  if (!fd.ok()) return fd.status();
-  absl::StatusOr<ScopedHandle> channel = AdoptInheritedStream(*fd);
+  // The channel: a C runtime fd (uv_spawn's stdio slot), or on Windows a
+  // HANDLE passed explicitly to a sandboxed helper.
+  const bool by_handle = line.Has(switches::kIpcHandle);
+  const char* channel_switch =
+      by_handle ? switches::kIpcHandle : switches::kIpcFd;
+  absl::StatusOr<int64_t> number =
+      by_handle ? line.GetInt(switches::kIpcHandle, 1, INT64_MAX)
+                : line.GetInt(switches::kIpcFd, 0, INT32_MAX);
+  if (!number.ok()) return number.status();
+  absl::StatusOr<ScopedHandle> channel =
+      by_handle ? AdoptInheritedHandle(static_cast<uint64_t>(*number))
+                : AdoptInheritedStream(*number);
   if (!channel.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "bad --", switches::kIpcFd, ": ", channel.status().message()));
+        "bad --", channel_switch, ": ", channel.status().message()));
   }
   args.channel = *std::move(channel);
   return args;

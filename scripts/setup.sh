@@ -67,17 +67,26 @@ bulkhead_install_package_list() {
     apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
-# Configures preset $1 unless build/$1 was configured since CMakePresets.json last changed.
-# (A configured tree re-runs CMake by itself when a CMakeLists.txt changes.)
+# Configures preset $1 unless build/$1 was configured, with the same extra cmake arguments ($2...),
+# since CMakePresets.json last changed. (A configured tree re-runs CMake by itself when a
+# CMakeLists.txt changes.) Different arguments than last time (e.g. another -D...PREFIX) give a
+# fresh configure, so that nothing found with the old ones stays cached.
 bulkhead_configure() {
   local preset=$1
-  local stamp="$BULKHEAD_ROOT/build/$preset/.bulkhead-configured"
-  if [[ -f $stamp && -f $BULKHEAD_ROOT/build/$preset/build.ninja &&
-        ! $BULKHEAD_ROOT/CMakePresets.json -nt $stamp &&
-        ! $BULKHEAD_ROOT/CMakeUserPresets.json -nt $stamp ]]; then
-    return 0
+  shift
+  local dir="$BULKHEAD_ROOT/build/$preset"
+  local stamp="$dir/.bulkhead-configured" args="" fresh=()
+  (($#)) && args=$(printf '%s\n' "$@")
+  if [[ -f $stamp && -f $dir/build.ninja ]]; then
+    if [[ $(<"$stamp") != "$args" ]]; then
+      fresh=(--fresh)
+    elif [[ ! $BULKHEAD_ROOT/CMakePresets.json -nt $stamp &&
+            ! $BULKHEAD_ROOT/CMakeUserPresets.json -nt $stamp ]]; then
+      return 0
+    fi
   fi
-  (cd "$BULKHEAD_ROOT" && cmake --preset "$preset") && touch "$stamp"
+  (cd "$BULKHEAD_ROOT" && cmake --preset "$preset" "${fresh[@]}" "$@") &&
+    printf '%s' "$args" >"$stamp"
 }
 
 # Builds preset $1 (configure it first).
