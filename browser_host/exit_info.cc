@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "absl/strings/str_cat.h"
+#include "helper/exit_codes.h"
 
 namespace bulkhead {
 namespace {
@@ -185,6 +186,9 @@ ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
   }
   if (end.term_signal != 0) {
     info.kind = ExitKind::kCrashed;
+  } else if (end.exit_status == kExitOutOfMemory) {
+    // The helper's allocation-failure path (helper/memory_limit.h).
+    info.kind = ExitKind::kOutOfMemory;
   } else if (end.exit_status != 0) {
     info.kind = ExitKind::kErrorExit;
   } else {

@@ -49,6 +49,9 @@ struct ExitInfo {
   uint64_t helper_id = 0;
   absl::Duration uptime;
   std::vector<std::string> last_stderr_lines;
+  // The helper's stack at the crash, one frame a line, symbolised where the
+  // host could; empty when the helper could not send one.
+  std::vector<std::string> stack_trace;
 
   // One line, e.g. "crashed (signal 11 SIGSEGV)" or "bad-message: reply to call
   // 9, which ...".

@@ -1,11 +1,15 @@
 #include "browser_host/helper_process.h"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "browser_host/symbolizer.h"
 #include "common/logging.h"
+#include "ipc/crash_record.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead {
@@ -53,7 +57,14 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
-      stderr_(loop),
+      stderr_pipe_(loop),
+      stderr_lines_([this](absl::string_view line) {
+        if (!options_.forward_stderr) return;
+        const std::string text =
+            absl::StrCat("[", name(), " ", pid_, "] ", line, "\n");
+        std::fwrite(text.data(), 1, text.size(), stderr);
+      }),
+      crash_pipe_(loop),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
@@ -83,19 +94,32 @@ absl::Status HelperProcess::Start() {
   started_at_ = absl::Now();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
-                  {.channel = channel_->pipe(), .stderr_pipe = stderr_.pipe()},
+                  {.channel = channel_->pipe(),
+                   .stderr_pipe = stderr_pipe_.pipe(),
+                   .crash_pipe = crash_pipe_.pipe()},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
                   });
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();
-  if (absl::Status reading =
-          stderr_.Start(absl::StrCat("[", name(), " ", pid_, "] "),
-                        options_.forward_stderr, [this] { MaybeFinishExit(); });
-      !reading.ok()) {
-    BH_LOG(kWarning, name(), ": ", reading.message());
+  absl::Status reading = stderr_pipe_.Start(
+      [this](absl::string_view bytes) { stderr_lines_.Append(bytes); },
+      [this] {
+        stderr_lines_.Finish();
+        MaybeFinishExit();
+      });
+  if (reading.ok()) {
+    reading = crash_pipe_.Start(
+        [this](absl::string_view bytes) {
+          // A record is small; anything beyond one is a lie and is cut.
+          const size_t room =
+              ipc::kMaxCrashRecordBytes + 1 - crash_bytes_.size();
+          crash_bytes_.append(bytes.data(), std::min(room, bytes.size()));
+        },
+        [this] { MaybeFinishExit(); });
   }
+  if (!reading.ok()) BH_LOG(kWarning, name(), ": ", reading.message());
   BH_LOG(kInfo, "launched ", name(), " as pid ", pid_);
   if (absl::Status reading = channel_->Start(
           [this](ipc::Channel::CloseReason reason, const absl::Status& detail) {
@@ -146,6 +170,7 @@ void HelperProcess::OnReady(const ipc::Control& ready) {
   sandbox_status_ = ready.ready().sandbox();
   state_ = State::kReady;
   uv_timer_stop(timer_);
+  StartHeartbeat();
   BH_LOG(kInfo, name(), " is ready");
   FinishReady(absl::OkStatus());
 }
@@ -220,6 +245,7 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
   if (state_ == State::kStopping && stop_stage_ >= 0 && action_detail_.empty())
     return;
   state_ = State::kStopping;
+  if (heartbeat_) heartbeat_->Stop();
   stop_grace_ = grace;
   stop_stage_ = 0;
   action_detail_.clear();
@@ -244,6 +270,7 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   }
   BH_LOG(kWarning, "killing ", name(), ": ", action_detail_);
   state_ = State::kStopping;
+  if (heartbeat_) heartbeat_->Stop();
   uv_timer_stop(timer_);
   channel_->Close();
   SendSignal(SIGKILL);
@@ -289,11 +316,60 @@ void HelperProcess::OnTimer() {
   }
 }
 
+void HelperProcess::StartHeartbeat() {
+  heartbeat_ = std::make_unique<Heartbeat>(
+      loop_, options_.heartbeat,
+      [this](absl::Time deadline,
+             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
+        Ping(deadline, std::move(done));
+      },
+      [this] { return channel_->frames_received(); },
+      [this](HostAction action, std::string detail) {
+        Kill(action, std::move(detail));
+      });
+  heartbeat_->Start();
+}
+
+std::optional<absl::Duration> HelperProcess::last_round_trip() const {
+  return heartbeat_ ? heartbeat_->last_round_trip() : std::nullopt;
+}
+
+void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
+                                absl::AnyInvocable<void(absl::Status)> done) {
+  if (state_ != State::kReady) {
+    done(absl::UnavailableError(name() + " is not ready"));
+    return;
+  }
+  ipc::Control control;
+  control.mutable_fault()->set_kind(kind);
+  control.mutable_fault()->set_exit_code(exit_code);
+  // The deadline only bounds the acknowledgement of faults that keep the
+  // helper alive; the others end the call with UNAVAILABLE.
+  channel_->CallControl(
+      control, absl::Now() + options_.handshake_timeout,
+      [done = std::move(done)](absl::StatusOr<ipc::Control> ack) mutable {
+        done(ack.status());
+      });
+}
+
+std::vector<std::string> HelperProcess::CrashStack() {
+  if (crash_bytes_.empty()) return {};
+  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
+  if (!record.ok()) {
+    // The helper is not trusted, dying or not: report, never crash on it.
+    return {absl::StrCat(
+        "(unreadable crash record: ", record.status().message(), ")")};
+  }
+  absl::StatusOr<std::string> self = CurrentExecutablePath();
+  const bool same_binary = self.ok() && *self == options_.launch.executable;
+  return SymbolizeCrash(*record, same_binary);
+}
+
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
   uv_timer_stop(timer_);
-  if (stderr_.is_open()) {
+  if (stderr_pipe_.is_open() || crash_pipe_.is_open()) {
     // Its last words are usually still in the pipe: give them a moment.
     uv_timer_start(timer_, OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
     return;
@@ -303,9 +379,16 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
 
 void HelperProcess::MaybeFinishExit() {
   if (!end_.has_value() || exit_reported_) return;
+  // Wait for the helper's last words unless the grace period is over (the
+  // timer calls in with the pipes still open).
+  if ((stderr_pipe_.is_open() || crash_pipe_.is_open()) &&
+      uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) {
+    return;
+  }
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
-  info.last_stderr_lines = stderr_.last_lines();
+  info.last_stderr_lines = stderr_lines_.last_lines();
+  info.stack_trace = CrashStack();
   info.pid = pid_;
   info.role = role();
   info.helper_id = id();

@@ -18,8 +18,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
-#include "browser_host/helper_output.h"
+#include "browser_host/heartbeat.h"
 #include "browser_host/launcher.h"
+#include "browser_host/line_buffer.h"
+#include "browser_host/pipe_reader.h"
 #include "ipc/channel.h"
 
 namespace bulkhead {
@@ -37,6 +39,8 @@ class HelperProcess {
     // Copy each line the helper writes to stderr to the host's stderr, as
     // "[role-id pid] line". The last lines go into ExitInfo either way.
     bool forward_stderr = true;
+    // Liveness and flood checks while the helper is ready.
+    Heartbeat::Options heartbeat;
   };
 
   struct Callbacks {
@@ -86,6 +90,14 @@ class HelperProcess {
   // Round trip of a Ping through the helper's loop.
   void Ping(absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
+  // The heartbeat's last measured round trip.
+  std::optional<absl::Duration> last_round_trip() const;
+
+  // Makes the helper fail on purpose (crash-testing). `done` runs once: OK
+  // when the helper acknowledged a fault that keeps it alive, or the error
+  // (UNAVAILABLE when the fault ended it, which the exit report describes).
+  void InjectFault(ipc::FaultKind kind, int exit_code,
+                   absl::AnyInvocable<void(absl::Status)> done);
 
   // Asks the helper to exit (Shutdown), then after `grace` sends SIGTERM, then
   // after another `grace` SIGKILL. The exit is classified as kHostShutdown
@@ -109,6 +121,8 @@ class HelperProcess {
   // Reports the exit once both the process has been reaped and its stderr has
   // reached end-of-stream (or a short grace period passed).
   void MaybeFinishExit();
+  void StartHeartbeat();
+  std::vector<std::string> CrashStack();
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
 
@@ -118,7 +132,11 @@ class HelperProcess {
   const Options options_;
   Callbacks callbacks_;
   std::unique_ptr<ipc::Channel> channel_;
-  HelperOutput stderr_;
+  PipeReader stderr_pipe_;
+  LineBuffer stderr_lines_;
+  PipeReader crash_pipe_;
+  std::string crash_bytes_;               // At most kMaxCrashRecordBytes + 1.
+  std::unique_ptr<Heartbeat> heartbeat_;  // While ready.
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.
   std::unique_ptr<ChildProcess> child_;  // Null until spawned.

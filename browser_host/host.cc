@@ -60,8 +60,12 @@ absl::StatusOr<HelperProcess*> Host::Launch(
                            .role = std::string(role),
                            .helper_id = id,
                            .extra_args = options_.helper_args};
+  helper_options.launch.memory_limit_bytes = options_.memory_limit_bytes;
+  helper_options.launch.sandboxed = options_.sandbox_helpers;
   helper_options.handshake_timeout = options_.handshake_timeout;
   helper_options.max_frame_size = options_.max_frame_size;
+  helper_options.heartbeat = options_.heartbeat;
+  helper_options.forward_stderr = options_.forward_helper_stderr;
 
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =

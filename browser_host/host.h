@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
+#include "browser_host/sandboxed_launcher.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead {
@@ -43,6 +44,18 @@ class Host {
     std::vector<std::string> helper_args;
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
+    // Liveness (Ping every interval, kHung after the timeout) and flood
+    // checks for every ready helper.
+    Heartbeat::Options heartbeat;
+    // Each helper's memory limit in bytes; 0 for none. A helper that hits it
+    // ends as kOutOfMemory.
+    uint64_t memory_limit_bytes = 0;
+    // Copy helpers' stderr lines to the host's stderr with a prefix.
+    bool forward_helper_stderr = true;
+    // Launch helpers inside the platform's sandbox (sandboxed_launcher.h): on
+    // by default where one exists (Windows: restricted token, job object);
+    // elsewhere helpers are ordinary child processes.
+    bool sandbox_helpers = SandboxedLaunchAvailable();
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);

@@ -17,13 +17,21 @@ absl::StatusOr<std::string> CurrentExecutablePath() {
 }
 
 std::vector<std::string> HelperCommandLine(const std::string& executable,
-                                           const LaunchOptions& options) {
+                                           const LaunchOptions& options,
+                                           int crash_fd) {
   std::vector<std::string> args = {
       executable,
       absl::StrCat("--", switches::kType, "=", options.role),
       absl::StrCat("--", switches::kIpcFd, "=", kHelperChannelFd),
       absl::StrCat("--", switches::kHelperId, "=", options.helper_id),
   };
+  if (crash_fd >= 0) {
+    args.push_back(absl::StrCat("--", switches::kCrashFd, "=", crash_fd));
+  }
+  if (options.memory_limit_bytes > 0) {
+    args.push_back(absl::StrCat("--", switches::kMemoryLimit, "=",
+                                options.memory_limit_bytes));
+  }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   return args;
 }
@@ -47,6 +55,7 @@ class UvChildProcess final : public ChildProcess {
     uv_close(reinterpret_cast<uv_handle_t*>(process_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
     if (spawned_ && !reaped_) KillAndReapNow(process_->pid);
+    if (spawned_) SweepProcessTree(process_->pid);
   }
 
   absl::Status Spawn(uv_process_options_t& options) {
@@ -64,8 +73,7 @@ class UvChildProcess final : public ChildProcess {
 
   absl::Status Signal(int signal) override {
     if (reaped_) return absl::FailedPreconditionError("the process has ended");
-    const int rc = uv_process_kill(process_, signal);
-    return rc == UV_ESRCH ? absl::OkStatus() : ipc::UvErrorToStatus(rc, "kill");
+    return SignalProcessTree(process_->pid, signal);
   }
 
  private:
@@ -73,6 +81,7 @@ class UvChildProcess final : public ChildProcess {
     auto* self = static_cast<UvChildProcess*>(process->data);
     if (self == nullptr) return;
     self->reaped_ = true;
+    SweepProcessTree(process->pid);
     ExitCallback on_exit = std::move(self->on_exit_);
     if (on_exit) on_exit(status, signal);  // May destroy `self`.
   }
@@ -99,13 +108,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     if (!self.ok()) return self.status();
     executable = *std::move(self);
   }
-  std::vector<std::string> args = HelperCommandLine(executable, options);
+  const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  std::vector<std::string> args = HelperCommandLine(
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  uv_stdio_container_t child_stdio[kHelperChannelFd + 1];
+  uv_stdio_container_t child_stdio[kHelperCrashFd + 1];
   child_stdio[0].flags = UV_IGNORE;
   child_stdio[1].flags = UV_INHERIT_FD;
   child_stdio[1].data.fd = 1;
@@ -126,10 +137,19 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
   child_stdio[kHelperChannelFd].data.stream =
       reinterpret_cast<uv_stream_t*>(stdio.channel);
 
+  if (with_crash_pipe) {
+    child_stdio[kHelperCrashFd].flags =
+        static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+    child_stdio[kHelperCrashFd].data.stream =
+        reinterpret_cast<uv_stream_t*>(stdio.crash_pipe);
+  }
+
   uv_process_options_t spawn = {};
   spawn.file = argv[0];
   spawn.args = argv.data();
-  spawn.stdio_count = kHelperChannelFd + 1;
+  spawn.stdio_count =
+      with_crash_pipe ? kHelperCrashFd + 1 : kHelperChannelFd + 1;
+  spawn.flags = PlatformSpawnFlags();
   spawn.stdio = child_stdio;
   auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));
   if (absl::Status spawned = child->Spawn(spawn); !spawned.ok()) return spawned;

@@ -30,16 +30,20 @@ struct LaunchOptions {
   uint64_t memory_limit_bytes = 0;
 };
 
-// The helper's fd number for its end of the channel.
+// The helper's fd numbers for its end of the channel and its crash pipe.
 inline constexpr int kHelperChannelFd = 3;
+inline constexpr int kHelperCrashFd = 4;
 
 // The path of the running executable.
 absl::StatusOr<std::string> CurrentExecutablePath();
 
 // The helper's full argv: `<exe> --type=<role> --ipc-fd=3 --helper-id=<id>
 // <extra_args...>`.
+// With `crash_fd` >= 0, also `--crash-fd=<crash_fd>`; with a memory limit,
+// `--memory-limit=<bytes>`.
 std::vector<std::string> HelperCommandLine(const std::string& executable,
-                                           const LaunchOptions& options);
+                                           const LaunchOptions& options,
+                                           int crash_fd = -1);
 
 // A child process the host launched: its pid, a way to signal it, and one
 // exit notification on the loop. Launchers for other sandboxes (Windows
@@ -69,6 +73,9 @@ struct ChildStdio {
   // Initialised, unconnected pipe for the helper's stderr; null shares the
   // host's stderr.
   uv_pipe_t* stderr_pipe = nullptr;
+  // Initialised, unconnected pipe the helper's crash handler writes its
+  // CrashRecord to (fd 4 in the helper); null for none.
+  uv_pipe_t* crash_pipe = nullptr;
 };
 
 // Spawns the helper: with uv_spawn (stdin is /dev/null, stdout is the host's),
@@ -77,9 +84,24 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit);
 
-// Kills a still-running child with the strongest signal and waits for it, for
-// destructors that cannot wait for the loop. libuv must no longer be watching
-// the pid (its handle closed).
+// Platform parts (launcher_posix.cc / launcher_win.cc).
+
+// uv_spawn flags: on POSIX each helper leads a process group of its own, so
+// that the host can signal everything it started.
+unsigned int PlatformSpawnFlags();
+
+// Sends `signal` to the helper `pid` and, where processes form groups, to
+// everything in its group.
+absl::Status SignalProcessTree(int64_t pid, int signal);
+
+// After the helper `pid` was reaped: kills whatever it started that is still
+// alive (a fork bomb's children). Its group id cannot be reused while any
+// member lives, so this reaches only the helper's own descendants.
+void SweepProcessTree(int64_t pid);
+
+// Kills a still-running child (and its group) with the strongest signal and
+// waits for it, for destructors that cannot wait for the loop. libuv must no
+// longer be watching the pid (its handle closed).
 void KillAndReapNow(int64_t pid);
 
 }  // namespace bulkhead

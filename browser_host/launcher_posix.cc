@@ -1,14 +1,33 @@
 #include <signal.h>
 #include <sys/wait.h>
+#include <uv.h>
 
 #include <cerrno>
 
 #include "browser_host/launcher.h"
+#include "common/os_error.h"
 
 namespace bulkhead {
 
+unsigned int PlatformSpawnFlags() { return UV_PROCESS_DETACHED; }
+
+absl::Status SignalProcessTree(int64_t pid, int signal) {
+  if (pid <= 0) return absl::InvalidArgumentError("no such process");
+  if (::kill(static_cast<pid_t>(-pid), signal) == 0) return absl::OkStatus();
+  // Not a group leader (e.g. it called setsid again): at least the helper.
+  if (::kill(static_cast<pid_t>(pid), signal) == 0 || errno == ESRCH) {
+    return absl::OkStatus();
+  }
+  return LastPosixErrorToStatus("kill");
+}
+
+void SweepProcessTree(int64_t pid) {
+  if (pid > 0) ::kill(static_cast<pid_t>(-pid), SIGKILL);
+}
+
 void KillAndReapNow(int64_t pid) {
   if (pid <= 0) return;
+  ::kill(static_cast<pid_t>(-pid), SIGKILL);
   ::kill(static_cast<pid_t>(pid), SIGKILL);
   while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
   }

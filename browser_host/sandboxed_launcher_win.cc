@@ -1,15 +1,474 @@
+// Chrome's launch on Windows: the helper is created suspended with a
+// restricted, low-integrity token (CreateProcessAsUserW), inheriting exactly
+// the handles in its PROC_THREAD_ATTRIBUTE_HANDLE_LIST, put in a job of its
+// own (kill on close, limits), then resumed. Its exit is watched by the thread
+// pool (RegisterWaitForSingleObject), which wakes the loop with a uv_async_t.
+//
+// uv.h first: it includes winsock2.h, which must precede windows.h.
+#include <uv.h>
+// clang-format off
+#include <windows.h>
+#include <io.h>
+// clang-format on
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "browser_host/sandboxed_launcher.h"
+#include "common/command_line.h"
+#include "common/logging.h"
+#include "common/os_error.h"
+#include "common/platform_handle.h"
+#include "common/status_macros.h"
+#include "common/switches.h"
+#include "ipc/uv_status.h"
+#include "sandbox/windows_sandbox.h"
 
 namespace bulkhead {
+namespace {
 
-bool SandboxedLaunchAvailable() { return false; }
+// ---- Handles and strings
+
+absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8) {
+  if (utf8.empty()) return std::wstring();
+  const int size = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS,
+                                         utf8.data(), static_cast<int>(utf8.size()),
+                                         nullptr, 0);
+  if (size == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid UTF-8: '", utf8, "'"));
+  }
+  std::wstring wide(static_cast<size_t>(size), L'\0');
+  ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),
+                        static_cast<int>(utf8.size()), wide.data(), size);
+  return wide;
+}
+
+absl::Status MakeInheritable(const ScopedHandle& handle, const char* what) {
+  if (!::SetHandleInformation(handle.get(), HANDLE_FLAG_INHERIT,
+                              HANDLE_FLAG_INHERIT)) {
+    return LastWinErrorToStatus(absl::StrCat("SetHandleInformation(", what, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The NUL device, inheritable.
+absl::StatusOr<ScopedHandle> OpenNul(DWORD access) {
+  SECURITY_ATTRIBUTES inherit = {sizeof(inherit), nullptr, TRUE};
+  HANDLE nul = ::CreateFileW(L"NUL", access, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                             &inherit, OPEN_EXISTING, 0, nullptr);
+  if (nul == INVALID_HANDLE_VALUE) return LastWinErrorToStatus("open NUL");
+  return ScopedHandle(nul);
+}
+
+// An inheritable duplicate of this process's standard handle `which`, or NUL
+// when it has none (a GUI host, a closed stream).
+absl::StatusOr<ScopedHandle> InheritableStdHandle(DWORD which) {
+  HANDLE own = ::GetStdHandle(which);
+  HANDLE duplicate = nullptr;
+  if (own != nullptr && own != INVALID_HANDLE_VALUE &&
+      ::DuplicateHandle(::GetCurrentProcess(), own, ::GetCurrentProcess(),
+                        &duplicate, 0, /*bInheritHandle=*/TRUE,
+                        DUPLICATE_SAME_ACCESS)) {
+    return ScopedHandle(duplicate);
+  }
+  return OpenNul(GENERIC_WRITE);
+}
+
+struct PipeEnds {
+  ScopedHandle read;
+  ScopedHandle write;
+};
+
+// An anonymous pipe the helper writes to (stderr, crash records): its end is
+// made inheritable, the host's is not.
+absl::StatusOr<PipeEnds> CreateOutputPipe(const char* what) {
+  HANDLE read = nullptr;
+  HANDLE write = nullptr;
+  if (!::CreatePipe(&read, &write, nullptr, 0)) {
+    return LastWinErrorToStatus(absl::StrCat("CreatePipe(", what, ")"));
+  }
+  PipeEnds ends{ScopedHandle(read), ScopedHandle(write)};
+  BH_RETURN_IF_ERROR(MakeInheritable(ends.write, what));
+  return ends;
+}
+
+// Hands `handle` to libuv as `pipe`'s stream; libuv owns it from then on.
+absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
+                         const char* what) {
+  const uv_file fd = uv_open_osfhandle(handle.get());
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat(what, ": no C runtime fd left"));
+  }
+  (void)handle.release();  // The fd owns it now.
+  const int rc = uv_pipe_open(pipe, fd);
+  if (rc != 0) {
+    ::_close(fd);
+    return ipc::UvErrorToStatus(rc, absl::StrCat("uv_pipe_open(", what, ")"));
+  }
+  // For fds 0-2 libuv keeps a duplicate of the handle and leaves the fd to us.
+  if (fd <= 2) ::_close(fd);
+  return absl::OkStatus();
+}
+
+// ---- The C runtime's inherited fds
+
+// The block the C runtime reads from STARTUPINFO.lpReserved2 at start-up to
+// recreate its fds (the format uv_spawn writes too): a count, one flag byte
+// per fd, then one unaligned HANDLE per fd.
+class CrtFdTable {
+ public:
+  explicit CrtFdTable(int count)
+      : buffer_(sizeof(int) + count * (1 + sizeof(HANDLE)), 0), count_(count) {
+    std::memcpy(buffer_.data(), &count, sizeof(int));
+    for (int fd = 0; fd < count; ++fd) Set(fd, INVALID_HANDLE_VALUE);
+  }
+
+  // `handle` becomes fd `fd` in the child.
+  void Set(int fd, HANDLE handle) {
+    constexpr unsigned char kOpen = 0x01, kPipe = 0x08, kDevice = 0x40;
+    unsigned char flags = 0;
+    if (handle != INVALID_HANDLE_VALUE) {
+      const DWORD type = ::GetFileType(handle);
+      flags = kOpen | (type == FILE_TYPE_PIPE   ? kPipe
+                       : type == FILE_TYPE_CHAR ? kDevice
+                                                : 0);
+    }
+    buffer_[sizeof(int) + fd] = flags;
+    std::memcpy(&buffer_[sizeof(int) + count_ + fd * sizeof(HANDLE)], &handle,
+                sizeof(HANDLE));
+  }
+
+  void AttachTo(STARTUPINFOW& info) {
+    info.cbReserved2 = static_cast<WORD>(buffer_.size());
+    info.lpReserved2 = reinterpret_cast<BYTE*>(buffer_.data());
+  }
+
+ private:
+  std::vector<char> buffer_;
+  const int count_;
+};
+
+// ---- PROC_THREAD_ATTRIBUTE_LIST
+
+class AttributeList {
+ public:
+  AttributeList() = default;
+  AttributeList(const AttributeList&) = delete;
+  AttributeList& operator=(const AttributeList&) = delete;
+  ~AttributeList() {
+    if (initialized_) ::DeleteProcThreadAttributeList(get());
+  }
+
+  absl::Status Init(DWORD count) {
+    SIZE_T size = 0;
+    ::InitializeProcThreadAttributeList(nullptr, count, 0, &size);
+    storage_.resize((size + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+    if (!::InitializeProcThreadAttributeList(get(), count, 0, &size)) {
+      return LastWinErrorToStatus("InitializeProcThreadAttributeList");
+    }
+    initialized_ = true;
+    return absl::OkStatus();
+  }
+
+  // `value` must outlive the list's use in CreateProcess.
+  absl::Status Update(DWORD_PTR attribute, void* value, size_t size,
+                      const char* what) {
+    if (!::UpdateProcThreadAttribute(get(), 0, attribute, value, size, nullptr,
+                                     nullptr)) {
+      return LastWinErrorToStatus(
+          absl::StrCat("UpdateProcThreadAttribute(", what, ")"));
+    }
+    return absl::OkStatus();
+  }
+
+  LPPROC_THREAD_ATTRIBUTE_LIST get() {
+    return reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage_.data());
+  }
+
+ private:
+  std::vector<uint64_t> storage_;
+  bool initialized_ = false;
+};
+
+// ---- The child
+
+// A helper in its job. Thread: the loop thread, but for the wait callback,
+// which runs on the thread pool and only touches the uv_async_t.
+class SandboxedChildProcess final : public ChildProcess {
+ public:
+  SandboxedChildProcess(uv_loop_t* loop, ScopedHandle process, DWORD pid,
+                        ScopedHandle job, ExitCallback on_exit)
+      : async_(new uv_async_t),
+        on_exit_(std::move(on_exit)),
+        process_(std::move(process)),
+        job_(std::move(job)),
+        pid_(pid) {
+    uv_async_init(loop, async_, OnAsync);
+    async_->data = this;
+  }
+
+  // A helper still running is terminated and waited for; the callback never
+  // runs. Closing the job afterwards would kill it anyway (kill on close).
+  ~SandboxedChildProcess() override {
+    if (!reaped_) {
+      ::TerminateProcess(process_.get(), 1);
+      ::WaitForSingleObject(process_.get(), INFINITE);
+    }
+    // Waits for a callback in flight: after this none can touch `async_`.
+    if (wait_ != nullptr) ::UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE);
+    async_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* handle) {
+      delete reinterpret_cast<uv_async_t*>(handle);
+    });
+  }
+
+  // Starts watching for the process to end (before it is resumed).
+  absl::Status Watch() {
+    // The callback gets the uv_async_t, not `this`: the destructor unregisters
+    // the wait before the async is closed, so the pointer stays valid.
+    if (!::RegisterWaitForSingleObject(&wait_, process_.get(), OnProcessEnded,
+                                       async_, INFINITE,
+                                       WT_EXECUTEONLYONCE)) {
+      wait_ = nullptr;
+      return LastWinErrorToStatus("RegisterWaitForSingleObject");
+    }
+    return absl::OkStatus();
+  }
+
+  int64_t pid() const override { return pid_; }
+
+  // SIGTERM, SIGKILL and SIGINT terminate (exit code 1), and the exit callback
+  // then reports the signal, as uv_process_kill does; 0 checks nothing.
+  absl::Status Signal(int signal) override {
+    if (reaped_) return absl::FailedPreconditionError("the process has ended");
+    if (signal == 0) return absl::OkStatus();
+    if (signal != SIGTERM && signal != SIGKILL && signal != SIGINT) {
+      return absl::UnimplementedError(
+          absl::StrCat("signal ", signal, " has no Windows equivalent"));
+    }
+    if (::TerminateProcess(process_.get(), 1)) {
+      term_signal_ = signal;
+      return absl::OkStatus();
+    }
+    const DWORD error = ::GetLastError();
+    // A process that already ended refuses termination; its exit is on the
+    // way.
+    if (::WaitForSingleObject(process_.get(), 0) == WAIT_OBJECT_0) {
+      return absl::OkStatus();
+    }
+    return WinErrorToStatus(error, "TerminateProcess");
+  }
+
+ private:
+  // Thread pool.
+  static void CALLBACK OnProcessEnded(void* async, BOOLEAN /*timed_out*/) {
+    uv_async_send(static_cast<uv_async_t*>(async));
+  }
+
+  // Loop thread.
+  static void OnAsync(uv_async_t* async) {
+    auto* self = static_cast<SandboxedChildProcess*>(async->data);
+    if (self == nullptr || self->reaped_) return;
+    if (::WaitForSingleObject(self->process_.get(), 0) != WAIT_OBJECT_0) return;
+    DWORD exit_code = 0;
+    if (!::GetExitCodeProcess(self->process_.get(), &exit_code)) {
+      BH_LOG(kWarning, "GetExitCodeProcess for pid ", self->pid_,
+             " failed: Windows error ", ::GetLastError());
+    }
+    self->reaped_ = true;
+    // Like an exited uv_process_t, the async no longer keeps the loop alive.
+    uv_unref(reinterpret_cast<uv_handle_t*>(async));
+    ExitCallback on_exit = std::move(self->on_exit_);
+    if (on_exit) on_exit(exit_code, self->term_signal_);  // May destroy self.
+  }
+
+  uv_async_t* async_;  // Freed by its close callback.
+  ExitCallback on_exit_;
+  const ScopedHandle process_;
+  const ScopedHandle job_;
+  const DWORD pid_;
+  // The wait registration: not a kernel handle (UnregisterWaitEx releases
+  // it), hence not a ScopedHandle.
+  HANDLE wait_ = nullptr;
+  int term_signal_ = 0;
+  bool reaped_ = false;
+};
+
+// The helper's argv with its channel given as a HANDLE value instead of fd 3.
+absl::StatusOr<std::string> SandboxedCommandLine(const std::string& executable,
+                                                 const LaunchOptions& options,
+                                                 bool with_crash_pipe,
+                                                 HANDLE channel) {
+  std::vector<std::string> args = HelperCommandLine(
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
+  const std::string fd_switch =
+      absl::StrCat("--", switches::kIpcFd, "=", kHelperChannelFd);
+  // Only among bulkhead's own switches, never in `extra_args`.
+  const auto own_end = args.begin() + std::min<size_t>(args.size(), 4);
+  const auto it = std::find(args.begin(), own_end, fd_switch);
+  if (it == own_end) {
+    return absl::InternalError(
+        absl::StrCat("HelperCommandLine has no ", fd_switch));
+  }
+  *it = absl::StrCat("--", switches::kIpcHandle, "=",
+                     reinterpret_cast<uintptr_t>(channel));
+  return JoinWindowsCommandLine(args);
+}
+
+bool MitigationsRefused(DWORD error) {
+  return error == ERROR_INVALID_PARAMETER || error == ERROR_NOT_SUPPORTED ||
+         error == ERROR_BAD_LENGTH;
+}
+
+}  // namespace
+
+bool SandboxedLaunchAvailable() { return true; }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
-    uv_loop_t*, const LaunchOptions&, const ChildStdio&,
-    ChildProcess::ExitCallback) {
-  // TODO(issue 3): restricted token + job object launch.
-  return absl::UnimplementedError(
-      "sandboxed launch is not available on this platform yet");
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit) {
+  std::string executable = options.executable;
+  if (executable.empty()) {
+    BH_ASSIGN_OR_RETURN(executable, CurrentExecutablePath());
+  }
+  BH_ASSIGN_OR_RETURN(ScopedHandle token,
+                      sandbox::CreateRestrictedHelperToken());
+  BH_ASSIGN_OR_RETURN(
+      ScopedHandle job,
+      sandbox::CreateHelperJob(
+          {.memory_limit_bytes = options.memory_limit_bytes}));
+
+  // The helper's handles, inheritable, and the host's ends, not.
+  BH_ASSIGN_OR_RETURN(HandlePair channel, CreateStreamPair());
+  ScopedHandle& helper_channel = channel.second;
+  BH_RETURN_IF_ERROR(MakeInheritable(helper_channel, "channel"));
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdin, OpenNul(GENERIC_READ));
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdout,
+                      InheritableStdHandle(STD_OUTPUT_HANDLE));
+  PipeEnds stderr_ends;
+  if (stdio.stderr_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(stderr_ends, CreateOutputPipe("stderr"));
+  } else {
+    BH_ASSIGN_OR_RETURN(stderr_ends.write,
+                        InheritableStdHandle(STD_ERROR_HANDLE));
+  }
+  const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  PipeEnds crash_ends;
+  if (with_crash_pipe) {
+    BH_ASSIGN_OR_RETURN(crash_ends, CreateOutputPipe("crash pipe"));
+  }
+
+  BH_ASSIGN_OR_RETURN(const std::string command_line,
+                      SandboxedCommandLine(executable, options, with_crash_pipe,
+                                           helper_channel.get()));
+  BH_ASSIGN_OR_RETURN(const std::wstring application, Utf8ToWide(executable));
+  BH_ASSIGN_OR_RETURN(std::wstring wide_command_line, Utf8ToWide(command_line));
+
+  // Exactly these handles reach the helper, whatever else is inheritable in
+  // the host at this moment.
+  std::vector<HANDLE> inherited = {helper_channel.get(), helper_stdin.get(),
+                                   helper_stdout.get(),
+                                   stderr_ends.write.get()};
+  STARTUPINFOEXW startup = {};
+  startup.StartupInfo.cb = sizeof(startup);
+  startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  startup.StartupInfo.hStdInput = helper_stdin.get();
+  startup.StartupInfo.hStdOutput = helper_stdout.get();
+  startup.StartupInfo.hStdError = stderr_ends.write.get();
+  // The crash pipe is C runtime fd 4, which the helper adopts like a uv_spawn
+  // stdio slot (`--crash-fd=4`).
+  CrtFdTable crt_fds(kHelperCrashFd + 1);
+  if (with_crash_pipe) {
+    inherited.push_back(crash_ends.write.get());
+    crt_fds.Set(0, helper_stdin.get());
+    crt_fds.Set(1, helper_stdout.get());
+    crt_fds.Set(2, stderr_ends.write.get());
+    crt_fds.Set(kHelperCrashFd, crash_ends.write.get());
+    crt_fds.AttachTo(startup.StartupInfo);
+  }
+
+  // Mitigations are best effort: a system that does not know one of them
+  // refuses the whole attribute, and the helper is launched without it.
+  uint64_t mitigations = sandbox::HelperMitigationPolicy();
+  PROCESS_INFORMATION created = {};
+  DWORD error = ERROR_SUCCESS;
+  for (const bool with_mitigations : {true, false}) {
+    AttributeList attributes;
+    BH_RETURN_IF_ERROR(attributes.Init(with_mitigations ? 2 : 1));
+    BH_RETURN_IF_ERROR(attributes.Update(PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+                                         inherited.data(),
+                                         inherited.size() * sizeof(HANDLE),
+                                         "handle list"));
+    if (with_mitigations) {
+      if (absl::Status set = attributes.Update(
+              PROC_THREAD_ATTRIBUTE_MITIGATION_POLICY, &mitigations,
+              sizeof(mitigations), "mitigation policy");
+          !set.ok()) {
+        BH_LOG(kWarning, "launching without mitigation policies: ",
+               set.message());
+        continue;
+      }
+    }
+    startup.lpAttributeList = attributes.get();
+    // CreateProcessAsUserW needs no privilege for a restricted version of the
+    // caller's own token.
+    if (::CreateProcessAsUserW(
+            token.get(), application.c_str(), wide_command_line.data(),
+            nullptr, nullptr, /*bInheritHandles=*/TRUE,
+            CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW,
+            nullptr, nullptr, &startup.StartupInfo, &created)) {
+      error = ERROR_SUCCESS;
+      break;
+    }
+    error = ::GetLastError();
+    if (!with_mitigations || !MitigationsRefused(error)) break;
+    BH_LOG(kWarning, "CreateProcessAsUserW refused the mitigation policies "
+           "(Windows error ", error, "); launching without them");
+  }
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error,
+                            absl::StrCat("CreateProcessAsUserW ", executable));
+  }
+  ScopedHandle process(created.hProcess);
+  ScopedHandle thread(created.hThread);
+  // The helper has its copies; the host's must go, or the host never sees
+  // end-of-stream on the channel and pipes.
+  helper_channel.reset();
+  helper_stdin.reset();
+  helper_stdout.reset();
+  stderr_ends.write.reset();
+  crash_ends.write.reset();
+
+  if (!::AssignProcessToJobObject(job.get(), process.get())) {
+    absl::Status status = LastWinErrorToStatus("AssignProcessToJobObject");
+    ::TerminateProcess(process.get(), 1);
+    return status;
+  }
+  auto child = std::make_unique<SandboxedChildProcess>(
+      loop, std::move(process), created.dwProcessId, std::move(job),
+      std::move(on_exit));
+  // From here a failure returns, and `child`'s destructor terminates the
+  // still suspended helper.
+  BH_RETURN_IF_ERROR(
+      OpenInLibuv(stdio.channel, std::move(channel.first), "channel"));
+  if (stdio.stderr_pipe != nullptr) {
+    BH_RETURN_IF_ERROR(
+        OpenInLibuv(stdio.stderr_pipe, std::move(stderr_ends.read), "stderr"));
+  }
+  if (with_crash_pipe) {
+    BH_RETURN_IF_ERROR(OpenInLibuv(stdio.crash_pipe,
+                                   std::move(crash_ends.read), "crash pipe"));
+  }
+  BH_RETURN_IF_ERROR(child->Watch());
+  if (::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
+    return LastWinErrorToStatus("ResumeThread");
+  }
+  return child;
 }
 
 }  // namespace bulkhead

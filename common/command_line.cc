@@ -63,4 +63,57 @@ absl::StatusOr<int64_t> CommandLine::GetInt(absl::string_view name, int64_t min,
   return value;
 }
 
+namespace {
+
+// One argument, quoted as CommandLineToArgvW and the C runtime expect: 2n
+// backslashes before a quote become n, 2n+1 become n and a literal quote;
+// backslashes elsewhere are literal.
+void AppendQuotedArgument(absl::string_view arg, std::string* out) {
+  if (!arg.empty() && arg.find_first_of(" \t\n\v\"") == arg.npos) {
+    out->append(arg.data(), arg.size());
+    return;
+  }
+  out->push_back('"');
+  size_t backslashes = 0;
+  for (const char c : arg) {
+    if (c == '\\') {
+      ++backslashes;
+      continue;
+    }
+    // Backslashes before a quote are doubled, and the quote escaped.
+    out->append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
+    backslashes = 0;
+    out->push_back(c);
+  }
+  // Before the closing quote, backslashes are doubled too.
+  out->append(backslashes * 2, '\\');
+  out->push_back('"');
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> JoinWindowsCommandLine(
+    const std::vector<std::string>& argv) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty command line");
+  for (const std::string& arg : argv) {
+    if (arg.find('\0') != arg.npos) {
+      return absl::InvalidArgumentError(
+          "a command line argument contains a NUL byte");
+    }
+  }
+  if (argv[0].empty() || argv[0].find('"') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot be a program path on a Windows command line: '", argv[0],
+        "'"));
+  }
+  // The program: quoted whole, no escapes (the runtime reads it verbatim up
+  // to the closing quote).
+  std::string line = absl::StrCat("\"", argv[0], "\"");
+  for (size_t i = 1; i < argv.size(); ++i) {
+    line.push_back(' ');
+    AppendQuotedArgument(argv[i], &line);
+  }
+  return line;
+}
+
 }  // namespace bulkhead

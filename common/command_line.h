@@ -42,6 +42,15 @@ class CommandLine {
   std::vector<std::string> positional_;
 };
 
+// Joins `argv` into one Windows command line (for CreateProcess) that the C
+// runtime's parser splits back into exactly `argv`: arguments with blanks or
+// quotes are quoted, backslashes before a quote are escaped. argv[0], the
+// program, follows the simpler rule the runtime applies to it (quotes, no
+// escapes), so it may not contain `"`. InvalidArgument for that, an empty
+// `argv`, or a NUL byte. Portable: only the string is built.
+absl::StatusOr<std::string> JoinWindowsCommandLine(
+    const std::vector<std::string>& argv);
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_COMMON_COMMAND_LINE_H_

@@ -2,6 +2,8 @@
 #ifndef BULKHEAD_COMMON_OS_ERROR_H_
 #define BULKHEAD_COMMON_OS_ERROR_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -15,6 +17,16 @@ absl::Status PosixErrorToStatus(int error, absl::string_view what);
 
 // Same, for the current `errno`.
 absl::Status LastPosixErrorToStatus(absl::string_view what);
+
+// Windows only (os_error_win.cc): a Status for the Win32 error code `error`
+// (GetLastError()), prefixed with what was being done and carrying the code,
+// e.g. WinErrorToStatus(ERROR_ACCESS_DENIED, "CreateRestrictedToken") ->
+// PermissionDenied("CreateRestrictedToken: Windows error 5: Access is
+// denied."). OK for 0 (ERROR_SUCCESS).
+absl::Status WinErrorToStatus(uint32_t error, absl::string_view what);
+
+// Windows only: same, for the calling thread's GetLastError().
+absl::Status LastWinErrorToStatus(absl::string_view what);
 
 }  // namespace bulkhead
 

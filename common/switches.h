@@ -14,6 +14,10 @@ inline constexpr char kIpcFd[] = "ipc-fd";
 // Windows, sandboxed launch: the value of the inherited pipe HANDLE that is the
 // helper's end of the channel (instead of a C runtime fd in --ipc-fd).
 inline constexpr char kIpcHandle[] = "ipc-handle";
+// The inherited fd (or handle) the helper's crash handler writes to.
+inline constexpr char kCrashFd[] = "crash-fd";
+// The helper's memory limit in bytes, applied by the helper at start.
+inline constexpr char kMemoryLimit[] = "memory-limit";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";
 

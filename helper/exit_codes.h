@@ -15,6 +15,12 @@ inline constexpr int kExitHandshakeFailed = 80;
 inline constexpr int kExitChannelLost = 81;
 // The host sent something that broke the protocol.
 inline constexpr int kExitProtocolViolation = 82;
+// An allocation failed (the helper hit its memory limit).
+inline constexpr int kExitOutOfMemory = 83;
+// The `oom` fault allocated twice its memory limit without failing: the limit
+// is not enforced here (e.g. job limits under Wine). Exits rather than take
+// the machine down.
+inline constexpr int kExitMemoryLimitNotEnforced = 84;
 
 }  // namespace bulkhead
 

@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "helper/exit_codes.h"
+#include "helper/fault_injection.h"
 #include "sandbox/sandbox_probe.h"
 
 namespace bulkhead {
@@ -21,6 +22,18 @@ void HelperContext::Quit(int exit_code) {
 }
 
 int HelperContext::Run() {
+  // Every helper obeys fault injection, whatever its role.
+  channel_->ServeControl(
+      ipc::Control::kFault,
+      [this](const ipc::Control& control) -> absl::StatusOr<ipc::Control> {
+        BH_LOG(kWarning, "injecting fault ",
+               FaultKindName(control.fault().kind()));
+        if (absl::Status injected = InjectFault(control.fault(), *this);
+            !injected.ok()) {
+          return injected;
+        }
+        return control;  // The acknowledgement.
+      });
   channel_->OnControl(
       ipc::Control::kShutdown, [this](const ipc::Control& control) {
         BH_LOG(kInfo, "shutdown requested: ", control.shutdown().reason());

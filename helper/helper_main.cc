@@ -13,8 +13,10 @@
 #include "common/logging.h"
 #include "common/platform_handle.h"
 #include "common/switches.h"
+#include "helper/crash_handler.h"
 #include "helper/exit_codes.h"
 #include "helper/helper_context.h"
+#include "helper/memory_limit.h"
 #include "helper/parent_watch.h"
 #include "ipc/channel.h"
 #include "ipc/uv_loop.h"
@@ -29,6 +31,8 @@ struct HelperArgs {
   RoleMain main = nullptr;
   ScopedHandle channel;
   uint64_t helper_id = 0;
+  ScopedHandle crash_pipe;    // Optional.
+  uint64_t memory_limit = 0;  // Bytes; 0 for none.
 };
 
 absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
@@ -61,6 +65,23 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
         "bad --", channel_switch, ": ", channel.status().message()));
   }
   args.channel = *std::move(channel);
+  if (line.Has(switches::kCrashFd)) {
+    absl::StatusOr<int64_t> crash_fd =
+        line.GetInt(switches::kCrashFd, 0, INT32_MAX);
+    if (!crash_fd.ok()) return crash_fd.status();
+    absl::StatusOr<ScopedHandle> crash_pipe = AdoptInheritedStream(*crash_fd);
+    if (!crash_pipe.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad --", switches::kCrashFd, ": ", crash_pipe.status().message()));
+    }
+    args.crash_pipe = *std::move(crash_pipe);
+  }
+  if (line.Has(switches::kMemoryLimit)) {
+    absl::StatusOr<int64_t> limit =
+        line.GetInt(switches::kMemoryLimit, 1 << 20, INT64_MAX);
+    if (!limit.ok()) return limit.status();
+    args.memory_limit = static_cast<uint64_t>(*limit);
+  }
   return args;
 }
 
@@ -104,6 +125,21 @@ int RunHelper(HelperArgs args) {
   std::signal(SIGINT, SIG_IGN);
   if (absl::Status watch = DieWithParent(); !watch.ok()) {
     BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
+  }
+  if (args.crash_pipe.is_valid()) {
+    if (absl::Status installed =
+            InstallCrashHandler(std::move(args.crash_pipe));
+        !installed.ok()) {
+      BH_LOG(kWarning, "no crash reports: ", installed.message());
+    }
+  }
+  InstallOutOfMemoryHandler();
+  if (args.memory_limit > 0) {
+    if (absl::Status limited = ApplyMemoryLimit(args.memory_limit);
+        !limited.ok()) {
+      BH_LOG(kError, "cannot apply the memory limit: ", limited.message());
+      return kExitUsage;
+    }
   }
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -411,7 +411,11 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
       const absl::string_view type = TypeNameOf(envelope.message());
       auto it = message_handlers_.find(type);
       if (it == message_handlers_.end()) {
-        BH_LOG(kWarning, "dropped message of unhandled type ", type);
+        // Logged sparingly: a flooding peer must not flood the log too.
+        if (messages_dropped_++ % 10000 == 0) {
+          BH_LOG(kWarning, "dropped message of unhandled type ", type, " (",
+                 messages_dropped_, " so far)");
+        }
         return absl::OkStatus();
       }
       return it->second(envelope.message());

@@ -139,6 +139,7 @@ class Channel {
   uint64_t frames_sent() const { return frames_sent_; }
   uint64_t frames_received() const { return frames_received_; }
   size_t pending_calls() const { return calls_.size(); }
+  uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
   enum class State { kIdle, kOpen, kClosed };
@@ -192,6 +193,7 @@ class Channel {
   uint64_t next_seq_ = 1;
   uint64_t frames_sent_ = 0;
   uint64_t frames_received_ = 0;
+  uint64_t messages_dropped_ = 0;  // Of types without a handler.
 
   absl::flat_hash_map<std::string, MessageHandler> message_handlers_;
   absl::flat_hash_map<std::string, CallHandler> call_handlers_;

@@ -70,8 +70,8 @@ void FrameDecoder::CommitWrite(size_t size) {
 }
 
 void FrameDecoder::Append(absl::string_view bytes) {
-  // memcpy from or to a null pointer is undefined even for zero bytes, and both can be null here
-  // (an empty view, a buffer never allocated).
+  // memcpy from or to a null pointer is undefined even for zero bytes, and both
+  // can be null here (an empty view, a buffer never allocated).
   if (bytes.empty()) return;
   absl::Span<char> space = PrepareWrite(bytes.size());
   std::memcpy(space.data(), bytes.data(), bytes.size());

@@ -1,33 +1,61 @@
 #include <windows.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/platform_handle.h"
 #include "sandbox/sandbox_probe.h"
+#include "sandbox/windows_sandbox.h"
 
 namespace bulkhead::sandbox {
 namespace {
 
-// Wine exports wine_get_version from ntdll; Windows does not. Under Wine the
-// token and integrity calls succeed but nothing is enforced.
-const char* WineVersion() {
-  HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
-  if (ntdll == nullptr) return nullptr;
-  using GetVersion = const char*(__cdecl*)();
-  auto get_version = reinterpret_cast<GetVersion>(
-      reinterpret_cast<void*>(::GetProcAddress(ntdll, "wine_get_version")));
-  return get_version == nullptr ? nullptr : get_version();
+// This process's token, for queries. The pseudo-handle (Windows 8+) needs no
+// access check, which a restricted token with deny-only groups may fail on its
+// own token object (Wine's token objects grant only Administrators); older
+// systems open the token.
+class ProcessToken {
+ public:
+  ProcessToken() {
+    TOKEN_TYPE type;
+    DWORD size = 0;
+    // GetCurrentProcessToken(), spelled out for older SDK headers.
+    HANDLE pseudo = reinterpret_cast<HANDLE>(static_cast<LONG_PTR>(-4));
+    if (::GetTokenInformation(pseudo, TokenType, &type, sizeof(type), &size)) {
+      handle_ = pseudo;
+      return;
+    }
+    HANDLE opened = nullptr;
+    if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &opened)) {
+      owned_.reset(opened);
+      handle_ = opened;
+    }
+  }
+  // Null when the token cannot be read at all.
+  HANDLE get() const { return handle_; }
+
+ private:
+  ScopedHandle owned_;
+  HANDLE handle_ = nullptr;
+};
+
+std::vector<uint64_t> Query(HANDLE token, TOKEN_INFORMATION_CLASS info_class) {
+  DWORD size = 0;
+  ::GetTokenInformation(token, info_class, nullptr, 0, &size);
+  if (size == 0) return {};
+  std::vector<uint64_t> buffer((size + sizeof(uint64_t) - 1) /
+                               sizeof(uint64_t));
+  if (!::GetTokenInformation(token, info_class, buffer.data(), size, &size)) {
+    return {};
+  }
+  return buffer;
 }
 
 std::string IntegrityLevel(HANDLE token) {
-  DWORD size = 0;
-  ::GetTokenInformation(token, TokenIntegrityLevel, nullptr, 0, &size);
-  if (size == 0) return "unknown";
-  std::string buffer(size, '\0');
-  auto* label = reinterpret_cast<TOKEN_MANDATORY_LABEL*>(buffer.data());
-  if (!::GetTokenInformation(token, TokenIntegrityLevel, label, size, &size)) {
-    return "unknown";
-  }
+  std::vector<uint64_t> buffer = Query(token, TokenIntegrityLevel);
+  if (buffer.empty()) return "unknown";
+  const auto* label = reinterpret_cast<TOKEN_MANDATORY_LABEL*>(buffer.data());
   const DWORD rid = *::GetSidSubAuthority(
       label->Label.Sid, *::GetSidSubAuthorityCount(label->Label.Sid) - 1);
   if (rid < SECURITY_MANDATORY_LOW_RID) return "untrusted";
@@ -37,30 +65,64 @@ std::string IntegrityLevel(HANDLE token) {
   return "system";
 }
 
+int DenyOnlyGroups(HANDLE token) {
+  std::vector<uint64_t> buffer = Query(token, TokenGroups);
+  if (buffer.empty()) return 0;
+  const auto* groups = reinterpret_cast<TOKEN_GROUPS*>(buffer.data());
+  int count = 0;
+  for (DWORD i = 0; i < groups->GroupCount; ++i) {
+    if ((groups->Groups[i].Attributes & SE_GROUP_USE_FOR_DENY_ONLY) != 0) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+// -1 when unknown.
+int Privileges(HANDLE token) {
+  std::vector<uint64_t> buffer = Query(token, TokenPrivileges);
+  if (buffer.empty()) return -1;
+  return static_cast<int>(
+      reinterpret_cast<TOKEN_PRIVILEGES*>(buffer.data())->PrivilegeCount);
+}
+
 }  // namespace
 
 SandboxReport ProbeSandbox() {
   SandboxReport report;
-  HANDLE token = nullptr;
+  const ProcessToken token;
+  // Restricting SIDs make a token "restricted"; deny-only groups alone (all
+  // Wine applies of a restricted token) only take rights away.
   bool restricted = false;
+  std::string restriction = "unknown";
   std::string integrity = "unknown";
-  if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    restricted = ::IsTokenRestricted(token) != FALSE;
-    integrity = IntegrityLevel(token);
-    ::CloseHandle(token);
+  std::string privileges = "unknown";
+  if (token.get() != nullptr) {
+    restricted = ::IsTokenRestricted(token.get()) != FALSE;
+    const int deny_only = DenyOnlyGroups(token.get());
+    restriction = restricted ? "yes"
+                  : deny_only > 0
+                      ? absl::StrCat("no restricting SIDs; ", deny_only,
+                                     " deny-only groups")
+                      : "no";
+    integrity = IntegrityLevel(token.get());
+    if (const int count = Privileges(token.get()); count >= 0) {
+      privileges = absl::StrCat(count, " left");
+    }
   }
   BOOL in_job = FALSE;
   ::IsProcessInJob(::GetCurrentProcess(), nullptr, &in_job);
 
-  report.layers.emplace_back("restricted token", restricted ? "yes" : "no");
+  report.layers.emplace_back("restricted token", restriction);
+  report.layers.emplace_back("privileges", privileges);
   report.layers.emplace_back("integrity level", integrity);
   report.layers.emplace_back("job object", in_job ? "yes" : "no");
-  const char* wine = WineVersion();
-  if (wine != nullptr) {
+  const std::string wine = WineVersion();
+  if (!wine.empty()) {
     report.layers.emplace_back("enforcement",
                                absl::StrCat("not enforced under Wine ", wine));
   }
-  report.sandboxed = wine == nullptr && restricted && in_job &&
+  report.sandboxed = wine.empty() && restricted && in_job &&
                      (integrity == "low" || integrity == "untrusted");
   return report;
 }

@@ -3,6 +3,7 @@
 // role; otherwise the tests.
 #include "gtest/gtest.h"
 #include "helper/helper_main.h"
+#include "tests/support/sanitizer_env.h"
 #include "tests/support/test_roles.h"
 
 int main(int argc, char** argv) {
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
           argc, argv, bulkhead::testing::TestRoleRegistry())) {
     return *exit_code;
   }
+  bulkhead::testing::PrepareHelperEnvironment();
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -13,6 +13,17 @@ bool ProcessExists(int64_t pid);
 // on Windows, where uv_process_kill terminates the process whatever the signal.
 bool CanSendGracefulSignals();
 
+// Whether any process is left in process group `pgid` (POSIX; false
+// elsewhere).
+bool ProcessGroupExists(int64_t pgid);
+
+// Whether this is Windows emulated by Wine, which accepts but does not
+// enforce some limits (integrity levels, job memory limits).
+bool RunningUnderWine();
+
+// This process's resident memory in bytes (0 where unknown).
+uint64_t CurrentRssBytes();
+
 }  // namespace bulkhead::testing
 
 #endif  // BULKHEAD_TESTS_SUPPORT_PROCESS_PROBE_H_

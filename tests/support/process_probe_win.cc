@@ -1,4 +1,6 @@
 #include <windows.h>
+// After windows.h.
+#include <psapi.h>
 
 #include "tests/support/process_probe.h"
 
@@ -13,5 +15,22 @@ bool ProcessExists(int64_t pid) {
 }
 
 bool CanSendGracefulSignals() { return false; }
+
+bool RunningUnderWine() {
+  HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+  return ntdll != nullptr &&
+         ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
+bool ProcessGroupExists(int64_t) { return false; }
+
+uint64_t CurrentRssBytes() {
+  PROCESS_MEMORY_COUNTERS counters = {};
+  if (!::GetProcessMemoryInfo(::GetCurrentProcess(), &counters,
+                              sizeof(counters))) {
+    return 0;
+  }
+  return counters.WorkingSetSize;
+}
 
 }  // namespace bulkhead::testing

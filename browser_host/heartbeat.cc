@@ -1,0 +1,95 @@
+#include "browser_host/heartbeat.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace bulkhead {
+namespace {
+
+uint64_t Millis(absl::Duration duration) {
+  return static_cast<uint64_t>(
+      absl::ToInt64Milliseconds(absl::Ceil(duration, absl::Milliseconds(1))));
+}
+
+}  // namespace
+
+Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
+                     FramesFn frames, VerdictFn verdict)
+    : options_(options),
+      ping_(std::move(ping)),
+      frames_(std::move(frames)),
+      verdict_(std::move(verdict)),
+      timer_(new uv_timer_t) {
+  uv_timer_init(loop, timer_);
+  timer_->data = this;
+}
+
+Heartbeat::~Heartbeat() {
+  *alive_ = false;
+  timer_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
+    delete reinterpret_cast<uv_timer_t*>(handle);
+  });
+}
+
+void Heartbeat::Start() {
+  frames_at_last_tick_ = frames_();
+  last_tick_ns_ = uv_hrtime();
+  const uint64_t period = Millis(options_.interval);
+  uv_timer_start(
+      timer_,
+      [](uv_timer_t* timer) {
+        if (auto* self = static_cast<Heartbeat*>(timer->data)) self->OnTick();
+      },
+      period, period);
+}
+
+void Heartbeat::Stop() { uv_timer_stop(timer_); }
+
+void Heartbeat::OnTick() {
+  const uint64_t now_ns = uv_hrtime();
+  const uint64_t frames = frames_();
+  if (options_.max_frames_per_second > 0 && now_ns > last_tick_ns_) {
+    const double seconds = static_cast<double>(now_ns - last_tick_ns_) / 1e9;
+    const double rate =
+        static_cast<double>(frames - frames_at_last_tick_) / seconds;
+    if (rate > static_cast<double>(options_.max_frames_per_second)) {
+      Convict(HostAction::kKilledAsBadMessage,
+              absl::StrCat("flooding: ", static_cast<uint64_t>(rate),
+                           " messages/s, over the limit of ",
+                           options_.max_frames_per_second));
+      return;
+    }
+  }
+  frames_at_last_tick_ = frames;
+  last_tick_ns_ = now_ns;
+  if (ping_outstanding_) return;  // Its deadline will decide.
+  ping_outstanding_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  ping_(
+      absl::Now() + options_.timeout,
+      [this, alive](absl::StatusOr<absl::Duration> rtt) {
+        if (alive.expired() || !*alive.lock()) return;
+        ping_outstanding_ = false;
+        if (rtt.ok()) {
+          last_rtt_ = *rtt;
+        } else if (rtt.status().code() == absl::StatusCode::kDeadlineExceeded) {
+          Convict(HostAction::kKilledAsHung,
+                  absl::StrCat("no Pong within ",
+                               absl::FormatDuration(options_.timeout)));
+        }
+        // Other errors (the channel closed) are the exit path's business.
+      });
+}
+
+void Heartbeat::Convict(HostAction action, std::string detail) {
+  Stop();
+  if (!verdict_) return;
+  VerdictFn verdict = std::move(verdict_);
+  verdict_ = nullptr;
+  verdict(action, std::move(detail));
+}
+
+}  // namespace bulkhead

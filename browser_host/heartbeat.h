@@ -1,0 +1,73 @@
+// Watches one helper while it runs: a Ping every `interval`, and a verdict
+// when a Pong does not come back within `timeout` (hung) or when the helper
+// sends more frames per second than allowed (flooding).
+//
+// Thread: the host's loop thread.
+#ifndef BULKHEAD_BROWSER_HOST_HEARTBEAT_H_
+#define BULKHEAD_BROWSER_HOST_HEARTBEAT_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "browser_host/exit_info.h"
+
+namespace bulkhead {
+
+class Heartbeat {
+ public:
+  struct Options {
+    absl::Duration interval = absl::Seconds(1);
+    // A Ping unanswered this long means the helper's loop is stuck.
+    absl::Duration timeout = absl::Seconds(5);
+    // Frames the helper may send per second, averaged over one interval;
+    // 0 for no limit.
+    uint64_t max_frames_per_second = 200'000;
+  };
+  // Sends a Ping that must be answered by `deadline`.
+  using PingFn = absl::AnyInvocable<void(
+      absl::Time deadline,
+      absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done)>;
+  // Frames received from the helper so far.
+  using FramesFn = absl::AnyInvocable<uint64_t()>;
+  // Called at most once, with what to do and why.
+  using VerdictFn = absl::AnyInvocable<void(HostAction, std::string detail)>;
+
+  Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
+            VerdictFn verdict);
+  ~Heartbeat();
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+  void Start();
+  void Stop();
+  // The last answered Ping's round trip.
+  std::optional<absl::Duration> last_round_trip() const { return last_rtt_; }
+
+ private:
+  void OnTick();
+  void Convict(HostAction action, std::string detail);
+
+  const Options options_;
+  PingFn ping_;
+  FramesFn frames_;
+  VerdictFn verdict_;
+  uv_timer_t* timer_;  // Freed by its close callback.
+  bool ping_outstanding_ = false;
+  uint64_t frames_at_last_tick_ = 0;
+  uint64_t last_tick_ns_ = 0;
+  std::optional<absl::Duration> last_rtt_;
+  // Ping completions may outlive this object (they run when the channel
+  // cancels them).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_HEARTBEAT_H_

@@ -1,0 +1,30 @@
+// Turns a crashed helper's raw program counters into function names. The
+// helper is this same executable loaded at another address, so each frame
+// inside the helper's image is moved into the host's image and named with
+// Abseil's symbolizer; frames elsewhere (shared libraries) stay addresses.
+#ifndef BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_
+#define BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_
+
+#include <string>
+#include <vector>
+
+#include "ipc/crash_record.h"
+
+namespace bulkhead {
+
+// Prepares Abseil's symbolizer for this executable. Idempotent, thread-safe.
+void InitializeSymbolizerOnce();
+
+// Whether names can be found for this executable's own code (false e.g. for
+// a mingw build, whose DWARF symbols Windows' symbolizer cannot read).
+bool CanSymbolizeOwnCode();
+
+// One line per frame, e.g. "#0 0x55d0c1a2b3c4 bulkhead::(anonymous)::Recurse()"
+// or "#5 0x7f0e12345678 (outside the executable)". `same_binary` says the
+// helper runs the host's executable; otherwise no names are attempted.
+std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,
+                                        bool same_binary);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_

@@ -1,0 +1,7 @@
+#include "common/process_image.h"
+
+namespace bulkhead {
+
+ImageRange MainExecutableImage() { return ImageRange(); }
+
+}  // namespace bulkhead

@@ -1,0 +1,97 @@
+#include <execinfo.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+
+#include "common/os_error.h"
+#include "common/process_image.h"
+#include "helper/crash_handler.h"
+#include "ipc/crash_record.h"
+
+namespace bulkhead {
+namespace {
+
+// Everything the handler touches is prepared before it can run: a signal
+// handler may not allocate, lock or call anything that might.
+int g_crash_fd = -1;
+uint64_t g_image_base = 0;
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+                                 SIGABRT, SIGSYS, SIGTRAP};
+constexpr size_t kAltStackSize = 64 * 1024;
+// Lives as long as the process, like the handler that runs on it.
+alignas(16) char g_alt_stack[kAltStackSize];
+
+void WriteFully(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
+  const int saved_errno = errno;
+  // glibc's backtrace() unwinds with the DWARF call-frame information, which
+  // also describes the signal trampoline and code built without frame
+  // pointers (libc's raise, for abort()); it was warmed up at install time,
+  // so it loads nothing now.
+  void* pcs[ipc::kMaxCrashFrames];
+  const int depth = ::backtrace(pcs, static_cast<int>(ipc::kMaxCrashFrames));
+  (void)ucontext;
+  uint64_t frames[ipc::kMaxCrashFrames];
+  for (int i = 0; i < depth; ++i) {
+    frames[i] = reinterpret_cast<uintptr_t>(pcs[i]);
+  }
+  ipc::CrashRecordHeader header;
+  header.signal = signal;
+  header.fault_address =
+      info != nullptr ? reinterpret_cast<uintptr_t>(info->si_addr) : 0;
+  header.image_base = g_image_base;
+  char record[ipc::kMaxCrashRecordBytes];
+  const size_t size = ipc::EncodeCrashRecord(
+      header, frames, depth > 0 ? static_cast<size_t>(depth) : 0, record);
+  WriteFully(g_crash_fd, record, size);
+  // The action was reset to the default on entry (SA_RESETHAND). Re-raising
+  // leaves the signal pending until we return; a faulting instruction would
+  // fault again anyway. Either way the process ends by `signal`.
+  ::raise(signal);
+  errno = saved_errno;
+}
+
+}  // namespace
+
+absl::Status InstallCrashHandler(ScopedHandle crash_pipe) {
+  if (!crash_pipe.is_valid()) {
+    return absl::InvalidArgumentError("no crash pipe");
+  }
+  // A stack of its own, so that a stack overflow can still be reported.
+  stack_t alt = {};
+  alt.ss_sp = g_alt_stack;
+  alt.ss_size = kAltStackSize;
+  if (::sigaltstack(&alt, nullptr) != 0) {
+    return LastPosixErrorToStatus("sigaltstack");
+  }
+  g_image_base = MainExecutableImage().base;
+  // The unwinder may load and initialise things on first use: not in the
+  // handler.
+  void* warm_up[4];
+  ::backtrace(warm_up, 4);
+  g_crash_fd = crash_pipe.release();
+  struct sigaction action = {};
+  action.sa_sigaction = OnFatalSignal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  for (int signal : kFatalSignals) {
+    if (::sigaction(signal, &action, nullptr) != 0) {
+      return LastPosixErrorToStatus("sigaction");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace bulkhead

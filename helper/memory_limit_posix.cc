@@ -1,0 +1,26 @@
+#include <sys/resource.h>
+
+#include "common/os_error.h"
+#include "helper/memory_limit.h"
+
+namespace bulkhead {
+
+absl::Status ApplyMemoryLimit(uint64_t bytes) {
+  struct rlimit limit;
+  limit.rlim_cur = bytes;
+  limit.rlim_max = bytes;
+  if (::setrlimit(RLIMIT_AS, &limit) != 0) {
+    return LastPosixErrorToStatus("setrlimit(RLIMIT_AS)");
+  }
+  return absl::OkStatus();
+}
+
+std::optional<uint64_t> CurrentMemoryLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return std::nullopt;
+  }
+  return limit.rlim_cur;
+}
+
+}  // namespace bulkhead

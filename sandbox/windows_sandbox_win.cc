@@ -1,0 +1,213 @@
+// clang-format off
+#include <windows.h>
+#include <aclapi.h>
+// clang-format on
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/os_error.h"
+#include "common/status_macros.h"
+#include "sandbox/windows_sandbox.h"
+
+namespace bulkhead::sandbox {
+namespace {
+
+// A SID in its own storage.
+class WellKnownSid {
+ public:
+  explicit WellKnownSid(WELL_KNOWN_SID_TYPE type) {
+    DWORD size = sizeof(storage_);
+    ok_ = ::CreateWellKnownSid(type, nullptr, storage_, &size) != FALSE;
+  }
+  bool ok() const { return ok_; }
+  PSID get() { return storage_; }
+
+ private:
+  alignas(SID) BYTE storage_[SECURITY_MAX_SID_SIZE] = {};
+  bool ok_ = false;
+};
+
+// The variable-size GetTokenInformation result for `info_class`, in a buffer
+// aligned for the structure it holds.
+absl::StatusOr<std::vector<uint64_t>> QueryToken(
+    HANDLE token, TOKEN_INFORMATION_CLASS info_class, const char* what) {
+  DWORD size = 0;
+  ::GetTokenInformation(token, info_class, nullptr, 0, &size);
+  if (size == 0) return LastWinErrorToStatus(what);
+  std::vector<uint64_t> buffer((size + sizeof(uint64_t) - 1) /
+                               sizeof(uint64_t));
+  if (!::GetTokenInformation(token, info_class, buffer.data(), size, &size)) {
+    return LastWinErrorToStatus(what);
+  }
+  return buffer;
+}
+
+// Gives `sids` GENERIC_ALL in the token's default DACL: the DACL of every
+// object the helper creates without an explicit one.
+absl::Status GrantInDefaultDacl(HANDLE token, const std::vector<PSID>& sids) {
+  BH_ASSIGN_OR_RETURN(
+      std::vector<uint64_t> buffer,
+      QueryToken(token, TokenDefaultDacl,
+                 "GetTokenInformation(TokenDefaultDacl)"));
+  const auto* current = reinterpret_cast<TOKEN_DEFAULT_DACL*>(buffer.data());
+  std::vector<EXPLICIT_ACCESSW> entries(sids.size());
+  for (size_t i = 0; i < sids.size(); ++i) {
+    entries[i].grfAccessPermissions = GENERIC_ALL;
+    entries[i].grfAccessMode = GRANT_ACCESS;
+    entries[i].grfInheritance = NO_INHERITANCE;
+    entries[i].Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    entries[i].Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+    entries[i].Trustee.ptstrName = static_cast<LPWSTR>(sids[i]);
+  }
+  PACL updated = nullptr;
+  const DWORD error =
+      ::SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(),
+                         current->DefaultDacl, &updated);
+  if (error != ERROR_SUCCESS) return WinErrorToStatus(error, "SetEntriesInAcl");
+  TOKEN_DEFAULT_DACL dacl = {updated};
+  const bool set = ::SetTokenInformation(token, TokenDefaultDacl, &dacl,
+                                         sizeof(dacl)) != FALSE;
+  const DWORD set_error = ::GetLastError();
+  ::LocalFree(updated);
+  if (!set) {
+    return WinErrorToStatus(set_error,
+                            "SetTokenInformation(TokenDefaultDacl)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetLowIntegrity(HANDLE token) {
+  WellKnownSid low(WinLowLabelSid);
+  if (!low.ok()) return LastWinErrorToStatus("CreateWellKnownSid(low label)");
+  TOKEN_MANDATORY_LABEL label = {};
+  label.Label.Sid = low.get();
+  label.Label.Attributes = SE_GROUP_INTEGRITY;
+  if (!::SetTokenInformation(token, TokenIntegrityLevel, &label,
+                             sizeof(label) + ::GetLengthSid(low.get()))) {
+    return LastWinErrorToStatus("SetTokenInformation(TokenIntegrityLevel)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken() {
+  // The filtered token's handle gets the access of this one: enough to launch
+  // with it (query, duplicate, assign) and to adjust its defaults.
+  HANDLE raw = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(),
+                          TOKEN_QUERY | TOKEN_DUPLICATE | TOKEN_ASSIGN_PRIMARY |
+                              TOKEN_ADJUST_DEFAULT,
+                          &raw)) {
+    return LastWinErrorToStatus("OpenProcessToken");
+  }
+  const ScopedHandle process_token(raw);
+  BH_ASSIGN_OR_RETURN(std::vector<uint64_t> user_buffer,
+                      QueryToken(process_token.get(), TokenUser,
+                                 "GetTokenInformation(TokenUser)"));
+  BH_ASSIGN_OR_RETURN(std::vector<uint64_t> groups_buffer,
+                      QueryToken(process_token.get(), TokenGroups,
+                                 "GetTokenInformation(TokenGroups)"));
+  PSID user = reinterpret_cast<TOKEN_USER*>(user_buffer.data())->User.Sid;
+  const auto* groups = reinterpret_cast<TOKEN_GROUPS*>(groups_buffer.data());
+
+  // Chrome's USER_LIMITED exceptions: the groups that every user's resources
+  // are shared with stay usable; everything else (Administrators above all)
+  // may only deny.
+  WellKnownSid kept[] = {
+      WellKnownSid(WinWorldSid), WellKnownSid(WinBuiltinUsersSid),
+      WellKnownSid(WinInteractiveSid), WellKnownSid(WinAuthenticatedUserSid)};
+  WellKnownSid restricted_code(WinRestrictedCodeSid);
+  for (WellKnownSid& sid : kept) {
+    if (!sid.ok()) return LastWinErrorToStatus("CreateWellKnownSid");
+  }
+  if (!restricted_code.ok()) {
+    return LastWinErrorToStatus("CreateWellKnownSid(RESTRICTED)");
+  }
+  std::vector<SID_AND_ATTRIBUTES> deny_only;
+  std::vector<SID_AND_ATTRIBUTES> restricting = {{user, 0},
+                                                 {restricted_code.get(), 0}};
+  for (DWORD i = 0; i < groups->GroupCount; ++i) {
+    const SID_AND_ATTRIBUTES& group = groups->Groups[i];
+    // The integrity label is not a group one can disable or restrict to.
+    if ((group.Attributes & SE_GROUP_INTEGRITY) != 0) continue;
+    bool keep = (group.Attributes & SE_GROUP_LOGON_ID) != 0;
+    for (WellKnownSid& sid : kept) keep = keep || ::EqualSid(group.Sid, sid.get());
+    (keep ? restricting : deny_only).push_back({group.Sid, 0});
+  }
+
+  HANDLE restricted = nullptr;
+  if (!::CreateRestrictedToken(
+          process_token.get(), DISABLE_MAX_PRIVILEGE,
+          static_cast<DWORD>(deny_only.size()), deny_only.data(), 0, nullptr,
+          static_cast<DWORD>(restricting.size()), restricting.data(),
+          &restricted)) {
+    return LastWinErrorToStatus("CreateRestrictedToken");
+  }
+  ScopedHandle token(restricted);
+  BH_RETURN_IF_ERROR(
+      GrantInDefaultDacl(token.get(), {user, restricted_code.get()}));
+  BH_RETURN_IF_ERROR(SetLowIntegrity(token.get()));
+  return token;
+}
+
+absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
+  HANDLE raw = ::CreateJobObjectW(nullptr, nullptr);
+  if (raw == nullptr) return LastWinErrorToStatus("CreateJobObject");
+  ScopedHandle job(raw);
+
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION extended = {};
+  JOBOBJECT_BASIC_LIMIT_INFORMATION& basic = extended.BasicLimitInformation;
+  basic.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE |
+                     JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+  if (limits.active_processes > 0) {
+    basic.LimitFlags |= JOB_OBJECT_LIMIT_ACTIVE_PROCESS;
+    basic.ActiveProcessLimit = limits.active_processes;
+  }
+  if (limits.memory_limit_bytes > 0) {
+    basic.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
+    extended.ProcessMemoryLimit = static_cast<SIZE_T>(limits.memory_limit_bytes);
+  }
+  if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation,
+                                 &extended, sizeof(extended))) {
+    return LastWinErrorToStatus(
+        "SetInformationJobObject(JobObjectExtendedLimitInformation)");
+  }
+
+  JOBOBJECT_BASIC_UI_RESTRICTIONS ui = {};
+  ui.UIRestrictionsClass =
+      JOB_OBJECT_UILIMIT_DESKTOP | JOB_OBJECT_UILIMIT_DISPLAYSETTINGS |
+      JOB_OBJECT_UILIMIT_EXITWINDOWS | JOB_OBJECT_UILIMIT_GLOBALATOMS |
+      JOB_OBJECT_UILIMIT_HANDLES | JOB_OBJECT_UILIMIT_READCLIPBOARD |
+      JOB_OBJECT_UILIMIT_WRITECLIPBOARD | JOB_OBJECT_UILIMIT_SYSTEMPARAMETERS;
+  if (!::SetInformationJobObject(job.get(), JobObjectBasicUIRestrictions, &ui,
+                                 sizeof(ui))) {
+    return LastWinErrorToStatus(
+        "SetInformationJobObject(JobObjectBasicUIRestrictions)");
+  }
+  return job;
+}
+
+uint64_t HelperMitigationPolicy() {
+  return PROCESS_CREATION_MITIGATION_POLICY_STRICT_HANDLE_CHECKS_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_EXTENSION_POINT_DISABLE_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_NO_REMOTE_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_NO_LOW_LABEL_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_HEAP_TERMINATE_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_BOTTOM_UP_ASLR_ALWAYS_ON |
+         PROCESS_CREATION_MITIGATION_POLICY_HIGH_ENTROPY_ASLR_ALWAYS_ON;
+}
+
+std::string WineVersion() {
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  if (ntdll == nullptr) return "";
+  using GetVersionFn = const char*(__cdecl*)();
+  auto get_version = reinterpret_cast<GetVersionFn>(
+      reinterpret_cast<void*>(::GetProcAddress(ntdll, "wine_get_version")));
+  const char* version = get_version == nullptr ? nullptr : get_version();
+  return version == nullptr ? "" : version;
+}
+
+}  // namespace bulkhead::sandbox

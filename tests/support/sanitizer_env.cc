@@ -1,0 +1,31 @@
+#include "tests/support/sanitizer_env.h"
+
+#include <uv.h>
+
+#include <string>
+
+#include "absl/base/config.h"
+
+namespace bulkhead::testing {
+
+bool SanitizerReservesAddressSpace() {
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void PrepareHelperEnvironment() {
+  if (!SanitizerReservesAddressSpace()) return;
+  char value[4096];
+  size_t size = sizeof(value);
+  std::string options;
+  if (uv_os_getenv("ASAN_OPTIONS", value, &size) == 0) {
+    options.assign(value, size);
+  }
+  options += ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0";
+  uv_os_setenv("ASAN_OPTIONS", options.c_str());
+}
+
+}  // namespace bulkhead::testing

@@ -1,0 +1,19 @@
+// Sanitizer settings for the helpers a test launches.
+#ifndef BULKHEAD_TESTS_SUPPORT_SANITIZER_ENV_H_
+#define BULKHEAD_TESTS_SUPPORT_SANITIZER_ENV_H_
+
+namespace bulkhead::testing {
+
+// In a sanitizer build, makes the helpers this process launches leave fatal
+// signals to their own crash handler (ASan would otherwise catch SIGSEGV
+// itself and exit with its own code), so that fault tests see real crashes.
+// Memory-error detection is unchanged. A no-op elsewhere.
+void PrepareHelperEnvironment();
+
+// True in an AddressSanitizer or ThreadSanitizer build, where address-space
+// limits (RLIMIT_AS) cannot work: the sanitizer reserves terabytes.
+bool SanitizerReservesAddressSpace();
+
+}  // namespace bulkhead::testing
+
+#endif  // BULKHEAD_TESTS_SUPPORT_SANITIZER_ENV_H_
