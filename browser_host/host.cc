@@ -47,11 +47,7 @@ Host::~Host() {
 absl::StatusOr<HelperProcess*> Host::Launch(
     absl::string_view role,
     absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
-  if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok())
-    return valid;
-  if (options_.roles != nullptr && !options_.roles->Contains(role)) {
-    return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
-  }
+  if (absl::Status known = CheckRole(role); !known.ok()) return known;
   if (shutting_down_)
     return absl::FailedPreconditionError("the host is shutting down");
   const uint64_t id = next_helper_id_++;
@@ -86,6 +82,16 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   HelperProcess* raw = helper->get();
   helpers_.emplace(id, *std::move(helper));
   return raw;
+}
+
+absl::Status Host::CheckRole(absl::string_view role) const {
+  if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok()) {
+    return valid;
+  }
+  if (options_.roles != nullptr && !options_.roles->Contains(role)) {
+    return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
+  }
+  return absl::OkStatus();
 }
 
 void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {

@@ -75,6 +75,10 @@ class Host {
       absl::string_view role,
       absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
 
+  // OK when helpers of `role` can be launched: a valid name, and known to
+  // Options::roles when that is set.
+  absl::Status CheckRole(absl::string_view role) const;
+
   // Runs for every helper that ends, after which the host forgets it.
   void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
 

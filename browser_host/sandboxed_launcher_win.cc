@@ -35,9 +35,9 @@ namespace {
 
 absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8) {
   if (utf8.empty()) return std::wstring();
-  const int size = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS,
-                                         utf8.data(), static_cast<int>(utf8.size()),
-                                         nullptr, 0);
+  const int size =
+      ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),
+                            static_cast<int>(utf8.size()), nullptr, 0);
   if (size == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("not valid UTF-8: '", utf8, "'"));
@@ -51,7 +51,8 @@ absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8) {
 absl::Status MakeInheritable(const ScopedHandle& handle, const char* what) {
   if (!::SetHandleInformation(handle.get(), HANDLE_FLAG_INHERIT,
                               HANDLE_FLAG_INHERIT)) {
-    return LastWinErrorToStatus(absl::StrCat("SetHandleInformation(", what, ")"));
+    return LastWinErrorToStatus(
+        absl::StrCat("SetHandleInformation(", what, ")"));
   }
   return absl::OkStatus();
 }
@@ -232,8 +233,7 @@ class SandboxedChildProcess final : public ChildProcess {
     // The callback gets the uv_async_t, not `this`: the destructor unregisters
     // the wait before the async is closed, so the pointer stays valid.
     if (!::RegisterWaitForSingleObject(&wait_, process_.get(), OnProcessEnded,
-                                       async_, INFINITE,
-                                       WT_EXECUTEONLYONCE)) {
+                                       async_, INFINITE, WT_EXECUTEONLYONCE)) {
       wait_ = nullptr;
       return LastWinErrorToStatus("RegisterWaitForSingleObject");
     }
@@ -338,10 +338,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   }
   BH_ASSIGN_OR_RETURN(ScopedHandle token,
                       sandbox::CreateRestrictedHelperToken());
-  BH_ASSIGN_OR_RETURN(
-      ScopedHandle job,
-      sandbox::CreateHelperJob(
-          {.memory_limit_bytes = options.memory_limit_bytes}));
+  BH_ASSIGN_OR_RETURN(ScopedHandle job,
+                      sandbox::CreateHelperJob(
+                          {.memory_limit_bytes = options.memory_limit_bytes}));
 
   // The helper's handles, inheritable, and the host's ends, not.
   BH_ASSIGN_OR_RETURN(HandlePair channel, CreateStreamPair());
@@ -400,17 +399,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   for (const bool with_mitigations : {true, false}) {
     AttributeList attributes;
     BH_RETURN_IF_ERROR(attributes.Init(with_mitigations ? 2 : 1));
-    BH_RETURN_IF_ERROR(attributes.Update(PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
-                                         inherited.data(),
-                                         inherited.size() * sizeof(HANDLE),
-                                         "handle list"));
+    BH_RETURN_IF_ERROR(
+        attributes.Update(PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherited.data(),
+                          inherited.size() * sizeof(HANDLE), "handle list"));
     if (with_mitigations) {
       if (absl::Status set = attributes.Update(
               PROC_THREAD_ATTRIBUTE_MITIGATION_POLICY, &mitigations,
               sizeof(mitigations), "mitigation policy");
           !set.ok()) {
-        BH_LOG(kWarning, "launching without mitigation policies: ",
-               set.message());
+        BH_LOG(kWarning,
+               "launching without mitigation policies: ", set.message());
         continue;
       }
     }
@@ -418,8 +416,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     // CreateProcessAsUserW needs no privilege for a restricted version of the
     // caller's own token.
     if (::CreateProcessAsUserW(
-            token.get(), application.c_str(), wide_command_line.data(),
-            nullptr, nullptr, /*bInheritHandles=*/TRUE,
+            token.get(), application.c_str(), wide_command_line.data(), nullptr,
+            nullptr, /*bInheritHandles=*/TRUE,
             CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW,
             nullptr, nullptr, &startup.StartupInfo, &created)) {
       error = ERROR_SUCCESS;
@@ -427,8 +425,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     }
     error = ::GetLastError();
     if (!with_mitigations || !MitigationsRefused(error)) break;
-    BH_LOG(kWarning, "CreateProcessAsUserW refused the mitigation policies "
-           "(Windows error ", error, "); launching without them");
+    BH_LOG(kWarning,
+           "CreateProcessAsUserW refused the mitigation policies "
+           "(Windows error ",
+           error, "); launching without them");
   }
   if (error != ERROR_SUCCESS) {
     return WinErrorToStatus(error,
@@ -461,8 +461,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
         OpenInLibuv(stdio.stderr_pipe, std::move(stderr_ends.read), "stderr"));
   }
   if (with_crash_pipe) {
-    BH_RETURN_IF_ERROR(OpenInLibuv(stdio.crash_pipe,
-                                   std::move(crash_ends.read), "crash pipe"));
+    BH_RETURN_IF_ERROR(OpenInLibuv(stdio.crash_pipe, std::move(crash_ends.read),
+                                   "crash pipe"));
   }
   BH_RETURN_IF_ERROR(child->Watch());
   if (::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {

@@ -1,0 +1,77 @@
+// Keeps roles' helpers running: starts `count` helpers of a role and, when one
+// ends, starts a replacement (with a new helper id) as the role's
+// RestartPolicy says, or marks the role failed and says so, never looping.
+//
+// Thread: the host's loop thread.
+#ifndef BULKHEAD_BROWSER_HOST_SUPERVISOR_H_
+#define BULKHEAD_BROWSER_HOST_SUPERVISOR_H_
+
+#include <uv.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "browser_host/host.h"
+#include "browser_host/restart_policy.h"
+
+namespace bulkhead {
+
+class Supervisor {
+ public:
+  struct Events {
+    // A helper (first or replacement) reported Ready.
+    absl::AnyInvocable<void(HelperProcess& helper)> on_started;
+    // A helper ended; `restart_in` is set when a replacement is scheduled.
+    absl::AnyInvocable<void(const ExitInfo& exit,
+                            std::optional<absl::Duration> restart_in)>
+        on_exited;
+    // The role exceeded its restart intensity and gets no more helpers.
+    absl::AnyInvocable<void(const std::string& role, const std::string& why)>
+        on_role_failed;
+  };
+
+  // Takes over `host`'s exit handler. `host` (not owned) must outlive this.
+  Supervisor(Host& host, Events events);
+  // Cancels pending restarts. Helpers keep running (they are the host's).
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Starts `count` helpers of `role` and keeps them running. Errors: the role
+  // is already supervised, `count` < 1, or the host refused the role.
+  absl::Status Supervise(const std::string& role, int count,
+                         RestartPolicy policy);
+
+  // No more restarts (call before Host::Shutdown).
+  void StopRestarting();
+
+  int restarts(absl::string_view role) const;
+  bool failed(absl::string_view role) const;
+
+ private:
+  struct Role {
+    explicit Role(RestartPolicy policy) : tracker(policy) {}
+    RestartTracker tracker;
+  };
+  struct PendingRestart;
+
+  void Launch(const std::string& role);
+  void OnExit(const ExitInfo& exit);
+  void ScheduleRestart(const std::string& role, absl::Duration delay);
+
+  Host& host_;  // Not owned.
+  Events events_;
+  std::map<std::string, Role, std::less<>> roles_;
+  std::map<PendingRestart*, std::unique_ptr<PendingRestart>> pending_;
+  absl::BitGen random_;
+  bool restarting_ = true;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_SUPERVISOR_H_

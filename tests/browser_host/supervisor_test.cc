@@ -1,0 +1,168 @@
+// The supervisor restarting real helpers after real faults.
+#include "browser_host/supervisor.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ipc/proto/work.pb.h"
+#include "tests/browser_host/host_fixture.h"
+
+namespace bulkhead {
+namespace {
+
+struct Event {
+  std::string what;  // "started", "exited", "failed"
+  uint64_t helper_id = 0;
+  ExitKind kind = ExitKind::kNormalExit;
+  absl::Time at;
+  std::optional<absl::Duration> restart_in;
+};
+
+class SupervisorTest : public testing::HostFixture {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    options.forward_helper_stderr = false;
+  }
+
+  void SetUp() override {
+    HostFixture::SetUp();
+    Supervisor::Events events;
+    events.on_started = [this](HelperProcess& helper) {
+      events_.push_back({"started", helper.id(), {}, absl::Now(), {}});
+      last_started_ = &helper;
+    };
+    events.on_exited = [this](const ExitInfo& exit,
+                              std::optional<absl::Duration> restart_in) {
+      events_.push_back(
+          {"exited", exit.helper_id, exit.kind, absl::Now(), restart_in});
+    };
+    events.on_role_failed = [this](const std::string&, const std::string& why) {
+      events_.push_back({"failed", 0, {}, absl::Now(), {}});
+      failure_ = why;
+    };
+    supervisor_ = std::make_unique<Supervisor>(*host_, std::move(events));
+  }
+
+  void TearDown() override {
+    supervisor_.reset();
+    HostFixture::TearDown();
+  }
+
+  int Count(const std::string& what) const {
+    int n = 0;
+    for (const Event& e : events_) n += e.what == what;
+    return n;
+  }
+
+  // Crashes the most recently started helper with an exit code.
+  void CrashLatest() {
+    ASSERT_NE(last_started_, nullptr);
+    last_started_->InjectFault(ipc::FAULT_KIND_EXIT, 9, [](absl::Status) {});
+    last_started_ = nullptr;
+  }
+
+  RestartPolicy Fast() {
+    RestartPolicy policy;
+    policy.initial_backoff = absl::Milliseconds(50);
+    policy.multiplier = 2;
+    policy.jitter = 0;
+    policy.max_restarts = 10;
+    return policy;
+  }
+
+  std::unique_ptr<Supervisor> supervisor_;
+  std::vector<Event> events_;
+  HelperProcess* last_started_ = nullptr;
+  std::string failure_;
+};
+
+TEST_F(SupervisorTest, ACrashedHelperIsReplacedWithANewId) {
+  ASSERT_TRUE(supervisor_->Supervise("renderer", 1, Fast()).ok());
+  ASSERT_TRUE(RunUntil([&] { return Count("started") == 1; }));
+  const uint64_t first_id = events_[0].helper_id;
+  CrashLatest();
+  ASSERT_TRUE(RunUntil([&] { return Count("started") == 2; }));
+  EXPECT_EQ(Count("exited"), 1);
+  const Event& exited = events_[1];
+  EXPECT_EQ(exited.kind, ExitKind::kErrorExit);
+  ASSERT_TRUE(exited.restart_in.has_value());
+  const Event& replacement = events_[2];
+  EXPECT_NE(replacement.helper_id, first_id);
+  EXPECT_EQ(supervisor_->restarts("renderer"), 1);
+
+  // The replacement does real work.
+  ASSERT_NE(last_started_, nullptr);
+  ipc::LayoutTextRequest request;
+  request.set_text("born again");
+  request.set_width(20);
+  EXPECT_TRUE(
+      CallAndWait<ipc::LayoutTextResponse>(last_started_, request).ok());
+}
+
+TEST_F(SupervisorTest, BackoffSpacesTheRestarts) {
+  ASSERT_TRUE(supervisor_->Supervise("gpu", 1, Fast()).ok());
+  for (int round = 1; round <= 3; ++round) {
+    ASSERT_TRUE(RunUntil([&] { return Count("started") == round; }));
+    CrashLatest();
+  }
+  ASSERT_TRUE(RunUntil([&] { return Count("started") == 4; }));
+  // Each replacement came no earlier than its scheduled backoff: 50, 100,
+  // 200 ms.
+  std::vector<absl::Duration> scheduled;
+  absl::Time exited_at;
+  for (const Event& e : events_) {
+    if (e.what == "exited") {
+      scheduled.push_back(*e.restart_in);
+      exited_at = e.at;
+    } else if (e.what == "started" && !scheduled.empty()) {
+      EXPECT_GE(e.at - exited_at, scheduled.back());
+    }
+  }
+  EXPECT_THAT(scheduled, ::testing::ElementsAre(absl::Milliseconds(50),
+                                                absl::Milliseconds(100),
+                                                absl::Milliseconds(200)));
+}
+
+TEST_F(SupervisorTest, IntensityLimitFailsTheRoleInsteadOfLooping) {
+  RestartPolicy policy = Fast();
+  policy.max_restarts = 2;
+  policy.window = absl::Minutes(1);
+  ASSERT_TRUE(supervisor_->Supervise("utility", 1, policy).ok());
+  for (int round = 1; round <= 3; ++round) {
+    ASSERT_TRUE(RunUntil([&] { return Count("started") == round; }));
+    CrashLatest();
+  }
+  ASSERT_TRUE(RunUntil([&] { return Count("failed") == 1; }));
+  EXPECT_TRUE(supervisor_->failed("utility"));
+  EXPECT_THAT(failure_, ::testing::HasSubstr("2 restarts"));
+  EXPECT_EQ(Count("started"), 3);
+  EXPECT_TRUE(host_->helpers().empty());
+}
+
+TEST_F(SupervisorTest, NeverMeansNever) {
+  RestartPolicy policy = Fast();
+  policy.mode = RestartPolicy::Mode::kNever;
+  ASSERT_TRUE(supervisor_->Supervise("network", 1, policy).ok());
+  ASSERT_TRUE(RunUntil([&] { return Count("started") == 1; }));
+  CrashLatest();
+  ASSERT_TRUE(RunUntil([&] { return Count("exited") == 1; }));
+  EXPECT_FALSE(events_.back().restart_in.has_value());
+  EXPECT_TRUE(host_->helpers().empty());
+  EXPECT_EQ(supervisor_->restarts("network"), 0);
+}
+
+TEST_F(SupervisorTest, UnknownRolesAndBadCountsAreRefused) {
+  EXPECT_EQ(supervisor_->Supervise("plumber", 1, Fast()).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(supervisor_->Supervise("renderer", 0, Fast()).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(supervisor_->Supervise("renderer", 2, Fast()).ok());
+  EXPECT_EQ(supervisor_->Supervise("renderer", 1, Fast()).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(RunUntil([&] { return Count("started") == 2; }));
+}
+
+}  // namespace
+}  // namespace bulkhead
