@@ -15,18 +15,20 @@ namespace {
 constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
-    "Usage: browser_host [--log-level=debug|info|warning|error] [--help] "
-    "[--version]\n"
-    "\n"
-    "Starts one sandbox-ready helper process per built-in role (renderer, gpu, "
-    "utility,\n"
-    "network), each a copy of this binary, sends each a piece of work over its "
-    "IPC channel,\n"
-    "and prints the results and a status table. Then reads commands from "
-    "stdin:\n"
-    "  status   print the status table\n"
-    "  quit     shut every helper down and exit (also: end of input, Ctrl-C, "
-    "SIGTERM)\n";
+    R"(Usage: browser_host [--log-level=debug|info|warning|error] [--help] [--version]
+
+Starts one helper process per built-in role (renderer, gpu, utility, network),
+each a copy of this binary, sends each a piece of work over its IPC channel,
+and prints the results and a status table. Helpers that die are restarted with
+backoff. Then reads commands from stdin:
+  status                       print the status table
+  crash <helper> <fault> [n]   inject a fault: segv abort stack_overflow
+                               div_zero hang deadlock oom exit bad_message
+                               flood fork_bomb
+  kill <helper>                kill a helper
+  quit                         shut every helper down and exit (also: end of
+                               input, Ctrl-C, SIGTERM)
+)";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "browser_host: %s\n\n%s", message.c_str(), kUsage);

@@ -3,67 +3,36 @@
 #include <uv.h>
 
 #include <csignal>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "browser_host/command_reader.h"
 #include "browser_host/demo_work.h"
 #include "browser_host/host.h"
 #include "browser_host/status_table.h"
+#include "browser_host/supervisor.h"
+#include "helper/fault_injection.h"
 
 namespace bulkhead {
 namespace {
 
 constexpr const char* kDemoRoles[] = {"renderer", "gpu", "utility", "network"};
-
-// Reads stdin lines on a thread of its own and hands them to the host's loop.
-// The thread may outlive the demo (it is blocked in a read); `Detach` makes it
-// drop whatever it reads later.
-class CommandReader {
- public:
-  using Handler = absl::AnyInvocable<void(std::optional<std::string> line)>;
-
-  CommandReader(Host& host, Handler handler)
-      : state_(std::make_shared<State>(&host, std::move(handler))) {
-    std::thread([state = state_] {
-      std::string line;
-      while (std::getline(std::cin, line)) {
-        if (!state->Deliver(std::move(line))) return;
-      }
-      state->Deliver(std::nullopt);  // End of input.
-    }).detach();
-  }
-  ~CommandReader() { state_->Detach(); }
-
- private:
-  struct State {
-    State(Host* host, Handler handler)
-        : host(host), handler(std::move(handler)) {}
-    bool Deliver(std::optional<std::string> line) {
-      absl::MutexLock lock(&mutex);
-      if (host == nullptr) return false;
-      host->Post([this, line = std::move(line)]() mutable {
-        handler(std::move(line));
-      });
-      return true;
-    }
-    void Detach() {
-      absl::MutexLock lock(&mutex);
-      host = nullptr;
-    }
-    absl::Mutex mutex;
-    Host* host ABSL_GUARDED_BY(mutex);
-    Handler handler;  // Runs on the loop thread only.
-  };
-  std::shared_ptr<State> state_;
-};
+constexpr char kCommandHelp[] =
+    "Commands: status | crash <helper> <fault> [exit code] | kill <helper> | "
+    "quit\n"
+    "  <helper> is a name from the table (renderer-1) or a role (renderer).\n"
+    "  <fault>: segv abort stack_overflow div_zero hang deadlock oom exit\n"
+    "           bad_message flood fork_bomb\n";
+// How many frames of a crash's stack to print.
+constexpr size_t kStackLinesShown = 12;
 
 class Demo {
  public:
@@ -71,13 +40,21 @@ class Demo {
       : host_(host), options_(options), out_(out) {}
 
   int Run() {
-    host_.SetExitHandler([this](const ExitInfo& info) { OnExit(info); });
+    Supervisor supervisor(host_, SupervisorEvents());
+    supervisor_ = &supervisor;
     WatchSignals();
     CommandReader reader(
         host_, [this](std::optional<std::string> line) { OnCommand(line); });
-    for (const char* role : kDemoRoles) Launch(role);
+    for (const char* role : kDemoRoles) {
+      ++first_round_pending_;
+      if (absl::Status started = supervisor.Supervise(role, 1, RestartPolicy());
+          !started.ok()) {
+        FirstRoundDone(absl::StrCat(role, ": ", started.message()), false);
+      }
+    }
     host_.Run();
     StopWatchingSignals();
+    supervisor_ = nullptr;
     return failures_ == 0 ? 0 : 1;
   }
 
@@ -87,57 +64,80 @@ class Demo {
     std::fflush(out_);
   }
 
-  void Launch(const std::string& role) {
-    ++work_pending_;
-    absl::StatusOr<HelperProcess*> launched =
-        host_.Launch(role, [this](absl::StatusOr<HelperProcess*> helper) {
-          if (!helper.ok()) {
-            // Stopping a helper that is still starting is not a failure of the
-            // helper.
-            WorkDone(absl::StrCat("launch failed: ", helper.status().message()),
-                     shutting_down_);
-            return;
-          }
-          SendWork(**helper);
-        });
-    if (!launched.ok())
-      WorkDone(absl::StrCat(role, ": ", launched.status().message()), false);
+  Supervisor::Events SupervisorEvents() {
+    Supervisor::Events events;
+    events.on_started = [this](HelperProcess& helper) { OnStarted(helper); };
+    events.on_exited = [this](const ExitInfo& exit,
+                              std::optional<absl::Duration> restart_in) {
+      OnExited(exit, restart_in);
+    };
+    events.on_role_failed = [this](const std::string& role,
+                                   const std::string& why) {
+      Print(absl::StrCat("  role ", role, " FAILED: ", why,
+                         "; no more restarts\n"));
+    };
+    return events;
   }
 
-  void SendWork(HelperProcess& helper) {
-    const uint64_t id = helper.id();
+  // Every helper, first or replacement, gets its sample work: the answer
+  // shows it is really serving.
+  void OnStarted(HelperProcess& helper) {
+    const bool first = !started_once_.contains(helper.role());
+    started_once_[helper.role()] = true;
+    if (!first) {
+      Print(absl::StrCat("  restarted ", helper.role(), " as ", helper.name(),
+                         " (pid ", helper.pid(), ")\n"));
+    }
     const std::string name = helper.name();
-    SendSampleWork(
-        helper, absl::Now() + options_.call_timeout,
-        [this, id, name](absl::StatusOr<std::string> summary) {
-          if (!summary.ok()) {
-            WorkDone(absl::StrCat(
-                         name, ": work failed: ", summary.status().ToString()),
-                     false);
-            return;
-          }
-          HelperProcess* helper = host_.FindHelper(id);
-          if (helper == nullptr) {
-            WorkDone(absl::StrCat(name, ": ", *summary), true);
-            return;
-          }
-          helper->Ping(absl::Now() + options_.call_timeout,
-                       [this, id, name,
-                        text = *summary](absl::StatusOr<absl::Duration> rtt) {
-                         if (rtt.ok()) round_trips_[id] = *rtt;
-                         WorkDone(absl::StrCat(name, ": ", text), rtt.ok());
-                       });
-        });
+    SendSampleWork(helper, absl::Now() + options_.call_timeout,
+                   [this, name, first](absl::StatusOr<std::string> summary) {
+                     const std::string line =
+                         summary.ok()
+                             ? absl::StrCat(name, ": ", *summary)
+                             : absl::StrCat(name, ": work failed: ",
+                                            summary.status().ToString());
+                     if (first) {
+                       FirstRoundDone(line, summary.ok());
+                     } else {
+                       Print(absl::StrCat(
+                           summary.ok() ? "  ok    " : "  FAIL  ", line, "\n"));
+                     }
+                   });
   }
 
-  void WorkDone(const std::string& line, bool ok) {
-    if (!ok) ++failures_;
+  void FirstRoundDone(const std::string& line, bool ok) {
+    if (!ok && !shutting_down_) ++failures_;
     Print(absl::StrCat(ok ? "  ok    " : "  FAIL  ", line, "\n"));
-    if (--work_pending_ > 0 || shutting_down_) return;
+    if (--first_round_pending_ > 0 || shutting_down_) return;
     Print("\n");
     PrintStatus();
-    Print("Commands: status, quit (or Ctrl-C).\n");
+    Print(kCommandHelp);
     if (quit_requested_) BeginShutdown("end of input");
+  }
+
+  void OnExited(const ExitInfo& exit,
+                std::optional<absl::Duration> restart_in) {
+    std::string text = absl::StrCat(
+        "  ", exit.role, "-", exit.helper_id, " (pid ", exit.pid,
+        ") ended after ",
+        absl::FormatDuration(absl::Trunc(exit.uptime, absl::Milliseconds(1))),
+        ": ", exit.Describe(), "\n");
+    for (size_t i = 0; i < exit.stack_trace.size() && i < kStackLinesShown;
+         ++i) {
+      absl::StrAppend(&text, "      ", exit.stack_trace[i], "\n");
+    }
+    if (restart_in.has_value()) {
+      absl::StrAppend(
+          &text, "      restarting in ",
+          absl::FormatDuration(absl::Trunc(*restart_in, absl::Milliseconds(1))),
+          "\n");
+    }
+    Print(text);
+    // A helper that died before its first answer fails the first round.
+    if (!started_once_.contains(exit.role) && first_round_pending_ > 0 &&
+        exit.kind != ExitKind::kHostShutdown) {
+      ++failures_;
+    }
   }
 
   void PrintStatus() {
@@ -149,11 +149,10 @@ class Demo {
       row.role = helper->role();
       row.state = HelperStateName(helper->state());
       row.uptime = helper->uptime();
-      if (auto it = round_trips_.find(helper->id()); it != round_trips_.end()) {
-        row.round_trip = it->second;
-      }
+      row.round_trip = helper->last_round_trip();
       row.frames_sent = helper->channel().frames_sent();
       row.frames_received = helper->channel().frames_received();
+      row.restarts = supervisor_ ? supervisor_->restarts(helper->role()) : 0;
       row.sandbox = helper->sandbox_status().sandboxed() ? "sandboxed" : "none";
       rows.push_back(std::move(row));
     }
@@ -164,32 +163,60 @@ class Demo {
     if (!line.has_value()) {
       // End of input: finish the first round of work, then stop.
       quit_requested_ = true;
-      if (work_pending_ == 0) BeginShutdown("end of input");
+      if (first_round_pending_ == 0) BeginShutdown("end of input");
       return;
     }
-    const absl::string_view command = absl::StripAsciiWhitespace(*line);
-    if (command.empty()) return;
+    std::vector<std::string> words =
+        absl::StrSplit(*line, ' ', absl::SkipWhitespace());
+    if (words.empty()) return;
+    const std::string& command = words[0];
     if (command == "quit" || command == "exit") {
       BeginShutdown("quit");
     } else if (command == "status") {
       PrintStatus();
     } else if (command == "help") {
-      Print("Commands: status, quit.\n");
+      Print(kCommandHelp);
+    } else if (command == "crash" && (words.size() == 3 || words.size() == 4)) {
+      Crash(words[1], words[2], words.size() == 4 ? words[3] : "1");
+    } else if (command == "kill" && words.size() == 2) {
+      HelperProcess* helper = host_.FindHelper(words[1]);
+      if (helper == nullptr) return Print("no such helper\n");
+      helper->Kill(HostAction::kKillRequested, "killed from the command line");
     } else {
-      Print(absl::StrCat("unknown command '", command, "' (try: help)\n"));
+      Print(absl::StrCat("unknown command '", *line, "'\n", kCommandHelp));
     }
   }
 
-  void OnExit(const ExitInfo& info) {
-    Print(absl::StrCat("  ", info.role, "-", info.helper_id, " (pid ", info.pid,
-                       ") ended: ", info.Describe(), "\n"));
-    if (info.kind != ExitKind::kHostShutdown) ++failures_;
+  void Crash(const std::string& who, const std::string& fault,
+             const std::string& code_text) {
+    HelperProcess* helper = host_.FindHelper(who);
+    if (helper == nullptr) return Print(absl::StrCat("no helper ", who, "\n"));
+    std::optional<ipc::FaultKind> kind = ParseFaultKind(fault);
+    int code = 0;
+    if (!kind.has_value() || !absl::SimpleAtoi(code_text, &code)) {
+      return Print(absl::StrCat("unknown fault '", fault, "'\n", kCommandHelp));
+    }
+    if (helper->state() != HelperProcess::State::kReady) {
+      return Print(absl::StrCat(helper->name(), " is not ready yet\n"));
+    }
+    Print(absl::StrCat("  injecting ", fault, " into ", helper->name(), "\n"));
+    const std::string name = helper->name();
+    helper->InjectFault(*kind, code, [this, name, fault](absl::Status status) {
+      // Faults that end the helper are reported by its exit instead.
+      if (status.ok()) {
+        Print(absl::StrCat("  ", name, " is committing ", fault, "\n"));
+      } else if (!absl::IsUnavailable(status)) {
+        Print(absl::StrCat("  ", name, " refused ", fault, ": ",
+                           status.message(), "\n"));
+      }
+    });
   }
 
   void BeginShutdown(const std::string& why) {
     if (shutting_down_) return;
     shutting_down_ = true;
     Print(absl::StrCat("Shutting down (", why, ")...\n"));
+    if (supervisor_ != nullptr) supervisor_->StopRestarting();
     host_.Shutdown(options_.shutdown_grace, [this] {
       Print("All helpers stopped.\n");
       host_.Quit();
@@ -224,11 +251,12 @@ class Demo {
   Host& host_;
   const DemoOptions options_;
   std::FILE* const out_;
-  int work_pending_ = 0;
+  Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
+  int first_round_pending_ = 0;
   int failures_ = 0;
   bool quit_requested_ = false;
   bool shutting_down_ = false;
-  std::map<uint64_t, absl::Duration> round_trips_;
+  std::map<std::string, bool> started_once_;  // By role.
   std::vector<uv_signal_t*> signals_;
 };
 

@@ -207,9 +207,12 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   state_ = State::kStopping;
   stop_stage_ = 0;
   stop_grace_ = options_.handshake_timeout;
-  action_detail_ = hung_up ? "closed its channel without exiting"
-                           : absl::StrCat("channel failed (", detail.message(),
-                                          ") and the helper did not exit");
+  // Said only if it comes to signals: a helper that exits by itself meanwhile
+  // (the usual case: it crashed) is reported as what it did.
+  hangup_reason_ = hung_up
+                       ? "closed its channel without exiting"
+                       : absl::StrCat("channel failed (", detail.message(),
+                                      ") and the helper did not exit");
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
@@ -242,13 +245,14 @@ void HelperProcess::Ping(
 void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
   if (state_ == State::kExited) return;
   if (action_ == HostAction::kNone) action_ = HostAction::kShutdownRequested;
-  if (state_ == State::kStopping && stop_stage_ >= 0 && action_detail_.empty())
-    return;
+  // Already on its way out, unless only because it hung up: then this stop
+  // takes over, as a shutdown.
+  if (state_ == State::kStopping && hangup_reason_.empty()) return;
+  hangup_reason_.clear();
   state_ = State::kStopping;
   if (heartbeat_) heartbeat_->Stop();
   stop_grace_ = grace;
   stop_stage_ = 0;
-  action_detail_.clear();
   ipc::Control shutdown;
   shutdown.mutable_shutdown()->set_reason(reason);
   if (!channel_->SendControl(shutdown).ok()) {
@@ -306,7 +310,10 @@ void HelperProcess::OnTimer() {
     stop_stage_ = 1;
     // A helper stopped for closing its channel was not asked to shut down: the
     // host kills it.
-    if (action_ == HostAction::kNone) action_ = HostAction::kKillRequested;
+    if (action_ == HostAction::kNone) {
+      action_ = HostAction::kKillRequested;
+      action_detail_ = hangup_reason_;
+    }
     SendSignal(SIGTERM);
     uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
   } else if (stop_stage_ == 1) {

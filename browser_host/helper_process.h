@@ -155,6 +155,8 @@ class HelperProcess {
   bool ready_seen_ = false;
   HostAction action_ = HostAction::kNone;
   std::string action_detail_;
+  // Set while stopping a helper that hung up without exiting.
+  std::string hangup_reason_;
   bool host_sent_signal_ = false;
   // Shutdown escalation: 0 = Shutdown sent, 1 = SIGTERM sent, 2 = SIGKILL sent.
   int stop_stage_ = -1;

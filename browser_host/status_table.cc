@@ -21,17 +21,17 @@ std::string FormatUptime(absl::Duration uptime) {
 }  // namespace
 
 std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
-  constexpr size_t kColumns = 8;
+  constexpr size_t kColumns = 9;
   const std::array<std::string, kColumns> header = {
-      "HELPER", "PID", "ROLE",        "STATE",
-      "UPTIME", "RTT", "MSGS OUT/IN", "SANDBOX"};
+      "HELPER", "PID",         "ROLE",     "STATE",  "UPTIME",
+      "RTT",    "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
   std::vector<std::array<std::string, kColumns>> cells;
   cells.push_back(header);
   for (const HelperRow& row : rows) {
     cells.push_back({row.name, absl::StrCat(row.pid), row.role, row.state,
                      FormatUptime(row.uptime), FormatMicros(row.round_trip),
                      absl::StrCat(row.frames_sent, "/", row.frames_received),
-                     row.sandbox});
+                     absl::StrCat(row.restarts), row.sandbox});
   }
   std::array<size_t, kColumns> width{};
   for (const auto& line : cells) {

@@ -20,6 +20,7 @@ struct HelperRow {
       round_trip;  // Last Ping round trip, if measured.
   unsigned long long frames_sent = 0;
   unsigned long long frames_received = 0;
+  int restarts = 0;  // Of the helper's role.
   std::string sandbox;
 };
 

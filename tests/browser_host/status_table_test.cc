@@ -12,9 +12,9 @@
 namespace bulkhead {
 namespace {
 
-const std::vector<std::string> kTitles = {"HELPER",      "PID",    "ROLE",
-                                          "STATE",       "UPTIME", "RTT",
-                                          "MSGS OUT/IN", "SANDBOX"};
+const std::vector<std::string> kTitles = {
+    "HELPER", "PID",         "ROLE",     "STATE",  "UPTIME",
+    "RTT",    "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
 
 std::vector<std::string> Lines(const std::string& table) {
   EXPECT_FALSE(table.empty());
@@ -63,6 +63,7 @@ std::vector<HelperRow> SampleRows() {
   renderer.round_trip = absl::Microseconds(87);
   renderer.frames_sent = 12;
   renderer.frames_received = 345;
+  renderer.restarts = 3;
   renderer.sandbox = "seccomp+ns";
 
   HelperRow gpu;
@@ -118,6 +119,7 @@ TEST(StatusTableTest, EveryCellStartsAtItsColumnsOffset) {
         "",  // Uptime and RTT formats are checked below.
         "",
         absl::StrCat(rows[r].frames_sent, "/", rows[r].frames_received),
+        absl::StrCat(rows[r].restarts),
         rows[r].sandbox,
     };
     for (size_t c = 0; c < offsets.size(); ++c) {
@@ -173,7 +175,7 @@ TEST(StatusTableTest, RoundTripAndUptimeFormats) {
   EXPECT_EQ(renderer[4], "1.5 s");
   EXPECT_EQ(gpu[4], "0.0 s");
   EXPECT_EQ(utility[4], "3600.0 s");
-  EXPECT_EQ(utility[7], "");
+  EXPECT_EQ(utility[8], "");  // An empty sandbox cell stays empty.
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ struct Run {
   int open_streams = 2;
   SignalOnOutput signal_on_output;
   bool signalled = false;
+  uv_write_t late_write;  // The input sent once the marker appeared.
 };
 
 void Alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
@@ -57,7 +58,7 @@ absl::StatusOr<ProcessOutput> RunProcess(
   ipc::IgnoreSigpipe();
   Run run;
   run.signal_on_output = signal_on_output;
-  const bool keep_stdin_open = signal_on_output.signal != 0;
+  const bool keep_stdin_open = !signal_on_output.marker.empty();
   uv_loop_init(&run.loop);
   for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
     uv_pipe_init(&run.loop, pipe, 0);
@@ -100,18 +101,30 @@ absl::StatusOr<ProcessOutput> RunProcess(
              if (req->data != nullptr)
                uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
            });
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
-                [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-                  auto* run = static_cast<Run*>(s->data);
-                  ReadInto(s, n, b, &run->result.out);
-                  if (run->signal_on_output.signal != 0 && !run->signalled &&
-                      run->result.out.find(run->signal_on_output.marker) !=
-                          std::string::npos) {
-                    run->signalled = true;
-                    uv_process_kill(&run->process,
-                                    run->signal_on_output.signal);
-                  }
-                });
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
+      [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+        auto* run = static_cast<Run*>(s->data);
+        ReadInto(s, n, b, &run->result.out);
+        const SignalOnOutput& on = run->signal_on_output;
+        if (on.marker.empty() || run->signalled ||
+            run->result.out.find(on.marker) == std::string::npos) {
+          return;
+        }
+        run->signalled = true;
+        if (on.input.has_value()) {
+          uv_buf_t late = uv_buf_init(const_cast<char*>(on.input->data()),
+                                      static_cast<unsigned>(on.input->size()));
+          uv_write(&run->late_write, reinterpret_cast<uv_stream_t*>(&run->in),
+                   &late, 1, [](uv_write_t* req, int) {
+                     uv_close(reinterpret_cast<uv_handle_t*>(req->handle),
+                              nullptr);
+                   });
+        }
+        if (on.signal != 0) {
+          uv_process_kill(&run->process, on.signal);
+        }
+      });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.err), Alloc,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
                   ReadInto(s, n, b, &static_cast<Run*>(s->data)->result.err);

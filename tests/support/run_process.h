@@ -4,6 +4,7 @@
 #define BULKHEAD_TESTS_SUPPORT_RUN_PROCESS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,16 +20,17 @@ struct ProcessOutput {
   std::string err;
 };
 
-// Sends `signal` to the process once its stdout contains `marker`.
+// Once the process's stdout contains `marker`: writes `input` to its stdin
+// (then closes it) if `input` is set, and sends `signal` if it is not 0.
 struct SignalOnOutput {
   std::string marker;
   int signal = 0;
+  std::optional<std::string> input;
 };
 
 // Runs `argv` with `input` on its stdin (closed after it unless
-// `signal_on_output` is given, then kept open so that the signal, not end of
-// input, ends the program). DeadlineExceeded (after killing it) if it has not
-// exited within `timeout`.
+// `signal_on_output` is given: then kept open until its marker is seen).
+// DeadlineExceeded (after killing it) if it has not exited within `timeout`.
 absl::StatusOr<ProcessOutput> RunProcess(
     const std::vector<std::string>& argv, const std::string& input,
     absl::Duration timeout, const SignalOnOutput& signal_on_output = {});

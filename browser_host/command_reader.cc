@@ -1,0 +1,48 @@
+#include "browser_host/command_reader.h"
+
+#include <iostream>
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+
+namespace bulkhead {
+
+struct CommandReader::State {
+  State(Host* host, Handler handler)
+      : host(host), handler(std::move(handler)) {}
+
+  // False once the reader is gone: the thread should stop. The task keeps
+  // the state alive until it has run or been dropped.
+  static bool Deliver(const std::shared_ptr<State>& state,
+                      std::optional<std::string> line) {
+    absl::MutexLock lock(&state->mutex);
+    if (state->host == nullptr) return false;
+    state->host->Post([state, line = std::move(line)]() mutable {
+      state->handler(std::move(line));
+    });
+    return true;
+  }
+
+  absl::Mutex mutex;
+  Host* host ABSL_GUARDED_BY(mutex);
+  Handler handler;  // Runs on the loop thread only.
+};
+
+CommandReader::CommandReader(Host& host, Handler handler)
+    : state_(std::make_shared<State>(&host, std::move(handler))) {
+  std::thread([state = state_] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!State::Deliver(state, std::move(line))) return;
+    }
+    State::Deliver(state, std::nullopt);  // End of input.
+  }).detach();
+}
+
+CommandReader::~CommandReader() {
+  absl::MutexLock lock(&state_->mutex);
+  state_->host = nullptr;
+}
+
+}  // namespace bulkhead
