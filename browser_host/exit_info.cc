@@ -41,6 +41,22 @@ const char* SignalName(int signal) {
 
 }  // namespace
 
+const char* LifecycleStageName(LifecycleStage stage) {
+  switch (stage) {
+    case LifecycleStage::kLaunching:
+      return "launching";
+    case LifecycleStage::kStarted:
+      return "started";
+    case LifecycleStage::kReady:
+      return "ready";
+    case LifecycleStage::kExiting:
+      return "exiting";
+    case LifecycleStage::kExited:
+      return "exited";
+  }
+  return "?";
+}
+
 const char* ExitKindName(ExitKind kind) {
   switch (kind) {
     case ExitKind::kNormalExit:

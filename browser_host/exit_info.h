@@ -58,6 +58,27 @@ struct ExitInfo {
   std::string Describe() const;
 };
 
+// The stages of a helper's life, reported once each and in this order
+// (stages that do not happen are skipped: a helper that crashes while
+// starting is never kReady, one that dies by itself is never kExiting).
+enum class LifecycleStage {
+  kLaunching,  // About to spawn.
+  kStarted,    // Spawned: the pid is known.
+  kReady,      // Handshake done; it takes work.
+  kExiting,    // The host began stopping or killing it.
+  kExited,     // Reaped; `exit` says why.
+};
+
+const char* LifecycleStageName(LifecycleStage stage);
+
+struct LifecycleEvent {
+  LifecycleStage stage = LifecycleStage::kLaunching;
+  uint64_t helper_id = 0;
+  std::string role;
+  int64_t pid = 0;                 // From kStarted on.
+  const ExitInfo* exit = nullptr;  // kExited only; valid during the call.
+};
+
 // What the host itself did to a helper, which outranks the wait status.
 enum class HostAction {
   kNone,

@@ -92,6 +92,7 @@ absl::Status HelperProcess::Start() {
   channel_->OnControl(ipc::Control::kReady,
                       [this](const ipc::Control& ready) { OnReady(ready); });
   started_at_ = absl::Now();
+  Emit(LifecycleStage::kLaunching);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
                   {.channel = channel_->pipe(),
@@ -103,6 +104,7 @@ absl::Status HelperProcess::Start() {
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();
+  Emit(LifecycleStage::kStarted);
   absl::Status reading = stderr_pipe_.Start(
       [this](absl::string_view bytes) { stderr_lines_.Append(bytes); },
       [this] {
@@ -171,8 +173,27 @@ void HelperProcess::OnReady(const ipc::Control& ready) {
   state_ = State::kReady;
   uv_timer_stop(timer_);
   StartHeartbeat();
+  Emit(LifecycleStage::kReady);
   BH_LOG(kInfo, name(), " is ready");
   FinishReady(absl::OkStatus());
+}
+
+void HelperProcess::Emit(LifecycleStage stage, const ExitInfo* exit) {
+  if (last_stage_.has_value() && *last_stage_ >= stage) return;
+  last_stage_ = stage;
+  if (!callbacks_.on_lifecycle) return;
+  LifecycleEvent event;
+  event.stage = stage;
+  event.helper_id = id();
+  event.role = role();
+  event.pid = pid_;
+  event.exit = exit;
+  callbacks_.on_lifecycle(event);
+}
+
+void HelperProcess::BeginStopping() {
+  state_ = State::kStopping;
+  Emit(LifecycleStage::kExiting);
 }
 
 void HelperProcess::FinishReady(absl::Status status) {
@@ -204,15 +225,14 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   const bool hung_up = reason == ipc::Channel::CloseReason::kPeerClosed;
   BH_LOG(kInfo, name(), hung_up ? " closed its channel" : " channel failed: ",
          hung_up ? "" : detail.message());
-  state_ = State::kStopping;
+  BeginStopping();
   stop_stage_ = 0;
   stop_grace_ = options_.handshake_timeout;
   // Said only if it comes to signals: a helper that exits by itself meanwhile
   // (the usual case: it crashed) is reported as what it did.
-  hangup_reason_ = hung_up
-                       ? "closed its channel without exiting"
-                       : absl::StrCat("channel failed (", detail.message(),
-                                      ") and the helper did not exit");
+  hangup_reason_ = hung_up ? "closed its channel without exiting"
+                           : absl::StrCat("channel failed (", detail.message(),
+                                          ") and the helper did not exit");
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
@@ -249,7 +269,7 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
   // takes over, as a shutdown.
   if (state_ == State::kStopping && hangup_reason_.empty()) return;
   hangup_reason_.clear();
-  state_ = State::kStopping;
+  BeginStopping();
   if (heartbeat_) heartbeat_->Stop();
   stop_grace_ = grace;
   stop_stage_ = 0;
@@ -273,7 +293,7 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
     action_detail_ = std::move(detail);
   }
   BH_LOG(kWarning, "killing ", name(), ": ", action_detail_);
-  state_ = State::kStopping;
+  BeginStopping();
   if (heartbeat_) heartbeat_->Stop();
   uv_timer_stop(timer_);
   channel_->Close();
@@ -411,6 +431,7 @@ void HelperProcess::MaybeFinishExit() {
     FinishReady(absl::UnavailableError(
         absl::StrCat(name(), " ended before it was ready: ", info.Describe())));
   }
+  Emit(LifecycleStage::kExited, &info);
   // Last: the handler may destroy this object.
   if (callbacks_.on_exit) {
     auto on_exit = std::move(callbacks_.on_exit);

@@ -50,6 +50,9 @@ class HelperProcess {
     // Runs once, when the process has ended and been reaped. May destroy the
     // HelperProcess.
     absl::AnyInvocable<void(const ExitInfo&)> on_exit;
+    // Optional: every lifecycle stage, once each and in order, kExited last
+    // (just before `on_exit`). Must not destroy the HelperProcess.
+    absl::AnyInvocable<void(const LifecycleEvent&)> on_lifecycle;
   };
 
   // Spawns the helper. Errors (e.g. the executable is missing) are returned,
@@ -125,6 +128,10 @@ class HelperProcess {
   std::vector<std::string> CrashStack();
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
+  // Reports `stage` unless it or a later one was reported already.
+  void Emit(LifecycleStage stage, const ExitInfo* exit = nullptr);
+  // Enters kStopping (and reports kExiting) once.
+  void BeginStopping();
 
   static void OnTimerThunk(uv_timer_t* timer);
 
@@ -151,6 +158,7 @@ class HelperProcess {
   absl::Time exited_at_;
   ipc::SandboxStatus sandbox_status_;
 
+  std::optional<LifecycleStage> last_stage_;
   bool hello_seen_ = false;
   bool ready_seen_ = false;
   HostAction action_ = HostAction::kNone;

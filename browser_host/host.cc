@@ -73,12 +73,31 @@ absl::StatusOr<HelperProcess*> Host::Launch(
         }
         on_ready(FindHelper(id));
       };
+  callbacks.on_lifecycle = [this](const LifecycleEvent& event) {
+    if (lifecycle_handler_) lifecycle_handler_(event);
+  };
   callbacks.on_exit = [this, id](const ExitInfo& info) {
     OnHelperExit(id, info);
   };
   absl::StatusOr<std::unique_ptr<HelperProcess>> helper = HelperProcess::Launch(
       &loop_, std::move(helper_options), std::move(callbacks));
-  if (!helper.ok()) return helper.status();
+  if (!helper.ok()) {
+    // It announced kLaunching; close its stream.
+    ExitInfo info;
+    info.kind = ExitKind::kLaunchFailed;
+    info.launch_status = helper.status();
+    info.role = std::string(role);
+    info.helper_id = id;
+    if (lifecycle_handler_) {
+      LifecycleEvent event;
+      event.stage = LifecycleStage::kExited;
+      event.helper_id = id;
+      event.role = info.role;
+      event.exit = &info;
+      lifecycle_handler_(event);
+    }
+    return helper.status();
+  }
   HelperProcess* raw = helper->get();
   helpers_.emplace(id, *std::move(helper));
   return raw;
@@ -92,6 +111,11 @@ absl::Status Host::CheckRole(absl::string_view role) const {
     return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
   }
   return absl::OkStatus();
+}
+
+void Host::SetLifecycleHandler(
+    absl::AnyInvocable<void(const LifecycleEvent&)> handler) {
+  lifecycle_handler_ = std::move(handler);
 }
 
 void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {

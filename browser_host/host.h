@@ -82,6 +82,13 @@ class Host {
   // Runs for every helper that ends, after which the host forgets it.
   void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
 
+  // Every helper's lifecycle, stage by stage (see LifecycleStage): once each,
+  // in order, whatever races between channel end-of-stream, process exit and
+  // kills. A helper that could not even be spawned gets kLaunching and then
+  // kExited (kLaunchFailed).
+  void SetLifecycleHandler(
+      absl::AnyInvocable<void(const LifecycleEvent&)> handler);
+
   // Helpers not yet reaped, by id (launch order).
   std::vector<HelperProcess*> helpers() const;
   HelperProcess* FindHelper(uint64_t id) const;
@@ -112,6 +119,7 @@ class Host {
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
+  absl::AnyInvocable<void(const LifecycleEvent&)> lifecycle_handler_;
   absl::AnyInvocable<void()> shutdown_done_;
   bool shutting_down_ = false;
   bool quit_ = false;

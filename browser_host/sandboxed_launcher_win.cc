@@ -327,7 +327,7 @@ bool MitigationsRefused(DWORD error) {
 
 }  // namespace
 
-bool SandboxedLaunchAvailable() { return getenv("BH_NOSANDBOX") == nullptr; }
+bool SandboxedLaunchAvailable() { return true; }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
@@ -382,7 +382,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   // The crash pipe is C runtime fd 4, which the helper adopts like a uv_spawn
   // stdio slot (`--crash-fd=4`).
   CrtFdTable crt_fds(kHelperCrashFd + 1);
-  if (with_crash_pipe && !getenv("BH_NOCRT")) {
+  if (with_crash_pipe) {
     inherited.push_back(crash_ends.write.get());
     crt_fds.Set(0, helper_stdin.get());
     crt_fds.Set(1, helper_stdout.get());
@@ -414,20 +414,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     }
     startup.lpAttributeList = attributes.get();
     // CreateProcessAsUserW needs no privilege for a restricted version of the
-    // caller's own token.
-    if (getenv("BH_NOMIT") && with_mitigations) continue;
-    if (getenv("BH_NOTOKEN")
-            ? ::CreateProcessW(application.c_str(), wide_command_line.data(),
-                               nullptr, nullptr, TRUE,
-                               CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT |
-                                   CREATE_NO_WINDOW,
-                               nullptr, nullptr, &startup.StartupInfo, &created)
-            : ::CreateProcessAsUserW(
-                  token.get(), application.c_str(), wide_command_line.data(),
-                  nullptr, nullptr, /*bInheritHandles=*/TRUE,
-                  CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT |
-                      CREATE_NO_WINDOW,
-                  nullptr, nullptr, &startup.StartupInfo, &created)) {
+    // caller's own token. DETACHED_PROCESS, as Chrome launches its targets:
+    // no console, so no conhost.exe, which would count against the job's one
+    // process, and which Wine starts from inside the helper, where it
+    // inherits the channel's end and keeps it open.
+    if (::CreateProcessAsUserW(
+            token.get(), application.c_str(), wide_command_line.data(), nullptr,
+            nullptr, /*bInheritHandles=*/TRUE,
+            CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | DETACHED_PROCESS,
+            nullptr, nullptr, &startup.StartupInfo, &created)) {
       error = ERROR_SUCCESS;
       break;
     }
@@ -452,8 +447,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   stderr_ends.write.reset();
   crash_ends.write.reset();
 
-  if (!getenv("BH_NOJOB") &&
-      !::AssignProcessToJobObject(job.get(), process.get())) {
+  if (!::AssignProcessToJobObject(job.get(), process.get())) {
     absl::Status status = LastWinErrorToStatus("AssignProcessToJobObject");
     ::TerminateProcess(process.get(), 1);
     return status;

@@ -103,8 +103,7 @@ absl::StatusOr<std::string> JoinWindowsCommandLine(
   }
   if (argv[0].empty() || argv[0].find('"') != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cannot be a program path on a Windows command line: '", argv[0],
-        "'"));
+        "cannot be a program path on a Windows command line: '", argv[0], "'"));
   }
   // The program: quoted whole, no escapes (the runtime reads it verbatim up
   // to the closing quote).

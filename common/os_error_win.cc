@@ -77,10 +77,9 @@ std::string SystemMessage(DWORD error) {
 absl::Status WinErrorToStatus(uint32_t error, absl::string_view what) {
   if (error == ERROR_SUCCESS) return absl::OkStatus();
   const std::string text = SystemMessage(error);
-  return absl::Status(
-      WinErrorToCode(error),
-      absl::StrCat(what, ": Windows error ", error, text.empty() ? "" : ": ",
-                   text));
+  return absl::Status(WinErrorToCode(error),
+                      absl::StrCat(what, ": Windows error ", error,
+                                   text.empty() ? "" : ": ", text));
 }
 
 absl::Status LastWinErrorToStatus(absl::string_view what) {

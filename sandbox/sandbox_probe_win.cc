@@ -100,11 +100,10 @@ SandboxReport ProbeSandbox() {
   if (token.get() != nullptr) {
     restricted = ::IsTokenRestricted(token.get()) != FALSE;
     const int deny_only = DenyOnlyGroups(token.get());
-    restriction = restricted ? "yes"
-                  : deny_only > 0
-                      ? absl::StrCat("no restricting SIDs; ", deny_only,
-                                     " deny-only groups")
-                      : "no";
+    restriction = restricted      ? "yes"
+                  : deny_only > 0 ? absl::StrCat("no restricting SIDs; ",
+                                                 deny_only, " deny-only groups")
+                                  : "no";
     integrity = IntegrityLevel(token.get());
     if (const int count = Privileges(token.get()); count >= 0) {
       privileges = absl::StrCat(count, " left");

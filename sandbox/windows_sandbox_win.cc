@@ -47,10 +47,9 @@ absl::StatusOr<std::vector<uint64_t>> QueryToken(
 // Gives `sids` GENERIC_ALL in the token's default DACL: the DACL of every
 // object the helper creates without an explicit one.
 absl::Status GrantInDefaultDacl(HANDLE token, const std::vector<PSID>& sids) {
-  BH_ASSIGN_OR_RETURN(
-      std::vector<uint64_t> buffer,
-      QueryToken(token, TokenDefaultDacl,
-                 "GetTokenInformation(TokenDefaultDacl)"));
+  BH_ASSIGN_OR_RETURN(std::vector<uint64_t> buffer,
+                      QueryToken(token, TokenDefaultDacl,
+                                 "GetTokenInformation(TokenDefaultDacl)"));
   const auto* current = reinterpret_cast<TOKEN_DEFAULT_DACL*>(buffer.data());
   std::vector<EXPLICIT_ACCESSW> entries(sids.size());
   for (size_t i = 0; i < sids.size(); ++i) {
@@ -72,8 +71,7 @@ absl::Status GrantInDefaultDacl(HANDLE token, const std::vector<PSID>& sids) {
   const DWORD set_error = ::GetLastError();
   ::LocalFree(updated);
   if (!set) {
-    return WinErrorToStatus(set_error,
-                            "SetTokenInformation(TokenDefaultDacl)");
+    return WinErrorToStatus(set_error, "SetTokenInformation(TokenDefaultDacl)");
   }
   return absl::OkStatus();
 }
@@ -134,16 +132,17 @@ absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken() {
     // The integrity label is not a group one can disable or restrict to.
     if ((group.Attributes & SE_GROUP_INTEGRITY) != 0) continue;
     bool keep = (group.Attributes & SE_GROUP_LOGON_ID) != 0;
-    for (WellKnownSid& sid : kept) keep = keep || ::EqualSid(group.Sid, sid.get());
+    for (WellKnownSid& sid : kept)
+      keep = keep || ::EqualSid(group.Sid, sid.get());
     (keep ? restricting : deny_only).push_back({group.Sid, 0});
   }
 
   HANDLE restricted = nullptr;
-  if (!::CreateRestrictedToken(
-          process_token.get(), DISABLE_MAX_PRIVILEGE,
-          static_cast<DWORD>(deny_only.size()), deny_only.data(), 0, nullptr,
-          static_cast<DWORD>(restricting.size()), restricting.data(),
-          &restricted)) {
+  if (!::CreateRestrictedToken(process_token.get(), DISABLE_MAX_PRIVILEGE,
+                               static_cast<DWORD>(deny_only.size()),
+                               deny_only.data(), 0, nullptr,
+                               static_cast<DWORD>(restricting.size()),
+                               restricting.data(), &restricted)) {
     return LastWinErrorToStatus("CreateRestrictedToken");
   }
   ScopedHandle token(restricted);
@@ -168,7 +167,8 @@ absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
   }
   if (limits.memory_limit_bytes > 0) {
     basic.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
-    extended.ProcessMemoryLimit = static_cast<SIZE_T>(limits.memory_limit_bytes);
+    extended.ProcessMemoryLimit =
+        static_cast<SIZE_T>(limits.memory_limit_bytes);
   }
   if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation,
                                  &extended, sizeof(extended))) {
