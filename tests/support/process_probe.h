@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "absl/time/time.h"
+
 namespace bulkhead::testing {
 
 bool ProcessExists(int64_t pid);
@@ -20,6 +22,11 @@ bool ProcessGroupExists(int64_t pgid);
 // Whether this is Windows emulated by Wine, which accepts but does not
 // enforce some limits (integrity levels, job memory limits).
 bool RunningUnderWine();
+
+// Waits until process `pid` has ended (exited, zombie or not), up to
+// `timeout`, without polling where the OS can notify (a pidfd on Linux, the
+// process handle on Windows). True when it ended in time.
+bool WaitForProcessGone(int64_t pid, absl::Duration timeout);
 
 // This process's resident memory in bytes (0 where unknown).
 uint64_t CurrentRssBytes();

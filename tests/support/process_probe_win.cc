@@ -24,6 +24,15 @@ bool RunningUnderWine() {
 
 bool ProcessGroupExists(int64_t) { return false; }
 
+bool WaitForProcessGone(int64_t pid, absl::Duration timeout) {
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return true;
+  const DWORD result = ::WaitForSingleObject(
+      process, static_cast<DWORD>(absl::ToInt64Milliseconds(timeout)));
+  ::CloseHandle(process);
+  return result == WAIT_OBJECT_0;
+}
+
 uint64_t CurrentRssBytes() {
   PROCESS_MEMORY_COUNTERS counters = {};
   if (!::GetProcessMemoryInfo(::GetCurrentProcess(), &counters,

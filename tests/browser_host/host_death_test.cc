@@ -1,0 +1,72 @@
+// No helper outlives its host, however the host ends: a clean exit, SIGTERM,
+// or SIGKILL (no chance to clean up: the helpers' parent-death signal and
+// their channel's end-of-stream must do it).
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/support/process_probe.h"
+#include "tests/support/run_process.h"
+#include "tests/support/test_host.h"
+
+namespace bulkhead {
+namespace {
+
+struct HostDeath {
+  const char* name;
+  int signal;  // 0: close its input, a clean exit.
+};
+
+class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
+
+std::vector<int64_t> HelperPids(const std::string& out) {
+  std::vector<int64_t> pids;
+  const size_t at = out.find("HELPERS ");
+  if (at == std::string::npos) return pids;
+  const std::string line = out.substr(at + 8, out.find('\n', at) - at - 8);
+  for (absl::string_view word : absl::StrSplit(line, ' ')) {
+    int64_t pid = 0;
+    if (absl::SimpleAtoi(word, &pid)) pids.push_back(pid);
+  }
+  return pids;
+}
+
+TEST_P(HostDeathTest, LeavesNoHelperBehind) {
+  const int signal = GetParam().signal;
+  if (signal == SIGTERM && !testing::CanSendGracefulSignals()) {
+    GTEST_SKIP() << "no catchable SIGTERM on this platform";
+  }
+  testing::SignalOnOutput when_ready;
+  when_ready.marker = "HELPERS";
+  when_ready.signal = signal;
+  if (signal == 0) when_ready.input = "";  // Close its stdin.
+  absl::StatusOr<testing::ProcessOutput> host =
+      testing::RunProcess({testing::SelfPath(), testing::kTestHostFlag}, "",
+                          absl::Seconds(30), when_ready);
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::vector<int64_t> pids = HelperPids(host->out);
+  ASSERT_EQ(pids.size(), 2u) << host->out << host->err;
+  if (signal == SIGKILL) {
+    EXPECT_EQ(host->term_signal, SIGKILL);
+  } else {
+    EXPECT_EQ(host->exit_status, 0) << host->err;
+  }
+  for (int64_t pid : pids) {
+    EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)))
+        << "helper " << pid << " outlived its host";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Deaths, HostDeathTest,
+                         ::testing::Values(HostDeath{"clean_exit", 0},
+                                           HostDeath{"sigterm", SIGTERM},
+                                           HostDeath{"sigkill", SIGKILL}),
+                         [](const ::testing::TestParamInfo<HostDeath>& info) {
+                           return std::string(info.param.name);
+                         });
+
+}  // namespace
+}  // namespace bulkhead

@@ -1,0 +1,16 @@
+// A host to be killed: the test binary run with --bulkhead-test-host starts a
+// Host with two helpers, prints "HELPERS <pid> <pid>" once both are ready, and
+// then serves until SIGTERM or end of input (both: clean shutdown, exit 0) or
+// until it is killed. Tests use it to check that no helper outlives its host.
+#ifndef BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
+#define BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
+
+namespace bulkhead::testing {
+
+inline constexpr char kTestHostFlag[] = "--bulkhead-test-host";
+
+int RunTestHost();
+
+}  // namespace bulkhead::testing
+
+#endif  // BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
