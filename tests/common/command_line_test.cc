@@ -171,5 +171,41 @@ TEST(CommandLineTest, GetIntMissingIsNotFound) {
   EXPECT_THAT(std::string(n.status().message()), ::testing::HasSubstr("--n"));
 }
 
+TEST(JoinWindowsCommandLineTest, PlainArgumentsAreJoinedAsTheyAre) {
+  absl::StatusOr<std::string> line =
+      JoinWindowsCommandLine({"C:\\bin\\h.exe", "--type=renderer", "a\\b"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line, "\"C:\\bin\\h.exe\" --type=renderer a\\b");
+}
+
+TEST(JoinWindowsCommandLineTest, QuotesBlanksAndEscapesQuotes) {
+  absl::StatusOr<std::string> line = JoinWindowsCommandLine(
+      {"C:\\Program Files\\h.exe", "two words", "", "say \"hi\"", "tab\there"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line,
+            "\"C:\\Program Files\\h.exe\" \"two words\" \"\" "
+            "\"say \\\"hi\\\"\" \"tab\there\"");
+}
+
+TEST(JoinWindowsCommandLineTest, DoublesBackslashesOnlyBeforeAQuote) {
+  absl::StatusOr<std::string> line = JoinWindowsCommandLine(
+      {"p", "dir with space\\", "a\\\\\"b", "c:\\x y\\z"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  // A trailing backslash before the closing quote is doubled; two before a
+  // literal quote become four plus the quote's own escape.
+  EXPECT_EQ(*line,
+            "\"p\" \"dir with space\\\\\" \"a\\\\\\\\\\\"b\" \"c:\\x y\\z\"");
+}
+
+TEST(JoinWindowsCommandLineTest, RefusesWhatCannotBeSaid) {
+  EXPECT_EQ(JoinWindowsCommandLine({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(JoinWindowsCommandLine({"a\"b.exe"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      JoinWindowsCommandLine({"p", std::string("a\0b", 3)}).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace bulkhead

@@ -3,8 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "browser_host/host.h"
+#include "common/os_error.h"
 #include "helper/helper_context.h"
 #include "helper/roles/builtin_roles.h"
 #include "ipc/frame_codec.h"
@@ -97,6 +102,96 @@ int Exit7Main(HelperContext&) {
   return 7;
 }
 
+int DeafMain(HelperContext& context) {
+  // Runs in the loop's first turn, after Run() has sent Ready. Never freed:
+  // the process only ends by being killed.
+  auto* deafen = new uv_timer_t;
+  uv_timer_init(context.loop(), deafen);
+  uv_timer_start(
+      deafen, [](uv_timer_t*) { BlockForever(); }, 0, 0);
+  return context.Run();
+}
+
+// Launches a helper in `role` from `host` (created on first use) and runs the
+// host's loop until it is ready. The helper outlives the call: the host's loop
+// is not run again, and the host lives until this process ends.
+absl::StatusOr<int64_t> LaunchGrandchild(std::unique_ptr<Host>& host,
+                                         const std::string& role) {
+  if (host == nullptr) {
+    Host::Options options;
+    options.roles = &TestRoleRegistry();
+    absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
+    if (!created.ok()) return created.status();
+    host = *std::move(created);
+  }
+  std::optional<absl::StatusOr<HelperProcess*>> ready;
+  absl::StatusOr<HelperProcess*> launched = host->Launch(
+      role, [&](absl::StatusOr<HelperProcess*> helper) { ready = helper; });
+  if (!launched.ok()) return launched.status();
+  // Bounded: a helper that never gets ready is killed at the handshake
+  // timeout, and `ready` then holds why.
+  while (!ready.has_value()) uv_run(host->loop(), UV_RUN_ONCE);
+  if (!ready->ok()) return ready->status();
+  return (**ready)->pid();
+}
+
+int NestedHostMain(HelperContext& context) {
+  std::unique_ptr<Host> host;
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [&host](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        absl::StatusOr<int64_t> pid = LaunchGrandchild(host, request.text());
+        if (!pid.ok()) return pid.status();
+        ipc::LayoutTextResponse response;
+        response.add_lines(absl::StrCat(*pid));
+        return response;
+      });
+  return context.Run();
+}
+
+int WriteFileMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        std::FILE* file = std::fopen(request.text().c_str(), "wb");
+        if (file == nullptr) {
+          return LastPosixErrorToStatus(
+              absl::StrCat("create ", request.text()));
+        }
+        std::fclose(file);
+        std::remove(request.text().c_str());
+        return ipc::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
+int SpawnerMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [&context](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        char path[4096];
+        size_t size = sizeof(path);
+        if (uv_exepath(path, &size) != 0) return absl::InternalError("exepath");
+        char list_tests[] = "--gtest_list_tests";
+        char* args[] = {path, list_tests, nullptr};
+        uv_process_options_t options = {};
+        options.file = path;
+        options.args = args;
+        // Not waited for: it lists the tests and exits on its own.
+        auto* process = new uv_process_t;
+        const int rc = uv_spawn(context.loop(), process, &options);
+        uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) {
+          delete reinterpret_cast<uv_process_t*>(h);
+        });
+        if (rc != 0) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("uv_spawn: ", uv_strerror(rc)));
+        }
+        return ipc::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 const RoleRegistry& TestRoleRegistry() {
@@ -106,7 +201,11 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("stall", &StallMain).ok() ||
         !roles->Add("closer", &CloserMain).ok() ||
         !roles->Add("garbage", &GarbageMain).ok() ||
-        !roles->Add("exit7", &Exit7Main).ok()) {
+        !roles->Add("exit7", &Exit7Main).ok() ||
+        !roles->Add("deaf", &DeafMain).ok() ||
+        !roles->Add("nested-host", &NestedHostMain).ok() ||
+        !roles->Add("write-file", &WriteFileMain).ok() ||
+        !roles->Add("spawner", &SpawnerMain).ok()) {
       std::abort();
     }
     return roles;

@@ -7,6 +7,15 @@
 //            "not-protobuf", "oversize", "reply-to-nothing", "second-hello",
 //            "empty-control".
 //   exit7:   writes two lines to stderr and exits with code 7 before Ready.
+//   deaf:    sends Ready, then blocks its loop forever: it never reads its
+//            channel again, so only a kill (or its job closing) ends it.
+//   nested-host: a host of its own. The request's `text` names a role; it
+//            launches a helper in it (sandboxed where available), waits for
+//            Ready and answers with the helper's pid as the only line.
+//   write-file: creates the file the request's `text` names (and removes it);
+//            answers OK, or the error (PermissionDenied when refused).
+//   spawner: starts a process (its own binary listing its tests) and answers
+//            OK once it started, or the error when it could not.
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
