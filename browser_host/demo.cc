@@ -19,6 +19,7 @@
 #include "browser_host/host.h"
 #include "browser_host/status_table.h"
 #include "browser_host/supervisor.h"
+#include "common/process_info.h"
 #include "helper/fault_injection.h"
 
 namespace bulkhead {
@@ -149,6 +150,11 @@ class Demo {
       row.role = helper->role();
       row.state = HelperStateName(helper->state());
       row.uptime = helper->uptime();
+      if (absl::StatusOr<ProcessUsage> usage = GetProcessUsage(helper->pid());
+          usage.ok()) {
+        row.cpu_time = usage->cpu_time;
+        row.resident_bytes = usage->resident_bytes;
+      }
       row.round_trip = helper->last_round_trip();
       row.frames_sent = helper->channel().frames_sent();
       row.frames_received = helper->channel().frames_received();

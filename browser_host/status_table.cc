@@ -18,18 +18,30 @@ std::string FormatUptime(absl::Duration uptime) {
   return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(uptime));
 }
 
+std::string FormatCpu(std::optional<absl::Duration> cpu) {
+  if (!cpu.has_value()) return "-";
+  return absl::StrFormat("%.2f s", absl::ToDoubleSeconds(*cpu));
+}
+
+std::string FormatMemory(std::optional<uint64_t> bytes) {
+  if (!bytes.has_value()) return "-";
+  return absl::StrFormat("%.1f MB", static_cast<double>(*bytes) / 1e6);
+}
+
 }  // namespace
 
 std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
-  constexpr size_t kColumns = 9;
+  constexpr size_t kColumns = 11;
   const std::array<std::string, kColumns> header = {
-      "HELPER", "PID",         "ROLE",     "STATE",  "UPTIME",
-      "RTT",    "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
+      "HELPER", "PID", "ROLE",        "STATE",    "UPTIME", "CPU",
+      "MEM",    "RTT", "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
   std::vector<std::array<std::string, kColumns>> cells;
   cells.push_back(header);
   for (const HelperRow& row : rows) {
     cells.push_back({row.name, absl::StrCat(row.pid), row.role, row.state,
-                     FormatUptime(row.uptime), FormatMicros(row.round_trip),
+                     FormatUptime(row.uptime), FormatCpu(row.cpu_time),
+                     FormatMemory(row.resident_bytes),
+                     FormatMicros(row.round_trip),
                      absl::StrCat(row.frames_sent, "/", row.frames_received),
                      absl::StrCat(row.restarts), row.sandbox});
   }

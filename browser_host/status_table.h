@@ -2,6 +2,7 @@
 #ifndef BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 #define BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,9 @@ struct HelperRow {
       round_trip;  // Last Ping round trip, if measured.
   unsigned long long frames_sent = 0;
   unsigned long long frames_received = 0;
-  int restarts = 0;  // Of the helper's role.
+  int restarts = 0;                        // Of the helper's role.
+  std::optional<absl::Duration> cpu_time;  // When the OS could tell.
+  std::optional<uint64_t> resident_bytes;
   std::string sandbox;
 };
 

@@ -1,6 +1,8 @@
 // No helper outlives its host, however the host ends: a clean exit, SIGTERM,
 // or SIGKILL (no chance to clean up: the helpers' parent-death signal and
 // their channel's end-of-stream must do it).
+#include <uv.h>  // SIGKILL on Windows.
+
 #include <csignal>
 #include <string>
 #include <vector>

@@ -104,9 +104,10 @@ TEST_F(LifecycleTest, AFailedSpawnStillClosesItsStream) {
   EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed);
 }
 
-// The helper exits by itself (code 3) while the host kills it: whichever wins,
-// the report is one of the two truths, never a clean exit, and the stream
-// stays well-formed. Repeated to meet the race both ways.
+// The helper exits by itself with code 7 (not 3: on Windows that is abort()'s
+// code) while the host kills or stops it. Whichever wins, the report is one of
+// the two truths, never a clean exit, and the stream stays well-formed.
+// Repeated to meet the race both ways.
 TEST_F(LifecycleTest, ExitRacingAKillIsReportedTruthfully) {
   constexpr int kRounds = 25;
   std::map<ExitKind, int> outcomes;
@@ -114,7 +115,7 @@ TEST_F(LifecycleTest, ExitRacingAKillIsReportedTruthfully) {
     HelperProcess* helper = LaunchReady("utility");
     ASSERT_NE(helper, nullptr);
     const uint64_t id = helper->id();
-    helper->InjectFault(ipc::FAULT_KIND_EXIT, 3, [](absl::Status) {});
+    helper->InjectFault(ipc::FAULT_KIND_EXIT, 7, [](absl::Status) {});
     if (round % 2 == 0) {
       helper->Kill(HostAction::kKillRequested, "race");
     } else {
@@ -125,7 +126,7 @@ TEST_F(LifecycleTest, ExitRacingAKillIsReportedTruthfully) {
     const ExitInfo& exit = *streams_[id].exit;
     ++outcomes[exit.kind];
     if (exit.kind == ExitKind::kErrorExit) {
-      EXPECT_EQ(exit.exit_code, 3);
+      EXPECT_EQ(exit.exit_code, 7);
     } else if (round % 2 == 0) {
       EXPECT_EQ(exit.kind, ExitKind::kKilledByHost) << exit.Describe();
     } else {

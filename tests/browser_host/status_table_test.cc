@@ -13,8 +13,8 @@ namespace bulkhead {
 namespace {
 
 const std::vector<std::string> kTitles = {
-    "HELPER", "PID",         "ROLE",     "STATE",  "UPTIME",
-    "RTT",    "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
+    "HELPER", "PID", "ROLE",        "STATE",    "UPTIME", "CPU",
+    "MEM",    "RTT", "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
 
 std::vector<std::string> Lines(const std::string& table) {
   EXPECT_FALSE(table.empty());
@@ -64,6 +64,8 @@ std::vector<HelperRow> SampleRows() {
   renderer.frames_sent = 12;
   renderer.frames_received = 345;
   renderer.restarts = 3;
+  renderer.cpu_time = absl::Milliseconds(250);
+  renderer.resident_bytes = 5'500'000;
   renderer.sandbox = "seccomp+ns";
 
   HelperRow gpu;
@@ -116,7 +118,9 @@ TEST(StatusTableTest, EveryCellStartsAtItsColumnsOffset) {
         absl::StrCat(rows[r].pid),
         rows[r].role,
         rows[r].state,
-        "",  // Uptime and RTT formats are checked below.
+        "",  // Uptime, CPU, memory and RTT formats are checked below.
+        "",
+        "",
         "",
         absl::StrCat(rows[r].frames_sent, "/", rows[r].frames_received),
         absl::StrCat(rows[r].restarts),
@@ -169,13 +173,17 @@ TEST(StatusTableTest, RoundTripAndUptimeFormats) {
   const std::vector<std::string> renderer = Cells(lines[1], offsets);
   const std::vector<std::string> gpu = Cells(lines[2], offsets);
   const std::vector<std::string> utility = Cells(lines[3], offsets);
-  EXPECT_EQ(renderer[5], "87 us");
-  EXPECT_EQ(gpu[5], "-");  // Never measured.
-  EXPECT_EQ(utility[5], "12000 us");
+  EXPECT_EQ(renderer[7], "87 us");
+  EXPECT_EQ(gpu[7], "-");  // Never measured.
+  EXPECT_EQ(utility[7], "12000 us");
+  EXPECT_EQ(renderer[5], "0.25 s");
+  EXPECT_EQ(renderer[6], "5.5 MB");
+  EXPECT_EQ(gpu[5], "-");  // The OS could not tell.
+  EXPECT_EQ(gpu[6], "-");
   EXPECT_EQ(renderer[4], "1.5 s");
   EXPECT_EQ(gpu[4], "0.0 s");
   EXPECT_EQ(utility[4], "3600.0 s");
-  EXPECT_EQ(utility[8], "");  // An empty sandbox cell stays empty.
+  EXPECT_EQ(utility[10], "");  // An empty sandbox cell stays empty.
 }
 
 }  // namespace

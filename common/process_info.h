@@ -1,0 +1,24 @@
+// What a process costs: CPU time and resident memory, read from the OS (for
+// the host's status table; the helper's own claims are never used).
+#ifndef BULKHEAD_COMMON_PROCESS_INFO_H_
+#define BULKHEAD_COMMON_PROCESS_INFO_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace bulkhead {
+
+struct ProcessUsage {
+  absl::Duration cpu_time;  // User + system.
+  uint64_t resident_bytes = 0;
+};
+
+// NotFound when `pid` names no process; PermissionDenied when it may not be
+// inspected.
+absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_COMMON_PROCESS_INFO_H_
