@@ -57,13 +57,8 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
-      stderr_pipe_(loop),
-      stderr_lines_([this](absl::string_view line) {
-        if (!options_.forward_stderr) return;
-        const std::string text =
-            absl::StrCat("[", name(), " ", pid_, "] ", line, "\n");
-        std::fwrite(text.data(), 1, text.size(), stderr);
-      }),
+      stdout_(loop, stdout, options_.forward_stderr),
+      stderr_(loop, stderr, options_.forward_stderr),
       crash_pipe_(loop),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
@@ -96,7 +91,8 @@ absl::Status HelperProcess::Start() {
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
                   {.channel = channel_->pipe(),
-                   .stderr_pipe = stderr_pipe_.pipe(),
+                   .stdout_pipe = stdout_.pipe(),
+                   .stderr_pipe = stderr_.pipe(),
                    .crash_pipe = crash_pipe_.pipe()},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
@@ -105,12 +101,11 @@ absl::Status HelperProcess::Start() {
   child_ = *std::move(child);
   pid_ = child_->pid();
   Emit(LifecycleStage::kStarted);
-  absl::Status reading = stderr_pipe_.Start(
-      [this](absl::string_view bytes) { stderr_lines_.Append(bytes); },
-      [this] {
-        stderr_lines_.Finish();
-        MaybeFinishExit();
-      });
+  const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");
+  absl::Status reading = stdout_.Start(prefix, [this] { MaybeFinishExit(); });
+  if (reading.ok()) {
+    reading = stderr_.Start(prefix, [this] { MaybeFinishExit(); });
+  }
   if (reading.ok()) {
     reading = crash_pipe_.Start(
         [this](absl::string_view bytes) {
@@ -343,6 +338,10 @@ void HelperProcess::OnTimer() {
   }
 }
 
+bool HelperProcess::OutputStillOpen() const {
+  return stdout_.is_open() || stderr_.is_open() || crash_pipe_.is_open();
+}
+
 void HelperProcess::StartHeartbeat() {
   heartbeat_ = std::make_unique<Heartbeat>(
       loop_, options_.heartbeat,
@@ -396,7 +395,7 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
   uv_timer_stop(timer_);
-  if (stderr_pipe_.is_open() || crash_pipe_.is_open()) {
+  if (OutputStillOpen()) {
     // Its last words are usually still in the pipe: give them a moment.
     uv_timer_start(timer_, OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
     return;
@@ -408,13 +407,13 @@ void HelperProcess::MaybeFinishExit() {
   if (!end_.has_value() || exit_reported_) return;
   // Wait for the helper's last words unless the grace period is over (the
   // timer calls in with the pipes still open).
-  if ((stderr_pipe_.is_open() || crash_pipe_.is_open()) &&
+  if (OutputStillOpen() &&
       uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) {
     return;
   }
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
-  info.last_stderr_lines = stderr_lines_.last_lines();
+  info.last_stderr_lines = stderr_.last_lines();
   info.stack_trace = CrashStack();
   info.pid = pid_;
   info.role = role();

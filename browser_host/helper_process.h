@@ -20,7 +20,7 @@
 #include "browser_host/exit_info.h"
 #include "browser_host/heartbeat.h"
 #include "browser_host/launcher.h"
-#include "browser_host/line_buffer.h"
+#include "browser_host/output_capture.h"
 #include "browser_host/pipe_reader.h"
 #include "ipc/channel.h"
 
@@ -36,8 +36,9 @@ class HelperProcess {
     // killed as kHung.
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
-    // Copy each line the helper writes to stderr to the host's stderr, as
-    // "[role-id pid] line". The last lines go into ExitInfo either way.
+    // Copy each line the helper writes to stdout/stderr to the host's, as
+    // "[role-id pid] line". The last stderr lines go into ExitInfo either
+    // way.
     bool forward_stderr = true;
     // Liveness and flood checks while the helper is ready.
     Heartbeat::Options heartbeat;
@@ -124,6 +125,8 @@ class HelperProcess {
   // Reports the exit once both the process has been reaped and its stderr has
   // reached end-of-stream (or a short grace period passed).
   void MaybeFinishExit();
+  // Whether any of the helper's output pipes has yet to reach end-of-stream.
+  bool OutputStillOpen() const;
   void StartHeartbeat();
   std::vector<std::string> CrashStack();
   void SendSignal(int signal);
@@ -139,8 +142,8 @@ class HelperProcess {
   const Options options_;
   Callbacks callbacks_;
   std::unique_ptr<ipc::Channel> channel_;
-  PipeReader stderr_pipe_;
-  LineBuffer stderr_lines_;
+  OutputCapture stdout_;
+  OutputCapture stderr_;
   PipeReader crash_pipe_;
   std::string crash_bytes_;               // At most kMaxCrashRecordBytes + 1.
   std::unique_ptr<Heartbeat> heartbeat_;  // While ready.

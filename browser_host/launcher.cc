@@ -118,8 +118,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
 
   uv_stdio_container_t child_stdio[kHelperCrashFd + 1];
   child_stdio[0].flags = UV_IGNORE;
-  child_stdio[1].flags = UV_INHERIT_FD;
-  child_stdio[1].data.fd = 1;
+  if (stdio.stdout_pipe != nullptr) {
+    child_stdio[1].flags =
+        static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
+    child_stdio[1].data.stream =
+        reinterpret_cast<uv_stream_t*>(stdio.stdout_pipe);
+  } else {
+    child_stdio[1].flags = UV_INHERIT_FD;
+    child_stdio[1].data.fd = 1;
+  }
   if (stdio.stderr_pipe != nullptr) {
     child_stdio[2].flags =
         static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);

@@ -70,16 +70,17 @@ struct ChildStdio {
   // Initialised, unconnected pipe: becomes the host's end of the channel (fd 3
   // in the helper).
   uv_pipe_t* channel = nullptr;
-  // Initialised, unconnected pipe for the helper's stderr; null shares the
-  // host's stderr.
+  // Initialised, unconnected pipes for the helper's stdout and stderr; null
+  // shares the host's.
+  uv_pipe_t* stdout_pipe = nullptr;
   uv_pipe_t* stderr_pipe = nullptr;
   // Initialised, unconnected pipe the helper's crash handler writes its
   // CrashRecord to (fd 4 in the helper); null for none.
   uv_pipe_t* crash_pipe = nullptr;
 };
 
-// Spawns the helper: with uv_spawn (stdin is /dev/null, stdout is the host's),
-// or, when `options.sandboxed`, through SpawnSandboxedHelper.
+// Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
+// `stdio` says), or, when `options.sandboxed`, through SpawnSandboxedHelper.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit);

@@ -194,6 +194,7 @@ absl::Status Channel::SendEnvelope(Envelope& envelope) {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
   envelope.set_seq(next_seq_);
+  const size_t queued_before = outgoing_.size();
   if (absl::Status s =
           AppendFrame(envelope, options_.max_frame_size, &outgoing_);
       !s.ok()) {
@@ -201,6 +202,7 @@ absl::Status Channel::SendEnvelope(Envelope& envelope) {
   }
   ++next_seq_;
   ++frames_sent_;
+  bytes_sent_ += outgoing_.size() - queued_before;
   Flush();
   return absl::OkStatus();
 }
@@ -377,6 +379,7 @@ void Channel::OnRead(ssize_t nread) {
     }
     if (!frame->has_value()) return;
     ++frames_received_;
+    bytes_received_ += kFrameHeaderSize + (*frame)->size();
     absl::Status handled = HandleFrame(**frame);
     if (!*alive) return;  // A handler destroyed the channel.
     if (!handled.ok()) {

@@ -138,6 +138,9 @@ class Channel {
   // Counters, for status tables and tests.
   uint64_t frames_sent() const { return frames_sent_; }
   uint64_t frames_received() const { return frames_received_; }
+  // Bytes of whole frames, headers included.
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t bytes_received() const { return bytes_received_; }
   size_t pending_calls() const { return calls_.size(); }
   uint64_t messages_dropped() const { return messages_dropped_; }
 
@@ -193,6 +196,8 @@ class Channel {
   uint64_t next_seq_ = 1;
   uint64_t frames_sent_ = 0;
   uint64_t frames_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+  uint64_t bytes_received_ = 0;
   uint64_t messages_dropped_ = 0;  // Of types without a handler.
 
   absl::flat_hash_map<std::string, MessageHandler> message_handlers_;

@@ -211,9 +211,8 @@ TEST_F(UnsandboxedHostTest, JobKillsTheHelperWhenItsHostDies) {
   ASSERT_TRUE(absl::SimpleAtoi(response->lines(0), &pid)) << response->lines(0);
 
   // A handle keeps the pid from naming another process meanwhile.
-  HANDLE grandchild =
-      ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
-                    static_cast<DWORD>(pid));
+  HANDLE grandchild = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_INFORMATION,
+                                    FALSE, static_cast<DWORD>(pid));
   ASSERT_NE(grandchild, nullptr) << "helper " << pid << " is already gone";
   BOOL in_job = FALSE;
   EXPECT_TRUE(::IsProcessInJob(grandchild, nullptr, &in_job));

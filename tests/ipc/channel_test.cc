@@ -39,6 +39,9 @@ TEST_F(ChannelTest, SendDeliversToTheHandler) {
   EXPECT_EQ(received[0].width(), 42u);
   EXPECT_EQ(a_->frames_sent(), 1u);
   EXPECT_EQ(b_->frames_received(), 1u);
+  // Both ends count the same bytes: one header plus the envelope.
+  EXPECT_GT(a_->bytes_sent(), kFrameHeaderSize + 11);
+  EXPECT_EQ(a_->bytes_sent(), b_->bytes_received());
   EXPECT_TRUE(a_->is_open());
   EXPECT_TRUE(b_->is_open());
 }

@@ -98,6 +98,8 @@ int GarbageMain(HelperContext& context) {
 }
 
 int Exit7Main(HelperContext&) {
+  std::fputs("exit7: on stdout\n", stdout);
+  std::fflush(stdout);
   std::fputs("exit7: first words\nexit7: about to exit with 7\n", stderr);
   return 7;
 }
