@@ -1,10 +1,9 @@
 #include "browser_host/command_reader.h"
 
 #include <iostream>
+#include <mutex>
 #include <thread>
 #include <utility>
-
-#include "absl/synchronization/mutex.h"
 
 namespace bulkhead {
 
@@ -16,7 +15,7 @@ struct CommandReader::State {
   // the state alive until it has run or been dropped.
   static bool Deliver(const std::shared_ptr<State>& state,
                       std::optional<std::string> line) {
-    absl::MutexLock lock(&state->mutex);
+    std::lock_guard<std::mutex> lock(state->mutex);
     if (state->host == nullptr) return false;
     state->host->Post([state, line = std::move(line)]() mutable {
       state->handler(std::move(line));
@@ -24,8 +23,8 @@ struct CommandReader::State {
     return true;
   }
 
-  absl::Mutex mutex;
-  Host* host ABSL_GUARDED_BY(mutex);
+  std::mutex mutex;  // Guards `host`.
+  Host* host;
   Handler handler;  // Runs on the loop thread only.
 };
 
@@ -41,7 +40,7 @@ CommandReader::CommandReader(Host& host, Handler handler)
 }
 
 CommandReader::~CommandReader() {
-  absl::MutexLock lock(&state_->mutex);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   state_->host = nullptr;
 }
 

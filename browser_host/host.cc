@@ -28,7 +28,7 @@ Host::Host(Options options)
 
 Host::~Host() {
   {
-    absl::MutexLock lock(&posted_mutex_);
+    std::lock_guard<std::mutex> lock(posted_mutex_);
     accepting_posts_ = false;
     posted_.clear();
   }
@@ -184,7 +184,7 @@ void Host::Quit() {
 }
 
 void Host::Post(absl::AnyInvocable<void()> task) {
-  absl::MutexLock lock(&posted_mutex_);
+  std::lock_guard<std::mutex> lock(posted_mutex_);
   if (!accepting_posts_) return;
   posted_.push_back(std::move(task));
   uv_async_send(wakeup_);
@@ -193,7 +193,7 @@ void Host::Post(absl::AnyInvocable<void()> task) {
 void Host::RunPostedTasks() {
   std::vector<absl::AnyInvocable<void()>> tasks;
   {
-    absl::MutexLock lock(&posted_mutex_);
+    std::lock_guard<std::mutex> lock(posted_mutex_);
     tasks.swap(posted_);
   }
   for (auto& task : tasks) task();

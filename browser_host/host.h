@@ -16,13 +16,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
@@ -124,10 +124,11 @@ class Host {
   bool shutting_down_ = false;
   bool quit_ = false;
 
-  absl::Mutex posted_mutex_;
-  std::vector<absl::AnyInvocable<void()>> posted_
-      ABSL_GUARDED_BY(posted_mutex_);
-  bool accepting_posts_ ABSL_GUARDED_BY(posted_mutex_) = true;
+  // std::mutex, not absl::Mutex: ThreadSanitizer must see this lock, and it
+  // sees through the C++ library's but not through a prebuilt Abseil's.
+  std::mutex posted_mutex_;  // Guards the two below.
+  std::vector<absl::AnyInvocable<void()>> posted_;
+  bool accepting_posts_ = true;
 };
 
 }  // namespace bulkhead

@@ -85,7 +85,8 @@ struct PipeEnds {
   ScopedHandle write;
 };
 
-// An anonymous pipe the helper writes to (stderr, crash records): its end is
+// An anonymous pipe the helper writes to (stdout, stderr, crash records): its
+// end is
 // made inheritable, the host's is not.
 absl::StatusOr<PipeEnds> CreateOutputPipe(const char* what) {
   HANDLE read = nullptr;
@@ -347,8 +348,13 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   ScopedHandle& helper_channel = channel.second;
   BH_RETURN_IF_ERROR(MakeInheritable(helper_channel, "channel"));
   BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdin, OpenNul(GENERIC_READ));
-  BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdout,
-                      InheritableStdHandle(STD_OUTPUT_HANDLE));
+  PipeEnds stdout_ends;
+  if (stdio.stdout_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(stdout_ends, CreateOutputPipe("stdout"));
+  } else {
+    BH_ASSIGN_OR_RETURN(stdout_ends.write,
+                        InheritableStdHandle(STD_OUTPUT_HANDLE));
+  }
   PipeEnds stderr_ends;
   if (stdio.stderr_pipe != nullptr) {
     BH_ASSIGN_OR_RETURN(stderr_ends, CreateOutputPipe("stderr"));
@@ -371,13 +377,13 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   // Exactly these handles reach the helper, whatever else is inheritable in
   // the host at this moment.
   std::vector<HANDLE> inherited = {helper_channel.get(), helper_stdin.get(),
-                                   helper_stdout.get(),
+                                   stdout_ends.write.get(),
                                    stderr_ends.write.get()};
   STARTUPINFOEXW startup = {};
   startup.StartupInfo.cb = sizeof(startup);
   startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
   startup.StartupInfo.hStdInput = helper_stdin.get();
-  startup.StartupInfo.hStdOutput = helper_stdout.get();
+  startup.StartupInfo.hStdOutput = stdout_ends.write.get();
   startup.StartupInfo.hStdError = stderr_ends.write.get();
   // The crash pipe is C runtime fd 4, which the helper adopts like a uv_spawn
   // stdio slot (`--crash-fd=4`).
@@ -385,7 +391,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   if (with_crash_pipe) {
     inherited.push_back(crash_ends.write.get());
     crt_fds.Set(0, helper_stdin.get());
-    crt_fds.Set(1, helper_stdout.get());
+    crt_fds.Set(1, stdout_ends.write.get());
     crt_fds.Set(2, stderr_ends.write.get());
     crt_fds.Set(kHelperCrashFd, crash_ends.write.get());
     crt_fds.AttachTo(startup.StartupInfo);
@@ -443,7 +449,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   // end-of-stream on the channel and pipes.
   helper_channel.reset();
   helper_stdin.reset();
-  helper_stdout.reset();
+  stdout_ends.write.reset();
   stderr_ends.write.reset();
   crash_ends.write.reset();
 
@@ -459,6 +465,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   // still suspended helper.
   BH_RETURN_IF_ERROR(
       OpenInLibuv(stdio.channel, std::move(channel.first), "channel"));
+  if (stdio.stdout_pipe != nullptr) {
+    BH_RETURN_IF_ERROR(
+        OpenInLibuv(stdio.stdout_pipe, std::move(stdout_ends.read), "stdout"));
+  }
   if (stdio.stderr_pipe != nullptr) {
     BH_RETURN_IF_ERROR(
         OpenInLibuv(stdio.stderr_pipe, std::move(stderr_ends.read), "stderr"));

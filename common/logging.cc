@@ -2,17 +2,18 @@
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <string>
-
-#include "absl/synchronization/mutex.h"
 
 namespace bulkhead {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kWarning};
 
-absl::Mutex& TagMutex() {
-  static absl::Mutex mutex;
+// std::mutex rather than absl::Mutex: ThreadSanitizer sees through the C++
+// library's, not through a prebuilt Abseil's.
+std::mutex& TagMutex() {
+  static std::mutex mutex;
   return mutex;
 }
 
@@ -45,14 +46,14 @@ void SetLogLevel(LogLevel level) {
 LogLevel GetLogLevel() { return g_level.load(std::memory_order_relaxed); }
 
 void SetLogTag(absl::string_view tag) {
-  absl::MutexLock lock(&TagMutex());
+  std::lock_guard<std::mutex> lock(TagMutex());
   Tag() = std::string(tag);
 }
 
 void LogMessage(LogLevel level, absl::string_view message) {
   std::string line;
   {
-    absl::MutexLock lock(&TagMutex());
+    std::lock_guard<std::mutex> lock(TagMutex());
     line = absl::StrCat("[", Tag(), " ", LevelName(level), "] ", message, "\n");
   }
   // One fwrite per line keeps lines whole when several processes share the

@@ -18,6 +18,8 @@ BULKHEAD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BULKHEAD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libuv1-dev libprotobuf-dev protobuf-compiler libabsl-dev libgtest-dev
+  # The tsan preset builds with clang and its sanitizer runtimes.
+  clang libclang-rt-dev
 )
 
 bulkhead_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
