@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/demo.h"
+#include "browser_host/sandbox_report.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
@@ -16,11 +17,12 @@ constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
     R"(Usage: browser_host [--log-level=debug|info|warning|error] [--help] [--version]
+       browser_host sandbox-report
 
-Starts one helper process per built-in role (renderer, gpu, utility, network),
-each a copy of this binary, sends each a piece of work over its IPC channel,
-and prints the results and a status table. Helpers that die are restarted with
-backoff. Then reads commands from stdin:
+Without a command: starts one helper process per built-in role (renderer,
+gpu, utility, network), each a copy of this binary, sends each a piece of
+work over its IPC channel, and prints the results and a status table.
+Helpers that die are restarted with backoff. Then reads commands from stdin:
   status                       print the status table
   crash <helper> <fault> [n]   inject a fault: segv abort stack_overflow
                                div_zero hang deadlock oom exit bad_message
@@ -28,6 +30,9 @@ backoff. Then reads commands from stdin:
   kill <helper>                kill a helper
   quit                         shut every helper down and exit (also: end of
                                input, Ctrl-C, SIGTERM)
+
+sandbox-report: starts one helper per role, prints what each one's sandbox
+probe finds really in force, and stops them.
 )";
 
 int UsageError(const std::string& message) {
@@ -73,6 +78,10 @@ int main(int argc, char** argv) {
       continue;
     }
     return UsageError(absl::StrCat("unknown flag --", name));
+  }
+  if (line.positional().size() == 1 &&
+      line.positional().front() == "sandbox-report") {
+    return bulkhead::RunSandboxReport(roles, stdout);
   }
   if (!line.positional().empty()) {
     return UsageError(

@@ -56,6 +56,16 @@ TEST(BrowserHostMainTest, UnknownHelperTypeExitsWithUsageCode) {
   EXPECT_THAT(output.err, HasSubstr("unknown --type=plumber"));
 }
 
+TEST(BrowserHostMainTest, SandboxReportShowsEveryRolesLayers) {
+  testing::ProcessOutput output = RunBrowserHost({"sandbox-report"}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  for (const char* role : {"renderer\n", "gpu\n", "utility\n", "network\n"}) {
+    EXPECT_THAT(output.out, HasSubstr(role));
+  }
+  // What the probe saw, whatever the platform: at least the verdict.
+  EXPECT_THAT(output.out, HasSubstr("  sandboxed: "));
+}
+
 // With input closed at once, the demo still finishes its round of work, prints
 // the table and then shuts down cleanly.
 TEST(BrowserHostMainTest, DemoRunsEveryRoleAndShutsDownCleanly) {
