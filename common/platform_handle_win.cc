@@ -5,17 +5,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/os_error.h"
 #include "common/platform_handle.h"
 
 namespace bulkhead {
-namespace {
-
-absl::Status LastWinErrorToStatus(absl::string_view what) {
-  const DWORD error = ::GetLastError();
-  return absl::UnknownError(absl::StrCat(what, ": Windows error ", error));
-}
-
-}  // namespace
 
 void ScopedHandle::reset(NativeHandle handle) {
   if (handle_ != kInvalidNativeHandle && handle_ != nullptr)
