@@ -15,7 +15,9 @@ function(bulkhead_configure_target target)
   if(BULKHEAD_SANITIZE)
     target_compile_options(${target} PRIVATE
       -fsanitize=${BULKHEAD_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
-    target_link_options(${target} PUBLIC -fsanitize=${BULKHEAD_SANITIZE})
+    # Build tree only: an installed package must not impose sanitizers.
+    target_link_options(${target} PUBLIC
+      $<BUILD_INTERFACE:-fsanitize=${BULKHEAD_SANITIZE}>)
   endif()
 endfunction()
 
@@ -27,7 +29,9 @@ function(bulkhead_add_library name)
   set_target_properties(bulkhead_${name} PROPERTIES EXPORT_NAME ${name})
   target_include_directories(bulkhead_${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/bulkhead>)
   bulkhead_configure_target(bulkhead_${name})
 endfunction()
