@@ -116,7 +116,9 @@ void StartFlood(HelperContext& context) {
     ipc::FloodMessage message;
     for (int i = 0; i < kFloodBurst; ++i) {
       message.set_sequence(++g_flood_sequence);
-      if (!helper->channel().Send(message).ok()) {
+      absl::Status sent = helper->channel().Send(message);
+      if (absl::IsResourceExhausted(sent)) return;  // Backpressure: later.
+      if (!sent.ok()) {
         uv_idle_stop(idle);
         return;
       }

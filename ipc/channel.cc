@@ -179,6 +179,7 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
 // --------------------------------------------------------------------------------
 
 absl::Status Channel::Send(const google::protobuf::Message& message) {
+  if (absl::Status room = CheckQueueRoom(); !room.ok()) return room;
   Envelope envelope;
   envelope.mutable_message()->PackFrom(message);
   return SendEnvelope(envelope);
@@ -188,6 +189,22 @@ absl::Status Channel::SendControl(const Control& control) {
   Envelope envelope;
   *envelope.mutable_control() = control;
   return SendEnvelope(envelope);
+}
+
+absl::Status Channel::CheckQueueRoom() {
+  if (state_ == State::kClosed)
+    return absl::UnavailableError("channel is closed");
+  if (queued_bytes() < options_.max_queued_bytes) return absl::OkStatus();
+  send_refused_ = true;
+  return absl::ResourceExhaustedError(
+      absl::StrCat("send queue full: ", queued_bytes(),
+                   " bytes not yet taken by the peer "
+                   "(limit ",
+                   options_.max_queued_bytes, "); wait for OnDrained"));
+}
+
+void Channel::OnDrained(absl::AnyInvocable<void()> handler) {
+  on_drained_ = std::move(handler);
 }
 
 absl::Status Channel::SendEnvelope(Envelope& envelope) {
@@ -214,6 +231,7 @@ void Channel::Flush() {
     return;
   auto* request = new WriteRequest;
   request->data.swap(outgoing_);
+  in_flight_bytes_ = request->data.size();
   uv_buf_t buf = uv_buf_init(request->data.data(),
                              static_cast<unsigned>(request->data.size()));
   in_flight_ = request;
@@ -232,20 +250,46 @@ void Channel::OnWriteDone(uv_write_t* req, int status) {
   delete request;
   if (self == nullptr) return;  // The channel was destroyed.
   self->in_flight_ = nullptr;
+  self->in_flight_bytes_ = 0;
   if (status != 0) {
     self->CloseWith(ReasonForIoError(status), UvErrorToStatus(status, "write"));
     return;
   }
   self->Flush();
+  self->OnQueueShrunk();
+}
+
+void Channel::OnQueueShrunk() {
+  if (state_ != State::kOpen ||
+      queued_bytes() > options_.max_queued_bytes / 2) {
+    return;
+  }
+  if (reading_paused_) {
+    reading_paused_ = false;
+    const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc,
+                                 OnReadThunk);
+    if (rc != 0) {
+      CloseWith(CloseReason::kIoError, UvErrorToStatus(rc, "uv_read_start"));
+      return;
+    }
+  }
+  if (send_refused_) {
+    send_refused_ = false;
+    if (on_drained_) on_drained_();  // May destroy this channel: last.
+  }
 }
 
 // ---- Calls
 // ----------------------------------------------------------------------------------
 
 void Channel::StartCall(Envelope envelope, absl::Time deadline,
-                        PendingCalls::Completion completion) {
-  if (state_ == State::kClosed) {
-    completion(absl::UnavailableError("channel is closed")).IgnoreError();
+                        PendingCalls::Completion completion, bool app_traffic) {
+  if (absl::Status room = app_traffic ? CheckQueueRoom()
+                          : state_ == State::kClosed
+                              ? absl::UnavailableError("channel is closed")
+                              : absl::OkStatus();
+      !room.ok()) {
+    completion(room).IgnoreError();
     return;
   }
   const uint64_t id =
@@ -273,26 +317,28 @@ void Channel::CallControl(
     absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
   Envelope envelope;
   *envelope.mutable_control() = control;
-  StartCall(std::move(envelope), deadline,
-            [done = std::move(done)](
-                absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
-              if (!reply.ok()) {
-                done(reply.status());
-                return absl::OkStatus();
-              }
-              if ((*reply)->has_error()) {
-                done(ErrorToStatus((*reply)->error()));
-                return absl::OkStatus();
-              }
-              if (!(*reply)->has_control()) {
-                absl::Status bad = absl::DataLossError(
-                    "reply to a control call is not control");
-                done(bad);
-                return bad;
-              }
-              done((*reply)->control());
-              return absl::OkStatus();
-            });
+  StartCall(
+      std::move(envelope), deadline,
+      [done = std::move(done)](
+          absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
+        if (!reply.ok()) {
+          done(reply.status());
+          return absl::OkStatus();
+        }
+        if ((*reply)->has_error()) {
+          done(ErrorToStatus((*reply)->error()));
+          return absl::OkStatus();
+        }
+        if (!(*reply)->has_control()) {
+          absl::Status bad =
+              absl::DataLossError("reply to a control call is not control");
+          done(bad);
+          return bad;
+        }
+        done((*reply)->control());
+        return absl::OkStatus();
+      },
+      /*app_traffic=*/false);
 }
 
 void Channel::ArmDeadlineTimer() {
@@ -377,7 +423,15 @@ void Channel::OnRead(ssize_t nread) {
       CloseWith(CloseReason::kProtocolViolation, frame.status());
       return;
     }
-    if (!frame->has_value()) return;
+    if (!frame->has_value()) {
+      // A peer that does not take our replies gets no more of its requests
+      // read until it does: the kernel's buffers then slow it down.
+      if (queued_bytes() > options_.max_queued_bytes) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+        reading_paused_ = true;
+      }
+      return;
+    }
     ++frames_received_;
     bytes_received_ += kFrameHeaderSize + (*frame)->size();
     absl::Status handled = HandleFrame(**frame);

@@ -48,6 +48,11 @@ class Channel {
   struct Options {
     // Largest frame accepted or sent, in bytes (header excluded).
     uint32_t max_frame_size = kDefaultMaxFrameSize;
+    // Backpressure: bytes queued for a peer that is not reading. Past this,
+    // Send and Call fail with RESOURCE_EXHAUSTED (until OnDrained), and the
+    // channel stops reading the peer's requests, whose replies would only
+    // queue up further.
+    size_t max_queued_bytes = 64u << 20;
   };
 
   enum class CloseReason {
@@ -98,7 +103,7 @@ class Channel {
   // ---------------------------------------------------------------
 
   // Sends a one-way message. UNAVAILABLE when closed, INVALID_ARGUMENT when
-  // over the limit.
+  // over the frame limit, RESOURCE_EXHAUSTED when the send queue is full.
   absl::Status Send(const google::protobuf::Message& message);
 
   // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
@@ -135,6 +140,12 @@ class Channel {
       Control::KindCase kind,
       absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler);
 
+  // Runs each time the send queue, after a Send or Call was refused for being
+  // full, has drained to half its limit. Replaces an earlier handler.
+  void OnDrained(absl::AnyInvocable<void()> handler);
+  // Bytes waiting to be written (queued and in flight).
+  size_t queued_bytes() const { return outgoing_.size() + in_flight_bytes_; }
+
   // Counters, for status tables and tests.
   uint64_t frames_sent() const { return frames_sent_; }
   uint64_t frames_received() const { return frames_received_; }
@@ -161,9 +172,14 @@ class Channel {
                               MessageHandler handler);
   void RegisterCallHandler(absl::string_view type_name, CallHandler handler);
   // Sends `envelope` as a call; `completion` gets the reply.
+  // `app_traffic`: an app's Call, refused when the send queue is full.
   void StartCall(Envelope envelope, absl::Time deadline,
-                 PendingCalls::Completion completion);
+                 PendingCalls::Completion completion, bool app_traffic);
   absl::Status SendEnvelope(Envelope& envelope);
+  // RESOURCE_EXHAUSTED when the send queue is over its limit (app traffic
+  // only: replies and control messages are never refused).
+  absl::Status CheckQueueRoom();
+  void OnQueueShrunk();
   void Flush();
   void ArmDeadlineTimer();
 
@@ -193,6 +209,10 @@ class Channel {
   PendingCalls calls_;
   std::string outgoing_;  // Frames queued while a write is in flight.
   WriteRequest* in_flight_ = nullptr;  // Owned by libuv until OnWriteDone.
+  size_t in_flight_bytes_ = 0;
+  bool send_refused_ = false;    // A Send/Call hit max_queued_bytes.
+  bool reading_paused_ = false;  // Stopped reading until the queue drains.
+  absl::AnyInvocable<void()> on_drained_;
   uint64_t next_seq_ = 1;
   uint64_t frames_sent_ = 0;
   uint64_t frames_received_ = 0;
@@ -240,29 +260,31 @@ void Channel::Call(const Req& request, absl::Time deadline,
   static_assert(std::is_base_of_v<google::protobuf::Message, Resp>);
   Envelope envelope;
   envelope.mutable_message()->PackFrom(request);
-  StartCall(std::move(envelope), deadline,
-            [done = std::move(done)](
-                absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
-              if (!reply.ok()) {
-                done(reply.status());
-                return absl::OkStatus();
-              }
-              const Envelope& envelope = **reply;
-              if (envelope.has_error()) {
-                done(ErrorToStatus(envelope.error()));
-                return absl::OkStatus();
-              }
-              Resp response;
-              if (!envelope.has_message() ||
-                  !envelope.message().UnpackTo(&response)) {
-                absl::Status mismatch = absl::DataLossError(
-                    "reply is not a " + Resp::descriptor()->full_name());
-                done(mismatch);
-                return mismatch;
-              }
-              done(std::move(response));
-              return absl::OkStatus();
-            });
+  StartCall(
+      std::move(envelope), deadline,
+      [done = std::move(done)](
+          absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
+        if (!reply.ok()) {
+          done(reply.status());
+          return absl::OkStatus();
+        }
+        const Envelope& envelope = **reply;
+        if (envelope.has_error()) {
+          done(ErrorToStatus(envelope.error()));
+          return absl::OkStatus();
+        }
+        Resp response;
+        if (!envelope.has_message() ||
+            !envelope.message().UnpackTo(&response)) {
+          absl::Status mismatch = absl::DataLossError(
+              "reply is not a " + Resp::descriptor()->full_name());
+          done(mismatch);
+          return mismatch;
+        }
+        done(std::move(response));
+        return absl::OkStatus();
+      },
+      /*app_traffic=*/true);
 }
 
 template <typename Req, typename Resp>
