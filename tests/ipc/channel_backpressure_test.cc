@@ -1,5 +1,6 @@
 // Backpressure: a peer that does not read fills a bounded send queue, after
 // which Send and Call are refused, until the queue drains.
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -75,10 +76,11 @@ TEST_F(ChannelTest, PingStillGoesThroughAFullQueue) {
   const int sent = FillQueue(*a_);
   Control ping;
   ping.mutable_ping()->set_nonce(7);
-  bool queued = false;
+  // Shared: the call is still pending (then cancelled) when the test ends.
+  auto answered = std::make_shared<bool>(false);
   a_->CallControl(ping, absl::Now() + absl::Seconds(30),
-                  [&](absl::StatusOr<Control>) { queued = true; });
-  EXPECT_FALSE(queued);  // Not refused: it waits for its Pong.
+                  [answered](absl::StatusOr<Control>) { *answered = true; });
+  EXPECT_FALSE(*answered);  // Not refused: it waits for its Pong.
   ASSERT_TRUE(raw_.WaitForFrames(static_cast<size_t>(sent) + 1).ok());
   EXPECT_TRUE(raw_.frames().back().control().has_ping());
 }
