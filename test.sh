@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
-# `debug`, then `asan` (ASan+UBSan), then `tsan` (ThreadSanitizer, with clang). Every preset
-# runs even if an earlier one failed; a summary line per preset ends the output and the exit
+# `debug`, then `asan` (ASan+UBSan), then `tsan` (ThreadSanitizer, with clang), then `fuzz`
+# (the libFuzzer targets, each over 200k inputs). Every preset runs even if an earlier one failed; a summary line per preset ends the output and the exit
 # status is non-zero if any failed.
 #
 # --windows: the `windows` preset instead, a mingw-w64 cross-build whose tests run under Wine.
@@ -17,7 +17,7 @@ source "$BULKHEAD_ROOT/scripts/wine_env.sh"
 usage() {
   cat <<USAGE
 usage: ${0##*/} [--fast] [--windows] [--preset NAME]
-  (no flags)     build and test presets: debug, asan, tsan
+  (no flags)     build and test presets: debug, asan, tsan, fuzz
   --fast         debug only (skip the sanitizer builds)
   --windows      just preset windows: mingw-w64 cross-build, tests under Wine
   --preset NAME  just preset NAME (any of: cmake --list-presets=test)
@@ -32,7 +32,7 @@ usage_error() {
   exit 2
 }
 
-presets=(debug asan tsan)
+presets=(debug asan tsan fuzz)
 while (($#)); do
   case $1 in
     --fast) presets=(debug) ;;
