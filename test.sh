@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
 # `debug`, then `asan` (ASan+UBSan), then `tsan` (ThreadSanitizer, with clang), then `fuzz`
-# (the libFuzzer targets, each over 200k inputs). Every preset runs even if an earlier one failed; a summary line per preset ends the output and the exit
-# status is non-zero if any failed.
+# (the libFuzzer targets, each over 200k inputs). Every preset runs even if an earlier one
+# failed; a summary line per preset ends the output and the exit status is non-zero if any
+# failed.
 #
 # --windows: the `windows` preset instead, a mingw-w64 cross-build whose tests run under Wine.
 # scripts/windows_deps.sh installs the cross compiler and Wine and builds the Windows libraries
