@@ -90,20 +90,31 @@ class Demo {
                          " (pid ", helper.pid(), ")\n"));
     }
     const std::string name = helper.name();
-    SendSampleWork(helper, absl::Now() + options_.call_timeout,
-                   [this, name, first](absl::StatusOr<std::string> summary) {
-                     const std::string line =
-                         summary.ok()
-                             ? absl::StrCat(name, ": ", *summary)
-                             : absl::StrCat(name, ": work failed: ",
-                                            summary.status().ToString());
-                     if (first) {
-                       FirstRoundDone(line, summary.ok());
-                     } else {
-                       Print(absl::StrCat(
-                           summary.ok() ? "  ok    " : "  FAIL  ", line, "\n"));
-                     }
-                   });
+    const uint64_t id = helper.id();
+    SendSampleWork(
+        helper, absl::Now() + options_.call_timeout,
+        [this, name, id, first](absl::StatusOr<std::string> summary) {
+          const std::string line =
+              summary.ok()
+                  ? absl::StrCat(name, ": ", *summary)
+                  : absl::StrCat(
+                        name, ": work failed: ", summary.status().ToString());
+          if (!first) {
+            Print(absl::StrCat(summary.ok() ? "  ok    " : "  FAIL  ", line,
+                               "\n"));
+            return;
+          }
+          // One Ping, so that the first table shows each round trip.
+          HelperProcess* helper = host_.FindHelper(id);
+          if (!summary.ok() || helper == nullptr) {
+            FirstRoundDone(line, summary.ok());
+            return;
+          }
+          helper->Ping(absl::Now() + options_.call_timeout,
+                       [this, line](absl::StatusOr<absl::Duration> rtt) {
+                         FirstRoundDone(line, rtt.ok());
+                       });
+        });
   }
 
   void FirstRoundDone(const std::string& line, bool ok) {

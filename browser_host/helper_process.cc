@@ -245,14 +245,17 @@ void HelperProcess::Ping(
   const uint64_t sent_at = uv_hrtime();
   channel_->CallControl(
       ping, deadline,
-      [done = std::move(done), sent_at,
+      [this, done = std::move(done), sent_at,
        nonce](absl::StatusOr<ipc::Control> pong) mutable {
+        // Only an answer touches `this`: a call cancelled by the channel's
+        // destruction (this object's destructor) does not.
         if (!pong.ok()) {
           done(pong.status());
         } else if (!pong->has_pong() || pong->pong().nonce() != nonce) {
           done(absl::DataLossError("Ping answered without its Pong"));
         } else {
-          done(absl::Nanoseconds(uv_hrtime() - sent_at));
+          last_round_trip_ = absl::Nanoseconds(uv_hrtime() - sent_at);
+          done(*last_round_trip_);
         }
       });
 }
@@ -354,10 +357,6 @@ void HelperProcess::StartHeartbeat() {
         Kill(action, std::move(detail));
       });
   heartbeat_->Start();
-}
-
-std::optional<absl::Duration> HelperProcess::last_round_trip() const {
-  return heartbeat_ ? heartbeat_->last_round_trip() : std::nullopt;
 }
 
 void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,

@@ -94,8 +94,10 @@ class HelperProcess {
   // Round trip of a Ping through the helper's loop.
   void Ping(absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
-  // The heartbeat's last measured round trip.
-  std::optional<absl::Duration> last_round_trip() const;
+  // The round trip of the last answered Ping (the heartbeat's or anyone's).
+  std::optional<absl::Duration> last_round_trip() const {
+    return last_round_trip_;
+  }
 
   // Makes the helper fail on purpose (crash-testing). `done` runs once: OK
   // when the helper acknowledged a fault that keeps it alive, or the error
@@ -160,6 +162,7 @@ class HelperProcess {
   absl::Time started_at_;
   absl::Time exited_at_;
   ipc::SandboxStatus sandbox_status_;
+  std::optional<absl::Duration> last_round_trip_;
 
   std::optional<LifecycleStage> last_stage_;
   bool hello_seen_ = false;

@@ -76,6 +76,8 @@ TEST(BrowserHostMainTest, DemoRunsEveryRoleAndShutsDownCleanly) {
         << output.out;
   }
   EXPECT_THAT(output.out, HasSubstr("HELPER"));
+  // Each helper's round trip was measured before the first table.
+  EXPECT_THAT(output.out, ::testing::ContainsRegex("\\d+ us"));
   EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
   EXPECT_THAT(output.out, Not(HasSubstr("FAIL")));
   EXPECT_THAT(output.out, HasSubstr(": host-shutdown"));
