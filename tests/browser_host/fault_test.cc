@@ -134,7 +134,19 @@ TEST_F(FaultTest, ExitReportsItsCode) {
   ExpectSiblingAnswers();
 }
 
-TEST_F(FaultTest, OutOfMemoryEndsAsOutOfMemory) {
+// Filling and touching hundreds of megabytes keeps the helper's loop busy for
+// a while on a loaded machine: that must not be mistaken for a hang here.
+class OutOfMemoryFaultTest : public FaultTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    FaultTest::ModifyOptions(options);
+    options.heartbeat.timeout = absl::Seconds(30);
+    if (options.memory_limit_bytes != 0)
+      options.memory_limit_bytes = 512ull << 20;
+  }
+};
+
+TEST_F(OutOfMemoryFaultTest, EndsAsOutOfMemory) {
   if (testing::SanitizerReservesAddressSpace()) {
     GTEST_SKIP() << "a sanitizer reserves terabytes of address space, so an "
                     "address-space limit cannot be set in this build";
