@@ -22,8 +22,10 @@ using ::testing::HasSubstr;
 class FaultTest : public testing::HostFixture {
  protected:
   void ModifyOptions(Host::Options& options) override {
-    options.heartbeat.interval = absl::Milliseconds(100);
-    options.heartbeat.timeout = absl::Milliseconds(600);
+    // Short enough for quick hang tests, long enough that a healthy sibling on
+    // a loaded machine (ctest -j2, sanitizers) always answers in time.
+    options.heartbeat.interval = absl::Milliseconds(200);
+    options.heartbeat.timeout = absl::Seconds(2);
     if (!testing::SanitizerReservesAddressSpace()) {
       options.memory_limit_bytes = 768ull << 20;
     }
