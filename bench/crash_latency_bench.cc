@@ -76,20 +76,26 @@ void RunUntil(Host& host, const bool& done) {
   while (!done) uv_run(host.loop(), UV_RUN_ONCE);
 }
 
+// Launches a utility helper and waits for Ready; nullptr if it never was.
+HelperProcess* LaunchAndWait(Host& host) {
+  bool ready = false;
+  HelperProcess* helper = nullptr;
+  if (!host.Launch("utility",
+                   [&](absl::StatusOr<HelperProcess*> h) {
+                     ready = true;
+                     if (h.ok()) helper = *h;
+                   })
+           .ok()) {
+    return nullptr;
+  }
+  RunUntil(host, ready);
+  return helper;
+}
+
 std::vector<absl::Duration> HelperCrashToExitInfo(Host& host, int iterations) {
   std::vector<absl::Duration> samples;
   for (int i = 0; i < iterations; ++i) {
-    bool ready = false;
-    HelperProcess* helper = nullptr;
-    if (!host.Launch("utility",
-                     [&](absl::StatusOr<HelperProcess*> h) {
-                       ready = true;
-                       if (h.ok()) helper = *h;
-                     })
-             .ok()) {
-      break;
-    }
-    RunUntil(host, ready);
+    HelperProcess* helper = LaunchAndWait(host);
     if (helper == nullptr) break;
     bool exited = false;
     absl::Time exit_seen;
@@ -112,20 +118,10 @@ std::vector<absl::Duration> HelperCrashToExitInfo(Host& host, int iterations) {
 std::vector<absl::Duration> LaunchToReady(Host& host, int iterations) {
   std::vector<absl::Duration> samples;
   for (int i = 0; i < iterations; ++i) {
-    bool ready = false;
-    HelperProcess* helper = nullptr;
     const absl::Time start = absl::Now();
-    if (!host.Launch("utility",
-                     [&](absl::StatusOr<HelperProcess*> h) {
-                       ready = true;
-                       if (h.ok()) helper = *h;
-                     })
-             .ok()) {
-      break;
-    }
-    RunUntil(host, ready);
-    samples.push_back(absl::Now() - start);
+    HelperProcess* helper = LaunchAndWait(host);
     if (helper == nullptr) break;
+    samples.push_back(absl::Now() - start);
     bool exited = false;
     host.SetExitHandler([&](const ExitInfo&) { exited = true; });
     helper->Kill(HostAction::kKillRequested, "bench");
@@ -191,7 +187,7 @@ int Main(int argc, char** argv) {
   if (!RegisterBuiltinRoles(roles).ok()) return 1;
   Host::Options options;
   options.roles = &roles;
-  options.forward_helper_stderr = false;
+  options.forward_helper_output = false;
   absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
   if (!host.ok()) return 1;
   const int n = static_cast<int>(*iterations);

@@ -68,20 +68,17 @@ void Heartbeat::OnTick() {
   if (ping_outstanding_) return;  // Its deadline will decide.
   ping_outstanding_ = true;
   std::weak_ptr<bool> alive = alive_;
-  ping_(
-      absl::Now() + options_.timeout,
-      [this, alive](absl::StatusOr<absl::Duration> rtt) {
-        if (alive.expired() || !*alive.lock()) return;
-        ping_outstanding_ = false;
-        if (rtt.ok()) {
-          last_rtt_ = *rtt;
-        } else if (rtt.status().code() == absl::StatusCode::kDeadlineExceeded) {
-          Convict(HostAction::kKilledAsHung,
-                  absl::StrCat("no Pong within ",
-                               absl::FormatDuration(options_.timeout)));
-        }
-        // Other errors (the channel closed) are the exit path's business.
-      });
+  ping_(absl::Now() + options_.timeout,
+        [this, alive](absl::StatusOr<absl::Duration> rtt) {
+          if (alive.expired() || !*alive.lock()) return;
+          ping_outstanding_ = false;
+          if (rtt.status().code() == absl::StatusCode::kDeadlineExceeded) {
+            Convict(HostAction::kKilledAsHung,
+                    absl::StrCat("no Pong within ",
+                                 absl::FormatDuration(options_.timeout)));
+          }
+          // Other errors (the channel closed) are the exit path's business.
+        });
 }
 
 void Heartbeat::Convict(HostAction action, std::string detail) {

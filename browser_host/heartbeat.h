@@ -47,8 +47,6 @@ class Heartbeat {
 
   void Start();
   void Stop();
-  // The last answered Ping's round trip.
-  std::optional<absl::Duration> last_round_trip() const { return last_rtt_; }
 
  private:
   void OnTick();
@@ -62,7 +60,6 @@ class Heartbeat {
   bool ping_outstanding_ = false;
   uint64_t frames_at_last_tick_ = 0;
   uint64_t last_tick_ns_ = 0;
-  std::optional<absl::Duration> last_rtt_;
   // Ping completions may outlive this object (they run when the channel
   // cancels them).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -57,8 +57,8 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
-      stdout_(loop, stdout, options_.forward_stderr),
-      stderr_(loop, stderr, options_.forward_stderr),
+      stdout_(loop, stdout, options_.forward_output),
+      stderr_(loop, stderr, options_.forward_output),
       crash_pipe_(loop),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);

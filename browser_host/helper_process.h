@@ -39,7 +39,7 @@ class HelperProcess {
     // Copy each line the helper writes to stdout/stderr to the host's, as
     // "[role-id pid] line". The last stderr lines go into ExitInfo either
     // way.
-    bool forward_stderr = true;
+    bool forward_output = true;
     // Liveness and flood checks while the helper is ready.
     Heartbeat::Options heartbeat;
   };

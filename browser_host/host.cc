@@ -61,7 +61,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.handshake_timeout = options_.handshake_timeout;
   helper_options.max_frame_size = options_.max_frame_size;
   helper_options.heartbeat = options_.heartbeat;
-  helper_options.forward_stderr = options_.forward_helper_stderr;
+  helper_options.forward_output = options_.forward_helper_output;
 
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =

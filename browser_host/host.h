@@ -50,8 +50,8 @@ class Host {
     // Each helper's memory limit in bytes; 0 for none. A helper that hits it
     // ends as kOutOfMemory.
     uint64_t memory_limit_bytes = 0;
-    // Copy helpers' stderr lines to the host's stderr with a prefix.
-    bool forward_helper_stderr = true;
+    // Copy helpers' stdout and stderr lines to the host's, with a prefix.
+    bool forward_helper_output = true;
     // Launch helpers inside the platform's sandbox (sandboxed_launcher.h): on
     // by default where one exists (Windows: restricted token, job object);
     // elsewhere helpers are ordinary child processes.

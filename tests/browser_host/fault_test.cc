@@ -29,7 +29,7 @@ class FaultTest : public testing::HostFixture {
     if (!testing::SanitizerReservesAddressSpace()) {
       options.memory_limit_bytes = 768ull << 20;
     }
-    options.forward_helper_stderr = false;
+    options.forward_helper_output = false;
   }
 
   void SetUp() override {

@@ -21,7 +21,7 @@ struct Recorded {
 class LifecycleTest : public testing::HostFixture {
  protected:
   void ModifyOptions(Host::Options& options) override {
-    options.forward_helper_stderr = false;
+    options.forward_helper_output = false;
   }
 
   void SetUp() override {

@@ -23,7 +23,7 @@ struct Event {
 class SupervisorTest : public testing::HostFixture {
  protected:
   void ModifyOptions(Host::Options& options) override {
-    options.forward_helper_stderr = false;
+    options.forward_helper_output = false;
   }
 
   void SetUp() override {
