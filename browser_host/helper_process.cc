@@ -9,8 +9,10 @@
 #include "absl/time/clock.h"
 #include "browser_host/symbolizer.h"
 #include "common/logging.h"
+#include "helper/sandbox_settings.h"
 #include "ipc/crash_record.h"
 #include "ipc/uv_status.h"
+#include "sandbox/lockdown.h"
 
 namespace bulkhead {
 namespace {
@@ -86,6 +88,15 @@ absl::Status HelperProcess::Start() {
       [this](const ipc::Control& hello) { return OnHello(hello); });
   channel_->OnControl(ipc::Control::kReady,
                       [this](const ipc::Control& ready) { OnReady(ready); });
+  if (options_.launch.sandboxed && sandbox::LockdownAvailable() &&
+      !options_.launch.sandbox_policy.disabled()) {
+    // Compiled here, once per launch in the host, never in the helper.
+    absl::StatusOr<ipc::SandboxSettings> settings =
+        MakeSandboxSettings(options_.launch.sandbox_policy);
+    if (!settings.ok()) return settings.status();
+    sandbox_settings_ = *std::move(settings);
+    has_sandbox_settings_ = true;
+  }
   started_at_ = absl::Now();
   Emit(LifecycleStage::kLaunching);
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
@@ -152,6 +163,9 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
   ipc::Control welcome;
   welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
   welcome.mutable_welcome()->set_helper_id(id());
+  if (has_sandbox_settings_) {
+    *welcome.mutable_welcome()->mutable_sandbox() = sandbox_settings_;
+  }
   return welcome;
 }
 

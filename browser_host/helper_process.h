@@ -75,6 +75,11 @@ class HelperProcess {
   absl::Duration uptime() const;
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
+  // The policy it was launched with (meaningful when sandboxed()).
+  const sandbox::SandboxPolicy& sandbox_policy() const {
+    return options_.launch.sandbox_policy;
+  }
+  bool sandboxed() const { return options_.launch.sandboxed; }
   // For registering handlers and reading counters. Calls should go through
   // `Call`.
   ipc::Channel& channel() { return *channel_; }
@@ -162,6 +167,9 @@ class HelperProcess {
   absl::Time started_at_;
   absl::Time exited_at_;
   ipc::SandboxStatus sandbox_status_;
+  // Sent in the Welcome when the helper must lock itself down.
+  ipc::SandboxSettings sandbox_settings_;
+  bool has_sandbox_settings_ = false;
   std::optional<absl::Duration> last_round_trip_;
 
   std::optional<LifecycleStage> last_stage_;

@@ -52,12 +52,18 @@ absl::StatusOr<HelperProcess*> Host::Launch(
     return absl::FailedPreconditionError("the host is shutting down");
   const uint64_t id = next_helper_id_++;
   HelperProcess::Options helper_options;
-  helper_options.launch = {.executable = options_.executable,
-                           .role = std::string(role),
-                           .helper_id = id,
-                           .extra_args = options_.helper_args};
+  helper_options.launch.executable = options_.executable;
+  helper_options.launch.role = std::string(role);
+  helper_options.launch.helper_id = id;
+  helper_options.launch.extra_args = options_.helper_args;
   helper_options.launch.memory_limit_bytes = options_.memory_limit_bytes;
   helper_options.launch.sandboxed = options_.sandbox_helpers;
+  if (options_.sandbox_helpers) {
+    helper_options.launch.sandbox_policy =
+        options_.sandbox_policy_for_role
+            ? options_.sandbox_policy_for_role(role)
+            : sandbox::PresetForRole(role);
+  }
   helper_options.handshake_timeout = options_.handshake_timeout;
   helper_options.max_frame_size = options_.max_frame_size;
   helper_options.heartbeat = options_.heartbeat;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,7 @@
 #include "browser_host/helper_process.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "helper/role_registry.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 
@@ -56,6 +58,11 @@ class Host {
     // by default where one exists (Windows: restricted token, job object);
     // elsewhere helpers are ordinary child processes.
     bool sandbox_helpers = SandboxedLaunchAvailable();
+    // The sandbox policy for a role's helpers (Linux: namespaces, lockdown
+    // and seccomp; see sandbox/sandbox_policy.h). Null: the built-in presets,
+    // sandbox::PresetForRole.
+    std::function<sandbox::SandboxPolicy(absl::string_view role)>
+        sandbox_policy_for_role;
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);

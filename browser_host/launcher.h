@@ -12,6 +12,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 
@@ -26,8 +27,11 @@ struct LaunchOptions {
   // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs
   // the helper as an ordinary child process.
   bool sandboxed = false;
-  // Sandboxed launch: the helper's memory limit in bytes (0: none).
+  // The helper's memory limit in bytes (0: none).
   uint64_t memory_limit_bytes = 0;
+  // Sandboxed launch on Linux: which namespaces to create (the rest of the
+  // policy is applied by the helper itself, see sandbox/lockdown.h).
+  sandbox::SandboxPolicy sandbox_policy;
 };
 
 // The helper's fd numbers for its end of the channel and its crash pipe.

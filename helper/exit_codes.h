@@ -21,6 +21,9 @@ inline constexpr int kExitOutOfMemory = 83;
 // is not enforced here (e.g. job limits under Wine). Exits rather than take
 // the machine down.
 inline constexpr int kExitMemoryLimitNotEnforced = 84;
+// A required sandbox layer could not be applied before Ready: the helper
+// refuses to run unconfined (the reason is on its stderr).
+inline constexpr int kExitSandboxFailed = 85;
 
 }  // namespace bulkhead
 

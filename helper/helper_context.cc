@@ -5,6 +5,8 @@
 #include "common/logging.h"
 #include "helper/exit_codes.h"
 #include "helper/fault_injection.h"
+#include "helper/sandbox_settings.h"
+#include "sandbox/lockdown.h"
 #include "sandbox/sandbox_probe.h"
 
 namespace bulkhead {
@@ -39,6 +41,17 @@ int HelperContext::Run() {
         BH_LOG(kInfo, "shutdown requested: ", control.shutdown().reason());
         Quit(0);
       });
+
+  if (has_sandbox_settings_) {
+    absl::StatusOr<sandbox::LockdownRequest> request =
+        LockdownRequestFromSettings(sandbox_settings_);
+    absl::Status locked = request.status();
+    if (request.ok()) locked = sandbox::LockDown(*request).status();
+    if (!locked.ok()) {
+      BH_LOG(kError, "refusing to run unconfined: ", locked.message());
+      return kExitSandboxFailed;
+    }
+  }
 
   ipc::Control ready;
   ipc::SandboxStatus* status = ready.mutable_ready()->mutable_sandbox();

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "ipc/channel.h"
+#include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
 
@@ -28,7 +30,9 @@ class HelperContext {
   uv_loop_t* loop() { return loop_; }
   ipc::Channel& channel() { return *channel_; }
 
-  // Reports Ready (with the sandbox probe's findings) and serves until the host
+  // Locks the helper down as the host's sandbox settings say (a required
+  // layer that fails ends the helper with kExitSandboxFailed), reports Ready
+  // (with the sandbox probe's findings) and serves until the host
   // sends Shutdown (returns 0) or the channel closes (kExitChannelLost, or
   // kExitProtocolViolation when the host broke the protocol). Call once, after
   // registering handlers.
@@ -37,12 +41,21 @@ class HelperContext {
   // Makes Run() return `exit_code` once the current callback returns.
   void Quit(int exit_code);
 
+  // What the host's Welcome said about the sandbox: Run() locks the helper
+  // down accordingly before Ready. Set by MaybeRunHelper.
+  void set_sandbox_settings(ipc::SandboxSettings settings) {
+    sandbox_settings_ = std::move(settings);
+    has_sandbox_settings_ = true;
+  }
+
  private:
   const std::string role_;
   const uint64_t helper_id_;
   uv_loop_t* const loop_;        // Not owned.
   ipc::Channel* const channel_;  // Not owned.
   int exit_code_ = 0;
+  ipc::SandboxSettings sandbox_settings_;
+  bool has_sandbox_settings_ = false;
 };
 
 }  // namespace bulkhead

@@ -88,7 +88,7 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
 // Says Hello and waits for the host's Welcome. Returns the exit code to end
 // with, or 0.
 int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
-              const bool& shutdown_early) {
+              const bool& shutdown_early, ipc::Welcome& welcome_out) {
   ipc::Control hello;
   hello.mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
   hello.mutable_hello()->set_role(args.role);
@@ -108,6 +108,7 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
                    welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
           BH_LOG(kError, "handshake failed: the host answered without Welcome");
         } else {
+          welcome_out = welcome->welcome();
           result = 0;
         }
       });
@@ -166,6 +167,7 @@ int RunHelper(HelperArgs args) {
     // The host may stop a helper that has not finished starting; that is a
     // clean exit too.
     bool shutdown_early = false;
+    ipc::Welcome welcome;
     channel->OnControl(ipc::Control::kShutdown, [&](const ipc::Control&) {
       shutdown_early = true;
       uv_stop(&loop);
@@ -174,10 +176,12 @@ int RunHelper(HelperArgs args) {
       BH_LOG(kError, "cannot open the channel: ", opened.message());
       exit_code = kExitChannelLost;
     } else {
-      exit_code = Handshake(&loop, *channel, args, shutdown_early);
+      exit_code = Handshake(&loop, *channel, args, shutdown_early, welcome);
     }
     if (exit_code == 0 && !shutdown_early) {
       HelperContext context(args.role, args.helper_id, &loop, channel.get());
+      if (welcome.has_sandbox())
+        context.set_sandbox_settings(welcome.sandbox());
       context_for_close = &context;
       exit_code = args.main(context);
       context_for_close = nullptr;

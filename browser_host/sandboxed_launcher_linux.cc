@@ -1,0 +1,384 @@
+// Linux: the helper starts in new namespaces (user, pid, net, mount, ipc,
+// uts, as its policy says) made by clone3 with CLONE_PIDFD, falling back to
+// clone on kernels without clone3. Its uid and gid maps are written before it
+// may go on; it then execs this binary. Its exit is watched through the pidfd
+// on the loop and read with waitid, never by polling.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "browser_host/sandboxed_launcher.h"
+#include "common/logging.h"
+#include "common/os_error.h"
+#include "common/platform_handle.h"
+#include "common/status_macros.h"
+#include "ipc/uv_status.h"
+
+extern char** environ;
+
+namespace bulkhead {
+namespace {
+
+using sandbox::Layer;
+using sandbox::Requirement;
+
+// The helper's fds are dup2'ed from here up, so no source collides with a
+// target (0-4).
+constexpr int kFirstSourceFd = 10;
+
+class NamespacedChildProcess final : public ChildProcess {
+ public:
+  NamespacedChildProcess(uv_loop_t* loop, pid_t pid, ScopedHandle pidfd,
+                         ExitCallback on_exit)
+      : pid_(pid),
+        pidfd_(std::move(pidfd)),
+        poll_(new uv_poll_t),
+        on_exit_(std::move(on_exit)) {
+    uv_poll_init(loop, poll_, pidfd_.get());
+    poll_->data = this;
+  }
+
+  ~NamespacedChildProcess() override {
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+      delete reinterpret_cast<uv_poll_t*>(handle);
+    });
+    if (!reaped_) {
+      ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+      siginfo_t info;
+      while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                      WEXITED) != 0 &&
+             errno == EINTR) {
+      }
+    }
+  }
+
+  absl::Status Watch() {
+    const int rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
+    return rc == 0 ? absl::OkStatus()
+                   : ipc::UvErrorToStatus(rc, "uv_poll_start(pidfd)");
+  }
+
+  int64_t pid() const override { return pid_; }
+
+  absl::Status Signal(int signal) override {
+    if (reaped_) return absl::FailedPreconditionError("already reaped");
+    // The pidfd names this process and no other, even once its pid is
+    // reused; its descendants die with it (it is their pid namespace's init).
+    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) !=
+            0 &&
+        errno != ESRCH) {
+      return LastPosixErrorToStatus("pidfd_send_signal");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static void OnReadable(uv_poll_t* poll, int status, int events) {
+    (void)status;
+    (void)events;
+    auto* self = static_cast<NamespacedChildProcess*>(poll->data);
+    if (self != nullptr) self->Reap();
+  }
+
+  void Reap() {
+    siginfo_t info = {};
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                 WEXITED | WNOHANG) != 0 ||
+        info.si_pid == 0) {
+      return;  // Not yet; the pidfd stays readable until it is reaped.
+    }
+    reaped_ = true;
+    uv_poll_stop(poll_);
+    const bool signalled =
+        info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    // The callback may destroy this object: nothing after it.
+    on_exit_(signalled ? 0 : info.si_status, signalled ? info.si_status : 0);
+  }
+
+  const pid_t pid_;
+  ScopedHandle pidfd_;
+  uv_poll_t* poll_;  // Heap: freed in its close callback.
+  ExitCallback on_exit_;
+  bool reaped_ = false;
+};
+
+struct PipeEnds {
+  ScopedHandle read;
+  ScopedHandle write;
+};
+
+absl::StatusOr<PipeEnds> MakePipe(int flags) {
+  int fds[2];
+  if (::pipe2(fds, flags) != 0) return LastPosixErrorToStatus("pipe2");
+  return PipeEnds{ScopedHandle(fds[0]), ScopedHandle(fds[1])};
+}
+
+// A close-on-exec duplicate numbered kFirstSourceFd or above.
+absl::StatusOr<ScopedHandle> HighCopy(int fd) {
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
+  if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
+  return ScopedHandle(copy);
+}
+
+absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
+                         const char* what) {
+  const int rc = uv_pipe_open(pipe, handle.get());
+  if (rc != 0) {
+    return ipc::UvErrorToStatus(rc, absl::StrCat("uv_pipe_open(", what, ")"));
+  }
+  (void)handle.release();  // libuv owns it now.
+  return absl::OkStatus();
+}
+
+absl::Status WriteProcFile(pid_t pid, const char* name,
+                           const std::string& text) {
+  const std::string path = absl::StrCat("/proc/", pid, "/", name);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return LastPosixErrorToStatus(absl::StrCat("open ", path));
+  const ssize_t n = ::write(fd, text.data(), text.size());
+  const int error = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return PosixErrorToStatus(error, absl::StrCat("write ", path));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {
+  const std::pair<Layer, uint64_t> layers[] = {
+      {Layer::kUserNamespace, CLONE_NEWUSER},
+      {Layer::kPidNamespace, CLONE_NEWPID},
+      {Layer::kNetNamespace, CLONE_NEWNET},
+      {Layer::kMountNamespace, CLONE_NEWNS},
+      {Layer::kIpcNamespace, CLONE_NEWIPC},
+      {Layer::kUtsNamespace, CLONE_NEWUTS}};
+  uint64_t flags = 0;
+  for (const auto& [layer, flag] : layers) {
+    if (policy.enabled(layer)) flags |= flag;
+  }
+  return flags;
+}
+
+// Everything the child needs, prepared before the clone: after it, the child
+// of a multi-threaded host may only make async-signal-safe system calls.
+struct ChildPlan {
+  const char* executable;
+  char* const* argv;
+  int fds[kHelperCrashFd + 1];  // Sources for 0..4.
+  int go_fd;                    // Read end: the host's "maps are written".
+  int error_fd;                 // Write end, close-on-exec: errno of exec.
+};
+
+[[noreturn]] void RunChild(const ChildPlan& plan) {
+  char go = 0;
+  // The host writes one byte once our uid/gid maps exist; EOF means it gave up.
+  while (::syscall(SYS_read, plan.go_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  int error = 0;
+  if (go != 1) ::syscall(SYS_exit_group, 127);
+  ::syscall(SYS_setsid);
+  ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  for (int target = 0; target <= kHelperCrashFd; ++target) {
+    if (plan.fds[target] >= 0 &&
+        ::syscall(SYS_dup3, plan.fds[target], target, 0) < 0) {
+      error = errno;
+    }
+  }
+  if (error == 0) {
+    // Nothing else crosses into the helper: only 0-4, and error_fd, which is
+    // close-on-exec.
+    if (::syscall(SYS_close_range, kHelperCrashFd + 1, plan.error_fd - 1, 0) !=
+            0 ||
+        ::syscall(SYS_close_range, plan.error_fd + 1, ~0U, 0) != 0) {
+      error = errno;
+    }
+  }
+  if (error == 0) {
+    ::syscall(SYS_execve, plan.executable, plan.argv, environ);
+    error = errno;
+  }
+  ::syscall(SYS_write, plan.error_fd, &error, sizeof(error));
+  ::syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+// clone3 with CLONE_PIDFD, or clone where clone3 is missing. Returns the pid
+// (0 in the child) and sets `pidfd`.
+pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
+  clone_args args = {};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uintptr_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+    // x86-64 order: flags, stack, parent_tid (the pidfd), child_tid, tls.
+    pid = ::syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, pidfd,
+                    nullptr, nullptr);
+  }
+  return static_cast<pid_t>(pid);
+}
+
+absl::Status NamespaceError(int error, uint64_t flags) {
+  std::string why =
+      absl::StrCat("clone3 with new namespaces: ", std::strerror(error));
+  if ((flags & CLONE_NEWUSER) != 0 && (error == EPERM || error == ENOSPC ||
+                                       error == EACCES || error == EINVAL)) {
+    absl::StrAppend(
+        &why,
+        ". Unprivileged user namespaces look disabled: check the sysctls "
+        "kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0 and "
+        "kernel.apparmor_restrict_unprivileged_userns=0, or launch with "
+        "--no-sandbox (debugging only)");
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("sandbox layer user-ns (required) failed: ", why));
+}
+
+}  // namespace
+
+bool SandboxedLaunchAvailable() { return true; }
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit) {
+  std::string executable = options.executable;
+  if (executable.empty()) {
+    BH_ASSIGN_OR_RETURN(executable, CurrentExecutablePath());
+  }
+  const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  std::vector<std::string> args = HelperCommandLine(
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  // The helper's ends, all numbered >= kFirstSourceFd and close-on-exec; the
+  // host's ends go to libuv once the child exists.
+  BH_ASSIGN_OR_RETURN(HandlePair channel, CreateStreamPair());
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_channel,
+                      HighCopy(channel.second.get()));
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
+  ScopedHandle dev_null(null_fd);
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdin, HighCopy(dev_null.get()));
+  PipeEnds out, err, crash;
+  ScopedHandle helper_out, helper_err, helper_crash;
+  if (stdio.stdout_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(out, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(helper_out, HighCopy(out.write.get()));
+  }
+  if (stdio.stderr_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(err, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(helper_err, HighCopy(err.write.get()));
+  }
+  if (with_crash_pipe) {
+    BH_ASSIGN_OR_RETURN(crash, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(helper_crash, HighCopy(crash.write.get()));
+  }
+  BH_ASSIGN_OR_RETURN(PipeEnds go, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(PipeEnds exec_error, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_go, HighCopy(go.read.get()));
+  BH_ASSIGN_OR_RETURN(ScopedHandle helper_error,
+                      HighCopy(exec_error.write.get()));
+
+  ChildPlan plan = {};
+  plan.executable = executable.c_str();
+  plan.argv = argv.data();
+  plan.fds[0] = helper_stdin.get();
+  plan.fds[1] = helper_out.is_valid() ? helper_out.get() : STDOUT_FILENO;
+  plan.fds[2] = helper_err.is_valid() ? helper_err.get() : STDERR_FILENO;
+  plan.fds[kHelperChannelFd] = helper_channel.get();
+  plan.fds[kHelperCrashFd] = helper_crash.is_valid() ? helper_crash.get() : -1;
+  plan.go_fd = helper_go.get();
+  plan.error_fd = helper_error.get();
+
+  uint64_t flags = NamespaceFlags(options.sandbox_policy);
+  int raw_pidfd = -1;
+  pid_t pid = CloneWithPidfd(flags, &raw_pidfd);
+  if (pid == 0) RunChild(plan);
+  if (pid < 0 && (flags & CLONE_NEWUSER) != 0 &&
+      options.sandbox_policy.requirement(Layer::kUserNamespace) ==
+          Requirement::kBestEffort) {
+    // Without a user namespace the others need privilege (e.g. root).
+    BH_LOG(kWarning, "no user namespace (", std::strerror(errno),
+           "); launching ", options.role, " without one");
+    flags &= ~static_cast<uint64_t>(CLONE_NEWUSER);
+    pid = CloneWithPidfd(flags, &raw_pidfd);
+    if (pid == 0) RunChild(plan);
+  }
+  if (pid < 0) return NamespaceError(errno, flags);
+  ScopedHandle pidfd(raw_pidfd);
+  auto child = std::make_unique<NamespacedChildProcess>(
+      loop, pid, std::move(pidfd), std::move(on_exit));
+  // From here a failure returns, and `child`'s destructor kills and reaps it.
+  helper_channel.reset();
+  helper_stdin.reset();
+  helper_out.reset();
+  helper_err.reset();
+  helper_crash.reset();
+  helper_go.reset();
+  helper_error.reset();
+  go.read.reset();
+  exec_error.write.reset();
+  out.write.reset();
+  err.write.reset();
+  crash.write.reset();
+  channel.second.reset();
+
+  if ((flags & CLONE_NEWUSER) != 0) {
+    // The helper is root in its namespace, mapped to the host's own ids: no
+    // privilege is needed to write these maps.
+    BH_RETURN_IF_ERROR(
+        WriteProcFile(pid, "uid_map", absl::StrCat("0 ", ::geteuid(), " 1\n")));
+    BH_RETURN_IF_ERROR(WriteProcFile(pid, "setgroups", "deny\n"));
+    BH_RETURN_IF_ERROR(
+        WriteProcFile(pid, "gid_map", absl::StrCat("0 ", ::getegid(), " 1\n")));
+  }
+  const char one = 1;
+  if (::write(go.write.get(), &one, 1) != 1) {
+    return LastPosixErrorToStatus("write to the helper's start pipe");
+  }
+  go.write.reset();
+  // Blocks for the exec only (the close-on-exec end closes then), as
+  // uv_spawn does.
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = ::read(exec_error.read.get(), &exec_errno, sizeof(exec_errno))) <
+             0 &&
+         errno == EINTR) {
+  }
+  if (n > 0) {
+    return PosixErrorToStatus(exec_errno,
+                              absl::StrCat("start ", executable, " sandboxed"));
+  }
+  BH_RETURN_IF_ERROR(
+      OpenInLibuv(stdio.channel, std::move(channel.first), "channel"));
+  if (stdio.stdout_pipe != nullptr) {
+    BH_RETURN_IF_ERROR(
+        OpenInLibuv(stdio.stdout_pipe, std::move(out.read), "stdout"));
+  }
+  if (stdio.stderr_pipe != nullptr) {
+    BH_RETURN_IF_ERROR(
+        OpenInLibuv(stdio.stderr_pipe, std::move(err.read), "stderr"));
+  }
+  if (with_crash_pipe) {
+    BH_RETURN_IF_ERROR(
+        OpenInLibuv(stdio.crash_pipe, std::move(crash.read), "crash pipe"));
+  }
+  BH_RETURN_IF_ERROR(child->Watch());
+  return child;
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,57 @@
+// The helper's half of the sandbox: after it has initialised and before it
+// reports Ready, it locks itself down layer by layer (Chrome's order): drop
+// file descriptors that name paths, chroot into an empty read-only root,
+// drop capabilities, no_new_privs, not dumpable, rlimits, landlock, and
+// finally the seccomp filter the host compiled.
+#ifndef BULKHEAD_SANDBOX_LOCKDOWN_H_
+#define BULKHEAD_SANDBOX_LOCKDOWN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sandbox/sandbox_policy.h"
+
+namespace bulkhead::sandbox {
+
+struct LockdownRequest {
+  SandboxPolicy policy;
+  // From CompileSeccompProgram, in the host.
+  std::string seccomp_program;
+  // The host's namespace inodes ("pid" -> 4026531836, ...), so the helper can
+  // tell which namespaces it really has of its own.
+  std::map<std::string, uint64_t> host_namespaces;
+};
+
+// What one layer came to.
+struct LayerOutcome {
+  Layer layer;
+  Requirement requirement;
+  bool in_force = false;
+  std::string detail;  // "pid:[4026532301], host 4026531836", "ABI 4", ...
+};
+
+// Whether helpers on this platform lock themselves down (Linux); elsewhere
+// the launcher confines them from outside (Windows) or nothing does.
+bool LockdownAvailable();
+
+// Applies every enabled layer. A required layer that fails stops the
+// lockdown with FailedPrecondition naming the layer and the kernel's reason;
+// a best-effort one is recorded as not in force. The outcomes are kept for
+// ProbeSandbox (sandbox_probe.h). Unimplemented where there is no such
+// sandbox.
+absl::StatusOr<std::vector<LayerOutcome>> LockDown(
+    const LockdownRequest& request);
+
+// The outcomes of this process's LockDown, empty before (or without) one.
+const std::vector<LayerOutcome>& LockdownOutcomes();
+
+// This process's namespace inodes, by name ("user", "pid", "net", "mnt",
+// "ipc", "uts"); empty where there are none.
+std::map<std::string, uint64_t> CurrentNamespaces();
+
+}  // namespace bulkhead::sandbox
+
+#endif  // BULKHEAD_SANDBOX_LOCKDOWN_H_

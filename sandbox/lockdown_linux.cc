@@ -1,0 +1,284 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/landlock.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/os_error.h"
+#include "sandbox/lockdown.h"
+#include "sandbox/seccomp_program.h"
+
+namespace bulkhead::sandbox {
+namespace {
+
+constexpr const char* kNamespaceNames[] = {"user", "pid", "net",
+                                           "mnt",  "ipc", "uts"};
+
+std::vector<LayerOutcome>& Outcomes() {
+  static auto* outcomes = new std::vector<LayerOutcome>;
+  return *outcomes;
+}
+
+// Descriptors that name something in the filesystem (a file, a directory)
+// would lead out of the chroot; pipes, sockets and anonymous inodes (the
+// event loop's epoll and eventfd) do not. The launcher already closed
+// everything above the crash pipe; this catches what the helper opened since.
+absl::StatusOr<std::string> ClosePathDescriptors() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return LastPosixErrorToStatus("opendir /proc/self/fd");
+  const int dir_fd = ::dirfd(dir);
+  std::vector<int> to_close;
+  int kept = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const int fd = std::atoi(entry->d_name);
+    if (fd == dir_fd) continue;
+    char target[256];
+    const ssize_t n =
+        ::readlinkat(dir_fd, entry->d_name, target, sizeof(target) - 1);
+    if (n > 0 && target[0] == '/' &&
+        std::strncmp(target, "/dev/null", static_cast<size_t>(n)) != 0) {
+      to_close.push_back(fd);
+    } else {
+      ++kept;
+    }
+  }
+  ::closedir(dir);
+  for (int fd : to_close) ::close(fd);
+  return absl::StrCat(kept, " kept (pipes, sockets, event loop), ",
+                      to_close.size(), " path fds closed");
+}
+
+// An empty, read-only tmpfs becomes the root. Only inside a mount namespace
+// of our own: the mount must not be visible to anyone else.
+absl::StatusOr<std::string> EnterEmptyRoot(bool own_mount_namespace) {
+  if (!own_mount_namespace) {
+    return absl::FailedPreconditionError(
+        "no private mount namespace to build an empty root in");
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return LastPosixErrorToStatus("mount --make-rprivate /");
+  }
+  struct stat tmp_stat;
+  const char* target =
+      (::stat("/tmp", &tmp_stat) == 0 && S_ISDIR(tmp_stat.st_mode)) ? "/tmp"
+                                                                    : "/";
+  if (::mount("bulkhead-root", target, "tmpfs",
+              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=4k,nr_inodes=2,mode=0555") != 0) {
+    return LastPosixErrorToStatus(absl::StrCat("mount tmpfs on ", target));
+  }
+  if (::chdir(target) != 0) return LastPosixErrorToStatus("chdir");
+  if (::chroot(".") != 0) return LastPosixErrorToStatus("chroot");
+  if (::chdir("/") != 0) return LastPosixErrorToStatus("chdir /");
+  return std::string("empty read-only tmpfs");
+}
+
+absl::StatusOr<std::string> DropCapabilities() {
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return LastPosixErrorToStatus("prctl(PR_CAPBSET_DROP)");
+    }
+  }
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+      errno != EINVAL) {
+    return LastPosixErrorToStatus("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  }
+  __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capset, &header, data) != 0) {
+    return LastPosixErrorToStatus("capset");
+  }
+  return std::string("all sets empty, bounding set dropped");
+}
+
+absl::StatusOr<std::string> SetLimit(int resource, const char* name,
+                                     uint64_t value) {
+  rlimit limit = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  rlimit current;
+  if (::getrlimit(resource, &current) == 0 && current.rlim_max < value) {
+    limit.rlim_cur = limit.rlim_max = current.rlim_max;  // Never raise.
+  }
+  if (::setrlimit(resource, &limit) != 0) {
+    return LastPosixErrorToStatus(absl::StrCat("setrlimit ", name));
+  }
+  return absl::StrCat(name, "=", limit.rlim_max);
+}
+
+absl::StatusOr<std::string> ApplyLimits(const ResourceLimits& limits) {
+  std::string detail;
+  struct Item {
+    int resource;
+    const char* name;
+    uint64_t value;
+  };
+  const Item items[] = {{RLIMIT_CORE, "core", 0},
+                        {RLIMIT_NOFILE, "nofile", limits.open_files},
+                        {RLIMIT_NPROC, "nproc", limits.processes},
+                        {RLIMIT_CPU, "cpu", limits.cpu_seconds},
+                        {RLIMIT_AS, "as", limits.address_space_bytes}};
+  for (const Item& item : items) {
+    if (item.value == 0 && item.resource != RLIMIT_CORE) continue;
+    absl::StatusOr<std::string> set =
+        SetLimit(item.resource, item.name, item.value);
+    if (!set.ok()) return set.status();
+    absl::StrAppend(&detail, detail.empty() ? "" : " ", *set);
+  }
+  return detail;
+}
+
+// Handles every filesystem access the kernel's ABI knows and grants none.
+absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
+  const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0,
+                             LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 0) {
+    return LastPosixErrorToStatus("landlock_create_ruleset (no landlock)");
+  }
+  // ABI 1: 13 rights; 2 adds REFER; 3 adds TRUNCATE; 5 adds IOCTL_DEV.
+  const int rights = abi >= 5 ? 16 : abi >= 3 ? 15 : abi >= 2 ? 14 : 13;
+  struct {
+    uint64_t handled_access_fs;
+  } attr = {(uint64_t{1} << rights) - 1};
+  const long ruleset =
+      ::syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+  if (ruleset < 0) return LastPosixErrorToStatus("landlock_create_ruleset");
+  const long restricted =
+      ::syscall(SYS_landlock_restrict_self, static_cast<int>(ruleset), 0);
+  const int saved = errno;
+  ::close(static_cast<int>(ruleset));
+  if (restricted != 0) {
+    return PosixErrorToStatus(saved, "landlock_restrict_self");
+  }
+  return absl::StrCat("no filesystem access (ABI ", abi, ")");
+}
+
+}  // namespace
+
+std::map<std::string, uint64_t> CurrentNamespaces() {
+  std::map<std::string, uint64_t> inodes;
+  for (const char* name : kNamespaceNames) {
+    struct stat st;
+    if (::stat(absl::StrCat("/proc/self/ns/", name).c_str(), &st) == 0) {
+      inodes[name] = st.st_ino;
+    }
+  }
+  return inodes;
+}
+
+bool LockdownAvailable() { return true; }
+
+const std::vector<LayerOutcome>& LockdownOutcomes() { return Outcomes(); }
+
+absl::StatusOr<std::vector<LayerOutcome>> LockDown(
+    const LockdownRequest& request) {
+  const SandboxPolicy& policy = request.policy;
+  std::vector<LayerOutcome> outcomes;
+  // Runs one layer: a required layer's failure ends the lockdown.
+  auto apply = [&](Layer layer, auto&& step) -> absl::Status {
+    const Requirement requirement = policy.requirement(layer);
+    if (requirement == Requirement::kOff) return absl::OkStatus();
+    absl::StatusOr<std::string> done = step();
+    outcomes.push_back(
+        {layer, requirement, done.ok(),
+         done.ok() ? *done : std::string(done.status().message())});
+    if (!done.ok() && requirement == Requirement::kRequired) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sandbox layer ", LayerName(layer),
+                       " (required) failed: ", done.status().message()));
+    }
+    return absl::OkStatus();
+  };
+
+  // Namespaces were made at launch; here they are only verified.
+  const std::map<std::string, uint64_t> mine = CurrentNamespaces();
+  const std::pair<Layer, const char*> namespaces[] = {
+      {Layer::kUserNamespace, "user"}, {Layer::kPidNamespace, "pid"},
+      {Layer::kNetNamespace, "net"},   {Layer::kMountNamespace, "mnt"},
+      {Layer::kIpcNamespace, "ipc"},   {Layer::kUtsNamespace, "uts"}};
+  bool own_mount_namespace = false;
+  for (const auto& [layer, name] : namespaces) {
+    const auto own = mine.find(name);
+    const auto host = request.host_namespaces.find(name);
+    const bool separate =
+        own != mine.end() &&
+        (host == request.host_namespaces.end() || own->second != host->second);
+    if (layer == Layer::kMountNamespace) own_mount_namespace = separate;
+    absl::Status ok = apply(layer, [&]() -> absl::StatusOr<std::string> {
+      if (!separate) {
+        return absl::FailedPreconditionError("shares the host's namespace");
+      }
+      return absl::StrCat(name, ":[", own->second, "]");
+    });
+    if (!ok.ok()) return ok;
+  }
+  if (absl::Status ok = apply(Layer::kCloseFds, ClosePathDescriptors); !ok.ok())
+    return ok;
+  if (absl::Status ok = apply(
+          Layer::kChroot, [&] { return EnterEmptyRoot(own_mount_namespace); });
+      !ok.ok())
+    return ok;
+  if (absl::Status ok = apply(Layer::kDropCapabilities, DropCapabilities);
+      !ok.ok())
+    return ok;
+  if (absl::Status ok =
+          apply(Layer::kNoNewPrivs,
+                []() -> absl::StatusOr<std::string> {
+                  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+                    return LastPosixErrorToStatus("prctl(PR_SET_NO_NEW_PRIVS)");
+                  return std::string("set");
+                });
+      !ok.ok())
+    return ok;
+  if (absl::Status ok =
+          apply(Layer::kNotDumpable,
+                []() -> absl::StatusOr<std::string> {
+                  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+                    return LastPosixErrorToStatus("prctl(PR_SET_DUMPABLE)");
+                  return std::string("set");
+                });
+      !ok.ok())
+    return ok;
+  if (absl::Status ok = apply(Layer::kResourceLimits,
+                              [&] { return ApplyLimits(policy.limits); });
+      !ok.ok())
+    return ok;
+  if (absl::Status ok = apply(Layer::kLandlock, RestrictFilesystemWithLandlock);
+      !ok.ok())
+    return ok;
+  if (absl::Status ok = apply(Layer::kCgroup,
+                              []() -> absl::StatusOr<std::string> {
+                                return absl::UnimplementedError(
+                                    "cgroup delegation is not implemented "
+                                    "yet; memory is limited by rlimits");
+                              });
+      !ok.ok())
+    return ok;
+  // Last: from here on only the allowlist works.
+  if (absl::Status ok =
+          apply(Layer::kSeccomp,
+                [&]() -> absl::StatusOr<std::string> {
+                  absl::Status installed =
+                      InstallSeccompProgram(request.seccomp_program);
+                  if (!installed.ok()) return installed;
+                  return absl::StrCat(
+                      policy.violation_action == ViolationAction::kLog
+                          ? "learning (log only), "
+                          : "",
+                      request.seccomp_program.size() / 8, " instructions");
+                });
+      !ok.ok())
+    return ok;
+  Outcomes() = outcomes;
+  return outcomes;
+}
+
+}  // namespace bulkhead::sandbox

@@ -1,0 +1,20 @@
+#include "sandbox/lockdown.h"
+
+namespace bulkhead::sandbox {
+
+absl::StatusOr<std::vector<LayerOutcome>> LockDown(const LockdownRequest&) {
+  return absl::UnimplementedError(
+      "no in-process lockdown on this platform (Windows confines helpers "
+      "from the host, at launch)");
+}
+
+bool LockdownAvailable() { return false; }
+
+const std::vector<LayerOutcome>& LockdownOutcomes() {
+  static const auto* none = new std::vector<LayerOutcome>;
+  return *none;
+}
+
+std::map<std::string, uint64_t> CurrentNamespaces() { return {}; }
+
+}  // namespace bulkhead::sandbox
