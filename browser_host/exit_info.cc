@@ -10,6 +10,16 @@
 namespace bulkhead {
 namespace {
 
+// Signals that exist only on POSIX; never a Windows exit.
+#ifdef SIGSYS
+constexpr int kSeccompSignal = SIGSYS;
+constexpr int kCpuLimitSignal = SIGXCPU;
+#else
+constexpr int kSeccompSignal = -1;
+constexpr int kCpuLimitSignal = -1;
+#endif
+
+
 const char* SignalName(int signal) {
   switch (signal) {
     case SIGSEGV:
@@ -200,7 +210,13 @@ ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
     case HostAction::kNone:
       break;
   }
-  if (end.term_signal != 0) {
+  if (end.term_signal == kSeccompSignal) {
+    // Only a seccomp filter sends SIGSYS: a forbidden system call.
+    info.kind = ExitKind::kSandboxViolation;
+  } else if (end.term_signal == kCpuLimitSignal) {
+    // RLIMIT_CPU's soft limit (the sandbox's rlimits layer).
+    info.kind = ExitKind::kCpuLimit;
+  } else if (end.term_signal != 0) {
     info.kind = ExitKind::kCrashed;
   } else if (end.exit_status == kExitOutOfMemory) {
     // The helper's allocation-failure path (helper/memory_limit.h).

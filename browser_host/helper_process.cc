@@ -13,6 +13,7 @@
 #include "ipc/crash_record.h"
 #include "ipc/uv_status.h"
 #include "sandbox/lockdown.h"
+#include "sandbox/syscall_table.h"
 
 namespace bulkhead {
 namespace {
@@ -391,6 +392,12 @@ void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
       });
 }
 
+std::string HelperProcess::ViolatingSyscall() const {
+  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
+  if (!record.ok() || record->signal != SIGSYS) return "unknown";
+  return sandbox::SyscallName(record->syscall_number);
+}
+
 std::vector<std::string> HelperProcess::CrashStack() {
   if (crash_bytes_.empty()) return {};
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
@@ -433,6 +440,10 @@ void HelperProcess::MaybeFinishExit() {
   info.helper_id = id();
   info.uptime = exited_at_ - started_at_;
   info.detail = action_detail_;
+  if (info.kind == ExitKind::kSandboxViolation) {
+    // The kind is the kernel's (SIGSYS); which call, the helper's own word.
+    info.syscall = ViolatingSyscall();
+  }
   const bool was_ready =
       state_ == State::kReady || callbacks_.on_ready == nullptr;
   state_ = State::kExited;

@@ -136,6 +136,8 @@ class HelperProcess {
   bool OutputStillOpen() const;
   void StartHeartbeat();
   std::vector<std::string> CrashStack();
+  // kSandboxViolation: the call the crash record names.
+  std::string ViolatingSyscall() const;
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
   // Reports `stage` unless it or a later one was reported already.

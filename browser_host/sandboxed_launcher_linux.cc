@@ -57,6 +57,9 @@ class NamespacedChildProcess final : public ChildProcess {
     if (!reaped_) {
       ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
       siginfo_t info;
+      // uv_poll made the pidfd non-blocking, and waitid honours that.
+      const int flags = ::fcntl(pidfd_.get(), F_GETFL);
+      ::fcntl(pidfd_.get(), F_SETFL, flags & ~O_NONBLOCK);
       while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
                       WEXITED) != 0 &&
              errno == EINTR) {

@@ -1,5 +1,6 @@
 #include <execinfo.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +35,17 @@ void WriteFully(int fd, const char* data, size_t size) {
   }
 }
 
+// Ends the process by SIGSYS even as a pid namespace's init: a call through
+// another ABI (x32) is one the seccomp filter answers with
+// SECCOMP_RET_KILL_PROCESS, which no process can ignore. Without a filter,
+// the plain exit code a shell would report.
+[[noreturn]] void DieOfSeccompViolation() {
+#if defined(__x86_64__)
+  ::syscall(0x40000000 | SYS_getpid);
+#endif
+  ::_exit(128 + SIGSYS);
+}
+
 void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   // glibc's backtrace() unwinds with the DWARF call-frame information, which
@@ -52,6 +64,9 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   header.fault_address =
       info != nullptr ? reinterpret_cast<uintptr_t>(info->si_addr) : 0;
   header.image_base = g_image_base;
+  if (signal == SIGSYS && info != nullptr) {
+    header.syscall_number = info->si_syscall;
+  }
   char record[ipc::kMaxCrashRecordBytes];
   const size_t size = ipc::EncodeCrashRecord(
       header, frames, depth > 0 ? static_cast<size_t>(depth) : 0, record);
@@ -60,6 +75,11 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   // leaves the signal pending until we return; a faulting instruction would
   // fault again anyway. Either way the process ends by `signal`.
   ::raise(signal);
+  if (signal == SIGSYS) {
+    // A seccomp trap does not repeat when we return, and the init of a pid
+    // namespace (a sandboxed helper) ignores signals it raises itself.
+    DieOfSeccompViolation();
+  }
   errno = saved_errno;
 }
 

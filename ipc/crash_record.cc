@@ -42,6 +42,7 @@ absl::StatusOr<CrashRecord> ParseCrashRecord(absl::string_view bytes) {
   record.signal = header.signal;
   record.exception_status = header.exception_status;
   record.fault_address = header.fault_address;
+  record.syscall_number = header.syscall_number;
   record.image_base = header.image_base;
   record.frames.resize(header.frame_count);
   if (header.frame_count > 0) {

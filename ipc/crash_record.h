@@ -28,7 +28,8 @@ struct CrashRecordHeader {
   uint64_t fault_address = 0;     // si_addr / ExceptionAddress.
   uint64_t image_base = 0;        // Where the helper's executable was loaded.
   uint32_t frame_count = 0;       // Program counters that follow.
-  uint32_t reserved = 0;
+  // SIGSYS from a seccomp trap: the system call that was refused (si_syscall).
+  int32_t syscall_number = 0;
 };
 
 // The largest record a helper may send.
@@ -40,6 +41,7 @@ struct CrashRecord {
   uint32_t exception_status = 0;
   uint64_t fault_address = 0;
   uint64_t image_base = 0;
+  int syscall_number = 0;
   std::vector<uint64_t> frames;
 };
 

@@ -103,7 +103,11 @@ absl::StatusOr<std::string> DropCapabilities() {
 
 absl::StatusOr<std::string> SetLimit(int resource, const char* name,
                                      uint64_t value) {
-  rlimit limit = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  // CPU: a soft limit below the hard one, so that the helper gets SIGXCPU
+  // (reported as kCpuLimit) before the kernel's SIGKILL.
+  rlimit limit = {
+      static_cast<rlim_t>(value),
+      static_cast<rlim_t>(resource == RLIMIT_CPU ? value + 1 : value)};
   rlimit current;
   if (::getrlimit(resource, &current) == 0 && current.rlim_max < value) {
     limit.rlim_cur = limit.rlim_max = current.rlim_max;  // Never raise.
