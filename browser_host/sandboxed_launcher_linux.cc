@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "common/logging.h"
 #include "common/os_error.h"
@@ -37,15 +38,22 @@ using sandbox::Requirement;
 // target (0-4).
 constexpr int kFirstSourceFd = 10;
 
+// Two processes: the namespace's init (the host's child, watched through its
+// pidfd) and the helper it forked (signalled through a pidfd of its own). The
+// helper's wait status comes from init through `status`
+// (sandbox_child_linux.h).
 class NamespacedChildProcess final : public ChildProcess {
  public:
-  NamespacedChildProcess(uv_loop_t* loop, pid_t pid, ScopedHandle pidfd,
+  NamespacedChildProcess(uv_loop_t* loop, pid_t init_pid,
+                         ScopedHandle init_pidfd, ScopedHandle status,
                          ExitCallback on_exit)
-      : pid_(pid),
-        pidfd_(std::move(pidfd)),
+      : init_pid_(init_pid),
+        helper_pid_(init_pid),
+        init_pidfd_(std::move(init_pidfd)),
+        status_(std::move(status)),
         poll_(new uv_poll_t),
         on_exit_(std::move(on_exit)) {
-    uv_poll_init(loop, poll_, pidfd_.get());
+    uv_poll_init(loop, poll_, init_pidfd_.get());
     poll_->data = this;
   }
 
@@ -55,32 +63,47 @@ class NamespacedChildProcess final : public ChildProcess {
       delete reinterpret_cast<uv_poll_t*>(handle);
     });
     if (!reaped_) {
-      ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-      siginfo_t info;
+      // Killing init ends everything in its namespace.
+      ::syscall(SYS_pidfd_send_signal, init_pidfd_.get(), SIGKILL, nullptr, 0);
       // uv_poll made the pidfd non-blocking, and waitid honours that.
-      const int flags = ::fcntl(pidfd_.get(), F_GETFL);
-      ::fcntl(pidfd_.get(), F_SETFL, flags & ~O_NONBLOCK);
-      while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+      const int flags = ::fcntl(init_pidfd_.get(), F_GETFL);
+      ::fcntl(init_pidfd_.get(), F_SETFL, flags & ~O_NONBLOCK);
+      siginfo_t info;
+      while (::waitid(P_PIDFD, static_cast<id_t>(init_pidfd_.get()), &info,
                       WEXITED) != 0 &&
              errno == EINTR) {
       }
     }
   }
 
+  // Once the helper has exec'd: find it (init's only child) and start
+  // watching.
   absl::Status Watch() {
+    std::ifstream children(
+        absl::StrCat("/proc/", init_pid_, "/task/", init_pid_, "/children"));
+    pid_t helper = 0;
+    if (children >> helper && helper > 0) {
+      const int fd = static_cast<int>(::syscall(SYS_pidfd_open, helper, 0));
+      if (fd >= 0) {
+        helper_pid_ = helper;
+        helper_pidfd_.reset(fd);
+      }
+    }
+    // Without it (the helper already died) signals go to init, and the
+    // status pipe still says how the helper ended.
     const int rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
     return rc == 0 ? absl::OkStatus()
                    : ipc::UvErrorToStatus(rc, "uv_poll_start(pidfd)");
   }
 
-  int64_t pid() const override { return pid_; }
+  int64_t pid() const override { return helper_pid_; }
 
   absl::Status Signal(int signal) override {
     if (reaped_) return absl::FailedPreconditionError("already reaped");
-    // The pidfd names this process and no other, even once its pid is
-    // reused; its descendants die with it (it is their pid namespace's init).
-    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) !=
-            0 &&
+    // A pidfd names this process and no other, even once its pid is reused.
+    const int target =
+        helper_pidfd_.is_valid() ? helper_pidfd_.get() : init_pidfd_.get();
+    if (::syscall(SYS_pidfd_send_signal, target, signal, nullptr, 0) != 0 &&
         errno != ESRCH) {
       return LastPosixErrorToStatus("pidfd_send_signal");
     }
@@ -97,22 +120,33 @@ class NamespacedChildProcess final : public ChildProcess {
 
   void Reap() {
     siginfo_t info = {};
-    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+    if (::waitid(P_PIDFD, static_cast<id_t>(init_pidfd_.get()), &info,
                  WEXITED | WNOHANG) != 0 ||
         info.si_pid == 0) {
       return;  // Not yet; the pidfd stays readable until it is reaped.
     }
     reaped_ = true;
     uv_poll_stop(poll_);
+    // Init wrote the helper's status before exiting; without it (init itself
+    // was killed, e.g. by the host's SIGKILL) init's own status stands.
+    HelperWaitStatus helper;
+    if (::read(status_.get(), &helper, sizeof(helper)) ==
+        static_cast<ssize_t>(sizeof(helper))) {
+      info.si_code = helper.code;
+      info.si_status = helper.status;
+    }
     const bool signalled =
         info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
     // The callback may destroy this object: nothing after it.
     on_exit_(signalled ? 0 : info.si_status, signalled ? info.si_status : 0);
   }
 
-  const pid_t pid_;
-  ScopedHandle pidfd_;
-  uv_poll_t* poll_;  // Heap: freed in its close callback.
+  const pid_t init_pid_;
+  pid_t helper_pid_;
+  ScopedHandle init_pidfd_;
+  ScopedHandle helper_pidfd_;
+  ScopedHandle status_;  // Read end, non-blocking.
+  uv_poll_t* poll_;      // Heap: freed in its close callback.
   ExitCallback on_exit_;
   bool reaped_ = false;
 };
@@ -172,49 +206,6 @@ uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {
     if (policy.enabled(layer)) flags |= flag;
   }
   return flags;
-}
-
-// Everything the child needs, prepared before the clone: after it, the child
-// of a multi-threaded host may only make async-signal-safe system calls.
-struct ChildPlan {
-  const char* executable;
-  char* const* argv;
-  int fds[kHelperCrashFd + 1];  // Sources for 0..4.
-  int go_fd;                    // Read end: the host's "maps are written".
-  int error_fd;                 // Write end, close-on-exec: errno of exec.
-};
-
-[[noreturn]] void RunChild(const ChildPlan& plan) {
-  char go = 0;
-  // The host writes one byte once our uid/gid maps exist; EOF means it gave up.
-  while (::syscall(SYS_read, plan.go_fd, &go, 1) < 0 && errno == EINTR) {
-  }
-  int error = 0;
-  if (go != 1) ::syscall(SYS_exit_group, 127);
-  ::syscall(SYS_setsid);
-  ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  for (int target = 0; target <= kHelperCrashFd; ++target) {
-    if (plan.fds[target] >= 0 &&
-        ::syscall(SYS_dup3, plan.fds[target], target, 0) < 0) {
-      error = errno;
-    }
-  }
-  if (error == 0) {
-    // Nothing else crosses into the helper: only 0-4, and error_fd, which is
-    // close-on-exec.
-    if (::syscall(SYS_close_range, kHelperCrashFd + 1, plan.error_fd - 1, 0) !=
-            0 ||
-        ::syscall(SYS_close_range, plan.error_fd + 1, ~0U, 0) != 0) {
-      error = errno;
-    }
-  }
-  if (error == 0) {
-    ::syscall(SYS_execve, plan.executable, plan.argv, environ);
-    error = errno;
-  }
-  ::syscall(SYS_write, plan.error_fd, &error, sizeof(error));
-  ::syscall(SYS_exit_group, 127);
-  __builtin_unreachable();
 }
 
 // clone3 with CLONE_PIDFD, or clone where clone3 is missing. Returns the pid
@@ -296,9 +287,14 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   BH_ASSIGN_OR_RETURN(ScopedHandle helper_error,
                       HighCopy(exec_error.write.get()));
 
-  ChildPlan plan = {};
+  BH_ASSIGN_OR_RETURN(PipeEnds status, MakePipe(O_CLOEXEC | O_NONBLOCK));
+  BH_ASSIGN_OR_RETURN(ScopedHandle init_status, HighCopy(status.write.get()));
+
+  SandboxChildPlan plan;
   plan.executable = executable.c_str();
   plan.argv = argv.data();
+  plan.envp = environ;
+  plan.status_fd = init_status.get();
   plan.fds[0] = helper_stdin.get();
   plan.fds[1] = helper_out.is_valid() ? helper_out.get() : STDOUT_FILENO;
   plan.fds[2] = helper_err.is_valid() ? helper_err.get() : STDERR_FILENO;
@@ -310,7 +306,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   uint64_t flags = NamespaceFlags(options.sandbox_policy);
   int raw_pidfd = -1;
   pid_t pid = CloneWithPidfd(flags, &raw_pidfd);
-  if (pid == 0) RunChild(plan);
+  if (pid == 0) RunSandboxChild(plan);
   if (pid < 0 && (flags & CLONE_NEWUSER) != 0 &&
       options.sandbox_policy.requirement(Layer::kUserNamespace) ==
           Requirement::kBestEffort) {
@@ -319,12 +315,12 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
            "); launching ", options.role, " without one");
     flags &= ~static_cast<uint64_t>(CLONE_NEWUSER);
     pid = CloneWithPidfd(flags, &raw_pidfd);
-    if (pid == 0) RunChild(plan);
+    if (pid == 0) RunSandboxChild(plan);
   }
   if (pid < 0) return NamespaceError(errno, flags);
   ScopedHandle pidfd(raw_pidfd);
   auto child = std::make_unique<NamespacedChildProcess>(
-      loop, pid, std::move(pidfd), std::move(on_exit));
+      loop, pid, std::move(pidfd), std::move(status.read), std::move(on_exit));
   // From here a failure returns, and `child`'s destructor kills and reaps it.
   helper_channel.reset();
   helper_stdin.reset();
@@ -339,6 +335,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   err.write.reset();
   crash.write.reset();
   channel.second.reset();
+  init_status.reset();
+  status.write.reset();
 
   if ((flags & CLONE_NEWUSER) != 0) {
     // The helper is root in its namespace, mapped to the host's own ids: no

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "helper/fault_injection.h"
 #include "ipc/proto/work.pb.h"
+#include "sandbox/lockdown.h"
 #include "tests/browser_host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/sanitizer_env.h"
@@ -186,7 +187,30 @@ TEST_F(FaultTest, FloodIsStoppedAndTheHostStaysBounded) {
   ExpectSiblingAnswers();
 }
 
-TEST_F(FaultTest, ForkBombLeavesNothingBehind) {
+// Without a sandbox a fork bomb multiplies; its processes share the helper's
+// group and are swept with it.
+class UnsandboxedFaultTest : public FaultTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    FaultTest::ModifyOptions(options);
+    options.sandbox_helpers = false;
+  }
+};
+
+TEST_F(FaultTest, ForkBombInTheSandboxIsAViolation) {
+  if (!sandbox::LockdownAvailable()) {
+    GTEST_SKIP() << "helpers lock themselves down only on Linux";
+  }
+  ASSERT_TRUE(victim_->sandboxed());
+  const ExitInfo* exit = InjectAndWaitForExit(ipc::FAULT_KIND_FORK_BOMB);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kSandboxViolation) << exit->Describe();
+  // glibc's fork() is clone without CLONE_THREAD, which the filter refuses.
+  EXPECT_EQ(exit->syscall, "clone") << exit->Describe();
+  ExpectSiblingAnswers();
+}
+
+TEST_F(UnsandboxedFaultTest, ForkBombLeavesNothingBehind) {
   std::optional<absl::Status> started;
   victim_->InjectFault(ipc::FAULT_KIND_FORK_BOMB, 0,
                        [&](absl::Status status) { started = status; });

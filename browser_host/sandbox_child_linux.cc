@@ -1,0 +1,103 @@
+#include "browser_host/sandbox_child_linux.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace bulkhead {
+namespace {
+
+// Only raw system calls from here on: no allocation, no locks, nothing a
+// sanitizer intercepts.
+long Call(long number, long a = 0, long b = 0, long c = 0, long d = 0,
+          long e = 0) {
+  return ::syscall(number, a, b, c, d, e);
+}
+
+[[noreturn]] void Exit(int code) {
+  Call(SYS_exit_group, code);
+  __builtin_unreachable();
+}
+
+// Closes every fd from `first` up except `keep`.
+void CloseFrom(int first, int keep) {
+  if (keep >= first) {
+    if (keep > first) Call(SYS_close_range, first, keep - 1, 0);
+    Call(SYS_close_range, keep + 1, ~0U, 0);
+  } else {
+    Call(SYS_close_range, first, ~0U, 0);
+  }
+}
+
+[[noreturn]] void ExecHelper(const SandboxChildPlan& plan) {
+  int error = 0;
+  // Dies with init, which dies with the host.
+  Call(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  for (int target = 0; target <= kHelperCrashFd; ++target) {
+    if (plan.fds[target] >= 0 &&
+        Call(SYS_dup3, plan.fds[target], target, 0) < 0) {
+      error = errno;
+    }
+  }
+  // Nothing else crosses into the helper: error_fd is close-on-exec.
+  if (error == 0) CloseFrom(kHelperCrashFd + 1, plan.error_fd);
+  if (error == 0) {
+    Call(SYS_execve, reinterpret_cast<long>(plan.executable),
+         reinterpret_cast<long>(plan.argv), reinterpret_cast<long>(plan.envp));
+    error = errno;
+  }
+  Call(SYS_write, plan.error_fd, reinterpret_cast<long>(&error), sizeof(error));
+  Exit(127);
+}
+
+}  // namespace
+
+void RunSandboxChild(const SandboxChildPlan& plan) {
+  char go = 0;
+  // The host writes one byte once our uid/gid maps exist; EOF means it gave up.
+  while (Call(SYS_read, plan.go_fd, reinterpret_cast<long>(&go), 1) < 0 &&
+         errno == EINTR) {
+  }
+  if (go != 1) Exit(127);
+  Call(SYS_setsid);
+  Call(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  // This process is a copy of the host's memory: the helper must not read it.
+  Call(SYS_prctl, PR_SET_DUMPABLE, 0);
+  const long helper = Call(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (helper == 0) ExecHelper(plan);
+  // Init keeps only the status pipe; its copy of error_fd must go so that the
+  // host sees end-of-file once the helper has exec'd.
+  Call(SYS_close_range, 0, plan.status_fd - 1, 0);
+  Call(SYS_close_range, plan.status_fd + 1, ~0U, 0);
+  HelperWaitStatus status;
+  if (helper < 0) {
+    status.code = CLD_EXITED;
+    status.status = 127;
+  } else {
+    for (;;) {
+      siginfo_t info = {};
+      if (Call(SYS_waitid, P_ALL, 0, reinterpret_cast<long>(&info), WEXITED,
+               0) != 0) {
+        if (errno == EINTR) continue;
+        status.code = CLD_EXITED;
+        status.status = 127;
+        break;
+      }
+      if (info.si_pid == helper) {
+        status.code = info.si_code;
+        status.status = info.si_status;
+        break;
+      }
+      // An orphan the helper left: reaped, and otherwise ignored.
+    }
+  }
+  Call(SYS_write, plan.status_fd, reinterpret_cast<long>(&status),
+       sizeof(status));
+  Exit(0);
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,44 @@
+// The code a sandboxed launch runs between clone3 and the helper's exec, in
+// the new namespaces (Linux). It is the namespace's init: it forks the helper
+// (pid 2), execs nothing itself, reaps whatever dies in the namespace, and
+// when the helper ends sends its exact wait status to the host before
+// exiting — which takes everything left in the namespace with it.
+//
+// Why not make the helper pid 1: the kernel shields a namespace's init from
+// every signal it has no handler for, except SIGKILL and hardware faults, so
+// an abort() or the host's SIGTERM could never end it by that signal, and the
+// host could not report how it really ended.
+#ifndef BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
+#define BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
+
+#include <cstdint>
+
+#include "browser_host/launcher.h"
+
+namespace bulkhead {
+
+// Everything the child needs, prepared before the clone: after it, the child
+// of a multi-threaded host may only make async-signal-safe system calls.
+struct SandboxChildPlan {
+  const char* executable = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  // Sources for the helper's fds 0..4 (-1: leave closed); all >= 10.
+  int fds[kHelperCrashFd + 1] = {-1, -1, -1, -1, -1};
+  int go_fd = -1;      // Read end: the host's "maps are written, go on".
+  int error_fd = -1;   // Write end, close-on-exec: errno of a failed exec.
+  int status_fd = -1;  // Write end: the helper's HelperWaitStatus.
+};
+
+// What init writes to `status_fd` when the helper has been reaped: waitid's
+// si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and si_status.
+struct HelperWaitStatus {
+  int32_t code = 0;
+  int32_t status = 0;
+};
+
+[[noreturn]] void RunSandboxChild(const SandboxChildPlan& plan);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
