@@ -19,7 +19,6 @@ constexpr int kSeccompSignal = -1;
 constexpr int kCpuLimitSignal = -1;
 #endif
 
-
 const char* SignalName(int signal) {
   switch (signal) {
     case SIGSEGV:
@@ -218,6 +217,11 @@ ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
     info.kind = ExitKind::kCpuLimit;
   } else if (end.term_signal != 0) {
     info.kind = ExitKind::kCrashed;
+  } else if (end.exit_status == kExitSandboxFailed) {
+    // It refused to run without a required sandbox layer: it never started.
+    info.kind = ExitKind::kLaunchFailed;
+    info.launch_status = absl::FailedPreconditionError(
+        "the helper could not apply a required sandbox layer");
   } else if (end.exit_status == kExitOutOfMemory) {
     // The helper's allocation-failure path (helper/memory_limit.h).
     info.kind = ExitKind::kOutOfMemory;

@@ -440,6 +440,13 @@ void HelperProcess::MaybeFinishExit() {
   info.helper_id = id();
   info.uptime = exited_at_ - started_at_;
   info.detail = action_detail_;
+  if (info.kind == ExitKind::kLaunchFailed && !info.last_stderr_lines.empty()) {
+    // The helper's own last words say which layer and why.
+    info.launch_status =
+        absl::Status(info.launch_status.code(),
+                     absl::StrCat(info.launch_status.message(), ": ",
+                                  info.last_stderr_lines.back()));
+  }
   if (info.kind == ExitKind::kSandboxViolation) {
     // The kind is the kernel's (SIGSYS); which call, the helper's own word.
     info.syscall = ViolatingSyscall();

@@ -207,7 +207,8 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("deaf", &DeafMain).ok() ||
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||
-        !roles->Add("spawner", &SpawnerMain).ok()) {
+        !roles->Add("spawner", &SpawnerMain).ok() ||
+        !AddPlatformTestRoles(*roles)) {
       std::abort();
     }
     return roles;

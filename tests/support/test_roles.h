@@ -27,6 +27,10 @@ namespace bulkhead::testing {
 // The registry the test binaries run their helpers from (built once).
 const RoleRegistry& TestRoleRegistry();
 
+// Adds the platform's own test roles (test_roles_linux.cc: violator,
+// forker); false when one could not be added.
+bool AddPlatformTestRoles(RoleRegistry& roles);
+
 }  // namespace bulkhead::testing
 
 #endif  // BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_

@@ -1,0 +1,69 @@
+// Linux-only test roles (see test_roles.h):
+//   violator: makes the system call the request's `text` names ("socket",
+//             "ptrace", "mount") and answers with what came of it, if it
+//             survives.
+//   forker:   forks a child that waits forever and answers with the child's
+//             pid as its namespace sees it.
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "helper/helper_context.h"
+#include "ipc/proto/work.pb.h"
+#include "tests/support/test_roles.h"
+
+namespace bulkhead::testing {
+namespace {
+
+int ViolatorMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        long result = -1;
+        if (request.text() == "socket") {
+          result = ::socket(AF_INET, SOCK_STREAM, 0);
+        } else if (request.text() == "ptrace") {
+          result = ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+        } else if (request.text() == "mount") {
+          result = ::mount("none", "/", "tmpfs", 0, nullptr);
+        } else {
+          return absl::InvalidArgumentError("unknown call");
+        }
+        ipc::LayoutTextResponse response;
+        response.add_lines(result < 0 ? std::strerror(errno)
+                                      : absl::StrCat("returned ", result));
+        return response;
+      });
+  return context.Run();
+}
+
+int ForkerMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        const pid_t child = ::fork();
+        if (child < 0) return absl::PermissionDeniedError("fork failed");
+        if (child == 0) {
+          for (;;) ::pause();
+        }
+        ipc::LayoutTextResponse response;
+        response.add_lines(absl::StrCat(child));
+        return response;
+      });
+  return context.Run();
+}
+
+}  // namespace
+
+bool AddPlatformTestRoles(RoleRegistry& roles) {
+  return roles.Add("violator", &ViolatorMain).ok() &&
+         roles.Add("forker", &ForkerMain).ok();
+}
+
+}  // namespace bulkhead::testing
