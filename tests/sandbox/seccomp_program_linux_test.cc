@@ -1,0 +1,120 @@
+// The compiled seccomp program, installed for real in a forked child.
+#include <linux/filter.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+
+#include "gtest/gtest.h"
+#include "sandbox/sandbox_policy.h"
+#include "sandbox/seccomp_program.h"
+
+namespace bulkhead::sandbox {
+namespace {
+
+// How a child that installed `policy` and then ran `body` ended: its wait
+// status. `body` returns the exit code.
+int RunConfined(const SandboxPolicy& policy, const std::function<int()>& body) {
+  absl::StatusOr<std::string> program = CompileSeccompProgram(policy);
+  EXPECT_TRUE(program.ok()) << program.status();
+  if (!program.ok()) return -1;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::signal(SIGSYS, SIG_DFL);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(90);
+    if (!InstallSeccompProgram(*program).ok()) ::_exit(91);
+    ::_exit(body());
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+SandboxPolicy TestPolicy() {
+  absl::StatusOr<SandboxPolicy> policy = SandboxPolicyBuilder("test")
+                                             .AllowBaseRuntime()
+                                             .AllowSyscall("getppid")
+                                             .FailSyscallWith("getpgid", EDOM)
+                                             .Build();
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return *policy;
+}
+
+TEST(SeccompProgramTest, AllowedCallsWork) {
+  const int status = RunConfined(TestPolicy(), [] {
+    return ::syscall(SYS_getppid) > 0 && ::syscall(SYS_getpid) > 0 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(SeccompProgramTest, CallOutsideTheAllowlistIsKilledBySigsys) {
+  const int status =
+      RunConfined(TestPolicy(), [] { return ::syscall(SYS_getpgrp) >= 0; });
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGSYS);
+}
+
+TEST(SeccompProgramTest, ErrnoRuleFailsTheCallWithThatError) {
+  const int status = RunConfined(TestPolicy(), [] {
+    const long result = ::syscall(SYS_getpgid, 0);
+    return result == -1 && errno == EDOM ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(SeccompProgramTest, ArgumentRuleAllowsOnlyTheListedValues) {
+  // prctl: PR_GET_SECCOMP is allowed, PR_SET_DUMPABLE is not.
+  const int allowed = RunConfined(TestPolicy(), [] {
+    return ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(allowed)) << allowed;
+  EXPECT_EQ(WEXITSTATUS(allowed), 0);
+  const int refused = RunConfined(
+      TestPolicy(), [] { return ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); });
+  ASSERT_TRUE(WIFSIGNALED(refused)) << refused;
+  EXPECT_EQ(WTERMSIG(refused), SIGSYS);
+}
+
+TEST(SeccompProgramTest, ThreadsMayBeCreatedButNotProcesses) {
+  const int status = RunConfined(TestPolicy(), [] {
+    // clone without CLONE_THREAD: a new process.
+    return ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) >= 0;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGSYS);
+}
+
+#if defined(__x86_64__)
+TEST(SeccompProgramTest, OtherAbiIsKilledOutright) {
+  // An x32 call (number | 0x40000000) bypasses an allowlist written for the
+  // x86-64 numbers unless the filter refuses it.
+  const int status = RunConfined(
+      TestPolicy(), [] { return ::syscall(0x40000000 | SYS_getppid) >= 0; });
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGSYS);
+}
+#endif
+
+TEST(SeccompProgramTest, LearningModeAllowsAndLogs) {
+  SandboxPolicy policy = TestPolicy();
+  policy.violation_action = ViolationAction::kLog;
+  const int status =
+      RunConfined(policy, [] { return ::syscall(SYS_getpgrp) > 0 ? 0 : 1; });
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(SeccompProgramTest, MalformedProgramIsRefused) {
+  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("")));
+  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("abc")));
+}
+
+}  // namespace
+}  // namespace bulkhead::sandbox
