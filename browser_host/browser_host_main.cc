@@ -16,8 +16,9 @@ namespace {
 constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
-    R"(Usage: browser_host [--log-level=debug|info|warning|error] [--help] [--version]
-       browser_host sandbox-report
+    R"(Usage: browser_host [--log-level=debug|info|warning|error] [--no-sandbox]
+                    [--help] [--version]
+       browser_host sandbox-report [--no-sandbox]
 
 Without a command: starts one helper process per built-in role (renderer,
 gpu, utility, network), each a copy of this binary, sends each a piece of
@@ -31,8 +32,11 @@ Helpers that die are restarted with backoff. Then reads commands from stdin:
   quit                         shut every helper down and exit (also: end of
                                input, Ctrl-C, SIGTERM)
 
-sandbox-report: starts one helper per role, prints what each one's sandbox
-probe finds really in force, and stops them.
+sandbox-report: starts one helper per role, prints for each sandbox layer
+whether its policy requires it and whether the helper's own probe finds it
+really in force, and stops them. Exit code 1 when a required layer is not.
+
+--no-sandbox: launch helpers unconfined. For debugging only; loudly reported.
 )";
 
 int UsageError(const std::string& message) {
@@ -53,7 +57,12 @@ int main(int argc, char** argv) {
 
   const bulkhead::CommandLine line = bulkhead::CommandLine::Parse(argc, argv);
   bulkhead::SetLogTag("host");
+  bool sandbox_helpers = true;
   for (const std::string& name : line.switch_names()) {
+    if (name == "no-sandbox") {
+      sandbox_helpers = false;
+      continue;
+    }
     if (name == "help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -81,13 +90,20 @@ int main(int argc, char** argv) {
   }
   if (line.positional().size() == 1 &&
       line.positional().front() == "sandbox-report") {
-    return bulkhead::RunSandboxReport(roles, stdout);
+    return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
   }
   if (!line.positional().empty()) {
     return UsageError(
         absl::StrCat("unexpected argument '", line.positional().front(), "'"));
   }
+  if (!sandbox_helpers) {
+    std::fprintf(stderr,
+                 "browser_host: WARNING: --no-sandbox: helpers run UNCONFINED, "
+                 "with all of this user's rights. For debugging only.\n");
+  }
   std::printf("browser_host %s: starting helpers\n", BULKHEAD_VERSION);
   std::fflush(stdout);
-  return bulkhead::RunDemo(roles, bulkhead::DemoOptions(), stdout);
+  bulkhead::DemoOptions demo_options;
+  demo_options.sandbox_helpers = sandbox_helpers;
+  return bulkhead::RunDemo(roles, demo_options, stdout);
 }

@@ -283,6 +283,8 @@ int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
             std::FILE* out) {
   Host::Options host_options;
   host_options.roles = &roles;
+  host_options.sandbox_helpers =
+      options.sandbox_helpers && SandboxedLaunchAvailable();
   absl::StatusOr<std::unique_ptr<Host>> host =
       Host::Create(std::move(host_options));
   if (!host.ok()) {

@@ -17,6 +17,8 @@ struct DemoOptions {
   absl::Duration shutdown_grace = absl::Seconds(2);
   // Deadline for each piece of work and each ping.
   absl::Duration call_timeout = absl::Seconds(5);
+  // False: --no-sandbox.
+  bool sandbox_helpers = true;
 };
 
 // Returns the process exit code: 0 when every helper did its work and stopped

@@ -4,19 +4,80 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "browser_host/host.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 namespace {
 
 constexpr const char* kRoles[] = {"renderer", "gpu", "utility", "network"};
 
+struct RoleReport {
+  std::string text;
+  bool required_missing = false;
+};
+
+// One role's table: each layer the probe reported, whether the policy
+// requires it, and whether the helper found it really in force.
+RoleReport DescribeHelper(const HelperProcess& helper) {
+  RoleReport report;
+  const ipc::SandboxStatus& status = helper.sandbox_status();
+  absl::StrAppend(
+      &report.text, "  policy: ",
+      helper.sandboxed() ? helper.sandbox_policy().name : "none (--no-sandbox)",
+      "; sandboxed: ", status.sandboxed() ? "yes" : "NO", "\n");
+  absl::StrAppend(&report.text,
+                  absl::StrFormat("  %-13s %-12s %-9s %s\n", "LAYER",
+                                  "REQUIREMENT", "IN FORCE", "DETAIL"));
+  // Layers in the order they are applied; anything else the platform's
+  // probe reports (e.g. Windows' token and job) after them, by name.
+  std::map<std::pair<int, std::string>, std::string> layers;
+  for (const auto& [name, state] : status.layers()) {
+    std::optional<sandbox::Layer> layer = sandbox::LayerFromName(name);
+    layers[{layer ? static_cast<int>(*layer) : sandbox::kLayerCount, name}] =
+        state;
+  }
+  for (const auto& [key, state] : layers) {
+    const std::string& name = key.second;
+    std::string requirement = "-";
+    if (std::optional<sandbox::Layer> layer = sandbox::LayerFromName(name)) {
+      requirement = helper.sandboxed()
+                        ? sandbox::RequirementName(
+                              helper.sandbox_policy().requirement(*layer))
+                        : "off";
+    }
+    std::string in_force = "-";
+    std::string detail = state;
+    if (absl::StartsWith(state, "on")) {
+      in_force = "yes";
+      detail = std::string(absl::StripPrefix(state.substr(2), ": "));
+    } else if (absl::StartsWith(state, "off")) {
+      in_force = "no";
+      detail = std::string(absl::StripPrefix(state.substr(3), ": "));
+      if (requirement == "required") {
+        in_force = "MISSING";
+        report.required_missing = true;
+      }
+    }
+    absl::StrAppend(&report.text,
+                    absl::StrFormat("  %-13s %-12s %-9s %s\n", name,
+                                    requirement, in_force, detail));
+  }
+  return report;
+}
+
 }  // namespace
 
-int RunSandboxReport(const RoleRegistry& roles, std::FILE* out) {
+int RunSandboxReport(const RoleRegistry& roles, bool sandbox_helpers,
+                     std::FILE* out) {
   Host::Options options;
   options.roles = &roles;
+  options.sandbox_helpers = sandbox_helpers && SandboxedLaunchAvailable();
+  options.forward_helper_output = false;
   absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
   if (!created.ok()) {
     std::fprintf(stderr, "browser_host: %s\n",
@@ -37,23 +98,15 @@ int RunSandboxReport(const RoleRegistry& roles, std::FILE* out) {
     absl::StatusOr<HelperProcess*> launched = host.Launch(
         role,
         [&, role = std::string(role)](absl::StatusOr<HelperProcess*> helper) {
-          std::string text;
           if (!helper.ok()) {
             ++failures;
-            text = absl::StrCat("  (no report: ", helper.status().message(),
-                                ")\n");
+            reports[role] = absl::StrCat(
+                "  (no report: ", helper.status().message(), ")\n");
           } else {
-            const ipc::SandboxStatus& status = (*helper)->sandbox_status();
-            text = absl::StrCat(
-                "  sandboxed: ", status.sandboxed() ? "yes" : "NO", "\n");
-            // The map keeps layers in a stable (sorted) order.
-            std::map<std::string, std::string> layers(status.layers().begin(),
-                                                      status.layers().end());
-            for (const auto& [layer, state] : layers) {
-              absl::StrAppend(&text, "  ", layer, ": ", state, "\n");
-            }
+            RoleReport report = DescribeHelper(**helper);
+            if (report.required_missing) ++failures;
+            reports[role] = std::move(report.text);
           }
-          reports[role] = std::move(text);
           finish_one();
         });
     if (!launched.ok()) {
@@ -65,7 +118,12 @@ int RunSandboxReport(const RoleRegistry& roles, std::FILE* out) {
   }
   host.Run();
   for (const char* role : kRoles) {
-    std::fprintf(out, "%s\n%s", role, reports[role].c_str());
+    std::fprintf(out, "%s\n%s\n", role, reports[role].c_str());
+  }
+  if (!sandbox_helpers) {
+    std::fprintf(out,
+                 "WARNING: --no-sandbox: helpers ran unconfined (for "
+                 "debugging only).\n");
   }
   std::fflush(out);
   return failures == 0 ? 0 : 1;

@@ -10,8 +10,12 @@
 
 namespace bulkhead {
 
-// Returns the exit code: 0 when every role reported, 1 otherwise.
-int RunSandboxReport(const RoleRegistry& roles, std::FILE* out);
+// One table per role: each layer, whether its policy requires it or takes it
+// as best effort, and whether the helper's probe found it in force. Returns
+// the exit code: 0 when every role reported with every required layer in
+// force, 1 otherwise. `sandbox_helpers` false is --no-sandbox.
+int RunSandboxReport(const RoleRegistry& roles, bool sandbox_helpers,
+                     std::FILE* out);
 
 }  // namespace bulkhead
 

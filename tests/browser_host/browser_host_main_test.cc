@@ -64,7 +64,17 @@ TEST(BrowserHostMainTest, SandboxReportShowsEveryRolesLayers) {
     EXPECT_THAT(output.out, HasSubstr(role));
   }
   // What the probe saw, whatever the platform: at least the verdict.
-  EXPECT_THAT(output.out, HasSubstr("  sandboxed: "));
+  EXPECT_THAT(output.out, HasSubstr("; sandboxed: yes"));
+  EXPECT_THAT(output.out, HasSubstr("IN FORCE"));
+  EXPECT_THAT(output.out, ::testing::Not(HasSubstr("MISSING")));
+}
+
+TEST(BrowserHostMainTest, SandboxReportWithoutSandboxSaysSoLoudly) {
+  testing::ProcessOutput output =
+      RunBrowserHost({"sandbox-report", "--no-sandbox"}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, HasSubstr("none (--no-sandbox); sandboxed: NO"));
+  EXPECT_THAT(output.out, HasSubstr("WARNING: --no-sandbox"));
 }
 
 // With input closed at once, the demo still finishes its round of work, prints
