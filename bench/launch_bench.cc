@@ -1,0 +1,185 @@
+// Launch to Ready, sandboxed and not, beside two floors, in one run:
+//   fork+exec floor:  this same binary forked and exec'd, writing one byte
+//                     back on fd 3 as soon as main() runs (dynamic loading
+//                     and static initialisation included, as for a helper).
+//   bwrap:            the same, under `bwrap --unshare-all --die-with-parent`
+//                     (skipped when bwrap is missing).
+//   unsandboxed:      Host::Launch until the helper's Ready.
+//   sandboxed:        the same inside the Linux sandbox (namespaces, lockdown,
+//                     seccomp).
+// Prints medians and 99th percentiles in milliseconds, the ratios the
+// sandbox issue sets targets for, and one summary line per figure.
+//
+//   bench/launch_bench [--iterations=N]
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "browser_host/host.h"
+#include "common/command_line.h"
+#include "common/logging.h"
+#include "helper/helper_main.h"
+#include "helper/roles/builtin_roles.h"
+
+namespace bulkhead {
+namespace {
+
+constexpr char kEchoFlag[] = "--bench-echo";
+
+struct Stats {
+  double median_ms = 0;
+  double p99_ms = 0;
+  size_t samples = 0;
+};
+
+Stats Summarize(std::vector<absl::Duration> samples) {
+  std::sort(samples.begin(), samples.end());
+  Stats stats;
+  stats.samples = samples.size();
+  if (samples.empty()) return stats;
+  stats.median_ms = absl::ToDoubleMilliseconds(samples[samples.size() / 2]);
+  stats.p99_ms = absl::ToDoubleMilliseconds(
+      samples[std::min(samples.size() - 1, samples.size() * 99 / 100)]);
+  return stats;
+}
+
+// fork+exec of `argv` with one end of a socketpair as fd 3, until the child
+// writes a byte on it.
+std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
+                                          int iterations) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<absl::Duration> samples;
+  for (int i = 0; i < iterations; ++i) {
+    int ends[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) break;
+    const absl::Time start = absl::Now();
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::dup2(ends[1], 3);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(ends[1]);
+    char byte = 0;
+    const ssize_t n = ::read(ends[0], &byte, 1);
+    const absl::Time end = absl::Now();
+    ::close(ends[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (n != 1) break;
+    samples.push_back(end - start);
+  }
+  return samples;
+}
+
+std::vector<absl::Duration> HostLaunchToReady(bool sandboxed,
+                                              const RoleRegistry& roles,
+                                              int iterations) {
+  Host::Options options;
+  options.roles = &roles;
+  options.forward_helper_output = false;
+  options.sandbox_helpers = sandboxed;
+  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
+  std::vector<absl::Duration> samples;
+  if (!host.ok()) return samples;
+  for (int i = 0; i < iterations; ++i) {
+    bool ready = false;
+    HelperProcess* helper = nullptr;
+    const absl::Time start = absl::Now();
+    if (!(*host)
+             ->Launch("renderer",
+                      [&](absl::StatusOr<HelperProcess*> h) {
+                        ready = true;
+                        if (h.ok()) helper = *h;
+                      })
+             .ok()) {
+      break;
+    }
+    while (!ready) uv_run((*host)->loop(), UV_RUN_ONCE);
+    if (helper == nullptr) break;
+    samples.push_back(absl::Now() - start);
+    bool exited = false;
+    (*host)->SetExitHandler([&](const ExitInfo&) { exited = true; });
+    helper->Kill(HostAction::kKillRequested, "bench");
+    while (!exited) uv_run((*host)->loop(), UV_RUN_ONCE);
+    (*host)->SetExitHandler(nullptr);
+  }
+  return samples;
+}
+
+void Line(const char* name, const Stats& stats) {
+  std::printf("%-34s median %7.2f ms  p99 %7.2f ms  (%zu runs)\n", name,
+              stats.median_ms, stats.p99_ms, stats.samples);
+}
+
+int Main(int argc, char** argv) {
+  const CommandLine line = CommandLine::Parse(argc, argv);
+  absl::StatusOr<int64_t> iterations =
+      line.Has("iterations") ? line.GetInt("iterations", 1, 100000) : 100;
+  if (!iterations.ok()) {
+    std::fprintf(stderr, "%s\n", iterations.status().ToString().c_str());
+    return 2;
+  }
+  SetLogLevel(LogLevel::kError);
+  RoleRegistry roles;
+  if (!RegisterBuiltinRoles(roles).ok()) return 1;
+  absl::StatusOr<std::string> self = CurrentExecutablePath();
+  if (!self.ok()) return 1;
+  const int n = static_cast<int>(*iterations);
+
+  const Stats floor = Summarize(ExecUntilByte({*self, kEchoFlag}, n));
+  const bool have_bwrap = ::access("/usr/bin/bwrap", X_OK) == 0;
+  const Stats bwrap =
+      have_bwrap
+          ? Summarize(ExecUntilByte(
+                {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
+                 "--ro-bind", "/", "/", "--dev", "/dev", *self, kEchoFlag},
+                n))
+          : Stats();
+  const Stats plain = Summarize(HostLaunchToReady(false, roles, n));
+  const Stats sandboxed = Summarize(HostLaunchToReady(true, roles, n));
+
+  Line("fork+exec floor (same binary)", floor);
+  if (have_bwrap) Line("bwrap --unshare-all (same binary)", bwrap);
+  Line("unsandboxed launch -> Ready", plain);
+  Line("sandboxed launch -> Ready", sandboxed);
+  std::printf("\n%-32s %10s %5s %s\n", "name", "value", "unit",
+              "ratio-to-floor");
+  std::printf("%-32s %10.2f %5s %.2fx fork+exec (target <= 1.2x)\n",
+              "launch_unsandboxed_median", plain.median_ms, "ms",
+              plain.median_ms / floor.median_ms);
+  if (have_bwrap) {
+    std::printf("%-32s %10.2f %5s %.2fx bwrap (target <= 1.0x)\n",
+                "launch_sandboxed_median", sandboxed.median_ms, "ms",
+                sandboxed.median_ms / bwrap.median_ms);
+  } else {
+    std::printf("%-32s %10.2f %5s %.2fx fork+exec (no bwrap here)\n",
+                "launch_sandboxed_median", sandboxed.median_ms, "ms",
+                sandboxed.median_ms / floor.median_ms);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bulkhead
+
+int main(int argc, char** argv) {
+  // The floor's child: as little as a helper could do once main() runs.
+  if (argc == 2 && std::strcmp(argv[1], bulkhead::kEchoFlag) == 0) {
+    return ::write(3, "R", 1) == 1 ? 0 : 1;
+  }
+  bulkhead::RoleRegistry roles;
+  if (!bulkhead::RegisterBuiltinRoles(roles).ok()) return 1;
+  if (auto code = bulkhead::MaybeRunHelper(argc, argv, roles)) return *code;
+  return bulkhead::Main(argc, argv);
+}
