@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/demo.h"
+#include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
 #include "common/command_line.h"
 #include "common/logging.h"
@@ -19,6 +20,7 @@ constexpr char kUsage[] =
     R"(Usage: browser_host [--log-level=debug|info|warning|error] [--no-sandbox]
                     [--help] [--version]
        browser_host sandbox-report [--no-sandbox]
+       browser_host sandbox-learn --role=<role>
 
 Without a command: starts one helper process per built-in role (renderer,
 gpu, utility, network), each a copy of this binary, sends each a piece of
@@ -35,6 +37,10 @@ Helpers that die are restarted with backoff. Then reads commands from stdin:
 sandbox-report: starts one helper per role, prints for each sandbox layer
 whether its policy requires it and whether the helper's own probe finds it
 really in force, and stops them. Exit code 1 when a required layer is not.
+
+sandbox-learn: runs the role's sample work with its seccomp filter in
+learning mode and prints the system calls it made and a proposed allowlist,
+with the difference from the role's preset.
 
 --no-sandbox: launch helpers unconfined. For debugging only; loudly reported.
 )";
@@ -58,7 +64,12 @@ int main(int argc, char** argv) {
   const bulkhead::CommandLine line = bulkhead::CommandLine::Parse(argc, argv);
   bulkhead::SetLogTag("host");
   bool sandbox_helpers = true;
+  std::string learn_role;
   for (const std::string& name : line.switch_names()) {
+    if (name == "role") {
+      learn_role = *line.Get(name);
+      continue;
+    }
     if (name == "no-sandbox") {
       sandbox_helpers = false;
       continue;
@@ -91,6 +102,11 @@ int main(int argc, char** argv) {
   if (line.positional().size() == 1 &&
       line.positional().front() == "sandbox-report") {
     return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
+  }
+  if (line.positional().size() == 1 &&
+      line.positional().front() == "sandbox-learn") {
+    if (learn_role.empty()) return UsageError("sandbox-learn needs --role=R");
+    return bulkhead::RunSandboxLearn(roles, learn_role, stdout);
   }
   if (!line.positional().empty()) {
     return UsageError(

@@ -392,6 +392,16 @@ void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
       });
 }
 
+void HelperProcess::CallControl(
+    ipc::Control request, absl::Time deadline,
+    absl::AnyInvocable<void(absl::StatusOr<ipc::Control>)> done) {
+  if (state_ != State::kReady) {
+    done(absl::UnavailableError(name() + " is not ready"));
+    return;
+  }
+  channel_->CallControl(request, deadline, std::move(done));
+}
+
 std::string HelperProcess::ViolatingSyscall() const {
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   if (!record.ok() || record->signal != SIGSYS) return "unknown";

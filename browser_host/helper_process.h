@@ -104,6 +104,12 @@ class HelperProcess {
     return last_round_trip_;
   }
 
+  // A call with one of bulkhead's own control messages when the reply
+  // matters: the escape fault's results, learning mode's record.
+  // UNAVAILABLE at once when the helper is not ready.
+  void CallControl(ipc::Control request, absl::Time deadline,
+                   absl::AnyInvocable<void(absl::StatusOr<ipc::Control>)> done);
+
   // Makes the helper fail on purpose (crash-testing). `done` runs once: OK
   // when the helper acknowledged a fault that keeps it alive, or the error
   // (UNAVAILABLE when the fault ended it, which the exit report describes).

@@ -36,6 +36,16 @@ int HelperContext::Run() {
         }
         return control;  // The acknowledgement.
       });
+  // Learning mode's record (empty unless the policy asked for learning).
+  channel_->ServeControl(
+      ipc::Control::kLearned,
+      [](const ipc::Control&) -> absl::StatusOr<ipc::Control> {
+        ipc::Control reply;
+        for (std::string& name : sandbox::LearnedSyscalls()) {
+          reply.mutable_learned()->add_syscalls(std::move(name));
+        }
+        return reply;
+      });
   channel_->OnControl(
       ipc::Control::kShutdown, [this](const ipc::Control& control) {
         BH_LOG(kInfo, "shutdown requested: ", control.shutdown().reason());

@@ -30,7 +30,7 @@ absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     settings.set_seccomp_program(*std::move(program));
   }
   settings.set_learning(policy.violation_action ==
-                        sandbox::ViolationAction::kLog);
+                        sandbox::ViolationAction::kLearn);
   settings.set_address_space_bytes(policy.limits.address_space_bytes);
   settings.set_open_files(policy.limits.open_files);
   settings.set_processes(policy.limits.processes);
@@ -56,7 +56,7 @@ absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
         required ? Requirement::kRequired : Requirement::kBestEffort;
   }
   request.policy.violation_action = settings.learning()
-                                        ? sandbox::ViolationAction::kLog
+                                        ? sandbox::ViolationAction::kLearn
                                         : sandbox::ViolationAction::kTrap;
   request.policy.limits.address_space_bytes = settings.address_space_bytes();
   request.policy.limits.open_files = settings.open_files();

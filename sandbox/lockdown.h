@@ -48,6 +48,10 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
 // The outcomes of this process's LockDown, empty before (or without) one.
 const std::vector<LayerOutcome>& LockdownOutcomes();
 
+// Learning mode (ViolationAction::kLearn): the system calls this process has
+// made since its lockdown, by name, sorted by number. Empty otherwise.
+std::vector<std::string> LearnedSyscalls();
+
 // This process's namespace inodes, by name ("user", "pid", "net", "mnt",
 // "ipc", "uts"); empty where there are none.
 std::map<std::string, uint64_t> CurrentNamespaces();

@@ -16,6 +16,8 @@
 #include "common/os_error.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/seccomp_program.h"
+#include "sandbox/syscall_recorder_linux.h"
+#include "sandbox/syscall_table.h"
 
 namespace bulkhead::sandbox {
 namespace {
@@ -165,7 +167,33 @@ absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
   return absl::StrCat("no filesystem access (ABI ", abi, ")");
 }
 
+SyscallRecorder* g_recorder = nullptr;  // Learning mode only; never freed.
+
+absl::StatusOr<std::string> InstallFilter(const LockdownRequest& request) {
+  const bool learning =
+      request.policy.violation_action == ViolationAction::kLearn;
+  if (learning) {
+    g_recorder = new SyscallRecorder;
+    g_recorder->Prepare();
+  }
+  absl::StatusOr<int> listener =
+      InstallSeccompProgram(request.seccomp_program, learning);
+  if (learning) g_recorder->Attach(listener.ok() ? *listener : -1);
+  if (!listener.ok()) return listener.status();
+  return absl::StrCat(learning ? "learning (every call recorded), " : "",
+                      request.seccomp_program.size() / 8, " instructions");
+}
+
 }  // namespace
+
+std::vector<std::string> LearnedSyscalls() {
+  std::vector<std::string> names;
+  if (g_recorder == nullptr) return names;
+  for (int number : g_recorder->Recorded()) {
+    names.push_back(SyscallName(number));
+  }
+  return names;
+}
 
 std::map<std::string, uint64_t> CurrentNamespaces() {
   std::map<std::string, uint64_t> inodes;
@@ -268,17 +296,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     return ok;
   // Last: from here on only the allowlist works.
   if (absl::Status ok =
-          apply(Layer::kSeccomp,
-                [&]() -> absl::StatusOr<std::string> {
-                  absl::Status installed =
-                      InstallSeccompProgram(request.seccomp_program);
-                  if (!installed.ok()) return installed;
-                  return absl::StrCat(
-                      policy.violation_action == ViolationAction::kLog
-                          ? "learning (log only), "
-                          : "",
-                      request.seccomp_program.size() / 8, " instructions");
-                });
+          apply(Layer::kSeccomp, [&] { return InstallFilter(request); });
       !ok.ok())
     return ok;
   Outcomes() = outcomes;

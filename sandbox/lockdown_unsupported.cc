@@ -17,4 +17,6 @@ const std::vector<LayerOutcome>& LockdownOutcomes() {
 
 std::map<std::string, uint64_t> CurrentNamespaces() { return {}; }
 
+std::vector<std::string> LearnedSyscalls() { return {}; }
+
 }  // namespace bulkhead::sandbox

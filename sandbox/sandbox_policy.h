@@ -80,7 +80,9 @@ struct ArgumentRule {
 // What the filter does with a call outside the allowlist.
 enum class ViolationAction {
   kTrap,  // SIGSYS: the helper dies and the host reports kSandboxViolation.
-  kLog,   // Allowed, and logged by the kernel: learning mode.
+  // Learning mode: every call is let through and recorded (seccomp user
+  // notification); see LearnedSyscalls in lockdown.h.
+  kLearn,
 };
 
 struct SandboxPolicy {

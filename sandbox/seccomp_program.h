@@ -14,14 +14,18 @@
 namespace bulkhead::sandbox {
 
 // The program as raw `struct sock_filter` instructions. A call from another
-// architecture's ABI kills the process; a call the policy does not name is
-// the policy's violation action (SIGSYS, or logged in learning mode).
-// Unimplemented where there is no seccomp.
+// architecture's ABI kills the process; a call the policy does not name
+// traps (SIGSYS). In learning mode (ViolationAction::kLearn) every call but
+// the listener's own goes to a user-notification listener instead, which
+// lets it through and records it. Unimplemented where there is no seccomp.
 absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy& policy);
 
 // Installs `program` (from CompileSeccompProgram) on every thread of the
-// calling process. Needs no_new_privs (or CAP_SYS_ADMIN) already set.
-absl::Status InstallSeccompProgram(const std::string& program);
+// calling process. Needs no_new_privs (or CAP_SYS_ADMIN) already set. With
+// `learning`, returns the notification listener's fd (see
+// syscall_recorder_linux.h); otherwise -1.
+absl::StatusOr<int> InstallSeccompProgram(const std::string& program,
+                                          bool learning = false);
 
 }  // namespace bulkhead::sandbox
 

@@ -1,6 +1,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -70,12 +71,34 @@ absl::StatusOr<uint32_t> Number(const std::string& name) {
   return static_cast<uint32_t>(*number);
 }
 
+// Learning mode: the listener thread's ioctls pass; every other call waits
+// for the listener, which records it and lets it continue.
+std::string LearningProgram() {
+  ProgramWriter program;
+  program.Load(kArchOffset);
+  program.JumpIfEqual(kAuditArch, 1, 0);
+  program.Return(SECCOMP_RET_KILL_PROCESS);
+  program.Load(kNrOffset);
+  program.JumpIfEqual(static_cast<uint32_t>(SYS_ioctl), 0, 7);
+  program.Load(ArgLowOffset(1));
+  for (const uint32_t request :
+       {static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_RECV),
+        static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_SEND),
+        static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_ID_VALID)}) {
+    program.JumpIfEqual(request, 0, 1);
+    program.Return(SECCOMP_RET_ALLOW);
+  }
+  program.Return(SECCOMP_RET_USER_NOTIF);
+  return program.Bytes();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy& policy) {
-  const uint32_t violation = policy.violation_action == ViolationAction::kLog
-                                 ? SECCOMP_RET_LOG
-                                 : SECCOMP_RET_TRAP;
+  if (policy.violation_action == ViolationAction::kLearn) {
+    return LearningProgram();
+  }
+  const uint32_t violation = SECCOMP_RET_TRAP;
   ProgramWriter program;
   program.Load(kArchOffset);
   program.JumpIfEqual(kAuditArch, 1, 0);
@@ -131,7 +154,8 @@ absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy& policy) {
   return program.Bytes();
 }
 
-absl::Status InstallSeccompProgram(const std::string& program) {
+absl::StatusOr<int> InstallSeccompProgram(const std::string& program,
+                                          bool learning) {
   if (program.empty() || program.size() % sizeof(sock_filter) != 0) {
     return absl::InvalidArgumentError("malformed seccomp program");
   }
@@ -140,11 +164,17 @@ absl::Status InstallSeccompProgram(const std::string& program) {
   fprog.len = static_cast<unsigned short>(program.size() / sizeof(sock_filter));
   fprog.filter =
       reinterpret_cast<sock_filter*>(const_cast<char*>(program.data()));
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-                &fprog) != 0) {
+  // TSYNC_ESRCH: a listener cannot be combined with plain TSYNC.
+  const unsigned long flags = learning ? SECCOMP_FILTER_FLAG_TSYNC |
+                                             SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+                                             SECCOMP_FILTER_FLAG_NEW_LISTENER
+                                       : SECCOMP_FILTER_FLAG_TSYNC;
+  const long listener =
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (listener < 0) {
     return LastPosixErrorToStatus("seccomp(SECCOMP_SET_MODE_FILTER)");
   }
-  return absl::OkStatus();
+  return learning ? static_cast<int>(listener) : -1;
 }
 
 }  // namespace bulkhead::sandbox

@@ -6,7 +6,7 @@ absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy&) {
   return absl::UnimplementedError("no seccomp on this platform");
 }
 
-absl::Status InstallSeccompProgram(const std::string&) {
+absl::StatusOr<int> InstallSeccompProgram(const std::string&, bool) {
   return absl::UnimplementedError("no seccomp on this platform");
 }
 

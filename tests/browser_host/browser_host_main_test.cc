@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/lockdown.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
 
@@ -67,6 +68,32 @@ TEST(BrowserHostMainTest, SandboxReportShowsEveryRolesLayers) {
   EXPECT_THAT(output.out, HasSubstr("; sandboxed: yes"));
   EXPECT_THAT(output.out, HasSubstr("IN FORCE"));
   EXPECT_THAT(output.out, ::testing::Not(HasSubstr("MISSING")));
+}
+
+TEST(BrowserHostMainTest, SandboxLearnListsTheCallsAndProposesAPolicy) {
+  testing::ProcessOutput output =
+      RunBrowserHost({"sandbox-learn", "--role=utility"}, "");
+  if (!sandbox::LockdownAvailable()) {
+    EXPECT_EQ(output.exit_status, 1);
+    EXPECT_THAT(output.err, HasSubstr("learning mode needs Linux"));
+    return;
+  }
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  // The loop's own calls are always among those made, and nothing the
+  // utility preset refuses.
+  EXPECT_THAT(output.out, HasSubstr("epoll_wait"));
+  EXPECT_THAT(output.out, HasSubstr("0 call(s) it would refuse"));
+  EXPECT_THAT(output.out, HasSubstr("SandboxPolicyBuilder(\"utility\")"));
+}
+
+TEST(BrowserHostMainTest, SandboxLearnNeedsAKnownRole) {
+  testing::ProcessOutput output =
+      RunBrowserHost({"sandbox-learn", "--role=plumber"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("plumber"));
+  output = RunBrowserHost({"sandbox-learn"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("--role"));
 }
 
 TEST(BrowserHostMainTest, SandboxReportWithoutSandboxSaysSoLoudly) {

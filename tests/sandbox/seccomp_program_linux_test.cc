@@ -6,12 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "sandbox/sandbox_policy.h"
 #include "sandbox/seccomp_program.h"
+#include "sandbox/syscall_recorder_linux.h"
 
 namespace bulkhead::sandbox {
 namespace {
@@ -102,18 +105,36 @@ TEST(SeccompProgramTest, OtherAbiIsKilledOutright) {
 }
 #endif
 
-TEST(SeccompProgramTest, LearningModeAllowsAndLogs) {
+TEST(SeccompProgramTest, LearningModeLetsEveryCallThroughAndRecordsIt) {
   SandboxPolicy policy = TestPolicy();
-  policy.violation_action = ViolationAction::kLog;
-  const int status =
-      RunConfined(policy, [] { return ::syscall(SYS_getpgrp) > 0 ? 0 : 1; });
+  policy.violation_action = ViolationAction::kLearn;
+  absl::StatusOr<std::string> program = CompileSeccompProgram(policy);
+  ASSERT_TRUE(program.ok()) << program.status();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(90);
+    SyscallRecorder recorder;
+    recorder.Prepare();
+    absl::StatusOr<int> listener = InstallSeccompProgram(*program, true);
+    recorder.Attach(listener.ok() ? *listener : -1);
+    if (!listener.ok()) ::_exit(91);
+    // Outside the allowlist, yet it works, and it is on the record.
+    if (::syscall(SYS_getpgrp) <= 0) ::_exit(92);
+    const std::vector<int> seen = recorder.Recorded();
+    const bool recorded =
+        std::find(seen.begin(), seen.end(), SYS_getpgrp) != seen.end();
+    ::_exit(recorded ? 0 : 93);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(SeccompProgramTest, MalformedProgramIsRefused) {
-  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("")));
-  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("abc")));
+  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(InstallSeccompProgram("abc").status()));
 }
 
 }  // namespace

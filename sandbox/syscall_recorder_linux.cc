@@ -1,0 +1,74 @@
+#include "sandbox/syscall_recorder_linux.h"
+
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace bulkhead::sandbox {
+namespace {
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+void SyscallRecorder::Prepare() {
+  std::thread([this] { Serve(); }).detach();
+  // A new thread makes system calls of its own as it starts (robust list,
+  // rseq, signal mask): they must all be over before the filter goes in.
+  while (!spinning_.load(std::memory_order_acquire)) std::this_thread::yield();
+}
+
+void SyscallRecorder::Attach(int listener) {
+  listener_.store(listener < 0 ? -2 : listener, std::memory_order_release);
+}
+
+void SyscallRecorder::Serve() {
+  // Any system call here could be the filter's first, with nobody yet to
+  // answer it: spin on the CPU alone until the listener arrives.
+  spinning_.store(true, std::memory_order_release);
+  int listener;
+  while ((listener = listener_.load(std::memory_order_acquire)) == -1) {
+    CpuRelax();
+  }
+  if (listener < 0) return;  // Cancelled: no filter was installed.
+  for (;;) {
+    seccomp_notif request;
+    std::memset(&request, 0, sizeof(request));
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) {
+      if (errno == EINTR || errno == ENOENT) continue;
+      return;  // The listener is gone: nothing left to serve.
+    }
+    const int number = request.data.nr;
+    if (number >= 0 && number < kMaxNumber) {
+      seen_[number / 64].fetch_or(uint64_t{1} << (number % 64),
+                                  std::memory_order_relaxed);
+    }
+    seccomp_notif_resp response;
+    std::memset(&response, 0, sizeof(response));
+    response.id = request.id;
+    response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    // ENOENT: the caller was interrupted meanwhile; nothing to answer.
+    ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response);
+  }
+}
+
+std::vector<int> SyscallRecorder::Recorded() const {
+  std::vector<int> numbers;
+  for (int word = 0; word < kMaxNumber / 64; ++word) {
+    const uint64_t bits = seen_[word].load(std::memory_order_relaxed);
+    for (int bit = 0; bit < 64; ++bit) {
+      if ((bits >> bit) & 1) numbers.push_back(word * 64 + bit);
+    }
+  }
+  return numbers;
+}
+
+}  // namespace bulkhead::sandbox

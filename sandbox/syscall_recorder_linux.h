@@ -1,0 +1,51 @@
+// Learning mode's listener (Linux): a thread that receives the seccomp
+// user notifications of every system call the process makes, records the
+// call's number and lets it continue. The thread itself makes no call but
+// the notification ioctls the learning program lets through, and records
+// into a lock-free bitmap, so it can never wait on itself.
+#ifndef BULKHEAD_SANDBOX_SYSCALL_RECORDER_LINUX_H_
+#define BULKHEAD_SANDBOX_SYSCALL_RECORDER_LINUX_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace bulkhead::sandbox {
+
+class SyscallRecorder {
+ public:
+  SyscallRecorder() = default;
+  // Never returns while the process lives: the thread serves every call.
+  ~SyscallRecorder() = default;
+  SyscallRecorder(const SyscallRecorder&) = delete;
+  SyscallRecorder& operator=(const SyscallRecorder&) = delete;
+
+  // Before the learning filter is installed: starts the thread, which spins
+  // without system calls until Attach. (Starting a thread afterwards would
+  // need the listener to serve its own creation.) Detached: it runs until
+  // the process ends.
+  void Prepare();
+  // Right after installing: hands the thread `listener` (from
+  // InstallSeccompProgram with learning), with no system call in between.
+  // A negative `listener` (the install failed) ends the thread.
+  void Attach(int listener);
+
+  // The numbers recorded so far, ascending.
+  std::vector<int> Recorded() const;
+
+ private:
+  void Serve();
+
+  std::atomic<bool> spinning_{false};
+  std::atomic<int> listener_{-1};
+  static constexpr int kMaxNumber = 1024;
+  std::array<std::atomic<uint64_t>, kMaxNumber / 64> seen_{};
+};
+
+}  // namespace bulkhead::sandbox
+
+#endif  // BULKHEAD_SANDBOX_SYSCALL_RECORDER_LINUX_H_
