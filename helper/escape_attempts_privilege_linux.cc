@@ -106,7 +106,7 @@ EscapeAttempt PersonalityAttempt() {
     return {"personality", true, "unchanged: the kernel ignored the request"};
   }
   return FromIsolated("personality", isolated,
-                      "READ_IMPLIES_EXEC toggled (restored in-process)");
+                      "READ_IMPLIES_EXEC toggled (then undone)");
 }
 
 // In a child: lowers the hard limit by one, then raises it back, which needs
