@@ -32,8 +32,11 @@ struct EscapeTargets {
 struct EscapeAttempt {
   // Stable id, e.g. "open-etc-passwd".
   std::string name;
-  // True when the attempt failed: an errno, a seccomp trap, or (for the
-  // probes below) an error only a denial gives.
+  // True when the attempt failed: an errno or a seccomp trap. Exceptions:
+  // the probes below; "list-root" also counts an empty `/` (the sandbox's
+  // chroot); "process-vm-readv-host" reads address 0, so EFAULT there means
+  // the access check passed (not blocked); "unshare-user" counts ENOSPC (a
+  // user namespace limit of 0); "personality" counts a persona left unchanged.
   bool blocked = false;
   // What happened: "EACCES", "SIGSYS: seccomp trapped mount", "SUCCEEDED: read
   // 1234 bytes", "REACHABLE: EFAULT (...)", "SKIPPED: no sibling_pid", ...
@@ -41,7 +44,8 @@ struct EscapeAttempt {
 };
 
 // Tries each forbidden thing once, from the calling thread, and reports each
-// result in a fixed order (see docs in escape_attempts_linux.cc for the list).
+// result, one entry per attempt with a distinct name, in a fixed order (the
+// list is at the top of escape_attempts_linux.cc).
 //
 // Never crashes the process when the seccomp filter answers with
 // SECCOMP_RET_TRAP: a temporary SIGSYS handler, installed and SIGSYS unblocked
@@ -69,6 +73,13 @@ struct EscapeAttempt {
 // pipe, in-process only when fork or pipe2 fails (then undone where possible);
 // files created are removed, fds opened closed, keys added invalidated, a
 // tmpfs mounted (on a fresh directory under /tmp) unmounted.
+//
+// For the suite itself to work under a filter, these must stay allowed:
+// rt_sigaction, rt_sigprocmask, rt_sigreturn, getpid, pipe2, clone (fork),
+// wait4, poll (ppoll on aarch64), read, write, close, kill (only to end a
+// child that outlived its 5 s deadline), exit_group, and what malloc needs. If
+// pipe2 or fork fails the attempts they serve run in-process; if poll or wait4
+// fails, such an attempt is reported "UNKNOWN", not blocked.
 //
 // Linux only; elsewhere it returns an empty vector.
 std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets);
