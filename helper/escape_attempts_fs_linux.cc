@@ -183,10 +183,12 @@ void AppendFilesystemAttempts(const EscapeTargets& targets,
   const std::pair<const char*, std::string> files[] = {
       {"create-file-cwd", leaf + "-cwd"},
       {"create-file-tmp", absl::StrCat("/tmp/", leaf, "-tmp")}};
-  for (const auto& [name, path] : files) {
+  for (const auto& file : files) {
+    // Not a structured binding: Clang < 16 cannot capture one.
+    const std::string& path = file.second;
     result = Try([&] { return CreateAndRemove(path.c_str()); });
-    out.push_back(
-        Plain(name, result, absl::StrCat("created (and removed) ", path)));
+    out.push_back(Plain(file.first, result,
+                        absl::StrCat("created (and removed) ", path)));
   }
 
   // An empty `/` is the sandbox's chroot: as good as a denial.
