@@ -67,7 +67,8 @@ struct EscapeAttempt {
 //
 // Nothing it does harms the machine when run unsandboxed, as root: signals sent
 // are SIGCONT; ptrace uses PTRACE_SEIZE from a short-lived child (the tracee is
-// never stopped, and the child's exit detaches it); attempts whose success
+// not stopped, and the child's exit detaches it; in-process, when fork fails,
+// a seized tracee is interrupted and detached at once); attempts whose success
 // would change the calling process (setuid, unshare, chroot, mount,
 // personality, rlimits, execve) run in a forked child that reports through a
 // pipe, in-process only when fork or pipe2 fails (then undone where possible);
