@@ -1,0 +1,90 @@
+// The escape-attempt suite: from inside a sandboxed helper, tries each thing a
+// compromised helper must not be able to do and reports what happened.
+#ifndef BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
+#define BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bulkhead {
+
+// What the attempts aim at, as the host sees it. An empty or zero target is
+// not guessed: the attempts that need it are reported with `blocked` false and
+// an outcome starting "SKIPPED", so that a caller requiring every attempt to be
+// blocked notices the missing target.
+struct EscapeTargets {
+  // The host, as the host's pid namespace sees it.
+  int64_t host_pid = 0;
+  // Another helper, as the host's pid namespace sees it.
+  int64_t sibling_pid = 0;
+  // A port the test host listens on at 127.0.0.1.
+  int tcp_port = 0;
+  // A listening AF_UNIX socket in the filesystem.
+  std::string unix_socket_path;
+  // The user's home directory (from the host).
+  std::string home_dir;
+  // The channel another helper uses, e.g. "/proc/<sibling pid>/fd/3". When it
+  // has that form, "steal-sibling-channel" also tries pidfd_getfd on that fd.
+  std::string sibling_channel_path;
+};
+
+struct EscapeAttempt {
+  // Stable id, e.g. "open-etc-passwd".
+  std::string name;
+  // True when the attempt failed: an errno or a seccomp trap. Exceptions:
+  // the probes below; "list-root" also counts an empty `/` (the sandbox's
+  // chroot); "process-vm-readv-host" reads address 0, so EFAULT there means
+  // the access check passed (not blocked); "unshare-user" counts ENOSPC (a
+  // user namespace limit of 0); "personality" counts a persona left unchanged.
+  bool blocked = false;
+  // What happened: "EACCES", "SIGSYS: seccomp trapped mount", "SUCCEEDED: read
+  // 1234 bytes", "REACHABLE: EFAULT (...)", "SKIPPED: no sibling_pid", ...
+  std::string outcome;
+};
+
+// Tries each forbidden thing once, from the calling thread, and reports each
+// result, one entry per attempt with a distinct name, in a fixed order (the
+// list is at the top of escape_attempts_linux.cc).
+//
+// Never crashes the process when the seccomp filter answers with
+// SECCOMP_RET_TRAP: a temporary SIGSYS handler, installed and SIGSYS unblocked
+// for the duration of the call, makes the trapped syscall return -ENOSYS and
+// records its number; the previous SIGSYS action and signal mask are restored
+// afterwards. The handler is process-wide: call this while no other thread
+// makes syscalls the filter traps (theirs would fail with ENOSYS instead of
+// killing the helper, and be reported as this thread's). A filter that kills
+// (SECCOMP_RET_KILL_*) kills the helper at the first forbidden attempt; the
+// attempts run in a child are the exception (the child dies, the attempt is
+// reported blocked). A SIGSYS that did not come from seccomp is ignored while
+// the handler is installed.
+//
+// Probes. Where success would be harmful, a syscall is called with arguments
+// the kernel rejects only after the checks the sandbox is about (e.g.
+// init_module with a zero length: the kernel checks CAP_SYS_MODULE first):
+// EPERM, EACCES, ENOSYS or a trap count as blocked, an argument error
+// ("REACHABLE: EFAULT") as not blocked.
+//
+// Nothing it does harms the machine when run unsandboxed, as root: signals sent
+// are SIGCONT; ptrace uses PTRACE_SEIZE from a short-lived child (the tracee is
+// not stopped, and the child's exit detaches it; in-process, when fork fails,
+// a seized tracee is interrupted and detached at once); attempts whose success
+// would change the calling process (setuid, unshare, chroot, mount,
+// personality, rlimits, execve) run in a forked child that reports through a
+// pipe, in-process only when fork or pipe2 fails (then undone where possible);
+// files created are removed, fds opened closed, keys added invalidated, a
+// tmpfs mounted (on a fresh directory under /tmp) unmounted.
+//
+// For the suite itself to work under a filter, these must stay allowed:
+// rt_sigaction, rt_sigprocmask, rt_sigreturn, getpid, pipe2, clone (fork),
+// wait4, poll (ppoll on aarch64), read, write, close, kill (only to end a
+// child that outlived its 5 s deadline), exit_group, and what malloc needs. If
+// pipe2 or fork fails the attempts they serve run in-process; if poll or wait4
+// fails, such an attempt is reported "UNKNOWN", not blocked.
+//
+// Linux only; elsewhere it returns an empty vector.
+std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
