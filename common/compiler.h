@@ -10,4 +10,18 @@
 #define BH_NO_SANITIZE_UNDEFINED
 #endif
 
+// ASan and TSan reserve terabytes of address space for their shadow memory,
+// so an address-space limit (RLIMIT_AS) cannot work in those builds.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BH_SANITIZER_RESERVES_ADDRESS_SPACE 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BH_SANITIZER_RESERVES_ADDRESS_SPACE 1
+#endif
+#ifndef BH_SANITIZER_RESERVES_ADDRESS_SPACE
+#define BH_SANITIZER_RESERVES_ADDRESS_SPACE 0
+#endif
+
 #endif  // BULKHEAD_COMMON_COMPILER_H_

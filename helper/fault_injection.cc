@@ -33,6 +33,7 @@ constexpr FaultName kFaultNames[] = {
     {ipc::FAULT_KIND_BAD_MESSAGE, "bad_message"},
     {ipc::FAULT_KIND_FLOOD, "flood"},
     {ipc::FAULT_KIND_FORK_BOMB, "fork_bomb"},
+    {ipc::FAULT_KIND_ESCAPE, "escape"},
 };
 
 // The fork bomb's bound: enough to show the host cleans up a process tree.

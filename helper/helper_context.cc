@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "helper/escape_attempts.h"
 #include "helper/exit_codes.h"
 #include "helper/fault_injection.h"
 #include "helper/sandbox_settings.h"
@@ -23,6 +24,35 @@ void HelperContext::Quit(int exit_code) {
   uv_stop(loop_);
 }
 
+namespace {
+
+// The escape fault: tries every forbidden thing and answers with what came
+// of each (helper/escape_attempts.h).
+absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request) {
+  const ipc::EscapeTargets& wire = request.fault().escape_targets();
+  EscapeTargets targets;
+  targets.host_pid = wire.host_pid();
+  targets.sibling_pid = wire.sibling_pid();
+  targets.tcp_port = wire.tcp_port();
+  targets.unix_socket_path = wire.unix_socket_path();
+  targets.home_dir = wire.home_dir();
+  targets.sibling_channel_path = wire.sibling_channel_path();
+  std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets);
+  if (attempts.empty()) {
+    return absl::UnimplementedError("no escape suite on this platform");
+  }
+  ipc::Control reply = request;
+  for (EscapeAttempt& attempt : attempts) {
+    ipc::EscapeAttempt* result = reply.mutable_fault()->add_escape_results();
+    result->set_name(std::move(attempt.name));
+    result->set_blocked(attempt.blocked);
+    result->set_outcome(std::move(attempt.outcome));
+  }
+  return reply;
+}
+
+}  // namespace
+
 int HelperContext::Run() {
   // Every helper obeys fault injection, whatever its role.
   channel_->ServeControl(
@@ -30,6 +60,9 @@ int HelperContext::Run() {
       [this](const ipc::Control& control) -> absl::StatusOr<ipc::Control> {
         BH_LOG(kWarning, "injecting fault ",
                FaultKindName(control.fault().kind()));
+        if (control.fault().kind() == ipc::FAULT_KIND_ESCAPE) {
+          return RunEscapeFault(control);
+        }
         if (absl::Status injected = InjectFault(control.fault(), *this);
             !injected.ok()) {
           return injected;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/compiler.h"
 #include "common/os_error.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/seccomp_program.h"
@@ -134,6 +135,11 @@ absl::StatusOr<std::string> ApplyLimits(const ResourceLimits& limits) {
                         {RLIMIT_AS, "as", limits.address_space_bytes}};
   for (const Item& item : items) {
     if (item.value == 0 && item.resource != RLIMIT_CORE) continue;
+    if (item.resource == RLIMIT_AS && BH_SANITIZER_RESERVES_ADDRESS_SPACE) {
+      absl::StrAppend(&detail, detail.empty() ? "" : " ",
+                      "as=(not in sanitizer builds)");
+      continue;
+    }
     absl::StatusOr<std::string> set =
         SetLimit(item.resource, item.name, item.value);
     if (!set.ok()) return set.status();

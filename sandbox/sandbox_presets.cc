@@ -18,6 +18,9 @@ SandboxPolicyBuilder CommonPreset(std::string name) {
       .BestEffort(Layer::kLandlock)
       .BestEffort(Layer::kCgroup)
       .SetOpenFilesLimit(64)
+      // Far above what the built-in roles map, low enough that the limit
+      // exists (and cannot be raised: no CAP_SYS_RESOURCE).
+      .SetAddressSpaceLimit(uint64_t{8} << 30)
       .SetProcessLimit(64)
       .SetCgroupLimits(0, 64);
   return builder;

@@ -1,20 +1,31 @@
 // The Linux sandbox with real helpers: namespaces at launch, lockdown before
 // Ready, the probe's report, violations, failing layers, and a helper's
 // children dying with it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "browser_host/demo_work.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/browser_host/host_fixture.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/sanitizer_env.h"
 
 namespace bulkhead {
 namespace {
@@ -225,6 +236,133 @@ TEST_F(NoSandboxTest, UnsandboxedHelperReportsEveryLayerOff) {
   EXPECT_EQ(NamespaceInode(helper->pid(), "pid"),
             NamespaceInode(::getpid(), "pid"));
 }
+
+// A listening socket for the escape suite to aim at: TCP on 127.0.0.1 or
+// AF_UNIX at a path. Closed on destruction.
+class Listener {
+ public:
+  static Listener Tcp() {
+    Listener listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(address);
+    if (::bind(listener.fd_, reinterpret_cast<sockaddr*>(&address), size) ==
+            0 &&
+        ::listen(listener.fd_, 8) == 0 &&
+        ::getsockname(listener.fd_, reinterpret_cast<sockaddr*>(&address),
+                      &size) == 0) {
+      listener.port_ = ntohs(address.sin_port);
+    }
+    return listener;
+  }
+  static Listener Unix(const std::string& path) {
+    Listener listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s",
+                  path.c_str());
+    if (::bind(listener.fd_, reinterpret_cast<sockaddr*>(&address),
+               sizeof(address)) == 0 &&
+        ::listen(listener.fd_, 8) == 0) {
+      listener.path_ = path;
+    }
+    return listener;
+  }
+  Listener(Listener&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)),
+        port_(other.port_),
+        path_(std::move(other.path_)) {
+    other.path_.clear();
+  }
+  ~Listener() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  int port() const { return port_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit Listener(int fd) : fd_(fd) {}
+  int fd_;
+  int port_ = 0;
+  std::string path_;
+};
+
+class EscapeTest : public SandboxedLauncherTest,
+                   public ::testing::WithParamInterface<const char*> {};
+
+// From inside each sandboxed role, at least 25 forbidden things: each must
+// fail, and the helper must still do its work afterwards.
+TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
+  const std::string role = GetParam();
+  HelperProcess* sibling = LaunchReady("renderer");
+  HelperProcess* helper = LaunchReady(role);
+  ASSERT_NE(sibling, nullptr);
+  ASSERT_NE(helper, nullptr);
+  Listener tcp = Listener::Tcp();
+  ASSERT_NE(tcp.port(), 0);
+  Listener unix_socket = Listener::Unix(absl::StrCat(
+      ::testing::TempDir(), "/bulkhead-escape-", ::getpid(), ".sock"));
+  ASSERT_FALSE(unix_socket.path().empty());
+
+  ipc::Control request;
+  ipc::Fault* fault = request.mutable_fault();
+  fault->set_kind(ipc::FAULT_KIND_ESCAPE);
+  ipc::EscapeTargets* targets = fault->mutable_escape_targets();
+  targets->set_host_pid(::getpid());
+  targets->set_sibling_pid(sibling->pid());
+  targets->set_tcp_port(tcp.port());
+  targets->set_unix_socket_path(unix_socket.path());
+  const char* home = std::getenv("HOME");
+  targets->set_home_dir(home != nullptr ? home : "/root");
+  targets->set_sibling_channel_path(
+      absl::StrCat("/proc/", sibling->pid(), "/fd/3"));
+  std::optional<absl::StatusOr<ipc::Control>> reply;
+  helper->CallControl(
+      request, absl::Now() + absl::Seconds(60),
+      [&](absl::StatusOr<ipc::Control> result) { reply = std::move(result); });
+  ASSERT_TRUE(RunUntil([&] { return reply.has_value(); }, absl::Seconds(90)));
+  ASSERT_TRUE(reply->ok()) << reply->status();
+  const auto& results = (*reply)->fault().escape_results();
+  EXPECT_GE(results.size(), 25);
+  // The network role may use sockets by design: reaching the host's port is
+  // its job. Everything else is refused to every role.
+  const std::set<std::string> allowed_for_network = {
+      "socket-inet", "socket-inet6", "connect-tcp-localhost"};
+  int blocked = 0;
+  for (const ipc::EscapeAttempt& attempt : results) {
+    if (role == "network" && allowed_for_network.contains(attempt.name())) {
+      continue;
+    }
+    if (attempt.name() == "raise-rlimit-as" &&
+        testing::SanitizerReservesAddressSpace()) {
+      continue;  // No address-space limit where the sanitizer needs terabytes.
+    }
+    EXPECT_TRUE(attempt.blocked())
+        << role << ": " << attempt.name() << " -> " << attempt.outcome();
+    blocked += attempt.blocked() ? 1 : 0;
+  }
+  std::printf("%s: %d of %d escape attempts blocked\n", role.c_str(), blocked,
+              results.size());
+  // Still alive, still working, and so is its sibling.
+  EXPECT_EQ(helper->state(), HelperProcess::State::kReady);
+  for (HelperProcess* worker : {helper, sibling}) {
+    std::optional<absl::StatusOr<std::string>> work;
+    SendSampleWork(
+        *worker, absl::Now() + absl::Seconds(10),
+        [&](absl::StatusOr<std::string> result) { work = std::move(result); });
+    ASSERT_TRUE(RunUntil([&] { return work.has_value(); }));
+    EXPECT_TRUE(work->ok()) << worker->name() << ": " << work->status();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Roles, EscapeTest,
+                         ::testing::Values("renderer", "gpu", "utility",
+                                           "network"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
 
 }  // namespace
 }  // namespace bulkhead
