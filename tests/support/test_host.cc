@@ -4,38 +4,92 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "browser_host/host.h"
+#include "ipc/proto/work.pb.h"
+#include "sandbox/lockdown.h"
+#include "sandbox/sandbox_policy.h"
 #include "tests/support/test_roles.h"
 
 namespace bulkhead::testing {
 
+namespace {
+
+// Where helpers lock themselves down (Linux), one more helper, `forker`,
+// whose policy lets it fork: its child is a grandchild of the host that must
+// not outlive it either.
+bool WithGrandchild() { return sandbox::LockdownAvailable(); }
+
+sandbox::SandboxPolicy PolicyFor(absl::string_view role) {
+  if (role != "forker") return sandbox::PresetForRole(role);
+  absl::StatusOr<sandbox::SandboxPolicy> policy =
+      sandbox::SandboxPolicyBuilder("forker")
+          .AllowBaseRuntime()
+          .BestEffort(sandbox::Layer::kLandlock)
+          .BestEffort(sandbox::Layer::kCgroup)
+          .AllowSyscallIfArg("clone", 0, 0, 0)
+          .Build();
+  return policy.ok() ? *policy : sandbox::PresetForRole(role);
+}
+
+// The first child of `pid`, as this process sees it; 0 if none.
+int64_t FirstChild(int64_t pid) {
+  std::ifstream children(
+      absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  int64_t child = 0;
+  children >> child;
+  return child;
+}
+
+}  // namespace
+
 int RunTestHost() {
   Host::Options options;
   options.roles = &TestRoleRegistry();
+  options.sandbox_policy_for_role = PolicyFor;
   absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
   if (!created.ok()) return 1;
   Host& host = **created;
   std::vector<int64_t> pids;
+  const size_t expected = WithGrandchild() ? 3 : 2;
+  int64_t grandchild = 0;
+  auto maybe_report = [&] {
+    if (pids.size() < expected || (WithGrandchild() && grandchild == 0)) {
+      return;
+    }
+    if (grandchild != 0)
+      std::printf("GRANDCHILDREN %lld\n", static_cast<long long>(grandchild));
+    std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
+    std::fflush(stdout);
+  };
   bool stopping = false;
   auto shutdown = [&] {
     if (stopping) return;
     stopping = true;
     host.Shutdown(absl::Seconds(2), [&] { host.Quit(); });
   };
-  for (const char* role : {"renderer", "gpu"}) {
+  std::vector<const char*> roles = {"renderer", "gpu"};
+  if (WithGrandchild()) roles.push_back("forker");
+  for (const char* role : roles) {
     absl::StatusOr<HelperProcess*> launched =
-        host.Launch(role, [&](absl::StatusOr<HelperProcess*> helper) {
+        host.Launch(role, [&, role](absl::StatusOr<HelperProcess*> helper) {
           if (!helper.ok()) return;
-          pids.push_back((*helper)->pid());
-          if (pids.size() == 2) {
-            std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
-            std::fflush(stdout);
+          HelperProcess* ready = *helper;
+          pids.push_back(ready->pid());
+          if (std::string(role) == "forker") {
+            ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+                ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                [&, ready](absl::StatusOr<ipc::LayoutTextResponse> forked) {
+                  if (forked.ok()) grandchild = FirstChild(ready->pid());
+                  maybe_report();
+                });
           }
+          maybe_report();
         });
     if (!launched.ok()) return 1;
   }
