@@ -209,7 +209,10 @@ ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
     case HostAction::kNone:
       break;
   }
-  if (end.term_signal == kSeccompSignal) {
+  if (end.memory_limit_killed && end.term_signal != 0) {
+    // The cgroup's OOM killer: a SIGKILL the host did not send.
+    info.kind = ExitKind::kOutOfMemory;
+  } else if (end.term_signal == kSeccompSignal) {
     // Only a seccomp filter sends SIGSYS: a forbidden system call.
     info.kind = ExitKind::kSandboxViolation;
   } else if (end.term_signal == kCpuLimitSignal) {

@@ -96,6 +96,8 @@ struct ProcessEnd {
   int64_t exit_status = 0;
   int term_signal = 0;
   bool core_dumped = false;
+  // The kernel's OOM killer ended it at its cgroup's memory limit.
+  bool memory_limit_killed = false;
 };
 
 // What libuv's exit callback reported, made platform-neutral: on Windows an

@@ -165,7 +165,12 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
   welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
   welcome.mutable_welcome()->set_helper_id(id());
   if (has_sandbox_settings_) {
-    *welcome.mutable_welcome()->mutable_sandbox() = sandbox_settings_;
+    ipc::SandboxSettings* settings =
+        welcome.mutable_welcome()->mutable_sandbox();
+    *settings = sandbox_settings_;
+    // The launcher made the cgroup, if any.
+    settings->set_cgroup_path(child_->cgroup_path());
+    settings->set_cgroup_description(child_->cgroup_description());
   }
   return welcome;
 }
@@ -424,6 +429,7 @@ std::vector<std::string> HelperProcess::CrashStack() {
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
+  end_->memory_limit_killed = child_->killed_for_memory();
   uv_timer_stop(timer_);
   if (OutputStillOpen()) {
     // Its last words are usually still in the pipe: give them a moment.

@@ -67,6 +67,14 @@ class ChildProcess {
   // Sends `signal` (SIGTERM, SIGKILL, ...; on Windows both terminate). An error
   // once the child has been reaped: its pid may name another process by then.
   virtual absl::Status Signal(int signal) = 0;
+
+  // Linux sandbox: the helper's cgroup as the helper sees it in
+  // /proc/self/cgroup ("" when it has none), and what it limits or why there
+  // is none.
+  virtual std::string cgroup_path() const { return ""; }
+  virtual std::string cgroup_description() const { return ""; }
+  // True when the kernel's OOM killer ended it at its cgroup's memory limit.
+  virtual bool killed_for_memory() const { return false; }
 };
 
 // Where the helper's standard streams go besides the channel.

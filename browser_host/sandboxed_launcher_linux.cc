@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/helper_cgroup_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "common/logging.h"
@@ -46,11 +47,14 @@ class NamespacedChildProcess final : public ChildProcess {
  public:
   NamespacedChildProcess(uv_loop_t* loop, pid_t init_pid,
                          ScopedHandle init_pidfd, ScopedHandle status,
-                         ExitCallback on_exit)
+                         std::unique_ptr<HelperCgroup> cgroup,
+                         std::string cgroup_note, ExitCallback on_exit)
       : init_pid_(init_pid),
         helper_pid_(init_pid),
         init_pidfd_(std::move(init_pidfd)),
         status_(std::move(status)),
+        cgroup_(std::move(cgroup)),
+        cgroup_note_(std::move(cgroup_note)),
         poll_(new uv_poll_t),
         on_exit_(std::move(on_exit)) {
     uv_poll_init(loop, poll_, init_pidfd_.get());
@@ -97,6 +101,16 @@ class NamespacedChildProcess final : public ChildProcess {
   }
 
   int64_t pid() const override { return helper_pid_; }
+
+  std::string cgroup_path() const override {
+    return cgroup_ != nullptr ? cgroup_->relative_path() : "";
+  }
+  std::string cgroup_description() const override {
+    return cgroup_ != nullptr ? cgroup_->description() : cgroup_note_;
+  }
+  bool killed_for_memory() const override {
+    return cgroup_ != nullptr && cgroup_->OutOfMemoryKilled();
+  }
 
   absl::Status Signal(int signal) override {
     if (reaped_) return absl::FailedPreconditionError("already reaped");
@@ -146,7 +160,10 @@ class NamespacedChildProcess final : public ChildProcess {
   ScopedHandle init_pidfd_;
   ScopedHandle helper_pidfd_;
   ScopedHandle status_;  // Read end, non-blocking.
-  uv_poll_t* poll_;      // Heap: freed in its close callback.
+  // Declared after the processes' handles: removed once they are reaped.
+  std::unique_ptr<HelperCgroup> cgroup_;
+  std::string cgroup_note_;  // Why there is no cgroup, when there is none.
+  uv_poll_t* poll_;          // Heap: freed in its close callback.
   ExitCallback on_exit_;
   bool reaped_ = false;
 };
@@ -303,6 +320,29 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   plan.go_fd = helper_go.get();
   plan.error_fd = helper_error.get();
 
+  // The cgroup first: a required one that cannot be made fails the launch
+  // before anything runs.
+  std::unique_ptr<HelperCgroup> cgroup;
+  std::string cgroup_note;
+  const sandbox::SandboxPolicy& policy = options.sandbox_policy;
+  if (policy.enabled(Layer::kCgroup)) {
+    const uint64_t memory = policy.limits.cgroup_memory_bytes != 0
+                                ? policy.limits.cgroup_memory_bytes
+                                : options.memory_limit_bytes;
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> made =
+        HelperCgroup::Create(absl::StrCat(::getpid(), "-", options.helper_id),
+                             memory, policy.limits.cgroup_pids);
+    if (made.ok()) {
+      cgroup = *std::move(made);
+    } else if (policy.requirement(Layer::kCgroup) == Requirement::kRequired) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sandbox layer cgroup (required) failed: ", made.status().message()));
+    } else {
+      cgroup_note = std::string(made.status().message());
+    }
+  }
+  HelperCgroup* const child_cgroup = cgroup.get();
+
   uint64_t flags = NamespaceFlags(options.sandbox_policy);
   int raw_pidfd = -1;
   pid_t pid = CloneWithPidfd(flags, &raw_pidfd);
@@ -320,7 +360,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   if (pid < 0) return NamespaceError(errno, flags);
   ScopedHandle pidfd(raw_pidfd);
   auto child = std::make_unique<NamespacedChildProcess>(
-      loop, pid, std::move(pidfd), std::move(status.read), std::move(on_exit));
+      loop, pid, std::move(pidfd), std::move(status.read), std::move(cgroup),
+      std::move(cgroup_note), std::move(on_exit));
   // From here a failure returns, and `child`'s destructor kills and reaps it.
   helper_channel.reset();
   helper_stdin.reset();
@@ -346,6 +387,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     BH_RETURN_IF_ERROR(WriteProcFile(pid, "setgroups", "deny\n"));
     BH_RETURN_IF_ERROR(
         WriteProcFile(pid, "gid_map", absl::StrCat("0 ", ::getegid(), " 1\n")));
+  }
+  if (child_cgroup != nullptr) {
+    // Before it may go on: everything it starts is born inside.
+    BH_RETURN_IF_ERROR(child_cgroup->AddProcess(pid));
   }
   const char one = 1;
   if (::write(go.write.get(), &one, 1) != 1) {

@@ -63,6 +63,8 @@ absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
   request.policy.limits.processes = settings.processes();
   request.policy.limits.cpu_seconds = settings.cpu_seconds();
   request.seccomp_program = settings.seccomp_program();
+  request.cgroup_path = settings.cgroup_path();
+  request.cgroup_description = settings.cgroup_description();
   request.host_namespaces.insert(settings.host_namespaces().begin(),
                                  settings.host_namespaces().end());
   return request;

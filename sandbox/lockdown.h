@@ -23,6 +23,10 @@ struct LockdownRequest {
   // The host's namespace inodes ("pid" -> 4026531836, ...), so the helper can
   // tell which namespaces it really has of its own.
   std::map<std::string, uint64_t> host_namespaces;
+  // The cgroup the host made for it, as /proc/self/cgroup shows it ("": none),
+  // and what it limits or why there is none.
+  std::string cgroup_path;
+  std::string cgroup_description;
 };
 
 // What one layer came to.

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/compiler.h"
@@ -173,6 +174,20 @@ absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
   return absl::StrCat("no filesystem access (ABI ", abi, ")");
 }
 
+// Whether /proc/self/cgroup lists `path` for some hierarchy ("0::/x" for v2,
+// "4:memory:/x" for v1).
+bool InCgroup(const std::string& path) {
+  std::ifstream cgroups("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cgroups, line)) {
+    const size_t colon = line.rfind(':');
+    if (colon != std::string::npos && line.substr(colon + 1) == path) {
+      return true;
+    }
+  }
+  return false;
+}
+
 SyscallRecorder* g_recorder = nullptr;  // Learning mode only; never freed.
 
 absl::StatusOr<std::string> InstallFilter(const LockdownRequest& request) {
@@ -258,6 +273,10 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     });
     if (!ok.ok()) return ok;
   }
+  // Read before the chroot hides /proc: is the helper in the cgroup the host
+  // made for it?
+  const bool in_own_cgroup =
+      !request.cgroup_path.empty() && InCgroup(request.cgroup_path);
   if (absl::Status ok = apply(Layer::kCloseFds, ClosePathDescriptors); !ok.ok())
     return ok;
   if (absl::Status ok = apply(
@@ -292,12 +311,21 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
   if (absl::Status ok = apply(Layer::kLandlock, RestrictFilesystemWithLandlock);
       !ok.ok())
     return ok;
-  if (absl::Status ok = apply(Layer::kCgroup,
-                              []() -> absl::StatusOr<std::string> {
-                                return absl::UnimplementedError(
-                                    "cgroup delegation is not implemented "
-                                    "yet; memory is limited by rlimits");
-                              });
+  if (absl::Status ok =
+          apply(Layer::kCgroup,
+                [&]() -> absl::StatusOr<std::string> {
+                  if (request.cgroup_path.empty()) {
+                    return absl::FailedPreconditionError(
+                        request.cgroup_description.empty()
+                            ? "the host made no cgroup"
+                            : request.cgroup_description);
+                  }
+                  if (!in_own_cgroup) {
+                    return absl::FailedPreconditionError(
+                        absl::StrCat("not in ", request.cgroup_path));
+                  }
+                  return request.cgroup_description;
+                });
       !ok.ok())
     return ok;
   // Last: from here on only the allowlist works.

@@ -216,6 +216,44 @@ TEST_F(ForkingPolicyTest, HelpersChildrenDieWithIt) {
   EXPECT_FALSE(testing::ProcessExists(grandchild));
 }
 
+class CgroupTest : public SandboxedLauncherTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    // The cgroup's memory limit is far below the address-space limit: the
+    // kernel's OOM killer, not a failed allocation, ends the helper.
+    options.memory_limit_bytes = 1ull << 30;
+    policy_for_role_ = [](absl::string_view role) {
+      sandbox::SandboxPolicy policy = sandbox::PresetForRole(role);
+      policy.limits.cgroup_memory_bytes = 96ull << 20;
+      return policy;
+    };
+    options.heartbeat.timeout = absl::Seconds(30);
+    SandboxedLauncherTest::ModifyOptions(options);
+  }
+};
+
+TEST_F(CgroupTest, OomKillAtTheCgroupLimitIsOutOfMemory) {
+  if (testing::SanitizerReservesAddressSpace()) {
+    GTEST_SKIP() << "the helper's own address-space limit cannot be set in a "
+                    "sanitizer build, and the fault needs it";
+  }
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const auto& layers = helper->sandbox_status().layers();
+  ASSERT_TRUE(layers.contains("cgroup"));
+  if (!absl::StartsWith(layers.at("cgroup"), "on")) {
+    GTEST_SKIP() << "no writable cgroup here: " << layers.at("cgroup");
+  }
+  EXPECT_TRUE(absl::StrContains(layers.at("cgroup"), "100663296"))
+      << layers.at("cgroup");
+  const uint64_t id = helper->id();
+  helper->InjectFault(ipc::FAULT_KIND_OOM, 0, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kOutOfMemory) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
+}
+
 class NoSandboxTest : public SandboxedLauncherTest {
  protected:
   void ModifyOptions(Host::Options& options) override {

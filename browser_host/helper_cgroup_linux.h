@@ -1,0 +1,52 @@
+// One helper's cgroup (Linux): memory and process-count limits the kernel
+// enforces on the helper and everything it starts, and a record of whether
+// the kernel's OOM killer ended it. cgroup v2 where the unified hierarchy
+// has the memory and pids controllers, else the v1 memory and pids
+// hierarchies; either only where the host may write (root, or delegation).
+#ifndef BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
+#define BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace bulkhead {
+
+class HelperCgroup {
+ public:
+  // Makes the cgroup `name` (unique per helper) with the limits (0: none).
+  // FailedPrecondition when no writable cgroup with those controllers exists.
+  static absl::StatusOr<std::unique_ptr<HelperCgroup>> Create(
+      const std::string& name, uint64_t memory_bytes, uint64_t pids);
+  // Removes the cgroup directories (they must be empty by then: the helper
+  // and its namespace are gone).
+  ~HelperCgroup();
+  HelperCgroup(const HelperCgroup&) = delete;
+  HelperCgroup& operator=(const HelperCgroup&) = delete;
+
+  // Moves `pid` in; its children are born inside.
+  absl::Status AddProcess(pid_t pid);
+  // True once the kernel's OOM killer has killed something in it.
+  bool OutOfMemoryKilled() const;
+  // "cgroup v1 memory+pids: /bulkhead/123-4", for the probe and reports.
+  const std::string& description() const { return description_; }
+  // The path the helper sees for itself in /proc/self/cgroup.
+  const std::string& relative_path() const { return relative_path_; }
+
+ private:
+  HelperCgroup() = default;
+
+  std::vector<std::string> directories_;  // One per hierarchy.
+  std::string memory_events_;             // Where the oom_kill count is.
+  std::string description_;
+  std::string relative_path_;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
