@@ -73,6 +73,9 @@ class HelperProcess {
   int64_t pid() const { return pid_; }
   State state() const { return state_; }
   absl::Duration uptime() const;
+  // Whether it was launched inside the platform's sandbox
+  // (LaunchOptions::sandboxed); what is really in force is `sandbox_status`.
+  bool launched_sandboxed() const { return options_.launch.sandboxed; }
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
   // For registering handlers and reading counters. Calls should go through

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,13 @@ namespace bulkhead {
 
 class Host {
  public:
+  // Settings of one role that differ from Options' host-wide ones.
+  struct RoleOptions {
+    std::optional<bool> sandbox_helpers;
+    std::optional<uint64_t> memory_limit_bytes;
+    std::optional<Heartbeat::Options> heartbeat;
+  };
+
   struct Options {
     // The roles helpers may be launched in; when set, Launch refuses other
     // names up front. Not owned; must outlive the host.
@@ -56,6 +64,8 @@ class Host {
     // by default where one exists (Windows: restricted token, job object);
     // elsewhere helpers are ordinary child processes.
     bool sandbox_helpers = SandboxedLaunchAvailable();
+    // Per-role overrides of the above, by role name.
+    std::map<std::string, RoleOptions, std::less<>> role_options;
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
