@@ -69,6 +69,9 @@ class Demo {
         }
       }
     }
+    // The live table goes up at once, so that the first round's results
+    // scroll below it instead of being cleared away.
+    OnRefresh();
     host_.Run();
     StopRefreshing();
     StopWatchingSignals();
