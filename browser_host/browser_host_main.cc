@@ -1,5 +1,6 @@
 // browser_host: the demo executable, and the model for an app that embeds
 // bulkhead. It uses only the public API: RoleRegistry, MaybeRunHelper, Host.
+#include <cstddef>
 #include <cstdio>
 #include <optional>
 #include <string>

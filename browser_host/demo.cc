@@ -203,7 +203,7 @@ class Demo {
   }
 
   void OnRefresh() {
-    if (shutting_down_) return;
+    if (shutting_down_ || console_.mode() == Console::Mode::kJsonEvents) return;
     // Appended tables wait for the first round's results and table; the
     // live one starts at once.
     if (console_.mode() == Console::Mode::kLive || first_round_pending_ <= 0)
