@@ -1,10 +1,15 @@
 // browser_host: the demo executable, and the model for an app that embeds
 // bulkhead. It uses only the public API: RoleRegistry, MaybeRunHelper, Host.
+#include <cstddef>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/demo.h"
+#include "browser_host/host_config.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
 #include "common/command_line.h"
@@ -17,22 +22,42 @@ namespace {
 constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
-    R"(Usage: browser_host [--log-level=debug|info|warning|error] [--no-sandbox]
-                    [--help] [--version]
+    R"(Usage: browser_host [--config=FILE] [--json-events] [--no-sandbox]
+                    [--log-level=debug|info|warning|error]
+       browser_host --print-default-config | --help | --version
        browser_host sandbox-report [--no-sandbox]
        browser_host sandbox-learn --role=<role>
 
-Without a command: starts one helper process per built-in role (renderer,
-gpu, utility, network), each a copy of this binary, sends each a piece of
-work over its IPC channel, and prints the results and a status table.
-Helpers that die are restarted with backoff. Then reads commands from stdin:
-  status                       print the status table
-  crash <helper> <fault> [n]   inject a fault: segv abort stack_overflow
+Without a command: starts the helpers the config names (by default one per
+built-in role: renderer, gpu, utility, network), each a copy of this binary,
+sends each a piece of work over its IPC channel, and shows a task manager:
+one row per helper, refreshed in place every second on a terminal (appended
+when stdout is not one), while a light workload keeps the helpers busy.
+Helpers that die are restarted as their role's restart policy says. Then
+reads commands from stdin:
+  status                       print the task manager table
+  crash <helper|role> <fault> [exit code]
+                               inject a fault: segv abort stack_overflow
                                div_zero hang deadlock oom exit bad_message
                                flood fork_bomb
-  kill <helper>                kill a helper
+  kill <helper>                kill a helper (its role restarts it)
+  restart <helper>             stop a helper and start a fresh one
+  spawn <role>                 start one more helper of a role
+  help                         list the commands
   quit                         shut every helper down and exit (also: end of
                                input, Ctrl-C, SIGTERM)
+
+  --config=FILE (or --config FILE)
+                         the configuration, protobuf text format
+                         (bulkhead.config.HostConfig); a bad one is reported
+                         with its file, line and column, and exits 2
+  --print-default-config print the embedded default configuration
+  --json-events          one JSON object per helper lifecycle event on stdout
+                         (fields: see browser_host/json_events.h) instead of
+                         the table; messages go to stderr
+  --log-level=LEVEL      overrides the config's log_level
+  --no-sandbox           launch helpers unconfined. For debugging only; loudly
+                         reported
 
 sandbox-report: starts one helper per role, prints for each sandbox layer
 whether its policy requires it and whether the helper's own probe finds it
@@ -41,13 +66,23 @@ really in force, and stops them. Exit code 1 when a required layer is not.
 sandbox-learn: runs the role's sample work with its seccomp filter in
 learning mode and prints the system calls it made and a proposed allowlist,
 with the difference from the role's preset.
-
---no-sandbox: launch helpers unconfined. For debugging only; loudly reported.
 )";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "browser_host: %s\n\n%s", message.c_str(), kUsage);
   return kExitUsage;
+}
+
+// `--config FILE` as `--config=FILE`, which is what CommandLine reads.
+std::vector<std::string> JoinConfigValue(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] == "--config" && !absl::StartsWith(args[i + 1], "--")) {
+      args[i] = absl::StrCat("--config=", args[i + 1]);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
+  }
+  return args;
 }
 
 }  // namespace
@@ -61,10 +96,14 @@ int main(int argc, char** argv) {
   if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, roles))
     return *exit_code;
 
-  const bulkhead::CommandLine line = bulkhead::CommandLine::Parse(argc, argv);
+  const bulkhead::CommandLine line =
+      bulkhead::CommandLine::Parse(JoinConfigValue(argc, argv));
   bulkhead::SetLogTag("host");
   bool sandbox_helpers = true;
   std::string learn_role;
+  std::optional<bulkhead::LogLevel> log_level;
+  std::optional<std::string> config_path;
+  bulkhead::DemoOptions options;
   for (const std::string& name : line.switch_names()) {
     if (name == "role") {
       learn_role = *line.Get(name);
@@ -82,23 +121,31 @@ int main(int argc, char** argv) {
       std::printf("browser_host %s\n", BULKHEAD_VERSION);
       return 0;
     }
+    if (name == "print-default-config") {
+      const absl::string_view text = bulkhead::DefaultHostConfigText();
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
     if (name == "log-level") {
-      const std::string level = *line.Get(name);
-      if (level == "debug") {
-        bulkhead::SetLogLevel(bulkhead::LogLevel::kDebug);
-      } else if (level == "info") {
-        bulkhead::SetLogLevel(bulkhead::LogLevel::kInfo);
-      } else if (level == "warning") {
-        bulkhead::SetLogLevel(bulkhead::LogLevel::kWarning);
-      } else if (level == "error") {
-        bulkhead::SetLogLevel(bulkhead::LogLevel::kError);
-      } else {
-        return UsageError(absl::StrCat("bad --log-level '", level, "'"));
+      log_level = bulkhead::ParseLogLevelName(*line.Get(name));
+      if (!log_level.has_value()) {
+        return UsageError(
+            absl::StrCat("bad --log-level '", *line.Get(name), "'"));
       }
+      continue;
+    }
+    if (name == "config") {
+      config_path = *line.Get(name);
+      if (config_path->empty()) return UsageError("--config needs a file");
+      continue;
+    }
+    if (name == "json-events") {
+      options.json_events = true;
       continue;
     }
     return UsageError(absl::StrCat("unknown flag --", name));
   }
+  if (log_level.has_value()) bulkhead::SetLogLevel(*log_level);
   if (line.positional().size() == 1 &&
       line.positional().front() == "sandbox-report") {
     return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
@@ -112,14 +159,30 @@ int main(int argc, char** argv) {
     return UsageError(
         absl::StrCat("unexpected argument '", line.positional().front(), "'"));
   }
+
+  absl::StatusOr<bulkhead::HostConfig> config =
+      config_path.has_value()
+          ? bulkhead::LoadHostConfigFile(*config_path, roles)
+          : bulkhead::ParseHostConfig(bulkhead::DefaultHostConfigText(),
+                                      bulkhead::kDefaultConfigName, roles);
+  if (!config.ok()) {
+    // Nothing has started: a bad config is a usage error.
+    std::fprintf(stderr, "browser_host: %s\n",
+                 std::string(config.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (!log_level.has_value()) bulkhead::SetLogLevel(config->log_level);
   if (!sandbox_helpers) {
     std::fprintf(stderr,
                  "browser_host: WARNING: --no-sandbox: helpers run UNCONFINED, "
                  "with all of this user's rights. For debugging only.\n");
   }
-  std::printf("browser_host %s: starting helpers\n", BULKHEAD_VERSION);
-  std::fflush(stdout);
-  bulkhead::DemoOptions demo_options;
-  demo_options.sandbox_helpers = sandbox_helpers;
-  return bulkhead::RunDemo(roles, demo_options, stdout);
+  options.sandbox_helpers = sandbox_helpers;
+
+  // With --json-events stdout carries nothing but events.
+  std::FILE* const messages = options.json_events ? stderr : stdout;
+  std::fprintf(messages, "browser_host %s: starting helpers\n",
+               BULKHEAD_VERSION);
+  std::fflush(messages);
+  return bulkhead::RunDemo(roles, *config, options, stdout);
 }

@@ -2,69 +2,86 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "browser_host/command_parser.h"
 #include "browser_host/command_reader.h"
+#include "browser_host/console.h"
+#include "browser_host/demo_commands.h"
 #include "browser_host/demo_work.h"
 #include "browser_host/host.h"
-#include "browser_host/status_table.h"
+#include "browser_host/json_events.h"
 #include "browser_host/supervisor.h"
-#include "common/process_info.h"
-#include "helper/fault_injection.h"
+#include "browser_host/task_manager.h"
+#include "browser_host/workload.h"
 
 namespace bulkhead {
 namespace {
 
-constexpr const char* kDemoRoles[] = {"renderer", "gpu", "utility", "network"};
-constexpr char kCommandHelp[] =
-    "Commands: status | crash <helper> <fault> [exit code] | kill <helper> | "
-    "quit\n"
-    "  <helper> is a name from the table (renderer-1) or a role (renderer).\n"
-    "  <fault>: segv abort stack_overflow div_zero hang deadlock oom exit\n"
-    "           bad_message flood fork_bomb\n";
 // How many frames of a crash's stack to print.
 constexpr size_t kStackLinesShown = 12;
 
+std::string Millis(absl::Duration duration) {
+  return absl::FormatDuration(absl::Trunc(duration, absl::Milliseconds(1)));
+}
+
 class Demo {
  public:
-  Demo(Host& host, const DemoOptions& options, std::FILE* out)
-      : host_(host), options_(options), out_(out) {}
+  Demo(Host& host, const HostConfig& config, const DemoOptions& options,
+       Console& console)
+      : host_(host), config_(config), options_(options), console_(console) {}
 
   int Run() {
     Supervisor supervisor(host_, SupervisorEvents());
     supervisor_ = &supervisor;
+    DemoCommands commands(
+        host_, supervisor, config_, options_.shutdown_grace,
+        {.print = [this](const std::string& text) { console_.Message(text); },
+         .show_status = [this] { ShowTable(/*requested=*/true); },
+         .quit = [this] { BeginShutdown("quit"); }});
+    commands_ = &commands;
+    host_.SetLifecycleHandler(
+        [this](const LifecycleEvent& event) { OnLifecycle(event); });
     WatchSignals();
+    Workload workload(host_, config_.work_interval, options_.call_timeout);
+    StartRefreshing();
     CommandReader reader(
         host_, [this](std::optional<std::string> line) { OnCommand(line); });
-    for (const char* role : kDemoRoles) {
-      ++first_round_pending_;
-      if (absl::Status started = supervisor.Supervise(role, 1, RestartPolicy());
-          !started.ok()) {
-        FirstRoundDone(absl::StrCat(role, ": ", started.message()), false);
+    for (const RoleConfig& role : config_.roles) {
+      first_round_pending_ += role.count;
+      launching_initial_ = true;
+      absl::Status started =
+          supervisor.Supervise(role.name, role.count, role.restart);
+      launching_initial_ = false;
+      if (!started.ok()) {
+        for (int i = 0; i < role.count; ++i) {
+          FirstRoundDone(absl::StrCat(role.name, ": ", started.message()),
+                         false);
+        }
       }
     }
+    // The live table goes up at once, so that the first round's results
+    // scroll below it instead of being cleared away.
+    OnRefresh();
     host_.Run();
+    StopRefreshing();
     StopWatchingSignals();
+    host_.SetLifecycleHandler(nullptr);
+    commands_ = nullptr;
     supervisor_ = nullptr;
     return failures_ == 0 ? 0 : 1;
   }
 
  private:
-  void Print(const std::string& text) {
-    std::fputs(text.c_str(), out_);
-    std::fflush(out_);
-  }
-
   Supervisor::Events SupervisorEvents() {
     Supervisor::Events events;
     events.on_started = [this](HelperProcess& helper) { OnStarted(helper); };
@@ -74,23 +91,43 @@ class Demo {
     };
     events.on_role_failed = [this](const std::string& role,
                                    const std::string& why) {
-      Print(absl::StrCat("  role ", role, " FAILED: ", why,
-                         "; no more restarts\n"));
+      console_.Json(RoleFailedJson(role, why, absl::Now()));
+      console_.Message(absl::StrCat("  role ", role, " FAILED: ", why,
+                                    "; no more restarts\n"));
     };
     return events;
+  }
+
+  void OnLifecycle(const LifecycleEvent& event) {
+    console_.Json(LifecycleEventJson(event, absl::Now()));
+    if (event.stage == LifecycleStage::kLaunching) {
+      if (launching_initial_) initial_ids_.insert(event.helper_id);
+      if (restarts_pending_[event.role] > 0) --restarts_pending_[event.role];
+      if (std::find(roles_.begin(), roles_.end(), event.role) == roles_.end())
+        roles_.push_back(event.role);
+    }
+    // A helper of the first round that ended before finishing its work.
+    if (event.stage == LifecycleStage::kExited &&
+        initial_ids_.erase(event.helper_id) > 0 &&
+        event.exit->kind != ExitKind::kHostShutdown) {
+      const std::string line = absl::StrCat(
+          event.role, "-", event.helper_id,
+          ": ended before its work was done: ", event.exit->Describe());
+      // Not from inside the helper's exit report.
+      host_.Post([this, line] { FirstRoundDone(line, false); });
+    }
   }
 
   // Every helper, first or replacement, gets its sample work: the answer
   // shows it is really serving.
   void OnStarted(HelperProcess& helper) {
-    const bool first = !started_once_.contains(helper.role());
-    started_once_[helper.role()] = true;
+    const uint64_t id = helper.id();
+    const bool first = initial_ids_.contains(id);
     if (!first) {
-      Print(absl::StrCat("  restarted ", helper.role(), " as ", helper.name(),
-                         " (pid ", helper.pid(), ")\n"));
+      console_.Message(absl::StrCat("  started ", helper.name(), " (pid ",
+                                    helper.pid(), ")\n"));
     }
     const std::string name = helper.name();
-    const uint64_t id = helper.id();
     SendSampleWork(
         helper, absl::Now() + options_.call_timeout,
         [this, name, id, first](absl::StatusOr<std::string> summary) {
@@ -100,10 +137,11 @@ class Demo {
                   : absl::StrCat(
                         name, ": work failed: ", summary.status().ToString());
           if (!first) {
-            Print(absl::StrCat(summary.ok() ? "  ok    " : "  FAIL  ", line,
-                               "\n"));
+            console_.Message(absl::StrCat(
+                summary.ok() ? "  ok    " : "  FAIL  ", line, "\n"));
             return;
           }
+          if (initial_ids_.erase(id) == 0) return;  // Its exit said so.
           // One Ping, so that the first table shows each round trip.
           HelperProcess* helper = host_.FindHelper(id);
           if (!summary.ok() || helper == nullptr) {
@@ -119,125 +157,98 @@ class Demo {
 
   void FirstRoundDone(const std::string& line, bool ok) {
     if (!ok && !shutting_down_) ++failures_;
-    Print(absl::StrCat(ok ? "  ok    " : "  FAIL  ", line, "\n"));
+    console_.Message(absl::StrCat(ok ? "  ok    " : "  FAIL  ", line, "\n"));
     if (--first_round_pending_ > 0 || shutting_down_) return;
-    Print("\n");
-    PrintStatus();
-    Print(kCommandHelp);
+    ShowTable(/*requested=*/false);
+    console_.Message(kCommandHelp);
     if (quit_requested_) BeginShutdown("end of input");
   }
 
   void OnExited(const ExitInfo& exit,
                 std::optional<absl::Duration> restart_in) {
+    task_manager_.OnExit(exit);
     std::string text = absl::StrCat(
         "  ", exit.role, "-", exit.helper_id, " (pid ", exit.pid,
-        ") ended after ",
-        absl::FormatDuration(absl::Trunc(exit.uptime, absl::Milliseconds(1))),
-        ": ", exit.Describe(), "\n");
+        ") ended after ", Millis(exit.uptime), ": ", exit.Describe(), "\n");
     for (size_t i = 0; i < exit.stack_trace.size() && i < kStackLinesShown;
          ++i) {
       absl::StrAppend(&text, "      ", exit.stack_trace[i], "\n");
     }
     if (restart_in.has_value()) {
-      absl::StrAppend(
-          &text, "      restarting in ",
-          absl::FormatDuration(absl::Trunc(*restart_in, absl::Milliseconds(1))),
-          "\n");
+      ++restarts_pending_[exit.role];
+      console_.Json(RestartScheduledJson(exit, *restart_in, absl::Now()));
+      absl::StrAppend(&text, "      restarting in ", Millis(*restart_in), "\n");
     }
-    Print(text);
-    // A helper that died before its first answer fails the first round.
-    if (!started_once_.contains(exit.role) && first_round_pending_ > 0 &&
-        exit.kind != ExitKind::kHostShutdown) {
-      ++failures_;
-    }
+    console_.Message(text);
+    if (commands_ != nullptr) commands_->OnExit(exit);
   }
 
-  void PrintStatus() {
-    std::vector<HelperRow> rows;
+  // The task manager table, through the console.
+  void ShowTable(bool requested) {
+    std::vector<HelperSample> samples;
     for (HelperProcess* helper : host_.helpers()) {
-      HelperRow row;
-      row.name = helper->name();
-      row.pid = helper->pid();
-      row.role = helper->role();
-      row.state = HelperStateName(helper->state());
-      row.uptime = helper->uptime();
-      if (absl::StatusOr<ProcessUsage> usage = GetProcessUsage(helper->pid());
-          usage.ok()) {
-        row.cpu_time = usage->cpu_time;
-        row.resident_bytes = usage->resident_bytes;
-      }
-      row.round_trip = helper->last_round_trip();
-      row.frames_sent = helper->channel().frames_sent();
-      row.frames_received = helper->channel().frames_received();
-      row.restarts = supervisor_ ? supervisor_->restarts(helper->role()) : 0;
-      row.sandbox = helper->sandbox_status().sandboxed() ? "sandboxed" : "none";
-      rows.push_back(std::move(row));
+      samples.push_back(SampleHelper(*helper));
     }
-    Print(FormatStatusTable(rows));
+    std::vector<RoleSummary> roles;
+    for (const std::string& role : roles_) {
+      roles.push_back(
+          {.role = role,
+           .restarts = supervisor_ ? supervisor_->restarts(role) : 0,
+           .failed = supervisor_ && supervisor_->failed(role),
+           .restart_pending = restarts_pending_[role] > 0});
+    }
+    console_.Table(
+        FormatStatusTable(task_manager_.Rows(samples, roles, absl::Now())),
+        requested);
+  }
+
+  void OnRefresh() {
+    if (shutting_down_ || console_.mode() == Console::Mode::kJsonEvents) return;
+    // Appended tables wait for the first round's results and table; the
+    // live one starts at once.
+    if (console_.mode() == Console::Mode::kLive || first_round_pending_ <= 0)
+      ShowTable(/*requested=*/false);
   }
 
   void OnCommand(std::optional<std::string> line) {
     if (!line.has_value()) {
       // End of input: finish the first round of work, then stop.
       quit_requested_ = true;
-      if (first_round_pending_ == 0) BeginShutdown("end of input");
+      if (first_round_pending_ <= 0) BeginShutdown("end of input");
       return;
     }
-    std::vector<std::string> words =
-        absl::StrSplit(*line, ' ', absl::SkipWhitespace());
-    if (words.empty()) return;
-    const std::string& command = words[0];
-    if (command == "quit" || command == "exit") {
-      BeginShutdown("quit");
-    } else if (command == "status") {
-      PrintStatus();
-    } else if (command == "help") {
-      Print(kCommandHelp);
-    } else if (command == "crash" && (words.size() == 3 || words.size() == 4)) {
-      Crash(words[1], words[2], words.size() == 4 ? words[3] : "1");
-    } else if (command == "kill" && words.size() == 2) {
-      HelperProcess* helper = host_.FindHelper(words[1]);
-      if (helper == nullptr) return Print("no such helper\n");
-      helper->Kill(HostAction::kKillRequested, "killed from the command line");
-    } else {
-      Print(absl::StrCat("unknown command '", *line, "'\n", kCommandHelp));
-    }
-  }
-
-  void Crash(const std::string& who, const std::string& fault,
-             const std::string& code_text) {
-    HelperProcess* helper = host_.FindHelper(who);
-    if (helper == nullptr) return Print(absl::StrCat("no helper ", who, "\n"));
-    std::optional<ipc::FaultKind> kind = ParseFaultKind(fault);
-    int code = 0;
-    if (!kind.has_value() || !absl::SimpleAtoi(code_text, &code)) {
-      return Print(absl::StrCat("unknown fault '", fault, "'\n", kCommandHelp));
-    }
-    if (helper->state() != HelperProcess::State::kReady) {
-      return Print(absl::StrCat(helper->name(), " is not ready yet\n"));
-    }
-    Print(absl::StrCat("  injecting ", fault, " into ", helper->name(), "\n"));
-    const std::string name = helper->name();
-    helper->InjectFault(*kind, code, [this, name, fault](absl::Status status) {
-      // Faults that end the helper are reported by its exit instead.
-      if (status.ok()) {
-        Print(absl::StrCat("  ", name, " is committing ", fault, "\n"));
-      } else if (!absl::IsUnavailable(status)) {
-        Print(absl::StrCat("  ", name, " refused ", fault, ": ",
-                           status.message(), "\n"));
-      }
-    });
+    if (commands_ != nullptr) commands_->Run(*line);
   }
 
   void BeginShutdown(const std::string& why) {
     if (shutting_down_) return;
     shutting_down_ = true;
-    Print(absl::StrCat("Shutting down (", why, ")...\n"));
+    console_.Message(absl::StrCat("Shutting down (", why, ")...\n"));
     if (supervisor_ != nullptr) supervisor_->StopRestarting();
     host_.Shutdown(options_.shutdown_grace, [this] {
-      Print("All helpers stopped.\n");
+      console_.Message("All helpers stopped.\n");
       host_.Quit();
     });
+  }
+
+  void StartRefreshing() {
+    if (options_.refresh_interval <= absl::ZeroDuration()) return;
+    const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(
+        1, absl::ToInt64Milliseconds(options_.refresh_interval)));
+    refresh_ = new uv_timer_t;
+    uv_timer_init(host_.loop(), refresh_);
+    refresh_->data = this;
+    uv_timer_start(
+        refresh_,
+        [](uv_timer_t* timer) { static_cast<Demo*>(timer->data)->OnRefresh(); },
+        ms, ms);
+  }
+
+  void StopRefreshing() {
+    if (refresh_ == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(refresh_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    refresh_ = nullptr;
   }
 
   void WatchSignals() {
@@ -266,25 +277,46 @@ class Demo {
   }
 
   Host& host_;
+  const HostConfig& config_;
   const DemoOptions options_;
-  std::FILE* const out_;
+  Console& console_;
   Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
+  DemoCommands* commands_ = nullptr;  // Not owned; lives in Run().
+  TaskManager task_manager_;
+  uv_timer_t* refresh_ = nullptr;  // Freed by its close callback.
   int first_round_pending_ = 0;
   int failures_ = 0;
   bool quit_requested_ = false;
   bool shutting_down_ = false;
-  std::map<std::string, bool> started_once_;  // By role.
+  bool launching_initial_ = false;
+  // Helpers of the first round that have not finished its work yet.
+  std::set<uint64_t> initial_ids_;
+  std::vector<std::string> roles_;  // Every role launched, in order.
+  std::map<std::string, int> restarts_pending_;  // By role.
   std::vector<uv_signal_t*> signals_;
 };
 
 }  // namespace
 
-int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
-            std::FILE* out) {
+int RunDemo(const RoleRegistry& roles, const HostConfig& config,
+            const DemoOptions& options, std::FILE* out) {
   Host::Options host_options;
   host_options.roles = &roles;
-  host_options.sandbox_helpers =
-      options.sandbox_helpers && SandboxedLaunchAvailable();
+  ApplyHostConfig(config, host_options);
+  Console console(
+      Console::ChooseMode(out, options.json_events, /*allow_live=*/true), out,
+      stderr);
+  // The live table owns the screen: helpers' output would scribble over it,
+  // and what matters of it comes with each exit report.
+  if (console.mode() == Console::Mode::kLive)
+    host_options.forward_helper_output = false;
+  if (!options.sandbox_helpers) {
+    // --no-sandbox outranks the config.
+    host_options.sandbox_helpers = false;
+    for (auto& [role, role_options] : host_options.role_options) {
+      role_options.sandbox_helpers = false;
+    }
+  }
   absl::StatusOr<std::unique_ptr<Host>> host =
       Host::Create(std::move(host_options));
   if (!host.ok()) {
@@ -292,7 +324,7 @@ int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
                  host.status().ToString().c_str());
     return 1;
   }
-  return Demo(**host, options, out).Run();
+  return Demo(**host, config, options, console).Run();
 }
 
 }  // namespace bulkhead

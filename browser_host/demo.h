@@ -1,13 +1,14 @@
-// browser_host's default mode: start one helper per built-in role, give each a
-// piece of work, print the results and a status table, then serve commands on
-// stdin until `quit`, end of input, SIGINT or SIGTERM, and shut every helper
-// down cleanly.
+// browser_host's default mode: start the configured helpers, give each a
+// piece of work, show the live task manager (console.h) while a light
+// workload keeps them busy, serve commands on stdin until `quit`, end of
+// input, SIGINT or SIGTERM, and shut every helper down cleanly.
 #ifndef BULKHEAD_BROWSER_HOST_DEMO_H_
 #define BULKHEAD_BROWSER_HOST_DEMO_H_
 
 #include <cstdio>
 
 #include "absl/time/time.h"
+#include "browser_host/host_config.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead {
@@ -17,14 +18,20 @@ struct DemoOptions {
   absl::Duration shutdown_grace = absl::Seconds(2);
   // Deadline for each piece of work and each ping.
   absl::Duration call_timeout = absl::Seconds(5);
+  // How often the task manager table is refreshed.
+  absl::Duration refresh_interval = absl::Seconds(1);
+  // One JSON object per lifecycle event on `out` instead of the table
+  // (json_events.h); everything else goes to stderr.
+  bool json_events = false;
   // False: --no-sandbox.
   bool sandbox_helpers = true;
 };
 
-// Returns the process exit code: 0 when every helper did its work and stopped
-// cleanly, 1 otherwise. Output goes to `out`; diagnostics to stderr.
-int RunDemo(const RoleRegistry& roles, const DemoOptions& options,
-            std::FILE* out);
+// Returns the process exit code: 0 when every helper did its first piece of
+// work and all stopped cleanly, 1 otherwise. Output goes to `out`;
+// diagnostics to stderr.
+int RunDemo(const RoleRegistry& roles, const HostConfig& config,
+            const DemoOptions& options, std::FILE* out);
 
 }  // namespace bulkhead
 

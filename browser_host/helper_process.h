@@ -73,13 +73,15 @@ class HelperProcess {
   int64_t pid() const { return pid_; }
   State state() const { return state_; }
   absl::Duration uptime() const;
+  // Whether it was launched inside the platform's sandbox
+  // (LaunchOptions::sandboxed); what is really in force is `sandbox_status`.
+  bool sandboxed() const { return options_.launch.sandboxed; }
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
   // The policy it was launched with (meaningful when sandboxed()).
   const sandbox::SandboxPolicy& sandbox_policy() const {
     return options_.launch.sandbox_policy;
   }
-  bool sandboxed() const { return options_.launch.sandboxed; }
   // For registering handlers and reading counters. Calls should go through
   // `Call`.
   ipc::Channel& channel() { return *channel_; }

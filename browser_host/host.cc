@@ -58,15 +58,24 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.launch.extra_args = options_.helper_args;
   helper_options.launch.memory_limit_bytes = options_.memory_limit_bytes;
   helper_options.launch.sandboxed = options_.sandbox_helpers;
-  if (options_.sandbox_helpers) {
+  helper_options.handshake_timeout = options_.handshake_timeout;
+  helper_options.max_frame_size = options_.max_frame_size;
+  helper_options.heartbeat = options_.heartbeat;
+  if (auto it = options_.role_options.find(role);
+      it != options_.role_options.end()) {
+    const RoleOptions& overrides = it->second;
+    helper_options.launch.memory_limit_bytes =
+        overrides.memory_limit_bytes.value_or(options_.memory_limit_bytes);
+    helper_options.launch.sandboxed =
+        overrides.sandbox_helpers.value_or(options_.sandbox_helpers);
+    helper_options.heartbeat = overrides.heartbeat.value_or(options_.heartbeat);
+  }
+  if (helper_options.launch.sandboxed) {
     helper_options.launch.sandbox_policy =
         options_.sandbox_policy_for_role
             ? options_.sandbox_policy_for_role(role)
             : sandbox::PresetForRole(role);
   }
-  helper_options.handshake_timeout = options_.handshake_timeout;
-  helper_options.max_frame_size = options_.max_frame_size;
-  helper_options.heartbeat = options_.heartbeat;
   helper_options.forward_output = options_.forward_helper_output;
 
   HelperProcess::Callbacks callbacks;

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,13 @@ namespace bulkhead {
 
 class Host {
  public:
+  // Settings of one role that differ from Options' host-wide ones.
+  struct RoleOptions {
+    std::optional<bool> sandbox_helpers;
+    std::optional<uint64_t> memory_limit_bytes;
+    std::optional<Heartbeat::Options> heartbeat;
+  };
+
   struct Options {
     // The roles helpers may be launched in; when set, Launch refuses other
     // names up front. Not owned; must outlive the host.
@@ -63,6 +71,8 @@ class Host {
     // sandbox::PresetForRole.
     std::function<sandbox::SandboxPolicy(absl::string_view role)>
         sandbox_policy_for_role;
+    // Per-role overrides of the above, by role name.
+    std::map<std::string, RoleOptions, std::less<>> role_options;
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);

@@ -18,9 +18,9 @@ std::string FormatUptime(absl::Duration uptime) {
   return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(uptime));
 }
 
-std::string FormatCpu(std::optional<absl::Duration> cpu) {
-  if (!cpu.has_value()) return "-";
-  return absl::StrFormat("%.2f s", absl::ToDoubleSeconds(*cpu));
+std::string FormatPercent(std::optional<double> percent) {
+  if (!percent.has_value()) return "-";
+  return absl::StrFormat("%.1f", *percent);
 }
 
 std::string FormatMemory(std::optional<uint64_t> bytes) {
@@ -28,22 +28,28 @@ std::string FormatMemory(std::optional<uint64_t> bytes) {
   return absl::StrFormat("%.1f MB", static_cast<double>(*bytes) / 1e6);
 }
 
+std::string FormatRates(std::optional<double> in, std::optional<double> out) {
+  if (!in.has_value() || !out.has_value()) return "-";
+  return absl::StrFormat("%.1f/%.1f", *in, *out);
+}
+
 }  // namespace
 
 std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
-  constexpr size_t kColumns = 11;
+  constexpr size_t kColumns = 12;
   const std::array<std::string, kColumns> header = {
-      "HELPER", "PID", "ROLE",        "STATE",    "UPTIME", "CPU",
-      "MEM",    "RTT", "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
+      "HELPER", "PID", "ROLE",         "STATE",    "UPTIME",  "CPU%",
+      "MEM",    "RTT", "MSG/S IN/OUT", "RESTARTS", "SANDBOX", "LAST EXIT"};
   std::vector<std::array<std::string, kColumns>> cells;
   cells.push_back(header);
   for (const HelperRow& row : rows) {
-    cells.push_back({row.name, absl::StrCat(row.pid), row.role, row.state,
-                     FormatUptime(row.uptime), FormatCpu(row.cpu_time),
-                     FormatMemory(row.resident_bytes),
-                     FormatMicros(row.round_trip),
-                     absl::StrCat(row.frames_sent, "/", row.frames_received),
-                     absl::StrCat(row.restarts), row.sandbox});
+    cells.push_back(
+        {row.name, row.pid == 0 ? "-" : absl::StrCat(row.pid), row.role,
+         row.state, FormatUptime(row.uptime), FormatPercent(row.cpu_percent),
+         FormatMemory(row.resident_bytes), FormatMicros(row.round_trip),
+         FormatRates(row.messages_in_per_second, row.messages_out_per_second),
+         absl::StrCat(row.restarts), row.sandbox,
+         row.last_exit.empty() ? "-" : row.last_exit});
   }
   std::array<size_t, kColumns> width{};
   for (const auto& line : cells) {

@@ -1,4 +1,4 @@
-// The status table browser_host prints: one row per helper.
+// The task manager table browser_host prints: one row per helper.
 #ifndef BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 #define BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 
@@ -13,18 +13,21 @@ namespace bulkhead {
 
 struct HelperRow {
   std::string name;
-  long long pid = 0;
+  long long pid = 0;  // 0: no process (e.g. a role waiting for a restart).
   std::string role;
   std::string state;
   absl::Duration uptime;
+  // Share of one CPU over the last sample period, when the OS could tell.
+  std::optional<double> cpu_percent;
+  std::optional<uint64_t> resident_bytes;
   std::optional<absl::Duration>
       round_trip;  // Last Ping round trip, if measured.
-  unsigned long long frames_sent = 0;
-  unsigned long long frames_received = 0;
-  int restarts = 0;                        // Of the helper's role.
-  std::optional<absl::Duration> cpu_time;  // When the OS could tell.
-  std::optional<uint64_t> resident_bytes;
+  // Frames per second over the last sample period, when there was one.
+  std::optional<double> messages_in_per_second;
+  std::optional<double> messages_out_per_second;
+  int restarts = 0;  // Of the helper's role.
   std::string sandbox;
+  std::string last_exit;  // How the role's previous helper ended, if any.
 };
 
 // A fixed-width text table with a header row, ready to print.

@@ -52,6 +52,23 @@ absl::Status Supervisor::Supervise(const std::string& role, int count,
   return absl::OkStatus();
 }
 
+absl::Status Supervisor::Spawn(const std::string& role) {
+  auto it = roles_.find(role);
+  if (it == roles_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("role '", role, "' is not supervised"));
+  }
+  if (it->second.tracker.failed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("role '", role, "' has failed"));
+  }
+  if (!restarting_) {
+    return absl::FailedPreconditionError("the supervisor has stopped");
+  }
+  Launch(role);
+  return absl::OkStatus();
+}
+
 void Supervisor::Launch(const std::string& role) {
   absl::StatusOr<HelperProcess*> launched =
       host_.Launch(role, [this](absl::StatusOr<HelperProcess*> helper) {

@@ -47,6 +47,14 @@ class Supervisor {
   absl::Status Supervise(const std::string& role, int count,
                          RestartPolicy policy);
 
+  // Starts one more helper of a supervised role, kept running like the
+  // others. FailedPrecondition when the role is not supervised, has failed,
+  // or restarting has stopped.
+  absl::Status Spawn(const std::string& role);
+  bool supervises(absl::string_view role) const {
+    return roles_.find(role) != roles_.end();
+  }
+
   // No more restarts (call before Host::Shutdown).
   void StopRestarting();
 

@@ -1,11 +1,18 @@
 // The browser_host executable, run for real: flags, and the demo from start to
 // clean exit.
+#include <algorithm>
 #include <cctype>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "sandbox/lockdown.h"
 #include "tests/support/process_probe.h"
@@ -14,8 +21,10 @@
 namespace bulkhead {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 testing::ProcessOutput RunBrowserHost(std::vector<std::string> args,
                                       const std::string& input) {
@@ -149,6 +158,227 @@ TEST(BrowserHostMainTest, CrashCommandIsReportedWithAStack) {
   EXPECT_THAT(output->out, HasSubstr(": crashed ("));
   EXPECT_THAT(output->out, HasSubstr("#0 0x")) << output->out;
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
+}
+
+// A config file in the test's temporary directory, removed afterwards.
+class ConfigFile {
+ public:
+  ConfigFile(const std::string& name, const std::string& text)
+      : path_(::testing::TempDir() + name) {
+    std::ofstream file(path_, std::ios::binary);
+    file << text;
+  }
+  ~ConfigFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(BrowserHostMainTest, PrintDefaultConfigPrintsTheEmbeddedFile) {
+  testing::ProcessOutput output =
+      RunBrowserHost({"--print-default-config"}, "");
+  EXPECT_EQ(output.exit_status, 0);
+  std::ifstream file(DEFAULT_CONFIG_PATH, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(file)),
+                         std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  // Windows' stdout is in text mode: its line ends are CRLF.
+  std::string printed = output.out;
+  printed.erase(std::remove(printed.begin(), printed.end(), '\r'),
+                printed.end());
+  EXPECT_EQ(printed, text);
+}
+
+// A bad value: exit 2, the file, line and column, and nothing started.
+TEST(BrowserHostMainTest, BadConfigValueIsReportedWhereItIs) {
+  ConfigFile config("bad_value.textproto",
+                    "role { name: \"gpu\" }\nrole {\n  name: \"plumber\"\n}\n");
+  testing::ProcessOutput output =
+      RunBrowserHost({"--config", config.path()}, "");
+  EXPECT_EQ(output.exit_status, 2) << output.out << output.err;
+  EXPECT_THAT(output.err,
+              HasSubstr(config.path() +
+                        ":3:3: role[1].name: expected a role: one of gpu, "
+                        "network, renderer, utility, got \"plumber\""));
+  EXPECT_THAT(output.out, Not(HasSubstr("starting helpers")));
+}
+
+TEST(BrowserHostMainTest, ConfigSyntaxErrorIsReportedWhereItIs) {
+  ConfigFile config("bad_syntax.textproto",
+                    "role { name: \"gpu\" }\nrole { count: }\n");
+  testing::ProcessOutput output =
+      RunBrowserHost({"--config=" + config.path()}, "");
+  EXPECT_EQ(output.exit_status, 2) << output.out << output.err;
+  EXPECT_THAT(output.err, HasSubstr(config.path() + ":2:15: "));
+  EXPECT_THAT(output.out, Not(HasSubstr("starting helpers")));
+}
+
+TEST(BrowserHostMainTest, BadBackoffAndCountAreConfigErrors) {
+  for (const char* text :
+       {"role { name: \"gpu\" count: 0 }",
+        "role { name: \"gpu\" restart { initial_backoff: \"5s\" "
+        "max_backoff: \"1s\" } }"}) {
+    ConfigFile config("bad_numbers.textproto", text);
+    testing::ProcessOutput output =
+        RunBrowserHost({"--config", config.path()}, "");
+    EXPECT_EQ(output.exit_status, 2) << text;
+    EXPECT_THAT(output.err, HasSubstr(config.path() + ":1:")) << text;
+    EXPECT_THAT(output.err, HasSubstr("expected ")) << text;
+  }
+}
+
+TEST(BrowserHostMainTest, MissingConfigFileIsAConfigError) {
+  testing::ProcessOutput output =
+      RunBrowserHost({"--config", "/nonexistent/host.textproto"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("/nonexistent/host.textproto"));
+}
+
+// The config decides which helpers start, and how many.
+TEST(BrowserHostMainTest, ConfigChoosesRolesAndCounts) {
+  ConfigFile config("two_renderers.textproto",
+                    "work_interval: \"50ms\"\n"
+                    "role { name: \"renderer\" count: 2 }\n"
+                    "role { name: \"network\" sandbox: \"none\" }\n");
+  testing::ProcessOutput output =
+      RunBrowserHost({"--config", config.path()}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, HasSubstr("ok    renderer-1: "));
+  EXPECT_THAT(output.out, HasSubstr("ok    renderer-2: "));
+  EXPECT_THAT(output.out, HasSubstr("ok    network-3: "));
+  EXPECT_THAT(output.out, Not(HasSubstr("gpu")));
+  EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
+}
+
+TEST(BrowserHostMainTest, UnknownCommandsGetAHintAndHelpListsCommands) {
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
+      {BROWSER_HOST_PATH}, "", absl::Seconds(30),
+      {.marker = "Commands:",
+       .input = std::string("frobnicate\n\x01\x02\xff garbage\ncrash\n"
+                            "kill nobody-9\nspawn plumber\nhelp\nquit\n")});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
+  EXPECT_THAT(output->out,
+              HasSubstr("unknown command 'frobnicate'; type 'help' for the "
+                        "list\n"));
+  EXPECT_THAT(output->out,
+              HasSubstr("unknown command '" + std::string(3, '?') + "'"));
+  EXPECT_THAT(output->out, HasSubstr("usage: crash <helper|role> <fault>"));
+  EXPECT_THAT(output->out, HasSubstr("no helper 'nobody-9'"));
+  EXPECT_THAT(output->out, HasSubstr("cannot spawn 'plumber'"));
+  EXPECT_THAT(output->out, HasSubstr("spawn <role>"));
+  EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
+}
+
+// spawn, kill and restart, each watched until its new helper has done work;
+// then the table shows the restarts and the last exits.
+TEST(BrowserHostMainTest, SpawnKillAndRestartCommands) {
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcessSteps(
+      {BROWSER_HOST_PATH}, "", absl::Seconds(30),
+      {{.marker = "Commands:", .input = "spawn gpu\n"},
+       {.marker = "ok    gpu-5: ", .input = "kill utility\n"},
+       {.marker = "ok    utility-6: ", .input = "restart network-4\n"},
+       {.marker = "ok    network-7: ", .input = "status\nquit\n"}});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
+  const std::string& out = output->out;
+  EXPECT_THAT(out, HasSubstr("spawning a gpu helper"));
+  EXPECT_THAT(out, HasSubstr("started gpu-5 (pid "));
+  EXPECT_THAT(out, HasSubstr("killing utility-3"));
+  EXPECT_THAT(out, HasSubstr("utility-3 (pid "));
+  EXPECT_THAT(out, HasSubstr(": killed-by-host"));
+  EXPECT_THAT(out, HasSubstr("restarting network-4"));
+  EXPECT_THAT(out, HasSubstr("started network-7 (pid "));
+  // The last table: one row per helper, the killed role's restart counted.
+  const size_t last_table = out.rfind("HELPER ");
+  ASSERT_NE(last_table, std::string::npos);
+  const std::vector<std::string> lines =
+      absl::StrSplit(out.substr(last_table), '\n');
+  std::map<std::string, std::string> rows;  // By helper name.
+  for (const std::string& line : lines) {
+    const size_t space = line.find(' ');
+    if (space != std::string::npos) rows[line.substr(0, space)] = line;
+  }
+  for (const char* helper :
+       {"renderer-1", "gpu-2", "gpu-5", "utility-6", "network-7"}) {
+    EXPECT_TRUE(rows.contains(helper)) << helper << " in " << out;
+  }
+  EXPECT_FALSE(rows.contains("utility-3"));
+  EXPECT_THAT(rows["utility-6"], HasSubstr("killed-by-host"));
+  EXPECT_THAT(rows["network-7"], HasSubstr("host-shutdown"));
+}
+
+// Each stdout line of --json-events, parsed as a JSON object.
+std::vector<google::protobuf::Struct> JsonLines(const std::string& out) {
+  std::vector<google::protobuf::Struct> objects;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    google::protobuf::Struct object;
+    const auto status =
+        google::protobuf::util::JsonStringToMessage(std::string(line), &object);
+    EXPECT_TRUE(status.ok()) << status.ToString() << ": " << line;
+    for (const char* field : {"event", "time", "role"}) {
+      EXPECT_TRUE(object.fields().contains(field)) << field << ": " << line;
+    }
+    objects.push_back(std::move(object));
+  }
+  return objects;
+}
+
+std::string Field(const google::protobuf::Struct& object, const char* name) {
+  auto it = object.fields().find(name);
+  return it == object.fields().end() ? "" : it->second.string_value();
+}
+
+TEST(BrowserHostMainTest, JsonEventsAreOneObjectPerLine) {
+  testing::ProcessOutput output = RunBrowserHost({"--json-events"}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  // Everything for humans went to stderr.
+  EXPECT_THAT(output.err, HasSubstr("All helpers stopped."));
+  EXPECT_THAT(output.out, Not(HasSubstr("HELPER")));
+  std::map<std::string, std::vector<std::string>> stages;  // By helper.
+  for (const google::protobuf::Struct& object : JsonLines(output.out)) {
+    ASSERT_EQ(Field(object, "event"), "lifecycle");
+    const std::string helper = Field(object, "helper");
+    stages[helper].push_back(Field(object, "stage"));
+    EXPECT_EQ(object.fields().at("helper_id").kind_case(),
+              google::protobuf::Value::kNumberValue);
+    if (Field(object, "stage") == "exited") {
+      EXPECT_EQ(Field(object, "reason"), "host-shutdown");
+      EXPECT_GT(object.fields().at("pid").number_value(), 0);
+      EXPECT_TRUE(object.fields().contains("uptime_ms"));
+    }
+  }
+  ASSERT_EQ(stages.size(), 4u) << output.out;
+  for (const auto& [helper, seen] : stages) {
+    EXPECT_THAT(
+        seen, ElementsAre("launching", "started", "ready", "exiting", "exited"))
+        << helper;
+  }
+}
+
+TEST(BrowserHostMainTest, JsonEventsReportACrashAndTheRestart) {
+  const std::string ready = "\"stage\":\"ready\"";
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcessSteps(
+      {BROWSER_HOST_PATH, "--json-events"}, "", absl::Seconds(30),
+      {{.marker = ready, .input = std::nullopt},
+       {.marker = ready, .input = std::nullopt},
+       {.marker = ready, .input = std::nullopt},
+       {.marker = ready, .input = "crash renderer-1 abort\n"},
+       {.marker = "\"stage\":\"ready\",\"helper\":\"renderer-5\"",
+        .input = "quit\n"}});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->term_signal, 0);
+  bool crashed = false, restart_scheduled = false;
+  for (const google::protobuf::Struct& object : JsonLines(output->out)) {
+    if (Field(object, "helper") != "renderer-1") continue;
+    crashed |= Field(object, "stage") == "exited" &&
+               Field(object, "reason") == "crashed";
+    restart_scheduled |= Field(object, "event") == "restart_scheduled";
+  }
+  EXPECT_TRUE(crashed) << output->out;
+  EXPECT_TRUE(restart_scheduled) << output->out;
+  EXPECT_THAT(output->err, HasSubstr("All helpers stopped."));
 }
 
 class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};

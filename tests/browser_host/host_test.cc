@@ -207,6 +207,31 @@ TEST_F(HostTest, HelperThatExitsBeforeReadyIsReported) {
   EXPECT_EQ(ready->code(), absl::StatusCode::kUnavailable);
 }
 
+// Host::Options::role_options: one role's settings differ from the rest.
+class HostRoleOptionsTest : public testing::HostFixture {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    Host::RoleOptions gpu;
+    gpu.sandbox_helpers = false;
+    gpu.heartbeat = Heartbeat::Options{.interval = absl::Milliseconds(20)};
+    options.role_options["gpu"] = gpu;
+  }
+};
+
+TEST_F(HostRoleOptionsTest, ARolesOwnSettingsWin) {
+  HelperProcess* gpu = LaunchReady("gpu");
+  HelperProcess* renderer = LaunchReady("renderer");
+  ASSERT_NE(gpu, nullptr);
+  ASSERT_NE(renderer, nullptr);
+  EXPECT_FALSE(gpu->sandboxed());
+  EXPECT_EQ(renderer->sandboxed(), SandboxedLaunchAvailable());
+  // Pinged every 20 ms instead of every second: ten pongs come back well
+  // within the two seconds the host-wide interval would need for two.
+  EXPECT_TRUE(RunUntil([&] { return gpu->channel().frames_received() >= 12; },
+                       absl::Seconds(2)))
+      << gpu->channel().frames_received();
+}
+
 TEST_F(HostTest, UnknownRoleIsRefusedUpFront) {
   absl::StatusOr<HelperProcess*> launched = host_->Launch("plumber", nullptr);
   EXPECT_EQ(launched.status().code(), absl::StatusCode::kNotFound);

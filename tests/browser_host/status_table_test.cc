@@ -13,8 +13,8 @@ namespace bulkhead {
 namespace {
 
 const std::vector<std::string> kTitles = {
-    "HELPER", "PID", "ROLE",        "STATE",    "UPTIME", "CPU",
-    "MEM",    "RTT", "MSGS OUT/IN", "RESTARTS", "SANDBOX"};
+    "HELPER", "PID", "ROLE",         "STATE",    "UPTIME",  "CPU%",
+    "MEM",    "RTT", "MSG/S IN/OUT", "RESTARTS", "SANDBOX", "LAST EXIT"};
 
 std::vector<std::string> Lines(const std::string& table) {
   EXPECT_FALSE(table.empty());
@@ -61,12 +61,13 @@ std::vector<HelperRow> SampleRows() {
   renderer.state = "ready";
   renderer.uptime = absl::Milliseconds(1500);
   renderer.round_trip = absl::Microseconds(87);
-  renderer.frames_sent = 12;
-  renderer.frames_received = 345;
+  renderer.messages_in_per_second = 2.0;
+  renderer.messages_out_per_second = 3.5;
   renderer.restarts = 3;
-  renderer.cpu_time = absl::Milliseconds(250);
+  renderer.cpu_percent = 12.34;
   renderer.resident_bytes = 5'500'000;
-  renderer.sandbox = "seccomp+ns";
+  renderer.sandbox = "on";
+  renderer.last_exit = "crashed (signal 11 SIGSEGV)";
 
   HelperRow gpu;
   gpu.name = "gpu-22";
@@ -74,13 +75,11 @@ std::vector<HelperRow> SampleRows() {
   gpu.role = "gpu";
   gpu.state = "starting";
   gpu.uptime = absl::Seconds(0);
-  gpu.frames_sent = 1234567;
-  gpu.frames_received = 0;
-  gpu.sandbox = "none";
+  gpu.sandbox = "off";
 
   HelperRow utility;
   utility.name = "u";
-  utility.pid = 1234567890123LL;
+  utility.pid = 0;
   utility.role = "a-rather-long-role-name";
   utility.state = "stopping";
   utility.uptime = absl::Seconds(3600);
@@ -115,16 +114,17 @@ TEST(StatusTableTest, EveryCellStartsAtItsColumnsOffset) {
     const std::string& line = lines[r + 1];
     const std::vector<std::string> expected = {
         rows[r].name,
-        absl::StrCat(rows[r].pid),
+        rows[r].pid == 0 ? "-" : absl::StrCat(rows[r].pid),
         rows[r].role,
         rows[r].state,
-        "",  // Uptime, CPU, memory and RTT formats are checked below.
+        "",  // Uptime, CPU, memory, RTT and rate formats are checked below.
         "",
         "",
         "",
-        absl::StrCat(rows[r].frames_sent, "/", rows[r].frames_received),
+        "",
         absl::StrCat(rows[r].restarts),
         rows[r].sandbox,
+        rows[r].last_exit.empty() ? "-" : rows[r].last_exit,
     };
     for (size_t c = 0; c < offsets.size(); ++c) {
       if (expected[c].empty()) continue;
@@ -136,9 +136,7 @@ TEST(StatusTableTest, EveryCellStartsAtItsColumnsOffset) {
         EXPECT_EQ(line[offsets[c] - 1], ' ') << line;
       }
     }
-    if (!rows[r].sandbox.empty()) {
-      EXPECT_NE(line.back(), ' ') << "trailing blanks: '" << line << "'";
-    }
+    EXPECT_NE(line.back(), ' ') << "trailing blanks: '" << line << "'";
   }
 }
 
@@ -165,7 +163,7 @@ TEST(StatusTableTest, WidestCellSetsTheColumnWidth) {
   EXPECT_EQ(offsets[3] - offsets[2], rows[2].role.size() + 2);
 }
 
-TEST(StatusTableTest, RoundTripAndUptimeFormats) {
+TEST(StatusTableTest, CellFormats) {
   const std::vector<HelperRow> rows = SampleRows();
   const std::vector<std::string> lines = Lines(FormatStatusTable(rows));
   const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
@@ -176,9 +174,14 @@ TEST(StatusTableTest, RoundTripAndUptimeFormats) {
   EXPECT_EQ(renderer[7], "87 us");
   EXPECT_EQ(gpu[7], "-");  // Never measured.
   EXPECT_EQ(utility[7], "12000 us");
-  EXPECT_EQ(renderer[5], "0.25 s");
+  EXPECT_EQ(renderer[5], "12.3");
   EXPECT_EQ(renderer[6], "5.5 MB");
-  EXPECT_EQ(gpu[5], "-");  // The OS could not tell.
+  EXPECT_EQ(renderer[8], "2.0/3.5");
+  EXPECT_EQ(gpu[8], "-");  // No sample period yet.
+  EXPECT_EQ(renderer[11], "crashed (signal 11 SIGSEGV)");
+  EXPECT_EQ(gpu[11], "-");
+  EXPECT_EQ(utility[1], "-");  // No process.
+  EXPECT_EQ(gpu[5], "-");      // The OS could not tell.
   EXPECT_EQ(gpu[6], "-");
   EXPECT_EQ(renderer[4], "1.5 s");
   EXPECT_EQ(gpu[4], "0.0 s");

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <cstdlib>
+#include <deque>
 
 #include "absl/strings/str_cat.h"
 #include "ipc/sigpipe.h"
@@ -20,9 +21,10 @@ struct Run {
   bool exited = false;
   bool timed_out = false;
   int open_streams = 2;
-  SignalOnOutput signal_on_output;
-  bool signalled = false;
-  uv_write_t late_write;  // The input sent once the marker appeared.
+  std::vector<SignalOnOutput> steps;
+  size_t next_step = 0;
+  size_t search_from = 0;  // Where in `out` the next marker may start.
+  std::deque<uv_write_t> late_writes;  // Inputs sent once markers appeared.
 };
 
 void Alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
@@ -41,6 +43,31 @@ void ReadInto(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf,
   }
 }
 
+// Takes every step whose marker has appeared.
+void TakeSteps(Run* run) {
+  while (run->next_step < run->steps.size()) {
+    const SignalOnOutput& on = run->steps[run->next_step];
+    const size_t at = run->result.out.find(on.marker, run->search_from);
+    if (at == std::string::npos) return;
+    run->search_from = at + on.marker.size();
+    const bool last = ++run->next_step == run->steps.size();
+    if (on.input.has_value()) {
+      uv_write_t* write = &run->late_writes.emplace_back();
+      write->data = last ? run : nullptr;
+      uv_buf_t late = uv_buf_init(const_cast<char*>(on.input->data()),
+                                  static_cast<unsigned>(on.input->size()));
+      uv_write(write, reinterpret_cast<uv_stream_t*>(&run->in), &late, 1,
+               [](uv_write_t* req, int) {
+                 if (req->data != nullptr) {
+                   uv_close(reinterpret_cast<uv_handle_t*>(req->handle),
+                            nullptr);
+                 }
+               });
+    }
+    if (on.signal != 0) uv_process_kill(&run->process, on.signal);
+  }
+}
+
 }  // namespace
 
 std::string SelfPath() {
@@ -53,12 +80,20 @@ std::string SelfPath() {
 absl::StatusOr<ProcessOutput> RunProcess(
     const std::vector<std::string>& argv, const std::string& input,
     absl::Duration timeout, const SignalOnOutput& signal_on_output) {
+  std::vector<SignalOnOutput> steps;
+  if (!signal_on_output.marker.empty()) steps.push_back(signal_on_output);
+  return RunProcessSteps(argv, input, timeout, steps);
+}
+
+absl::StatusOr<ProcessOutput> RunProcessSteps(
+    const std::vector<std::string>& argv, const std::string& input,
+    absl::Duration timeout, const std::vector<SignalOnOutput>& steps) {
   // Writing the input to a program that exits without reading it must not kill
   // the test.
   ipc::IgnoreSigpipe();
   Run run;
-  run.signal_on_output = signal_on_output;
-  const bool keep_stdin_open = !signal_on_output.marker.empty();
+  run.steps = steps;
+  const bool keep_stdin_open = !steps.empty();
   uv_loop_init(&run.loop);
   for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
     uv_pipe_init(&run.loop, pipe, 0);
@@ -101,30 +136,12 @@ absl::StatusOr<ProcessOutput> RunProcess(
              if (req->data != nullptr)
                uv_close(reinterpret_cast<uv_handle_t*>(req->handle), nullptr);
            });
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-        auto* run = static_cast<Run*>(s->data);
-        ReadInto(s, n, b, &run->result.out);
-        const SignalOnOutput& on = run->signal_on_output;
-        if (on.marker.empty() || run->signalled ||
-            run->result.out.find(on.marker) == std::string::npos) {
-          return;
-        }
-        run->signalled = true;
-        if (on.input.has_value()) {
-          uv_buf_t late = uv_buf_init(const_cast<char*>(on.input->data()),
-                                      static_cast<unsigned>(on.input->size()));
-          uv_write(&run->late_write, reinterpret_cast<uv_stream_t*>(&run->in),
-                   &late, 1, [](uv_write_t* req, int) {
-                     uv_close(reinterpret_cast<uv_handle_t*>(req->handle),
-                              nullptr);
-                   });
-        }
-        if (on.signal != 0) {
-          uv_process_kill(&run->process, on.signal);
-        }
-      });
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&run.out), Alloc,
+                [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                  auto* run = static_cast<Run*>(s->data);
+                  ReadInto(s, n, b, &run->result.out);
+                  TakeSteps(run);
+                });
   uv_read_start(reinterpret_cast<uv_stream_t*>(&run.err), Alloc,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
                   ReadInto(s, n, b, &static_cast<Run*>(s->data)->result.err);

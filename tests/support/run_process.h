@@ -35,6 +35,14 @@ absl::StatusOr<ProcessOutput> RunProcess(
     const std::vector<std::string>& argv, const std::string& input,
     absl::Duration timeout, const SignalOnOutput& signal_on_output = {});
 
+// Like RunProcess, with several steps taken in order: each waits for its
+// marker in stdout after the previous step's marker, then writes its input
+// and sends its signal. Stdin stays open until the last step's input has
+// been written (or, when the last step has no input, until the end).
+absl::StatusOr<ProcessOutput> RunProcessSteps(
+    const std::vector<std::string>& argv, const std::string& input,
+    absl::Duration timeout, const std::vector<SignalOnOutput>& steps);
+
 // The path of the running test binary.
 std::string SelfPath();
 

@@ -1,0 +1,383 @@
+#include "browser_host/host_config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "browser_host/proto/host_config.pb.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace bulkhead {
+namespace {
+
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+using ::google::protobuf::TextFormat;
+using ParseInfoTree = TextFormat::ParseInfoTree;
+
+constexpr int kMaxCount = 64;
+constexpr int64_t kMaxMemoryLimitMb = int64_t{1} << 30;  // 1 PiB.
+
+// Keeps the parser's first error, with its (zero-based) position.
+class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (error_.has_value()) return;
+    error_ = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+  }
+  const std::optional<std::string>& error() const { return error_; }
+
+ private:
+  std::optional<std::string> error_;
+};
+
+// A message of the parsed config together with where its fields were
+// written, for errors that point at them.
+struct Located {
+  const Message* message;
+  const ParseInfoTree* tree;  // Null when the block was not written.
+  std::string path;           // "role[1].restart", for messages.
+  // Where the block itself starts, for errors about a missing field.
+  TextFormat::ParseLocation block;
+};
+
+const FieldDescriptor* Field(const Located& at, const char* name) {
+  const FieldDescriptor* field =
+      at.message->GetDescriptor()->FindFieldByName(name);
+  return field;
+}
+
+Located Nested(const Located& at, const char* name, const Message& child,
+               int index = -1) {
+  const FieldDescriptor* field = Field(at, name);
+  Located nested;
+  nested.message = &child;
+  nested.tree =
+      at.tree == nullptr ? nullptr : at.tree->GetTreeForNested(field, index);
+  nested.path = absl::StrCat(at.path, at.path.empty() ? "" : ".", name,
+                             index >= 0 ? absl::StrCat("[", index, "]") : "");
+  nested.block = at.tree == nullptr ? TextFormat::ParseLocation()
+                                    : at.tree->GetLocation(field, index);
+  if (nested.block.line < 0) nested.block = at.block;
+  return nested;
+}
+
+// Collects the first semantic error, located.
+class Checker {
+ public:
+  explicit Checker(absl::string_view file_name) : file_name_(file_name) {}
+
+  // Records "file:line:col: path.name: expected <expected>, got <got>"
+  // unless an error was recorded already.
+  void Fail(const Located& at, const char* name, absl::string_view expected,
+            absl::string_view got) {
+    if (!status_.ok()) return;
+    TextFormat::ParseLocation where = at.block;
+    if (at.tree != nullptr && name != nullptr) {
+      TextFormat::ParseLocation field =
+          at.tree->GetLocation(Field(at, name), -1);
+      if (field.line >= 0) where = field;
+    }
+    const std::string field_path =
+        name == nullptr
+            ? at.path
+            : absl::StrCat(at.path, at.path.empty() ? "" : ".", name);
+    status_ = absl::InvalidArgumentError(absl::StrCat(
+        file_name_, ":", where.line + 1, ":", where.column + 1, ": ",
+        field_path.empty() ? "" : absl::StrCat(field_path, ": "), "expected ",
+        expected, got.empty() ? "" : absl::StrCat(", got ", got)));
+  }
+
+  // A duration string: parsed, finite, and at least `min` (strictly more
+  // when `positive`).
+  std::optional<absl::Duration> Duration(const Located& at, const char* name,
+                                         const std::string& text,
+                                         bool positive) {
+    absl::Duration value;
+    if (!absl::ParseDuration(text, &value) ||
+        value == absl::InfiniteDuration() ||
+        value == -absl::InfiniteDuration()) {
+      Fail(at, name, "a duration such as \"250ms\", \"1.5s\" or \"2m\"",
+           absl::StrCat("\"", text, "\""));
+      return std::nullopt;
+    }
+    if (value < absl::ZeroDuration() ||
+        (positive && value == absl::ZeroDuration())) {
+      Fail(at, name,
+           positive ? "a duration above zero" : "a duration of zero or more",
+           absl::StrCat("\"", text, "\""));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  const std::string file_name_;
+  absl::Status status_;
+};
+
+// Applies the fields `restart` sets onto `policy`.
+void ApplyRestart(Checker& check, const Located& at,
+                  const config::RestartConfig& restart, RestartPolicy& policy) {
+  switch (restart.mode()) {
+    case config::RestartConfig::NEVER:
+      policy.mode = RestartPolicy::Mode::kNever;
+      break;
+    case config::RestartConfig::ON_FAILURE:
+      policy.mode = RestartPolicy::Mode::kOnFailure;
+      break;
+    case config::RestartConfig::ALWAYS:
+      policy.mode = RestartPolicy::Mode::kAlways;
+      break;
+    default:
+      if (restart.has_mode()) {
+        check.Fail(at, "mode", "NEVER, ON_FAILURE or ALWAYS",
+                   config::RestartConfig::Mode_Name(restart.mode()));
+      }
+  }
+  if (restart.has_initial_backoff()) {
+    if (auto value = check.Duration(at, "initial_backoff",
+                                    restart.initial_backoff(), false)) {
+      policy.initial_backoff = *value;
+    }
+  }
+  if (restart.has_max_backoff()) {
+    if (auto value =
+            check.Duration(at, "max_backoff", restart.max_backoff(), true)) {
+      policy.max_backoff = *value;
+    }
+  }
+  if (restart.has_multiplier()) {
+    if (!(restart.multiplier() >= 1.0 && restart.multiplier() <= 1000.0)) {
+      check.Fail(at, "multiplier", "a number from 1 to 1000",
+                 absl::StrCat(restart.multiplier()));
+    }
+    policy.multiplier = restart.multiplier();
+  }
+  if (restart.has_jitter()) {
+    if (!(restart.jitter() >= 0.0 && restart.jitter() <= 1.0)) {
+      check.Fail(at, "jitter", "a number from 0 to 1",
+                 absl::StrCat(restart.jitter()));
+    }
+    policy.jitter = restart.jitter();
+  }
+  if (restart.has_max_restarts()) {
+    if (restart.max_restarts() < 0) {
+      check.Fail(at, "max_restarts", "0 or more",
+                 absl::StrCat(restart.max_restarts()));
+    }
+    policy.max_restarts = restart.max_restarts();
+  }
+  if (restart.has_window()) {
+    if (auto value = check.Duration(at, "window", restart.window(), true)) {
+      policy.window = *value;
+    }
+  }
+}
+
+// Applies the fields `role` sets (all but name and count) onto `out`.
+void ApplyRole(Checker& check, const Located& at, const config::Role& role,
+               RoleConfig& out) {
+  if (role.has_sandbox()) {
+    if (role.sandbox() != "default" && role.sandbox() != "none") {
+      check.Fail(at, "sandbox", "\"default\" or \"none\"",
+                 absl::StrCat("\"", role.sandbox(), "\""));
+    }
+    out.sandbox = role.sandbox();
+  }
+  if (role.has_restart()) {
+    ApplyRestart(check, Nested(at, "restart", role.restart()), role.restart(),
+                 out.restart);
+  }
+  if (role.has_memory_limit_mb()) {
+    if (role.memory_limit_mb() < 0 ||
+        role.memory_limit_mb() > kMaxMemoryLimitMb) {
+      check.Fail(at, "memory_limit_mb",
+                 absl::StrCat("0 (no limit) to ", kMaxMemoryLimitMb, " MiB"),
+                 absl::StrCat(role.memory_limit_mb()));
+    }
+    out.memory_limit_bytes = static_cast<uint64_t>(role.memory_limit_mb())
+                             << 20;
+  }
+  if (role.has_cpu_limit_seconds()) {
+    if (role.cpu_limit_seconds() < 0) {
+      check.Fail(at, "cpu_limit_seconds", "0 (no limit) or more seconds",
+                 absl::StrCat(role.cpu_limit_seconds()));
+    }
+    out.cpu_limit = absl::Seconds(role.cpu_limit_seconds());
+  }
+  if (role.has_heartbeat()) {
+    const Located beat = Nested(at, "heartbeat", role.heartbeat());
+    if (role.heartbeat().has_interval()) {
+      if (auto value = check.Duration(beat, "interval",
+                                      role.heartbeat().interval(), true)) {
+        out.heartbeat.interval = *value;
+      }
+    }
+    if (role.heartbeat().has_deadline()) {
+      if (auto value = check.Duration(beat, "deadline",
+                                      role.heartbeat().deadline(), true)) {
+        out.heartbeat.timeout = *value;
+      }
+    }
+  }
+}
+
+// Where a role's restart settings are written, for the cross-field check:
+// the role's own block if it sets either backoff, else the defaults'.
+Located BackoffBlame(const Located& role, const Located& defaults) {
+  const config::Role& written = static_cast<const config::Role&>(*role.message);
+  if (written.restart().has_initial_backoff() ||
+      written.restart().has_max_backoff()) {
+    return Nested(role, "restart", written.restart());
+  }
+  const config::Role& fallback =
+      static_cast<const config::Role&>(*defaults.message);
+  return Nested(defaults, "restart", fallback.restart());
+}
+
+}  // namespace
+
+std::optional<LogLevel> ParseLogLevelName(absl::string_view name) {
+  if (name == "debug") return LogLevel::kDebug;
+  if (name == "info") return LogLevel::kInfo;
+  if (name == "warning") return LogLevel::kWarning;
+  if (name == "error") return LogLevel::kError;
+  return std::nullopt;
+}
+
+absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
+                                           absl::string_view file_name,
+                                           const RoleRegistry& registry) {
+  config::HostConfig proto;
+  ParseInfoTree tree;
+  FirstErrorCollector errors;
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(std::string(text), &proto)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file_name, ":", errors.error().value_or("0:0: not a HostConfig")));
+  }
+
+  Checker check(file_name);
+  HostConfig config;
+  const Located top{&proto, &tree, "", TextFormat::ParseLocation(0, 0)};
+  if (proto.has_log_level()) {
+    std::optional<LogLevel> level = ParseLogLevelName(proto.log_level());
+    if (!level.has_value()) {
+      check.Fail(top, "log_level",
+                 "\"debug\", \"info\", \"warning\" or \"error\"",
+                 absl::StrCat("\"", proto.log_level(), "\""));
+    }
+    config.log_level = level.value_or(LogLevel::kWarning);
+  }
+  if (proto.has_work_interval()) {
+    if (auto value = check.Duration(top, "work_interval", proto.work_interval(),
+                                    false)) {
+      config.work_interval = *value;
+    }
+  }
+
+  const Located defaults = Nested(top, "defaults", proto.defaults());
+  if (proto.defaults().has_name()) {
+    check.Fail(defaults, "name",
+               "no name in `defaults` (it applies to every role)", "");
+  }
+  if (proto.defaults().has_count()) {
+    check.Fail(defaults, "count", "no count in `defaults` (set it per role)",
+               "");
+  }
+  RoleConfig base;
+  ApplyRole(check, defaults, proto.defaults(), base);
+  config.defaults = base;
+
+  if (proto.role_size() == 0) {
+    check.Fail(top, nullptr, "at least one `role { name: \"...\" }` block",
+               "none");
+  }
+  for (int i = 0; i < proto.role_size(); ++i) {
+    const config::Role& role = proto.role(i);
+    const Located at = Nested(top, "role", role, i);
+    RoleConfig out = base;
+    if (!role.has_name()) {
+      check.Fail(at, nullptr, "a `name` in every role block", "none");
+    } else if (!registry.Contains(role.name())) {
+      check.Fail(at, "name",
+                 absl::StrCat("a role: one of ",
+                              absl::StrJoin(registry.names(), ", ")),
+                 absl::StrCat("\"", role.name(), "\""));
+    }
+    out.name = role.name();
+    for (const RoleConfig& earlier : config.roles) {
+      if (earlier.name == out.name && role.has_name()) {
+        check.Fail(at, "name", "each role once (add to its `count` instead)",
+                   absl::StrCat("\"", role.name(), "\" again"));
+      }
+    }
+    if (role.has_count()) {
+      if (role.count() < 1 || role.count() > kMaxCount) {
+        check.Fail(at, "count", absl::StrCat("1 to ", kMaxCount),
+                   absl::StrCat(role.count()));
+      }
+      out.count = role.count();
+    }
+    ApplyRole(check, at, role, out);
+    if (check.status().ok() &&
+        out.restart.max_backoff < out.restart.initial_backoff) {
+      check.Fail(
+          BackoffBlame(at, defaults), "max_backoff",
+          absl::StrCat("at least initial_backoff (",
+                       absl::FormatDuration(out.restart.initial_backoff), ")"),
+          absl::FormatDuration(out.restart.max_backoff));
+    }
+    config.roles.push_back(std::move(out));
+  }
+  if (!check.status().ok()) return check.status();
+  return config;
+}
+
+void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
+  const bool platform_sandbox = options.sandbox_helpers;
+  auto role_options = [platform_sandbox](const RoleConfig& role) {
+    Host::RoleOptions out;
+    out.sandbox_helpers = role.sandbox == "none" ? false : platform_sandbox;
+    out.memory_limit_bytes = role.memory_limit_bytes;
+    out.heartbeat = role.heartbeat;
+    return out;
+  };
+  const Host::RoleOptions defaults = role_options(config.defaults);
+  options.sandbox_helpers = *defaults.sandbox_helpers;
+  options.memory_limit_bytes = *defaults.memory_limit_bytes;
+  options.heartbeat = *defaults.heartbeat;
+  for (const RoleConfig& role : config.roles) {
+    options.role_options[role.name] = role_options(role);
+  }
+}
+
+absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
+                                              const RoleRegistry& registry) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::NotFoundError(absl::StrCat(
+        path, ": cannot read the config file: ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": read error: ", std::strerror(errno)));
+  }
+  return ParseHostConfig(text.str(), path, registry);
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,77 @@
+// browser_host's configuration: protobuf text format
+// (browser_host/proto/host_config.proto), parsed and checked into the
+// settings the host and supervisor take. Every error names the file, line and
+// column ("host.textproto:7:12: ...") and what was expected.
+#ifndef BULKHEAD_BROWSER_HOST_HOST_CONFIG_H_
+#define BULKHEAD_BROWSER_HOST_HOST_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "browser_host/heartbeat.h"
+#include "browser_host/host.h"
+#include "browser_host/restart_policy.h"
+#include "common/logging.h"
+#include "helper/role_registry.h"
+
+namespace bulkhead {
+
+// One role to start, with the defaults already applied.
+struct RoleConfig {
+  std::string name;
+  int count = 1;
+  // The `sandbox` field. For now "default" (the platform's sandbox, as
+  // Host::Options::sandbox_helpers decides) or "none".
+  std::string sandbox = "default";
+  RestartPolicy restart;
+  uint64_t memory_limit_bytes = 0;  // 0: none.
+  // 0: none. Recorded only: no launcher enforces a CPU limit yet.
+  absl::Duration cpu_limit = absl::ZeroDuration();
+  Heartbeat::Options heartbeat;
+};
+
+struct HostConfig {
+  LogLevel log_level = LogLevel::kWarning;
+  // 0: the demo sends no periodic work.
+  absl::Duration work_interval = absl::Milliseconds(500);
+  // The `defaults` block applied to the built-in defaults (`name` empty):
+  // what a role the config does not list gets (`spawn <role>`).
+  RoleConfig defaults;
+  std::vector<RoleConfig> roles;
+};
+
+// "debug", "info", "warning" or "error"; nullopt for anything else.
+std::optional<LogLevel> ParseLogLevelName(absl::string_view name);
+
+// Parses and checks `text`; `file_name` prefixes every error. Roles must be
+// in `registry`. InvalidArgument with "file:line:column: what" otherwise.
+absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
+                                           absl::string_view file_name,
+                                           const RoleRegistry& registry);
+
+// Reads `path` and parses it. NotFound (or another read error) when the file
+// cannot be read.
+absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
+                                              const RoleRegistry& registry);
+
+// Copies the settings the host applies per helper into `options`: the
+// defaults host-wide, each role's into `options.role_options`. A role's
+// sandbox "default" keeps `options.sandbox_helpers` as it was (the
+// platform's choice); "none" turns it off.
+void ApplyHostConfig(const HostConfig& config, Host::Options& options);
+
+// The embedded default: browser_host/default_config.textproto, compiled in
+// (generated default_config.cc).
+absl::string_view DefaultHostConfigText();
+
+// The name errors in the embedded default carry.
+inline constexpr char kDefaultConfigName[] = "<default config>";
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_HOST_CONFIG_H_

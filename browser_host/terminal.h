@@ -1,0 +1,30 @@
+// The little the demo needs to know about its terminal: whether output goes
+// to one, its size, and (Windows) switching on ANSI escape sequences.
+// Picked per platform: terminal_posix.cc / terminal_win.cc.
+#ifndef BULKHEAD_BROWSER_HOST_TERMINAL_H_
+#define BULKHEAD_BROWSER_HOST_TERMINAL_H_
+
+#include <cstdio>
+#include <optional>
+
+namespace bulkhead {
+
+// Whether `file` is a terminal (libuv's uv_guess_handle says UV_TTY).
+bool IsTerminal(std::FILE* file);
+
+struct TerminalSize {
+  int rows = 0;
+  int columns = 0;
+};
+
+// The size of the terminal `file` writes to; nullopt when unknown.
+std::optional<TerminalSize> GetTerminalSize(std::FILE* file);
+
+// Makes the terminal interpret ANSI escape sequences (cursor movement,
+// scroll regions). True where they work: always on POSIX; on Windows when
+// the console accepts ENABLE_VIRTUAL_TERMINAL_PROCESSING.
+bool EnableAnsiSequences(std::FILE* file);
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_TERMINAL_H_

@@ -1,0 +1,45 @@
+#include "browser_host/workload.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "browser_host/demo_work.h"
+
+namespace bulkhead {
+
+Workload::Workload(Host& host, absl::Duration interval,
+                   absl::Duration call_timeout)
+    : host_(host), call_timeout_(call_timeout) {
+  if (interval <= absl::ZeroDuration()) return;
+  const uint64_t ms = static_cast<uint64_t>(
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(interval)));
+  timer_ = new uv_timer_t;
+  uv_timer_init(host_.loop(), timer_);
+  timer_->data = this;
+  uv_timer_start(
+      timer_,
+      [](uv_timer_t* timer) { static_cast<Workload*>(timer->data)->OnTick(); },
+      ms, ms);
+}
+
+Workload::~Workload() {
+  if (timer_ == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
+    delete reinterpret_cast<uv_timer_t*>(handle);
+  });
+}
+
+void Workload::OnTick() {
+  for (HelperProcess* helper : host_.helpers()) {
+    if (helper->state() != HelperProcess::State::kReady) continue;
+    const uint64_t id = helper->id();
+    if (!state_->busy.insert(id).second) continue;  // Still on the last one.
+    SendSampleWork(*helper, absl::Now() + call_timeout_,
+                   [state = state_, id](absl::StatusOr<std::string> summary) {
+                     state->busy.erase(id);
+                     ++(summary.ok() ? state->completed : state->failed);
+                   });
+  }
+}
+
+}  // namespace bulkhead

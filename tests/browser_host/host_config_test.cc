@@ -1,0 +1,229 @@
+#include "browser_host/host_config.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helper/roles/builtin_roles.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class HostConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(RegisterBuiltinRoles(roles_).ok()); }
+
+  absl::StatusOr<HostConfig> Parse(const std::string& text) {
+    return ParseHostConfig(text, "host.textproto", roles_);
+  }
+
+  // The error for `text`, which must be InvalidArgument.
+  std::string Error(const std::string& text) {
+    absl::StatusOr<HostConfig> config = Parse(text);
+    EXPECT_FALSE(config.ok()) << text;
+    if (config.ok()) return "";
+    EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+    return std::string(config.status().message());
+  }
+
+  RoleRegistry roles_;
+};
+
+TEST_F(HostConfigTest, EmbeddedDefaultParses) {
+  absl::StatusOr<HostConfig> config =
+      ParseHostConfig(DefaultHostConfigText(), kDefaultConfigName, roles_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->roles.size(), 4u);
+  EXPECT_EQ(config->roles[0].name, "renderer");
+  EXPECT_EQ(config->roles[3].name, "network");
+  for (const RoleConfig& role : config->roles) {
+    EXPECT_EQ(role.count, 1);
+    EXPECT_EQ(role.sandbox, "default");
+    EXPECT_EQ(role.restart.mode, RestartPolicy::Mode::kOnFailure);
+    EXPECT_EQ(role.heartbeat.interval, absl::Seconds(1));
+    EXPECT_EQ(role.heartbeat.timeout, absl::Seconds(5));
+  }
+  EXPECT_EQ(config->log_level, LogLevel::kWarning);
+}
+
+TEST_F(HostConfigTest, EmbeddedDefaultIsTheSourceFile) {
+  std::ifstream file(DEFAULT_CONFIG_PATH, std::ios::binary);
+  ASSERT_TRUE(file) << DEFAULT_CONFIG_PATH;
+  const std::string text((std::istreambuf_iterator<char>(file)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(DefaultHostConfigText(), text);
+}
+
+TEST_F(HostConfigTest, RolesOverrideTheDefaultsFieldByField) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    log_level: "info"
+    work_interval: "0s"
+    defaults {
+      sandbox: "none"
+      restart { mode: ALWAYS initial_backoff: "50ms" max_restarts: 3 }
+      memory_limit_mb: 256
+      cpu_limit_seconds: 30
+      heartbeat { interval: "2s" deadline: "10s" }
+    }
+    role { name: "renderer" count: 3 }
+    role {
+      name: "gpu"
+      sandbox: "default"
+      restart { mode: NEVER max_backoff: "1s" multiplier: 1.5 jitter: 0 window: "10s" }
+      memory_limit_mb: 0
+      heartbeat { deadline: "3s" }
+    }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, LogLevel::kInfo);
+  EXPECT_EQ(config->work_interval, absl::ZeroDuration());
+  ASSERT_EQ(config->roles.size(), 2u);
+  const RoleConfig& renderer = config->roles[0];
+  EXPECT_EQ(renderer.count, 3);
+  EXPECT_EQ(renderer.sandbox, "none");
+  EXPECT_EQ(renderer.restart.mode, RestartPolicy::Mode::kAlways);
+  EXPECT_EQ(renderer.restart.initial_backoff, absl::Milliseconds(50));
+  EXPECT_EQ(renderer.restart.max_restarts, 3);
+  EXPECT_EQ(renderer.memory_limit_bytes, 256u << 20);
+  EXPECT_EQ(renderer.cpu_limit, absl::Seconds(30));
+  EXPECT_EQ(renderer.heartbeat.interval, absl::Seconds(2));
+  EXPECT_EQ(renderer.heartbeat.timeout, absl::Seconds(10));
+  const RoleConfig& gpu = config->roles[1];
+  EXPECT_EQ(gpu.count, 1);
+  EXPECT_EQ(gpu.sandbox, "default");
+  EXPECT_EQ(gpu.restart.mode, RestartPolicy::Mode::kNever);
+  EXPECT_EQ(gpu.restart.initial_backoff, absl::Milliseconds(50));
+  EXPECT_EQ(gpu.restart.max_backoff, absl::Seconds(1));
+  EXPECT_EQ(gpu.restart.multiplier, 1.5);
+  EXPECT_EQ(gpu.restart.jitter, 0.0);
+  EXPECT_EQ(gpu.restart.max_restarts, 3);
+  EXPECT_EQ(gpu.restart.window, absl::Seconds(10));
+  EXPECT_EQ(gpu.memory_limit_bytes, 0u);
+  EXPECT_EQ(gpu.heartbeat.interval, absl::Seconds(2));
+  EXPECT_EQ(gpu.heartbeat.timeout, absl::Seconds(3));
+}
+
+TEST_F(HostConfigTest, AppliesToHostOptions) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    defaults { memory_limit_mb: 64 heartbeat { interval: "3s" } }
+    role { name: "renderer" sandbox: "none" memory_limit_mb: 128 }
+    role { name: "gpu" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  options.sandbox_helpers = true;  // As where the platform has a sandbox.
+  ApplyHostConfig(*config, options);
+  EXPECT_TRUE(options.sandbox_helpers);
+  EXPECT_EQ(options.memory_limit_bytes, 64u << 20);
+  EXPECT_EQ(options.heartbeat.interval, absl::Seconds(3));
+  ASSERT_EQ(options.role_options.count("renderer"), 1u);
+  EXPECT_EQ(options.role_options["renderer"].sandbox_helpers, false);
+  EXPECT_EQ(options.role_options["renderer"].memory_limit_bytes, 128u << 20);
+  EXPECT_EQ(options.role_options["gpu"].sandbox_helpers, true);
+  EXPECT_EQ(options.role_options["gpu"].memory_limit_bytes, 64u << 20);
+  EXPECT_EQ(options.role_options["gpu"].heartbeat->interval, absl::Seconds(3));
+}
+
+TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {
+  // Line 2, column 15: the parser wants a value after "count:".
+  EXPECT_THAT(Error("role { name: \"gpu\" }\nrole { count: }\n"),
+              StartsWith("host.textproto:2:15: "));
+  EXPECT_THAT(Error("role { name: \"gpu\" \n"),
+              StartsWith("host.textproto:2:1: "));
+  const std::string unknown = Error("role {\n  name: \"gpu\"\n  cont: 2\n}\n");
+  // The parser reports an unknown field just after its name.
+  EXPECT_THAT(unknown, StartsWith("host.textproto:3:7: "));
+  EXPECT_THAT(unknown, HasSubstr("no field named \"cont\""));
+  EXPECT_THAT(Error("role { name: \"gpu\" restart { mode: SOMETIMES } }"),
+              StartsWith("host.textproto:1:"));
+  EXPECT_THAT(Error("role { name: \"gpu\" count: -1 }"),
+              StartsWith("host.textproto:1:"));
+  EXPECT_THAT(Error("role { name: \"gpu\" count: \"two\" }"),
+              HasSubstr("Expected integer"));
+}
+
+TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
+  EXPECT_EQ(Error("role { name: \"gpu\" }\nrole {\n  name: \"plumber\"\n}"),
+            "host.textproto:3:3: role[1].name: expected a role: one of gpu, "
+            "network, renderer, utility, got \"plumber\"");
+  EXPECT_EQ(Error("role { name: \"gpu\"\n       count: 0 }"),
+            "host.textproto:2:8: role[0].count: expected 1 to 64, got 0");
+  EXPECT_EQ(Error("role { name: \"gpu\" count: -3 }"),
+            "host.textproto:1:20: role[0].count: expected 1 to 64, got -3");
+  EXPECT_THAT(Error("role { name: \"gpu\" }\nrole { name: \"gpu\" }"),
+              StartsWith("host.textproto:2:8: role[1].name: expected each "
+                         "role once"));
+  EXPECT_THAT(Error("role { count: 2 }"),
+              StartsWith("host.textproto:1:1: role[0]: expected a `name`"));
+  EXPECT_THAT(Error(""), HasSubstr("expected at least one `role"));
+  EXPECT_THAT(Error("role { name: \"gpu\" sandbox: \"strict\" }"),
+              HasSubstr("role[0].sandbox: expected \"default\" or \"none\", "
+                        "got \"strict\""));
+  EXPECT_THAT(Error("log_level: \"loud\" role { name: \"gpu\" }"),
+              StartsWith("host.textproto:1:1: log_level: expected "));
+  EXPECT_THAT(Error("role { name: \"gpu\" memory_limit_mb: -1 }"),
+              HasSubstr("memory_limit_mb: expected 0 (no limit)"));
+  EXPECT_THAT(Error("role { name: \"gpu\" cpu_limit_seconds: -1 }"),
+              HasSubstr("cpu_limit_seconds: expected 0 (no limit)"));
+  EXPECT_THAT(
+      Error("role { name: \"gpu\" heartbeat { interval: \"soon\" } }"),
+      HasSubstr("role[0].heartbeat.interval: expected a duration such as"));
+  EXPECT_THAT(Error("role { name: \"gpu\" heartbeat { deadline: \"0s\" } }"),
+              HasSubstr("role[0].heartbeat.deadline: expected a duration "
+                        "above zero, got \"0s\""));
+  EXPECT_THAT(Error("role { name: \"gpu\" restart { jitter: 2 } }"),
+              HasSubstr("role[0].restart.jitter: expected a number from 0 "
+                        "to 1, got 2"));
+  EXPECT_THAT(
+      Error("role { name: \"gpu\" restart { multiplier: 0.5 } }"),
+      HasSubstr("role[0].restart.multiplier: expected a number from 1"));
+  EXPECT_THAT(Error("role { name: \"gpu\" restart { mode: 7 } }"),
+              HasSubstr("role[0].restart.mode: expected NEVER, ON_FAILURE or "
+                        "ALWAYS"));
+  EXPECT_THAT(Error("defaults { name: \"gpu\" } role { name: \"gpu\" }"),
+              StartsWith("host.textproto:1:12: defaults.name: expected no "
+                         "name"));
+}
+
+TEST_F(HostConfigTest, MaxBackoffBelowInitialPointsAtWhereItIsWritten) {
+  EXPECT_EQ(Error("role {\n  name: \"gpu\"\n  restart {\n"
+                  "    initial_backoff: \"2s\"\n    max_backoff: \"1s\"\n"
+                  "  }\n}\n"),
+            "host.textproto:5:5: role[0].restart.max_backoff: expected at "
+            "least initial_backoff (2s), got 1s");
+  // Written in the defaults: the error points there.
+  EXPECT_THAT(Error("defaults {\n  restart { max_backoff: \"10ms\" }\n}\n"
+                    "role { name: \"gpu\" }\n"),
+              StartsWith("host.textproto:2:13: defaults.restart.max_backoff: "
+                         "expected at least initial_backoff (100ms)"));
+}
+
+TEST_F(HostConfigTest, MissingFileIsNotFound) {
+  absl::StatusOr<HostConfig> config =
+      LoadHostConfigFile("/nonexistent/host.textproto", roles_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(absl::IsNotFound(config.status())) << config.status();
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("/nonexistent/host.textproto"));
+}
+
+TEST_F(HostConfigTest, LoadsAFile) {
+  const std::string path = ::testing::TempDir() + "host_config_test.textproto";
+  {
+    std::ofstream file(path, std::ios::binary);
+    file << "role { name: \"utility\" count: 2 }\nrole { name: \"bogus\" }\n";
+  }
+  absl::StatusOr<HostConfig> config = LoadHostConfigFile(path, roles_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()),
+              StartsWith(path + ":2:8: role[1].name: expected a role"));
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace bulkhead
