@@ -1,8 +1,10 @@
 #include "browser_host/host_config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -12,6 +14,7 @@
 #include "browser_host/proto/host_config.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 namespace {
@@ -188,8 +191,13 @@ void ApplyRestart(Checker& check, const Located& at,
 void ApplyRole(Checker& check, const Located& at, const config::Role& role,
                RoleConfig& out) {
   if (role.has_sandbox()) {
-    if (role.sandbox() != "default" && role.sandbox() != "none") {
-      check.Fail(at, "sandbox", "\"default\" or \"none\"",
+    const std::vector<std::string> presets = sandbox::PresetNames();
+    if (role.sandbox() != "default" && role.sandbox() != "none" &&
+        std::find(presets.begin(), presets.end(), role.sandbox()) ==
+            presets.end()) {
+      check.Fail(at, "sandbox",
+                 absl::StrCat("\"default\", \"none\" or a preset: ",
+                              absl::StrJoin(presets, ", ")),
                  absl::StrCat("\"", role.sandbox(), "\""));
     }
     out.sandbox = role.sandbox();
@@ -359,9 +367,33 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   options.sandbox_helpers = *defaults.sandbox_helpers;
   options.memory_limit_bytes = *defaults.memory_limit_bytes;
   options.heartbeat = *defaults.heartbeat;
+  // Each role's policy: its preset (or the one the config names), with the
+  // config's CPU limit.
+  struct PolicyChoice {
+    std::string preset;
+    uint64_t cpu_seconds = 0;
+  };
+  std::map<std::string, PolicyChoice, std::less<>> policies;
   for (const RoleConfig& role : config.roles) {
     options.role_options[role.name] = role_options(role);
+    policies[role.name] = {
+        role.sandbox == "default" || role.sandbox == "none" ? role.name
+                                                            : role.sandbox,
+        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit))};
   }
+  const PolicyChoice fallback = {
+      "",
+      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit))};
+  options.sandbox_policy_for_role = [policies = std::move(policies),
+                                     fallback](absl::string_view role) {
+    const auto found = policies.find(role);
+    const PolicyChoice& choice =
+        found != policies.end() ? found->second : fallback;
+    sandbox::SandboxPolicy policy = sandbox::PresetForRole(
+        choice.preset.empty() ? role : absl::string_view(choice.preset));
+    if (choice.cpu_seconds > 0) policy.limits.cpu_seconds = choice.cpu_seconds;
+    return policy;
+  };
 }
 
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,

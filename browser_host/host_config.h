@@ -25,12 +25,14 @@ namespace bulkhead {
 struct RoleConfig {
   std::string name;
   int count = 1;
-  // The `sandbox` field. For now "default" (the platform's sandbox, as
-  // Host::Options::sandbox_helpers decides) or "none".
+  // The `sandbox` field: "default" (the platform's sandbox with the role's
+  // own preset), a preset name ("renderer", "gpu", "utility", "network": that
+  // preset's policy), or "none".
   std::string sandbox = "default";
   RestartPolicy restart;
   uint64_t memory_limit_bytes = 0;  // 0: none.
-  // 0: none. Recorded only: no launcher enforces a CPU limit yet.
+  // 0: none. Enforced as the sandbox's RLIMIT_CPU (Linux): past it the helper
+  // ends as kCpuLimit.
   absl::Duration cpu_limit = absl::ZeroDuration();
   Heartbeat::Options heartbeat;
 };

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helper/roles/builtin_roles.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 namespace {
@@ -129,6 +130,25 @@ TEST_F(HostConfigTest, AppliesToHostOptions) {
   EXPECT_EQ(options.role_options["gpu"].heartbeat->interval, absl::Seconds(3));
 }
 
+TEST_F(HostConfigTest, SandboxPresetAndCpuLimitShapeTheRolesPolicy) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    role { name: "utility" sandbox: "renderer" cpu_limit_seconds: 30 }
+    role { name: "network" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  ApplyHostConfig(*config, options);
+  ASSERT_TRUE(options.sandbox_policy_for_role);
+  const sandbox::SandboxPolicy utility =
+      options.sandbox_policy_for_role("utility");
+  EXPECT_EQ(utility.name, "renderer");
+  EXPECT_EQ(utility.limits.cpu_seconds, 30u);
+  const sandbox::SandboxPolicy network =
+      options.sandbox_policy_for_role("network");
+  EXPECT_EQ(network.name, "network");
+  EXPECT_EQ(network.limits.cpu_seconds, 0u);
+}
+
 TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {
   // Line 2, column 15: the parser wants a value after "count:".
   EXPECT_THAT(Error("role { name: \"gpu\" }\nrole { count: }\n"),
@@ -162,8 +182,9 @@ TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
               StartsWith("host.textproto:1:1: role[0]: expected a `name`"));
   EXPECT_THAT(Error(""), HasSubstr("expected at least one `role"));
   EXPECT_THAT(Error("role { name: \"gpu\" sandbox: \"strict\" }"),
-              HasSubstr("role[0].sandbox: expected \"default\" or \"none\", "
-                        "got \"strict\""));
+              HasSubstr("role[0].sandbox: expected \"default\", \"none\" or a "
+                        "preset: renderer, gpu, utility, network, got "
+                        "\"strict\""));
   EXPECT_THAT(Error("log_level: \"loud\" role { name: \"gpu\" }"),
               StartsWith("host.textproto:1:1: log_level: expected "));
   EXPECT_THAT(Error("role { name: \"gpu\" memory_limit_mb: -1 }"),

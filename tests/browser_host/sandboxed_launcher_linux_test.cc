@@ -254,6 +254,31 @@ TEST_F(CgroupTest, OomKillAtTheCgroupLimitIsOutOfMemory) {
   EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
 }
 
+class CpuLimitTest : public SandboxedLauncherTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    policy_for_role_ = [](absl::string_view role) {
+      sandbox::SandboxPolicy policy = sandbox::PresetForRole(role);
+      policy.limits.cpu_seconds = 1;
+      return policy;
+    };
+    // A spinning helper is hung too: give the CPU limit the first word.
+    options.heartbeat.timeout = absl::Seconds(60);
+    SandboxedLauncherTest::ModifyOptions(options);
+  }
+};
+
+TEST_F(CpuLimitTest, SpinningPastTheCpuLimitIsCpuLimit) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  helper->InjectFault(ipc::FAULT_KIND_HANG, 0, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCpuLimit) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGXCPU) << exit->Describe();
+}
+
 class NoSandboxTest : public SandboxedLauncherTest {
  protected:
   void ModifyOptions(Host::Options& options) override {
