@@ -17,10 +17,12 @@
 #include <cstring>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/helper_cgroup_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
+#include "common/compiler.h"
 #include "common/logging.h"
 #include "common/os_error.h"
 #include "common/platform_handle.h"
@@ -225,6 +227,27 @@ uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {
   return flags;
 }
 
+// The host's environment. In an AddressSanitizer build, LeakSanitizer is
+// turned off for sandboxed helpers: its exit-time check reads /proc and
+// suspends threads, which the sandbox refuses, and it would fail every helper.
+// Unsandboxed helpers and the host keep it.
+std::vector<std::string> SandboxedEnvironment() {
+  std::vector<std::string> variables;
+  bool asan_options_seen = false;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    std::string text = *variable;
+    if (BH_ADDRESS_SANITIZER && absl::StartsWith(text, "ASAN_OPTIONS=")) {
+      absl::StrAppend(&text, ":detect_leaks=0");
+      asan_options_seen = true;
+    }
+    variables.push_back(std::move(text));
+  }
+  if (BH_ADDRESS_SANITIZER && !asan_options_seen) {
+    variables.push_back("ASAN_OPTIONS=detect_leaks=0");
+  }
+  return variables;
+}
+
 // clone3 with CLONE_PIDFD, or clone where clone3 is missing. Returns the pid
 // (0 in the child) and sets `pidfd`.
 pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
@@ -310,7 +333,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   SandboxChildPlan plan;
   plan.executable = executable.c_str();
   plan.argv = argv.data();
-  plan.envp = environ;
+  std::vector<std::string> environment = SandboxedEnvironment();
+  std::vector<char*> envp;
+  for (std::string& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
+  plan.envp = envp.data();
   plan.status_fd = init_status.get();
   plan.fds[0] = helper_stdin.get();
   plan.fds[1] = helper_out.is_valid() ? helper_out.get() : STDOUT_FILENO;

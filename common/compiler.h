@@ -24,4 +24,17 @@
 #define BH_SANITIZER_RESERVES_ADDRESS_SPACE 0
 #endif
 
+// AddressSanitizer (and its LeakSanitizer) in this build.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BH_ADDRESS_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BH_ADDRESS_SANITIZER 1
+#endif
+#ifndef BH_ADDRESS_SANITIZER
+#define BH_ADDRESS_SANITIZER 0
+#endif
+
 #endif  // BULKHEAD_COMMON_COMPILER_H_
