@@ -16,6 +16,15 @@ bool SanitizerReservesAddressSpace() {
 #endif
 }
 
+const char* SeccompTrapUnobservableReason() {
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER)
+  return "AddressSanitizer's runtime aborts in a SIGSYS handler inside the "
+         "sandbox's empty root (it reads /proc for the thread's stack)";
+#else
+  return "";
+#endif
+}
+
 void PrepareHelperEnvironment() {
   if (!SanitizerReservesAddressSpace()) return;
   char value[4096];

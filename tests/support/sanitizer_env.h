@@ -14,6 +14,12 @@ void PrepareHelperEnvironment();
 // limits (RLIMIT_AS) cannot work: the sanitizer reserves terabytes.
 bool SanitizerReservesAddressSpace();
 
+// Why a seccomp trap cannot be observed in this build, or "" when it can:
+// AddressSanitizer's runtime, entered from the SIGSYS handler inside the
+// sandbox's empty root, asks /proc for the thread's stack and aborts (CHECK
+// on pthread_getattr_np) before the trap can end the helper.
+const char* SeccompTrapUnobservableReason();
+
 }  // namespace bulkhead::testing
 
 #endif  // BULKHEAD_TESTS_SUPPORT_SANITIZER_ENV_H_
