@@ -258,7 +258,9 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
       {Layer::kNetNamespace, "net"},   {Layer::kMountNamespace, "mnt"},
       {Layer::kIpcNamespace, "ipc"},   {Layer::kUtsNamespace, "uts"}};
   bool own_mount_namespace = false;
-  for (const auto& [layer, name] : namespaces) {
+  for (const auto& entry : namespaces) {
+    const Layer layer = entry.first;
+    const char* const name = entry.second;
     const auto own = mine.find(name);
     const auto host = request.host_namespaces.find(name);
     const bool separate =
