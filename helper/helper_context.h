@@ -10,11 +10,12 @@
 #include <cstdint>
 #include <string>
 
+#include "bulkhead/export.h"
 #include "ipc/channel.h"
 
 namespace bulkhead {
 
-class HelperContext {
+class BULKHEAD_EXPORT HelperContext {
  public:
   // `loop` and `channel` are not owned; the channel has completed the
   // handshake.
