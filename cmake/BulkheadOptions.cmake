@@ -38,10 +38,17 @@ function(bulkhead_add_library name)
   if(type STREQUAL "STATIC_LIBRARY")
     # BULKHEAD_EXPORT expands to nothing, for the library and for its users.
     target_compile_definitions(bulkhead_${name} PUBLIC BULKHEAD_STATIC_DEFINE)
-  elseif(type STREQUAL "SHARED_LIBRARY" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
-    # A symbol another bulkhead library needs but that is not exported fails here, not in an
-    # app's link.
-    target_link_options(bulkhead_${name} PRIVATE "LINKER:--no-undefined")
+  elseif(type STREQUAL "SHARED_LIBRARY")
+    # Installed side by side, the libraries find each other from wherever they are.
+    set_target_properties(bulkhead_${name} PROPERTIES
+      VERSION ${PROJECT_VERSION}
+      SOVERSION ${PROJECT_VERSION_MAJOR}
+      INSTALL_RPATH "$<IF:$<PLATFORM_ID:Darwin>,@loader_path,$ORIGIN>")
+    if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+      # A symbol another bulkhead library needs but that is not exported fails here, not in an
+      # app's link.
+      target_link_options(bulkhead_${name} PRIVATE "LINKER:--no-undefined")
+    endif()
   endif()
   target_include_directories(bulkhead_${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
