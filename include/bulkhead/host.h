@@ -12,10 +12,10 @@
 #ifndef BULKHEAD_HOST_H_
 #define BULKHEAD_HOST_H_
 
-#include "bulkhead/version.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
 #include "browser_host/host.h"
 #include "browser_host/supervisor.h"
+#include "bulkhead/version.h"
 
 #endif  // BULKHEAD_HOST_H_
