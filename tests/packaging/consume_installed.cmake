@@ -69,7 +69,13 @@ set(plugin_host_expect
   "spin-3 ended: hung: no Pong within 2s"
   "done: ok")
 
-foreach(app minimal_app image_filter plugin_host)
+# With shared libraries, the two apps that use the most of the API (minimal_app's calls are a
+# subset of theirs).
+set(apps minimal_app image_filter plugin_host)
+if(SHARED)
+  set(apps image_filter plugin_host)
+endif()
+foreach(app IN LISTS apps)
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${app} -B ${WORK_DIR}/${app}
       -G Ninja -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
   run(${CMAKE_COMMAND} --build ${WORK_DIR}/${app} -j 2)
