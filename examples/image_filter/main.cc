@@ -127,11 +127,15 @@ class FilterApp {
                 static_cast<unsigned long long>(exit.helper_id),
                 exit.Describe().c_str());
     // Where it crashed: the crashed helper's stack as the host symbolised it,
-    // from the first frame in the app's own code (the ones before are the
-    // crash handler and the C library's signal trampoline).
+    // from the first frame in the app's own code (the ones before are
+    // Bulkhead's crash handler and the C library's signal trampoline).
     int shown = 0;
     for (const std::string& frame : exit.stack_trace) {
-      if (frame.find("outside the executable") != std::string::npos) continue;
+      if (shown == 0 &&
+          (frame.find(" bulkhead::") != std::string::npos ||
+           frame.find("outside the executable") != std::string::npos)) {
+        continue;
+      }
       std::printf("    %s\n", frame.c_str());
       if (++shown == 2) break;
     }
