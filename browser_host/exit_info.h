@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -28,9 +29,9 @@ enum class ExitKind {
 };
 
 // "normal-exit", "crashed", ...: stable names for JSON and tables.
-const char* ExitKindName(ExitKind kind);
+BULKHEAD_EXPORT const char* ExitKindName(ExitKind kind);
 
-struct ExitInfo {
+struct BULKHEAD_EXPORT ExitInfo {
   ExitKind kind = ExitKind::kNormalExit;
   int64_t exit_code =
       0;  // kErrorExit (and the raw code for every kind that exited).
@@ -69,7 +70,7 @@ enum class LifecycleStage {
   kExited,     // Reaped; `exit` says why.
 };
 
-const char* LifecycleStageName(LifecycleStage stage);
+BULKHEAD_EXPORT const char* LifecycleStageName(LifecycleStage stage);
 
 struct LifecycleEvent {
   LifecycleStage stage = LifecycleStage::kLaunching;
@@ -112,7 +113,7 @@ ProcessEnd ProcessEndFromUv(int64_t exit_status, int term_signal);
 ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal);
 
 // A short name for a Windows exception code, e.g. "ACCESS_VIOLATION".
-const char* ExceptionName(uint32_t code);
+BULKHEAD_EXPORT const char* ExceptionName(uint32_t code);
 
 // Classifies the end of a helper. `host_killed` says the host sent the
 // terminating signal itself (so a SIGKILL is not a crash).

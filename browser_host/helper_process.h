@@ -22,11 +22,12 @@
 #include "browser_host/launcher.h"
 #include "browser_host/output_capture.h"
 #include "browser_host/pipe_reader.h"
+#include "bulkhead/export.h"
 #include "ipc/channel.h"
 
 namespace bulkhead {
 
-class HelperProcess {
+class BULKHEAD_EXPORT HelperProcess {
  public:
   enum class State { kStarting, kReady, kStopping, kExited };
 
@@ -195,7 +196,7 @@ class HelperProcess {
   absl::Duration stop_grace_;
 };
 
-const char* HelperStateName(HelperProcess::State state);
+BULKHEAD_EXPORT const char* HelperStateName(HelperProcess::State state);
 
 }  // namespace bulkhead
 

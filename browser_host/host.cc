@@ -18,9 +18,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
 }
 
 Host::Host(Options options)
-    : options_(std::move(options)), wakeup_(new uv_async_t) {
-  uv_loop_init(&loop_);
-  uv_async_init(&loop_, wakeup_, [](uv_async_t* async) {
+    : options_(std::move(options)),
+      loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
+      wakeup_(new uv_async_t) {
+  if (options_.loop == nullptr) uv_loop_init(&own_loop_);
+  uv_async_init(loop_, wakeup_, [](uv_async_t* async) {
     static_cast<Host*>(async->data)->RunPostedTasks();
   });
   wakeup_->data = this;
@@ -37,9 +39,12 @@ Host::~Host() {
   uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
     delete reinterpret_cast<uv_async_t*>(handle);
   });
+  // An app's loop is the app's to run and close: the close callbacks run when
+  // it next runs the loop.
+  if (options_.loop != nullptr) return;
   // Let every close callback run; handles an embedding app left open are closed
   // too.
-  if (absl::Status closed = ipc::DrainAndCloseLoop(&loop_); !closed.ok()) {
+  if (absl::Status closed = ipc::DrainAndCloseLoop(&own_loop_); !closed.ok()) {
     BH_LOG(kWarning, "loop teardown: ", closed.message());
   }
 }
@@ -95,7 +100,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
     OnHelperExit(id, info);
   };
   absl::StatusOr<std::unique_ptr<HelperProcess>> helper = HelperProcess::Launch(
-      &loop_, std::move(helper_options), std::move(callbacks));
+      loop_, std::move(helper_options), std::move(callbacks));
   if (!helper.ok()) {
     // It announced kLaunching; close its stream.
     ExitInfo info;
@@ -190,12 +195,12 @@ void Host::MaybeFinishShutdown() {
 
 void Host::Run() {
   quit_ = false;
-  while (!quit_) uv_run(&loop_, UV_RUN_DEFAULT);
+  while (!quit_) uv_run(loop_, UV_RUN_DEFAULT);
 }
 
 void Host::Quit() {
   quit_ = true;
-  uv_stop(&loop_);
+  uv_stop(loop_);
 }
 
 void Host::Post(absl::AnyInvocable<void()> task) {

@@ -1,4 +1,5 @@
-// The host side of bulkhead: owns an event loop and the helpers launched on it.
+// The host side of bulkhead: an event loop (its own, or one the app owns) and
+// the helpers launched on it.
 //
 //   bulkhead::Host::Options options;
 //   options.roles = &roles;
@@ -6,8 +7,22 @@
 //   (*host)->Launch("renderer", [](auto helper) { ... });
 //   (*host)->Run();
 //
-// Thread: one thread runs the loop (`Run`) and every callback; `Post` is the
-// only member other threads may call.
+// Threads: the host belongs to the thread that runs its loop (the loop
+// thread). Every member except `Post` must be called on it, and every callback
+// (on_ready, exit and lifecycle handlers, call completions, posted tasks) runs
+// on it. `Post` may be called from any thread while the host exists: stop or
+// join the posting threads before destroying it.
+//
+// An app-owned loop (`Options::loop`): the app creates the loop, runs it
+// itself (`uv_run`, or `Run()`), and closes it; the host only adds its handles
+// to it. While the host exists it keeps the loop alive (its `Post` wakeup is an
+// active handle), so end `uv_run` with `uv_stop` (or `Quit()`). Create, use and
+// destroy the host on the thread that runs that loop, and destroy it outside
+// the host's own callbacks (e.g. after `uv_run` returned, or from a callback of
+// the app's own handle). Destroying it kills and reaps its helpers at once and
+// closes its handles, whose memory is freed by their close callbacks when the
+// app next runs the loop: run it once more (`uv_run(loop, UV_RUN_DEFAULT)`
+// returns when nothing else is active) before `uv_loop_close`.
 #ifndef BULKHEAD_BROWSER_HOST_HOST_H_
 #define BULKHEAD_BROWSER_HOST_HOST_H_
 
@@ -29,12 +44,13 @@
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
 #include "browser_host/sandboxed_launcher.h"
+#include "bulkhead/export.h"
 #include "helper/role_registry.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 
-class Host {
+class BULKHEAD_EXPORT Host {
  public:
   // Settings of one role that differ from Options' host-wide ones.
   struct RoleOptions {
@@ -44,6 +60,10 @@ class Host {
   };
 
   struct Options {
+    // The event loop to run on: one the app owns, runs and closes (not owned;
+    // must outlive the host, see the threading rules above), or nullptr for a
+    // loop of the host's own, which `Run()` runs and the destructor closes.
+    uv_loop_t* loop = nullptr;
     // The roles helpers may be launched in; when set, Launch refuses other
     // names up front. Not owned; must outlive the host.
     const RoleRegistry* roles = nullptr;
@@ -77,12 +97,15 @@ class Host {
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
   // Kills (SIGKILL) and reaps every helper still running; no exit handler runs.
+  // Pending calls to them complete with CANCELLED. Closes the host's own loop;
+  // an app's loop is left open (see above).
   ~Host();
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  // The loop, for an app that adds its own libuv handles.
-  uv_loop_t* loop() { return &loop_; }
+  // The loop (Options::loop or the host's own), for an app that adds its own
+  // libuv handles.
+  uv_loop_t* loop() { return loop_; }
 
   // Launches a helper in `role`. Returns the helper (owned by the host) or why
   // it could not be spawned; then `on_ready` does not run. Otherwise `on_ready`
@@ -116,12 +139,14 @@ class Host {
   // after another `grace`) and runs `done` once all have been reaped.
   void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
 
-  // Runs the loop until Quit().
+  // Runs the loop until Quit(). Optional with an app-owned loop, which the app
+  // may run itself instead.
   void Run();
   // Makes Run() return after the current callback.
   void Quit();
-  // Runs `task` on the loop thread. Thread-safe; tasks posted after destruction
-  // began are dropped without running.
+  // Runs `task` on the loop thread, in the order posted. Thread-safe (see the
+  // threading rules above); tasks still queued when destruction begins are
+  // dropped without running.
   void Post(absl::AnyInvocable<void()> task);
 
  private:
@@ -131,8 +156,9 @@ class Host {
   void MaybeFinishShutdown();
 
   const Options options_;
-  uv_loop_t loop_;
-  uv_async_t* wakeup_;  // Heap: freed in its close callback.
+  uv_loop_t own_loop_;     // Used when Options::loop is null.
+  uv_loop_t* const loop_;  // &own_loop_ or Options::loop (not owned).
+  uv_async_t* wakeup_;     // Heap: freed in its close callback.
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;

@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -31,11 +32,11 @@ struct RestartPolicy {
   absl::Duration window = absl::Seconds(60);
 };
 
-const char* RestartModeName(RestartPolicy::Mode mode);
+BULKHEAD_EXPORT const char* RestartModeName(RestartPolicy::Mode mode);
 
 // The restart bookkeeping of one role. Pure: time and randomness are passed
 // in, so that it is tested without clocks.
-class RestartTracker {
+class BULKHEAD_EXPORT RestartTracker {
  public:
   explicit RestartTracker(RestartPolicy policy) : policy_(policy) {}
 

@@ -10,11 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "browser_host/launcher.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
 // Whether SpawnSandboxedHelper works on this platform.
-bool SandboxedLaunchAvailable();
+BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
 
 // Like SpawnHelper, inside the sandbox. The channel reaches the helper as
 // `--ipc-handle=<value>` (Windows). Unimplemented where no sandboxed launch

@@ -18,10 +18,11 @@
 #include "absl/strings/string_view.h"
 #include "browser_host/host.h"
 #include "browser_host/restart_policy.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
-class Supervisor {
+class BULKHEAD_EXPORT Supervisor {
  public:
   struct Events {
     // A helper (first or replacement) reported Ready.

@@ -23,10 +23,33 @@ endfunction()
 
 # Adds a library target `bulkhead_<name>` with alias `bulkhead::<name>`, whose public headers
 # are included as "<folder>/<file>.h" from the source root (or the install include dir).
+# Static or shared as BUILD_SHARED_LIBS says. Symbols are hidden unless declared with
+# BULKHEAD_EXPORT ("bulkhead/export.h", generated in common/CMakeLists.txt): the same export
+# header serves every bulkhead library, so they all define the same symbol while being built.
 function(bulkhead_add_library name)
   add_library(bulkhead_${name} ${ARGN})
   add_library(bulkhead::${name} ALIAS bulkhead_${name})
-  set_target_properties(bulkhead_${name} PROPERTIES EXPORT_NAME ${name})
+  set_target_properties(bulkhead_${name} PROPERTIES
+    EXPORT_NAME ${name}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    DEFINE_SYMBOL BULKHEAD_BUILDING_LIBRARY)
+  get_target_property(type bulkhead_${name} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY")
+    # BULKHEAD_EXPORT expands to nothing, for the library and for its users.
+    target_compile_definitions(bulkhead_${name} PUBLIC BULKHEAD_STATIC_DEFINE)
+  elseif(type STREQUAL "SHARED_LIBRARY")
+    # Installed side by side, the libraries find each other from wherever they are.
+    set_target_properties(bulkhead_${name} PROPERTIES
+      VERSION ${PROJECT_VERSION}
+      SOVERSION ${PROJECT_VERSION_MAJOR}
+      INSTALL_RPATH "$<IF:$<PLATFORM_ID:Darwin>,@loader_path,$ORIGIN>")
+    if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+      # A symbol another bulkhead library needs but that is not exported fails here, not in an
+      # app's link.
+      target_link_options(bulkhead_${name} PRIVATE "LINKER:--no-undefined")
+    endif()
+  endif()
   target_include_directories(bulkhead_${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>

@@ -5,6 +5,8 @@
 #
 # Written out instead of using FindProtobuf's `protobuf_generate`, whose output paths in CMake
 # 3.25 are relative to the current folder rather than to the import root.
+set(_bulkhead_proto_export_script ${CMAKE_CURRENT_LIST_DIR}/BulkheadProtoExport.cmake)
+
 function(bulkhead_generate_protos target)
   set(well_known_dir "${Protobuf_INCLUDE_DIR}")
   if(NOT well_known_dir AND TARGET protobuf::libprotobuf)
@@ -23,10 +25,14 @@ function(bulkhead_generate_protos target)
     string(REGEX REPLACE "\\.proto$" "" stem "${rel}")
     set(out_h "${PROJECT_BINARY_DIR}/${stem}.pb.h")
     set(out_cc "${PROJECT_BINARY_DIR}/${stem}.pb.cc")
+    # The message classes are exported from a shared library (BULKHEAD_EXPORT, which the
+    # generated header then includes from "bulkhead/export.h").
     add_custom_command(
       OUTPUT "${out_h}" "${out_cc}"
-      COMMAND protobuf::protoc ${include_args} --cpp_out=${PROJECT_BINARY_DIR} "${abs}"
-      DEPENDS "${abs}" protobuf::protoc
+      COMMAND protobuf::protoc ${include_args}
+              --cpp_out=dllexport_decl=BULKHEAD_EXPORT:${PROJECT_BINARY_DIR} "${abs}"
+      COMMAND ${CMAKE_COMMAND} -DHEADER=${out_h} -P ${_bulkhead_proto_export_script}
+      DEPENDS "${abs}" protobuf::protoc ${_bulkhead_proto_export_script}
       COMMENT "protoc ${rel}"
       VERBATIM)
     target_sources(${target} PRIVATE "${out_h}" "${out_cc}")

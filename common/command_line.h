@@ -12,10 +12,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
-class CommandLine {
+class BULKHEAD_EXPORT CommandLine {
  public:
   // argv[0] is the program. Everything after a bare `--` is positional. A
   // switch given twice keeps its last value (as Chromium's does).

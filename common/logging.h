@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -17,12 +18,12 @@ enum class LogLevel {
 };
 
 // Messages below `level` are dropped. Default: kWarning.
-void SetLogLevel(LogLevel level);
-LogLevel GetLogLevel();
+BULKHEAD_EXPORT void SetLogLevel(LogLevel level);
+BULKHEAD_EXPORT LogLevel GetLogLevel();
 // The prefix of every line, e.g. "host" or "renderer-3". Default: "bulkhead".
-void SetLogTag(absl::string_view tag);
+BULKHEAD_EXPORT void SetLogTag(absl::string_view tag);
 
-void LogMessage(LogLevel level, absl::string_view message);
+BULKHEAD_EXPORT void LogMessage(LogLevel level, absl::string_view message);
 
 // `BH_LOG(kInfo, "launched ", name, " pid ", pid);` formats with absl::StrCat
 // only when the level is enabled.

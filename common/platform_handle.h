@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -21,7 +22,7 @@ inline constexpr NativeHandle kInvalidNativeHandle = -1;
 #endif
 
 // Move-only owner of a `NativeHandle`; closes it on destruction.
-class ScopedHandle {
+class BULKHEAD_EXPORT ScopedHandle {
  public:
   ScopedHandle() = default;
   explicit ScopedHandle(NativeHandle handle) : handle_(handle) {}
@@ -60,13 +61,15 @@ absl::StatusOr<HandlePair> CreateStreamPair();
 // its parent (the helper's end of the channel). Fails with InvalidArgument,
 // without taking anything, when `number` is a standard stream or is not an open
 // socket or pipe. Marks it close-on-exec.
-absl::StatusOr<ScopedHandle> AdoptInheritedStream(int64_t number);
+BULKHEAD_EXPORT absl::StatusOr<ScopedHandle> AdoptInheritedStream(
+    int64_t number);
 
 // Windows: takes ownership of the inherited pipe HANDLE whose value is
 // `value` (a sandboxed helper gets its channel this way, passed explicitly in
 // the launch's handle list). InvalidArgument when it is not an open pipe.
 // Elsewhere: Unimplemented.
-absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t value);
+BULKHEAD_EXPORT absl::StatusOr<ScopedHandle> AdoptInheritedHandle(
+    uint64_t value);
 
 }  // namespace bulkhead
 

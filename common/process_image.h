@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "bulkhead/export.h"
+
 namespace bulkhead {
 
 struct ImageRange {
@@ -14,7 +16,7 @@ struct ImageRange {
 };
 
 // The main executable's range; {0, 0} where it cannot be determined.
-ImageRange MainExecutableImage();
+BULKHEAD_EXPORT ImageRange MainExecutableImage();
 
 }  // namespace bulkhead
 

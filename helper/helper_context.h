@@ -11,12 +11,13 @@
 #include <string>
 #include <utility>
 
+#include "bulkhead/export.h"
 #include "ipc/channel.h"
 #include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
 
-class HelperContext {
+class BULKHEAD_EXPORT HelperContext {
  public:
   // `loop` and `channel` are not owned; the channel has completed the
   // handshake.

@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "bulkhead/export.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead {
@@ -20,8 +21,9 @@ namespace bulkhead {
 // for Welcome, then runs the role's main. An unknown role or a missing or bad
 // `--ipc-fd`/`--helper-id` prints a one-line reason to stderr and returns
 // kExitUsage (2).
-std::optional<int> MaybeRunHelper(int argc, const char* const* argv,
-                                  const RoleRegistry& registry);
+BULKHEAD_EXPORT std::optional<int> MaybeRunHelper(int argc,
+                                                  const char* const* argv,
+                                                  const RoleRegistry& registry);
 
 }  // namespace bulkhead
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -20,7 +21,7 @@ class HelperContext;
 // return value is the helper process's exit code.
 using RoleMain = int (*)(HelperContext& context);
 
-class RoleRegistry {
+class BULKHEAD_EXPORT RoleRegistry {
  public:
   // Names are 1-32 characters of [a-z0-9_-]. InvalidArgument for a bad name or
   // null `main`, AlreadyExists for a name registered before.

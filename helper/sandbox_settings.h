@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "bulkhead/export.h"
 #include "ipc/proto/envelope.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
@@ -15,12 +16,12 @@ namespace bulkhead {
 
 // Host side. Compiles the policy's seccomp program when the policy enables
 // seccomp; fails when it cannot be compiled.
-absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
+BULKHEAD_EXPORT absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     const sandbox::SandboxPolicy& policy);
 
 // Helper side. InvalidArgument for a layer name this build does not know.
-absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
-    const ipc::SandboxSettings& settings);
+BULKHEAD_EXPORT absl::StatusOr<sandbox::LockdownRequest>
+LockdownRequestFromSettings(const ipc::SandboxSettings& settings);
 
 }  // namespace bulkhead
 

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "bulkhead/export.h"
 #include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
@@ -39,11 +40,11 @@ namespace bulkhead::ipc {
 
 // The status a reply's `Error` stands for. Never OK: a peer that sends code 0
 // or a code absl does not know gets UNKNOWN.
-absl::Status ErrorToStatus(const Error& error);
+BULKHEAD_EXPORT absl::Status ErrorToStatus(const Error& error);
 // The wire form of a non-OK `status`.
-void StatusToError(const absl::Status& status, Error* error);
+BULKHEAD_EXPORT void StatusToError(const absl::Status& status, Error* error);
 
-class Channel {
+class BULKHEAD_EXPORT Channel {
  public:
   struct Options {
     // Largest frame accepted or sent, in bytes (header excluded).

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead::ipc {
 
@@ -47,12 +48,14 @@ struct CrashRecord {
 
 // Serializes into `out` (at least kMaxCrashRecordBytes); returns the length.
 // Allocation-free and async-signal-safe.
-size_t EncodeCrashRecord(const CrashRecordHeader& header,
-                         const uint64_t* frames, size_t frame_count, char* out);
+BULKHEAD_EXPORT size_t EncodeCrashRecord(const CrashRecordHeader& header,
+                                         const uint64_t* frames,
+                                         size_t frame_count, char* out);
 
 // Parses what the host read from a crash pipe. DataLoss for anything that is
 // not exactly one well-formed record.
-absl::StatusOr<CrashRecord> ParseCrashRecord(absl::string_view bytes);
+BULKHEAD_EXPORT absl::StatusOr<CrashRecord> ParseCrashRecord(
+    absl::string_view bytes);
 
 }  // namespace bulkhead::ipc
 

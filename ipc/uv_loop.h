@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "absl/status/status.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead::ipc {
 
@@ -13,7 +14,7 @@ namespace bulkhead::ipc {
 // handles whose memory the loop's owner frees itself, or which were already
 // closed), runs the loop until all close callbacks have run, even if uv_stop()
 // was called before, then closes the loop.
-absl::Status DrainAndCloseLoop(uv_loop_t* loop);
+BULKHEAD_EXPORT absl::Status DrainAndCloseLoop(uv_loop_t* loop);
 
 }  // namespace bulkhead::ipc
 

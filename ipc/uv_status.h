@@ -4,12 +4,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead::ipc {
 
 // A Status for the negative libuv error `error` (UV_ECANCELED -> Cancelled),
 // prefixed with what was being done; OK for `error` >= 0.
-absl::Status UvErrorToStatus(int error, absl::string_view what);
+BULKHEAD_EXPORT absl::Status UvErrorToStatus(int error, absl::string_view what);
 
 }  // namespace bulkhead::ipc
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bulkhead/export.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead::sandbox {
@@ -39,26 +40,26 @@ struct LayerOutcome {
 
 // Whether helpers on this platform lock themselves down (Linux); elsewhere
 // the launcher confines them from outside (Windows) or nothing does.
-bool LockdownAvailable();
+BULKHEAD_EXPORT bool LockdownAvailable();
 
 // Applies every enabled layer. A required layer that fails stops the
 // lockdown with FailedPrecondition naming the layer and the kernel's reason;
 // a best-effort one is recorded as not in force. The outcomes are kept for
 // ProbeSandbox (sandbox_probe.h). Unimplemented where there is no such
 // sandbox.
-absl::StatusOr<std::vector<LayerOutcome>> LockDown(
+BULKHEAD_EXPORT absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request);
 
 // The outcomes of this process's LockDown, empty before (or without) one.
-const std::vector<LayerOutcome>& LockdownOutcomes();
+BULKHEAD_EXPORT const std::vector<LayerOutcome>& LockdownOutcomes();
 
 // Learning mode (ViolationAction::kLearn): the system calls this process has
 // made since its lockdown, by name, sorted by number. Empty otherwise.
-std::vector<std::string> LearnedSyscalls();
+BULKHEAD_EXPORT std::vector<std::string> LearnedSyscalls();
 
 // This process's namespace inodes, by name ("user", "pid", "net", "mnt",
 // "ipc", "uts"); empty where there are none.
-std::map<std::string, uint64_t> CurrentNamespaces();
+BULKHEAD_EXPORT std::map<std::string, uint64_t> CurrentNamespaces();
 
 }  // namespace bulkhead::sandbox
 

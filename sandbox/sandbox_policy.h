@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead::sandbox {
 
@@ -50,11 +51,11 @@ enum class Layer {
 inline constexpr int kLayerCount = static_cast<int>(Layer::kSeccomp) + 1;
 
 // "user-ns", "seccomp", ...: stable names for tables, JSON and errors.
-const char* LayerName(Layer layer);
-std::optional<Layer> LayerFromName(absl::string_view name);
+BULKHEAD_EXPORT const char* LayerName(Layer layer);
+BULKHEAD_EXPORT std::optional<Layer> LayerFromName(absl::string_view name);
 
 enum class Requirement { kOff, kBestEffort, kRequired };
-const char* RequirementName(Requirement requirement);
+BULKHEAD_EXPORT const char* RequirementName(Requirement requirement);
 
 // Zero means "no limit" for each field.
 struct ResourceLimits {
@@ -85,7 +86,7 @@ enum class ViolationAction {
   kLearn,
 };
 
-struct SandboxPolicy {
+struct BULKHEAD_EXPORT SandboxPolicy {
   std::string name;
   std::array<Requirement, kLayerCount> layers{};
   // System calls allowed outright, by name.
@@ -107,7 +108,7 @@ struct SandboxPolicy {
   bool disabled() const;
 };
 
-class SandboxPolicyBuilder {
+class BULKHEAD_EXPORT SandboxPolicyBuilder {
  public:
   // Starts with every layer required and an empty allowlist.
   explicit SandboxPolicyBuilder(std::string name);
@@ -149,15 +150,15 @@ class SandboxPolicyBuilder {
 };
 
 // Every layer off: what --no-sandbox launches with.
-SandboxPolicy NoSandboxPolicy();
+BULKHEAD_EXPORT SandboxPolicy NoSandboxPolicy();
 
 // The built-in roles' presets: `renderer` strictest (no filesystem, no
 // network, tight allowlist), `gpu` and `utility` a little looser, `network`
 // may use sockets but no filesystem. Any other role gets `renderer`'s.
-SandboxPolicy PresetForRole(absl::string_view role);
+BULKHEAD_EXPORT SandboxPolicy PresetForRole(absl::string_view role);
 
 // "renderer", "gpu", "utility", "network": the preset names.
-std::vector<std::string> PresetNames();
+BULKHEAD_EXPORT std::vector<std::string> PresetNames();
 
 }  // namespace bulkhead::sandbox
 

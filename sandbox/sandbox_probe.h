@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "bulkhead/export.h"
+
 namespace bulkhead::sandbox {
 
 struct SandboxReport {
@@ -18,7 +20,7 @@ struct SandboxReport {
   std::vector<std::pair<std::string, std::string>> layers;
 };
 
-SandboxReport ProbeSandbox();
+BULKHEAD_EXPORT SandboxReport ProbeSandbox();
 
 }  // namespace bulkhead::sandbox
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "bulkhead/export.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead::sandbox {
@@ -18,14 +19,15 @@ namespace bulkhead::sandbox {
 // traps (SIGSYS). In learning mode (ViolationAction::kLearn) every call but
 // the listener's own goes to a user-notification listener instead, which
 // lets it through and records it. Unimplemented where there is no seccomp.
-absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy& policy);
+BULKHEAD_EXPORT absl::StatusOr<std::string> CompileSeccompProgram(
+    const SandboxPolicy& policy);
 
 // Installs `program` (from CompileSeccompProgram) on every thread of the
 // calling process. Needs no_new_privs (or CAP_SYS_ADMIN) already set. With
 // `learning`, returns the notification listener's fd (see
 // syscall_recorder_linux.h); otherwise -1.
-absl::StatusOr<int> InstallSeccompProgram(const std::string& program,
-                                          bool learning = false);
+BULKHEAD_EXPORT absl::StatusOr<int> InstallSeccompProgram(
+    const std::string& program, bool learning = false);
 
 }  // namespace bulkhead::sandbox
 

@@ -8,16 +8,17 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead::sandbox {
 
 // False where there is no table (not Linux): policies are not checked there.
-bool SyscallTableAvailable();
+BULKHEAD_EXPORT bool SyscallTableAvailable();
 
-std::optional<int> SyscallNumber(absl::string_view name);
+BULKHEAD_EXPORT std::optional<int> SyscallNumber(absl::string_view name);
 
 // "mount", or "syscall 1234" for a number the table does not have.
-std::string SyscallName(int number);
+BULKHEAD_EXPORT std::string SyscallName(int number);
 
 }  // namespace bulkhead::sandbox
 

@@ -6,15 +6,16 @@
 //   bulkhead::ExitInfo         why a helper ended
 //   bulkhead::Supervisor       restart policies per role
 //
-// Thread: one thread runs Host::Run() and every callback; Host::Post is the
-// only entry for other threads.
+// Thread: one thread runs the host's loop (Host::Run(), or the app's own
+// uv_run on Host::Options::loop) and every callback; Host::Post is the only
+// entry for other threads. browser_host/host.h has the rules.
 #ifndef BULKHEAD_HOST_H_
 #define BULKHEAD_HOST_H_
 
-#include "bulkhead/version.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
 #include "browser_host/host.h"
 #include "browser_host/supervisor.h"
+#include "bulkhead/version.h"
 
 #endif  // BULKHEAD_HOST_H_

@@ -1,8 +1,14 @@
-# Installs this build into a scratch prefix, then builds and runs
-# examples/minimal_app against the installed package, exactly as an app would
-# (find_package(bulkhead CONFIG REQUIRED)). Run by ctest as `cmake -P`.
-#   -DBUILD_DIR=<this build> -DSOURCE_DIR=<repo> -DWORK_DIR=<scratch>
-foreach(var BUILD_DIR SOURCE_DIR WORK_DIR)
+# Installs Bulkhead into a scratch prefix, then builds and runs the apps in examples/ against
+# the installed package, exactly as an app would (find_package(bulkhead CONFIG REQUIRED)), and
+# checks what each prints. Run by ctest as `cmake -P`.
+#   -DSOURCE_DIR=<repo> -DWORK_DIR=<scratch> -DCXX=<C++ compiler>
+#   -DBUILD_DIR=<a built tree>  installs that tree (static libraries, say), or
+#   -DSHARED=ON                 configures and builds the libraries afresh with
+#                               BUILD_SHARED_LIBS=ON (libraries only) and installs those.
+#   -DPKG_CONFIG=<pkg-config> -DPROTOC=<protoc>  also builds examples/minimal_app by hand with
+#                               `pkg-config --cflags --libs bulkhead` (skipped when unset).
+cmake_minimum_required(VERSION 3.25)
+foreach(var SOURCE_DIR WORK_DIR CXX)
   if(NOT ${var})
     message(FATAL_ERROR "${var} is not set")
   endif()
@@ -17,13 +23,83 @@ function(run)
   set(last_output "${out}" PARENT_SCOPE)
 endfunction()
 
+# Fails unless `output` has every one of the lines after it (plain substrings).
+function(expect_lines app output)
+  foreach(line IN LISTS ARGN)
+    string(FIND "${output}" "${line}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "${app} did not print \"${line}\"; it printed:\n${output}")
+    endif()
+  endforeach()
+endfunction()
+
 file(REMOVE_RECURSE ${WORK_DIR})
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/minimal_app -B ${WORK_DIR}/build
-    -G Ninja -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
-run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j 2)
-run(${WORK_DIR}/build/minimal_app)
-message(STATUS "minimal_app said:\n${last_output}")
-if(NOT last_output MATCHES "helper answered: HELLO FROM BULKHEAD")
-  message(FATAL_ERROR "unexpected output from minimal_app")
+set(prefix ${WORK_DIR}/prefix)
+if(SHARED)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/bulkhead -G Ninja
+      -DCMAKE_CXX_COMPILER=${CXX} -DBUILD_SHARED_LIBS=ON
+      -DBULKHEAD_BUILD_TESTS=OFF -DBULKHEAD_BUILD_BENCH=OFF)
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/bulkhead -j 2)
+  run(${CMAKE_COMMAND} --install ${WORK_DIR}/bulkhead --prefix ${prefix})
+  file(GLOB shared_libs ${prefix}/lib*/libbulkhead_host.so*)
+  if(NOT shared_libs)
+    message(FATAL_ERROR "no libbulkhead_host.so in ${prefix}")
+  endif()
+elseif(BUILD_DIR)
+  run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+else()
+  message(FATAL_ERROR "set BUILD_DIR or SHARED")
+endif()
+
+# What each example must print (its README shows a whole run).
+set(minimal_app_expect "helper answered: HELLO FROM BULKHEAD")
+set(image_filter_expect
+  "gradient     invert 64x48  mean 126.00 -> 129.00"
+  "poisoned     invert FAILED: UNAVAILABLE"
+  "helper filter-1 ended: crashed (signal 11 SIGSEGV)"
+  "image_filter::ApplyFilter()"
+  "relaunching for the 2 image(s) left"
+  "noise        blur   48x48  mean 125.35 -> 124.94"
+  "done")
+set(plugin_host_expect
+  "upper-1 asked the app for 'greeting': \"Hello\""
+  "upper-1 result: Hello, PLUGINS RUN IN HELPER PROCESSES OF THEIR OWN"
+  "wordcount-2 result: 4 words of 5+ letters"
+  "spin-3 asked the app for 'greeting'"
+  "spin-3 ended: hung: no Pong within 2s"
+  "done: ok")
+
+# With shared libraries, the two apps that use the most of the API (minimal_app's calls are a
+# subset of theirs).
+set(apps minimal_app image_filter plugin_host)
+if(SHARED)
+  set(apps image_filter plugin_host)
+endif()
+foreach(app IN LISTS apps)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${app} -B ${WORK_DIR}/${app}
+      -G Ninja -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/${app} -j 2)
+  run(${WORK_DIR}/${app}/${app})
+  message(STATUS "${app} said:\n${last_output}")
+  expect_lines(${app} "${last_output}" ${${app}_expect})
+endforeach()
+
+# pkg-config: minimal_app again, compiled and linked by hand with only what bulkhead.pc says.
+if(PKG_CONFIG AND PROTOC)
+  set(dir ${WORK_DIR}/pkg_config_app)
+  file(MAKE_DIRECTORY ${dir})
+  file(GLOB pc_dirs ${prefix}/lib*/pkgconfig)
+  get_filename_component(libdir "${pc_dirs}" DIRECTORY)
+  run(${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pc_dirs}
+      ${PKG_CONFIG} --cflags --libs bulkhead)
+  string(STRIP "${last_output}" flags)
+  message(STATUS "pkg-config --cflags --libs bulkhead: ${flags}")
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  run(${PROTOC} -I ${SOURCE_DIR}/examples/minimal_app --cpp_out=${dir}
+      ${SOURCE_DIR}/examples/minimal_app/shout.proto)
+  run(${CXX} -std=c++20 -I ${dir} ${SOURCE_DIR}/examples/minimal_app/main.cc
+      ${dir}/shout.pb.cc ${flags} -Wl,-rpath,${libdir} -o ${dir}/minimal_app)
+  run(${dir}/minimal_app)
+  message(STATUS "minimal_app (pkg-config) said:\n${last_output}")
+  expect_lines(minimal_app "${last_output}" ${minimal_app_expect})
 endif()
