@@ -55,7 +55,7 @@ struct HandlePair {
   ScopedHandle first;
   ScopedHandle second;
 };
-absl::StatusOr<HandlePair> CreateStreamPair();
+BULKHEAD_EXPORT absl::StatusOr<HandlePair> CreateStreamPair();
 
 // Takes ownership of handle number `number`, which this process inherited from
 // its parent (the helper's end of the channel). Fails with InvalidArgument,
