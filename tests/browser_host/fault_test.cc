@@ -201,8 +201,8 @@ TEST_F(FaultTest, ForkBombInTheSandboxIsAViolation) {
   if (!sandbox::LockdownAvailable()) {
     GTEST_SKIP() << "helpers lock themselves down only on Linux";
   }
-  if (*testing::SeccompTrapUnobservableReason() != '\0') {
-    GTEST_SKIP() << testing::SeccompTrapUnobservableReason();
+  if (*testing::TrappedForkUnobservableReason() != '\0') {
+    GTEST_SKIP() << testing::TrappedForkUnobservableReason();
   }
   ASSERT_TRUE(victim_->sandboxed());
   const ExitInfo* exit = InjectAndWaitForExit(ipc::FAULT_KIND_FORK_BOMB);

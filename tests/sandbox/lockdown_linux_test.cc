@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/base/config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -89,6 +90,11 @@ TEST(LockdownTest, MissingBestEffortLayerIsReportedAndTheRestApplies) {
 }
 
 TEST(LockdownTest, FullLockdownInOwnUserAndMountNamespaces) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  GTEST_SKIP() << "ThreadSanitizer restarts its background thread in a forked "
+                  "child, and unshare(CLONE_NEWUSER) needs a single-threaded "
+                  "process";
+#endif
   const uid_t uid = ::geteuid();
   const gid_t gid = ::getegid();
   absl::StatusOr<SandboxPolicy> policy = SandboxPolicyBuilder("test")

@@ -25,6 +25,15 @@ const char* SeccompTrapUnobservableReason() {
 #endif
 }
 
+const char* TrappedForkUnobservableReason() {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  return "ThreadSanitizer's fork() interceptor fails an internal CHECK when "
+         "the seccomp filter traps the clone underneath it";
+#else
+  return SeccompTrapUnobservableReason();
+#endif
+}
+
 void PrepareHelperEnvironment() {
   if (!SanitizerReservesAddressSpace()) return;
   char value[4096];

@@ -20,6 +20,10 @@ bool SanitizerReservesAddressSpace();
 // on pthread_getattr_np) before the trap can end the helper.
 const char* SeccompTrapUnobservableReason();
 
+// The same for a trap on the clone underneath fork(): also unobservable under
+// ThreadSanitizer, whose fork() interceptor fails an internal CHECK then.
+const char* TrappedForkUnobservableReason();
+
 }  // namespace bulkhead::testing
 
 #endif  // BULKHEAD_TESTS_SUPPORT_SANITIZER_ENV_H_
