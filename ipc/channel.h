@@ -189,6 +189,8 @@ class Channel {
   absl::Status HandleRequest(const Envelope& envelope);
   void CloseWith(CloseReason reason, absl::Status detail);
   void ClosePipe();
+  // kPeerClosed for the errors that mean the peer went away, else kIoError.
+  static CloseReason ReasonForIoError(int error);
 
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnReadThunk(uv_stream_t* stream, ssize_t nread,
