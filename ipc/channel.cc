@@ -11,10 +11,19 @@ namespace bulkhead::ipc {
 namespace {
 
 void FreeHandle(uv_handle_t* handle) {
-  if (handle->type == UV_NAMED_PIPE) {
-    delete reinterpret_cast<uv_pipe_t*>(handle);
-  } else {
-    delete reinterpret_cast<uv_timer_t*>(handle);
+  switch (handle->type) {
+    case UV_NAMED_PIPE:
+      delete reinterpret_cast<uv_pipe_t*>(handle);
+      break;
+    case UV_TIMER:
+      delete reinterpret_cast<uv_timer_t*>(handle);
+      break;
+    case UV_PREPARE:
+      delete reinterpret_cast<uv_prepare_t*>(handle);
+      break;
+    default:
+      delete reinterpret_cast<uv_check_t*>(handle);
+      break;
   }
 }
 
@@ -61,12 +70,19 @@ Channel::Channel(uv_loop_t* loop, Options options)
       options_(options),
       pipe_(new uv_pipe_t),
       timer_(new uv_timer_t),
-      decoder_(options.max_frame_size) {
-  // Neither can fail for a valid loop.
+      flush_before_poll_(new uv_prepare_t),
+      flush_after_io_(new uv_check_t),
+      decoder_(options.max_frame_size),
+      writer_([this](int status) { OnAsyncWriteDone(status); }) {
+  // None can fail for a valid loop.
   uv_pipe_init(loop_, pipe_, /*ipc=*/0);
   uv_timer_init(loop_, timer_);
+  uv_prepare_init(loop_, flush_before_poll_);
+  uv_check_init(loop_, flush_after_io_);
   pipe_->data = this;
   timer_->data = this;
+  flush_before_poll_->data = this;
+  flush_after_io_->data = this;
   ServeControl(Control::kPing,
                [](const Control& request) -> absl::StatusOr<Control> {
                  Control pong;
@@ -77,10 +93,18 @@ Channel::Channel(uv_loop_t* loop, Options options)
 
 Channel::~Channel() {
   *alive_ = false;
+  // What was sent last still leaves if the kernel takes it now.
+  if (state_ == State::kOpen)
+    writer_.FlushWithoutWaiting(reinterpret_cast<uv_stream_t*>(pipe_));
   state_ = State::kClosed;
   ClosePipe();
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeHandle);
+  for (uv_handle_t* handle :
+       {reinterpret_cast<uv_handle_t*>(timer_),
+        reinterpret_cast<uv_handle_t*>(flush_before_poll_),
+        reinterpret_cast<uv_handle_t*>(flush_after_io_)}) {
+    handle->data = nullptr;
+    uv_close(handle, FreeHandle);
+  }
   calls_.FailAll(absl::CancelledError("channel destroyed"));
 }
 
@@ -125,8 +149,8 @@ absl::Status Channel::Start(CloseHandler on_close) {
     return UvErrorToStatus(rc, "uv_read_start");
   }
   state_ = State::kOpen;
-  Flush();             // Anything sent before Start...
-  ArmDeadlineTimer();  // ...and the deadlines of calls made before it.
+  ArmDeadlineTimer();  // The deadlines of calls made before Start...
+  ScheduleFlush();     // ...and what was sent before it.
   return absl::OkStatus();
 }
 
@@ -140,11 +164,17 @@ void Channel::CloseForViolation(absl::Status why) {
 
 void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   if (state_ == State::kClosed) return;
+  // What was sent last still leaves if the kernel takes it now.
+  if (state_ == State::kOpen)
+    writer_.FlushWithoutWaiting(reinterpret_cast<uv_stream_t*>(pipe_));
+  writer_.DropQueued();
   state_ = State::kClosed;
   // Closing the OS handle lets the peer see end-of-stream at once.
   ClosePipe();
   uv_timer_stop(timer_);
-  outgoing_.clear();
+  uv_prepare_stop(flush_before_poll_);
+  uv_check_stop(flush_after_io_);
+  flush_scheduled_ = false;
   if (reason == CloseReason::kProtocolViolation) {
     BH_LOG(kWarning, "channel protocol violation: ", detail.message());
   }
@@ -161,7 +191,7 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
 // ---- Calls
 // ----------------------------------------------------------------------------------
 
-void Channel::StartCall(Envelope envelope, absl::Time deadline,
+void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
                         PendingCalls::Completion completion, bool app_traffic) {
   if (absl::Status room = app_traffic ? CheckQueueRoom()
                           : state_ == State::kClosed
@@ -173,9 +203,9 @@ void Channel::StartCall(Envelope envelope, absl::Time deadline,
   }
   const uint64_t id =
       calls_.Add(MonotonicDeadline(deadline), std::move(completion));
-  envelope.set_call_id(id);
+  request.call_id = id;
   std::shared_ptr<bool> alive = alive_;
-  absl::Status sent = SendEnvelope(envelope);
+  absl::Status sent = SendFrame(request);
   // A failed write closes the channel, and its owner may destroy it then.
   if (!*alive) return;
   if (!sent.ok()) {
@@ -194,10 +224,10 @@ void Channel::StartCall(Envelope envelope, absl::Time deadline,
 void Channel::CallControl(
     const Control& control, absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
-  Envelope envelope;
-  *envelope.mutable_control() = control;
+  OutgoingEnvelope envelope;
+  envelope.control = &control;
   StartCall(
-      std::move(envelope), deadline,
+      envelope, deadline,
       [done = std::move(done)](
           absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
         if (!reply.ok()) {

@@ -1,5 +1,8 @@
 // Channel, receiving: reading frames from the pipe and dispatching each
-// envelope to its handler, call server or pending call.
+// envelope to its handler, call server or pending call. Frames are parsed in
+// place in the decoder's buffer, and app messages and requests are read
+// without building an Envelope (envelope_codec.h): a read of many small frames
+// is one loop that allocates nothing.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -13,12 +16,9 @@ namespace {
 // Read granularity: large enough for many small frames per read() syscall.
 constexpr size_t kReadChunk = 64 * 1024;
 
-// The full type name in an Any's type URL ("type.googleapis.com/pkg.Type" ->
-// "pkg.Type").
-absl::string_view TypeNameOf(const google::protobuf::Any& any) {
-  absl::string_view url = any.type_url();
-  const size_t slash = url.rfind('/');
-  return slash == absl::string_view::npos ? url : url.substr(slash + 1);
+absl::Status NotAnEnvelope(absl::string_view payload) {
+  return absl::DataLossError(absl::StrCat(
+      "frame of ", payload.size(), " bytes does not parse as an Envelope"));
 }
 
 }  // namespace
@@ -53,15 +53,7 @@ void Channel::OnRead(ssize_t nread) {
       CloseWith(CloseReason::kProtocolViolation, frame.status());
       return;
     }
-    if (!frame->has_value()) {
-      // A peer that does not take our replies gets no more of its requests
-      // read until it does: the kernel's buffers then slow it down.
-      if (queued_bytes() > options_.max_queued_bytes) {
-        uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
-        reading_paused_ = true;
-      }
-      return;
-    }
+    if (!frame->has_value()) break;
     ++frames_received_;
     bytes_received_ += kFrameHeaderSize + (*frame)->size();
     absl::Status handled = HandleFrame(**frame);
@@ -71,21 +63,52 @@ void Channel::OnRead(ssize_t nread) {
       return;
     }
   }
+  // The answers to this read leave now, in one write, before the loop turns
+  // to other handles.
+  FlushNow();
+  if (!*alive || state_ != State::kOpen) return;
+  if (queued_bytes() > options_.max_queued_bytes) {
+    // A peer that does not take our replies gets no more of its requests read
+    // until it does: the kernel's buffers then slow it down.
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+    reading_paused_ = true;
+    return;
+  }
+  OnQueueShrunk();  // May destroy this channel: last.
 }
 
 absl::Status Channel::HandleFrame(absl::string_view payload) {
-  Envelope envelope;
-  if (!envelope.ParseFromArray(payload.data(),
+  EnvelopeView envelope;
+  // Only for frames outside the canonical layout.
+  Envelope parsed;
+  std::string scratch;
+  if (!ParseCanonicalEnvelope(payload, &envelope)) {
+    if (!parsed.ParseFromArray(payload.data(),
                                static_cast<int>(payload.size()))) {
-    return absl::DataLossError(absl::StrCat(
-        "frame of ", payload.size(), " bytes does not parse as an Envelope"));
+      return NotAnEnvelope(payload);
+    }
+    envelope = ViewOfEnvelope(parsed, &scratch);
   }
-  if (envelope.is_reply()) return HandleReply(envelope);
-  if (envelope.call_id() != 0) return HandleRequest(envelope);
+  if (envelope.is_reply) return HandleReply(payload);
+  // Nested messages are validated before anything is dispatched, as a full
+  // parse of the frame would.
+  Control control;
+  if (envelope.body == EnvelopeView::Body::kControl &&
+      !control.ParseFromArray(envelope.control.data(),
+                              static_cast<int>(envelope.control.size()))) {
+    return NotAnEnvelope(payload);
+  }
+  if (envelope.has_error) {
+    Error error;
+    if (!error.ParseFromArray(envelope.error.data(),
+                              static_cast<int>(envelope.error.size()))) {
+      return NotAnEnvelope(payload);
+    }
+  }
+  if (envelope.call_id != 0) return HandleRequest(envelope, control);
 
-  switch (envelope.body_case()) {
-    case Envelope::kControl: {
-      const Control& control = envelope.control();
+  switch (envelope.body) {
+    case EnvelopeView::Body::kControl: {
       auto it = control_handlers_.find(static_cast<int>(control.kind_case()));
       if (it == control_handlers_.end()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -94,8 +117,8 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
       it->second(control);
       return absl::OkStatus();
     }
-    case Envelope::kMessage: {
-      const absl::string_view type = TypeNameOf(envelope.message());
+    case EnvelopeView::Body::kMessage: {
+      const absl::string_view type = TypeNameOfUrl(envelope.type_url);
       auto it = message_handlers_.find(type);
       if (it == message_handlers_.end()) {
         // Logged sparingly: a flooding peer must not flood the log too.
@@ -105,15 +128,25 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
         }
         return absl::OkStatus();
       }
-      return it->second(envelope.message());
+      if (!TypeUrlIs(envelope.type_url, it->first)) {
+        return absl::DataLossError("message body does not parse as " +
+                                   it->first);
+      }
+      return it->second(envelope.value);
     }
-    case Envelope::BODY_NOT_SET:
+    case EnvelopeView::Body::kNone:
       break;
   }
   return absl::InvalidArgumentError("envelope without a body");
 }
 
-absl::Status Channel::HandleReply(const Envelope& envelope) {
+absl::Status Channel::HandleReply(absl::string_view payload) {
+  // Replies complete calls, whose bookkeeping takes a whole Envelope.
+  Envelope envelope;
+  if (!envelope.ParseFromArray(payload.data(),
+                               static_cast<int>(payload.size()))) {
+    return NotAnEnvelope(payload);
+  }
   absl::Status completion_status;
   std::shared_ptr<bool> alive = alive_;
   switch (calls_.CompleteWithReply(envelope, &completion_status)) {
@@ -131,58 +164,64 @@ absl::Status Channel::HandleReply(const Envelope& envelope) {
       "reply to call ", envelope.call_id(), ", which was never made"));
 }
 
-absl::Status Channel::HandleRequest(const Envelope& envelope) {
-  Envelope reply;
-  reply.set_call_id(envelope.call_id());
-  reply.set_is_reply(true);
+absl::Status Channel::HandleRequest(const EnvelopeView& envelope,
+                                    const Control& control) {
+  const uint64_t call_id = envelope.call_id;
   // Handlers may destroy the channel.
   std::shared_ptr<bool> alive = alive_;
-  switch (envelope.body_case()) {
-    case Envelope::kControl: {
-      const Control& control = envelope.control();
+  switch (envelope.body) {
+    case EnvelopeView::Body::kControl: {
       auto it = control_servers_.find(static_cast<int>(control.kind_case()));
       if (it == control_servers_.end()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "unexpected control call (kind ", control.kind_case(), ")"));
       }
       absl::StatusOr<Control> answer = it->second(control);
-      if (!*alive) return absl::OkStatus();
+      if (!*alive || state_ != State::kOpen) return absl::OkStatus();
+      OutgoingEnvelope reply;
       if (answer.ok()) {
-        *reply.mutable_control() = *std::move(answer);
+        reply.control = &*answer;
       } else {
-        StatusToError(answer.status(), reply.mutable_error());
+        reply.error = &answer.status();
       }
-      break;
+      return SendReply(call_id, reply);
     }
-    case Envelope::kMessage: {
-      const absl::string_view type = TypeNameOf(envelope.message());
+    case EnvelopeView::Body::kMessage: {
+      const absl::string_view type = TypeNameOfUrl(envelope.type_url);
       auto it = call_handlers_.find(type);
       if (it == call_handlers_.end()) {
-        StatusToError(
-            absl::UnimplementedError(absl::StrCat("no handler for ", type)),
-            reply.mutable_error());
-        break;
+        if (state_ != State::kOpen) return absl::OkStatus();
+        const absl::Status unimplemented =
+            absl::UnimplementedError(absl::StrCat("no handler for ", type));
+        OutgoingEnvelope reply;
+        reply.error = &unimplemented;
+        return SendReply(call_id, reply);
       }
-      absl::Status handled = it->second(envelope.message(), &reply);
+      if (!TypeUrlIs(envelope.type_url, it->first)) {
+        return absl::DataLossError("request body does not parse as " +
+                                   it->first);
+      }
+      absl::Status sent;
+      absl::Status handled = it->second(
+          envelope.value, [&](const google::protobuf::Message* response,
+                              const absl::Status& status) {
+            if (!*alive || state_ != State::kOpen) return;
+            OutgoingEnvelope reply;
+            if (response != nullptr) {
+              reply.message = response;
+            } else {
+              reply.error = &status;
+            }
+            sent = SendReply(call_id, reply);
+          });
       if (!*alive) return absl::OkStatus();
       if (!handled.ok()) return handled;
-      break;
+      return sent;
     }
-    case Envelope::BODY_NOT_SET:
-      return absl::InvalidArgumentError("call without a body");
+    case EnvelopeView::Body::kNone:
+      break;
   }
-  if (state_ != State::kOpen) return absl::OkStatus();
-  absl::Status sent = SendEnvelope(reply);
-  if (!sent.ok()) {
-    // The answer is too large to frame: tell the caller instead of leaving it
-    // to time out.
-    Envelope failed;
-    failed.set_call_id(envelope.call_id());
-    failed.set_is_reply(true);
-    StatusToError(sent, failed.mutable_error());
-    return SendEnvelope(failed);
-  }
-  return absl::OkStatus();
+  return absl::InvalidArgumentError("call without a body");
 }
 
 }  // namespace bulkhead::ipc

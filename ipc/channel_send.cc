@@ -1,5 +1,6 @@
-// Channel, sending: framing envelopes into the send queue, one write in
-// flight at a time, and the queue's limit (backpressure).
+// Channel, sending: framing envelopes straight into the send queue, writing
+// it in as few syscalls as possible (FrameWriter), and the queue's limit
+// (backpressure).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -7,23 +8,26 @@
 #include "ipc/uv_status.h"
 
 namespace bulkhead::ipc {
+namespace {
 
-struct Channel::WriteRequest {
-  uv_write_t req;
-  std::string data;
-};
+// Past this many queued bytes a frame is written at once instead of at the
+// end of the loop iteration: enough to batch many small frames, small enough
+// to stay in cache and to start the kernel on a large payload early.
+constexpr size_t kEagerFlushBytes = 64 * 1024;
+
+}  // namespace
 
 absl::Status Channel::Send(const google::protobuf::Message& message) {
   if (absl::Status room = CheckQueueRoom(); !room.ok()) return room;
-  Envelope envelope;
-  envelope.mutable_message()->PackFrom(message);
-  return SendEnvelope(envelope);
+  OutgoingEnvelope envelope;
+  envelope.message = &message;
+  return SendFrame(envelope);
 }
 
 absl::Status Channel::SendControl(const Control& control) {
-  Envelope envelope;
-  *envelope.mutable_control() = control;
-  return SendEnvelope(envelope);
+  OutgoingEnvelope envelope;
+  envelope.control = &control;
+  return SendFrame(envelope);
 }
 
 absl::Status Channel::CheckQueueRoom() {
@@ -42,56 +46,82 @@ void Channel::OnDrained(absl::AnyInvocable<void()> handler) {
   on_drained_ = std::move(handler);
 }
 
-absl::Status Channel::SendEnvelope(Envelope& envelope) {
+absl::Status Channel::SendFrame(OutgoingEnvelope envelope) {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
-  envelope.set_seq(next_seq_);
-  const size_t queued_before = outgoing_.size();
+  envelope.seq = next_seq_;
+  std::string* queue = writer_.queue();
+  const size_t queued_before = queue->size();
   if (absl::Status s =
-          AppendFrame(envelope, options_.max_frame_size, &outgoing_);
+          AppendEnvelopeFrame(envelope, options_.max_frame_size, queue);
       !s.ok()) {
     return s;
   }
   ++next_seq_;
   ++frames_sent_;
-  bytes_sent_ += outgoing_.size() - queued_before;
-  Flush();
+  bytes_sent_ += queue->size() - queued_before;
+  if (queue->size() >= kEagerFlushBytes) {
+    FlushNow();
+  } else {
+    ScheduleFlush();
+  }
   return absl::OkStatus();
+}
+
+absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply) {
+  reply.call_id = call_id;
+  reply.is_reply = true;
+  absl::Status sent = SendFrame(reply);
+  if (sent.ok()) return sent;
+  // The answer is too large to frame: tell the caller instead of leaving it to
+  // time out.
+  OutgoingEnvelope failed;
+  failed.call_id = call_id;
+  failed.is_reply = true;
+  failed.error = &sent;
+  return SendFrame(failed);
+}
+
+void Channel::ScheduleFlush() {
+  if (flush_scheduled_ || writer_.queue()->empty()) return;
+  flush_scheduled_ = true;
+  uv_prepare_start(flush_before_poll_, [](uv_prepare_t* handle) {
+    OnFlushPoint(reinterpret_cast<uv_handle_t*>(handle));
+  });
+  uv_check_start(flush_after_io_, [](uv_check_t* handle) {
+    OnFlushPoint(reinterpret_cast<uv_handle_t*>(handle));
+  });
+}
+
+void Channel::OnFlushPoint(uv_handle_t* handle) {
+  auto* self = static_cast<Channel*>(handle->data);
+  if (self == nullptr) return;
+  self->flush_scheduled_ = false;
+  uv_prepare_stop(self->flush_before_poll_);
+  uv_check_stop(self->flush_after_io_);
+  std::shared_ptr<bool> alive = self->alive_;
+  self->FlushNow();
+  if (*alive) self->OnQueueShrunk();
 }
 
 // At most one write is in flight; everything queued meanwhile leaves in the
 // next single write, so a burst of sends costs few syscalls.
-void Channel::Flush() {
-  if (state_ != State::kOpen || in_flight_ != nullptr || outgoing_.empty())
-    return;
-  auto* request = new WriteRequest;
-  request->data.swap(outgoing_);
-  in_flight_bytes_ = request->data.size();
-  uv_buf_t buf = uv_buf_init(request->data.data(),
-                             static_cast<unsigned>(request->data.size()));
-  in_flight_ = request;
-  const int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(pipe_),
-                          &buf, 1, OnWriteDone);
-  if (rc != 0) {
-    in_flight_ = nullptr;
-    delete request;
-    CloseWith(ReasonForIoError(rc), UvErrorToStatus(rc, "uv_write"));
-  }
+void Channel::FlushNow() {
+  if (state_ != State::kOpen) return;
+  const int rc = writer_.Flush(reinterpret_cast<uv_stream_t*>(pipe_));
+  if (rc != 0) CloseWith(ReasonForIoError(rc), UvErrorToStatus(rc, "write"));
 }
 
-void Channel::OnWriteDone(uv_write_t* req, int status) {
-  auto* request = reinterpret_cast<WriteRequest*>(req);
-  auto* self = static_cast<Channel*>(req->handle->data);
-  delete request;
-  if (self == nullptr) return;  // The channel was destroyed.
-  self->in_flight_ = nullptr;
-  self->in_flight_bytes_ = 0;
+void Channel::OnAsyncWriteDone(int status) {
+  // After a close, libuv cancels the write: nothing left to do.
+  if (state_ != State::kOpen) return;
   if (status != 0) {
-    self->CloseWith(ReasonForIoError(status), UvErrorToStatus(status, "write"));
+    CloseWith(ReasonForIoError(status), UvErrorToStatus(status, "write"));
     return;
   }
-  self->Flush();
-  self->OnQueueShrunk();
+  std::shared_ptr<bool> alive = alive_;
+  FlushNow();
+  if (*alive) OnQueueShrunk();
 }
 
 void Channel::OnQueueShrunk() {

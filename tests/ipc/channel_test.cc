@@ -329,6 +329,43 @@ TEST_F(ChannelTest, BurstOfSmallMessagesArrivesInOrder) {
   EXPECT_EQ(b_->frames_received(), static_cast<uint64_t>(kMessages));
 }
 
+TEST_F(ChannelTest, SendsOfOneLoopTurnLeaveInOneWrite) {
+  CreatePair();
+  int received = 0;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++received; });
+  StartPair();
+  ASSERT_TRUE(RunUntil([&] { return true; }));  // Start's own flush is done.
+  const uint64_t writes_before = a_->writes();
+  constexpr int kMessages = 500;  // About 20 KiB: under the eager flush.
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(a_->Send(Request("coalesced", static_cast<uint32_t>(i))).ok());
+  }
+  EXPECT_EQ(a_->writes(), writes_before);  // Nothing written from Send...
+  ASSERT_TRUE(RunUntil([&] { return received == kMessages; }));
+  EXPECT_EQ(a_->writes(), writes_before + 1);  // ...then all in one write.
+}
+
+TEST_F(ChannelTest, RepliesToOneReadLeaveInOneWrite) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(&OneWordPerLine);
+  StartPair();
+  constexpr int kCalls = 200;
+  int answered = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    a_->Call<LayoutTextRequest, LayoutTextResponse>(
+        Request("a b", 10), absl::Now() + kGuard,
+        [&](absl::StatusOr<LayoutTextResponse> r) {
+          EXPECT_TRUE(r.ok()) << r.status();
+          ++answered;
+        });
+  }
+  ASSERT_TRUE(RunUntil([&] { return answered == kCalls; }));
+  // The requests arrived in one read (one write of a few KiB), so their
+  // answers left together too.
+  EXPECT_EQ(a_->writes(), 1u);
+  EXPECT_EQ(b_->writes(), 1u);
+}
+
 TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
   CreateWithRawPeer();
   ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
