@@ -278,6 +278,7 @@ void Channel::OnDeadlineTimer(uv_timer_t* timer) {
 
 void Channel::RegisterMessageHandler(absl::string_view type_name,
                                      MessageHandler handler) {
+  cached_handler_ = nullptr;
   message_handlers_.insert_or_assign(std::string(type_name),
                                      std::move(handler));
 }

@@ -79,25 +79,23 @@ void Channel::OnRead(ssize_t nread) {
 
 absl::Status Channel::HandleFrame(absl::string_view payload) {
   EnvelopeView envelope;
-  // Only for frames outside the canonical layout.
+  if (ParseCanonicalEnvelope(payload, &envelope))
+    return DispatchEnvelope(envelope, payload);
+  // Outside the canonical layout: protobuf judges the frame, as it always did.
   Envelope parsed;
-  std::string scratch;
-  if (!ParseCanonicalEnvelope(payload, &envelope)) {
-    if (!parsed.ParseFromArray(payload.data(),
-                               static_cast<int>(payload.size()))) {
-      return NotAnEnvelope(payload);
-    }
-    envelope = ViewOfEnvelope(parsed, &scratch);
+  if (!parsed.ParseFromArray(payload.data(),
+                             static_cast<int>(payload.size()))) {
+    return NotAnEnvelope(payload);
   }
+  std::string scratch;
+  return DispatchEnvelope(ViewOfEnvelope(parsed, &scratch), payload);
+}
+
+absl::Status Channel::DispatchEnvelope(const EnvelopeView& envelope,
+                                       absl::string_view payload) {
   if (envelope.is_reply) return HandleReply(payload);
   // Nested messages are validated before anything is dispatched, as a full
   // parse of the frame would.
-  Control control;
-  if (envelope.body == EnvelopeView::Body::kControl &&
-      !control.ParseFromArray(envelope.control.data(),
-                              static_cast<int>(envelope.control.size()))) {
-    return NotAnEnvelope(payload);
-  }
   if (envelope.has_error) {
     Error error;
     if (!error.ParseFromArray(envelope.error.data(),
@@ -105,39 +103,48 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
       return NotAnEnvelope(payload);
     }
   }
+  // The stream's common case first: a one-way app message.
+  if (envelope.body == EnvelopeView::Body::kMessage && envelope.call_id == 0)
+    return DispatchMessage(envelope);
+  Control control;
+  if (envelope.body == EnvelopeView::Body::kControl &&
+      !control.ParseFromArray(envelope.control.data(),
+                              static_cast<int>(envelope.control.size()))) {
+    return NotAnEnvelope(payload);
+  }
   if (envelope.call_id != 0) return HandleRequest(envelope, control);
+  if (envelope.body == EnvelopeView::Body::kNone)
+    return absl::InvalidArgumentError("envelope without a body");
+  auto it = control_handlers_.find(static_cast<int>(control.kind_case()));
+  if (it == control_handlers_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected control message (kind ", control.kind_case(), ")"));
+  }
+  it->second(control);
+  return absl::OkStatus();
+}
 
-  switch (envelope.body) {
-    case EnvelopeView::Body::kControl: {
-      auto it = control_handlers_.find(static_cast<int>(control.kind_case()));
-      if (it == control_handlers_.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unexpected control message (kind ", control.kind_case(), ")"));
+absl::Status Channel::DispatchMessage(const EnvelopeView& envelope) {
+  // A stream is mostly one type: the last type URL's handler is remembered,
+  // which spares finding the name and hashing it for every message.
+  if (cached_handler_ == nullptr || envelope.type_url != cached_type_url_) {
+    const absl::string_view type = TypeNameOfUrl(envelope.type_url);
+    auto it = message_handlers_.find(type);
+    if (it == message_handlers_.end()) {
+      // Logged sparingly: a flooding peer must not flood the log too.
+      if (messages_dropped_++ % 10000 == 0) {
+        BH_LOG(kWarning, "dropped message of unhandled type ", type, " (",
+               messages_dropped_, " so far)");
       }
-      it->second(control);
       return absl::OkStatus();
     }
-    case EnvelopeView::Body::kMessage: {
-      const absl::string_view type = TypeNameOfUrl(envelope.type_url);
-      auto it = message_handlers_.find(type);
-      if (it == message_handlers_.end()) {
-        // Logged sparingly: a flooding peer must not flood the log too.
-        if (messages_dropped_++ % 10000 == 0) {
-          BH_LOG(kWarning, "dropped message of unhandled type ", type, " (",
-                 messages_dropped_, " so far)");
-        }
-        return absl::OkStatus();
-      }
-      if (!TypeUrlIs(envelope.type_url, it->first)) {
-        return absl::DataLossError("message body does not parse as " +
-                                   it->first);
-      }
-      return it->second(envelope.value);
+    if (!TypeUrlIs(envelope.type_url, it->first)) {
+      return absl::DataLossError("message body does not parse as " + it->first);
     }
-    case EnvelopeView::Body::kNone:
-      break;
+    cached_type_url_.assign(envelope.type_url.data(), envelope.type_url.size());
+    cached_handler_ = &it->second;
   }
-  return absl::InvalidArgumentError("envelope without a body");
+  return (*cached_handler_)(envelope.value);
 }
 
 absl::Status Channel::HandleReply(absl::string_view payload) {

@@ -61,6 +61,10 @@ char* PutBytes(uint32_t tag, absl::string_view bytes, char* p) {
 // Reads a varint of at most 10 bytes whose value fits in 64 bits; false
 // otherwise (protobuf's own rules for overlong varints are left to protobuf).
 bool GetVarint(const char*& p, const char* end, uint64_t* value) {
+  if (p < end && static_cast<uint8_t>(*p) < 0x80) {  // One byte: most of them.
+    *value = static_cast<uint8_t>(*p++);
+    return true;
+  }
   uint64_t result = 0;
   for (int shift = 0; shift < 64 && p < end; shift += 7) {
     const auto byte = static_cast<uint8_t>(*p++);
@@ -120,7 +124,7 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   if (envelope.call_id != 0) size += 1 + VarintSize(envelope.call_id);
   if (envelope.is_reply) size += 2;
   // The body's pieces, sized before anything is written.
-  std::string_view type_name;
+  absl::string_view type_name;
   size_t value_size = 0, any_size = 0, control_size = 0, error_size = 0;
   if (envelope.message != nullptr) {
     type_name = envelope.message->GetDescriptor()->full_name();

@@ -115,7 +115,7 @@ TEST_F(FrameWriterTest, ManyFramesLeaveInOneWrite) {
 
 TEST_F(FrameWriterTest, WhatThePeerDoesNotTakeYetLeavesInOrderLater) {
   // Far more than the kernel buffers: the rest waits in one write request.
-  Append(8 << 20);
+  Append(2 << 20);
   ASSERT_EQ(writer_->Flush(stream()), 0);
   EXPECT_TRUE(writer_->write_in_flight());
   EXPECT_GT(writer_->size(), 0u);
@@ -135,7 +135,7 @@ TEST_F(FrameWriterTest, WhatThePeerDoesNotTakeYetLeavesInOrderLater) {
 }
 
 TEST_F(FrameWriterTest, DestroyedWithAWriteInFlightNeverCallsBack) {
-  Append(8 << 20);
+  Append(2 << 20);
   ASSERT_EQ(writer_->Flush(stream()), 0);
   ASSERT_TRUE(writer_->write_in_flight());
   writer_.reset();
@@ -148,7 +148,7 @@ TEST_F(FrameWriterTest, DestroyedWithAWriteInFlightNeverCallsBack) {
 }
 
 TEST_F(FrameWriterTest, ClosingTheStreamCancelsTheWriteInFlight) {
-  Append(8 << 20);
+  Append(2 << 20);
   ASSERT_EQ(writer_->Flush(stream()), 0);
   ASSERT_TRUE(writer_->write_in_flight());
   uv_close(reinterpret_cast<uv_handle_t*>(writing_), [](uv_handle_t* handle) {
