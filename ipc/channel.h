@@ -37,6 +37,7 @@
 #include "ipc/frame_writer.h"
 #include "ipc/pending_calls.h"
 #include "ipc/proto/envelope.pb.h"
+#include "ipc/reused_message.h"
 
 namespace bulkhead::ipc {
 
@@ -283,17 +284,24 @@ class Channel {
 template <typename T>
 void Channel::On(absl::AnyInvocable<void(const T&)> handler) {
   static_assert(std::is_base_of_v<google::protobuf::Message, T>);
-  // One message object is reused for the small messages of a stream (parsing
-  // into it keeps its strings' capacity: no allocation per message). Each
-  // call holds a reference, so a handler that destroys the channel (and this
-  // lambda) does not free the message it is reading.
+  // Small messages are parsed into one reused object (no allocation per
+  // message); large ones into a fresh one, so that no handler keeps a big
+  // buffer.
   RegisterMessageHandler(
       T::descriptor()->full_name(),
-      [handler = std::move(handler), reused = std::make_shared<T>()](
+      [handler = std::move(handler), reused = ReusedMessage<T>()](
           absl::string_view body) mutable -> absl::Status {
-        std::shared_ptr<T> message = body.size() <= kMaxReusedMessageBytes
-                                         ? reused
-                                         : std::make_shared<T>();
+        if (body.size() > kMaxReusedMessageBytes) {
+          T message;
+          if (!message.ParseFromArray(body.data(),
+                                      static_cast<int>(body.size()))) {
+            return absl::DataLossError("message body does not parse as " +
+                                       T::descriptor()->full_name());
+          }
+          handler(message);
+          return absl::OkStatus();
+        }
+        typename ReusedMessage<T>::Lease message = reused.Take();
         if (!message->ParseFromArray(body.data(),
                                      static_cast<int>(body.size()))) {
           return absl::DataLossError("message body does not parse as " +
