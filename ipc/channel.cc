@@ -93,9 +93,10 @@ Channel::Channel(uv_loop_t* loop, Options options)
 
 Channel::~Channel() {
   *alive_ = false;
-  // What was sent last still leaves if the kernel takes it now.
+  // What was sent last is still handed to the stream, as when every Send
+  // wrote at once.
   if (state_ == State::kOpen)
-    writer_.FlushWithoutWaiting(reinterpret_cast<uv_stream_t*>(pipe_));
+    writer_.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
   state_ = State::kClosed;
   ClosePipe();
   for (uv_handle_t* handle :
@@ -164,9 +165,10 @@ void Channel::CloseForViolation(absl::Status why) {
 
 void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   if (state_ == State::kClosed) return;
-  // What was sent last still leaves if the kernel takes it now.
+  // What was sent last is still handed to the stream, as when every Send
+  // wrote at once.
   if (state_ == State::kOpen)
-    writer_.FlushWithoutWaiting(reinterpret_cast<uv_stream_t*>(pipe_));
+    writer_.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
   writer_.DropQueued();
   state_ = State::kClosed;
   // Closing the OS handle lets the peer see end-of-stream at once.

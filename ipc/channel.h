@@ -103,8 +103,8 @@ class Channel {
   absl::Status Start(CloseHandler on_close);
   // Closes now: the OS handle is closed (the peer sees end-of-stream), pending
   // calls fail with UNAVAILABLE and the close handler runs with kClosedLocally.
-  // Frames still queued are written if the kernel takes them at once, else
-  // dropped. Idempotent.
+  // Frames still queued are handed to the OS before the handle closes (one
+  // last write, not waited for). Idempotent.
   void Close();
   // Closes with kProtocolViolation, for an owner that finds the peer
   // misbehaving at a level the channel cannot see (e.g. a Hello that lies about

@@ -95,19 +95,8 @@ int FrameWriter::Flush(uv_stream_t* stream) {
   return 0;
 }
 
-void FrameWriter::FlushWithoutWaiting(uv_stream_t* stream) {
-  if (!write_in_flight() && !queued_.empty()) {
-    size_t written = 0;
-    while (written < queued_.size()) {
-      const size_t chunk = std::min(queued_.size() - written, kMaxWrite);
-      uv_buf_t buf =
-          uv_buf_init(queued_.data() + written, static_cast<unsigned>(chunk));
-      const int rc = uv_try_write(stream, &buf, 1);
-      if (rc <= 0) break;
-      ++writes_;
-      written += static_cast<size_t>(rc);
-    }
-  }
+void FrameWriter::FlushBeforeClose(uv_stream_t* stream) {
+  (void)Flush(stream);
   DropQueued();
 }
 

@@ -41,9 +41,11 @@ class FrameWriter {
   // 0 or the libuv error of uv_try_write/uv_write; after an error the bytes
   // are dropped.
   int Flush(uv_stream_t* stream);
-  // Writes what the kernel takes now, without waiting or queueing a write
-  // request, and drops the rest: the last words of a channel that is closing.
-  void FlushWithoutWaiting(uv_stream_t* stream);
+  // The last words of a channel that is about to close its stream: writes
+  // what the kernel takes now and hands the rest to libuv as one write (which
+  // closing the stream completes or cancels; on Windows pipes, which take no
+  // uv_try_write, this is how anything leaves at all). Errors are ignored.
+  void FlushBeforeClose(uv_stream_t* stream);
   // Drops the queued bytes (not the write in flight).
   void DropQueued();
 
