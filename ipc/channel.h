@@ -117,8 +117,9 @@ class Channel {
 
   // Sends a one-way message. UNAVAILABLE when closed, INVALID_ARGUMENT when
   // over the frame limit, RESOURCE_EXHAUSTED when the send queue is full.
-  // Frames are written at the end of the loop iteration they were sent in
-  // (all of that iteration's in one write), or at once when 64 KiB are queued.
+  // The first frame of a loop iteration is written at once; those that follow
+  // leave together at the end of the iteration (or at once when 64 KiB are
+  // queued). Frames sent while handling a read leave together after it.
   absl::Status Send(const google::protobuf::Message& message);
 
   // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
@@ -245,6 +246,12 @@ class Channel {
   uv_prepare_t* flush_before_poll_;
   uv_check_t* flush_after_io_;
   bool flush_scheduled_ = false;
+  // A frame was written at once this loop turn: later ones wait for the flush
+  // point.
+  bool wrote_this_turn_ = false;
+  // While a read's frames are dispatched: their answers leave together at the
+  // end of the read.
+  bool corked_ = false;
   State state_ = State::kIdle;
   CloseHandler on_close_;
 

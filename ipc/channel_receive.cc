@@ -47,9 +47,11 @@ void Channel::OnRead(ssize_t nread) {
   }
   decoder_.CommitWrite(static_cast<size_t>(nread));
   std::shared_ptr<bool> alive = alive_;
+  corked_ = true;
   while (state_ == State::kOpen) {
     absl::StatusOr<std::optional<absl::string_view>> frame = decoder_.Next();
     if (!frame.ok()) {
+      corked_ = false;
       CloseWith(CloseReason::kProtocolViolation, frame.status());
       return;
     }
@@ -59,10 +61,12 @@ void Channel::OnRead(ssize_t nread) {
     absl::Status handled = HandleFrame(**frame);
     if (!*alive) return;  // A handler destroyed the channel.
     if (!handled.ok()) {
+      corked_ = false;
       CloseWith(CloseReason::kProtocolViolation, std::move(handled));
       return;
     }
   }
+  corked_ = false;
   // The answers to this read leave now, in one write, before the loop turns
   // to other handles.
   FlushNow();

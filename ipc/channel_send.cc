@@ -60,7 +60,15 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope) {
   ++next_seq_;
   ++frames_sent_;
   bytes_sent_ += queue->size() - queued_before;
-  if (queue->size() >= kEagerFlushBytes) {
+  if (!corked_ && !wrote_this_turn_ && !writer_.write_in_flight()) {
+    // The first frame of a loop turn leaves at once, as every frame once did:
+    // a sender that then blocks its loop (or exits) has still said it. Those
+    // that follow in the same turn wait for the flush point and leave
+    // together.
+    wrote_this_turn_ = true;
+    FlushNow();
+    ScheduleFlush();  // Where `wrote_this_turn_` is cleared.
+  } else if (queue->size() >= kEagerFlushBytes) {
     FlushNow();
   } else {
     ScheduleFlush();
@@ -83,7 +91,7 @@ absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply) {
 }
 
 void Channel::ScheduleFlush() {
-  if (flush_scheduled_ || writer_.queue()->empty()) return;
+  if (flush_scheduled_) return;
   flush_scheduled_ = true;
   uv_prepare_start(flush_before_poll_, [](uv_prepare_t* handle) {
     OnFlushPoint(reinterpret_cast<uv_handle_t*>(handle));
@@ -97,6 +105,7 @@ void Channel::OnFlushPoint(uv_handle_t* handle) {
   auto* self = static_cast<Channel*>(handle->data);
   if (self == nullptr) return;
   self->flush_scheduled_ = false;
+  self->wrote_this_turn_ = false;
   uv_prepare_stop(self->flush_before_poll_);
   uv_check_stop(self->flush_after_io_);
   std::shared_ptr<bool> alive = self->alive_;
