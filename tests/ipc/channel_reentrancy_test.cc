@@ -1,5 +1,7 @@
 // Channel handlers and completions that destroy their own channel; ASan checks
 // the aftermath.
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -16,16 +18,25 @@ namespace {
 TEST_F(ChannelTest, MessageHandlerMayDestroyItsChannel) {
   CreatePair();
   int handled = 0;
-  b_->On<LayoutTextRequest>([this, &handled](const LayoutTextRequest&) {
-    ++handled;
-    b_.reset();
-  });
-  StartPair();
-  // Both frames leave in one write, so they arrive in one read.
+  std::string text_after_reset;
+  b_->On<LayoutTextRequest>(
+      [this, &handled, &text_after_reset](const LayoutTextRequest& m) {
+        ++handled;
+        // This lambda's captures go with the channel: keep what is needed.
+        std::string* out = &text_after_reset;
+        b_.reset();
+        // The message outlives the channel (and this handler) until the call
+        // returns (ASan would see a use after free).
+        *out = m.text();
+      });
+  // Sent before Start, both frames leave in one write, so they arrive in one
+  // read.
   ASSERT_TRUE(a_->Send(Request("first", 1)).ok());
   ASSERT_TRUE(a_->Send(Request("second", 2)).ok());
+  StartPair();
   ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
   EXPECT_EQ(handled, 1);
+  EXPECT_EQ(text_after_reset, "first");
   EXPECT_EQ(b_, nullptr);
   EXPECT_EQ(a_closed_.reason, CloseReason::kPeerClosed);
 }

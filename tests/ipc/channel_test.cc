@@ -329,6 +329,48 @@ TEST_F(ChannelTest, BurstOfSmallMessagesArrivesInOrder) {
   EXPECT_EQ(b_->frames_received(), static_cast<uint64_t>(kMessages));
 }
 
+TEST_F(ChannelTest, FirstSendOfALoopTurnLeavesAtOnceTheRestTogether) {
+  CreatePair();
+  int received = 0;
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest&) { ++received; });
+  StartPair();
+  ASSERT_TRUE(RunUntil([&] { return true; }));  // Start's own flush is done.
+  const uint64_t writes_before = a_->writes();
+  // The first leaves at once, so a sender that blocks its loop next (or
+  // exits) has still said it.
+  ASSERT_TRUE(a_->Send(Request("first", 0)).ok());
+  EXPECT_EQ(a_->writes(), writes_before + 1);
+  constexpr int kMessages = 500;  // About 20 KiB: under the eager flush.
+  for (int i = 1; i < kMessages; ++i) {
+    ASSERT_TRUE(a_->Send(Request("coalesced", static_cast<uint32_t>(i))).ok());
+  }
+  EXPECT_EQ(a_->writes(), writes_before + 1);  // The rest wait...
+  ASSERT_TRUE(RunUntil([&] { return received == kMessages; }));
+  EXPECT_EQ(a_->writes(), writes_before + 2);  // ...and leave in one write.
+}
+
+TEST_F(ChannelTest, RepliesToOneReadLeaveInOneWrite) {
+  CreatePair();
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(&OneWordPerLine);
+  StartPair();
+  ASSERT_TRUE(RunUntil([&] { return true; }));
+  constexpr int kCalls = 200;
+  int answered = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    a_->Call<LayoutTextRequest, LayoutTextResponse>(
+        Request("a b", 10), absl::Now() + kGuard,
+        [&](absl::StatusOr<LayoutTextResponse> r) {
+          EXPECT_TRUE(r.ok()) << r.status();
+          ++answered;
+        });
+  }
+  ASSERT_TRUE(RunUntil([&] { return answered == kCalls; }));
+  // The first call left at once, the other 199 in one write; `b_` answered
+  // each read's requests in one write.
+  EXPECT_EQ(a_->writes(), 2u);
+  EXPECT_LE(b_->writes(), 2u);
+}
+
 TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
   CreateWithRawPeer();
   ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());

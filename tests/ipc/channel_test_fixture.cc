@@ -93,9 +93,21 @@ bool RunLoopUntil(uv_loop_t* loop, uv_timer_t* guard,
   uv_timer_start(
       guard, [](uv_timer_t* timer) { *static_cast<bool*>(timer->data) = true; },
       static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
+  // `done()` is also checked just before the loop would block, so that what a
+  // timer callback completes ends the wait at once.
+  uv_prepare_t before_poll;
+  uv_prepare_init(loop, &before_poll);
+  before_poll.data = const_cast<std::function<bool()>*>(&done);
+  uv_prepare_start(&before_poll, [](uv_prepare_t* prepare) {
+    if ((*static_cast<const std::function<bool()>*>(prepare->data))())
+      uv_stop(prepare->loop);
+  });
   while (!done() && !timed_out) uv_run(loop, UV_RUN_ONCE);
   uv_timer_stop(guard);
   guard->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&before_poll), nullptr);
+  // Runs the close (and nothing that blocks: a closing handle means no wait).
+  uv_run(loop, UV_RUN_NOWAIT);
   return done();
 }
 

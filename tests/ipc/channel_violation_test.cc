@@ -76,6 +76,26 @@ std::vector<ViolationCase> ViolationCases() {
          e.mutable_message()->set_value("\xff\xff\xff");
          return Frame(WithSeq(e));
        }},
+      // Bytes the in-place reader leaves to protobuf, judged as before.
+      {"ControlBodyNotParsing",
+       [] {
+         return Header(7) + std::string("\x08\x01\x22\x03\xff\xff\xff", 7);
+       }},
+      {"MessageWithAnErrorNotParsing",
+       [] {
+         Envelope e;
+         e.mutable_message()->PackFrom(Request("x", 1));
+         const std::string payload = WithSeq(e).SerializeAsString() +
+                                     std::string("\x32\x02\xff\xff", 4);
+         return Header(static_cast<uint32_t>(payload.size())) + payload;
+       }},
+      {"TypeUrlWithoutSlash",
+       [] {
+         Envelope e;
+         e.mutable_message()->PackFrom(Request("x", 1));
+         e.mutable_message()->set_type_url("bulkhead.ipc.LayoutTextRequest");
+         return Frame(WithSeq(e));
+       }},
       {"RequestNotParsingAsItsType",
        [] {
          Envelope e;
@@ -164,6 +184,28 @@ TEST_F(ChannelTest, FramesBeforeAViolationAreStillHandled) {
   ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
   EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
   EXPECT_EQ(texts, std::vector<std::string>{"good"});
+}
+
+TEST_F(ChannelTest, FramesOutsideTheCanonicalLayoutAreStillUnderstood) {
+  CreateWithRawPeer();
+  std::vector<std::string> texts;
+  a_->On<LayoutTextRequest>(
+      [&](const LayoutTextRequest& m) { texts.push_back(m.text()); });
+  ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+  Envelope e;
+  e.set_seq(1);
+  e.mutable_message()->PackFrom(Request("unknown field", 1));
+  // An unknown field (15), then a frame with its seq twice: protobuf takes
+  // both, and so must the channel.
+  const std::string unknown = e.SerializeAsString() + "\x78\x01";
+  e.mutable_message()->PackFrom(Request("seq twice", 1));
+  const std::string twice = "\x08\x02" + e.SerializeAsString();
+  ASSERT_EQ(raw_.Write(Header(static_cast<uint32_t>(unknown.size())) + unknown +
+                       Header(static_cast<uint32_t>(twice.size())) + twice),
+            absl::OkStatus());
+  ASSERT_TRUE(RunUntil([&] { return texts.size() == 2; }));
+  EXPECT_EQ(texts, (std::vector<std::string>{"unknown field", "seq twice"}));
+  EXPECT_EQ(a_closed_.count, 0);
 }
 
 }  // namespace

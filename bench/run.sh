@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the release preset's IPC benchmark and runs it: every figure beside
+# its floors, for both placements (both processes on cpu 0; cpu 0 and cpu 1),
+# in one process run, Node's fork IPC included when `node` is installed. Ends
+# with one line per figure and floor: `name  value  unit  ratio-to-floor  floor`.
+#
+#   bench/run.sh [ipc_bench flags, e.g. --quick or --placements=same]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/setup.sh
+source "$root/scripts/setup.sh"
+
+bulkhead_install_packages
+bulkhead_configure release
+(cd "$root" && cmake --build --preset release -j "${JOBS:-2}" --target ipc_bench)
+
+node_script=""
+if command -v node >/dev/null 2>&1; then
+  node_script="$root/bench/node/fork_ipc.js"
+else
+  bulkhead_log "node not found: the Node figures are skipped"
+fi
+# On a shared machine, other work preempts the measured processes for whole
+# scheduler ticks (4 ms gaps in a stream that moves 10 GB/s): as root, run them
+# under SCHED_FIFO so that every figure and floor sees the same quiet machine
+# (the kernel still keeps 5% of each cpu for everything else). BENCH_RT=0 opts
+# out.
+rt=()
+if [[ ${BENCH_RT:-1} == 1 && $EUID == 0 ]] && command -v chrt >/dev/null 2>&1; then
+  rt=(chrt --fifo 1)
+fi
+cd "$root"
+exec "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"

@@ -1,0 +1,78 @@
+#include <windows.h>
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "common/os_error.h"
+#include "ipc/shared_memory.h"
+
+namespace bulkhead::ipc {
+
+absl::StatusOr<WritableSharedMemoryRegion> WritableSharedMemoryRegion::Create(
+    size_t size) {
+  if (size == 0) return absl::InvalidArgumentError("empty shared memory");
+  const auto size64 = static_cast<uint64_t>(size);
+  ScopedHandle section(CreateFileMappingW(
+      INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
+      static_cast<DWORD>(size64 >> 32), static_cast<DWORD>(size64), nullptr));
+  // CreateFileMapping fails with null, not INVALID_HANDLE_VALUE.
+  if (section.get() == nullptr) {
+    const absl::Status error = LastWinErrorToStatus("CreateFileMapping");
+    (void)section.release();
+    return error;
+  }
+  void* data = MapViewOfFile(section.get(), FILE_MAP_WRITE, 0, 0, size);
+  if (data == nullptr) return LastWinErrorToStatus("MapViewOfFile");
+  return WritableSharedMemoryRegion(std::move(section),
+                                    static_cast<char*>(data), size);
+}
+
+absl::StatusOr<ScopedHandle> WritableSharedMemoryRegion::Seal() {
+  if (!handle_.is_valid())
+    return absl::FailedPreconditionError("shared memory already sealed");
+  Unmap();
+  HANDLE read_only = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), handle_.get(), GetCurrentProcess(),
+                       &read_only, FILE_MAP_READ, FALSE, 0)) {
+    return LastWinErrorToStatus("DuplicateHandle");
+  }
+  handle_.reset();  // The last writable handle of this process.
+  return ScopedHandle(read_only);
+}
+
+void WritableSharedMemoryRegion::Unmap() {
+  if (data_ != nullptr) UnmapViewOfFile(data_);
+  data_ = nullptr;
+}
+
+absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
+    ScopedHandle handle, size_t expected_size) {
+  if (expected_size == 0)
+    return absl::InvalidArgumentError("empty shared memory");
+  // A view larger than the section is refused: that is the size check.
+  void* data = MapViewOfFile(handle.get(), FILE_MAP_READ, 0, 0, expected_size);
+  if (data == nullptr) {
+    return absl::DataLossError(
+        absl::StrCat("shared memory does not hold the ", expected_size,
+                     " bytes the peer announced (",
+                     LastWinErrorToStatus("MapViewOfFile").message(), ")"));
+  }
+  MEMORY_BASIC_INFORMATION info;
+  if (VirtualQuery(data, &info, sizeof(info)) == 0 ||
+      info.RegionSize < expected_size) {
+    UnmapViewOfFile(data);
+    return absl::DataLossError(
+        absl::StrCat("shared memory view smaller than the ", expected_size,
+                     " bytes the peer announced"));
+  }
+  // Another process may still hold a writable handle: not immutable.
+  return ReadOnlySharedMemoryMapping(static_cast<const char*>(data),
+                                     expected_size, /*immutable=*/false);
+}
+
+void ReadOnlySharedMemoryMapping::Unmap() {
+  if (data_ != nullptr) UnmapViewOfFile(const_cast<char*>(data_));
+  data_ = nullptr;
+}
+
+}  // namespace bulkhead::ipc
