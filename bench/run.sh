@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Builds the release preset's IPC benchmark and runs it: every figure beside
-# its floors, for both placements (both processes on cpu 0; cpu 0 and cpu 1),
-# in one process run, Node's fork IPC included when `node` is installed. Ends
-# with one line per figure and floor: `name  value  unit  ratio-to-floor  floor`.
+# Builds the release preset's benchmarks and runs them, each figure beside its
+# floors in one process run:
+#   ipc_bench      the channel, for both placements (both processes on cpu 0;
+#                  cpu 0 and cpu 1), Node's fork IPC included when `node` is
+#                  installed. Ends with one line per figure and floor:
+#                  `name  value  unit  ratio-to-floor  floor`.
+#   launch_bench   launch to Ready, sandboxed and not, beside fork+exec of the
+#                  same binary and `bwrap --unshare-all` (bubblewrap is
+#                  installed for it).
+#   crash_latency_bench  crash -> ExitInfo and crash -> replacement Ready.
 #
 #   bench/run.sh [ipc_bench flags, e.g. --quick or --placements=same]
+#   BENCH=ipc|launch|crash bench/run.sh   just one of them
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/setup.sh
 source "$root/scripts/setup.sh"
 
 bulkhead_install_packages
+# bwrap: launch_bench's peer (Linux only).
+if [[ $(uname -s) == Linux ]]; then bulkhead_install_package_list bubblewrap; fi
 bulkhead_configure release
-(cd "$root" && cmake --build --preset release -j "${JOBS:-2}" --target ipc_bench)
+(cd "$root" && cmake --build --preset release -j "${JOBS:-2}" \
+  --target ipc_bench launch_bench crash_latency_bench)
 
 node_script=""
 if command -v node >/dev/null 2>&1; then
@@ -30,4 +40,13 @@ if [[ ${BENCH_RT:-1} == 1 && $EUID == 0 ]] && command -v chrt >/dev/null 2>&1; t
   rt=(chrt --fifo 1)
 fi
 cd "$root"
-exec "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"
+which=${BENCH:-all}
+if [[ $which == all || $which == launch ]]; then
+  "${rt[@]}" "$root/build/release/bench/launch_bench" --iterations=100
+fi
+if [[ $which == all || $which == crash ]]; then
+  "${rt[@]}" "$root/build/release/bench/crash_latency_bench" --iterations=100
+fi
+if [[ $which == all || $which == ipc ]]; then
+  "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"
+fi
