@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/helper_cgroup_linux.h"
+#include "browser_host/namespaced_child_process_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "common/compiler.h"
@@ -40,135 +41,6 @@ using sandbox::Requirement;
 // The helper's fds are dup2'ed from here up, so no source collides with a
 // target (0-4).
 constexpr int kFirstSourceFd = 10;
-
-// Two processes: the namespace's init (the host's child, watched through its
-// pidfd) and the helper it forked (signalled through a pidfd of its own). The
-// helper's wait status comes from init through `status`
-// (sandbox_child_linux.h).
-class NamespacedChildProcess final : public ChildProcess {
- public:
-  NamespacedChildProcess(uv_loop_t* loop, pid_t init_pid,
-                         ScopedHandle init_pidfd, ScopedHandle status,
-                         std::unique_ptr<HelperCgroup> cgroup,
-                         std::string cgroup_note, ExitCallback on_exit)
-      : init_pid_(init_pid),
-        helper_pid_(init_pid),
-        init_pidfd_(std::move(init_pidfd)),
-        status_(std::move(status)),
-        cgroup_(std::move(cgroup)),
-        cgroup_note_(std::move(cgroup_note)),
-        poll_(new uv_poll_t),
-        on_exit_(std::move(on_exit)) {
-    uv_poll_init(loop, poll_, init_pidfd_.get());
-    poll_->data = this;
-  }
-
-  ~NamespacedChildProcess() override {
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_poll_t*>(handle);
-    });
-    if (!reaped_) {
-      // Killing init ends everything in its namespace.
-      ::syscall(SYS_pidfd_send_signal, init_pidfd_.get(), SIGKILL, nullptr, 0);
-      // uv_poll made the pidfd non-blocking, and waitid honours that.
-      const int flags = ::fcntl(init_pidfd_.get(), F_GETFL);
-      ::fcntl(init_pidfd_.get(), F_SETFL, flags & ~O_NONBLOCK);
-      siginfo_t info;
-      while (::waitid(P_PIDFD, static_cast<id_t>(init_pidfd_.get()), &info,
-                      WEXITED) != 0 &&
-             errno == EINTR) {
-      }
-    }
-  }
-
-  // Once the helper has exec'd: find it (init's only child) and start
-  // watching.
-  absl::Status Watch() {
-    std::ifstream children(
-        absl::StrCat("/proc/", init_pid_, "/task/", init_pid_, "/children"));
-    pid_t helper = 0;
-    if (children >> helper && helper > 0) {
-      const int fd = static_cast<int>(::syscall(SYS_pidfd_open, helper, 0));
-      if (fd >= 0) {
-        helper_pid_ = helper;
-        helper_pidfd_.reset(fd);
-      }
-    }
-    // Without it (the helper already died) signals go to init, and the
-    // status pipe still says how the helper ended.
-    const int rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
-    return rc == 0 ? absl::OkStatus()
-                   : ipc::UvErrorToStatus(rc, "uv_poll_start(pidfd)");
-  }
-
-  int64_t pid() const override { return helper_pid_; }
-
-  std::string cgroup_path() const override {
-    return cgroup_ != nullptr ? cgroup_->relative_path() : "";
-  }
-  std::string cgroup_description() const override {
-    return cgroup_ != nullptr ? cgroup_->description() : cgroup_note_;
-  }
-  bool killed_for_memory() const override {
-    return cgroup_ != nullptr && cgroup_->OutOfMemoryKilled();
-  }
-
-  absl::Status Signal(int signal) override {
-    if (reaped_) return absl::FailedPreconditionError("already reaped");
-    // A pidfd names this process and no other, even once its pid is reused.
-    const int target =
-        helper_pidfd_.is_valid() ? helper_pidfd_.get() : init_pidfd_.get();
-    if (::syscall(SYS_pidfd_send_signal, target, signal, nullptr, 0) != 0 &&
-        errno != ESRCH) {
-      return LastPosixErrorToStatus("pidfd_send_signal");
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  static void OnReadable(uv_poll_t* poll, int status, int events) {
-    (void)status;
-    (void)events;
-    auto* self = static_cast<NamespacedChildProcess*>(poll->data);
-    if (self != nullptr) self->Reap();
-  }
-
-  void Reap() {
-    siginfo_t info = {};
-    if (::waitid(P_PIDFD, static_cast<id_t>(init_pidfd_.get()), &info,
-                 WEXITED | WNOHANG) != 0 ||
-        info.si_pid == 0) {
-      return;  // Not yet; the pidfd stays readable until it is reaped.
-    }
-    reaped_ = true;
-    uv_poll_stop(poll_);
-    // Init wrote the helper's status before exiting; without it (init itself
-    // was killed, e.g. by the host's SIGKILL) init's own status stands.
-    HelperWaitStatus helper;
-    if (::read(status_.get(), &helper, sizeof(helper)) ==
-        static_cast<ssize_t>(sizeof(helper))) {
-      info.si_code = helper.code;
-      info.si_status = helper.status;
-    }
-    const bool signalled =
-        info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
-    // The callback may destroy this object: nothing after it.
-    on_exit_(signalled ? 0 : info.si_status, signalled ? info.si_status : 0);
-  }
-
-  const pid_t init_pid_;
-  pid_t helper_pid_;
-  ScopedHandle init_pidfd_;
-  ScopedHandle helper_pidfd_;
-  ScopedHandle status_;  // Read end, non-blocking.
-  // Declared after the processes' handles: removed once they are reaped.
-  std::unique_ptr<HelperCgroup> cgroup_;
-  std::string cgroup_note_;  // Why there is no cgroup, when there is none.
-  uv_poll_t* poll_;          // Heap: freed in its close callback.
-  ExitCallback on_exit_;
-  bool reaped_ = false;
-};
 
 struct PipeEnds {
   ScopedHandle read;
