@@ -185,20 +185,25 @@ int Main(int argc, char** argv) {
   SetLogLevel(LogLevel::kError);  // Kills are the point here, not news.
   RoleRegistry roles;
   if (!RegisterBuiltinRoles(roles).ok()) return 1;
-  Host::Options options;
-  options.roles = &roles;
-  options.forward_helper_output = false;
-  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
-  if (!host.ok()) return 1;
   const int n = static_cast<int>(*iterations);
-
   const Stats floor_crash = Summarize(BareChildCrash(n));
-  const Stats crash = Summarize(HelperCrashToExitInfo(**host, n));
-  Report("crash -> ExitInfo", crash, "bare child + waitpid", floor_crash);
-
-  const Stats launch = Summarize(LaunchToReady(**host, n));
-  const Stats restart = Summarize(CrashToReplacementReady(**host, n));
-  Report("crash -> new Ready", restart, "fresh launch -> Ready", launch);
+  // Unsandboxed, then (where the platform has one) sandboxed: on Linux the
+  // sandboxed helper's end travels through its namespace's init.
+  for (const bool sandboxed : {false, true}) {
+    if (sandboxed && !SandboxedLaunchAvailable()) continue;
+    Host::Options options;
+    options.roles = &roles;
+    options.forward_helper_output = false;
+    options.sandbox_helpers = sandboxed;
+    absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
+    if (!host.ok()) return 1;
+    std::printf("== %s helpers\n", sandboxed ? "sandboxed" : "unsandboxed");
+    const Stats crash = Summarize(HelperCrashToExitInfo(**host, n));
+    Report("crash -> ExitInfo", crash, "bare child + waitpid", floor_crash);
+    const Stats launch = Summarize(LaunchToReady(**host, n));
+    const Stats restart = Summarize(CrashToReplacementReady(**host, n));
+    Report("crash -> new Ready", restart, "fresh launch -> Ready", launch);
+  }
   return 0;
 }
 
