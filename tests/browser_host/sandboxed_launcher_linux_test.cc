@@ -415,6 +415,10 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
     }
     EXPECT_TRUE(attempt.blocked())
         << role << ": " << attempt.name() << " -> " << attempt.outcome();
+    if (role == "renderer") {
+      std::printf("  %-26s %s\n", attempt.name().c_str(),
+                  attempt.outcome().c_str());
+    }
     blocked += attempt.blocked() ? 1 : 0;
   }
   std::printf("%s: %d of %d escape attempts blocked\n", role.c_str(), blocked,
