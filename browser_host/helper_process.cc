@@ -161,6 +161,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
     channel_->CloseForViolation(absl::InvalidArgumentError(lie));
     return absl::InvalidArgumentError(lie);
   }
+  hello_hrtime_ = uv_hrtime();
   ipc::Control welcome;
   welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
   welcome.mutable_welcome()->set_helper_id(id());
