@@ -152,17 +152,18 @@ void TraceRecorder::CloseOpenSpans() {
   }
 }
 
-std::string TraceRecorder::ToJson() {
+void TraceRecorder::WriteJson(
+    absl::FunctionRef<void(absl::string_view)> write) {
   CloseOpenSpans();
   // Stable: a "B" and the "E" recorded in the same microsecond stay in order.
   std::stable_sort(events_.begin(), events_.end(),
                    [](const Event& a, const Event& b) { return a.ts < b.ts; });
-  std::string json = "{\"traceEvents\":[\n";
+  write("{\"traceEvents\":[\n");
   bool first = true;
   auto add = [&](const std::string& event) {
-    if (!first) json += ",\n";
+    if (!first) write(",\n");
     first = false;
-    json += event;
+    write(event);
   };
   for (const auto& [pid, name] : process_names_) {
     add(MetadataJson("process_name", pid, pid, {{"name", name.first}}));
@@ -190,22 +191,36 @@ std::string TraceRecorder::ToJson() {
     line += '}';
     add(line);
   }
-  absl::StrAppend(&json, "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{",
-                  "\"max_events\":", max_events_,
-                  ",\"dropped_events\":", dropped_, "}}\n");
+  write(absl::StrCat("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{",
+                     "\"max_events\":", max_events_,
+                     ",\"dropped_events\":", dropped_, "}}\n"));
+}
+
+std::string TraceRecorder::ToJson() {
+  std::string json;
+  WriteJson([&json](absl::string_view piece) {
+    json.append(piece.data(), piece.size());
+  });
   return json;
 }
 
 absl::Status TraceRecorder::WriteFile(const std::string& path) {
-  const std::string json = ToJson();
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return FileError(path, errno);
-  const bool written =
-      std::fwrite(json.data(), 1, json.size(), file) == json.size();
-  const int write_error = errno;
-  if (std::fclose(file) != 0 || !written) {
-    return FileError(path, written ? errno : write_error);
+  bool written = true;
+  int error = 0;
+  WriteJson([&](absl::string_view piece) {
+    if (written &&
+        std::fwrite(piece.data(), 1, piece.size(), file) != piece.size()) {
+      written = false;
+      error = errno;
+    }
+  });
+  if (std::fclose(file) != 0 && written) {
+    written = false;
+    error = errno;
   }
+  if (!written) return FileError(path, error);
   return absl::OkStatus();
 }
 

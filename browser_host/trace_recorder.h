@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -107,7 +108,8 @@ class TraceRecorder {
   // The whole trace as JSON, closing every open span at NowMicros() first
   // (later Ends find nothing open).
   std::string ToJson();
-  // ToJson() into `path` (replaced). Errors: the file cannot be written.
+  // The same, written into `path` (replaced) piece by piece, so that a big
+  // trace is not held twice. Errors: the file cannot be written.
   absl::Status WriteFile(const std::string& path);
 
  private:
@@ -132,6 +134,8 @@ class TraceRecorder {
     return process_names_.size() + thread_names_.size();
   }
   void CloseOpenSpans();
+  // Closes open spans, sorts, and passes the JSON to `write` in pieces.
+  void WriteJson(absl::FunctionRef<void(absl::string_view)> write);
 
   const size_t max_events_;
   absl::AnyInvocable<int64_t()> now_micros_;

@@ -231,5 +231,16 @@ TEST(TraceFileTest, WritesTheFileAndRefusesABadPath) {
   EXPECT_FALSE(recorder.WriteFile(bad).ok());
 }
 
+#ifdef __linux__
+// A file that opens but cannot take the bytes: the error is reported.
+TEST(TraceFileTest, AFullDiskIsAnError) {
+  TraceRecorder recorder;
+  recorder.Instant(kTrack, "only");
+  const absl::Status written = recorder.WriteFile("/dev/full");
+  EXPECT_TRUE(absl::IsInvalidArgument(written)) << written;
+  EXPECT_THAT(written.message(), HasSubstr("/dev/full"));
+}
+#endif
+
 }  // namespace
 }  // namespace bulkhead
