@@ -409,9 +409,13 @@ void HelperProcess::CallControl(
 }
 
 std::string HelperProcess::ViolatingSyscall() const {
+#ifdef SIGSYS
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   if (!record.ok() || record->signal != SIGSYS) return "unknown";
   return sandbox::SyscallName(record->syscall_number);
+#else
+  return "unknown";  // No SIGSYS, no seccomp (Windows).
+#endif
 }
 
 std::vector<std::string> HelperProcess::CrashStack() {
