@@ -12,6 +12,7 @@
 #include "browser_host/host_config.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
+#include "browser_host/trace_recorder.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
@@ -23,7 +24,7 @@ constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
     R"(Usage: browser_host [--config=FILE] [--json-events] [--no-sandbox]
-                    [--log-level=debug|info|warning|error]
+                    [--log-level=debug|info|warning|error] [--trace=FILE]
        browser_host --print-default-config | --help | --version
        browser_host sandbox-report [--no-sandbox]
        browser_host sandbox-learn --role=<role>
@@ -56,6 +57,11 @@ reads commands from stdin:
                          (fields: see browser_host/json_events.h) instead of
                          the table; messages go to stderr
   --log-level=LEVEL      overrides the config's log_level
+  --trace=FILE (or --trace FILE)
+                         write a Chrome trace (JSON; open it in
+                         ui.perfetto.dev or chrome://tracing) at exit: each
+                         helper's states, handshake, calls, faults, exit and
+                         restart
   --no-sandbox           launch helpers unconfined. For debugging only; loudly
                          reported
 
@@ -73,12 +79,14 @@ int UsageError(const std::string& message) {
   return kExitUsage;
 }
 
-// `--config FILE` as `--config=FILE`, which is what CommandLine reads.
+// `--config FILE` as `--config=FILE`, which is what CommandLine reads; the
+// same for --trace.
 std::vector<std::string> JoinConfigValue(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   for (size_t i = 1; i + 1 < args.size(); ++i) {
-    if (args[i] == "--config" && !absl::StartsWith(args[i + 1], "--")) {
-      args[i] = absl::StrCat("--config=", args[i + 1]);
+    if ((args[i] == "--config" || args[i] == "--trace") &&
+        !absl::StartsWith(args[i + 1], "--")) {
+      args[i] = absl::StrCat(args[i], "=", args[i + 1]);
       args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
     }
   }
@@ -139,6 +147,11 @@ int main(int argc, char** argv) {
       if (config_path->empty()) return UsageError("--config needs a file");
       continue;
     }
+    if (name == "trace") {
+      options.trace_path = *line.Get(name);
+      if (options.trace_path.empty()) return UsageError("--trace needs a file");
+      continue;
+    }
     if (name == "json-events") {
       options.json_events = true;
       continue;
@@ -172,6 +185,15 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (!log_level.has_value()) bulkhead::SetLogLevel(config->log_level);
+  if (!options.trace_path.empty()) {
+    // Found now rather than after a whole run.
+    if (absl::Status created = bulkhead::CreateTraceFile(options.trace_path);
+        !created.ok()) {
+      std::fprintf(stderr, "browser_host: %s\n",
+                   std::string(created.message()).c_str());
+      return kExitUsage;
+    }
+  }
   if (!sandbox_helpers) {
     std::fprintf(stderr,
                  "browser_host: WARNING: --no-sandbox: helpers run UNCONFINED, "

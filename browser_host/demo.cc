@@ -19,9 +19,11 @@
 #include "browser_host/demo_commands.h"
 #include "browser_host/demo_work.h"
 #include "browser_host/host.h"
+#include "browser_host/host_trace.h"
 #include "browser_host/json_events.h"
 #include "browser_host/supervisor.h"
 #include "browser_host/task_manager.h"
+#include "browser_host/trace_recorder.h"
 #include "browser_host/workload.h"
 
 namespace bulkhead {
@@ -36,9 +38,14 @@ std::string Millis(absl::Duration duration) {
 
 class Demo {
  public:
+  // `trace` (not owned; null for none) must outlive this.
   Demo(Host& host, const HostConfig& config, const DemoOptions& options,
-       Console& console)
-      : host_(host), config_(config), options_(options), console_(console) {}
+       Console& console, HostTrace* trace)
+      : host_(host),
+        config_(config),
+        options_(options),
+        console_(console),
+        trace_(trace) {}
 
   int Run() {
     Supervisor supervisor(host_, SupervisorEvents());
@@ -47,12 +54,17 @@ class Demo {
         host_, supervisor, config_, options_.shutdown_grace,
         {.print = [this](const std::string& text) { console_.Message(text); },
          .show_status = [this] { ShowTable(/*requested=*/true); },
-         .quit = [this] { BeginShutdown("quit"); }});
+         .quit = [this] { BeginShutdown("quit"); },
+         .on_action =
+             [this](const HelperProcess& helper, const std::string& action) {
+               if (trace_ != nullptr) trace_->OnAction(helper, action);
+             }});
     commands_ = &commands;
     host_.SetLifecycleHandler(
         [this](const LifecycleEvent& event) { OnLifecycle(event); });
     WatchSignals();
-    Workload workload(host_, config_.work_interval, options_.call_timeout);
+    Workload workload(host_, config_.work_interval, options_.call_timeout,
+                      trace_);
     StartRefreshing();
     CommandReader reader(
         host_, [this](std::optional<std::string> line) { OnCommand(line); });
@@ -91,6 +103,7 @@ class Demo {
     };
     events.on_role_failed = [this](const std::string& role,
                                    const std::string& why) {
+      if (trace_ != nullptr) trace_->OnRoleFailed(role, why);
       console_.Json(RoleFailedJson(role, why, absl::Now()));
       console_.Message(absl::StrCat("  role ", role, " FAILED: ", why,
                                     "; no more restarts\n"));
@@ -99,6 +112,7 @@ class Demo {
   }
 
   void OnLifecycle(const LifecycleEvent& event) {
+    if (trace_ != nullptr) trace_->OnLifecycle(event);
     console_.Json(LifecycleEventJson(event, absl::Now()));
     if (event.stage == LifecycleStage::kLaunching) {
       if (launching_initial_) initial_ids_.insert(event.helper_id);
@@ -130,29 +144,33 @@ class Demo {
     const std::string name = helper.name();
     SendSampleWork(
         helper, absl::Now() + options_.call_timeout,
-        [this, name, id, first](absl::StatusOr<std::string> summary) {
-          const std::string line =
-              summary.ok()
-                  ? absl::StrCat(name, ": ", *summary)
-                  : absl::StrCat(
-                        name, ": work failed: ", summary.status().ToString());
-          if (!first) {
-            console_.Message(absl::StrCat(
-                summary.ok() ? "  ok    " : "  FAIL  ", line, "\n"));
-            return;
-          }
-          if (initial_ids_.erase(id) == 0) return;  // Its exit said so.
-          // One Ping, so that the first table shows each round trip.
-          HelperProcess* helper = host_.FindHelper(id);
-          if (!summary.ok() || helper == nullptr) {
-            FirstRoundDone(line, summary.ok());
-            return;
-          }
-          helper->Ping(absl::Now() + options_.call_timeout,
-                       [this, line](absl::StatusOr<absl::Duration> rtt) {
-                         FirstRoundDone(line, rtt.ok());
-                       });
-        });
+        MaybeTraceCall<std::string>(
+            trace_, helper, "sample work",
+            [this, name, id, first](absl::StatusOr<std::string> summary) {
+              const std::string line =
+                  summary.ok() ? absl::StrCat(name, ": ", *summary)
+                               : absl::StrCat(name, ": work failed: ",
+                                              summary.status().ToString());
+              if (!first) {
+                console_.Message(absl::StrCat(
+                    summary.ok() ? "  ok    " : "  FAIL  ", line, "\n"));
+                return;
+              }
+              if (initial_ids_.erase(id) == 0) return;  // Its exit said so.
+              // One Ping, so that the first table shows each round trip.
+              HelperProcess* helper = host_.FindHelper(id);
+              if (!summary.ok() || helper == nullptr) {
+                FirstRoundDone(line, summary.ok());
+                return;
+              }
+              helper->Ping(
+                  absl::Now() + options_.call_timeout,
+                  MaybeTraceCall<absl::Duration>(
+                      trace_, *helper, "ping",
+                      [this, line](absl::StatusOr<absl::Duration> rtt) {
+                        FirstRoundDone(line, rtt.ok());
+                      }));
+            }));
   }
 
   void FirstRoundDone(const std::string& line, bool ok) {
@@ -175,6 +193,7 @@ class Demo {
       absl::StrAppend(&text, "      ", exit.stack_trace[i], "\n");
     }
     if (restart_in.has_value()) {
+      if (trace_ != nullptr) trace_->OnRestartScheduled(exit, *restart_in);
       ++restarts_pending_[exit.role];
       console_.Json(RestartScheduledJson(exit, *restart_in, absl::Now()));
       absl::StrAppend(&text, "      restarting in ", Millis(*restart_in), "\n");
@@ -280,6 +299,7 @@ class Demo {
   const HostConfig& config_;
   const DemoOptions options_;
   Console& console_;
+  HostTrace* const trace_;            // Not owned; may be null.
   Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
   DemoCommands* commands_ = nullptr;  // Not owned; lives in Run().
   TaskManager task_manager_;
@@ -296,10 +316,10 @@ class Demo {
   std::vector<uv_signal_t*> signals_;
 };
 
-}  // namespace
-
-int RunDemo(const RoleRegistry& roles, const HostConfig& config,
-            const DemoOptions& options, std::FILE* out) {
+// The demo, traced into `recorder` when it is not null.
+int RunDemoWithTrace(const RoleRegistry& roles, const HostConfig& config,
+                     const DemoOptions& options, std::FILE* out,
+                     TraceRecorder* recorder) {
   Host::Options host_options;
   host_options.roles = &roles;
   ApplyHostConfig(config, host_options);
@@ -324,7 +344,32 @@ int RunDemo(const RoleRegistry& roles, const HostConfig& config,
                  host.status().ToString().c_str());
     return 1;
   }
-  return Demo(**host, config, options, console).Run();
+  // Destroyed before the host: completions the host cancels are not traced.
+  std::unique_ptr<HostTrace> trace;
+  if (recorder != nullptr) {
+    trace = std::make_unique<HostTrace>(**host, *recorder, "browser_host");
+  }
+  return Demo(**host, config, options, console, trace.get()).Run();
+}
+
+}  // namespace
+
+int RunDemo(const RoleRegistry& roles, const HostConfig& config,
+            const DemoOptions& options, std::FILE* out) {
+  // Before the host, so that it outlives the calls the host cancels.
+  std::unique_ptr<TraceRecorder> recorder;
+  if (!options.trace_path.empty()) recorder = std::make_unique<TraceRecorder>();
+  const int exit_code =
+      RunDemoWithTrace(roles, config, options, out, recorder.get());
+  if (recorder == nullptr) return exit_code;
+  // Spans still open (a helper still running) are closed in the file.
+  if (absl::Status written = recorder->WriteFile(options.trace_path);
+      !written.ok()) {
+    std::fprintf(stderr, "browser_host: %s\n",
+                 std::string(written.message()).c_str());
+    return 1;
+  }
+  return exit_code;
 }
 
 }  // namespace bulkhead

@@ -6,6 +6,7 @@
 #define BULKHEAD_BROWSER_HOST_DEMO_H_
 
 #include <cstdio>
+#include <string>
 
 #include "absl/time/time.h"
 #include "browser_host/host_config.h"
@@ -25,6 +26,10 @@ struct DemoOptions {
   bool json_events = false;
   // False: --no-sandbox.
   bool sandbox_helpers = true;
+  // --trace: where to write a Chrome trace (host_trace.h) at exit; empty for
+  // none. The caller checks beforehand that it can be written
+  // (CreateTraceFile).
+  std::string trace_path;
 };
 
 // Returns the process exit code: 0 when every helper did its first piece of

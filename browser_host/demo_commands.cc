@@ -40,6 +40,7 @@ void DemoCommands::Run(absl::string_view line) {
     case Command::Kind::kKill:
       if (HelperProcess* helper = Resolve(command.target)) {
         hooks_.print(absl::StrCat("  killing ", helper->name(), "\n"));
+        Acting(*helper, "kill");
         helper->Kill(HostAction::kKillRequested,
                      "killed from the command line");
       }
@@ -77,6 +78,7 @@ void DemoCommands::Crash(const Command& command) {
   const std::string fault = FaultKindName(command.fault);
   const std::string name = helper->name();
   hooks_.print(absl::StrCat("  injecting ", fault, " into ", name, "\n"));
+  Acting(*helper, absl::StrCat("fault ", fault));
   helper->InjectFault(
       command.fault, command.exit_code,
       [print = &hooks_.print, name, fault](absl::Status status) {
@@ -99,7 +101,13 @@ void DemoCommands::Restart(const Command& command) {
   }
   if (!restarting_.insert(helper->id()).second) return;  // Already stopping.
   hooks_.print(absl::StrCat("  restarting ", helper->name(), "\n"));
+  Acting(*helper, "restart");
   helper->Stop(stop_grace_, "restart requested");
+}
+
+void DemoCommands::Acting(const HelperProcess& helper,
+                          const std::string& action) {
+  if (hooks_.on_action) hooks_.on_action(helper, action);
 }
 
 void DemoCommands::OnExit(const ExitInfo& exit) {

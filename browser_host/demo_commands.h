@@ -29,6 +29,11 @@ class DemoCommands {
     absl::AnyInvocable<void()> show_status;
     // `quit`.
     absl::AnyInvocable<void()> quit;
+    // Optional: a command is about to act on `helper` ("fault segv", "kill",
+    // "restart"), e.g. for the trace.
+    absl::AnyInvocable<void(const HelperProcess& helper,
+                            const std::string& action)>
+        on_action;
   };
 
   // Not owned: `host`, `supervisor` and `config` must outlive this.
@@ -49,6 +54,7 @@ class DemoCommands {
   void Crash(const Command& command);
   void Restart(const Command& command);
   void Spawn(const std::string& role);
+  void Acting(const HelperProcess& helper, const std::string& action);
 
   Host& host_;              // Not owned.
   Supervisor& supervisor_;  // Not owned.

@@ -161,6 +161,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
     channel_->CloseForViolation(absl::InvalidArgumentError(lie));
     return absl::InvalidArgumentError(lie);
   }
+  hello_hrtime_ = uv_hrtime();
   ipc::Control welcome;
   welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
   welcome.mutable_welcome()->set_helper_id(id());
@@ -408,10 +409,14 @@ void HelperProcess::CallControl(
 }
 
 std::string HelperProcess::ViolatingSyscall() const {
+#ifdef SIGSYS
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   // Only a seccomp trap's record carries a system call.
   if (!record.ok() || record->syscall_number == 0) return "unknown";
   return sandbox::SyscallName(record->syscall_number);
+#else
+  return "unknown";  // No SIGSYS, no seccomp (Windows).
+#endif
 }
 
 std::vector<std::string> HelperProcess::CrashStack() {

@@ -106,6 +106,9 @@ class BULKHEAD_EXPORT HelperProcess {
   std::optional<absl::Duration> last_round_trip() const {
     return last_round_trip_;
   }
+  // When its Hello arrived (and the Welcome went back), in uv_hrtime()
+  // nanoseconds; 0 before. For tracing the handshake.
+  uint64_t hello_hrtime() const { return hello_hrtime_; }
 
   // A call with one of bulkhead's own control messages when the reply
   // matters: the escape fault's results, learning mode's record.
@@ -185,6 +188,7 @@ class BULKHEAD_EXPORT HelperProcess {
 
   std::optional<LifecycleStage> last_stage_;
   bool hello_seen_ = false;
+  uint64_t hello_hrtime_ = 0;
   bool ready_seen_ = false;
   HostAction action_ = HostAction::kNone;
   std::string action_detail_;

@@ -8,8 +8,8 @@
 namespace bulkhead {
 
 Workload::Workload(Host& host, absl::Duration interval,
-                   absl::Duration call_timeout)
-    : host_(host), call_timeout_(call_timeout) {
+                   absl::Duration call_timeout, HostTrace* trace)
+    : host_(host), call_timeout_(call_timeout), trace_(trace) {
   if (interval <= absl::ZeroDuration()) return;
   const uint64_t ms = static_cast<uint64_t>(
       std::max<int64_t>(1, absl::ToInt64Milliseconds(interval)));
@@ -34,11 +34,14 @@ void Workload::OnTick() {
     if (helper->state() != HelperProcess::State::kReady) continue;
     const uint64_t id = helper->id();
     if (!state_->busy.insert(id).second) continue;  // Still on the last one.
-    SendSampleWork(*helper, absl::Now() + call_timeout_,
-                   [state = state_, id](absl::StatusOr<std::string> summary) {
-                     state->busy.erase(id);
-                     ++(summary.ok() ? state->completed : state->failed);
-                   });
+    SendSampleWork(
+        *helper, absl::Now() + call_timeout_,
+        MaybeTraceCall<std::string>(
+            trace_, *helper, "sample work",
+            [state = state_, id](absl::StatusOr<std::string> summary) {
+              state->busy.erase(id);
+              ++(summary.ok() ? state->completed : state->failed);
+            }));
   }
 }
 

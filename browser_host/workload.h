@@ -15,14 +15,16 @@
 
 #include "absl/time/time.h"
 #include "browser_host/host.h"
+#include "browser_host/host_trace.h"
 
 namespace bulkhead {
 
 class Workload {
  public:
-  // `host` (not owned) must outlive this. An `interval` of zero sends
-  // nothing.
-  Workload(Host& host, absl::Duration interval, absl::Duration call_timeout);
+  // `host` (not owned) must outlive this; so must `trace` (not owned; null
+  // for none), which is shown each call. An `interval` of zero sends nothing.
+  Workload(Host& host, absl::Duration interval, absl::Duration call_timeout,
+           HostTrace* trace = nullptr);
   // Stops sending; answers still on their way are dropped.
   ~Workload();
   Workload(const Workload&) = delete;
@@ -44,6 +46,7 @@ class Workload {
 
   Host& host_;
   const absl::Duration call_timeout_;
+  HostTrace* const trace_;       // Not owned; may be null.
   uv_timer_t* timer_ = nullptr;  // Freed by its close callback.
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
