@@ -234,6 +234,7 @@ void CaseRun::SendLoad(uint64_t id) {
                      if (!answer.ok()) ++load_.failures;
                      load_.worst_latency_ms =
                          std::max(load_.worst_latency_ms, Now() - sent);
+                     MaybeCloseWindow();
                    } else if (answer.ok() && !injected_) {
                      ++warm_answers_;
                      MaybeInject();

@@ -103,7 +103,7 @@ CaseExpectation ExpectationFor(const std::string& fault, bool sandboxed) {
     // host must be able to kill it with every child.
     CaseExpectation expected = Kind(ExitKind::kKilledByHost);
     expected.kill_after_ack = true;
-    expected.description = "killed-by-host (children swept)";
+    expected.description = "killed-by-host";
     return expected;
   }
   CaseExpectation unknown;
