@@ -103,23 +103,9 @@ class CaseRun {
 };
 
 absl::Status CaseRun::StartHost() {
-  Host::Options options;
-  options.roles = &roles_;
-  options.sandbox_helpers = sandboxed_;
-  options.forward_helper_output = false;
-  options.handshake_timeout = absl::Seconds(10);
-  // Quick hang detection, with room for a loaded machine.
-  options.heartbeat.interval = absl::Milliseconds(200);
-  options.heartbeat.timeout = absl::Seconds(2);
-  if (result_.fault == "oom") {
-    Host::RoleOptions& victim = options.role_options[result_.role];
-    victim.memory_limit_bytes = options_.memory_limit_bytes;
-    // Touching hundreds of megabytes keeps the loop busy: not a hang.
-    Heartbeat::Options heartbeat = options.heartbeat;
-    heartbeat.timeout = absl::Seconds(30);
-    victim.heartbeat = heartbeat;
-  }
-  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(std::move(options));
+  absl::StatusOr<std::unique_ptr<Host>> host =
+      Host::Create(CrashCaseHostOptions(roles_, options_, result_.role,
+                                        result_.fault, sandboxed_));
   if (!host.ok()) return host.status();
   host_ = *std::move(host);
   host_->SetLifecycleHandler(
@@ -133,12 +119,9 @@ absl::Status CaseRun::StartHost() {
     Finish(CaseVerdict::kFail, absl::StrCat("role ", role, " failed: ", why));
   };
   supervisor_ = std::make_unique<Supervisor>(*host_, std::move(events));
-  RestartPolicy policy;
-  policy.mode = RestartPolicy::Mode::kAlways;
-  policy.initial_backoff = absl::Milliseconds(10);
-  policy.jitter = 0;
   for (const std::string* role : {&result_.role, &sibling_role_}) {
-    if (absl::Status status = supervisor_->Supervise(*role, 1, policy);
+    if (absl::Status status =
+            supervisor_->Supervise(*role, 1, CrashCaseRestartPolicy());
         !status.ok()) {
       return status;
     }
@@ -147,26 +130,7 @@ absl::Status CaseRun::StartHost() {
 }
 
 void CaseRun::OnLifecycle(const LifecycleEvent& event) {
-  HelperSpan& span = spans_[event.helper_id];
-  switch (event.stage) {
-    case LifecycleStage::kLaunching:
-    case LifecycleStage::kStarted:
-      if (span.name.empty()) {
-        span.name = absl::StrCat(event.role, "-", event.helper_id);
-        span.role = event.role;
-        span.started_ms = Now();
-      }
-      break;
-    case LifecycleStage::kReady:
-      span.ready_ms = Now();
-      break;
-    case LifecycleStage::kExiting:
-      break;
-    case LifecycleStage::kExited:
-      span.exited_ms = Now();
-      if (event.exit != nullptr) span.exit = event.exit->Describe();
-      break;
-  }
+  RecordLifecycle(event, Now(), spans_[event.helper_id]);
 }
 
 void CaseRun::OnStarted(HelperProcess& helper) {
@@ -365,8 +329,8 @@ void CaseRun::Finish(CaseVerdict verdict, std::string reason) {
 
 CrashCaseResult CaseRun::Run() {
   start_ = absl::Now();
-  if (!escape_) result_.expected = expected_.description;
-  if (escape_) result_.expected = "alive; every attempt blocked";
+  result_.expected =
+      escape_ ? "alive; every attempt blocked" : expected_.description;
   if (!expected_.skip_reason.empty()) {
     result_.verdict = CaseVerdict::kSkipped;
     result_.reason = expected_.skip_reason;

@@ -1,4 +1,5 @@
-// Each fault's expected end, and the escape fault's targets and verdict.
+// How each case is set up, each fault's expected end, and the escape
+// fault's targets and verdict.
 #include <uv.h>
 
 #include <csignal>
@@ -48,6 +49,37 @@ void CloseAndFree(Handle* handle) {
 }
 
 }  // namespace
+
+Host::Options CrashCaseHostOptions(const RoleRegistry& roles,
+                                   const CrashTestOptions& test,
+                                   const std::string& role,
+                                   const std::string& fault, bool sandboxed) {
+  Host::Options options;
+  options.roles = &roles;
+  options.sandbox_helpers = sandboxed;
+  options.forward_helper_output = false;
+  options.handshake_timeout = absl::Seconds(10);
+  // Quick hang detection, with room for a loaded machine.
+  options.heartbeat.interval = absl::Milliseconds(200);
+  options.heartbeat.timeout = absl::Seconds(2);
+  if (fault == "oom") {
+    Host::RoleOptions& victim = options.role_options[role];
+    victim.memory_limit_bytes = test.memory_limit_bytes;
+    // Touching hundreds of megabytes keeps the loop busy: not a hang.
+    Heartbeat::Options heartbeat = options.heartbeat;
+    heartbeat.timeout = absl::Seconds(30);
+    victim.heartbeat = heartbeat;
+  }
+  return options;
+}
+
+RestartPolicy CrashCaseRestartPolicy() {
+  RestartPolicy policy;
+  policy.mode = RestartPolicy::Mode::kAlways;
+  policy.initial_backoff = absl::Milliseconds(10);
+  policy.jitter = 0;
+  return policy;
+}
 
 CaseExpectation ExpectationFor(const std::string& fault, bool sandboxed) {
   if (fault == "segv") return Crash(SIGSEGV, "SIGSEGV");

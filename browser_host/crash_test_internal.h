@@ -1,5 +1,6 @@
-// What the crash test's files share: each fault's expected end, the escape
-// fault's targets and verdict, and what the platform cannot observe.
+// What the crash test's files share: a case's host, each fault's expected
+// end, the escape fault's targets and verdict, and what the platform cannot
+// observe.
 #ifndef BULKHEAD_BROWSER_HOST_CRASH_TEST_INTERNAL_H_
 #define BULKHEAD_BROWSER_HOST_CRASH_TEST_INTERNAL_H_
 
@@ -11,13 +12,27 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "browser_host/crash_test.h"
 #include "browser_host/exit_info.h"
+#include "browser_host/host.h"
+#include "browser_host/restart_policy.h"
 #include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
 
 // The exit code the `exit` fault is given.
 inline constexpr int kCrashTestExitCode = 42;
+
+// A case's host: no helper output forwarded, a quick heartbeat, and in `oom`
+// cases the victim's memory limit (and a heartbeat patient with a helper
+// busy touching memory).
+Host::Options CrashCaseHostOptions(const RoleRegistry& roles,
+                                   const CrashTestOptions& test,
+                                   const std::string& role,
+                                   const std::string& fault, bool sandboxed);
+
+// Both roles' restarts: always, after 10 ms, no jitter.
+RestartPolicy CrashCaseRestartPolicy();
 
 // How a fault must end its helper.
 struct CaseExpectation {
@@ -76,6 +91,11 @@ struct EscapeVerdict {
 // sockets) and what the build cannot limit (an address-space limit under a
 // sanitizer).
 EscapeVerdict JudgeEscape(const std::string& role, const ipc::Fault& answer);
+
+// Adds a lifecycle stage, at `now_ms` since the case began, to its helper's
+// span (crash_test_timeline.cc).
+void RecordLifecycle(const LifecycleEvent& event, double now_ms,
+                     HelperSpan& span);
 
 // Platform facts (crash_test_env_posix.cc / crash_test_env_win.cc).
 bool CrashTestUnderWine();

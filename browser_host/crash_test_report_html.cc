@@ -14,7 +14,7 @@ namespace bulkhead {
 namespace {
 
 constexpr double kWidth = 760;   // Timeline drawing area, px.
-constexpr double kLabels = 130;  // Left margin for helper names.
+constexpr double kLabels = 150;  // Left margin for helper names.
 constexpr double kRow = 22;      // Per helper.
 
 std::string Escape(const std::string& text) {
@@ -81,7 +81,7 @@ std::string Timeline(const CrashCaseResult& result) {
   auto x = [&](double ms) {
     return kLabels + std::clamp(ms / span, 0.0, 1.0) * kWidth;
   };
-  const double height = kRow * result.helpers.size() + 50;
+  const double height = kRow * result.helpers.size() + 54;
   std::string svg = absl::StrFormat(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
       "height=\"%.0f\" role=\"img\" aria-label=\"timeline of %s %s\">\n",
@@ -91,9 +91,11 @@ std::string Timeline(const CrashCaseResult& result) {
     const char* color = helper.victim ? "#d9534f" : "#4a7fc1";
     const double end = helper.exited_ms.value_or(result.duration_ms);
     const double ready = helper.ready_ms.value_or(end);
+    const char* what = helper.victim                ? " (victim)"
+                       : helper.role == result.role ? " (replacement)"
+                                                    : "";
     absl::StrAppendFormat(&svg, "<text x=\"4\" y=\"%.0f\">%s%s</text>\n",
-                          y + 13, Escape(helper.name),
-                          helper.victim ? " (victim)" : "");
+                          y + 13, Escape(helper.name), what);
     absl::StrAppendFormat(
         &svg,
         "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"14\" "
@@ -112,20 +114,26 @@ std::string Timeline(const CrashCaseResult& result) {
   auto mark = [&](const std::optional<double>& ms, const char* color,
                   const char* label, double text_y) {
     if (!ms.has_value()) return;
+    // Labels near the right edge end at their line instead of starting there.
+    const bool right = x(*ms) > kLabels + 0.75 * kWidth;
     absl::StrAppendFormat(
         &svg,
         "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"%s\" "
         "stroke-width=\"2\" stroke-dasharray=\"4 2\"/>\n"
-        "<text x=\"%.1f\" y=\"%.0f\" fill=\"%s\">%s %.0f ms</text>\n",
-        x(*ms), x(*ms), y, color, x(*ms) + 3, y + text_y, color, label, *ms);
+        "<text x=\"%.1f\" y=\"%.0f\" fill=\"%s\" text-anchor=\"%s\">%s "
+        "%.0f ms</text>\n",
+        x(*ms), x(*ms), y, color, x(*ms) + (right ? -3 : 3), y + text_y, color,
+        right ? "end" : "start", label, *ms);
   };
   mark(result.fault_ms, "#b00000", "fault", 10);
   mark(result.detected_ms, "#c77700", "detected", 22);
   mark(result.replacement_ms, "#177a17", "ready", 34);
   absl::StrAppendFormat(&svg,
+                        "<text x=\"%.0f\" y=\"%.0f\">0 ms</text>"
                         "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">"
-                        "%.0f ms</text>\n</svg>\n",
-                        kLabels + kWidth, y + 10, result.duration_ms);
+                        "case end %.0f ms</text>\n</svg>\n",
+                        kLabels, y + 46, kLabels + kWidth, y + 46,
+                        result.duration_ms);
   return svg;
 }
 
