@@ -65,7 +65,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-table.matrix td{text-align:center;font-weight:600;min-width:64px}
+table.matrix td{text-align:center;font-weight:600;min-width:56px}
+table.matrix th{font-size:12px;padding:4px 5px}
 td.pass{background:#c8efc8;color:#135213}td.fail{background:#f6c2c2;color:#7a1010}
 td.skip{background:#eee;color:#666}
 td a{color:inherit;text-decoration:none;display:block}
