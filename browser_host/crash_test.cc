@@ -2,6 +2,7 @@
 #include "browser_host/crash_test.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -25,6 +26,17 @@ namespace {
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as a shell reports it.
+
+volatile std::sig_atomic_t interrupts = 0;
+
+// The first SIGINT ends the running case and the run (the report covers the
+// cases that ran); a second one exits at once: helpers die with their host
+// (PR_SET_PDEATHSIG, channel end-of-stream, job kill-on-close).
+extern "C" void OnInterrupt(int) {
+  if (interrupts > 0) std::_Exit(kExitInterrupted);
+  interrupts = 1;
+}
 
 std::string FormatMs(const std::optional<double>& ms) {
   return ms.has_value() ? absl::StrFormat("%.0f ms", *ms) : "-";
@@ -68,10 +80,13 @@ Injects each fault into a helper of each role while a sibling of another role
 carries load, and checks the host's verdict, the detection, the sibling and
 the replacement. Exit code 0 when every case passed (SKIPPED cases, which this
 platform or build cannot observe, do not fail the run), 1 when one failed, 2
-for a usage error.
+for a usage error, 130 after Ctrl-C (the first ends the running case and
+writes the report of the cases so far; a second exits at once).
 )";
 
 }  // namespace
+
+bool CrashTestInterrupted() { return interrupts > 0; }
 
 const std::vector<std::string>& CrashTestRoles() {
   static const auto* roles =
@@ -176,6 +191,7 @@ CrashTestReport RunCrashTest(const RoleRegistry& roles,
   }
   for (const std::string& role : report.roles) {
     for (const std::string& fault : report.faults) {
+      if (CrashTestInterrupted()) break;
       CrashCaseResult result = RunCrashCase(roles, options, role, fault);
       switch (result.verdict) {
         case CaseVerdict::kPass:
@@ -251,12 +267,16 @@ int RunCrashTestCommand(const RoleRegistry& roles,
                  "browser_host: WARNING: --no-sandbox: helpers run UNCONFINED."
                  "\n");
   }
+  std::signal(SIGINT, OnInterrupt);
   const CrashTestReport report = RunCrashTest(roles, options, stdout);
-  std::printf("%d passed, %d failed, %d skipped (%s, helpers %s)\n",
+  std::printf("%d passed, %d failed, %d skipped (%s, helpers %s)%s\n",
               report.passed, report.failed, report.skipped,
               report.platform.c_str(),
-              report.sandboxed ? "sandboxed" : "not sandboxed");
-  int code = report.failed == 0 ? 0 : kExitFailed;
+              report.sandboxed ? "sandboxed" : "not sandboxed",
+              CrashTestInterrupted() ? "; interrupted (SIGINT)" : "");
+  int code = CrashTestInterrupted() ? kExitInterrupted
+             : report.failed == 0   ? 0
+                                    : kExitFailed;
   for (const auto& [path, text] :
        {std::pair{json_path,
                   json_path.empty() ? "" : CrashTestReportJson(report)},

@@ -177,6 +177,8 @@ void CaseRun::OnExited(const ExitInfo& exit) {
 }
 
 void CaseRun::OnTick() {
+  if (CrashTestInterrupted())
+    Finish(CaseVerdict::kFail, "interrupted (SIGINT)");
   if (injected_) ++ticks_after_fault_;
   if (sibling_id_ != 0) SendLoad(sibling_id_);
   MaybeFinish();

@@ -97,6 +97,9 @@ EscapeVerdict JudgeEscape(const std::string& role, const ipc::Fault& answer);
 void RecordLifecycle(const LifecycleEvent& event, double now_ms,
                      HelperSpan& span);
 
+// A SIGINT arrived during `RunCrashTestCommand`: end the running case.
+bool CrashTestInterrupted();
+
 // Platform facts (crash_test_env_posix.cc / crash_test_env_win.cc).
 bool CrashTestUnderWine();
 const char* CrashTestPlatformName();

@@ -2,6 +2,7 @@
 // and the JSON's figures checked against each other; and its usage errors.
 #include "browser_host/crash_test.h"
 
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
 
 namespace bulkhead {
@@ -141,6 +143,31 @@ TEST(CrashTestCommandTest, SmallMatrixPassesWithConsistentFigures) {
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("src=")));  // Nothing fetched.
   EXPECT_THAT(html, Not(HasSubstr("href=\"http")));
+}
+
+// Ctrl-C ends the running case and the run, and still writes the report.
+TEST(CrashTestCommandTest, SigintStopsTheRunAndWritesTheReport) {
+  if (!testing::CanSendGracefulSignals()) {
+    GTEST_SKIP() << "this platform cannot send a catchable SIGINT to "
+                    "another process (uv_process_kill terminates it)";
+  }
+  const std::string json_path =
+      absl::StrCat(::testing::TempDir(), "/crash_test_sigint.json");
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
+      {BROWSER_HOST_PATH, "crash-test", "--roles=renderer,gpu",
+       "--faults=hang,deadlock", "--json=" + json_path},
+      "", absl::Seconds(40),
+      {.marker = "ROLE", .signal = SIGINT, .input = std::nullopt});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->term_signal, 0);
+  EXPECT_EQ(output->exit_status, 130) << output->out << output->err;
+  EXPECT_THAT(output->out, HasSubstr("interrupted (SIGINT)"));
+  Struct report;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(ReadFile(json_path), &report)
+          .ok());
+  // The first case was cut short; no other ran.
+  EXPECT_EQ(Get(report, "cases").list_value().values_size(), 1);
 }
 
 TEST(CrashTestCommandTest, UnknownRoleIsAUsageErrorNamingTheValidOnes) {
