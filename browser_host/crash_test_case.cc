@@ -245,12 +245,7 @@ void CaseRun::InjectEscape(HelperProcess& victim) {
     return Finish(CaseVerdict::kSkipped,
                   "helpers are not sandboxed: nothing to escape from");
   }
-  absl::StatusOr<std::unique_ptr<EscapeListeners>> listeners =
-      EscapeListeners::Create(host_->loop());
-  if (!listeners.ok()) {
-    return Finish(CaseVerdict::kFail, listeners.status().ToString());
-  }
-  listeners_ = *std::move(listeners);
+  listeners_ = EscapeListeners::Create(host_->loop());
   ipc::Control request;
   request.mutable_fault()->set_kind(ipc::FAULT_KIND_ESCAPE);
   HelperProcess* sibling = host_->FindHelper(sibling_id_);
