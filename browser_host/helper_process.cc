@@ -409,7 +409,8 @@ void HelperProcess::CallControl(
 
 std::string HelperProcess::ViolatingSyscall() const {
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
-  if (!record.ok() || record->signal != SIGSYS) return "unknown";
+  // Only a seccomp trap's record carries a system call.
+  if (!record.ok() || record->syscall_number == 0) return "unknown";
   return sandbox::SyscallName(record->syscall_number);
 }
 
