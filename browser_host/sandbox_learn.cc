@@ -88,6 +88,13 @@ void Print(std::FILE* out, const std::string& role,
 
 int RunSandboxLearn(const RoleRegistry& roles, const std::string& role,
                     std::FILE* out) {
+  // A usage error first, on every platform.
+  if (!roles.Contains(role)) {
+    std::fprintf(stderr,
+                 "browser_host: sandbox-learn: unknown role '%s' (known: %s)\n",
+                 role.c_str(), absl::StrJoin(roles.names(), ", ").c_str());
+    return 2;
+  }
   if (!sandbox::LockdownAvailable()) {
     std::fprintf(stderr,
                  "browser_host: sandbox-learn: learning mode needs Linux's "
@@ -110,11 +117,6 @@ int RunSandboxLearn(const RoleRegistry& roles, const std::string& role,
     return 1;
   }
   Host& host = **created;
-  if (absl::Status known = host.CheckRole(role); !known.ok()) {
-    std::fprintf(stderr, "browser_host: sandbox-learn: %s\n",
-                 std::string(known.message()).c_str());
-    return 2;
-  }
   std::optional<absl::Status> result;
   std::vector<std::string> made;
   auto finish = [&](absl::Status status) {

@@ -78,9 +78,13 @@ TEST(BrowserHostMainTest, SandboxReportShowsEveryRolesLayers) {
     EXPECT_THAT(output.out, HasSubstr(role));
   }
   // What the probe saw, whatever the platform: at least the verdict.
-  EXPECT_THAT(output.out, HasSubstr("; sandboxed: yes"));
+  EXPECT_THAT(output.out, HasSubstr("; sandboxed: "));
   EXPECT_THAT(output.out, HasSubstr("IN FORCE"));
-  EXPECT_THAT(output.out, ::testing::Not(HasSubstr("MISSING")));
+  if (sandbox::LockdownAvailable()) {
+    // Linux: every required layer of every preset really in force.
+    EXPECT_THAT(output.out, HasSubstr("; sandboxed: yes"));
+    EXPECT_THAT(output.out, ::testing::Not(HasSubstr("MISSING")));
+  }
 }
 
 TEST(BrowserHostMainTest, SandboxLearnListsTheCallsAndProposesAPolicy) {
