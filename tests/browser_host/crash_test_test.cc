@@ -166,8 +166,9 @@ TEST(CrashTestCommandTest, SigintStopsTheRunAndWritesTheReport) {
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(ReadFile(json_path), &report)
           .ok());
-  // The first case was cut short; no other ran.
-  EXPECT_EQ(Get(report, "cases").list_value().values_size(), 1);
+  // At most the case that was running (the signal may also come before the
+  // first case starts); no case after it ran.
+  EXPECT_LE(Get(report, "cases").list_value().values_size(), 1);
 }
 
 TEST(CrashTestCommandTest, UnknownRoleIsAUsageErrorNamingTheValidOnes) {
