@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "browser_host/crash_test.h"
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
 #include "browser_host/sandbox_learn.h"
@@ -28,6 +29,8 @@ constexpr char kUsage[] =
        browser_host --print-default-config | --help | --version
        browser_host sandbox-report [--no-sandbox]
        browser_host sandbox-learn --role=<role>
+       browser_host crash-test [--roles=R,...] [--faults=F,...] [--json=FILE]
+                               [--report=FILE.html] [--no-sandbox]
 
 Without a command: starts the helpers the config names (by default one per
 built-in role: renderer, gpu, utility, network), each a copy of this binary,
@@ -72,6 +75,12 @@ really in force, and stops them. Exit code 1 when a required layer is not.
 sandbox-learn: runs the role's sample work with its seccomp filter in
 learning mode and prints the system calls it made and a proposed allowlist,
 with the difference from the role's preset.
+
+crash-test: injects each fault (default: all, and escape) into a fresh helper
+of each role (default: all) while a sibling carries load; prints one row per
+case (PASS, FAIL, or SKIPPED where this platform cannot observe it), and
+writes the results as JSON and as a self-contained HTML report with a
+timeline per case. Exit code 1 when a case failed.
 )";
 
 int UsageError(const std::string& message) {
@@ -103,6 +112,11 @@ int main(int argc, char** argv) {
   }
   if (auto exit_code = bulkhead::MaybeRunHelper(argc, argv, roles))
     return *exit_code;
+  if (argc > 1 && std::string(argv[1]) == "crash-test") {
+    bulkhead::SetLogTag("host");
+    return bulkhead::RunCrashTestCommand(
+        roles, std::vector<std::string>(argv + 2, argv + argc));
+  }
 
   const bulkhead::CommandLine line =
       bulkhead::CommandLine::Parse(JoinConfigValue(argc, argv));

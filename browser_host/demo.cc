@@ -90,6 +90,7 @@ class Demo {
     host_.SetLifecycleHandler(nullptr);
     commands_ = nullptr;
     supervisor_ = nullptr;
+    if (forced_) return kExitForced;
     return failures_ == 0 ? 0 : 1;
   }
 
@@ -250,6 +251,15 @@ class Demo {
     });
   }
 
+  // A second SIGINT while shutting down: stop waiting for the helpers. The
+  // host's destructor kills (SIGKILL) and reaps whatever is still running.
+  void Force() {
+    if (forced_) return;
+    forced_ = true;
+    console_.Message("Second SIGINT: forcing exit, killing the helpers.\n");
+    host_.Quit();
+  }
+
   void StartRefreshing() {
     if (options_.refresh_interval <= absl::ZeroDuration()) return;
     const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(
@@ -278,8 +288,9 @@ class Demo {
       uv_signal_start(
           handle,
           [](uv_signal_t* handle, int signum) {
-            static_cast<Demo*>(handle->data)
-                ->BeginShutdown(signum == SIGINT ? "SIGINT" : "SIGTERM");
+            auto* demo = static_cast<Demo*>(handle->data);
+            if (signum == SIGINT && demo->shutting_down_) return demo->Force();
+            demo->BeginShutdown(signum == SIGINT ? "SIGINT" : "SIGTERM");
           },
           signum);
       signals_.push_back(handle);
@@ -308,6 +319,7 @@ class Demo {
   int failures_ = 0;
   bool quit_requested_ = false;
   bool shutting_down_ = false;
+  bool forced_ = false;
   bool launching_initial_ = false;
   // Helpers of the first round that have not finished its work yet.
   std::set<uint64_t> initial_ids_;

@@ -1,7 +1,8 @@
 // browser_host's default mode: start the configured helpers, give each a
 // piece of work, show the live task manager (console.h) while a light
 // workload keeps them busy, serve commands on stdin until `quit`, end of
-// input, SIGINT or SIGTERM, and shut every helper down cleanly.
+// input, SIGINT or SIGTERM, and shut every helper down cleanly (a second
+// SIGINT during that stops waiting and kills them).
 #ifndef BULKHEAD_BROWSER_HOST_DEMO_H_
 #define BULKHEAD_BROWSER_HOST_DEMO_H_
 
@@ -32,8 +33,13 @@ struct DemoOptions {
   std::string trace_path;
 };
 
+// The exit code after a second SIGINT cut the shutdown short (128 + SIGINT,
+// as a shell reports a process SIGINT ended).
+inline constexpr int kExitForced = 130;
+
 // Returns the process exit code: 0 when every helper did its first piece of
-// work and all stopped cleanly, 1 otherwise. Output goes to `out`;
+// work and all stopped cleanly, kExitForced when a second SIGINT arrived during
+// the shutdown, 1 otherwise. Output goes to `out`;
 // diagnostics to stderr.
 int RunDemo(const RoleRegistry& roles, const HostConfig& config,
             const DemoOptions& options, std::FILE* out);

@@ -409,14 +409,10 @@ void HelperProcess::CallControl(
 }
 
 std::string HelperProcess::ViolatingSyscall() const {
-#ifdef SIGSYS
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   // Only a seccomp trap's record carries a system call.
   if (!record.ok() || record->syscall_number == 0) return "unknown";
   return sandbox::SyscallName(record->syscall_number);
-#else
-  return "unknown";  // No SIGSYS, no seccomp (Windows).
-#endif
 }
 
 std::vector<std::string> HelperProcess::CrashStack() {

@@ -22,6 +22,10 @@ BULKHEAD_PACKAGES=(
   clang libclang-rt-dev
 )
 
+# Only for the test that renders browser_host's crash-test report in a real browser
+# (tests/browser_host/crash_test_report_html_test.sh installs it when missing; ~100+ MB once).
+BULKHEAD_HTML_TEST_PACKAGES=(chromium)
+
 bulkhead_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
 # Prints each named package that is not installed, one a line.

@@ -39,6 +39,10 @@ TEST(BrowserHostMainTest, HelpPrintsUsage) {
   testing::ProcessOutput output = RunBrowserHost({"--help"}, "");
   EXPECT_EQ(output.exit_status, 0);
   EXPECT_THAT(output.out, HasSubstr("Usage: browser_host"));
+  for (const char* subcommand : {"sandbox-report", "sandbox-learn",
+                                 "crash-test", "--print-default-config"}) {
+    EXPECT_THAT(output.out, HasSubstr(subcommand));
+  }
 }
 
 TEST(BrowserHostMainTest, VersionPrintsTheVersion) {
@@ -408,6 +412,31 @@ TEST_P(BrowserHostSignalTest, SignalShutsDownCleanly) {
 
 INSTANTIATE_TEST_SUITE_P(Signals, BrowserHostSignalTest,
                          ::testing::Values(SIGINT, SIGTERM));
+
+// A deadlocked helper ignores Shutdown, so the clean shutdown waits for its
+// grace period; a second SIGINT cuts that short.
+TEST(BrowserHostMainTest, SecondSigintForcesExit) {
+  if (!testing::CanSendGracefulSignals()) {
+    GTEST_SKIP() << "this platform cannot send a catchable SIGINT to "
+                    "another process (uv_process_kill terminates it)";
+  }
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcessSteps({BROWSER_HOST_PATH}, "", absl::Seconds(30),
+                               {{.marker = "Commands:",
+                                 .signal = 0,
+                                 .input = "crash renderer deadlock\n"},
+                                {.marker = "injecting deadlock into",
+                                 .signal = SIGINT,
+                                 .input = std::nullopt},
+                                {.marker = "Shutting down (SIGINT)",
+                                 .signal = SIGINT,
+                                 .input = std::nullopt}});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->term_signal, 0);
+  EXPECT_EQ(output->exit_status, 130) << output->out << output->err;
+  EXPECT_THAT(output->out, HasSubstr("Second SIGINT: forcing exit"));
+  EXPECT_THAT(output->out, Not(HasSubstr("All helpers stopped.")));
+}
 
 }  // namespace
 }  // namespace bulkhead
