@@ -5,7 +5,7 @@
 //   options.roles = &roles;
 //   auto host = bulkhead::Host::Create(options);
 //   (*host)->Launch("renderer", [](auto helper) { ... });
-//   (*host)->Run();
+//   (*host)->Run();  // Or StartThread(), then Post() from the app's thread.
 //
 // Threads: the host belongs to the thread that runs its loop (the loop
 // thread). Every member except `Post` (and, from the app's thread, the
@@ -20,12 +20,14 @@
 //    then talks to the host only through `Post` (tasks run on the host's
 //    thread and may call any member), and hears back from callbacks that run
 //    on the host's thread (hand results over with a promise, a queue, ...).
-//    Set the handlers and launch nothing until the thread started, or do it
-//    all in posted tasks. `StopThread()` (or the destructor), from the app's
+//    Set handlers (and launch) before `StartThread()`, afterwards only in
+//    posted tasks. `StopThread()` (or the destructor), from the app's
 //    thread, runs the tasks already posted, stops the loop and joins the
 //    thread; the app's thread is the loop thread again. Destroying the host
 //    from the app's thread this way kills and reaps its helpers. Never call
-//    `StopThread()` or destroy the host from the host's own thread.
+//    `StopThread()` or destroy the host from the host's own thread. `Quit()`
+//    there ends the thread's loop early; tasks posted after it wait until the
+//    loop runs again.
 //  - An app-owned loop (`Options::loop`), below.
 //
 // An app-owned loop (`Options::loop`): the app creates the loop, runs it
