@@ -30,6 +30,8 @@ class HostLaunchOverridesTest : public testing::HostFixture {
     options.forward_helper_output = false;
     options.sandbox_helpers = SandboxedLaunchAvailable();
     options.role_options["gpu"].sandbox_helpers = false;
+    // Only a launch's own heartbeat finds a hung helper within a test.
+    options.heartbeat.timeout = absl::Hours(1);
   }
 
   void SetUp() override {
@@ -125,6 +127,19 @@ TEST_F(HostLaunchOverridesTest, ALaunchWinsOverItsRolesOptions) {
   EXPECT_FALSE(by_role->sandboxed());
   EXPECT_TRUE(by_launch->sandboxed());
   EXPECT_FALSE(by_launch->sandbox_status().layers().empty());
+}
+
+TEST_F(HostLaunchOverridesTest, ALaunchsHeartbeatIsTheOneThatWatchesIt) {
+  Host::LaunchOverrides overrides;
+  overrides.heartbeat = Heartbeat::Options();
+  overrides.heartbeat->interval = absl::Milliseconds(50);
+  overrides.heartbeat->timeout = absl::Milliseconds(300);
+  // Ready, then never reads its channel again: no Pong.
+  HelperProcess* deaf = LaunchReadyWith("deaf", overrides);
+  ASSERT_NE(deaf, nullptr);
+  const ExitInfo* exit = WaitForExit(deaf->id());
+  ASSERT_NE(exit, nullptr) << "not found hung within the wait";
+  EXPECT_EQ(exit->kind, ExitKind::kHung) << exit->Describe();
 }
 
 }  // namespace
