@@ -76,7 +76,8 @@ constexpr uint64_t kHarmlessMemoryLimit = uint64_t{3} << 30;
 constexpr uint64_t kHarmlessMemoryLimit = uint64_t{1} << 60;
 #endif
 
-// A process's argv as the OS has it (Linux), empty elsewhere.
+#ifdef __linux__
+// A process's argv as the OS has it.
 std::vector<std::string> CommandLine(int64_t pid) {
   std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
   std::string bytes((std::istreambuf_iterator<char>(file)),
@@ -85,6 +86,7 @@ std::vector<std::string> CommandLine(int64_t pid) {
   if (!args.empty() && args.back().empty()) args.pop_back();
   return args;
 }
+#endif
 
 TEST_F(HostLaunchOverridesTest, OneLaunchsSettingsApplyToThatHelperAlone) {
   HelperProcess* sandboxed = LaunchReady("renderer");
