@@ -1,5 +1,6 @@
 #include "browser_host/host.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,8 @@ Host::Host(Options options)
 }
 
 Host::~Host() {
+  StopThread();
+  CancelRestarts();
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     accepting_posts_ = false;
@@ -51,6 +54,12 @@ Host::~Host() {
 
 absl::StatusOr<HelperProcess*> Host::Launch(
     absl::string_view role,
+    absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
+  return Launch(role, LaunchOverrides(), std::move(on_ready));
+}
+
+absl::StatusOr<HelperProcess*> Host::Launch(
+    absl::string_view role, LaunchOverrides overrides,
     absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
   if (absl::Status known = CheckRole(role); !known.ok()) return known;
   if (shutting_down_)
@@ -75,23 +84,43 @@ absl::StatusOr<HelperProcess*> Host::Launch(
         overrides.sandbox_helpers.value_or(options_.sandbox_helpers);
     helper_options.heartbeat = overrides.heartbeat.value_or(options_.heartbeat);
   }
+  // This launch's own settings win over the host's and the role's.
+  helper_options.launch.extra_args.insert(
+      helper_options.launch.extra_args.end(), overrides.extra_args.begin(),
+      overrides.extra_args.end());
+  helper_options.launch.memory_limit_bytes =
+      overrides.memory_limit_bytes.value_or(
+          helper_options.launch.memory_limit_bytes);
+  helper_options.launch.sandboxed =
+      overrides.sandboxed.value_or(helper_options.launch.sandboxed);
+  helper_options.heartbeat =
+      overrides.heartbeat.value_or(helper_options.heartbeat);
   if (helper_options.launch.sandboxed) {
-    helper_options.launch.sandbox_policy =
-        options_.sandbox_policy_for_role
-            ? options_.sandbox_policy_for_role(role)
-            : sandbox::PresetForRole(role);
+    if (overrides.sandbox_policy.has_value()) {
+      helper_options.launch.sandbox_policy = *overrides.sandbox_policy;
+    } else {
+      helper_options.launch.sandbox_policy =
+          options_.sandbox_policy_for_role
+              ? options_.sandbox_policy_for_role(role)
+              : sandbox::PresetForRole(role);
+    }
   }
   helper_options.forward_output = options_.forward_helper_output;
 
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =
       [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
-        if (!on_ready) return;
-        if (!status.ok()) {
-          on_ready(std::move(status));
-          return;
+        HelperProcess* helper = FindHelper(id);
+        if (on_ready) {
+          if (status.ok()) {
+            on_ready(helper);
+          } else {
+            on_ready(std::move(status));
+          }
         }
-        on_ready(FindHelper(id));
+        if (status.ok() && helper != nullptr && started_handler_) {
+          started_handler_(*helper);
+        }
       };
   callbacks.on_lifecycle = [this](const LifecycleEvent& event) {
     if (lifecycle_handler_) lifecycle_handler_(event);
@@ -120,6 +149,9 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   }
   HelperProcess* raw = helper->get();
   helpers_.emplace(id, *std::move(helper));
+  if (overrides.restart && RestartPolicyFor(role) != nullptr) {
+    restartable_.emplace(id, std::move(overrides));
+  }
   return raw;
 }
 
@@ -142,13 +174,28 @@ void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
   exit_handler_ = std::move(handler);
 }
 
+void Host::SetHelperStartedHandler(
+    absl::AnyInvocable<void(HelperProcess&)> handler) {
+  started_handler_ = std::move(handler);
+}
+
+void Host::SetRoleFailedHandler(
+    absl::AnyInvocable<void(const std::string&, const std::string&)> handler) {
+  role_failed_handler_ = std::move(handler);
+}
+
 void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   auto it = helpers_.find(id);
   if (it == helpers_.end()) return;
   // Keep the helper alive until its exit callback has returned.
   std::unique_ptr<HelperProcess> helper = std::move(it->second);
   helpers_.erase(it);
+  std::optional<LaunchOverrides> restart;
+  if (auto node = restartable_.extract(id); !node.empty()) {
+    restart = std::move(node.mapped());
+  }
   if (exit_handler_) exit_handler_(info);
+  if (restart.has_value()) MaybeRestart(info, *std::move(restart));
   MaybeFinishShutdown();
   // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after
   // on_exit.
@@ -182,6 +229,7 @@ HelperProcess* Host::FindHelper(absl::string_view name) const {
 void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
   shutting_down_ = true;
   shutdown_done_ = std::move(done);
+  CancelRestarts();
   for (auto& [id, helper] : helpers_) helper->Stop(grace, "host shutdown");
   MaybeFinishShutdown();
 }
@@ -194,6 +242,15 @@ void Host::MaybeFinishShutdown() {
 }
 
 void Host::Run() {
+  if (thread_.joinable()) {
+    // The host's own thread runs the loop; running it here too would race.
+    BH_LOG(kError, "Host::Run while the host's thread runs its loop");
+    std::abort();
+  }
+  RunLoop();
+}
+
+void Host::RunLoop() {
   quit_ = false;
   while (!quit_) uv_run(loop_, UV_RUN_DEFAULT);
 }
@@ -212,11 +269,14 @@ void Host::Post(absl::AnyInvocable<void()> task) {
 
 void Host::RunPostedTasks() {
   std::vector<absl::AnyInvocable<void()>> tasks;
+  bool stop = false;
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     tasks.swap(posted_);
+    stop = std::exchange(stop_thread_, false);
   }
   for (auto& task : tasks) task();
+  if (stop) Quit();
 }
 
 }  // namespace bulkhead

@@ -5,13 +5,30 @@
 //   options.roles = &roles;
 //   auto host = bulkhead::Host::Create(options);
 //   (*host)->Launch("renderer", [](auto helper) { ... });
-//   (*host)->Run();
+//   (*host)->Run();  // Or StartThread(), then Post() from the app's thread.
 //
 // Threads: the host belongs to the thread that runs its loop (the loop
-// thread). Every member except `Post` must be called on it, and every callback
-// (on_ready, exit and lifecycle handlers, call completions, posted tasks) runs
-// on it. `Post` may be called from any thread while the host exists: stop or
-// join the posting threads before destroying it.
+// thread). Every member except `Post` (and, from the app's thread, the
+// `StartThread`/`StopThread` pair and the destructor) must be called on it,
+// and every callback (on_ready, the event handlers, call completions, posted
+// tasks) runs on it. `Post` may be called from any thread while the host
+// exists: stop or join the posting threads before destroying it.
+//
+// Three ways to run the loop:
+//  - `Run()` on the app's thread, which is then the loop thread until `Quit()`.
+//  - `StartThread()`: a thread the host owns runs its loop. The app's thread
+//    then talks to the host only through `Post` (tasks run on the host's
+//    thread and may call any member), and hears back from callbacks that run
+//    on the host's thread (hand results over with a promise, a queue, ...).
+//    Set handlers (and launch) before `StartThread()`, afterwards only in
+//    posted tasks. `StopThread()` (or the destructor), from the app's
+//    thread, runs the tasks already posted, stops the loop and joins the
+//    thread; the app's thread is the loop thread again. Destroying the host
+//    from the app's thread this way kills and reaps its helpers. Never call
+//    `StopThread()` or destroy the host from the host's own thread. `Quit()`
+//    there ends the thread's loop early; tasks posted after it wait until the
+//    loop runs again.
+//  - An app-owned loop (`Options::loop`), below.
 //
 // An app-owned loop (`Options::loop`): the app creates the loop, runs it
 // itself (`uv_run`, or `Run()`), and closes it; the host only adds its handles
@@ -35,14 +52,17 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
+#include "browser_host/restart_policy.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "bulkhead/export.h"
 #include "helper/role_registry.h"
@@ -57,6 +77,25 @@ class BULKHEAD_EXPORT Host {
     std::optional<bool> sandbox_helpers;
     std::optional<uint64_t> memory_limit_bytes;
     std::optional<Heartbeat::Options> heartbeat;
+    // Overrides Options::default_restart_policy for this role.
+    std::optional<RestartPolicy> restart_policy;
+  };
+
+  // Settings of one launch that win over Options and role_options for that
+  // helper alone (and for the helpers that replace it when it is restarted).
+  struct LaunchOverrides {
+    // Inside the platform's sandbox or not.
+    std::optional<bool> sandboxed;
+    // The policy when sandboxed, instead of Options::sandbox_policy_for_role.
+    std::optional<sandbox::SandboxPolicy> sandbox_policy;
+    // 0 for none.
+    std::optional<uint64_t> memory_limit_bytes;
+    std::optional<Heartbeat::Options> heartbeat;
+    // Appended after Options::helper_args.
+    std::vector<std::string> extra_args;
+    // False: never restarted, whatever the role's restart policy (for helpers
+    // the app restarts itself, e.g. through a Supervisor).
+    bool restart = true;
   };
 
   struct Options {
@@ -91,14 +130,24 @@ class BULKHEAD_EXPORT Host {
     // sandbox::PresetForRole.
     std::function<sandbox::SandboxPolicy(absl::string_view role)>
         sandbox_policy_for_role;
+    // Restarts for helpers that end: when set (here or in the role's
+    // RoleOptions), a helper launched by `Launch` that ends is replaced by a
+    // new one (a new id, the same role and overrides) as the policy says
+    // (backoff, intensity limit), and past the intensity limit the role is
+    // failed (`SetRoleFailedHandler`). Unset: helpers stay ended.
+    // `Shutdown`, `HelperProcess::Stop` and the destructor never cause a
+    // restart; `HelperProcess::Kill` does under kOnFailure and kAlways.
+    std::optional<RestartPolicy> default_restart_policy;
     // Per-role overrides of the above, by role name.
     std::map<std::string, RoleOptions, std::less<>> role_options;
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
-  // Kills (SIGKILL) and reaps every helper still running; no exit handler runs.
-  // Pending calls to them complete with CANCELLED. Closes the host's own loop;
-  // an app's loop is left open (see above).
+  // Stops the host's thread if it runs one (see StopThread). Kills (SIGKILL)
+  // and reaps every helper still running; no exit handler runs. Pending calls
+  // to them complete with CANCELLED, on the destroying thread. Cancels pending
+  // restarts. Closes the host's own loop; an app's loop is left open (see
+  // above).
   ~Host();
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
@@ -114,13 +163,32 @@ class BULKHEAD_EXPORT Host {
   absl::StatusOr<HelperProcess*> Launch(
       absl::string_view role,
       absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
+  // The same, with settings for this one helper that win over Options and
+  // role_options.
+  absl::StatusOr<HelperProcess*> Launch(
+      absl::string_view role, LaunchOverrides overrides,
+      absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
 
   // OK when helpers of `role` can be launched: a valid name, and known to
   // Options::roles when that is set.
   absl::Status CheckRole(absl::string_view role) const;
 
-  // Runs for every helper that ends, after which the host forgets it.
+  // Host events. Each handler runs on the loop thread; setting one replaces
+  // the previous (nullptr for none).
+  //
+  // Every helper that reported Ready, launched by the app or restarted by the
+  // host (after the launch's own `on_ready`).
+  void SetHelperStartedHandler(
+      absl::AnyInvocable<void(HelperProcess& helper)> handler);
+  // Runs for every helper that ends, after which the host forgets it; a
+  // restart, when its policy calls for one, is scheduled just after. A
+  // restart that cannot be spawned is reported here too (kLaunchFailed).
   void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
+  // A role went past its restart policy's intensity limit: its helpers are no
+  // longer restarted (`Launch` still starts new ones). Runs once per role.
+  void SetRoleFailedHandler(
+      absl::AnyInvocable<void(const std::string& role, const std::string& why)>
+          handler);
 
   // Every helper's lifecycle, stage by stage (see LifecycleStage): once each,
   // in order, whatever races between channel end-of-stream, process exit and
@@ -135,13 +203,27 @@ class BULKHEAD_EXPORT Host {
   // By "<role>-<id>" or, when only one helper has that role, by the role alone.
   HelperProcess* FindHelper(absl::string_view name) const;
 
+  // Restarts of `role`'s helpers so far, and whether the role has failed.
+  int restarts(absl::string_view role) const;
+  bool role_failed(absl::string_view role) const;
+
   // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL
-  // after another `grace`) and runs `done` once all have been reaped.
+  // after another `grace`), cancels pending restarts, and runs `done` once all
+  // have been reaped.
   void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
 
   // Runs the loop until Quit(). Optional with an app-owned loop, which the app
-  // may run itself instead.
+  // may run itself instead. Not while the host's thread runs.
   void Run();
+  // Runs the loop on a thread the host owns (see the threading rules above),
+  // until `StopThread`, the destructor, or `Quit()`. FailedPrecondition with
+  // an app-owned loop or when the thread already runs. Call from the thread
+  // that created the host, while nothing runs the loop.
+  absl::Status StartThread();
+  // From the thread that called `StartThread`: runs the tasks posted so far,
+  // stops the loop and joins the host's thread. Helpers keep running. Nothing
+  // when no thread runs.
+  void StopThread();
   // Makes Run() return after the current callback.
   void Quit();
   // Runs `task` on the loop thread, in the order posted. Thread-safe (see the
@@ -151,9 +233,25 @@ class BULKHEAD_EXPORT Host {
 
  private:
   explicit Host(Options options);
+  // A restart waiting for its backoff.
+  struct PendingRestart {
+    uv_timer_t* timer;  // Freed by its close callback.
+    Host* host;
+    std::string role;
+    LaunchOverrides overrides;
+  };
+
   void OnHelperExit(uint64_t id, const ExitInfo& info);
   void RunPostedTasks();
+  // Runs the loop until Quit(): Run() and the host's thread.
+  void RunLoop();
   void MaybeFinishShutdown();
+  // The policy for `role`'s helpers; null when they are not restarted.
+  const RestartPolicy* RestartPolicyFor(absl::string_view role) const;
+  // After `exit`: schedules a restart with `overrides`, or fails the role.
+  void MaybeRestart(const ExitInfo& exit, LaunchOverrides overrides);
+  void Restart(const std::string& role, LaunchOverrides overrides);
+  void CancelRestarts();
 
   const Options options_;
   uv_loop_t own_loop_;     // Used when Options::loop is null.
@@ -163,15 +261,30 @@ class BULKHEAD_EXPORT Host {
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
   absl::AnyInvocable<void(const LifecycleEvent&)> lifecycle_handler_;
+  absl::AnyInvocable<void(HelperProcess&)> started_handler_;
+  absl::AnyInvocable<void(const std::string&, const std::string&)>
+      role_failed_handler_;
+
+  // Restarts (host_restart.cc). Helpers under a restart policy, with the
+  // overrides their replacement gets, by id.
+  std::map<uint64_t, LaunchOverrides> restartable_;
+  std::map<std::string, RestartTracker, std::less<>> restart_trackers_;
+  std::map<PendingRestart*, std::unique_ptr<PendingRestart>> pending_restarts_;
+  absl::BitGen random_;
+
+  // The host's own loop thread (host_thread.cc); touched only by the thread
+  // that starts and stops it.
+  std::thread thread_;
   absl::AnyInvocable<void()> shutdown_done_;
   bool shutting_down_ = false;
   bool quit_ = false;
 
   // std::mutex, not absl::Mutex: ThreadSanitizer must see this lock, and it
   // sees through the C++ library's but not through a prebuilt Abseil's.
-  std::mutex posted_mutex_;  // Guards the two below.
+  std::mutex posted_mutex_;  // Guards the three below.
   std::vector<absl::AnyInvocable<void()>> posted_;
   bool accepting_posts_ = true;
+  bool stop_thread_ = false;  // StopThread: Quit() after the posted tasks.
 };
 
 }  // namespace bulkhead

@@ -70,10 +70,16 @@ absl::Status Supervisor::Spawn(const std::string& role) {
 }
 
 void Supervisor::Launch(const std::string& role) {
+  // This supervisor restarts its helpers itself: the host must not too
+  // (Host::Options::default_restart_policy).
+  Host::LaunchOverrides overrides;
+  overrides.restart = false;
   absl::StatusOr<HelperProcess*> launched =
-      host_.Launch(role, [this](absl::StatusOr<HelperProcess*> helper) {
-        if (helper.ok() && events_.on_started) events_.on_started(**helper);
-      });
+      host_.Launch(role, std::move(overrides),
+                   [this](absl::StatusOr<HelperProcess*> helper) {
+                     if (helper.ok() && events_.on_started)
+                       events_.on_started(**helper);
+                   });
   if (launched.ok()) return;
   // Never spawned: counts against the restart intensity like any other end.
   ExitInfo exit;

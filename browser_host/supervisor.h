@@ -1,6 +1,10 @@
 // Keeps roles' helpers running: starts `count` helpers of a role and, when one
 // ends, starts a replacement (with a new helper id) as the role's
 // RestartPolicy says, or marks the role failed and says so, never looping.
+// For apps that want the events with the restart delay, `Spawn`, or a fixed
+// count per role; Host::Options::default_restart_policy restarts helpers
+// without one. Its helpers are launched with LaunchOverrides::restart false,
+// so the host's own policy never restarts them a second time.
 //
 // Thread: the host's loop thread.
 #ifndef BULKHEAD_BROWSER_HOST_SUPERVISOR_H_

@@ -1,20 +1,30 @@
 // The host side of Bulkhead, for apps: launch helpers of your own roles,
 // talk to them, watch them end, restart them.
 //
-//   bulkhead::Host             owns a loop and the helpers launched on it
+//   bulkhead::Host             owns a loop and the helpers launched on it;
+//                              Launch(role[, LaunchOverrides], on_ready)
 //   bulkhead::HelperProcess    one helper: Call/Send/On via channel(), Kill
 //   bulkhead::ExitInfo         why a helper ended
-//   bulkhead::Supervisor       restart policies per role
+//   bulkhead::RestartPolicy    backoff and intensity limit: set
+//                              Host::Options::default_restart_policy (or a
+//                              role's) and the host restarts helpers itself
+//   bulkhead::Supervisor       restarts with a fixed count per role, by hand
 //
-// Thread: one thread runs the host's loop (Host::Run(), or the app's own
-// uv_run on Host::Options::loop) and every callback; Host::Post is the only
-// entry for other threads. browser_host/host.h has the rules.
+// Events: Host::SetHelperStartedHandler (every Ready, restarts included),
+// SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
+// the restart intensity limit), SetLifecycleHandler (every stage).
+//
+// Threads: one thread runs the host's loop and every callback: the app's
+// (Host::Run(), or its own uv_run on Host::Options::loop) or one the host owns
+// (Host::StartThread()). Host::Post is the entry for other threads.
+// browser_host/host.h has the rules.
 #ifndef BULKHEAD_HOST_H_
 #define BULKHEAD_HOST_H_
 
 #include "browser_host/exit_info.h"
 #include "browser_host/helper_process.h"
 #include "browser_host/host.h"
+#include "browser_host/restart_policy.h"
 #include "browser_host/supervisor.h"
 #include "bulkhead/version.h"
 
