@@ -6,11 +6,11 @@
 
 #include <cerrno>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/kernel_file_linux.h"
 #include "common/os_error.h"
 #include "common/status_macros.h"
 
@@ -50,25 +50,6 @@ Mounts FindMounts() {
   return mounts;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return LastPosixErrorToStatus(absl::StrCat("open ", path));
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const int error = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) {
-    return PosixErrorToStatus(error, absl::StrCat("write ", path));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status MakeDirectory(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) {
     return absl::OkStatus();
@@ -77,7 +58,8 @@ absl::Status MakeDirectory(const std::string& path) {
 }
 
 bool HasControllers(const std::string& unified) {
-  const std::string controllers = ReadFile(unified + "/cgroup.controllers");
+  const std::string controllers =
+      ReadKernelFile(unified + "/cgroup.controllers");
   return absl::StrContains(controllers, "memory") &&
          absl::StrContains(controllers, "pids");
 }
@@ -92,16 +74,16 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
   if (!mounts.unified.empty() && HasControllers(mounts.unified)) {
     const std::string parent = absl::StrCat(mounts.unified, "/", kParent);
     // Controllers must be enabled on the way down to the helper's group.
-    if (absl::Status ok = WriteFile(mounts.unified + "/cgroup.subtree_control",
-                                    "+memory +pids");
+    if (absl::Status ok = WriteKernelFile(
+            mounts.unified + "/cgroup.subtree_control", "+memory +pids");
         !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
     if (absl::Status ok = MakeDirectory(parent); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
-    if (absl::Status ok =
-            WriteFile(parent + "/cgroup.subtree_control", "+memory +pids");
+    if (absl::Status ok = WriteKernelFile(parent + "/cgroup.subtree_control",
+                                          "+memory +pids");
         !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
@@ -112,11 +94,12 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
     cgroup->directories_.push_back(leaf);
     if (memory_bytes > 0) {
       BH_RETURN_IF_ERROR(
-          WriteFile(leaf + "/memory.max", absl::StrCat(memory_bytes)));
-      BH_RETURN_IF_ERROR(WriteFile(leaf + "/memory.swap.max", "0"));
+          WriteKernelFile(leaf + "/memory.max", absl::StrCat(memory_bytes)));
+      BH_RETURN_IF_ERROR(WriteKernelFile(leaf + "/memory.swap.max", "0"));
     }
     if (pids > 0) {
-      BH_RETURN_IF_ERROR(WriteFile(leaf + "/pids.max", absl::StrCat(pids)));
+      BH_RETURN_IF_ERROR(
+          WriteKernelFile(leaf + "/pids.max", absl::StrCat(pids)));
     }
     cgroup->memory_events_ = leaf + "/memory.events";
     cgroup->description_ = absl::StrCat(
@@ -143,11 +126,12 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
   const std::string& memory_leaf = cgroup->directories_[0];
   const std::string& pids_leaf = cgroup->directories_[1];
   if (memory_bytes > 0) {
-    BH_RETURN_IF_ERROR(WriteFile(memory_leaf + "/memory.limit_in_bytes",
-                                 absl::StrCat(memory_bytes)));
+    BH_RETURN_IF_ERROR(WriteKernelFile(memory_leaf + "/memory.limit_in_bytes",
+                                       absl::StrCat(memory_bytes)));
   }
   if (pids > 0) {
-    BH_RETURN_IF_ERROR(WriteFile(pids_leaf + "/pids.max", absl::StrCat(pids)));
+    BH_RETURN_IF_ERROR(
+        WriteKernelFile(pids_leaf + "/pids.max", absl::StrCat(pids)));
   }
   cgroup->memory_events_ = memory_leaf + "/memory.oom_control";
   cgroup->description_ = absl::StrCat(
@@ -166,7 +150,7 @@ HelperCgroup::~HelperCgroup() {
 absl::Status HelperCgroup::AddProcess(pid_t pid) {
   for (const std::string& directory : directories_) {
     BH_RETURN_IF_ERROR(
-        WriteFile(directory + "/cgroup.procs", absl::StrCat(pid)));
+        WriteKernelFile(directory + "/cgroup.procs", absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }

@@ -24,6 +24,7 @@
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "common/compiler.h"
+#include "common/kernel_file_linux.h"
 #include "common/logging.h"
 #include "common/os_error.h"
 #include "common/platform_handle.h"
@@ -67,20 +68,6 @@ absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
     return ipc::UvErrorToStatus(rc, absl::StrCat("uv_pipe_open(", what, ")"));
   }
   (void)handle.release();  // libuv owns it now.
-  return absl::OkStatus();
-}
-
-absl::Status WriteProcFile(pid_t pid, const char* name,
-                           const std::string& text) {
-  const std::string path = absl::StrCat("/proc/", pid, "/", name);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return LastPosixErrorToStatus(absl::StrCat("open ", path));
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const int error = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size())) {
-    return PosixErrorToStatus(error, absl::StrCat("write ", path));
-  }
   return absl::OkStatus();
 }
 
@@ -282,10 +269,13 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     // The helper is root in its namespace, mapped to the host's own ids: no
     // privilege is needed to write these maps.
     BH_RETURN_IF_ERROR(
-        WriteProcFile(pid, "uid_map", absl::StrCat("0 ", ::geteuid(), " 1\n")));
-    BH_RETURN_IF_ERROR(WriteProcFile(pid, "setgroups", "deny\n"));
+        WriteKernelFile(absl::StrCat("/proc/", pid, "/uid_map"),
+                        absl::StrCat("0 ", ::geteuid(), " 1\n")));
     BH_RETURN_IF_ERROR(
-        WriteProcFile(pid, "gid_map", absl::StrCat("0 ", ::getegid(), " 1\n")));
+        WriteKernelFile(absl::StrCat("/proc/", pid, "/setgroups"), "deny\n"));
+    BH_RETURN_IF_ERROR(
+        WriteKernelFile(absl::StrCat("/proc/", pid, "/gid_map"),
+                        absl::StrCat("0 ", ::getegid(), " 1\n")));
   }
   if (child_cgroup != nullptr) {
     // Before it may go on: everything it starts is born inside.

@@ -1,6 +1,5 @@
 #include <execinfo.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,17 +34,6 @@ void WriteFully(int fd, const char* data, size_t size) {
   }
 }
 
-// Ends the process by SIGSYS even as a pid namespace's init: a call through
-// another ABI (x32) is one the seccomp filter answers with
-// SECCOMP_RET_KILL_PROCESS, which no process can ignore. Without a filter,
-// the plain exit code a shell would report.
-[[noreturn]] void DieOfSeccompViolation() {
-#if defined(__x86_64__)
-  ::syscall(0x40000000 | SYS_getpid);
-#endif
-  ::_exit(128 + SIGSYS);
-}
-
 void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   // glibc's backtrace() unwinds with the DWARF call-frame information, which
@@ -75,11 +63,6 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   // leaves the signal pending until we return; a faulting instruction would
   // fault again anyway. Either way the process ends by `signal`.
   ::raise(signal);
-  if (signal == SIGSYS) {
-    // A seccomp trap does not repeat when we return, and the init of a pid
-    // namespace (a sandboxed helper) ignores signals it raises itself.
-    DieOfSeccompViolation();
-  }
   errno = saved_errno;
 }
 
