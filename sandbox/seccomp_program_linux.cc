@@ -71,23 +71,15 @@ absl::StatusOr<uint32_t> Number(const std::string& name) {
   return static_cast<uint32_t>(*number);
 }
 
-// Learning mode: the listener thread's ioctls pass; every other call waits
-// for the listener, which records it and lets it continue.
+// Learning mode: every call of the filtered threads waits for the listener,
+// which records it and lets it continue. The listener's own thread started
+// before the filter and stays outside it (no TSYNC), so it can make any call,
+// including those a sanitizer runtime makes behind its back.
 std::string LearningProgram() {
   ProgramWriter program;
   program.Load(kArchOffset);
   program.JumpIfEqual(kAuditArch, 1, 0);
   program.Return(SECCOMP_RET_KILL_PROCESS);
-  program.Load(kNrOffset);
-  program.JumpIfEqual(static_cast<uint32_t>(SYS_ioctl), 0, 7);
-  program.Load(ArgLowOffset(1));
-  for (const uint32_t request :
-       {static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_RECV),
-        static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_SEND),
-        static_cast<uint32_t>(SECCOMP_IOCTL_NOTIF_ID_VALID)}) {
-    program.JumpIfEqual(request, 0, 1);
-    program.Return(SECCOMP_RET_ALLOW);
-  }
   program.Return(SECCOMP_RET_USER_NOTIF);
   return program.Bytes();
 }
@@ -164,11 +156,10 @@ absl::StatusOr<int> InstallSeccompProgram(const std::string& program,
   fprog.len = static_cast<unsigned short>(program.size() / sizeof(sock_filter));
   fprog.filter =
       reinterpret_cast<sock_filter*>(const_cast<char*>(program.data()));
-  // TSYNC_ESRCH: a listener cannot be combined with plain TSYNC.
-  const unsigned long flags = learning ? SECCOMP_FILTER_FLAG_TSYNC |
-                                             SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
-                                             SECCOMP_FILTER_FLAG_NEW_LISTENER
-                                       : SECCOMP_FILTER_FLAG_TSYNC;
+  // Learning filters only this thread and those it starts later: the
+  // listener's thread must not wait on itself.
+  const unsigned long flags =
+      learning ? SECCOMP_FILTER_FLAG_NEW_LISTENER : SECCOMP_FILTER_FLAG_TSYNC;
   const long listener =
       ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
   if (listener < 0) {

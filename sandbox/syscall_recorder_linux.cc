@@ -7,36 +7,27 @@
 #include <cstring>
 
 namespace bulkhead::sandbox {
-namespace {
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-}  // namespace
-
 void SyscallRecorder::Prepare() {
   std::thread([this] { Serve(); }).detach();
-  // A new thread makes system calls of its own as it starts (robust list,
-  // rseq, signal mask): they must all be over before the filter goes in.
-  while (!spinning_.load(std::memory_order_acquire)) std::this_thread::yield();
+  // The thread's start (and a sanitizer runtime's bookkeeping of it) takes
+  // locks the filtered thread could hold later: let it get to its loop first.
+  while (!serving_.load(std::memory_order_acquire)) std::this_thread::yield();
 }
 
 void SyscallRecorder::Attach(int listener) {
-  listener_.store(listener < 0 ? -2 : listener, std::memory_order_release);
+  // Relaxed: the number is all that passes, and ThreadSanitizer makes an
+  // acquire/release pair take a lock, whose futex wake would wait here.
+  listener_.store(listener < 0 ? -2 : listener, std::memory_order_relaxed);
 }
 
 void SyscallRecorder::Serve() {
-  // Any system call here could be the filter's first, with nobody yet to
-  // answer it: spin on the CPU alone until the listener arrives.
-  spinning_.store(true, std::memory_order_release);
+  // Attach comes from a thread that cannot wake anybody (a futex wake would
+  // itself wait for this thread), so poll for it; this thread is unfiltered
+  // and may yield.
+  serving_.store(true, std::memory_order_release);
   int listener;
-  while ((listener = listener_.load(std::memory_order_acquire)) == -1) {
-    CpuRelax();
+  while ((listener = listener_.load(std::memory_order_relaxed)) == -1) {
+    std::this_thread::yield();
   }
   if (listener < 0) return;  // Cancelled: no filter was installed.
   for (;;) {

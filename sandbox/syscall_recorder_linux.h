@@ -1,8 +1,9 @@
 // Learning mode's listener (Linux): a thread that receives the seccomp
-// user notifications of every system call the process makes, records the
-// call's number and lets it continue. The thread itself makes no call but
-// the notification ioctls the learning program lets through, and records
-// into a lock-free bitmap, so it can never wait on itself.
+// user notifications of every system call the filtered threads make,
+// records the call's number and lets it continue. It is started before the
+// learning filter goes in, which then covers the installing thread and the
+// threads it starts later but not this one: it can never wait on itself.
+// Threads that already ran elsewhere at lockdown are not recorded.
 #ifndef BULKHEAD_SANDBOX_SYSCALL_RECORDER_LINUX_H_
 #define BULKHEAD_SANDBOX_SYSCALL_RECORDER_LINUX_H_
 
@@ -24,13 +25,12 @@ class SyscallRecorder {
   SyscallRecorder(const SyscallRecorder&) = delete;
   SyscallRecorder& operator=(const SyscallRecorder&) = delete;
 
-  // Before the learning filter is installed: starts the thread, which spins
-  // without system calls until Attach. (Starting a thread afterwards would
-  // need the listener to serve its own creation.) Detached: it runs until
-  // the process ends.
+  // Before the learning filter is installed: starts the thread, which waits
+  // for Attach. Detached: it runs until the process ends.
   void Prepare();
   // Right after installing: hands the thread `listener` (from
-  // InstallSeccompProgram with learning), with no system call in between.
+  // InstallSeccompProgram with learning) without a system call, since
+  // nobody answers the installing thread's calls until the thread has it.
   // A negative `listener` (the install failed) ends the thread.
   void Attach(int listener);
 
@@ -40,7 +40,7 @@ class SyscallRecorder {
  private:
   void Serve();
 
-  std::atomic<bool> spinning_{false};
+  std::atomic<bool> serving_{false};
   std::atomic<int> listener_{-1};
   static constexpr int kMaxNumber = 1024;
   std::array<std::atomic<uint64_t>, kMaxNumber / 64> seen_{};

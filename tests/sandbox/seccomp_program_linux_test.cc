@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -118,12 +119,17 @@ TEST(SeccompProgramTest, LearningModeLetsEveryCallThroughAndRecordsIt) {
     absl::StatusOr<int> listener = InstallSeccompProgram(*program, true);
     recorder.Attach(listener.ok() ? *listener : -1);
     if (!listener.ok()) ::_exit(91);
-    // Outside the allowlist, yet it works, and it is on the record.
+    // Outside the allowlist, yet it works, and it is on the record; so is
+    // a call of a thread started after lockdown.
     if (::syscall(SYS_getpgrp) <= 0) ::_exit(92);
+    long session = -1;
+    std::thread([&session] { session = ::syscall(SYS_getsid, 0); }).join();
+    if (session <= 0) ::_exit(93);
     const std::vector<int> seen = recorder.Recorded();
-    const bool recorded =
-        std::find(seen.begin(), seen.end(), SYS_getpgrp) != seen.end();
-    ::_exit(recorded ? 0 : 93);
+    const auto recorded = [&seen](int number) {
+      return std::find(seen.begin(), seen.end(), number) != seen.end();
+    };
+    ::_exit(recorded(SYS_getpgrp) && recorded(SYS_getsid) ? 0 : 94);
   }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
