@@ -100,18 +100,24 @@ absl::Status HelperProcess::Start() {
   }
   started_at_ = absl::Now();
   Emit(LifecycleStage::kLaunching);
+  absl::StatusOr<HandleTransportEnds> handles = CreateHandleTransportEnds();
+  if (!handles.ok()) return handles.status();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
                   {.channel = channel_->pipe(),
                    .stdout_pipe = stdout_.pipe(),
                    .stderr_pipe = stderr_.pipe(),
-                   .crash_pipe = crash_pipe_.pipe()},
+                   .crash_pipe = crash_pipe_.pipe(),
+                   .handle_socket = handles->helper_fd},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
                   });
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();
+  if (handles->host.is_valid()) {
+    channel_->SetHandleTransport(std::move(handles->host));
+  }
   Emit(LifecycleStage::kStarted);
   const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");
   absl::Status reading = stdout_.Start(prefix, [this] { MaybeFinishExit(); });

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "ipc/handle_transport.h"
 #include "ipc/sigpipe.h"
 #include "ipc/uv_status.h"
 
@@ -110,6 +111,7 @@ Channel::~Channel() {
 }
 
 void Channel::ClosePipe() {
+  transport_.reset();  // The peer's next handles find nobody.
   if (pipe_ == nullptr) return;
   // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must
   // not reach us.
