@@ -14,6 +14,7 @@
 #include "bench/ipc_bench.pb.h"
 #include "common/platform_handle.h"
 #include "ipc/channel.h"
+#include "ipc/handle_transport.h"
 #include "ipc/uv_loop.h"
 
 namespace bulkhead::bench {
@@ -25,9 +26,12 @@ constexpr int kWarmup = 200;
 // closes (or `channel->Close()`), then tears everything down.
 class Endpoint {
  public:
-  explicit Endpoint(int fd) {
+  // `transport`: this side's end of a handle transport, or invalid.
+  explicit Endpoint(int fd, ScopedHandle transport = ScopedHandle()) {
     uv_loop_init(&loop_);
     channel_ = ipc::Channel::Create(&loop_);
+    if (transport.is_valid())
+      channel_->SetHandleTransport(std::move(transport));
     Check(channel_->Open(ScopedHandle(fd)));
   }
   ~Endpoint() {
@@ -112,12 +116,19 @@ double ChannelCallRoundTripUs(const Placement& placement, size_t payload_size,
 }
 
 double ChannelStreamRate(const Placement& placement, size_t payload_size,
-                         int count) {
+                         int count, bool shared_memory) {
   double rate = 0;
+  HandlePair transport;
+  if (shared_memory) {
+    absl::StatusOr<HandlePair> pair = ipc::HandleTransport::CreatePair();
+    Endpoint::Check(pair.status());
+    transport = *std::move(pair);
+  }
   RunWithPeer(
       placement,
       [&](int fd) {
-        Endpoint endpoint(fd);
+        transport.second.reset();  // The parent's.
+        Endpoint endpoint(fd, std::move(transport.first));
         BenchPayload message;
         message.set_data(std::string(payload_size, 'x'));
         int sent = 0;
@@ -152,7 +163,8 @@ double ChannelStreamRate(const Placement& placement, size_t payload_size,
         uv_run(endpoint.loop(), UV_RUN_NOWAIT);  // Before `sender` goes.
       },
       [&](int fd) {
-        Endpoint endpoint(fd);
+        transport.first.reset();  // The child's.
+        Endpoint endpoint(fd, std::move(transport.second));
         int received = 0;
         uint64_t start = 0;
         endpoint.channel().On<BenchPayload>([&](const BenchPayload& message) {

@@ -17,8 +17,10 @@ double ChannelCallRoundTripUs(const Placement& placement, size_t payload_size,
 // One-way `Send` of `count` BenchPayload messages of `payload_size` bytes,
 // as fast as backpressure allows (RESOURCE_EXHAUSTED, then OnDrained), to an
 // `On` handler: messages per second.
+// With `shared_memory`, the channels have their handle transport, so messages
+// over 64 KiB go through shared memory; without, through the socket.
 double ChannelStreamRate(const Placement& placement, size_t payload_size,
-                         int count);
+                         int count, bool shared_memory = false);
 
 }  // namespace bulkhead::bench
 

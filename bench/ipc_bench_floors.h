@@ -40,6 +40,14 @@ double MemcpyBytesPerSecond(size_t size, int count);
 double SocketBulkBytesPerSecond(const Placement& placement, size_t size,
                                 int count);
 
+// `count` payloads of `size` bytes through a shared memfd ring of 4 slots
+// (ipc_bench_shm_floor.cc): the writer copies each into a free slot and sends
+// its 8-byte index over a socketpair; the reader copies it out into a buffer
+// of its own (as any receiver that keeps the bytes must) and sends the index
+// back. Bytes per second: the floor of any shared-memory path.
+double MemfdRingBytesPerSecond(const Placement& placement, size_t size,
+                               int count);
+
 }  // namespace bulkhead::bench
 
 #endif  // BULKHEAD_BENCH_IPC_BENCH_FLOORS_H_

@@ -84,6 +84,8 @@ Channel::Channel(uv_loop_t* loop, Options options)
   timer_->data = this;
   flush_before_poll_->data = this;
   flush_after_io_->data = this;
+  OnControl(Control::kSharedBodyTaken,
+            [this](const Control& control) { OnSharedBodyTaken(control); });
   ServeControl(Control::kPing,
                [](const Control& request) -> absl::StatusOr<Control> {
                  Control pong;

@@ -76,6 +76,10 @@ class BULKHEAD_EXPORT Channel {
     size_t shared_memory_threshold = 64 * 1024;
     // Largest message accepted or sent through shared memory.
     size_t max_shared_body_size = size_t{1} << 30;
+    // Backpressure for shared memory: bytes of shared bodies sent and not
+    // yet read by the peer (it says so with SharedBodyTaken). Past this, Send
+    // and Call fail with RESOURCE_EXHAUSTED until OnDrained, as for the queue.
+    size_t max_shared_bytes_in_flight = 64u << 20;
   };
 
   enum class CloseReason {
@@ -193,6 +197,8 @@ class BULKHEAD_EXPORT Channel {
   void OnDrained(absl::AnyInvocable<void()> handler);
   // Bytes waiting to be written (queued and in flight).
   size_t queued_bytes() const { return writer_.size(); }
+  // Bytes of shared bodies the peer has not taken yet.
+  uint64_t shared_bytes_in_flight() const { return shared_bytes_in_flight_; }
 
   // Counters, for status tables and tests.
   uint64_t frames_sent() const { return frames_sent_; }
@@ -257,6 +263,7 @@ class BULKHEAD_EXPORT Channel {
   // shared body in place of the frame's, and dispatches.
   absl::Status DispatchWithAttachments(EnvelopeView envelope,
                                        absl::string_view payload);
+  void OnSharedBodyTaken(const Control& control);
   // `envelope` was read from `payload` (or from its full parse).
   absl::Status DispatchEnvelope(const EnvelopeView& envelope,
                                 absl::string_view payload);
@@ -303,7 +310,9 @@ class BULKHEAD_EXPORT Channel {
   std::unique_ptr<HandleTransport> transport_;  // Null: none.
   // The handles of the frame being dispatched, until a handler takes them.
   std::vector<ScopedHandle> received_handles_;
-  bool send_refused_ = false;    // A Send/Call hit max_queued_bytes.
+  bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.
+  // Shared bodies sent that the peer has not said it took.
+  uint64_t shared_bytes_in_flight_ = 0;
   bool reading_paused_ = false;  // Stopped reading until the queue drains.
   absl::AnyInvocable<void()> on_drained_;
   uint64_t next_seq_ = 1;

@@ -1,6 +1,7 @@
 // Channel, handles beside frames: an app's handles (SendWithHandles /
 // TakeReceivedHandles) and large messages moved into sealed shared memory,
 // passed through the channel's HandleTransport.
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -60,6 +61,7 @@ absl::Status Channel::MoveBodyToSharedMemory(
   if (!sealed.ok()) return sealed.status();
   handles.insert(handles.begin(), *std::move(sealed));
   envelope.shared_body_size = size;
+  shared_bytes_in_flight_ += size;  // Until the peer's SharedBodyTaken.
   return absl::OkStatus();
 }
 
@@ -115,8 +117,22 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
   received_handles_ = *std::move(handles);
   std::shared_ptr<bool> alive = alive_;
   absl::Status handled = DispatchEnvelope(envelope, payload);
-  if (*alive) received_handles_.clear();  // Those nobody took.
+  if (!*alive) return handled;
+  received_handles_.clear();  // Those nobody took.
+  if (shared_body && handled.ok() && state_ == State::kOpen) {
+    mapping.reset();
+    Control taken;
+    taken.mutable_shared_body_taken()->set_bytes(envelope.shared_body_size);
+    handled = SendControl(taken);
+  }
   return handled;
+}
+
+void Channel::OnSharedBodyTaken(const Control& control) {
+  // A peer that claims more than was sent cannot push the count below zero.
+  shared_bytes_in_flight_ -=
+      std::min(shared_bytes_in_flight_, control.shared_body_taken().bytes());
+  OnQueueShrunk();  // May destroy this channel: last.
 }
 
 }  // namespace bulkhead::ipc

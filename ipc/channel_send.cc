@@ -34,6 +34,13 @@ absl::Status Channel::SendControl(const Control& control) {
 absl::Status Channel::CheckQueueRoom() {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
+  if (shared_bytes_in_flight_ >= options_.max_shared_bytes_in_flight) {
+    send_refused_ = true;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "shared memory full: ", shared_bytes_in_flight_,
+        " bytes of large messages not yet taken by the peer (limit ",
+        options_.max_shared_bytes_in_flight, "); wait for OnDrained"));
+  }
   if (queued_bytes() < options_.max_queued_bytes) return absl::OkStatus();
   send_refused_ = true;
   return absl::ResourceExhaustedError(
@@ -167,7 +174,8 @@ void Channel::OnQueueShrunk() {
       return;
     }
   }
-  if (send_refused_) {
+  if (send_refused_ &&
+      shared_bytes_in_flight_ <= options_.max_shared_bytes_in_flight / 2) {
     send_refused_ = false;
     if (on_drained_) on_drained_();  // May destroy this channel: last.
   }

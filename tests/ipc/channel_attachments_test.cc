@@ -120,6 +120,32 @@ TEST_F(ChannelAttachmentsTest, A100MiBCallAndItsReplyKeepEveryByte) {
   EXPECT_LT(a_->bytes_sent() + b_->bytes_sent(), 4096u);
 }
 
+TEST_F(ChannelAttachmentsTest, SharedMemoryInFlightIsBoundedUntilThePeerReads) {
+  Channel::Options options;
+  options.max_shared_bytes_in_flight = 4u << 20;
+  CreateConnectedPair(options);
+  int received = 0;
+  b_->On<CompressBlobRequest>([&](const CompressBlobRequest&) { ++received; });
+  CompressBlobRequest big;
+  big.set_data(Pattern(1u << 20));
+  // Without running the loop the peer reads nothing: four go, the fifth is
+  // refused, and the memory in flight stays at the limit.
+  int sent = 0;
+  absl::Status status;
+  while ((status = a_->Send(big)).ok() && sent < 100) ++sent;
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_EQ(sent, 4);
+  EXPECT_GE(a_->shared_bytes_in_flight(), options.max_shared_bytes_in_flight);
+  bool drained = false;
+  a_->OnDrained([&] { drained = true; });
+  ASSERT_TRUE(RunUntil([&] { return drained; }));
+  EXPECT_LE(a_->shared_bytes_in_flight(),
+            options.max_shared_bytes_in_flight / 2);
+  EXPECT_TRUE(a_->Send(big).ok());
+  ASSERT_TRUE(RunUntil([&] { return received == 5; }));
+  ASSERT_TRUE(RunUntil([&] { return a_->shared_bytes_in_flight() == 0; }));
+}
+
 TEST_F(ChannelAttachmentsTest, APipePassedIsWrittenThroughByTheReceiver) {
   CreateConnectedPair();
   int fds[2];

@@ -69,6 +69,39 @@ TEST(EnvelopeCodecTest, EmptyMessageHasNoValueField) {
   EXPECT_EQ(CodecFrame(envelope), ProtobufFrame(expected));
 }
 
+TEST(EnvelopeCodecTest, AttachmentsAreWhatProtobufWritesAndParseInPlace) {
+  const LayoutTextRequest request = Request("in shared memory", 9);
+  for (uint32_t handles : {0u, 1u, 63u, 300u}) {
+    for (uint64_t shared :
+         std::initializer_list<uint64_t>{0, 65537, uint64_t{1} << 33}) {
+      Envelope expected;
+      expected.set_seq(5);
+      // A shared body leaves only the type in the frame.
+      if (shared != 0) {
+        expected.mutable_message()->set_type_url(
+            "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+      } else {
+        expected.mutable_message()->PackFrom(request);
+      }
+      expected.set_attached_handles(handles);
+      expected.set_shared_body_size(shared);
+      OutgoingEnvelope envelope;
+      envelope.seq = 5;
+      envelope.message = &request;
+      envelope.attached_handles = handles;
+      envelope.shared_body_size = shared;
+      const std::string frame = CodecFrame(envelope);
+      EXPECT_EQ(frame, ProtobufFrame(expected)) << handles << " " << shared;
+      EnvelopeView view;
+      ASSERT_TRUE(ParseCanonicalEnvelope(
+          absl::string_view(frame).substr(kFrameHeaderSize), &view));
+      EXPECT_EQ(view.attached_handles, handles);
+      EXPECT_EQ(view.shared_body_size, shared);
+      EXPECT_EQ(view.value.empty(), shared != 0);
+    }
+  }
+}
+
 TEST(EnvelopeCodecTest, ControlAndErrorAreWhatProtobufWrites) {
   Control control;
   control.mutable_ping()->set_nonce(99);
