@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "ipc/handle_transport.h"
+#include "ipc/shared_body_pool.h"
 #include "ipc/sigpipe.h"
 #include "ipc/uv_status.h"
 

@@ -44,6 +44,8 @@
 namespace bulkhead::ipc {
 
 class HandleTransport;
+class SharedBodyMappings;
+class SharedBodyPool;
 
 // The status a reply's `Error` stands for. Never OK: a peer that sends code 0
 // or a code absl does not know gets UNKNOWN.
@@ -155,7 +157,7 @@ class BULKHEAD_EXPORT Channel {
   // handles: takes them, in the order they were sent. Empty elsewhere. Those
   // no handler takes are closed when it returns.
   std::vector<ScopedHandle> TakeReceivedHandles() {
-    return std::move(received_handles_);
+    return std::exchange(received_handles_, {});
   }
 
   // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
@@ -238,10 +240,13 @@ class BULKHEAD_EXPORT Channel {
   // with `handles` beside it, after a large message's shared-memory region.
   absl::Status SendFrame(OutgoingEnvelope envelope,
                          std::vector<ScopedHandle> handles = {});
-  // Moves `envelope`'s message into a sealed region, first in `handles`, when
-  // it is too large for the socket (channel_attachments.cc).
+  // Moves `envelope`'s message into a shared region when it is too large for
+  // the socket; a region new to the peer goes first in `handles`
+  // (channel_attachments.cc).
   absl::Status MoveBodyToSharedMemory(OutgoingEnvelope& envelope,
                                       std::vector<ScopedHandle>& handles);
+  // Gives back the region of a frame that was not sent after all.
+  void UndoSharedBody(const OutgoingEnvelope& envelope);
   // Sends the answer to call `call_id`; one too large to frame becomes an
   // error answer.
   absl::Status SendReply(uint64_t call_id, OutgoingEnvelope reply);
@@ -308,6 +313,9 @@ class BULKHEAD_EXPORT Channel {
   PendingCalls calls_;
   FrameWriter writer_;
   std::unique_ptr<HandleTransport> transport_;  // Null: none.
+  // With the transport: regions for large messages sent, and the peer's.
+  std::unique_ptr<SharedBodyPool> shared_pool_;
+  std::unique_ptr<SharedBodyMappings> shared_mappings_;
   // The handles of the frame being dispatched, until a handler takes them.
   std::vector<ScopedHandle> received_handles_;
   bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.

@@ -2,18 +2,20 @@
 // TakeReceivedHandles) and large messages moved into sealed shared memory,
 // passed through the channel's HandleTransport.
 #include <algorithm>
-#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "ipc/channel.h"
 #include "ipc/handle_transport.h"
+#include "ipc/shared_body_pool.h"
 #include "ipc/shared_memory.h"
 
 namespace bulkhead::ipc {
 
 void Channel::SetHandleTransport(ScopedHandle socket) {
   transport_ = std::make_unique<HandleTransport>(std::move(socket));
+  shared_pool_ = std::make_unique<SharedBodyPool>();
+  shared_mappings_ = std::make_unique<SharedBodyMappings>();
 }
 
 absl::Status Channel::SendWithHandles(const google::protobuf::Message& message,
@@ -52,25 +54,38 @@ absl::Status Channel::MoveBodyToSharedMemory(
         absl::StrCat("message of ", size, " bytes exceeds the limit of ",
                      options_.max_shared_body_size, " bytes"));
   }
-  absl::StatusOr<WritableSharedMemoryRegion> region =
-      WritableSharedMemoryRegion::Create(size);
-  if (!region.ok()) return region.status();
+  absl::StatusOr<SharedBodyPool::Lease> lease = shared_pool_->Acquire(size);
+  if (!lease.ok()) return lease.status();
   envelope.message->SerializeWithCachedSizesToArray(
-      reinterpret_cast<uint8_t*>(region->bytes().data()));
-  absl::StatusOr<ScopedHandle> sealed = region->Seal();
-  if (!sealed.ok()) return sealed.status();
-  handles.insert(handles.begin(), *std::move(sealed));
+      reinterpret_cast<uint8_t*>(lease->bytes.data()));
   envelope.shared_body_size = size;
+  envelope.shared_region_id = lease->id;
+  if (lease->handle_to_send.is_valid()) {
+    envelope.shared_region_size = lease->bytes.size();
+    handles.insert(handles.begin(), std::move(lease->handle_to_send));
+  }
   shared_bytes_in_flight_ += size;  // Until the peer's SharedBodyTaken.
   return absl::OkStatus();
+}
+
+void Channel::UndoSharedBody(const OutgoingEnvelope& envelope) {
+  if (envelope.shared_region_id == 0) return;
+  shared_bytes_in_flight_ -=
+      std::min<uint64_t>(shared_bytes_in_flight_, envelope.shared_body_size);
+  // A region whose handle did not reach the peer must be made anew.
+  if (envelope.shared_region_size != 0) {
+    shared_pool_->Drop(envelope.shared_region_id);
+  } else {
+    shared_pool_->Release(envelope.shared_region_id);
+  }
 }
 
 absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
                                               absl::string_view payload) {
   if (transport_ == nullptr) {
     return absl::InvalidArgumentError(
-        "the peer announced handles, but this channel has no handle "
-        "transport");
+        "the peer announced handles or shared memory, but this channel has "
+        "no handle transport");
   }
   if (envelope.attached_handles > HandleTransport::kMaxHandlesPerFrame) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -78,9 +93,10 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
         HandleTransport::kMaxHandlesPerFrame, ")"));
   }
   const bool shared_body = envelope.shared_body_size != 0;
-  if (shared_body && (envelope.attached_handles == 0 ||
-                      envelope.body != EnvelopeView::Body::kMessage ||
-                      !envelope.value.empty())) {
+  const bool region_attached = envelope.shared_region_size != 0;
+  if (shared_body && (envelope.body != EnvelopeView::Body::kMessage ||
+                      !envelope.value.empty() ||
+                      (region_attached && envelope.attached_handles == 0))) {
     return absl::InvalidArgumentError(
         "frame announces a shared body but does not carry it as one");
   }
@@ -90,39 +106,38 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
         "shared body of ", envelope.shared_body_size,
         " bytes exceeds the limit of ", options_.max_shared_body_size));
   }
-  absl::StatusOr<std::vector<ScopedHandle>> handles =
-      transport_->Receive(envelope.attached_handles);
-  if (!handles.ok()) return handles.status();
-  std::optional<ReadOnlySharedMemoryMapping> mapping;
-  std::string copy;
-  if (shared_body) {
-    absl::StatusOr<ReadOnlySharedMemoryMapping> mapped =
-        ReadOnlySharedMemoryMapping::Map(std::move(handles->front()),
-                                         envelope.shared_body_size);
-    if (!mapped.ok()) {
-      return absl::Status(
-          mapped.status().code(),
-          absl::StrCat("shared body: ", mapped.status().message()));
-    }
-    mapping = *std::move(mapped);
-    handles->erase(handles->begin());
-    absl::Span<const char> bytes = mapping->bytes();
-    envelope.value = absl::string_view(bytes.data(), bytes.size());
-    if (!mapping->immutable()) {
-      // The sender could still change it: parse a private copy.
-      copy.assign(bytes.data(), bytes.size());
-      envelope.value = copy;
-    }
+  std::vector<ScopedHandle> handles;
+  if (envelope.attached_handles > 0) {
+    absl::StatusOr<std::vector<ScopedHandle>> received =
+        transport_->Receive(envelope.attached_handles);
+    if (!received.ok()) return received.status();
+    handles = *std::move(received);
   }
-  received_handles_ = *std::move(handles);
+  if (shared_body) {
+    ScopedHandle region;
+    if (region_attached) {
+      region = std::move(handles.front());
+      handles.erase(handles.begin());
+    }
+    absl::StatusOr<absl::string_view> body = shared_mappings_->Body(
+        envelope.shared_region_id, std::move(region),
+        envelope.shared_region_size, envelope.shared_body_size);
+    if (!body.ok()) {
+      return absl::Status(
+          body.status().code(),
+          absl::StrCat("shared body: ", body.status().message()));
+    }
+    envelope.value = *body;
+  }
+  received_handles_ = std::move(handles);
   std::shared_ptr<bool> alive = alive_;
   absl::Status handled = DispatchEnvelope(envelope, payload);
   if (!*alive) return handled;
   received_handles_.clear();  // Those nobody took.
   if (shared_body && handled.ok() && state_ == State::kOpen) {
-    mapping.reset();
     Control taken;
     taken.mutable_shared_body_taken()->set_bytes(envelope.shared_body_size);
+    taken.mutable_shared_body_taken()->set_region_id(envelope.shared_region_id);
     handled = SendControl(taken);
   }
   return handled;
@@ -132,6 +147,9 @@ void Channel::OnSharedBodyTaken(const Control& control) {
   // A peer that claims more than was sent cannot push the count below zero.
   shared_bytes_in_flight_ -=
       std::min(shared_bytes_in_flight_, control.shared_body_taken().bytes());
+  if (shared_pool_ != nullptr) {
+    shared_pool_->Release(control.shared_body_taken().region_id());
+  }
   OnQueueShrunk();  // May destroy this channel: last.
 }
 

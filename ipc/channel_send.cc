@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ipc/channel.h"
 #include "ipc/handle_transport.h"
+#include "ipc/shared_body_pool.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead::ipc {
@@ -34,7 +35,8 @@ absl::Status Channel::SendControl(const Control& control) {
 absl::Status Channel::CheckQueueRoom() {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
-  if (shared_bytes_in_flight_ >= options_.max_shared_bytes_in_flight) {
+  if (shared_bytes_in_flight_ >= options_.max_shared_bytes_in_flight ||
+      (shared_pool_ != nullptr && shared_pool_->all_busy())) {
     send_refused_ = true;
     return absl::ResourceExhaustedError(absl::StrCat(
         "shared memory full: ", shared_bytes_in_flight_,
@@ -71,6 +73,7 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   if (absl::Status s =
           AppendEnvelopeFrame(envelope, options_.max_frame_size, queue);
       !s.ok()) {
+    UndoSharedBody(envelope);
     return s;
   }
   if (!handles.empty()) {
@@ -81,6 +84,7 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
             : absl::UnimplementedError("this channel cannot pass handles");
     if (!sent.ok()) {
       queue->resize(queued_before);
+      UndoSharedBody(envelope);
       return sent;
     }
   }

@@ -29,6 +29,10 @@ constexpr uint32_t kAttachedHandlesTag =
     Tag(Envelope::kAttachedHandlesFieldNumber, kVarint);
 constexpr uint32_t kSharedBodySizeTag =
     Tag(Envelope::kSharedBodySizeFieldNumber, kVarint);
+constexpr uint32_t kSharedRegionIdTag =
+    Tag(Envelope::kSharedRegionIdFieldNumber, kVarint);
+constexpr uint32_t kSharedRegionSizeTag =
+    Tag(Envelope::kSharedRegionSizeFieldNumber, kVarint);
 constexpr uint32_t kTypeUrlTag = Tag(1, kLengthDelimited);
 constexpr uint32_t kValueTag = Tag(2, kLengthDelimited);
 constexpr uint32_t kErrorCodeTag = Tag(Error::kCodeFieldNumber, kVarint);
@@ -167,6 +171,12 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   if (envelope.shared_body_size != 0) {
     size += 1 + VarintSize(envelope.shared_body_size);
   }
+  if (envelope.shared_region_id != 0) {
+    size += 1 + VarintSize(envelope.shared_region_id);
+  }
+  if (envelope.shared_region_size != 0) {
+    size += 1 + VarintSize(envelope.shared_region_size);
+  }
   if (size > max_frame_size) {
     return absl::InvalidArgumentError(
         absl::StrCat("message of ", size, " bytes exceeds the frame limit of ",
@@ -215,6 +225,13 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   }
   if (envelope.shared_body_size != 0) {
     p = PutVarint(envelope.shared_body_size, PutVarint(kSharedBodySizeTag, p));
+  }
+  if (envelope.shared_region_id != 0) {
+    p = PutVarint(envelope.shared_region_id, PutVarint(kSharedRegionIdTag, p));
+  }
+  if (envelope.shared_region_size != 0) {
+    p = PutVarint(envelope.shared_region_size,
+                  PutVarint(kSharedRegionSizeTag, p));
   }
   return absl::OkStatus();
 }
@@ -269,6 +286,13 @@ bool ParseCanonicalEnvelope(absl::string_view frame, EnvelopeView* view) {
       case kSharedBodySizeTag:
         if (!GetVarint(p, end, &view->shared_body_size)) return false;
         break;
+      case kSharedRegionIdTag:
+        if (!GetVarint(p, end, &number) || number > UINT32_MAX) return false;
+        view->shared_region_id = static_cast<uint32_t>(number);
+        break;
+      case kSharedRegionSizeTag:
+        if (!GetVarint(p, end, &view->shared_region_size)) return false;
+        break;
       default:
         return false;
     }
@@ -283,6 +307,8 @@ EnvelopeView ViewOfEnvelope(const Envelope& envelope, std::string* scratch) {
   view.is_reply = envelope.is_reply();
   view.attached_handles = envelope.attached_handles();
   view.shared_body_size = envelope.shared_body_size();
+  view.shared_region_id = envelope.shared_region_id();
+  view.shared_region_size = envelope.shared_region_size();
   scratch->clear();
   size_t control_size = 0;
   if (envelope.has_control()) {

@@ -40,6 +40,8 @@ struct OutgoingEnvelope {
   // memory region that holds `message`'s bytes instead of the frame.
   uint32_t attached_handles = 0;
   uint64_t shared_body_size = 0;
+  uint32_t shared_region_id = 0;
+  uint64_t shared_region_size = 0;
 };
 
 // Appends one frame (length header, then the serialized Envelope) to `out`,
@@ -68,6 +70,8 @@ struct EnvelopeView {
   // body is `value`).
   uint32_t attached_handles = 0;
   uint64_t shared_body_size = 0;
+  uint32_t shared_region_id = 0;
+  uint64_t shared_region_size = 0;
 };
 
 // Parses `frame` into `view` when it is in the canonical layout; false when it

@@ -47,6 +47,18 @@ class WritableSharedMemoryRegion {
   // FailedPrecondition if already sealed.
   absl::StatusOr<ScopedHandle> Seal();
 
+  // For a region that is written again and again (a pool): makes its size
+  // final (Linux seals against shrinking and growing) and returns a handle for
+  // a peer to map with `ReadOnlySharedMemoryMapping::MapFixedSize`. The region
+  // stays writable here, so the peer must copy the bytes before it validates
+  // them. May be called again for another handle.
+  absl::StatusOr<ScopedHandle> ShareWritable();
+
+  // Gives the region's memory back to the OS, keeping its size and the
+  // mappings (the next write faults fresh zeroed pages in). For an idle
+  // region of a pool.
+  void Discard();
+
  private:
   WritableSharedMemoryRegion(ScopedHandle handle, char* data, size_t size)
       : handle_(std::move(handle)), data_(data), size_(size) {}
@@ -68,6 +80,12 @@ class ReadOnlySharedMemoryMapping {
   // least `expected_size` bytes, and maps just those.
   static absl::StatusOr<ReadOnlySharedMemoryMapping> Map(ScopedHandle handle,
                                                          size_t expected_size);
+  // Maps a region from `ShareWritable` (taking ownership of `handle`), whose
+  // size must be exactly `expected_size` and final (Linux: sealed against
+  // shrinking and growing, so that reading can never fault); its bytes may
+  // still change: `immutable()` is false.
+  static absl::StatusOr<ReadOnlySharedMemoryMapping> MapFixedSize(
+      ScopedHandle handle, size_t expected_size);
 
   ReadOnlySharedMemoryMapping(ReadOnlySharedMemoryMapping&& other) noexcept;
   ReadOnlySharedMemoryMapping& operator=(

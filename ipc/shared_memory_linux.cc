@@ -16,6 +16,8 @@ namespace {
 // What makes a region's bytes final: no writes, no shrinking (which would
 // fault a reader), no growing, and no way to undo it.
 constexpr int kFinalSeals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+// What makes a region's size final while its bytes may still change.
+constexpr int kSizeSeals = F_SEAL_SHRINK | F_SEAL_GROW;
 
 }  // namespace
 
@@ -44,8 +46,33 @@ absl::StatusOr<ScopedHandle> WritableSharedMemoryRegion::Seal() {
   return std::move(handle_);
 }
 
-absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
-    ScopedHandle handle, size_t expected_size) {
+absl::StatusOr<ScopedHandle> WritableSharedMemoryRegion::ShareWritable() {
+  if (!handle_.is_valid())
+    return absl::FailedPreconditionError("shared memory already sealed");
+  const int seals = fcntl(handle_.get(), F_GET_SEALS);
+  if (seals < 0) return LastPosixErrorToStatus("F_GET_SEALS");
+  if ((seals & kSizeSeals) != kSizeSeals &&
+      fcntl(handle_.get(), F_ADD_SEALS, kSizeSeals) != 0) {
+    return LastPosixErrorToStatus("sealing the size of shared memory");
+  }
+  const int copy = fcntl(handle_.get(), F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return LastPosixErrorToStatus("F_DUPFD_CLOEXEC");
+  return ScopedHandle(copy);
+}
+
+void WritableSharedMemoryRegion::Discard() {
+  if (handle_.is_valid()) {
+    fallocate(handle_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+              static_cast<off_t>(size_));
+  }
+}
+
+namespace {
+
+// Maps `handle` read-only after checking its size and that `required_seals`
+// are in place.
+absl::Status MapChecked(const ScopedHandle& handle, size_t expected_size,
+                        int required_seals, const char** data) {
   if (expected_size == 0)
     return absl::InvalidArgumentError("empty shared memory");
   struct stat info;
@@ -58,16 +85,37 @@ absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
                                             expected_size));
   }
   const int seals = fcntl(handle.get(), F_GET_SEALS);
-  if (seals < 0 || (seals & kFinalSeals) != kFinalSeals) {
+  if (seals < 0 || (seals & required_seals) != required_seals) {
     return absl::FailedPreconditionError(
-        "shared memory is not sealed: its bytes could change while read");
+        (required_seals & F_SEAL_WRITE) != 0
+            ? "shared memory is not sealed: its bytes could change while read"
+            : "shared memory's size is not sealed: it could shrink while read");
   }
-  void* data =
+  void* mapped =
       mmap(nullptr, expected_size, PROT_READ, MAP_SHARED, handle.get(), 0);
-  if (data == MAP_FAILED) return LastPosixErrorToStatus("mmap");
+  if (mapped == MAP_FAILED) return LastPosixErrorToStatus("mmap");
+  *data = static_cast<const char*>(mapped);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
+    ScopedHandle handle, size_t expected_size) {
+  const char* data = nullptr;
+  absl::Status mapped = MapChecked(handle, expected_size, kFinalSeals, &data);
+  if (!mapped.ok()) return mapped;
   // The mapping keeps the memory; the descriptor closes with `handle`.
-  return ReadOnlySharedMemoryMapping(static_cast<const char*>(data),
-                                     expected_size, /*immutable=*/true);
+  return ReadOnlySharedMemoryMapping(data, expected_size, /*immutable=*/true);
+}
+
+absl::StatusOr<ReadOnlySharedMemoryMapping>
+ReadOnlySharedMemoryMapping::MapFixedSize(ScopedHandle handle,
+                                          size_t expected_size) {
+  const char* data = nullptr;
+  absl::Status mapped = MapChecked(handle, expected_size, kSizeSeals, &data);
+  if (!mapped.ok()) return mapped;
+  return ReadOnlySharedMemoryMapping(data, expected_size, /*immutable=*/false);
 }
 
 }  // namespace bulkhead::ipc

@@ -40,6 +40,23 @@ absl::StatusOr<ScopedHandle> WritableSharedMemoryRegion::Seal() {
   return ScopedHandle(read_only);
 }
 
+absl::StatusOr<ScopedHandle> WritableSharedMemoryRegion::ShareWritable() {
+  if (!handle_.is_valid())
+    return absl::FailedPreconditionError("shared memory already sealed");
+  // A section's size is fixed at creation: a read-only handle is all it takes.
+  HANDLE read_only = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), handle_.get(), GetCurrentProcess(),
+                       &read_only, FILE_MAP_READ, FALSE, 0)) {
+    return LastWinErrorToStatus("DuplicateHandle");
+  }
+  return ScopedHandle(read_only);
+}
+
+void WritableSharedMemoryRegion::Discard() {
+  // Nothing: a section's pages stay committed while any view or handle
+  // lives; an idle pool region keeps its memory on Windows.
+}
+
 void WritableSharedMemoryRegion::Unmap() {
   if (data_ != nullptr) UnmapViewOfFile(data_);
   data_ = nullptr;
@@ -68,6 +85,13 @@ absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
   // Another process may still hold a writable handle: not immutable.
   return ReadOnlySharedMemoryMapping(static_cast<const char*>(data),
                                      expected_size, /*immutable=*/false);
+}
+
+absl::StatusOr<ReadOnlySharedMemoryMapping>
+ReadOnlySharedMemoryMapping::MapFixedSize(ScopedHandle handle,
+                                          size_t expected_size) {
+  // Sections never change size: Map's check is the whole check.
+  return Map(std::move(handle), expected_size);
 }
 
 void ReadOnlySharedMemoryMapping::Unmap() {

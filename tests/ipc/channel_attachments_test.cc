@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "ipc/envelope_codec.h"
 #include "ipc/handle_transport.h"
+#include "ipc/shared_body_pool.h"
 #include "ipc/shared_memory.h"
 #include "tests/ipc/channel_test_fixture.h"
 
@@ -199,11 +201,13 @@ TEST_F(ChannelAttachmentsTest, WithoutATransportHandlesAreUnimplemented) {
   EXPECT_EQ(Checksum(received), Checksum(big.data()));
 }
 
-// A raw peer's frame that announces a shared body of `claimed` bytes, with a
-// region of `actual` bytes sent beside it.
+// A raw peer's frame that puts a body of `body` bytes in its region 1,
+// announced as `claimed` bytes large, with a region of `actual` bytes (none
+// for 0) sent beside it.
 class LyingPeerTest : public ChannelTest {
  protected:
-  void SendLie(uint64_t claimed, size_t actual, uint32_t announced_handles) {
+  void SendLie(uint64_t body, uint64_t claimed, size_t actual,
+               uint32_t announced_handles, uint32_t region_id = 1) {
     CreateWithRawPeer();
     absl::StatusOr<HandlePair> transport = HandleTransport::CreatePair();
     ASSERT_TRUE(transport.ok());
@@ -217,64 +221,78 @@ class LyingPeerTest : public ChannelTest {
       absl::StatusOr<WritableSharedMemoryRegion> region =
           WritableSharedMemoryRegion::Create(actual);
       ASSERT_TRUE(region.ok());
-      absl::StatusOr<ScopedHandle> sealed = region->Seal();
-      ASSERT_TRUE(sealed.ok());
+      absl::StatusOr<ScopedHandle> shared = region->ShareWritable();
+      ASSERT_TRUE(shared.ok());
       std::vector<ScopedHandle> batch;
-      batch.push_back(*std::move(sealed));
+      batch.push_back(*std::move(shared));
       ASSERT_TRUE(peer.Send(batch).ok());
     }
     CompressBlobRequest type_only;
     OutgoingEnvelope envelope;
     envelope.seq = 1;
     envelope.message = &type_only;
-    envelope.shared_body_size = claimed;
+    envelope.shared_body_size = body;
+    envelope.shared_region_id = region_id;
+    envelope.shared_region_size = claimed;
     envelope.attached_handles = announced_handles;
     std::string frame;
     ASSERT_TRUE(
         AppendEnvelopeFrame(envelope, kDefaultMaxFrameSize, &frame).ok());
     ASSERT_TRUE(raw_.Write(frame).ok());
     ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+    EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation)
+        << ReasonName(a_closed_.reason);
+    EXPECT_EQ(handled_, 0);
+  }
+  bool DetailSays(absl::string_view text) {
+    return absl::StrContains(a_closed_.detail.message(), text);
   }
   int handled_ = 0;
 };
 
 TEST_F(LyingPeerTest, ARegionSmallerThanClaimedIsAViolationNotACrash) {
-  SendLie(/*claimed=*/1 << 20, /*actual=*/4096, /*announced_handles=*/1);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation)
-      << ReasonName(a_closed_.reason);
+  SendLie(/*body=*/4096, /*claimed=*/1 << 20, /*actual=*/4096,
+          /*announced_handles=*/1);
   EXPECT_TRUE(absl::IsDataLoss(a_closed_.detail)) << a_closed_.detail;
-  EXPECT_NE(a_closed_.detail.message().find("shared body"), std::string::npos)
-      << a_closed_.detail;
-  EXPECT_EQ(handled_, 0);
+  EXPECT_TRUE(DetailSays("shared body")) << a_closed_.detail;
 }
 
 TEST_F(LyingPeerTest, ARegionLargerThanClaimedIsAViolation) {
-  SendLie(/*claimed=*/4096, /*actual=*/1 << 20, /*announced_handles=*/1);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  SendLie(/*body=*/4096, /*claimed=*/4096, /*actual=*/1 << 20,
+          /*announced_handles=*/1);
   EXPECT_TRUE(absl::IsDataLoss(a_closed_.detail)) << a_closed_.detail;
-  EXPECT_EQ(handled_, 0);
+}
+
+TEST_F(LyingPeerTest, ABodyLargerThanItsRegionIsAViolation) {
+  SendLie(/*body=*/1 << 20, /*claimed=*/4096, /*actual=*/4096,
+          /*announced_handles=*/1);
+  EXPECT_TRUE(absl::IsDataLoss(a_closed_.detail)) << a_closed_.detail;
+  EXPECT_TRUE(DetailSays("in a region of 4096")) << a_closed_.detail;
 }
 
 TEST_F(LyingPeerTest, AnnouncedHandlesThatNeverCameAreAViolation) {
-  SendLie(/*claimed=*/4096, /*actual=*/0, /*announced_handles=*/1);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
-  EXPECT_NE(a_closed_.detail.message().find("none came"), std::string::npos)
-      << a_closed_.detail;
+  SendLie(/*body=*/4096, /*claimed=*/4096, /*actual=*/0,
+          /*announced_handles=*/1);
+  EXPECT_TRUE(DetailSays("none came")) << a_closed_.detail;
 }
 
-TEST_F(LyingPeerTest, ASharedBodyWithoutAHandleIsAViolation) {
-  SendLie(/*claimed=*/4096, /*actual=*/0, /*announced_handles=*/0);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+TEST_F(LyingPeerTest, ARegionNeverSentIsAViolation) {
+  SendLie(/*body=*/4096, /*claimed=*/0, /*actual=*/0,
+          /*announced_handles=*/0);
   EXPECT_TRUE(absl::IsInvalidArgument(a_closed_.detail)) << a_closed_.detail;
+  EXPECT_TRUE(DetailSays("never sent")) << a_closed_.detail;
+}
+
+TEST_F(LyingPeerTest, ARegionIdOutOfRangeIsAViolation) {
+  SendLie(/*body=*/4096, /*claimed=*/4096, /*actual=*/4096,
+          /*announced_handles=*/1, /*region_id=*/kMaxSharedRegions + 1);
+  EXPECT_TRUE(DetailSays("out of range")) << a_closed_.detail;
 }
 
 TEST_F(LyingPeerTest, AnOversizeSharedBodyIsRefusedBeforeMapping) {
-  SendLie(/*claimed=*/uint64_t{1} << 40, /*actual=*/4096,
+  SendLie(/*body=*/uint64_t{1} << 40, /*claimed=*/4096, /*actual=*/4096,
           /*announced_handles=*/1);
-  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
-  EXPECT_NE(a_closed_.detail.message().find("exceeds the limit"),
-            std::string::npos)
-      << a_closed_.detail;
+  EXPECT_TRUE(DetailSays("exceeds the limit")) << a_closed_.detail;
 }
 
 }  // namespace

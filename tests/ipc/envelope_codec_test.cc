@@ -85,11 +85,17 @@ TEST(EnvelopeCodecTest, AttachmentsAreWhatProtobufWritesAndParseInPlace) {
       }
       expected.set_attached_handles(handles);
       expected.set_shared_body_size(shared);
+      const uint32_t region = shared != 0 ? 16 : 0;
+      const uint64_t region_size = shared != 0 ? shared * 2 : 0;
+      expected.set_shared_region_id(region);
+      expected.set_shared_region_size(region_size);
       OutgoingEnvelope envelope;
       envelope.seq = 5;
       envelope.message = &request;
       envelope.attached_handles = handles;
       envelope.shared_body_size = shared;
+      envelope.shared_region_id = region;
+      envelope.shared_region_size = region_size;
       const std::string frame = CodecFrame(envelope);
       EXPECT_EQ(frame, ProtobufFrame(expected)) << handles << " " << shared;
       EnvelopeView view;
@@ -97,6 +103,8 @@ TEST(EnvelopeCodecTest, AttachmentsAreWhatProtobufWritesAndParseInPlace) {
           absl::string_view(frame).substr(kFrameHeaderSize), &view));
       EXPECT_EQ(view.attached_handles, handles);
       EXPECT_EQ(view.shared_body_size, shared);
+      EXPECT_EQ(view.shared_region_id, region);
+      EXPECT_EQ(view.shared_region_size, region_size);
       EXPECT_EQ(view.value.empty(), shared != 0);
     }
   }

@@ -1,0 +1,117 @@
+// The pool of regions for large messages: reuse, limits, and a receiver that
+// copies before anyone reads.
+#include "ipc/shared_body_pool.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace bulkhead::ipc {
+namespace {
+
+TEST(SharedBodyPoolTest, AFreedRegionIsReusedWithoutSendingItAgain) {
+  SharedBodyPool pool;
+  absl::StatusOr<SharedBodyPool::Lease> first = pool.Acquire(100 * 1024);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->handle_to_send.is_valid());
+  EXPECT_GE(first->bytes.size(), 100u * 1024);
+  const uint32_t id = first->id;
+  pool.Release(id);
+  absl::StatusOr<SharedBodyPool::Lease> again = pool.Acquire(90 * 1024);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, id);
+  EXPECT_FALSE(again->handle_to_send.is_valid());
+  // Busy regions are not handed out twice.
+  absl::StatusOr<SharedBodyPool::Lease> other = pool.Acquire(90 * 1024);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->id, id);
+  EXPECT_TRUE(other->handle_to_send.is_valid());
+}
+
+TEST(SharedBodyPoolTest, EveryRegionBusyIsResourceExhausted) {
+  SharedBodyPool pool;
+  std::set<uint32_t> ids;
+  for (uint32_t i = 0; i < kMaxSharedRegions; ++i) {
+    absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(70 * 1024);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ids.insert(lease->id);
+  }
+  EXPECT_EQ(ids.size(), kMaxSharedRegions);
+  EXPECT_TRUE(pool.all_busy());
+  EXPECT_TRUE(absl::IsResourceExhausted(pool.Acquire(70 * 1024).status()));
+  // A peer's lies about ids change nothing.
+  pool.Release(0);
+  pool.Release(kMaxSharedRegions + 1);
+  EXPECT_TRUE(pool.all_busy());
+  pool.Release(*ids.begin());
+  EXPECT_FALSE(pool.all_busy());
+  pool.Release(*ids.begin());  // Twice: still one free region.
+  EXPECT_TRUE(pool.Acquire(70 * 1024).ok());
+  EXPECT_TRUE(pool.all_busy());
+}
+
+TEST(SharedBodyPoolTest, ALargerBodyReplacesAFreeRegionAndSendsItAnew) {
+  SharedBodyPool pool;
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < kMaxSharedRegions; ++i) {
+    ids.push_back(pool.Acquire(70 * 1024)->id);
+  }
+  pool.Release(ids[3]);
+  absl::StatusOr<SharedBodyPool::Lease> big = pool.Acquire(8u << 20);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->id, ids[3]);
+  EXPECT_TRUE(big->handle_to_send.is_valid());
+  EXPECT_GE(big->bytes.size(), 8u << 20);
+}
+
+TEST(SharedBodyPoolTest, ADroppedRegionIsMadeAnew) {
+  SharedBodyPool pool;
+  const uint32_t id = pool.Acquire(70 * 1024)->id;
+  pool.Drop(id);
+  absl::StatusOr<SharedBodyPool::Lease> again = pool.Acquire(70 * 1024);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, id);
+  EXPECT_TRUE(again->handle_to_send.is_valid());
+}
+
+TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
+  SharedBodyPool pool;
+  SharedBodyMappings mappings;
+  absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
+  ASSERT_TRUE(lease.ok());
+  std::memset(lease->bytes.data(), 'a', 100 * 1024);
+  absl::StatusOr<absl::string_view> body =
+      mappings.Body(lease->id, std::move(lease->handle_to_send),
+                    lease->bytes.size(), 100 * 1024);
+  ASSERT_TRUE(body.ok()) << body.status();
+  // The sender writes again while the receiver still looks at the body.
+  std::memset(lease->bytes.data(), 'b', 100 * 1024);
+  EXPECT_EQ(*body, std::string(100 * 1024, 'a'));
+  // The region stays mapped: the next body needs no handle.
+  absl::StatusOr<absl::string_view> next =
+      mappings.Body(lease->id, ScopedHandle(), 0, 10);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, std::string(10, 'b'));
+}
+
+TEST(SharedBodyMappingsTest, ARegionWhoseSizeIsNotSealedIsRefused) {
+  const int fd = memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 4096), 0);
+  SharedBodyMappings mappings;
+  absl::StatusOr<absl::string_view> body =
+      mappings.Body(1, ScopedHandle(fd), 4096, 100);
+  EXPECT_TRUE(absl::IsFailedPrecondition(body.status())) << body.status();
+  // Nothing was kept for region 1.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      mappings.Body(1, ScopedHandle(), 0, 100).status()));
+}
+
+}  // namespace
+}  // namespace bulkhead::ipc
