@@ -84,9 +84,10 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::AllowBaseRuntime() {
        // The event loop.
        "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
        "epoll_pwait2", "eventfd2", "pipe2",
-       // Memory, and shared memory regions.
+       // Memory, and shared memory regions (fallocate gives an idle
+       // region's pages back, ipc/shared_body_pool.cc).
        "mmap", "munmap", "mremap", "mprotect", "madvise", "brk", "memfd_create",
-       "ftruncate",
+       "ftruncate", "fallocate",
        // Time.
        "clock_gettime", "clock_getres", "gettimeofday", "nanosleep",
        "clock_nanosleep",
