@@ -30,17 +30,23 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
-#include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
-#include "ipc/envelope_codec.h"
-#include "ipc/frame_codec.h"
-#include "ipc/frame_writer.h"
-#include "ipc/pending_calls.h"
+#include "ipc/frame_limits.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
 
+// Declared only: internal types (common/platform_handle.h,
+// ipc/envelope_codec.h) that apps never need, kept out of the installed
+// headers.
+namespace bulkhead {
+class ScopedHandle;
+}  // namespace bulkhead
+
 namespace bulkhead::ipc {
+
+struct EnvelopeView;
+struct OutgoingEnvelope;
 
 // The status a reply's `Error` stands for. Never OK: a peer that sends code 0
 // or a code absl does not know gets UNKNOWN.
@@ -161,7 +167,7 @@ class BULKHEAD_EXPORT Channel {
   // full, has drained to half its limit. Replaces an earlier handler.
   void OnDrained(absl::AnyInvocable<void()> handler);
   // Bytes waiting to be written (queued and in flight).
-  size_t queued_bytes() const { return writer_.size(); }
+  size_t queued_bytes() const;
 
   // Counters, for status tables and tests.
   uint64_t frames_sent() const { return frames_sent_; }
@@ -170,8 +176,8 @@ class BULKHEAD_EXPORT Channel {
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
   // Writes it took to send them (frames_sent / writes is the batching).
-  uint64_t writes() const { return writer_.writes(); }
-  size_t pending_calls() const { return calls_.size(); }
+  uint64_t writes() const;
+  size_t pending_calls() const;
   uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
@@ -187,6 +193,12 @@ class BULKHEAD_EXPORT Channel {
   // exactly once unless it returns an error: a protocol violation.
   using CallHandler =
       absl::AnyInvocable<absl::Status(absl::string_view, ReplySink)>;
+  // Gets a call's reply envelope or the error that ended it
+  // (PendingCalls::Completion, spelled out to keep pending_calls.h out).
+  using CallCompletion =
+      absl::AnyInvocable<absl::Status(absl::StatusOr<const Envelope*>)>;
+  // The state whose types are internal (channel_impl.h).
+  struct Impl;
 
   Channel(uv_loop_t* loop, Options options);
 
@@ -196,7 +208,11 @@ class BULKHEAD_EXPORT Channel {
   // Sends `request` as a call; `completion` gets the reply.
   // `app_traffic`: an app's Call, refused when the send queue is full.
   void StartCall(OutgoingEnvelope request, absl::Time deadline,
-                 PendingCalls::Completion completion, bool app_traffic);
+                 CallCompletion completion, bool app_traffic);
+  // StartCall for an app's Call: the envelope is built out of line, where its
+  // type is known.
+  void StartAppCall(const google::protobuf::Message& request,
+                    absl::Time deadline, CallCompletion completion);
   // Frames `envelope` (with the next sequence number) into the send queue.
   absl::Status SendFrame(OutgoingEnvelope envelope);
   // Sends the answer to call `call_id`; one too large to frame becomes an
@@ -256,9 +272,8 @@ class BULKHEAD_EXPORT Channel {
   State state_ = State::kIdle;
   CloseHandler on_close_;
 
-  FrameDecoder decoder_;
-  PendingCalls calls_;
-  FrameWriter writer_;
+  // The frame decoder, the pending calls and the send queue.
+  std::unique_ptr<Impl> impl_;
   bool send_refused_ = false;    // A Send/Call hit max_queued_bytes.
   bool reading_paused_ = false;  // Stopped reading until the queue drains.
   absl::AnyInvocable<void()> on_drained_;
@@ -325,10 +340,8 @@ void Channel::Call(const Req& request, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<Resp>)> done) {
   static_assert(std::is_base_of_v<google::protobuf::Message, Req>);
   static_assert(std::is_base_of_v<google::protobuf::Message, Resp>);
-  OutgoingEnvelope envelope;
-  envelope.message = &request;
-  StartCall(
-      envelope, deadline,
+  StartAppCall(
+      request, deadline,
       [done = std::move(done)](
           absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
         if (!reply.ok()) {
@@ -350,8 +363,7 @@ void Channel::Call(const Req& request, absl::Time deadline,
         }
         done(std::move(response));
         return absl::OkStatus();
-      },
-      /*app_traffic=*/true);
+      });
 }
 
 template <typename Req, typename Resp>
