@@ -95,18 +95,24 @@ absl::Status HelperProcess::Start() {
   }
   started_at_ = absl::Now();
   Emit(LifecycleStage::kLaunching);
+  absl::StatusOr<HandleTransportEnds> handles = CreateHandleTransportEnds();
+  if (!handles.ok()) return handles.status();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
                   {.channel = channel_->pipe(),
                    .stdout_pipe = output_->stdout_pipe(),
                    .stderr_pipe = output_->stderr_pipe(),
-                   .crash_pipe = output_->crash_pipe()},
+                   .crash_pipe = output_->crash_pipe(),
+                   .handle_socket = handles->helper_fd},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
                   });
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();
+  if (handles->host.is_valid()) {
+    channel_->SetHandleTransport(std::move(handles->host));
+  }
   Emit(LifecycleStage::kStarted);
   const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");
   absl::Status reading = output_->Start(prefix, [this] { MaybeFinishExit(); });

@@ -18,7 +18,7 @@ absl::StatusOr<std::string> CurrentExecutablePath() {
 
 std::vector<std::string> HelperCommandLine(const std::string& executable,
                                            const LaunchOptions& options,
-                                           int crash_fd) {
+                                           int crash_fd, int handle_fd) {
   std::vector<std::string> args = {
       executable,
       absl::StrCat("--", switches::kType, "=", options.role),
@@ -27,6 +27,9 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   };
   if (crash_fd >= 0) {
     args.push_back(absl::StrCat("--", switches::kCrashFd, "=", crash_fd));
+  }
+  if (handle_fd >= 0) {
+    args.push_back(absl::StrCat("--", switches::kHandleFd, "=", handle_fd));
   }
   if (options.memory_limit_bytes > 0) {
     args.push_back(absl::StrCat("--", switches::kMemoryLimit, "=",
@@ -109,14 +112,16 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     executable = *std::move(self);
   }
   const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  const bool with_handles = stdio.handle_socket >= 0;
   std::vector<std::string> args = HelperCommandLine(
-      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1,
+      with_handles ? kHelperHandleFd : -1);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  uv_stdio_container_t child_stdio[kHelperCrashFd + 1];
+  uv_stdio_container_t child_stdio[kHelperHandleFd + 1];
   child_stdio[0].flags = UV_IGNORE;
   if (stdio.stdout_pipe != nullptr) {
     child_stdio[1].flags =
@@ -149,13 +154,20 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
         static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_WRITABLE_PIPE);
     child_stdio[kHelperCrashFd].data.stream =
         reinterpret_cast<uv_stream_t*>(stdio.crash_pipe);
+  } else {
+    child_stdio[kHelperCrashFd].flags = UV_IGNORE;
+  }
+  if (with_handles) {
+    child_stdio[kHelperHandleFd].flags = UV_INHERIT_FD;
+    child_stdio[kHelperHandleFd].data.fd = stdio.handle_socket;
   }
 
   uv_process_options_t spawn = {};
   spawn.file = argv[0];
   spawn.args = argv.data();
-  spawn.stdio_count =
-      with_crash_pipe ? kHelperCrashFd + 1 : kHelperChannelFd + 1;
+  spawn.stdio_count = with_handles      ? kHelperHandleFd + 1
+                      : with_crash_pipe ? kHelperCrashFd + 1
+                                        : kHelperChannelFd + 1;
   spawn.flags = PlatformSpawnFlags();
   spawn.stdio = child_stdio;
   auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));

@@ -13,23 +13,27 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "browser_host/launch_options.h"
+#include "common/platform_handle.h"
 
 namespace bulkhead {
 
-// The helper's fd numbers for its end of the channel and its crash pipe.
+// The helper's fd numbers for its end of the channel, its crash pipe and
+// (POSIX) its end of the channel's handle transport.
 inline constexpr int kHelperChannelFd = 3;
 inline constexpr int kHelperCrashFd = 4;
+inline constexpr int kHelperHandleFd = 5;
 
 // The path of the running executable.
 absl::StatusOr<std::string> CurrentExecutablePath();
 
 // The helper's full argv: `<exe> --type=<role> --ipc-fd=3 --helper-id=<id>
 // <extra_args...>`.
-// With `crash_fd` >= 0, also `--crash-fd=<crash_fd>`; with a memory limit,
-// `--memory-limit=<bytes>`.
+// With `crash_fd` >= 0, also `--crash-fd=<crash_fd>`; with `handle_fd` >= 0,
+// `--handle-fd=<handle_fd>`; with a memory limit, `--memory-limit=<bytes>`.
 std::vector<std::string> HelperCommandLine(const std::string& executable,
                                            const LaunchOptions& options,
-                                           int crash_fd = -1);
+                                           int crash_fd = -1,
+                                           int handle_fd = -1);
 
 // A child process the host launched: its pid, a way to signal it, and one
 // exit notification on the loop. Launchers for other sandboxes (Windows
@@ -71,6 +75,9 @@ struct ChildStdio {
   // Initialised, unconnected pipe the helper's crash handler writes its
   // CrashRecord to (fd 4 in the helper); null for none.
   uv_pipe_t* crash_pipe = nullptr;
+  // POSIX: the helper's end of the channel's handle transport (fd 5 in the
+  // helper), duplicated into it; -1 for none.
+  int handle_socket = -1;
 };
 
 // Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
@@ -84,6 +91,17 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
 // uv_spawn flags: on POSIX each helper leads a process group of its own, so
 // that the host can signal everything it started.
 unsigned int PlatformSpawnFlags();
+
+// The channel's handle transport for a new helper (ipc/handle_transport.h):
+// `host` goes to the host's Channel, `helper` stays open until the spawn has
+// duplicated it as the helper's fd `helper_fd` (ChildStdio::handle_socket).
+// Windows: none yet (both invalid, `helper_fd` -1).
+struct HandleTransportEnds {
+  ScopedHandle host;
+  ScopedHandle helper;
+  int helper_fd = -1;
+};
+absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds();
 
 // Sends `signal` to the helper `pid` and, where processes form groups, to
 // everything in its group.

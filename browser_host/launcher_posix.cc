@@ -6,10 +6,21 @@
 
 #include "browser_host/launcher.h"
 #include "common/os_error.h"
+#include "ipc/handle_transport.h"
 
 namespace bulkhead {
 
 unsigned int PlatformSpawnFlags() { return UV_PROCESS_DETACHED; }
+
+absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds() {
+  absl::StatusOr<HandlePair> pair = ipc::HandleTransport::CreatePair();
+  if (!pair.ok()) return pair.status();
+  HandleTransportEnds ends;
+  ends.helper_fd = pair->second.get();
+  ends.host = std::move(pair->first);
+  ends.helper = std::move(pair->second);
+  return ends;
+}
 
 absl::Status SignalProcessTree(int64_t pid, int signal) {
   if (pid <= 0) return absl::InvalidArgumentError("no such process");

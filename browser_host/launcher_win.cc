@@ -8,6 +8,10 @@ namespace bulkhead {
 
 unsigned int PlatformSpawnFlags() { return UV_PROCESS_WINDOWS_HIDE; }
 
+absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds() {
+  return HandleTransportEnds();  // Not yet: large payloads stay inline.
+}
+
 absl::Status SignalProcessTree(int64_t pid, int signal) {
   // No process groups: the helper itself (a sandboxed helper's job holds its
   // whole tree and dies with the job).

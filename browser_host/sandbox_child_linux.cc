@@ -37,14 +37,15 @@ void CloseFrom(int first, int keep) {
   int error = 0;
   // Dies with init, which dies with the host.
   Call(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-  for (int target = 0; target <= kHelperCrashFd; ++target) {
-    if (plan.fds[target] >= 0 &&
-        Call(SYS_dup3, plan.fds[target], target, 0) < 0) {
+  for (int target = 0; target <= kHelperHandleFd; ++target) {
+    if (plan.fds[target] < 0) {
+      Call(SYS_close, target);  // A slot left empty holds nothing inherited.
+    } else if (Call(SYS_dup3, plan.fds[target], target, 0) < 0) {
       error = errno;
     }
   }
   // Nothing else crosses into the helper: error_fd is close-on-exec.
-  if (error == 0) CloseFrom(kHelperCrashFd + 1, plan.error_fd);
+  if (error == 0) CloseFrom(kHelperHandleFd + 1, plan.error_fd);
   if (error == 0) {
     Call(SYS_execve, reinterpret_cast<long>(plan.executable),
          reinterpret_cast<long>(plan.argv), reinterpret_cast<long>(plan.envp));

@@ -23,8 +23,8 @@ struct SandboxChildPlan {
   const char* executable = nullptr;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
-  // Sources for the helper's fds 0..4 (-1: leave closed); all >= 10.
-  int fds[kHelperCrashFd + 1] = {-1, -1, -1, -1, -1};
+  // Sources for the helper's fds 0..5 (-1: leave closed); all >= 10.
+  int fds[kHelperHandleFd + 1] = {-1, -1, -1, -1, -1, -1};
   int go_fd = -1;      // Read end: the host's "maps are written, go on".
   int error_fd = -1;   // Write end, close-on-exec: errno of a failed exec.
   int status_fd = -1;  // Write end: the helper's HelperWaitStatus.

@@ -151,8 +151,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     BH_ASSIGN_OR_RETURN(executable, CurrentExecutablePath());
   }
   const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  const bool with_handles = stdio.handle_socket >= 0;
   std::vector<std::string> args = HelperCommandLine(
-      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1,
+      with_handles ? kHelperHandleFd : -1);
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -180,6 +182,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     BH_ASSIGN_OR_RETURN(crash, MakePipe(O_CLOEXEC));
     BH_ASSIGN_OR_RETURN(helper_crash, HighCopy(crash.write.get()));
   }
+  ScopedHandle helper_handles;
+  if (with_handles) {
+    BH_ASSIGN_OR_RETURN(helper_handles, HighCopy(stdio.handle_socket));
+  }
   BH_ASSIGN_OR_RETURN(PipeEnds go, MakePipe(O_CLOEXEC));
   BH_ASSIGN_OR_RETURN(PipeEnds exec_error, MakePipe(O_CLOEXEC));
   BH_ASSIGN_OR_RETURN(ScopedHandle helper_go, HighCopy(go.read.get()));
@@ -203,6 +209,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   plan.fds[2] = helper_err.is_valid() ? helper_err.get() : STDERR_FILENO;
   plan.fds[kHelperChannelFd] = helper_channel.get();
   plan.fds[kHelperCrashFd] = helper_crash.is_valid() ? helper_crash.get() : -1;
+  plan.fds[kHelperHandleFd] = helper_handles.get();
   plan.go_fd = helper_go.get();
   plan.error_fd = helper_error.get();
 
@@ -254,6 +261,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   helper_out.reset();
   helper_err.reset();
   helper_crash.reset();
+  helper_handles.reset();
   helper_go.reset();
   helper_error.reset();
   go.read.reset();

@@ -16,6 +16,9 @@ inline constexpr char kIpcFd[] = "ipc-fd";
 inline constexpr char kIpcHandle[] = "ipc-handle";
 // The inherited fd (or handle) the helper's crash handler writes to.
 inline constexpr char kCrashFd[] = "crash-fd";
+// POSIX: the inherited fd of the helper's end of the channel's handle
+// transport (ipc/handle_transport.h).
+inline constexpr char kHandleFd[] = "handle-fd";
 // The helper's memory limit in bytes, applied by the helper at start.
 inline constexpr char kMemoryLimit[] = "memory-limit";
 // The host's id for this helper instance, echoed in Hello.

@@ -31,8 +31,9 @@ struct HelperArgs {
   RoleMain main = nullptr;
   ScopedHandle channel;
   uint64_t helper_id = 0;
-  ScopedHandle crash_pipe;    // Optional.
-  uint64_t memory_limit = 0;  // Bytes; 0 for none.
+  ScopedHandle crash_pipe;     // Optional.
+  ScopedHandle handle_socket;  // Optional: the channel's handle transport.
+  uint64_t memory_limit = 0;   // Bytes; 0 for none.
 };
 
 absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
@@ -75,6 +76,17 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
           "bad --", switches::kCrashFd, ": ", crash_pipe.status().message()));
     }
     args.crash_pipe = *std::move(crash_pipe);
+  }
+  if (line.Has(switches::kHandleFd)) {
+    absl::StatusOr<int64_t> handle_fd =
+        line.GetInt(switches::kHandleFd, 0, INT32_MAX);
+    if (!handle_fd.ok()) return handle_fd.status();
+    absl::StatusOr<ScopedHandle> socket = AdoptInheritedStream(*handle_fd);
+    if (!socket.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad --", switches::kHandleFd, ": ", socket.status().message()));
+    }
+    args.handle_socket = *std::move(socket);
   }
   if (line.Has(switches::kMemoryLimit)) {
     absl::StatusOr<int64_t> limit =
@@ -148,6 +160,9 @@ int RunHelper(HelperArgs args) {
   {
     std::unique_ptr<ipc::Channel> channel = ipc::Channel::Create(&loop);
     HelperContext* context_for_close = nullptr;
+    if (args.handle_socket.is_valid()) {
+      channel->SetHandleTransport(std::move(args.handle_socket));
+    }
     absl::Status opened = channel->Open(std::move(args.channel));
     if (opened.ok()) {
       opened = channel->Start([&](ipc::Channel::CloseReason reason,

@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "common/platform_handle.h"
 #include "ipc/channel_impl.h"
+#include "ipc/handle_transport.h"
 #include "ipc/sigpipe.h"
 #include "ipc/uv_status.h"
 
@@ -117,6 +118,7 @@ uint64_t Channel::writes() const { return impl_->writer.writes(); }
 size_t Channel::pending_calls() const { return impl_->calls.size(); }
 
 void Channel::ClosePipe() {
+  transport_.reset();  // The peer's next handles find nobody.
   if (pipe_ == nullptr) return;
   // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must
   // not reach us.

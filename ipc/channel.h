@@ -21,6 +21,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
@@ -30,21 +31,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "ipc/frame_limits.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
 
-// Declared only: internal types (common/platform_handle.h,
-// ipc/envelope_codec.h) that apps never need, kept out of the installed
-// headers.
-namespace bulkhead {
-class ScopedHandle;
-}  // namespace bulkhead
-
 namespace bulkhead::ipc {
 
+// Declared only: internal types (ipc/handle_transport.h,
+// ipc/envelope_codec.h) that apps never need, kept out of the installed
+// headers.
+class HandleTransport;
 struct EnvelopeView;
 struct OutgoingEnvelope;
 
@@ -72,6 +71,13 @@ class BULKHEAD_EXPORT Channel {
     // and only churns memory: with 64 MiB, a stream of small messages ran at a
     // quarter of the rate it reaches with 1 MiB (bench/ipc_bench).
     size_t max_queued_bytes = 1u << 20;
+    // Messages whose bytes exceed this travel through a sealed shared-memory
+    // region passed beside the frame, instead of through the socket (as
+    // Chromium's BigBuffer does), when the channel has a handle transport;
+    // invisible to the handlers. 0: never.
+    size_t shared_memory_threshold = 64 * 1024;
+    // Largest message accepted or sent through shared memory.
+    size_t max_shared_body_size = size_t{1} << 30;
   };
 
   enum class CloseReason {
@@ -119,6 +125,13 @@ class BULKHEAD_EXPORT Channel {
   void CloseForViolation(absl::Status why);
   bool is_open() const { return state_ == State::kOpen; }
 
+  // Gives the channel its handle transport (ipc/handle_transport.h): one end
+  // of HandleTransport::CreatePair(), the peer holding the other. Without one
+  // (and on Windows, for now) large messages go through the socket and
+  // SendWithHandles is Unimplemented.
+  void SetHandleTransport(ScopedHandle socket);
+  bool can_pass_handles() const { return transport_ != nullptr; }
+
   // --- Application messages
   // ---------------------------------------------------------------
 
@@ -128,6 +141,20 @@ class BULKHEAD_EXPORT Channel {
   // leave together at the end of the iteration (or at once when 64 KiB are
   // queued). Frames sent while handling a read leave together after it.
   absl::Status Send(const google::protobuf::Message& message);
+
+  // Sends `message` with OS handles (an open file, socket, pipe, shared
+  // memory...; at most 63), whose ownership passes to the channel: they are
+  // closed here once sent, and the peer gets its own. The peer's handler takes
+  // them with TakeReceivedHandles(). Unimplemented without a handle
+  // transport; otherwise as Send.
+  absl::Status SendWithHandles(const google::protobuf::Message& message,
+                               std::vector<ScopedHandle> handles);
+  // Inside a handler (On, Serve, a Call's `done`) of a message that came with
+  // handles: takes them, in the order they were sent. Empty elsewhere. Those
+  // no handler takes are closed when it returns.
+  std::vector<ScopedHandle> TakeReceivedHandles() {
+    return std::move(received_handles_);
+  }
 
   // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
   // Messages of a type without a handler are dropped and logged.
@@ -213,8 +240,14 @@ class BULKHEAD_EXPORT Channel {
   // type is known.
   void StartAppCall(const google::protobuf::Message& request,
                     absl::Time deadline, CallCompletion completion);
-  // Frames `envelope` (with the next sequence number) into the send queue.
-  absl::Status SendFrame(OutgoingEnvelope envelope);
+  // Frames `envelope` (with the next sequence number) into the send queue,
+  // with `handles` beside it, after a large message's shared-memory region.
+  absl::Status SendFrame(OutgoingEnvelope envelope,
+                         std::vector<ScopedHandle> handles = {});
+  // Moves `envelope`'s message into a sealed region, first in `handles`, when
+  // it is too large for the socket (channel_attachments.cc).
+  absl::Status MoveBodyToSharedMemory(OutgoingEnvelope& envelope,
+                                      std::vector<ScopedHandle>& handles);
   // Sends the answer to call `call_id`; one too large to frame becomes an
   // error answer.
   absl::Status SendReply(uint64_t call_id, OutgoingEnvelope reply);
@@ -232,11 +265,15 @@ class BULKHEAD_EXPORT Channel {
 
   void OnRead(ssize_t nread);
   absl::Status HandleFrame(absl::string_view payload);
+  // A frame that came with handles: takes them from the transport, maps a
+  // shared body in place of the frame's, and dispatches.
+  absl::Status DispatchWithAttachments(EnvelopeView envelope,
+                                       absl::string_view payload);
   // `envelope` was read from `payload` (or from its full parse).
   absl::Status DispatchEnvelope(const EnvelopeView& envelope,
                                 absl::string_view payload);
   absl::Status DispatchMessage(const EnvelopeView& envelope);
-  absl::Status HandleReply(absl::string_view payload);
+  absl::Status HandleReply(absl::string_view payload, const EnvelopeView& view);
   absl::Status HandleRequest(const EnvelopeView& envelope,
                              const Control& control);
   void CloseWith(CloseReason reason, absl::Status detail);
@@ -274,6 +311,9 @@ class BULKHEAD_EXPORT Channel {
 
   // The frame decoder, the pending calls and the send queue.
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<HandleTransport> transport_;  // Null: none.
+  // The handles of the frame being dispatched, until a handler takes them.
+  std::vector<ScopedHandle> received_handles_;
   bool send_refused_ = false;    // A Send/Call hit max_queued_bytes.
   bool reading_paused_ = false;  // Stopped reading until the queue drains.
   absl::AnyInvocable<void()> on_drained_;

@@ -85,8 +85,11 @@ void Channel::OnRead(ssize_t nread) {
 
 absl::Status Channel::HandleFrame(absl::string_view payload) {
   EnvelopeView envelope;
-  if (ParseCanonicalEnvelope(payload, &envelope))
+  if (ParseCanonicalEnvelope(payload, &envelope)) {
+    if (envelope.attached_handles != 0 || envelope.shared_body_size != 0)
+      return DispatchWithAttachments(envelope, payload);
     return DispatchEnvelope(envelope, payload);
+  }
   // Outside the canonical layout: protobuf judges the frame, as it always did.
   Envelope parsed;
   if (!parsed.ParseFromArray(payload.data(),
@@ -94,12 +97,15 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
     return NotAnEnvelope(payload);
   }
   std::string scratch;
-  return DispatchEnvelope(ViewOfEnvelope(parsed, &scratch), payload);
+  EnvelopeView view = ViewOfEnvelope(parsed, &scratch);
+  if (view.attached_handles != 0 || view.shared_body_size != 0)
+    return DispatchWithAttachments(view, payload);
+  return DispatchEnvelope(view, payload);
 }
 
 absl::Status Channel::DispatchEnvelope(const EnvelopeView& envelope,
                                        absl::string_view payload) {
-  if (envelope.is_reply) return HandleReply(payload);
+  if (envelope.is_reply) return HandleReply(payload, envelope);
   // Nested messages are validated before anything is dispatched, as a full
   // parse of the frame would.
   if (envelope.has_error) {
@@ -153,12 +159,16 @@ absl::Status Channel::DispatchMessage(const EnvelopeView& envelope) {
   return (*cached_handler_)(envelope.value);
 }
 
-absl::Status Channel::HandleReply(absl::string_view payload) {
+absl::Status Channel::HandleReply(absl::string_view payload,
+                                  const EnvelopeView& view) {
   // Replies complete calls, whose bookkeeping takes a whole Envelope.
   Envelope envelope;
   if (!envelope.ParseFromArray(payload.data(),
                                static_cast<int>(payload.size()))) {
     return NotAnEnvelope(payload);
+  }
+  if (view.shared_body_size != 0) {
+    envelope.mutable_message()->set_value(view.value.data(), view.value.size());
   }
   absl::Status completion_status;
   std::shared_ptr<bool> alive = alive_;

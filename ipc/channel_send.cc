@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ipc/channel.h"
 #include "ipc/channel_impl.h"
+#include "ipc/handle_transport.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead::ipc {
@@ -47,16 +48,35 @@ void Channel::OnDrained(absl::AnyInvocable<void()> handler) {
   on_drained_ = std::move(handler);
 }
 
-absl::Status Channel::SendFrame(OutgoingEnvelope envelope) {
+absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
+                                std::vector<ScopedHandle> handles) {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
+  if (transport_ != nullptr && envelope.message != nullptr) {
+    if (absl::Status moved = MoveBodyToSharedMemory(envelope, handles);
+        !moved.ok()) {
+      return moved;
+    }
+  }
   envelope.seq = next_seq_;
+  envelope.attached_handles = static_cast<uint32_t>(handles.size());
   std::string* queue = impl_->writer.queue();
   const size_t queued_before = queue->size();
   if (absl::Status s =
           AppendEnvelopeFrame(envelope, options_.max_frame_size, queue);
       !s.ok()) {
     return s;
+  }
+  if (!handles.empty()) {
+    // Before the frame can leave: the peer must find them when it reads it.
+    absl::Status sent =
+        transport_ != nullptr
+            ? transport_->Send(handles)
+            : absl::UnimplementedError("this channel cannot pass handles");
+    if (!sent.ok()) {
+      queue->resize(queued_before);
+      return sent;
+    }
   }
   ++next_seq_;
   ++frames_sent_;

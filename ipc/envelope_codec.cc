@@ -1,5 +1,6 @@
 #include "ipc/envelope_codec.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -24,6 +25,10 @@ constexpr uint32_t kMessageTag =
     Tag(Envelope::kMessageFieldNumber, kLengthDelimited);
 constexpr uint32_t kErrorTag =
     Tag(Envelope::kErrorFieldNumber, kLengthDelimited);
+constexpr uint32_t kAttachedHandlesTag =
+    Tag(Envelope::kAttachedHandlesFieldNumber, kVarint);
+constexpr uint32_t kSharedBodySizeTag =
+    Tag(Envelope::kSharedBodySizeFieldNumber, kVarint);
 constexpr uint32_t kTypeUrlTag = Tag(1, kLengthDelimited);
 constexpr uint32_t kValueTag = Tag(2, kLengthDelimited);
 constexpr uint32_t kErrorCodeTag = Tag(Error::kCodeFieldNumber, kVarint);
@@ -135,7 +140,12 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   size_t value_size = 0, any_size = 0, control_size = 0, error_size = 0;
   if (envelope.message != nullptr) {
     type_name = envelope.message->GetDescriptor()->full_name();
-    value_size = envelope.message->ByteSizeLong();
+    // A shared body's bytes are in its region, not here.
+    if (envelope.shared_body_size == 0) {
+      value_size = envelope.message_size >= 0
+                       ? static_cast<size_t>(envelope.message_size)
+                       : envelope.message->ByteSizeLong();
+    }
     any_size = FieldSize(kTypeUrlPrefix.size() + type_name.size());
     if (value_size > 0) any_size += FieldSize(value_size);
     size += FieldSize(any_size);
@@ -150,6 +160,12 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
     if (code != 0) error_size += 1 + VarintSize(static_cast<uint64_t>(code));
     if (!error_message.empty()) error_size += FieldSize(error_message.size());
     size += FieldSize(error_size);
+  }
+  if (envelope.attached_handles != 0) {
+    size += 1 + VarintSize(envelope.attached_handles);
+  }
+  if (envelope.shared_body_size != 0) {
+    size += 1 + VarintSize(envelope.shared_body_size);
   }
   if (size > max_frame_size) {
     return absl::InvalidArgumentError(
@@ -193,6 +209,12 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
       p = PutVarint(static_cast<uint64_t>(code), PutVarint(kErrorCodeTag, p));
     if (!error_message.empty())
       p = PutBytes(kErrorMessageTag, error_message, p);
+  }
+  if (envelope.attached_handles != 0) {
+    p = PutVarint(envelope.attached_handles, PutVarint(kAttachedHandlesTag, p));
+  }
+  if (envelope.shared_body_size != 0) {
+    p = PutVarint(envelope.shared_body_size, PutVarint(kSharedBodySizeTag, p));
   }
   return absl::OkStatus();
 }
@@ -239,6 +261,14 @@ bool ParseCanonicalEnvelope(absl::string_view frame, EnvelopeView* view) {
         if (!GetBytes(p, end, &view->error)) return false;
         view->has_error = true;
         break;
+      case kAttachedHandlesTag:
+        // A count over 32 bits is protobuf's to judge.
+        if (!GetVarint(p, end, &number) || number > UINT32_MAX) return false;
+        view->attached_handles = static_cast<uint32_t>(number);
+        break;
+      case kSharedBodySizeTag:
+        if (!GetVarint(p, end, &view->shared_body_size)) return false;
+        break;
       default:
         return false;
     }
@@ -251,6 +281,8 @@ EnvelopeView ViewOfEnvelope(const Envelope& envelope, std::string* scratch) {
   view.seq = envelope.seq();
   view.call_id = envelope.call_id();
   view.is_reply = envelope.is_reply();
+  view.attached_handles = envelope.attached_handles();
+  view.shared_body_size = envelope.shared_body_size();
   scratch->clear();
   size_t control_size = 0;
   if (envelope.has_control()) {

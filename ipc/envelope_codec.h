@@ -31,9 +31,15 @@ struct OutgoingEnvelope {
   bool is_reply = false;
   // An application message, carried as an `Any`.
   const google::protobuf::Message* message = nullptr;
+  // `message->ByteSizeLong()` when the caller has it already; -1: not yet.
+  int64_t message_size = -1;
   const Control* control = nullptr;
   // A failed call's status (not OK).
   const absl::Status* error = nullptr;
+  // Handles sent beside the frame, and (non-zero) the size of the shared
+  // memory region that holds `message`'s bytes instead of the frame.
+  uint32_t attached_handles = 0;
+  uint64_t shared_body_size = 0;
 };
 
 // Appends one frame (length header, then the serialized Envelope) to `out`,
@@ -58,6 +64,10 @@ struct EnvelopeView {
   // The serialized `Error`, not yet validated; meaningful when `has_error`.
   bool has_error = false;
   absl::string_view error;
+  // Handles that came beside the frame; the size of the shared body (0: the
+  // body is `value`).
+  uint32_t attached_handles = 0;
+  uint64_t shared_body_size = 0;
 };
 
 // Parses `frame` into `view` when it is in the canonical layout; false when it

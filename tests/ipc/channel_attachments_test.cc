@@ -1,0 +1,255 @@
+// Handles beside frames (POSIX): large messages moved into shared memory on
+// either side of the threshold, a 100 MiB round trip, an app's pipe passed
+// and written through, and peers that lie about what they attached.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ipc/envelope_codec.h"
+#include "ipc/handle_transport.h"
+#include "ipc/shared_memory.h"
+#include "tests/ipc/channel_test_fixture.h"
+
+namespace bulkhead::ipc::testing {
+namespace {
+
+// A checksum that depends on every byte's position.
+uint64_t Checksum(absl::string_view bytes) {
+  uint64_t sum = 1469598103934665603ull;
+  for (unsigned char c : bytes) sum = (sum ^ c) * 1099511628211ull;
+  return sum;
+}
+
+std::string Pattern(size_t size) {
+  std::string bytes(size, '\0');
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < size; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    bytes[i] = static_cast<char>(state >> 56);
+  }
+  return bytes;
+}
+
+class ChannelAttachmentsTest : public ChannelTest {
+ protected:
+  // `a_` and `b_`, connected and started, each with its handle transport.
+  void CreateConnectedPair(Channel::Options options = {}) {
+    CreatePair(options, options);
+    absl::StatusOr<HandlePair> transport = HandleTransport::CreatePair();
+    ASSERT_TRUE(transport.ok()) << transport.status();
+    a_->SetHandleTransport(std::move(transport->first));
+    b_->SetHandleTransport(std::move(transport->second));
+    StartPair();
+  }
+
+  // Sends a CompressBlobRequest of `size` bytes from `a_`; returns what `b_`
+  // received and how many bytes went through the socket for it.
+  std::string SendBlob(size_t size, uint64_t* socket_bytes) {
+    std::string received;
+    bool arrived = false;
+    b_->On<CompressBlobRequest>([&](const CompressBlobRequest& request) {
+      received = request.data();
+      arrived = true;
+    });
+    CompressBlobRequest request;
+    request.set_data(Pattern(size));
+    const uint64_t before = a_->bytes_sent();
+    EXPECT_TRUE(a_->Send(request).ok());
+    EXPECT_TRUE(RunUntil([&] { return arrived; }, absl::Seconds(30)));
+    *socket_bytes = a_->bytes_sent() - before;
+    return received;
+  }
+};
+
+TEST_F(ChannelAttachmentsTest, AtTheThresholdTheBytesGoThroughTheSocket) {
+  Channel::Options options;
+  options.shared_memory_threshold = 64 * 1024;
+  CreateConnectedPair(options);
+  // The message's own bytes: the blob plus its tag and length.
+  const size_t blob = options.shared_memory_threshold - 4;
+  CompressBlobRequest probe;
+  probe.set_data(std::string(blob, 'x'));
+  ASSERT_EQ(probe.ByteSizeLong(), options.shared_memory_threshold);
+  uint64_t socket_bytes = 0;
+  const std::string got = SendBlob(blob, &socket_bytes);
+  EXPECT_EQ(Checksum(got), Checksum(Pattern(blob)));
+  EXPECT_GT(socket_bytes, options.shared_memory_threshold);
+}
+
+TEST_F(ChannelAttachmentsTest, OneByteOverTheThresholdGoesThroughSharedMemory) {
+  Channel::Options options;
+  options.shared_memory_threshold = 64 * 1024;
+  CreateConnectedPair(options);
+  const size_t blob = options.shared_memory_threshold - 3;
+  uint64_t socket_bytes = 0;
+  const std::string got = SendBlob(blob, &socket_bytes);
+  ASSERT_EQ(got.size(), blob);
+  EXPECT_EQ(Checksum(got), Checksum(Pattern(blob)));
+  // Just the envelope: type URL, size, handle count.
+  EXPECT_LT(socket_bytes, 200u);
+}
+
+TEST_F(ChannelAttachmentsTest, A100MiBCallAndItsReplyKeepEveryByte) {
+  CreateConnectedPair();
+  constexpr size_t kSize = 100u << 20;
+  // The server answers with the blob reversed: a reply as large as the call.
+  b_->Serve<CompressBlobRequest, CompressBlobResponse>(
+      [](const CompressBlobRequest& request)
+          -> absl::StatusOr<CompressBlobResponse> {
+        CompressBlobResponse response;
+        response.set_compressed(
+            std::string(request.data().rbegin(), request.data().rend()));
+        return response;
+      });
+  CompressBlobRequest request;
+  request.set_data(Pattern(kSize));
+  std::string expected(request.data().rbegin(), request.data().rend());
+  std::optional<absl::StatusOr<CompressBlobResponse>> reply;
+  a_->Call<CompressBlobRequest, CompressBlobResponse>(
+      request, absl::Now() + absl::Seconds(60),
+      [&](absl::StatusOr<CompressBlobResponse> r) { reply = std::move(r); });
+  ASSERT_TRUE(RunUntil([&] { return reply.has_value(); }, absl::Seconds(60)));
+  ASSERT_TRUE(reply->ok()) << reply->status();
+  ASSERT_EQ((*reply)->compressed().size(), kSize);
+  EXPECT_EQ(Checksum((*reply)->compressed()), Checksum(expected));
+  // Both ways, the socket carried envelopes only.
+  EXPECT_LT(a_->bytes_sent() + b_->bytes_sent(), 4096u);
+}
+
+TEST_F(ChannelAttachmentsTest, APipePassedIsWrittenThroughByTheReceiver) {
+  CreateConnectedPair();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ScopedHandle read_end(fds[0]);
+  b_->On<LayoutTextRequest>([&](const LayoutTextRequest& request) {
+    std::vector<ScopedHandle> handles = b_->TakeReceivedHandles();
+    ASSERT_EQ(handles.size(), 1u);
+    ASSERT_EQ(
+        ::write(handles[0].get(), request.text().data(), request.text().size()),
+        static_cast<ssize_t>(request.text().size()));
+  });
+  std::vector<ScopedHandle> handles;
+  handles.emplace_back(fds[1]);
+  ASSERT_TRUE(
+      a_->SendWithHandles(Request("hello, pipe", 1), std::move(handles)).ok());
+  ASSERT_TRUE(RunUntil([&] { return b_->frames_received() == 1; }));
+  // Every write end is closed by now (ours when sent, theirs when the handler
+  // returned): the text, then end-of-file.
+  std::string text(64, '\0');
+  const ssize_t n = ::read(read_end.get(), text.data(), text.size());
+  ASSERT_GT(n, 0);
+  text.resize(static_cast<size_t>(n));
+  EXPECT_EQ(text, "hello, pipe");
+  EXPECT_EQ(::read(read_end.get(), text.data(), 1), 0);
+  EXPECT_EQ(b_closed_.count, 0);
+}
+
+TEST_F(ChannelAttachmentsTest, HandlesOutsideAHandlerAreNone) {
+  CreateConnectedPair();
+  EXPECT_TRUE(a_->TakeReceivedHandles().empty());
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      a_->SendWithHandles(Request("x", 1), std::vector<ScopedHandle>())));
+}
+
+TEST_F(ChannelAttachmentsTest, WithoutATransportHandlesAreUnimplemented) {
+  CreatePair();
+  StartPair();
+  std::vector<ScopedHandle> handles;
+  handles.emplace_back(::dup(STDERR_FILENO));
+  EXPECT_TRUE(absl::IsUnimplemented(
+      a_->SendWithHandles(Request("x", 1), std::move(handles))));
+  // And large messages simply go through the socket.
+  std::string received;
+  b_->On<CompressBlobRequest>(
+      [&](const CompressBlobRequest& r) { received = r.data(); });
+  CompressBlobRequest big;
+  big.set_data(Pattern(1 << 20));
+  ASSERT_TRUE(a_->Send(big).ok());
+  ASSERT_TRUE(RunUntil([&] { return !received.empty(); }));
+  EXPECT_EQ(Checksum(received), Checksum(big.data()));
+}
+
+// A raw peer's frame that announces a shared body of `claimed` bytes, with a
+// region of `actual` bytes sent beside it.
+class LyingPeerTest : public ChannelTest {
+ protected:
+  void SendLie(uint64_t claimed, size_t actual, uint32_t announced_handles) {
+    CreateWithRawPeer();
+    absl::StatusOr<HandlePair> transport = HandleTransport::CreatePair();
+    ASSERT_TRUE(transport.ok());
+    a_->SetHandleTransport(std::move(transport->first));
+    HandleTransport peer(std::move(transport->second));
+    ASSERT_TRUE(a_->Start(RecordClose(&a_closed_)).ok());
+    a_->On<CompressBlobRequest>(
+        [this](const CompressBlobRequest&) { ++handled_; });
+
+    if (actual > 0) {
+      absl::StatusOr<WritableSharedMemoryRegion> region =
+          WritableSharedMemoryRegion::Create(actual);
+      ASSERT_TRUE(region.ok());
+      absl::StatusOr<ScopedHandle> sealed = region->Seal();
+      ASSERT_TRUE(sealed.ok());
+      std::vector<ScopedHandle> batch;
+      batch.push_back(*std::move(sealed));
+      ASSERT_TRUE(peer.Send(batch).ok());
+    }
+    CompressBlobRequest type_only;
+    OutgoingEnvelope envelope;
+    envelope.seq = 1;
+    envelope.message = &type_only;
+    envelope.shared_body_size = claimed;
+    envelope.attached_handles = announced_handles;
+    std::string frame;
+    ASSERT_TRUE(
+        AppendEnvelopeFrame(envelope, kDefaultMaxFrameSize, &frame).ok());
+    ASSERT_TRUE(raw_.Write(frame).ok());
+    ASSERT_TRUE(RunUntil([&] { return a_closed_.count > 0; }));
+  }
+  int handled_ = 0;
+};
+
+TEST_F(LyingPeerTest, ARegionSmallerThanClaimedIsAViolationNotACrash) {
+  SendLie(/*claimed=*/1 << 20, /*actual=*/4096, /*announced_handles=*/1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation)
+      << ReasonName(a_closed_.reason);
+  EXPECT_TRUE(absl::IsDataLoss(a_closed_.detail)) << a_closed_.detail;
+  EXPECT_NE(a_closed_.detail.message().find("shared body"), std::string::npos)
+      << a_closed_.detail;
+  EXPECT_EQ(handled_, 0);
+}
+
+TEST_F(LyingPeerTest, ARegionLargerThanClaimedIsAViolation) {
+  SendLie(/*claimed=*/4096, /*actual=*/1 << 20, /*announced_handles=*/1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_TRUE(absl::IsDataLoss(a_closed_.detail)) << a_closed_.detail;
+  EXPECT_EQ(handled_, 0);
+}
+
+TEST_F(LyingPeerTest, AnnouncedHandlesThatNeverCameAreAViolation) {
+  SendLie(/*claimed=*/4096, /*actual=*/0, /*announced_handles=*/1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_NE(a_closed_.detail.message().find("none came"), std::string::npos)
+      << a_closed_.detail;
+}
+
+TEST_F(LyingPeerTest, ASharedBodyWithoutAHandleIsAViolation) {
+  SendLie(/*claimed=*/4096, /*actual=*/0, /*announced_handles=*/0);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_TRUE(absl::IsInvalidArgument(a_closed_.detail)) << a_closed_.detail;
+}
+
+TEST_F(LyingPeerTest, AnOversizeSharedBodyIsRefusedBeforeMapping) {
+  SendLie(/*claimed=*/uint64_t{1} << 40, /*actual=*/4096,
+          /*announced_handles=*/1);
+  EXPECT_EQ(a_closed_.reason, CloseReason::kProtocolViolation);
+  EXPECT_NE(a_closed_.detail.message().find("exceeds the limit"),
+            std::string::npos)
+      << a_closed_.detail;
+}
+
+}  // namespace
+}  // namespace bulkhead::ipc::testing
