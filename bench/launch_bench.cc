@@ -24,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "browser_host/host.h"
+#include "browser_host/launcher.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"

@@ -1,19 +1,16 @@
 #include "browser_host/helper_process.h"
 
-#include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "browser_host/symbolizer.h"
+#include "browser_host/helper_output.h"
+#include "browser_host/launcher.h"
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
-#include "ipc/crash_record.h"
 #include "ipc/uv_status.h"
 #include "sandbox/lockdown.h"
-#include "sandbox/syscall_table.h"
 
 namespace bulkhead {
 namespace {
@@ -60,9 +57,7 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
-      stdout_(loop, stdout, options_.forward_output),
-      stderr_(loop, stderr, options_.forward_output),
-      crash_pipe_(loop),
+      output_(std::make_unique<HelperOutput>(loop, options_.forward_output)),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
@@ -105,9 +100,9 @@ absl::Status HelperProcess::Start() {
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       SpawnHelper(loop_, options_.launch,
                   {.channel = channel_->pipe(),
-                   .stdout_pipe = stdout_.pipe(),
-                   .stderr_pipe = stderr_.pipe(),
-                   .crash_pipe = crash_pipe_.pipe(),
+                   .stdout_pipe = output_->stdout_pipe(),
+                   .stderr_pipe = output_->stderr_pipe(),
+                   .crash_pipe = output_->crash_pipe(),
                    .handle_socket = handles->helper_fd},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
@@ -120,20 +115,7 @@ absl::Status HelperProcess::Start() {
   }
   Emit(LifecycleStage::kStarted);
   const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");
-  absl::Status reading = stdout_.Start(prefix, [this] { MaybeFinishExit(); });
-  if (reading.ok()) {
-    reading = stderr_.Start(prefix, [this] { MaybeFinishExit(); });
-  }
-  if (reading.ok()) {
-    reading = crash_pipe_.Start(
-        [this](absl::string_view bytes) {
-          // A record is small; anything beyond one is a lie and is cut.
-          const size_t room =
-              ipc::kMaxCrashRecordBytes + 1 - crash_bytes_.size();
-          crash_bytes_.append(bytes.data(), std::min(room, bytes.size()));
-        },
-        [this] { MaybeFinishExit(); });
-  }
+  absl::Status reading = output_->Start(prefix, [this] { MaybeFinishExit(); });
   if (!reading.ok()) BH_LOG(kWarning, name(), ": ", reading.message());
   BH_LOG(kInfo, "launched ", name(), " as pid ", pid_);
   if (absl::Status reading = channel_->Start(
@@ -258,35 +240,6 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
-void HelperProcess::Ping(
-    absl::Time deadline,
-    absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
-  if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
-    return;
-  }
-  static uint64_t next_nonce = 1;
-  ipc::Control ping;
-  const uint64_t nonce = next_nonce++;
-  ping.mutable_ping()->set_nonce(nonce);
-  const uint64_t sent_at = uv_hrtime();
-  channel_->CallControl(
-      ping, deadline,
-      [this, done = std::move(done), sent_at,
-       nonce](absl::StatusOr<ipc::Control> pong) mutable {
-        // Only an answer touches `this`: a call cancelled by the channel's
-        // destruction (this object's destructor) does not.
-        if (!pong.ok()) {
-          done(pong.status());
-        } else if (!pong->has_pong() || pong->pong().nonce() != nonce) {
-          done(absl::DataLossError("Ping answered without its Pong"));
-        } else {
-          last_round_trip_ = absl::Nanoseconds(uv_hrtime() - sent_at);
-          done(*last_round_trip_);
-        }
-      });
-}
-
 void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
   if (state_ == State::kExited) return;
   if (action_ == HostAction::kNone) action_ = HostAction::kShutdownRequested;
@@ -368,78 +321,12 @@ void HelperProcess::OnTimer() {
   }
 }
 
-bool HelperProcess::OutputStillOpen() const {
-  return stdout_.is_open() || stderr_.is_open() || crash_pipe_.is_open();
-}
-
-void HelperProcess::StartHeartbeat() {
-  heartbeat_ = std::make_unique<Heartbeat>(
-      loop_, options_.heartbeat,
-      [this](absl::Time deadline,
-             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
-        Ping(deadline, std::move(done));
-      },
-      [this] { return channel_->frames_received(); },
-      [this](HostAction action, std::string detail) {
-        Kill(action, std::move(detail));
-      });
-  heartbeat_->Start();
-}
-
-void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
-                                absl::AnyInvocable<void(absl::Status)> done) {
-  if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
-    return;
-  }
-  ipc::Control control;
-  control.mutable_fault()->set_kind(kind);
-  control.mutable_fault()->set_exit_code(exit_code);
-  // The deadline only bounds the acknowledgement of faults that keep the
-  // helper alive; the others end the call with UNAVAILABLE.
-  channel_->CallControl(
-      control, absl::Now() + options_.handshake_timeout,
-      [done = std::move(done)](absl::StatusOr<ipc::Control> ack) mutable {
-        done(ack.status());
-      });
-}
-
-void HelperProcess::CallControl(
-    ipc::Control request, absl::Time deadline,
-    absl::AnyInvocable<void(absl::StatusOr<ipc::Control>)> done) {
-  if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
-    return;
-  }
-  channel_->CallControl(request, deadline, std::move(done));
-}
-
-std::string HelperProcess::ViolatingSyscall() const {
-  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
-  // Only a seccomp trap's record carries a system call.
-  if (!record.ok() || record->syscall_number == 0) return "unknown";
-  return sandbox::SyscallName(record->syscall_number);
-}
-
-std::vector<std::string> HelperProcess::CrashStack() {
-  if (crash_bytes_.empty()) return {};
-  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
-  if (!record.ok()) {
-    // The helper is not trusted, dying or not: report, never crash on it.
-    return {absl::StrCat(
-        "(unreadable crash record: ", record.status().message(), ")")};
-  }
-  absl::StatusOr<std::string> self = CurrentExecutablePath();
-  const bool same_binary = self.ok() && *self == options_.launch.executable;
-  return SymbolizeCrash(*record, same_binary);
-}
-
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
   end_->memory_limit_killed = child_->killed_for_memory();
   uv_timer_stop(timer_);
-  if (OutputStillOpen()) {
+  if (output_->still_open()) {
     // Its last words are usually still in the pipe: give them a moment.
     uv_timer_start(timer_, OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
     return;
@@ -451,14 +338,14 @@ void HelperProcess::MaybeFinishExit() {
   if (!end_.has_value() || exit_reported_) return;
   // Wait for the helper's last words unless the grace period is over (the
   // timer calls in with the pipes still open).
-  if (OutputStillOpen() &&
+  if (output_->still_open() &&
       uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) {
     return;
   }
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
-  info.last_stderr_lines = stderr_.last_lines();
-  info.stack_trace = CrashStack();
+  info.last_stderr_lines = output_->last_stderr_lines();
+  info.stack_trace = output_->CrashStack(options_.launch.executable);
   info.pid = pid_;
   info.role = role();
   info.helper_id = id();
@@ -473,7 +360,7 @@ void HelperProcess::MaybeFinishExit() {
   }
   if (info.kind == ExitKind::kSandboxViolation) {
     // The kind is the kernel's (SIGSYS); which call, the helper's own word.
-    info.syscall = ViolatingSyscall();
+    info.syscall = output_->ViolatingSyscall();
   }
   const bool was_ready =
       state_ == State::kReady || callbacks_.on_ready == nullptr;

@@ -13,19 +13,23 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "browser_host/exit_info.h"
 #include "browser_host/heartbeat.h"
-#include "browser_host/launcher.h"
-#include "browser_host/output_capture.h"
-#include "browser_host/pipe_reader.h"
+#include "browser_host/launch_options.h"
 #include "bulkhead/export.h"
 #include "ipc/channel.h"
 
 namespace bulkhead {
+
+// Internal (launcher.h, helper_output.h): held through pointers only, so that
+// their headers stay out of the installed ones.
+class ChildProcess;
+class HelperOutput;
 
 class BULKHEAD_EXPORT HelperProcess {
  public:
@@ -144,12 +148,7 @@ class BULKHEAD_EXPORT HelperProcess {
   // Reports the exit once both the process has been reaped and its stderr has
   // reached end-of-stream (or a short grace period passed).
   void MaybeFinishExit();
-  // Whether any of the helper's output pipes has yet to reach end-of-stream.
-  bool OutputStillOpen() const;
   void StartHeartbeat();
-  std::vector<std::string> CrashStack();
-  // kSandboxViolation: the call the crash record names.
-  std::string ViolatingSyscall() const;
   void SendSignal(int signal);
   void FinishReady(absl::Status status);
   // Reports `stage` unless it or a later one was reported already.
@@ -163,10 +162,8 @@ class BULKHEAD_EXPORT HelperProcess {
   const Options options_;
   Callbacks callbacks_;
   std::unique_ptr<ipc::Channel> channel_;
-  OutputCapture stdout_;
-  OutputCapture stderr_;
-  PipeReader crash_pipe_;
-  std::string crash_bytes_;               // At most kMaxCrashRecordBytes + 1.
+  // Its stdout, stderr and crash pipe.
+  std::unique_ptr<HelperOutput> output_;
   std::unique_ptr<Heartbeat> heartbeat_;  // While ready.
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.

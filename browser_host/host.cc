@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/launcher.h"
 #include "common/logging.h"
 #include "ipc/uv_loop.h"
 

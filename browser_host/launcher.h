@@ -12,28 +12,10 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "browser_host/launch_options.h"
 #include "common/platform_handle.h"
-#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
-
-struct LaunchOptions {
-  // Empty: the running executable (uv_exepath), which is how "same binary, many
-  // roles" works.
-  std::string executable;
-  std::string role;
-  uint64_t helper_id = 0;
-  // Appended after bulkhead's own switches.
-  std::vector<std::string> extra_args;
-  // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs
-  // the helper as an ordinary child process.
-  bool sandboxed = false;
-  // The helper's memory limit in bytes (0: none).
-  uint64_t memory_limit_bytes = 0;
-  // Sandboxed launch on Linux: which namespaces to create (the rest of the
-  // policy is applied by the helper itself, see sandbox/lockdown.h).
-  sandbox::SandboxPolicy sandbox_policy;
-};
 
 // The helper's fd numbers for its end of the channel, its crash pipe and
 // (POSIX) its end of the channel's handle transport.

@@ -10,12 +10,10 @@
 
 #include "absl/status/statusor.h"
 #include "browser_host/launcher.h"
-#include "bulkhead/export.h"
 
 namespace bulkhead {
 
-// Whether SpawnSandboxedHelper works on this platform.
-BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
+// SandboxedLaunchAvailable() is declared in launch_options.h.
 
 // Like SpawnHelper, inside the sandbox. The channel reaches the helper as
 // `--ipc-handle=<value>` (Windows). Unimplemented where no sandboxed launch

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/platform_handle.h"
+#include "ipc/channel_impl.h"
 #include "ipc/handle_transport.h"
 #include "ipc/shared_body_pool.h"
 #include "ipc/sigpipe.h"
@@ -74,8 +76,9 @@ Channel::Channel(uv_loop_t* loop, Options options)
       timer_(new uv_timer_t),
       flush_before_poll_(new uv_prepare_t),
       flush_after_io_(new uv_check_t),
-      decoder_(options.max_frame_size),
-      writer_([this](int status) { OnAsyncWriteDone(status); }) {
+      impl_(std::make_unique<Impl>(options.max_frame_size, [this](int status) {
+        OnAsyncWriteDone(status);
+      })) {
   // None can fail for a valid loop.
   uv_pipe_init(loop_, pipe_, /*ipc=*/0);
   uv_timer_init(loop_, timer_);
@@ -100,7 +103,7 @@ Channel::~Channel() {
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
   if (state_ == State::kOpen)
-    writer_.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
   state_ = State::kClosed;
   ClosePipe();
   for (uv_handle_t* handle :
@@ -110,8 +113,12 @@ Channel::~Channel() {
     handle->data = nullptr;
     uv_close(handle, FreeHandle);
   }
-  calls_.FailAll(absl::CancelledError("channel destroyed"));
+  impl_->calls.FailAll(absl::CancelledError("channel destroyed"));
 }
+
+size_t Channel::queued_bytes() const { return impl_->writer.size(); }
+uint64_t Channel::writes() const { return impl_->writer.writes(); }
+size_t Channel::pending_calls() const { return impl_->calls.size(); }
 
 void Channel::ClosePipe() {
   transport_.reset();  // The peer's next handles find nobody.
@@ -173,8 +180,8 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
   if (state_ == State::kOpen)
-    writer_.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
-  writer_.DropQueued();
+    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+  impl_->writer.DropQueued();
   state_ = State::kClosed;
   // Closing the OS handle lets the peer see end-of-stream at once.
   ClosePipe();
@@ -186,7 +193,7 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
     BH_LOG(kWarning, "channel protocol violation: ", detail.message());
   }
   std::shared_ptr<bool> alive = alive_;
-  calls_.FailAll(absl::UnavailableError(
+  impl_->calls.FailAll(absl::UnavailableError(
       detail.ok() ? "channel closed"
                   : absl::StrCat("channel closed: ", detail.message())));
   if (!*alive) return;
@@ -209,7 +216,7 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
     return;
   }
   const uint64_t id =
-      calls_.Add(MonotonicDeadline(deadline), std::move(completion));
+      impl_->calls.Add(MonotonicDeadline(deadline), std::move(completion));
   request.call_id = id;
   std::shared_ptr<bool> alive = alive_;
   absl::Status sent = SendFrame(request);
@@ -222,10 +229,17 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
     failed.set_call_id(id);
     StatusToError(sent, failed.mutable_error());
     absl::Status ignored;
-    calls_.CompleteWithReply(failed, &ignored);
+    impl_->calls.CompleteWithReply(failed, &ignored);
     return;
   }
   ArmDeadlineTimer();
+}
+
+void Channel::StartAppCall(const google::protobuf::Message& request,
+                           absl::Time deadline, CallCompletion completion) {
+  OutgoingEnvelope envelope;
+  envelope.message = &request;
+  StartCall(envelope, deadline, std::move(completion), /*app_traffic=*/true);
 }
 
 void Channel::CallControl(
@@ -258,7 +272,7 @@ void Channel::CallControl(
 }
 
 void Channel::ArmDeadlineTimer() {
-  std::optional<MonotonicNanos> next = calls_.NextDeadline();
+  std::optional<MonotonicNanos> next = impl_->calls.NextDeadline();
   if (!next.has_value() || state_ != State::kOpen) {
     uv_timer_stop(timer_);
     return;
@@ -276,7 +290,7 @@ void Channel::OnDeadlineTimer(uv_timer_t* timer) {
   auto* self = static_cast<Channel*>(timer->data);
   if (self == nullptr) return;
   std::shared_ptr<bool> alive = self->alive_;
-  self->calls_.ExpireUntil(uv_hrtime());
+  self->impl_->calls.ExpireUntil(uv_hrtime());
   if (*alive) self->ArmDeadlineTimer();
 }
 

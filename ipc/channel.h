@@ -34,18 +34,20 @@
 #include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
-#include "ipc/envelope_codec.h"
-#include "ipc/frame_codec.h"
-#include "ipc/frame_writer.h"
-#include "ipc/pending_calls.h"
+#include "ipc/frame_limits.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
 
 namespace bulkhead::ipc {
 
+// Declared only: internal types (ipc/handle_transport.h, shared_body_pool.h,
+// ipc/envelope_codec.h) that apps never need, kept out of the installed
+// headers.
 class HandleTransport;
 class SharedBodyMappings;
 class SharedBodyPool;
+struct EnvelopeView;
+struct OutgoingEnvelope;
 
 // The status a reply's `Error` stands for. Never OK: a peer that sends code 0
 // or a code absl does not know gets UNKNOWN.
@@ -198,7 +200,7 @@ class BULKHEAD_EXPORT Channel {
   // full, has drained to half its limit. Replaces an earlier handler.
   void OnDrained(absl::AnyInvocable<void()> handler);
   // Bytes waiting to be written (queued and in flight).
-  size_t queued_bytes() const { return writer_.size(); }
+  size_t queued_bytes() const;
   // Bytes of shared bodies the peer has not taken yet.
   uint64_t shared_bytes_in_flight() const { return shared_bytes_in_flight_; }
 
@@ -209,8 +211,8 @@ class BULKHEAD_EXPORT Channel {
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t bytes_received() const { return bytes_received_; }
   // Writes it took to send them (frames_sent / writes is the batching).
-  uint64_t writes() const { return writer_.writes(); }
-  size_t pending_calls() const { return calls_.size(); }
+  uint64_t writes() const;
+  size_t pending_calls() const;
   uint64_t messages_dropped() const { return messages_dropped_; }
 
  private:
@@ -226,6 +228,12 @@ class BULKHEAD_EXPORT Channel {
   // exactly once unless it returns an error: a protocol violation.
   using CallHandler =
       absl::AnyInvocable<absl::Status(absl::string_view, ReplySink)>;
+  // Gets a call's reply envelope or the error that ended it
+  // (PendingCalls::Completion, spelled out to keep pending_calls.h out).
+  using CallCompletion =
+      absl::AnyInvocable<absl::Status(absl::StatusOr<const Envelope*>)>;
+  // The state whose types are internal (channel_impl.h).
+  struct Impl;
 
   Channel(uv_loop_t* loop, Options options);
 
@@ -235,7 +243,11 @@ class BULKHEAD_EXPORT Channel {
   // Sends `request` as a call; `completion` gets the reply.
   // `app_traffic`: an app's Call, refused when the send queue is full.
   void StartCall(OutgoingEnvelope request, absl::Time deadline,
-                 PendingCalls::Completion completion, bool app_traffic);
+                 CallCompletion completion, bool app_traffic);
+  // StartCall for an app's Call: the envelope is built out of line, where its
+  // type is known.
+  void StartAppCall(const google::protobuf::Message& request,
+                    absl::Time deadline, CallCompletion completion);
   // Frames `envelope` (with the next sequence number) into the send queue,
   // with `handles` beside it, after a large message's shared-memory region.
   absl::Status SendFrame(OutgoingEnvelope envelope,
@@ -309,9 +321,8 @@ class BULKHEAD_EXPORT Channel {
   State state_ = State::kIdle;
   CloseHandler on_close_;
 
-  FrameDecoder decoder_;
-  PendingCalls calls_;
-  FrameWriter writer_;
+  // The frame decoder, the pending calls and the send queue.
+  std::unique_ptr<Impl> impl_;
   std::unique_ptr<HandleTransport> transport_;  // Null: none.
   // With the transport: regions for large messages sent, and the peer's.
   std::unique_ptr<SharedBodyPool> shared_pool_;
@@ -386,10 +397,8 @@ void Channel::Call(const Req& request, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<Resp>)> done) {
   static_assert(std::is_base_of_v<google::protobuf::Message, Req>);
   static_assert(std::is_base_of_v<google::protobuf::Message, Resp>);
-  OutgoingEnvelope envelope;
-  envelope.message = &request;
-  StartCall(
-      envelope, deadline,
+  StartAppCall(
+      request, deadline,
       [done = std::move(done)](
           absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
         if (!reply.ok()) {
@@ -411,8 +420,7 @@ void Channel::Call(const Req& request, absl::Time deadline,
         }
         done(std::move(response));
         return absl::OkStatus();
-      },
-      /*app_traffic=*/true);
+      });
 }
 
 template <typename Req, typename Resp>

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ipc/channel.h"
+#include "ipc/channel_impl.h"
 #include "ipc/handle_transport.h"
 #include "ipc/shared_body_pool.h"
 #include "ipc/shared_memory.h"

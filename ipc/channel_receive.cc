@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "ipc/channel.h"
+#include "ipc/channel_impl.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead::ipc {
@@ -26,7 +27,7 @@ absl::Status NotAnEnvelope(absl::string_view payload) {
 void Channel::OnAlloc(uv_handle_t* handle, size_t /*suggested*/,
                       uv_buf_t* buf) {
   auto* self = static_cast<Channel*>(handle->data);
-  absl::Span<char> space = self->decoder_.PrepareWrite(kReadChunk);
+  absl::Span<char> space = self->impl_->decoder.PrepareWrite(kReadChunk);
   *buf = uv_buf_init(space.data(), static_cast<unsigned>(std::min<size_t>(
                                        space.size(), 1u << 30)));
 }
@@ -45,11 +46,12 @@ void Channel::OnRead(ssize_t nread) {
         nread == UV_EOF ? absl::OkStatus() : UvErrorToStatus(nread, "read"));
     return;
   }
-  decoder_.CommitWrite(static_cast<size_t>(nread));
+  impl_->decoder.CommitWrite(static_cast<size_t>(nread));
   std::shared_ptr<bool> alive = alive_;
   corked_ = true;
   while (state_ == State::kOpen) {
-    absl::StatusOr<std::optional<absl::string_view>> frame = decoder_.Next();
+    absl::StatusOr<std::optional<absl::string_view>> frame =
+        impl_->decoder.Next();
     if (!frame.ok()) {
       corked_ = false;
       CloseWith(CloseReason::kProtocolViolation, frame.status());
@@ -170,7 +172,7 @@ absl::Status Channel::HandleReply(absl::string_view payload,
   }
   absl::Status completion_status;
   std::shared_ptr<bool> alive = alive_;
-  switch (calls_.CompleteWithReply(envelope, &completion_status)) {
+  switch (impl_->calls.CompleteWithReply(envelope, &completion_status)) {
     case PendingCalls::ReplyMatch::kCompleted:
       if (!*alive) return absl::OkStatus();  // The completion destroyed us.
       if (state_ == State::kOpen) ArmDeadlineTimer();

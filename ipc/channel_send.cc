@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ipc/channel.h"
+#include "ipc/channel_impl.h"
 #include "ipc/handle_transport.h"
 #include "ipc/shared_body_pool.h"
 #include "ipc/uv_status.h"
@@ -68,7 +69,7 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   }
   envelope.seq = next_seq_;
   envelope.attached_handles = static_cast<uint32_t>(handles.size());
-  std::string* queue = writer_.queue();
+  std::string* queue = impl_->writer.queue();
   const size_t queued_before = queue->size();
   if (absl::Status s =
           AppendEnvelopeFrame(envelope, options_.max_frame_size, queue);
@@ -91,7 +92,7 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   ++next_seq_;
   ++frames_sent_;
   bytes_sent_ += queue->size() - queued_before;
-  if (!corked_ && !wrote_this_turn_ && !writer_.write_in_flight()) {
+  if (!corked_ && !wrote_this_turn_ && !impl_->writer.write_in_flight()) {
     // The first frame of a loop turn leaves at once, as every frame once did:
     // a sender that then blocks its loop (or exits) has still said it. Those
     // that follow in the same turn wait for the flush point and leave
@@ -148,7 +149,7 @@ void Channel::OnFlushPoint(uv_handle_t* handle) {
 // next single write, so a burst of sends costs few syscalls.
 void Channel::FlushNow() {
   if (state_ != State::kOpen) return;
-  const int rc = writer_.Flush(reinterpret_cast<uv_stream_t*>(pipe_));
+  const int rc = impl_->writer.Flush(reinterpret_cast<uv_stream_t*>(pipe_));
   if (rc != 0) CloseWith(ReasonForIoError(rc), UvErrorToStatus(rc, "write"));
 }
 

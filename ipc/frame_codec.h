@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "ipc/frame_limits.h"
 
 namespace google::protobuf {
 class MessageLite;
@@ -21,9 +22,7 @@ class MessageLite;
 namespace bulkhead::ipc {
 
 inline constexpr size_t kFrameHeaderSize = 4;
-// Chromium's IPC caps a message at 128 MiB; payloads that large belong in
-// shared memory, so the default frame limit is far lower.
-inline constexpr uint32_t kDefaultMaxFrameSize = 16u << 20;
+// kDefaultMaxFrameSize is in frame_limits.h.
 
 // Appends one frame holding `message` to `out`, serializing straight into it.
 // InvalidArgument if the serialized message would exceed `max_frame_size`.

@@ -9,10 +9,10 @@
 // that no writable handle is left, so there the contents must be copied before
 // they are validated (`ReadOnlySharedMemoryMapping::immutable()` says which).
 //
-// The channel moves messages over its shared_memory_threshold through a
-// region of their own (channel_attachments.cc); apps may also pass regions
-// themselves with Channel::SendWithHandles. Thread: any; an object is used by
-// one thread at a time.
+// The channel's pool of regions for large messages (shared_body_pool.h) is
+// built on these; internal, not installed: apps get shared memory through
+// the channel's automatic path. Thread: any; an object is used by one thread
+// at a time.
 #ifndef BULKHEAD_IPC_SHARED_MEMORY_H_
 #define BULKHEAD_IPC_SHARED_MEMORY_H_
 

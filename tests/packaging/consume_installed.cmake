@@ -50,6 +50,9 @@ elseif(BUILD_DIR)
 else()
   message(FATAL_ERROR "set BUILD_DIR or SHARED")
 endif()
+# The same headers whether the libraries are static or shared.
+include(${CMAKE_CURRENT_LIST_DIR}/installed_headers.cmake)
+bulkhead_check_installed_headers(${prefix} ${CMAKE_CURRENT_LIST_DIR}/installed_headers.txt)
 
 # What each example must print (its README shows a whole run).
 set(minimal_app_expect "helper answered: HELLO FROM BULKHEAD")

@@ -1,0 +1,40 @@
+// What a helper is launched as: the part of the launcher's interface that the
+// public HelperProcess::Options and Host::Options show (launcher.h itself is
+// internal and not installed).
+#ifndef BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_
+#define BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bulkhead/export.h"
+#include "sandbox/sandbox_policy.h"
+
+namespace bulkhead {
+
+struct LaunchOptions {
+  // Empty: the running executable (uv_exepath), which is how "same binary, many
+  // roles" works.
+  std::string executable;
+  std::string role;
+  uint64_t helper_id = 0;
+  // Appended after bulkhead's own switches.
+  std::vector<std::string> extra_args;
+  // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs
+  // the helper as an ordinary child process.
+  bool sandboxed = false;
+  // The helper's memory limit in bytes (0: none).
+  uint64_t memory_limit_bytes = 0;
+  // Sandboxed launch on Linux: which namespaces to create (the rest of the
+  // policy is applied by the helper itself, see sandbox/lockdown.h).
+  sandbox::SandboxPolicy sandbox_policy;
+};
+
+// Whether SpawnSandboxedHelper (sandboxed_launcher.h) works on this platform:
+// the default of Host::Options::sandbox_helpers.
+BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_

@@ -1,0 +1,53 @@
+# bulkhead_check_installed_headers(<prefix> <expected list>): fails unless the files under
+# <prefix>/include/bulkhead/ are exactly those in the list (installed_headers.txt; '#' lines
+# are comments), and every project header an installed header includes ("dir/x.h" whose first
+# directory is one the install has) is itself installed. The install picks headers by scanning
+# includes at configure time, so an internal header that a public class starts holding again
+# would otherwise be installed silently.
+function(bulkhead_check_installed_headers prefix expected_file)
+  set(root ${prefix}/include/bulkhead)
+  if(NOT IS_DIRECTORY ${root})
+    message(FATAL_ERROR "nothing installed in ${root}")
+  endif()
+  file(GLOB_RECURSE installed LIST_DIRECTORIES false RELATIVE ${root} ${root}/*)
+  list(SORT installed)
+  file(STRINGS ${expected_file} expected REGEX "^[^#]")
+  list(SORT expected)
+  set(extra ${installed})
+  list(REMOVE_ITEM extra ${expected})
+  set(missing ${expected})
+  list(REMOVE_ITEM missing ${installed})
+  set(problems "")
+  if(extra)
+    list(JOIN extra "\n  " lines)
+    string(APPEND problems "installed but not in ${expected_file} (internal headers reached "
+           "from a public one? keep them out with a pimpl or a forward declaration):\n  "
+           "${lines}\n")
+  endif()
+  if(missing)
+    list(JOIN missing "\n  " lines)
+    string(APPEND problems "in ${expected_file} but not installed:\n  ${lines}\n")
+  endif()
+  # Top-level directories of the install (bulkhead, browser_host, ipc, ...).
+  set(top_dirs "")
+  foreach(file IN LISTS installed)
+    string(REGEX REPLACE "/.*" "" dir "${file}")
+    list(APPEND top_dirs ${dir})
+  endforeach()
+  list(REMOVE_DUPLICATES top_dirs)
+  foreach(file IN LISTS installed)
+    file(STRINGS ${root}/${file} includes REGEX "^#include \"")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" included "${line}")
+      string(REGEX REPLACE "/.*" "" dir "${included}")
+      if(dir IN_LIST top_dirs AND NOT EXISTS ${root}/${included})
+        string(APPEND problems "${file} includes ${included}, which is not installed\n")
+      endif()
+    endforeach()
+  endforeach()
+  if(problems)
+    message(FATAL_ERROR "installed headers in ${root}:\n${problems}")
+  endif()
+  list(LENGTH installed count)
+  message(STATUS "${count} installed headers, as expected")
+endfunction()
