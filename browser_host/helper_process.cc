@@ -125,6 +125,7 @@ absl::Status HelperProcess::Start() {
           const size_t room =
               ipc::kMaxCrashRecordBytes + 1 - crash_bytes_.size();
           crash_bytes_.append(bytes.data(), std::min(room, bytes.size()));
+          SymbolizeCompleteRecord();
         },
         [this] { MaybeFinishExit(); });
   }
@@ -415,23 +416,40 @@ std::string HelperProcess::ViolatingSyscall() const {
   return sandbox::SyscallName(record->syscall_number);
 }
 
+void HelperProcess::SymbolizeCompleteRecord() {
+  // Usually the whole record arrives in one read, hundreds of microseconds
+  // before the kernel has torn the helper down: its stack is named now, off
+  // the path from the exit to its report.
+  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
+  if (!record.ok()) return;  // Not all here yet (or a lie: see CrashStack).
+  crash_stack_ =
+      SymbolizeCrash(*record, IsHostExecutable(options_.launch.executable));
+  crash_stack_bytes_ = crash_bytes_.size();
+}
+
 std::vector<std::string> HelperProcess::CrashStack() {
   if (crash_bytes_.empty()) return {};
+  // Named when it arrived, unless more bytes followed it.
+  if (crash_stack_bytes_ == crash_bytes_.size()) {
+    crash_stack_bytes_ = 0;
+    return std::move(crash_stack_);
+  }
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   if (!record.ok()) {
     // The helper is not trusted, dying or not: report, never crash on it.
     return {absl::StrCat(
         "(unreadable crash record: ", record.status().message(), ")")};
   }
-  absl::StatusOr<std::string> self = CurrentExecutablePath();
-  const bool same_binary = self.ok() && *self == options_.launch.executable;
-  return SymbolizeCrash(*record, same_binary);
+  return SymbolizeCrash(*record, IsHostExecutable(options_.launch.executable));
 }
 
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
-  end_->memory_limit_killed = child_->killed_for_memory();
+  // The OOM killer sends SIGKILL; any other end needs no look at the cgroup's
+  // counters (a file read, on the way to the report).
+  end_->memory_limit_killed =
+      end_->term_signal == SIGKILL && child_->killed_for_memory();
   uv_timer_stop(timer_);
   if (OutputStillOpen()) {
     // Its last words are usually still in the pipe: give them a moment.

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -147,7 +148,10 @@ class BULKHEAD_EXPORT HelperProcess {
   // Whether any of the helper's output pipes has yet to reach end-of-stream.
   bool OutputStillOpen() const;
   void StartHeartbeat();
+  // The crash record's stack, named (called once, at the exit report).
   std::vector<std::string> CrashStack();
+  // Names the stack as soon as `crash_bytes_` holds one whole record.
+  void SymbolizeCompleteRecord();
   // kSandboxViolation: the call the crash record names.
   std::string ViolatingSyscall() const;
   void SendSignal(int signal);
@@ -166,7 +170,11 @@ class BULKHEAD_EXPORT HelperProcess {
   OutputCapture stdout_;
   OutputCapture stderr_;
   PipeReader crash_pipe_;
-  std::string crash_bytes_;               // At most kMaxCrashRecordBytes + 1.
+  std::string crash_bytes_;  // At most kMaxCrashRecordBytes + 1.
+  // `crash_bytes_` symbolised when they first formed a whole record, and how
+  // many bytes that was (0: never).
+  std::vector<std::string> crash_stack_;
+  size_t crash_stack_bytes_ = 0;
   std::unique_ptr<Heartbeat> heartbeat_;  // While ready.
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.

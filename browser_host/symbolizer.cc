@@ -8,15 +8,34 @@
 #include "common/process_image.h"
 
 namespace bulkhead {
+namespace {
+
+// Neither changes while the process runs; each costs system calls to find.
+const std::string& OwnExecutablePath() {
+  static const std::string* const path = [] {
+    absl::StatusOr<std::string> self = CurrentExecutablePath();
+    return new std::string(self.ok() ? *self : "");
+  }();
+  return *path;
+}
+
+const ImageRange& OwnImage() {
+  static const ImageRange image = MainExecutableImage();
+  return image;
+}
+
+}  // namespace
 
 void InitializeSymbolizerOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static std::string path;  // Abseil keeps the pointer.
-    absl::StatusOr<std::string> self = CurrentExecutablePath();
-    path = self.ok() ? *self : "";
-    absl::InitializeSymbolizer(path.c_str());
+    // Abseil keeps the pointer.
+    absl::InitializeSymbolizer(OwnExecutablePath().c_str());
   });
+}
+
+bool IsHostExecutable(const std::string& path) {
+  return !OwnExecutablePath().empty() && path == OwnExecutablePath();
 }
 
 bool CanSymbolizeOwnCode() {
@@ -29,7 +48,7 @@ bool CanSymbolizeOwnCode() {
 std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,
                                         bool same_binary) {
   InitializeSymbolizerOnce();
-  const ImageRange host = MainExecutableImage();
+  const ImageRange& host = OwnImage();
   std::vector<std::string> lines;
   lines.reserve(record.frames.size());
   for (size_t i = 0; i < record.frames.size(); ++i) {
