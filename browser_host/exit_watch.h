@@ -26,8 +26,9 @@ class ExitWatch {
 // Watches `pid`, a child of this process, on `loop`. When it has ended, reaps
 // it and runs `on_exit` once with its exit code, or 0 and the signal that
 // ended it (as libuv's exit callback would); `on_exit` may destroy the watch.
-// Whoever reaps first wins: when libuv reaps the child before the watch does,
-// `on_exit` never runs and libuv's exit callback reports it instead.
+// Whoever reaps first wins: when libuv (if its process handle is still open)
+// reaps the child before the watch does, `on_exit` never runs and libuv's
+// exit callback reports it instead.
 //
 // Returns null where there is no such way (other platforms, kernels without
 // pidfds): libuv's exit callback is then the only news.

@@ -36,6 +36,14 @@ class PidfdExitWatch final : public ExitWatch {
   }
 
   bool Start(uv_loop_t* loop) {
+    // waitid(P_PIDFD) came a release after pidfd_open (5.4): without it,
+    // no watch.
+    siginfo_t info = {};
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                 WEXITED | WNOHANG | WNOWAIT) != 0 &&
+        errno == EINVAL) {
+      return false;
+    }
     if (uv_poll_init(loop, poll_, pidfd_.get()) != 0) return false;
     poll_initialised_ = true;
     return uv_poll_start(poll_, UV_READABLE, OnReadable) == 0;
@@ -57,7 +65,8 @@ class PidfdExitWatch final : public ExitWatch {
     if (rc == 0 && info.si_pid == 0) return;  // Still running.
     // A readable pidfd stays readable: stop before anything else.
     uv_poll_stop(poll_);
-    // ECHILD: libuv reaped it first, and its exit callback reports it.
+    // ECHILD: reaped by someone else (libuv, where the caller kept its
+    // handle), who reports it.
     if (rc != 0) return;
     const bool signalled =
         info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;

@@ -67,15 +67,15 @@ class UvChildProcess final : public ChildProcess {
     }
     spawned_ = true;
     pid_ = process_->pid;
-    // Where there is one, the quicker way; libuv's exit callback stays as the
-    // fallback, and whichever reaps the child reports it.
-    exit_watch_ =
-        WatchChildExit(loop_, pid_, [this](int64_t status, int signal) {
-          // Reaped: libuv must forget the pid now, before it names another
-          // child of ours.
-          CloseProcessHandle();
-          Reaped(status, signal);
-        });
+    // Where there is one, the quicker way, and then the only one: libuv
+    // forgets the child at once. Its SIGCHLD handler then no longer
+    // interrupts the loop when a helper dies (nor waitpids every helper on
+    // each SIGCHLD), and cannot reap a pid of ours the watch has reaped and
+    // the kernel has reused. Elsewhere libuv's exit callback reports it.
+    exit_watch_ = WatchChildExit(
+        loop_, pid_,
+        [this](int64_t status, int signal) { Reaped(status, signal); });
+    if (exit_watch_ != nullptr) CloseProcessHandle();
     return absl::OkStatus();
   }
 
