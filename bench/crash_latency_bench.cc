@@ -4,17 +4,30 @@
 //                        exit handler has the classified ExitInfo.
 //   floor:               a bare forked child segfaults on a byte from its
 //                        parent, which notices it with waitpid.
+//   also shown:          the same bare child noticed the way the host does
+//                        (its pidfd in epoll, then waitid), and a fresh exec
+//                        of this binary (the helpers' executable, without
+//                        their crash handler) crashing the same way, whose
+//                        teardown (its mapped libraries) is the kernel's
+//                        share of the helpers' figure.
 //   crash -> new Ready:  the same crash until the Supervisor's replacement
 //                        (no backoff) reports Ready.
 //   floor:               a fresh Launch until Ready.
 // Prints medians and 99th percentiles in microseconds and the ratios.
 //
 //   bench/crash_latency_bench [--iterations=N]
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <uv.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -63,6 +76,92 @@ std::vector<absl::Duration> BareChildCrash(int iterations) {
     ::close(go[0]);
     const absl::Time start = absl::Now();
     if (::write(go[1], "x", 1) != 1) break;
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    samples.push_back(absl::Now() - start);
+    ::close(go[1]);
+  }
+  return samples;
+}
+
+#if defined(__linux__)
+// The floor noticed as the host notices its helpers: the child's pidfd in
+// an epoll set, then waitid.
+std::vector<absl::Duration> BareChildCrashPidfd(int iterations) {
+  std::vector<absl::Duration> samples;
+  const int epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll < 0) return samples;
+  for (int i = 0; i < iterations; ++i) {
+    int go[2];
+    if (::pipe(go) != 0) break;
+    const pid_t child = ::fork();
+    if (child == 0) {
+      char byte;
+      if (::read(go[0], &byte, 1) == 1) {
+        volatile int* null = nullptr;
+        *null = 1;
+      }
+      ::_exit(0);
+    }
+    ::close(go[0]);
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+    epoll_event event = {};
+    event.events = EPOLLIN;
+    if (pidfd < 0 || ::epoll_ctl(epoll, EPOLL_CTL_ADD, pidfd, &event) != 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+      break;
+    }
+    const absl::Time start = absl::Now();
+    if (::write(go[1], "x", 1) != 1) break;
+    while (::epoll_wait(epoll, &event, 1, -1) != 1) {
+    }
+    siginfo_t info = {};
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
+    samples.push_back(absl::Now() - start);
+    ::close(pidfd);
+    ::close(go[1]);
+  }
+  ::close(epoll);
+  return samples;
+}
+#endif
+
+// With this switch the binary only waits for a byte on stdin and then
+// segfaults, with no crash handler: the helpers' executable, freshly exec'd.
+constexpr char kCrashOnInput[] = "--crash-on-input";
+
+// A fresh exec of this binary crashes on a byte from its parent, once it is
+// up (it says so on its stdout); the parent notices it with waitpid.
+std::vector<absl::Duration> ExecChildCrash(int iterations) {
+  std::vector<absl::Duration> samples;
+  std::string self(4096, '\0');
+  size_t size = self.size();
+  if (uv_exepath(self.data(), &size) != 0) return samples;
+  self.resize(size);
+  for (int i = 0; i < iterations; ++i) {
+    int go[2], up[2];
+    if (::pipe(go) != 0) break;
+    if (::pipe(up) != 0) break;
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::dup2(go[0], 0);
+      ::dup2(up[1], 1);
+      char* argv[] = {self.data(), const_cast<char*>(kCrashOnInput), nullptr};
+      ::execv(self.c_str(), argv);
+      ::_exit(127);
+    }
+    ::close(go[0]);
+    ::close(up[1]);
+    char byte;
+    const bool started = ::read(up[0], &byte, 1) == 1;
+    ::close(up[0]);
+    const absl::Time start = absl::Now();
+    if (!started || ::write(go[1], "x", 1) != 1) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+      break;
+    }
     int status = 0;
     ::waitpid(child, &status, 0);
     samples.push_back(absl::Now() - start);
@@ -164,14 +263,25 @@ std::vector<absl::Duration> CrashToReplacementReady(Host& host,
   return samples;
 }
 
-void Report(const char* what, const Stats& ours, const char* floor_name,
-            const Stats& floor) {
-  std::printf("%-22s median %8.1f us  p99 %8.1f us\n", what, ours.median_us,
-              ours.p99_us);
-  std::printf("%-22s median %8.1f us  p99 %8.1f us\n", floor_name,
-              floor.median_us, floor.p99_us);
-  std::printf("%-22s median %8.2fx     p99 %8.2fx\n\n", "ratio",
+void PrintStats(const char* what, const Stats& stats) {
+  std::printf("%-22s median %8.1f us  p99 %8.1f us\n", what, stats.median_us,
+              stats.p99_us);
+}
+
+void PrintRatio(const char* what, const Stats& ours, const Stats& floor) {
+  std::printf("%-22s median %8.2fx     p99 %8.2fx\n", what,
               ours.median_us / floor.median_us, ours.p99_us / floor.p99_us);
+}
+
+// `also`, when set, is a second floor whose ratio is shown too.
+void Report(const char* what, const Stats& ours, const char* floor_name,
+            const Stats& floor, const Stats* also = nullptr,
+            const char* also_ratio = nullptr) {
+  PrintStats(what, ours);
+  PrintStats(floor_name, floor);
+  PrintRatio("ratio", ours, floor);
+  if (also != nullptr) PrintRatio(also_ratio, ours, *also);
+  std::printf("\n");
 }
 
 int Main(int argc, char** argv) {
@@ -187,6 +297,16 @@ int Main(int argc, char** argv) {
   if (!RegisterBuiltinRoles(roles).ok()) return 1;
   const int n = static_cast<int>(*iterations);
   const Stats floor_crash = Summarize(BareChildCrash(n));
+  std::printf("== crash -> parent notified, without a host\n");
+  PrintStats("bare child + waitpid", floor_crash);
+  const Stats* floor_pidfd_or_null = nullptr;
+#if defined(__linux__)
+  const Stats floor_pidfd = Summarize(BareChildCrashPidfd(n));
+  PrintStats("bare child + pidfd", floor_pidfd);
+  floor_pidfd_or_null = &floor_pidfd;
+#endif
+  PrintStats("exec'd helper binary", Summarize(ExecChildCrash(n)));
+  std::printf("\n");
   // Unsandboxed, then (where the platform has one) sandboxed: on Linux the
   // sandboxed helper's end travels through its namespace's init.
   for (const bool sandboxed : {false, true}) {
@@ -199,7 +319,8 @@ int Main(int argc, char** argv) {
     if (!host.ok()) return 1;
     std::printf("== %s helpers\n", sandboxed ? "sandboxed" : "unsandboxed");
     const Stats crash = Summarize(HelperCrashToExitInfo(**host, n));
-    Report("crash -> ExitInfo", crash, "bare child + waitpid", floor_crash);
+    Report("crash -> ExitInfo", crash, "bare child + waitpid", floor_crash,
+           floor_pidfd_or_null, "ratio to pidfd floor");
     const Stats launch = Summarize(LaunchToReady(**host, n));
     const Stats restart = Summarize(CrashToReplacementReady(**host, n));
     Report("crash -> new Ready", restart, "fresh launch -> Ready", launch);
@@ -211,6 +332,13 @@ int Main(int argc, char** argv) {
 }  // namespace bulkhead
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == bulkhead::kCrashOnInput) {
+    char byte;
+    if (::write(1, "u", 1) != 1 || ::read(0, &byte, 1) != 1) return 1;
+    volatile int* null = nullptr;
+    *null = 1;
+    return 0;
+  }
   bulkhead::RoleRegistry roles;
   if (!bulkhead::RegisterBuiltinRoles(roles).ok()) return 1;
   if (auto code = bulkhead::MaybeRunHelper(argc, argv, roles)) return *code;

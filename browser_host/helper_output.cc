@@ -13,10 +13,12 @@
 
 namespace bulkhead {
 
-HelperOutput::HelperOutput(uv_loop_t* loop, bool forward)
+HelperOutput::HelperOutput(uv_loop_t* loop, bool forward,
+                           std::string executable)
     : stdout_(loop, stdout, forward),
       stderr_(loop, stderr, forward),
-      crash_pipe_(loop) {}
+      crash_pipe_(loop),
+      executable_(std::move(executable)) {}
 
 absl::Status HelperOutput::Start(const std::string& prefix,
                                  std::function<void()> on_eof) {
@@ -29,6 +31,7 @@ absl::Status HelperOutput::Start(const std::string& prefix,
           const size_t room =
               ipc::kMaxCrashRecordBytes + 1 - crash_bytes_.size();
           crash_bytes_.append(bytes.data(), std::min(room, bytes.size()));
+          SymbolizeCompleteRecord();
         },
         std::move(on_eof));
   }
@@ -46,18 +49,27 @@ std::string HelperOutput::ViolatingSyscall() const {
   return sandbox::SyscallName(record->syscall_number);
 }
 
-std::vector<std::string> HelperOutput::CrashStack(
-    const std::string& executable) const {
+void HelperOutput::SymbolizeCompleteRecord() {
+  absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
+  if (!record.ok()) return;  // Not all here yet (or a lie: see CrashStack).
+  crash_stack_ = SymbolizeCrash(*record, IsHostExecutable(executable_));
+  crash_stack_bytes_ = crash_bytes_.size();
+}
+
+std::vector<std::string> HelperOutput::CrashStack() {
   if (crash_bytes_.empty()) return {};
+  // Named when it arrived, unless more bytes followed it.
+  if (crash_stack_bytes_ == crash_bytes_.size()) {
+    crash_stack_bytes_ = 0;
+    return std::move(crash_stack_);
+  }
   absl::StatusOr<ipc::CrashRecord> record = ipc::ParseCrashRecord(crash_bytes_);
   if (!record.ok()) {
     // The helper is not trusted, dying or not: report, never crash on it.
     return {absl::StrCat(
         "(unreadable crash record: ", record.status().message(), ")")};
   }
-  absl::StatusOr<std::string> self = CurrentExecutablePath();
-  const bool same_binary = self.ok() && *self == executable;
-  return SymbolizeCrash(*record, same_binary);
+  return SymbolizeCrash(*record, IsHostExecutable(executable_));
 }
 
 }  // namespace bulkhead

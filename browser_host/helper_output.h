@@ -23,7 +23,9 @@ namespace bulkhead {
 class HelperOutput {
  public:
   // Lines are copied to the host's stdout and stderr when `forward` is set.
-  HelperOutput(uv_loop_t* loop, bool forward);
+  // `executable` is the helper's (empty: this very binary), for naming a
+  // crash record's stack.
+  HelperOutput(uv_loop_t* loop, bool forward, std::string executable);
   HelperOutput(const HelperOutput&) = delete;
   HelperOutput& operator=(const HelperOutput&) = delete;
 
@@ -44,16 +46,27 @@ class HelperOutput {
     return stderr_.last_lines();
   }
   // The stack in the helper's crash record, symbolized (in process when the
-  // helper is `executable`, this very binary); empty without a record.
-  std::vector<std::string> CrashStack(const std::string& executable) const;
+  // helper runs this very binary); empty without a record. Called once, at
+  // the exit report.
+  std::vector<std::string> CrashStack();
   // kSandboxViolation: the system call the crash record names, or "unknown".
   std::string ViolatingSyscall() const;
 
  private:
+  // Names the stack as soon as `crash_bytes_` holds one whole record: it
+  // usually arrives hundreds of microseconds before the kernel has torn the
+  // helper down, so the naming is off the path from exit to report.
+  void SymbolizeCompleteRecord();
+
   OutputCapture stdout_;
   OutputCapture stderr_;
   PipeReader crash_pipe_;
+  const std::string executable_;
   std::string crash_bytes_;  // At most kMaxCrashRecordBytes + 1.
+  // `crash_bytes_` symbolised when they first formed a whole record, and how
+  // many bytes that was (0: never).
+  std::vector<std::string> crash_stack_;
+  size_t crash_stack_bytes_ = 0;
 };
 
 }  // namespace bulkhead

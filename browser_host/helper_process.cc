@@ -57,7 +57,8 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
       callbacks_(std::move(callbacks)),
       channel_(ipc::Channel::Create(
           loop, {.max_frame_size = options_.max_frame_size})),
-      output_(std::make_unique<HelperOutput>(loop, options_.forward_output)),
+      output_(std::make_unique<HelperOutput>(loop, options_.forward_output,
+                                             options_.launch.executable)),
       timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
@@ -324,7 +325,10 @@ void HelperProcess::OnTimer() {
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
   end_ = ProcessEndFromUv(exit_status, term_signal);
-  end_->memory_limit_killed = child_->killed_for_memory();
+  // The OOM killer sends SIGKILL; any other end needs no look at the cgroup's
+  // counters (a file read, on the way to the report).
+  end_->memory_limit_killed =
+      end_->term_signal == SIGKILL && child_->killed_for_memory();
   uv_timer_stop(timer_);
   if (output_->still_open()) {
     // Its last words are usually still in the pipe: give them a moment.
@@ -345,7 +349,7 @@ void HelperProcess::MaybeFinishExit() {
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
   info.last_stderr_lines = output_->last_stderr_lines();
-  info.stack_trace = output_->CrashStack(options_.launch.executable);
+  info.stack_trace = output_->CrashStack();
   info.pid = pid_;
   info.role = role();
   info.helper_id = id();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/launcher.h"
+#include "browser_host/symbolizer.h"
 #include "common/logging.h"
 #include "ipc/uv_loop.h"
 
@@ -16,6 +17,9 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
     if (!self.ok()) return self.status();
     options.executable = *std::move(self);
   }
+  // Ready before the first crash report needs it (reads the executable's
+  // symbol table: ~0.1 ms for a small one).
+  InitializeSymbolizerOnce();
   return std::unique_ptr<Host>(new Host(std::move(options)));
 }
 

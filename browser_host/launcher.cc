@@ -1,6 +1,7 @@
 #include "browser_host/launcher.h"
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/exit_watch.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "common/switches.h"
 #include "ipc/uv_status.h"
@@ -49,16 +50,15 @@ class UvChildProcess final : public ChildProcess {
   }
 
   ~UvChildProcess() override {
+    exit_watch_.reset();
     if (!spawn_attempted_) {
       delete process_;
       return;
     }
     // Even a failed uv_spawn leaves the handle initialised: close, not delete.
-    process_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(process_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
-    if (spawned_ && !reaped_) KillAndReapNow(process_->pid);
-    if (spawned_) SweepProcessTree(process_->pid);
+    CloseProcessHandle();
+    if (spawned_ && !reaped_) KillAndReapNow(pid_);
+    if (spawned_) SweepProcessTree(pid_);
   }
 
   absl::Status Spawn(uv_process_options_t& options) {
@@ -69,32 +69,57 @@ class UvChildProcess final : public ChildProcess {
       return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
     }
     spawned_ = true;
+    pid_ = process_->pid;
+    // Where there is one, the quicker way, and then the only one: libuv
+    // forgets the child at once. Its SIGCHLD handler then no longer
+    // interrupts the loop when a helper dies (nor waitpids every helper on
+    // each SIGCHLD), and cannot reap a pid of ours the watch has reaped and
+    // the kernel has reused. Elsewhere libuv's exit callback reports it.
+    exit_watch_ = WatchChildExit(
+        loop_, pid_,
+        [this](int64_t status, int signal) { Reaped(status, signal); });
+    if (exit_watch_ != nullptr) CloseProcessHandle();
     return absl::OkStatus();
   }
 
-  int64_t pid() const override { return process_->pid; }
+  int64_t pid() const override { return pid_; }
 
   absl::Status Signal(int signal) override {
     if (reaped_) return absl::FailedPreconditionError("the process has ended");
-    return SignalProcessTree(process_->pid, signal);
+    return SignalProcessTree(pid_, signal);
   }
 
  private:
   static void OnExit(uv_process_t* process, int64_t status, int signal) {
     auto* self = static_cast<UvChildProcess*>(process->data);
-    if (self == nullptr) return;
-    self->reaped_ = true;
-    SweepProcessTree(process->pid);
-    ExitCallback on_exit = std::move(self->on_exit_);
-    if (on_exit) on_exit(status, signal);  // May destroy `self`.
+    if (self != nullptr) self->Reaped(status, signal);
+  }
+
+  void CloseProcessHandle() {
+    if (process_closed_) return;
+    process_closed_ = true;
+    process_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(process_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+  }
+
+  void Reaped(int64_t status, int signal) {
+    if (reaped_) return;
+    reaped_ = true;
+    SweepProcessTree(pid_);
+    ExitCallback on_exit = std::move(on_exit_);
+    if (on_exit) on_exit(status, signal);  // May destroy `this`.
   }
 
   uv_loop_t* const loop_;  // Not owned.
   uv_process_t* process_;  // Freed by its close callback.
   ExitCallback on_exit_;
+  std::unique_ptr<ExitWatch> exit_watch_;  // Null where there is none.
+  int64_t pid_ = 0;
   bool spawn_attempted_ = false;
   bool spawned_ = false;
   bool reaped_ = false;
+  bool process_closed_ = false;
 };
 
 }  // namespace

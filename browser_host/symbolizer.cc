@@ -5,18 +5,59 @@
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/launcher.h"
+#include "browser_host/symbol_index.h"
 #include "common/process_image.h"
 
 namespace bulkhead {
+namespace {
+
+// Neither changes while the process runs; each costs system calls to find.
+const std::string& OwnExecutablePath() {
+  static const std::string* const path = [] {
+    absl::StatusOr<std::string> self = CurrentExecutablePath();
+    return new std::string(self.ok() ? *self : "");
+  }();
+  return *path;
+}
+
+const ImageRange& OwnImage() {
+  static const ImageRange image = MainExecutableImage();
+  return image;
+}
+
+// Null where the platform or the executable has none.
+const SymbolIndex* OwnSymbols() {
+  static const SymbolIndex* const index =
+      SymbolIndex::Load(OwnExecutablePath()).release();
+  return index;
+}
+
+// The name of the function at `address` (as linked) in this executable.
+std::string NameInOwnImage(uint64_t address) {
+  if (const SymbolIndex* index = OwnSymbols(); index != nullptr) {
+    std::string name = index->NameFor(address);
+    if (!name.empty()) return name;
+  }
+  // No index, or a symbol it does not hold (not a function).
+  char name[512];
+  const auto* runtime =
+      reinterpret_cast<const void*>(OwnImage().base + address);
+  return absl::Symbolize(runtime, name, sizeof(name)) ? name : "";
+}
+
+}  // namespace
 
 void InitializeSymbolizerOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static std::string path;  // Abseil keeps the pointer.
-    absl::StatusOr<std::string> self = CurrentExecutablePath();
-    path = self.ok() ? *self : "";
-    absl::InitializeSymbolizer(path.c_str());
+    // Abseil keeps the pointer.
+    absl::InitializeSymbolizer(OwnExecutablePath().c_str());
+    OwnSymbols();
   });
+}
+
+bool IsHostExecutable(const std::string& path) {
+  return !OwnExecutablePath().empty() && path == OwnExecutablePath();
 }
 
 bool CanSymbolizeOwnCode() {
@@ -29,7 +70,7 @@ bool CanSymbolizeOwnCode() {
 std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,
                                         bool same_binary) {
   InitializeSymbolizerOnce();
-  const ImageRange host = MainExecutableImage();
+  const ImageRange& host = OwnImage();
   std::vector<std::string> lines;
   lines.reserve(record.frames.size());
   for (size_t i = 0; i < record.frames.size(); ++i) {
@@ -38,12 +79,11 @@ std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,
     const uint64_t offset = pc - record.image_base;
     const bool in_image = same_binary && host.size != 0 &&
                           pc >= record.image_base && offset < host.size;
-    char name[512];
     // A return address points just past the call: look up the call itself
     // (except for the faulting instruction, frame 0).
-    const uint64_t lookup = host.base + offset - (i > 0 ? 1 : 0);
-    if (in_image && absl::Symbolize(reinterpret_cast<const void*>(lookup), name,
-                                    sizeof(name))) {
+    const std::string name =
+        in_image ? NameInOwnImage(offset - (i > 0 ? 1 : 0)) : "";
+    if (!name.empty()) {
       absl::StrAppend(&line, " ", name);
     } else if (in_image) {
       absl::StrAppend(&line, " (executable+0x", absl::Hex(offset), ")");

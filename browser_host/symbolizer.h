@@ -15,6 +15,10 @@ namespace bulkhead {
 // Prepares Abseil's symbolizer for this executable. Idempotent, thread-safe.
 void InitializeSymbolizerOnce();
 
+// Whether `path` is this executable's path (as CurrentExecutablePath says,
+// asked once per process).
+bool IsHostExecutable(const std::string& path);
+
 // Whether names can be found for this executable's own code (false e.g. for
 // a mingw build, whose DWARF symbols Windows' symbolizer cannot read).
 bool CanSymbolizeOwnCode();

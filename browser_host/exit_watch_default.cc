@@ -1,0 +1,10 @@
+#include "browser_host/exit_watch.h"
+
+namespace bulkhead {
+
+std::unique_ptr<ExitWatch> WatchChildExit(uv_loop_t*, int64_t,
+                                          ChildProcess::ExitCallback) {
+  return nullptr;  // libuv's exit callback it is.
+}
+
+}  // namespace bulkhead

@@ -1,0 +1,96 @@
+// Linux: the child's pidfd (pidfd_open, 5.3) on the loop, reaped with
+// waitid(P_PIDFD) (5.4).
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "browser_host/exit_watch.h"
+#include "common/platform_handle.h"
+
+namespace bulkhead {
+namespace {
+
+class PidfdExitWatch final : public ExitWatch {
+ public:
+  PidfdExitWatch(ScopedHandle pidfd, ChildProcess::ExitCallback on_exit)
+      : pidfd_(std::move(pidfd)),
+        poll_(new uv_poll_t),
+        on_exit_(std::move(on_exit)) {
+    poll_->data = this;
+  }
+
+  ~PidfdExitWatch() override {
+    if (!poll_initialised_) {
+      delete poll_;
+      return;
+    }
+    // uv_close stops the poll at once; the fd may close after that.
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+      delete reinterpret_cast<uv_poll_t*>(handle);
+    });
+  }
+
+  bool Start(uv_loop_t* loop) {
+    // waitid(P_PIDFD) came a release after pidfd_open (5.4): without it,
+    // no watch.
+    siginfo_t info = {};
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                 WEXITED | WNOHANG | WNOWAIT) != 0 &&
+        errno == EINVAL) {
+      return false;
+    }
+    if (uv_poll_init(loop, poll_, pidfd_.get()) != 0) return false;
+    poll_initialised_ = true;
+    return uv_poll_start(poll_, UV_READABLE, OnReadable) == 0;
+  }
+
+ private:
+  static void OnReadable(uv_poll_t* poll, int, int) {
+    auto* self = static_cast<PidfdExitWatch*>(poll->data);
+    if (self != nullptr) self->Reap();
+  }
+
+  void Reap() {
+    siginfo_t info = {};
+    int rc;
+    while ((rc = ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+                          WEXITED | WNOHANG)) != 0 &&
+           errno == EINTR) {
+    }
+    if (rc == 0 && info.si_pid == 0) return;  // Still running.
+    // A readable pidfd stays readable: stop before anything else.
+    uv_poll_stop(poll_);
+    // ECHILD: reaped by someone else (libuv, where the caller kept its
+    // handle), who reports it.
+    if (rc != 0) return;
+    const bool signalled =
+        info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    ChildProcess::ExitCallback on_exit = std::move(on_exit_);
+    // Last: it may destroy this watch.
+    on_exit(signalled ? 0 : info.si_status, signalled ? info.si_status : 0);
+  }
+
+  ScopedHandle pidfd_;
+  uv_poll_t* poll_;  // Freed by its close callback.
+  bool poll_initialised_ = false;
+  ChildProcess::ExitCallback on_exit_;
+};
+
+}  // namespace
+
+std::unique_ptr<ExitWatch> WatchChildExit(uv_loop_t* loop, int64_t pid,
+                                          ChildProcess::ExitCallback on_exit) {
+  const long fd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
+  if (fd < 0) return nullptr;  // An old kernel: libuv alone.
+  auto watch = std::make_unique<PidfdExitWatch>(
+      ScopedHandle(static_cast<int>(fd)), std::move(on_exit));
+  if (!watch->Start(loop)) return nullptr;
+  return watch;
+}
+
+}  // namespace bulkhead
