@@ -15,7 +15,8 @@ namespace bulkhead::ipc {
 
 void Channel::SetHandleTransport(ScopedHandle socket) {
   transport_ = std::make_unique<HandleTransport>(std::move(socket));
-  shared_pool_ = std::make_unique<SharedBodyPool>();
+  shared_pool_ =
+      std::make_unique<SharedBodyPool>(options_.max_idle_shared_bytes);
   shared_mappings_ = std::make_unique<SharedBodyMappings>();
 }
 

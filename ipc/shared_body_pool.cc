@@ -12,9 +12,6 @@ namespace {
 // Regions come in powers of two from 256 KiB, so that a stream of similar
 // sizes reuses one region.
 constexpr size_t kMinRegionBytes = 256 * 1024;
-// Idle regions keep their pages up to this much in all; beyond, a region
-// freed gives its pages back (it keeps its size and the peer's mapping).
-constexpr size_t kMaxIdleBytes = 16u << 20;
 // The receiver's copy buffer shrinks back after a body larger than this.
 constexpr size_t kMaxKeptCopyBytes = 4u << 20;
 
@@ -79,7 +76,7 @@ void SharedBodyPool::Release(uint32_t id) {
   for (const std::optional<Region>& other : regions_) {
     if (other.has_value() && !other->busy) idle += other->memory.size();
   }
-  if (idle > kMaxIdleBytes) region->memory.Discard();
+  if (idle > max_idle_bytes_) region->memory.Discard();
 }
 
 void SharedBodyPool::Drop(uint32_t id) {

@@ -31,6 +31,12 @@ inline constexpr uint32_t kMaxSharedRegions = 16;
 // The sending side.
 class SharedBodyPool {
  public:
+  // Free regions keep their pages (warm for the next message) up to
+  // `max_idle_bytes` in all; a region freed beyond that gives its pages back
+  // (it keeps its size and the peer's mapping).
+  explicit SharedBodyPool(size_t max_idle_bytes)
+      : max_idle_bytes_(max_idle_bytes) {}
+
   struct Lease {
     uint32_t id = 0;         // 1..kMaxSharedRegions.
     absl::Span<char> bytes;  // The whole region, to write the body into.
@@ -55,6 +61,7 @@ class SharedBodyPool {
     WritableSharedMemoryRegion memory;
     bool busy = false;
   };
+  const size_t max_idle_bytes_;
   std::array<std::optional<Region>, kMaxSharedRegions> regions_;
 };
 

@@ -16,7 +16,7 @@ namespace bulkhead::ipc {
 namespace {
 
 TEST(SharedBodyPoolTest, AFreedRegionIsReusedWithoutSendingItAgain) {
-  SharedBodyPool pool;
+  SharedBodyPool pool(32u << 20);
   absl::StatusOr<SharedBodyPool::Lease> first = pool.Acquire(100 * 1024);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->handle_to_send.is_valid());
@@ -34,8 +34,23 @@ TEST(SharedBodyPoolTest, AFreedRegionIsReusedWithoutSendingItAgain) {
   EXPECT_TRUE(other->handle_to_send.is_valid());
 }
 
+TEST(SharedBodyPoolTest, IdleRegionsKeepTheirPagesUpToTheLimit) {
+  for (const size_t max_idle : {size_t{0}, size_t{32} << 20}) {
+    SharedBodyPool pool(max_idle);
+    absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
+    ASSERT_TRUE(lease.ok());
+    std::memset(lease->bytes.data(), 'x', 4096);
+    pool.Release(lease->id);
+    absl::StatusOr<SharedBodyPool::Lease> again = pool.Acquire(100 * 1024);
+    ASSERT_TRUE(again.ok());
+    ASSERT_EQ(again->id, lease->id);
+    // Kept: the old bytes are still there. Given back: fresh zeroed pages.
+    EXPECT_EQ(again->bytes[0], max_idle > 0 ? 'x' : '\0') << max_idle;
+  }
+}
+
 TEST(SharedBodyPoolTest, EveryRegionBusyIsResourceExhausted) {
-  SharedBodyPool pool;
+  SharedBodyPool pool(32u << 20);
   std::set<uint32_t> ids;
   for (uint32_t i = 0; i < kMaxSharedRegions; ++i) {
     absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(70 * 1024);
@@ -57,7 +72,7 @@ TEST(SharedBodyPoolTest, EveryRegionBusyIsResourceExhausted) {
 }
 
 TEST(SharedBodyPoolTest, ALargerBodyReplacesAFreeRegionAndSendsItAnew) {
-  SharedBodyPool pool;
+  SharedBodyPool pool(32u << 20);
   std::vector<uint32_t> ids;
   for (uint32_t i = 0; i < kMaxSharedRegions; ++i) {
     ids.push_back(pool.Acquire(70 * 1024)->id);
@@ -71,7 +86,7 @@ TEST(SharedBodyPoolTest, ALargerBodyReplacesAFreeRegionAndSendsItAnew) {
 }
 
 TEST(SharedBodyPoolTest, ADroppedRegionIsMadeAnew) {
-  SharedBodyPool pool;
+  SharedBodyPool pool(32u << 20);
   const uint32_t id = pool.Acquire(70 * 1024)->id;
   pool.Drop(id);
   absl::StatusOr<SharedBodyPool::Lease> again = pool.Acquire(70 * 1024);
@@ -81,7 +96,7 @@ TEST(SharedBodyPoolTest, ADroppedRegionIsMadeAnew) {
 }
 
 TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
-  SharedBodyPool pool;
+  SharedBodyPool pool(32u << 20);
   SharedBodyMappings mappings;
   absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
   ASSERT_TRUE(lease.ok());
