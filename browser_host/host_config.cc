@@ -354,48 +354,6 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
   return config;
 }
 
-void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
-  const bool platform_sandbox = options.sandbox_helpers;
-  auto role_options = [platform_sandbox](const RoleConfig& role) {
-    Host::RoleOptions out;
-    out.sandbox_helpers = role.sandbox == "none" ? false : platform_sandbox;
-    out.memory_limit_bytes = role.memory_limit_bytes;
-    out.heartbeat = role.heartbeat;
-    return out;
-  };
-  const Host::RoleOptions defaults = role_options(config.defaults);
-  options.sandbox_helpers = *defaults.sandbox_helpers;
-  options.memory_limit_bytes = *defaults.memory_limit_bytes;
-  options.heartbeat = *defaults.heartbeat;
-  // Each role's policy: its preset (or the one the config names), with the
-  // config's CPU limit.
-  struct PolicyChoice {
-    std::string preset;
-    uint64_t cpu_seconds = 0;
-  };
-  std::map<std::string, PolicyChoice, std::less<>> policies;
-  for (const RoleConfig& role : config.roles) {
-    options.role_options[role.name] = role_options(role);
-    policies[role.name] = {
-        role.sandbox == "default" || role.sandbox == "none" ? role.name
-                                                            : role.sandbox,
-        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit))};
-  }
-  const PolicyChoice fallback = {
-      "",
-      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit))};
-  options.sandbox_policy_for_role = [policies = std::move(policies),
-                                     fallback](absl::string_view role) {
-    const auto found = policies.find(role);
-    const PolicyChoice& choice =
-        found != policies.end() ? found->second : fallback;
-    sandbox::SandboxPolicy policy = sandbox::PresetForRole(
-        choice.preset.empty() ? role : absl::string_view(choice.preset));
-    if (choice.cpu_seconds > 0) policy.limits.cpu_seconds = choice.cpu_seconds;
-    return policy;
-  };
-}
-
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
                                               const RoleRegistry& registry) {
   std::ifstream file(path, std::ios::binary);

@@ -1,0 +1,82 @@
+// The Windows pieces a launch is made of, for the sandboxed launcher
+// (sandboxed_launcher_win.cc): UTF-8 to UTF-16, inheritable handles and
+// pipes, the C runtime's inherited-fd block, and PROC_THREAD_ATTRIBUTE_LIST.
+#ifndef BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
+#define BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
+
+// uv.h first: it includes winsock2.h, which must precede windows.h.
+#include <uv.h>
+#include <windows.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/platform_handle.h"
+
+namespace bulkhead {
+
+absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8);
+
+absl::Status MakeInheritable(const ScopedHandle& handle, const char* what);
+
+// The NUL device, inheritable.
+absl::StatusOr<ScopedHandle> OpenNul(DWORD access);
+
+// An inheritable duplicate of this process's standard handle `which`, or NUL
+// when it has none (a GUI host, a closed stream).
+absl::StatusOr<ScopedHandle> InheritableStdHandle(DWORD which);
+
+struct PipeEnds {
+  ScopedHandle read;
+  ScopedHandle write;
+};
+
+// An anonymous pipe the helper writes to (stdout, stderr, crash records): its
+// end is made inheritable, the host's is not.
+absl::StatusOr<PipeEnds> CreateOutputPipe(const char* what);
+
+// Hands `handle` to libuv as `pipe`'s stream; libuv owns it from then on.
+absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
+                         const char* what);
+
+// The block the C runtime reads from STARTUPINFO.lpReserved2 at start-up to
+// recreate its fds (the format uv_spawn writes too): a count, one flag byte
+// per fd, then one unaligned HANDLE per fd.
+class CrtFdTable {
+ public:
+  explicit CrtFdTable(int count);
+  // `handle` becomes fd `fd` in the child.
+  void Set(int fd, HANDLE handle);
+  void AttachTo(STARTUPINFOW& info);
+
+ private:
+  std::vector<char> buffer_;
+  const int count_;
+};
+
+class AttributeList {
+ public:
+  AttributeList() = default;
+  AttributeList(const AttributeList&) = delete;
+  AttributeList& operator=(const AttributeList&) = delete;
+  ~AttributeList();
+
+  absl::Status Init(DWORD count);
+  // `value` must outlive the list's use in CreateProcess.
+  absl::Status Update(DWORD_PTR attribute, void* value, size_t size,
+                      const char* what);
+  LPPROC_THREAD_ATTRIBUTE_LIST get() {
+    return reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage_.data());
+  }
+
+ private:
+  std::vector<uint64_t> storage_;
+  bool initialized_ = false;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
