@@ -58,21 +58,28 @@ Stats Summarize(std::vector<absl::Duration> samples) {
   return stats;
 }
 
+// A child that crashes (SIGSEGV) once a byte arrives on `go`, or exits if
+// the pipe closes first.
+pid_t ForkCrashOnRequest(int go) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    char byte;
+    if (::read(go, &byte, 1) == 1) {
+      volatile int* null = nullptr;
+      *null = 1;
+    }
+    ::_exit(0);
+  }
+  return child;
+}
+
 // The floor: fork, then crash on request and be reaped.
 std::vector<absl::Duration> BareChildCrash(int iterations) {
   std::vector<absl::Duration> samples;
   for (int i = 0; i < iterations; ++i) {
     int go[2];
     if (::pipe(go) != 0) break;
-    const pid_t child = ::fork();
-    if (child == 0) {
-      char byte;
-      if (::read(go[0], &byte, 1) == 1) {
-        volatile int* null = nullptr;
-        *null = 1;
-      }
-      ::_exit(0);
-    }
+    const pid_t child = ForkCrashOnRequest(go[0]);
     ::close(go[0]);
     const absl::Time start = absl::Now();
     if (::write(go[1], "x", 1) != 1) break;
@@ -94,15 +101,7 @@ std::vector<absl::Duration> BareChildCrashPidfd(int iterations) {
   for (int i = 0; i < iterations; ++i) {
     int go[2];
     if (::pipe(go) != 0) break;
-    const pid_t child = ::fork();
-    if (child == 0) {
-      char byte;
-      if (::read(go[0], &byte, 1) == 1) {
-        volatile int* null = nullptr;
-        *null = 1;
-      }
-      ::_exit(0);
-    }
+    const pid_t child = ForkCrashOnRequest(go[0]);
     ::close(go[0]);
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
     epoll_event event = {};

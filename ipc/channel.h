@@ -280,6 +280,9 @@ class BULKHEAD_EXPORT Channel {
 
   void OnRead(ssize_t nread);
   absl::Status HandleFrame(absl::string_view payload);
+  // Either dispatch below, by whether the frame came with attachments.
+  absl::Status DispatchFrame(const EnvelopeView& envelope,
+                             absl::string_view payload);
   // A frame that came with handles: takes them from the transport, maps a
   // shared body in place of the frame's, and dispatches.
   absl::Status DispatchWithAttachments(EnvelopeView envelope,

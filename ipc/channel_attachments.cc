@@ -57,7 +57,11 @@ absl::Status Channel::MoveBodyToSharedMemory(
                      options_.max_shared_body_size, " bytes"));
   }
   absl::StatusOr<SharedBodyPool::Lease> lease = shared_pool_->Acquire(size);
-  if (!lease.ok()) return lease.status();
+  if (!lease.ok()) {
+    // Every region waits for the peer: OnDrained fires when one comes back.
+    if (absl::IsResourceExhausted(lease.status())) send_refused_ = true;
+    return lease.status();
+  }
   envelope.message->SerializeWithCachedSizesToArray(
       reinterpret_cast<uint8_t*>(lease->bytes.data()));
   envelope.shared_body_size = size;

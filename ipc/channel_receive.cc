@@ -85,11 +85,8 @@ void Channel::OnRead(ssize_t nread) {
 
 absl::Status Channel::HandleFrame(absl::string_view payload) {
   EnvelopeView envelope;
-  if (ParseCanonicalEnvelope(payload, &envelope)) {
-    if (envelope.attached_handles != 0 || envelope.shared_body_size != 0)
-      return DispatchWithAttachments(envelope, payload);
-    return DispatchEnvelope(envelope, payload);
-  }
+  if (ParseCanonicalEnvelope(payload, &envelope))
+    return DispatchFrame(envelope, payload);
   // Outside the canonical layout: protobuf judges the frame, as it always did.
   Envelope parsed;
   if (!parsed.ParseFromArray(payload.data(),
@@ -97,10 +94,14 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
     return NotAnEnvelope(payload);
   }
   std::string scratch;
-  EnvelopeView view = ViewOfEnvelope(parsed, &scratch);
-  if (view.attached_handles != 0 || view.shared_body_size != 0)
-    return DispatchWithAttachments(view, payload);
-  return DispatchEnvelope(view, payload);
+  return DispatchFrame(ViewOfEnvelope(parsed, &scratch), payload);
+}
+
+absl::Status Channel::DispatchFrame(const EnvelopeView& envelope,
+                                    absl::string_view payload) {
+  if (envelope.attached_handles != 0 || envelope.shared_body_size != 0)
+    return DispatchWithAttachments(envelope, payload);
+  return DispatchEnvelope(envelope, payload);
 }
 
 absl::Status Channel::DispatchEnvelope(const EnvelopeView& envelope,

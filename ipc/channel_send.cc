@@ -36,8 +36,7 @@ absl::Status Channel::SendControl(const Control& control) {
 absl::Status Channel::CheckQueueRoom() {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
-  if (shared_bytes_in_flight_ >= options_.max_shared_bytes_in_flight ||
-      (shared_pool_ != nullptr && shared_pool_->all_busy())) {
+  if (shared_bytes_in_flight_ >= options_.max_shared_bytes_in_flight) {
     send_refused_ = true;
     return absl::ResourceExhaustedError(absl::StrCat(
         "shared memory full: ", shared_bytes_in_flight_,

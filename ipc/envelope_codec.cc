@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "ipc/frame_codec.h"
 
 namespace bulkhead::ipc {
@@ -177,17 +176,9 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   if (envelope.shared_region_size != 0) {
     size += 1 + VarintSize(envelope.shared_region_size);
   }
-  if (size > max_frame_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("message of ", size, " bytes exceeds the frame limit of ",
-                     max_frame_size, " bytes"));
-  }
-
-  const size_t start = out->size();
-  out->resize(start + kFrameHeaderSize + size);
-  char* p = out->data() + start;
-  for (int i = 0; i < 4; ++i)
-    *p++ = static_cast<char>((size >> (8 * i)) & 0xff);
+  absl::StatusOr<char*> payload = AppendFrameHeader(size, max_frame_size, out);
+  if (!payload.ok()) return payload.status();
+  char* p = *payload;
   if (envelope.seq != 0) p = PutVarint(envelope.seq, PutVarint(kSeqTag, p));
   if (envelope.call_id != 0)
     p = PutVarint(envelope.call_id, PutVarint(kCallIdTag, p));

@@ -23,20 +23,27 @@ void StoreLittleEndian32(uint32_t value, char* p) {
 
 }  // namespace
 
-absl::Status AppendFrame(const google::protobuf::MessageLite& message,
-                         uint32_t max_frame_size, std::string* out) {
-  const size_t size = message.ByteSizeLong();
-  if (size > max_frame_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("message of ", size, " bytes exceeds the frame limit of ",
-                     max_frame_size, " bytes"));
+absl::StatusOr<char*> AppendFrameHeader(size_t payload_size,
+                                        uint32_t max_frame_size,
+                                        std::string* out) {
+  if (payload_size > max_frame_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "message of ", payload_size, " bytes exceeds the frame limit of ",
+        max_frame_size, " bytes"));
   }
   const size_t start = out->size();
-  out->resize(start + kFrameHeaderSize + size);
+  out->resize(start + kFrameHeaderSize + payload_size);
   char* header = out->data() + start;
-  StoreLittleEndian32(static_cast<uint32_t>(size), header);
-  message.SerializeWithCachedSizesToArray(
-      reinterpret_cast<uint8_t*>(header + kFrameHeaderSize));
+  StoreLittleEndian32(static_cast<uint32_t>(payload_size), header);
+  return header + kFrameHeaderSize;
+}
+
+absl::Status AppendFrame(const google::protobuf::MessageLite& message,
+                         uint32_t max_frame_size, std::string* out) {
+  absl::StatusOr<char*> payload =
+      AppendFrameHeader(message.ByteSizeLong(), max_frame_size, out);
+  if (!payload.ok()) return payload.status();
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(*payload));
   return absl::OkStatus();
 }
 

@@ -24,6 +24,13 @@ namespace bulkhead::ipc {
 inline constexpr size_t kFrameHeaderSize = 4;
 // kDefaultMaxFrameSize is in frame_limits.h.
 
+// Grows `out` by one frame of `payload_size` bytes and writes its header;
+// returns where the payload goes. InvalidArgument, with `out` unchanged, over
+// `max_frame_size`.
+absl::StatusOr<char*> AppendFrameHeader(size_t payload_size,
+                                        uint32_t max_frame_size,
+                                        std::string* out);
+
 // Appends one frame holding `message` to `out`, serializing straight into it.
 // InvalidArgument if the serialized message would exceed `max_frame_size`.
 absl::Status AppendFrame(const google::protobuf::MessageLite& message,

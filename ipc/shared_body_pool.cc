@@ -83,13 +83,6 @@ void SharedBodyPool::Drop(uint32_t id) {
   if (id >= 1 && id <= kMaxSharedRegions) regions_[id - 1].reset();
 }
 
-bool SharedBodyPool::all_busy() const {
-  return std::all_of(regions_.begin(), regions_.end(),
-                     [](const std::optional<Region>& region) {
-                       return region.has_value() && region->busy;
-                     });
-}
-
 absl::StatusOr<absl::string_view> SharedBodyMappings::Body(uint32_t id,
                                                            ScopedHandle handle,
                                                            uint64_t region_size,

@@ -54,7 +54,6 @@ class SharedBodyPool {
   // Forgets region `id` (its handle never reached the peer): the next lease
   // of the slot makes a new region.
   void Drop(uint32_t id);
-  bool all_busy() const;
 
  private:
   struct Region {

@@ -148,6 +148,29 @@ TEST_F(ChannelAttachmentsTest, SharedMemoryInFlightIsBoundedUntilThePeerReads) {
   ASSERT_TRUE(RunUntil([&] { return a_->shared_bytes_in_flight() == 0; }));
 }
 
+TEST_F(ChannelAttachmentsTest,
+       EveryRegionBusyRefusesLargeSendsUntilOneReturns) {
+  CreateConnectedPair();
+  int received = 0;
+  b_->On<CompressBlobRequest>([&](const CompressBlobRequest&) { ++received; });
+  CompressBlobRequest large;
+  large.set_data(Pattern(70 * 1024));
+  // The peer reads nothing until the loop runs: each send holds a region.
+  for (uint32_t i = 0; i < kMaxSharedRegions; ++i) {
+    ASSERT_TRUE(a_->Send(large).ok()) << i;
+  }
+  const absl::Status refused = a_->Send(large);
+  EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "regions")) << refused;
+  // Small messages need no region.
+  EXPECT_TRUE(a_->Send(Request("small", 1)).ok());
+  bool drained = false;
+  a_->OnDrained([&] { drained = true; });
+  ASSERT_TRUE(RunUntil([&] { return drained; }));
+  EXPECT_TRUE(a_->Send(large).ok());
+  ASSERT_TRUE(RunUntil([&] { return received == 17; }));
+}
+
 TEST_F(ChannelAttachmentsTest, APipePassedIsWrittenThroughByTheReceiver) {
   CreateConnectedPair();
   int fds[2];
