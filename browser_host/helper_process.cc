@@ -104,15 +104,18 @@ absl::Status HelperProcess::Start() {
                    .stdout_pipe = output_->stdout_pipe(),
                    .stderr_pipe = output_->stderr_pipe(),
                    .crash_pipe = output_->crash_pipe(),
-                   .handle_socket = handles->helper_fd},
+                   .handle_socket = handles->helper_fd,
+                   .handles_brokered = handles->brokered},
                   [this](int64_t exit_status, int term_signal) {
                     OnExit(exit_status, term_signal);
                   });
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();
-  if (handles->host.is_valid()) {
-    channel_->SetHandleTransport(std::move(handles->host));
+  if (handles->host.is_valid() || handles->brokered) {
+    absl::StatusOr<ScopedHandle> end = TakeHostTransportEnd(*handles, pid_);
+    if (!end.ok()) return end.status();  // `child_` goes with this helper.
+    channel_->SetHandleTransport(*std::move(end));
   }
   Emit(LifecycleStage::kStarted);
   const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");

@@ -19,7 +19,8 @@ absl::StatusOr<std::string> CurrentExecutablePath() {
 
 std::vector<std::string> HelperCommandLine(const std::string& executable,
                                            const LaunchOptions& options,
-                                           int crash_fd, int handle_fd) {
+                                           int crash_fd, int handle_fd,
+                                           bool handles_brokered) {
   std::vector<std::string> args = {
       executable,
       absl::StrCat("--", switches::kType, "=", options.role),
@@ -31,6 +32,9 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   }
   if (handle_fd >= 0) {
     args.push_back(absl::StrCat("--", switches::kHandleFd, "=", handle_fd));
+  }
+  if (handles_brokered) {
+    args.push_back(absl::StrCat("--", switches::kHandlesBrokered));
   }
   if (options.memory_limit_bytes > 0) {
     args.push_back(absl::StrCat("--", switches::kMemoryLimit, "=",
@@ -140,7 +144,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
   const bool with_handles = stdio.handle_socket >= 0;
   std::vector<std::string> args = HelperCommandLine(
       executable, options, with_crash_pipe ? kHelperCrashFd : -1,
-      with_handles ? kHelperHandleFd : -1);
+      with_handles ? kHelperHandleFd : -1, stdio.handles_brokered);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -29,11 +29,13 @@ absl::StatusOr<std::string> CurrentExecutablePath();
 // The helper's full argv: `<exe> --type=<role> --ipc-fd=3 --helper-id=<id>
 // <extra_args...>`.
 // With `crash_fd` >= 0, also `--crash-fd=<crash_fd>`; with `handle_fd` >= 0,
-// `--handle-fd=<handle_fd>`; with a memory limit, `--memory-limit=<bytes>`.
+// `--handle-fd=<handle_fd>`; with `handles_brokered`, `--handles-brokered`;
+// with a memory limit, `--memory-limit=<bytes>`.
 std::vector<std::string> HelperCommandLine(const std::string& executable,
                                            const LaunchOptions& options,
                                            int crash_fd = -1,
-                                           int handle_fd = -1);
+                                           int handle_fd = -1,
+                                           bool handles_brokered = false);
 
 // A child process the host launched: its pid, a way to signal it, and one
 // exit notification on the loop. Launchers for other sandboxes (Windows
@@ -78,6 +80,9 @@ struct ChildStdio {
   // POSIX: the helper's end of the channel's handle transport (fd 5 in the
   // helper), duplicated into it; -1 for none.
   int handle_socket = -1;
+  // Windows: the host will duplicate handles into and out of the helper,
+  // which is told so (--handles-brokered).
+  bool handles_brokered = false;
 };
 
 // Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
@@ -92,16 +97,22 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
 // that the host can signal everything it started.
 unsigned int PlatformSpawnFlags();
 
-// The channel's handle transport for a new helper (ipc/handle_transport.h):
-// `host` goes to the host's Channel, `helper` stays open until the spawn has
-// duplicated it as the helper's fd `helper_fd` (ChildStdio::handle_socket).
-// Windows: none yet (both invalid, `helper_fd` -1).
+// The channel's handle transport for a new helper (ipc/handle_transport.h).
+// POSIX: a socket pair; `helper` stays open until the spawn has duplicated it
+// as the helper's fd `helper_fd` (ChildStdio::handle_socket). Windows: no
+// sockets, `brokered` (ChildStdio::handles_brokered).
 struct HandleTransportEnds {
   ScopedHandle host;
   ScopedHandle helper;
   int helper_fd = -1;
+  bool brokered = false;
 };
 absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds();
+// Once the helper `pid` runs: the host's end for Channel::SetHandleTransport.
+// POSIX: `ends.host`; Windows: the helper's process, opened for duplicating
+// handles.
+absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
+                                                  int64_t pid);
 
 // Sends `signal` to the helper `pid` and, where processes form groups, to
 // everything in its group.

@@ -22,6 +22,11 @@ absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds() {
   return ends;
 }
 
+absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
+                                                  int64_t) {
+  return std::move(ends.host);
+}
+
 absl::Status SignalProcessTree(int64_t pid, int signal) {
   if (pid <= 0) return absl::InvalidArgumentError("no such process");
   if (::kill(static_cast<pid_t>(-pid), signal) == 0) return absl::OkStatus();

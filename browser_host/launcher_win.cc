@@ -3,13 +3,27 @@
 #include <windows.h>
 
 #include "browser_host/launcher.h"
+#include "common/os_error.h"
 
 namespace bulkhead {
 
 unsigned int PlatformSpawnFlags() { return UV_PROCESS_WINDOWS_HIDE; }
 
 absl::StatusOr<HandleTransportEnds> CreateHandleTransportEnds() {
-  return HandleTransportEnds();  // Not yet: large payloads stay inline.
+  HandleTransportEnds ends;
+  ends.brokered = true;
+  return ends;
+}
+
+absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds&,
+                                                  int64_t pid) {
+  // The host still holds the helper's process handle, so `pid` is its own.
+  HANDLE process =
+      ::OpenProcess(PROCESS_DUP_HANDLE, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) {
+    return LastWinErrorToStatus("OpenProcess(PROCESS_DUP_HANDLE)");
+  }
+  return ScopedHandle(process);
 }
 
 absl::Status SignalProcessTree(int64_t pid, int signal) {

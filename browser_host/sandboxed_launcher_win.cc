@@ -139,9 +139,11 @@ class SandboxedChildProcess final : public ChildProcess {
 absl::StatusOr<std::string> SandboxedCommandLine(const std::string& executable,
                                                  const LaunchOptions& options,
                                                  bool with_crash_pipe,
+                                                 bool handles_brokered,
                                                  HANDLE channel) {
   std::vector<std::string> args = HelperCommandLine(
-      executable, options, with_crash_pipe ? kHelperCrashFd : -1);
+      executable, options, with_crash_pipe ? kHelperCrashFd : -1,
+      /*handle_fd=*/-1, handles_brokered);
   const std::string fd_switch =
       absl::StrCat("--", switches::kIpcFd, "=", kHelperChannelFd);
   // Only among bulkhead's own switches, never in `extra_args`.
@@ -203,9 +205,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     BH_ASSIGN_OR_RETURN(crash_ends, CreateOutputPipe("crash pipe"));
   }
 
-  BH_ASSIGN_OR_RETURN(const std::string command_line,
-                      SandboxedCommandLine(executable, options, with_crash_pipe,
-                                           helper_channel.get()));
+  BH_ASSIGN_OR_RETURN(
+      const std::string command_line,
+      SandboxedCommandLine(executable, options, with_crash_pipe,
+                           stdio.handles_brokered, helper_channel.get()));
   BH_ASSIGN_OR_RETURN(const std::wstring application, Utf8ToWide(executable));
   BH_ASSIGN_OR_RETURN(std::wstring wide_command_line, Utf8ToWide(command_line));
 

@@ -19,6 +19,9 @@ inline constexpr char kCrashFd[] = "crash-fd";
 // POSIX: the inherited fd of the helper's end of the channel's handle
 // transport (ipc/handle_transport.h).
 inline constexpr char kHandleFd[] = "handle-fd";
+// Windows: the channel passes handles, which the host duplicates into and out
+// of the helper (ipc/handle_transport.h); no value.
+inline constexpr char kHandlesBrokered[] = "handles-brokered";
 // The helper's memory limit in bytes, applied by the helper at start.
 inline constexpr char kMemoryLimit[] = "memory-limit";
 // The host's id for this helper instance, echoed in Hello.

@@ -31,9 +31,10 @@ struct HelperArgs {
   RoleMain main = nullptr;
   ScopedHandle channel;
   uint64_t helper_id = 0;
-  ScopedHandle crash_pipe;     // Optional.
-  ScopedHandle handle_socket;  // Optional: the channel's handle transport.
-  uint64_t memory_limit = 0;   // Bytes; 0 for none.
+  ScopedHandle crash_pipe;        // Optional.
+  ScopedHandle handle_socket;     // Optional: the channel's handle transport.
+  bool handles_brokered = false;  // Windows: the host passes handles.
+  uint64_t memory_limit = 0;      // Bytes; 0 for none.
 };
 
 absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
@@ -88,6 +89,7 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
     }
     args.handle_socket = *std::move(socket);
   }
+  args.handles_brokered = line.Has(switches::kHandlesBrokered);
   if (line.Has(switches::kMemoryLimit)) {
     absl::StatusOr<int64_t> limit =
         line.GetInt(switches::kMemoryLimit, 1 << 20, INT64_MAX);
@@ -160,7 +162,7 @@ int RunHelper(HelperArgs args) {
   {
     std::unique_ptr<ipc::Channel> channel = ipc::Channel::Create(&loop);
     HelperContext* context_for_close = nullptr;
-    if (args.handle_socket.is_valid()) {
+    if (args.handle_socket.is_valid() || args.handles_brokered) {
       channel->SetHandleTransport(std::move(args.handle_socket));
     }
     absl::Status opened = channel->Open(std::move(args.channel));

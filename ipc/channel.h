@@ -135,11 +135,13 @@ class BULKHEAD_EXPORT Channel {
   void CloseForViolation(absl::Status why);
   bool is_open() const { return state_ == State::kOpen; }
 
-  // Gives the channel its handle transport (ipc/handle_transport.h): one end
-  // of HandleTransport::CreatePair(), the peer holding the other. Without one
-  // (and on Windows, for now) large messages go through the socket and
-  // SendWithHandles is Unimplemented.
-  void SetHandleTransport(ScopedHandle socket);
+  // Gives the channel its handle transport (ipc/handle_transport.h). POSIX:
+  // one end of HandleTransport::CreatePair(), the peer holding the other.
+  // Windows: on the host, the helper's process handle (PROCESS_DUP_HANDLE);
+  // in the helper, an invalid handle (the host duplicates for it). Without a
+  // transport large messages go through the socket and SendWithHandles is
+  // Unimplemented.
+  void SetHandleTransport(ScopedHandle end);
   bool can_pass_handles() const { return transport_ != nullptr; }
 
   // --- Application messages

@@ -13,8 +13,8 @@
 
 namespace bulkhead::ipc {
 
-void Channel::SetHandleTransport(ScopedHandle socket) {
-  transport_ = std::make_unique<HandleTransport>(std::move(socket));
+void Channel::SetHandleTransport(ScopedHandle end) {
+  transport_ = std::make_unique<HandleTransport>(std::move(end));
   shared_pool_ =
       std::make_unique<SharedBodyPool>(options_.max_idle_shared_bytes);
   shared_mappings_ = std::make_unique<SharedBodyMappings>();
@@ -24,8 +24,8 @@ absl::Status Channel::SendWithHandles(const google::protobuf::Message& message,
                                       std::vector<ScopedHandle> handles) {
   if (transport_ == nullptr) {
     return absl::UnimplementedError(
-        "this channel has no handle transport (not launched by bulkhead, or "
-        "on Windows)");
+        "this channel has no handle transport (its peer was not launched by "
+        "bulkhead)");
   }
   // One slot stays free for a shared body.
   if (handles.empty() ||
@@ -93,6 +93,10 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
         "the peer announced handles or shared memory, but this channel has "
         "no handle transport");
   }
+  if (envelope.attached_handles == 0 && !envelope.handle_values.empty()) {
+    return absl::InvalidArgumentError(
+        "frame carries handle values but announces no handles");
+  }
   if (envelope.attached_handles > HandleTransport::kMaxHandlesPerFrame) {
     return absl::InvalidArgumentError(absl::StrCat(
         "frame announces ", envelope.attached_handles, " handles (limit ",
@@ -114,8 +118,8 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
   }
   std::vector<ScopedHandle> handles;
   if (envelope.attached_handles > 0) {
-    absl::StatusOr<std::vector<ScopedHandle>> received =
-        transport_->Receive(envelope.attached_handles);
+    absl::StatusOr<std::vector<ScopedHandle>> received = transport_->Receive(
+        envelope.attached_handles, HandleValuesOf(envelope));
     if (!received.ok()) return received.status();
     handles = *std::move(received);
   }

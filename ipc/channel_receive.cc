@@ -99,8 +99,10 @@ absl::Status Channel::HandleFrame(absl::string_view payload) {
 
 absl::Status Channel::DispatchFrame(const EnvelopeView& envelope,
                                     absl::string_view payload) {
-  if (envelope.attached_handles != 0 || envelope.shared_body_size != 0)
+  if (envelope.attached_handles != 0 || envelope.shared_body_size != 0 ||
+      !envelope.handle_values.empty()) {
     return DispatchWithAttachments(envelope, payload);
+  }
   return DispatchEnvelope(envelope, payload);
 }
 

@@ -68,22 +68,33 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   }
   envelope.seq = next_seq_;
   envelope.attached_handles = static_cast<uint32_t>(handles.size());
+  std::vector<uint64_t> handle_values;
+  if (!handles.empty()) {
+    absl::StatusOr<std::vector<uint64_t>> prepared =
+        transport_ != nullptr
+            ? transport_->Prepare(handles)
+            : absl::UnimplementedError("this channel cannot pass handles");
+    if (!prepared.ok()) {
+      UndoSharedBody(envelope);
+      return prepared.status();
+    }
+    handle_values = *std::move(prepared);
+    envelope.handle_values = handle_values;
+  }
   std::string* queue = impl_->writer.queue();
   const size_t queued_before = queue->size();
   if (absl::Status s =
           AppendEnvelopeFrame(envelope, options_.max_frame_size, queue);
       !s.ok()) {
+    if (!handles.empty()) transport_->Cancel(handle_values);
     UndoSharedBody(envelope);
     return s;
   }
   if (!handles.empty()) {
     // Before the frame can leave: the peer must find them when it reads it.
-    absl::Status sent =
-        transport_ != nullptr
-            ? transport_->Send(handles)
-            : absl::UnimplementedError("this channel cannot pass handles");
-    if (!sent.ok()) {
+    if (absl::Status sent = transport_->Send(handles); !sent.ok()) {
       queue->resize(queued_before);
+      transport_->Cancel(handle_values);
       UndoSharedBody(envelope);
       return sent;
     }

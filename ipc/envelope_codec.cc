@@ -1,5 +1,6 @@
 #include "ipc/envelope_codec.h"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -12,6 +13,9 @@ namespace {
 // Wire types and the tags of the fields written and read here.
 constexpr uint32_t kVarint = 0;
 constexpr uint32_t kLengthDelimited = 2;
+// Handle values are fixed64, little-endian: this host's order.
+constexpr size_t kHandleValueSize = sizeof(uint64_t);
+static_assert(std::endian::native == std::endian::little);
 constexpr uint32_t Tag(uint32_t field, uint32_t wire_type) {
   return (field << 3) | wire_type;
 }
@@ -32,6 +36,8 @@ constexpr uint32_t kSharedRegionIdTag =
     Tag(Envelope::kSharedRegionIdFieldNumber, kVarint);
 constexpr uint32_t kSharedRegionSizeTag =
     Tag(Envelope::kSharedRegionSizeFieldNumber, kVarint);
+constexpr uint32_t kHandleValuesTag =
+    Tag(Envelope::kHandleValuesFieldNumber, kLengthDelimited);
 constexpr uint32_t kTypeUrlTag = Tag(1, kLengthDelimited);
 constexpr uint32_t kValueTag = Tag(2, kLengthDelimited);
 constexpr uint32_t kErrorCodeTag = Tag(Error::kCodeFieldNumber, kVarint);
@@ -176,6 +182,9 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   if (envelope.shared_region_size != 0) {
     size += 1 + VarintSize(envelope.shared_region_size);
   }
+  if (!envelope.handle_values.empty()) {
+    size += FieldSize(envelope.handle_values.size() * kHandleValueSize);
+  }
   absl::StatusOr<char*> payload = AppendFrameHeader(size, max_frame_size, out);
   if (!payload.ok()) return payload.status();
   char* p = *payload;
@@ -223,6 +232,13 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
   if (envelope.shared_region_size != 0) {
     p = PutVarint(envelope.shared_region_size,
                   PutVarint(kSharedRegionSizeTag, p));
+  }
+  if (!envelope.handle_values.empty()) {
+    p = PutVarint(envelope.handle_values.size() * kHandleValueSize,
+                  PutVarint(kHandleValuesTag, p));
+    const size_t bytes = envelope.handle_values.size() * kHandleValueSize;
+    std::memcpy(p, envelope.handle_values.data(), bytes);
+    p += bytes;
   }
   return absl::OkStatus();
 }
@@ -284,6 +300,12 @@ bool ParseCanonicalEnvelope(absl::string_view frame, EnvelopeView* view) {
       case kSharedRegionSizeTag:
         if (!GetVarint(p, end, &view->shared_region_size)) return false;
         break;
+      case kHandleValuesTag:
+        if (!GetBytes(p, end, &view->handle_values) ||
+            view->handle_values.size() % kHandleValueSize != 0) {
+          return false;
+        }
+        break;
       default:
         return false;
     }
@@ -301,17 +323,26 @@ EnvelopeView ViewOfEnvelope(const Envelope& envelope, std::string* scratch) {
   view.shared_region_id = envelope.shared_region_id();
   view.shared_region_size = envelope.shared_region_size();
   scratch->clear();
+  const size_t handle_values_size =
+      envelope.handle_values_size() * kHandleValueSize;
+  if (handle_values_size > 0) {
+    scratch->append(
+        reinterpret_cast<const char*>(envelope.handle_values().data()),
+        handle_values_size);
+  }
   size_t control_size = 0;
   if (envelope.has_control()) {
     envelope.control().AppendToString(scratch);
-    control_size = scratch->size();
+    control_size = scratch->size() - handle_values_size;
   }
   if (envelope.has_error()) envelope.error().AppendToString(scratch);
   // Views into `scratch` only once it has stopped growing.
+  const absl::string_view scratch_view(*scratch);
+  view.handle_values = scratch_view.substr(0, handle_values_size);
   switch (envelope.body_case()) {
     case Envelope::kControl:
       view.body = EnvelopeView::Body::kControl;
-      view.control = absl::string_view(*scratch).substr(0, control_size);
+      view.control = scratch_view.substr(handle_values_size, control_size);
       break;
     case Envelope::kMessage:
       view.body = EnvelopeView::Body::kMessage;
@@ -323,9 +354,19 @@ EnvelopeView ViewOfEnvelope(const Envelope& envelope, std::string* scratch) {
   }
   if (envelope.has_error()) {
     view.has_error = true;
-    view.error = absl::string_view(*scratch).substr(control_size);
+    view.error = scratch_view.substr(handle_values_size + control_size);
   }
   return view;
+}
+
+std::vector<uint64_t> HandleValuesOf(const EnvelopeView& envelope) {
+  std::vector<uint64_t> values(envelope.handle_values.size() /
+                               kHandleValueSize);
+  if (!values.empty()) {
+    std::memcpy(values.data(), envelope.handle_values.data(),
+                values.size() * kHandleValueSize);
+  }
+  return values;
 }
 
 absl::string_view TypeNameOfUrl(absl::string_view type_url) {

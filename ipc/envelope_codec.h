@@ -12,9 +12,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "google/protobuf/message.h"
 #include "ipc/proto/envelope.pb.h"
 
@@ -42,6 +44,8 @@ struct OutgoingEnvelope {
   uint64_t shared_body_size = 0;
   uint32_t shared_region_id = 0;
   uint64_t shared_region_size = 0;
+  // Windows: the attached handles' values (Envelope.handle_values).
+  absl::Span<const uint64_t> handle_values;
 };
 
 // Appends one frame (length header, then the serialized Envelope) to `out`,
@@ -72,6 +76,8 @@ struct EnvelopeView {
   uint64_t shared_body_size = 0;
   uint32_t shared_region_id = 0;
   uint64_t shared_region_size = 0;
+  // Envelope.handle_values as on the wire: 8 little-endian bytes each.
+  absl::string_view handle_values;
 };
 
 // Parses `frame` into `view` when it is in the canonical layout; false when it
@@ -82,6 +88,9 @@ bool ParseCanonicalEnvelope(absl::string_view frame, EnvelopeView* view);
 // A view of `envelope`'s fields; `scratch` receives the serialized Control or
 // Error, which the view points into (both must outlive the view).
 EnvelopeView ViewOfEnvelope(const Envelope& envelope, std::string* scratch);
+
+// The values in `envelope.handle_values`.
+std::vector<uint64_t> HandleValuesOf(const EnvelopeView& envelope);
 
 // The full type name in a type URL ("type.googleapis.com/pkg.Type" ->
 // "pkg.Type").

@@ -43,8 +43,19 @@ absl::StatusOr<HandlePair> HandleTransport::CreatePair() {
   return pair;
 }
 
-HandleTransport::HandleTransport(ScopedHandle socket)
-    : socket_(std::move(socket)) {}
+HandleTransport::HandleTransport(ScopedHandle end) : end_(std::move(end)) {}
+
+absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(
+    absl::Span<const ScopedHandle> handles) {
+  if (handles.empty() || handles.size() > kMaxHandlesPerFrame) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a frame carries 1 to ", kMaxHandlesPerFrame,
+                     " handles, not ", handles.size()));
+  }
+  return std::vector<uint64_t>();  // The datagram carries them: nothing here.
+}
+
+void HandleTransport::Cancel(absl::Span<const uint64_t>) {}
 
 absl::Status HandleTransport::Send(absl::Span<const ScopedHandle> handles) {
   if (handles.empty() || handles.size() > kMaxHandlesPerFrame) {
@@ -68,7 +79,7 @@ absl::Status HandleTransport::Send(absl::Span<const ScopedHandle> handles) {
   for (size_t i = 0; i < handles.size(); ++i) fds[i] = handles[i].get();
   ssize_t sent;
   do {
-    sent = ::sendmsg(socket_.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    sent = ::sendmsg(end_.get(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
   // ETOOMANYREFS: the kernel's cap on handles in flight, per user.
   if (sent < 0 &&
@@ -81,7 +92,11 @@ absl::Status HandleTransport::Send(absl::Span<const ScopedHandle> handles) {
 }
 
 absl::StatusOr<std::vector<ScopedHandle>> HandleTransport::Receive(
-    size_t count) {
+    size_t count, absl::Span<const uint64_t> values) {
+  if (!values.empty()) {
+    return absl::DataLossError(
+        "the frame carries handle values, which only Windows peers send");
+  }
   BatchHeader claimed = 0;
   iovec data = {&claimed, sizeof(claimed)};
   alignas(cmsghdr) char control[kControlBytes] = {};
@@ -96,7 +111,7 @@ absl::StatusOr<std::vector<ScopedHandle>> HandleTransport::Receive(
 #endif
   ssize_t received;
   do {
-    received = ::recvmsg(socket_.get(), &message, flags);
+    received = ::recvmsg(end_.get(), &message, flags);
   } while (received < 0 && errno == EINTR);
   if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
     return absl::DataLossError(absl::StrCat(
@@ -116,7 +131,9 @@ absl::StatusOr<std::vector<ScopedHandle>> HandleTransport::Receive(
       int fd;
       std::memcpy(&fd, fds + i, sizeof(fd));
       handles.emplace_back(fd);
-      SetCloseOnExec(fd);
+#if !defined(MSG_CMSG_CLOEXEC)
+      SetCloseOnExec(fd);  // Otherwise recvmsg did.
+#endif
     }
   }
   if ((message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 ||

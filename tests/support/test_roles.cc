@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/host.h"
@@ -14,6 +15,7 @@
 #include "helper/roles/builtin_roles.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/work.pb.h"
+#include "tests/support/test_pipe.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -194,6 +196,30 @@ int SpawnerMain(HelperContext& context) {
   return context.Run();
 }
 
+int PipeWriterMain(HelperContext& context) {
+  context.channel().On<ipc::LayoutTextRequest>(
+      [&context](const ipc::LayoutTextRequest& request) {
+        std::vector<ScopedHandle> handles =
+            context.channel().TakeReceivedHandles();
+        if (!handles.empty()) {
+          // The sandbox lets the write through: the handle is all it reaches.
+          (void)WriteAll(handles[0].get(), request.text());
+          return;
+        }
+        absl::StatusOr<TestPipe> pipe = MakeTestPipe();
+        if (!pipe.ok() || !WriteAll(pipe->write.get(), request.text()).ok()) {
+          return;
+        }
+        pipe->write.reset();  // The host reads the text, then end-of-file.
+        std::vector<ScopedHandle> read_end;
+        read_end.push_back(std::move(pipe->read));
+        ipc::LayoutTextResponse response;
+        response.add_lines("the read end");
+        (void)context.channel().SendWithHandles(response, std::move(read_end));
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 const RoleRegistry& TestRoleRegistry() {
@@ -208,6 +234,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||
         !roles->Add("spawner", &SpawnerMain).ok() ||
+        !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
         !AddPlatformTestRoles(*roles)) {
       std::abort();
     }

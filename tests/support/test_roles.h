@@ -16,6 +16,10 @@
 //            answers OK, or the error (PermissionDenied when refused).
 //   spawner: starts a process (its own binary listing its tests) and answers
 //            OK once it started, or the error when it could not.
+//   pipe-writer: on a one-way LayoutTextRequest that came with a handle,
+//            writes the request's text into it; on one without, makes a
+//            pipe, writes the text into it and sends its read end back with
+//            a one-way LayoutTextResponse (handles in both directions).
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_

@@ -4,8 +4,6 @@
 //             survives.
 //   forker:   forks a child that waits forever and answers with the child's
 //             pid as its namespace sees it.
-//   pipe-writer: on a one-way LayoutTextRequest that came with a handle,
-//             writes the request's text into it.
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -14,7 +12,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "helper/helper_context.h"
@@ -62,25 +59,11 @@ int ForkerMain(HelperContext& context) {
   return context.Run();
 }
 
-int PipeWriterMain(HelperContext& context) {
-  context.channel().On<ipc::LayoutTextRequest>(
-      [&context](const ipc::LayoutTextRequest& request) {
-        std::vector<ScopedHandle> handles =
-            context.channel().TakeReceivedHandles();
-        if (handles.empty()) return;
-        // The sandbox lets `write` through; the handle is all it may reach.
-        (void)!::write(handles[0].get(), request.text().data(),
-                       request.text().size());
-      });
-  return context.Run();
-}
-
 }  // namespace
 
 bool AddPlatformTestRoles(RoleRegistry& roles) {
   return roles.Add("violator", &ViolatorMain).ok() &&
-         roles.Add("forker", &ForkerMain).ok() &&
-         roles.Add("pipe-writer", &PipeWriterMain).ok();
+         roles.Add("forker", &ForkerMain).ok();
 }
 
 }  // namespace bulkhead::testing
