@@ -72,6 +72,30 @@ TEST(SharedMemoryTest, RegionLargerThanItIsIsDataLoss) {
       << mapping.status();
 }
 
+TEST(SharedMemoryTest, ASharedWritableRegionShowsLaterWrites) {
+  // A pool's region: mapped once by the peer, written again and again here.
+  constexpr size_t kSize = 8192;
+  absl::StatusOr<WritableSharedMemoryRegion> region =
+      WritableSharedMemoryRegion::Create(kSize);
+  ASSERT_TRUE(region.ok()) << region.status();
+  absl::StatusOr<ScopedHandle> handle = region->ShareWritable();
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  absl::StatusOr<ReadOnlySharedMemoryMapping> mapping =
+      ReadOnlySharedMemoryMapping::MapFixedSize(*std::move(handle), kSize);
+  ASSERT_TRUE(mapping.ok()) << mapping.status();
+  EXPECT_FALSE(mapping->immutable());  // The receiver must copy.
+  region->bytes()[kSize - 1] = 'z';
+  EXPECT_EQ(mapping->bytes()[kSize - 1], 'z');
+  // A claim larger than the region is refused here too.
+  absl::StatusOr<ScopedHandle> again = region->ShareWritable();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(
+      ReadOnlySharedMemoryMapping::MapFixedSize(*std::move(again), kSize * 16)
+          .status()
+          .code(),
+      absl::StatusCode::kDataLoss);
+}
+
 TEST(SharedMemoryTest, EmptyIsRefused) {
   EXPECT_EQ(WritableSharedMemoryRegion::Create(0).status().code(),
             absl::StatusCode::kInvalidArgument);
