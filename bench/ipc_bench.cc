@@ -8,7 +8,9 @@
 //                 batches protobuf frames (parsed by the reader), a socketpair
 //                 writer that batches raw frames, and Node's process.send.
 //   bulk_1mib     one-way Send of 1 MiB messages through the automatic
-//                 shared-memory path vs a raw memfd ring (the floor), the
+//                 shared-memory path, to a receiver that copies each body out
+//                 (a host) and to one that reads it in place (a helper,
+//                 trusting its host), vs a raw memfd ring (the floor), the
 //                 channel's socket path, a bare socketpair, and memcpy.
 // Prints each figure's medians beside its floors, then one summary line per
 // figure and floor: `name  value  unit  ratio-to-floor  floor`.
@@ -198,6 +200,11 @@ int Main(int argc, char** argv) {
       const double shm = ChannelStreamRate(placement, kBulk, bulk_count,
                                            /*shared_memory=*/true) *
                          kBulk / 1e9;
+      const double shm_in_place =
+          ChannelStreamRate(placement, kBulk, bulk_count,
+                            /*shared_memory=*/true,
+                            /*receiver_trusts_sender=*/true) *
+          kBulk / 1e9;
       const double ring =
           MemfdRingBytesPerSecond(placement, kBulk, bulk_count * 2) / 1e9;
       const double bulk =
@@ -206,6 +213,7 @@ int Main(int argc, char** argv) {
           SocketBulkBytesPerSecond(placement, kBulk, bulk_count * 2) / 1e9;
       const double copy = MemcpyBytesPerSecond(kBulk, quick ? 100 : 5000) / 1e9;
       PrintRow("Channel Send -> On (shared memory)", shm, "GB/s", ring);
+      PrintRow("  ... to a helper (read in place)", shm_in_place, "GB/s", ring);
       PrintRow("memfd ring, copy in + copy out (floor)", ring, "GB/s", ring);
       PrintRow("Channel Send -> On (socket path)", bulk, "GB/s", ring);
       PrintRow("socketpair, 1 MiB writes", bulk_sock, "GB/s", ring);
@@ -216,6 +224,10 @@ int Main(int argc, char** argv) {
           {"bulk_1mib_shm." + p, shm, "GB/s", "channel_socket_1mib", bulk});
       summary.push_back(
           {"bulk_1mib_shm." + p, shm, "GB/s", "socketpair_1mib", bulk_sock});
+      summary.push_back({"bulk_1mib_shm_to_helper." + p, shm_in_place, "GB/s",
+                         "memfd_ring_1mib", ring});
+      summary.push_back({"bulk_1mib_shm_to_helper." + p, shm_in_place, "GB/s",
+                         "channel_socket_1mib", bulk});
       summary.push_back(
           {"bulk_1mib." + p, bulk, "GB/s", "socketpair_1mib", bulk_sock});
       summary.push_back({"bulk_1mib." + p, bulk, "GB/s", "memcpy_1mib", copy});
@@ -224,7 +236,7 @@ int Main(int argc, char** argv) {
 
   std::printf("\n== summary: name  value  unit  ratio-to-floor  floor ==\n");
   for (const Figure& figure : summary) {
-    std::printf("%-18s %12.2f  %-5s  %6.3f  %s\n", figure.name.c_str(),
+    std::printf("%-29s %12.2f  %-5s  %6.3f  %s\n", figure.name.c_str(),
                 figure.value, figure.unit, figure.value / figure.floor,
                 figure.floor_name.c_str());
   }

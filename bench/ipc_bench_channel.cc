@@ -27,9 +27,10 @@ constexpr int kWarmup = 200;
 class Endpoint {
  public:
   // `transport`: this side's end of a handle transport, or invalid.
-  explicit Endpoint(int fd, ScopedHandle transport = ScopedHandle()) {
+  explicit Endpoint(int fd, ScopedHandle transport = ScopedHandle(),
+                    ipc::Channel::Options options = {}) {
     uv_loop_init(&loop_);
-    channel_ = ipc::Channel::Create(&loop_);
+    channel_ = ipc::Channel::Create(&loop_, options);
     if (transport.is_valid())
       channel_->SetHandleTransport(std::move(transport));
     Check(channel_->Open(ScopedHandle(fd)));
@@ -116,7 +117,8 @@ double ChannelCallRoundTripUs(const Placement& placement, size_t payload_size,
 }
 
 double ChannelStreamRate(const Placement& placement, size_t payload_size,
-                         int count, bool shared_memory) {
+                         int count, bool shared_memory,
+                         bool receiver_trusts_sender) {
   double rate = 0;
   HandlePair transport;
   if (shared_memory) {
@@ -164,7 +166,8 @@ double ChannelStreamRate(const Placement& placement, size_t payload_size,
       },
       [&](int fd) {
         transport.first.reset();  // The child's.
-        Endpoint endpoint(fd, std::move(transport.second));
+        Endpoint endpoint(fd, std::move(transport.second),
+                          {.trust_peer_shared_memory = receiver_trusts_sender});
         int received = 0;
         uint64_t start = 0;
         endpoint.channel().On<BenchPayload>([&](const BenchPayload& message) {

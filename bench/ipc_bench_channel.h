@@ -18,9 +18,12 @@ double ChannelCallRoundTripUs(const Placement& placement, size_t payload_size,
 // as fast as backpressure allows (RESOURCE_EXHAUSTED, then OnDrained), to an
 // `On` handler: messages per second.
 // With `shared_memory`, the channels have their handle transport, so messages
-// over 64 KiB go through shared memory; without, through the socket.
+// over 64 KiB go through shared memory; without, through the socket. With
+// `receiver_trusts_sender` too, the receiver reads those in place, as a helper
+// reads its host's (Channel::Options::trust_peer_shared_memory).
 double ChannelStreamRate(const Placement& placement, size_t payload_size,
-                         int count, bool shared_memory = false);
+                         int count, bool shared_memory = false,
+                         bool receiver_trusts_sender = false);
 
 }  // namespace bulkhead::bench
 

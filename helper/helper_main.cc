@@ -160,7 +160,10 @@ int RunHelper(HelperArgs args) {
   uv_loop_init(&loop);
   int exit_code = 0;
   {
-    std::unique_ptr<ipc::Channel> channel = ipc::Channel::Create(&loop);
+    // The host is trusted (it could do anything to this helper): its large
+    // messages are read in place.
+    std::unique_ptr<ipc::Channel> channel =
+        ipc::Channel::Create(&loop, {.trust_peer_shared_memory = true});
     HelperContext* context_for_close = nullptr;
     if (args.handle_socket.is_valid() || args.handles_brokered) {
       channel->SetHandleTransport(std::move(args.handle_socket));

@@ -17,7 +17,8 @@ void Channel::SetHandleTransport(ScopedHandle end) {
   transport_ = std::make_unique<HandleTransport>(std::move(end));
   shared_pool_ =
       std::make_unique<SharedBodyPool>(options_.max_idle_shared_bytes);
-  shared_mappings_ = std::make_unique<SharedBodyMappings>();
+  shared_mappings_ = std::make_unique<SharedBodyMappings>(
+      /*copy_bodies=*/!options_.trust_peer_shared_memory);
 }
 
 absl::Status Channel::SendWithHandles(const google::protobuf::Message& message,

@@ -108,6 +108,7 @@ absl::StatusOr<absl::string_view> SharedBodyMappings::Body(uint32_t id,
     return absl::DataLossError(absl::StrCat(
         "shared body of ", size, " bytes in a region of ", bytes.size()));
   }
+  if (!copy_bodies_) return absl::string_view(bytes.data(), size);
   // The sender can write the region at any time: what is parsed is a copy.
   if (copy_.capacity() > kMaxKeptCopyBytes && size <= kMaxKeptCopyBytes) {
     std::string().swap(copy_);

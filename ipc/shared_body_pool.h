@@ -7,7 +7,8 @@
 // (SharedBodyTaken). A region's handle crosses once, when it is made or
 // replaced; after that a frame names it by id. The receiver maps each region
 // once and, since the sender may write it again at any time, copies a body
-// out before anything reads it.
+// out before anything reads it, unless the sender is trusted (a helper's
+// host), which does not write a region before the receiver gave it back.
 //
 // Thread: the channel's.
 #ifndef BULKHEAD_IPC_SHARED_BODY_POOL_H_
@@ -67,8 +68,12 @@ class SharedBodyPool {
 // The receiving side: the peer's regions, mapped once each.
 class SharedBodyMappings {
  public:
+  // `copy_bodies`: false only for a trusted sender (see above).
+  explicit SharedBodyMappings(bool copy_bodies) : copy_bodies_(copy_bodies) {}
+
   // The body of `size` bytes at the start of region `id`, copied out of
-  // shared memory (valid until the next call). `handle`, when valid, (re)
+  // shared memory, or in place for a trusted sender (valid until the next
+  // call). `handle`, when valid, (re)
   // defines the region, of `region_size` bytes. A region that was never
   // defined, a body larger than its region, or a region whose size is not
   // sealed is an error: the peer broke the protocol.
@@ -78,6 +83,7 @@ class SharedBodyMappings {
  private:
   std::array<std::optional<ReadOnlySharedMemoryMapping>, kMaxSharedRegions>
       regions_;
+  const bool copy_bodies_;
   std::string copy_;
 };
 

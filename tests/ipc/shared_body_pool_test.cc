@@ -95,7 +95,7 @@ TEST(SharedBodyPoolTest, ADroppedRegionIsMadeAnew) {
 
 TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
   SharedBodyPool pool(32u << 20);
-  SharedBodyMappings mappings;
+  SharedBodyMappings mappings(/*copy_bodies=*/true);
   absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
   ASSERT_TRUE(lease.ok());
   std::memset(lease->bytes.data(), 'a', 100 * 1024);
@@ -113,11 +113,31 @@ TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
   EXPECT_EQ(*next, std::string(10, 'b'));
 }
 
+TEST(SharedBodyMappingsTest, ATrustedSendersBodyIsReadInPlace) {
+  // No copy: the body is the region itself (what the sender writes later
+  // shows through, which a trusted sender does not do before it is taken).
+  SharedBodyPool pool(32u << 20);
+  SharedBodyMappings mappings(/*copy_bodies=*/false);
+  absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
+  ASSERT_TRUE(lease.ok());
+  std::memset(lease->bytes.data(), 'a', 100 * 1024);
+  absl::StatusOr<absl::string_view> body =
+      mappings.Body(lease->id, std::move(lease->handle_to_send),
+                    lease->bytes.size(), 100 * 1024);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, std::string(100 * 1024, 'a'));
+  lease->bytes[0] = 'b';
+  EXPECT_EQ((*body)[0], 'b');
+  // The checks stay: a body larger than its region is still refused.
+  EXPECT_TRUE(absl::IsDataLoss(
+      mappings.Body(lease->id, ScopedHandle(), 0, 1u << 30).status()));
+}
+
 TEST(SharedBodyMappingsTest, ARegionWhoseSizeIsNotSealedIsRefused) {
   const int fd = memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(ftruncate(fd, 4096), 0);
-  SharedBodyMappings mappings;
+  SharedBodyMappings mappings(/*copy_bodies=*/true);
   absl::StatusOr<absl::string_view> body =
       mappings.Body(1, ScopedHandle(fd), 4096, 100);
   EXPECT_TRUE(absl::IsFailedPrecondition(body.status())) << body.status();
