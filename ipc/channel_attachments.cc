@@ -98,7 +98,9 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
     return absl::InvalidArgumentError(
         "frame carries handle values but announces no handles");
   }
-  if (envelope.attached_handles > HandleTransport::kMaxHandlesPerFrame) {
+  if (envelope.attached_handles > HandleTransport::kMaxHandlesPerFrame ||
+      envelope.handle_values.size() >
+          HandleTransport::kMaxHandlesPerFrame * sizeof(uint64_t)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "frame announces ", envelope.attached_handles, " handles (limit ",
         HandleTransport::kMaxHandlesPerFrame, ")"));

@@ -65,6 +65,13 @@ absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(
   }
   // The broker puts copies into the peer; a brokered side makes copies here,
   // which the broker takes (closing them here) when it reads the frame.
+  for (const ScopedHandle& handle : handles) {
+    // A pseudo-handle (this thread, a token...) would give the peer a real,
+    // full-access handle to something of ours.
+    if (!IsRealHandleValue(AsValue(handle.get()))) {
+      return absl::InvalidArgumentError("cannot send a null or pseudo-handle");
+    }
+  }
   const bool broker = end_.is_valid();
   HANDLE target = broker ? end_.get() : ::GetCurrentProcess();
   std::vector<uint64_t> values;

@@ -74,13 +74,22 @@ absl::StatusOr<ReadOnlySharedMemoryMapping> ReadOnlySharedMemoryMapping::Map(
                      " bytes the peer announced (",
                      LastWinErrorToStatus("MapViewOfFile").message(), ")"));
   }
-  MEMORY_BASIC_INFORMATION info;
-  if (VirtualQuery(data, &info, sizeof(info)) == 0 ||
-      info.RegionSize < expected_size) {
-    UnmapViewOfFile(data);
-    return absl::DataLossError(
-        absl::StrCat("shared memory view smaller than the ", expected_size,
-                     " bytes the peer announced"));
+  // Every page must be committed: a peer's section made with SEC_RESERVE
+  // maps fine, but reading its uncommitted pages faults. (Pages of a mapped
+  // view cannot be decommitted later.)
+  for (size_t offset = 0; offset < expected_size;) {
+    MEMORY_BASIC_INFORMATION info;
+    if (VirtualQuery(static_cast<char*>(data) + offset, &info, sizeof(info)) ==
+            0 ||
+        info.State != MEM_COMMIT || info.RegionSize == 0) {
+      UnmapViewOfFile(data);
+      return absl::DataLossError(
+          absl::StrCat("shared memory does not hold the ", expected_size,
+                       " committed bytes the peer announced"));
+    }
+    const size_t region_start = static_cast<size_t>(
+        static_cast<char*>(info.BaseAddress) - static_cast<char*>(data));
+    offset = region_start + info.RegionSize;
   }
   // Another process may still hold a writable handle: not immutable.
   return ReadOnlySharedMemoryMapping(static_cast<const char*>(data),

@@ -59,18 +59,6 @@ endfunction()
 
 get_directory_property(_bulkhead_imported IMPORTED_TARGETS)
 
-# Abseil: every absl:: target found here.
-set(_bulkhead_absl "")
-foreach(target IN LISTS _bulkhead_imported)
-  if(target MATCHES "^absl::")
-    list(APPEND _bulkhead_absl ${target})
-  endif()
-endforeach()
-_bulkhead_archives_complete("${_bulkhead_absl}" _bulkhead_absl_static)
-if(_bulkhead_absl_static)
-  _bulkhead_use_archives("${_bulkhead_absl}")
-endif()
-
 # Protobuf: the runtime; its archive also needs zlib (shared is fine) and threads.
 set(_bulkhead_protobuf_static FALSE)
 if(TARGET protobuf::libprotobuf)
@@ -84,6 +72,21 @@ if(TARGET protobuf::libprotobuf)
   else()
     set(_bulkhead_protobuf_static FALSE)
   endif()
+endif()
+
+# Abseil: every absl:: target found here; static only when Protobuf is too (or is absent), since
+# a shared Protobuf built on Abseil would bring the shared Abseil as well: two copies.
+set(_bulkhead_absl "")
+foreach(target IN LISTS _bulkhead_imported)
+  if(target MATCHES "^absl::")
+    list(APPEND _bulkhead_absl ${target})
+  endif()
+endforeach()
+_bulkhead_archives_complete("${_bulkhead_absl}" _bulkhead_absl_static)
+if(_bulkhead_absl_static AND (_bulkhead_protobuf_static OR NOT TARGET protobuf::libprotobuf))
+  _bulkhead_use_archives("${_bulkhead_absl}")
+else()
+  set(_bulkhead_absl_static FALSE)
 endif()
 
 # libuv, found through pkg-config (Debian): its `libuv-static` package names the archive (uv_a)

@@ -3,6 +3,7 @@
 // host passes is written through from inside the sandbox, and one the helper
 // sends is read here.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,17 +31,18 @@ class PipeDrain {
             if (!bytes.ok() || bytes->empty()) break;
             text_ += *bytes;
           }
-          host.Post([this] { done_ = true; });
+          // Not `this`: a test that gave up may be gone when the task runs.
+          host.Post([done = done_] { *done = true; });
         }) {}
   ~PipeDrain() { thread_.join(); }
 
-  bool done() const { return done_; }                // On the loop's thread.
+  bool done() const { return *done_; }               // On the loop's thread.
   const std::string& text() const { return text_; }  // Once done.
 
  private:
   ScopedHandle read_end_;
   std::string text_;
-  bool done_ = false;
+  std::shared_ptr<bool> done_ = std::make_shared<bool>(false);
   std::thread thread_;
 };
 

@@ -249,7 +249,8 @@ TEST_F(ChannelAttachmentsTest, WithoutATransportHandlesAreUnimplemented) {
 class LyingPeerTest : public ChannelTest {
  protected:
   void SendLie(uint64_t body, uint64_t claimed, size_t actual,
-               uint32_t announced_handles, uint32_t region_id = 1) {
+               uint32_t announced_handles, uint32_t region_id = 1,
+               size_t bogus_values = 0) {
     CreateWithRawPeer();
     absl::StatusOr<HandlePair> transport = HandleTransport::CreatePair();
     ASSERT_TRUE(transport.ok());
@@ -281,6 +282,7 @@ class LyingPeerTest : public ChannelTest {
     envelope.shared_region_id = region_id;
     envelope.shared_region_size = claimed;
     envelope.attached_handles = announced_handles;
+    for (size_t i = 0; i < bogus_values; ++i) values.push_back(0x7ffffff0);
     envelope.handle_values = values;
     std::string frame;
     ASSERT_TRUE(
@@ -325,6 +327,15 @@ TEST_F(LyingPeerTest, AnnouncedHandlesThatNeverCameAreAViolation) {
   SendLie(/*body=*/4096, /*claimed=*/4096, /*actual=*/0,
           /*announced_handles=*/1);
   EXPECT_TRUE(DetailSays("none came")) << a_closed_.detail;
+}
+
+TEST_F(LyingPeerTest, MoreHandleValuesThanAFrameMayCarryAreRefusedUnread) {
+  // Refused before any is looked at: a Windows host would otherwise make a
+  // cross-process call for each of a million values.
+  SendLie(/*body=*/4096, /*claimed=*/4096, /*actual=*/0,
+          /*announced_handles=*/1, /*region_id=*/1, /*bogus_values=*/100);
+  EXPECT_TRUE(absl::IsInvalidArgument(a_closed_.detail)) << a_closed_.detail;
+  EXPECT_TRUE(DetailSays("limit")) << a_closed_.detail;
 }
 
 TEST_F(LyingPeerTest, ARegionNeverSentIsAViolation) {

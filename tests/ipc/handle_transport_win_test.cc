@@ -33,6 +33,16 @@ TEST(HandleTransportWinTest, PseudoHandlesAreRefused) {
   }
 }
 
+TEST(HandleTransportWinTest, PseudoHandlesAreNeverSent) {
+  // Duplicated into a helper, this thread's pseudo-handle would become a
+  // full-access handle to a host thread.
+  HandleTransport broker = Broker();
+  std::vector<ScopedHandle> batch;
+  batch.emplace_back(::GetCurrentThread());
+  EXPECT_TRUE(absl::IsInvalidArgument(broker.Prepare(batch).status()));
+  (void)batch[0].release();  // Not ours to close.
+}
+
 TEST(HandleTransportWinTest, AValueThePeerDoesNotHoldIsDataLoss) {
   HandleTransport broker = Broker();
   const uint64_t values[] = {0x7ffffff0};  // Far above any handle in use.
