@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "ipc/handle_transport.h"
+#include "tests/ipc/transport_pair.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::ipc::testing {
@@ -17,18 +18,6 @@ namespace {
 using ::bulkhead::testing::DuplicateOfStderr;
 using ::bulkhead::testing::MakeTestPipe;
 using ::bulkhead::testing::TestPipe;
-
-struct Transports {
-  HandleTransport near;
-  HandleTransport far;
-};
-
-Transports MakeTransports() {
-  absl::StatusOr<HandlePair> pair = HandleTransport::CreatePair();
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return {HandleTransport(std::move(pair->first)),
-          HandleTransport(std::move(pair->second))};
-}
 
 TEST(HandleTransportPosixTest, ReceivedHandlesAreCloseOnExec) {
   // A helper's own children must not inherit what its host passed it.

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "tests/ipc/transport_pair.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::ipc::testing {
@@ -19,18 +20,6 @@ using ::bulkhead::testing::MakeTestPipe;
 using ::bulkhead::testing::ReadSome;
 using ::bulkhead::testing::TestPipe;
 using ::bulkhead::testing::WriteAll;
-
-struct Transports {
-  HandleTransport near;
-  HandleTransport far;
-};
-
-Transports MakeTransports() {
-  absl::StatusOr<HandlePair> pair = HandleTransport::CreatePair();
-  EXPECT_TRUE(pair.ok()) << pair.status();
-  return {HandleTransport(std::move(pair->first)),
-          HandleTransport(std::move(pair->second))};
-}
 
 // What a channel does with a frame's handles: prepare, send, and on the far
 // side receive them with the values the frame carried.
