@@ -37,6 +37,21 @@ struct HelperArgs {
   uint64_t memory_limit = 0;      // Bytes; 0 for none.
 };
 
+// The inherited stream whose fd the switch `name` gives; an invalid handle
+// when the switch is absent.
+absl::StatusOr<ScopedHandle> AdoptOptionalStream(const CommandLine& line,
+                                                 const char* name) {
+  if (!line.Has(name)) return ScopedHandle();
+  absl::StatusOr<int64_t> fd = line.GetInt(name, 0, INT32_MAX);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<ScopedHandle> stream = AdoptInheritedStream(*fd);
+  if (!stream.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --", name, ": ", stream.status().message()));
+  }
+  return stream;
+}
+
 absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
                                            const RoleRegistry& registry) {
   HelperArgs args;
@@ -67,28 +82,14 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
         "bad --", channel_switch, ": ", channel.status().message()));
   }
   args.channel = *std::move(channel);
-  if (line.Has(switches::kCrashFd)) {
-    absl::StatusOr<int64_t> crash_fd =
-        line.GetInt(switches::kCrashFd, 0, INT32_MAX);
-    if (!crash_fd.ok()) return crash_fd.status();
-    absl::StatusOr<ScopedHandle> crash_pipe = AdoptInheritedStream(*crash_fd);
-    if (!crash_pipe.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad --", switches::kCrashFd, ": ", crash_pipe.status().message()));
-    }
-    args.crash_pipe = *std::move(crash_pipe);
-  }
-  if (line.Has(switches::kHandleFd)) {
-    absl::StatusOr<int64_t> handle_fd =
-        line.GetInt(switches::kHandleFd, 0, INT32_MAX);
-    if (!handle_fd.ok()) return handle_fd.status();
-    absl::StatusOr<ScopedHandle> socket = AdoptInheritedStream(*handle_fd);
-    if (!socket.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad --", switches::kHandleFd, ": ", socket.status().message()));
-    }
-    args.handle_socket = *std::move(socket);
-  }
+  absl::StatusOr<ScopedHandle> crash_pipe =
+      AdoptOptionalStream(line, switches::kCrashFd);
+  if (!crash_pipe.ok()) return crash_pipe.status();
+  args.crash_pipe = *std::move(crash_pipe);
+  absl::StatusOr<ScopedHandle> handle_socket =
+      AdoptOptionalStream(line, switches::kHandleFd);
+  if (!handle_socket.ok()) return handle_socket.status();
+  args.handle_socket = *std::move(handle_socket);
   args.handles_brokered = line.Has(switches::kHandlesBrokered);
   if (line.Has(switches::kMemoryLimit)) {
     absl::StatusOr<int64_t> limit =

@@ -70,10 +70,10 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   envelope.attached_handles = static_cast<uint32_t>(handles.size());
   std::vector<uint64_t> handle_values;
   if (!handles.empty()) {
+    // Only SendWithHandles and a shared body bring handles, both with a
+    // transport.
     absl::StatusOr<std::vector<uint64_t>> prepared =
-        transport_ != nullptr
-            ? transport_->Prepare(handles)
-            : absl::UnimplementedError("this channel cannot pass handles");
+        transport_->Prepare(handles);
     if (!prepared.ok()) {
       UndoSharedBody(envelope);
       return prepared.status();

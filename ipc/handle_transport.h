@@ -76,6 +76,9 @@ class BULKHEAD_EXPORT HandleTransport {
   NativeHandle end() const { return end_.get(); }
 
  private:
+  // InvalidArgument unless 1 <= size <= kMaxHandlesPerFrame.
+  static absl::Status CheckBatchSize(size_t size);
+
   ScopedHandle end_;
 };
 

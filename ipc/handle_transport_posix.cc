@@ -43,14 +43,10 @@ absl::StatusOr<HandlePair> HandleTransport::CreatePair() {
   return pair;
 }
 
-HandleTransport::HandleTransport(ScopedHandle end) : end_(std::move(end)) {}
-
 absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(
     absl::Span<const ScopedHandle> handles) {
-  if (handles.empty() || handles.size() > kMaxHandlesPerFrame) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a frame carries 1 to ", kMaxHandlesPerFrame,
-                     " handles, not ", handles.size()));
+  if (absl::Status size = CheckBatchSize(handles.size()); !size.ok()) {
+    return size;
   }
   return std::vector<uint64_t>();  // The datagram carries them: nothing here.
 }
@@ -58,10 +54,8 @@ absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(
 void HandleTransport::Cancel(absl::Span<const uint64_t>) {}
 
 absl::Status HandleTransport::Send(absl::Span<const ScopedHandle> handles) {
-  if (handles.empty() || handles.size() > kMaxHandlesPerFrame) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a frame carries 1 to ", kMaxHandlesPerFrame,
-                     " handles, not ", handles.size()));
+  if (absl::Status size = CheckBatchSize(handles.size()); !size.ok()) {
+    return size;
   }
   BatchHeader count = static_cast<BatchHeader>(handles.size());
   iovec data = {&count, sizeof(count)};

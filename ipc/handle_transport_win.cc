@@ -14,15 +14,6 @@
 namespace bulkhead::ipc {
 namespace {
 
-absl::Status CheckBatchSize(size_t size) {
-  if (size == 0 || size > HandleTransport::kMaxHandlesPerFrame) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a frame carries 1 to ", HandleTransport::kMaxHandlesPerFrame,
-        " handles, not ", size));
-  }
-  return absl::OkStatus();
-}
-
 HANDLE AsHandle(uint64_t value) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(value));
 }
@@ -55,8 +46,6 @@ absl::StatusOr<HandlePair> HandleTransport::CreatePair() {
   }
   return HandlePair{ScopedHandle(self), ScopedHandle()};
 }
-
-HandleTransport::HandleTransport(ScopedHandle end) : end_(std::move(end)) {}
 
 absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(
     absl::Span<const ScopedHandle> handles) {

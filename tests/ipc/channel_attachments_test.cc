@@ -101,9 +101,9 @@ TEST_F(ChannelAttachmentsTest, OneByteOverTheThresholdGoesThroughSharedMemory) {
   EXPECT_LT(socket_bytes, 200u);
 }
 
-TEST_F(ChannelAttachmentsTest, ATrustingReceiverReadsInPlaceAndKeepsEveryByte) {
-  // As a helper reads its host's large messages; many in a row, so that
-  // regions are reused while bodies are read in place.
+TEST_F(ChannelAttachmentsTest, ATrustingReceiverKeepsEveryByteOfReusedRegions) {
+  // As a helper reads its host's large messages (in place: see
+  // SharedBodyMappingsTest); many in a row, so that regions are reused.
   Channel::Options options;
   options.trust_peer_shared_memory = true;
   CreateConnectedPair(options);

@@ -93,22 +93,35 @@ TEST(SharedBodyPoolTest, ADroppedRegionIsMadeAnew) {
   EXPECT_TRUE(again->handle_to_send.is_valid());
 }
 
-TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
-  SharedBodyPool pool(32u << 20);
-  SharedBodyMappings mappings(/*copy_bodies=*/true);
+// A 100 KiB body of 'a's, sent from `pool` and taken by `mappings`: the
+// sender's lease (to write again) and the receiver's view of the body.
+struct SentBody {
+  SharedBodyPool::Lease lease;
+  absl::string_view body;
+};
+SentBody SendAs(SharedBodyPool& pool, SharedBodyMappings& mappings) {
   absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
-  ASSERT_TRUE(lease.ok());
+  EXPECT_TRUE(lease.ok()) << lease.status();
+  if (!lease.ok()) return {};
   std::memset(lease->bytes.data(), 'a', 100 * 1024);
   absl::StatusOr<absl::string_view> body =
       mappings.Body(lease->id, std::move(lease->handle_to_send),
                     lease->bytes.size(), 100 * 1024);
-  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_TRUE(body.ok()) << body.status();
+  return {*std::move(lease), body.ok() ? *body : absl::string_view()};
+}
+
+TEST(SharedBodyMappingsTest, TheBodyIsACopyTheSenderCannotChange) {
+  SharedBodyPool pool(32u << 20);
+  SharedBodyMappings mappings(/*copy_bodies=*/true);
+  auto [lease, body] = SendAs(pool, mappings);
+  ASSERT_EQ(body.size(), 100u * 1024);
   // The sender writes again while the receiver still looks at the body.
-  std::memset(lease->bytes.data(), 'b', 100 * 1024);
-  EXPECT_EQ(*body, std::string(100 * 1024, 'a'));
+  std::memset(lease.bytes.data(), 'b', 100 * 1024);
+  EXPECT_EQ(body, std::string(100 * 1024, 'a'));
   // The region stays mapped: the next body needs no handle.
   absl::StatusOr<absl::string_view> next =
-      mappings.Body(lease->id, ScopedHandle(), 0, 10);
+      mappings.Body(lease.id, ScopedHandle(), 0, 10);
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(*next, std::string(10, 'b'));
 }
@@ -118,19 +131,13 @@ TEST(SharedBodyMappingsTest, ATrustedSendersBodyIsReadInPlace) {
   // shows through, which a trusted sender does not do before it is taken).
   SharedBodyPool pool(32u << 20);
   SharedBodyMappings mappings(/*copy_bodies=*/false);
-  absl::StatusOr<SharedBodyPool::Lease> lease = pool.Acquire(100 * 1024);
-  ASSERT_TRUE(lease.ok());
-  std::memset(lease->bytes.data(), 'a', 100 * 1024);
-  absl::StatusOr<absl::string_view> body =
-      mappings.Body(lease->id, std::move(lease->handle_to_send),
-                    lease->bytes.size(), 100 * 1024);
-  ASSERT_TRUE(body.ok()) << body.status();
-  EXPECT_EQ(*body, std::string(100 * 1024, 'a'));
-  lease->bytes[0] = 'b';
-  EXPECT_EQ((*body)[0], 'b');
+  auto [lease, body] = SendAs(pool, mappings);
+  ASSERT_EQ(body, std::string(100 * 1024, 'a'));
+  lease.bytes[0] = 'b';
+  EXPECT_EQ(body[0], 'b');
   // The checks stay: a body larger than its region is still refused.
   EXPECT_TRUE(absl::IsDataLoss(
-      mappings.Body(lease->id, ScopedHandle(), 0, 1u << 30).status()));
+      mappings.Body(lease.id, ScopedHandle(), 0, 1u << 30).status()));
 }
 
 TEST(SharedBodyMappingsTest, ARegionWhoseSizeIsNotSealedIsRefused) {
