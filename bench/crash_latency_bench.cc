@@ -1,5 +1,7 @@
 // How fast the host learns that a helper died, and how fast a replacement is
 // ready, each beside its floor on this machine, in one run:
+//   for unsandboxed helpers forked by the zygote, the same exec'd, and
+//   sandboxed helpers:
 //   crash -> ExitInfo:   a helper segfaults (Fault{segv}) until the host's
 //                        exit handler has the classified ExitInfo.
 //   floor:               a bare forked child segfaults on a byte from its
@@ -306,17 +308,28 @@ int Main(int argc, char** argv) {
 #endif
   PrintStats("exec'd helper binary", Summarize(ExecChildCrash(n)));
   std::printf("\n");
-  // Unsandboxed, then (where the platform has one) sandboxed: on Linux the
-  // sandboxed helper's end travels through its namespace's init.
-  for (const bool sandboxed : {false, true}) {
-    if (sandboxed && !SandboxedLaunchAvailable()) continue;
+  // Unsandboxed helpers forked by the zygote (the default where there is
+  // one), the same exec'd, then (where the platform has one) sandboxed: on
+  // Linux the sandboxed helper's end travels through its namespace's init.
+  struct Setup {
+    const char* name;
+    bool sandboxed;
+    bool zygote;
+  };
+  for (const Setup& setup :
+       {Setup{"unsandboxed, forked by the zygote", false, true},
+        Setup{"unsandboxed, exec'd", false, false},
+        Setup{"sandboxed", true, false}}) {
+    if (setup.sandboxed && !SandboxedLaunchAvailable()) continue;
+    if (setup.zygote && !ZygoteAvailable()) continue;
     Host::Options options;
     options.roles = &roles;
     options.forward_helper_output = false;
-    options.sandbox_helpers = sandboxed;
+    options.sandbox_helpers = setup.sandboxed;
+    options.fork_helpers_from_zygote = setup.zygote;
     absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
     if (!host.ok()) return 1;
-    std::printf("== %s helpers\n", sandboxed ? "sandboxed" : "unsandboxed");
+    std::printf("== %s helpers\n", setup.name);
     const Stats crash = Summarize(HelperCrashToExitInfo(**host, n));
     Report("crash -> ExitInfo", crash, "bare child + waitpid", floor_crash,
            floor_pidfd_or_null, "ratio to pidfd floor");

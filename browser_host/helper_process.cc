@@ -98,17 +98,18 @@ absl::Status HelperProcess::Start() {
   Emit(LifecycleStage::kLaunching);
   absl::StatusOr<HandleTransportEnds> handles = CreateHandleTransportEnds();
   if (!handles.ok()) return handles.status();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      SpawnHelper(loop_, options_.launch,
-                  {.channel = channel_->pipe(),
-                   .stdout_pipe = output_->stdout_pipe(),
-                   .stderr_pipe = output_->stderr_pipe(),
-                   .crash_pipe = output_->crash_pipe(),
-                   .handle_socket = handles->helper_fd,
-                   .handles_brokered = handles->brokered},
-                  [this](int64_t exit_status, int term_signal) {
-                    OnExit(exit_status, term_signal);
-                  });
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = SpawnHelper(
+      loop_, options_.launch,
+      {.channel = channel_->pipe(),
+       .stdout_pipe = output_->stdout_pipe(),
+       .stderr_pipe = output_->stderr_pipe(),
+       .crash_pipe = output_->crash_pipe(),
+       .handle_socket = handles->helper_fd,
+       .handles_brokered = handles->brokered},
+      [this](int64_t exit_status, int term_signal) {
+        OnExit(exit_status, term_signal);
+      },
+      options_.zygote);
   if (!child.ok()) return child.status();
   child_ = *std::move(child);
   pid_ = child_->pid();

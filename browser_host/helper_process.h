@@ -30,6 +30,7 @@ namespace bulkhead {
 // their headers stay out of the installed ones.
 class ChildProcess;
 class HelperOutput;
+class ZygoteHost;
 
 class BULKHEAD_EXPORT HelperProcess {
  public:
@@ -47,6 +48,9 @@ class BULKHEAD_EXPORT HelperProcess {
     bool forward_output = true;
     // Liveness and flood checks while the helper is ready.
     Heartbeat::Options heartbeat;
+    // Not owned; when set and alive, an unsandboxed helper is forked by it
+    // (Host::Options::fork_helpers_from_zygote).
+    ZygoteHost* zygote = nullptr;
   };
 
   struct Callbacks {

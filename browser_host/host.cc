@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "browser_host/launcher.h"
 #include "browser_host/symbolizer.h"
+#include "browser_host/zygote_host.h"
 #include "common/logging.h"
 #include "ipc/uv_loop.h"
 
@@ -44,6 +45,7 @@ Host::~Host() {
   }
   // Destroying a running helper kills and reaps it.
   helpers_.clear();
+  zygote_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
     delete reinterpret_cast<uv_async_t*>(handle);
   });
@@ -98,6 +100,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
           helper_options.launch.memory_limit_bytes);
   helper_options.launch.sandboxed =
       overrides.sandboxed.value_or(helper_options.launch.sandboxed);
+  if (!helper_options.launch.sandboxed) helper_options.zygote = Zygote();
   helper_options.heartbeat =
       overrides.heartbeat.value_or(helper_options.heartbeat);
   if (helper_options.launch.sandboxed) {
@@ -239,8 +242,25 @@ void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
   MaybeFinishShutdown();
 }
 
+ZygoteHost* Host::Zygote() {
+  if (!zygote_tried_ && options_.fork_helpers_from_zygote &&
+      ZygoteHost::Available()) {
+    zygote_tried_ = true;
+    // One exec of the helper binary, as a launch: a few milliseconds.
+    absl::StatusOr<std::unique_ptr<ZygoteHost>> started =
+        ZygoteHost::Start(options_.executable, absl::Seconds(10));
+    if (started.ok()) {
+      zygote_ = *std::move(started);
+    } else {
+      BH_LOG(kWarning, started.status().message(), "; helpers are exec'd");
+    }
+  }
+  return zygote_ != nullptr && zygote_->alive() ? zygote_.get() : nullptr;
+}
+
 void Host::MaybeFinishShutdown() {
   if (!shutting_down_ || !helpers_.empty() || !shutdown_done_) return;
+  zygote_.reset();  // No launch may follow.
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
   done();

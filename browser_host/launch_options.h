@@ -35,6 +35,10 @@ struct LaunchOptions {
 // the default of Host::Options::sandbox_helpers.
 BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
 
+// Whether unsandboxed helpers can be forked from a zygote here (Linux, not
+// under ThreadSanitizer): what Host::Options::fork_helpers_from_zygote does.
+BULKHEAD_EXPORT bool ZygoteAvailable();
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_

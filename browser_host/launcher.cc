@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "browser_host/exit_watch.h"
 #include "browser_host/sandboxed_launcher.h"
+#include "browser_host/zygote_host.h"
+#include "common/logging.h"
 #include "common/switches.h"
 #include "ipc/uv_status.h"
 
@@ -130,7 +132,7 @@ class UvChildProcess final : public ChildProcess {
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit) {
+    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote) {
   if (options.sandboxed) {
     return SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
   }
@@ -145,6 +147,13 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
   std::vector<std::string> args = HelperCommandLine(
       executable, options, with_crash_pipe ? kHelperCrashFd : -1,
       with_handles ? kHelperHandleFd : -1, stdio.handles_brokered);
+  if (zygote != nullptr && zygote->alive() &&
+      zygote->executable() == executable) {
+    absl::StatusOr<std::unique_ptr<ChildProcess>> forked =
+        zygote->Spawn(loop, args, stdio, on_exit);
+    if (!absl::IsUnavailable(forked.status())) return forked;
+    BH_LOG(kInfo, "exec'ing ", options.role, ": ", forked.status().message());
+  }
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());

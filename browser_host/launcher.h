@@ -85,11 +85,16 @@ struct ChildStdio {
   bool handles_brokered = false;
 };
 
+class ZygoteHost;
+
 // Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
 // `stdio` says), or, when `options.sandboxed`, through SpawnSandboxedHelper.
+// With a live `zygote` (zygote_host.h), an unsandboxed helper of the
+// zygote's executable is forked by it instead, and exec'd only when the
+// zygote cannot.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit);
+    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote = nullptr);
 
 // Platform parts (launcher_posix.cc / launcher_win.cc).
 

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/helper_cgroup_linux.h"
+#include "browser_host/launch_support_posix.h"
 #include "browser_host/namespaced_child_process_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
@@ -43,32 +44,11 @@ using sandbox::Requirement;
 // target (0-4).
 constexpr int kFirstSourceFd = 10;
 
-struct PipeEnds {
-  ScopedHandle read;
-  ScopedHandle write;
-};
-
-absl::StatusOr<PipeEnds> MakePipe(int flags) {
-  int fds[2];
-  if (::pipe2(fds, flags) != 0) return LastPosixErrorToStatus("pipe2");
-  return PipeEnds{ScopedHandle(fds[0]), ScopedHandle(fds[1])};
-}
-
 // A close-on-exec duplicate numbered kFirstSourceFd or above.
 absl::StatusOr<ScopedHandle> HighCopy(int fd) {
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
   if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
   return ScopedHandle(copy);
-}
-
-absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
-                         const char* what) {
-  const int rc = uv_pipe_open(pipe, handle.get());
-  if (rc != 0) {
-    return ipc::UvErrorToStatus(rc, absl::StrCat("uv_pipe_open(", what, ")"));
-  }
-  (void)handle.release();  // libuv owns it now.
-  return absl::OkStatus();
 }
 
 uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {

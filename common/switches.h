@@ -26,6 +26,11 @@ inline constexpr char kHandlesBrokered[] = "handles-brokered";
 inline constexpr char kMemoryLimit[] = "memory-limit";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";
+// The `--type` of a zygote (helper/zygote.h): reserved, never a role's name.
+inline constexpr char kZygoteType[] = "zygote";
+// A zygote's padding: room in its argv for each forked helper's command line,
+// which the helper writes over it so that ps and /proc/<pid>/cmdline show it.
+inline constexpr char kZygoteTitleSpace[] = "zygote-title-space";
 
 }  // namespace bulkhead::switches
 

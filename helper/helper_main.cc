@@ -18,6 +18,7 @@
 #include "helper/helper_context.h"
 #include "helper/memory_limit.h"
 #include "helper/parent_watch.h"
+#include "helper/zygote.h"
 #include "ipc/channel.h"
 #include "ipc/uv_loop.h"
 
@@ -220,6 +221,9 @@ std::optional<int> MaybeRunHelper(int argc, const char* const* argv,
                                   const RoleRegistry& registry) {
   const CommandLine line = CommandLine::Parse(argc, argv);
   if (!line.Has(switches::kType)) return std::nullopt;
+  if (*line.Get(switches::kType) == switches::kZygoteType) {
+    return RunZygote(argc, argv, registry);
+  }
   absl::StatusOr<HelperArgs> args = ParseHelperArgs(line, registry);
   if (!args.ok()) {
     std::fprintf(stderr, "%s: %s\n", line.program().c_str(),

@@ -1,6 +1,7 @@
 #include "helper/role_registry.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/switches.h"
 
 namespace bulkhead {
 
@@ -8,6 +9,10 @@ absl::Status RoleRegistry::ValidateName(absl::string_view name) {
   if (name.empty() || name.size() > 32) {
     return absl::InvalidArgumentError(
         absl::StrCat("role name '", name, "' must be 1 to 32 characters long"));
+  }
+  if (name == switches::kZygoteType) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "role name '", name, "' is reserved for bulkhead's own fork server"));
   }
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

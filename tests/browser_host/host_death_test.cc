@@ -24,11 +24,14 @@ struct HostDeath {
 
 class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
 
-std::vector<int64_t> HelperPids(const std::string& out) {
+// The pids on the line that starts with `label` and a space.
+std::vector<int64_t> PidsAfter(const std::string& out,
+                               const std::string& label) {
   std::vector<int64_t> pids;
-  const size_t at = out.find("HELPERS ");
+  const size_t at = out.find(label + " ");
   if (at == std::string::npos) return pids;
-  const std::string line = out.substr(at + 8, out.find('\n', at) - at - 8);
+  const size_t from = at + label.size() + 1;
+  const std::string line = out.substr(from, out.find('\n', at) - from);
   for (absl::string_view word : absl::StrSplit(line, ' ')) {
     int64_t pid = 0;
     if (absl::SimpleAtoi(word, &pid)) pids.push_back(pid);
@@ -49,8 +52,10 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
       testing::RunProcess({testing::SelfPath(), testing::kTestHostFlag}, "",
                           absl::Seconds(30), when_ready);
   ASSERT_TRUE(host.ok()) << host.status();
-  std::vector<int64_t> pids = HelperPids(host->out);
+  std::vector<int64_t> pids = PidsAfter(host->out, "HELPERS");
   ASSERT_GE(pids.size(), 2u) << host->out << host->err;
+  // Every other child of the host (Linux): the zygote.
+  for (int64_t child : PidsAfter(host->out, "CHILDREN")) pids.push_back(child);
   // Where the host could give a helper leave to fork (Linux), its child too.
   const size_t grandchild_at = host->out.find("GRANDCHILDREN ");
   if (grandchild_at != std::string::npos) {
@@ -70,7 +75,7 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   }
   for (int64_t pid : pids) {
     EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)))
-        << "helper or grandchild " << pid << " outlived its host";
+        << "helper, zygote or grandchild " << pid << " outlived its host";
   }
 }
 

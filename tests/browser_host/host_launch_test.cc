@@ -83,7 +83,8 @@ std::vector<std::string> CommandLine(int64_t pid) {
   std::string bytes((std::istreambuf_iterator<char>(file)),
                     std::istreambuf_iterator<char>());
   std::vector<std::string> args = absl::StrSplit(bytes, '\0');
-  if (!args.empty() && args.back().empty()) args.pop_back();
+  // A helper forked by the zygote pads its title with NULs (zygote.h).
+  while (!args.empty() && args.back().empty()) args.pop_back();
   return args;
 }
 #endif

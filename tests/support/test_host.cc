@@ -46,6 +46,26 @@ int64_t FirstChild(int64_t pid) {
   return child;
 }
 
+// Every child of this process, whichever thread started it (Linux; empty
+// elsewhere): the helpers, and the zygote that forks the unsandboxed ones.
+std::vector<int64_t> OwnChildren() {
+  std::vector<int64_t> children;
+  uv_dirent_t entry;
+  uv_fs_t scan;
+  if (uv_fs_scandir(nullptr, &scan, "/proc/self/task", 0, nullptr) < 0) {
+    uv_fs_req_cleanup(&scan);
+    return children;
+  }
+  while (uv_fs_scandir_next(&scan, &entry) != UV_EOF) {
+    std::ifstream list(
+        absl::StrCat("/proc/self/task/", entry.name, "/children"));
+    int64_t child = 0;
+    while (list >> child) children.push_back(child);
+  }
+  uv_fs_req_cleanup(&scan);
+  return children;
+}
+
 }  // namespace
 
 int RunTestHost() {
@@ -65,6 +85,7 @@ int RunTestHost() {
     if (grandchild != 0)
       std::printf("GRANDCHILDREN %lld\n", static_cast<long long>(grandchild));
     std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
+    std::printf("CHILDREN %s\n", absl::StrJoin(OwnChildren(), " ").c_str());
     std::fflush(stdout);
   };
   bool stopping = false;
@@ -76,8 +97,11 @@ int RunTestHost() {
   std::vector<const char*> roles = {"renderer", "gpu"};
   if (WithGrandchild()) roles.push_back("forker");
   for (const char* role : roles) {
-    absl::StatusOr<HelperProcess*> launched =
-        host.Launch(role, [&, role](absl::StatusOr<HelperProcess*> helper) {
+    // gpu unsandboxed: on Linux the zygote forks it.
+    Host::LaunchOverrides overrides;
+    if (std::string(role) == "gpu") overrides.sandboxed = false;
+    absl::StatusOr<HelperProcess*> launched = host.Launch(
+        role, overrides, [&, role](absl::StatusOr<HelperProcess*> helper) {
           if (!helper.ok()) return;
           HelperProcess* ready = *helper;
           pids.push_back(ready->pid());

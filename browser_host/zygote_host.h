@@ -1,0 +1,74 @@
+// The host's side of the zygote (helper/zygote.h): starts one, asks it to fork
+// helpers, and stops it. Linux only (zygote_host_linux.cc); elsewhere
+// Available() is false and helpers are exec'd.
+//
+// Thread: the host's loop thread. Start and Spawn block it briefly: Start
+// until the zygote is up (one exec, a few ms, once per host), Spawn until the
+// zygote has forked (~0.1 ms), as uv_spawn blocks until its exec.
+#ifndef BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
+#define BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "browser_host/launcher.h"
+#include "common/platform_handle.h"
+
+namespace bulkhead {
+
+class ZygoteHost {
+ public:
+  // Whether this platform and build can fork helpers from a zygote.
+  static bool Available();
+
+  // Starts `executable --type=zygote` and waits up to `timeout` for it to say
+  // it is up. Fails with the reason (e.g. the executable does not call
+  // MaybeRunHelper) and leaves no process behind.
+  static absl::StatusOr<std::unique_ptr<ZygoteHost>> Start(
+      const std::string& executable, absl::Duration timeout);
+
+  // Closes the zygote's socket, then kills and reaps it. Helpers it forked
+  // are the host's children and stay.
+  ~ZygoteHost();
+  ZygoteHost(const ZygoteHost&) = delete;
+  ZygoteHost& operator=(const ZygoteHost&) = delete;
+
+  int64_t pid() const { return pid_; }
+  // What it runs, and so what the helpers it forks run.
+  const std::string& executable() const { return executable_; }
+  // False once the zygote has failed (died, stopped answering, lied): it is
+  // then gone, and Spawn refuses.
+  bool alive() const { return control_.is_valid(); }
+
+  // Forks a helper with `argv` (HelperCommandLine) and the streams `stdio`
+  // says, as SpawnHelper would exec it; the helper is this process's child.
+  // Unavailable: nothing was started and `stdio` and `on_exit` are untouched,
+  // so the caller may exec the helper instead. Any other error: `stdio` may be
+  // partly used. On success `on_exit` has been moved into the child.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(
+      uv_loop_t* loop, const std::vector<std::string>& argv,
+      const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit);
+
+ private:
+  ZygoteHost(std::string executable, int64_t pid, ScopedHandle control);
+  // Asks for one fork: the helper's pid, or Unavailable.
+  absl::StatusOr<int64_t> Fork(const std::vector<std::string>& argv,
+                               const std::vector<int>& fds,
+                               const std::vector<int>& targets);
+  // The zygote cannot be used any more: logs why, kills and reaps it.
+  absl::Status Fail(const absl::Status& why);
+
+  const std::string executable_;
+  int64_t pid_ = 0;
+  ScopedHandle control_;
+};
+
+}  // namespace bulkhead
+
+#endif  // BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_

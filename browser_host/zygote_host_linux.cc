@@ -1,0 +1,292 @@
+// Linux: the zygote is posix_spawn'ed with its socket at fd 3; helpers are
+// forked by it with CLONE_PARENT and watched here through their pidfds, like
+// the helpers uv_spawn starts (launcher.cc).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "browser_host/exit_watch.h"
+#include "browser_host/launch_support_posix.h"
+#include "browser_host/zygote_host.h"
+#include "common/logging.h"
+#include "common/os_error.h"
+#include "common/status_macros.h"
+#include "common/switches.h"
+#include "helper/zygote_wire_linux.h"
+#include "ipc/proto/zygote.pb.h"
+
+extern char** environ;
+
+namespace bulkhead {
+namespace {
+
+// A fork takes ~0.1 ms; a zygote that has not answered in this is stuck.
+constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
+// Room in the zygote's argv for its helpers' command lines (zygote.h).
+constexpr size_t kTitleSpace = 4096;
+
+// A helper the zygote forked: this process's child, watched by its pidfd.
+class ForkedChildProcess final : public ChildProcess {
+ public:
+  explicit ForkedChildProcess(int64_t pid) : pid_(pid) {}
+
+  // As UvChildProcess: a helper still running is killed and reaped, and what
+  // it started is swept.
+  ~ForkedChildProcess() override {
+    watch_.reset();
+    if (!reaped_) KillAndReapNow(pid_);
+    SweepProcessTree(pid_);
+  }
+
+  absl::Status Watch(uv_loop_t* loop) {
+    watch_ = WatchChildExit(loop, pid_, [this](int64_t status, int signal) {
+      Reaped(status, signal);
+    });
+    if (watch_ == nullptr) {
+      return absl::InternalError("cannot watch the forked helper's pidfd");
+    }
+    return absl::OkStatus();
+  }
+
+  // Set once Watch succeeded; runs on the loop, never before this returns.
+  void set_on_exit(ExitCallback on_exit) { on_exit_ = std::move(on_exit); }
+
+  int64_t pid() const override { return pid_; }
+
+  absl::Status Signal(int signal) override {
+    if (reaped_) return absl::FailedPreconditionError("the process has ended");
+    return SignalProcessTree(pid_, signal);
+  }
+
+ private:
+  void Reaped(int64_t status, int signal) {
+    reaped_ = true;
+    SweepProcessTree(pid_);
+    ExitCallback on_exit = std::move(on_exit_);
+    if (on_exit) on_exit(status, signal);  // May destroy `this`.
+  }
+
+  const int64_t pid_;
+  std::unique_ptr<ExitWatch> watch_;
+  ExitCallback on_exit_;
+  bool reaped_ = false;
+};
+
+void KillAndReap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The zygote's pid, or why it did not start; `control` is its end of the
+// socket, placed at fd 3.
+absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
+                                  const ScopedHandle& control) {
+  std::vector<std::string> args = {
+      executable,
+      absl::StrCat("--", switches::kType, "=", switches::kZygoteType),
+      absl::StrCat("--", switches::kIpcFd, "=3"),
+      absl::StrCat("--", switches::kZygoteTitleSpace, "=",
+                   std::string(kTitleSpace, '.'))};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, control.get(), 3);
+  // As uv_spawn: every signal at its default, none blocked.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  const int error = ::posix_spawn(&pid, executable.c_str(), &actions,
+                                  &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    return PosixErrorToStatus(error, absl::StrCat("posix_spawn ", executable));
+  }
+  return pid;
+}
+
+}  // namespace
+
+bool ZygoteHost::Available() {
+  // ThreadSanitizer's runtime keeps a thread of its own, which a raw clone
+  // cannot carry into the child.
+#if defined(__SANITIZE_THREAD__)
+  return false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+  return false;
+#endif
+#endif
+  // Helpers are watched through pidfds (pidfd_open, 5.3).
+  const long pidfd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
+  if (pidfd < 0) return false;
+  ::close(static_cast<int>(pidfd));
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
+    const std::string& executable, absl::Duration timeout) {
+  BH_ASSIGN_OR_RETURN(auto sockets, CreateZygoteSocketPair());
+  BH_ASSIGN_OR_RETURN(const pid_t pid, SpawnZygote(executable, sockets.second));
+  sockets.second.reset();
+  absl::StatusOr<ZygotePacket> hello =
+      ReceiveZygotePacket(sockets.first.get(), absl::Now() + timeout);
+  ipc::ZygoteReply reply;
+  if (hello.ok() && hello->fds.empty() && reply.ParseFromString(hello->bytes) &&
+      reply.pid() == pid && reply.error().empty()) {
+    return std::unique_ptr<ZygoteHost>(
+        new ZygoteHost(executable, pid, std::move(sockets.first)));
+  }
+  KillAndReap(pid);
+  const std::string why =
+      hello.ok() ? "it answered with something else than its pid"
+      : absl::IsUnavailable(hello.status())
+          ? absl::StrCat("it ended first: does ", executable,
+                         " call MaybeRunHelper?")
+          : std::string(hello.status().message());
+  return absl::UnavailableError(absl::StrCat("no zygote: ", why));
+}
+
+ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
+                       ScopedHandle control)
+    : executable_(std::move(executable)),
+      pid_(pid),
+      control_(std::move(control)) {}
+
+ZygoteHost::~ZygoteHost() {
+  if (!alive()) return;
+  control_.reset();  // It leaves on end-of-file; SIGKILL makes sure.
+  KillAndReap(static_cast<pid_t>(pid_));
+}
+
+absl::Status ZygoteHost::Fail(const absl::Status& why) {
+  if (alive()) {
+    BH_LOG(kWarning, "zygote (pid ", pid_, ") given up: ", why.message(),
+           "; helpers are exec'd from now on");
+    control_.reset();
+    KillAndReap(static_cast<pid_t>(pid_));
+  }
+  return absl::UnavailableError(absl::StrCat("zygote: ", why.message()));
+}
+
+absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
+                                         const std::vector<int>& fds,
+                                         const std::vector<int>& targets) {
+  if (!alive()) return absl::UnavailableError("the zygote has ended");
+  ipc::ZygoteFork request;
+  for (const std::string& arg : argv) request.add_argv(arg);
+  for (int target : targets) request.add_target_fds(target);
+  if (request.ByteSizeLong() > kMaxZygotePacketBytes) {
+    return absl::UnavailableError("the command line is too long to send");
+  }
+  if (absl::Status sent = SendZygotePacket(control_.get(), request, fds);
+      !sent.ok()) {
+    return Fail(sent);
+  }
+  absl::StatusOr<ZygotePacket> answer =
+      ReceiveZygotePacket(control_.get(), absl::Now() + kForkReplyTimeout);
+  if (!answer.ok()) return Fail(answer.status());
+  ipc::ZygoteReply reply;
+  if (!answer->fds.empty() || !reply.ParseFromString(answer->bytes)) {
+    return Fail(absl::DataLossError("it answered a fork with garbage"));
+  }
+  // It refused this one request (e.g. a command line longer than its own):
+  // it stays, and this helper is exec'd.
+  if (!reply.error().empty()) return absl::UnavailableError(reply.error());
+  // Trust, but verify: the pid must be a child of ours that has not been
+  // reaped, or signalling it later could hit a stranger.
+  siginfo_t info = {};
+  if (reply.pid() <= 0 || reply.pid() > INT32_MAX ||
+      ::waitid(P_PID, static_cast<id_t>(reply.pid()), &info,
+               WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return Fail(absl::DataLossError(
+        absl::StrCat("it named pid ", reply.pid(), ", not a child of ours")));
+  }
+  return reply.pid();
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
+    uv_loop_t* loop, const std::vector<std::string>& argv,
+    const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit) {
+  // The helper's fds, by number; the host keeps the other end of each pipe.
+  std::vector<int> fds, targets;
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) return absl::UnavailableError("cannot open /dev/null");
+  ScopedHandle dev_null(null_fd);
+  fds.push_back(dev_null.get());
+  targets.push_back(0);
+  absl::StatusOr<HandlePair> channel = CreateStreamPair();
+  if (!channel.ok()) return absl::UnavailableError(channel.status().message());
+  PipeEnds out, err, crash;
+  struct Stream {
+    uv_pipe_t* pipe;
+    PipeEnds* ends;
+    int inherited;  // Without a pipe: the host's own fd.
+    int target;
+    const char* what;
+  };
+  Stream streams[] = {{stdio.stdout_pipe, &out, 1, 1, "stdout"},
+                      {stdio.stderr_pipe, &err, 2, 2, "stderr"},
+                      {stdio.crash_pipe, &crash, -1, kHelperCrashFd, "crash"}};
+  for (Stream& stream : streams) {
+    if (stream.pipe != nullptr) {
+      absl::StatusOr<PipeEnds> pipe = MakePipe(O_CLOEXEC);
+      if (!pipe.ok()) return absl::UnavailableError(pipe.status().message());
+      *stream.ends = *std::move(pipe);
+      fds.push_back(stream.ends->write.get());
+    } else if (stream.inherited >= 0) {
+      fds.push_back(stream.inherited);
+    } else {
+      continue;
+    }
+    targets.push_back(stream.target);
+  }
+  fds.push_back(channel->second.get());
+  targets.push_back(kHelperChannelFd);
+  if (stdio.handle_socket >= 0) {
+    fds.push_back(stdio.handle_socket);
+    targets.push_back(kHelperHandleFd);
+  }
+  BH_ASSIGN_OR_RETURN(const int64_t pid, Fork(argv, fds, targets));
+  // From here a failure returns, and `child`'s destructor kills and reaps it;
+  // never as Unavailable, since `stdio` may be in use.
+  auto child = std::make_unique<ForkedChildProcess>(pid);
+  absl::Status adopted = child->Watch(loop);
+  if (adopted.ok()) {
+    adopted = OpenInLibuv(stdio.channel, std::move(channel->first), "channel");
+  }
+  for (Stream& stream : streams) {
+    if (!adopted.ok() || stream.pipe == nullptr) continue;
+    adopted =
+        OpenInLibuv(stream.pipe, std::move(stream.ends->read), stream.what);
+  }
+  if (!adopted.ok()) return absl::InternalError(adopted.message());
+  child->set_on_exit(std::move(on_exit));
+  return child;
+}
+
+bool ZygoteAvailable() { return ZygoteHost::Available(); }
+
+}  // namespace bulkhead

@@ -1,0 +1,28 @@
+#include "browser_host/zygote_host.h"
+
+namespace bulkhead {
+
+bool ZygoteHost::Available() { return false; }
+
+absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
+    const std::string&, absl::Duration) {
+  return absl::UnimplementedError("no zygote on this platform");
+}
+
+ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
+                       ScopedHandle control)
+    : executable_(std::move(executable)),
+      pid_(pid),
+      control_(std::move(control)) {}
+
+ZygoteHost::~ZygoteHost() = default;
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
+    uv_loop_t*, const std::vector<std::string>&, const ChildStdio&,
+    ChildProcess::ExitCallback&) {
+  return absl::UnavailableError("no zygote on this platform");
+}
+
+bool ZygoteAvailable() { return ZygoteHost::Available(); }
+
+}  // namespace bulkhead

@@ -1,0 +1,210 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/command_line.h"
+#include "common/logging.h"
+#include "common/switches.h"
+#include "helper/exit_codes.h"
+#include "helper/helper_main.h"
+#include "helper/parent_watch.h"
+#include "helper/zygote.h"
+#include "helper/zygote_wire_linux.h"
+#include "ipc/proto/zygote.pb.h"
+
+namespace bulkhead {
+namespace {
+
+// The helper's fds are numbered below this; they are staged at or above it.
+constexpr int kFdLimit = 64;
+constexpr int kMaxArgs = 1024;
+
+struct ForkRequest {
+  std::vector<std::string> argv;
+  std::vector<ScopedHandle> fds;
+  std::vector<int> targets;
+};
+
+absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
+  ipc::ZygoteFork fork;
+  if (!fork.ParseFromString(packet.bytes)) {
+    return absl::InvalidArgumentError("not a ZygoteFork message");
+  }
+  if (fork.argv_size() < 2 || fork.argv_size() > kMaxArgs) {
+    return absl::InvalidArgumentError(absl::StrCat("a helper's argv has 2 to ",
+                                                   kMaxArgs, " entries; got ",
+                                                   fork.argv_size()));
+  }
+  if (static_cast<size_t>(fork.target_fds_size()) != packet.fds.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ZygoteFork names ", fork.target_fds_size(),
+                     " fd numbers but carries ", packet.fds.size(), " fds"));
+  }
+  bool taken[kFdLimit] = {};
+  for (int target : fork.target_fds()) {
+    if (target < 0 || target >= kFdLimit || taken[target]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad or repeated helper fd number ", target, " (0 to ",
+                       kFdLimit - 1, ", each once)"));
+    }
+    taken[target] = true;
+  }
+  ForkRequest request;
+  request.argv.assign(fork.argv().begin(), fork.argv().end());
+  std::vector<const char*> args;
+  for (const std::string& arg : request.argv) args.push_back(arg.c_str());
+  const CommandLine line =
+      CommandLine::Parse(static_cast<int>(args.size()), args.data());
+  const std::optional<std::string> type = line.Get(switches::kType);
+  if (!type.has_value() || *type == switches::kZygoteType) {
+    return absl::InvalidArgumentError(
+        "a forked helper needs a --type, and not another zygote's");
+  }
+  request.fds = std::move(packet.fds);
+  request.targets.assign(fork.target_fds().begin(), fork.target_fds().end());
+  return request;
+}
+
+// The memory the kernel shows as /proc/<pid>/cmdline: main's argv strings,
+// one block. A forked helper writes its own argv there, NUL-separated, and
+// clears the rest.
+class ProcessTitle {
+ public:
+  ProcessTitle(int argc, const char* const* argv) {
+    if (argc < 1 || argv[0] == nullptr) return;
+    const char* end = argv[0];
+    for (int i = 0; i < argc; ++i) {
+      if (argv[i] != end) return;  // Not one block: leave it alone.
+      end += std::strlen(argv[i]) + 1;
+    }
+    begin_ = const_cast<char*>(argv[0]);
+    size_ = static_cast<size_t>(end - argv[0]);
+  }
+
+  bool Fits(const std::vector<std::string>& argv) const {
+    size_t needed = 0;
+    for (const std::string& arg : argv) needed += arg.size() + 1;
+    return needed <= size_;
+  }
+
+  void Set(const std::vector<std::string>& argv) {
+    if (!Fits(argv)) return;
+    char* out = begin_;
+    for (const std::string& arg : argv) {
+      std::memcpy(out, arg.c_str(), arg.size() + 1);
+      out += arg.size() + 1;
+    }
+    std::memset(out, 0, static_cast<size_t>(begin_ + size_ - out));
+  }
+
+ private:
+  char* begin_ = nullptr;
+  size_t size_ = 0;
+};
+
+// In the forked child: the request's fds become exactly the helper's fds,
+// signals are as after an exec, and the helper runs.
+int RunForkedHelper(ForkRequest request, ProcessTitle& title,
+                    const RoleRegistry& registry) {
+  // Stage every fd above the targets first, so that no dup3 overwrites a
+  // source still to come.
+  std::vector<int> staged;
+  for (ScopedHandle& fd : request.fds) {
+    staged.push_back(::fcntl(fd.get(), F_DUPFD_CLOEXEC, kFdLimit));
+    if (staged.back() < 0) return kExitChannelLost;
+  }
+  for (size_t i = 0; i < staged.size(); ++i) {
+    (void)request.fds[i].release();  // Closed below, with everything else.
+    if (::dup3(staged[i], request.targets[i], 0) < 0) return kExitChannelLost;
+  }
+  bool keep[kFdLimit] = {};
+  for (int target : request.targets) keep[target] = true;
+  for (int fd = 0; fd < kFdLimit; ++fd) {
+    if (!keep[fd]) ::close(fd);
+  }
+  ::syscall(SYS_close_range, kFdLimit, ~0U, 0);
+  // Its own session and group, as uv_spawn's detached helpers: the host
+  // signals and sweeps the group.
+  ::setsid();
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  title.Set(request.argv);
+  std::vector<const char*> argv;
+  for (const std::string& arg : request.argv) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+  return MaybeRunHelper(static_cast<int>(request.argv.size()), argv.data(),
+                        registry)
+      .value_or(kExitUsage);
+}
+
+void Reply(int control, int64_t pid, absl::string_view error) {
+  ipc::ZygoteReply reply;
+  reply.set_pid(pid);
+  reply.set_error(std::string(error));
+  if (absl::Status sent = SendZygotePacket(control, reply); !sent.ok()) {
+    BH_LOG(kWarning, "cannot answer the host: ", sent.message());
+  }
+}
+
+}  // namespace
+
+int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
+  SetLogTag("zygote");
+  const CommandLine line = CommandLine::Parse(argc, argv);
+  absl::StatusOr<int64_t> fd = line.GetInt(switches::kIpcFd, 0, INT32_MAX);
+  absl::StatusOr<ScopedHandle> control =
+      fd.ok() ? AdoptInheritedStream(*fd) : fd.status();
+  if (!control.ok()) {
+    std::fprintf(stderr, "%s: bad --%s: %s\n", line.program().c_str(),
+                 switches::kIpcFd,
+                 std::string(control.status().message()).c_str());
+    return kExitUsage;
+  }
+  // As a helper: Ctrl-C is the host's to act on, and the host's death ours.
+  std::signal(SIGINT, SIG_IGN);
+  if (absl::Status watch = DieWithParent(); !watch.ok()) {
+    BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
+  }
+  ProcessTitle title(argc, argv);
+  Reply(control->get(), ::getpid(), "");
+  for (;;) {
+    absl::StatusOr<ZygotePacket> packet =
+        ReceiveZygotePacket(control->get(), absl::InfiniteFuture());
+    if (absl::IsUnavailable(packet.status())) return 0;  // The host is done.
+    absl::StatusOr<ForkRequest> request =
+        packet.ok() ? ParseForkRequest(*std::move(packet)) : packet.status();
+    if (request.ok() && !title.Fits(request->argv)) {
+      request = absl::ResourceExhaustedError(
+          "the helper's command line is longer than the zygote's own");
+    }
+    if (!request.ok()) {
+      Reply(control->get(), 0, request.status().message());
+      continue;
+    }
+    // The child's parent is the host (see zygote.h).
+    const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+      ::close(control->release());
+      return RunForkedHelper(*std::move(request), title, registry);
+    }
+    if (pid < 0) {
+      Reply(control->get(), 0, absl::StrCat("clone: ", std::strerror(errno)));
+    } else {
+      Reply(control->get(), pid, "");
+    }
+  }
+}
+
+}  // namespace bulkhead

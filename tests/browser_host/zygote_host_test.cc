@@ -1,0 +1,207 @@
+// The zygote (Linux) with real helpers: they are forked by it, are the host's
+// own children, are classified from the kernel's word when they die, and are
+// exec'd as before once the zygote is gone.
+#include "browser_host/zygote_host.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ipc/proto/work.pb.h"
+#include "tests/browser_host/host_fixture.h"
+#include "tests/support/process_probe.h"
+#include "tests/support/run_process.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The NUL-separated bytes of /proc/<pid>/cmdline.
+std::string CommandLineBytes(int64_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
+  return std::string((std::istreambuf_iterator<char>(file)),
+                     std::istreambuf_iterator<char>());
+}
+
+int64_t ParentOf(int64_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  // After "pid (comm) state ": the comm may hold spaces, so from the last ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  return fields.size() > 1 ? std::stoll(fields[1]) : -1;
+}
+
+// This process's children whose command line says --type=zygote.
+std::vector<int64_t> Zygotes() {
+  std::vector<int64_t> zygotes;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream children(task.path() / "children");
+    int64_t child = 0;
+    while (children >> child) {
+      if (CommandLineBytes(child).find(std::string("--type=zygote\0", 14)) !=
+          std::string::npos) {
+        zygotes.push_back(child);
+      }
+    }
+  }
+  return zygotes;
+}
+
+class ZygoteHostTest : public testing::HostFixture {
+ protected:
+  void SetUp() override {
+    if (!ZygoteHost::Available()) {
+      GTEST_SKIP() << "no zygote in this build (ThreadSanitizer) or kernel";
+    }
+    HostFixture::SetUp();
+  }
+
+  void ModifyOptions(Host::Options& options) override {
+    options.sandbox_helpers = false;
+    options.forward_helper_output = false;
+  }
+
+  void ExpectAnswers(HelperProcess* helper) {
+    ipc::LayoutTextRequest request;
+    request.set_text("forked");
+    request.set_width(40);
+    absl::StatusOr<ipc::LayoutTextResponse> response =
+        CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_THAT(response->lines(), ::testing::ElementsAre("forked"));
+  }
+};
+
+TEST_F(ZygoteHostTest, HelpersAreForkedAsTheHostsOwnChildren) {
+  HelperProcess* first = LaunchReady("renderer");
+  HelperProcess* second = LaunchReady("renderer");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  const std::vector<int64_t> zygotes = Zygotes();
+  ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves every helper";
+  for (HelperProcess* helper : {first, second}) {
+    EXPECT_EQ(ParentOf(helper->pid()), ::getpid());
+    EXPECT_NE(helper->pid(), zygotes[0]);
+    // Its own session and group, as an exec'd helper (the host signals and
+    // sweeps the group).
+    EXPECT_EQ(::getsid(static_cast<pid_t>(helper->pid())), helper->pid());
+    // Forked, not exec'd: the zygote's image, with the helper's own command
+    // line written over the zygote's.
+    const std::string bytes = CommandLineBytes(helper->pid());
+    EXPECT_THAT(bytes, HasSubstr(std::string("--type=renderer\0", 16)));
+    EXPECT_THAT(bytes, HasSubstr(absl::StrCat("--helper-id=", helper->id())));
+    EXPECT_THAT(bytes, ::testing::Not(HasSubstr("zygote")));
+    ExpectAnswers(helper);
+  }
+}
+
+TEST_F(ZygoteHostTest, ACrashIsClassifiedFromTheWaitStatusWithItsStack) {
+  HelperProcess* sibling = LaunchReady("renderer");
+  HelperProcess* victim = LaunchReady("utility");
+  ASSERT_NE(sibling, nullptr);
+  ASSERT_NE(victim, nullptr);
+  ASSERT_EQ(Zygotes().size(), 1u);
+  const uint64_t id = victim->id();
+  victim->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGSEGV) << exit->Describe();
+  // The crash handler installed after the fork sent the stack; it is named
+  // from the zygote's image, which is the executable's.
+  ASSERT_FALSE(exit->stack_trace.empty()) << "no crash record arrived";
+  const std::string stack = absl::StrJoin(exit->stack_trace, "\n");
+  EXPECT_TRUE(absl::StrContains(stack, "bulkhead::") ||
+              absl::StrContains(stack, "(executable+0x"))
+      << stack;
+  ExpectAnswers(sibling);
+}
+
+TEST_F(ZygoteHostTest, AnExitCodeAndAnAbortAreReportedAsSuch) {
+  HelperProcess* exiting = LaunchReady("utility");
+  HelperProcess* aborting = LaunchReady("utility");
+  ASSERT_NE(exiting, nullptr);
+  ASSERT_NE(aborting, nullptr);
+  const uint64_t exiting_id = exiting->id();
+  const uint64_t aborting_id = aborting->id();
+  exiting->InjectFault(ipc::FAULT_KIND_EXIT, 7, [](absl::Status) {});
+  aborting->InjectFault(ipc::FAULT_KIND_ABORT, 0, [](absl::Status) {});
+  // Both first: a later report may move the earlier one in `exits_`.
+  ASSERT_NE(WaitForExit(exiting_id), nullptr);
+  ASSERT_NE(WaitForExit(aborting_id), nullptr);
+  const ExitInfo* exited = WaitForExit(exiting_id);
+  const ExitInfo* aborted = WaitForExit(aborting_id);
+  EXPECT_EQ(exited->kind, ExitKind::kErrorExit) << exited->Describe();
+  EXPECT_EQ(exited->exit_code, 7);
+  EXPECT_EQ(aborted->kind, ExitKind::kCrashed) << aborted->Describe();
+  EXPECT_EQ(aborted->signal, SIGABRT);
+}
+
+TEST_F(ZygoteHostTest, HelpersAreExecdOnceTheZygoteIsGone) {
+  ASSERT_NE(LaunchReady("renderer"), nullptr);
+  const std::vector<int64_t> zygotes = Zygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  ASSERT_EQ(::kill(static_cast<pid_t>(zygotes[0]), SIGKILL), 0);
+  // Still a zombie of ours until the host notices, at its next launch.
+  HelperProcess* execd = LaunchReady("renderer");
+  ASSERT_NE(execd, nullptr);
+  EXPECT_EQ(ParentOf(execd->pid()), ::getpid());
+  // An exec'd helper's command line is exactly its argv: one NUL at the end.
+  const std::string bytes = CommandLineBytes(execd->pid());
+  ASSERT_GE(bytes.size(), 2u);
+  EXPECT_NE(bytes[bytes.size() - 2], '\0') << "padded like a forked helper";
+  ExpectAnswers(execd);
+  // The dead zygote was reaped, not left a zombie.
+  EXPECT_TRUE(Zygotes().empty());
+  EXPECT_TRUE(testing::WaitForProcessGone(zygotes[0], absl::Seconds(5)));
+  EXPECT_NE(::waitpid(static_cast<pid_t>(zygotes[0]), nullptr, WNOHANG), 0);
+}
+
+TEST_F(ZygoteHostTest, TheZygoteEndsWithItsHost) {
+  ASSERT_NE(LaunchReady("gpu"), nullptr);
+  const std::vector<int64_t> zygotes = Zygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  host_.reset();
+  // Reaped by the host's destructor: no longer even a zombie of ours.
+  errno = 0;
+  EXPECT_EQ(::waitpid(static_cast<pid_t>(zygotes[0]), nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_FALSE(testing::ProcessExists(zygotes[0]));
+}
+
+// Sandboxed helpers are exec'd into their namespaces; the zygote is not even
+// started for them.
+class ZygoteWithSandboxTest : public ZygoteHostTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    ZygoteHostTest::ModifyOptions(options);
+    options.sandbox_helpers = SandboxedLaunchAvailable();
+  }
+};
+
+TEST_F(ZygoteWithSandboxTest, SandboxedHelpersAreNotForked) {
+  if (!SandboxedLaunchAvailable()) GTEST_SKIP() << "no sandbox here";
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  EXPECT_TRUE(Zygotes().empty());
+  EXPECT_TRUE(helper->sandboxed());
+}
+
+}  // namespace
+}  // namespace bulkhead
