@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -99,6 +100,21 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
       absl::StrCat("--", switches::kIpcFd, "=3"),
       absl::StrCat("--", switches::kZygoteTitleSpace, "=",
                    std::string(kTitleSpace, '.'))};
+  // The zygote binds every symbol at its exec (ld.so's LD_BIND_NOW), so its
+  // helpers find their PLT resolved: each would otherwise resolve on its own,
+  // reading the libraries' symbol tables and copying GOT pages, all of which
+  // it then has to unmap when it dies. It drops the variable once up.
+  std::vector<std::string> variables;
+  if (std::getenv("LD_BIND_NOW") == nullptr) {
+    variables.push_back("LD_BIND_NOW=1");
+    args.push_back(absl::StrCat("--", switches::kZygoteUnsetBindNow));
+  }
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    variables.push_back(*variable);
+  }
+  std::vector<char*> envp;
+  for (std::string& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -118,7 +134,7 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
                            POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
   const int error = ::posix_spawn(&pid, executable.c_str(), &actions,
-                                  &attributes, argv.data(), environ);
+                                  &attributes, argv.data(), envp.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {

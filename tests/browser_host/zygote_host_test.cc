@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -131,6 +132,27 @@ TEST_F(ZygoteHostTest, ACrashIsClassifiedFromTheWaitStatusWithItsStack) {
               absl::StrContains(stack, "(executable+0x"))
       << stack;
   ExpectAnswers(sibling);
+}
+
+TEST_F(ZygoteHostTest, HelpersGetTheHostsEnvironmentWithoutTheZygotesBindNow) {
+  if (std::getenv("LD_BIND_NOW") != nullptr) {
+    GTEST_SKIP() << "LD_BIND_NOW is set for the test itself";
+  }
+  HelperProcess* helper = LaunchReady("env-reader");
+  ASSERT_NE(helper, nullptr);
+  ASSERT_EQ(Zygotes().size(), 1u);
+  auto read = [&](const std::string& name) -> std::string {
+    ipc::LayoutTextRequest request;
+    request.set_text(name);
+    absl::StatusOr<ipc::LayoutTextResponse> response =
+        CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    if (!response.ok() || response->lines_size() != 1) return "<no answer>";
+    return response->lines(0);
+  };
+  // The zygote was exec'd with LD_BIND_NOW=1 and dropped it before forking.
+  EXPECT_EQ(read("LD_BIND_NOW"), "<unset>");
+  const char* path = std::getenv("PATH");
+  EXPECT_EQ(read("PATH"), path == nullptr ? "<unset>" : path);
 }
 
 TEST_F(ZygoteHostTest, AnExitCodeAndAnAbortAreReportedAsSuch) {

@@ -169,6 +169,20 @@ int WriteFileMain(HelperContext& context) {
   return context.Run();
 }
 
+// Answers the value of the environment variable named by the request's text,
+// as its one line ("<unset>" when there is none).
+int EnvReaderMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        const char* value = std::getenv(request.text().c_str());
+        ipc::LayoutTextResponse response;
+        response.add_lines(value == nullptr ? "<unset>" : value);
+        return response;
+      });
+  return context.Run();
+}
+
 int SpawnerMain(HelperContext& context) {
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
       [&context](const ipc::LayoutTextRequest&)
@@ -234,6 +248,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||
         !roles->Add("spawner", &SpawnerMain).ok() ||
+        !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
         !AddPlatformTestRoles(*roles)) {
       std::abort();
