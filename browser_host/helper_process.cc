@@ -132,6 +132,9 @@ absl::Status HelperProcess::Start() {
          absl::StrCat("channel failed: ", reading.message()));
     return absl::OkStatus();  // The exit callback will report it.
   }
+  // The spawn may have blocked the loop (a zygote that took its time, a slow
+  // exec): the deadline counts from now, not from the loop's cached time.
+  uv_update_time(loop_);
   uv_timer_start(timer_, OnTimerThunk, ToMillis(options_.handshake_timeout), 0);
   return absl::OkStatus();
 }

@@ -84,6 +84,14 @@ class ForkedChildProcess final : public ChildProcess {
   bool reaped_ = false;
 };
 
+// Whether `pid` is a child of this process that has not been reaped.
+bool IsUnreapedChild(int64_t pid) {
+  siginfo_t info = {};
+  return pid > 0 && pid <= INT32_MAX &&
+         ::waitid(P_PID, static_cast<id_t>(pid), &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 void KillAndReap(pid_t pid) {
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -130,8 +138,11 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attributes, &all);
   posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes,
-                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // Its own session, as uv_spawn's detached helpers: a terminal's SIGINT or
+  // SIGHUP is the host's to act on.
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF |
+                                            POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSID);
   pid_t pid = 0;
   const int error = ::posix_spawn(&pid, executable.c_str(), &actions,
                                   &attributes, argv.data(), envp.data());
@@ -155,11 +166,19 @@ bool ZygoteHost::Available() {
   return false;
 #endif
 #endif
-  // Helpers are watched through pidfds (pidfd_open, 5.3).
+  // Helpers are watched through pidfds (pidfd_open, 5.3) and reaped with
+  // waitid(P_PIDFD) (5.4), as in exit_watch_linux.cc: without either,
+  // WatchChildExit has nothing to offer a forked helper. This process is no
+  // child of its own: ECHILD where P_PIDFD is known, EINVAL where it is not.
   const long pidfd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
   if (pidfd < 0) return false;
+  siginfo_t info = {};
+  const bool waitid_knows_pidfds =
+      ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info,
+               WEXITED | WNOHANG | WNOWAIT) == 0 ||
+      errno != EINVAL;
   ::close(static_cast<int>(pidfd));
-  return true;
+  return waitid_knows_pidfds;
 }
 
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
@@ -177,7 +196,8 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
   }
   KillAndReap(pid);
   const std::string why =
-      hello.ok() ? "it answered with something else than its pid"
+      hello.ok() && !reply.error().empty() ? reply.error()
+      : hello.ok() ? "it answered with something else than its pid"
       : absl::IsUnavailable(hello.status())
           ? absl::StrCat("it ended first: does ", executable,
                          " call MaybeRunHelper?")
@@ -189,7 +209,8 @@ ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
                        ScopedHandle control)
     : executable_(std::move(executable)),
       pid_(pid),
-      control_(std::move(control)) {}
+      control_(std::move(control)),
+      starter_thread_(::syscall(SYS_gettid)) {}
 
 ZygoteHost::~ZygoteHost() {
   if (!alive()) return;
@@ -201,8 +222,20 @@ absl::Status ZygoteHost::Fail(const absl::Status& why) {
   if (alive()) {
     BH_LOG(kWarning, "zygote (pid ", pid_, ") given up: ", why.message(),
            "; helpers are exec'd from now on");
-    control_.reset();
     KillAndReap(static_cast<pid_t>(pid_));
+    // A helper it forked but answered for too late is ours, and no one
+    // else's to end: its pid may still wait in the socket.
+    for (;;) {
+      absl::StatusOr<ZygotePacket> late =
+          ReceiveZygotePacket(control_.get(), absl::InfinitePast());
+      if (!late.ok()) break;
+      ipc::ZygoteReply reply;
+      if (reply.ParseFromString(late->bytes) && IsUnreapedChild(reply.pid()) &&
+          reply.pid() != pid_) {
+        KillAndReapNow(reply.pid());
+      }
+    }
+    control_.reset();
   }
   return absl::UnavailableError(absl::StrCat("zygote: ", why.message()));
 }
@@ -230,15 +263,18 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
   }
   // It refused this one request (e.g. a command line longer than its own):
   // it stays, and this helper is exec'd.
-  if (!reply.error().empty()) return absl::UnavailableError(reply.error());
-  // Trust, but verify: the pid must be a child of ours that has not been
-  // reaped, or signalling it later could hit a stranger.
-  siginfo_t info = {};
-  if (reply.pid() <= 0 || reply.pid() > INT32_MAX ||
-      ::waitid(P_PID, static_cast<id_t>(reply.pid()), &info,
-               WEXITED | WNOHANG | WNOWAIT) != 0) {
+  if (!reply.error().empty() && reply.pid() == 0) {
+    return absl::UnavailableError(reply.error());
+  }
+  // Check what can be checked: the pid must be a child of ours that has not
+  // been reaped, or signalling it later could hit a stranger, and not the
+  // zygote itself. (A zygote runs the host's own code with the host's
+  // rights, unsandboxed: these checks catch a broken one, not a hostile one.)
+  if (!reply.error().empty() || reply.pid() == pid_ ||
+      !IsUnreapedChild(reply.pid())) {
     return Fail(absl::DataLossError(
-        absl::StrCat("it named pid ", reply.pid(), ", not a child of ours")));
+        absl::StrCat("it answered pid ", reply.pid(), " (", reply.error(),
+                     "), not a new child of ours")));
   }
   return reply.pid();
 }
@@ -246,6 +282,13 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     uv_loop_t* loop, const std::vector<std::string>& argv,
     const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit) {
+  // Its helpers' parent-death signal follows the thread that started it
+  // (CLONE_PARENT: their parent is the zygote's): launched from another
+  // thread, a helper would die with one it has nothing to do with.
+  if (::syscall(SYS_gettid) != starter_thread_) {
+    return absl::UnavailableError(
+        "this thread did not start the zygote, whose helpers die with it");
+  }
   // The helper's fds, by number; the host keeps the other end of each pipe.
   std::vector<int> fds, targets;
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -286,13 +329,14 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     targets.push_back(kHelperHandleFd);
   }
   BH_ASSIGN_OR_RETURN(const int64_t pid, Fork(argv, fds, targets));
-  // From here a failure returns, and `child`'s destructor kills and reaps it;
-  // never as Unavailable, since `stdio` may be in use.
+  // From here a failure returns, and `child`'s destructor kills and reaps it.
   auto child = std::make_unique<ForkedChildProcess>(pid);
-  absl::Status adopted = child->Watch(loop);
-  if (adopted.ok()) {
-    adopted = OpenInLibuv(stdio.channel, std::move(channel->first), "channel");
+  if (absl::Status watched = child->Watch(loop); !watched.ok()) {
+    return absl::UnavailableError(watched.message());  // `stdio` is unused.
   }
+  // Never Unavailable from here: `stdio` is in use.
+  absl::Status adopted =
+      OpenInLibuv(stdio.channel, std::move(channel->first), "channel");
   for (Stream& stream : streams) {
     if (!adopted.ok() || stream.pipe == nullptr) continue;
     adopted =

@@ -1,13 +1,20 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/command_line.h"
@@ -17,6 +24,7 @@
 #include "helper/helper_main.h"
 #include "helper/parent_watch.h"
 #include "helper/zygote.h"
+#include "helper/zygote_process_linux.h"
 #include "helper/zygote_wire_linux.h"
 #include "ipc/proto/zygote.pb.h"
 
@@ -73,64 +81,45 @@ absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   return request;
 }
 
-// The memory the kernel shows as /proc/<pid>/cmdline: main's argv strings,
-// one block. A forked helper writes its own argv there, NUL-separated, and
-// clears the rest.
-class ProcessTitle {
- public:
-  ProcessTitle(int argc, const char* const* argv) {
-    if (argc < 1 || argv[0] == nullptr) return;
-    const char* end = argv[0];
-    for (int i = 0; i < argc; ++i) {
-      if (argv[i] != end) return;  // Not one block: leave it alone.
-      end += std::strlen(argv[i]) + 1;
-    }
-    begin_ = const_cast<char*>(argv[0]);
-    size_ = static_cast<size_t>(end - argv[0]);
+// Closes every fd from `first` up: close_range (5.9), or one by one up to the
+// fd limit where it is missing or refused (seccomp profiles of older
+// container runtimes).
+void CloseFrom(int first) {
+  if (::syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+  rlimit limit = {};
+  const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0
+                          ? std::min<rlim_t>(limit.rlim_cur, 1 << 20)
+                          : 1024;
+  for (rlim_t fd = static_cast<rlim_t>(first); fd < last; ++fd) {
+    ::close(static_cast<int>(fd));
   }
-
-  bool Fits(const std::vector<std::string>& argv) const {
-    size_t needed = 0;
-    for (const std::string& arg : argv) needed += arg.size() + 1;
-    return needed <= size_;
-  }
-
-  void Set(const std::vector<std::string>& argv) {
-    if (!Fits(argv)) return;
-    char* out = begin_;
-    for (const std::string& arg : argv) {
-      std::memcpy(out, arg.c_str(), arg.size() + 1);
-      out += arg.size() + 1;
-    }
-    std::memset(out, 0, static_cast<size_t>(begin_ + size_ - out));
-  }
-
- private:
-  char* begin_ = nullptr;
-  size_t size_ = 0;
-};
+}
 
 // In the forked child: the request's fds become exactly the helper's fds,
 // signals are as after an exec, and the helper runs.
 int RunForkedHelper(ForkRequest request, ProcessTitle& title,
                     const RoleRegistry& registry) {
   // Stage every fd above the targets first, so that no dup3 overwrites a
-  // source still to come.
+  // source still to come. A failure here ends the child at once: it is no
+  // helper yet, and must not run the zygote's exit handlers.
   std::vector<int> staged;
   for (ScopedHandle& fd : request.fds) {
     staged.push_back(::fcntl(fd.get(), F_DUPFD_CLOEXEC, kFdLimit));
-    if (staged.back() < 0) return kExitChannelLost;
+    if (staged.back() < 0) std::_Exit(kExitChannelLost);
   }
   for (size_t i = 0; i < staged.size(); ++i) {
     (void)request.fds[i].release();  // Closed below, with everything else.
-    if (::dup3(staged[i], request.targets[i], 0) < 0) return kExitChannelLost;
+    if (::dup3(staged[i], request.targets[i], 0) < 0) {
+      std::_Exit(kExitChannelLost);
+    }
+    ::close(staged[i]);
   }
   bool keep[kFdLimit] = {};
   for (int target : request.targets) keep[target] = true;
   for (int fd = 0; fd < kFdLimit; ++fd) {
     if (!keep[fd]) ::close(fd);
   }
-  ::syscall(SYS_close_range, kFdLimit, ~0U, 0);
+  CloseFrom(kFdLimit);
   // Its own session and group, as uv_spawn's detached helpers: the host
   // signals and sweeps the group.
   ::setsid();
@@ -178,12 +167,29 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   if (absl::Status watch = DieWithParent(); !watch.ok()) {
     BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
   }
+  // Nothing of the host's but the standard streams and this socket.
+  const int control_fd = control->get();
+  for (int fd = 3; fd < control_fd; ++fd) ::close(fd);
+  CloseFrom(control_fd + 1);
+  const int threads = OwnThreadCount();
+  if (threads != 1) {
+    // Refused in the hello: the host then execs every helper.
+    Reply(control_fd, ::getpid(),
+          absl::StrCat("the zygote runs ", threads,
+                       " threads; it may fork only with one (does main start "
+                       "threads before MaybeRunHelper?)"));
+    return kExitUsage;
+  }
   ProcessTitle title(argc, argv);
-  Reply(control->get(), ::getpid(), "");
+  Reply(control_fd, ::getpid(), "");
   for (;;) {
     absl::StatusOr<ZygotePacket> packet =
-        ReceiveZygotePacket(control->get(), absl::InfiniteFuture());
+        ReceiveZygotePacket(control_fd, absl::InfiniteFuture());
     if (absl::IsUnavailable(packet.status())) return 0;  // The host is done.
+    if (!packet.ok() && !absl::IsDataLoss(packet.status())) {
+      BH_LOG(kError, "zygote socket: ", packet.status().message());
+      return 1;  // It will not get better.
+    }
     absl::StatusOr<ForkRequest> request =
         packet.ok() ? ParseForkRequest(*std::move(packet)) : packet.status();
     if (request.ok() && !title.Fits(request->argv)) {
@@ -191,9 +197,11 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
           "the helper's command line is longer than the zygote's own");
     }
     if (!request.ok()) {
-      Reply(control->get(), 0, request.status().message());
+      Reply(control_fd, 0, request.status().message());
       continue;
     }
+    // Nothing buffered may be written twice, by the zygote and the helper.
+    std::fflush(nullptr);
     // The child's parent is the host (see zygote.h).
     const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
@@ -201,9 +209,9 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
       return RunForkedHelper(*std::move(request), title, registry);
     }
     if (pid < 0) {
-      Reply(control->get(), 0, absl::StrCat("clone: ", std::strerror(errno)));
+      Reply(control_fd, 0, absl::StrCat("clone: ", std::strerror(errno)));
     } else {
-      Reply(control->get(), pid, "");
+      Reply(control_fd, pid, "");
     }
   }
 }

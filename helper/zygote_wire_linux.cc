@@ -15,20 +15,23 @@ namespace {
 
 constexpr size_t kControlBytes = CMSG_SPACE(sizeof(int) * kMaxZygoteFds);
 
-// Waits for `socket` to be readable; false once `deadline` has passed.
+// Waits for `socket` to be readable: DeadlineExceeded when it is not by
+// `deadline`. A deadline already past still takes what is queued.
 absl::Status WaitReadable(int socket, absl::Time deadline) {
   for (;;) {
     int timeout_ms = -1;
     if (deadline != absl::InfiniteFuture()) {
       const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) {
-        return absl::DeadlineExceededError("no answer from the zygote in time");
-      }
-      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+      timeout_ms = left <= absl::ZeroDuration()
+                       ? 0
+                       : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
     }
     pollfd waiting = {socket, POLLIN, 0};
     const int ready = ::poll(&waiting, 1, timeout_ms);
     if (ready > 0) return absl::OkStatus();
+    if (ready == 0 && timeout_ms == 0) {
+      return absl::DeadlineExceededError("no answer from the zygote in time");
+    }
     if (ready < 0 && errno != EINTR) return LastPosixErrorToStatus("poll");
   }
 }

@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/switches.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helper/zygote_wire_linux.h"
 #include "ipc/proto/zygote.pb.h"
@@ -163,6 +165,28 @@ TEST_F(ZygoteTest, RefusesBadRequestsWithAReasonAndKeepsServing) {
   // The helper says Hello on the channel it was given at fd 3.
   char byte = 0;
   EXPECT_EQ(::read(channel->first.get(), &byte, 1), 1);
+  // Nothing else crossed: no staged copy (64 and up) and none of the
+  // zygote's fds. What is open besides 0-3 is the helper's own loop's.
+  std::vector<int> open_fds;
+  std::string targets;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", forked.pid(), "/fd"))) {
+    open_fds.push_back(std::stoi(entry.path().filename().string()));
+    absl::StrAppend(&targets, entry.path().filename().string(), " -> ",
+                    std::filesystem::read_symlink(entry.path()).string(), "\n");
+  }
+  for (int fd : {0, 1, 2, 3}) {
+    EXPECT_THAT(open_fds, ::testing::Contains(fd)) << targets;
+  }
+  EXPECT_THAT(open_fds, ::testing::Each(::testing::Lt(64))) << targets;
+  // Not the zygote's socket: it is a SOCK_SEQPACKET the helper never saw,
+  // and the only socket the helper holds is its channel (fd 3).
+  size_t sockets = 0;
+  for (size_t at = targets.find("socket:"); at != std::string::npos;
+       at = targets.find("socket:", at + 1)) {
+    ++sockets;
+  }
+  EXPECT_EQ(sockets, 1u) << targets;
   channel->first.reset();
   // It is this process's child (CLONE_PARENT), not the zygote's: without a
   // host to answer, it ends, and we reap it.

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "helper/helper_main.h"
+#include "tests/support/fake_zygote.h"
 #include "tests/support/sanitizer_env.h"
 #include "tests/support/test_host.h"
 #include "tests/support/test_roles.h"
@@ -12,6 +13,9 @@
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == bulkhead::testing::kTestHostFlag) {
     return bulkhead::testing::RunTestHost();
+  }
+  if (auto exit_code = bulkhead::testing::MaybeRunFakeZygote(argc, argv)) {
+    return *exit_code;
   }
   if (auto exit_code = bulkhead::MaybeRunHelper(
           argc, argv, bulkhead::testing::TestRoleRegistry())) {
