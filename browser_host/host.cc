@@ -248,7 +248,7 @@ ZygoteHost* Host::Zygote() {
     zygote_tried_ = true;
     // One exec of the helper binary, as a launch: a few milliseconds.
     absl::StatusOr<std::unique_ptr<ZygoteHost>> started =
-        ZygoteHost::Start(options_.executable, absl::Seconds(10));
+        ZygoteHost::Start(loop_, options_.executable, absl::Seconds(10));
     if (started.ok()) {
       zygote_ = *std::move(started);
     } else {

@@ -23,6 +23,8 @@
 
 namespace bulkhead {
 
+class ExitWatch;
+
 class ZygoteHost {
  public:
   // Whether this platform and build can fork helpers from a zygote.
@@ -30,9 +32,10 @@ class ZygoteHost {
 
   // Starts `executable --type=zygote` and waits up to `timeout` for it to say
   // it is up. Fails with the reason (e.g. the executable does not call
-  // MaybeRunHelper) and leaves no process behind.
+  // MaybeRunHelper) and leaves no process behind. If the zygote dies later,
+  // `loop` reaps it at once.
   static absl::StatusOr<std::unique_ptr<ZygoteHost>> Start(
-      const std::string& executable, absl::Duration timeout);
+      uv_loop_t* loop, const std::string& executable, absl::Duration timeout);
 
   // Closes the zygote's socket, then kills and reaps it. Helpers it forked
   // are the host's children and stay.
@@ -64,12 +67,16 @@ class ZygoteHost {
                                const std::vector<int>& targets);
   // The zygote cannot be used any more: logs why, kills and reaps it.
   absl::Status Fail(const absl::Status& why);
+  // It ended on its own and `watch_` reaped it.
+  void Ended(int64_t exit_status, int term_signal);
 
   const std::string executable_;
   int64_t pid_ = 0;
   ScopedHandle control_;
   // Linux: the thread that started it, which its helpers die with.
   int64_t starter_thread_ = 0;
+  std::unique_ptr<ExitWatch> watch_;  // Null where there is none.
+  bool reaped_ = false;
 };
 
 }  // namespace bulkhead

@@ -182,7 +182,7 @@ bool ZygoteHost::Available() {
 }
 
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
-    const std::string& executable, absl::Duration timeout) {
+    uv_loop_t* loop, const std::string& executable, absl::Duration timeout) {
   BH_ASSIGN_OR_RETURN(auto sockets, CreateZygoteSocketPair());
   BH_ASSIGN_OR_RETURN(const pid_t pid, SpawnZygote(executable, sockets.second));
   sockets.second.reset();
@@ -191,8 +191,13 @@ absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
   ipc::ZygoteReply reply;
   if (hello.ok() && hello->fds.empty() && reply.ParseFromString(hello->bytes) &&
       reply.pid() == pid && reply.error().empty()) {
-    return std::unique_ptr<ZygoteHost>(
+    std::unique_ptr<ZygoteHost> zygote(
         new ZygoteHost(executable, pid, std::move(sockets.first)));
+    ZygoteHost* self = zygote.get();
+    zygote->watch_ = WatchChildExit(
+        loop, pid,
+        [self](int64_t status, int signal) { self->Ended(status, signal); });
+    return zygote;
   }
   KillAndReap(pid);
   const std::string why =
@@ -213,16 +218,27 @@ ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
       starter_thread_(::syscall(SYS_gettid)) {}
 
 ZygoteHost::~ZygoteHost() {
-  if (!alive()) return;
+  watch_.reset();
   control_.reset();  // It leaves on end-of-file; SIGKILL makes sure.
-  KillAndReap(static_cast<pid_t>(pid_));
+  if (!reaped_) KillAndReap(static_cast<pid_t>(pid_));
+}
+
+void ZygoteHost::Ended(int64_t exit_status, int term_signal) {
+  reaped_ = true;
+  control_.reset();
+  BH_LOG(kWarning, "zygote (pid ", pid_, ") ended (",
+         term_signal != 0 ? absl::StrCat("signal ", term_signal)
+                          : absl::StrCat("exit code ", exit_status),
+         "); helpers are exec'd from now on");
 }
 
 absl::Status ZygoteHost::Fail(const absl::Status& why) {
   if (alive()) {
     BH_LOG(kWarning, "zygote (pid ", pid_, ") given up: ", why.message(),
            "; helpers are exec'd from now on");
-    KillAndReap(static_cast<pid_t>(pid_));
+    watch_.reset();
+    if (!reaped_) KillAndReap(static_cast<pid_t>(pid_));
+    reaped_ = true;
     // A helper it forked but answered for too late is ours, and no one
     // else's to end: its pid may still wait in the socket.
     for (;;) {

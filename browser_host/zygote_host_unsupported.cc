@@ -1,3 +1,4 @@
+#include "browser_host/exit_watch.h"
 #include "browser_host/zygote_host.h"
 
 namespace bulkhead {
@@ -5,7 +6,7 @@ namespace bulkhead {
 bool ZygoteHost::Available() { return false; }
 
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
-    const std::string&, absl::Duration) {
+    uv_loop_t*, const std::string&, absl::Duration) {
   return absl::UnimplementedError("no zygote on this platform");
 }
 

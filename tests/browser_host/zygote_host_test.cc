@@ -261,6 +261,22 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+TEST_F(ZygoteHostTest, AZygoteThatDiesIsReapedAtOnce) {
+  ASSERT_NE(LaunchReady("renderer"), nullptr);
+  const std::vector<int64_t> zygotes = Zygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  ASSERT_EQ(::kill(static_cast<pid_t>(zygotes[0]), SIGKILL), 0);
+  // No launch needed: the loop hears of it and reaps it.
+  EXPECT_TRUE(RunUntil([&] {
+    siginfo_t info = {};
+    errno = 0;
+    return ::waitid(P_PID, static_cast<id_t>(zygotes[0]), &info,
+                    WEXITED | WNOHANG | WNOWAIT) == -1 &&
+           errno == ECHILD;
+  }));
+  EXPECT_THAT(ZombieChildren(), ::testing::IsEmpty());
+}
+
 TEST_F(ZygoteHostTest, TheZygoteEndsWithItsHost) {
   ASSERT_NE(LaunchReady("gpu"), nullptr);
   const std::vector<int64_t> zygotes = Zygotes();
