@@ -37,6 +37,8 @@ constexpr int kMaxArgs = 1024;
 
 struct ForkRequest {
   std::vector<std::string> argv;
+  std::vector<std::string> environment;
+  std::string working_directory;
   std::vector<ScopedHandle> fds;
   std::vector<int> targets;
 };
@@ -67,6 +69,9 @@ absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   }
   ForkRequest request;
   request.argv.assign(fork.argv().begin(), fork.argv().end());
+  request.environment.assign(fork.environment().begin(),
+                             fork.environment().end());
+  request.working_directory = fork.working_directory();
   std::vector<const char*> args;
   for (const std::string& arg : request.argv) args.push_back(arg.c_str());
   const CommandLine line =
@@ -129,6 +134,19 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // The host's environment and directory now, as an exec'd helper would see
+  // them, not the zygote's from when it started.
+  ::clearenv();
+  for (const std::string& variable : request.environment) {
+    const size_t equals = variable.find('=');
+    if (equals == std::string::npos || equals == 0) continue;
+    ::setenv(variable.substr(0, equals).c_str(), variable.c_str() + equals + 1,
+             1);
+  }
+  if (!request.working_directory.empty() &&
+      ::chdir(request.working_directory.c_str()) != 0) {
+    std::_Exit(kExitChannelLost);
+  }
   title.Set(request.argv);
   std::vector<const char*> argv;
   for (const std::string& arg : request.argv) argv.push_back(arg.c_str());

@@ -187,6 +187,29 @@ TEST_F(ZygoteHostTest, HelpersGetTheHostsEnvironmentWithoutTheZygotesBindNow) {
   EXPECT_EQ(read("PATH"), path == nullptr ? "<unset>" : path);
 }
 
+TEST_F(ZygoteHostTest, AHelperSeesTheHostsEnvironmentAndDirectoryOfItsLaunch) {
+  // The zygote starts with the first helper and keeps what it saw then.
+  ASSERT_NE(LaunchReady("env-reader"), nullptr);
+  ::setenv("BULKHEAD_ZYGOTE_TEST_LATE", "set after the zygote", 1);
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path("/tmp");
+  HelperProcess* later = LaunchReady("env-reader");
+  std::filesystem::current_path(before);
+  ::unsetenv("BULKHEAD_ZYGOTE_TEST_LATE");
+  ASSERT_NE(later, nullptr);
+  ASSERT_TRUE(LooksForked(later->pid()));
+  auto read = [&](const std::string& name) -> std::string {
+    ipc::LayoutTextRequest request;
+    request.set_text(name);
+    absl::StatusOr<ipc::LayoutTextResponse> response =
+        CallAndWait<ipc::LayoutTextResponse>(later, request);
+    if (!response.ok() || response->lines_size() != 1) return "<no answer>";
+    return response->lines(0);
+  };
+  EXPECT_EQ(read("BULKHEAD_ZYGOTE_TEST_LATE"), "set after the zygote");
+  EXPECT_EQ(read("@cwd"), "/tmp");
+}
+
 TEST_F(ZygoteHostTest, AnExitCodeAndAnAbortAreReportedAsSuch) {
   HelperProcess* exiting = LaunchReady("utility");
   HelperProcess* aborting = LaunchReady("utility");

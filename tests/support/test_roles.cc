@@ -170,13 +170,21 @@ int WriteFileMain(HelperContext& context) {
 }
 
 // Answers the value of the environment variable named by the request's text,
-// as its one line ("<unset>" when there is none).
+// as its one line ("<unset>" when there is none); for "@cwd", its working
+// directory.
 int EnvReaderMain(HelperContext& context) {
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
       [](const ipc::LayoutTextRequest& request)
           -> absl::StatusOr<ipc::LayoutTextResponse> {
-        const char* value = std::getenv(request.text().c_str());
         ipc::LayoutTextResponse response;
+        if (request.text() == "@cwd") {
+          char directory[4096];
+          size_t size = sizeof(directory);
+          if (uv_cwd(directory, &size) != 0) return absl::InternalError("cwd");
+          response.add_lines(std::string(directory, size));
+          return response;
+        }
+        const char* value = std::getenv(request.text().c_str());
         response.add_lines(value == nullptr ? "<unset>" : value);
         return response;
       });

@@ -20,6 +20,9 @@
 //            writes the request's text into it; on one without, makes a
 //            pipe, writes the text into it and sends its read end back with
 //            a one-way LayoutTextResponse (handles in both directions).
+//   env-reader: answers the environment variable the request's `text` names
+//            ("<unset>" when there is none), or with "@cwd" its working
+//            directory, as its one line.
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
