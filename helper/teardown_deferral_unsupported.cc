@@ -1,0 +1,9 @@
+#include "helper/teardown_deferral.h"
+
+namespace bulkhead {
+
+absl::Status DeferTeardownToKeeper() {
+  return absl::UnimplementedError("no teardown keeper on this platform");
+}
+
+}  // namespace bulkhead
