@@ -7,6 +7,7 @@
 #include "helper/exit_codes.h"
 #include "helper/fault_injection.h"
 #include "helper/sandbox_settings.h"
+#include "helper/teardown_deferral.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_probe.h"
 
@@ -94,6 +95,12 @@ int HelperContext::Run() {
       BH_LOG(kError, "refusing to run unconfined: ", locked.message());
       return kExitSandboxFailed;
     }
+  }
+  // After the lockdown, so that the keeper inherits it: the host then hears
+  // of this helper's end before its memory is torn down.
+  if (absl::Status deferred = DeferTeardownToKeeper(has_sandbox_settings_);
+      !deferred.ok() && !absl::IsUnimplemented(deferred)) {
+    BH_LOG(kWarning, "no teardown keeper: ", deferred.message());
   }
 
   ipc::Control ready;

@@ -18,7 +18,6 @@
 #include "helper/helper_context.h"
 #include "helper/memory_limit.h"
 #include "helper/parent_watch.h"
-#include "helper/teardown_deferral.h"
 #include "helper/zygote.h"
 #include "ipc/channel.h"
 #include "ipc/uv_loop.h"
@@ -200,14 +199,6 @@ int RunHelper(HelperArgs args) {
       exit_code = kExitChannelLost;
     } else {
       exit_code = Handshake(&loop, *channel, args, shutdown_early, welcome);
-    }
-    if (exit_code == 0 && !shutdown_early && !welcome.has_sandbox()) {
-      // Unsandboxed: the host hears of this helper's end before its memory
-      // is torn down (teardown_deferral.h).
-      if (absl::Status deferred = DeferTeardownToKeeper();
-          !deferred.ok() && !absl::IsUnimplemented(deferred)) {
-        BH_LOG(kWarning, "no teardown keeper: ", deferred.message());
-      }
     }
     if (exit_code == 0 && !shutdown_early) {
       HelperContext context(args.role, args.helper_id, &loop, channel.get());

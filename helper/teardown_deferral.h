@@ -15,9 +15,14 @@
 // (the helper's, close-on-exec) closes or its parent dies. It is in the
 // helper's process group, so the host's sweep ends it too.
 //
-// Not for sandboxed helpers: the keeper is made before the helper locks
-// itself down, and a process sharing a locked-down helper's memory without
-// its seccomp filter would be a way out of the sandbox.
+// A sandboxed helper makes its keeper after it has locked itself down, so
+// the keeper inherits every layer (namespaces, rlimits, no_new_privs,
+// Landlock, the seccomp filter): a process that shares a confined helper's
+// memory must be as confined, or it would be a way out. The base runtime's
+// filter allows exactly this clone (CLONE_VM | CLONE_UNTRACED, no exit
+// signal), and the confined keeper makes only calls that filter allows: no
+// parent-death signal or close_range then. Inside a pid namespace it also
+// ends with the namespace, once its init has reported the helper's end.
 #ifndef BULKHEAD_HELPER_TEARDOWN_DEFERRAL_H_
 #define BULKHEAD_HELPER_TEARDOWN_DEFERRAL_H_
 
@@ -25,9 +30,11 @@
 
 namespace bulkhead {
 
-// Starts the keeper. Unimplemented where there is none (other platforms and
-// CPUs, ThreadSanitizer builds); the helper works the same without it.
-absl::Status DeferTeardownToKeeper();
+// Starts the keeper and returns once it holds none of the helper's fds.
+// `confined`: the helper has locked itself down (see above). Unimplemented
+// where there is none (other platforms and CPUs, ThreadSanitizer builds);
+// the helper works the same without it.
+absl::Status DeferTeardownToKeeper(bool confined);
 
 }  // namespace bulkhead
 

@@ -68,6 +68,7 @@ BH_KEEPER_CODE long RawSyscall(long number, long a = 0, long b = 0, long c = 0,
 struct KeeperPlan {
   long wake_fd;   // Read end: end-of-file once the helper has gone.
   long fd_limit;  // RLIMIT_NOFILE, for closing fds one by one.
+  long confined;  // Only calls the base runtime's filter allows.
   // Set (and woken) by the keeper once it holds nothing but `wake_fd`.
   int ready;
 };
@@ -76,14 +77,14 @@ BH_KEEPER_CODE int KeeperMain(void* argument) {
   KeeperPlan* shared = static_cast<KeeperPlan*>(argument);
   const KeeperPlan plan = *shared;
   const long wake_fd = plan.wake_fd;
-  RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  if (!plan.confined) RawSyscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
   RawSyscall(SYS_prctl, PR_SET_NAME, reinterpret_cast<long>("bulkhead-keeper"));
   uint64_t all_signals = ~uint64_t{0};
   RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK,
              reinterpret_cast<long>(&all_signals), 0, sizeof(all_signals));
   // Holding none of the helper's fds, it keeps none of its pipes open: the
   // host sees their end when the helper's comes.
-  if (RawSyscall(SYS_close_range, wake_fd + 1, ~0U, 0) != 0) {
+  if (plan.confined || RawSyscall(SYS_close_range, wake_fd + 1, ~0U, 0) != 0) {
     for (long fd = wake_fd + 1; fd < plan.fd_limit; ++fd) {
       RawSyscall(SYS_close, fd);  // No close_range (before 5.9).
     }
@@ -106,7 +107,7 @@ BH_KEEPER_CODE int KeeperMain(void* argument) {
 
 }  // namespace
 
-absl::Status DeferTeardownToKeeper() {
+absl::Status DeferTeardownToKeeper(bool confined) {
 #if !defined(BH_HAVE_KEEPER)
   return absl::UnimplementedError("no teardown keeper in this build");
 #else
@@ -125,6 +126,7 @@ absl::Status DeferTeardownToKeeper() {
   auto* plan = static_cast<KeeperPlan*>(stack);
   plan->wake_fd = wake[0];
   plan->ready = 0;
+  plan->confined = confined ? 1 : 0;
   plan->fd_limit =
       ::getrlimit(RLIMIT_NOFILE, &files) == 0
           ? static_cast<long>(std::min<rlim_t>(files.rlim_cur, 1 << 20))

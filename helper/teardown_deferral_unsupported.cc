@@ -2,7 +2,7 @@
 
 namespace bulkhead {
 
-absl::Status DeferTeardownToKeeper() {
+absl::Status DeferTeardownToKeeper(bool) {
   return absl::UnimplementedError("no teardown keeper on this platform");
 }
 

@@ -16,6 +16,8 @@ constexpr const char* kLayerNames[kLayerCount] = {
 
 // Linux values, spelled out so that policies are data on every platform.
 constexpr uint64_t kCloneThread = 0x00010000;
+// CLONE_VM | CLONE_UNTRACED, no exit signal: exactly the teardown keeper's.
+constexpr uint64_t kCloneKeeper = 0x00000100 | 0x00800000;
 constexpr uint64_t kPrSetName = 15, kPrGetName = 16, kPrGetDumpable = 3,
                    kPrGetSeccomp = 21, kPrGetNoNewPrivs = 39;
 constexpr uint64_t kTcgets = 0x5401, kFionread = 0x541B, kFionbio = 0x5421,
@@ -104,6 +106,9 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::AllowBaseRuntime() {
        // Ending.
        "exit", "exit_group"});
   AllowSyscallIfArg("clone", 0, kCloneThread, kCloneThread);
+  // The teardown keeper (helper/teardown_deferral.h): a process sharing this
+  // one's memory, made after the lockdown and so under all of it.
+  AllowSyscallIfArg("clone", 0, ~uint64_t{0}, kCloneKeeper);
   FailSyscallWith("clone3", ENOSYS);
   for (uint64_t option : {kPrSetName, kPrGetName, kPrGetDumpable, kPrGetSeccomp,
                           kPrGetNoNewPrivs}) {

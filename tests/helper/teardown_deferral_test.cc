@@ -1,6 +1,6 @@
 // The teardown keeper (helper/teardown_deferral_linux.cc) with real helpers:
-// an unsandboxed helper has one, sharing its memory and holding none of its
-// fds; it leaves with its helper; sandboxed helpers have none.
+// a helper has one, sharing its memory and holding none of its fds; it
+// leaves with its helper; a sandboxed helper's is as confined as it is.
 #include "helper/teardown_deferral.h"
 
 #include <filesystem>
@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/lockdown.h"
 #include "tests/browser_host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -110,12 +111,31 @@ class SandboxedTeardownDeferralTest : public TeardownDeferralTest {
   }
 };
 
-TEST_F(SandboxedTeardownDeferralTest, ASandboxedHelperHasNone) {
-  if (!SandboxedLaunchAvailable()) GTEST_SKIP() << "no sandbox here";
+// Made after the lockdown: as confined as its helper, down to the seccomp
+// filter, whose base runtime allows exactly the keeper's clone.
+TEST_F(SandboxedTeardownDeferralTest, ASandboxedHelpersKeeperIsAsConfined) {
+  if (!SandboxedLaunchAvailable() || !sandbox::LockdownAvailable()) {
+    GTEST_SKIP() << "no sandbox here";
+  }
   HelperProcess* helper = LaunchReady("renderer");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(helper->sandboxed());
-  EXPECT_EQ(KeeperOf(helper->pid()), 0);
+  const int64_t keeper = KeeperOf(helper->pid());
+  ASSERT_NE(keeper, 0) << "no keeper under helper " << helper->pid();
+  const std::string status = ReadAll(absl::StrCat("/proc/", keeper, "/status"));
+  EXPECT_THAT(status, ::testing::HasSubstr("NoNewPrivs:\t1"));
+  EXPECT_THAT(status, ::testing::HasSubstr("Seccomp:\t2"));
+  EXPECT_THAT(status, ::testing::HasSubstr("Seccomp_filters:\t1"));
+  EXPECT_EQ(ReadAll(absl::StrCat("/proc/", keeper, "/maps")),
+            ReadAll(absl::StrCat("/proc/", helper->pid(), "/maps")));
+  // Its crash still comes from the kernel, and the keeper goes with it.
+  const uint64_t id = helper->id();
+  helper->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGSEGV);
+  EXPECT_TRUE(testing::WaitForProcessGone(keeper, absl::Seconds(10)));
 }
 
 }  // namespace
