@@ -1,5 +1,6 @@
 #include "browser_host/sandbox_child_linux.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -98,6 +99,11 @@ void RunSandboxChild(const SandboxChildPlan& plan) {
   }
   Call(SYS_write, plan.status_fd, reinterpret_cast<long>(&status),
        sizeof(status));
+  // What is left is teardown (this copy of the host's memory, then the
+  // namespace with whatever is still in it): background work, which must
+  // not keep the host, woken by the status just written, off a cpu.
+  const sched_param idle = {};
+  Call(SYS_sched_setscheduler, 0, SCHED_IDLE, reinterpret_cast<long>(&idle));
   Exit(0);
 }
 

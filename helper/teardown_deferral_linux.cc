@@ -99,6 +99,11 @@ BH_KEEPER_CODE int KeeperMain(void* argument) {
   do {
     got = RawSyscall(SYS_read, wake_fd, reinterpret_cast<long>(&byte), 1);
   } while (got == -EINTR);
+  // The teardown this exit does is background work: it must not keep the
+  // host, or the helper's replacement, off a cpu.
+  const sched_param idle = {};
+  RawSyscall(SYS_sched_setscheduler, 0, SCHED_IDLE,
+             reinterpret_cast<long>(&idle));
   RawSyscall(SYS_exit, 0);
   return 0;
 }

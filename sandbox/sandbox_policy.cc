@@ -18,6 +18,7 @@ constexpr const char* kLayerNames[kLayerCount] = {
 constexpr uint64_t kCloneThread = 0x00010000;
 // CLONE_VM | CLONE_UNTRACED, no exit signal: exactly the teardown keeper's.
 constexpr uint64_t kCloneKeeper = 0x00000100 | 0x00800000;
+constexpr uint64_t kSchedIdle = 5;
 constexpr uint64_t kPrSetName = 15, kPrGetName = 16, kPrGetDumpable = 3,
                    kPrGetSeccomp = 21, kPrGetNoNewPrivs = 39;
 constexpr uint64_t kTcgets = 0x5401, kFionread = 0x541B, kFionbio = 0x5421,
@@ -109,6 +110,8 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::AllowBaseRuntime() {
   // The teardown keeper (helper/teardown_deferral.h): a process sharing this
   // one's memory, made after the lockdown and so under all of it.
   AllowSyscallIfArg("clone", 0, ~uint64_t{0}, kCloneKeeper);
+  // ...which lowers itself to SCHED_IDLE before its teardown.
+  AllowSyscallIfArg("sched_setscheduler", 1, ~uint64_t{0}, kSchedIdle);
   FailSyscallWith("clone3", ENOSYS);
   for (uint64_t option : {kPrSetName, kPrGetName, kPrGetDumpable, kPrGetSeccomp,
                           kPrGetNoNewPrivs}) {

@@ -1,6 +1,8 @@
 // The compiled seccomp program, installed for real in a forked child.
 #include <linux/filter.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,6 +95,50 @@ TEST(SeccompProgramTest, ThreadsMayBeCreatedButNotProcesses) {
   });
   ASSERT_TRUE(WIFSIGNALED(status)) << status;
   EXPECT_EQ(WTERMSIG(status), SIGSYS);
+}
+
+// clone(flags) of a child that exits at once, on a stack of its own (with
+// CLONE_VM it shares this process's memory).
+long CloneOnOwnStack(int flags) {
+  constexpr size_t kStack = 64 * 1024;
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  return ::clone(
+      [](void*) -> int {
+        ::syscall(SYS_exit, 0);
+        return 0;
+      },
+      static_cast<char*>(stack) + kStack, flags, nullptr);
+}
+
+// The teardown keeper's two calls (helper/teardown_deferral.h): its exact
+// clone, and lowering itself to SCHED_IDLE; nothing near them.
+TEST(SeccompProgramTest, TheTeardownKeepersCallsAndNoOthersAreAllowed) {
+  const int idle = RunConfined(TestPolicy(), [] {
+    const sched_param param = {};
+    return ::syscall(SYS_sched_setscheduler, 0, SCHED_IDLE, &param) == 0 ? 0
+                                                                         : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(idle)) << idle;
+  EXPECT_EQ(WEXITSTATUS(idle), 0);
+  const int realtime = RunConfined(TestPolicy(), [] {
+    const sched_param param = {1};
+    return static_cast<int>(
+        ::syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &param));
+  });
+  ASSERT_TRUE(WIFSIGNALED(realtime)) << realtime;
+  EXPECT_EQ(WTERMSIG(realtime), SIGSYS);
+  const int keeper = RunConfined(TestPolicy(), [] {
+    return CloneOnOwnStack(CLONE_VM | CLONE_UNTRACED) > 0 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(keeper)) << keeper;
+  EXPECT_EQ(WEXITSTATUS(keeper), 0);
+  const int with_signal = RunConfined(TestPolicy(), [] {
+    return CloneOnOwnStack(CLONE_VM | CLONE_UNTRACED | SIGCHLD) > 0 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFSIGNALED(with_signal)) << with_signal;
+  EXPECT_EQ(WTERMSIG(with_signal), SIGSYS);
 }
 
 #if defined(__x86_64__)
