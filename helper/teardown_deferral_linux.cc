@@ -114,6 +114,7 @@ BH_KEEPER_CODE int KeeperMain(void* argument) {
 
 absl::Status DeferTeardownToKeeper(bool confined) {
 #if !defined(BH_HAVE_KEEPER)
+  (void)confined;
   return absl::UnimplementedError("no teardown keeper in this build");
 #else
   int wake[2];

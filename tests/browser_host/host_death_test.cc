@@ -30,8 +30,13 @@ class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
 std::vector<int64_t> PidsAfter(const std::string& out,
                                const std::string& label) {
   std::vector<int64_t> pids;
-  const size_t at = out.find(label + " ");
-  if (at == std::string::npos) return pids;
+  // At the start of a line: "CHILDREN" must not match "GRANDCHILDREN".
+  size_t at = out.rfind(label + " ", 0) == 0 ? 0 : std::string::npos;
+  if (at == std::string::npos) {
+    at = out.find("\n" + label + " ");
+    if (at == std::string::npos) return pids;
+    ++at;
+  }
   const size_t from = at + label.size() + 1;
   const std::string line = out.substr(from, out.find('\n', at) - from);
   for (absl::string_view word : absl::StrSplit(line, ' ')) {
@@ -56,30 +61,26 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   ASSERT_TRUE(host.ok()) << host.status();
   std::vector<int64_t> pids = PidsAfter(host->out, "HELPERS");
   ASSERT_GE(pids.size(), 2u) << host->out << host->err;
-  // Every other child of the host (Linux): the zygote, which forked the
-  // unsandboxed gpu helper where there is one.
-  const size_t helper_count = pids.size();
+  // Every other child of the host (Linux): sandboxed helpers' namespace
+  // inits, and the zygote, which forked the unsandboxed gpu helper.
   for (int64_t child : PidsAfter(host->out, "CHILDREN")) {
     if (std::find(pids.begin(), pids.end(), child) == pids.end()) {
       pids.push_back(child);
     }
   }
   if (ZygoteAvailable()) {
-    EXPECT_EQ(pids.size(), helper_count + 1) << "no zygote among\n"
-                                             << host->out;
+    EXPECT_EQ(PidsAfter(host->out, "ZYGOTES").size(), 1u) << host->out;
   }
-  // Where the host could give a helper leave to fork (Linux), its child too.
-  const size_t grandchild_at = host->out.find("GRANDCHILDREN ");
-  if (grandchild_at != std::string::npos) {
-    int64_t grandchild = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(
-        host->out.substr(
-            grandchild_at + 14,
-            host->out.find('\n', grandchild_at) - grandchild_at - 14),
-        &grandchild))
-        << host->out;
-    pids.push_back(grandchild);
+  // Where the host could give a helper leave to fork (Linux), its child
+  // too, and every helper's teardown keeper.
+  const std::vector<int64_t> grandchildren =
+      PidsAfter(host->out, "GRANDCHILDREN");
+  if (ZygoteAvailable()) {
+    // Linux: at least the forker's child; and a keeper per helper where the
+    // build has keepers.
+    EXPECT_FALSE(grandchildren.empty()) << host->out;
   }
+  pids.insert(pids.end(), grandchildren.begin(), grandchildren.end());
   if (signal == SIGKILL) {
     EXPECT_EQ(host->term_signal, SIGKILL);
   } else {
@@ -87,7 +88,8 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   }
   for (int64_t pid : pids) {
     EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)))
-        << "helper, zygote or grandchild " << pid << " outlived its host";
+        << "helper, zygote, keeper or grandchild " << pid
+        << " outlived its host";
   }
 }
 

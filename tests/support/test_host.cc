@@ -22,7 +22,7 @@ namespace {
 
 // Where helpers lock themselves down (Linux), one more helper, `forker`,
 // whose policy lets it fork: its child is a grandchild of the host that must
-// not outlive it either.
+// not outlive it either, as must every helper's teardown keeper.
 bool WithGrandchild() { return sandbox::LockdownAvailable(); }
 
 sandbox::SandboxPolicy PolicyFor(absl::string_view role) {
@@ -37,17 +37,19 @@ sandbox::SandboxPolicy PolicyFor(absl::string_view role) {
   return policy.ok() ? *policy : sandbox::PresetForRole(role);
 }
 
-// The first child of `pid`, as this process sees it; 0 if none.
-int64_t FirstChild(int64_t pid) {
-  std::ifstream children(
-      absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+// The children of `pid`'s main thread, as this process sees them (Linux;
+// empty elsewhere): a helper's teardown keeper, and what it forked.
+std::vector<int64_t> ChildrenOf(int64_t pid) {
+  std::ifstream list(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  std::vector<int64_t> children;
   int64_t child = 0;
-  children >> child;
-  return child;
+  while (list >> child) children.push_back(child);
+  return children;
 }
 
 // Every child of this process, whichever thread started it (Linux; empty
-// elsewhere): the helpers, and the zygote that forks the unsandboxed ones.
+// elsewhere): unsandboxed helpers, sandboxed helpers' namespace inits, and
+// the zygote that forks the unsandboxed ones.
 std::vector<int64_t> OwnChildren() {
   std::vector<int64_t> children;
   uv_dirent_t entry;
@@ -77,15 +79,28 @@ int RunTestHost() {
   Host& host = **created;
   std::vector<int64_t> pids;
   const size_t expected = WithGrandchild() ? 3 : 2;
-  int64_t grandchild = 0;
+  bool forked = false;
   auto maybe_report = [&] {
-    if (pids.size() < expected || (WithGrandchild() && grandchild == 0)) {
-      return;
+    if (pids.size() < expected || (WithGrandchild() && !forked)) return;
+    std::vector<int64_t> grandchildren;
+    for (int64_t helper : pids) {
+      for (int64_t child : ChildrenOf(helper)) grandchildren.push_back(child);
     }
-    if (grandchild != 0)
-      std::printf("GRANDCHILDREN %lld\n", static_cast<long long>(grandchild));
+    std::printf("GRANDCHILDREN %s\n",
+                absl::StrJoin(grandchildren, " ").c_str());
     std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
-    std::printf("CHILDREN %s\n", absl::StrJoin(OwnChildren(), " ").c_str());
+    const std::vector<int64_t> children = OwnChildren();
+    std::vector<int64_t> zygotes;
+    for (int64_t child : children) {
+      std::ifstream cmdline(absl::StrCat("/proc/", child, "/cmdline"));
+      std::string bytes((std::istreambuf_iterator<char>(cmdline)),
+                        std::istreambuf_iterator<char>());
+      if (bytes.find("--type=zygote") != std::string::npos) {
+        zygotes.push_back(child);
+      }
+    }
+    std::printf("CHILDREN %s\n", absl::StrJoin(children, " ").c_str());
+    std::printf("ZYGOTES %s\n", absl::StrJoin(zygotes, " ").c_str());
     std::fflush(stdout);
   };
   bool stopping = false;
@@ -108,8 +123,8 @@ int RunTestHost() {
           if (std::string(role) == "forker") {
             ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
                 ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                [&, ready](absl::StatusOr<ipc::LayoutTextResponse> forked) {
-                  if (forked.ok()) grandchild = FirstChild(ready->pid());
+                [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                  forked = done.ok();
                   maybe_report();
                 });
           }
