@@ -109,6 +109,17 @@ class ZygoteHostTest : public testing::HostFixture {
     options.forward_helper_output = false;
   }
 
+  // What the env-reader `helper` answers for `name` (tests/support/
+  // test_roles.h).
+  std::string ReadEnv(HelperProcess* helper, const std::string& name) {
+    ipc::LayoutTextRequest request;
+    request.set_text(name);
+    absl::StatusOr<ipc::LayoutTextResponse> response =
+        CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    if (!response.ok() || response->lines_size() != 1) return "<no answer>";
+    return response->lines(0);
+  }
+
   void ExpectAnswers(HelperProcess* helper) {
     ipc::LayoutTextRequest request;
     request.set_text("forked");
@@ -173,18 +184,10 @@ TEST_F(ZygoteHostTest, HelpersGetTheHostsEnvironmentWithoutTheZygotesBindNow) {
   HelperProcess* helper = LaunchReady("env-reader");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(LooksForked(helper->pid()));
-  auto read = [&](const std::string& name) -> std::string {
-    ipc::LayoutTextRequest request;
-    request.set_text(name);
-    absl::StatusOr<ipc::LayoutTextResponse> response =
-        CallAndWait<ipc::LayoutTextResponse>(helper, request);
-    if (!response.ok() || response->lines_size() != 1) return "<no answer>";
-    return response->lines(0);
-  };
   // The zygote was exec'd with LD_BIND_NOW=1 and dropped it before forking.
-  EXPECT_EQ(read("LD_BIND_NOW"), "<unset>");
+  EXPECT_EQ(ReadEnv(helper, "LD_BIND_NOW"), "<unset>");
   const char* path = std::getenv("PATH");
-  EXPECT_EQ(read("PATH"), path == nullptr ? "<unset>" : path);
+  EXPECT_EQ(ReadEnv(helper, "PATH"), path == nullptr ? "<unset>" : path);
 }
 
 TEST_F(ZygoteHostTest, AHelperSeesTheHostsEnvironmentAndDirectoryOfItsLaunch) {
@@ -198,16 +201,9 @@ TEST_F(ZygoteHostTest, AHelperSeesTheHostsEnvironmentAndDirectoryOfItsLaunch) {
   ::unsetenv("BULKHEAD_ZYGOTE_TEST_LATE");
   ASSERT_NE(later, nullptr);
   ASSERT_TRUE(LooksForked(later->pid()));
-  auto read = [&](const std::string& name) -> std::string {
-    ipc::LayoutTextRequest request;
-    request.set_text(name);
-    absl::StatusOr<ipc::LayoutTextResponse> response =
-        CallAndWait<ipc::LayoutTextResponse>(later, request);
-    if (!response.ok() || response->lines_size() != 1) return "<no answer>";
-    return response->lines(0);
-  };
-  EXPECT_EQ(read("BULKHEAD_ZYGOTE_TEST_LATE"), "set after the zygote");
-  EXPECT_EQ(read("@cwd"), "/tmp");
+  EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_LATE"),
+            "set after the zygote");
+  EXPECT_EQ(ReadEnv(later, "@cwd"), "/tmp");
 }
 
 TEST_F(ZygoteHostTest, AnExitCodeAndAnAbortAreReportedAsSuch) {

@@ -49,6 +49,17 @@ class TeardownDeferralTest : public testing::HostFixture {
   void ModifyOptions(Host::Options& options) override {
     options.sandbox_helpers = false;
   }
+  // A segfault of `helper` is still classified from the kernel's wait
+  // status, and `keeper` goes with it.
+  void ExpectCrashTakesTheKeeper(HelperProcess* helper, int64_t keeper) {
+    const uint64_t id = helper->id();
+    helper->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
+    const ExitInfo* exit = WaitForExit(id);
+    ASSERT_NE(exit, nullptr);
+    EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+    EXPECT_EQ(exit->signal, SIGSEGV);
+    EXPECT_TRUE(testing::WaitForProcessGone(keeper, absl::Seconds(10)));
+  }
   // Whether this build has a keeper at all, without starting one here.
   static absl::Status Probe() {
 #if defined(__SANITIZE_THREAD__)
@@ -94,14 +105,7 @@ TEST_F(TeardownDeferralTest, TheKeeperLeavesWithItsHelper) {
   ASSERT_NE(helper, nullptr);
   const int64_t keeper = KeeperOf(helper->pid());
   ASSERT_NE(keeper, 0);
-  const uint64_t id = helper->id();
-  helper->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
-  const ExitInfo* exit = WaitForExit(id);
-  ASSERT_NE(exit, nullptr);
-  // Still classified from the kernel's wait status.
-  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
-  EXPECT_EQ(exit->signal, SIGSEGV);
-  EXPECT_TRUE(testing::WaitForProcessGone(keeper, absl::Seconds(10)));
+  ExpectCrashTakesTheKeeper(helper, keeper);
 }
 
 class SandboxedTeardownDeferralTest : public TeardownDeferralTest {
@@ -128,14 +132,7 @@ TEST_F(SandboxedTeardownDeferralTest, ASandboxedHelpersKeeperIsAsConfined) {
   EXPECT_THAT(status, ::testing::HasSubstr("Seccomp_filters:\t1"));
   EXPECT_EQ(ReadAll(absl::StrCat("/proc/", keeper, "/maps")),
             ReadAll(absl::StrCat("/proc/", helper->pid(), "/maps")));
-  // Its crash still comes from the kernel, and the keeper goes with it.
-  const uint64_t id = helper->id();
-  helper->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
-  const ExitInfo* exit = WaitForExit(id);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
-  EXPECT_EQ(exit->signal, SIGSEGV);
-  EXPECT_TRUE(testing::WaitForProcessGone(keeper, absl::Seconds(10)));
+  ExpectCrashTakesTheKeeper(helper, keeper);
 }
 
 }  // namespace
