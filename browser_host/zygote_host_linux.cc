@@ -111,12 +111,11 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
   // The zygote binds every symbol at its exec (ld.so's LD_BIND_NOW), so its
   // helpers find their PLT resolved: each would otherwise resolve on its own,
   // reading the libraries' symbol tables and copying GOT pages, all of which
-  // it then has to unmap when it dies. It drops the variable once up.
+  // it then has to unmap when it dies. Helpers never see the variable: each
+  // takes the host's environment from its ZygoteFork.
   std::vector<std::string> variables;
-  if (std::getenv("LD_BIND_NOW") == nullptr) {
+  if (std::getenv("LD_BIND_NOW") == nullptr)
     variables.push_back("LD_BIND_NOW=1");
-    args.push_back(absl::StrCat("--", switches::kZygoteUnsetBindNow));
-  }
   for (char** variable = environ; *variable != nullptr; ++variable) {
     variables.push_back(*variable);
   }

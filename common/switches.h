@@ -31,9 +31,6 @@ inline constexpr char kZygoteType[] = "zygote";
 // A zygote's padding: room in its argv for each forked helper's command line,
 // which the helper writes over it so that ps and /proc/<pid>/cmdline show it.
 inline constexpr char kZygoteTitleSpace[] = "zygote-title-space";
-// The host added LD_BIND_NOW=1 to a zygote's environment (for the zygote's
-// own exec only): the zygote removes it before it forks anything.
-inline constexpr char kZygoteUnsetBindNow[] = "zygote-unset-bind-now";
 
 }  // namespace bulkhead::switches
 

@@ -179,7 +179,6 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
                  std::string(control.status().message()).c_str());
     return kExitUsage;
   }
-  if (line.Has(switches::kZygoteUnsetBindNow)) ::unsetenv("LD_BIND_NOW");
   // As a helper: Ctrl-C is the host's to act on, and the host's death ours.
   std::signal(SIGINT, SIG_IGN);
   if (absl::Status watch = DieWithParent(); !watch.ok()) {

@@ -184,7 +184,8 @@ TEST_F(ZygoteHostTest, HelpersGetTheHostsEnvironmentWithoutTheZygotesBindNow) {
   HelperProcess* helper = LaunchReady("env-reader");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(LooksForked(helper->pid()));
-  // The zygote was exec'd with LD_BIND_NOW=1 and dropped it before forking.
+  // The zygote was exec'd with LD_BIND_NOW=1; the helper has the host's
+  // environment instead.
   EXPECT_EQ(ReadEnv(helper, "LD_BIND_NOW"), "<unset>");
   const char* path = std::getenv("PATH");
   EXPECT_EQ(ReadEnv(helper, "PATH"), path == nullptr ? "<unset>" : path);
