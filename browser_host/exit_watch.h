@@ -23,6 +23,10 @@ class ExitWatch {
   virtual ~ExitWatch() = default;
 };
 
+// Whether WatchChildExit can watch anything here (Linux 5.4 and later: pidfds
+// and waitid(P_PIDFD)); learnt once.
+bool ExitWatchAvailable();
+
 // Watches `pid`, a child of this process, on `loop`. When it has ended, reaps
 // it and runs `on_exit` once with its exit code, or 0 and the signal that
 // ended it (as libuv's exit callback would); `on_exit` may destroy the watch.

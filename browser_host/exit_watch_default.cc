@@ -2,6 +2,8 @@
 
 namespace bulkhead {
 
+bool ExitWatchAvailable() { return false; }
+
 std::unique_ptr<ExitWatch> WatchChildExit(uv_loop_t*, int64_t,
                                           ChildProcess::ExitCallback) {
   return nullptr;  // libuv's exit callback it is.

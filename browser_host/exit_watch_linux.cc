@@ -36,14 +36,6 @@ class PidfdExitWatch final : public ExitWatch {
   }
 
   bool Start(uv_loop_t* loop) {
-    // waitid(P_PIDFD) came a release after pidfd_open (5.4): without it,
-    // no watch.
-    siginfo_t info = {};
-    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
-                 WEXITED | WNOHANG | WNOWAIT) != 0 &&
-        errno == EINVAL) {
-      return false;
-    }
     if (uv_poll_init(loop, poll_, pidfd_.get()) != 0) return false;
     poll_initialised_ = true;
     return uv_poll_start(poll_, UV_READABLE, OnReadable) == 0;
@@ -83,10 +75,27 @@ class PidfdExitWatch final : public ExitWatch {
 
 }  // namespace
 
+bool ExitWatchAvailable() {
+  static const bool available = [] {
+    // pidfd_open (5.3), then waitid(P_PIDFD) (5.4). This process is no child
+    // of its own: ECHILD where P_PIDFD is known, EINVAL where it is not.
+    const long pidfd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
+    if (pidfd < 0) return false;
+    siginfo_t info = {};
+    const bool knows_pidfds = ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info,
+                                       WEXITED | WNOHANG | WNOWAIT) == 0 ||
+                              errno != EINVAL;
+    ::close(static_cast<int>(pidfd));
+    return knows_pidfds;
+  }();
+  return available;
+}
+
 std::unique_ptr<ExitWatch> WatchChildExit(uv_loop_t* loop, int64_t pid,
                                           ChildProcess::ExitCallback on_exit) {
+  if (!ExitWatchAvailable()) return nullptr;  // An old kernel: libuv alone.
   const long fd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
-  if (fd < 0) return nullptr;  // An old kernel: libuv alone.
+  if (fd < 0) return nullptr;
   auto watch = std::make_unique<PidfdExitWatch>(
       ScopedHandle(static_cast<int>(fd)), std::move(on_exit));
   if (!watch->Start(loop)) return nullptr;

@@ -165,19 +165,8 @@ bool ZygoteHost::Available() {
   return false;
 #endif
 #endif
-  // Helpers are watched through pidfds (pidfd_open, 5.3) and reaped with
-  // waitid(P_PIDFD) (5.4), as in exit_watch_linux.cc: without either,
-  // WatchChildExit has nothing to offer a forked helper. This process is no
-  // child of its own: ECHILD where P_PIDFD is known, EINVAL where it is not.
-  const long pidfd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
-  if (pidfd < 0) return false;
-  siginfo_t info = {};
-  const bool waitid_knows_pidfds =
-      ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info,
-               WEXITED | WNOHANG | WNOWAIT) == 0 ||
-      errno != EINVAL;
-  ::close(static_cast<int>(pidfd));
-  return waitid_knows_pidfds;
+  // Forked helpers are no libuv processes: the exit watch is their only news.
+  return ExitWatchAvailable();
 }
 
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
