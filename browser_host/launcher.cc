@@ -46,12 +46,32 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
+absl::Status OwnChildProcess::Signal(int signal) {
+  if (reaped_) return absl::FailedPreconditionError("the process has ended");
+  return SignalProcessTree(pid_, signal);
+}
+
+void OwnChildProcess::Reaped(int64_t status, int signal) {
+  if (reaped_) return;
+  reaped_ = true;
+  SweepProcessTree(pid_);
+  ExitCallback on_exit = std::move(on_exit_);
+  if (on_exit) on_exit(status, signal);  // May destroy `this`.
+}
+
+void OwnChildProcess::KillAndSweep() {
+  if (!reaped_) KillAndReapNow(pid_);
+  SweepProcessTree(pid_);
+}
+
 namespace {
 
-class UvChildProcess final : public ChildProcess {
+class UvChildProcess final : public OwnChildProcess {
  public:
   UvChildProcess(uv_loop_t* loop, ExitCallback on_exit)
-      : loop_(loop), process_(new uv_process_t), on_exit_(std::move(on_exit)) {
+      : OwnChildProcess(std::move(on_exit)),
+        loop_(loop),
+        process_(new uv_process_t) {
     process_->data = this;
   }
 
@@ -63,8 +83,7 @@ class UvChildProcess final : public ChildProcess {
     }
     // Even a failed uv_spawn leaves the handle initialised: close, not delete.
     CloseProcessHandle();
-    if (spawned_ && !reaped_) KillAndReapNow(pid_);
-    if (spawned_) SweepProcessTree(pid_);
+    if (spawned_) KillAndSweep();
   }
 
   absl::Status Spawn(uv_process_options_t& options) {
@@ -75,24 +94,17 @@ class UvChildProcess final : public ChildProcess {
       return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
     }
     spawned_ = true;
-    pid_ = process_->pid;
+    set_pid(process_->pid);
     // Where there is one, the quicker way, and then the only one: libuv
     // forgets the child at once. Its SIGCHLD handler then no longer
     // interrupts the loop when a helper dies (nor waitpids every helper on
     // each SIGCHLD), and cannot reap a pid of ours the watch has reaped and
     // the kernel has reused. Elsewhere libuv's exit callback reports it.
     exit_watch_ = WatchChildExit(
-        loop_, pid_,
+        loop_, pid(),
         [this](int64_t status, int signal) { Reaped(status, signal); });
     if (exit_watch_ != nullptr) CloseProcessHandle();
     return absl::OkStatus();
-  }
-
-  int64_t pid() const override { return pid_; }
-
-  absl::Status Signal(int signal) override {
-    if (reaped_) return absl::FailedPreconditionError("the process has ended");
-    return SignalProcessTree(pid_, signal);
   }
 
  private:
@@ -109,22 +121,11 @@ class UvChildProcess final : public ChildProcess {
              [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
   }
 
-  void Reaped(int64_t status, int signal) {
-    if (reaped_) return;
-    reaped_ = true;
-    SweepProcessTree(pid_);
-    ExitCallback on_exit = std::move(on_exit_);
-    if (on_exit) on_exit(status, signal);  // May destroy `this`.
-  }
-
-  uv_loop_t* const loop_;  // Not owned.
-  uv_process_t* process_;  // Freed by its close callback.
-  ExitCallback on_exit_;
+  uv_loop_t* const loop_;                  // Not owned.
+  uv_process_t* process_;                  // Freed by its close callback.
   std::unique_ptr<ExitWatch> exit_watch_;  // Null where there is none.
-  int64_t pid_ = 0;
   bool spawn_attempted_ = false;
   bool spawned_ = false;
-  bool reaped_ = false;
   bool process_closed_ = false;
 };
 

@@ -65,6 +65,33 @@ class ChildProcess {
   virtual bool killed_for_memory() const { return false; }
 };
 
+// A child this process started itself and reaps: UvChildProcess (launcher.cc)
+// and a zygote-forked helper (zygote_host_linux.cc). It signals the child's
+// process tree until the child is reaped, then sweeps what the child left and
+// runs the exit callback once.
+class OwnChildProcess : public ChildProcess {
+ public:
+  int64_t pid() const override { return pid_; }
+  absl::Status Signal(int signal) override;
+
+ protected:
+  explicit OwnChildProcess(ExitCallback on_exit = nullptr)
+      : on_exit_(std::move(on_exit)) {}
+
+  void set_pid(int64_t pid) { pid_ = pid; }
+  void set_on_exit(ExitCallback on_exit) { on_exit_ = std::move(on_exit); }
+  // The child's exit news (any source; the first wins). May destroy `this`.
+  void Reaped(int64_t status, int signal);
+  // For destructors: a child still running is killed and reaped; what it
+  // started is swept either way.
+  void KillAndSweep();
+
+ private:
+  int64_t pid_ = 0;
+  bool reaped_ = false;
+  ExitCallback on_exit_;
+};
+
 // Where the helper's standard streams go besides the channel.
 struct ChildStdio {
   // Initialised, unconnected pipe: becomes the host's end of the channel (fd 3

@@ -38,20 +38,17 @@ constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
 constexpr size_t kTitleSpace = 4096;
 
 // A helper the zygote forked: this process's child, watched by its pidfd.
-class ForkedChildProcess final : public ChildProcess {
+class ForkedChildProcess final : public OwnChildProcess {
  public:
-  explicit ForkedChildProcess(int64_t pid) : pid_(pid) {}
+  explicit ForkedChildProcess(int64_t pid) { set_pid(pid); }
 
-  // As UvChildProcess: a helper still running is killed and reaped, and what
-  // it started is swept.
   ~ForkedChildProcess() override {
     watch_.reset();
-    if (!reaped_) KillAndReapNow(pid_);
-    SweepProcessTree(pid_);
+    KillAndSweep();
   }
 
   absl::Status Watch(uv_loop_t* loop) {
-    watch_ = WatchChildExit(loop, pid_, [this](int64_t status, int signal) {
+    watch_ = WatchChildExit(loop, pid(), [this](int64_t status, int signal) {
       Reaped(status, signal);
     });
     if (watch_ == nullptr) {
@@ -60,28 +57,11 @@ class ForkedChildProcess final : public ChildProcess {
     return absl::OkStatus();
   }
 
-  // Set once Watch succeeded; runs on the loop, never before this returns.
-  void set_on_exit(ExitCallback on_exit) { on_exit_ = std::move(on_exit); }
-
-  int64_t pid() const override { return pid_; }
-
-  absl::Status Signal(int signal) override {
-    if (reaped_) return absl::FailedPreconditionError("the process has ended");
-    return SignalProcessTree(pid_, signal);
-  }
+  // Once Watch succeeded; the exit news comes on the loop, never before.
+  using OwnChildProcess::set_on_exit;
 
  private:
-  void Reaped(int64_t status, int signal) {
-    reaped_ = true;
-    SweepProcessTree(pid_);
-    ExitCallback on_exit = std::move(on_exit_);
-    if (on_exit) on_exit(status, signal);  // May destroy `this`.
-  }
-
-  const int64_t pid_;
   std::unique_ptr<ExitWatch> watch_;
-  ExitCallback on_exit_;
-  bool reaped_ = false;
 };
 
 // Whether `pid` is a child of this process that has not been reaped.
