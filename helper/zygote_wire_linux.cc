@@ -4,16 +4,14 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/fd_passing_posix.h"
 #include "common/os_error.h"
 
 namespace bulkhead {
 namespace {
-
-constexpr size_t kControlBytes = CMSG_SPACE(sizeof(int) * kMaxZygoteFds);
 
 // Waits for `socket` to be readable: DeadlineExceeded when it is not by
 // `deadline`. A deadline already past still takes what is queued.
@@ -65,24 +63,7 @@ absl::Status SendZygotePacket(int socket,
     // The receiver could not tell a zero-length packet from end-of-file.
     return absl::InvalidArgumentError("an empty zygote message");
   }
-  iovec data = {bytes.data(), bytes.size()};
-  alignas(cmsghdr) char control[kControlBytes] = {};
-  msghdr header = {};
-  header.msg_iov = &data;
-  header.msg_iovlen = 1;
-  if (!fds.empty()) {
-    header.msg_control = control;
-    header.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* rights = CMSG_FIRSTHDR(&header);
-    rights->cmsg_level = SOL_SOCKET;
-    rights->cmsg_type = SCM_RIGHTS;
-    rights->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(rights), fds.data(), sizeof(int) * fds.size());
-  }
-  ssize_t sent;
-  do {
-    sent = ::sendmsg(socket, &header, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+  const ssize_t sent = SendWithFds(socket, bytes.data(), bytes.size(), fds, 0);
   if (sent < 0 && (errno == EPIPE || errno == ECONNRESET)) {
     return absl::UnavailableError("the zygote's socket is closed");
   }
@@ -97,35 +78,14 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
   }
   ZygotePacket packet;
   packet.bytes.resize(kMaxZygotePacketBytes + 1);
-  iovec data = {packet.bytes.data(), packet.bytes.size()};
-  alignas(cmsghdr) char control[kControlBytes] = {};
-  msghdr header = {};
-  header.msg_iov = &data;
-  header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = sizeof(control);
-  ssize_t received;
-  do {
-    received = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
-  } while (received < 0 && errno == EINTR);
+  bool truncated = false;
+  ssize_t received =
+      ReceiveWithFds(socket, packet.bytes.data(), packet.bytes.size(),
+                     kMaxZygoteFds, 0, packet.fds, truncated);
   if (received < 0 && errno == ECONNRESET) received = 0;
   if (received < 0) return LastPosixErrorToStatus("recvmsg(zygote)");
-  // Own whatever fds arrived first, so that every path below closes them.
-  for (cmsghdr* rights = CMSG_FIRSTHDR(&header); rights != nullptr;
-       rights = CMSG_NXTHDR(&header, rights)) {
-    if (rights->cmsg_level != SOL_SOCKET || rights->cmsg_type != SCM_RIGHTS) {
-      continue;
-    }
-    const size_t count = (rights->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(rights) + i * sizeof(int), sizeof(fd));
-      packet.fds.emplace_back(fd);
-    }
-  }
   if (received == 0) return absl::UnavailableError("the peer closed its end");
-  if ((header.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-      static_cast<size_t>(received) > kMaxZygotePacketBytes) {
+  if (truncated || static_cast<size_t>(received) > kMaxZygotePacketBytes) {
     return absl::DataLossError(absl::StrCat("a zygote packet over ",
                                             kMaxZygotePacketBytes, " bytes or ",
                                             kMaxZygoteFds, " fds"));
