@@ -18,7 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "common/proc_stat_linux.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
@@ -40,14 +40,8 @@ std::string CommandLineBytes(int64_t pid) {
 }
 
 int64_t ParentOf(int64_t pid) {
-  std::ifstream file(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(file)),
-                   std::istreambuf_iterator<char>());
-  // After "pid (comm) state ": the comm may hold spaces, so from the last ')'.
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
-  return fields.size() > 1 ? std::stoll(fields[1]) : -1;
+  return static_cast<int64_t>(
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
 }
 
 // This process's children whose command line says --type=zygote.
@@ -82,14 +76,9 @@ std::vector<int64_t> ZombieChildren() {
     std::ifstream children(task.path() / "children");
     int64_t child = 0;
     while (children >> child) {
-      std::ifstream stat(absl::StrCat("/proc/", child, "/stat"));
-      std::string text((std::istreambuf_iterator<char>(stat)),
-                       std::istreambuf_iterator<char>());
-      const size_t close = text.rfind(')');
-      if (close != std::string::npos && close + 2 < text.size() &&
-          text[close + 2] == 'Z') {
-        zombies.push_back(child);
-      }
+      const std::vector<std::string> fields =
+          ProcStatFields(absl::StrCat("/proc/", child, "/stat"));
+      if (!fields.empty() && fields[0] == "Z") zombies.push_back(child);
     }
   }
   return zombies;

@@ -1,0 +1,26 @@
+#include "common/proc_stat_linux.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace bulkhead {
+
+std::vector<std::string> ProcStatFields(const std::string& path) {
+  std::ifstream file(path);
+  std::string stat;
+  if (!std::getline(file, stat)) return {};
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size()) return {};
+  std::istringstream words(stat.substr(close + 2));
+  std::vector<std::string> fields;
+  for (std::string field; words >> field;) fields.push_back(field);
+  return fields;
+}
+
+uint64_t ProcStatField(const std::vector<std::string>& fields, size_t number) {
+  if (number < 3 || number - 3 >= fields.size()) return 0;
+  return std::strtoull(fields[number - 3].c_str(), nullptr, 10);
+}
+
+}  // namespace bulkhead
