@@ -9,6 +9,8 @@
 
 #include <cerrno>
 
+#include "common/close_fds_linux.h"
+
 namespace bulkhead {
 namespace {
 
@@ -27,10 +29,10 @@ long Call(long number, long a = 0, long b = 0, long c = 0, long d = 0,
 // Closes every fd from `first` up except `keep`.
 void CloseFrom(int first, int keep) {
   if (keep >= first) {
-    if (keep > first) Call(SYS_close_range, first, keep - 1, 0);
-    Call(SYS_close_range, keep + 1, ~0U, 0);
+    if (keep > first) CloseFdRange(first, keep - 1);
+    CloseFdRange(keep + 1);
   } else {
-    Call(SYS_close_range, first, ~0U, 0);
+    CloseFdRange(first);
   }
 }
 
@@ -73,8 +75,7 @@ void RunSandboxChild(const SandboxChildPlan& plan) {
   if (helper == 0) ExecHelper(plan);
   // Init keeps only the status pipe; its copy of error_fd must go so that the
   // host sees end-of-file once the helper has exec'd.
-  Call(SYS_close_range, 0, plan.status_fd - 1, 0);
-  Call(SYS_close_range, plan.status_fd + 1, ~0U, 0);
+  CloseFrom(0, plan.status_fd);
   HelperWaitStatus status;
   if (helper < 0) {
     status.code = CLD_EXITED;

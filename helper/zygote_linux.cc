@@ -1,10 +1,8 @@
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -17,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/close_fds_linux.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "common/switches.h"
@@ -86,20 +85,6 @@ absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   return request;
 }
 
-// Closes every fd from `first` up: close_range (5.9), or one by one up to the
-// fd limit where it is missing or refused (seccomp profiles of older
-// container runtimes).
-void CloseFrom(int first) {
-  if (::syscall(SYS_close_range, first, ~0U, 0) == 0) return;
-  rlimit limit = {};
-  const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0
-                          ? std::min<rlim_t>(limit.rlim_cur, 1 << 20)
-                          : 1024;
-  for (rlim_t fd = static_cast<rlim_t>(first); fd < last; ++fd) {
-    ::close(static_cast<int>(fd));
-  }
-}
-
 // In the forked child: the request's fds become exactly the helper's fds,
 // signals are as after an exec, and the helper runs.
 int RunForkedHelper(ForkRequest request, ProcessTitle& title,
@@ -124,7 +109,7 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
   for (int fd = 0; fd < kFdLimit; ++fd) {
     if (!keep[fd]) ::close(fd);
   }
-  CloseFrom(kFdLimit);
+  CloseFdRange(kFdLimit);
   // Its own session and group, as uv_spawn's detached helpers: the host
   // signals and sweeps the group.
   ::setsid();
@@ -187,7 +172,7 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   // Nothing of the host's but the standard streams and this socket.
   const int control_fd = control->get();
   for (int fd = 3; fd < control_fd; ++fd) ::close(fd);
-  CloseFrom(control_fd + 1);
+  CloseFdRange(control_fd + 1);
   const int threads = OwnThreadCount();
   if (threads != 1) {
     // Refused in the hello: the host then execs every helper.
