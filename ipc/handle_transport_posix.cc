@@ -56,11 +56,11 @@ absl::Status HandleTransport::Send(absl::Span<const ScopedHandle> handles) {
     return size;
   }
   BatchHeader count = static_cast<BatchHeader>(handles.size());
-  std::vector<int> fds;
-  fds.reserve(handles.size());
-  for (const ScopedHandle& handle : handles) fds.push_back(handle.get());
+  int fds[kMaxHandlesPerFrame];  // No allocation per frame.
+  for (size_t i = 0; i < handles.size(); ++i) fds[i] = handles[i].get();
   const ssize_t sent =
-      SendWithFds(end_.get(), &count, sizeof(count), fds, MSG_DONTWAIT);
+      SendWithFds(end_.get(), &count, sizeof(count),
+                  absl::MakeConstSpan(fds, handles.size()), MSG_DONTWAIT);
   // ETOOMANYREFS: the kernel's cap on handles in flight, per user.
   if (sent < 0 &&
       (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETOOMANYREFS)) {
