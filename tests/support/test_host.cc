@@ -25,6 +25,11 @@ namespace {
 // not outlive it either, as must every helper's teardown keeper.
 bool WithGrandchild() { return sandbox::LockdownAvailable(); }
 
+// Where the platform has it, one more, unsandboxed: `escaper`, whose child
+// and grandchild leave its process group and session; they must not outlive
+// the host either.
+bool WithEscaper() { return TestRoleRegistry().Find("escaper") != nullptr; }
+
 sandbox::SandboxPolicy PolicyFor(absl::string_view role) {
   if (role != "forker") return sandbox::PresetForRole(role);
   absl::StatusOr<sandbox::SandboxPolicy> policy =
@@ -78,16 +83,21 @@ int RunTestHost() {
   if (!created.ok()) return 1;
   Host& host = **created;
   std::vector<int64_t> pids;
-  const size_t expected = WithGrandchild() ? 3 : 2;
+  const size_t expected = 2 + (WithGrandchild() ? 1 : 0) + (WithEscaper() ? 1 : 0);
   bool forked = false;
+  std::string escapees;
   auto maybe_report = [&] {
-    if (pids.size() < expected || (WithGrandchild() && !forked)) return;
+    if (pids.size() < expected || (WithGrandchild() && !forked) ||
+        (WithEscaper() && escapees.empty())) {
+      return;
+    }
     std::vector<int64_t> grandchildren;
     for (int64_t helper : pids) {
       for (int64_t child : ChildrenOf(helper)) grandchildren.push_back(child);
     }
     std::printf("GRANDCHILDREN %s\n",
                 absl::StrJoin(grandchildren, " ").c_str());
+    std::printf("ESCAPEES %s\n", escapees.c_str());
     std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
     const std::vector<int64_t> children = OwnChildren();
     std::vector<int64_t> zygotes;
@@ -111,10 +121,13 @@ int RunTestHost() {
   };
   std::vector<const char*> roles = {"renderer", "gpu"};
   if (WithGrandchild()) roles.push_back("forker");
+  if (WithEscaper()) roles.push_back("escaper");
   for (const char* role : roles) {
     // gpu unsandboxed: on Linux the zygote forks it.
     Host::LaunchOverrides overrides;
-    if (std::string(role) == "gpu") overrides.sandboxed = false;
+    if (std::string(role) == "gpu" || std::string(role) == "escaper") {
+      overrides.sandboxed = false;
+    }
     absl::StatusOr<HelperProcess*> launched = host.Launch(
         role, overrides, [&, role](absl::StatusOr<HelperProcess*> helper) {
           if (!helper.ok()) return;
@@ -125,6 +138,18 @@ int RunTestHost() {
                 ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
                 [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
                   forked = done.ok();
+                  maybe_report();
+                });
+          }
+          if (std::string(role) == "escaper") {
+            ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+                ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                  if (done.ok() && done->lines_size() == 1) {
+                    escapees = done->lines(0);
+                  } else {
+                    escapees = "failed";
+                  }
                   maybe_report();
                 });
           }

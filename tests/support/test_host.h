@@ -2,6 +2,9 @@
 // Host with two helpers, prints "HELPERS <pid> <pid>" once both are ready, and
 // then serves until SIGTERM or end of input (both: clean shutdown, exit 0) or
 // until it is killed. Tests use it to check that no helper outlives its host.
+// Where the platform has the `escaper` role (Linux), an unsandboxed escaper
+// is among them, and "ESCAPEES <child> <grandchild>" names the processes it
+// started that left its process group and session.
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 

@@ -4,10 +4,16 @@
 //             survives.
 //   forker:   forks a child that waits forever and answers with the child's
 //             pid as its namespace sees it.
+//   escaper:  starts what tries to outlive it: a child that leaves its
+//             process group and session (setsid), and whose child
+//             double-forks a grandchild that does the same and is orphaned.
+//             Both wait forever. Answers "<child> <grandchild>" (pids as its
+//             namespace sees them).
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,11 +65,55 @@ int ForkerMain(HelperContext& context) {
   return context.Run();
 }
 
+int EscaperMain(HelperContext& context) {
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        int pids[2];
+        if (::pipe(pids) != 0) return absl::InternalError("pipe failed");
+        const pid_t child = ::fork();
+        if (child < 0) return absl::PermissionDeniedError("fork failed");
+        if (child == 0) {
+          ::close(pids[0]);
+          ::setsid();
+          const pid_t middle = ::fork();
+          if (middle == 0) {
+            const pid_t grandchild = ::fork();
+            if (grandchild == 0) {
+              ::close(pids[1]);
+              ::setsid();
+              for (;;) ::pause();
+            }
+            // Orphans the grandchild.
+            (void)!::write(pids[1], &grandchild, sizeof(grandchild));
+            ::_exit(0);
+          }
+          ::close(pids[1]);
+          ::waitpid(middle, nullptr, 0);
+          for (;;) ::pause();
+        }
+        ::close(pids[1]);
+        pid_t grandchild = -1;
+        const bool got =
+            ::read(pids[0], &grandchild, sizeof(grandchild)) ==
+            static_cast<ssize_t>(sizeof(grandchild));
+        ::close(pids[0]);
+        if (!got || grandchild <= 0) {
+          return absl::InternalError("no grandchild");
+        }
+        ipc::LayoutTextResponse response;
+        response.add_lines(absl::StrCat(child, " ", grandchild));
+        return response;
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 bool AddPlatformTestRoles(RoleRegistry& roles) {
   return roles.Add("violator", &ViolatorMain).ok() &&
-         roles.Add("forker", &ForkerMain).ok();
+         roles.Add("forker", &ForkerMain).ok() &&
+         roles.Add("escaper", &EscaperMain).ok();
 }
 
 }  // namespace bulkhead::testing
