@@ -83,7 +83,8 @@ int RunTestHost() {
   if (!created.ok()) return 1;
   Host& host = **created;
   std::vector<int64_t> pids;
-  const size_t expected = 2 + (WithGrandchild() ? 1 : 0) + (WithEscaper() ? 1 : 0);
+  const size_t expected =
+      2 + (WithGrandchild() ? 1 : 0) + (WithEscaper() ? 1 : 0);
   bool forked = false;
   std::string escapees;
   auto maybe_report = [&] {
@@ -97,6 +98,7 @@ int RunTestHost() {
     }
     std::printf("GRANDCHILDREN %s\n",
                 absl::StrJoin(grandchildren, " ").c_str());
+    std::printf("HOST %d\n", static_cast<int>(uv_os_getpid()));
     std::printf("ESCAPEES %s\n", escapees.c_str());
     std::printf("HELPERS %s\n", absl::StrJoin(pids, " ").c_str());
     const std::vector<int64_t> children = OwnChildren();

@@ -4,7 +4,8 @@
 // until it is killed. Tests use it to check that no helper outlives its host.
 // Where the platform has the `escaper` role (Linux), an unsandboxed escaper
 // is among them, and "ESCAPEES <child> <grandchild>" names the processes it
-// started that left its process group and session.
+// started that left its process group and session. "HOST <pid>" names the
+// host itself.
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 

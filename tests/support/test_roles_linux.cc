@@ -94,9 +94,8 @@ int EscaperMain(HelperContext& context) {
         }
         ::close(pids[1]);
         pid_t grandchild = -1;
-        const bool got =
-            ::read(pids[0], &grandchild, sizeof(grandchild)) ==
-            static_cast<ssize_t>(sizeof(grandchild));
+        const bool got = ::read(pids[0], &grandchild, sizeof(grandchild)) ==
+                         static_cast<ssize_t>(sizeof(grandchild));
         ::close(pids[0]);
         if (!got || grandchild <= 0) {
           return absl::InternalError("no grandchild");
