@@ -147,17 +147,25 @@ absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
                                                   int64_t pid);
 
 // Sends `signal` to the helper `pid` and, where processes form groups, to
-// everything in its group.
+// everything in its group. A signal that ends it (SIGTERM, SIGKILL) first
+// kills what it started (KillHelperDescendants).
 absl::Status SignalProcessTree(int64_t pid, int signal);
+
+// Before the host ends the helper `pid`, its child and not yet reaped: stops
+// it and kills everything it started, also what left its process group
+// (Linux: an unsandboxed helper is a child subreaper, so all its descendants
+// are its children by then; helper/descendant_sweep.h). Blocks for at most a
+// second. Elsewhere a no-op.
+void KillHelperDescendants(int64_t pid);
 
 // After the helper `pid` was reaped: kills whatever it started that is still
 // alive (a fork bomb's children). Its group id cannot be reused while any
 // member lives, so this reaches only the helper's own descendants.
 void SweepProcessTree(int64_t pid);
 
-// Kills a still-running child (and its group) with the strongest signal and
-// waits for it, for destructors that cannot wait for the loop. libuv must no
-// longer be watching the pid (its handle closed).
+// Kills a still-running child (what it started, and its group) with the
+// strongest signal and waits for it, for destructors that cannot wait for the
+// loop. libuv must no longer be watching the pid (its handle closed).
 void KillAndReapNow(int64_t pid);
 
 }  // namespace bulkhead

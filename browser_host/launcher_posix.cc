@@ -29,12 +29,18 @@ absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
 
 absl::Status SignalProcessTree(int64_t pid, int signal) {
   if (pid <= 0) return absl::InvalidArgumentError("no such process");
-  if (::kill(static_cast<pid_t>(-pid), signal) == 0) return absl::OkStatus();
-  // Not a group leader (e.g. it called setsid again): at least the helper.
-  if (::kill(static_cast<pid_t>(pid), signal) == 0 || errno == ESRCH) {
-    return absl::OkStatus();
+  const bool ending = signal == SIGTERM || signal == SIGKILL;
+  // Once the helper has died, what it started would be init's, out of reach.
+  if (ending) KillHelperDescendants(pid);
+  absl::Status sent = absl::OkStatus();
+  if (::kill(static_cast<pid_t>(-pid), signal) != 0 &&
+      ::kill(static_cast<pid_t>(pid), signal) != 0 && errno != ESRCH) {
+    // Not a group leader (e.g. it called setsid again): at least the helper.
+    sent = LastPosixErrorToStatus("kill");
   }
-  return LastPosixErrorToStatus("kill");
+  // KillHelperDescendants stopped it: a SIGTERM is acted on once it runs.
+  if (ending && signal != SIGKILL) ::kill(static_cast<pid_t>(pid), SIGCONT);
+  return sent;
 }
 
 void SweepProcessTree(int64_t pid) {
@@ -43,6 +49,7 @@ void SweepProcessTree(int64_t pid) {
 
 void KillAndReapNow(int64_t pid) {
   if (pid <= 0) return;
+  KillHelperDescendants(pid);
   ::kill(static_cast<pid_t>(-pid), SIGKILL);
   ::kill(static_cast<pid_t>(pid), SIGKILL);
   while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {

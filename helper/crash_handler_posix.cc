@@ -9,6 +9,7 @@
 #include "common/os_error.h"
 #include "common/process_image.h"
 #include "helper/crash_handler.h"
+#include "helper/descendant_sweep.h"
 #include "ipc/crash_record.h"
 
 namespace bulkhead {
@@ -59,6 +60,8 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   const size_t size = ipc::EncodeCrashRecord(
       header, frames, depth > 0 ? static_cast<size_t>(depth) : 0, record);
   WriteFully(g_crash_fd, record, size);
+  // An unsandboxed helper's children must not outlive its crash.
+  KillOwnDescendants();
   // The action was reset to the default on entry (SA_RESETHAND). Re-raising
   // leaves the signal pending until we return; a faulting instruction would
   // fault again anyway. Either way the process ends by `signal`.

@@ -14,6 +14,7 @@
 #include "common/platform_handle.h"
 #include "common/switches.h"
 #include "helper/crash_handler.h"
+#include "helper/descendant_sweep.h"
 #include "helper/exit_codes.h"
 #include "helper/helper_context.h"
 #include "helper/memory_limit.h"
@@ -143,6 +144,12 @@ int RunHelper(HelperArgs args) {
   if (absl::Status watch = DieWithParent(); !watch.ok()) {
     BH_LOG(kWarning, "cannot tie lifetime to the host: ", watch.message());
   }
+  // Before anything can be orphaned: what this helper starts stays its own
+  // (descendant_sweep.h).
+  if (absl::Status adopted = AdoptOrphanedDescendants();
+      !adopted.ok() && !absl::IsUnimplemented(adopted)) {
+    BH_LOG(kWarning, "cannot adopt orphans: ", adopted.message());
+  }
   if (args.crash_pipe.is_valid()) {
     if (absl::Status installed =
             InstallCrashHandler(std::move(args.crash_pipe));
@@ -199,6 +206,15 @@ int RunHelper(HelperArgs args) {
       exit_code = kExitChannelLost;
     } else {
       exit_code = Handshake(&loop, *channel, args, shutdown_early, welcome);
+    }
+    if (exit_code == 0 && !shutdown_early && !welcome.has_sandbox()) {
+      // Unsandboxed, nothing but this helper keeps what it starts from
+      // outliving it and the host (a sandboxed one has its pid namespace).
+      if (absl::Status swept = SweepDescendantsAtEnd();
+          !swept.ok() && !absl::IsUnimplemented(swept)) {
+        BH_LOG(kWarning,
+               "what this helper starts may outlive it: ", swept.message());
+      }
     }
     if (exit_code == 0 && !shutdown_early) {
       HelperContext context(args.role, args.helper_id, &loop, channel.get());

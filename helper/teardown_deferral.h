@@ -36,6 +36,10 @@ namespace bulkhead {
 // the helper works the same without it.
 absl::Status DeferTeardownToKeeper(bool confined);
 
+// The keeper's pid, 0 before it started or where there is none.
+// Async-signal-safe.
+int TeardownKeeperPid();
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_HELPER_TEARDOWN_DEFERRAL_H_

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
@@ -18,6 +19,8 @@
 
 namespace bulkhead {
 namespace {
+
+std::atomic<int> g_keeper_pid{0};
 
 #if defined(__x86_64__) || defined(__aarch64__)
 #define BH_HAVE_KEEPER 1
@@ -149,6 +152,7 @@ absl::Status DeferTeardownToKeeper(bool confined) {
     ::munmap(stack, kKeeperStackBytes);
     return PosixErrorToStatus(error, "clone (keeper)");
   }
+  g_keeper_pid.store(keeper);
   // wake[1] stays open, close-on-exec, for the helper's life: on purpose.
   // Wait until the keeper holds none of the helper's fds, so that from
   // Ready on, the host sees this helper's pipes end when it does.
@@ -163,5 +167,7 @@ absl::Status DeferTeardownToKeeper(bool confined) {
   return absl::OkStatus();
 #endif
 }
+
+int TeardownKeeperPid() { return g_keeper_pid.load(); }
 
 }  // namespace bulkhead
