@@ -1,17 +1,25 @@
 #include "browser_host/helper_cgroup_linux.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/kernel_file_linux.h"
 #include "common/os_error.h"
+#include "common/platform_handle.h"
+#include "common/proc_stat_linux.h"
 #include "common/status_macros.h"
 
 namespace bulkhead {
@@ -57,6 +65,102 @@ absl::Status MakeDirectory(const std::string& path) {
   return LastPosixErrorToStatus(absl::StrCat("mkdir ", path));
 }
 
+// How long reclaiming one abandoned cgroup waits for what is left in it to
+// die.
+constexpr absl::Duration kReclaimTimeout = absl::Seconds(1);
+
+// When the process `pid` started (field 22 of its stat, in clock ticks since
+// boot); 0 when there is no such process.
+uint64_t StartTime(int64_t pid) {
+  return ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")),
+                       22);
+}
+
+// "<pid>.<start time>": names this host's helpers' cgroups, so that another
+// host can tell them from those of a dead one even once the pid is reused.
+const std::string& HostTag() {
+  static const std::string* const tag =
+      new std::string(absl::StrCat(::getpid(), ".", StartTime(::getpid())));
+  return *tag;
+}
+
+// Whether the host that named the cgroup `name` ("<pid>.<start>-<id>", or
+// "<pid>-<id>" from before the start time was in the name) is still running.
+// A name of neither form is not a helper's: it counts as alive (it is left
+// alone).
+bool OwnerAlive(absl::string_view name) {
+  const size_t dash = name.find('-');
+  if (dash == absl::string_view::npos) return true;
+  const absl::string_view owner = name.substr(0, dash);
+  const size_t dot = owner.find('.');
+  int64_t pid = 0;
+  uint64_t start = 0;
+  if (!absl::SimpleAtoi(owner.substr(0, dot), &pid) || pid <= 0) return true;
+  if (dot != absl::string_view::npos &&
+      !absl::SimpleAtoi(owner.substr(dot + 1), &start)) {
+    return true;
+  }
+  if (pid == ::getpid()) return true;
+  const uint64_t running_since = StartTime(pid);
+  if (running_since == 0) return false;
+  // Without a start time in the name, any process with that pid may be it.
+  return dot == absl::string_view::npos || running_since == start;
+}
+
+// Kills what is left in the abandoned cgroup `directory` (`relative` as
+// /proc/<pid>/cgroup shows it) and removes it. A pid read from cgroup.procs
+// is signalled through a pidfd, and only if that process is still in the
+// group once the pidfd is open: never another process that reused the pid.
+void Reclaim(const std::string& directory, const std::string& relative) {
+  std::vector<ScopedHandle> dying;
+  std::ifstream procs(directory + "/cgroup.procs");
+  int64_t pid = 0;
+  while (procs >> pid) {
+    ScopedHandle pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.is_valid()) continue;
+    bool inside = false;
+    std::ifstream groups(absl::StrCat("/proc/", pid, "/cgroup"));
+    std::string line;
+    while (!inside && std::getline(groups, line)) {
+      inside = absl::EndsWith(line, absl::StrCat(":", relative));
+    }
+    if (inside && ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL,
+                            nullptr, 0) == 0) {
+      dying.push_back(std::move(pidfd));
+    }
+  }
+  // A pidfd polls readable once its process has exited (and left the group).
+  const absl::Time deadline = absl::Now() + kReclaimTimeout;
+  for (ScopedHandle& pidfd : dying) {
+    pollfd wait = {pidfd.get(), POLLIN, 0};
+    while (absl::Now() < deadline &&
+           ::poll(&wait, 1,
+                  static_cast<int>(
+                      absl::ToInt64Milliseconds(deadline - absl::Now())) +
+                      1) < 0 &&
+           errno == EINTR) {
+    }
+  }
+  ::rmdir(directory.c_str());
+}
+
+// Reclaims the helper cgroups under `parent` whose host has died.
+void ReclaimAbandoned(const std::string& parent) {
+  DIR* listing = ::opendir(parent.c_str());
+  if (listing == nullptr) return;
+  std::vector<std::string> abandoned;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string name = entry->d_name;
+    if (entry->d_type != DT_DIR || name == "." || name == "..") continue;
+    if (!OwnerAlive(name)) abandoned.push_back(name);
+  }
+  ::closedir(listing);
+  for (const std::string& name : abandoned) {
+    Reclaim(absl::StrCat(parent, "/", name),
+            absl::StrCat("/", kParent, "/", name));
+  }
+}
+
 bool HasControllers(const std::string& unified) {
   const std::string controllers =
       ReadKernelFile(unified + "/cgroup.controllers");
@@ -70,7 +174,8 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
     const std::string& name, uint64_t memory_bytes, uint64_t pids) {
   std::unique_ptr<HelperCgroup> cgroup(new HelperCgroup);
   const Mounts mounts = FindMounts();
-  cgroup->relative_path_ = absl::StrCat("/", kParent, "/", name);
+  const std::string leaf_name = absl::StrCat(HostTag(), "-", name);
+  cgroup->relative_path_ = absl::StrCat("/", kParent, "/", leaf_name);
   if (!mounts.unified.empty() && HasControllers(mounts.unified)) {
     const std::string parent = absl::StrCat(mounts.unified, "/", kParent);
     // Controllers must be enabled on the way down to the helper's group.
@@ -87,7 +192,8 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
         !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
-    const std::string leaf = absl::StrCat(parent, "/", name);
+    ReclaimAbandoned(parent);
+    const std::string leaf = absl::StrCat(parent, "/", leaf_name);
     if (absl::Status ok = MakeDirectory(leaf); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
@@ -114,10 +220,11 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
   }
   for (const std::string& mount : {mounts.memory, mounts.pids}) {
     const std::string parent = absl::StrCat(mount, "/", kParent);
-    const std::string leaf = absl::StrCat(parent, "/", name);
+    const std::string leaf = absl::StrCat(parent, "/", leaf_name);
     if (absl::Status ok = MakeDirectory(parent); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
+    ReclaimAbandoned(parent);
     if (absl::Status ok = MakeDirectory(leaf); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }

@@ -19,7 +19,12 @@ namespace bulkhead {
 
 class HelperCgroup {
  public:
-  // Makes the cgroup `name` (unique per helper) with the limits (0: none).
+  // Makes the helper's cgroup with the limits (0: none), named
+  // "<host pid>.<host start time>-<name>" (`name` unique per helper of this
+  // host). First it reclaims the cgroups that hosts no longer running left
+  // behind (killed with SIGKILL, they could not remove them): it kills what
+  // is left in each and removes it. The start time tells a dead host from
+  // a live process that reused its pid.
   // FailedPrecondition when no writable cgroup with those controllers exists.
   static absl::StatusOr<std::unique_ptr<HelperCgroup>> Create(
       const std::string& name, uint64_t memory_bytes, uint64_t pids);
@@ -33,7 +38,7 @@ class HelperCgroup {
   absl::Status AddProcess(pid_t pid);
   // True once the kernel's OOM killer has killed something in it.
   bool OutOfMemoryKilled() const;
-  // "cgroup v1 memory+pids: /bulkhead/123-4", for the probe and reports.
+  // "cgroup v1 /bulkhead/123.456-4 ...", for the probe and reports.
   const std::string& description() const { return description_; }
   // The path the helper sees for itself in /proc/self/cgroup.
   const std::string& relative_path() const { return relative_path_; }

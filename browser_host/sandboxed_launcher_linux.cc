@@ -202,9 +202,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     const uint64_t memory = policy.limits.cgroup_memory_bytes != 0
                                 ? policy.limits.cgroup_memory_bytes
                                 : options.memory_limit_bytes;
-    absl::StatusOr<std::unique_ptr<HelperCgroup>> made =
-        HelperCgroup::Create(absl::StrCat(::getpid(), "-", options.helper_id),
-                             memory, policy.limits.cgroup_pids);
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> made = HelperCgroup::Create(
+        absl::StrCat(options.helper_id), memory, policy.limits.cgroup_pids);
     if (made.ok()) {
       cgroup = *std::move(made);
     } else if (policy.requirement(Layer::kCgroup) == Requirement::kRequired) {
