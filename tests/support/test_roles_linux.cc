@@ -8,7 +8,9 @@
 //             process group and session (setsid), and whose child
 //             double-forks a grandchild that does the same and is orphaned.
 //             Both wait forever. Answers "<child> <grandchild>" (pids as its
-//             namespace sees them).
+//             namespace sees them). A request with `text` "crash", "exit" or
+//             "hang" instead makes the helper itself crash (SIGSEGV), exit
+//             (exit(3)) or block forever.
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -67,8 +70,13 @@ int ForkerMain(HelperContext& context) {
 
 int EscaperMain(HelperContext& context) {
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest&)
+      [](const ipc::LayoutTextRequest& request)
           -> absl::StatusOr<ipc::LayoutTextResponse> {
+        if (request.text() == "crash") ::raise(SIGSEGV);
+        if (request.text() == "exit") std::exit(3);
+        if (request.text() == "hang") {
+          for (;;) ::pause();
+        }
         int pids[2];
         if (::pipe(pids) != 0) return absl::InternalError("pipe failed");
         const pid_t child = ::fork();
