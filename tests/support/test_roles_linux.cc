@@ -8,9 +8,9 @@
 //             process group and session (setsid), and whose child
 //             double-forks a grandchild that does the same and is orphaned.
 //             Both wait forever. Answers "<child> <grandchild>" (pids as its
-//             namespace sees them). A request with `text` "crash", "exit" or
-//             "hang" instead makes the helper itself crash (SIGSEGV), exit
-//             (exit(3)) or block forever.
+//             namespace sees them). A request with `text` "crash" or "exit"
+//             instead makes the helper itself crash (SIGSEGV) or exit
+//             (exit(3)).
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -74,9 +74,6 @@ int EscaperMain(HelperContext& context) {
           -> absl::StatusOr<ipc::LayoutTextResponse> {
         if (request.text() == "crash") ::raise(SIGSEGV);
         if (request.text() == "exit") std::exit(3);
-        if (request.text() == "hang") {
-          for (;;) ::pause();
-        }
         int pids[2];
         if (::pipe(pids) != 0) return absl::InternalError("pipe failed");
         const pid_t child = ::fork();

@@ -1,0 +1,126 @@
+#include "common/process_tree_linux.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/proc_stat_linux.h"
+#include "gtest/gtest.h"
+
+namespace bulkhead {
+namespace {
+
+// The state letter of `pid` ('Z' for a zombie), or 0 once it is gone.
+char StateOf(pid_t pid) {
+  const std::vector<std::string> fields =
+      ProcStatFields(absl::StrCat("/proc/", pid, "/stat"));
+  // Field 3 (the state) is at index 0.
+  return fields.empty() || fields[0].empty() ? 0 : fields[0][0];
+}
+
+bool Ended(pid_t pid) {
+  const char state = StateOf(pid);
+  return state == 0 || state == 'Z' || state == 'X';
+}
+
+void WriteAll(int fd, const void* data, size_t size) {
+  if (::write(fd, data, size) != static_cast<ssize_t>(size)) ::_exit(99);
+}
+
+// What the root reports: its child that left the session, the grandchild a
+// double fork orphaned, and the child it spares. After the sweep it reports
+// how many it killed.
+struct Report {
+  pid_t child;
+  pid_t grandchild;
+  pid_t spared;
+};
+
+TEST(KillDescendantsTest, KillsEveryDescendantOfASubreaperButTheSpare) {
+  int report[2];
+  int go[2];
+  ASSERT_EQ(::pipe(report), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t root = ::fork();
+  ASSERT_GE(root, 0);
+  if (root == 0) {
+    ::close(report[0]);
+    ::close(go[1]);
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ::_exit(98);
+    int orphan[2];
+    if (::pipe(orphan) != 0) ::_exit(97);
+    Report what = {};
+    what.child = ::fork();
+    if (what.child == 0) {
+      ::setsid();
+      const pid_t middle = ::fork();
+      if (middle == 0) {
+        const pid_t grandchild = ::fork();
+        if (grandchild == 0) {
+          ::setsid();
+          for (;;) ::pause();
+        }
+        WriteAll(orphan[1], &grandchild, sizeof(grandchild));
+        ::_exit(0);
+      }
+      // Once the middle process is reaped, the grandchild is orphaned.
+      ::waitpid(middle, nullptr, 0);
+      WriteAll(orphan[1], "x", 1);
+      for (;;) ::pause();
+    }
+    if (::read(orphan[0], &what.grandchild, sizeof(what.grandchild)) !=
+        sizeof(what.grandchild)) {
+      ::_exit(96);
+    }
+    char orphaned;
+    if (::read(orphan[0], &orphaned, 1) != 1) ::_exit(94);
+    what.spared = ::fork();
+    if (what.spared == 0) {
+      for (;;) ::pause();
+    }
+    WriteAll(report[1], &what, sizeof(what));
+    char byte;
+    if (::read(go[0], &byte, 1) != 1) ::_exit(95);
+    const int killed = KillDescendants(::getpid(), what.spared, 5000);
+    WriteAll(report[1], &killed, sizeof(killed));
+    // Stays, so that the test sees its children as its zombies.
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  ::close(go[0]);
+  Report what = {};
+  ASSERT_EQ(::read(report[0], &what, sizeof(what)),
+            static_cast<ssize_t>(sizeof(what)));
+  // Orphaned, the grandchild is the root's (a subreaper) now.
+  const std::vector<std::string> grandchild =
+      ProcStatFields(absl::StrCat("/proc/", what.grandchild, "/stat"));
+  ASSERT_GE(grandchild.size(), 2u);
+  EXPECT_EQ(grandchild[1], absl::StrCat(root));
+  EXPECT_FALSE(Ended(what.child));
+  EXPECT_FALSE(Ended(what.grandchild));
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  int killed = -1;
+  ASSERT_EQ(::read(report[0], &killed, sizeof(killed)),
+            static_cast<ssize_t>(sizeof(killed)));
+  // The middle process exited by itself: the child and the grandchild.
+  EXPECT_EQ(killed, 2);
+  EXPECT_TRUE(Ended(what.child)) << StateOf(what.child);
+  EXPECT_TRUE(Ended(what.grandchild)) << StateOf(what.grandchild);
+  EXPECT_FALSE(Ended(what.spared)) << "the spared child was killed";
+  ::kill(what.spared, SIGKILL);
+  ::kill(root, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(root, &status, 0), root);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  ::close(report[0]);
+  ::close(go[1]);
+}
+
+}  // namespace
+}  // namespace bulkhead
