@@ -126,8 +126,9 @@ BH_RAW_CODE void Consider(Round& round, long child) {
   if (before.parent != round.root || Ended(before.state)) return;
   const long pidfd = Call(SYS_pidfd_open, child, 0);
   if (pidfd < 0) {
-    // No pidfds (before 5.3): the pid is checked and signalled at once.
-    if (errno == ENOSYS) {
+    // No pidfds (before 5.3, or no fd left): the pid was checked, and is
+    // signalled at once.
+    if (errno != ESRCH) {
       Call(SYS_kill, child, SIGKILL);
       round.more = true;
     }
