@@ -8,8 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -107,41 +109,50 @@ bool OwnerAlive(absl::string_view name) {
   return dot == absl::string_view::npos || running_since == start;
 }
 
-// Kills what is left in the abandoned cgroup `directory` (`relative` as
-// /proc/<pid>/cgroup shows it) and removes it. A pid read from cgroup.procs
-// is signalled through a pidfd, and only if that process is still in the
-// group once the pidfd is open: never another process that reused the pid.
-void Reclaim(const std::string& directory, const std::string& relative) {
-  std::vector<ScopedHandle> dying;
+// The pids in `directory`'s cgroup.procs (a leader that has exited while
+// its other threads still run is listed too).
+std::vector<int64_t> ProcessesIn(const std::string& directory) {
+  std::vector<int64_t> pids;
   std::ifstream procs(directory + "/cgroup.procs");
   int64_t pid = 0;
-  while (procs >> pid) {
-    ScopedHandle pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd.is_valid()) continue;
-    bool inside = false;
-    std::ifstream groups(absl::StrCat("/proc/", pid, "/cgroup"));
-    std::string line;
-    while (!inside && std::getline(groups, line)) {
-      inside = absl::EndsWith(line, absl::StrCat(":", relative));
-    }
-    if (inside && ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL,
-                            nullptr, 0) == 0) {
-      dying.push_back(std::move(pidfd));
-    }
-  }
-  // A pidfd polls readable once its process has exited (and left the group).
+  while (procs >> pid) pids.push_back(pid);
+  return pids;
+}
+
+// Kills what is left in the abandoned cgroup `directory`, waits for it to
+// end, and removes the directory; again while something is left (a child
+// born inside meanwhile), up to kReclaimTimeout. A pid is signalled through
+// a pidfd, and only if it is still listed in the group once the pidfd is
+// open: never another process that reused the pid.
+void Reclaim(const std::string& directory) {
   const absl::Time deadline = absl::Now() + kReclaimTimeout;
-  for (ScopedHandle& pidfd : dying) {
-    pollfd wait = {pidfd.get(), POLLIN, 0};
-    while (absl::Now() < deadline &&
-           ::poll(&wait, 1,
-                  static_cast<int>(
-                      absl::ToInt64Milliseconds(deadline - absl::Now())) +
-                      1) < 0 &&
-           errno == EINTR) {
+  while (::rmdir(directory.c_str()) != 0 && errno == EBUSY &&
+         absl::Now() < deadline) {
+    std::vector<std::pair<int64_t, ScopedHandle>> dying;
+    for (int64_t pid : ProcessesIn(directory)) {
+      ScopedHandle pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+      if (pidfd.is_valid()) dying.emplace_back(pid, std::move(pidfd));
     }
+    // Still listed once its pidfd is open, the pid names the process the
+    // pidfd does (or that one has gone, and the signal goes nowhere).
+    const std::vector<int64_t> still = ProcessesIn(directory);
+    std::erase_if(dying, [&](const auto& entry) {
+      return std::find(still.begin(), still.end(), entry.first) == still.end();
+    });
+    for (auto& [pid, pidfd] : dying) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    }
+    // A pidfd polls readable once its process has exited (every thread:
+    // until then it is still in the group).
+    for (auto& [pid, pidfd] : dying) {
+      pollfd wait = {pidfd.get(), POLLIN, 0};
+      const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+      if (left <= 0) break;
+      while (::poll(&wait, 1, static_cast<int>(left)) < 0 && errno == EINTR) {
+      }
+    }
+    if (dying.empty()) break;  // Busy, with nothing to wait for.
   }
-  ::rmdir(directory.c_str());
 }
 
 // Reclaims the helper cgroups under `parent` whose host has died.
@@ -156,8 +167,7 @@ void ReclaimAbandoned(const std::string& parent) {
   }
   ::closedir(listing);
   for (const std::string& name : abandoned) {
-    Reclaim(absl::StrCat(parent, "/", name),
-            absl::StrCat("/", kParent, "/", name));
+    Reclaim(absl::StrCat(parent, "/", name));
   }
 }
 
