@@ -3,6 +3,7 @@
 #include "browser_host/helper_cgroup_linux.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/kernel_file_linux.h"
+#include "common/proc_stat_linux.h"
 #include "gtest/gtest.h"
 #include "tests/support/run_process.h"
 #include "tests/support/test_host.h"
@@ -85,6 +88,68 @@ TEST(HelperCgroupTest, TheNextHostReclaimsTheCgroupsOfAKilledOne) {
     std::error_code error;
     EXPECT_FALSE(std::filesystem::exists(path, error))
         << path << " of the killed host " << host_pid << " is still there";
+  }
+}
+
+// A cgroup named for a host that has exited, with a live process still in
+// it: the next cgroup made kills that process and removes the directory.
+TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
+  absl::StatusOr<std::unique_ptr<HelperCgroup>> probe =
+      HelperCgroup::Create(absl::StrCat(::getpid(), "-900003"), 0, 0);
+  if (!probe.ok()) {
+    GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
+  }
+  // The hierarchies HelperCgroup uses: where the probe is.
+  std::vector<std::string> parents;
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
+    std::error_code error;
+    if (std::filesystem::is_directory(
+            absl::StrCat(mount, (*probe)->relative_path()), error)) {
+      parents.push_back(absl::StrCat(mount, "/bulkhead"));
+    }
+  }
+  ASSERT_FALSE(parents.empty()) << (*probe)->description();
+  probe->reset();
+  // A host that has exited: its pid and start time.
+  const pid_t host = ::fork();
+  ASSERT_GE(host, 0);
+  if (host == 0) ::_exit(0);
+  siginfo_t info = {};
+  ASSERT_EQ(::waitid(P_PID, host, &info, WEXITED | WNOWAIT), 0);
+  const uint64_t start =
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", host, "/stat")), 22);
+  ASSERT_EQ(::waitpid(host, nullptr, 0), host);
+  ASSERT_GT(start, 0u);
+  // Its helper's leftover, still inside.
+  const pid_t leftover = ::fork();
+  ASSERT_GE(leftover, 0);
+  if (leftover == 0) {
+    for (;;) ::pause();
+  }
+  std::vector<std::string> abandoned;
+  for (const std::string& parent : parents) {
+    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
+    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
+        << abandoned.back();
+    ASSERT_TRUE(WriteKernelFile(abandoned.back() + "/cgroup.procs",
+                                absl::StrCat(leftover))
+                    .ok());
+  }
+  absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
+      HelperCgroup::Create(absl::StrCat(::getpid(), "-900004"), 0, 0);
+  ASSERT_TRUE(next.ok()) << next.status();
+  // Reclaimed before Create returned: the leftover is dead (a zombie) now.
+  siginfo_t ended = {};
+  ASSERT_EQ(::waitid(P_PID, leftover, &ended, WEXITED | WNOHANG), 0);
+  EXPECT_EQ(ended.si_pid, leftover) << "the leftover still runs";
+  EXPECT_EQ(ended.si_status, SIGKILL);
+  ::kill(leftover, SIGKILL);
+  ::waitpid(leftover, nullptr, 0);
+  for (const std::string& path : abandoned) {
+    std::error_code error;
+    EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
+    std::filesystem::remove(path, error);
   }
 }
 
