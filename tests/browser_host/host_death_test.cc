@@ -1,6 +1,7 @@
-// No helper outlives its host, however the host ends: a clean exit, SIGTERM,
-// or SIGKILL (no chance to clean up: the helpers' parent-death signal and
-// their channel's end-of-stream must do it).
+// No helper, and nothing a helper started, outlives its host, however the
+// host ends: a clean exit, SIGTERM, or SIGKILL (no chance to clean up: the
+// helpers' parent-death signal, an unsandboxed helper's sweeper and their
+// channel's end-of-stream must do it).
 #include <uv.h>  // SIGKILL on Windows.
 
 #include <algorithm>
