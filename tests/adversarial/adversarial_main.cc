@@ -50,8 +50,9 @@ constexpr absl::Duration kSettleTimeout = absl::Seconds(3);
 // SIGKILL.
 constexpr absl::Duration kStopGrace = absl::Milliseconds(300);
 // Host::Shutdown's at the end of a mode: long enough for a crash handler to
-// finish reporting (a crash cut short by the host's SIGTERM reads as
-// host-shutdown today, see ../../docs/DESIGN.md "Tests").
+// finish its report. A crash cut short by the host's SIGTERM reads as
+// host-shutdown today, though the host holds the crash's stack (issue 13,
+// item 8).
 constexpr absl::Duration kShutdownGrace = absl::Seconds(1);
 
 // A repeating or one-shot libuv timer running a callable on the host's loop.
