@@ -243,6 +243,16 @@ constexpr char kItem9Exit85[] =
     "issue 13 item 9: exit 85 after Ready is reported as launch-failed";
 constexpr char kItem10Signals[] =
     "issue 13 item 10: Describe() names only nine signals";
+constexpr char kLoopStall[] =
+    "new: each sandboxed helper's end blocks the host's loop (0.4-2 s on a "
+    "busy machine): ~NamespacedChildProcess reaps the sandbox init with a "
+    "blocking waitid, and init has lowered itself to SCHED_IDLE for its "
+    "teardown";
+constexpr char kLoopStallRace[] =
+    "new: while the loop is blocked reaping a sandboxed sibling's init "
+    "(kLoopStall), the Shutdown grace timer expires; it runs before the "
+    "crashed helper's exit is read, and the SIGTERM to a dead helper makes "
+    "the crash host-shutdown (item 8's lie); flaky, by timing";
 constexpr char kItem12[] =
     "issue 13 item 12: a helper at its fd limit is killed (exit 82) by the "
     "first message over the shared-memory threshold";
@@ -271,6 +281,9 @@ std::optional<std::string> KnownFailure(const std::string& case_name,
           // Item 8: Stop from the failed call's completion.
           {"segv-then-stop-from-call-completion/unsandboxed", kItem8},
           {"segv-then-stop-from-call-completion/sandboxed", kItem8},
+          // Not in the issue yet: see kLoopStall.
+          {"host-loop-never-stalls/sandboxed", kLoopStall},
+          {"host-shutdown-race/sandboxed", kLoopStallRace},
           // Item 4: a setsid()'d descendant of an unsandboxed helper.
           {"setsid-child-before-ready/unsandboxed", kItem4},
           {"double-fork-daemon-before-ready/unsandboxed", kItem4},

@@ -48,6 +48,10 @@ constexpr absl::Duration kCaseTimeout = absl::Seconds(10);
 constexpr absl::Duration kSettleTimeout = absl::Seconds(3);
 // HelperProcess::Stop's grace in the cases, before SIGTERM and again before
 // SIGKILL.
+// The longest the host's loop may go without running a 20 ms timer: beyond
+// it, a helper's misbehaviour (or its end) stalled the host.
+constexpr absl::Duration kLagTick = absl::Milliseconds(20);
+constexpr absl::Duration kMaxLoopLag = absl::Milliseconds(500);
 constexpr absl::Duration kStopGrace = absl::Milliseconds(300);
 // Host::Shutdown's at the end of a mode: long enough for a crash handler to
 // finish its report. A crash cut short by the host's SIGTERM reads as
@@ -95,6 +99,8 @@ struct Result {
   // From the launch: when it was ready, when its exit was reported, when the
   // case ended (everything it left had gone).
   absl::Duration ready_after, exit_after, took;
+  // The longest the host's loop was late for a 20 ms tick meanwhile.
+  absl::Duration max_loop_lag;
 };
 
 // One mode's run: a host, a sibling, then every case in turn, then a host
@@ -126,6 +132,16 @@ class ModeRun {
   void FailMode(std::string problem) {
     mode_checks_.problems.push_back(std::move(problem));
   }
+  void FailRace(std::string problem) {
+    shutdown_race_.problems.push_back(std::move(problem));
+  }
+  // The result that the loop's lag counts against now.
+  Result& measured() {
+    return index_ < cases_.size() ? current_ : shutdown_race_;
+  }
+  void OnLagTick();
+  // Records in `loop_stalls_` when the loop stalled too long during `result`.
+  void CheckLag(const Result& result);
   void Call(uint64_t id, const std::string& arg, absl::Duration timeout,
             absl::AnyInvocable<void(absl::StatusOr<StringValue>)> done);
   // Runs `then` after the call, unless the case moved on meanwhile.
@@ -156,7 +172,14 @@ class ModeRun {
   std::unique_ptr<Timer> pinger_;
   std::unique_ptr<Timer> case_timer_;
   std::unique_ptr<Timer> settle_timer_;
+  std::unique_ptr<Timer> lag_timer_;
+  absl::Time last_tick_;
   std::vector<Result> results_;
+  // The final Host::Shutdown, and the checks once the host is gone.
+  Result shutdown_race_;
+  // Every case during which the host's loop stalled (kept apart from the
+  // cases' own verdicts: one cause, seen from many cases).
+  Result loop_stalls_;
   Result mode_checks_;
 
   uint64_t sibling_id_ = 0;
@@ -193,6 +216,8 @@ Host::LaunchOverrides ModeRun::Overrides(const std::string& what) const {
 
 std::vector<Result> ModeRun::Run() {
   mode_checks_.name = absl::StrCat("host/", ModeName(mode_));
+  shutdown_race_.name = absl::StrCat("host-shutdown-race/", ModeName(mode_));
+  loop_stalls_.name = absl::StrCat("host-loop-never-stalls/", ModeName(mode_));
   Host::Options options;
   options.roles = &roles_;
   // Also how long the host waits for a helper that hung up to exit before it
@@ -207,6 +232,7 @@ std::vector<Result> ModeRun::Run() {
   pinger_ = std::make_unique<Timer>(host_->loop());
   case_timer_ = std::make_unique<Timer>(host_->loop());
   settle_timer_ = std::make_unique<Timer>(host_->loop());
+  lag_timer_ = std::make_unique<Timer>(host_->loop());
   host_->SetExitHandler([this](const ExitInfo& exit) { OnExit(exit); });
   absl::StatusOr<HelperProcess*> sibling =
       host_->Launch("echo", Overrides("sibling"),
@@ -222,11 +248,15 @@ std::vector<Result> ModeRun::Run() {
   pinger_.reset();
   case_timer_.reset();
   settle_timer_.reset();
+  lag_timer_.reset();
   host_.reset();
   // The host is gone: so must be every process of this mode's helpers and
   // every child of this process (the zygote among them).
-  const std::vector<pid_t> left = ProcessesWithArgumentPrefix(
-      absl::StrCat(kTagSwitch, nonce_, "/", ModeName(mode_), "/"));
+  // (A helper's teardown keeper may still be unmapping its memory: a moment.)
+  const std::vector<pid_t> left = WaitUntilGone(
+      ProcessesWithArgumentPrefix(
+          absl::StrCat(kTagSwitch, nonce_, "/", ModeName(mode_), "/")),
+      static_cast<int>(absl::ToInt64Milliseconds(kSettleTimeout)));
   if (!left.empty()) {
     FailMode(absl::StrCat(
         "after the host was destroyed, processes of its helpers live on: ",
@@ -238,6 +268,9 @@ std::vector<Result> ModeRun::Run() {
                           " (state ", std::string(1, child.state),
                           ") is left"));
   }
+  CheckLag(shutdown_race_);
+  results_.push_back(shutdown_race_);
+  results_.push_back(loop_stalls_);
   results_.push_back(mode_checks_);
   return results_;
 }
@@ -286,6 +319,8 @@ void ModeRun::OnSiblingReady(absl::StatusOr<HelperProcess*> sibling) {
          }
          pinger_->Start(absl::Milliseconds(25), absl::Milliseconds(25),
                         [this] { PingSibling(); });
+         last_tick_ = absl::Now();
+         lag_timer_->Start(kLagTick, kLagTick, [this] { OnLagTick(); });
          StartCase();
        });
 }
@@ -447,7 +482,7 @@ void ModeRun::OnExit(const ExitInfo& exit) {
   if (auto it = final_expected_.find(exit.helper_id);
       it != final_expected_.end()) {
     for (std::string& wrong : CompareExit(exit, it->second.second)) {
-      FailMode(
+      FailRace(
           absl::StrCat("at host shutdown, ", it->second.first, ": ", wrong));
     }
     final_expected_.erase(it);
@@ -536,10 +571,31 @@ void ModeRun::Settle() {
   FinishCase();
 }
 
+void ModeRun::OnLagTick() {
+  const absl::Time now = absl::Now();
+  Result& result = measured();
+  result.max_loop_lag =
+      std::max(result.max_loop_lag, now - last_tick_ - kLagTick);
+  last_tick_ = now;
+}
+
+void ModeRun::CheckLag(const Result& result) {
+  loop_stalls_.max_loop_lag =
+      std::max(loop_stalls_.max_loop_lag, result.max_loop_lag);
+  if (result.max_loop_lag > kMaxLoopLag) {
+    loop_stalls_.problems.push_back(
+        absl::StrCat(result.name, ": the host's loop stalled for ",
+                     absl::FormatDuration(absl::Trunc(result.max_loop_lag,
+                                                      absl::Milliseconds(1))),
+                     " (a 20 ms timer ran that late)"));
+  }
+}
+
 void ModeRun::FinishCase() {
   settle_timer_->Stop();
   case_timer_->Stop();
   current_.took = absl::Now() - case_started_;
+  CheckLag(current_);
   results_.push_back(std::move(current_));
   ++index_;
   ++generation_;
@@ -566,7 +622,7 @@ void ModeRun::StartFinalShutdown() {
         role, Overrides(absl::StrCat("final-", role)),
         [this](absl::StatusOr<HelperProcess*> ready) {
           if (!ready.ok()) {
-            FailMode(absl::StrCat("final helper never ready: ",
+            FailRace(absl::StrCat("final helper never ready: ",
                                   ready.status().ToString()));
           }
           if (++final_ready_ == 2) {
@@ -575,7 +631,7 @@ void ModeRun::StartFinalShutdown() {
           }
         });
     if (!helper.ok()) {
-      FailMode(absl::StrCat("final ", role, ": ", helper.status().ToString()));
+      FailRace(absl::StrCat("final ", role, ": ", helper.status().ToString()));
       host_->Quit();
       return;
     }
@@ -585,7 +641,7 @@ void ModeRun::StartFinalShutdown() {
 
 void ModeRun::OnFinalShutdownDone() {
   for (const auto& [id, what] : final_expected_) {
-    FailMode(absl::StrCat("no exit report for ", what.first,
+    FailRace(absl::StrCat("no exit report for ", what.first,
                           " before Shutdown's done"));
   }
   host_->Quit();
@@ -598,12 +654,14 @@ FILE* g_verdicts = stdout;
 void PrintResult(const Result& result, const std::string& status,
                  const std::string& note) {
   std::fprintf(g_verdicts,
-               "%-5s %s: %s [ready %.2fs, exit %.2fs, done %.2fs]%s\n",
+               "%-5s %s: %s [ready %.2fs, exit %.2fs, done %.2fs, loop lag "
+               "%.0fms]%s\n",
                status.c_str(), result.name.c_str(),
                result.described.empty() ? "-" : result.described.c_str(),
                absl::ToDoubleSeconds(result.ready_after),
                absl::ToDoubleSeconds(result.exit_after),
-               absl::ToDoubleSeconds(result.took), note.c_str());
+               absl::ToDoubleSeconds(result.took),
+               absl::ToDoubleMilliseconds(result.max_loop_lag), note.c_str());
   for (const std::string& problem : result.problems) {
     std::fprintf(g_verdicts, "        %s\n", problem.c_str());
   }

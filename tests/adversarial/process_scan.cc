@@ -2,8 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -100,6 +105,31 @@ std::vector<pid_t> ProcessesInGroupOrSession(pid_t id) {
     }
   }
   return found;
+}
+
+std::vector<pid_t> WaitUntilGone(const std::vector<pid_t>& pids,
+                                 int timeout_ms) {
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  std::vector<pid_t> running;
+  for (pid_t pid : pids) {
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) continue;  // Gone (ESRCH) already.
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const long spent = (now.tv_sec - start.tv_sec) * 1000 +
+                       (now.tv_nsec - start.tv_nsec) / 1000000;
+    pollfd ended = {pidfd, POLLIN, 0};
+    int rc;
+    while ((rc = poll(&ended, 1,
+                      static_cast<int>(std::max(0L, timeout_ms - spent)))) <
+               0 &&
+           errno == EINTR) {
+    }
+    if (rc == 0) running.push_back(pid);
+    close(pidfd);
+  }
+  return running;
 }
 
 int OpenDescriptorCount() {

@@ -35,6 +35,12 @@ std::vector<ProcessRecord> ChildrenOf(pid_t parent);
 // teardown keeper waits for the machine's init).
 std::vector<pid_t> ProcessesInGroupOrSession(pid_t id);
 
+// Waits until each of `pids` has ended (exited or killed: a zombie counts as
+// ended), up to `timeout` in all, woken by each process's pidfd. Returns
+// those still running then.
+std::vector<pid_t> WaitUntilGone(const std::vector<pid_t>& pids,
+                                 int timeout_ms);
+
 // How many descriptors this process has open.
 int OpenDescriptorCount();
 
