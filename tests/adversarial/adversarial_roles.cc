@@ -330,9 +330,6 @@ int CrashOnShutdownMain(bulkhead::HelperContext& context) {
   Serve(context, [](const std::string& arg) -> absl::StatusOr<std::string> {
     return arg;
   });
-  if (getenv("ADV_TRACE")) {
-    fprintf(stderr, "run returned\n");
-  }
   volatile int* null = nullptr;
   *null = 1;
   return 0;
