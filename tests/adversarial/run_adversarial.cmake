@@ -4,7 +4,8 @@
 #   -DSOURCE_DIR=<this folder> -DBUILD_DIR=<a built tree> -DWORK_DIR=<scratch>
 #   -DCXX=<C++ compiler>
 # The app's own output (one line per case, the known failures, a summary) is
-# printed whatever happens; the test fails when the app exits non-zero.
+# printed whatever happens and kept in <WORK_DIR>/verdicts.txt; the test fails
+# when the app exits non-zero.
 cmake_minimum_required(VERSION 3.25)
 foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX)
   if(NOT ${var})
@@ -29,6 +30,8 @@ run(${CMAKE_COMMAND} --build ${WORK_DIR}/app -j 2)
 # Helpers' forwarded output goes to stderr; the app's verdicts to stdout.
 execute_process(COMMAND ${WORK_DIR}/app/adversarial_app RESULT_VARIABLE rc
                 OUTPUT_VARIABLE out ERROR_FILE ${WORK_DIR}/helpers_stderr.log)
+# Kept beside the run for reading when ctest shows no output (the test passed).
+file(WRITE ${WORK_DIR}/verdicts.txt "${out}")
 message("${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "adversarial_app failed (${rc}); the helpers' output is in "
