@@ -198,6 +198,7 @@ class ModeRun {
   std::optional<ExitInfo> exit_;
   uint64_t sibling_answers_at_exit_ = 0;
   absl::Time settle_deadline_;
+  bool call_made_ = false;
   int first_call_completions_ = 0;
 
   // The final shutdown: helper id -> what it must end as.
@@ -361,6 +362,7 @@ void ModeRun::StartCase() {
   current_.name = absl::StrCat(c.name, "/", ModeName(mode_));
   exit_.reset();
   killed_for_timeout_ = false;
+  call_made_ = false;
   first_call_completions_ = 0;
   case_started_ = absl::Now();
   Host::LaunchOverrides overrides = Overrides(c.name);
@@ -396,6 +398,7 @@ void ModeRun::StartCase() {
 
 void ModeRun::Trigger() {
   const Case& c = current_case();
+  call_made_ = true;
   CallInCase(c.arg, c.call_timeout, [this](absl::StatusOr<StringValue> reply) {
     CheckFirstCall(reply);
     const Case& c = current_case();
@@ -541,10 +544,7 @@ std::vector<std::string> ModeRun::LeftBehind() {
     left.push_back(absl::StrCat("the host has ", fds, " descriptors open, ",
                                 baseline_fds_, " before"));
   }
-  if (first_call_completions_ == 0 && !current_.problems.empty() &&
-      absl::StartsWith(current_.problems.front(), "never ready")) {
-    // Never ready: no call was made.
-  } else if (first_call_completions_ == 0) {
+  if (call_made_ && first_call_completions_ == 0) {
     left.push_back("the call never completed");
   }
   if (sibling_answers_ == sibling_answers_at_exit_) {

@@ -7,19 +7,8 @@
 # printed whatever happens and kept in <WORK_DIR>/verdicts.txt; the test fails
 # when the app exits non-zero.
 cmake_minimum_required(VERSION 3.25)
-foreach(var SOURCE_DIR BUILD_DIR WORK_DIR CXX)
-  if(NOT ${var})
-    message(FATAL_ERROR "${var} is not set")
-  endif()
-endforeach()
-
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../packaging/script_steps.cmake)
+require_vars(SOURCE_DIR BUILD_DIR WORK_DIR CXX)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
