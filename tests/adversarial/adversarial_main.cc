@@ -676,7 +676,7 @@ void PrintResult(const Result& result, const std::string& status,
 
 int main(int argc, char** argv) {
   bulkhead::RoleRegistry roles;
-  if (absl::Status registered = adversarial::RegisterRoles(roles, argc, argv);
+  if (absl::Status registered = adversarial::RegisterRoles(roles);
       !registered.ok()) {
     std::fprintf(stderr, "%s\n", registered.ToString().c_str());
     return 2;

@@ -4,11 +4,13 @@
 #include <google/protobuf/wrappers.pb.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,8 +29,37 @@ namespace {
 using google::protobuf::StringValue;
 using Handler = absl::StatusOr<std::string> (*)(const std::string& arg);
 
-// The channel's descriptor, from --ipc-fd (for the roles that hijack it).
-int g_ipc_fd = -1;
+// A crash record as the helper's crash handler writes it (ipc/crash_record.h,
+// not installed: the layout is copied, as a hostile helper would).
+struct ForgedCrashRecord {
+  uint32_t magic = 0x52434842;  // "BHCR"
+  uint32_t version = 1;
+  int32_t signal = 0;
+  uint32_t exception_status = 0;
+  uint64_t fault_address = 0;
+  uint64_t image_base = 0;
+  uint32_t frame_count = 3;
+  int32_t syscall_number = 0;
+  uint64_t frames[3] = {};
+};
+
+// The lowest descriptor from 3 on that is a socket (`socket`) or the write
+// end of a pipe, or -1. Found by looking, as a hostile helper would: the
+// command line this process was started with is not the helper's when a
+// zygote forked it. The channel is the first socket (the handle socket comes
+// after it), the crash pipe the first pipe (stdout and stderr are below 3).
+int FindDescriptor(bool socket) {
+  for (int fd = 3; fd < 64; ++fd) {
+    struct stat info;
+    if (fstat(fd, &info) != 0) continue;
+    if (socket && S_ISSOCK(info.st_mode)) return fd;
+    if (!socket && S_ISFIFO(info.st_mode) &&
+        (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+      return fd;
+    }
+  }
+  return -1;
+}
 
 int ArgAsInt(const std::string& arg) {
   int value = 0;
@@ -192,7 +223,7 @@ int StopSelfMain(bulkhead::HelperContext& context) {
 // it: its main thread sleeps (a process that lost its host but lives on).
 int CloseChannelMain(bulkhead::HelperContext& context) {
   return Serve(context, [](const std::string&) -> absl::StatusOr<std::string> {
-    close(g_ipc_fd);
+    close(FindDescriptor(/*socket=*/true));
     SleepForever();
   });
 }
@@ -202,7 +233,7 @@ int CloseChannelMain(bulkhead::HelperContext& context) {
 int Dup2OverChannelMain(bulkhead::HelperContext& context) {
   return Serve(context, [](const std::string&) -> absl::StatusOr<std::string> {
     const int other = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    dup2(other, g_ipc_fd);
+    dup2(other, FindDescriptor(/*socket=*/true));
     close(other);
     return "hijacked";
   });
@@ -229,6 +260,45 @@ int FloodOutputMain(bulkhead::HelperContext& context) {
       }
     }
     return "flooded";
+  });
+}
+
+// Writes a crash record claiming `signal` (and, for SIGSYS, a refused `fork`)
+// on its crash pipe, without crashing; then exits with `code`.
+[[noreturn]] void ForgeCrashRecordAndExit(int signal, int code) {
+  ForgedCrashRecord record;
+  record.signal = signal;
+  record.fault_address = 0xdead;
+  record.syscall_number = signal == SIGSYS ? 57 : 0;
+  record.frames[0] = reinterpret_cast<uintptr_t>(&ForgeCrashRecordAndExit);
+  record.frames[1] = 0x1234;
+  record.frames[2] = ~uint64_t{0};
+  (void)!write(FindDescriptor(/*socket=*/false), &record, sizeof(record));
+  std::exit(code);
+}
+
+// In the call: a forged SIGSEGV record, then exit 0.
+int ForgeSegvRecordMain(bulkhead::HelperContext& context) {
+  return Serve(context, [](const std::string&) -> absl::StatusOr<std::string> {
+    ForgeCrashRecordAndExit(SIGSEGV, 0);
+  });
+}
+
+// In the call: a forged seccomp-trap record, then exit 3.
+int ForgeSigsysRecordMain(bulkhead::HelperContext& context) {
+  return Serve(context, [](const std::string&) -> absl::StatusOr<std::string> {
+    ForgeCrashRecordAndExit(SIGSYS, 3);
+  });
+}
+
+// Closes its stdout and stderr, then writes through a null pointer.
+int CloseStdioThenCrashMain(bulkhead::HelperContext& context) {
+  return Serve(context, [](const std::string&) -> absl::StatusOr<std::string> {
+    close(STDOUT_FILENO);
+    close(STDERR_FILENO);
+    volatile int* null = nullptr;
+    *null = 1;
+    return "survived";
   });
 }
 
@@ -368,16 +438,7 @@ int SegvInCallMain(bulkhead::HelperContext& context) {
 
 }  // namespace
 
-absl::Status RegisterRoles(bulkhead::RoleRegistry& roles, int argc,
-                           const char* const* argv) {
-  constexpr absl::string_view kIpcFdPrefix = "--ipc-fd=";
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg.substr(0, kIpcFdPrefix.size()) == kIpcFdPrefix &&
-        !absl::SimpleAtoi(arg.substr(kIpcFdPrefix.size()), &g_ipc_fd)) {
-      g_ipc_fd = -1;
-    }
-  }
+absl::Status RegisterRoles(bulkhead::RoleRegistry& roles) {
   const struct {
     const char* name;
     bulkhead::RoleMain main;
@@ -404,6 +465,9 @@ absl::Status RegisterRoles(bulkhead::RoleRegistry& roles, int argc,
       {"exit-nonzero-on-shutdown", &ExitNonzeroOnShutdownMain},
       {"ignore-shutdown", &IgnoreShutdownMain},
       {"segv-in-call", &SegvInCallMain},
+      {"forge-segv-record", &ForgeSegvRecordMain},
+      {"forge-sigsys-record", &ForgeSigsysRecordMain},
+      {"close-stdio-then-crash", &CloseStdioThenCrashMain},
   };
   for (const auto& role : kRoles) {
     if (absl::Status added = roles.Add(role.name, role.main); !added.ok()) {

@@ -11,10 +11,8 @@
 
 namespace adversarial {
 
-// Registers every role in `roles`. Call before MaybeRunHelper, with the
-// process's argv (the roles that hijack their channel read --ipc-fd from it).
-absl::Status RegisterRoles(bulkhead::RoleRegistry& roles, int argc,
-                           const char* const* argv);
+// Registers every role in `roles`. Call before MaybeRunHelper.
+absl::Status RegisterRoles(bulkhead::RoleRegistry& roles);
 
 }  // namespace adversarial
 
