@@ -8,20 +8,8 @@
 #   -DPKG_CONFIG=<pkg-config> -DPROTOC=<protoc>  also builds examples/minimal_app by hand with
 #                               `pkg-config --cflags --libs bulkhead` (skipped when unset).
 cmake_minimum_required(VERSION 3.25)
-foreach(var SOURCE_DIR WORK_DIR CXX)
-  if(NOT ${var})
-    message(FATAL_ERROR "${var} is not set")
-  endif()
-endforeach()
-
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/script_steps.cmake)
+require_vars(SOURCE_DIR WORK_DIR CXX)
 
 # Fails unless `output` has every one of the lines after it (plain substrings).
 function(expect_lines app output)
