@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <csignal>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +13,15 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ipc/proto/envelope.pb.h"
+#include "sandbox/lockdown.h"
+#include "tests/browser_host/host_fixture.h"
+#include "tests/support/process_probe.h"
+
+#ifndef _WIN32
+#include <signal.h>
+#include <sys/types.h>
+#endif
 
 namespace bulkhead {
 namespace {
@@ -74,6 +84,22 @@ TEST(ClassifyExitTest, CrashDescriptionNamesCommonSignals) {
     EXPECT_TRUE(absl::StrContains(text, " SIG")) << text;
   }
 }
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+// Every signal below the real-time ones, named as the C library names it
+// (SIGPIPE, SIGUSR1, SIGHUP, ..., not only the usual crash signals).
+TEST(ExitInfoTest, DescribeNamesEveryStandardSignal) {
+  for (int signal = 1; signal < SIGRTMIN; ++signal) {
+    const char* abbreviation = sigabbrev_np(signal);
+    if (abbreviation == nullptr) continue;  // Reserved by the C library.
+    ExitInfo info;
+    info.kind = ExitKind::kCrashed;
+    info.signal = signal;
+    EXPECT_EQ(info.Describe(), absl::StrCat("crashed (signal ", signal, " SIG",
+                                            abbreviation, ")"));
+  }
+}
+#endif
 
 TEST(ClassifyExitTest, HostActionsOutrankTheWaitStatus) {
   struct Case {
@@ -234,6 +260,206 @@ TEST(WindowsExitTest, HostKillIsNotAnException) {
   EXPECT_EQ(ClassifyExit(end, HostAction::kKillRequested, true).kind,
             ExitKind::kKilledByHost);
 }
+
+}  // namespace
+}  // namespace bulkhead
+
+// With real helpers: each end is classified from what happened, and a kind is
+// claimed only when the host can back it with what it did or knows.
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ExitInfoHelperTest : public testing::HostFixture,
+                           public ::testing::WithParamInterface<bool> {
+ protected:
+  bool sandboxed() const { return GetParam(); }
+
+  void ModifyOptions(Host::Options& options) override {
+    options.forward_helper_output = false;
+    options.sandbox_helpers = sandboxed();
+    // A helper that never becomes ready is restarted, as a failure.
+    RestartPolicy restart;
+    restart.initial_backoff = absl::Milliseconds(20);
+    restart.jitter = 0;
+    restart.max_restarts = 1;
+    options.role_options["exit0"].restart_policy = restart;
+  }
+
+  void SetUp() override {
+    if (sandboxed() && !sandbox::LockdownAvailable()) {
+      GTEST_SKIP() << "helpers lock themselves down only on Linux";
+    }
+    HostFixture::SetUp();
+  }
+
+  // Injects `kind` into a ready utility helper and waits for its report.
+  const ExitInfo* InjectAndWait(ipc::FaultKind kind, int exit_code = 0) {
+    HelperProcess* helper = LaunchReady("utility");
+    if (helper == nullptr) return nullptr;
+    const uint64_t id = helper->id();
+    helper->InjectFault(kind, exit_code, [](absl::Status) {});
+    return WaitForExit(id);
+  }
+
+#ifndef _WIN32
+  // Sends `signal` to a ready utility helper from outside, as another process
+  // or the kernel would, and waits for its report.
+  const ExitInfo* SignalAndWait(int signal) {
+    HelperProcess* helper = LaunchReady("utility");
+    if (helper == nullptr) return nullptr;
+    const uint64_t id = helper->id();
+    EXPECT_EQ(::kill(static_cast<pid_t>(helper->pid()), signal), 0);
+    return WaitForExit(id);
+  }
+#endif
+};
+
+// What examples/minimal_app does: the call fails because the helper crashed,
+// and the app shuts the host down from the call's callback. The channel's end
+// arrives before the exit, so the host's shutdown signals a process that is
+// already dead; the report is still the crash.
+TEST_P(ExitInfoHelperTest, CrashIsACrashWhenTheAppShutsDownFromTheFailedCall) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  bool stopped = false;
+  helper->InjectFault(ipc::FAULT_KIND_SEGV, 0, [&](absl::Status status) {
+    EXPECT_FALSE(status.ok());
+    host_->Shutdown(absl::Seconds(2), [&] { stopped = true; });
+  });
+  ASSERT_TRUE(RunUntil([&] { return stopped; }));
+  ASSERT_EQ(exits_.size(), 1u);
+  EXPECT_EQ(exits_[0].kind, ExitKind::kCrashed) << exits_[0].Describe();
+  EXPECT_EQ(exits_[0].signal, SIGSEGV) << exits_[0].Describe();
+  EXPECT_FALSE(exits_[0].stack_trace.empty());
+}
+
+#ifndef _WIN32
+// The helper is dead (a zombie, or reaped by its sandbox's init) before the
+// host's loop hears of it; the host's kill then reaches nothing, and the
+// report says how the helper really ended.
+TEST_P(ExitInfoHelperTest, KillingAHelperThatAlreadyCrashedReportsTheCrash) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  const int64_t pid = helper->pid();
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGSEGV), 0);
+  ASSERT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
+  helper->Kill(HostAction::kKillRequested, "too late");
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGSEGV) << exit->Describe();
+  EXPECT_FALSE(exit->stack_trace.empty());
+}
+
+// The same signal as the host's, sent by someone else first: the host's
+// SIGKILL found the helper dead, so it is not what ended it.
+TEST_P(ExitInfoHelperTest, KillingAHelperKilledFromOutsideIsNotTheHostsKill) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  const int64_t pid = helper->pid();
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  ASSERT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
+  helper->Kill(HostAction::kKillRequested, "too late");
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
+}
+
+// No CPU limit was set: a SIGXCPU is some process's doing, not a limit's.
+TEST_P(ExitInfoHelperTest, SigxcpuWithoutACpuLimitIsACrash) {
+  const ExitInfo* exit = SignalAndWait(SIGXCPU);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGXCPU);
+  EXPECT_THAT(exit->Describe(),
+              HasSubstr(absl::StrCat("signal ", SIGXCPU, " SIGXCPU")));
+}
+
+// Every signal is named in the report, not only the usual crash signals.
+TEST_P(ExitInfoHelperTest, DescribeNamesTheSignalThatEndedIt) {
+  const ExitInfo* exit = SignalAndWait(SIGUSR1);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->Describe(),
+            absl::StrCat("crashed (signal ", SIGUSR1, " SIGUSR1)"));
+}
+#endif  // _WIN32
+
+// Exit code 85 means "a required sandbox layer failed before Ready": after
+// Ready it is the helper's own exit code.
+TEST_P(ExitInfoHelperTest, SandboxFailureCodeAfterReadyIsAnErrorExit) {
+  const ExitInfo* exit = InjectAndWait(ipc::FAULT_KIND_EXIT, 85);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kErrorExit) << exit->Describe();
+  EXPECT_EQ(exit->exit_code, 85);
+}
+
+// A helper that leaves with code 0 before Ready never started: a launch
+// failure, which an on-failure policy restarts.
+TEST_P(ExitInfoHelperTest, ExitZeroBeforeReadyIsALaunchFailureAndRestarted) {
+  std::optional<absl::Status> ready;
+  absl::StatusOr<HelperProcess*> launched = host_->Launch(
+      "exit0",
+      [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_FALSE(ready->ok());
+  EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
+  EXPECT_THAT(exits_[0].Describe(), HasSubstr("before it was ready"));
+  // The replacement, which fails the same way.
+  ASSERT_TRUE(RunUntil([&] { return exits_.size() >= 2; }, absl::Seconds(5)));
+  EXPECT_EQ(host_->restarts("exit0"), 1);
+  EXPECT_EQ(exits_[1].kind, ExitKind::kLaunchFailed) << exits_[1].Describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Sandbox, ExitInfoHelperTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Sandboxed" : "Unsandboxed";
+                         });
+
+// Without a sandbox: no seccomp filter, and no memory limit either.
+class UnconfinedExitInfoTest : public testing::HostFixture {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    options.forward_helper_output = false;
+    options.sandbox_helpers = false;
+    options.memory_limit_bytes = 0;
+  }
+};
+
+// Exit code 83 is the helper's allocation-failure path; with no memory limit
+// set the host cannot tell it from any other exit code.
+TEST_F(UnconfinedExitInfoTest, OutOfMemoryCodeWithoutALimitIsAnErrorExit) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  helper->InjectFault(ipc::FAULT_KIND_EXIT, 83, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kErrorExit) << exit->Describe();
+  EXPECT_EQ(exit->exit_code, 83);
+}
+
+#ifdef SIGSYS
+// Only a seccomp filter makes SIGSYS a violation; this helper has none.
+TEST_F(UnconfinedExitInfoTest, SigsysWithoutAFilterIsACrash) {
+  HelperProcess* helper = LaunchReady("utility");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  ASSERT_EQ(::kill(static_cast<pid_t>(helper->pid()), SIGSYS), 0);
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGSYS);
+  EXPECT_TRUE(exit->syscall.empty()) << exit->syscall;
+}
+#endif
 
 }  // namespace
 }  // namespace bulkhead
