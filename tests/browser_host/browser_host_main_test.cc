@@ -315,9 +315,10 @@ TEST(BrowserHostMainTest, SpawnKillAndRestartCommands) {
   }
   EXPECT_FALSE(rows.contains("utility-3"));
   EXPECT_THAT(rows["utility-6"], HasSubstr("killed-by-host"));
-  EXPECT_THAT(rows["network-7"], HasSubstr("host-shutdown"));
   // The restarted helper was stopped on request while the host ran on: not a
-  // host shutdown.
+  // host shutdown (LAST EXIT is how the role's previous helper ended).
+  EXPECT_THAT(rows["network-7"],
+              HasSubstr("stopped-by-host: restart requested"));
   const size_t restarted = out.find("network-4 (pid ");
   ASSERT_NE(restarted, std::string::npos) << out;
   const std::string line =

@@ -39,17 +39,37 @@ ProcessEnd Signalled(int signal, bool core_dumped = false) {
   return end;
 }
 
+// What the host knows of a helper that reported Ready: `action`, and the
+// signals that reached it while it ran.
+ExitEvidence Ready(HostAction action = HostAction::kNone,
+                   const std::vector<int>& sent = {}) {
+  ExitEvidence evidence;
+  evidence.action = action;
+  evidence.ready = true;
+  for (int signal : sent) evidence.AddHostSignal(signal);
+  return evidence;
+}
+
 TEST(ClassifyExitTest, ExitZeroIsNormal) {
-  ExitInfo info =
-      ClassifyExit(Exited(0), HostAction::kNone, /*host_killed=*/false);
+  ExitInfo info = ClassifyExit(Exited(0), Ready());
   EXPECT_EQ(info.kind, ExitKind::kNormalExit);
   EXPECT_EQ(info.exit_code, 0);
   EXPECT_EQ(info.signal, 0);
   EXPECT_EQ(info.Describe(), "normal-exit");
 }
 
+TEST(ClassifyExitTest, ExitZeroBeforeReadyIsALaunchFailure) {
+  ExitEvidence starting;
+  ExitInfo info = ClassifyExit(Exited(0), starting);
+  EXPECT_EQ(info.kind, ExitKind::kLaunchFailed);
+  EXPECT_THAT(info.Describe(), ::testing::HasSubstr("before it was ready"));
+  // Asked to stop before it was ready, it did as told.
+  starting.action = HostAction::kShutdownRequested;
+  EXPECT_EQ(ClassifyExit(Exited(0), starting).kind, ExitKind::kHostShutdown);
+}
+
 TEST(ClassifyExitTest, NonZeroExitIsErrorExit) {
-  ExitInfo info = ClassifyExit(Exited(3), HostAction::kNone, false);
+  ExitInfo info = ClassifyExit(Exited(3), Ready());
   EXPECT_EQ(info.kind, ExitKind::kErrorExit);
   EXPECT_EQ(info.exit_code, 3);
   EXPECT_TRUE(absl::StrContains(info.Describe(), "error-exit"))
@@ -58,8 +78,8 @@ TEST(ClassifyExitTest, NonZeroExitIsErrorExit) {
 }
 
 TEST(ClassifyExitTest, SignalNotSentByHostIsCrash) {
-  ExitInfo info = ClassifyExit(Signalled(SIGSEGV, /*core_dumped=*/true),
-                               HostAction::kNone, false);
+  ExitInfo info =
+      ClassifyExit(Signalled(SIGSEGV, /*core_dumped=*/true), Ready());
   EXPECT_EQ(info.kind, ExitKind::kCrashed);
   EXPECT_EQ(info.signal, SIGSEGV);
   EXPECT_TRUE(info.core_dumped);
@@ -73,7 +93,7 @@ TEST(ClassifyExitTest, SignalNotSentByHostIsCrash) {
 TEST(ClassifyExitTest, CrashDescriptionNamesCommonSignals) {
   // The signals every platform has (uv.h defines SIGKILL on Windows).
   for (int signal : {SIGABRT, SIGFPE, SIGILL, SIGKILL, SIGTERM}) {
-    ExitInfo info = ClassifyExit(Signalled(signal), HostAction::kNone, false);
+    ExitInfo info = ClassifyExit(Signalled(signal), Ready());
     EXPECT_EQ(info.kind, ExitKind::kCrashed) << signal;
     const std::string text = info.Describe();
     EXPECT_TRUE(absl::StrContains(
@@ -83,6 +103,18 @@ TEST(ClassifyExitTest, CrashDescriptionNamesCommonSignals) {
     // A named signal, not the generic fallback.
     EXPECT_TRUE(absl::StrContains(text, " SIG")) << text;
   }
+}
+
+TEST(ExitInfoTest, DescribeShowsANumberThatNamesNoSignalAsItIs) {
+  ExitInfo info;
+  info.kind = ExitKind::kCrashed;
+  info.signal = 99;
+  EXPECT_EQ(info.Describe(), "crashed (signal 99)");
+#if defined(SIGRTMIN)
+  info.signal = SIGRTMIN + 3;
+  EXPECT_EQ(info.Describe(),
+            absl::StrCat("crashed (signal ", SIGRTMIN + 3, " SIGRTMIN+3)"));
+#endif
 }
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
@@ -101,37 +133,54 @@ TEST(ExitInfoTest, DescribeNamesEveryStandardSignal) {
 }
 #endif
 
-TEST(ClassifyExitTest, HostActionsOutrankTheWaitStatus) {
-  struct Case {
-    HostAction action;
-    ExitKind kind;
-    const char* name;
-  };
-  const Case cases[] = {
-      {HostAction::kKillRequested, ExitKind::kKilledByHost, "killed-by-host"},
-      {HostAction::kKilledAsHung, ExitKind::kHung, "hung"},
-      {HostAction::kKilledAsBadMessage, ExitKind::kBadMessage, "bad-message"},
-  };
-  for (const Case& c : cases) {
-    // The host's SIGKILL, as it happens.
+struct ActionCase {
+  HostAction action;
+  ExitKind kind;
+  const char* name;
+};
+
+constexpr ActionCase kKillActions[] = {
+    {HostAction::kKillRequested, ExitKind::kKilledByHost, "killed-by-host"},
+    {HostAction::kKilledAsHung, ExitKind::kHung, "hung"},
+    {HostAction::kKilledAsBadMessage, ExitKind::kBadMessage, "bad-message"},
+};
+
+TEST(ClassifyExitTest, HostActionNamesTheEndItsSignalCaused) {
+  for (const ActionCase& c : kKillActions) {
     ExitInfo killed =
-        ClassifyExit(Signalled(SIGKILL), c.action, /*host_killed=*/true);
+        ClassifyExit(Signalled(SIGKILL), Ready(c.action, {SIGKILL}));
     EXPECT_EQ(killed.kind, c.kind) << c.name;
     EXPECT_EQ(killed.signal, SIGKILL) << c.name;
     EXPECT_TRUE(absl::StartsWith(killed.Describe(), c.name))
         << killed.Describe();
-    // Also when the helper beat the kill to it, by exiting or crashing on its
-    // own.
-    EXPECT_EQ(ClassifyExit(Exited(0), c.action, false).kind, c.kind) << c.name;
-    EXPECT_EQ(ClassifyExit(Exited(7), c.action, false).kind, c.kind) << c.name;
-    EXPECT_EQ(ClassifyExit(Signalled(SIGSEGV), c.action, false).kind, c.kind)
+  }
+}
+
+// The helper beat the kill to it, by exiting or crashing on its own, or the
+// host's signal found it already dead: the report says what it did.
+TEST(ClassifyExitTest, HostActionDoesNotHideWhatTheHelperDidFirst) {
+  for (const ActionCase& c : kKillActions) {
+    EXPECT_EQ(ClassifyExit(Exited(0), Ready(c.action)).kind,
+              ExitKind::kNormalExit)
+        << c.name;
+    EXPECT_EQ(ClassifyExit(Exited(7), Ready(c.action)).kind,
+              ExitKind::kErrorExit)
+        << c.name;
+    const ExitInfo crashed =
+        ClassifyExit(Signalled(SIGSEGV), Ready(c.action, {SIGKILL}));
+    EXPECT_EQ(crashed.kind, ExitKind::kCrashed) << c.name;
+    EXPECT_EQ(crashed.signal, SIGSEGV) << c.name;
+    // A SIGKILL from someone else; the host's found it dead, so it is not
+    // in the record.
+    EXPECT_EQ(ClassifyExit(Signalled(SIGKILL), Ready(c.action)).kind,
+              ExitKind::kCrashed)
         << c.name;
   }
 }
 
 TEST(ClassifyExitTest, ShutdownRequestedAndExitZeroIsHostShutdown) {
   ExitInfo info =
-      ClassifyExit(Exited(0), HostAction::kShutdownRequested, false);
+      ClassifyExit(Exited(0), Ready(HostAction::kShutdownRequested));
   EXPECT_EQ(info.kind, ExitKind::kHostShutdown);
   EXPECT_EQ(info.Describe(), "host-shutdown");
 }
@@ -139,30 +188,96 @@ TEST(ClassifyExitTest, ShutdownRequestedAndExitZeroIsHostShutdown) {
 TEST(ClassifyExitTest, ShutdownRequestedAndHostKillIsHostShutdown) {
   // The helper ignored the request and was killed at the end of the grace
   // period.
-  ExitInfo info =
-      ClassifyExit(Signalled(SIGKILL), HostAction::kShutdownRequested,
-                   /*host_killed=*/true);
+  ExitInfo info = ClassifyExit(
+      Signalled(SIGKILL), Ready(HostAction::kShutdownRequested, {SIGKILL}));
   EXPECT_EQ(info.kind, ExitKind::kHostShutdown);
   EXPECT_EQ(info.signal, SIGKILL);
-  ExitInfo terminated =
-      ClassifyExit(Signalled(SIGTERM), HostAction::kShutdownRequested, true);
+  ExitInfo terminated = ClassifyExit(
+      Signalled(SIGTERM), Ready(HostAction::kShutdownRequested, {SIGTERM}));
   EXPECT_EQ(terminated.kind, ExitKind::kHostShutdown);
 }
 
+// What examples/minimal_app met: the shutdown's SIGTERM reached a helper that
+// had crashed already; the wait status holds the crash.
 TEST(ClassifyExitTest, ShutdownRequestedButSelfCrashIsCrash) {
-  ExitInfo info =
-      ClassifyExit(Signalled(SIGSEGV), HostAction::kShutdownRequested,
-                   /*host_killed=*/false);
-  EXPECT_EQ(info.kind, ExitKind::kCrashed);
-  EXPECT_EQ(info.signal, SIGSEGV);
-  EXPECT_TRUE(absl::StrContains(info.Describe(), "SIGSEGV")) << info.Describe();
+  const std::vector<std::vector<int>> sent_signals = {
+      {}, {SIGTERM}, {SIGTERM, SIGKILL}};
+  for (const std::vector<int>& sent : sent_signals) {
+    ExitInfo info = ClassifyExit(Signalled(SIGSEGV),
+                                 Ready(HostAction::kShutdownRequested, sent));
+    EXPECT_EQ(info.kind, ExitKind::kCrashed);
+    EXPECT_EQ(info.signal, SIGSEGV);
+    EXPECT_TRUE(absl::StrContains(info.Describe(), "SIGSEGV"))
+        << info.Describe();
+  }
 }
 
 TEST(ClassifyExitTest, ShutdownRequestedButErrorExitIsErrorExit) {
   ExitInfo info =
-      ClassifyExit(Exited(4), HostAction::kShutdownRequested, false);
+      ClassifyExit(Exited(4), Ready(HostAction::kShutdownRequested));
   EXPECT_EQ(info.kind, ExitKind::kErrorExit);
   EXPECT_EQ(info.exit_code, 4);
+}
+
+TEST(ClassifyExitTest, StopRequestedIsStoppedByHostNotAShutdown) {
+  EXPECT_EQ(ClassifyExit(Exited(0), Ready(HostAction::kStopRequested)).kind,
+            ExitKind::kStoppedByHost);
+  ExitInfo info = ClassifyExit(Signalled(SIGTERM),
+                               Ready(HostAction::kStopRequested, {SIGTERM}));
+  EXPECT_EQ(info.kind, ExitKind::kStoppedByHost);
+  info.detail = "restart requested";
+  EXPECT_EQ(info.Describe(), "stopped-by-host: restart requested");
+  EXPECT_EQ(ClassifyExit(Signalled(SIGABRT),
+                         Ready(HostAction::kStopRequested, {SIGTERM}))
+                .kind,
+            ExitKind::kCrashed);
+}
+
+#ifdef SIGSYS
+TEST(ClassifyExitTest, SigsysIsAViolationOnlyUnderTheHostsFilter) {
+  ExitEvidence filtered = Ready();
+  filtered.seccomp_filter = true;
+  EXPECT_EQ(ClassifyExit(Signalled(SIGSYS), filtered).kind,
+            ExitKind::kSandboxViolation);
+  const ExitInfo unfiltered = ClassifyExit(Signalled(SIGSYS), Ready());
+  EXPECT_EQ(unfiltered.kind, ExitKind::kCrashed);
+  EXPECT_EQ(unfiltered.signal, SIGSYS);
+}
+
+TEST(ClassifyExitTest, SigxcpuIsTheCpuLimitOnlyWhenTheHostSetOne) {
+  ExitEvidence limited = Ready();
+  limited.cpu_limit = true;
+  EXPECT_EQ(ClassifyExit(Signalled(SIGXCPU), limited).kind,
+            ExitKind::kCpuLimit);
+  EXPECT_EQ(ClassifyExit(Signalled(SIGXCPU), Ready()).kind, ExitKind::kCrashed);
+}
+#endif
+
+TEST(ClassifyExitTest, OutOfMemoryExitCodeCountsOnlyUnderAMemoryLimit) {
+  ExitEvidence limited = Ready();
+  limited.memory_limit = true;
+  EXPECT_EQ(ClassifyExit(Exited(83), limited).kind, ExitKind::kOutOfMemory);
+  const ExitInfo unlimited = ClassifyExit(Exited(83), Ready());
+  EXPECT_EQ(unlimited.kind, ExitKind::kErrorExit);
+  EXPECT_EQ(unlimited.exit_code, 83);
+}
+
+TEST(ClassifyExitTest, CgroupOomKillIsOutOfMemory) {
+  ProcessEnd end = Signalled(SIGKILL);
+  end.memory_limit_killed = true;
+  EXPECT_EQ(ClassifyExit(end, Ready()).kind, ExitKind::kOutOfMemory);
+}
+
+TEST(ClassifyExitTest, SandboxFailureCodeIsALaunchFailureOnlyBeforeReady) {
+  ExitEvidence locking_down;
+  locking_down.lockdown_requested = true;
+  EXPECT_EQ(ClassifyExit(Exited(85), locking_down).kind,
+            ExitKind::kLaunchFailed);
+  // After Ready, or never told to lock itself down: its own exit code.
+  locking_down.ready = true;
+  EXPECT_EQ(ClassifyExit(Exited(85), locking_down).kind, ExitKind::kErrorExit);
+  EXPECT_EQ(ClassifyExit(Exited(85), ExitEvidence()).kind,
+            ExitKind::kErrorExit);
 }
 
 TEST(ExitInfoTest, DescribeAppendsDetailAndKindSpecificFields) {
@@ -193,7 +308,7 @@ TEST(ExitKindNameTest, EveryKindHasADistinctName) {
       ExitKind::kHung,         ExitKind::kBadMessage,
       ExitKind::kOutOfMemory,  ExitKind::kSandboxViolation,
       ExitKind::kCpuLimit,     ExitKind::kLaunchFailed,
-      ExitKind::kHostShutdown,
+      ExitKind::kHostShutdown, ExitKind::kStoppedByHost,
   };
   std::set<std::string> names;
   for (ExitKind kind : kinds) {
@@ -224,7 +339,7 @@ class WindowsExitTest : public ::testing::TestWithParam<WindowsExit> {};
 TEST_P(WindowsExitTest, ExceptionCodesAreCrashesWithTheMatchingSignal) {
   const ProcessEnd end = ProcessEndFromWindowsExit(GetParam().status, 0);
   EXPECT_EQ(end.term_signal, GetParam().signal);
-  const ExitInfo info = ClassifyExit(end, HostAction::kNone, false);
+  const ExitInfo info = ClassifyExit(end, Ready());
   EXPECT_EQ(info.kind, ExitKind::kCrashed);
   EXPECT_EQ(info.signal, GetParam().signal);
   EXPECT_THAT(info.Describe(), ::testing::HasSubstr(GetParam().name));
@@ -242,12 +357,9 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(WindowsExitTest, OrdinaryCodesStayExitCodes) {
-  EXPECT_EQ(
-      ClassifyExit(ProcessEndFromWindowsExit(0, 0), HostAction::kNone, false)
-          .kind,
-      ExitKind::kNormalExit);
-  const ExitInfo seven =
-      ClassifyExit(ProcessEndFromWindowsExit(7, 0), HostAction::kNone, false);
+  EXPECT_EQ(ClassifyExit(ProcessEndFromWindowsExit(0, 0), Ready()).kind,
+            ExitKind::kNormalExit);
+  const ExitInfo seven = ClassifyExit(ProcessEndFromWindowsExit(7, 0), Ready());
   EXPECT_EQ(seven.kind, ExitKind::kErrorExit);
   EXPECT_EQ(seven.exit_code, 7);
   EXPECT_EQ(seven.exception_status, 0u);
@@ -257,7 +369,7 @@ TEST(WindowsExitTest, HostKillIsNotAnException) {
   // uv_process_kill on Windows: exit status 1 and the signal that was asked.
   const ProcessEnd end = ProcessEndFromWindowsExit(1, 9);
   EXPECT_EQ(end.exception_status, 0u);
-  EXPECT_EQ(ClassifyExit(end, HostAction::kKillRequested, true).kind,
+  EXPECT_EQ(ClassifyExit(end, Ready(HostAction::kKillRequested, {9})).kind,
             ExitKind::kKilledByHost);
 }
 
