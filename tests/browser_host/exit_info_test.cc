@@ -383,10 +383,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ExitInfoHelperTest : public testing::HostFixture,
-                           public ::testing::WithParamInterface<bool> {
+class HelperExitTest : public testing::HostFixture {
  protected:
-  bool sandboxed() const { return GetParam(); }
+  virtual bool sandboxed() const = 0;
 
   void ModifyOptions(Host::Options& options) override {
     options.forward_helper_output = false;
@@ -417,15 +416,28 @@ class ExitInfoHelperTest : public testing::HostFixture,
 
 #ifndef _WIN32
   // Sends `signal` to a ready utility helper from outside, as another process
-  // or the kernel would, and waits for its report.
-  const ExitInfo* SignalAndWait(int signal) {
+  // or the kernel would, and waits for its report. With `then_kill`, once the
+  // helper is dead (a zombie, or reaped by its sandbox's init) but before the
+  // host's loop has heard of it, the host kills it too.
+  const ExitInfo* SignalAndWait(int signal, bool then_kill = false) {
     HelperProcess* helper = LaunchReady("utility");
     if (helper == nullptr) return nullptr;
     const uint64_t id = helper->id();
-    EXPECT_EQ(::kill(static_cast<pid_t>(helper->pid()), signal), 0);
+    const int64_t pid = helper->pid();
+    EXPECT_EQ(::kill(static_cast<pid_t>(pid), signal), 0);
+    if (then_kill) {
+      EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
+      helper->Kill(HostAction::kKillRequested, "too late");
+    }
     return WaitForExit(id);
   }
 #endif
+};
+
+class ExitInfoHelperTest : public HelperExitTest,
+                           public ::testing::WithParamInterface<bool> {
+ protected:
+  bool sandboxed() const override { return GetParam(); }
 };
 
 // What examples/minimal_app does: the call fails because the helper crashed,
@@ -452,14 +464,7 @@ TEST_P(ExitInfoHelperTest, CrashIsACrashWhenTheAppShutsDownFromTheFailedCall) {
 // host's loop hears of it; the host's kill then reaches nothing, and the
 // report says how the helper really ended.
 TEST_P(ExitInfoHelperTest, KillingAHelperThatAlreadyCrashedReportsTheCrash) {
-  HelperProcess* helper = LaunchReady("utility");
-  ASSERT_NE(helper, nullptr);
-  const uint64_t id = helper->id();
-  const int64_t pid = helper->pid();
-  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGSEGV), 0);
-  ASSERT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
-  helper->Kill(HostAction::kKillRequested, "too late");
-  const ExitInfo* exit = WaitForExit(id);
+  const ExitInfo* exit = SignalAndWait(SIGSEGV, /*then_kill=*/true);
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
   EXPECT_EQ(exit->signal, SIGSEGV) << exit->Describe();
@@ -469,14 +474,7 @@ TEST_P(ExitInfoHelperTest, KillingAHelperThatAlreadyCrashedReportsTheCrash) {
 // The same signal as the host's, sent by someone else first: the host's
 // SIGKILL found the helper dead, so it is not what ended it.
 TEST_P(ExitInfoHelperTest, KillingAHelperKilledFromOutsideIsNotTheHostsKill) {
-  HelperProcess* helper = LaunchReady("utility");
-  ASSERT_NE(helper, nullptr);
-  const uint64_t id = helper->id();
-  const int64_t pid = helper->pid();
-  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
-  ASSERT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
-  helper->Kill(HostAction::kKillRequested, "too late");
-  const ExitInfo* exit = WaitForExit(id);
+  const ExitInfo* exit = SignalAndWait(SIGKILL, /*then_kill=*/true);
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
   EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
@@ -536,11 +534,11 @@ INSTANTIATE_TEST_SUITE_P(Sandbox, ExitInfoHelperTest, ::testing::Bool(),
                          });
 
 // Without a sandbox: no seccomp filter, and no memory limit either.
-class UnconfinedExitInfoTest : public testing::HostFixture {
+class UnconfinedExitInfoTest : public HelperExitTest {
  protected:
+  bool sandboxed() const override { return false; }
   void ModifyOptions(Host::Options& options) override {
-    options.forward_helper_output = false;
-    options.sandbox_helpers = false;
+    HelperExitTest::ModifyOptions(options);
     options.memory_limit_bytes = 0;
   }
 };
@@ -548,11 +546,7 @@ class UnconfinedExitInfoTest : public testing::HostFixture {
 // Exit code 83 is the helper's allocation-failure path; with no memory limit
 // set the host cannot tell it from any other exit code.
 TEST_F(UnconfinedExitInfoTest, OutOfMemoryCodeWithoutALimitIsAnErrorExit) {
-  HelperProcess* helper = LaunchReady("utility");
-  ASSERT_NE(helper, nullptr);
-  const uint64_t id = helper->id();
-  helper->InjectFault(ipc::FAULT_KIND_EXIT, 83, [](absl::Status) {});
-  const ExitInfo* exit = WaitForExit(id);
+  const ExitInfo* exit = InjectAndWait(ipc::FAULT_KIND_EXIT, 83);
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kErrorExit) << exit->Describe();
   EXPECT_EQ(exit->exit_code, 83);
@@ -561,11 +555,7 @@ TEST_F(UnconfinedExitInfoTest, OutOfMemoryCodeWithoutALimitIsAnErrorExit) {
 #ifdef SIGSYS
 // Only a seccomp filter makes SIGSYS a violation; this helper has none.
 TEST_F(UnconfinedExitInfoTest, SigsysWithoutAFilterIsACrash) {
-  HelperProcess* helper = LaunchReady("utility");
-  ASSERT_NE(helper, nullptr);
-  const uint64_t id = helper->id();
-  ASSERT_EQ(::kill(static_cast<pid_t>(helper->pid()), SIGSYS), 0);
-  const ExitInfo* exit = WaitForExit(id);
+  const ExitInfo* exit = SignalAndWait(SIGSYS);
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
   EXPECT_EQ(exit->signal, SIGSYS);
