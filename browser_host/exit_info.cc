@@ -311,21 +311,28 @@ ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence) {
   const bool host_signal_ended_it =
       signalled && evidence.HostSent(end.term_signal);
   const bool exited_cleanly = !signalled && end.exit_status == 0;
+  // The helper saw the host close its channel and left before the host's
+  // signal reached it.
+  const bool left_when_the_host_hung_up = evidence.host_closed_channel &&
+                                          !signalled &&
+                                          end.exit_status == kExitChannelLost;
+  const bool host_kill_ended_it =
+      host_signal_ended_it || left_when_the_host_hung_up;
   switch (evidence.action) {
     case HostAction::kKillRequested:
-      if (host_signal_ended_it) {
+      if (host_kill_ended_it) {
         info.kind = ExitKind::kKilledByHost;
         return info;
       }
       break;
     case HostAction::kKilledAsHung:
-      if (host_signal_ended_it) {
+      if (host_kill_ended_it) {
         info.kind = ExitKind::kHung;
         return info;
       }
       break;
     case HostAction::kKilledAsBadMessage:
-      if (host_signal_ended_it) {
+      if (host_kill_ended_it) {
         info.kind = ExitKind::kBadMessage;
         return info;
       }

@@ -140,6 +140,10 @@ struct ExitEvidence {
   // names the end only when the wait status is one of these, or, for a
   // requested shutdown or stop, an exit with code 0.
   uint64_t host_signals = 0;
+  // The host closed its channel to kill it (a kill, a hang, a protocol
+  // violation): exit code 81 (the channel was lost) is then the helper's
+  // answer to that close, and the kill's kind names the end.
+  bool host_closed_channel = false;
   // The host sent it a seccomp filter that traps violations, and the helper did
   // not report the seccomp layer off: a SIGSYS is a violation.
   bool seccomp_filter = false;

@@ -260,7 +260,7 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
     if (action == HostAction::kStopRequested) action_detail_ = reason;
   }
   // Already on its way out, unless only because it hung up: then this stop
-  // takes over, as a shutdown.
+  // takes over, as asked.
   if (state_ == State::kStopping && hangup_reason_.empty()) return;
   hangup_reason_.clear();
   BeginStopping();
@@ -291,6 +291,9 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   BeginStopping();
   if (heartbeat_) heartbeat_->Stop();
   uv_timer_stop(timer_);
+  // Closed first (for a protocol violation the channel has closed itself
+  // already): the helper may see it and exit before the SIGKILL lands.
+  if (!end_.has_value()) evidence_.host_closed_channel = true;
   channel_->Close();
   SendSignal(SIGKILL);
 }

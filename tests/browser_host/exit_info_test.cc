@@ -178,6 +178,22 @@ TEST(ClassifyExitTest, HostActionDoesNotHideWhatTheHelperDidFirst) {
   }
 }
 
+// The host closed the channel to kill it, and the helper left on seeing that
+// (exit 81, the channel was lost) before the SIGKILL landed: the kill ended
+// it. Without that close, 81 is an exit code like any other.
+TEST(ClassifyExitTest, LeavingWhenTheHostsKillClosedTheChannelIsTheKill) {
+  for (const ActionCase& c : kKillActions) {
+    ExitEvidence closed = Ready(c.action, {SIGKILL});
+    closed.host_closed_channel = true;
+    EXPECT_EQ(ClassifyExit(Exited(81), closed).kind, c.kind) << c.name;
+    EXPECT_EQ(ClassifyExit(Exited(7), closed).kind, ExitKind::kErrorExit)
+        << c.name;
+    EXPECT_EQ(ClassifyExit(Exited(81), Ready(c.action)).kind,
+              ExitKind::kErrorExit)
+        << c.name;
+  }
+}
+
 TEST(ClassifyExitTest, ShutdownRequestedAndExitZeroIsHostShutdown) {
   ExitInfo info =
       ClassifyExit(Exited(0), Ready(HostAction::kShutdownRequested));
