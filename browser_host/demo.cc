@@ -124,7 +124,8 @@ class Demo {
     // A helper of the first round that ended before finishing its work.
     if (event.stage == LifecycleStage::kExited &&
         initial_ids_.erase(event.helper_id) > 0 &&
-        event.exit->kind != ExitKind::kHostShutdown) {
+        event.exit->kind != ExitKind::kHostShutdown &&
+        event.exit->kind != ExitKind::kStoppedByHost) {
       const std::string line = absl::StrCat(
           event.role, "-", event.helper_id,
           ": ended before its work was done: ", event.exit->Describe());

@@ -19,33 +19,146 @@ constexpr int kSeccompSignal = -1;
 constexpr int kCpuLimitSignal = -1;
 #endif
 
-const char* SignalName(int signal) {
-  switch (signal) {
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGABRT:
-      return "SIGABRT";
-    case SIGFPE:
-      return "SIGFPE";
-    case SIGILL:
-      return "SIGILL";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGINT:
-      return "SIGINT";
-    case SIGKILL:
-      return "SIGKILL";
+#define BH_SIGNAL(name) {name, #name},
+struct NamedSignal {
+  int number;
+  const char* name;
+};
+// Every standard signal the platform defines. Where two names share a number
+// the first is used, as the C library's own table does (SIGABRT, not SIGIOT).
+constexpr NamedSignal kSignalNames[] = {
+#ifdef SIGHUP
+    BH_SIGNAL(SIGHUP)
+#endif
+        BH_SIGNAL(SIGINT)
+#ifdef SIGQUIT
+            BH_SIGNAL(SIGQUIT)
+#endif
+                BH_SIGNAL(SIGILL)
+#ifdef SIGTRAP
+                    BH_SIGNAL(SIGTRAP)
+#endif
+                        BH_SIGNAL(SIGABRT)
+#ifdef SIGIOT
+                            BH_SIGNAL(SIGIOT)
+#endif
 #ifdef SIGBUS
-    case SIGBUS:
-      return "SIGBUS";
+                                BH_SIGNAL(SIGBUS)
+#endif
+#ifdef SIGEMT
+                                    BH_SIGNAL(SIGEMT)
+#endif
+                                        BH_SIGNAL(SIGFPE)
+#ifdef SIGKILL
+                                            BH_SIGNAL(SIGKILL)
+#endif
+#ifdef SIGUSR1
+                                                BH_SIGNAL(SIGUSR1)
+#endif
+                                                    BH_SIGNAL(SIGSEGV)
+#ifdef SIGUSR2
+                                                        BH_SIGNAL(SIGUSR2)
+#endif
+#ifdef SIGPIPE
+                                                            BH_SIGNAL(SIGPIPE)
+#endif
+#ifdef SIGALRM
+                                                                BH_SIGNAL(
+                                                                    SIGALRM)
+#endif
+                                                                    BH_SIGNAL(
+                                                                        SIGTERM)
+#ifdef SIGSTKFLT
+                                                                        BH_SIGNAL(
+                                                                            SIGSTKFLT)
+#endif
+#ifdef SIGCHLD
+                                                                            BH_SIGNAL(
+                                                                                SIGCHLD)
+#endif
+#ifdef SIGCONT
+                                                                                BH_SIGNAL(
+                                                                                    SIGCONT)
+#endif
+#ifdef SIGSTOP
+                                                                                    BH_SIGNAL(
+                                                                                        SIGSTOP)
+#endif
+#ifdef SIGTSTP
+                                                                                        BH_SIGNAL(
+                                                                                            SIGTSTP)
+#endif
+#ifdef SIGBREAK
+                                                                                            BH_SIGNAL(
+                                                                                                SIGBREAK)
+#endif
+#ifdef SIGTTIN
+                                                                                                BH_SIGNAL(
+                                                                                                    SIGTTIN)
+#endif
+#ifdef SIGTTOU
+                                                                                                    BH_SIGNAL(
+                                                                                                        SIGTTOU)
+#endif
+#ifdef SIGURG
+                                                                                                        BH_SIGNAL(
+                                                                                                            SIGURG)
+#endif
+#ifdef SIGXCPU
+                                                                                                            BH_SIGNAL(
+                                                                                                                SIGXCPU)
+#endif
+#ifdef SIGXFSZ
+                                                                                                                BH_SIGNAL(
+                                                                                                                    SIGXFSZ)
+#endif
+#ifdef SIGVTALRM
+                                                                                                                    BH_SIGNAL(
+                                                                                                                        SIGVTALRM)
+#endif
+#ifdef SIGPROF
+                                                                                                                        BH_SIGNAL(
+                                                                                                                            SIGPROF)
+#endif
+#ifdef SIGWINCH
+                                                                                                                            BH_SIGNAL(
+                                                                                                                                SIGWINCH)
+#endif
+#ifdef SIGPOLL
+                                                                                                                                BH_SIGNAL(
+                                                                                                                                    SIGPOLL)
+#endif
+#ifdef SIGIO
+                                                                                                                                    BH_SIGNAL(
+                                                                                                                                        SIGIO)
+#endif
+#ifdef SIGPWR
+                                                                                                                                        BH_SIGNAL(
+                                                                                                                                            SIGPWR)
+#endif
+#ifdef SIGINFO
+                                                                                                                                            BH_SIGNAL(
+                                                                                                                                                SIGINFO)
 #endif
 #ifdef SIGSYS
-    case SIGSYS:
-      return "SIGSYS";
+                                                                                                                                                BH_SIGNAL(
+                                                                                                                                                    SIGSYS)
 #endif
-    default:
-      return "signal";
+};
+#undef BH_SIGNAL
+
+// "SIGPIPE", "SIGRTMIN+3", or "" for a number that names no signal here.
+std::string SignalName(int signal) {
+  for (const NamedSignal& named : kSignalNames) {
+    if (named.number == signal) return named.name;
   }
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+  if (signal >= SIGRTMIN && signal <= SIGRTMAX) {
+    return signal == SIGRTMIN ? "SIGRTMIN"
+                              : absl::StrCat("SIGRTMIN+", signal - SIGRTMIN);
+  }
+#endif
+  return "";
 }
 
 }  // namespace
@@ -90,6 +203,8 @@ const char* ExitKindName(ExitKind kind) {
       return "launch-failed";
     case ExitKind::kHostShutdown:
       return "host-shutdown";
+    case ExitKind::kStoppedByHost:
+      return "stopped-by-host";
   }
   return "unknown";
 }
@@ -105,8 +220,9 @@ std::string ExitInfo::Describe() const {
         absl::StrAppend(&text, " (exception 0x", absl::Hex(exception_status),
                         " ", ExceptionName(exception_status), ")");
       } else {
-        absl::StrAppend(&text, " (signal ", signal, " ", SignalName(signal),
-                        core_dumped ? ", core dumped" : "", ")");
+        const std::string name = SignalName(signal);
+        absl::StrAppend(&text, " (signal ", signal, name.empty() ? "" : " ",
+                        name, core_dumped ? ", core dumped" : "", ")");
       }
       break;
     case ExitKind::kSandboxViolation:
@@ -182,54 +298,88 @@ ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal) {
   return end;
 }
 
-ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
-                      bool host_killed) {
+ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence) {
   ExitInfo info;
   info.exit_code = end.exit_status;
   info.signal = end.term_signal;
   info.core_dumped = end.core_dumped;
   info.exception_status = end.exception_status;
-  const bool crashed_on_its_own = end.term_signal != 0 && !host_killed;
-  switch (action) {
+  const bool signalled = end.term_signal != 0;
+  // The host's own signal ended it only if the wait status names a signal the
+  // host sent while it ran. A crash that the host's kill found already dead
+  // (or that beat it) is still a crash.
+  const bool host_signal_ended_it =
+      signalled && evidence.HostSent(end.term_signal);
+  const bool exited_cleanly = !signalled && end.exit_status == 0;
+  // The helper saw the host close its channel and left before the host's
+  // signal reached it.
+  const bool left_when_the_host_hung_up = evidence.host_closed_channel &&
+                                          !signalled &&
+                                          end.exit_status == kExitChannelLost;
+  const bool host_kill_ended_it =
+      host_signal_ended_it || left_when_the_host_hung_up;
+  switch (evidence.action) {
     case HostAction::kKillRequested:
-      info.kind = ExitKind::kKilledByHost;
-      return info;
+      if (host_kill_ended_it) {
+        info.kind = ExitKind::kKilledByHost;
+        return info;
+      }
+      break;
     case HostAction::kKilledAsHung:
-      info.kind = ExitKind::kHung;
-      return info;
+      if (host_kill_ended_it) {
+        info.kind = ExitKind::kHung;
+        return info;
+      }
+      break;
     case HostAction::kKilledAsBadMessage:
-      info.kind = ExitKind::kBadMessage;
-      return info;
+      if (host_kill_ended_it) {
+        info.kind = ExitKind::kBadMessage;
+        return info;
+      }
+      break;
     case HostAction::kShutdownRequested:
-      if (!crashed_on_its_own && (end.exit_status == 0 || host_killed)) {
+      if (host_signal_ended_it || exited_cleanly) {
         info.kind = ExitKind::kHostShutdown;
+        return info;
+      }
+      break;
+    case HostAction::kStopRequested:
+      if (host_signal_ended_it || exited_cleanly) {
+        info.kind = ExitKind::kStoppedByHost;
         return info;
       }
       break;
     case HostAction::kNone:
       break;
   }
-  if (end.memory_limit_killed && end.term_signal != 0) {
-    // The cgroup's OOM killer: a SIGKILL the host did not send.
+  if (end.memory_limit_killed && signalled) {
+    // The cgroup's OOM killer (its own count says so): a SIGKILL the host did
+    // not send.
     info.kind = ExitKind::kOutOfMemory;
-  } else if (end.term_signal == kSeccompSignal) {
-    // Only a seccomp filter sends SIGSYS: a forbidden system call.
+  } else if (end.term_signal == kSeccompSignal && evidence.seccomp_filter) {
+    // The filter the host sent traps a forbidden system call with SIGSYS.
     info.kind = ExitKind::kSandboxViolation;
-  } else if (end.term_signal == kCpuLimitSignal) {
+  } else if (end.term_signal == kCpuLimitSignal && evidence.cpu_limit) {
     // RLIMIT_CPU's soft limit (the sandbox's rlimits layer).
     info.kind = ExitKind::kCpuLimit;
-  } else if (end.term_signal != 0) {
+  } else if (signalled) {
     info.kind = ExitKind::kCrashed;
-  } else if (end.exit_status == kExitSandboxFailed) {
+  } else if (end.exit_status == kExitSandboxFailed &&
+             evidence.lockdown_requested && !evidence.ready) {
     // It refused to run without a required sandbox layer: it never started.
     info.kind = ExitKind::kLaunchFailed;
     info.launch_status = absl::FailedPreconditionError(
         "the helper could not apply a required sandbox layer");
-  } else if (end.exit_status == kExitOutOfMemory) {
+  } else if (end.exit_status == kExitOutOfMemory && evidence.memory_limit) {
     // The helper's allocation-failure path (helper/memory_limit.h).
     info.kind = ExitKind::kOutOfMemory;
   } else if (end.exit_status != 0) {
     info.kind = ExitKind::kErrorExit;
+  } else if (!evidence.ready) {
+    // It left without ever taking work.
+    info.kind = ExitKind::kLaunchFailed;
+    info.launch_status = absl::UnavailableError(
+        "the helper exited with code 0 before it was ready");
   } else {
     info.kind = ExitKind::kNormalExit;
   }

@@ -15,17 +15,30 @@
 namespace bulkhead {
 
 enum class ExitKind {
-  kNormalExit,  // Exit code 0, not asked to by the host.
+  kNormalExit,  // Exit code 0 after Ready, not asked to by the host.
   kErrorExit,   // Non-zero exit code (`exit_code`).
-  kCrashed,  // Killed by a signal (`signal`) or an exception code on Windows.
-  kKilledByHost,  // The host killed it on request (e.g. the user's `kill`).
-  kHung,  // Missed its heartbeat or handshake deadline; the host killed it.
-  kBadMessage,        // Broke the protocol; the host killed it.
-  kOutOfMemory,       // Hit its memory limit.
-  kSandboxViolation,  // Made a forbidden system call (`syscall`).
-  kCpuLimit,          // Hit its CPU-time limit.
-  kLaunchFailed,      // Never started (`launch_status`).
-  kHostShutdown,      // Ended because the host shut down.
+  // Killed by a signal the host did not send (`signal`), or an exception code
+  // on Windows.
+  kCrashed,
+  kKilledByHost,  // The host's kill ended it, on request (e.g. the user's
+                  // `kill`).
+  kHung,  // Missed its heartbeat or handshake deadline; the host's kill ended
+          // it.
+  kBadMessage,  // Broke the protocol; the host's kill ended it.
+  // Hit a memory limit the host set: its cgroup's OOM killer, or exit code 83
+  // (helper/exit_codes.h) with a limit in place.
+  kOutOfMemory,
+  // SIGSYS under the seccomp filter the host sent it (`syscall`).
+  kSandboxViolation,
+  kCpuLimit,  // SIGXCPU under the CPU-time limit the host set.
+  // Never became ready (`launch_status`): could not be spawned, refused to run
+  // without a required sandbox layer (exit code 85 before Ready), or exited
+  // with code 0 before Ready.
+  kLaunchFailed,
+  kHostShutdown,  // Ended because the host shut down.
+  // Stopped on request while the host ran on (`HelperProcess::Stop`, e.g.
+  // browser_host's `restart`); `detail` says why.
+  kStoppedByHost,
 };
 
 // "normal-exit", "crashed", ...: stable names for JSON and tables.
@@ -80,13 +93,15 @@ struct LifecycleEvent {
   const ExitInfo* exit = nullptr;  // kExited only; valid during the call.
 };
 
-// What the host itself did to a helper, which outranks the wait status.
+// What the host itself did to a helper. It names the end only when it is what
+// ended the helper (see ExitEvidence).
 enum class HostAction {
   kNone,
   kKillRequested,       // -> kKilledByHost
   kKilledAsHung,        // -> kHung
   kKilledAsBadMessage,  // -> kBadMessage
-  kShutdownRequested,  // -> kHostShutdown, unless the helper crashed on its own
+  kShutdownRequested,   // -> kHostShutdown (Host::Shutdown)
+  kStopRequested,       // -> kStoppedByHost (HelperProcess::Stop)
 };
 
 // How the process ended, as the OS reported it: `term_signal` != 0 when a
@@ -115,10 +130,46 @@ ProcessEnd ProcessEndFromWindowsExit(int64_t exit_status, int term_signal);
 // A short name for a Windows exception code, e.g. "ACCESS_VIOLATION".
 BULKHEAD_EXPORT const char* ExceptionName(uint32_t code);
 
-// Classifies the end of a helper. `host_killed` says the host sent the
-// terminating signal itself (so a SIGKILL is not a crash).
-ExitInfo ClassifyExit(const ProcessEnd& end, HostAction action,
-                      bool host_killed);
+// What the host knows of a helper besides its wait status: a kind is claimed
+// only when this backs it, since a helper can end with any signal or exit code
+// by itself.
+struct ExitEvidence {
+  HostAction action = HostAction::kNone;
+  // The signals the host sent while the helper was still running (bit `n` for
+  // signal `n`): a signal that found it already dead is not here. `action`
+  // names the end only when the wait status is one of these, or, for a
+  // requested shutdown or stop, an exit with code 0.
+  uint64_t host_signals = 0;
+  // The host closed its channel to kill it (a kill, a hang, a protocol
+  // violation): exit code 81 (the channel was lost) is then the helper's
+  // answer to that close, and the kill's kind names the end.
+  bool host_closed_channel = false;
+  // The host sent it a seccomp filter that traps violations, and the helper did
+  // not report the seccomp layer off: a SIGSYS is a violation.
+  bool seccomp_filter = false;
+  // The host set it a CPU-time limit (RLIMIT_CPU): a SIGXCPU is that limit.
+  bool cpu_limit = false;
+  // The host set it a memory limit (address space, job or cgroup): exit code 83
+  // is that limit.
+  bool memory_limit = false;
+  // The host sent it sandbox settings to lock itself down with: exit code 85
+  // before Ready is a layer that failed.
+  bool lockdown_requested = false;
+  // It reported Ready.
+  bool ready = false;
+
+  void AddHostSignal(int signal) {
+    if (signal > 0 && signal < 64) host_signals |= uint64_t{1} << signal;
+  }
+  bool HostSent(int signal) const {
+    return signal > 0 && signal < 64 && (host_signals >> signal & 1) != 0;
+  }
+};
+
+// Classifies the end of a helper: the host's action when its own doing ended
+// the helper, else what the wait status shows, with a limit's or the sandbox's
+// kind only when `evidence` backs it (a plain crash or exit code otherwise).
+ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence);
 
 }  // namespace bulkhead
 

@@ -3,10 +3,12 @@
 #include <csignal>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "browser_host/helper_output.h"
 #include "browser_host/launcher.h"
+#include "common/compiler.h"
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
 #include "ipc/uv_status.h"
@@ -168,6 +170,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
     // The launcher made the cgroup, if any.
     settings->set_cgroup_path(child_->cgroup_path());
     settings->set_cgroup_description(child_->cgroup_description());
+    evidence_.lockdown_requested = true;
   }
   return welcome;
 }
@@ -248,11 +251,16 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
-void HelperProcess::Stop(absl::Duration grace, const std::string& reason) {
+void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
+                         HostAction action) {
   if (state_ == State::kExited) return;
-  if (action_ == HostAction::kNone) action_ = HostAction::kShutdownRequested;
+  if (action_ == HostAction::kNone) {
+    action_ = action;
+    // A host shutdown needs no more words; a stop says why.
+    if (action == HostAction::kStopRequested) action_detail_ = reason;
+  }
   // Already on its way out, unless only because it hung up: then this stop
-  // takes over, as a shutdown.
+  // takes over, as asked.
   if (state_ == State::kStopping && hangup_reason_.empty()) return;
   hangup_reason_.clear();
   BeginStopping();
@@ -274,7 +282,8 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   // The first reason wins: a helper killed as hung that then also breaks the
   // protocol on its way out was still hung.
   if (action_ == HostAction::kNone ||
-      action_ == HostAction::kShutdownRequested) {
+      action_ == HostAction::kShutdownRequested ||
+      action_ == HostAction::kStopRequested) {
     action_ = action;
     action_detail_ = std::move(detail);
   }
@@ -282,6 +291,9 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   BeginStopping();
   if (heartbeat_) heartbeat_->Stop();
   uv_timer_stop(timer_);
+  // Closed first (for a protocol violation the channel has closed itself
+  // already): the helper may see it and exit before the SIGKILL lands.
+  if (!end_.has_value()) evidence_.host_closed_channel = true;
   channel_->Close();
   SendSignal(SIGKILL);
 }
@@ -289,10 +301,43 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
 void HelperProcess::SendSignal(int signal) {
   // Once reaped, the pid may already name another process.
   if (end_.has_value()) return;
-  host_sent_signal_ = true;
-  if (absl::Status sent = child_->Signal(signal); !sent.ok()) {
+  const absl::Status sent = child_->Signal(signal);
+  if (sent.ok()) {
+    evidence_.AddHostSignal(signal);
+  } else if (!absl::IsFailedPrecondition(sent)) {
     BH_LOG(kError, "cannot signal ", name(), ": ", sent.message());
   }
+  // FailedPrecondition: it had already ended (its exit is on the way), so
+  // this signal is not what ended it.
+}
+
+ExitEvidence HelperProcess::Evidence() const {
+  ExitEvidence evidence = evidence_;
+  evidence.action = action_;
+  evidence.ready = ready_seen_;
+  const bool lockdown_requested = evidence.lockdown_requested;
+  const sandbox::ResourceLimits& limits = options_.launch.sandbox_policy.limits;
+  // The probe's word counts only to take a layer away: a filter reported off
+  // (best effort, refused) traps nothing.
+  const auto& layers = sandbox_status_.layers();
+  auto reported_off = [&](const char* layer) {
+    auto it = layers.find(layer);
+    return ready_seen_ &&
+           (it == layers.end() || !absl::StartsWith(it->second, "on"));
+  };
+  evidence.seccomp_filter =
+      lockdown_requested && !sandbox_settings_.seccomp_program().empty() &&
+      !sandbox_settings_.learning() && !reported_off("seccomp");
+  evidence.cpu_limit =
+      lockdown_requested && limits.cpu_seconds > 0 && !reported_off("rlimits");
+  // Its own --memory-limit (RLIMIT_AS or a job), the sandbox's address-space
+  // cap (which sanitizer builds do not set), or its cgroup's memory limit.
+  evidence.memory_limit =
+      options_.launch.memory_limit_bytes > 0 ||
+      (lockdown_requested && limits.address_space_bytes > 0 &&
+       !BH_SANITIZER_RESERVES_ADDRESS_SPACE && !reported_off("rlimits")) ||
+      (limits.cgroup_memory_bytes > 0 && !child_->cgroup_path().empty());
+  return evidence;
 }
 
 // How long the exit report waits for the rest of the helper's stderr.
@@ -354,7 +399,7 @@ void HelperProcess::MaybeFinishExit() {
     return;
   }
   exit_reported_ = true;
-  ExitInfo info = ClassifyExit(*end_, action_, host_sent_signal_);
+  ExitInfo info = ClassifyExit(*end_, Evidence());
   info.last_stderr_lines = output_->last_stderr_lines();
   info.stack_trace = output_->CrashStack();
   info.pid = pid_;

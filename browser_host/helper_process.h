@@ -131,12 +131,16 @@ class BULKHEAD_EXPORT HelperProcess {
                    absl::AnyInvocable<void(absl::Status)> done);
 
   // Asks the helper to exit (Shutdown), then after `grace` sends SIGTERM, then
-  // after another `grace` SIGKILL. The exit is classified as kHostShutdown
-  // unless the helper crashes.
-  void Stop(absl::Duration grace, const std::string& reason);
+  // after another `grace` SIGKILL. `action` is kStopRequested (the exit is
+  // then kStoppedByHost, with `reason` as its detail) or kShutdownRequested
+  // (Host::Shutdown: kHostShutdown), as long as the helper exits with code 0
+  // or by the host's signal; a crash or another exit code of its own is
+  // reported as what it was.
+  void Stop(absl::Duration grace, const std::string& reason,
+            HostAction action = HostAction::kStopRequested);
 
   // Kills the helper now; its ExitInfo will be the kind `action` stands for,
-  // with `detail`.
+  // with `detail`, unless it had already ended by itself (then it says how).
   void Kill(HostAction action, std::string detail);
 
  private:
@@ -154,6 +158,8 @@ class BULKHEAD_EXPORT HelperProcess {
   void MaybeFinishExit();
   void StartHeartbeat();
   void SendSignal(int signal);
+  // What the host knows to back the kind of its end (ExitEvidence).
+  ExitEvidence Evidence() const;
   void FinishReady(absl::Status status);
   // Reports `stage` unless it or a later one was reported already.
   void Emit(LifecycleStage stage, const ExitInfo* exit = nullptr);
@@ -195,7 +201,10 @@ class BULKHEAD_EXPORT HelperProcess {
   std::string action_detail_;
   // Set while stopping a helper that hung up without exiting.
   std::string hangup_reason_;
-  bool host_sent_signal_ = false;
+  // What the host did that backs the kind of its end: the signals that
+  // reached it while it ran, and whether its Welcome told it to lock itself
+  // down. `Evidence()` adds the rest.
+  ExitEvidence evidence_;
   // Shutdown escalation: 0 = Shutdown sent, 1 = SIGTERM sent, 2 = SIGKILL sent.
   int stop_stage_ = -1;
   absl::Duration stop_grace_;

@@ -238,7 +238,8 @@ void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
   shutting_down_ = true;
   shutdown_done_ = std::move(done);
   CancelRestarts();
-  for (auto& [id, helper] : helpers_) helper->Stop(grace, "host shutdown");
+  for (auto& [id, helper] : helpers_)
+    helper->Stop(grace, "host shutdown", HostAction::kShutdownRequested);
   MaybeFinishShutdown();
 }
 

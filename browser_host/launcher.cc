@@ -5,6 +5,7 @@
 #include "browser_host/sandboxed_launcher.h"
 #include "browser_host/zygote_host.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "common/switches.h"
 #include "ipc/uv_status.h"
 
@@ -48,12 +49,20 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
 
 absl::Status OwnChildProcess::Signal(int signal) {
   if (reaped_) return absl::FailedPreconditionError("the process has ended");
-  return SignalProcessTree(pid_, signal);
+  // Asked before signalling: a child that died first (a crash whose exit the
+  // loop has not handled yet) is not ended by this signal.
+  const bool ended = ChildHasEnded(pid_);
+  // Its group still gets it: what the child started may be running.
+  BH_RETURN_IF_ERROR(SignalProcessTree(pid_, signal));
+  if (ended) return absl::FailedPreconditionError("the process had ended");
+  if (signal != 0 && TerminationLeavesExitCode()) terminated_by_ = signal;
+  return absl::OkStatus();
 }
 
 void OwnChildProcess::Reaped(int64_t status, int signal) {
   if (reaped_) return;
   reaped_ = true;
+  if (signal == 0 && terminated_by_ != 0) signal = terminated_by_;
   SweepProcessTree(pid_);
   ExitCallback on_exit = std::move(on_exit_);
   if (on_exit) on_exit(status, signal);  // May destroy `this`.

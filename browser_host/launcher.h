@@ -52,8 +52,11 @@ class ChildProcess {
   virtual ~ChildProcess() = default;
 
   virtual int64_t pid() const = 0;
-  // Sends `signal` (SIGTERM, SIGKILL, ...; on Windows both terminate). An error
-  // once the child has been reaped: its pid may name another process by then.
+  // Sends `signal` (SIGTERM, SIGKILL, ...; on Windows both terminate). OK when
+  // it reached the child while it ran. FailedPrecondition when the child had
+  // already ended (reaped, or dead and waiting to be where the platform can
+  // tell): the signal cannot be what ended it, and once reaped its pid may
+  // name another process.
   virtual absl::Status Signal(int signal) = 0;
 
   // Linux sandbox: the helper's cgroup as the helper sees it in
@@ -89,6 +92,9 @@ class OwnChildProcess : public ChildProcess {
  private:
   int64_t pid_ = 0;
   bool reaped_ = false;
+  // Where termination leaves an exit code: the signal whose termination
+  // reached the running child.
+  int terminated_by_ = 0;
   ExitCallback on_exit_;
 };
 
@@ -148,7 +154,8 @@ absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
 
 // Sends `signal` to the helper `pid` and, where processes form groups, to
 // everything in its group. A signal that ends it (SIGTERM, SIGKILL) first
-// kills what it started (KillHelperDescendants).
+// kills what it started (KillHelperDescendants). Windows: FailedPrecondition
+// when it had ended.
 absl::Status SignalProcessTree(int64_t pid, int signal);
 
 // Before the host ends the helper `pid`, its child and not yet reaped: stops
@@ -157,6 +164,16 @@ absl::Status SignalProcessTree(int64_t pid, int signal);
 // are its children by then; helper/descendant_sweep.h). Blocks for at most a
 // second. Elsewhere a no-op.
 void KillHelperDescendants(int64_t pid);
+
+// Whether the child `pid` of this process has ended and waits to be reaped
+// (POSIX: waitid with WNOWAIT, which leaves it to its reaper; Windows: its
+// process handle). False while it runs, and where the platform cannot tell.
+bool ChildHasEnded(int64_t pid);
+
+// Whether SignalProcessTree ends a child with an exit code rather than a
+// signal (Windows' TerminateProcess): OwnChildProcess then reports the signal
+// that ended it, as libuv's uv_process_kill does.
+bool TerminationLeavesExitCode();
 
 // After the helper `pid` was reaped: kills whatever it started that is still
 // alive (a fork bomb's children). Its group id cannot be reused while any

@@ -43,6 +43,20 @@ absl::Status SignalProcessTree(int64_t pid, int signal) {
   return sent;
 }
 
+bool TerminationLeavesExitCode() { return false; }
+
+bool ChildHasEnded(int64_t pid) {
+  if (pid <= 0) return false;
+  siginfo_t info = {};
+  int rc;
+  while ((rc = ::waitid(P_PID, static_cast<id_t>(pid), &info,
+                        WEXITED | WNOHANG | WNOWAIT)) != 0 &&
+         errno == EINTR) {
+  }
+  // ECHILD (not this process's child, or reaped): nothing known here.
+  return rc == 0 && info.si_pid != 0;
+}
+
 void SweepProcessTree(int64_t pid) {
   if (pid > 0) ::kill(static_cast<pid_t>(-pid), SIGKILL);
 }

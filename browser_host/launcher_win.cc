@@ -30,8 +30,22 @@ absl::Status SignalProcessTree(int64_t pid, int signal) {
   // No process groups: the helper itself (a sandboxed helper's job holds its
   // whole tree and dies with the job).
   const int rc = uv_kill(static_cast<int>(pid), signal);
-  return rc == 0 || rc == UV_ESRCH ? absl::OkStatus()
-                                   : absl::UnknownError(uv_strerror(rc));
+  if (rc == 0) return absl::OkStatus();
+  // libuv's answer when TerminateProcess found the process ended.
+  if (rc == UV_ESRCH) return absl::FailedPreconditionError("it has ended");
+  return absl::UnknownError(uv_strerror(rc));
+}
+
+bool TerminationLeavesExitCode() { return true; }
+
+bool ChildHasEnded(int64_t pid) {
+  // The host holds the child's process handle until it is reaped, so `pid`
+  // is still the child's.
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return false;
+  const bool ended = ::WaitForSingleObject(process, 0) == WAIT_OBJECT_0;
+  ::CloseHandle(process);
+  return ended;
 }
 
 void SweepProcessTree(int64_t) {}

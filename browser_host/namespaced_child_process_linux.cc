@@ -1,6 +1,7 @@
 #include "browser_host/namespaced_child_process_linux.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -90,13 +91,28 @@ absl::Status NamespacedChildProcess::Watch() {
   return rc == 0 ? absl::OkStatus() : ipc::UvErrorToStatus(rc, "uv_poll_start");
 }
 
+bool NamespacedChildProcess::HelperEnded() const {
+  // Init has written how it ended (or is gone itself), or the helper's pidfd
+  // says it has exited: readable once the process is a zombie or reaped.
+  pollfd fds[2] = {{status_.get(), POLLIN, 0},
+                   {helper_pidfd_.get(), POLLIN, 0}};
+  const nfds_t count = helper_pidfd_.is_valid() ? 2 : 1;
+  int rc;
+  while ((rc = ::poll(fds, count, 0)) < 0 && errno == EINTR) {
+  }
+  return rc > 0;
+}
+
 absl::Status NamespacedChildProcess::Signal(int signal) {
   if (reported_) return absl::FailedPreconditionError("already reaped");
+  // Not signalled once dead: the signal could not be what ended it, and init,
+  // about to report it and exit, must not be killed before it has.
+  if (HelperEnded()) return absl::FailedPreconditionError("it has ended");
   // A pidfd names this process and no other, even once its pid is reused.
   const int target =
       helper_pidfd_.is_valid() ? helper_pidfd_.get() : init_pidfd_.get();
-  if (::syscall(SYS_pidfd_send_signal, target, signal, nullptr, 0) != 0 &&
-      errno != ESRCH) {
+  if (::syscall(SYS_pidfd_send_signal, target, signal, nullptr, 0) != 0) {
+    if (errno == ESRCH) return absl::FailedPreconditionError("it has ended");
     return LastPosixErrorToStatus("pidfd_send_signal");
   }
   return absl::OkStatus();

@@ -44,6 +44,9 @@ class NamespacedChildProcess final : public ChildProcess {
  private:
   static void OnStatusReadable(uv_poll_t* poll, int status, int events);
   static void OnInitReadable(uv_poll_t* poll, int status, int events);
+  // Whether the helper has ended (its pidfd, or init's report), whatever the
+  // loop has handled so far.
+  bool HelperEnded() const;
   void ReadStatus();
   void ReapInit();
   // Reports the end once; may destroy this object.

@@ -32,6 +32,12 @@ RestartTracker::Decision RestartTracker::OnExit(const ExitInfo& exit,
     decision.reason = "the host is shutting down";
     return decision;
   }
+  if (exit.kind == ExitKind::kStoppedByHost) {
+    // Whoever stopped it decides what comes next (browser_host's `restart`
+    // starts the replacement itself).
+    decision.reason = "it was stopped on request";
+    return decision;
+  }
   if (policy_.mode == RestartPolicy::Mode::kNever) {
     decision.reason = "restart policy is never";
     return decision;

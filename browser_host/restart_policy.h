@@ -16,9 +16,11 @@ namespace bulkhead {
 
 struct RestartPolicy {
   enum class Mode {
-    kNever,      // A helper that ends stays ended.
-    kOnFailure,  // Restart unless it exited 0 or the host shut it down.
-    kAlways,     // Restart unless the host shut it down.
+    kNever,  // A helper that ends stays ended.
+    // Restart unless it exited 0 after Ready, or the host shut it down or
+    // stopped it (kHostShutdown, kStoppedByHost).
+    kOnFailure,
+    kAlways,  // Restart unless the host shut it down or stopped it.
   };
   Mode mode = Mode::kOnFailure;
   absl::Duration initial_backoff = absl::Milliseconds(100);

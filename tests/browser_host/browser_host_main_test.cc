@@ -17,6 +17,7 @@
 #include "sandbox/lockdown.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
+#include "tests/support/sanitizer_env.h"
 
 namespace bulkhead {
 namespace {
@@ -314,7 +315,38 @@ TEST(BrowserHostMainTest, SpawnKillAndRestartCommands) {
   }
   EXPECT_FALSE(rows.contains("utility-3"));
   EXPECT_THAT(rows["utility-6"], HasSubstr("killed-by-host"));
-  EXPECT_THAT(rows["network-7"], HasSubstr("host-shutdown"));
+  // The restarted helper was stopped on request while the host ran on: not a
+  // host shutdown (LAST EXIT is how the role's previous helper ended).
+  EXPECT_THAT(rows["network-7"],
+              HasSubstr("stopped-by-host: restart requested"));
+  const size_t restarted = out.find("network-4 (pid ");
+  ASSERT_NE(restarted, std::string::npos) << out;
+  const std::string line =
+      out.substr(restarted, out.find('\n', restarted) - restarted);
+  EXPECT_THAT(line, HasSubstr(": stopped-by-host: restart requested")) << out;
+}
+
+// `crash utility oom` in the demo as shipped: the default config gives the
+// utility role a memory limit, so the fault ends it at that limit, reported as
+// out-of-memory (not hung after the heartbeat's deadline).
+TEST(BrowserHostMainTest, CrashUtilityOomIsOutOfMemory) {
+  if (testing::SanitizerReservesAddressSpace()) {
+    GTEST_SKIP() << "a sanitizer build cannot cap the helper's address space";
+  }
+  if (testing::RunningUnderWine()) {
+    GTEST_SKIP() << "Wine does not enforce job memory limits";
+  }
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcessSteps(
+      {BROWSER_HOST_PATH}, "", absl::Seconds(30),
+      {{.marker = "Commands:", .input = "crash utility oom\n"},
+       {.marker = "utility-3 (pid ", .input = "quit\n"}});
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
+  const std::string& out = output->out;
+  const size_t ended = out.find("utility-3 (pid ");
+  ASSERT_NE(ended, std::string::npos) << out;
+  const std::string line = out.substr(ended, out.find('\n', ended) - ended);
+  EXPECT_THAT(line, HasSubstr(": out-of-memory")) << out;
 }
 
 // Each stdout line of --json-events, parsed as a JSON object.

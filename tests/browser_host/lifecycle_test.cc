@@ -130,7 +130,7 @@ TEST_F(LifecycleTest, ExitRacingAKillIsReportedTruthfully) {
     } else if (round % 2 == 0) {
       EXPECT_EQ(exit.kind, ExitKind::kKilledByHost) << exit.Describe();
     } else {
-      EXPECT_EQ(exit.kind, ExitKind::kHostShutdown) << exit.Describe();
+      EXPECT_EQ(exit.kind, ExitKind::kStoppedByHost) << exit.Describe();
     }
     EXPECT_NE(exit.kind, ExitKind::kNormalExit);
   }

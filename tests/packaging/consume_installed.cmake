@@ -55,6 +55,7 @@ set(image_filter_expect
 set(plugin_host_expect
   "upper-1 asked the app for 'greeting': \"Hello\""
   "upper-1 result: Hello, PLUGINS RUN IN HELPER PROCESSES OF THEIR OWN"
+  "upper-1 ended: stopped-by-host: plugin finished"
   "wordcount-2 result: 4 words of 5+ letters"
   "spin-3 asked the app for 'greeting'"
   "spin-3 ended: hung: no Pong within 2s"

@@ -106,6 +106,11 @@ int Exit7Main(HelperContext&) {
   return 7;
 }
 
+int Exit0Main(HelperContext&) {
+  std::fputs("exit0: leaving before Ready\n", stderr);
+  return 0;
+}
+
 int DeafMain(HelperContext& context) {
   // Runs in the loop's first turn, after Run() has sent Ready. Never freed:
   // the process only ends by being killed.
@@ -252,6 +257,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("closer", &CloserMain).ok() ||
         !roles->Add("garbage", &GarbageMain).ok() ||
         !roles->Add("exit7", &Exit7Main).ok() ||
+        !roles->Add("exit0", &Exit0Main).ok() ||
         !roles->Add("deaf", &DeafMain).ok() ||
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||

@@ -7,6 +7,7 @@
 //            "not-protobuf", "oversize", "reply-to-nothing", "second-hello",
 //            "empty-control".
 //   exit7:   writes two lines to stderr and exits with code 7 before Ready.
+//   exit0:   writes a line to stderr and exits with code 0 before Ready.
 //   deaf:    sends Ready, then blocks its loop forever: it never reads its
 //            channel again, so only a kill (or its job closing) ends it.
 //   nested-host: a host of its own. The request's `text` names a role; it
