@@ -91,15 +91,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     channel->SetHandleTransport(std::move(transport->first));
     // HelperProcess::Start's handlers: Hello answered with Welcome, Ready
     // taken (its sandbox status is what the host shows).
-    channel->ServeControl(ipc::Control::kHello,
-                          [](const ipc::Control& hello)
-                              -> absl::StatusOr<ipc::Control> {
-                            ipc::Control welcome;
-                            welcome.mutable_welcome()->set_protocol(
-                                hello.hello().protocol());
-                            welcome.mutable_welcome()->set_helper_id(1);
-                            return welcome;
-                          });
+    channel->ServeControl(
+        ipc::Control::kHello,
+        [](const ipc::Control& hello) -> absl::StatusOr<ipc::Control> {
+          ipc::Control welcome;
+          welcome.mutable_welcome()->set_protocol(hello.hello().protocol());
+          welcome.mutable_welcome()->set_helper_id(1);
+          return welcome;
+        });
     channel->OnControl(ipc::Control::kReady, [](const ipc::Control& ready) {
       for (const auto& [layer, state] : ready.ready().sandbox().layers()) {
         (void)layer.size();
@@ -119,8 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           return response;
         });
     if (!channel
-             ->Start([&closes](ipc::Channel::CloseReason,
-                               const absl::Status&) { ++closes; })
+             ->Start([&closes](ipc::Channel::CloseReason, const absl::Status&) {
+               ++closes;
+             })
              .ok()) {
       std::abort();
     }

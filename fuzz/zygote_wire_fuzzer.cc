@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sockets = bulkhead::CreateZygoteSocketPair();
     if (!sockets.ok()) __builtin_trap();
     if ((flags & 0x40) == 0) {
-      bulkhead::fuzz::SendRaw(sockets->second.get(), bytes.data(),
-                              bytes.size(), fd_count);
+      bulkhead::fuzz::SendRaw(sockets->second.get(), bytes.data(), bytes.size(),
+                              fd_count);
     }
     if (flags & 0x80) sockets->second.reset();
     absl::StatusOr<bulkhead::ZygotePacket> packet =
