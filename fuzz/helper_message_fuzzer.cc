@@ -6,7 +6,6 @@
 // size and seals) from its transport, then end-of-stream. Nothing may crash,
 // leak or hang; every call the host made gets exactly one callback, and the
 // close handler runs once.
-#define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -169,8 +168,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ::shutdown(helper_end.get(), SHUT_WR);
     // Until the channel has read everything and closed (end-of-stream at the
     // latest).
-    for (int turn = 0; closes == 0; ++turn) {
-      if (turn > 100000) __builtin_trap();  // A hang.
+    int turns = 0;
+    while (closes == 0) {
+      if (++turns > 100000) __builtin_trap();  // A hang.
       uv_run(Loop(), UV_RUN_ONCE);
     }
     channel.reset();
