@@ -19,12 +19,18 @@ namespace bulkhead::fuzz {
 // The kernel's SCM_MAX_FD.
 inline constexpr size_t kMaxFdsPerMessage = 253;
 
+// The fd SendRaw sends copies of, opened once.
+inline int DevNull() {
+  static const int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (dev_null < 0) std::abort();
+  return dev_null;
+}
+
 // Sends `size` bytes with `fd_count` duplicates of /dev/null beside them;
 // whatever the kernel refuses is simply not sent.
 inline void SendRaw(int socket, const void* bytes, size_t size,
                     size_t fd_count) {
-  static const int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (dev_null < 0) std::abort();
+  const int dev_null = DevNull();
   if (fd_count > kMaxFdsPerMessage) fd_count = kMaxFdsPerMessage;
   std::vector<int> fds(fd_count, dev_null);
   char zero = 0;
@@ -47,6 +53,7 @@ inline void SendRaw(int socket, const void* bytes, size_t size,
 
 // This process's open fds, to compare before and after an input.
 inline size_t OpenFds() {
+  (void)DevNull();  // Not counted as a leak of the first input.
   DIR* directory = ::opendir("/proc/self/fd");
   if (directory == nullptr) std::abort();
   size_t count = 0;

@@ -58,8 +58,8 @@ write("helper_message_fuzzer", "session", b"\x00\x00\x00" + hello + ready +
 write("helper_message_fuzzer", "handles", b"\x09\x00\x00" + hello + frame(
     'seq: 2 attached_handles: 2 ' +
     any_of("LayoutTextResponse", 'lines: "with handles"')))
-# A shared body: a sealed memfd of 2048 bytes (512 * 4) carrying the message.
-write("helper_message_fuzzer", "shared_body", b"\x25\x02\x00" + hello + frame(
+# A shared body: a sealed memfd of 2048 bytes carrying the message.
+write("helper_message_fuzzer", "shared_body", b"\x25\x08\x00" + hello + frame(
     'seq: 2 call_id: 1 is_reply: true attached_handles: 1 '
     'shared_body_size: 2048 shared_region_id: 1 shared_region_size: 2048 '
     'message { type_url: "type.googleapis.com/bulkhead.ipc.LayoutTextResponse" }'))
