@@ -38,15 +38,20 @@ uv_loop_t* Loop() {
   return loop;
 }
 
-// A memfd of `size` bytes of `fill`, sealed as a real sender seals it when
+// A memfd of `size` bytes, `fill` repeated (the input's own bytes, so that a
+// shared body can be made to parse), sealed as a real sender seals it when
 // `sealed`.
-ScopedHandle MakeMemfd(size_t size, char fill, bool sealed) {
+ScopedHandle MakeMemfd(size_t size, const uint8_t* fill, size_t fill_size,
+                       bool sealed) {
   ScopedHandle fd(::memfd_create("fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd.is_valid() || ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
     std::abort();
   }
   if (size != 0) {
-    std::vector<char> bytes(size, fill);
+    std::vector<uint8_t> bytes(size, 0);
+    for (size_t i = 0; fill_size != 0 && i < size; ++i) {
+      bytes[i] = fill[i % fill_size];
+    }
     if (::pwrite(fd.get(), bytes.data(), size, 0) < 0) std::abort();
   }
   if (sealed) {
@@ -148,8 +153,7 @@ int RunOne(const uint8_t* data, size_t size, bool check_fds) {
       std::vector<ScopedHandle> handles;
       for (int i = 0; i <= ((flags >> 3) & 3); ++i) {
         if (flags & 4) {
-          handles.push_back(
-              MakeMemfd(memfd_size, static_cast<char>(batch), flags & 0x20));
+          handles.push_back(MakeMemfd(memfd_size, data, size, flags & 0x20));
         } else {
           int pipe[2];
           if (::pipe2(pipe, O_CLOEXEC) != 0) std::abort();
