@@ -17,6 +17,10 @@
 //    process group or session, or running this executable);
 //  - the host's fds, threads and resident memory return to their baseline.
 //
+// BULKHEAD_CHAOS_STRIKE_DURING_SHUTDOWN=1 keeps the chaos going while the
+// host shuts down, instead of letting every killed helper's end be reported
+// first: a crash then reported as host-shutdown (issue 13, item 8) fails it.
+//
 // Seeded: BULKHEAD_CHAOS_SEED replays a run's choices (the seed is printed
 // first; the timing, and so what each choice hits, still varies).
 // BULKHEAD_CHAOS_SECONDS in the environment sets how long the chaos lasts
@@ -190,6 +194,7 @@ class Timer {
  public:
   static void After(uv_loop_t* loop, absl::Duration delay,
                     absl::AnyInvocable<void()> task) {
+    ++live_;
     auto* timer = new Timer(std::move(task));
     uv_timer_init(loop, &timer->handle_);
     timer->handle_.data = timer;
@@ -198,13 +203,19 @@ class Timer {
         [](uv_timer_t* handle) {
           auto* self = static_cast<Timer*>(handle->data);
           self->task_();
-          uv_close(reinterpret_cast<uv_handle_t*>(handle),
-                   [](uv_handle_t* h) { delete static_cast<Timer*>(h->data); });
+          uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) {
+            delete static_cast<Timer*>(h->data);
+            --live_;
+          });
         },
         static_cast<uint64_t>(absl::ToInt64Milliseconds(delay)), 0);
   }
 
+  // Timers started and not yet freed: the loop must not end with one.
+  static int live() { return live_; }
+
  private:
+  static inline int live_ = 0;
   explicit Timer(absl::AnyInvocable<void()> task) : task_(std::move(task)) {}
   uv_timer_t handle_;
   absl::AnyInvocable<void()> task_;
@@ -303,6 +314,10 @@ class ChaosSoak {
     ScheduleChaos();
     Timer::After(loop, chaos_ / 2, [this] { KillZygote(); });
     Timer::After(loop, chaos_, [this] {
+      if (strike_during_shutdown_) {
+        BeginShutdown();
+        return;
+      }
       chaos_over_ = true;
       settle_deadline_ = absl::Now() + absl::Seconds(20);
       Settle();
@@ -419,7 +434,11 @@ class ChaosSoak {
         expected = record.stopped;
         break;
       case ExitKind::kHostShutdown:
-        expected = shutting_down_;
+        // Ended by what a shutdown does (the Shutdown message, SIGTERM,
+        // SIGKILL), not by some other signal that reached it first.
+        expected =
+            shutting_down_ && (exit.signal == 0 || exit.signal == SIGTERM ||
+                               exit.signal == SIGKILL);
         break;
       default:
         break;
@@ -598,17 +617,37 @@ class ChaosSoak {
       return;
     }
     if (!settled) failures_.push_back("killed helpers never ended");
+    BeginShutdown();
+  }
+
+  // Shutdown, with calls still coming (and, with BULKHEAD_CHAOS_STRIKE_DURING
+  // _SHUTDOWN=1, the chaos going on until it is done); the loop ends once the
+  // soak's own timers are gone.
+  void BeginShutdown() {
     shutting_down_ = true;
     host_->Shutdown(absl::Seconds(2), [this] {
       shutdown_done_ = true;
+      chaos_over_ = true;
       uv_timer_stop(&call_timer_);
       uv_timer_stop(&zombie_timer_);
-      host_->Quit();
+      QuitWhenTimersAreGone(/*own=*/0);
     });
+  }
+
+  // `own`: 1 when called from a Timer, which is live until it returns.
+  void QuitWhenTimersAreGone(int own) {
+    if (Timer::live() > own) {
+      Timer::After(host_->loop(), absl::Milliseconds(20),
+                   [this] { QuitWhenTimersAreGone(/*own=*/1); });
+      return;
+    }
+    host_->Quit();
   }
 
   std::mt19937_64 random_;
   const absl::Duration chaos_;
+  const bool strike_during_shutdown_ =
+      EnvInt("BULKHEAD_CHAOS_STRIKE_DURING_SHUTDOWN", 0) == 1;
   const std::vector<int> lethal_signals_ = LethalSignals();
   Host* host_ = nullptr;
   absl::Time start_;
