@@ -66,6 +66,10 @@ write("helper_message_fuzzer", "shared_body", b"\x25\x08\x00" + hello + frame(
 write("helper_message_fuzzer", "taken", b"\x00\x00\x00" + frame(
     'seq: 1 control { shared_body_taken { bytes: 100 region_id: 3 } }'))
 
+# frame_decoder_fuzzer: the chunk size byte, then a stream of frames.
+write("frame_decoder_fuzzer", "session", b"\x07" + hello + ready + reply1 +
+      pong + error3 + request)
+
 # handle_transport_fuzzer: announced, fds sent, values, flags, then the bytes.
 write("handle_transport_fuzzer", "batch_of_2", b"\x02\x02\x00\x01" +
       struct.pack("<I", 2))
