@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
 # `debug`, then `asan` (ASan+UBSan), then `tsan` (ThreadSanitizer, with clang), then `fuzz`
-# (the libFuzzer targets, each over 200k inputs). Every preset runs even if an earlier one
+# (the libFuzzer targets, each over a fixed number of inputs: fuzz/CMakeLists.txt). Each of
+# the first three runs the chaos soak (ctest label `soak`) alone: 60 s of chaos in debug, 30 s
+# under a sanitizer. Every preset runs even if an earlier one
 # failed; a summary line per preset ends the output and the exit status is non-zero if any
 # failed.
 #

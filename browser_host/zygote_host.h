@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "browser_host/launcher.h"
 #include "common/platform_handle.h"
@@ -24,6 +25,14 @@
 namespace bulkhead {
 
 class ExitWatch;
+
+// What a zygote's answer to a fork (`bytes`, which came with `fd_count` fds)
+// says: the new helper's pid. Unavailable when the zygote refused this one
+// request (it stays usable); DataLoss when the answer is garbage or names no
+// unreaped child of this process other than the zygote (`zygote_pid`), which
+// is then given up. Linux; Unimplemented elsewhere.
+absl::StatusOr<int64_t> ReadForkReply(absl::string_view bytes, size_t fd_count,
+                                      int64_t zygote_pid);
 
 class ZygoteHost {
  public:

@@ -149,6 +149,31 @@ bool ZygoteHost::Available() {
   return ExitWatchAvailable();
 }
 
+absl::StatusOr<int64_t> ReadForkReply(absl::string_view bytes, size_t fd_count,
+                                      int64_t zygote_pid) {
+  ipc::ZygoteReply reply;
+  if (fd_count != 0 ||
+      !reply.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("it answered a fork with garbage");
+  }
+  // It refused this one request (e.g. a command line longer than its own):
+  // it stays, and this helper is exec'd.
+  if (!reply.error().empty() && reply.pid() == 0) {
+    return absl::UnavailableError(reply.error());
+  }
+  // Check what can be checked: the pid must be a child of ours that has not
+  // been reaped, or signalling it later could hit a stranger, and not the
+  // zygote itself. (A zygote runs the host's own code with the host's
+  // rights, unsandboxed: these checks catch a broken one, not a hostile one.)
+  if (!reply.error().empty() || reply.pid() == zygote_pid ||
+      !IsUnreapedChild(reply.pid())) {
+    return absl::DataLossError(absl::StrCat("it answered pid ", reply.pid(),
+                                            " (", reply.error(),
+                                            "), not a new child of ours"));
+  }
+  return reply.pid();
+}
+
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
     uv_loop_t* loop, const std::string& executable, absl::Duration timeout) {
   BH_ASSIGN_OR_RETURN(auto sockets, CreateZygoteSocketPair());
@@ -250,26 +275,12 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
   absl::StatusOr<ZygotePacket> answer =
       ReceiveZygotePacket(control_.get(), absl::Now() + kForkReplyTimeout);
   if (!answer.ok()) return Fail(answer.status());
-  ipc::ZygoteReply reply;
-  if (!answer->fds.empty() || !reply.ParseFromString(answer->bytes)) {
-    return Fail(absl::DataLossError("it answered a fork with garbage"));
+  absl::StatusOr<int64_t> pid =
+      ReadForkReply(answer->bytes, answer->fds.size(), pid_);
+  if (!pid.ok() && !absl::IsUnavailable(pid.status())) {
+    return Fail(pid.status());
   }
-  // It refused this one request (e.g. a command line longer than its own):
-  // it stays, and this helper is exec'd.
-  if (!reply.error().empty() && reply.pid() == 0) {
-    return absl::UnavailableError(reply.error());
-  }
-  // Check what can be checked: the pid must be a child of ours that has not
-  // been reaped, or signalling it later could hit a stranger, and not the
-  // zygote itself. (A zygote runs the host's own code with the host's
-  // rights, unsandboxed: these checks catch a broken one, not a hostile one.)
-  if (!reply.error().empty() || reply.pid() == pid_ ||
-      !IsUnreapedChild(reply.pid())) {
-    return Fail(absl::DataLossError(
-        absl::StrCat("it answered pid ", reply.pid(), " (", reply.error(),
-                     "), not a new child of ours")));
-  }
-  return reply.pid();
+  return pid;
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(

@@ -5,6 +5,10 @@ namespace bulkhead {
 
 bool ZygoteHost::Available() { return false; }
 
+absl::StatusOr<int64_t> ReadForkReply(absl::string_view, size_t, int64_t) {
+  return absl::UnimplementedError("no zygote on this platform");
+}
+
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
     uv_loop_t*, const std::string&, absl::Duration) {
   return absl::UnimplementedError("no zygote on this platform");

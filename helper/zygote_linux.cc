@@ -34,13 +34,7 @@ namespace {
 constexpr int kFdLimit = 64;
 constexpr int kMaxArgs = 1024;
 
-struct ForkRequest {
-  std::vector<std::string> argv;
-  std::vector<std::string> environment;
-  std::string working_directory;
-  std::vector<ScopedHandle> fds;
-  std::vector<int> targets;
-};
+}  // namespace
 
 absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   ipc::ZygoteFork fork;
@@ -84,6 +78,8 @@ absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   request.targets.assign(fork.target_fds().begin(), fork.target_fds().end());
   return request;
 }
+
+namespace {
 
 // In the forked child: the request's fds become exactly the helper's fds,
 // signals are as after an exec, and the helper runs.

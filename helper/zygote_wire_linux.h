@@ -42,6 +42,22 @@ BULKHEAD_EXPORT absl::Status SendZygotePacket(
 BULKHEAD_EXPORT absl::StatusOr<ZygotePacket> ReceiveZygotePacket(
     int socket, absl::Time deadline);
 
+// A host's request to fork one helper, as the zygote takes it from a packet.
+struct ForkRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;
+  std::string working_directory;
+  std::vector<ScopedHandle> fds;  // Become the helper's fds `targets`.
+  std::vector<int> targets;
+};
+
+// Checks a packet from the host (helper/zygote_linux.cc, where the zygote
+// uses it): a `ZygoteFork` with 2 to 1024 argv entries, one fd per target fd
+// number (0 to 63, each once), and a `--type` that is not the zygote's.
+// InvalidArgument otherwise, and the packet's fds are closed.
+BULKHEAD_EXPORT absl::StatusOr<ForkRequest> ParseForkRequest(
+    ZygotePacket packet);
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_HELPER_ZYGOTE_WIRE_LINUX_H_

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora (fuzz/corpus/<fuzzer>/) from readable
+descriptions: protobuf text through `protoc --encode`, plus each fuzzer's
+leading control bytes (see the fuzzer's source). Run from anywhere; rewrites
+the seeds it owns."""
+import os
+import pathlib
+import struct
+import subprocess
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def encode(message, text, proto, include):
+    return subprocess.run(
+        ["protoc", f"--encode={message}", f"-I{ROOT / include}",
+         f"-I/usr/include", str(ROOT / include / proto)],
+        input=text.encode(), capture_output=True, check=True).stdout
+
+
+def envelope(text):
+    return encode("bulkhead.ipc.Envelope", text, "envelope.proto", "ipc/proto")
+
+
+def frame(text):
+    body = envelope(text)
+    return struct.pack("<I", len(body)) + body
+
+
+def any_of(type_name, message_text):
+    value = encode(f"bulkhead.ipc.{type_name}", message_text, "work.proto",
+                   "ipc/proto")
+    escaped = "".join(f"\\{b:03o}" for b in value)
+    return (f'message {{ type_url: "type.googleapis.com/bulkhead.ipc.'
+            f'{type_name}" value: "{escaped}" }}')
+
+
+def write(fuzzer, name, data):
+    directory = HERE / fuzzer
+    directory.mkdir(exist_ok=True)
+    (directory / name).write_bytes(data)
+
+
+# helper_message_fuzzer: flags, memfd size (2 bytes), then the stream.
+hello = frame('seq: 1 call_id: 1 control { hello { protocol: PROTOCOL_VERSION_1 '
+              'role: "renderer" pid: 7 helper_id: 1 } }')
+ready = frame('seq: 2 control { ready { sandbox { layers { key: "seccomp" '
+              'value: "on" } sandboxed: true } } }')
+reply1 = frame('seq: 3 call_id: 1 is_reply: true ' +
+               any_of("LayoutTextResponse", 'lines: "a" word_count: 1'))
+pong = frame('seq: 4 call_id: 2 is_reply: true control { pong { } }')
+error3 = frame('seq: 5 call_id: 3 is_reply: true error { code: 5 message: "x" }')
+request = frame('seq: 6 call_id: 9 ' +
+                any_of("LayoutTextRequest", 'text: "hi" width: 4'))
+write("helper_message_fuzzer", "session", b"\x00\x00\x00" + hello + ready +
+      reply1 + pong + error3 + request)
+write("helper_message_fuzzer", "handles", b"\x09\x00\x00" + hello + frame(
+    'seq: 2 attached_handles: 2 ' +
+    any_of("LayoutTextResponse", 'lines: "with handles"')))
+# A shared body: a sealed memfd of 2048 bytes carrying the message.
+write("helper_message_fuzzer", "shared_body", b"\x25\x08\x00" + hello + frame(
+    'seq: 2 call_id: 1 is_reply: true attached_handles: 1 '
+    'shared_body_size: 2048 shared_region_id: 1 shared_region_size: 2048 '
+    'message { type_url: "type.googleapis.com/bulkhead.ipc.LayoutTextResponse" }'))
+write("helper_message_fuzzer", "taken", b"\x00\x00\x00" + frame(
+    'seq: 1 control { shared_body_taken { bytes: 100 region_id: 3 } }'))
+
+# frame_decoder_fuzzer: the chunk size byte, then a stream of frames.
+write("frame_decoder_fuzzer", "session", b"\x07" + hello + ready + reply1 +
+      pong + error3 + request)
+
+# handle_transport_fuzzer: announced, fds sent, values, flags, then the bytes.
+write("handle_transport_fuzzer", "batch_of_2", b"\x02\x02\x00\x01" +
+      struct.pack("<I", 2))
+write("handle_transport_fuzzer", "short_batch", b"\x03\x02\x00\x01" +
+      struct.pack("<I", 3))
+write("handle_transport_fuzzer", "two_batches", b"\x01\x01\x00\x0b" +
+      struct.pack("<I", 1))
+write("handle_transport_fuzzer", "too_many", b"\x4f\x60\x00\x01" +
+      struct.pack("<I", 96))
+
+# zygote_wire_fuzzer: flags (bit 0: to the host; bits 1-4: fds), then bytes.
+fork = encode("bulkhead.ipc.ZygoteFork",
+              'argv: "/proc/self/exe" argv: "--type=renderer" '
+              'argv: "--ipc-fd=3" target_fds: 3 target_fds: 4 '
+              'environment: "A=b" working_directory: "/"',
+              "zygote.proto", "ipc/proto")
+write("zygote_wire_fuzzer", "fork", bytes([2 << 1]) + fork)
+write("zygote_wire_fuzzer", "reply", b"\x01" + encode(
+    "bulkhead.ipc.ZygoteReply", "pid: 1234", "zygote.proto", "ipc/proto"))
+write("zygote_wire_fuzzer", "refusal", b"\x01" + encode(
+    "bulkhead.ipc.ZygoteReply", 'error: "argv too long"', "zygote.proto",
+    "ipc/proto"))
+
+# command_parser_fuzzer: lines.
+for i, line in enumerate([
+        "status", "crash renderer-1 segv", "crash gpu exit 3", "kill gpu-2",
+        "restart renderer", "spawn utility", "help", "quit", "   ",
+        "crash network bad_message"]):
+    write("command_parser_fuzzer", f"line{i}", line.encode())
+
+# host_config_fuzzer: the embedded default and a few variants.
+default = (ROOT / "browser_host/default_config.textproto").read_bytes()
+write("host_config_fuzzer", "default", default)
+write("host_config_fuzzer", "role", b'''log_level: "info"
+work_interval: "100ms"
+role { name: "renderer" count: 2 sandbox: "gpu" memory_limit_mb: 64
+  cpu_limit_seconds: 5 restart { mode: ALWAYS max_restarts: 3 window: "1s" }
+  heartbeat { interval: "250ms" deadline: "1s" } }
+role { name: "network" sandbox: "none" }
+''')
