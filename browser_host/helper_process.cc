@@ -401,7 +401,13 @@ void HelperProcess::MaybeFinishExit() {
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, Evidence());
   info.last_stderr_lines = output_->last_stderr_lines();
-  info.stack_trace = output_->CrashStack();
+  // A crash record is the helper's word: it counts only beside an end the
+  // kernel reports as a signal the helper could have crashed with, never on an
+  // exit it chose (it could have written one and then exited).
+  if (info.kind == ExitKind::kCrashed ||
+      info.kind == ExitKind::kSandboxViolation) {
+    info.stack_trace = output_->CrashStack();
+  }
   info.pid = pid_;
   info.role = role();
   info.helper_id = id();

@@ -253,10 +253,6 @@ std::vector<Case> AllCases() {
 }
 
 // Why each known failure fails, by issue 13's item.
-constexpr char kForgedStack[] =
-    "new: a crash record the helper wrote without crashing becomes the "
-    "stack_trace of its normal or error exit (HelperProcess takes "
-    "HelperOutput::CrashStack() whatever the kind)";
 constexpr char kLoopStall[] =
     "new: each sandboxed helper's end blocks the host's loop (0.4-2 s on a "
     "busy machine): ~NamespacedChildProcess reaps the sandbox init with a "
@@ -284,11 +280,6 @@ std::optional<KnownFailureNote> KnownFailure(const std::string& case_name,
           // Not in the issue yet: see kLoopStall.
           {"host-loop-never-stalls/sandboxed", {kLoopStall, true}},
           {"host-shutdown-race/sandboxed", {kLoopStallRace, true}},
-          // Not in the issue yet: see kForgedStack.
-          {"forged-segv-record-then-exit-0/unsandboxed", {kForgedStack}},
-          {"forged-segv-record-then-exit-0/sandboxed", {kForgedStack}},
-          {"forged-sigsys-record-then-exit-3/unsandboxed", {kForgedStack}},
-          {"forged-sigsys-record-then-exit-3/sandboxed", {kForgedStack}},
       };
   auto it = kKnownFailures->find(absl::StrCat(case_name, "/", ModeName(mode)));
   if (it == kKnownFailures->end()) return std::nullopt;
