@@ -58,19 +58,13 @@ namespace bulkhead::testing {
 namespace {
 
 // Signals that end a helper with their default action (helpers ignore
-// SIGINT and SIGPIPE, so those are left out). SIGSYS and SIGXCPU only with
-// BULKHEAD_CHAOS_ALL_SIGNALS=1: the host still reads them as a seccomp
-// violation and a CPU limit when nothing corroborates that (issue 13, item
-// 9), which the soak then reports as misclassified ends.
+// SIGINT and SIGPIPE, so those are left out). SIGSYS and SIGXCPU from outside
+// are crashes: the soak sets no CPU limit, and a SIGSYS is a sandbox
+// violation only where the host installed a seccomp filter (a sandboxed
+// helper), as the host cannot tell who sent it there.
 std::vector<int> LethalSignals() {
-  std::vector<int> signals = {SIGKILL, SIGTERM, SIGSEGV, SIGABRT, SIGBUS,
-                              SIGILL,  SIGFPE,  SIGQUIT, SIGHUP,  SIGUSR1};
-  const char* all = std::getenv("BULKHEAD_CHAOS_ALL_SIGNALS");
-  if (all != nullptr && std::string(all) == "1") {
-    signals.push_back(SIGSYS);
-    signals.push_back(SIGXCPU);
-  }
-  return signals;
+  return {SIGKILL, SIGTERM, SIGSEGV, SIGABRT, SIGBUS, SIGILL,
+          SIGFPE,  SIGQUIT, SIGHUP,  SIGUSR1, SIGSYS, SIGXCPU};
 }
 
 // The heartbeat every helper gets: a stop shorter than `timeout` (less one
@@ -295,6 +289,10 @@ class ChaosSoak {
         // Ours: the signal was sent by the soak, and only by it.
         expected = record.lethal_sent.count(exit.signal) != 0;
         break;
+      case ExitKind::kSandboxViolation:
+        // A filter the host installed, and a SIGSYS the soak sent.
+        expected = record.sandboxed && record.lethal_sent.count(SIGSYS) != 0;
+        break;
       case ExitKind::kHung:
         expected = record.stopped;
         break;
@@ -399,6 +397,7 @@ class ChaosSoak {
     if (helpers.empty()) return;
     HelperProcess* helper = helpers[Uniform(helpers.size())];
     Record& record = records_[helper->id()];
+    record.sandboxed = helper->sandboxed();
     const int64_t pid = helper->pid();
     if (Uniform(10) < 7) {
       const int signal = lethal_signals_[Uniform(lethal_signals_.size())];
