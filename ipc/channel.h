@@ -296,6 +296,10 @@ class BULKHEAD_EXPORT Channel {
   absl::Status DispatchWithAttachments(EnvelopeView envelope,
                                        absl::string_view payload);
   void OnSharedBodyTaken(const Control& control);
+  // Sends the SharedBodyTaken owed for the frame being dispatched, if any.
+  // SendFrame calls it first, so that no answer to a frame with a shared body
+  // reaches the peer before the peer knows the body's region is free again.
+  absl::Status SendOwedSharedBodyTaken();
   // `envelope` was read from `payload` (or from its full parse).
   absl::Status DispatchEnvelope(const EnvelopeView& envelope,
                                 absl::string_view payload);
@@ -347,6 +351,11 @@ class BULKHEAD_EXPORT Channel {
   bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.
   // Shared bodies sent that the peer has not said it took.
   uint64_t shared_bytes_in_flight_ = 0;
+  // While a frame with a shared body is dispatched: the SharedBodyTaken that
+  // the peer is owed for it (its region's id; 0 for none), sent before
+  // anything else leaves (the body has been parsed or copied by then).
+  uint32_t owed_taken_region_ = 0;
+  uint64_t owed_taken_bytes_ = 0;
   bool reading_paused_ = false;  // Stopped reading until the queue drains.
   absl::AnyInvocable<void()> on_drained_;
   uint64_t next_seq_ = 1;

@@ -143,17 +143,32 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
     envelope.value = *body;
   }
   received_handles_ = std::move(handles);
+  if (shared_body) {
+    // Owed from here: the handler's first frame (a call's reply, say) sends it
+    // first, so that the peer, when it sees the answer, also sees the region
+    // free; a caller that calls again from the reply's completion is not
+    // refused for memory the peer already took.
+    owed_taken_region_ = envelope.shared_region_id;
+    owed_taken_bytes_ = envelope.shared_body_size;
+  }
   std::shared_ptr<bool> alive = alive_;
   absl::Status handled = DispatchEnvelope(envelope, payload);
   if (!*alive) return handled;
   received_handles_.clear();  // Those nobody took.
-  if (shared_body && handled.ok() && state_ == State::kOpen) {
-    Control taken;
-    taken.mutable_shared_body_taken()->set_bytes(envelope.shared_body_size);
-    taken.mutable_shared_body_taken()->set_region_id(envelope.shared_region_id);
-    handled = SendControl(taken);
+  if (handled.ok() && state_ == State::kOpen) {
+    handled = SendOwedSharedBodyTaken();
   }
+  owed_taken_region_ = 0;
   return handled;
+}
+
+absl::Status Channel::SendOwedSharedBodyTaken() {
+  if (owed_taken_region_ == 0) return absl::OkStatus();
+  Control taken;
+  taken.mutable_shared_body_taken()->set_bytes(owed_taken_bytes_);
+  taken.mutable_shared_body_taken()->set_region_id(owed_taken_region_);
+  owed_taken_region_ = 0;  // Before SendControl, which comes back here.
+  return SendControl(taken);
 }
 
 void Channel::OnSharedBodyTaken(const Control& control) {
