@@ -8,6 +8,7 @@
 #include "browser_host/symbolizer.h"
 #include "browser_host/zygote_host.h"
 #include "common/logging.h"
+#include "common/fd_limit.h"
 #include "ipc/uv_loop.h"
 
 namespace bulkhead {
@@ -25,6 +26,12 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
 }
 
 Host::Host(Options options)
+  if (options.raise_fd_limit) {
+    if (absl::StatusOr<uint64_t> raised = RaiseFdLimitToHard(); !raised.ok()) {
+      BH_LOG(kWarning,
+             "keeping the descriptor limit: ", raised.status().message());
+    }
+  }
     : options_(std::move(options)),
       loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
       wakeup_(new uv_async_t) {

@@ -151,6 +151,12 @@ class BULKHEAD_EXPORT Host {
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
+    // POSIX: `Create` raises the process's soft limit on open descriptors
+    // (RLIMIT_NOFILE) to the hard limit (at most common/fd_limit.h's
+    // kMaxRaisedFdLimit), which helpers inherit unless their sandbox policy
+    // sets one. Each helper costs the host several descriptors, and each
+    // large message one more while it is in flight.
+    bool raise_fd_limit = true;
   // Stops the host's thread if it runs one (see StopThread). Kills (SIGKILL)
   // and reaps every helper still running; no exit handler runs. Pending calls
   // to them complete with CANCELLED, on the destroying thread. Cancels pending
