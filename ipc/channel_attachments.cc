@@ -205,9 +205,11 @@ absl::Status Channel::SendOwedSharedBodyTaken() {
 
 absl::Status Channel::DispatchUndelivered(const EnvelopeView& envelope,
                                           const absl::Status& why) {
-  ++messages_undelivered_;
-  BH_LOG(kWarning,
-         "could not receive a message from the peer: ", why.message());
+  // Logged sparingly: a process at its limit may see many.
+  if (messages_undelivered_++ % 1000 == 0) {
+    BH_LOG(kWarning, "could not receive a message from the peer (",
+           messages_undelivered_, " so far): ", why.message());
+  }
   if (envelope.shared_body_size != 0) {
     // The region must come back to the sender either way; one whose handle
     // was lost is made anew.

@@ -2,6 +2,7 @@
 // loop never waits for it. Lines that find no room are dropped and counted,
 // sibling calls keep their deadlines, and the host shuts down at once.
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -56,6 +57,8 @@ class UnreadStdout {
     // channel), so whatever is still queued goes quickly.
     CloseReadEnd();
     OutputWriter::Stdout().Flush(absl::Seconds(5));
+    // What the failed writes left in stdout's buffer is not for the terminal.
+    __fpurge(stdout);
     if (saved_ >= 0) {
       ::dup2(saved_, STDOUT_FILENO);
       ::close(saved_);
