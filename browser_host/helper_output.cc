@@ -15,8 +15,8 @@ namespace bulkhead {
 
 HelperOutput::HelperOutput(uv_loop_t* loop, bool forward,
                            std::string executable)
-    : stdout_(loop, stdout, forward),
-      stderr_(loop, stderr, forward),
+    : stdout_(loop, forward ? &OutputWriter::Stdout() : nullptr),
+      stderr_(loop, forward ? &OutputWriter::Stderr() : nullptr),
       crash_pipe_(loop),
       executable_(std::move(executable)) {}
 

@@ -22,7 +22,8 @@ namespace bulkhead {
 
 class HelperOutput {
  public:
-  // Lines are copied to the host's stdout and stderr when `forward` is set.
+  // Lines are copied to the host's stdout and stderr when `forward` is set
+  // (through OutputWriter::Stdout() and Stderr(): never blocking the loop).
   // `executable` is the helper's (empty: this very binary), for naming a
   // crash record's stack.
   HelperOutput(uv_loop_t* loop, bool forward, std::string executable);
@@ -40,6 +41,11 @@ class HelperOutput {
   absl::Status Start(const std::string& prefix, std::function<void()> on_eof);
   // Whether any of the pipes has yet to reach end-of-stream.
   bool still_open() const;
+  // Lines of the helper's stdout and stderr not copied to the host's because
+  // the host's own output was not read fast enough (OutputWriter).
+  uint64_t lines_dropped() const {
+    return stdout_.lines_dropped() + stderr_.lines_dropped();
+  }
 
   // The last lines of the helper's stderr, oldest first.
   std::vector<std::string> last_stderr_lines() const {

@@ -77,6 +77,10 @@ std::string HelperProcess::name() const {
   return absl::StrCat(role(), "-", id());
 }
 
+uint64_t HelperProcess::output_lines_dropped() const {
+  return output_->lines_dropped();
+}
+
 absl::Duration HelperProcess::uptime() const {
   return (state_ == State::kExited ? exited_at_ : absl::Now()) - started_at_;
 }

@@ -94,6 +94,10 @@ class BULKHEAD_EXPORT HelperProcess {
   // For registering handlers and reading counters. Calls should go through
   // `Call`.
   ipc::Channel& channel() { return *channel_; }
+  // Lines of its stdout and stderr that were not copied to the host's own
+  // (Options::forward_output) because the host's output was not read fast
+  // enough: dropped rather than let the host's loop wait (output_writer.h).
+  uint64_t output_lines_dropped() const;
 
   // A call to the helper; UNAVAILABLE at once unless it is kReady. See
   // ipc::Channel::Call.

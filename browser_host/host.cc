@@ -5,18 +5,32 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/launcher.h"
+#include "browser_host/output_writer.h"
 #include "browser_host/symbolizer.h"
 #include "browser_host/zygote_host.h"
+#include "common/fd_limit.h"
 #include "common/logging.h"
 #include "ipc/uv_loop.h"
 
 namespace bulkhead {
+namespace {
+
+// How long the destructor waits for helpers' forwarded output to be written.
+constexpr absl::Duration kOutputFlushTimeout = absl::Milliseconds(500);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
   if (options.executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
     if (!self.ok()) return self.status();
     options.executable = *std::move(self);
+  }
+  if (options.raise_fd_limit) {
+    if (absl::StatusOr<uint64_t> raised = RaiseFdLimitToHard(); !raised.ok()) {
+      BH_LOG(kWarning,
+             "keeping the descriptor limit: ", raised.status().message());
+    }
   }
   // Ready before the first crash report needs it (reads the executable's
   // symbol table: ~0.1 ms for a small one).
@@ -46,6 +60,12 @@ Host::~Host() {
   // Destroying a running helper kills and reaps it.
   helpers_.clear();
   zygote_.reset();
+  if (options_.forward_helper_output) {
+    // Their last lines, before the app exits; not waited for long when the
+    // host's output is not being read (output_writer.h).
+    OutputWriter::Stdout().Flush(kOutputFlushTimeout);
+    OutputWriter::Stderr().Flush(kOutputFlushTimeout);
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
     delete reinterpret_cast<uv_async_t*>(handle);
   });

@@ -121,7 +121,10 @@ class BULKHEAD_EXPORT Host {
     // Each helper's memory limit in bytes; 0 for none. A helper that hits it
     // ends as kOutOfMemory.
     uint64_t memory_limit_bytes = 0;
-    // Copy helpers' stdout and stderr lines to the host's, with a prefix.
+    // Copy helpers' stdout and stderr lines to the host's, with a prefix. A
+    // thread writes them, so that a host whose output is read slowly (or not
+    // at all) never waits for it: past 1 MiB queued per stream, lines are
+    // dropped (HelperProcess::output_lines_dropped) and the stream says so.
     bool forward_helper_output = true;
     // Launch helpers inside the platform's sandbox (sandboxed_launcher.h): on
     // by default where one exists (Windows: restricted token, job object);
@@ -148,11 +151,18 @@ class BULKHEAD_EXPORT Host {
     std::optional<RestartPolicy> default_restart_policy;
     // Per-role overrides of the above, by role name.
     std::map<std::string, RoleOptions, std::less<>> role_options;
+    // POSIX: `Create` raises the process's soft limit on open descriptors
+    // (RLIMIT_NOFILE) to the hard limit (at most common/fd_limit.h's
+    // kMaxRaisedFdLimit), which helpers inherit unless their sandbox policy
+    // sets one. Each helper costs the host several descriptors, and each
+    // large message one more while it is in flight.
+    bool raise_fd_limit = true;
   };
 
   static absl::StatusOr<std::unique_ptr<Host>> Create(Options options);
   // Stops the host's thread if it runs one (see StopThread). Kills (SIGKILL)
-  // and reaps every helper still running; no exit handler runs. Pending calls
+  // and reaps every helper still running; no exit handler runs. Waits up to
+  // half a second for helpers' forwarded output to be written. Pending calls
   // to them complete with CANCELLED, on the destroying thread. Cancels pending
   // restarts. Closes the host's own loop; an app's loop is left open (see
   // above).

@@ -6,25 +6,35 @@
 
 namespace bulkhead {
 
-OutputCapture::OutputCapture(uv_loop_t* loop, std::FILE* sink, bool forward)
-    : sink_(sink),
-      forward_(forward),
+OutputCapture::OutputCapture(uv_loop_t* loop, OutputWriter* writer)
+    : writer_(writer),
       lines_([this](absl::string_view line) {
-        if (!forward_) return;
-        // One write per line keeps lines whole among other writers.
-        const std::string text = absl::StrCat(prefix_, line, "\n");
-        std::fwrite(text.data(), 1, text.size(), sink_);
-        std::fflush(sink_);
+        if (writer_ == nullptr) return;
+        absl::StrAppend(&forwarded_, prefix_, line, "\n");
+        ++forwarded_lines_;
       }),
       reader_(loop) {}
+
+void OutputCapture::Forward() {
+  if (forwarded_lines_ == 0) return;
+  // Whole lines in one write keep them whole among other writers.
+  if (!writer_->Write(std::exchange(forwarded_, {}), forwarded_lines_)) {
+    lines_dropped_ += forwarded_lines_;
+  }
+  forwarded_lines_ = 0;
+}
 
 absl::Status OutputCapture::Start(std::string prefix,
                                   absl::AnyInvocable<void()> on_eof) {
   prefix_ = std::move(prefix);
   return reader_.Start(
-      [this](absl::string_view bytes) { lines_.Append(bytes); },
+      [this](absl::string_view bytes) {
+        lines_.Append(bytes);
+        Forward();
+      },
       [this, on_eof = std::move(on_eof)]() mutable {
         lines_.Finish();
+        Forward();
         auto done = std::move(on_eof);
         if (done) done();  // Last: may destroy this object.
       });

@@ -1,7 +1,8 @@
 // One of a helper's text streams (stdout or stderr) as the host reads it:
-// each line is copied to the host's own stream with a "[role-id pid] " prefix,
-// and the last lines are kept for the helper's ExitInfo. Memory is bounded
-// (LineBuffer).
+// each line is copied to the host's own stream with a "[role-id pid] " prefix
+// (through an OutputWriter, so that a host whose own output is read slowly
+// drops lines instead of stalling its loop), and the last lines are kept for
+// the helper's ExitInfo. Memory is bounded (LineBuffer, OutputWriter).
 //
 // Thread: the host's loop thread.
 #ifndef BULKHEAD_BROWSER_HOST_OUTPUT_CAPTURE_H_
@@ -9,21 +10,23 @@
 
 #include <uv.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "browser_host/line_buffer.h"
+#include "browser_host/output_writer.h"
 #include "browser_host/pipe_reader.h"
 
 namespace bulkhead {
 
 class OutputCapture {
  public:
-  // Lines go to `sink` (not owned) when `forward` is set.
-  OutputCapture(uv_loop_t* loop, std::FILE* sink, bool forward);
+  // Lines go to `writer` (not owned; must outlive this), none when it is
+  // null.
+  OutputCapture(uv_loop_t* loop, OutputWriter* writer);
 
   // The pipe to hand to the launcher before Start().
   uv_pipe_t* pipe() { return reader_.pipe(); }
@@ -31,11 +34,18 @@ class OutputCapture {
   absl::Status Start(std::string prefix, absl::AnyInvocable<void()> on_eof);
   bool is_open() const { return reader_.is_open(); }
   std::vector<std::string> last_lines() const { return lines_.last_lines(); }
+  // Lines the writer had no room for.
+  uint64_t lines_dropped() const { return lines_dropped_; }
 
  private:
-  std::FILE* const sink_;
-  const bool forward_;
+  // Hands the lines of one read to the writer, in one piece.
+  void Forward();
+
+  OutputWriter* const writer_;
   std::string prefix_;
+  std::string forwarded_;  // The current read's lines, prefixed.
+  size_t forwarded_lines_ = 0;
+  uint64_t lines_dropped_ = 0;
   LineBuffer lines_;
   PipeReader reader_;
 };

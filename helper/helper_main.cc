@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/command_line.h"
+#include "common/fd_limit.h"
 #include "common/logging.h"
 #include "common/platform_handle.h"
 #include "common/switches.h"
@@ -149,6 +150,12 @@ int RunHelper(HelperArgs args) {
   if (absl::Status adopted = AdoptOrphanedDescendants();
       !adopted.ok() && !absl::IsUnimplemented(adopted)) {
     BH_LOG(kWarning, "cannot adopt orphans: ", adopted.message());
+  }
+  // Where the sandbox policy set no descriptor limit of its own (it sets the
+  // hard limit too), the helper may use what the hard one allows.
+  if (absl::StatusOr<uint64_t> raised = RaiseFdLimitToHard(); !raised.ok()) {
+    BH_LOG(kWarning,
+           "keeping the descriptor limit: ", raised.status().message());
   }
   if (args.crash_pipe.is_valid()) {
     if (absl::Status installed =

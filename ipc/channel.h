@@ -208,6 +208,13 @@ class BULKHEAD_EXPORT Channel {
       Control::KindCase kind,
       absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler);
 
+  // Large messages degrade rather than fail where they can: when this side
+  // cannot make a shared-memory region (at its descriptor limit, say) or the
+  // peer could not receive one, a message that fits in a frame goes through
+  // the socket (after a region the peer lost, the next
+  // kSocketBodiesAfterLostRegion do, before a region is tried again).
+  static constexpr uint32_t kSocketBodiesAfterLostRegion = 16;
+
   // Runs each time the send queue, after a Send or Call was refused for being
   // full, has drained to half its limit. Replaces an earlier handler.
   void OnDrained(absl::AnyInvocable<void()> handler);
@@ -226,6 +233,12 @@ class BULKHEAD_EXPORT Channel {
   uint64_t writes() const;
   size_t pending_calls() const;
   uint64_t messages_dropped() const { return messages_dropped_; }
+  // Messages the peer sent that could not be received here: their handles or
+  // their shared-memory region could not be had (this process was at its
+  // descriptor limit, or out of address space). Not the peer's fault: a call
+  // among them is answered RESOURCE_EXHAUSTED (a reply completes its call so),
+  // a one-way message is dropped, and the channel stays open.
+  uint64_t messages_undelivered() const { return messages_undelivered_; }
 
  private:
   enum class State { kIdle, kOpen, kClosed };
@@ -296,6 +309,14 @@ class BULKHEAD_EXPORT Channel {
   absl::Status DispatchWithAttachments(EnvelopeView envelope,
                                        absl::string_view payload);
   void OnSharedBodyTaken(const Control& control);
+  // A frame whose handles or shared body could not be had here (`why`,
+  // RESOURCE_EXHAUSTED): answered as failed instead of dispatched.
+  absl::Status DispatchUndelivered(const EnvelopeView& envelope,
+                                   const absl::Status& why);
+  // Sends the SharedBodyTaken owed for the frame being dispatched, if any.
+  // SendFrame calls it first, so that no answer to a frame with a shared body
+  // reaches the peer before the peer knows the body's region is free again.
+  absl::Status SendOwedSharedBodyTaken();
   // `envelope` was read from `payload` (or from its full parse).
   absl::Status DispatchEnvelope(const EnvelopeView& envelope,
                                 absl::string_view payload);
@@ -347,6 +368,15 @@ class BULKHEAD_EXPORT Channel {
   bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.
   // Shared bodies sent that the peer has not said it took.
   uint64_t shared_bytes_in_flight_ = 0;
+  // While a frame with a shared body is dispatched: the SharedBodyTaken that
+  // the peer is owed for it (its region's id; 0 for none), sent before
+  // anything else leaves (the body has been parsed or copied by then).
+  uint32_t owed_taken_region_ = 0;
+  uint64_t owed_taken_bytes_ = 0;
+  bool owed_taken_lost_ = false;  // The region never arrived or was unusable.
+  // After the peer lost a region: how many more large messages go through the
+  // socket before shared memory is tried again.
+  uint32_t socket_bodies_left_ = 0;
   bool reading_paused_ = false;  // Stopped reading until the queue drains.
   absl::AnyInvocable<void()> on_drained_;
   uint64_t next_seq_ = 1;
@@ -355,6 +385,7 @@ class BULKHEAD_EXPORT Channel {
   uint64_t bytes_sent_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t messages_dropped_ = 0;  // Of types without a handler.
+  uint64_t messages_undelivered_ = 0;
 
   absl::flat_hash_map<std::string, MessageHandler> message_handlers_;
   // The handler of the last type URL dispatched, in `message_handlers_`;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "ipc/channel.h"
 #include "ipc/channel_impl.h"
 #include "ipc/handle_transport.h"
@@ -12,6 +13,13 @@
 #include "ipc/shared_memory.h"
 
 namespace bulkhead::ipc {
+namespace {
+
+// Room for the envelope around a message that goes through the socket instead
+// of shared memory (its type URL, ids and tags).
+constexpr size_t kEnvelopeSlack = 4096;
+
+}  // namespace
 
 void Channel::SetHandleTransport(ScopedHandle end) {
   transport_ = std::make_unique<HandleTransport>(std::move(end));
@@ -57,11 +65,27 @@ absl::Status Channel::MoveBodyToSharedMemory(
         absl::StrCat("message of ", size, " bytes exceeds the limit of ",
                      options_.max_shared_body_size, " bytes"));
   }
+  const bool fits_socket = size + kEnvelopeSlack <= options_.max_frame_size;
+  if (socket_bodies_left_ > 0 && fits_socket) {
+    --socket_bodies_left_;
+    return absl::OkStatus();
+  }
   absl::StatusOr<SharedBodyPool::Lease> lease = shared_pool_->Acquire(size);
   if (!lease.ok()) {
-    // Every region waits for the peer: OnDrained fires when one comes back.
-    if (absl::IsResourceExhausted(lease.status())) send_refused_ = true;
-    return lease.status();
+    if (shared_pool_->all_busy()) {
+      // Every region waits for the peer: OnDrained fires when one comes back.
+      send_refused_ = true;
+      return lease.status();
+    }
+    // No region could be made (at the descriptor limit, out of memory): the
+    // socket carries the message when it fits in a frame.
+    if (fits_socket) return absl::OkStatus();
+    return absl::Status(
+        lease.status().code(),
+        absl::StrCat("no shared-memory region for a message of ", size,
+                     " bytes (", lease.status().message(),
+                     "), and it is over the frame limit of ",
+                     options_.max_frame_size, " bytes for the socket"));
   }
   envelope.message->SerializeWithCachedSizesToArray(
       reinterpret_cast<uint8_t*>(lease->bytes.data()));
@@ -123,6 +147,9 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
   if (envelope.attached_handles > 0) {
     absl::StatusOr<std::vector<ScopedHandle>> received = transport_->Receive(
         envelope.attached_handles, HandleValuesOf(envelope));
+    if (absl::IsResourceExhausted(received.status())) {
+      return DispatchUndelivered(envelope, received.status());
+    }
     if (!received.ok()) return received.status();
     handles = *std::move(received);
   }
@@ -135,6 +162,9 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
     absl::StatusOr<absl::string_view> body = shared_mappings_->Body(
         envelope.shared_region_id, std::move(region),
         envelope.shared_region_size, envelope.shared_body_size);
+    if (absl::IsResourceExhausted(body.status())) {
+      return DispatchUndelivered(envelope, body.status());
+    }
     if (!body.ok()) {
       return absl::Status(
           body.status().code(),
@@ -143,25 +173,97 @@ absl::Status Channel::DispatchWithAttachments(EnvelopeView envelope,
     envelope.value = *body;
   }
   received_handles_ = std::move(handles);
+  if (shared_body) {
+    // Owed from here: the handler's first frame (a call's reply, say) sends it
+    // first, so that the peer, when it sees the answer, also sees the region
+    // free; a caller that calls again from the reply's completion is not
+    // refused for memory the peer already took.
+    owed_taken_region_ = envelope.shared_region_id;
+    owed_taken_bytes_ = envelope.shared_body_size;
+    owed_taken_lost_ = false;
+  }
   std::shared_ptr<bool> alive = alive_;
   absl::Status handled = DispatchEnvelope(envelope, payload);
   if (!*alive) return handled;
   received_handles_.clear();  // Those nobody took.
-  if (shared_body && handled.ok() && state_ == State::kOpen) {
-    Control taken;
-    taken.mutable_shared_body_taken()->set_bytes(envelope.shared_body_size);
-    taken.mutable_shared_body_taken()->set_region_id(envelope.shared_region_id);
-    handled = SendControl(taken);
+  if (handled.ok() && state_ == State::kOpen) {
+    handled = SendOwedSharedBodyTaken();
   }
+  owed_taken_region_ = 0;
   return handled;
 }
 
+absl::Status Channel::SendOwedSharedBodyTaken() {
+  if (owed_taken_region_ == 0) return absl::OkStatus();
+  Control taken;
+  taken.mutable_shared_body_taken()->set_bytes(owed_taken_bytes_);
+  taken.mutable_shared_body_taken()->set_region_id(owed_taken_region_);
+  taken.mutable_shared_body_taken()->set_region_lost(owed_taken_lost_);
+  owed_taken_region_ = 0;  // Before SendControl, which comes back here.
+  return SendControl(taken);
+}
+
+absl::Status Channel::DispatchUndelivered(const EnvelopeView& envelope,
+                                          const absl::Status& why) {
+  // Logged sparingly: a process at its limit may see many.
+  if (messages_undelivered_++ % 1000 == 0) {
+    BH_LOG(kWarning, "could not receive a message from the peer (",
+           messages_undelivered_, " so far): ", why.message());
+  }
+  if (envelope.shared_body_size != 0) {
+    // The region must come back to the sender either way; one whose handle
+    // was lost is made anew.
+    const bool region_lost = envelope.shared_region_size != 0;
+    if (region_lost) shared_mappings_->Forget(envelope.shared_region_id);
+    owed_taken_region_ = envelope.shared_region_id;
+    owed_taken_bytes_ = envelope.shared_body_size;
+    owed_taken_lost_ = region_lost;
+  }
+  const absl::Status failed = absl::ResourceExhaustedError(
+      absl::StrCat("the message was not received: ", why.message()));
+  std::shared_ptr<bool> alive = alive_;
+  absl::Status result;
+  if (envelope.is_reply) {
+    Envelope reply;
+    reply.set_call_id(envelope.call_id);
+    StatusToError(failed, reply.mutable_error());
+    absl::Status ignored;
+    switch (impl_->calls.CompleteWithReply(reply, &ignored)) {
+      case PendingCalls::ReplyMatch::kCompleted:
+        if (*alive && state_ == State::kOpen) ArmDeadlineTimer();
+        break;
+      case PendingCalls::ReplyMatch::kLate:
+        break;
+      case PendingCalls::ReplyMatch::kUnknown:
+        result = absl::InvalidArgumentError(absl::StrCat(
+            "reply to call ", envelope.call_id, ", which was never made"));
+        break;
+    }
+  } else if (envelope.call_id != 0) {
+    OutgoingEnvelope reply;
+    reply.error = &failed;
+    result = SendReply(envelope.call_id, reply);
+  }
+  if (!*alive) return absl::OkStatus();
+  if (result.ok() && state_ == State::kOpen) result = SendOwedSharedBodyTaken();
+  owed_taken_region_ = 0;
+  return result;
+}
+
 void Channel::OnSharedBodyTaken(const Control& control) {
+  const SharedBodyTaken& taken = control.shared_body_taken();
   // A peer that claims more than was sent cannot push the count below zero.
-  shared_bytes_in_flight_ -=
-      std::min(shared_bytes_in_flight_, control.shared_body_taken().bytes());
+  shared_bytes_in_flight_ -= std::min(shared_bytes_in_flight_, taken.bytes());
   if (shared_pool_ != nullptr) {
-    shared_pool_->Release(control.shared_body_taken().region_id());
+    if (taken.region_lost()) {
+      // The peer could not take the region (short of descriptors, most
+      // likely): it gets a new one, and the socket carries the next large
+      // messages while it recovers.
+      shared_pool_->Drop(taken.region_id());
+      socket_bodies_left_ = kSocketBodiesAfterLostRegion;
+    } else {
+      shared_pool_->Release(taken.region_id());
+    }
   }
   OnQueueShrunk();  // May destroy this channel: last.
 }

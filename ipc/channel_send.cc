@@ -60,6 +60,11 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
                                 std::vector<ScopedHandle> handles) {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
+  if (owed_taken_region_ != 0) {
+    if (absl::Status taken = SendOwedSharedBodyTaken(); !taken.ok()) {
+      return taken;
+    }
+  }
   if (transport_ != nullptr && envelope.message != nullptr) {
     if (absl::Status moved = MoveBodyToSharedMemory(envelope, handles);
         !moved.ok()) {

@@ -69,7 +69,9 @@ class BULKHEAD_EXPORT HandleTransport {
   // Takes the batch of a frame that announced `count` handles and carried
   // `values` (Envelope.handle_values): DATA_LOSS when the batch is missing,
   // of another size, or names handles the peer does not have (every handle
-  // received is closed then).
+  // received is closed then). RESOURCE_EXHAUSTED when the batch was whole
+  // but this process could not take all of it (POSIX: at its descriptor
+  // limit, the kernel drops what does not fit): not the peer's fault.
   absl::StatusOr<std::vector<ScopedHandle>> Receive(
       size_t count, absl::Span<const uint64_t> values);
 

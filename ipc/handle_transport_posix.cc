@@ -89,6 +89,15 @@ absl::StatusOr<std::vector<ScopedHandle>> HandleTransport::Receive(
         "the frame announced ", count, " handle(s), but none came with it"));
   }
   if (received < 0) return LastPosixErrorToStatus("recvmsg(SCM_RIGHTS)");
+  if (truncated && received == sizeof(claimed) && claimed == count &&
+      handles.size() < count) {
+    // A batch of the size announced, cut by the kernel: when the receiver
+    // has no free descriptor it drops the rest and says MSG_CTRUNC.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "only ", handles.size(), " of the frame's ", count,
+        " handle(s) could be received: this process is at its descriptor "
+        "limit (RLIMIT_NOFILE)"));
+  }
   if (truncated || received != sizeof(claimed) || claimed != handles.size() ||
       handles.size() != count) {
     return absl::DataLossError(absl::StrCat(

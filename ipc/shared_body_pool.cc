@@ -83,6 +83,17 @@ void SharedBodyPool::Drop(uint32_t id) {
   if (id >= 1 && id <= kMaxSharedRegions) regions_[id - 1].reset();
 }
 
+bool SharedBodyPool::all_busy() const {
+  return std::all_of(regions_.begin(), regions_.end(),
+                     [](const std::optional<Region>& region) {
+                       return region.has_value() && region->busy;
+                     });
+}
+
+void SharedBodyMappings::Forget(uint32_t id) {
+  if (id >= 1 && id <= kMaxSharedRegions) regions_[id - 1].reset();
+}
+
 absl::StatusOr<absl::string_view> SharedBodyMappings::Body(uint32_t id,
                                                            ScopedHandle handle,
                                                            uint64_t region_size,
@@ -93,6 +104,7 @@ absl::StatusOr<absl::string_view> SharedBodyMappings::Body(uint32_t id,
   }
   std::optional<ReadOnlySharedMemoryMapping>& region = regions_[id - 1];
   if (handle.is_valid()) {
+    region.reset();  // Whatever comes of the new one, the old is gone.
     absl::StatusOr<ReadOnlySharedMemoryMapping> mapped =
         ReadOnlySharedMemoryMapping::MapFixedSize(std::move(handle),
                                                   region_size);

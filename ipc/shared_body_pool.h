@@ -52,9 +52,12 @@ class SharedBodyPool {
   // The peer has read region `id`: it is free again. Ids that are not busy
   // (a peer that lies) are ignored.
   void Release(uint32_t id);
-  // Forgets region `id` (its handle never reached the peer): the next lease
-  // of the slot makes a new region.
+  // Forgets region `id` (its handle never reached the peer, or the peer lost
+  // it): the next lease of the slot makes a new region.
   void Drop(uint32_t id);
+  // Whether every slot holds a region that waits for the peer (Acquire then
+  // fails for that reason and no other).
+  bool all_busy() const;
 
  private:
   struct Region {
@@ -76,9 +79,13 @@ class SharedBodyMappings {
   // call). `handle`, when valid, (re)
   // defines the region, of `region_size` bytes. A region that was never
   // defined, a body larger than its region, or a region whose size is not
-  // sealed is an error: the peer broke the protocol.
+  // sealed is an error: the peer broke the protocol. A region that cannot be
+  // mapped here (RESOURCE_EXHAUSTED: no address space) is left undefined.
   absl::StatusOr<absl::string_view> Body(uint32_t id, ScopedHandle handle,
                                          uint64_t region_size, uint64_t size);
+  // Forgets region `id` (its handle was lost on the way): the peer defines it
+  // anew before naming it again.
+  void Forget(uint32_t id);
 
  private:
   std::array<std::optional<ReadOnlySharedMemoryMapping>, kMaxSharedRegions>

@@ -31,7 +31,8 @@ TEST(OutputCaptureTest, ForwardsPrefixedLinesAndKeepsTheLast) {
   std::FILE* sink = std::tmpfile();
   ASSERT_NE(sink, nullptr);
   {
-    OutputCapture capture(&loop, sink, /*forward=*/true);
+    OutputWriter forwarded(sink);
+    OutputCapture capture(&loop, &forwarded);
     absl::StatusOr<HandlePair> pair = CreateStreamPair();
     ASSERT_TRUE(pair.ok()) << pair.status();
     ASSERT_EQ(
@@ -61,6 +62,8 @@ TEST(OutputCaptureTest, ForwardsPrefixedLinesAndKeepsTheLast) {
     EXPECT_FALSE(capture.is_open());
     EXPECT_THAT(capture.last_lines(),
                 ::testing::ElementsAre("first", "second li"));
+    EXPECT_TRUE(forwarded.Flush(absl::Seconds(5)));
+    EXPECT_EQ(capture.lines_dropped(), 0u);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_EQ(uv_loop_close(&loop), 0);

@@ -4,6 +4,7 @@
 // both channels are in this process, and the transport duplicates within it.
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,41 @@ TEST_F(ChannelAttachmentsTest, SharedMemoryInFlightIsBoundedUntilThePeerReads) {
   EXPECT_TRUE(a_->Send(big).ok());
   ASSERT_TRUE(RunUntil([&] { return received == 5; }));
   ASSERT_TRUE(RunUntil([&] { return a_->shared_bytes_in_flight() == 0; }));
+}
+
+TEST_F(ChannelAttachmentsTest,
+       ACallMadeFromALargeCallsCompletionIsNotRefusedForItsRegion) {
+  // The large request alone is over the in-flight limit: until the peer says
+  // it took the request's region, every app Send and Call is refused. The
+  // peer has read the request by the time it answers, and must have said so.
+  Channel::Options options;
+  options.max_shared_bytes_in_flight = 1u << 20;
+  CreateConnectedPair(options);
+  b_->Serve<CompressBlobRequest, CompressBlobResponse>(
+      [](const CompressBlobRequest& request)
+          -> absl::StatusOr<CompressBlobResponse> {
+        CompressBlobResponse response;
+        response.set_original_size(request.data().size());
+        return response;
+      });
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(OneWordPerLine);
+  CompressBlobRequest big;
+  big.set_data(Pattern(2u << 20));
+  std::optional<absl::StatusOr<CompressBlobResponse>> big_reply;
+  CallLog small;
+  a_->Call<CompressBlobRequest, CompressBlobResponse>(
+      big, absl::Now() + kGuard,
+      [&](absl::StatusOr<CompressBlobResponse> reply) {
+        big_reply = std::move(reply);
+        a_->Call<LayoutTextRequest, LayoutTextResponse>(
+            Request("right after", 5), absl::Now() + kGuard,
+            RecordCall(&small));
+      });
+  ASSERT_TRUE(RunUntil([&] { return small.count == 1; }));
+  ASSERT_TRUE(big_reply->ok()) << big_reply->status();
+  EXPECT_EQ((*big_reply)->original_size(), 2u << 20);
+  ASSERT_TRUE(small.result->ok()) << small.result->status();
+  EXPECT_EQ(a_->shared_bytes_in_flight(), 0u);
 }
 
 TEST_F(ChannelAttachmentsTest,

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "ipc/handle_transport.h"
 #include "tests/ipc/transport_pair.h"
+#include "tests/support/fd_table_filler.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::ipc::testing {
@@ -57,6 +58,24 @@ TEST(HandleTransportPosixTest, APeerThatReadsNothingGetsResourceExhausted) {
   while ((sent = t.near.Send(batch)).ok() && batches < 100000) ++batches;
   EXPECT_TRUE(absl::IsResourceExhausted(sent)) << sent;
   EXPECT_GT(batches, 0);
+}
+
+TEST(HandleTransportPosixTest,
+     ABatchCutAtTheReceiversFdLimitIsResourceExhausted) {
+  // Not the peer's fault, so not DATA_LOSS (a protocol violation): the kernel
+  // dropped what found no free descriptor here.
+  Transports t = MakeTransports();
+  std::vector<ScopedHandle> batch;
+  batch.push_back(DuplicateOfStderr());
+  batch.push_back(DuplicateOfStderr());
+  ASSERT_TRUE(t.near.Send(batch).ok());
+  absl::StatusOr<std::vector<ScopedHandle>> got;
+  {
+    ::bulkhead::testing::FdTableFiller filler;
+    ASSERT_TRUE(filler.Fill().ok());
+    got = t.far.Receive(2, {});
+  }
+  EXPECT_TRUE(absl::IsResourceExhausted(got.status())) << got.status();
 }
 
 }  // namespace

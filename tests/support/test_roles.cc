@@ -111,6 +111,27 @@ int Exit0Main(HelperContext&) {
   return 0;
 }
 
+int FlooderMain(HelperContext& context) {
+  // Every turn of the loop, between calls: 64 lines of 100 bytes on stdout,
+  // as fast as the host takes them. Never freed: the process is stopped.
+  auto* flood = new uv_idle_t;
+  uv_idle_init(context.loop(), flood);
+  uv_idle_start(flood, [](uv_idle_t*) {
+    static const std::string kLine = std::string(99, 'f') + "\n";
+    for (int i = 0; i < 64; ++i)
+      std::fwrite(kLine.data(), 1, kLine.size(), stdout);
+    std::fflush(stdout);
+  });
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        ipc::LayoutTextResponse response;
+        response.add_lines(request.text());
+        return response;
+      });
+  return context.Run();
+}
+
 int DeafMain(HelperContext& context) {
   // Runs in the loop's first turn, after Run() has sent Ready. Never freed:
   // the process only ends by being killed.
@@ -259,6 +280,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("exit7", &Exit7Main).ok() ||
         !roles->Add("exit0", &Exit0Main).ok() ||
         !roles->Add("deaf", &DeafMain).ok() ||
+        !roles->Add("flooder", &FlooderMain).ok() ||
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||
         !roles->Add("spawner", &SpawnerMain).ok() ||

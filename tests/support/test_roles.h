@@ -10,6 +10,8 @@
 //   exit0:   writes a line to stderr and exits with code 0 before Ready.
 //   deaf:    sends Ready, then blocks its loop forever: it never reads its
 //            channel again, so only a kill (or its job closing) ends it.
+//   flooder: writes lines to stdout as fast as the host takes them, and
+//            answers each call with the request's text as its one line.
 //   nested-host: a host of its own. The request's `text` names a role; it
 //            launches a helper in it (sandboxed where available), waits for
 //            Ready and answers with the helper's pid as the only line.

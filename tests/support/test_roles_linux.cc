@@ -11,6 +11,11 @@
 //             namespace sees them). A request with `text` "crash" or "exit"
 //             instead makes the helper itself crash (SIGSEGV) or exit
 //             (exit(3)).
+//   fd-starved: on "starve", puts itself at its descriptor limit
+//             (FdTableFiller) and answers with how many slots it filled; on
+//             "big:<n>", answers with one line of <n> bytes; else answers
+//             with the request's text as its one line (a large request, a
+//             large reply).
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -21,10 +26,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "helper/helper_context.h"
 #include "ipc/proto/work.pb.h"
+#include "tests/support/fd_table_filler.h"
 #include "tests/support/test_roles.h"
 
 namespace bulkhead::testing {
@@ -112,12 +121,38 @@ int EscaperMain(HelperContext& context) {
   return context.Run();
 }
 
+int FdStarvedMain(HelperContext& context) {
+  // Kept filled until the helper exits.
+  static FdTableFiller* filler = new FdTableFiller();
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest& request)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        ipc::LayoutTextResponse response;
+        absl::string_view size = request.text();
+        uint32_t bytes = 0;
+        if (request.text() == "starve") {
+          if (absl::Status filled = filler->Fill(); !filled.ok()) {
+            return filled;
+          }
+          response.add_lines(absl::StrCat(filler->filled()));
+        } else if (absl::ConsumePrefix(&size, "big:") &&
+                   absl::SimpleAtoi(size, &bytes)) {
+          response.add_lines(std::string(bytes, 'b'));
+        } else {
+          response.add_lines(request.text());
+        }
+        return response;
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 bool AddPlatformTestRoles(RoleRegistry& roles) {
   return roles.Add("violator", &ViolatorMain).ok() &&
          roles.Add("forker", &ForkerMain).ok() &&
-         roles.Add("escaper", &EscaperMain).ok();
+         roles.Add("escaper", &EscaperMain).ok() &&
+         roles.Add("fd-starved", &FdStarvedMain).ok();
 }
 
 }  // namespace bulkhead::testing
