@@ -4,6 +4,8 @@
 //             survives.
 //   forker:   forks a child that waits forever and answers with the child's
 //             pid as its namespace sees it.
+//   threaded: starts a thread before Run() (as a library's pool would) that
+//             waits forever; a sandboxed one must fail to launch.
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -12,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "helper/helper_context.h"
@@ -59,11 +62,19 @@ int ForkerMain(HelperContext& context) {
   return context.Run();
 }
 
+int ThreadedMain(HelperContext& context) {
+  std::thread([] {
+    for (;;) ::pause();
+  }).detach();
+  return context.Run();
+}
+
 }  // namespace
 
 bool AddPlatformTestRoles(RoleRegistry& roles) {
   return roles.Add("violator", &ViolatorMain).ok() &&
-         roles.Add("forker", &ForkerMain).ok();
+         roles.Add("forker", &ForkerMain).ok() &&
+         roles.Add("threaded", &ThreadedMain).ok();
 }
 
 }  // namespace bulkhead::testing
