@@ -52,6 +52,24 @@ class SandboxedLauncherTest : public testing::HostFixture {
     return CallAndWait<ipc::LayoutTextResponse>(helper, request);
   }
 
+  // Launches a helper of `role`, which must fail to get Ready and end as
+  // kLaunchFailed with `reason` in its status.
+  void ExpectLaunchFailsSaying(const std::string& role,
+                               const std::string& reason) {
+    std::optional<absl::Status> ready;
+    absl::StatusOr<HelperProcess*> launched =
+        host_->Launch(role, [&](absl::StatusOr<HelperProcess*> helper) {
+          ready = helper.status();
+        });
+    ASSERT_TRUE(launched.ok()) << launched.status();
+    ASSERT_TRUE(RunUntil([&] { return ready.has_value() && !exits_.empty(); }));
+    EXPECT_FALSE(ready->ok());
+    ASSERT_EQ(exits_.size(), 1u);
+    EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
+    EXPECT_TRUE(absl::StrContains(exits_[0].launch_status.message(), reason))
+        << exits_[0].launch_status;
+  }
+
   std::function<sandbox::SandboxPolicy(absl::string_view)> policy_for_role_;
 };
 
@@ -170,32 +188,11 @@ class RequiredLayerTest : public SandboxedLauncherTest {
 };
 
 TEST_F(RequiredLayerTest, FailingRequiredLayerFailsTheLaunchNamingIt) {
-  std::optional<absl::Status> ready;
-  absl::StatusOr<HelperProcess*> launched = host_->Launch(
-      "renderer",
-      [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
-  ASSERT_TRUE(launched.ok()) << launched.status();
-  ASSERT_TRUE(RunUntil([&] { return ready.has_value() && !exits_.empty(); }));
-  EXPECT_FALSE(ready->ok());
-  ASSERT_EQ(exits_.size(), 1u);
-  EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
-  EXPECT_TRUE(absl::StrContains(exits_[0].launch_status.message(), "chroot"))
-      << exits_[0].launch_status;
+  ExpectLaunchFailsSaying("renderer", "chroot");
 }
 
 TEST_F(SandboxedLauncherTest, ThreadStartedBeforeLockdownFailsTheLaunch) {
-  std::optional<absl::Status> ready;
-  absl::StatusOr<HelperProcess*> launched = host_->Launch(
-      "threaded",
-      [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
-  ASSERT_TRUE(launched.ok()) << launched.status();
-  ASSERT_TRUE(RunUntil([&] { return ready.has_value() && !exits_.empty(); }));
-  EXPECT_FALSE(ready->ok());
-  ASSERT_EQ(exits_.size(), 1u);
-  EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
-  EXPECT_TRUE(absl::StrContains(exits_[0].launch_status.message(),
-                                "needs a single-threaded process"))
-      << exits_[0].launch_status;
+  ExpectLaunchFailsSaying("threaded", "needs a single-threaded process");
 }
 
 class ForkingPolicyTest : public SandboxedLauncherTest {
