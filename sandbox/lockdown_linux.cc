@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/compiler.h"
 #include "common/os_error.h"
 #include "sandbox/lockdown.h"
@@ -281,14 +282,23 @@ absl::Status RequireSingleThread() {
   __sanitizer_sandbox_arguments sanitizer_args = {};
   __sanitizer_sandbox_on_notify(&sanitizer_args);
 #endif
-  absl::StatusOr<std::vector<internal::ThreadStatus>> threads =
-      internal::ReadThreadStatuses();
-  if (!threads.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot count this process's threads before the lockdown: ",
-        threads.status().message()));
+  // A thread just joined (the sanitizer's, or one the role ended) is still
+  // listed until the kernel has released it, a little after its joiner woke:
+  // look again for a moment before counting it. There is no event to wait
+  // for; Chromium's sandbox polls /proc the same way.
+  absl::StatusOr<std::vector<internal::ThreadStatus>> threads;
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(200);
+  for (;;) {
+    threads = internal::ReadThreadStatuses();
+    if (!threads.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot count this process's threads before the lockdown: ",
+          threads.status().message()));
+    }
+    if (threads->size() == 1) return absl::OkStatus();
+    if (absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Milliseconds(1));
   }
-  if (threads->size() == 1) return absl::OkStatus();
   // As /proc numbers it: its pid namespace may not be ours.
   int self = static_cast<int>(::gettid());
   char link[64];
