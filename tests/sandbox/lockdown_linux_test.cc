@@ -224,12 +224,14 @@ TEST(LockdownTest, LandlockScopesAbstractSocketsAndSignalsToTheSandbox) {
     ::close(before);
     const int after = ::socket(AF_UNIX, SOCK_STREAM, 0);
     LockdownRequest request;
-    request.policy = OnlyLayers({{Layer::kLandlock, Requirement::kRequired}});
+    // Without CAP_SYS_ADMIN, Landlock needs no_new_privs first.
+    request.policy = OnlyLayers({{Layer::kNoNewPrivs, Requirement::kRequired},
+                                 {Layer::kLandlock, Requirement::kRequired}});
     request.host_namespaces = CurrentNamespaces();
     request.keep_fds = {after};
     absl::StatusOr<std::vector<LayerOutcome>> done = LockDown(request);
-    if (!done.ok() || done->size() != 1) return 11;
-    if (!absl::StrContains((*done)[0].detail, "scoped")) return 12;
+    if (!done.ok() || done->size() != 2) return 11;
+    if (!absl::StrContains((*done)[1].detail, "scoped")) return 12;
     if (::connect(after, reinterpret_cast<const sockaddr*>(&address), size) ==
             0 ||
         errno != EPERM) {
