@@ -191,6 +191,16 @@ TEST_F(RequiredLayerTest, FailingRequiredLayerFailsTheLaunchNamingIt) {
   ExpectLaunchFailsSaying("renderer", "chroot");
 }
 
+TEST_F(SandboxedLauncherTest, LockdownKeepsOnlyTheFdsTheRoleKeptOnPurpose) {
+  HelperProcess* helper = LaunchReady("fd-keeper");
+  ASSERT_NE(helper, nullptr);
+  absl::StatusOr<ipc::LayoutTextResponse> answer = Ask(helper, "fds?");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->lines_size(), 2);
+  EXPECT_EQ(answer->lines(0), "kept open");
+  EXPECT_EQ(answer->lines(1), "other closed");
+}
+
 TEST_F(SandboxedLauncherTest, ThreadStartedBeforeLockdownFailsTheLaunch) {
   ExpectLaunchFailsSaying("threaded", "needs a single-threaded process");
 }

@@ -35,7 +35,7 @@ namespace bulkhead::testing {
 const RoleRegistry& TestRoleRegistry();
 
 // Adds the platform's own test roles (test_roles_linux.cc: violator,
-// forker, threaded); false when one could not be added.
+// forker, threaded, fd-keeper); false when one could not be added.
 bool AddPlatformTestRoles(RoleRegistry& roles);
 
 }  // namespace bulkhead::testing
