@@ -48,9 +48,10 @@ class BULKHEAD_EXPORT HelperContext {
 
   // Keeps `fd` (not owned) open through the lockdown, which closes every
   // descriptor but stdio, the runtime's own and those kept here: for one the
-  // role opened before Run() on purpose (a device, a pre-opened file). A
-  // directory is closed all the same: it would lead out of the empty root.
-  // Call before Run().
+  // role opened before Run() on purpose (a device, a pre-opened file, the fd
+  // of a libuv handle it made on loop(), see uv_fileno). A directory is
+  // closed all the same: it would lead out of the empty root. Call before
+  // Run().
   void KeepThroughLockdown(int fd) { keep_fds_.push_back(fd); }
 
   // Makes Run() return `exit_code` once the current callback returns.
