@@ -1,6 +1,32 @@
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
 #include "browser_host/crash_test_internal.h"
 
 namespace bulkhead {
+
+ScopedHandle ListenOnAbstractSocket(std::string& name) {
+  name = absl::StrCat("bulkhead-crash-test-", ::getpid());
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  const socklen_t size =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ScopedHandle listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.is_valid() ||
+      ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), size) !=
+          0 ||
+      ::listen(listener.get(), 8) != 0) {
+    name.clear();  // Not Linux, or refused: an empty target.
+    return ScopedHandle();
+  }
+  return listener;
+}
 
 bool CrashTestUnderWine() { return false; }
 

@@ -9,6 +9,7 @@
 #include "absl/base/config.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/crash_test_internal.h"
+#include "common/switches.h"
 #include "sandbox/lockdown.h"
 
 namespace bulkhead {
@@ -62,6 +63,11 @@ Host::Options CrashCaseHostOptions(const RoleRegistry& roles,
   // Quick hang detection, with room for a loaded machine.
   options.heartbeat.interval = absl::Milliseconds(200);
   options.heartbeat.timeout = absl::Seconds(2);
+  if (fault == "escape") {
+    // Descriptors and a thread left from before the lockdown, for the
+    // escape suite to try through.
+    options.helper_args.push_back(absl::StrCat("--", switches::kEscapeBait));
+  }
   if (fault == "oom") {
     Host::RoleOptions& victim = options.role_options[role];
     victim.memory_limit_bytes = test.memory_limit_bytes;
@@ -185,6 +191,7 @@ std::unique_ptr<EscapeListeners> EscapeListeners::Create(uv_loop_t* loop) {
           ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     }
   }
+  listeners->abstract_ = ListenOnAbstractSocket(listeners->abstract_name_);
   char temp[1024];
   size_t temp_size = sizeof(temp);
   if (uv_os_tmpdir(temp, &temp_size) == 0) {
@@ -213,6 +220,7 @@ void EscapeListeners::FillTargets(int64_t sibling_pid,
   targets.set_sibling_pid(sibling_pid);
   targets.set_tcp_port(port_);
   targets.set_unix_socket_path(path_);
+  targets.set_abstract_socket_name(abstract_name_);
   char home[1024];
   size_t home_size = sizeof(home);
   targets.set_home_dir(uv_os_homedir(home, &home_size) == 0

@@ -16,6 +16,7 @@
 #include "browser_host/exit_info.h"
 #include "browser_host/host.h"
 #include "browser_host/restart_policy.h"
+#include "common/platform_handle.h"
 #include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
@@ -57,12 +58,13 @@ CaseExpectation ExpectationFor(const std::string& fault, bool sandboxed);
 // "" when `exit` is what `expected` says; otherwise what differs.
 std::string ExitMismatch(const CaseExpectation& expected, const ExitInfo& exit);
 
-// A TCP listener on 127.0.0.1 and a listening AF_UNIX socket on the host's
-// loop for the escape fault to aim at, closed (and the socket's file removed)
-// on destruction; run the loop once after that to free the handles. Best
-// effort: a listener that cannot be made (e.g. no AF_UNIX path on Windows) is
-// an empty target, which the escape suite reports as an unblocked "SKIPPED"
-// attempt, so a case that needed it fails rather than passing unaimed.
+// A TCP listener on 127.0.0.1, a listening AF_UNIX socket on the host's
+// loop and one on an abstract name (Linux) for the escape fault to aim at,
+// closed (and the socket's file removed) on destruction; run the loop once
+// after that to free the handles. Best effort: a listener that cannot be made
+// (e.g. no AF_UNIX path on Windows) is an empty target, which the escape suite
+// reports as an unblocked "SKIPPED" attempt, so a case that needed it fails
+// rather than passing unaimed.
 class EscapeListeners {
  public:
   static std::unique_ptr<EscapeListeners> Create(uv_loop_t* loop);
@@ -79,6 +81,8 @@ class EscapeListeners {
   uv_pipe_t* unix_ = nullptr;  // Heap: freed by its close callback.
   int port_ = 0;
   std::string path_;
+  ScopedHandle abstract_;  // Listening, never accepting: connects queue.
+  std::string abstract_name_;
 };
 
 struct EscapeVerdict {
@@ -101,6 +105,11 @@ void RecordLifecycle(const LifecycleEvent& event, double now_ms,
 
 // A SIGINT arrived during `RunCrashTestCommand`: end the running case.
 bool CrashTestInterrupted();
+
+// A listening abstract unix socket named after this process (Linux), its
+// name (without the leading NUL) in `name`; invalid, with `name` empty,
+// where there are none (crash_test_env_posix.cc / crash_test_env_win.cc).
+ScopedHandle ListenOnAbstractSocket(std::string& name);
 
 // Platform facts (crash_test_env_posix.cc / crash_test_env_win.cc).
 bool CrashTestUnderWine();

@@ -24,6 +24,11 @@ inline constexpr char kHandleFd[] = "handle-fd";
 inline constexpr char kHandlesBrokered[] = "handles-brokered";
 // The helper's memory limit in bytes, applied by the helper at start.
 inline constexpr char kMemoryLimit[] = "memory-limit";
+// Tests of the sandbox (browser_host crash-test's escape case): before its
+// lockdown the helper opens one descriptor of each kind and starts a thread,
+// for the escape suite to try through afterwards (helper/escape_attempts.h);
+// no value.
+inline constexpr char kEscapeBait[] = "escape-bait";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";
 // The `--type` of a zygote (helper/zygote.h): reserved, never a role's name.

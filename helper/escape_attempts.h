@@ -4,8 +4,12 @@
 #define BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 
 namespace bulkhead {
 
@@ -22,6 +26,9 @@ struct EscapeTargets {
   int tcp_port = 0;
   // A listening AF_UNIX socket in the filesystem.
   std::string unix_socket_path;
+  // A listening abstract AF_UNIX socket of the host's (its name without the
+  // leading NUL), as an X server or D-Bus has.
+  std::string abstract_socket_name;
   // The user's home directory (from the host).
   std::string home_dir;
   // The channel another helper uses, e.g. "/proc/<sibling pid>/fd/3". When it
@@ -41,6 +48,40 @@ struct EscapeAttempt {
   // What happened: "EACCES", "SIGSYS: seccomp trapped mount", "SUCCEEDED: read
   // 1234 bytes", "REACHABLE: EFAULT (...)", "SKIPPED: no sibling_pid", ...
   std::string outcome;
+};
+
+// What a helper sets up before its lockdown when the host asks for it
+// (--escape-bait), so that the suite can try afterwards what code that ran
+// before the lockdown left behind: one descriptor of each kind (an internet
+// and a unix socket, a pipe, an eventfd, a memfd, a copy of /dev/null, a file
+// and a directory) and a thread, as libraries open and start them.
+//
+// The lockdown refuses to run beside another thread (sandbox/lockdown.h):
+// LockDownBeside records that refusal, ends the thread and runs the lockdown
+// again. Were a lockdown to go ahead beside it, the thread would stay, and
+// the suite's attempts from it would show what it kept.
+class EscapeBait {
+ public:
+  // Linux; nullptr elsewhere. The descriptors that cannot be opened are
+  // reported as SKIPPED by the suite.
+  static std::unique_ptr<EscapeBait> Plant();
+  // Ends the thread; closes the descriptors unless a lockdown ran (which
+  // closed them, and their numbers may name other files by now).
+  ~EscapeBait();
+  EscapeBait(const EscapeBait&) = delete;
+  EscapeBait& operator=(const EscapeBait&) = delete;
+
+  // Runs `lockdown` with the thread alive; when it refused a multi-threaded
+  // process, ends the thread and runs it once more. Returns the last run's
+  // status.
+  absl::Status LockDownBeside(absl::FunctionRef<absl::Status()> lockdown);
+
+  struct State;  // Platform-defined.
+  const State& state() const { return *state_; }
+
+ private:
+  explicit EscapeBait(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 // Tries each forbidden thing once, from the calling thread, and reports each
@@ -82,8 +123,16 @@ struct EscapeAttempt {
 // pipe2 or fork fails the attempts they serve run in-process; if poll or wait4
 // fails, such an attempt is reported "UNKNOWN", not blocked.
 //
+// With `bait` (planted before the lockdown, see above), also tries through
+// each of its descriptors and from its thread ("prelockdown-fd-*",
+// "prelockdown-thread-*"): a descriptor the lockdown closed is blocked (EBADF,
+// or its number now names another file), a thread the lockdown refused to
+// run beside is blocked ("REFUSED: ..."). Without it those attempts are
+// reported SKIPPED.
+//
 // Linux only; elsewhere it returns an empty vector.
-std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets);
+std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
+                                             const EscapeBait* bait = nullptr);
 
 }  // namespace bulkhead
 

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -162,6 +163,31 @@ EscapeAttempt UnixSocketAttempt(const std::string& path) {
   return Plain(name, result, absl::StrCat("connected to ", path));
 }
 
+// The host's services on abstract sockets (X, D-Bus) share its network
+// namespace, not its filesystem: neither the chroot nor Landlock's filesystem
+// rules stand in the way, only the socket's family and Landlock's scoping.
+EscapeAttempt AbstractSocketAttempt(const std::string& name_in_host) {
+  const char* name = "connect-abstract-socket";
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  if (name_in_host.empty()) return Skipped(name, "no abstract_socket_name");
+  if (name_in_host.size() + 1 >= sizeof(address.sun_path)) {
+    return Skipped(name, "abstract_socket_name is too long for sockaddr_un");
+  }
+  std::memcpy(address.sun_path + 1, name_in_host.data(), name_in_host.size());
+  const socklen_t size = static_cast<socklen_t>(
+      offsetof(sockaddr_un, sun_path) + 1 + name_in_host.size());
+  SyscallResult result;
+  for (const int type : {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM}) {
+    result = Try([&] {
+      return ConnectOnce(AF_UNIX, type,
+                         reinterpret_cast<const sockaddr*>(&address), size);
+    });
+    if (result.value != -1 || result.error != EPROTOTYPE) break;
+  }
+  return Plain(name, result, absl::StrCat("connected to @", name_in_host));
+}
+
 }  // namespace
 
 void AppendFilesystemAttempts(const EscapeTargets& targets,
@@ -258,6 +284,7 @@ void AppendNetworkAttempts(const EscapeTargets& targets,
   // Protocol 0: the packet socket receives nothing even if it is created.
   out.push_back(SocketAttempt("socket-packet", AF_PACKET, SOCK_RAW, 0));
   out.push_back(UnixSocketAttempt(targets.unix_socket_path));
+  out.push_back(AbstractSocketAttempt(targets.abstract_socket_name));
 }
 
 }  // namespace bulkhead::escape_internal

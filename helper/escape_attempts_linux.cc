@@ -4,7 +4,7 @@
 //     list-root, open-dev-kmsg, open-host-mem, read-host-environ,
 //     list-host-root, open-sibling-channel;
 //   network: socket-inet, connect-tcp-localhost, socket-inet6, socket-netlink,
-//     socket-packet, connect-unix-socket;
+//     socket-packet, connect-unix-socket, connect-abstract-socket;
 //   processes: ptrace-host, ptrace-sibling, ptrace-traceme, kill-host,
 //     kill-sibling, process-vm-readv-host, steal-sibling-channel, fork,
 //     execve-shell, execve-probe, execveat-probe;
@@ -13,7 +13,9 @@
 //     raise-rlimit-nofile, raise-rlimit-as;
 //   kernel interfaces: init-module, finit-module, bpf-map-create,
 //     perf-event-open, io-uring-setup, userfaultfd, keyctl, add-key,
-//     seccomp-set-filter, prctl-set-seccomp.
+//     seccomp-set-filter, prctl-set-seccomp;
+//   left before the lockdown (escape_bait_linux.cc): prelockdown-fd-* and
+//     prelockdown-thread-*.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -202,7 +204,8 @@ void AppendProcessAttempts(const EscapeTargets& targets,
 
 }  // namespace escape_internal
 
-std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets) {
+std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
+                                             const EscapeBait* bait) {
   using namespace escape_internal;  // NOLINT(build/namespaces)
   const ScopedSigsysTrap trap;
   std::vector<EscapeAttempt> out;
@@ -211,6 +214,7 @@ std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets) {
   AppendProcessAttempts(targets, out);
   AppendPrivilegeAttempts(targets, out);
   AppendKernelAttempts(out);
+  AppendBaitAttempts(targets, bait, out);
   return out;
 }
 

@@ -5,7 +5,22 @@
 
 namespace bulkhead {
 
-std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets&) {
+struct EscapeBait::State {};
+
+EscapeBait::EscapeBait(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
+
+EscapeBait::~EscapeBait() = default;
+
+std::unique_ptr<EscapeBait> EscapeBait::Plant() { return nullptr; }
+
+absl::Status EscapeBait::LockDownBeside(
+    absl::FunctionRef<absl::Status()> lockdown) {
+  return lockdown();
+}
+
+std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets&,
+                                             const EscapeBait*) {
   return {};
 }
 

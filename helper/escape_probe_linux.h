@@ -110,6 +110,9 @@ void AppendProcessAttempts(const EscapeTargets& targets,
 void AppendPrivilegeAttempts(const EscapeTargets& targets,
                              std::vector<EscapeAttempt>& out);
 void AppendKernelAttempts(std::vector<EscapeAttempt>& out);
+// Through the bait's descriptors and from its thread (escape_bait_linux.cc).
+void AppendBaitAttempts(const EscapeTargets& targets, const EscapeBait* bait,
+                        std::vector<EscapeAttempt>& out);
 
 }  // namespace bulkhead::escape_internal
 

@@ -20,6 +20,8 @@ HelperContext::HelperContext(std::string role, uint64_t helper_id,
       loop_(loop),
       channel_(channel) {}
 
+HelperContext::~HelperContext() = default;
+
 void HelperContext::Quit(int exit_code) {
   exit_code_ = exit_code;
   uv_stop(loop_);
@@ -29,7 +31,8 @@ namespace {
 
 // The escape fault: tries every forbidden thing and answers with what came
 // of each (helper/escape_attempts.h).
-absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request) {
+absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
+                                            const EscapeBait* bait) {
   const ipc::EscapeTargets& wire = request.fault().escape_targets();
   EscapeTargets targets;
   targets.host_pid = wire.host_pid();
@@ -38,7 +41,8 @@ absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request) {
   targets.unix_socket_path = wire.unix_socket_path();
   targets.home_dir = wire.home_dir();
   targets.sibling_channel_path = wire.sibling_channel_path();
-  std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets);
+  targets.abstract_socket_name = wire.abstract_socket_name();
+  std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets, bait);
   if (attempts.empty()) {
     return absl::UnimplementedError("no escape suite on this platform");
   }
@@ -62,7 +66,7 @@ int HelperContext::Run() {
         BH_LOG(kWarning, "injecting fault ",
                FaultKindName(control.fault().kind()));
         if (control.fault().kind() == ipc::FAULT_KIND_ESCAPE) {
-          return RunEscapeFault(control);
+          return RunEscapeFault(control, escape_bait_.get());
         }
         if (absl::Status injected = InjectFault(control.fault(), *this);
             !injected.ok()) {
@@ -86,11 +90,18 @@ int HelperContext::Run() {
         Quit(0);
       });
 
+  // Before the lockdown, as a library's descriptors and threads would be.
+  if (plant_escape_bait_) escape_bait_ = EscapeBait::Plant();
   if (has_sandbox_settings_) {
     absl::StatusOr<sandbox::LockdownRequest> request =
         LockdownRequestFromSettings(sandbox_settings_);
     absl::Status locked = request.status();
-    if (request.ok()) locked = sandbox::LockDown(*request).status();
+    if (request.ok()) {
+      request->keep_fds = keep_fds_;
+      auto lock_down = [&] { return sandbox::LockDown(*request).status(); };
+      locked = escape_bait_ != nullptr ? escape_bait_->LockDownBeside(lock_down)
+                                       : lock_down();
+    }
     if (!locked.ok()) {
       BH_LOG(kError, "refusing to run unconfined: ", locked.message());
       return kExitSandboxFailed;

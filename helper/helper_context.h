@@ -8,8 +8,10 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "bulkhead/export.h"
 #include "ipc/channel.h"
@@ -17,12 +19,15 @@
 
 namespace bulkhead {
 
+class EscapeBait;
+
 class BULKHEAD_EXPORT HelperContext {
  public:
   // `loop` and `channel` are not owned; the channel has completed the
   // handshake.
   HelperContext(std::string role, uint64_t helper_id, uv_loop_t* loop,
                 ipc::Channel* channel);
+  ~HelperContext();
   HelperContext(const HelperContext&) = delete;
   HelperContext& operator=(const HelperContext&) = delete;
 
@@ -32,12 +37,22 @@ class BULKHEAD_EXPORT HelperContext {
   ipc::Channel& channel() { return *channel_; }
 
   // Locks the helper down as the host's sandbox settings say (a required
-  // layer that fails ends the helper with kExitSandboxFailed), reports Ready
+  // layer that fails ends the helper with kExitSandboxFailed, and so does a
+  // second thread: the lockdown runs only in a single-threaded helper, so
+  // start threads after Ready, e.g. from a handler), reports Ready
   // (with the sandbox probe's findings) and serves until the host
   // sends Shutdown (returns 0) or the channel closes (kExitChannelLost, or
   // kExitProtocolViolation when the host broke the protocol). Call once, after
   // registering handlers.
   int Run();
+
+  // Keeps `fd` (not owned) open through the lockdown, which closes every
+  // descriptor but stdio, the runtime's own and those kept here: for one the
+  // role opened before Run() on purpose (a device, a pre-opened file, the fd
+  // of a libuv handle it made on loop(), see uv_fileno). A directory is
+  // closed all the same: it would lead out of the empty root. Call before
+  // Run().
+  void KeepThroughLockdown(int fd) { keep_fds_.push_back(fd); }
 
   // Makes Run() return `exit_code` once the current callback returns.
   void Quit(int exit_code);
@@ -48,6 +63,15 @@ class BULKHEAD_EXPORT HelperContext {
     sandbox_settings_ = std::move(settings);
     has_sandbox_settings_ = true;
   }
+  // The descriptors the runtime named or opened for itself (channel, crash
+  // pipe, handle socket, the loop's own): kept through the lockdown. Set by
+  // MaybeRunHelper.
+  void set_runtime_descriptors(std::vector<int> fds) {
+    keep_fds_.insert(keep_fds_.end(), fds.begin(), fds.end());
+  }
+  // --escape-bait: Run() plants the escape bait before the lockdown
+  // (helper/escape_attempts.h). Set by MaybeRunHelper.
+  void set_plant_escape_bait(bool plant) { plant_escape_bait_ = plant; }
 
  private:
   const std::string role_;
@@ -57,6 +81,9 @@ class BULKHEAD_EXPORT HelperContext {
   int exit_code_ = 0;
   ipc::SandboxSettings sandbox_settings_;
   bool has_sandbox_settings_ = false;
+  std::vector<int> keep_fds_;
+  bool plant_escape_bait_ = false;
+  std::unique_ptr<EscapeBait> escape_bait_;  // Planted by Run() on request.
 };
 
 }  // namespace bulkhead

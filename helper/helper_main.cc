@@ -2,9 +2,11 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,6 +25,7 @@
 #include "helper/zygote.h"
 #include "ipc/channel.h"
 #include "ipc/uv_loop.h"
+#include "sandbox/lockdown.h"
 
 namespace bulkhead {
 namespace {
@@ -38,6 +41,10 @@ struct HelperArgs {
   ScopedHandle handle_socket;     // Optional: the channel's handle transport.
   bool handles_brokered = false;  // Windows: the host passes handles.
   uint64_t memory_limit = 0;      // Bytes; 0 for none.
+  // The fds the command line names (channel, crash pipe, handle socket), and
+  // later those the runtime opens for its loop: what the lockdown keeps.
+  std::vector<int> runtime_fds;
+  bool plant_escape_bait = false;  // --escape-bait.
 };
 
 // The inherited stream whose fd the switch `name` gives; an invalid handle
@@ -85,6 +92,13 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
         "bad --", channel_switch, ": ", channel.status().message()));
   }
   args.channel = *std::move(channel);
+  if (!by_handle) args.runtime_fds.push_back(static_cast<int>(*number));
+  for (const char* name : {switches::kCrashFd, switches::kHandleFd}) {
+    if (!line.Has(name)) continue;
+    absl::StatusOr<int64_t> fd = line.GetInt(name, 0, INT32_MAX);
+    if (fd.ok()) args.runtime_fds.push_back(static_cast<int>(*fd));
+  }
+  args.plant_escape_bait = line.Has(switches::kEscapeBait);
   absl::StatusOr<ScopedHandle> crash_pipe =
       AdoptOptionalStream(line, switches::kCrashFd);
   if (!crash_pipe.ok()) return crash_pipe.status();
@@ -172,6 +186,11 @@ int RunHelper(HelperArgs args) {
       return kExitUsage;
     }
   }
+  // Whatever the runtime opens from here until the role runs is its own (the
+  // loop's epoll and eventfd, ...): the lockdown keeps it. Listing the table
+  // before and after, rather than reading libuv's private fields, holds for
+  // any libuv version.
+  const std::vector<int> before_loop = sandbox::OpenDescriptors();
   uv_loop_t loop;
   uv_loop_init(&loop);
   int exit_code = 0;
@@ -224,7 +243,14 @@ int RunHelper(HelperArgs args) {
       }
     }
     if (exit_code == 0 && !shutdown_early) {
+      for (int fd : sandbox::OpenDescriptors()) {
+        if (!std::binary_search(before_loop.begin(), before_loop.end(), fd)) {
+          args.runtime_fds.push_back(fd);
+        }
+      }
       HelperContext context(args.role, args.helper_id, &loop, channel.get());
+      context.set_runtime_descriptors(args.runtime_fds);
+      context.set_plant_escape_bait(args.plant_escape_bait);
       if (welcome.has_sandbox())
         context.set_sandbox_settings(welcome.sandbox());
       context_for_close = &context;

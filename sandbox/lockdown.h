@@ -1,8 +1,12 @@
 // The helper's half of the sandbox: after it has initialised and before it
-// reports Ready, it locks itself down layer by layer (Chrome's order): drop
-// file descriptors that name paths, chroot into an empty read-only root,
-// drop capabilities, no_new_privs, not dumpable, rlimits, landlock, and
-// finally the seccomp filter the host compiled.
+// reports Ready, it locks itself down layer by layer (Chrome's order): close
+// every file descriptor the runtime did not name, chroot into an empty
+// read-only root, drop capabilities, no_new_privs, not dumpable, rlimits,
+// landlock, and finally the seccomp filter the host compiled.
+//
+// Only a single-threaded process is locked down (as Chromium's sandbox
+// does): capabilities and Landlock are per thread, so a thread started
+// before the lockdown (a library's pool, a logger) would keep them.
 #ifndef BULKHEAD_SANDBOX_LOCKDOWN_H_
 #define BULKHEAD_SANDBOX_LOCKDOWN_H_
 
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bulkhead/export.h"
 #include "sandbox/sandbox_policy.h"
@@ -28,6 +33,12 @@ struct LockdownRequest {
   // and what it limits or why there is none.
   std::string cgroup_path;
   std::string cgroup_description;
+  // The close-fds layer keeps stdio (0-2) and these: the descriptors the
+  // runtime names (channel, crash pipe, handle socket, its event loop's own)
+  // and any handed over on purpose. Every other descriptor is closed, whatever
+  // it is (socket, pipe, eventfd, memfd, file); so is a listed one that is a
+  // directory (it would lead out of the empty root).
+  std::vector<int> keep_fds;
 };
 
 // What one layer came to.
@@ -42,16 +53,27 @@ struct LayerOutcome {
 // the launcher confines them from outside (Windows) or nothing does.
 BULKHEAD_EXPORT bool LockdownAvailable();
 
-// Applies every enabled layer. A required layer that fails stops the
-// lockdown with FailedPrecondition naming the layer and the kernel's reason;
-// a best-effort one is recorded as not in force. The outcomes are kept for
-// ProbeSandbox (sandbox_probe.h). Unimplemented where there is no such
-// sandbox.
+// Applies every enabled layer. First it makes sure the process has a single
+// thread (in sanitizer builds after telling the runtime, which then stops a
+// background thread of its own): otherwise FailedPrecondition naming the
+// threads, with nothing applied (IsMultiThreadedRefusal). A required layer
+// that fails stops the lockdown with FailedPrecondition naming the layer and
+// the kernel's reason; a best-effort one is recorded as not in force. The
+// outcomes are kept for ProbeSandbox (sandbox_probe.h). Unimplemented where
+// there is no such sandbox.
 BULKHEAD_EXPORT absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request);
 
+// Whether `status` is LockDown's refusal of a multi-threaded process.
+BULKHEAD_EXPORT bool IsMultiThreadedRefusal(const absl::Status& status);
+
 // The outcomes of this process's LockDown, empty before (or without) one.
 BULKHEAD_EXPORT const std::vector<LayerOutcome>& LockdownOutcomes();
+
+// This process's open file descriptors, ascending (Linux: /proc/self/fd);
+// empty where they cannot be listed. For the runtime to learn which
+// descriptors its own set-up opened (LockdownRequest::keep_fds).
+BULKHEAD_EXPORT std::vector<int> OpenDescriptors();
 
 // Learning mode (ViolationAction::kLearn): the system calls this process has
 // made since its lockdown, by name, sorted by number. Empty otherwise.

@@ -9,17 +9,41 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/compiler.h"
 #include "common/os_error.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/seccomp_program.h"
 #include "sandbox/syscall_recorder_linux.h"
 #include "sandbox/syscall_table.h"
+#include "sandbox/thread_census_linux.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BH_ANY_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BH_ANY_SANITIZER 1
+#endif
+#ifndef BH_ANY_SANITIZER
+#define BH_ANY_SANITIZER 0
+#endif
+#if BH_ANY_SANITIZER
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace bulkhead::sandbox {
 namespace {
@@ -32,34 +56,64 @@ std::vector<LayerOutcome>& Outcomes() {
   return *outcomes;
 }
 
-// Descriptors that name something in the filesystem (a file, a directory)
-// would lead out of the chroot; pipes, sockets and anonymous inodes (the
-// event loop's epoll and eventfd) do not. The launcher already closed
-// everything above the crash pipe; this catches what the helper opened since.
-absl::StatusOr<std::string> ClosePathDescriptors() {
+// What `fd` is, from its /proc/self/fd link: "socket", "pipe", "eventfd",
+// "memfd", "/dev/null", "directory", "file", ...
+std::string DescriptorKind(int dir_fd, const char* name, int fd) {
+  char target[256];
+  const ssize_t n = ::readlinkat(dir_fd, name, target, sizeof(target) - 1);
+  if (n <= 0) return "unknown";
+  const std::string link(target, static_cast<size_t>(n));
+  if (absl::StartsWith(link, "socket:")) return "socket";
+  if (absl::StartsWith(link, "pipe:")) return "pipe";
+  if (absl::StartsWith(link, "anon_inode:")) {
+    std::string kind = link.substr(11);
+    if (!kind.empty() && kind.front() == '[') kind = kind.substr(1);
+    if (!kind.empty() && kind.back() == ']') kind.pop_back();
+    return kind;  // eventfd, eventpoll, signalfd, ...
+  }
+  if (absl::StartsWith(link, "/memfd:")) return "memfd";
+  if (link == "/dev/null") return "/dev/null";
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) return "directory";
+  return link.front() == '/' ? "file" : link;
+}
+
+// An explicit keep-list: stdio and the descriptors the runtime named stay,
+// everything else goes, whatever it is. A socket, pipe, eventfd or memfd
+// that a library opened before the lockdown would otherwise stay usable
+// after it; a directory, even a listed one, would lead out of the chroot.
+absl::StatusOr<std::string> CloseUnlistedDescriptors(
+    const std::vector<int>& keep) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return LastPosixErrorToStatus("opendir /proc/self/fd");
   const int dir_fd = ::dirfd(dir);
   std::vector<int> to_close;
+  std::map<std::string, int> closed_kinds;
   int kept = 0;
   while (dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] == '.') continue;
     const int fd = std::atoi(entry->d_name);
     if (fd == dir_fd) continue;
-    char target[256];
-    const ssize_t n =
-        ::readlinkat(dir_fd, entry->d_name, target, sizeof(target) - 1);
-    if (n > 0 && target[0] == '/' &&
-        std::strncmp(target, "/dev/null", static_cast<size_t>(n)) != 0) {
-      to_close.push_back(fd);
-    } else {
+    const bool listed =
+        fd <= 2 || std::find(keep.begin(), keep.end(), fd) != keep.end();
+    struct stat st;
+    const bool directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    if (listed && !directory) {
       ++kept;
+      continue;
     }
+    to_close.push_back(fd);
+    ++closed_kinds[DescriptorKind(dir_fd, entry->d_name, fd)];
   }
   ::closedir(dir);
   for (int fd : to_close) ::close(fd);
-  return absl::StrCat(kept, " kept (pipes, sockets, event loop), ",
-                      to_close.size(), " path fds closed");
+  std::string closed;
+  for (const auto& [kind, count] : closed_kinds) {
+    absl::StrAppend(&closed, closed.empty() ? "" : ", ", count, " ", kind);
+  }
+  return absl::StrCat(kept, " kept (stdio and the runtime's), ",
+                      to_close.size(), " closed", closed.empty() ? "" : ": ",
+                      closed);
 }
 
 // An empty, read-only tmpfs becomes the root. Only inside a mount namespace
@@ -149,8 +203,22 @@ absl::StatusOr<std::string> ApplyLimits(const ResourceLimits& limits) {
   return detail;
 }
 
+// struct landlock_ruleset_attr as of ABI 6 (older kernel headers lack the
+// later fields): the kernel is told how much of it the caller knows.
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;  // ABI 4.
+  uint64_t scoped;              // ABI 6.
+};
+constexpr uint64_t kScopeAbstractUnixSocket = uint64_t{1} << 0;
+constexpr uint64_t kScopeSignal = uint64_t{1} << 1;
+
 // Handles every filesystem access the kernel's ABI knows and grants none.
-absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
+// From ABI 6 also scopes abstract unix sockets and signals to the sandbox:
+// no connecting or sending to an abstract socket made outside it (the host's
+// X server, D-Bus, ... where the helper shares the host's network), no
+// signal to a process outside it.
+absl::StatusOr<std::string> RestrictWithLandlock() {
   const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0,
                              LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {
@@ -158,11 +226,14 @@ absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
   }
   // ABI 1: 13 rights; 2 adds REFER; 3 adds TRUNCATE; 5 adds IOCTL_DEV.
   const int rights = abi >= 5 ? 16 : abi >= 3 ? 15 : abi >= 2 ? 14 : 13;
-  struct {
-    uint64_t handled_access_fs;
-  } attr = {(uint64_t{1} << rights) - 1};
+  RulesetAttr attr = {(uint64_t{1} << rights) - 1, 0, 0};
+  size_t attr_size = sizeof(attr.handled_access_fs);
+  if (abi >= 6) {
+    attr.scoped = kScopeAbstractUnixSocket | kScopeSignal;
+    attr_size = sizeof(attr);
+  }
   const long ruleset =
-      ::syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+      ::syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
   if (ruleset < 0) return LastPosixErrorToStatus("landlock_create_ruleset");
   const long restricted =
       ::syscall(SYS_landlock_restrict_self, static_cast<int>(ruleset), 0);
@@ -171,7 +242,14 @@ absl::StatusOr<std::string> RestrictFilesystemWithLandlock() {
   if (restricted != 0) {
     return PosixErrorToStatus(saved, "landlock_restrict_self");
   }
-  return absl::StrCat("no filesystem access (ABI ", abi, ")");
+  if (abi >= 6) {
+    return absl::StrCat(
+        "no filesystem access; abstract unix sockets and signals scoped to "
+        "the sandbox (ABI ",
+        abi, ")");
+  }
+  return absl::StrCat("no filesystem access (ABI ", abi,
+                      "; scoping abstract unix sockets and signals needs 6)");
 }
 
 // Whether /proc/self/cgroup lists `path` for some hierarchy ("0::/x" for v2,
@@ -189,6 +267,61 @@ bool InCgroup(const std::string& path) {
 }
 
 SyscallRecorder* g_recorder = nullptr;  // Learning mode only; never freed.
+int g_caller_thread = 0;
+
+constexpr char kMultiThreadedPayload[] = "bulkhead.sandbox/multi-threaded";
+
+// Capabilities and Landlock are per thread (capset and landlock_restrict_self
+// change only the caller; the seccomp filter alone is synced), so a thread
+// that exists now would keep both. Like Chromium's sandbox, refuse.
+absl::Status RequireSingleThread() {
+#if BH_ANY_SANITIZER
+  // The documented "about to sandbox" call: the runtime caches what it will
+  // need from /proc and stops a background thread of its own (TSan's) if it
+  // started one.
+  __sanitizer_sandbox_arguments sanitizer_args = {};
+  __sanitizer_sandbox_on_notify(&sanitizer_args);
+#endif
+  // A thread just joined (the sanitizer's, or one the role ended) is still
+  // listed until the kernel has released it, a little after its joiner woke:
+  // look again for a moment before counting it. There is no event to wait
+  // for; Chromium's sandbox polls /proc the same way.
+  absl::StatusOr<std::vector<internal::ThreadStatus>> threads;
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(200);
+  for (;;) {
+    threads = internal::ReadThreadStatuses();
+    if (!threads.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot count this process's threads before the lockdown: ",
+          threads.status().message()));
+    }
+    if (threads->size() == 1) return absl::OkStatus();
+    if (absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  // As /proc numbers it: its pid namespace may not be ours.
+  int self = static_cast<int>(::gettid());
+  char link[64];
+  const ssize_t n = ::readlink("/proc/thread-self", link, sizeof(link) - 1);
+  if (n > 0) {
+    link[n] = '\0';
+    const char* slash = std::strrchr(link, '/');
+    if (slash != nullptr) self = std::atoi(slash + 1);
+  }
+  std::string others;
+  for (const internal::ThreadStatus& thread : *threads) {
+    if (thread.tid == self) continue;
+    absl::StrAppend(&others, others.empty() ? "" : ", ", "tid ", thread.tid,
+                    " '", thread.name, "'");
+  }
+  absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+      "the lockdown needs a single-threaded process and this one has ",
+      threads->size(), " threads (", others,
+      "): a thread started before the lockdown would keep its capabilities "
+      "and escape Landlock; start threads after the lockdown"));
+  refused.SetPayload(kMultiThreadedPayload, absl::Cord("1"));
+  return refused;
+}
 
 absl::StatusOr<std::string> InstallFilter(const LockdownRequest& request) {
   const bool learning =
@@ -206,6 +339,80 @@ absl::StatusOr<std::string> InstallFilter(const LockdownRequest& request) {
 }
 
 }  // namespace
+
+namespace internal {
+
+absl::StatusOr<std::vector<ThreadStatus>> ReadThreadStatuses() {
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return LastPosixErrorToStatus("opendir /proc/self/task");
+  std::vector<ThreadStatus> threads;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream status(
+        absl::StrCat("/proc/self/task/", entry->d_name, "/status"));
+    if (!status) continue;  // It ended meanwhile.
+    ThreadStatus thread;
+    thread.tid = std::atoi(entry->d_name);
+    std::string line;
+    while (std::getline(status, line)) {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      const absl::string_view key(line.data(), colon);
+      const absl::string_view value =
+          absl::StripAsciiWhitespace(absl::string_view(line).substr(colon + 1));
+      if (key == "Name") {
+        thread.name = std::string(value);
+      } else if (key == "CapEff") {
+        thread.effective =
+            std::strtoull(std::string(value).c_str(), nullptr, 16);
+      } else if (key == "CapPrm") {
+        thread.permitted =
+            std::strtoull(std::string(value).c_str(), nullptr, 16);
+      } else if (key == "NoNewPrivs") {
+        thread.no_new_privs = value == "1";
+      } else if (key == "Seccomp") {
+        thread.seccomp_mode = std::atoi(std::string(value).c_str());
+      }
+    }
+    threads.push_back(std::move(thread));
+  }
+  ::closedir(dir);
+  if (threads.empty()) {
+    return absl::NotFoundError("/proc/self/task lists no thread");
+  }
+  std::sort(threads.begin(), threads.end(),
+            [](const ThreadStatus& a, const ThreadStatus& b) {
+              return a.tid < b.tid;
+            });
+  return threads;
+}
+
+int LockdownCallerThread() { return g_caller_thread; }
+
+int LockdownRecorderThread() {
+  return g_recorder != nullptr ? g_recorder->thread_id() : 0;
+}
+
+}  // namespace internal
+
+bool IsMultiThreadedRefusal(const absl::Status& status) {
+  return status.GetPayload(kMultiThreadedPayload).has_value();
+}
+
+std::vector<int> OpenDescriptors() {
+  std::vector<int> fds;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  const int dir_fd = ::dirfd(dir);
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const int fd = std::atoi(entry->d_name);
+    if (fd != dir_fd) fds.push_back(fd);
+  }
+  ::closedir(dir);
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
 
 std::vector<std::string> LearnedSyscalls() {
   std::vector<std::string> names;
@@ -234,6 +441,7 @@ const std::vector<LayerOutcome>& LockdownOutcomes() { return Outcomes(); }
 absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request) {
   const SandboxPolicy& policy = request.policy;
+  if (absl::Status single = RequireSingleThread(); !single.ok()) return single;
   std::vector<LayerOutcome> outcomes;
   // Runs one layer: a required layer's failure ends the lockdown.
   auto apply = [&](Layer layer, auto&& step) -> absl::Status {
@@ -279,7 +487,10 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
   // made for it?
   const bool in_own_cgroup =
       !request.cgroup_path.empty() && InCgroup(request.cgroup_path);
-  if (absl::Status ok = apply(Layer::kCloseFds, ClosePathDescriptors); !ok.ok())
+  if (absl::Status ok =
+          apply(Layer::kCloseFds,
+                [&] { return CloseUnlistedDescriptors(request.keep_fds); });
+      !ok.ok())
     return ok;
   if (absl::Status ok = apply(
           Layer::kChroot, [&] { return EnterEmptyRoot(own_mount_namespace); });
@@ -310,8 +521,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
                               [&] { return ApplyLimits(policy.limits); });
       !ok.ok())
     return ok;
-  if (absl::Status ok = apply(Layer::kLandlock, RestrictFilesystemWithLandlock);
-      !ok.ok())
+  if (absl::Status ok = apply(Layer::kLandlock, RestrictWithLandlock); !ok.ok())
     return ok;
   if (absl::Status ok =
           apply(Layer::kCgroup,
@@ -336,6 +546,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
       !ok.ok())
     return ok;
   Outcomes() = outcomes;
+  g_caller_thread = static_cast<int>(::gettid());
   return outcomes;
 }
 

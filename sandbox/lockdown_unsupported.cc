@@ -15,6 +15,10 @@ const std::vector<LayerOutcome>& LockdownOutcomes() {
   return *none;
 }
 
+bool IsMultiThreadedRefusal(const absl::Status&) { return false; }
+
+std::vector<int> OpenDescriptors() { return {}; }
+
 std::map<std::string, uint64_t> CurrentNamespaces() { return {}; }
 
 std::vector<std::string> LearnedSyscalls() { return {}; }

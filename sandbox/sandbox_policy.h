@@ -38,13 +38,13 @@ enum class Layer {
   kMountNamespace,
   kIpcNamespace,
   kUtsNamespace,
-  kCloseFds,          // Every fd but the channel, crash pipe and stdio.
+  kCloseFds,          // Every fd but stdio and those the runtime names.
   kChroot,            // Into an empty, read-only directory.
   kDropCapabilities,  // All sets, and the bounding set.
   kNoNewPrivs,
   kNotDumpable,     // PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem.
   kResourceLimits,  // Address space, files, processes, core 0, CPU.
-  kLandlock,        // No filesystem access at all.
+  kLandlock,        // No filesystem access; abstract sockets, signals scoped.
   kCgroup,          // memory.max / pids.max where a cgroup is writable.
   kSeccomp,         // The system-call allowlist.
 };

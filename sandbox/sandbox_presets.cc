@@ -7,7 +7,7 @@
 namespace bulkhead::sandbox {
 namespace {
 
-constexpr uint64_t kAfUnix = 1, kAfInet = 2, kAfInet6 = 10;
+constexpr uint64_t kAfInet = 2, kAfInet6 = 10;
 
 // Layers every preset shares: all namespaces and lockdown steps required,
 // except those the kernel may lack (landlock needs 5.13 and an LSM list that
@@ -56,15 +56,18 @@ SandboxPolicy UtilityPreset() {
 }
 
 SandboxPolicy NetworkPreset() {
-  // Sockets of the internet and local families, in the host's network
-  // namespace; no filesystem.
+  // Sockets of the internet families only, in the host's network namespace;
+  // no filesystem. Not AF_UNIX: the host's abstract unix sockets (an X
+  // server, D-Bus, ...) live in that namespace, out of the chroot's and
+  // Landlock's filesystem rules' reach (Landlock's scoping, where the kernel
+  // has it, bars them too).
   SandboxPolicyBuilder builder = CommonPreset("network");
   builder.Disable(Layer::kNetNamespace)
       .AllowSyscallsIfPresent({"connect", "bind", "listen", "accept4", "sendto",
                                "recvfrom", "getsockopt", "setsockopt",
                                "getsockname", "getpeername", "sendmmsg",
                                "recvmmsg"});
-  for (uint64_t family : {kAfUnix, kAfInet, kAfInet6}) {
+  for (uint64_t family : {kAfInet, kAfInet6}) {
     builder.AllowSyscallIfArg("socket", 0, ~uint64_t{0}, family);
   }
   return MustBuild(builder);

@@ -1,6 +1,8 @@
 // The sandbox status probe: run inside a helper, it reports which confinement
 // layers are really in force, read back from the kernel rather than assumed
-// (like chrome://sandbox).
+// (like chrome://sandbox). The per-thread layers (Linux: capabilities,
+// no_new_privs, seccomp) are checked on every thread, not just the caller's:
+// one thread that kept them is the layer off.
 #ifndef BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
 #define BULKHEAD_SANDBOX_SANDBOX_PROBE_H_
 

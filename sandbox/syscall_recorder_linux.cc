@@ -2,6 +2,7 @@
 
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,6 +25,7 @@ void SyscallRecorder::Serve() {
   // Attach comes from a thread that cannot wake anybody (a futex wake would
   // itself wait for this thread), so poll for it; this thread is unfiltered
   // and may yield.
+  thread_id_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   serving_.store(true, std::memory_order_release);
   int listener;
   while ((listener = listener_.load(std::memory_order_relaxed)) == -1) {

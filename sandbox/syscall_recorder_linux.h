@@ -34,6 +34,9 @@ class SyscallRecorder {
   // A negative `listener` (the install failed) ends the thread.
   void Attach(int listener);
 
+  // The recorder thread's id, once Prepare returned.
+  int thread_id() const { return thread_id_.load(std::memory_order_relaxed); }
+
   // The numbers recorded so far, ascending.
   std::vector<int> Recorded() const;
 
@@ -42,6 +45,7 @@ class SyscallRecorder {
 
   std::atomic<bool> serving_{false};
   std::atomic<int> listener_{-1};
+  std::atomic<int> thread_id_{0};
   static constexpr int kMaxNumber = 1024;
   std::array<std::atomic<uint64_t>, kMaxNumber / 64> seen_{};
 };

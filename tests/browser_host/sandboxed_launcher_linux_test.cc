@@ -8,9 +8,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -47,6 +50,24 @@ class SandboxedLauncherTest : public testing::HostFixture {
     request.set_text(text);
     request.set_width(80);
     return CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  }
+
+  // Launches a helper of `role`, which must fail to get Ready and end as
+  // kLaunchFailed with `reason` in its status.
+  void ExpectLaunchFailsSaying(const std::string& role,
+                               const std::string& reason) {
+    std::optional<absl::Status> ready;
+    absl::StatusOr<HelperProcess*> launched =
+        host_->Launch(role, [&](absl::StatusOr<HelperProcess*> helper) {
+          ready = helper.status();
+        });
+    ASSERT_TRUE(launched.ok()) << launched.status();
+    ASSERT_TRUE(RunUntil([&] { return ready.has_value() && !exits_.empty(); }));
+    EXPECT_FALSE(ready->ok());
+    ASSERT_EQ(exits_.size(), 1u);
+    EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
+    EXPECT_TRUE(absl::StrContains(exits_[0].launch_status.message(), reason))
+        << exits_[0].launch_status;
   }
 
   std::function<sandbox::SandboxPolicy(absl::string_view)> policy_for_role_;
@@ -167,17 +188,21 @@ class RequiredLayerTest : public SandboxedLauncherTest {
 };
 
 TEST_F(RequiredLayerTest, FailingRequiredLayerFailsTheLaunchNamingIt) {
-  std::optional<absl::Status> ready;
-  absl::StatusOr<HelperProcess*> launched = host_->Launch(
-      "renderer",
-      [&](absl::StatusOr<HelperProcess*> helper) { ready = helper.status(); });
-  ASSERT_TRUE(launched.ok()) << launched.status();
-  ASSERT_TRUE(RunUntil([&] { return ready.has_value() && !exits_.empty(); }));
-  EXPECT_FALSE(ready->ok());
-  ASSERT_EQ(exits_.size(), 1u);
-  EXPECT_EQ(exits_[0].kind, ExitKind::kLaunchFailed) << exits_[0].Describe();
-  EXPECT_TRUE(absl::StrContains(exits_[0].launch_status.message(), "chroot"))
-      << exits_[0].launch_status;
+  ExpectLaunchFailsSaying("renderer", "chroot");
+}
+
+TEST_F(SandboxedLauncherTest, LockdownKeepsOnlyTheFdsTheRoleKeptOnPurpose) {
+  HelperProcess* helper = LaunchReady("fd-keeper");
+  ASSERT_NE(helper, nullptr);
+  absl::StatusOr<ipc::LayoutTextResponse> answer = Ask(helper, "fds?");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->lines_size(), 2);
+  EXPECT_EQ(answer->lines(0), "kept open");
+  EXPECT_EQ(answer->lines(1), "other closed");
+}
+
+TEST_F(SandboxedLauncherTest, ThreadStartedBeforeLockdownFailsTheLaunch) {
+  ExpectLaunchFailsSaying("threaded", "needs a single-threaded process");
 }
 
 class ForkingPolicyTest : public SandboxedLauncherTest {
@@ -357,7 +382,38 @@ class Listener {
 };
 
 class EscapeTest : public SandboxedLauncherTest,
-                   public ::testing::WithParamInterface<const char*> {};
+                   public ::testing::WithParamInterface<const char*> {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    SandboxedLauncherTest::ModifyOptions(options);
+    // Descriptors and a thread from before the lockdown to try through.
+    options.helper_args.push_back("--escape-bait");
+  }
+};
+
+// A service of the host's on an abstract unix socket (an X server, D-Bus).
+class AbstractListener {
+ public:
+  AbstractListener()
+      : name_(absl::StrCat("bulkhead-escape-test-", ::getpid())),
+        fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name_.data(), name_.size());
+    const socklen_t size = static_cast<socklen_t>(
+        offsetof(sockaddr_un, sun_path) + 1 + name_.size());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        ::listen(fd_, 8) != 0) {
+      name_.clear();
+    }
+  }
+  ~AbstractListener() { ::close(fd_); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  int fd_;
+};
 
 // From inside each sandboxed role, at least 25 forbidden things: each must
 // fail, and the helper must still do its work afterwards.
@@ -379,6 +435,8 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   Listener unix_socket = Listener::Unix(absl::StrCat(
       ::testing::TempDir(), "/bulkhead-escape-", ::getpid(), ".sock"));
   ASSERT_FALSE(unix_socket.path().empty());
+  AbstractListener abstract_socket;
+  ASSERT_FALSE(abstract_socket.name().empty());
 
   ipc::Control request;
   ipc::Fault* fault = request.mutable_fault();
@@ -388,6 +446,7 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   targets->set_sibling_pid(sibling->pid());
   targets->set_tcp_port(tcp.port());
   targets->set_unix_socket_path(unix_socket.path());
+  targets->set_abstract_socket_name(abstract_socket.name());
   const char* home = std::getenv("HOME");
   targets->set_home_dir(home != nullptr ? home : "/root");
   targets->set_sibling_channel_path(
@@ -400,6 +459,30 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   ASSERT_TRUE(reply->ok()) << reply->status();
   const auto& results = (*reply)->fault().escape_results();
   EXPECT_GE(results.size(), 25);
+  std::map<std::string, std::string> outcomes;
+  for (const ipc::EscapeAttempt& attempt : results) {
+    outcomes[attempt.name()] = attempt.outcome();
+  }
+  // Left from before the lockdown: every descriptor closed by it, the thread
+  // refused by it.
+  for (const char* kind : {"inet-socket", "unix-socket", "pipe", "eventfd",
+                           "memfd", "dev-null", "file", "directory"}) {
+    const std::string name = absl::StrCat("prelockdown-fd-", kind);
+    ASSERT_TRUE(outcomes.contains(name)) << name;
+    EXPECT_TRUE(absl::StrContains(outcomes[name], "closed by the lockdown"))
+        << name << ": " << outcomes[name];
+  }
+  for (const char* name :
+       {"prelockdown-thread-capabilities", "prelockdown-thread-open-file"}) {
+    EXPECT_TRUE(absl::StartsWith(outcomes[name], "REFUSED: the lockdown"))
+        << name << ": " << outcomes[name];
+  }
+  // The network role shares the host's network, and with it the host's
+  // abstract sockets: it may not make an AF_UNIX socket at all.
+  if (role == "network" && *testing::SeccompTrapUnobservableReason() == '\0') {
+    EXPECT_EQ(outcomes["connect-abstract-socket"],
+              "SIGSYS: seccomp trapped socket");
+  }
   // The network role may use sockets by design: reaching the host's port is
   // its job. Everything else is refused to every role.
   const std::set<std::string> allowed_for_network = {

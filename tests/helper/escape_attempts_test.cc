@@ -22,7 +22,9 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,6 +34,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/lockdown.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 namespace {
@@ -118,6 +122,21 @@ class EscapeAttemptsTest : public ::testing::Test {
               0);
     ASSERT_EQ(::listen(unix_fd_, 8), 0);
 
+    const std::string abstract_name =
+        absl::StrCat("bulkhead-escape-attempts-test-", ::getpid());
+    abstract_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_NE(abstract_fd_, -1);
+    sockaddr_un abstract = {};
+    abstract.sun_family = AF_UNIX;
+    std::memcpy(abstract.sun_path + 1, abstract_name.data(),
+                abstract_name.size());
+    ASSERT_EQ(::bind(abstract_fd_, reinterpret_cast<sockaddr*>(&abstract),
+                     static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                            1 + abstract_name.size())),
+              0);
+    ASSERT_EQ(::listen(abstract_fd_, 8), 0);
+    targets_.abstract_socket_name = abstract_name;
+
     targets_.host_pid = host_.pid;
     targets_.sibling_pid = sibling_.pid;
     targets_.tcp_port = ntohs(in.sin_port);
@@ -130,6 +149,7 @@ class EscapeAttemptsTest : public ::testing::Test {
   void TearDown() override {
     ::close(tcp_fd_);
     ::close(unix_fd_);
+    ::close(abstract_fd_);
     ::unlink(unix_path_.c_str());
     ::rmdir(dir_.c_str());
     // The sibling holds a copy of the host's write end: close both first.
@@ -143,36 +163,19 @@ class EscapeAttemptsTest : public ::testing::Test {
     }
   }
 
-  // Runs the suite in a forked child that first installs a seccomp filter
-  // returning SECCOMP_RET_TRAP for `trapped` (and allowing the rest); the
-  // child sends the results back as "name\tblocked\toutcome" lines. The test
+  // Runs `suite` in a forked child, which sends the results back as
+  // "name\tblocked\toutcome" lines through the fd it is given. The test
   // process has a single thread, so the child may allocate.
-  std::map<std::string, EscapeAttempt> RunUnderFilter(
-      const std::vector<long>& trapped, int& wait_status) {
-    std::vector<sock_filter> program = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr))};
-    for (const long nr : trapped) {
-      program.push_back(
-          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
-      program.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
-    }
-    program.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-    const sock_fprog fprog = {static_cast<unsigned short>(program.size()),
-                              program.data()};
+  std::map<std::string, EscapeAttempt> RunInChild(
+      const std::function<std::vector<EscapeAttempt>(int report_fd)>& suite,
+      int& wait_status) {
     int fds[2];
     EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     const pid_t child = ::fork();
     if (child == 0) {
       ::close(fds[0]);
-      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-          ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) {
-        ::_exit(3);
-      }
       std::string report;
-      for (const EscapeAttempt& a : RunEscapeAttempts(targets_)) {
+      for (const EscapeAttempt& a : suite(fds[1])) {
         absl::StrAppend(&report, a.name, "\t", a.blocked ? 1 : 0, "\t",
                         a.outcome, "\n");
       }
@@ -207,12 +210,41 @@ class EscapeAttemptsTest : public ::testing::Test {
     return attempts;
   }
 
+  // Runs the suite in a forked child that first installs a seccomp filter
+  // returning SECCOMP_RET_TRAP for `trapped` (and allowing the rest).
+  std::map<std::string, EscapeAttempt> RunUnderFilter(
+      const std::vector<long>& trapped, int& wait_status) {
+    std::vector<sock_filter> program = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr))};
+    for (const long nr : trapped) {
+      program.push_back(
+          BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1));
+      program.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+    }
+    program.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    const sock_fprog fprog = {static_cast<unsigned short>(program.size()),
+                              program.data()};
+    return RunInChild(
+        [&](int) {
+          if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+              ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) {
+            ::_exit(3);
+          }
+          return RunEscapeAttempts(targets_);
+        },
+        wait_status);
+  }
+
   StandIn host_;
   StandIn sibling_;
   std::string dir_;
   std::string unix_path_;
   int tcp_fd_ = -1;
   int unix_fd_ = -1;
+  int abstract_fd_ = -1;
   EscapeTargets targets_;
 };
 
@@ -238,7 +270,11 @@ TEST_F(EscapeAttemptsTest, UnsandboxedAttemptsSucceedAndLeaveProcessIntact) {
   const uid_t uid = ::getuid();
   const gid_t gid = ::getgid();
 
-  const std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets_);
+  std::unique_ptr<EscapeBait> bait = EscapeBait::Plant();
+  ASSERT_NE(bait, nullptr);
+  const std::vector<EscapeAttempt> attempts =
+      RunEscapeAttempts(targets_, bait.get());
+  bait.reset();  // Its thread ends, its descriptors close.
 
   std::set<std::string> names;
   std::map<std::string, EscapeAttempt> by_name;
@@ -260,8 +296,13 @@ TEST_F(EscapeAttemptsTest, UnsandboxedAttemptsSucceedAndLeaveProcessIntact) {
   for (const char* name :
        {"open-etc-passwd", "list-home-dir", "create-file-tmp", "list-root",
         "socket-inet", "connect-tcp-localhost", "connect-unix-socket",
-        "kill-host", "kill-sibling", "open-sibling-channel", "fork",
-        "execve-shell"}) {
+        "connect-abstract-socket", "kill-host", "kill-sibling",
+        "open-sibling-channel", "fork", "execve-shell",
+        // Without a lockdown, what was opened before it stays usable.
+        "prelockdown-fd-inet-socket", "prelockdown-fd-unix-socket",
+        "prelockdown-fd-pipe", "prelockdown-fd-eventfd", "prelockdown-fd-memfd",
+        "prelockdown-fd-dev-null", "prelockdown-fd-file",
+        "prelockdown-fd-directory", "prelockdown-thread-open-file"}) {
     ASSERT_TRUE(by_name.count(name)) << name;
     EXPECT_FALSE(by_name[name].blocked)
         << name << ": " << by_name[name].outcome;
@@ -273,6 +314,8 @@ TEST_F(EscapeAttemptsTest, UnsandboxedAttemptsSucceedAndLeaveProcessIntact) {
     EXPECT_THAT(by_name[name].outcome, StartsWith("REACHABLE: EFAULT")) << name;
   }
   if (::geteuid() == 0) {
+    EXPECT_THAT(by_name["prelockdown-thread-capabilities"].outcome,
+                StartsWith("SUCCEEDED: it kept capabilities"));
     for (const char* name : {"ptrace-host", "ptrace-sibling", "open-host-mem",
                              "read-host-environ", "steal-sibling-channel",
                              "setuid-0", "chroot-again", "unshare-mount"}) {
@@ -382,6 +425,50 @@ TEST_F(EscapeAttemptsTest, WithoutForkAttemptsRunInProcessAndStayBlocked) {
         << name;
   }
   EXPECT_FALSE(attempts["open-etc-passwd"].blocked);
+}
+
+TEST_F(EscapeAttemptsTest, WhatWasLeftBeforeALockdownIsClosedOrRefused) {
+  if (kThreadSanitizer) {
+    GTEST_SKIP() << "ThreadSanitizer starts a background thread in a forked "
+                    "child, beside which the lockdown refuses to run";
+  }
+  int status = 0;
+  auto attempts = RunInChild(
+      [&](int report_fd) {
+        std::unique_ptr<EscapeBait> bait = EscapeBait::Plant();
+        sandbox::LockdownRequest request;
+        request.policy = sandbox::NoSandboxPolicy();
+        request.policy.layers[static_cast<int>(sandbox::Layer::kCloseFds)] =
+            sandbox::Requirement::kRequired;
+        request.policy.layers[static_cast<int>(sandbox::Layer::kNoNewPrivs)] =
+            sandbox::Requirement::kRequired;
+        request.host_namespaces = sandbox::CurrentNamespaces();
+        request.keep_fds = {report_fd};
+        const absl::Status locked = bait->LockDownBeside(
+            [&] { return sandbox::LockDown(request).status(); });
+        if (!locked.ok()) ::_exit(5);
+        return RunEscapeAttempts(targets_, bait.get());
+      },
+      status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "status " << status;
+  for (const char* kind : {"inet-socket", "unix-socket", "pipe", "eventfd",
+                           "memfd", "dev-null", "file", "directory"}) {
+    const std::string name = absl::StrCat("prelockdown-fd-", kind);
+    ASSERT_TRUE(attempts.contains(name)) << name;
+    EXPECT_TRUE(attempts[name].blocked)
+        << name << ": " << attempts[name].outcome;
+    EXPECT_THAT(attempts[name].outcome, HasSubstr("closed by the lockdown"))
+        << name;
+  }
+  for (const char* name :
+       {"prelockdown-thread-capabilities", "prelockdown-thread-open-file"}) {
+    EXPECT_TRUE(attempts[name].blocked)
+        << name << ": " << attempts[name].outcome;
+    EXPECT_THAT(attempts[name].outcome,
+                StartsWith("REFUSED: the lockdown would not run beside it"))
+        << name;
+  }
 }
 
 }  // namespace

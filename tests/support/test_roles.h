@@ -38,7 +38,8 @@ namespace bulkhead::testing {
 const RoleRegistry& TestRoleRegistry();
 
 // Adds the platform's own test roles (test_roles_linux.cc: violator,
-// forker, escaper); false when one could not be added.
+// forker, escaper, fd-starved, threaded, fd-keeper); false when one could
+// not be added.
 bool AddPlatformTestRoles(RoleRegistry& roles);
 
 }  // namespace bulkhead::testing

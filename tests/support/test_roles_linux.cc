@@ -16,10 +16,17 @@
 //             "big:<n>", answers with one line of <n> bytes; else answers
 //             with the request's text as its one line (a large request, a
 //             large reply).
+//   threaded: starts a thread before Run() (as a library's pool would) that
+//             waits forever; a sandboxed one must fail to launch.
+//   fd-keeper: opens two pipes before Run() and keeps one through the
+//             lockdown (HelperContext::KeepThroughLockdown); answers with
+//             "kept open|closed" and "other open|closed".
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -146,13 +154,53 @@ int FdStarvedMain(HelperContext& context) {
   return context.Run();
 }
 
+int ThreadedMain(HelperContext& context) {
+  std::thread([] {
+    for (;;) ::pause();
+  }).detach();
+  return context.Run();
+}
+
+int FdKeeperMain(HelperContext& context) {
+  // Pipes by fd and inode: a closed fd's number is soon another file's.
+  struct Pipe {
+    int fds[2] = {-1, -1};
+    ino_t inode = 0;
+  };
+  static Pipe kept, other;
+  for (Pipe* pipe : {&kept, &other}) {
+    struct stat st;
+    if (::pipe(pipe->fds) != 0 || ::fstat(pipe->fds[1], &st) != 0) return 1;
+    pipe->inode = st.st_ino;
+  }
+  context.KeepThroughLockdown(kept.fds[0]);
+  context.KeepThroughLockdown(kept.fds[1]);
+  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      [](const ipc::LayoutTextRequest&)
+          -> absl::StatusOr<ipc::LayoutTextResponse> {
+        auto state = [](const Pipe& pipe) {
+          struct stat st;
+          return ::fstat(pipe.fds[1], &st) == 0 && st.st_ino == pipe.inode
+                     ? "open"
+                     : "closed";
+        };
+        ipc::LayoutTextResponse response;
+        response.add_lines(absl::StrCat("kept ", state(kept)));
+        response.add_lines(absl::StrCat("other ", state(other)));
+        return response;
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 bool AddPlatformTestRoles(RoleRegistry& roles) {
   return roles.Add("violator", &ViolatorMain).ok() &&
          roles.Add("forker", &ForkerMain).ok() &&
          roles.Add("escaper", &EscaperMain).ok() &&
-         roles.Add("fd-starved", &FdStarvedMain).ok();
+         roles.Add("fd-starved", &FdStarvedMain).ok() &&
+         roles.Add("threaded", &ThreadedMain).ok() &&
+         roles.Add("fd-keeper", &FdKeeperMain).ok();
 }
 
 }  // namespace bulkhead::testing
