@@ -7,6 +7,8 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "browser_host/host.h"
+#include "browser_host/launch_options.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
 #include "tests/support/process_probe.h"
@@ -180,6 +183,108 @@ TEST_F(HostThreadTest, DestroyedFromTheAppThreadWhileHelpersAreBusy) {
         << "helper " << pid << " outlived its host";
   }
 }
+
+// StopThread keeps its promise for every kind of helper: the host's thread
+// exits, yet no helper dies with it (a helper's parent-death signal follows
+// the thread that forked it), and each still answers once the test's thread
+// runs the loop again. (That they still die with the host's process is
+// host_death_test's, after a StopThread too.)
+struct HelperKind {
+  const char* name;
+  bool sandboxed;
+  bool zygote;
+};
+
+class StopThreadTest : public ::testing::TestWithParam<HelperKind> {};
+
+TEST_P(StopThreadTest, HelpersKeepRunningAndAnswering) {
+  const HelperKind kind = GetParam();
+  if (kind.sandboxed && !SandboxedLaunchAvailable()) {
+    GTEST_SKIP() << "no sandboxed launch on this platform";
+  }
+  if (kind.zygote && !ZygoteAvailable()) {
+    GTEST_SKIP() << "no zygote in this build or on this platform";
+  }
+  Host::Options options;
+  options.roles = &testing::TestRoleRegistry();
+  options.forward_helper_output = false;
+  options.sandbox_helpers = kind.sandboxed;
+  options.fork_helpers_from_zygote = kind.zygote;
+  absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Host* host = created->get();
+  std::vector<ExitInfo> exits;  // The host's thread, then the test's.
+  host->SetExitHandler(
+      [&exits](const ExitInfo& exit) { exits.push_back(exit); });
+  ASSERT_TRUE(host->StartThread().ok());
+  std::string host_thread;  // Set before `ready`.
+  auto ready = std::make_shared<std::promise<absl::StatusOr<uint64_t>>>();
+  host->Post([host, ready, &host_thread] {
+    host_thread = testing::CurrentThreadName();
+    absl::StatusOr<HelperProcess*> launched = host->Launch(
+        "renderer", [ready](absl::StatusOr<HelperProcess*> helper) {
+          if (helper.ok()) {
+            ready->set_value((*helper)->id());
+          } else {
+            ready->set_value(helper.status());
+          }
+        });
+    if (!launched.ok()) ready->set_value(launched.status());
+  });
+  std::future<absl::StatusOr<uint64_t>> ready_id = ready->get_future();
+  ASSERT_EQ(ready_id.wait_for(kWait), std::future_status::ready);
+  absl::StatusOr<uint64_t> id = ready_id.get();
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  host->StopThread();
+  // Joined is not yet gone: the kernel sends the parent-death signals of a
+  // thread's children after its joiners may return, on its way out.
+  ASSERT_TRUE(testing::WaitForThreadGone(host_thread, absl::Seconds(10)));
+
+  // Back on the test's thread, which runs the loop itself now.
+  HelperProcess* helper = host->FindHelper(*id);
+  ASSERT_NE(helper, nullptr);
+  EXPECT_EQ(helper->sandboxed(), kind.sandboxed);
+  const int64_t pid = helper->pid();
+  ASSERT_GT(pid, 0);
+  std::vector<int64_t> processes = {pid};
+  const int64_t parent = testing::ParentProcessOf(pid);
+  if (parent > 0 && parent != static_cast<int64_t>(uv_os_getpid())) {
+    processes.push_back(parent);  // The namespace's init.
+  }
+  for (int round = 0; round < 2; ++round) {
+    std::optional<absl::StatusOr<ipc::LayoutTextResponse>> reply;
+    ipc::LayoutTextRequest request;
+    request.set_text("still here");
+    request.set_width(20);
+    helper->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+        request, absl::Now() + absl::Seconds(10),
+        [&reply, host](absl::StatusOr<ipc::LayoutTextResponse> response) {
+          reply = std::move(response);
+          host->Quit();
+        });
+    if (!reply.has_value()) host->Run();  // Bounded by the call's deadline.
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_TRUE(reply->ok()) << reply->status();
+    EXPECT_EQ((*reply)->word_count(), 2u);
+    for (int64_t process : processes) {
+      EXPECT_FALSE(testing::ProcessDoomed(process)) << process << " is dying";
+    }
+  }
+  EXPECT_TRUE(exits.empty()) << exits.front().Describe();
+
+  created->reset();  // Kills and reaps it.
+  EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, StopThreadTest,
+    ::testing::Values(HelperKind{"execd", false, false},
+                      HelperKind{"zygote_forked", false, true},
+                      HelperKind{"sandboxed", true, false}),
+    [](const ::testing::TestParamInfo<HelperKind>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(HostThreadAppLoopTest, AnAppsLoopIsTheAppsToRun) {
   uv_loop_t loop;

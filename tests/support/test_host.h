@@ -2,14 +2,18 @@
 // Host with two helpers, prints "HELPERS <pid> <pid>" once both are ready, and
 // then serves until SIGTERM or end of input (both: clean shutdown, exit 0) or
 // until it is killed. Tests use it to check that no helper outlives its host.
+// With --bulkhead-test-host-thread, the host runs on its own thread for the
+// launches, which then stops (Host::StopThread) before "HELPERS" is printed:
+// exit code 1 when a helper died with the thread.
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 
 namespace bulkhead::testing {
 
 inline constexpr char kTestHostFlag[] = "--bulkhead-test-host";
+inline constexpr char kTestHostThreadFlag[] = "--bulkhead-test-host-thread";
 
-int RunTestHost();
+int RunTestHost(bool on_thread);
 
 }  // namespace bulkhead::testing
 
