@@ -229,7 +229,9 @@ class BULKHEAD_EXPORT Host {
   // that created the host, while nothing runs the loop.
   absl::Status StartThread();
   // From the thread that called `StartThread`: runs the tasks posted so far,
-  // stops the loop and joins the host's thread. Helpers keep running. Nothing
+  // stops the loop and joins the host's thread. Helpers keep running: they
+  // are forked on a launcher thread that lasts as long as the process, so
+  // they die with the host's process, never with the host's thread. Nothing
   // when no thread runs.
   void StopThread();
   // Makes Run() return after the current callback.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/exit_watch.h"
+#include "browser_host/launcher_thread.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "browser_host/zygote_host.h"
 #include "common/logging.h"
@@ -89,7 +90,11 @@ class UvChildProcess final : public OwnChildProcess {
   absl::Status Spawn(uv_process_options_t& options) {
     spawn_attempted_ = true;
     options.exit_cb = OnExit;
-    const int rc = uv_spawn(loop_, process_, &options);
+    // Forked on the launcher thread, whose exit is the process's: the
+    // helper's parent-death signal follows the forking thread. uv_spawn
+    // returns after the exec, and this thread waits for it as before.
+    int rc = 0;
+    RunOnLauncherThread([&] { rc = uv_spawn(loop_, process_, &options); });
     if (rc != 0) {
       return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
     }
@@ -135,7 +140,12 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit, ZygoteHost* zygote) {
   if (options.sandboxed) {
-    return SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+        absl::UnknownError("not run");
+    RunOnLauncherThread([&] {
+      child = SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
+    });
+    return child;
   }
   std::string executable = options.executable;
   if (executable.empty()) {
