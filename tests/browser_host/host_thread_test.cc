@@ -17,6 +17,8 @@
 #include "absl/time/time.h"
 #include "browser_host/host.h"
 #include "browser_host/launch_options.h"
+#include "browser_host/launcher_thread.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
 #include "tests/support/process_probe.h"
@@ -285,6 +287,141 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<HelperKind>& info) {
       return std::string(info.param.name);
     });
+
+// Holds the launcher thread (launcher_thread.h) for the test's scope, and
+// lets it go however the test ends.
+class HeldLauncher {
+ public:
+  HeldLauncher() { SetLauncherThreadGateForTesting(false); }
+  ~HeldLauncher() { Release(); }
+  void Release() { SetLauncherThreadGateForTesting(true); }
+};
+
+// What a sandboxed launch held on the launcher thread reports, from the
+// host's thread.
+struct HeldLaunch {
+  std::promise<bool> served;  // A task posted after Launch ran: started yet?
+  std::promise<absl::Status> ready;
+  std::vector<LifecycleStage> stages;  // The host's thread, then the test's.
+  std::vector<ExitInfo> exits;         // Ditto.
+  bool started = false;                // The host's thread.
+  bool launched = false;               // Ditto.
+};
+
+class SandboxedLaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!SandboxedLaunchAvailable()) {
+      GTEST_SKIP() << "no sandboxed launch on this platform";
+    }
+    Host::Options options;
+    options.roles = &testing::TestRoleRegistry();
+    options.forward_helper_output = false;
+    options.sandbox_helpers = true;
+    absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    held_ = std::make_shared<HeldLaunch>();
+    auto held = held_;
+    host_->SetLifecycleHandler([held](const LifecycleEvent& event) {
+      held->stages.push_back(event.stage);
+      held->started |= event.stage == LifecycleStage::kStarted;
+    });
+    host_->SetExitHandler(
+        [held](const ExitInfo& exit) { held->exits.push_back(exit); });
+  }
+
+  // Launches a sandboxed renderer from the host's thread, then posts a task
+  // that says whether the launch had started by the time it ran.
+  void LaunchThenPost() {
+    Host* host = host_.get();
+    auto held = held_;
+    host->Post([host, held] {
+      absl::StatusOr<HelperProcess*> launched = host->Launch(
+          "renderer", [held](absl::StatusOr<HelperProcess*> helper) {
+            held->ready.set_value(helper.status());
+          });
+      held->launched = launched.ok();
+      if (!launched.ok()) held->ready.set_value(launched.status());
+    });
+    host->Post([held] { held->served.set_value(held->started); });
+  }
+
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<HeldLaunch> held_;
+};
+
+TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  LaunchThenPost();
+  std::future<bool> served = held_->served.get_future();
+  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
+            std::future_status::ready)
+      << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(served.get()) << "the launch did not wait for the launcher";
+  launcher.Release();
+  std::future<absl::Status> ready = held_->ready.get_future();
+  ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(ready.get().ok());
+  host_->StopThread();
+  EXPECT_TRUE(held_->launched);
+  ASSERT_EQ(host_->helpers().size(), 1u);
+  EXPECT_GT(host_->helpers()[0]->pid(), 0);
+  EXPECT_TRUE(held_->exits.empty());
+}
+
+TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  LaunchThenPost();
+  std::future<bool> served = held_->served.get_future();
+  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
+            std::future_status::ready)
+      << "the host's loop is blocked by the sandboxed launch";
+  auto shut_down = std::make_shared<std::promise<void>>();
+  Host* host = host_.get();
+  host_->Post([host, shut_down] {
+    host->Shutdown(absl::Seconds(2), [shut_down] { shut_down->set_value(); });
+  });
+  // Ends while the launcher still holds the launch: nothing waits for it.
+  ASSERT_EQ(shut_down->get_future().wait_for(kWait), std::future_status::ready);
+  launcher.Release();
+  // A task run by the launcher thread after the cancelled launch's turn.
+  RunOnLauncherThread([] {});
+  host_->StopThread();
+  std::future<absl::Status> ready = held_->ready.get_future();
+  ASSERT_EQ(ready.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_FALSE(ready.get().ok());
+  ASSERT_EQ(held_->exits.size(), 1u);
+  EXPECT_EQ(held_->exits[0].kind, ExitKind::kHostShutdown)
+      << held_->exits[0].Describe();
+  EXPECT_EQ(held_->exits[0].pid, 0);
+  EXPECT_THAT(held_->stages, ::testing::ElementsAre(LifecycleStage::kLaunching,
+                                                    LifecycleStage::kExiting,
+                                                    LifecycleStage::kExited));
+  EXPECT_TRUE(host_->helpers().empty());
+  // The loop heard nothing more of it after the launcher let it go.
+  host_->Post([host] { host->Quit(); });
+  host_->Run();
+  EXPECT_EQ(held_->exits.size(), 1u);
+}
+
+TEST_F(SandboxedLaunchTest, DestroyingTheHostCancelsALaunchStillOnItsWay) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  LaunchThenPost();
+  std::future<bool> served = held_->served.get_future();
+  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
+            std::future_status::ready)
+      << "the host's loop is blocked by the sandboxed launch";
+  host_.reset();
+  launcher.Release();
+  RunOnLauncherThread([] {});         // After the cancelled launch's turn.
+  EXPECT_TRUE(held_->exits.empty());  // No exit handler runs on destruction.
+  EXPECT_THAT(held_->stages,
+              ::testing::ElementsAre(LifecycleStage::kLaunching));
+}
 
 TEST(HostThreadAppLoopTest, AnAppsLoopIsTheAppsToRun) {
   uv_loop_t loop;
