@@ -167,7 +167,10 @@ class BULKHEAD_EXPORT Host {
   // Launches a helper in `role`. Returns the helper (owned by the host) or why
   // it could not be spawned; then `on_ready` does not run. Otherwise `on_ready`
   // runs once, with the helper when it reported Ready, or with the reason it
-  // ended first.
+  // ended first. A sandboxed launch on Linux finishes after this returns (its
+  // clone and exec run on a launcher thread, not the loop): until then the
+  // helper's pid is 0, a spawn that fails ends it as kLaunchFailed, and a
+  // Stop, Kill, Shutdown or destruction meanwhile calls the launch off.
   absl::StatusOr<HelperProcess*> Launch(
       absl::string_view role,
       absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
@@ -201,7 +204,8 @@ class BULKHEAD_EXPORT Host {
   // Every helper's lifecycle, stage by stage (see LifecycleStage): once each,
   // in order, whatever races between channel end-of-stream, process exit and
   // kills. A helper that could not even be spawned gets kLaunching and then
-  // kExited (kLaunchFailed).
+  // kExited (kLaunchFailed); one whose launch was called off before it was
+  // spawned, kLaunching, kExiting and kExited.
   void SetLifecycleHandler(
       absl::AnyInvocable<void(const LifecycleEvent&)> handler);
 

@@ -136,17 +136,17 @@ class UvChildProcess final : public OwnChildProcess {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
-    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote) {
+absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
+                                       const LaunchOptions& options,
+                                       const ChildStdio& stdio,
+                                       ChildProcess::ExitCallback on_exit,
+                                       ZygoteHost* zygote,
+                                       SpawnedCallback on_spawned) {
   if (options.sandboxed) {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-        absl::UnknownError("not run");
-    RunOnLauncherThread([&] {
-      child = SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
-    });
-    return child;
+    return StartSandboxedSpawn(loop, options, stdio, std::move(on_exit),
+                               std::move(on_spawned));
   }
+  SpawnStart start;
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
@@ -162,7 +162,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
       zygote->executable() == executable) {
     absl::StatusOr<std::unique_ptr<ChildProcess>> forked =
         zygote->Spawn(loop, args, stdio, on_exit);
-    if (!absl::IsUnavailable(forked.status())) return forked;
+    if (forked.ok()) {
+      start.child = *std::move(forked);
+      return start;
+    }
+    if (!absl::IsUnavailable(forked.status())) return forked.status();
     BH_LOG(kInfo, "exec'ing ", options.role, ": ", forked.status().message());
   }
   std::vector<char*> argv;
@@ -221,7 +225,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
   spawn.stdio = child_stdio;
   auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));
   if (absl::Status spawned = child->Spawn(spawn); !spawned.ok()) return spawned;
-  return child;
+  start.child = std::move(child);
+  return start;
 }
 
 }  // namespace bulkhead

@@ -322,4 +322,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   return child;
 }
 
+absl::StatusOr<SpawnStart> StartSandboxedSpawn(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, SpawnedCallback) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
+  if (!child.ok()) return child.status();
+  SpawnStart start;
+  start.child = *std::move(child);
+  return start;
+}
+
 }  // namespace bulkhead

@@ -73,6 +73,8 @@ TEST_F(HostThreadTest, TheAppThreadLaunchesAndCallsThroughPost) {
             outcome->reply.set_value(helper.status());
             return;
           }
+          // Known once spawned: a sandboxed launch finishes after Launch.
+          outcome->pid = (*helper)->pid();
           ipc::LayoutTextRequest request;
           request.set_text("from another thread");
           request.set_width(8);
@@ -82,11 +84,7 @@ TEST_F(HostThreadTest, TheAppThreadLaunchesAndCallsThroughPost) {
                 outcome->reply.set_value(std::move(response));
               });
         });
-    if (launched.ok()) {
-      outcome->pid = (*launched)->pid();
-    } else {
-      outcome->reply.set_value(launched.status());
-    }
+    if (!launched.ok()) outcome->reply.set_value(launched.status());
   });
   std::future<absl::StatusOr<ipc::LayoutTextResponse>> reply =
       outcome->reply.get_future();
