@@ -114,6 +114,13 @@ class BULKHEAD_EXPORT HelperProcess {
   void Ping(absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
   // The round trip of the last answered Ping (the heartbeat's or anyone's).
+  // While ready: how long the heartbeat's unanswered Ping has waited, once
+  // past the heartbeat's interval (Heartbeat::OverduePing); the helper is
+  // then unresponsive, and `last_round_trip` is old news.
+  std::optional<absl::Duration> overdue_ping() const {
+    if (state_ != State::kReady || heartbeat_ == nullptr) return std::nullopt;
+    return heartbeat_->OverduePing();
+  }
   std::optional<absl::Duration> last_round_trip() const {
     return last_round_trip_;
   }
