@@ -136,6 +136,14 @@ class UvChildProcess final : public OwnChildProcess {
 
 }  // namespace
 
+absl::StatusOr<SpawnStart> SpawnedAtOnce(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child) {
+  if (!child.ok()) return child.status();
+  SpawnStart start;
+  start.child = *std::move(child);
+  return start;
+}
+
 absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
                                        const LaunchOptions& options,
                                        const ChildStdio& stdio,
@@ -146,7 +154,6 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
     return StartSandboxedSpawn(loop, options, stdio, std::move(on_exit),
                                std::move(on_spawned));
   }
-  SpawnStart start;
   std::string executable = options.executable;
   if (executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
@@ -162,11 +169,9 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
       zygote->executable() == executable) {
     absl::StatusOr<std::unique_ptr<ChildProcess>> forked =
         zygote->Spawn(loop, args, stdio, on_exit);
-    if (forked.ok()) {
-      start.child = *std::move(forked);
-      return start;
+    if (!absl::IsUnavailable(forked.status())) {
+      return SpawnedAtOnce(std::move(forked));
     }
-    if (!absl::IsUnavailable(forked.status())) return forked.status();
     BH_LOG(kInfo, "exec'ing ", options.role, ": ", forked.status().message());
   }
   std::vector<char*> argv;
@@ -225,8 +230,7 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
   spawn.stdio = child_stdio;
   auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));
   if (absl::Status spawned = child->Spawn(spawn); !spawned.ok()) return spawned;
-  start.child = std::move(child);
-  return start;
+  return SpawnedAtOnce(std::move(child));
 }
 
 }  // namespace bulkhead

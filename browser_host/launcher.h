@@ -130,6 +130,10 @@ struct SpawnStart {
   std::unique_ptr<PendingLaunch> pending;
 };
 
+// A spawn that is over at once, as a SpawnStart.
+absl::StatusOr<SpawnStart> SpawnedAtOnce(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child);
+
 // Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
 // `stdio` says), or, when `options.sandboxed`, through StartSandboxedSpawn.
 // With a live `zygote` (zygote_host.h), an unsandboxed helper of the

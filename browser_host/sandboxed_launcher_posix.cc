@@ -15,12 +15,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
 absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit, SpawnedCallback) {
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
-  if (!child.ok()) return child.status();
-  SpawnStart start;
-  start.child = *std::move(child);
-  return start;
+  return SpawnedAtOnce(
+      SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit)));
 }
 
 }  // namespace bulkhead

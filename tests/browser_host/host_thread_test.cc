@@ -330,8 +330,9 @@ class SandboxedLaunchTest : public ::testing::Test {
   }
 
   // Launches a sandboxed renderer from the host's thread, then posts a task
-  // that says whether the launch had started by the time it ran.
-  void LaunchThenPost() {
+  // that says whether the launch had started by the time it ran, and waits
+  // for that: nothing if the host's loop did not get to it in time.
+  std::optional<bool> LaunchThenPost() {
     Host* host = host_.get();
     auto held = held_;
     host->Post([host, held] {
@@ -343,6 +344,12 @@ class SandboxedLaunchTest : public ::testing::Test {
       if (!launched.ok()) held->ready.set_value(launched.status());
     });
     host->Post([held] { held->served.set_value(held->started); });
+    std::future<bool> served = held->served.get_future();
+    if (served.wait_for(std::chrono::seconds(10)) !=
+        std::future_status::ready) {
+      return std::nullopt;
+    }
+    return served.get();
   }
 
   std::unique_ptr<Host> host_;
@@ -352,12 +359,10 @@ class SandboxedLaunchTest : public ::testing::Test {
 TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
   ASSERT_TRUE(host_->StartThread().ok());
   HeldLauncher launcher;
-  LaunchThenPost();
-  std::future<bool> served = held_->served.get_future();
-  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
-            std::future_status::ready)
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
       << "the host's loop is blocked by the sandboxed launch";
-  EXPECT_FALSE(served.get()) << "the launch did not wait for the launcher";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
   launcher.Release();
   std::future<absl::Status> ready = held_->ready.get_future();
   ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
@@ -372,11 +377,10 @@ TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
 TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
   ASSERT_TRUE(host_->StartThread().ok());
   HeldLauncher launcher;
-  LaunchThenPost();
-  std::future<bool> served = held_->served.get_future();
-  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
-            std::future_status::ready)
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
       << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
   auto shut_down = std::make_shared<std::promise<void>>();
   Host* host = host_.get();
   host_->Post([host, shut_down] {
@@ -408,11 +412,10 @@ TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
 TEST_F(SandboxedLaunchTest, DestroyingTheHostCancelsALaunchStillOnItsWay) {
   ASSERT_TRUE(host_->StartThread().ok());
   HeldLauncher launcher;
-  LaunchThenPost();
-  std::future<bool> served = held_->served.get_future();
-  ASSERT_EQ(served.wait_for(std::chrono::seconds(10)),
-            std::future_status::ready)
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
       << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
   host_.reset();
   launcher.Release();
   RunOnLauncherThread([] {});         // After the cancelled launch's turn.
