@@ -67,6 +67,7 @@ void Heartbeat::OnTick() {
   last_tick_ns_ = now_ns;
   if (ping_outstanding_) return;  // Its deadline will decide.
   ping_outstanding_ = true;
+  ping_sent_ns_ = now_ns;
   std::weak_ptr<bool> alive = alive_;
   ping_(absl::Now() + options_.timeout,
         [this, alive](absl::StatusOr<absl::Duration> rtt) {
@@ -79,6 +80,13 @@ void Heartbeat::OnTick() {
           }
           // Other errors (the channel closed) are the exit path's business.
         });
+}
+
+std::optional<absl::Duration> Heartbeat::OverduePing() const {
+  if (!ping_outstanding_) return std::nullopt;
+  const absl::Duration waited = absl::Nanoseconds(uv_hrtime() - ping_sent_ns_);
+  if (waited <= options_.interval) return std::nullopt;
+  return waited;
 }
 
 void Heartbeat::Convict(HostAction action, std::string detail) {

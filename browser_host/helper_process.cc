@@ -67,6 +67,7 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
 }
 
 HelperProcess::~HelperProcess() {
+  launch_.reset();  // Cancels a launch on its way: no callback after this.
   timer_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeTimer);
   channel_.reset();
@@ -104,26 +105,65 @@ absl::Status HelperProcess::Start() {
   Emit(LifecycleStage::kLaunching);
   absl::StatusOr<HandleTransportEnds> handles = CreateHandleTransportEnds();
   if (!handles.ok()) return handles.status();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = SpawnHelper(
+  handle_ends_ = std::make_unique<HandleTransportEnds>(*std::move(handles));
+  absl::StatusOr<SpawnStart> spawn = SpawnHelper(
       loop_, options_.launch,
       {.channel = channel_->pipe(),
        .stdout_pipe = output_->stdout_pipe(),
        .stderr_pipe = output_->stderr_pipe(),
        .crash_pipe = output_->crash_pipe(),
-       .handle_socket = handles->helper_fd,
-       .handles_brokered = handles->brokered},
+       .handle_socket = handle_ends_->helper_fd,
+       .handles_brokered = handle_ends_->brokered},
       [this](int64_t exit_status, int term_signal) {
         OnExit(exit_status, term_signal);
       },
-      options_.zygote);
-  if (!child.ok()) return child.status();
-  child_ = *std::move(child);
+      options_.zygote,
+      [this](absl::StatusOr<std::unique_ptr<ChildProcess>> child) {
+        OnSpawned(std::move(child));
+      });
+  if (!spawn.ok()) return spawn.status();
+  // The helper has its copy of its end by now, or the pending launch has.
+  handle_ends_->helper.reset();
+  if (spawn->pending != nullptr) {
+    launch_ = std::move(spawn->pending);
+    return absl::OkStatus();
+  }
+  return FinishStart(std::move(spawn->child));
+}
+
+void HelperProcess::OnSpawned(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child) {
+  launch_.reset();  // Done: it is not touched after this callback.
+  absl::Status finished =
+      child.ok() ? FinishStart(*std::move(child)) : child.status();
+  if (finished.ok()) return;
+  BH_LOG(kWarning, "cannot launch ", name(), ": ", finished.message());
+  child_.reset();  // Kills and reaps what was started.
+  EndWithoutProcess(ProcessEnd(), std::move(finished));
+}
+
+void HelperProcess::EndWithoutProcess(ProcessEnd end, absl::Status why) {
+  launch_.reset();
+  if (end_.has_value()) return;
+  exited_at_ = absl::Now();
+  end_ = end;
+  launch_failure_ = std::move(why);
+  if (state_ != State::kStopping) BeginStopping();
+  // From the loop: a caller (Shutdown's walk over the helpers) may not
+  // expect the helper to go before it returns.
+  uv_timer_start(timer_, OnTimerThunk, 0, 0);
+}
+
+absl::Status HelperProcess::FinishStart(std::unique_ptr<ChildProcess> child) {
+  child_ = std::move(child);
   pid_ = child_->pid();
-  if (handles->host.is_valid() || handles->brokered) {
-    absl::StatusOr<ScopedHandle> end = TakeHostTransportEnd(*handles, pid_);
+  if (handle_ends_->host.is_valid() || handle_ends_->brokered) {
+    absl::StatusOr<ScopedHandle> end =
+        TakeHostTransportEnd(*handle_ends_, pid_);
     if (!end.ok()) return end.status();  // `child_` goes with this helper.
     channel_->SetHandleTransport(*std::move(end));
   }
+  handle_ends_.reset();
   Emit(LifecycleStage::kStarted);
   const std::string prefix = absl::StrCat("[", name(), " ", pid_, "] ");
   absl::Status reading = output_->Start(prefix, [this] { MaybeFinishExit(); });
@@ -139,7 +179,8 @@ absl::Status HelperProcess::Start() {
     return absl::OkStatus();  // The exit callback will report it.
   }
   // The spawn may have blocked the loop (a zygote that took its time, a slow
-  // exec): the deadline counts from now, not from the loop's cached time.
+  // exec) or finished later: the deadline counts from now, not from the
+  // loop's cached time.
   uv_update_time(loop_);
   uv_timer_start(timer_, OnTimerThunk, ToMillis(options_.handshake_timeout), 0);
   return absl::OkStatus();
@@ -268,6 +309,12 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
   if (state_ == State::kStopping && hangup_reason_.empty()) return;
   hangup_reason_.clear();
   BeginStopping();
+  if (launch_ != nullptr) {
+    // Nothing runs yet to be asked: the launch is called off.
+    evidence_.AddHostSignal(SIGKILL);
+    EndWithoutProcess(ProcessEnd{.term_signal = SIGKILL}, absl::OkStatus());
+    return;
+  }
   if (heartbeat_) heartbeat_->Stop();
   stop_grace_ = grace;
   stop_stage_ = 0;
@@ -305,6 +352,12 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
 void HelperProcess::SendSignal(int signal) {
   // Once reaped, the pid may already name another process.
   if (end_.has_value()) return;
+  if (launch_ != nullptr) {
+    // Still on its way: called off, the child (if any yet) killed and reaped.
+    evidence_.AddHostSignal(SIGKILL);
+    EndWithoutProcess(ProcessEnd{.term_signal = SIGKILL}, absl::OkStatus());
+    return;
+  }
   const absl::Status sent = child_->Signal(signal);
   if (sent.ok()) {
     evidence_.AddHostSignal(signal);
@@ -404,6 +457,11 @@ void HelperProcess::MaybeFinishExit() {
   }
   exit_reported_ = true;
   ExitInfo info = ClassifyExit(*end_, Evidence());
+  if (!launch_failure_.ok()) {
+    // A launch under way that failed: nothing ran to end otherwise.
+    info.kind = ExitKind::kLaunchFailed;
+    info.launch_status = launch_failure_;
+  }
   info.last_stderr_lines = output_->last_stderr_lines();
   // A crash record is the helper's word: it counts only beside an end the
   // kernel reports as a signal the helper could have crashed with, never on an

@@ -30,6 +30,8 @@ namespace bulkhead {
 // their headers stay out of the installed ones.
 class ChildProcess;
 class HelperOutput;
+class PendingLaunch;
+struct HandleTransportEnds;
 class ZygoteHost;
 
 class BULKHEAD_EXPORT HelperProcess {
@@ -79,6 +81,7 @@ class BULKHEAD_EXPORT HelperProcess {
   uint64_t id() const { return options_.launch.helper_id; }
   // "<role>-<id>", as in logs and tables.
   std::string name() const;
+  // 0 until spawned (kStarted): a sandboxed launch on Linux finishes later.
   int64_t pid() const { return pid_; }
   State state() const { return state_; }
   absl::Duration uptime() const;
@@ -115,6 +118,13 @@ class BULKHEAD_EXPORT HelperProcess {
   void Ping(absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
   // The round trip of the last answered Ping (the heartbeat's or anyone's).
+  // While ready: how long the heartbeat's unanswered Ping has waited, once
+  // past the heartbeat's interval (Heartbeat::OverduePing); the helper is
+  // then unresponsive, and `last_round_trip` is old news.
+  std::optional<absl::Duration> overdue_ping() const {
+    if (state_ != State::kReady || heartbeat_ == nullptr) return std::nullopt;
+    return heartbeat_->OverduePing();
+  }
   std::optional<absl::Duration> last_round_trip() const {
     return last_round_trip_;
   }
@@ -151,6 +161,15 @@ class BULKHEAD_EXPORT HelperProcess {
   HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks);
 
   absl::Status Start();
+  // Once spawned (at once, or later on the loop for a pending launch): the
+  // rest of the start.
+  absl::Status FinishStart(std::unique_ptr<ChildProcess> child);
+  // A pending launch's result.
+  void OnSpawned(absl::StatusOr<std::unique_ptr<ChildProcess>> child);
+  // A launch that never produced a running helper ends here: reported (from
+  // the loop, never from inside the caller) as `end`, or as kLaunchFailed
+  // with `why`.
+  void EndWithoutProcess(ProcessEnd end, absl::Status why);
   void OnChannelClosed(ipc::Channel::CloseReason reason,
                        const absl::Status& detail);
   absl::StatusOr<ipc::Control> OnHello(const ipc::Control& hello);
@@ -182,6 +201,12 @@ class BULKHEAD_EXPORT HelperProcess {
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.
   std::unique_ptr<ChildProcess> child_;  // Null until spawned.
+  // While a launch is on its way (Linux sandboxed); destroying it cancels.
+  std::unique_ptr<PendingLaunch> launch_;
+  // The host's end of the handle transport, until the helper runs.
+  std::unique_ptr<HandleTransportEnds> handle_ends_;
+  // Why a launch that was under way failed; reported as kLaunchFailed.
+  absl::Status launch_failure_;
   uv_timer_t* timer_;
   // Set by the exit callback: libuv has reaped the process.
   std::optional<ProcessEnd> end_;

@@ -177,7 +177,10 @@ class BULKHEAD_EXPORT Host {
   // Launches a helper in `role`. Returns the helper (owned by the host) or why
   // it could not be spawned; then `on_ready` does not run. Otherwise `on_ready`
   // runs once, with the helper when it reported Ready, or with the reason it
-  // ended first.
+  // ended first. A sandboxed launch on Linux finishes after this returns (its
+  // clone and exec run on a launcher thread, not the loop): until then the
+  // helper's pid is 0, a spawn that fails ends it as kLaunchFailed, and a
+  // Stop, Kill, Shutdown or destruction meanwhile calls the launch off.
   absl::StatusOr<HelperProcess*> Launch(
       absl::string_view role,
       absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
@@ -211,7 +214,8 @@ class BULKHEAD_EXPORT Host {
   // Every helper's lifecycle, stage by stage (see LifecycleStage): once each,
   // in order, whatever races between channel end-of-stream, process exit and
   // kills. A helper that could not even be spawned gets kLaunching and then
-  // kExited (kLaunchFailed).
+  // kExited (kLaunchFailed); one whose launch was called off before it was
+  // spawned, kLaunching, kExiting and kExited.
   void SetLifecycleHandler(
       absl::AnyInvocable<void(const LifecycleEvent&)> handler);
 
@@ -239,7 +243,9 @@ class BULKHEAD_EXPORT Host {
   // that created the host, while nothing runs the loop.
   absl::Status StartThread();
   // From the thread that called `StartThread`: runs the tasks posted so far,
-  // stops the loop and joins the host's thread. Helpers keep running. Nothing
+  // stops the loop and joins the host's thread. Helpers keep running: they
+  // are forked on a launcher thread that lasts as long as the process, so
+  // they die with the host's process, never with the host's thread. Nothing
   // when no thread runs.
   void StopThread();
   // Makes Run() return after the current callback.

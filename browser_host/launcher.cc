@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/exit_watch.h"
+#include "browser_host/launcher_thread.h"
 #include "browser_host/sandboxed_launcher.h"
 #include "browser_host/zygote_host.h"
 #include "common/logging.h"
@@ -98,7 +99,11 @@ class UvChildProcess final : public OwnChildProcess {
   absl::Status Spawn(uv_process_options_t& options) {
     spawn_attempted_ = true;
     options.exit_cb = OnExit;
-    const int rc = uv_spawn(loop_, process_, &options);
+    // Forked on the launcher thread, whose exit is the process's: the
+    // helper's parent-death signal follows the forking thread. uv_spawn
+    // returns after the exec, and this thread waits for it as before.
+    int rc = 0;
+    RunOnLauncherThread([&] { rc = uv_spawn(loop_, process_, &options); });
     if (rc != 0) {
       return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
     }
@@ -140,11 +145,23 @@ class UvChildProcess final : public OwnChildProcess {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
-    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote) {
+absl::StatusOr<SpawnStart> SpawnedAtOnce(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child) {
+  if (!child.ok()) return child.status();
+  SpawnStart start;
+  start.child = *std::move(child);
+  return start;
+}
+
+absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
+                                       const LaunchOptions& options,
+                                       const ChildStdio& stdio,
+                                       ChildProcess::ExitCallback on_exit,
+                                       ZygoteHost* zygote,
+                                       SpawnedCallback on_spawned) {
   if (options.sandboxed) {
-    return SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit));
+    return StartSandboxedSpawn(loop, options, stdio, std::move(on_exit),
+                               std::move(on_spawned));
   }
   std::string executable = options.executable;
   if (executable.empty()) {
@@ -161,7 +178,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
       zygote->executable() == executable) {
     absl::StatusOr<std::unique_ptr<ChildProcess>> forked =
         zygote->Spawn(loop, args, stdio, on_exit);
-    if (!absl::IsUnavailable(forked.status())) return forked;
+    if (!absl::IsUnavailable(forked.status())) {
+      return SpawnedAtOnce(std::move(forked));
+    }
     BH_LOG(kInfo, "exec'ing ", options.role, ": ", forked.status().message());
   }
   std::vector<char*> argv;
@@ -220,7 +239,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
   spawn.stdio = child_stdio;
   auto child = std::make_unique<UvChildProcess>(loop, std::move(on_exit));
   if (absl::Status spawned = child->Spawn(spawn); !spawned.ok()) return spawned;
-  return child;
+  return SpawnedAtOnce(std::move(child));
 }
 
 }  // namespace bulkhead

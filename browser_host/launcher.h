@@ -13,6 +13,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "browser_host/launch_options.h"
+#include "browser_host/launcher_thread.h"
 #include "common/platform_handle.h"
 
 namespace bulkhead {
@@ -120,14 +121,38 @@ struct ChildStdio {
 
 class ZygoteHost;
 
+// How a spawn that finishes later ends: the child, or why there is none.
+using SpawnedCallback =
+    absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<ChildProcess>>)>;
+
+// A spawn as it starts: exactly one of the two is set.
+struct SpawnStart {
+  // Spawned already (exec'd, forked by the zygote, Windows' sandbox).
+  std::unique_ptr<ChildProcess> child;
+  // Still on its way (Linux sandboxed: the clone and the wait for the exec
+  // run on the launcher thread). Its `on_spawned` runs once on the loop
+  // thread, unless this is destroyed first: that cancels the launch, and a
+  // child it started is killed and reaped.
+  std::unique_ptr<PendingLaunch> pending;
+};
+
+// A spawn that is over at once, as a SpawnStart.
+absl::StatusOr<SpawnStart> SpawnedAtOnce(
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child);
+
 // Spawns the helper: with uv_spawn (stdin is /dev/null; stdout and stderr as
-// `stdio` says), or, when `options.sandboxed`, through SpawnSandboxedHelper.
+// `stdio` says), or, when `options.sandboxed`, through StartSandboxedSpawn.
 // With a live `zygote` (zygote_host.h), an unsandboxed helper of the
 // zygote's executable is forked by it instead, and exec'd only when the
-// zygote cannot.
-absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnHelper(
-    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote = nullptr);
+// zygote cannot. An error means nothing was started (`on_spawned` never
+// runs); `on_spawned` is for a `SpawnStart::pending` only. `stdio`'s pipes
+// must outlive a pending spawn; its `handle_socket` need not.
+absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
+                                       const LaunchOptions& options,
+                                       const ChildStdio& stdio,
+                                       ChildProcess::ExitCallback on_exit,
+                                       ZygoteHost* zygote,
+                                       SpawnedCallback on_spawned);
 
 // Platform parts (launcher_posix.cc / launcher_win.cc).
 

@@ -15,9 +15,17 @@ namespace bulkhead {
 
 // SandboxedLaunchAvailable() is declared in launch_options.h.
 
-// Like SpawnHelper, inside the sandbox. The channel reaches the helper as
-// `--ipc-handle=<value>` (Windows). Unimplemented where no sandboxed launch
-// exists.
+// Like SpawnHelper, inside the sandbox. Linux: returns a pending launch
+// (the clone and the wait for the exec run on the launcher thread, and
+// `on_spawned` reports on the loop); elsewhere the child at once. What can
+// be checked up front (the executable, the pipes, a required cgroup) fails
+// here. Unimplemented where no sandboxed launch exists.
+absl::StatusOr<SpawnStart> StartSandboxedSpawn(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned);
+
+// Windows: the synchronous launch StartSandboxedSpawn returns. The channel
+// reaches the helper as `--ipc-handle=<value>`.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit);

@@ -1,8 +1,10 @@
 // Linux: the helper starts in new namespaces (user, pid, net, mount, ipc,
 // uts, as its policy says) made by clone3 with CLONE_PIDFD, falling back to
 // clone on kernels without clone3. Its uid and gid maps are written before it
-// may go on; it then execs this binary. Its exit is watched through the pidfd
-// on the loop and read with waitid, never by polling.
+// may go on; it then execs this binary. The clone and the wait for the exec
+// run on the launcher thread (launcher_thread.h), not the loop's. Its exit is
+// watched through the pidfd on the loop and read with waitid, never by
+// polling.
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "browser_host/helper_cgroup_linux.h"
 #include "browser_host/launch_support_posix.h"
+#include "browser_host/launcher_thread.h"
 #include "browser_host/namespaced_child_process_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "browser_host/sandboxed_launcher.h"
@@ -119,122 +122,71 @@ absl::Status NamespaceError(int error, uint64_t flags) {
       absl::StrCat("sandbox layer user-ns (required) failed: ", why));
 }
 
-}  // namespace
-
-bool SandboxedLaunchAvailable() { return true; }
-
-absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
-    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit) {
-  std::string executable = options.executable;
-  if (executable.empty()) {
-    BH_ASSIGN_OR_RETURN(executable, CurrentExecutablePath());
-  }
-  const bool with_crash_pipe = stdio.crash_pipe != nullptr;
-  const bool with_handles = stdio.handle_socket >= 0;
-  std::vector<std::string> args = HelperCommandLine(
-      executable, options, with_crash_pipe ? kHelperCrashFd : -1,
-      with_handles ? kHelperHandleFd : -1);
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  // The helper's ends, all numbered >= kFirstSourceFd and close-on-exec; the
-  // host's ends go to libuv once the child exists.
-  BH_ASSIGN_OR_RETURN(HandlePair channel, CreateStreamPair());
-  BH_ASSIGN_OR_RETURN(ScopedHandle helper_channel,
-                      HighCopy(channel.second.get()));
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
-  ScopedHandle dev_null(null_fd);
-  BH_ASSIGN_OR_RETURN(ScopedHandle helper_stdin, HighCopy(dev_null.get()));
-  PipeEnds out, err, crash;
-  ScopedHandle helper_out, helper_err, helper_crash;
-  if (stdio.stdout_pipe != nullptr) {
-    BH_ASSIGN_OR_RETURN(out, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(helper_out, HighCopy(out.write.get()));
-  }
-  if (stdio.stderr_pipe != nullptr) {
-    BH_ASSIGN_OR_RETURN(err, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(helper_err, HighCopy(err.write.get()));
-  }
-  if (with_crash_pipe) {
-    BH_ASSIGN_OR_RETURN(crash, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(helper_crash, HighCopy(crash.write.get()));
-  }
-  ScopedHandle helper_handles;
-  if (with_handles) {
-    BH_ASSIGN_OR_RETURN(helper_handles, HighCopy(stdio.handle_socket));
-  }
-  BH_ASSIGN_OR_RETURN(PipeEnds go, MakePipe(O_CLOEXEC));
-  BH_ASSIGN_OR_RETURN(PipeEnds exec_error, MakePipe(O_CLOEXEC));
-  BH_ASSIGN_OR_RETURN(ScopedHandle helper_go, HighCopy(go.read.get()));
-  BH_ASSIGN_OR_RETURN(ScopedHandle helper_error,
-                      HighCopy(exec_error.write.get()));
-
-  BH_ASSIGN_OR_RETURN(PipeEnds status, MakePipe(O_CLOEXEC | O_NONBLOCK));
-  BH_ASSIGN_OR_RETURN(ScopedHandle init_status, HighCopy(status.write.get()));
-
-  SandboxChildPlan plan;
-  plan.executable = executable.c_str();
-  plan.argv = argv.data();
-  std::vector<std::string> environment = SandboxedEnvironment();
-  std::vector<char*> envp;
-  for (std::string& variable : environment) envp.push_back(variable.data());
-  envp.push_back(nullptr);
-  plan.envp = envp.data();
-  plan.status_fd = init_status.get();
-  plan.fds[0] = helper_stdin.get();
-  plan.fds[1] = helper_out.is_valid() ? helper_out.get() : STDOUT_FILENO;
-  plan.fds[2] = helper_err.is_valid() ? helper_err.get() : STDERR_FILENO;
-  plan.fds[kHelperChannelFd] = helper_channel.get();
-  plan.fds[kHelperCrashFd] = helper_crash.is_valid() ? helper_crash.get() : -1;
-  plan.fds[kHelperHandleFd] = helper_handles.get();
-  plan.go_fd = helper_go.get();
-  plan.error_fd = helper_error.get();
-
-  // The cgroup first: a required one that cannot be made fails the launch
-  // before anything runs.
-  std::unique_ptr<HelperCgroup> cgroup;
-  std::string cgroup_note;
-  const sandbox::SandboxPolicy& policy = options.sandbox_policy;
-  if (policy.enabled(Layer::kCgroup)) {
-    const uint64_t memory = policy.limits.cgroup_memory_bytes != 0
-                                ? policy.limits.cgroup_memory_bytes
-                                : options.memory_limit_bytes;
-    absl::StatusOr<std::unique_ptr<HelperCgroup>> made = HelperCgroup::Create(
-        absl::StrCat(options.helper_id), memory, policy.limits.cgroup_pids);
-    if (made.ok()) {
-      cgroup = *std::move(made);
-    } else if (policy.requirement(Layer::kCgroup) == Requirement::kRequired) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "sandbox layer cgroup (required) failed: ", made.status().message()));
-    } else {
-      cgroup_note = std::string(made.status().message());
+// A sandboxed launch in flight, shared by the loop thread (which sets it up
+// and takes the child over) and the launcher thread (which clones init and
+// waits for the helper's exec), PendingLaunch ordering the two.
+struct SandboxLaunch {
+  // Kills and reaps an init the loop never took (cancelled, or failed after
+  // the clone), then (members) removes the cgroup, empty by then.
+  ~SandboxLaunch() {
+    if (!pidfd.is_valid()) return;
+    ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    siginfo_t info = {};
+    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED) !=
+               0 &&
+           errno == EINTR) {
     }
   }
-  HelperCgroup* const child_cgroup = cgroup.get();
 
-  uint64_t flags = NamespaceFlags(options.sandbox_policy);
+  // On the launcher thread: clone init (the launcher thread is its parent,
+  // and so its parent-death signal is the process's), map its ids, put it in
+  // its cgroup, let it go, and wait for the helper's exec.
+  void Run();
+  absl::Status LetItGo();
+
+  std::string executable;
+  std::string role;
+  std::vector<std::string> args;
+  std::vector<std::string> environment;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  SandboxChildPlan plan;
+  uint64_t flags = 0;
+  bool user_namespace_best_effort = false;
+
+  // The helper's ends, closed once init has its copies.
+  ScopedHandle helper_channel, helper_stdin, helper_out, helper_err,
+      helper_crash, helper_handles, helper_go, helper_error, init_status;
+  // The host's ends (the loop's), and the pipes' other ends.
+  HandlePair channel;
+  PipeEnds out, err, crash, go, exec_error, status;
+  std::unique_ptr<HelperCgroup> cgroup;  // Outlives `pidfd`'s reaping.
+  std::string cgroup_note;
+
+  // Set by Run.
+  absl::Status result;
+  pid_t pid = -1;
+  ScopedHandle pidfd;  // Until the loop takes init over.
+};
+
+void SandboxLaunch::Run() {
   int raw_pidfd = -1;
-  pid_t pid = CloneWithPidfd(flags, &raw_pidfd);
-  if (pid == 0) RunSandboxChild(plan);
-  if (pid < 0 && (flags & CLONE_NEWUSER) != 0 &&
-      options.sandbox_policy.requirement(Layer::kUserNamespace) ==
-          Requirement::kBestEffort) {
+  pid_t child = CloneWithPidfd(flags, &raw_pidfd);
+  if (child == 0) RunSandboxChild(plan);
+  if (child < 0 && (flags & CLONE_NEWUSER) != 0 && user_namespace_best_effort) {
     // Without a user namespace the others need privilege (e.g. root).
     BH_LOG(kWarning, "no user namespace (", std::strerror(errno),
-           "); launching ", options.role, " without one");
+           "); launching ", role, " without one");
     flags &= ~static_cast<uint64_t>(CLONE_NEWUSER);
-    pid = CloneWithPidfd(flags, &raw_pidfd);
-    if (pid == 0) RunSandboxChild(plan);
+    child = CloneWithPidfd(flags, &raw_pidfd);
+    if (child == 0) RunSandboxChild(plan);
   }
-  if (pid < 0) return NamespaceError(errno, flags);
-  ScopedHandle pidfd(raw_pidfd);
-  auto child = std::make_unique<NamespacedChildProcess>(
-      loop, pid, std::move(pidfd), std::move(status.read), std::move(cgroup),
-      std::move(cgroup_note), std::move(on_exit));
-  // From here a failure returns, and `child`'s destructor kills and reaps it.
+  if (child < 0) {
+    result = NamespaceError(errno, flags);
+    return;
+  }
+  pid = child;
+  pidfd.reset(raw_pidfd);
   helper_channel.reset();
   helper_stdin.reset();
   helper_out.reset();
@@ -251,7 +203,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   channel.second.reset();
   init_status.reset();
   status.write.reset();
+  result = LetItGo();
+}
 
+absl::Status SandboxLaunch::LetItGo() {
   if ((flags & CLONE_NEWUSER) != 0) {
     // The helper is root in its namespace, mapped to the host's own ids: no
     // privilege is needed to write these maps.
@@ -264,17 +219,17 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
         WriteKernelFile(absl::StrCat("/proc/", pid, "/gid_map"),
                         absl::StrCat("0 ", ::getegid(), " 1\n")));
   }
-  if (child_cgroup != nullptr) {
+  if (cgroup != nullptr) {
     // Before it may go on: everything it starts is born inside.
-    BH_RETURN_IF_ERROR(child_cgroup->AddProcess(pid));
+    BH_RETURN_IF_ERROR(cgroup->AddProcess(pid));
   }
   const char one = 1;
   if (::write(go.write.get(), &one, 1) != 1) {
     return LastPosixErrorToStatus("write to the helper's start pipe");
   }
   go.write.reset();
-  // Blocks for the exec only (the close-on-exec end closes then), as
-  // uv_spawn does.
+  // Blocks (this thread, not the loop) for the exec only: the close-on-exec
+  // end closes then.
   int exec_errno = 0;
   ssize_t n;
   while ((n = ::read(exec_error.read.get(), &exec_errno, sizeof(exec_errno))) <
@@ -285,22 +240,146 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     return PosixErrorToStatus(exec_errno,
                               absl::StrCat("start ", executable, " sandboxed"));
   }
+  return absl::OkStatus();
+}
+
+// On the loop thread, once the launcher thread is done: the child, watched.
+absl::StatusOr<std::unique_ptr<ChildProcess>> TakeOver(
+    uv_loop_t* loop, SandboxLaunch& launch, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit) {
+  BH_RETURN_IF_ERROR(launch.result);
+  auto child = std::make_unique<NamespacedChildProcess>(
+      loop, launch.pid, std::move(launch.pidfd), std::move(launch.status.read),
+      std::move(launch.cgroup), std::move(launch.cgroup_note),
+      std::move(on_exit));
+  // From here a failure returns, and `child`'s destructor kills and reaps it.
   BH_RETURN_IF_ERROR(
-      OpenInLibuv(stdio.channel, std::move(channel.first), "channel"));
+      OpenInLibuv(stdio.channel, std::move(launch.channel.first), "channel"));
   if (stdio.stdout_pipe != nullptr) {
     BH_RETURN_IF_ERROR(
-        OpenInLibuv(stdio.stdout_pipe, std::move(out.read), "stdout"));
+        OpenInLibuv(stdio.stdout_pipe, std::move(launch.out.read), "stdout"));
   }
   if (stdio.stderr_pipe != nullptr) {
     BH_RETURN_IF_ERROR(
-        OpenInLibuv(stdio.stderr_pipe, std::move(err.read), "stderr"));
+        OpenInLibuv(stdio.stderr_pipe, std::move(launch.err.read), "stderr"));
   }
-  if (with_crash_pipe) {
-    BH_RETURN_IF_ERROR(
-        OpenInLibuv(stdio.crash_pipe, std::move(crash.read), "crash pipe"));
+  if (stdio.crash_pipe != nullptr) {
+    BH_RETURN_IF_ERROR(OpenInLibuv(stdio.crash_pipe,
+                                   std::move(launch.crash.read), "crash pipe"));
   }
   BH_RETURN_IF_ERROR(child->Watch());
   return child;
+}
+
+}  // namespace
+
+bool SandboxedLaunchAvailable() { return true; }
+
+absl::StatusOr<SpawnStart> StartSandboxedSpawn(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned) {
+  auto launch = std::make_shared<SandboxLaunch>();
+  SandboxLaunch& l = *launch;
+  l.executable = options.executable;
+  if (l.executable.empty()) {
+    BH_ASSIGN_OR_RETURN(l.executable, CurrentExecutablePath());
+  }
+  // What can be told now is told now: the exec itself is checked later.
+  if (::access(l.executable.c_str(), X_OK) != 0) {
+    return LastPosixErrorToStatus(
+        absl::StrCat("start ", l.executable, " sandboxed"));
+  }
+  l.role = options.role;
+  const bool with_crash_pipe = stdio.crash_pipe != nullptr;
+  const bool with_handles = stdio.handle_socket >= 0;
+  l.args = HelperCommandLine(l.executable, options,
+                             with_crash_pipe ? kHelperCrashFd : -1,
+                             with_handles ? kHelperHandleFd : -1);
+  for (std::string& arg : l.args) l.argv.push_back(arg.data());
+  l.argv.push_back(nullptr);
+
+  // The helper's ends, all numbered >= kFirstSourceFd and close-on-exec; the
+  // host's ends go to libuv once the child exists.
+  BH_ASSIGN_OR_RETURN(l.channel, CreateStreamPair());
+  BH_ASSIGN_OR_RETURN(l.helper_channel, HighCopy(l.channel.second.get()));
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
+  ScopedHandle dev_null(null_fd);
+  BH_ASSIGN_OR_RETURN(l.helper_stdin, HighCopy(dev_null.get()));
+  if (stdio.stdout_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(l.out, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(l.helper_out, HighCopy(l.out.write.get()));
+  }
+  if (stdio.stderr_pipe != nullptr) {
+    BH_ASSIGN_OR_RETURN(l.err, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(l.helper_err, HighCopy(l.err.write.get()));
+  }
+  if (with_crash_pipe) {
+    BH_ASSIGN_OR_RETURN(l.crash, MakePipe(O_CLOEXEC));
+    BH_ASSIGN_OR_RETURN(l.helper_crash, HighCopy(l.crash.write.get()));
+  }
+  if (with_handles) {
+    // A copy of its own: the caller's may close once this returns.
+    BH_ASSIGN_OR_RETURN(l.helper_handles, HighCopy(stdio.handle_socket));
+  }
+  BH_ASSIGN_OR_RETURN(l.go, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(l.exec_error, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(l.helper_go, HighCopy(l.go.read.get()));
+  BH_ASSIGN_OR_RETURN(l.helper_error, HighCopy(l.exec_error.write.get()));
+
+  BH_ASSIGN_OR_RETURN(l.status, MakePipe(O_CLOEXEC | O_NONBLOCK));
+  BH_ASSIGN_OR_RETURN(l.init_status, HighCopy(l.status.write.get()));
+
+  l.plan.executable = l.executable.c_str();
+  l.plan.argv = l.argv.data();
+  l.environment = SandboxedEnvironment();
+  for (std::string& variable : l.environment) {
+    l.envp.push_back(variable.data());
+  }
+  l.envp.push_back(nullptr);
+  l.plan.envp = l.envp.data();
+  l.plan.status_fd = l.init_status.get();
+  l.plan.fds[0] = l.helper_stdin.get();
+  l.plan.fds[1] = l.helper_out.is_valid() ? l.helper_out.get() : STDOUT_FILENO;
+  l.plan.fds[2] = l.helper_err.is_valid() ? l.helper_err.get() : STDERR_FILENO;
+  l.plan.fds[kHelperChannelFd] = l.helper_channel.get();
+  l.plan.fds[kHelperCrashFd] =
+      l.helper_crash.is_valid() ? l.helper_crash.get() : -1;
+  l.plan.fds[kHelperHandleFd] = l.helper_handles.get();
+  l.plan.go_fd = l.helper_go.get();
+  l.plan.error_fd = l.helper_error.get();
+
+  // The cgroup first: a required one that cannot be made fails the launch
+  // before anything runs.
+  const sandbox::SandboxPolicy& policy = options.sandbox_policy;
+  if (policy.enabled(Layer::kCgroup)) {
+    const uint64_t memory = policy.limits.cgroup_memory_bytes != 0
+                                ? policy.limits.cgroup_memory_bytes
+                                : options.memory_limit_bytes;
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> made =
+        HelperCgroup::Create(absl::StrCat(options.helper_id), memory,
+                             policy.limits.cgroup_pids);
+    if (made.ok()) {
+      l.cgroup = *std::move(made);
+    } else if (policy.requirement(Layer::kCgroup) == Requirement::kRequired) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sandbox layer cgroup (required) failed: ", made.status().message()));
+    } else {
+      l.cgroup_note = std::string(made.status().message());
+    }
+  }
+  l.flags = NamespaceFlags(policy);
+  l.user_namespace_best_effort =
+      policy.requirement(Layer::kUserNamespace) == Requirement::kBestEffort;
+
+  SpawnStart start;
+  start.pending = std::make_unique<PendingLaunch>(
+      loop, [launch] { launch->Run(); },
+      [launch, loop, stdio, on_exit = std::move(on_exit),
+       on_spawned = std::move(on_spawned)]() mutable {
+        on_spawned(TakeOver(loop, *launch, stdio, std::move(on_exit)));
+      });
+  return start;
 }
 
 }  // namespace bulkhead

@@ -12,4 +12,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
       "sandboxed launch is not available on this platform yet");
 }
 
+absl::StatusOr<SpawnStart> StartSandboxedSpawn(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, SpawnedCallback) {
+  return SpawnedAtOnce(
+      SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit)));
+}
+
 }  // namespace bulkhead

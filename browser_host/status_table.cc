@@ -14,6 +14,15 @@ std::string FormatMicros(std::optional<absl::Duration> duration) {
   return absl::StrFormat("%.0f us", absl::ToDoubleMicroseconds(*duration));
 }
 
+// The RTT column: an overdue Ping's wait wins over the last round trip.
+std::string FormatRoundTrip(const HelperRow& row) {
+  if (row.overdue_ping.has_value()) {
+    return absl::StrFormat("ping overdue %.1fs",
+                           absl::ToDoubleSeconds(*row.overdue_ping));
+  }
+  return FormatMicros(row.round_trip);
+}
+
 std::string FormatUptime(absl::Duration uptime) {
   return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(uptime));
 }
@@ -46,7 +55,7 @@ std::string FormatStatusTable(const std::vector<HelperRow>& rows) {
     cells.push_back(
         {row.name, row.pid == 0 ? "-" : absl::StrCat(row.pid), row.role,
          row.state, FormatUptime(row.uptime), FormatPercent(row.cpu_percent),
-         FormatMemory(row.resident_bytes), FormatMicros(row.round_trip),
+         FormatMemory(row.resident_bytes), FormatRoundTrip(row),
          FormatRates(row.messages_in_per_second, row.messages_out_per_second),
          absl::StrCat(row.restarts), row.sandbox,
          row.last_exit.empty() ? "-" : row.last_exit});

@@ -22,6 +22,9 @@ struct HelperRow {
   std::optional<uint64_t> resident_bytes;
   std::optional<absl::Duration>
       round_trip;  // Last Ping round trip, if measured.
+  // A Ping unanswered this long: shown instead of `round_trip` ("ping
+  // overdue 3.2s").
+  std::optional<absl::Duration> overdue_ping;
   // Frames per second over the last sample period, when there was one.
   std::optional<double> messages_in_per_second;
   std::optional<double> messages_out_per_second;

@@ -22,6 +22,7 @@ HelperSample SampleHelper(HelperProcess& helper) {
     sample.resident_bytes = usage->resident_bytes;
   }
   sample.round_trip = helper.last_round_trip();
+  sample.overdue_ping = helper.overdue_ping();
   sample.frames_in = helper.channel().frames_received();
   sample.frames_out = helper.channel().frames_sent();
   sample.sandboxed = helper.sandboxed();
@@ -58,6 +59,10 @@ std::vector<HelperRow> TaskManager::Rows(
     row.uptime = sample.uptime;
     row.resident_bytes = sample.resident_bytes;
     row.round_trip = sample.round_trip;
+    if (sample.overdue_ping.has_value()) {
+      row.state = "unresponsive";
+      row.overdue_ping = sample.overdue_ping;
+    }
     row.restarts = restarts_of(sample.role);
     row.sandbox = sample.sandboxed ? "on" : "off";
     row.last_exit = last_exit_of(sample.role);

@@ -30,6 +30,8 @@ struct HelperSample {
   std::optional<absl::Duration> cpu_time;  // When the OS could tell.
   std::optional<uint64_t> resident_bytes;
   std::optional<absl::Duration> round_trip;
+  // HelperProcess::overdue_ping: set while a Ping waits past its interval.
+  std::optional<absl::Duration> overdue_ping;
   uint64_t frames_in = 0;
   uint64_t frames_out = 0;
   bool sandboxed = false;  // Launched inside the platform's sandbox.
@@ -56,7 +58,9 @@ class TaskManager {
   // Rows for `samples`, taken at `now`: CPU % and message rates are the
   // change since the same helper's earlier sample (none in its first). A
   // sample less than `kMinRatePeriod` after that one keeps the rates it
-  // had: a `status` right after a refresh would measure noise. Each role of
+  // had: a `status` right after a refresh would measure noise. A helper with
+  // an overdue Ping is "unresponsive", with the Ping's wait instead of its
+  // last good round trip. Each role of
   // `roles` without a sample gets a row of its own
   // ("restarting", "failed" or "stopped").
   std::vector<HelperRow> Rows(const std::vector<HelperSample>& samples,

@@ -2,10 +2,13 @@
 // helpers, and stops it. Linux only (zygote_host_linux.cc); elsewhere
 // Available() is false and helpers are exec'd.
 //
-// Thread: the host's loop thread, the one that called Start (Spawn from
-// another says Unavailable). Start and Spawn block it briefly: Start
-// until the zygote is up (one exec, a few ms, once per host), Spawn until the
-// zygote has forked (~0.1 ms), as uv_spawn blocks until its exec.
+// Thread: the host's loop thread. The zygote is spawned on the launcher
+// thread (launcher_thread.h), whose exit is the process's, so it and the
+// helpers it forks (that thread's children, CLONE_PARENT) die with the host
+// process and not with the loop thread. Start and Spawn block the loop thread
+// briefly: Start until the zygote is up (one exec, a few ms, once per host),
+// Spawn until the zygote has forked (~0.1 ms), as uv_spawn blocks until its
+// exec.
 #ifndef BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
 #define BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
 
@@ -82,8 +85,6 @@ class ZygoteHost {
   const std::string executable_;
   int64_t pid_ = 0;
   ScopedHandle control_;
-  // Linux: the thread that started it, which its helpers die with.
-  int64_t starter_thread_ = 0;
   std::unique_ptr<ExitWatch> watch_;  // Null where there is none.
   bool reaped_ = false;
 };

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "browser_host/exit_watch.h"
 #include "browser_host/launch_support_posix.h"
+#include "browser_host/launcher_thread.h"
 #include "browser_host/zygote_host.h"
 #include "common/logging.h"
 #include "common/os_error.h"
@@ -177,7 +177,13 @@ absl::StatusOr<int64_t> ReadForkReply(absl::string_view bytes, size_t fd_count,
 absl::StatusOr<std::unique_ptr<ZygoteHost>> ZygoteHost::Start(
     uv_loop_t* loop, const std::string& executable, absl::Duration timeout) {
   BH_ASSIGN_OR_RETURN(auto sockets, CreateZygoteSocketPair());
-  BH_ASSIGN_OR_RETURN(const pid_t pid, SpawnZygote(executable, sockets.second));
+  // Started on the launcher thread, which lives as long as this process: the
+  // zygote's parent-death signal, and its helpers' (CLONE_PARENT makes them
+  // that thread's children too), follow the thread that spawned it.
+  absl::StatusOr<pid_t> spawned = absl::UnknownError("not run");
+  RunOnLauncherThread(
+      [&] { spawned = SpawnZygote(executable, sockets.second); });
+  BH_ASSIGN_OR_RETURN(const pid_t pid, spawned);
   sockets.second.reset();
   absl::StatusOr<ZygotePacket> hello =
       ReceiveZygotePacket(sockets.first.get(), absl::Now() + timeout);
@@ -207,8 +213,7 @@ ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
                        ScopedHandle control)
     : executable_(std::move(executable)),
       pid_(pid),
-      control_(std::move(control)),
-      starter_thread_(::syscall(SYS_gettid)) {}
+      control_(std::move(control)) {}
 
 ZygoteHost::~ZygoteHost() {
   watch_.reset();
@@ -286,13 +291,6 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     uv_loop_t* loop, const std::vector<std::string>& argv,
     const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit) {
-  // Its helpers' parent-death signal follows the thread that started it
-  // (CLONE_PARENT: their parent is the zygote's): launched from another
-  // thread, a helper would die with one it has nothing to do with.
-  if (::syscall(SYS_gettid) != starter_thread_) {
-    return absl::UnavailableError(
-        "this thread did not start the zygote, whose helpers die with it");
-  }
   // The helper's fds, by number; the host keeps the other end of each pipe.
   std::vector<int> fds, targets;
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -80,10 +80,12 @@ TEST_F(HostAppLoopTest, RealHelperAnswersWhileAnotherThreadPosts) {
   std::thread poster;
   std::optional<absl::StatusOr<ipc::LayoutTextResponse>> reply;
   bool shut_down = false;
+  int64_t pid = 0;  // Known once spawned: a sandboxed launch ends later.
 
   absl::StatusOr<HelperProcess*> launched =
       host_->Launch("renderer", [&](absl::StatusOr<HelperProcess*> helper) {
         ASSERT_TRUE(helper.ok()) << helper.status();
+        pid = (*helper)->pid();
         const uint64_t id = (*helper)->id();
         // Another thread hands the work to the loop thread through Post; the
         // last task calls the helper.
@@ -111,7 +113,6 @@ TEST_F(HostAppLoopTest, RealHelperAnswersWhileAnotherThreadPosts) {
         });
       });
   ASSERT_TRUE(launched.ok()) << launched.status();
-  const int64_t pid = (*launched)->pid();
 
   EXPECT_TRUE(RunAppLoop());
   if (poster.joinable()) poster.join();
@@ -122,6 +123,7 @@ TEST_F(HostAppLoopTest, RealHelperAnswersWhileAnotherThreadPosts) {
   EXPECT_TRUE(shut_down);
   ASSERT_EQ(exits_.size(), 1u);
   EXPECT_EQ(exits_[0].kind, ExitKind::kHostShutdown) << exits_[0].Describe();
+  EXPECT_GT(pid, 0);
   EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
 }
 
@@ -137,6 +139,8 @@ TEST_F(HostAppLoopTest, DestroyedWhileHelpersAreBusyLeavesNoProcess) {
         host_->Launch("stall", [&](absl::StatusOr<HelperProcess*> helper) {
           ASSERT_TRUE(helper.ok()) << helper.status();
           ready.push_back(*helper);
+          // Known once spawned: a sandboxed launch ends after Launch.
+          pids.push_back((*helper)->pid());
           // Busy: the stall role blocks inside this call's handler for good.
           ipc::LayoutTextRequest request;
           request.set_text("never answered");
@@ -149,7 +153,6 @@ TEST_F(HostAppLoopTest, DestroyedWhileHelpersAreBusyLeavesNoProcess) {
           if (static_cast<int>(ready.size()) == kHelpers) uv_stop(&loop_);
         });
     ASSERT_TRUE(launched.ok()) << launched.status();
-    pids.push_back((*launched)->pid());
   }
   ASSERT_TRUE(RunAppLoop()) << "the helpers never became ready";
   // Let the requests reach the helpers (written out, nothing queued).
@@ -171,7 +174,9 @@ TEST_F(HostAppLoopTest, DestroyedWhileHelpersAreBusyLeavesNoProcess) {
     EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
   }
   EXPECT_TRUE(exits_.empty());
+  ASSERT_EQ(pids.size(), static_cast<size_t>(kHelpers));
   for (int64_t pid : pids) {
+    EXPECT_GT(pid, 0);
     EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)))
         << "helper " << pid << " outlived its host";
   }

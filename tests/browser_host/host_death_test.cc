@@ -23,6 +23,10 @@ namespace {
 struct HostDeath {
   const char* name;
   int signal;  // 0: close its input, a clean exit.
+  // The helpers were launched from the host's own thread, which then stopped
+  // (Host::StopThread): they must not have died with that thread, and must
+  // still die with the process.
+  bool launched_on_thread = false;
 };
 
 class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
@@ -56,9 +60,11 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   when_ready.marker = "HELPERS";
   when_ready.signal = signal;
   if (signal == 0) when_ready.input = "";  // Close its stdin.
-  absl::StatusOr<testing::ProcessOutput> host =
-      testing::RunProcess({testing::SelfPath(), testing::kTestHostFlag}, "",
-                          absl::Seconds(30), when_ready);
+  absl::StatusOr<testing::ProcessOutput> host = testing::RunProcess(
+      {testing::SelfPath(), GetParam().launched_on_thread
+                                ? testing::kTestHostThreadFlag
+                                : testing::kTestHostFlag},
+      "", absl::Seconds(30), when_ready);
   ASSERT_TRUE(host.ok()) << host.status();
   std::vector<int64_t> pids = PidsAfter(host->out, "HELPERS");
   ASSERT_GE(pids.size(), 2u) << host->out << host->err;
@@ -102,13 +108,15 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Deaths, HostDeathTest,
-                         ::testing::Values(HostDeath{"clean_exit", 0},
-                                           HostDeath{"sigterm", SIGTERM},
-                                           HostDeath{"sigkill", SIGKILL}),
-                         [](const ::testing::TestParamInfo<HostDeath>& info) {
-                           return std::string(info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Deaths, HostDeathTest,
+    ::testing::Values(HostDeath{"clean_exit", 0}, HostDeath{"sigterm", SIGTERM},
+                      HostDeath{"sigkill", SIGKILL},
+                      HostDeath{"clean_exit_after_thread", 0, true},
+                      HostDeath{"sigkill_after_thread", SIGKILL, true}),
+    [](const ::testing::TestParamInfo<HostDeath>& info) {
+      return std::string(info.param.name);
+    });
 
 }  // namespace
 }  // namespace bulkhead

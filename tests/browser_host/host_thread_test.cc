@@ -7,6 +7,8 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,6 +16,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "browser_host/host.h"
+#include "browser_host/launch_options.h"
+#include "browser_host/launcher_thread.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
 #include "tests/support/process_probe.h"
@@ -68,6 +73,8 @@ TEST_F(HostThreadTest, TheAppThreadLaunchesAndCallsThroughPost) {
             outcome->reply.set_value(helper.status());
             return;
           }
+          // Known once spawned: a sandboxed launch finishes after Launch.
+          outcome->pid = (*helper)->pid();
           ipc::LayoutTextRequest request;
           request.set_text("from another thread");
           request.set_width(8);
@@ -77,11 +84,7 @@ TEST_F(HostThreadTest, TheAppThreadLaunchesAndCallsThroughPost) {
                 outcome->reply.set_value(std::move(response));
               });
         });
-    if (launched.ok()) {
-      outcome->pid = (*launched)->pid();
-    } else {
-      outcome->reply.set_value(launched.status());
-    }
+    if (!launched.ok()) outcome->reply.set_value(launched.status());
   });
   std::future<absl::StatusOr<ipc::LayoutTextResponse>> reply =
       outcome->reply.get_future();
@@ -179,6 +182,246 @@ TEST_F(HostThreadTest, DestroyedFromTheAppThreadWhileHelpersAreBusy) {
     EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)))
         << "helper " << pid << " outlived its host";
   }
+}
+
+// StopThread keeps its promise for every kind of helper: the host's thread
+// exits, yet no helper dies with it (a helper's parent-death signal follows
+// the thread that forked it), and each still answers once the test's thread
+// runs the loop again. (That they still die with the host's process is
+// host_death_test's, after a StopThread too.)
+struct HelperKind {
+  const char* name;
+  bool sandboxed;
+  bool zygote;
+};
+
+class StopThreadTest : public ::testing::TestWithParam<HelperKind> {};
+
+TEST_P(StopThreadTest, HelpersKeepRunningAndAnswering) {
+  const HelperKind kind = GetParam();
+  if (kind.sandboxed && !SandboxedLaunchAvailable()) {
+    GTEST_SKIP() << "no sandboxed launch on this platform";
+  }
+  if (kind.zygote && !ZygoteAvailable()) {
+    GTEST_SKIP() << "no zygote in this build or on this platform";
+  }
+  Host::Options options;
+  options.roles = &testing::TestRoleRegistry();
+  options.forward_helper_output = false;
+  options.sandbox_helpers = kind.sandboxed;
+  options.fork_helpers_from_zygote = kind.zygote;
+  absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Host* host = created->get();
+  std::vector<ExitInfo> exits;  // The host's thread, then the test's.
+  host->SetExitHandler(
+      [&exits](const ExitInfo& exit) { exits.push_back(exit); });
+  ASSERT_TRUE(host->StartThread().ok());
+  std::string host_thread;  // Set before `ready`.
+  auto ready = std::make_shared<std::promise<absl::StatusOr<uint64_t>>>();
+  host->Post([host, ready, &host_thread] {
+    host_thread = testing::CurrentThreadName();
+    absl::StatusOr<HelperProcess*> launched = host->Launch(
+        "renderer", [ready](absl::StatusOr<HelperProcess*> helper) {
+          if (helper.ok()) {
+            ready->set_value((*helper)->id());
+          } else {
+            ready->set_value(helper.status());
+          }
+        });
+    if (!launched.ok()) ready->set_value(launched.status());
+  });
+  std::future<absl::StatusOr<uint64_t>> ready_id = ready->get_future();
+  ASSERT_EQ(ready_id.wait_for(kWait), std::future_status::ready);
+  absl::StatusOr<uint64_t> id = ready_id.get();
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  host->StopThread();
+  // Joined is not yet gone: the kernel sends the parent-death signals of a
+  // thread's children after its joiners may return, on its way out.
+  ASSERT_TRUE(testing::WaitForThreadGone(host_thread, absl::Seconds(10)));
+
+  // Back on the test's thread, which runs the loop itself now.
+  HelperProcess* helper = host->FindHelper(*id);
+  ASSERT_NE(helper, nullptr);
+  EXPECT_EQ(helper->sandboxed(), kind.sandboxed);
+  const int64_t pid = helper->pid();
+  ASSERT_GT(pid, 0);
+  std::vector<int64_t> processes = {pid};
+  const int64_t parent = testing::ParentProcessOf(pid);
+  if (parent > 0 && parent != static_cast<int64_t>(uv_os_getpid())) {
+    processes.push_back(parent);  // The namespace's init.
+  }
+  for (int round = 0; round < 2; ++round) {
+    std::optional<absl::StatusOr<ipc::LayoutTextResponse>> reply;
+    ipc::LayoutTextRequest request;
+    request.set_text("still here");
+    request.set_width(20);
+    helper->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+        request, absl::Now() + absl::Seconds(10),
+        [&reply, host](absl::StatusOr<ipc::LayoutTextResponse> response) {
+          reply = std::move(response);
+          host->Quit();
+        });
+    if (!reply.has_value()) host->Run();  // Bounded by the call's deadline.
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_TRUE(reply->ok()) << reply->status();
+    EXPECT_EQ((*reply)->word_count(), 2u);
+    for (int64_t process : processes) {
+      EXPECT_FALSE(testing::ProcessDoomed(process)) << process << " is dying";
+    }
+  }
+  EXPECT_TRUE(exits.empty()) << exits.front().Describe();
+
+  created->reset();  // Kills and reaps it.
+  EXPECT_TRUE(testing::WaitForProcessGone(pid, absl::Seconds(10)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, StopThreadTest,
+    ::testing::Values(HelperKind{"execd", false, false},
+                      HelperKind{"zygote_forked", false, true},
+                      HelperKind{"sandboxed", true, false}),
+    [](const ::testing::TestParamInfo<HelperKind>& info) {
+      return std::string(info.param.name);
+    });
+
+// Holds the launcher thread (launcher_thread.h) for the test's scope, and
+// lets it go however the test ends.
+class HeldLauncher {
+ public:
+  HeldLauncher() { SetLauncherThreadGateForTesting(false); }
+  ~HeldLauncher() { Release(); }
+  void Release() { SetLauncherThreadGateForTesting(true); }
+};
+
+// What a sandboxed launch held on the launcher thread reports, from the
+// host's thread.
+struct HeldLaunch {
+  std::promise<bool> served;  // A task posted after Launch ran: started yet?
+  std::promise<absl::Status> ready;
+  std::vector<LifecycleStage> stages;  // The host's thread, then the test's.
+  std::vector<ExitInfo> exits;         // Ditto.
+  bool started = false;                // The host's thread.
+  bool launched = false;               // Ditto.
+};
+
+class SandboxedLaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!SandboxedLaunchAvailable()) {
+      GTEST_SKIP() << "no sandboxed launch on this platform";
+    }
+    Host::Options options;
+    options.roles = &testing::TestRoleRegistry();
+    options.forward_helper_output = false;
+    options.sandbox_helpers = true;
+    absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    held_ = std::make_shared<HeldLaunch>();
+    auto held = held_;
+    host_->SetLifecycleHandler([held](const LifecycleEvent& event) {
+      held->stages.push_back(event.stage);
+      held->started |= event.stage == LifecycleStage::kStarted;
+    });
+    host_->SetExitHandler(
+        [held](const ExitInfo& exit) { held->exits.push_back(exit); });
+  }
+
+  // Launches a sandboxed renderer from the host's thread, then posts a task
+  // that says whether the launch had started by the time it ran, and waits
+  // for that: nothing if the host's loop did not get to it in time.
+  std::optional<bool> LaunchThenPost() {
+    Host* host = host_.get();
+    auto held = held_;
+    host->Post([host, held] {
+      absl::StatusOr<HelperProcess*> launched = host->Launch(
+          "renderer", [held](absl::StatusOr<HelperProcess*> helper) {
+            held->ready.set_value(helper.status());
+          });
+      held->launched = launched.ok();
+      if (!launched.ok()) held->ready.set_value(launched.status());
+    });
+    host->Post([held] { held->served.set_value(held->started); });
+    std::future<bool> served = held->served.get_future();
+    if (served.wait_for(std::chrono::seconds(10)) !=
+        std::future_status::ready) {
+      return std::nullopt;
+    }
+    return served.get();
+  }
+
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<HeldLaunch> held_;
+};
+
+TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
+      << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  launcher.Release();
+  std::future<absl::Status> ready = held_->ready.get_future();
+  ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(ready.get().ok());
+  host_->StopThread();
+  EXPECT_TRUE(held_->launched);
+  ASSERT_EQ(host_->helpers().size(), 1u);
+  EXPECT_GT(host_->helpers()[0]->pid(), 0);
+  EXPECT_TRUE(held_->exits.empty());
+}
+
+TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
+      << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  auto shut_down = std::make_shared<std::promise<void>>();
+  Host* host = host_.get();
+  host_->Post([host, shut_down] {
+    host->Shutdown(absl::Seconds(2), [shut_down] { shut_down->set_value(); });
+  });
+  // Ends while the launcher still holds the launch: nothing waits for it.
+  ASSERT_EQ(shut_down->get_future().wait_for(kWait), std::future_status::ready);
+  launcher.Release();
+  // A task run by the launcher thread after the cancelled launch's turn.
+  RunOnLauncherThread([] {});
+  host_->StopThread();
+  std::future<absl::Status> ready = held_->ready.get_future();
+  ASSERT_EQ(ready.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_FALSE(ready.get().ok());
+  ASSERT_EQ(held_->exits.size(), 1u);
+  EXPECT_EQ(held_->exits[0].kind, ExitKind::kHostShutdown)
+      << held_->exits[0].Describe();
+  EXPECT_EQ(held_->exits[0].pid, 0);
+  EXPECT_THAT(held_->stages, ::testing::ElementsAre(LifecycleStage::kLaunching,
+                                                    LifecycleStage::kExiting,
+                                                    LifecycleStage::kExited));
+  EXPECT_TRUE(host_->helpers().empty());
+  // The loop heard nothing more of it after the launcher let it go.
+  host_->Post([host] { host->Quit(); });
+  host_->Run();
+  EXPECT_EQ(held_->exits.size(), 1u);
+}
+
+TEST_F(SandboxedLaunchTest, DestroyingTheHostCancelsALaunchStillOnItsWay) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
+      << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  host_.reset();
+  launcher.Release();
+  RunOnLauncherThread([] {});         // After the cancelled launch's turn.
+  EXPECT_TRUE(held_->exits.empty());  // No exit handler runs on destruction.
+  EXPECT_THAT(held_->stages,
+              ::testing::ElementsAre(LifecycleStage::kLaunching));
 }
 
 TEST(HostThreadAppLoopTest, AnAppsLoopIsTheAppsToRun) {

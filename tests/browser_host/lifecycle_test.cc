@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "browser_host/launch_options.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/browser_host/host_fixture.h"
@@ -79,9 +80,18 @@ TEST_F(LifecycleTest, KillRightAfterLaunchIsKilledByHost) {
   ExpectWellFormed(id);
   EXPECT_EQ(streams_[id].exit->kind, ExitKind::kKilledByHost)
       << streams_[id].exit->Describe();
-  EXPECT_THAT(streams_[id].stages,
-              ElementsAre(LifecycleStage::kLaunching, LifecycleStage::kStarted,
-                          LifecycleStage::kExiting, LifecycleStage::kExited));
+  if (streams_[id].exit->pid == 0) {
+    // A sandboxed launch (Linux) still on its way is called off: nothing
+    // was started.
+    EXPECT_THAT(streams_[id].stages,
+                ElementsAre(LifecycleStage::kLaunching,
+                            LifecycleStage::kExiting, LifecycleStage::kExited));
+  } else {
+    EXPECT_THAT(
+        streams_[id].stages,
+        ElementsAre(LifecycleStage::kLaunching, LifecycleStage::kStarted,
+                    LifecycleStage::kExiting, LifecycleStage::kExited));
+  }
   ASSERT_TRUE(ready.has_value());
   EXPECT_FALSE(ready->ok());
 }
@@ -102,6 +112,60 @@ TEST_F(LifecycleTest, AFailedSpawnStillClosesItsStream) {
               ElementsAre(LifecycleStage::kLaunching, LifecycleStage::kExited));
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed);
+}
+
+// A sandboxed launch (Linux) whose exec fails on the launcher thread, after
+// Launch returned: the helper still ends once, as kLaunchFailed, saying why.
+TEST_F(LifecycleTest, AnExecThatFailsAfterLaunchReturnedIsALaunchFailure) {
+  if (!SandboxedLaunchAvailable()) {
+    GTEST_SKIP() << "no sandboxed launch on this platform";
+  }
+  Host::Options options;
+  options.executable = "/";  // Searchable, so it passes the early check.
+  options.sandbox_helpers = true;
+  options.forward_helper_output = false;
+  absl::StatusOr<std::unique_ptr<Host>> other = Host::Create(options);
+  ASSERT_TRUE(other.ok());
+  Host* host = other->get();
+  std::vector<LifecycleStage> stages;
+  std::vector<ExitInfo> exits;
+  std::optional<absl::Status> ready;
+  host->SetLifecycleHandler(
+      [&](const LifecycleEvent& event) { stages.push_back(event.stage); });
+  host->SetExitHandler([&](const ExitInfo& exit) {
+    exits.push_back(exit);
+    host->Quit();
+  });
+  absl::StatusOr<HelperProcess*> launched = host->Launch(
+      "renderer",
+      [&](absl::StatusOr<HelperProcess*> h) { ready = h.status(); });
+  if (!launched.ok()) {
+    // Where the launch is synchronous, the failure is Launch's to report.
+    EXPECT_THAT(stages, ElementsAre(LifecycleStage::kLaunching,
+                                    LifecycleStage::kExited));
+    return;
+  }
+  uv_timer_t deadline;
+  uv_timer_init(host->loop(), &deadline);
+  deadline.data = host;
+  uv_timer_start(
+      &deadline,
+      [](uv_timer_t* timer) { static_cast<Host*>(timer->data)->Quit(); },
+      10'000, 0);
+  host->Run();
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+  host->Post([host] { host->Quit(); });
+  host->Run();  // The close callback: `deadline` is on this stack.
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0].kind, ExitKind::kLaunchFailed) << exits[0].Describe();
+  EXPECT_NE(exits[0].launch_status.message().find("sandboxed"),
+            std::string::npos)
+      << exits[0].launch_status;
+  EXPECT_THAT(stages,
+              ElementsAre(LifecycleStage::kLaunching, LifecycleStage::kExiting,
+                          LifecycleStage::kExited));
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_FALSE(ready->ok());
 }
 
 // The helper exits by itself with code 7 (not 3: on Windows that is abort()'s

@@ -189,5 +189,18 @@ TEST(StatusTableTest, CellFormats) {
   EXPECT_EQ(utility[10], "");  // An empty sandbox cell stays empty.
 }
 
+TEST(StatusTableTest, AnOverduePingReplacesTheLastRoundTrip) {
+  std::vector<HelperRow> rows = SampleRows();
+  rows[0].state = "unresponsive";
+  rows[0].overdue_ping = absl::Milliseconds(3200);
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows));
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0]);
+  ASSERT_EQ(offsets.size(), kTitles.size());
+  const std::vector<std::string> renderer = Cells(lines[1], offsets);
+  EXPECT_EQ(renderer[3], "unresponsive");
+  EXPECT_EQ(renderer[7], "ping overdue 3.2s");
+  EXPECT_EQ(Cells(lines[3], offsets)[7], "12000 us");  // Others unchanged.
+}
+
 }  // namespace
 }  // namespace bulkhead

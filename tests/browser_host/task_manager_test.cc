@@ -1,9 +1,12 @@
 #include "browser_host/task_manager.h"
 
+#include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/browser_host/host_fixture.h"
 
 namespace bulkhead {
 namespace {
@@ -49,6 +52,21 @@ TEST(TaskManagerTest, RatesAreTheChangeOverThePeriod) {
   EXPECT_DOUBLE_EQ(*rows[0].cpu_percent, 25.0);
   EXPECT_DOUBLE_EQ(*rows[0].messages_in_per_second, 2.0);
   EXPECT_DOUBLE_EQ(*rows[0].messages_out_per_second, 5.0);
+}
+
+TEST(TaskManagerTest, AnOverduePingMakesTheRowUnresponsive) {
+  TaskManager manager;
+  HelperSample hung = Sample(1, absl::Seconds(1), 10, 20);
+  hung.round_trip = absl::Microseconds(80);  // Its last good one.
+  hung.overdue_ping = absl::Milliseconds(3200);
+  HelperSample live = Sample(2, absl::Seconds(1), 10, 20);
+  live.round_trip = absl::Microseconds(90);
+  std::vector<HelperRow> rows = manager.Rows({hung, live}, {}, kStart);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, "unresponsive");
+  EXPECT_EQ(rows[0].overdue_ping, absl::Milliseconds(3200));
+  EXPECT_EQ(rows[1].state, "ready");
+  EXPECT_FALSE(rows[1].overdue_ping.has_value());
 }
 
 TEST(TaskManagerTest, TooShortAPeriodKeepsTheLastRates) {
@@ -103,6 +121,45 @@ TEST(TaskManagerTest, ExitIsRememberedPerRoleAndRolesWithoutHelpersShow) {
   EXPECT_EQ(rows[0].restarts, 1);
   EXPECT_FALSE(rows[0].cpu_percent.has_value());
   EXPECT_EQ(rows[0].last_exit, exit.Describe());
+}
+
+// A real helper that stops answering after Ready ("deaf"): its row must
+// not keep saying `ready` with its last good round trip until the heartbeat
+// kills it, but show the overdue Ping.
+class UnresponsiveHelperTest : public testing::HostFixture {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    options.forward_helper_output = false;
+    options.heartbeat.interval = absl::Milliseconds(50);
+    // Far off: the helper must still be there, unconvicted, when sampled.
+    options.heartbeat.timeout = absl::Seconds(60);
+  }
+};
+
+TEST_F(UnresponsiveHelperTest, ItsRowShowsTheOverduePing) {
+  HelperProcess* deaf = LaunchReady("deaf");
+  ASSERT_NE(deaf, nullptr);
+  TaskManager manager;
+  // Ten heartbeat intervals: the first Ping has waited nine past its own.
+  const absl::Time until = absl::Now() + absl::Milliseconds(500);
+  RunUntil([&] { return absl::Now() >= until; });
+  ASSERT_EQ(deaf->state(), HelperProcess::State::kReady);
+  std::vector<HelperRow> rows =
+      manager.Rows({SampleHelper(*deaf)}, {}, absl::Now());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, "unresponsive");
+  const std::string table = FormatStatusTable(rows);
+  EXPECT_NE(table.find("ping overdue"), std::string::npos) << table;
+
+  // A helper that answers stays `ready`.
+  HelperProcess* live = LaunchReady("renderer");
+  ASSERT_NE(live, nullptr);
+  const absl::Time later = absl::Now() + absl::Milliseconds(200);
+  RunUntil([&] { return absl::Now() >= later; });
+  rows = manager.Rows({SampleHelper(*live)}, {}, absl::Now());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, "ready");
+  EXPECT_EQ(FormatStatusTable(rows).find("ping overdue"), std::string::npos);
 }
 
 }  // namespace

@@ -12,7 +12,11 @@
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == bulkhead::testing::kTestHostFlag) {
-    return bulkhead::testing::RunTestHost();
+    return bulkhead::testing::RunTestHost(/*on_thread=*/false);
+  }
+  if (argc == 2 &&
+      std::string(argv[1]) == bulkhead::testing::kTestHostThreadFlag) {
+    return bulkhead::testing::RunTestHost(/*on_thread=*/true);
   }
   if (auto exit_code = bulkhead::testing::MaybeRunFakeZygote(argc, argv)) {
     return *exit_code;

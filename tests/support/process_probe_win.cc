@@ -42,4 +42,12 @@ uint64_t CurrentRssBytes() {
   return counters.WorkingSetSize;
 }
 
+bool ProcessDoomed(int64_t pid) { return !ProcessExists(pid); }
+
+int64_t ParentProcessOf(int64_t) { return 0; }
+
+std::string CurrentThreadName() { return ""; }
+
+bool WaitForThreadGone(const std::string&, absl::Duration) { return true; }
+
 }  // namespace bulkhead::testing

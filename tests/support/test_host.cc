@@ -1,10 +1,13 @@
 #include "tests/support/test_host.h"
 
+#include <signal.h>
 #include <uv.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
+#include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 
 namespace bulkhead::testing {
@@ -75,7 +79,7 @@ std::vector<int64_t> OwnChildren() {
 
 }  // namespace
 
-int RunTestHost() {
+int RunTestHost(bool on_thread) {
   Host::Options options;
   options.roles = &TestRoleRegistry();
   options.sandbox_policy_for_role = PolicyFor;
@@ -87,11 +91,9 @@ int RunTestHost() {
       2 + (WithGrandchild() ? 1 : 0) + (WithEscaper() ? 1 : 0);
   bool forked = false;
   std::string escapees;
-  auto maybe_report = [&] {
-    if (pids.size() < expected || (WithGrandchild() && !forked) ||
-        (WithEscaper() && escapees.empty())) {
-      return;
-    }
+  // On the host's thread, set once everything is up.
+  std::promise<void> all_up;
+  auto report = [&] {
     std::vector<int64_t> grandchildren;
     for (int64_t helper : pids) {
       for (int64_t child : ChildrenOf(helper)) grandchildren.push_back(child);
@@ -115,6 +117,20 @@ int RunTestHost() {
     std::printf("ZYGOTES %s\n", absl::StrJoin(zygotes, " ").c_str());
     std::fflush(stdout);
   };
+  bool reported = false;
+  auto maybe_report = [&] {
+    if (pids.size() < expected || (WithGrandchild() && !forked) ||
+        (WithEscaper() && escapees.empty())) {
+      return;
+    }
+    if (reported) return;
+    reported = true;
+    if (on_thread) {
+      all_up.set_value();  // Reported by the main thread, after StopThread.
+    } else {
+      report();
+    }
+  };
   bool stopping = false;
   auto shutdown = [&] {
     if (stopping) return;
@@ -124,40 +140,69 @@ int RunTestHost() {
   std::vector<const char*> roles = {"renderer", "gpu"};
   if (WithGrandchild()) roles.push_back("forker");
   if (WithEscaper()) roles.push_back("escaper");
-  for (const char* role : roles) {
-    // gpu unsandboxed: on Linux the zygote forks it.
-    Host::LaunchOverrides overrides;
-    if (std::string(role) == "gpu" || std::string(role) == "escaper") {
-      overrides.sandboxed = false;
+  bool launched_all = true;
+  auto launch_all = [&] {
+    for (const char* role : roles) {
+      // gpu unsandboxed: on Linux the zygote forks it.
+      Host::LaunchOverrides overrides;
+      if (std::string(role) == "gpu" || std::string(role) == "escaper") {
+        overrides.sandboxed = false;
+      }
+      absl::StatusOr<HelperProcess*> launched = host.Launch(
+          role, overrides, [&, role](absl::StatusOr<HelperProcess*> helper) {
+            if (!helper.ok()) return;
+            HelperProcess* ready = *helper;
+            pids.push_back(ready->pid());
+            if (std::string(role) == "forker") {
+              ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+                  ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                  [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                    forked = done.ok();
+                    maybe_report();
+                  });
+            }
+            if (std::string(role) == "escaper") {
+              ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+                  ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                  [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                    if (done.ok() && done->lines_size() == 1) {
+                      escapees = done->lines(0);
+                    } else {
+                      escapees = "failed";
+                    }
+                    maybe_report();
+                  });
+            }
+            maybe_report();
+          });
+      if (!launched.ok()) launched_all = false;
     }
-    absl::StatusOr<HelperProcess*> launched = host.Launch(
-        role, overrides, [&, role](absl::StatusOr<HelperProcess*> helper) {
-          if (!helper.ok()) return;
-          HelperProcess* ready = *helper;
-          pids.push_back(ready->pid());
-          if (std::string(role) == "forker") {
-            ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
-                  forked = done.ok();
-                  maybe_report();
-                });
-          }
-          if (std::string(role) == "escaper") {
-            ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
-                  if (done.ok() && done->lines_size() == 1) {
-                    escapees = done->lines(0);
-                  } else {
-                    escapees = "failed";
-                  }
-                  maybe_report();
-                });
-          }
-          maybe_report();
-        });
-    if (!launched.ok()) return 1;
+  };
+  std::string host_thread;  // The host's thread, then this one.
+  if (on_thread) {
+    // Everything is launched from the host's own thread, which then stops:
+    // the helpers must neither die with it nor outlive the process.
+    if (!host.StartThread().ok()) return 1;
+    host.Post([&] {
+      host_thread = CurrentThreadName();
+      launch_all();
+    });
+    std::future<void> up = all_up.get_future();
+    const bool in_time =
+        up.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+    host.StopThread();
+    if (!in_time || !launched_all) return 1;
+    if (!WaitForThreadGone(host_thread, absl::Seconds(10))) return 1;
+    for (int64_t pid : pids) {
+      if (ProcessDoomed(pid)) {
+        std::printf("DIED WITH THE THREAD %lld\n", static_cast<long long>(pid));
+        return 1;
+      }
+    }
+    report();
+  } else {
+    launch_all();
+    if (!launched_all) return 1;
   }
   uv_signal_t sigterm;
   uv_signal_init(host.loop(), &sigterm);

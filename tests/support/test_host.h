@@ -6,14 +6,18 @@
 // is among them, and "ESCAPEES <child> <grandchild>" names the processes it
 // started that left its process group and session. "HOST <pid>" names the
 // host itself.
+// With --bulkhead-test-host-thread, the host runs on its own thread for the
+// launches, which then stops (Host::StopThread) before "HELPERS" is printed:
+// exit code 1 when a helper died with the thread.
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_HOST_H_
 
 namespace bulkhead::testing {
 
 inline constexpr char kTestHostFlag[] = "--bulkhead-test-host";
+inline constexpr char kTestHostThreadFlag[] = "--bulkhead-test-host-thread";
 
-int RunTestHost();
+int RunTestHost(bool on_thread);
 
 }  // namespace bulkhead::testing
 
