@@ -16,6 +16,7 @@
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
 #include "tests/support/test_host.h"
+#include "tests/support/test_roles.h"
 
 namespace bulkhead {
 namespace {
@@ -23,6 +24,8 @@ namespace {
 struct HostDeath {
   const char* name;
   int signal;  // 0: close its input, a clean exit.
+  // What the test host asks its escaper (test_host.h); nullptr: the default.
+  const char* escaper_request = nullptr;
 };
 
 class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
@@ -52,6 +55,13 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   if (signal == SIGTERM && !testing::CanSendGracefulSignals()) {
     GTEST_SKIP() << "no catchable SIGTERM on this platform";
   }
+  const char* escaper_request = GetParam().escaper_request;
+  if (escaper_request != nullptr) {
+    if (testing::TestRoleRegistry().Find("escaper") == nullptr) {
+      GTEST_SKIP() << "no escaper role on this platform";
+    }
+    uv_os_setenv(testing::kEscaperRequestVariable, escaper_request);
+  }
   testing::SignalOnOutput when_ready;
   when_ready.marker = "HELPERS";
   when_ready.signal = signal;
@@ -59,6 +69,9 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   absl::StatusOr<testing::ProcessOutput> host =
       testing::RunProcess({testing::SelfPath(), testing::kTestHostFlag}, "",
                           absl::Seconds(30), when_ready);
+  if (escaper_request != nullptr) {
+    uv_os_unsetenv(testing::kEscaperRequestVariable);
+  }
   ASSERT_TRUE(host.ok()) << host.status();
   std::vector<int64_t> pids = PidsAfter(host->out, "HELPERS");
   ASSERT_GE(pids.size(), 2u) << host->out << host->err;
@@ -105,7 +118,13 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
 INSTANTIATE_TEST_SUITE_P(Deaths, HostDeathTest,
                          ::testing::Values(HostDeath{"clean_exit", 0},
                                            HostDeath{"sigterm", SIGTERM},
-                                           HostDeath{"sigkill", SIGKILL}),
+                                           HostDeath{"sigkill", SIGKILL},
+                                           // A helper whose loop is blocked
+                                           // and whose sweeper is gone
+                                           // (killed by its own code).
+                                           HostDeath{"sigkill_sweeper_killed",
+                                                     SIGKILL,
+                                                     "hang-without-sweeper"}),
                          [](const ::testing::TestParamInfo<HostDeath>& info) {
                            return std::string(info.param.name);
                          });
