@@ -164,7 +164,7 @@ int RunTestHost() {
             }
             ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
                 request, absl::Now() + absl::Seconds(10),
-                [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                [&, ready](absl::StatusOr<ipc::LayoutTextResponse> done) {
                   if (done.ok() && done->lines_size() == 1) {
                     escapees = done->lines(0);
                     // Asked to, it blocks its loop once it has answered:

@@ -11,8 +11,9 @@
 //             namespace sees them). A request with `text` "crash" or "exit"
 //             instead makes the helper itself crash (SIGSEGV) or exit
 //             (exit(3)). With "hang-without-sweeper" it first kills its
-//             sweeper (helper/descendant_sweep.h), then starts the two as
-//             usual, answers, and then blocks its loop for good.
+//             sweeper (helper/descendant_sweep.h), which must end the
+//             helper too; were it still alive, it would start the two as
+//             usual, answer, and then block its loop for good.
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
