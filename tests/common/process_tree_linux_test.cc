@@ -87,7 +87,9 @@ TEST(KillDescendantsTest, KillsEveryDescendantOfASubreaperButTheSpare) {
     WriteAll(report[1], &what, sizeof(what));
     char byte;
     if (::read(go[0], &byte, 1) != 1) ::_exit(95);
-    const int killed = KillDescendants(::getpid(), what.spared, 5000);
+    KillSpare spare;
+    spare.pids[0] = what.spared;
+    const int killed = KillDescendants(::getpid(), spare, 5000);
     WriteAll(report[1], &killed, sizeof(killed));
     // Stays, so that the test sees its children as its zombies.
     for (;;) ::pause();
