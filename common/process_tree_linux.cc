@@ -122,6 +122,7 @@ struct Round {
   KillSpare spare;
   int pidfds[kMaxPerRound];
   int count = 0;
+  int seen = 0;         // Children listed, alive or not.
   bool more = false;    // Children were left for the next round.
   bool listed = false;  // A children list could be read.
 };
@@ -142,6 +143,7 @@ BH_RAW_CODE void Consider(Round& round, long child) {
     return;
   }
   Stat before = ReadStat(child);
+  if (before.parent == round.root) ++round.seen;
   if (before.parent != round.root || Ended(before.state) ||
       Spared(round, before)) {
     return;
@@ -260,6 +262,7 @@ BH_RAW_CODE int KillDescendants(int root, const KillSpare& spare,
   const int saved_errno = errno;
   const int64_t deadline = NowMs() + timeout_ms;
   int killed = 0;
+  int seen_before = -1;
   for (;;) {
     Round round;
     round.root = root;
@@ -287,7 +290,16 @@ BH_RAW_CODE int KillDescendants(int root, const KillSpare& spare,
       }
     }
     for (int i = 0; i < round.count; ++i) Call(SYS_close, round.pidfds[i]);
-    if ((round.count == 0 && !round.more) || NowMs() >= deadline) break;
+    // Done when a round finds none alive, and no more children than the one
+    // before: a child that ended between the listing and the look at it
+    // (one of a chain that forks and exits) has handed its children to the
+    // root by then, and the next listing has them. (The root does not reap
+    // meanwhile, so the children listed only grow.)
+    if ((round.count == 0 && !round.more && round.seen == seen_before) ||
+        NowMs() >= deadline) {
+      break;
+    }
+    seen_before = round.seen;
   }
   errno = saved_errno;
   return killed;
