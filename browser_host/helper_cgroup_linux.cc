@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -155,7 +156,22 @@ void Reclaim(const std::string& directory) {
   }
 }
 
-// Reclaims the helper cgroups under `parent` whose host has died.
+// The directory `path`, open and locked with flock `operation` (LOCK_SH: a
+// live host's own; LOCK_EX: taken to reclaim it), or none when it cannot be
+// (another holds it).
+ScopedHandle LockDirectory(const std::string& path, int operation) {
+  ScopedHandle directory(
+      ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!directory.is_valid()) return ScopedHandle();
+  while (::flock(directory.get(), operation | LOCK_NB) != 0) {
+    if (errno != EINTR) return ScopedHandle();
+  }
+  return directory;
+}
+
+// Reclaims the helper cgroups under `parent` whose host has died: named for
+// a host not running here, and not locked by a live one (a host in another
+// pid namespace names them with a pid that means nothing here).
 void ReclaimAbandoned(const std::string& parent) {
   DIR* listing = ::opendir(parent.c_str());
   if (listing == nullptr) return;
@@ -167,7 +183,10 @@ void ReclaimAbandoned(const std::string& parent) {
   }
   ::closedir(listing);
   for (const std::string& name : abandoned) {
-    Reclaim(absl::StrCat(parent, "/", name));
+    const std::string directory = absl::StrCat(parent, "/", name);
+    // Held while it is reclaimed.
+    const ScopedHandle reclaiming = LockDirectory(directory, LOCK_EX);
+    if (reclaiming.is_valid()) Reclaim(directory);
   }
 }
 
@@ -208,6 +227,7 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
       return absl::FailedPreconditionError(ok.message());
     }
     cgroup->directories_.push_back(leaf);
+    BH_RETURN_IF_ERROR(cgroup->HoldDirectory(leaf));
     if (memory_bytes > 0) {
       BH_RETURN_IF_ERROR(
           WriteKernelFile(leaf + "/memory.max", absl::StrCat(memory_bytes)));
@@ -239,6 +259,7 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
       return absl::FailedPreconditionError(ok.message());
     }
     cgroup->directories_.push_back(leaf);
+    BH_RETURN_IF_ERROR(cgroup->HoldDirectory(leaf));
   }
   const std::string& memory_leaf = cgroup->directories_[0];
   const std::string& pids_leaf = cgroup->directories_[1];
@@ -256,6 +277,16 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
       memory_bytes > 0 ? absl::StrCat(" memory.limit=", memory_bytes) : "",
       pids > 0 ? absl::StrCat(" pids.max=", pids) : "");
   return cgroup;
+}
+
+absl::Status HelperCgroup::HoldDirectory(const std::string& leaf) {
+  ScopedHandle held = LockDirectory(leaf, LOCK_SH);
+  if (!held.is_valid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot lock ", leaf, " (another host reclaims it?)"));
+  }
+  locks_.push_back(std::move(held));
+  return absl::OkStatus();
 }
 
 HelperCgroup::~HelperCgroup() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/platform_handle.h"
 
 namespace bulkhead {
 
@@ -24,7 +25,10 @@ class HelperCgroup {
   // host). First it reclaims the cgroups that hosts no longer running left
   // behind (killed with SIGKILL, they could not remove them): it kills what
   // is left in each and removes it. The start time tells a dead host from
-  // a live process that reused its pid.
+  // a live process that reused its pid; and a live host holds a shared
+  // flock on each of its directories, which a reclaim must lock
+  // exclusively, so one whose pid means nothing here (another pid
+  // namespace) keeps them.
   // FailedPrecondition when no writable cgroup with those controllers exists.
   static absl::StatusOr<std::unique_ptr<HelperCgroup>> Create(
       const std::string& name, uint64_t memory_bytes, uint64_t pids);
@@ -45,11 +49,14 @@ class HelperCgroup {
 
  private:
   HelperCgroup() = default;
+  // Locks `leaf` (shared) for as long as this lives.
+  absl::Status HoldDirectory(const std::string& leaf);
 
   std::vector<std::string> directories_;  // One per hierarchy.
   std::string memory_events_;             // Where the oom_kill count is.
   std::string description_;
   std::string relative_path_;
+  std::vector<ScopedHandle> locks_;  // Closed after the directories go.
 };
 
 }  // namespace bulkhead

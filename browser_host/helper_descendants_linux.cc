@@ -13,7 +13,13 @@ void KillHelperDescendants(int64_t pid) {
   // Stopped, the helper neither reaps (the pids of its children stay
   // theirs) nor starts anything more; the signal that follows ends it.
   if (pid <= 0 || ::kill(static_cast<pid_t>(pid), SIGSTOP) != 0) return;
-  KillDescendants(static_cast<int>(pid), 0, kKillDescendantsTimeoutMs);
+  // The sweeper stays: its end would kill the helper at once (its exit
+  // signal is SIGKILL, helper/descendant_sweep.h), and what this has not
+  // killed yet would be handed to init; and a SIGTERM must reach the helper
+  // itself. It ends with the helper.
+  KillSpare spare;
+  spare.exit_signal = SIGKILL;
+  KillDescendants(static_cast<int>(pid), spare, kKillDescendantsTimeoutMs);
 }
 
 }  // namespace bulkhead

@@ -186,8 +186,8 @@ absl::Status SignalProcessTree(int64_t pid, int signal);
 // Before the host ends the helper `pid`, its child and not yet reaped: stops
 // it and kills everything it started, also what left its process group
 // (Linux: an unsandboxed helper is a child subreaper, so all its descendants
-// are its children by then; helper/descendant_sweep.h). Blocks for at most a
-// second. Elsewhere a no-op.
+// are its children by then; helper/descendant_sweep.h), but its sweeper,
+// which ends with it. Blocks for at most a second. Elsewhere a no-op.
 void KillHelperDescendants(int64_t pid);
 
 // Whether the child `pid` of this process has ended and waits to be reaped

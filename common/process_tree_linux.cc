@@ -24,6 +24,7 @@ constexpr int kMaxPerRound = 128;
 struct Stat {
   char state = 0;  // 0: unreadable (gone).
   long parent = 0;
+  long exit_signal = -1;  // -1: unread.
 };
 
 BH_RAW_CODE long Call(long number, long a = 0, long b = 0, long c = 0,
@@ -94,11 +95,21 @@ BH_RAW_CODE Stat ReadStat(long pid) {
     return stat;
   }
   long parent = 0;
-  for (const char* at = close + 4; *at >= '0' && *at <= '9'; ++at) {
-    parent = parent * 10 + (*at - '0');
-  }
+  const char* at = close + 4;
+  for (; *at >= '0' && *at <= '9'; ++at) parent = parent * 10 + (*at - '0');
   stat.state = close[2];
   stat.parent = parent;
+  // The exit signal is field 38; the parent was field 4.
+  for (int field = 4; field < 38 && *at != '\0'; ++at) {
+    if (*at == ' ') ++field;
+  }
+  if (*at >= '0' && *at <= '9') {
+    long exit_signal = 0;
+    for (; *at >= '0' && *at <= '9'; ++at) {
+      exit_signal = exit_signal * 10 + (*at - '0');
+    }
+    stat.exit_signal = exit_signal;
+  }
   return stat;
 }
 
@@ -108,22 +119,35 @@ BH_RAW_CODE bool Ended(char state) {
 
 struct Round {
   int root;
-  int spare;
+  KillSpare spare;
   int pidfds[kMaxPerRound];
   int count = 0;
+  int seen = 0;         // Children listed, alive or not.
   bool more = false;    // Children were left for the next round.
   bool listed = false;  // A children list could be read.
 };
 
+BH_RAW_CODE bool Spared(const Round& round, const Stat& stat) {
+  return round.spare.exit_signal != 0 &&
+         stat.exit_signal == round.spare.exit_signal;
+}
+
 // Signals `child` if it is a live child of the round's root.
 BH_RAW_CODE void Consider(Round& round, long child) {
-  if (child <= 0 || child == round.spare) return;
+  if (child <= 0 || child == round.spare.pids[0] ||
+      child == round.spare.pids[1]) {
+    return;
+  }
   if (round.count == kMaxPerRound) {
     round.more = true;
     return;
   }
   Stat before = ReadStat(child);
-  if (before.parent != round.root || Ended(before.state)) return;
+  if (before.parent == round.root) ++round.seen;
+  if (before.parent != round.root || Ended(before.state) ||
+      Spared(round, before)) {
+    return;
+  }
   const long pidfd = Call(SYS_pidfd_open, child, 0);
   if (pidfd < 0) {
     // No pidfds (before 5.3, or no fd left): the pid was checked, and is
@@ -138,6 +162,7 @@ BH_RAW_CODE void Consider(Round& round, long child) {
   // root's child, or not signalled.
   const Stat after = ReadStat(child);
   if (after.parent != round.root || Ended(after.state) ||
+      Spared(round, after) ||
       Call(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0) != 0) {
     Call(SYS_close, pidfd);
     return;
@@ -231,11 +256,13 @@ BH_RAW_CODE void Collect(Round& round) {
 
 }  // namespace
 
-BH_RAW_CODE int KillDescendants(int root, int spare, int timeout_ms) {
+BH_RAW_CODE int KillDescendants(int root, const KillSpare& spare,
+                                int timeout_ms) {
   if (root <= 0) return 0;
   const int saved_errno = errno;
   const int64_t deadline = NowMs() + timeout_ms;
   int killed = 0;
+  int seen_before = -1;
   for (;;) {
     Round round;
     round.root = root;
@@ -263,7 +290,16 @@ BH_RAW_CODE int KillDescendants(int root, int spare, int timeout_ms) {
       }
     }
     for (int i = 0; i < round.count; ++i) Call(SYS_close, round.pidfds[i]);
-    if ((round.count == 0 && !round.more) || NowMs() >= deadline) break;
+    // Done when a round finds none alive, and no more children than the one
+    // before: a child that ended between the listing and the look at it
+    // (one of a chain that forks and exits) has handed its children to the
+    // root by then, and the next listing has them. (The root does not reap
+    // meanwhile, so the children listed only grow.)
+    if ((round.count == 0 && !round.more && round.seen == seen_before) ||
+        NowMs() >= deadline) {
+      break;
+    }
+    seen_before = round.seen;
   }
   errno = saved_errno;
   return killed;

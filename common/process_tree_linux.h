@@ -12,7 +12,15 @@
 
 namespace bulkhead {
 
-// Kills every child of `root` except `spare` (0: none) with SIGKILL and waits
+// The children KillDescendants leaves alone.
+struct KillSpare {
+  int pids[2] = {0, 0};  // 0: none.
+  // Children whose exit signal (what their parent gets when they end) is
+  // this one, e.g. a helper's sweeper (SIGKILL); 0: none.
+  int exit_signal = 0;
+};
+
+// Kills every child of `root` but those `spare` names with SIGKILL and waits
 // until they have ended, round after round, until a round finds none alive
 // or `timeout_ms` has passed. When `root` is a child subreaper
 // (PR_SET_CHILD_SUBREAPER), the children of each child killed become `root`'s
@@ -25,7 +33,8 @@ namespace bulkhead {
 // signalled through a pidfd that is checked, once open, to name a child of
 // `root`: a pid reused by another process is never signalled. Children
 // stay zombies (no one is reaped here). Returns how many were killed.
-BULKHEAD_EXPORT int KillDescendants(int root, int spare, int timeout_ms);
+BULKHEAD_EXPORT int KillDescendants(int root, const KillSpare& spare,
+                                    int timeout_ms);
 
 }  // namespace bulkhead
 

@@ -19,11 +19,14 @@
 //   signal is cleared once the sweeper watches: that signal would kill the
 //   helper first, and the kernel would hand its children to init before
 //   anyone could find them. The sweeper has the parent-death signal itself,
-//   so it ends with the helper.
+//   so it ends with the helper; and its exit signal is SIGKILL, so the helper
+//   ends with it should it end first (killed by role code): without its
+//   parent-death signal, the helper would otherwise outlive the host.
 // What it cannot cover: a descendant that leaves the helper's tree while it
 // lives (e.g. reparented by its own subreaper), a helper killed from outside
-// the host with SIGKILL (its children then go to init), and code that undoes
-// the subreaper; an unsandboxed helper is not confined, and these are
+// the host with SIGKILL or whose sweeper is killed (its children then go to
+// init), a sweeper stopped when the host dies, a descendant whose exit signal
+// is SIGKILL (spared as a sweeper), and code that undoes the subreaper; an unsandboxed helper is not confined, and these are
 // promises to cooperative code (DESIGN.md, "Launch and lifetime").
 #ifndef BULKHEAD_HELPER_DESCENDANT_SWEEP_H_
 #define BULKHEAD_HELPER_DESCENDANT_SWEEP_H_

@@ -30,6 +30,7 @@ namespace {
 constexpr int kSweepTimeoutMs = 5000;
 
 std::atomic<bool> g_armed{false};
+std::atomic<int> g_sweeper_pid{0};
 
 BH_SWEEPER_CODE long Call(long number, long a = 0, long b = 0, long c = 0,
                           long d = 0) {
@@ -60,7 +61,9 @@ BH_SWEEPER_CODE long Call(long number, long a = 0, long b = 0, long c = 0,
   // The host has gone. Stopped, the helper neither reaps (the pids of its
   // children stay theirs) nor starts anything more.
   Call(SYS_kill, helper, SIGSTOP);
-  KillDescendants(helper, static_cast<int>(Call(SYS_getpid)), kSweepTimeoutMs);
+  KillSpare self;
+  self.pids[0] = static_cast<int>(Call(SYS_getpid));
+  KillDescendants(helper, self, kSweepTimeoutMs);
   Call(SYS_kill, helper, SIGKILL);  // And this sweeper with it.
   Call(SYS_exit_group, 0);
   __builtin_unreachable();
@@ -95,9 +98,12 @@ absl::Status SweepDescendantsAtEnd() {
     return error;
   }
   const int helper = static_cast<int>(::getpid());
-  // Like fork, but no exit signal: the helper's own waitpid(-1) (role code)
-  // neither sees nor reaps the sweeper; it is reaped by whoever adopts it.
-  const long sweeper = ::syscall(SYS_clone, 0, 0, 0, 0, 0);
+  // Like fork, but its exit signal is SIGKILL: if the sweeper ends while
+  // this helper lives (killed by the helper's own code, say), so does the
+  // helper, which without its parent-death signal would otherwise outlive
+  // the host. And the helper's own waitpid(-1) (role code) neither sees nor
+  // reaps it (not SIGCHLD); it is reaped by whoever adopts it.
+  const long sweeper = ::syscall(SYS_clone, SIGKILL, 0, 0, 0, 0);
   if (sweeper == 0) RunSweeper(host_pidfd, ready[1], helper);
   const int error = errno;
   ::close(ready[1]);
@@ -111,6 +117,7 @@ absl::Status SweepDescendantsAtEnd() {
   while (::read(ready[0], &byte, 1) < 0 && errno == EINTR) {
   }
   ::close(ready[0]);
+  g_sweeper_pid.store(static_cast<int>(sweeper));
   // The sweeper watches the host now; the parent-death signal would kill
   // this helper before the sweeper could find its children.
   if (::prctl(PR_SET_PDEATHSIG, 0) != 0) {
@@ -122,9 +129,12 @@ absl::Status SweepDescendantsAtEnd() {
 void KillOwnDescendants() {
   if (!g_armed.load(std::memory_order_relaxed)) return;
   // The keeper stays: it is what lets the host hear of this exit before the
-  // memory is torn down.
-  KillDescendants(static_cast<int>(::getpid()), TeardownKeeperPid(),
-                  kSweepTimeoutMs);
+  // memory is torn down. So does the sweeper: its end would kill this helper
+  // (its exit signal), which must end as it was going to; it goes with it.
+  KillSpare spare;
+  spare.pids[0] = TeardownKeeperPid();
+  spare.pids[1] = g_sweeper_pid.load(std::memory_order_relaxed);
+  KillDescendants(static_cast<int>(::getpid()), spare, kSweepTimeoutMs);
 }
 
 }  // namespace bulkhead

@@ -2,18 +2,24 @@
 // host to make one reclaims them.
 #include "browser_host/helper_cgroup_linux.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/kernel_file_linux.h"
 #include "common/proc_stat_linux.h"
 #include "gtest/gtest.h"
@@ -151,6 +157,90 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
     EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
     std::filesystem::remove(path, error);
   }
+}
+
+// A live host in another pid namespace (a container sharing the cgroup
+// hierarchy) names its cgroups with a pid that means nothing here, or
+// another process: they must not be taken for abandoned ones.
+TEST(HelperCgroupTest, ALiveHostInAnotherPidNamespaceKeepsItsCgroups) {
+  {
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> probe =
+        HelperCgroup::Create(absl::StrCat(::getpid(), "-900005"), 0, 0);
+    if (!probe.ok()) {
+      GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
+    }
+  }
+  // The test host as pid 1 of a pid namespace of its own.
+  int out[2];
+  int in[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  const std::string self = testing::SelfPath();
+  const pid_t runner = ::fork();
+  ASSERT_GE(runner, 0);
+  if (runner == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc",
+             "--kill-child", self.c_str(), testing::kTestHostFlag, nullptr);
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  std::string output;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (output.find("HELPERS") == std::string::npos &&
+         absl::Now() < deadline) {
+    pollfd ready = {out[0], POLLIN, 0};
+    const int left =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+    if (::poll(&ready, 1, std::max(left, 0)) <= 0) break;
+    char buffer[4096];
+    const ssize_t got = ::read(out[0], buffer, sizeof(buffer));
+    if (got <= 0) break;
+    output.append(buffer, static_cast<size_t>(got));
+  }
+  std::vector<std::string> theirs;
+  if (output.find("HELPERS") != std::string::npos) {
+    // Its helpers' cgroups: the ones named for pid 1 that hold processes.
+    for (const std::string& parent : CgroupParents()) {
+      std::error_code error;
+      for (const auto& entry :
+           std::filesystem::directory_iterator(parent, error)) {
+        if (!absl::StartsWith(entry.path().filename().string(), "1.")) {
+          continue;
+        }
+        std::ifstream procs(entry.path() / "cgroup.procs");
+        int64_t pid = 0;
+        if (procs >> pid) theirs.push_back(entry.path().string());
+      }
+    }
+  }
+  std::vector<std::string> emptied;
+  if (!theirs.empty()) {
+    // Another host makes a cgroup meanwhile.
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
+        HelperCgroup::Create(absl::StrCat(::getpid(), "-900006"), 0, 0);
+    EXPECT_TRUE(next.ok()) << next.status();
+    for (const std::string& path : theirs) {
+      std::ifstream procs(path + "/cgroup.procs");
+      int64_t pid = 0;
+      if (!(procs >> pid)) emptied.push_back(path);
+    }
+  }
+  // A clean exit: end of input.
+  ::close(in[1]);
+  int status = 0;
+  ::waitpid(runner, &status, 0);
+  ::close(out[0]);
+  if (output.find("HELPERS") == std::string::npos) {
+    GTEST_SKIP() << "no host in a pid namespace here (unshare, wait status "
+                 << status << "): " << output;
+  }
+  ASSERT_FALSE(theirs.empty()) << "the host had no cgroups: " << output;
+  EXPECT_TRUE(emptied.empty())
+      << "a live host's helpers were killed and their cgroups removed: "
+      << absl::StrJoin(emptied, " ");
 }
 
 }  // namespace

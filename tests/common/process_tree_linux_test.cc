@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,7 +88,9 @@ TEST(KillDescendantsTest, KillsEveryDescendantOfASubreaperButTheSpare) {
     WriteAll(report[1], &what, sizeof(what));
     char byte;
     if (::read(go[0], &byte, 1) != 1) ::_exit(95);
-    const int killed = KillDescendants(::getpid(), what.spared, 5000);
+    KillSpare spare;
+    spare.pids[0] = what.spared;
+    const int killed = KillDescendants(::getpid(), spare, 5000);
     WriteAll(report[1], &killed, sizeof(killed));
     // Stays, so that the test sees its children as its zombies.
     for (;;) ::pause();
@@ -120,6 +123,51 @@ TEST(KillDescendantsTest, KillsEveryDescendantOfASubreaperButTheSpare) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   ::close(report[0]);
   ::close(go[1]);
+}
+
+// A child whose exit signal is the spared one (a helper's sweeper: SIGKILL)
+// stays; the others go.
+TEST(KillDescendantsTest, SparesTheChildrenWithTheSparedExitSignal) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t root = ::fork();
+  ASSERT_GE(root, 0);
+  if (root == 0) {
+    ::close(report[0]);
+    pid_t children[2];
+    // Like fork, with SIGKILL as its exit signal.
+    children[0] = static_cast<pid_t>(::syscall(SYS_clone, SIGKILL, 0, 0, 0, 0));
+    if (children[0] == 0) {
+      for (;;) ::pause();
+    }
+    children[1] = ::fork();
+    if (children[1] == 0) {
+      for (;;) ::pause();
+    }
+    if (children[0] < 0 || children[1] < 0) ::_exit(98);
+    WriteAll(report[1], children, sizeof(children));
+    KillSpare spare;
+    spare.exit_signal = SIGKILL;
+    const int killed = KillDescendants(::getpid(), spare, 5000);
+    WriteAll(report[1], &killed, sizeof(killed));
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t children[2] = {};
+  ASSERT_EQ(::read(report[0], children, sizeof(children)),
+            static_cast<ssize_t>(sizeof(children)));
+  int killed = -1;
+  ASSERT_EQ(::read(report[0], &killed, sizeof(killed)),
+            static_cast<ssize_t>(sizeof(killed)));
+  EXPECT_EQ(killed, 1);
+  EXPECT_FALSE(Ended(children[0])) << "the child with the spared exit signal";
+  EXPECT_TRUE(Ended(children[1])) << StateOf(children[1]);
+  // Ending the spared one ends the root too (its exit signal).
+  ::kill(children[0], SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(root, &status, 0), root);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  ::close(report[0]);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <string>
@@ -75,6 +76,19 @@ std::vector<int64_t> OwnChildren() {
   }
   uv_fs_req_cleanup(&scan);
   return children;
+}
+
+// Whether the escaper `pid` has begun to block its loop (it names itself
+// "escaper-hung"), waiting up to 10 seconds.
+bool EscaperHung(int64_t pid) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+    std::string name;
+    if (std::getline(comm, name) && name == "escaper-hung") return true;
+    uv_sleep(1);
+  } while (absl::Now() < deadline);
+  return false;
 }
 
 }  // namespace
@@ -162,11 +176,21 @@ int RunTestHost(bool on_thread) {
                   });
             }
             if (std::string(role) == "escaper") {
+              ipc::LayoutTextRequest request;
+              if (const char* text = std::getenv(kEscaperRequestVariable)) {
+                request.set_text(text);
+              }
               ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                  ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                  [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                  request, absl::Now() + absl::Seconds(10),
+                  [&, ready](absl::StatusOr<ipc::LayoutTextResponse> done) {
                     if (done.ok() && done->lines_size() == 1) {
                       escapees = done->lines(0);
+                      // Asked to, it blocks its loop once it has answered:
+                      // wait until it has.
+                      if (std::getenv(kEscaperRequestVariable) != nullptr &&
+                          !EscaperHung(ready->pid())) {
+                        escapees = "not hung";
+                      }
                     } else {
                       escapees = "failed";
                     }

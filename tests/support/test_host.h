@@ -17,6 +17,11 @@ namespace bulkhead::testing {
 inline constexpr char kTestHostFlag[] = "--bulkhead-test-host";
 inline constexpr char kTestHostThreadFlag[] = "--bulkhead-test-host-thread";
 
+// When set, the text of the request the test host sends the escaper
+// (tests/support/test_roles_linux.cc).
+inline constexpr char kEscaperRequestVariable[] =
+    "BULKHEAD_TEST_ESCAPER_REQUEST";
+
 int RunTestHost(bool on_thread);
 
 }  // namespace bulkhead::testing

@@ -10,7 +10,10 @@
 //             Both wait forever. Answers "<child> <grandchild>" (pids as its
 //             namespace sees them). A request with `text` "crash" or "exit"
 //             instead makes the helper itself crash (SIGSEGV) or exit
-//             (exit(3)).
+//             (exit(3)). With "hang-without-sweeper" it first kills its
+//             sweeper (helper/descendant_sweep.h), which must end the
+//             helper too; were it still alive, it would start the two as
+//             usual, answer, and then block its loop for good.
 //   fd-starved: on "starve", puts itself at its descriptor limit
 //             (FdTableFiller) and answers with how many slots it filled; on
 //             "big:<n>", answers with one line of <n> bytes; else answers
@@ -24,15 +27,19 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -85,12 +92,52 @@ int ForkerMain(HelperContext& context) {
   return context.Run();
 }
 
+// Kills this process's children named "bulkhead-sweep" and waits until they
+// have ended; false if there was none.
+bool KillOwnSweeper() {
+  bool killed = false;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream children(task.path() / "children");
+    pid_t child = 0;
+    while (children >> child) {
+      std::ifstream comm(absl::StrCat("/proc/", child, "/comm"));
+      std::string name;
+      std::getline(comm, name);
+      if (name != "bulkhead-sweep") continue;
+      ::kill(child, SIGKILL);
+      // Exited once waitable (it stays a zombie: no one reaps it here).
+      siginfo_t info = {};
+      while (::waitid(P_PID, static_cast<id_t>(child), &info,
+                      WEXITED | WNOWAIT | __WALL) != 0 &&
+             errno == EINTR) {
+      }
+      killed = true;
+    }
+  }
+  return killed;
+}
+
+// Named so that the test host can tell it has begun (test_host.cc).
+void HangLoop(uv_timer_t*) {
+  ::prctl(PR_SET_NAME, "escaper-hung");
+  for (;;) ::pause();
+}
+
 int EscaperMain(HelperContext& context) {
+  static uv_timer_t hang;
+  uv_timer_init(context.loop(), &hang);
   context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
       [](const ipc::LayoutTextRequest& request)
           -> absl::StatusOr<ipc::LayoutTextResponse> {
         if (request.text() == "crash") ::raise(SIGSEGV);
         if (request.text() == "exit") std::exit(3);
+        const bool hang_later = request.text() == "hang-without-sweeper";
+        if (hang_later) {
+          if (!KillOwnSweeper()) return absl::NotFoundError("no sweeper");
+          // Once the answer has gone out.
+          uv_timer_start(&hang, HangLoop, 0, 0);
+        }
         int pids[2];
         if (::pipe(pids) != 0) return absl::InternalError("pipe failed");
         const pid_t child = ::fork();
