@@ -264,9 +264,6 @@ constexpr char kLoopStallRace[] =
     "crashed helper's exit is read, and the SIGTERM to a dead helper makes "
     "the crash host-shutdown (item 8's lie); by timing, so it sometimes "
     "passes";
-constexpr char kItem12[] =
-    "issue 13 item 12: a helper at its fd limit is killed (exit 82) by the "
-    "first message over the shared-memory threshold";
 
 std::optional<KnownFailureNote> KnownFailure(const std::string& case_name,
                                              Mode mode) {
@@ -274,9 +271,6 @@ std::optional<KnownFailureNote> KnownFailure(const std::string& case_name,
   // XFAIL with its reason, and XPASS once its fix has landed.
   static const auto* const kKnownFailures =
       new std::map<std::string, KnownFailureNote>{
-          // Item 12: no descriptor left for a shared-memory region.
-          {"leak-fds-until-emfile/unsandboxed", {kItem12}},
-          {"leak-fds-until-emfile/sandboxed", {kItem12}},
           // Not in the issue yet: see kLoopStall.
           {"host-loop-never-stalls/sandboxed", {kLoopStall, true}},
           {"host-shutdown-race/sandboxed", {kLoopStallRace, true}},
