@@ -60,6 +60,8 @@ Host::~Host() {
   // Destroying a running helper kills and reaps it.
   helpers_.clear();
   zygote_.reset();
+  // Their sandboxes' inits, killed above: nothing of a helper outlives this.
+  FinishPendingReaps(loop_);
   if (options_.forward_helper_output) {
     // Their last lines, before the app exits; not waited for long when the
     // host's output is not being read (output_writer.h).

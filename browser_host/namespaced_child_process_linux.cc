@@ -12,26 +12,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/init_reaper_linux.h"
 #include "browser_host/sandbox_child_linux.h"
 #include "common/os_error.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead {
 namespace {
-
-bool ReapNow(int pidfd, bool wait) {
-  siginfo_t info = {};
-  if (wait) {
-    // uv_poll made the pidfd non-blocking, and waitid honours that.
-    ::fcntl(pidfd, F_SETFL, ::fcntl(pidfd, F_GETFL) & ~O_NONBLOCK);
-  }
-  int rc;
-  while ((rc = ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info,
-                        WEXITED | (wait ? 0 : WNOHANG))) != 0 &&
-         errno == EINTR) {
-  }
-  return rc == 0 && (wait || info.si_pid != 0);
-}
 
 void FreePoll(uv_handle_t* handle) {
   delete reinterpret_cast<uv_poll_t*>(handle);
@@ -43,7 +30,8 @@ NamespacedChildProcess::NamespacedChildProcess(
     uv_loop_t* loop, pid_t init_pid, ScopedHandle init_pidfd,
     ScopedHandle status, std::unique_ptr<HelperCgroup> cgroup,
     std::string cgroup_note, ExitCallback on_exit)
-    : init_pid_(init_pid),
+    : loop_(loop),
+      init_pid_(init_pid),
       helper_pid_(init_pid),
       init_pidfd_(std::move(init_pidfd)),
       status_(std::move(status)),
@@ -65,12 +53,12 @@ NamespacedChildProcess::~NamespacedChildProcess() {
   uv_close(reinterpret_cast<uv_handle_t*>(init_poll_), FreePoll);
   if (init_reaped_) return;
   // Killing init ends everything in its namespace (after a reported exit it
-  // is on its way out anyway). Reaped here: when this returns nothing of the
-  // helper is left, and the cgroup can go.
+  // is on its way out anyway). Reaped on the loop once it has exited, and the
+  // cgroup removed then: waiting for it here would block the loop.
   if (!reported_) {
     ::syscall(SYS_pidfd_send_signal, init_pidfd_.get(), SIGKILL, nullptr, 0);
   }
-  ReapNow(init_pidfd_.get(), /*wait=*/true);
+  ReapInitLater(loop_, std::move(init_pidfd_), std::move(cgroup_));
 }
 
 absl::Status NamespacedChildProcess::Watch() {

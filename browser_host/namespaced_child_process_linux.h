@@ -2,8 +2,9 @@
 // two processes, the namespace's init (the host's child) and the helper it
 // forked. Its exit is reported as soon as init says how the helper ended
 // (the status pipe, sandbox_child_linux.h), without waiting for the kernel to
-// tear the namespaces down; init is reaped when it exits, or at the latest
-// when this object is destroyed.
+// tear the namespaces down; init is reaped when it exits, and if it has not
+// exited when this object is destroyed, on the loop once it has
+// (init_reaper_linux.h).
 #ifndef BULKHEAD_BROWSER_HOST_NAMESPACED_CHILD_PROCESS_LINUX_H_
 #define BULKHEAD_BROWSER_HOST_NAMESPACED_CHILD_PROCESS_LINUX_H_
 
@@ -27,8 +28,9 @@ class NamespacedChildProcess final : public ChildProcess {
                          ScopedHandle init_pidfd, ScopedHandle status,
                          std::unique_ptr<HelperCgroup> cgroup,
                          std::string cgroup_note, ExitCallback on_exit);
-  // Kills what is still running and reaps init, which waits for the kernel
-  // to empty the namespace: nothing of the helper is left afterwards.
+  // Kills what is still running. Init, which waits for the kernel to empty
+  // the namespace, is reaped then on the loop (ReapInitLater), and the cgroup
+  // removed after it: the loop does not wait for it.
   ~NamespacedChildProcess() override;
 
   // Once the helper has exec'd: finds it (init's only child) and starts
@@ -52,6 +54,7 @@ class NamespacedChildProcess final : public ChildProcess {
   // Reports the end once; may destroy this object.
   void Report(int code, int status);
 
+  uv_loop_t* const loop_;  // Not owned.
   const pid_t init_pid_;
   pid_t helper_pid_;
   ScopedHandle init_pidfd_;

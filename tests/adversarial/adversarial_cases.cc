@@ -252,29 +252,12 @@ std::vector<Case> AllCases() {
   return cases;
 }
 
-// Why each known failure fails, by issue 13's item.
-constexpr char kLoopStall[] =
-    "new: each sandboxed helper's end blocks the host's loop (0.4-2 s on a "
-    "busy machine): ~NamespacedChildProcess reaps the sandbox init with a "
-    "blocking waitid, and init has lowered itself to SCHED_IDLE for its "
-    "teardown; on an idle machine the stalls may stay under the bound";
-constexpr char kLoopStallRace[] =
-    "new: while the loop is blocked reaping a sandboxed sibling's init "
-    "(kLoopStall), the Shutdown grace timer expires; it runs before the "
-    "crashed helper's exit is read, and the SIGTERM to a dead helper makes "
-    "the crash host-shutdown (item 8's lie); by timing, so it sometimes "
-    "passes";
-
 std::optional<KnownFailureNote> KnownFailure(const std::string& case_name,
                                              Mode mode) {
   // Keep this the one list of known failures: the driver prints each as
   // XFAIL with its reason, and XPASS once its fix has landed.
   static const auto* const kKnownFailures =
-      new std::map<std::string, KnownFailureNote>{
-          // Not in the issue yet: see kLoopStall.
-          {"host-loop-never-stalls/sandboxed", {kLoopStall, true}},
-          {"host-shutdown-race/sandboxed", {kLoopStallRace, true}},
-      };
+      new std::map<std::string, KnownFailureNote>{};
   auto it = kKnownFailures->find(absl::StrCat(case_name, "/", ModeName(mode)));
   if (it == kKnownFailures->end()) return std::nullopt;
   return it->second;

@@ -26,8 +26,9 @@ constexpr absl::Duration kCaseTimeout = absl::Seconds(10);
 constexpr absl::Duration kSettleTimeout = absl::Seconds(3);
 // HelperProcess::Stop's grace in the cases, before SIGTERM and again before
 // SIGKILL.
-// The longest the host's loop may go without running a 20 ms timer: beyond
-// it, a helper's misbehaviour (or its end) stalled the host.
+// The longest the host's loop may be later than the machine (a thread outside
+// it, reference_ticker.h) for a 20 ms timer: beyond it, a helper's
+// misbehaviour (or its end) stalled the host.
 constexpr absl::Duration kLagTick = absl::Milliseconds(20);
 constexpr absl::Duration kMaxLoopLag = absl::Milliseconds(500);
 constexpr absl::Duration kStopGrace = absl::Milliseconds(300);
@@ -67,6 +68,7 @@ std::vector<Result> ModeRun::Run() {
     return {mode_checks_};
   }
   host_ = *std::move(host);
+  reference_ = std::make_unique<ReferenceTicker>(kLagTick);
   pinger_ = std::make_unique<Timer>(host_->loop());
   case_timer_ = std::make_unique<Timer>(host_->loop());
   settle_timer_ = std::make_unique<Timer>(host_->loop());
@@ -83,6 +85,7 @@ std::vector<Result> ModeRun::Run() {
   }
   sibling_id_ = (*sibling)->id();
   host_->Run();
+  shutdown_race_.machine_lag = reference_->TakeMaxLag();
   pinger_.reset();
   case_timer_.reset();
   settle_timer_.reset();
@@ -202,6 +205,7 @@ void ModeRun::StartCase() {
   call_made_ = false;
   first_call_completions_ = 0;
   case_started_ = absl::Now();
+  reference_->TakeMaxLag();  // The previous case's.
   Host::LaunchOverrides overrides = Overrides(c.name);
   if (c.memory_limit_bytes != 0) {
     overrides.memory_limit_bytes = c.memory_limit_bytes;
@@ -419,12 +423,16 @@ void ModeRun::OnLagTick() {
 void ModeRun::CheckLag(const Result& result) {
   loop_stalls_.max_loop_lag =
       std::max(loop_stalls_.max_loop_lag, result.max_loop_lag);
-  if (result.max_loop_lag > kMaxLoopLag) {
-    loop_stalls_.problems.push_back(
-        absl::StrCat(result.name, ": the host's loop stalled for ",
-                     absl::FormatDuration(absl::Trunc(result.max_loop_lag,
-                                                      absl::Milliseconds(1))),
-                     " (a 20 ms timer ran that late)"));
+  loop_stalls_.machine_lag =
+      std::max(loop_stalls_.machine_lag, result.machine_lag);
+  if (result.max_loop_lag - result.machine_lag > kMaxLoopLag) {
+    const auto ms = [](absl::Duration d) {
+      return absl::FormatDuration(absl::Trunc(d, absl::Milliseconds(1)));
+    };
+    loop_stalls_.problems.push_back(absl::StrCat(
+        result.name, ": the host's loop stalled for ", ms(result.max_loop_lag),
+        " (a 20 ms timer ran that late; a thread outside it at most ",
+        ms(result.machine_lag), ")"));
   }
 }
 
@@ -432,6 +440,7 @@ void ModeRun::FinishCase() {
   settle_timer_->Stop();
   case_timer_->Stop();
   current_.took = absl::Now() - case_started_;
+  current_.machine_lag = reference_->TakeMaxLag();
   CheckLag(current_);
   results_.push_back(std::move(current_));
   ++index_;
@@ -442,6 +451,7 @@ void ModeRun::FinishCase() {
 // Races with the host's own shutdown: helpers that crash or ignore it, beside
 // the sibling, all stopped by one Host::Shutdown.
 void ModeRun::StartFinalShutdown() {
+  reference_->TakeMaxLag();  // The last case's.
   pinger_->Stop();
   Expected stopped;
   stopped.kind = bulkhead::ExitKind::kHostShutdown;

@@ -25,6 +25,7 @@
 #include "adversarial_cases.h"
 #include "bulkhead/helper.h"
 #include "bulkhead/host.h"
+#include "reference_ticker.h"
 
 namespace adversarial {
 
@@ -67,8 +68,10 @@ struct Result {
   // From the launch: when it was ready, when its exit was reported, when the
   // case ended (everything it left had gone).
   absl::Duration ready_after, exit_after, took;
-  // The longest the host's loop was late for a 20 ms tick meanwhile.
+  // The longest the host's loop was late for a 20 ms tick meanwhile, and the
+  // longest a thread outside it was (reference_ticker.h): the machine's share.
   absl::Duration max_loop_lag;
+  absl::Duration machine_lag;
 };
 
 // One mode's run: a host, a sibling, then every case in turn, then a host
@@ -143,6 +146,7 @@ class ModeRun {
   std::unique_ptr<Timer> case_timer_;
   std::unique_ptr<Timer> settle_timer_;
   std::unique_ptr<Timer> lag_timer_;
+  std::unique_ptr<ReferenceTicker> reference_;
   absl::Time last_tick_;
   std::vector<Result> results_;
   // The final Host::Shutdown, and the checks once the host is gone.

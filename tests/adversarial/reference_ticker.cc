@@ -1,0 +1,44 @@
+#include "reference_ticker.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+
+namespace adversarial {
+namespace {
+
+int64_t NowNs() { return absl::GetCurrentTimeNanos(); }
+
+void RaiseTo(std::atomic<int64_t>& value, int64_t candidate) {
+  int64_t seen = value.load();
+  while (candidate > seen && !value.compare_exchange_weak(seen, candidate)) {
+  }
+}
+
+}  // namespace
+
+ReferenceTicker::ReferenceTicker(absl::Duration tick)
+    : tick_(tick), thread_([this] { Run(); }) {}
+
+ReferenceTicker::~ReferenceTicker() {
+  stop_ = true;
+  thread_.join();
+}
+
+absl::Duration ReferenceTicker::TakeMaxLag() {
+  // A tick overdue now counts: the ticker may not have run since.
+  const int64_t overdue = NowNs() - due_ns_.load();
+  const int64_t lag = std::max(max_lag_ns_.exchange(0), overdue);
+  return absl::Nanoseconds(std::max<int64_t>(lag, 0));
+}
+
+void ReferenceTicker::Run() {
+  const int64_t tick_ns = absl::ToInt64Nanoseconds(tick_);
+  while (!stop_) {
+    due_ns_ = NowNs() + tick_ns;
+    absl::SleepFor(tick_);
+    RaiseTo(max_lag_ns_, NowNs() - due_ns_.load());
+  }
+}
+
+}  // namespace adversarial
