@@ -158,12 +158,13 @@ void Reclaim(const std::string& directory) {
 
 // The directory `path`, open and locked with flock `operation` (LOCK_SH: a
 // live host's own; LOCK_EX: taken to reclaim it), or none when it cannot be
-// (another holds it).
-ScopedHandle LockDirectory(const std::string& path, int operation) {
+// (another holds it; `wait`: until it lets go).
+ScopedHandle LockDirectory(const std::string& path, int operation,
+                           bool wait = false) {
   ScopedHandle directory(
       ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!directory.is_valid()) return ScopedHandle();
-  while (::flock(directory.get(), operation | LOCK_NB) != 0) {
+  while (::flock(directory.get(), operation | (wait ? 0 : LOCK_NB)) != 0) {
     if (errno != EINTR) return ScopedHandle();
   }
   return directory;
@@ -185,7 +186,14 @@ void ReclaimAbandoned(const std::string& parent) {
   for (const std::string& name : abandoned) {
     const std::string directory = absl::StrCat(parent, "/", name);
     // Held while it is reclaimed.
-    const ScopedHandle reclaiming = LockDirectory(directory, LOCK_EX);
+    ScopedHandle reclaiming = LockDirectory(directory, LOCK_EX);
+    if (!reclaiming.is_valid() &&
+        !LockDirectory(directory, LOCK_SH).is_valid()) {
+      // Not a live host's (it would hold LOCK_SH), but another host's
+      // reclaim: waited for (it is bounded by kReclaimTimeout), so that what
+      // this host found abandoned is gone when it goes on.
+      reclaiming = LockDirectory(directory, LOCK_EX, /*wait=*/true);
+    }
     if (reclaiming.is_valid()) Reclaim(directory);
   }
 }

@@ -12,7 +12,8 @@
 namespace bulkhead {
 
 // Caps this process's memory at `bytes` (RLIMIT_AS on POSIX, a job object on
-// Windows).
+// Windows). In an ASan or TSan build on POSIX it does nothing: their shadow
+// memory takes terabytes of address space (common/compiler.h).
 absl::Status ApplyMemoryLimit(uint64_t bytes);
 
 // The limit in force, if any.
