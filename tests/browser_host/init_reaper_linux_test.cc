@@ -101,6 +101,32 @@ TEST_F(InitReaperTest, ARunningInitIsReapedOnTheLoopOnceItExits) {
   EXPECT_FALSE(StillOurs(pid));
 }
 
+// An embedding app that reaps every child itself (waitpid(-1), or SIGCHLD
+// ignored) takes the init from under the reap: its pidfd stays readable and
+// waitid says ECHILD. The reap ends then, instead of its poll firing on every
+// turn of the loop for ever.
+TEST_F(InitReaperTest, AnInitTheAppReapedEndsItsReap) {
+  pid_t pid = 0;
+  ScopedHandle pidfd = StartInit(&pid);
+  ASSERT_TRUE(pidfd.is_valid());
+  ReapInitLater(&loop_, std::move(pidfd), nullptr);
+  ASSERT_EQ(PendingReapsForTesting(&loop_), 1);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);  // The app's reaper.
+  int turns_run = 0;
+  uv_check_t turns;
+  uv_check_init(&loop_, &turns);
+  turns.data = &turns_run;
+  uv_check_start(&turns,
+                 [](uv_check_t* check) { ++*static_cast<int*>(check->data); });
+  EXPECT_TRUE(RunUntil([&] { return PendingReapsForTesting(&loop_) == 0; }))
+      << "still pending after " << turns_run << " turns of the loop";
+  uv_close(reinterpret_cast<uv_handle_t*>(&turns), nullptr);
+  FinishPendingReaps(&loop_);
+  while (uv_run(&loop_, UV_RUN_NOWAIT) != 0) {
+  }
+}
+
 TEST_F(InitReaperTest, FinishPendingReapsWaitsForEachInitOfItsLoopOnly) {
   uv_loop_t other;
   ASSERT_EQ(uv_loop_init(&other), 0);
