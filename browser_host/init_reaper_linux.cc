@@ -48,9 +48,9 @@ void Close(PendingReap* reap) {
 
 void OnInitReadable(uv_poll_t* poll, int, int) {
   auto* reap = static_cast<PendingReap*>(poll->data);
-  // A pidfd is readable once its process has exited. An error from the poll
-  // (the fd is not pollable any more) is not waited out: reaped below or by
-  // FinishPendingReaps.
+  // A pidfd is readable once its process has exited (and stays so, reaped or
+  // not). An error from the poll (the fd is not pollable any more) is not
+  // waited out: reaped below or by FinishPendingReaps.
   if (!ReapPidfd(reap->pidfd.get(), /*wait=*/false)) return;
   uv_poll_stop(poll);
   Unlist(reap);
@@ -68,7 +68,10 @@ bool ReapPidfd(int pidfd, bool wait) {
                         WEXITED | (wait ? 0 : WNOHANG))) != 0 &&
          errno == EINTR) {
   }
-  return rc == 0 && info.si_pid != 0;
+  // ECHILD: an embedding app reaped it first (its own waitpid(-1), or
+  // SIGCHLD ignored); its pidfd stays readable, and there is nothing to wait
+  // for.
+  return rc == 0 ? info.si_pid != 0 : errno == ECHILD;
 }
 
 void ReapInitLater(uv_loop_t* loop, ScopedHandle pidfd,

@@ -32,7 +32,8 @@ void ReapInitLater(uv_loop_t* loop, ScopedHandle pidfd,
                    std::unique_ptr<HelperCgroup> cgroup);
 
 // Reaps the child `pidfd` names; `wait`: blocks until it has exited. Whether
-// it was reaped (false: still running, or not this process's child).
+// nothing is left to reap: reaped here, or already gone (ECHILD: an
+// embedding app reaped it itself). False: still running.
 bool ReapPidfd(int pidfd, bool wait);
 
 // How many reaps are pending on `loop`: for tests.
