@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -155,6 +158,103 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   for (const std::string& path : abandoned) {
     std::error_code error;
     EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
+    std::filesystem::remove(path, error);
+  }
+}
+
+// flock needs nothing but a descriptor: any process that may open an
+// abandoned cgroup's directory (mode 0755: any user) can hold it locked for
+// ever, and so look like another host reclaiming it. HelperCgroup::Create
+// runs on the host's loop: it must not wait for that lock for longer than a
+// real reclaim takes, and not again at its next launch.
+TEST(HelperCgroupTest, AnAbandonedCgroupLockedForEverDoesNotBlockTheHost) {
+  absl::StatusOr<std::unique_ptr<HelperCgroup>> probe =
+      HelperCgroup::Create(absl::StrCat(::getpid(), "-900007"), 0, 0);
+  if (!probe.ok()) {
+    GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
+  }
+  std::vector<std::string> parents;
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
+    std::error_code error;
+    if (std::filesystem::is_directory(
+            absl::StrCat(mount, (*probe)->relative_path()), error)) {
+      parents.push_back(absl::StrCat(mount, "/bulkhead"));
+    }
+  }
+  ASSERT_FALSE(parents.empty()) << (*probe)->description();
+  probe->reset();
+  // A host that has exited, and its empty cgroups.
+  const pid_t host = ::fork();
+  ASSERT_GE(host, 0);
+  if (host == 0) ::_exit(0);
+  siginfo_t info = {};
+  ASSERT_EQ(::waitid(P_PID, host, &info, WEXITED | WNOWAIT), 0);
+  const uint64_t start =
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", host, "/stat")), 22);
+  ASSERT_EQ(::waitpid(host, nullptr, 0), host);
+  ASSERT_GT(start, 0u);
+  std::vector<std::string> abandoned;
+  for (const std::string& parent : parents) {
+    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
+    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
+        << abandoned.back();
+  }
+  // The locker: as nobody when this runs as root; it holds LOCK_EX on each
+  // until killed.
+  int locked[2];
+  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
+  const pid_t locker = ::fork();
+  ASSERT_GE(locker, 0);
+  if (locker == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(1);
+    }
+    for (const std::string& path : abandoned) {
+      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
+    }
+    const char one = 1;
+    if (::write(locked[1], &one, 1) != 1) ::_exit(3);
+    for (;;) ::pause();
+  }
+  ::close(locked[1]);
+  char one = 0;
+  pollfd ready = {locked[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&ready, 1, 10000), 1);
+  ASSERT_EQ(::read(locked[0], &one, 1), 1) << "the locker could not lock";
+  ::close(locked[0]);
+  // Create on a thread of its own, so that this test can end if it hangs.
+  const auto create = [](const std::string& name) {
+    return std::async(std::launch::async,
+                      [name] { return HelperCgroup::Create(name, 0, 0); });
+  };
+  const absl::Time began = absl::Now();
+  auto first = create(absl::StrCat(::getpid(), "-900008"));
+  const bool returned =
+      first.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  const absl::Duration first_took = absl::Now() - began;
+  absl::Duration second_took = absl::InfiniteDuration();
+  if (returned) {
+    EXPECT_TRUE(first.get().ok());
+    const absl::Time again = absl::Now();
+    auto second = create(absl::StrCat(::getpid(), "-900009"));
+    if (second.wait_for(std::chrono::seconds(10)) ==
+        std::future_status::ready) {
+      second_took = absl::Now() - again;
+      EXPECT_TRUE(second.get().ok());
+    }
+  }
+  ::kill(locker, SIGKILL);
+  ::waitpid(locker, nullptr, 0);
+  // Lets a hung Create go on (and the std::future join it).
+  EXPECT_TRUE(returned) << "Create still waits for the lock after "
+                        << first_took;
+  // Far below the first's wait, which is as long as a reclaim may take.
+  EXPECT_LT(second_took, absl::Milliseconds(500))
+      << "the next Create waited for the same lock again";
+  for (const std::string& path : abandoned) {
+    std::error_code error;
     std::filesystem::remove(path, error);
   }
 }
