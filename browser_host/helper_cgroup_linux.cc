@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -156,24 +158,45 @@ void Reclaim(const std::string& directory) {
   }
 }
 
+// How long one HelperCgroup::Create waits, in all, for other hosts' reclaims
+// of the cgroups it found abandoned: twice kReclaimTimeout.
+constexpr absl::Duration kReclaimWait = absl::Seconds(2);
+constexpr absl::Duration kLockRetry = absl::Milliseconds(10);
+
 // The directory `path`, open and locked with flock `operation` (LOCK_SH: a
 // live host's own; LOCK_EX: taken to reclaim it), or none when it cannot be
-// (another holds it; `wait`: until it lets go).
+// (another holds it, past `until`).
 ScopedHandle LockDirectory(const std::string& path, int operation,
-                           bool wait = false) {
+                           absl::Time until = absl::InfinitePast()) {
   ScopedHandle directory(
       ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!directory.is_valid()) return ScopedHandle();
-  while (::flock(directory.get(), operation | (wait ? 0 : LOCK_NB)) != 0) {
-    if (errno != EINTR) return ScopedHandle();
+  // Never a blocking flock: anything that may open the directory can hold
+  // it locked for ever.
+  while (::flock(directory.get(), operation | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK || absl::Now() >= until) return ScopedHandle();
+    absl::SleepFor(kLockRetry);
   }
   return directory;
 }
 
+// The abandoned cgroups a reclaim here waited for in vain: locked by
+// something that is no host's bounded reclaim (any process that may open
+// the directory can flock it). Tried again, but never waited for again.
+bool WaitedInVain(const std::string& directory, bool add) {
+  static auto* const mutex = new std::mutex;
+  static auto* const directories = new std::set<std::string>;
+  std::lock_guard<std::mutex> lock(*mutex);
+  return add ? directories->insert(directory).second
+             : directories->count(directory) > 0;
+}
+
 // Reclaims the helper cgroups under `parent` whose host has died: named for
 // a host not running here, and not locked by a live one (a host in another
-// pid namespace names them with a pid that means nothing here).
-void ReclaimAbandoned(const std::string& parent) {
+// pid namespace names them with a pid that means nothing here). Waits for
+// another host's reclaim of one until `wait_until` at the latest.
+void ReclaimAbandoned(const std::string& parent, absl::Time wait_until) {
   DIR* listing = ::opendir(parent.c_str());
   if (listing == nullptr) return;
   std::vector<std::string> abandoned;
@@ -188,11 +211,18 @@ void ReclaimAbandoned(const std::string& parent) {
     // Held while it is reclaimed.
     ScopedHandle reclaiming = LockDirectory(directory, LOCK_EX);
     if (!reclaiming.is_valid() &&
-        !LockDirectory(directory, LOCK_SH).is_valid()) {
+        !LockDirectory(directory, LOCK_SH).is_valid() &&
+        !WaitedInVain(directory, /*add=*/false)) {
       // Not a live host's (it would hold LOCK_SH), but another host's
-      // reclaim: waited for (it is bounded by kReclaimTimeout), so that what
-      // this host found abandoned is gone when it goes on.
-      reclaiming = LockDirectory(directory, LOCK_EX, /*wait=*/true);
+      // reclaim, bounded by kReclaimTimeout: waited for, so that what this
+      // host found abandoned is gone when it goes on. This runs on the
+      // host's loop, so not for long, and not twice for a lock that outlived
+      // a reclaim.
+      reclaiming = LockDirectory(directory, LOCK_EX, wait_until);
+      struct stat still = {};
+      if (!reclaiming.is_valid() && ::stat(directory.c_str(), &still) == 0) {
+        WaitedInVain(directory, /*add=*/true);
+      }
     }
     if (reclaiming.is_valid()) Reclaim(directory);
   }
@@ -210,6 +240,7 @@ bool HasControllers(const std::string& unified) {
 absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
     const std::string& name, uint64_t memory_bytes, uint64_t pids) {
   std::unique_ptr<HelperCgroup> cgroup(new HelperCgroup);
+  const absl::Time wait_until = absl::Now() + kReclaimWait;
   const Mounts mounts = FindMounts();
   const std::string leaf_name = absl::StrCat(HostTag(), "-", name);
   cgroup->relative_path_ = absl::StrCat("/", kParent, "/", leaf_name);
@@ -229,7 +260,7 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
         !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
-    ReclaimAbandoned(parent);
+    ReclaimAbandoned(parent, wait_until);
     const std::string leaf = absl::StrCat(parent, "/", leaf_name);
     if (absl::Status ok = MakeDirectory(leaf); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
@@ -262,7 +293,7 @@ absl::StatusOr<std::unique_ptr<HelperCgroup>> HelperCgroup::Create(
     if (absl::Status ok = MakeDirectory(parent); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }
-    ReclaimAbandoned(parent);
+    ReclaimAbandoned(parent, wait_until);
     if (absl::Status ok = MakeDirectory(leaf); !ok.ok()) {
       return absl::FailedPreconditionError(ok.message());
     }

@@ -28,7 +28,10 @@ class HelperCgroup {
   // a live process that reused its pid; and a live host holds a shared
   // flock on each of its directories, which a reclaim must lock
   // exclusively, so one whose pid means nothing here (another pid
-  // namespace) keeps them.
+  // namespace) keeps them. One that another host is reclaiming (locked
+  // exclusively) is waited for, up to 2 s in all, and never again once a
+  // lock has outlasted that (any process that may open the directory can
+  // lock it).
   // FailedPrecondition when no writable cgroup with those controllers exists.
   static absl::StatusOr<std::unique_ptr<HelperCgroup>> Create(
       const std::string& name, uint64_t memory_bytes, uint64_t pids);
