@@ -13,7 +13,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -178,6 +180,42 @@ TEST_F(InitReaperTest, DestroyingTheChildProcessDoesNotWaitForItsInit) {
   EXPECT_EQ(PendingReapsForTesting(&loop_), 1);
   ASSERT_EQ(::kill(init, SIGKILL), 0);
   ASSERT_TRUE(RunUntil([&] { return PendingReapsForTesting(&loop_) == 0; }));
+  EXPECT_FALSE(StillOurs(init));
+  ::close(status[1]);
+}
+
+// The helper's end was reported, and then its init is stopped (by anything
+// that may signal it from outside the namespace): the host's end kills it
+// rather than waiting for it for ever, and leaves nothing.
+TEST_F(InitReaperTest, FinishPendingReapsDoesNotWaitForAStoppedInit) {
+  pid_t init = 0;
+  ScopedHandle init_pidfd = StartInit(&init);
+  ASSERT_TRUE(init_pidfd.is_valid());
+  int status[2];
+  ASSERT_EQ(::pipe2(status, O_NONBLOCK | O_CLOEXEC), 0);
+  std::optional<int> exit_status;
+  auto child = std::make_unique<NamespacedChildProcess>(
+      &loop_, init, std::move(init_pidfd), ScopedHandle(status[0]), nullptr,
+      "no cgroup in this test",
+      [&](int64_t code, int) { exit_status = static_cast<int>(code); });
+  ASSERT_TRUE(child->Watch().ok());
+  HelperWaitStatus helper;
+  helper.code = CLD_EXITED;
+  helper.status = 0;
+  ASSERT_EQ(::write(status[1], &helper, sizeof(helper)),
+            static_cast<ssize_t>(sizeof(helper)));
+  ASSERT_TRUE(RunUntil([&] { return exit_status.has_value(); }));
+  ASSERT_EQ(::kill(init, SIGSTOP), 0);
+  child.reset();
+  ASSERT_EQ(PendingReapsForTesting(&loop_), 1);
+  // On a thread of its own, so that this test ends if it hangs.
+  auto finished =
+      std::async(std::launch::async, [this] { FinishPendingReaps(&loop_); });
+  const bool returned =
+      finished.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!returned) ::kill(init, SIGKILL);  // Lets it return.
+  finished.wait();
+  EXPECT_TRUE(returned) << "FinishPendingReaps waits for a stopped init";
   EXPECT_FALSE(StillOurs(init));
   ::close(status[1]);
 }
