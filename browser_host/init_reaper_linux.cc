@@ -1,7 +1,10 @@
 #include "browser_host/init_reaper_linux.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -112,6 +115,10 @@ void FinishPendingReaps(uv_loop_t* loop) {
                   pending.end());
   }
   for (PendingReap* reap : ours) {
+    // Its end was reported, or it was killed: nothing is lost by killing it
+    // now, and one that is stopped (signalled from outside its namespace)
+    // would otherwise never exit.
+    ::syscall(SYS_pidfd_send_signal, reap->pidfd.get(), SIGKILL, nullptr, 0);
     ReapPidfd(reap->pidfd.get(), /*wait=*/true);
     uv_poll_stop(&reap->poll);
     // Now, not in the close callback: an app's loop may never run again.

@@ -8,7 +8,8 @@
 // the loop reaps it once its pidfd says it has exited, and only then removes
 // the helper's cgroup (which cannot be removed while the namespace has
 // processes). The loop is never blocked for it. FinishPendingReaps
-// (launcher.h) reaps what is still pending, waiting for each.
+// (launcher.h) kills what is still pending (its end was reported already)
+// and reaps it, waiting for each.
 //
 // Thread: the loop's. The list of pending reaps is shared by every loop of
 // the process (each host has its own) and guarded.

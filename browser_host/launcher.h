@@ -205,9 +205,9 @@ bool TerminationLeavesExitCode();
 // member lives, so this reaches only the helper's own descendants.
 void SweepProcessTree(int64_t pid);
 
-// Reaps what helpers' ends left to reap later on `loop` (Linux: sandbox
-// inits, init_reaper_linux.h), waiting for each: for the end of the host
-// that runs the loop, once it has killed its helpers. Elsewhere a no-op.
+// Kills and reaps what helpers' ends left to reap later on `loop` (Linux:
+// sandbox inits, init_reaper_linux.h), waiting for each: for the end of the
+// host that runs the loop, once it has killed its helpers. Elsewhere a no-op.
 void FinishPendingReaps(uv_loop_t* loop);
 
 // Kills a still-running child (what it started, and its group) with the
