@@ -37,8 +37,9 @@ FILE* g_verdicts = stdout;
 void PrintResult(const Result& result, const std::string& status,
                  const std::string& note) {
   std::string timing = absl::StrCat(
-      "loop lag ", absl::ToInt64Milliseconds(result.max_loop_lag),
-      "ms, machine ", absl::ToInt64Milliseconds(result.machine_lag), "ms");
+      "loop lag ", absl::ToInt64Milliseconds(result.lag.max_loop()),
+      "ms, machine ", absl::ToInt64Milliseconds(result.lag.max_machine()),
+      "ms");
   if (result.took != absl::ZeroDuration()) {  // A case, not a mode's check.
     timing = absl::StrFormat("ready %.2fs, exit %.2fs, done %.2fs, %s",
                              absl::ToDoubleSeconds(result.ready_after),

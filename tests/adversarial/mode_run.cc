@@ -85,7 +85,6 @@ std::vector<Result> ModeRun::Run() {
   }
   sibling_id_ = (*sibling)->id();
   host_->Run();
-  shutdown_race_.machine_lag = reference_->TakeMaxLag();
   pinger_.reset();
   case_timer_.reset();
   settle_timer_.reset();
@@ -205,7 +204,6 @@ void ModeRun::StartCase() {
   call_made_ = false;
   first_call_completions_ = 0;
   case_started_ = absl::Now();
-  reference_->TakeMaxLag();  // The previous case's.
   Host::LaunchOverrides overrides = Overrides(c.name);
   if (c.memory_limit_bytes != 0) {
     overrides.memory_limit_bytes = c.memory_limit_bytes;
@@ -414,25 +412,22 @@ void ModeRun::Settle() {
 
 void ModeRun::OnLagTick() {
   const absl::Time now = absl::Now();
-  Result& result = measured();
-  result.max_loop_lag =
-      std::max(result.max_loop_lag, now - last_tick_ - kLagTick);
+  // The ticker's lag since the previous tick: over the same stretch.
+  measured().lag.Add(now - last_tick_ - kLagTick, reference_->TakeMaxLag());
   last_tick_ = now;
 }
 
 void ModeRun::CheckLag(const Result& result) {
-  loop_stalls_.max_loop_lag =
-      std::max(loop_stalls_.max_loop_lag, result.max_loop_lag);
-  loop_stalls_.machine_lag =
-      std::max(loop_stalls_.machine_lag, result.machine_lag);
-  if (result.max_loop_lag - result.machine_lag > kMaxLoopLag) {
+  loop_stalls_.lag.Add(result.lag.max_loop(), result.lag.max_machine());
+  if (result.lag.max_stall() > kMaxLoopLag) {
     const auto ms = [](absl::Duration d) {
       return absl::FormatDuration(absl::Trunc(d, absl::Milliseconds(1)));
     };
     loop_stalls_.problems.push_back(absl::StrCat(
-        result.name, ": the host's loop stalled for ", ms(result.max_loop_lag),
-        " (a 20 ms timer ran that late; a thread outside it at most ",
-        ms(result.machine_lag), ")"));
+        result.name, ": the host's loop stalled for ",
+        ms(result.lag.max_stall()), " (a 20 ms timer ran ",
+        ms(result.lag.max_loop()), " late at most; a thread outside it ",
+        ms(result.lag.max_machine()), ")"));
   }
 }
 
@@ -440,7 +435,6 @@ void ModeRun::FinishCase() {
   settle_timer_->Stop();
   case_timer_->Stop();
   current_.took = absl::Now() - case_started_;
-  current_.machine_lag = reference_->TakeMaxLag();
   CheckLag(current_);
   results_.push_back(std::move(current_));
   ++index_;
@@ -451,7 +445,6 @@ void ModeRun::FinishCase() {
 // Races with the host's own shutdown: helpers that crash or ignore it, beside
 // the sibling, all stopped by one Host::Shutdown.
 void ModeRun::StartFinalShutdown() {
-  reference_->TakeMaxLag();  // The last case's.
   pinger_->Stop();
   Expected stopped;
   stopped.kind = bulkhead::ExitKind::kHostShutdown;

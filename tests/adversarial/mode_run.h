@@ -68,10 +68,9 @@ struct Result {
   // From the launch: when it was ready, when its exit was reported, when the
   // case ended (everything it left had gone).
   absl::Duration ready_after, exit_after, took;
-  // The longest the host's loop was late for a 20 ms tick meanwhile, and the
-  // longest a thread outside it was (reference_ticker.h): the machine's share.
-  absl::Duration max_loop_lag;
-  absl::Duration machine_lag;
+  // How late the host's loop was for a 20 ms tick meanwhile, against a
+  // thread outside it (reference_ticker.h): the machine's share.
+  LoopLag lag;
 };
 
 // One mode's run: a host, a sibling, then every case in turn, then a host

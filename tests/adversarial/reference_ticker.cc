@@ -41,4 +41,11 @@ void ReferenceTicker::Run() {
   }
 }
 
+void LoopLag::Add(absl::Duration loop_late, absl::Duration machine_late) {
+  max_loop_ = std::max(max_loop_, loop_late);
+  max_machine_ = std::max(max_machine_, machine_late);
+}
+
+absl::Duration LoopLag::max_stall() const { return max_loop_ - max_machine_; }
+
 }  // namespace adversarial

@@ -38,6 +38,24 @@ class ReferenceTicker {
   std::thread thread_;
 };
 
+// The loop's lateness for each tick of its timer set against the machine's
+// (a ReferenceTicker's TakeMaxLag, read at that tick).
+class LoopLag {
+ public:
+  // One tick of the loop's timer, `loop_late` late; `machine_late`: how late
+  // the reference ticker was since the previous tick.
+  void Add(absl::Duration loop_late, absl::Duration machine_late);
+
+  absl::Duration max_loop() const { return max_loop_; }
+  absl::Duration max_machine() const { return max_machine_; }
+  // The longest the loop was later than the machine: the host's own stall.
+  absl::Duration max_stall() const;
+
+ private:
+  absl::Duration max_loop_;
+  absl::Duration max_machine_;
+};
+
 }  // namespace adversarial
 
 #endif  // BULKHEAD_TESTS_ADVERSARIAL_REFERENCE_TICKER_H_
