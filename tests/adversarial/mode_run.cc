@@ -26,9 +26,9 @@ constexpr absl::Duration kCaseTimeout = absl::Seconds(10);
 constexpr absl::Duration kSettleTimeout = absl::Seconds(3);
 // HelperProcess::Stop's grace in the cases, before SIGTERM and again before
 // SIGKILL.
-// The longest the host's loop may be later than the machine (a thread outside
-// it, reference_ticker.h) for a 20 ms timer: beyond it, a helper's
-// misbehaviour (or its end) stalled the host.
+// The longest the host's loop may be later for a 20 ms timer than the
+// machine (a thread outside it, reference_ticker.h) over the same tick:
+// beyond it, a helper's misbehaviour (or its end) stalled the host.
 constexpr absl::Duration kLagTick = absl::Milliseconds(20);
 constexpr absl::Duration kMaxLoopLag = absl::Milliseconds(500);
 constexpr absl::Duration kStopGrace = absl::Milliseconds(300);

@@ -17,8 +17,11 @@ void RaiseTo(std::atomic<int64_t>& value, int64_t candidate) {
 
 }  // namespace
 
+// Due from now on: read before its thread has run, it is not late.
 ReferenceTicker::ReferenceTicker(absl::Duration tick)
-    : tick_(tick), thread_([this] { Run(); }) {}
+    : tick_(tick),
+      due_ns_(NowNs() + absl::ToInt64Nanoseconds(tick)),
+      thread_([this] { Run(); }) {}
 
 ReferenceTicker::~ReferenceTicker() {
   stop_ = true;
@@ -44,8 +47,8 @@ void ReferenceTicker::Run() {
 void LoopLag::Add(absl::Duration loop_late, absl::Duration machine_late) {
   max_loop_ = std::max(max_loop_, loop_late);
   max_machine_ = std::max(max_machine_, machine_late);
+  // Only the machine's lateness over the same stretch excuses the loop's.
+  max_stall_ = std::max(max_stall_, loop_late - machine_late);
 }
-
-absl::Duration LoopLag::max_stall() const { return max_loop_ - max_machine_; }
 
 }  // namespace adversarial

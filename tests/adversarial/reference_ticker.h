@@ -1,8 +1,8 @@
 // How late the machine itself runs a 20 ms tick: a thread of its own, outside
 // the host's loop, sleeps 20 ms at a time and records how late it wakes. A
 // host loop blocked by its own code is late while this is not; a machine too
-// busy to run either is late for both. The loop's lag beyond this one's is
-// the host's own stall.
+// busy to run either is late for both. The loop's lag beyond this one's
+// over the same stretch (LoopLag) is the host's own stall.
 //
 // Thread: any; the ticker runs on its own thread until destroyed.
 #ifndef BULKHEAD_TESTS_ADVERSARIAL_REFERENCE_TICKER_H_
@@ -34,7 +34,7 @@ class ReferenceTicker {
   std::atomic<bool> stop_{false};
   // In nanoseconds: the longest lag, and when the current sleep should end.
   std::atomic<int64_t> max_lag_ns_{0};
-  std::atomic<int64_t> due_ns_{0};
+  std::atomic<int64_t> due_ns_;
   std::thread thread_;
 };
 
@@ -48,12 +48,14 @@ class LoopLag {
 
   absl::Duration max_loop() const { return max_loop_; }
   absl::Duration max_machine() const { return max_machine_; }
-  // The longest the loop was later than the machine: the host's own stall.
-  absl::Duration max_stall() const;
+  // The longest the loop was later than the machine at the same tick: the
+  // host's own stall.
+  absl::Duration max_stall() const { return max_stall_; }
 
  private:
   absl::Duration max_loop_;
   absl::Duration max_machine_;
+  absl::Duration max_stall_;
 };
 
 }  // namespace adversarial
