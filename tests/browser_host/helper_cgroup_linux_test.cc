@@ -62,6 +62,34 @@ std::vector<std::string> CgroupsOfHost(int64_t pid) {
   return found;
 }
 
+// The hierarchies HelperCgroup uses: the parents of `cgroup`'s directories.
+std::vector<std::string> ParentsOf(const HelperCgroup& cgroup) {
+  std::vector<std::string> parents;
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
+    std::error_code error;
+    if (std::filesystem::is_directory(
+            absl::StrCat(mount, cgroup.relative_path()), error)) {
+      parents.push_back(absl::StrCat(mount, "/bulkhead"));
+    }
+  }
+  return parents;
+}
+
+// A host that has exited: its pid and start time.
+void ExitedHost(pid_t* pid, uint64_t* start) {
+  const pid_t host = ::fork();
+  ASSERT_GE(host, 0);
+  if (host == 0) ::_exit(0);
+  siginfo_t info = {};
+  ASSERT_EQ(::waitid(P_PID, host, &info, WEXITED | WNOWAIT), 0);
+  *start =
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", host, "/stat")), 22);
+  ASSERT_EQ(::waitpid(host, nullptr, 0), host);
+  ASSERT_GT(*start, 0u);
+  *pid = host;
+}
+
 TEST(HelperCgroupTest, TheNextHostReclaimsTheCgroupsOfAKilledOne) {
   {
     absl::StatusOr<std::unique_ptr<HelperCgroup>> probe =
@@ -108,28 +136,12 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   if (!probe.ok()) {
     GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
   }
-  // The hierarchies HelperCgroup uses: where the probe is.
-  std::vector<std::string> parents;
-  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
-                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
-    std::error_code error;
-    if (std::filesystem::is_directory(
-            absl::StrCat(mount, (*probe)->relative_path()), error)) {
-      parents.push_back(absl::StrCat(mount, "/bulkhead"));
-    }
-  }
+  const std::vector<std::string> parents = ParentsOf(**probe);
   ASSERT_FALSE(parents.empty()) << (*probe)->description();
   probe->reset();
-  // A host that has exited: its pid and start time.
-  const pid_t host = ::fork();
-  ASSERT_GE(host, 0);
-  if (host == 0) ::_exit(0);
-  siginfo_t info = {};
-  ASSERT_EQ(::waitid(P_PID, host, &info, WEXITED | WNOWAIT), 0);
-  const uint64_t start =
-      ProcStatField(ProcStatFields(absl::StrCat("/proc/", host, "/stat")), 22);
-  ASSERT_EQ(::waitpid(host, nullptr, 0), host);
-  ASSERT_GT(start, 0u);
+  pid_t host = 0;
+  uint64_t start = 0;
+  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
   // Its helper's leftover, still inside.
   const pid_t leftover = ::fork();
   ASSERT_GE(leftover, 0);
@@ -173,27 +185,13 @@ TEST(HelperCgroupTest, AnAbandonedCgroupLockedForEverDoesNotBlockTheHost) {
   if (!probe.ok()) {
     GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
   }
-  std::vector<std::string> parents;
-  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
-                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
-    std::error_code error;
-    if (std::filesystem::is_directory(
-            absl::StrCat(mount, (*probe)->relative_path()), error)) {
-      parents.push_back(absl::StrCat(mount, "/bulkhead"));
-    }
-  }
+  const std::vector<std::string> parents = ParentsOf(**probe);
   ASSERT_FALSE(parents.empty()) << (*probe)->description();
   probe->reset();
   // A host that has exited, and its empty cgroups.
-  const pid_t host = ::fork();
-  ASSERT_GE(host, 0);
-  if (host == 0) ::_exit(0);
-  siginfo_t info = {};
-  ASSERT_EQ(::waitid(P_PID, host, &info, WEXITED | WNOWAIT), 0);
-  const uint64_t start =
-      ProcStatField(ProcStatFields(absl::StrCat("/proc/", host, "/stat")), 22);
-  ASSERT_EQ(::waitpid(host, nullptr, 0), host);
-  ASSERT_GT(start, 0u);
+  pid_t host = 0;
+  uint64_t start = 0;
+  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
   std::vector<std::string> abandoned;
   for (const std::string& parent : parents) {
     abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));

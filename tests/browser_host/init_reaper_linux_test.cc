@@ -62,8 +62,39 @@ class InitReaperTest : public ::testing::Test {
     return done();
   }
 
+  // A child process on the loop for an init from StartInit: `*exit_status`
+  // is set once it reports; `*status_write` is its status pipe's write end.
+  std::unique_ptr<NamespacedChildProcess> WatchInit(
+      pid_t* init, ScopedHandle* status_write,
+      std::optional<int>* exit_status) {
+    ScopedHandle init_pidfd = StartInit(init);
+    int status[2];
+    if (!init_pidfd.is_valid() ||
+        ::pipe2(status, O_NONBLOCK | O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "no init or no status pipe";
+      return nullptr;
+    }
+    status_write->reset(status[1]);
+    auto child = std::make_unique<NamespacedChildProcess>(
+        &loop_, *init, std::move(init_pidfd), ScopedHandle(status[0]), nullptr,
+        "no cgroup in this test", [exit_status](int64_t code, int) {
+          *exit_status = static_cast<int>(code);
+        });
+    EXPECT_TRUE(child->Watch().ok());
+    return child;
+  }
+
   uv_loop_t loop_;
 };
+
+// What init writes once its helper has exited with `code`.
+bool WriteHelperExit(const ScopedHandle& status_write, int code) {
+  HelperWaitStatus helper;
+  helper.code = CLD_EXITED;
+  helper.status = code;
+  return ::write(status_write.get(), &helper, sizeof(helper)) ==
+         static_cast<ssize_t>(sizeof(helper));
+}
 
 // Whether `pid` is still this process's child, running or waiting to be
 // reaped.
@@ -156,22 +187,12 @@ TEST_F(InitReaperTest, FinishPendingReapsWaitsForEachInitOfItsLoopOnly) {
 // not get to run: destroying the child process does not wait for it.
 TEST_F(InitReaperTest, DestroyingTheChildProcessDoesNotWaitForItsInit) {
   pid_t init = 0;
-  ScopedHandle init_pidfd = StartInit(&init);
-  ASSERT_TRUE(init_pidfd.is_valid());
-  int status[2];
-  ASSERT_EQ(::pipe2(status, O_NONBLOCK | O_CLOEXEC), 0);
+  ScopedHandle status_write;
   std::optional<int> exit_status;
-  auto child = std::make_unique<NamespacedChildProcess>(
-      &loop_, init, std::move(init_pidfd), ScopedHandle(status[0]), nullptr,
-      "no cgroup in this test",
-      [&](int64_t code, int) { exit_status = static_cast<int>(code); });
-  ASSERT_TRUE(child->Watch().ok());
+  auto child = WatchInit(&init, &status_write, &exit_status);
+  ASSERT_NE(child, nullptr);
   ASSERT_EQ(::kill(init, SIGSTOP), 0);
-  HelperWaitStatus helper;
-  helper.code = CLD_EXITED;
-  helper.status = 7;
-  ASSERT_EQ(::write(status[1], &helper, sizeof(helper)),
-            static_cast<ssize_t>(sizeof(helper)));
+  ASSERT_TRUE(WriteHelperExit(status_write, 7));
   ASSERT_TRUE(RunUntil([&] { return exit_status.has_value(); }));
   EXPECT_EQ(*exit_status, 7);
   // A stopped init cannot exit: the old destructor waited here for ever.
@@ -181,7 +202,6 @@ TEST_F(InitReaperTest, DestroyingTheChildProcessDoesNotWaitForItsInit) {
   ASSERT_EQ(::kill(init, SIGKILL), 0);
   ASSERT_TRUE(RunUntil([&] { return PendingReapsForTesting(&loop_) == 0; }));
   EXPECT_FALSE(StillOurs(init));
-  ::close(status[1]);
 }
 
 // The helper's end was reported, and then its init is stopped (by anything
@@ -189,21 +209,11 @@ TEST_F(InitReaperTest, DestroyingTheChildProcessDoesNotWaitForItsInit) {
 // rather than waiting for it for ever, and leaves nothing.
 TEST_F(InitReaperTest, FinishPendingReapsDoesNotWaitForAStoppedInit) {
   pid_t init = 0;
-  ScopedHandle init_pidfd = StartInit(&init);
-  ASSERT_TRUE(init_pidfd.is_valid());
-  int status[2];
-  ASSERT_EQ(::pipe2(status, O_NONBLOCK | O_CLOEXEC), 0);
+  ScopedHandle status_write;
   std::optional<int> exit_status;
-  auto child = std::make_unique<NamespacedChildProcess>(
-      &loop_, init, std::move(init_pidfd), ScopedHandle(status[0]), nullptr,
-      "no cgroup in this test",
-      [&](int64_t code, int) { exit_status = static_cast<int>(code); });
-  ASSERT_TRUE(child->Watch().ok());
-  HelperWaitStatus helper;
-  helper.code = CLD_EXITED;
-  helper.status = 0;
-  ASSERT_EQ(::write(status[1], &helper, sizeof(helper)),
-            static_cast<ssize_t>(sizeof(helper)));
+  auto child = WatchInit(&init, &status_write, &exit_status);
+  ASSERT_NE(child, nullptr);
+  ASSERT_TRUE(WriteHelperExit(status_write, 0));
   ASSERT_TRUE(RunUntil([&] { return exit_status.has_value(); }));
   ASSERT_EQ(::kill(init, SIGSTOP), 0);
   child.reset();
@@ -217,7 +227,6 @@ TEST_F(InitReaperTest, FinishPendingReapsDoesNotWaitForAStoppedInit) {
   finished.wait();
   EXPECT_TRUE(returned) << "FinishPendingReaps waits for a stopped init";
   EXPECT_FALSE(StillOurs(init));
-  ::close(status[1]);
 }
 
 }  // namespace
