@@ -138,9 +138,9 @@ struct SandboxLaunch {
     }
   }
 
-  // On the launcher thread: clone init (the launcher thread is its parent,
-  // and so its parent-death signal is the process's), map its ids, put it in
-  // its cgroup, let it go, and wait for the helper's exec.
+  // On the launcher thread: make the cgroup, clone init (the launcher thread
+  // is its parent, and so its parent-death signal is the process's), map its
+  // ids, put it in its cgroup, let it go, and wait for the helper's exec.
   void Run();
   absl::Status LetItGo();
 
@@ -160,6 +160,12 @@ struct SandboxLaunch {
   // The host's ends (the loop's), and the pipes' other ends.
   HandlePair channel;
   PipeEnds out, err, crash, go, exec_error, status;
+  // What Run makes the cgroup with.
+  bool want_cgroup = false;
+  bool cgroup_required = false;
+  std::string cgroup_name;
+  uint64_t cgroup_memory_bytes = 0;
+  uint64_t cgroup_pids = 0;
   std::unique_ptr<HelperCgroup> cgroup;  // Outlives `pidfd`'s reaping.
   std::string cgroup_note;
 
@@ -170,6 +176,22 @@ struct SandboxLaunch {
 };
 
 void SandboxLaunch::Run() {
+  // The cgroup first: a required one that cannot be made fails the launch
+  // before anything runs. Made here, not on the loop: Create first reclaims
+  // what dead hosts left, which may take a second or two.
+  if (want_cgroup) {
+    absl::StatusOr<std::unique_ptr<HelperCgroup>> made =
+        HelperCgroup::Create(cgroup_name, cgroup_memory_bytes, cgroup_pids);
+    if (made.ok()) {
+      cgroup = *std::move(made);
+    } else if (cgroup_required) {
+      result = absl::FailedPreconditionError(absl::StrCat(
+          "sandbox layer cgroup (required) failed: ", made.status().message()));
+      return;
+    } else {
+      cgroup_note = std::string(made.status().message());
+    }
+  }
   int raw_pidfd = -1;
   pid_t child = CloneWithPidfd(flags, &raw_pidfd);
   if (child == 0) RunSandboxChild(plan);
@@ -349,25 +371,16 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
   l.plan.go_fd = l.helper_go.get();
   l.plan.error_fd = l.helper_error.get();
 
-  // The cgroup first: a required one that cannot be made fails the launch
-  // before anything runs.
+  // The cgroup is made on the launcher thread (Run), first.
   const sandbox::SandboxPolicy& policy = options.sandbox_policy;
-  if (policy.enabled(Layer::kCgroup)) {
-    const uint64_t memory = policy.limits.cgroup_memory_bytes != 0
-                                ? policy.limits.cgroup_memory_bytes
-                                : options.memory_limit_bytes;
-    absl::StatusOr<std::unique_ptr<HelperCgroup>> made =
-        HelperCgroup::Create(absl::StrCat(options.helper_id), memory,
-                             policy.limits.cgroup_pids);
-    if (made.ok()) {
-      l.cgroup = *std::move(made);
-    } else if (policy.requirement(Layer::kCgroup) == Requirement::kRequired) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "sandbox layer cgroup (required) failed: ", made.status().message()));
-    } else {
-      l.cgroup_note = std::string(made.status().message());
-    }
-  }
+  l.want_cgroup = policy.enabled(Layer::kCgroup);
+  l.cgroup_required =
+      policy.requirement(Layer::kCgroup) == Requirement::kRequired;
+  l.cgroup_name = absl::StrCat(options.helper_id);
+  l.cgroup_memory_bytes = policy.limits.cgroup_memory_bytes != 0
+                              ? policy.limits.cgroup_memory_bytes
+                              : options.memory_limit_bytes;
+  l.cgroup_pids = policy.limits.cgroup_pids;
   l.flags = NamespaceFlags(policy);
   l.user_namespace_best_effort =
       policy.requirement(Layer::kUserNamespace) == Requirement::kBestEffort;

@@ -3,8 +3,12 @@
 // (the tsan preset checks every hand-over). Real helpers; every wait is on an
 // event, bounded by a deadline.
 #include <uv.h>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <optional>
@@ -13,6 +17,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "browser_host/host.h"
@@ -386,6 +392,43 @@ TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
   ASSERT_EQ(host_->helpers().size(), 1u);
   EXPECT_GT(host_->helpers()[0]->pid(), 0);
   EXPECT_TRUE(held_->exits.empty());
+}
+
+// How many cgroups this process's helpers have (Linux: bulkhead/<host pid>.
+// <start>-<helper id> under each hierarchy that has one); 0 elsewhere.
+int OwnCgroups() {
+  int count = 0;
+#if defined(__linux__)
+  const std::string prefix = absl::StrCat(::getpid(), ".");
+  for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                            "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(
+             absl::StrCat(mount, "/bulkhead"), error)) {
+      if (absl::StartsWith(entry.path().filename().string(), prefix)) ++count;
+    }
+  }
+#endif
+  return count;
+}
+
+// Making a helper's cgroup first reclaims what dead hosts left (seconds, at
+// worst): it happens on the launcher thread, never on the loop.
+TEST_F(SandboxedLaunchTest, TheCgroupIsMadeOnTheLauncherThread) {
+  ASSERT_TRUE(host_->StartThread().ok());
+  HeldLauncher launcher;
+  const int before = OwnCgroups();
+  const std::optional<bool> started = LaunchThenPost();
+  ASSERT_TRUE(started.has_value())
+      << "the host's loop is blocked by the sandboxed launch";
+  EXPECT_EQ(OwnCgroups(), before) << "the loop made the cgroup";
+  launcher.Release();
+  std::future<absl::Status> ready = held_->ready.get_future();
+  ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(ready.get().ok());
+  const int after = OwnCgroups();
+  host_->StopThread();
+  if (after == before) GTEST_SKIP() << "no writable cgroup here";
 }
 
 TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
