@@ -2,6 +2,6 @@
 
 namespace bulkhead {
 
-void KillHelperDescendants(int64_t) {}
+bool KillHelperDescendants(int64_t, int) { return true; }
 
 }  // namespace bulkhead

@@ -48,16 +48,67 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
+OwnChildProcess::~OwnChildProcess() {
+  if (sweep_timer_ == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
 absl::Status OwnChildProcess::Signal(int signal) {
   if (reaped_) return absl::FailedPreconditionError("the process has ended");
   // Asked before signalling: a child that died first (a crash whose exit the
   // loop has not handled yet) is not ended by this signal.
   const bool ended = ChildHasEnded(pid_);
+  const bool ending = signal == SIGTERM || signal == SIGKILL;
+  if (ending && !ended) {
+    if (sweep_timer_ != nullptr) {
+      // A sweep runs: the stronger signal goes once it is done.
+      if (signal == SIGKILL) pending_signal_ = SIGKILL;
+      return absl::OkStatus();
+    }
+    // What it started goes first: once it has died, they would be init's.
+    // A step here, and the rest on the loop, a step at a time.
+    if (!KillHelperDescendants(pid_, kDescendantSweepStepMs)) {
+      sweep_timer_ = new uv_timer_t;
+      uv_timer_init(loop_, sweep_timer_);
+      sweep_timer_->data = this;
+      pending_signal_ = signal;
+      sweep_deadline_ms_ = uv_now(loop_) + kDescendantSweepDeadlineMs;
+      uv_timer_start(sweep_timer_, OnSweepStep, 1, 1);
+      return absl::OkStatus();
+    }
+  }
   // Its group still gets it: what the child started may be running.
   BH_RETURN_IF_ERROR(SignalProcessTree(pid_, signal));
   if (ended) return absl::FailedPreconditionError("the process had ended");
   if (signal != 0 && TerminationLeavesExitCode()) terminated_by_ = signal;
   return absl::OkStatus();
+}
+
+void OwnChildProcess::OnSweepStep(uv_timer_t* timer) {
+  static_cast<OwnChildProcess*>(timer->data)->SweepStep();
+}
+
+void OwnChildProcess::SweepStep() {
+  const bool done =
+      reaped_ || KillHelperDescendants(pid_, kDescendantSweepStepMs);
+  if (!done && uv_now(loop_) < sweep_deadline_ms_) return;
+  uv_timer_stop(sweep_timer_);
+  if (!done) {
+    BH_LOG(kWarning, "what helper ", pid_, " started was still dying after ",
+           kDescendantSweepDeadlineMs, " ms; ending it anyway");
+  }
+  const int signal = pending_signal_;
+  pending_signal_ = 0;
+  if (reaped_) return;
+  if (absl::Status sent = SignalProcessTree(pid_, signal); !sent.ok()) {
+    BH_LOG(kWarning, "signal ", signal, " to helper ", pid_, ": ",
+           sent.message());
+  }
+  if (TerminationLeavesExitCode()) terminated_by_ = signal;
+  uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  sweep_timer_ = nullptr;
 }
 
 void OwnChildProcess::Reaped(int64_t status, int signal) {
@@ -79,7 +130,7 @@ namespace {
 class UvChildProcess final : public OwnChildProcess {
  public:
   UvChildProcess(uv_loop_t* loop, ExitCallback on_exit)
-      : OwnChildProcess(std::move(on_exit)),
+      : OwnChildProcess(loop, std::move(on_exit)),
         loop_(loop),
         process_(new uv_process_t) {
     process_->data = this;

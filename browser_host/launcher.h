@@ -75,12 +75,25 @@ class ChildProcess {
 // runs the exit callback once.
 class OwnChildProcess : public ChildProcess {
  public:
+  ~OwnChildProcess() override;
+
   int64_t pid() const override { return pid_; }
+  // A signal that ends the child (SIGTERM, SIGKILL) goes once what it started
+  // has been killed (KillHelperDescendants), which the loop does in steps of
+  // a few milliseconds, for up to kDescendantSweepDeadline; the child stays
+  // stopped meanwhile. Other signals go at once.
   absl::Status Signal(int signal) override;
 
+  // How long what an ending child started may take to die before the child
+  // is signalled anyway.
+  static constexpr int kDescendantSweepDeadlineMs = 10000;
+  // How long each step of that sweep may hold the loop.
+  static constexpr int kDescendantSweepStepMs = 10;
+
  protected:
-  explicit OwnChildProcess(ExitCallback on_exit = nullptr)
-      : on_exit_(std::move(on_exit)) {}
+  // `loop` runs the sweep's steps; not owned.
+  explicit OwnChildProcess(uv_loop_t* loop, ExitCallback on_exit = nullptr)
+      : loop_(loop), on_exit_(std::move(on_exit)) {}
 
   void set_pid(int64_t pid) { pid_ = pid; }
   void set_on_exit(ExitCallback on_exit) { on_exit_ = std::move(on_exit); }
@@ -91,8 +104,19 @@ class OwnChildProcess : public ChildProcess {
   void KillAndSweep();
 
  private:
+  static void OnSweepStep(uv_timer_t* timer);
+  // One step of the sweep; once it is done (or its deadline has passed),
+  // sends the pending signal.
+  void SweepStep();
+
+  uv_loop_t* const loop_;
   int64_t pid_ = 0;
   bool reaped_ = false;
+  // While a sweep runs: its timer (heap, freed in its close callback), the
+  // signal to send once it is done, and when it gives up waiting.
+  uv_timer_t* sweep_timer_ = nullptr;
+  int pending_signal_ = 0;
+  uint64_t sweep_deadline_ms_ = 0;
   // Where termination leaves an exit code: the signal whose termination
   // reached the running child.
   int terminated_by_ = 0;
@@ -178,17 +202,19 @@ absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
                                                   int64_t pid);
 
 // Sends `signal` to the helper `pid` and, where processes form groups, to
-// everything in its group. A signal that ends it (SIGTERM, SIGKILL) first
-// kills what it started (KillHelperDescendants). Windows: FailedPrecondition
-// when it had ended.
+// everything in its group; continues a helper that KillHelperDescendants
+// stopped when `signal` is SIGTERM. Windows: FailedPrecondition when it had
+// ended.
 absl::Status SignalProcessTree(int64_t pid, int signal);
 
 // Before the host ends the helper `pid`, its child and not yet reaped: stops
 // it and kills everything it started, also what left its process group
 // (Linux: an unsandboxed helper is a child subreaper, so all its descendants
 // are its children by then; helper/descendant_sweep.h), but its sweeper,
-// which ends with it. Blocks for at most a second. Elsewhere a no-op.
-void KillHelperDescendants(int64_t pid);
+// which ends with it. Spends at most `budget_ms` and says whether it is done:
+// false while some are still dying (or still forking); call it again (the
+// helper stays stopped meanwhile). Elsewhere a no-op that is done at once.
+bool KillHelperDescendants(int64_t pid, int budget_ms);
 
 // Whether the child `pid` of this process has ended and waits to be reaped
 // (POSIX: waitid with WNOWAIT, which leaves it to its reaper; Windows: its

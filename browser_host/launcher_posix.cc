@@ -29,9 +29,6 @@ absl::StatusOr<ScopedHandle> TakeHostTransportEnd(HandleTransportEnds& ends,
 
 absl::Status SignalProcessTree(int64_t pid, int signal) {
   if (pid <= 0) return absl::InvalidArgumentError("no such process");
-  const bool ending = signal == SIGTERM || signal == SIGKILL;
-  // Once the helper has died, what it started would be init's, out of reach.
-  if (ending) KillHelperDescendants(pid);
   absl::Status sent = absl::OkStatus();
   if (::kill(static_cast<pid_t>(-pid), signal) != 0 &&
       ::kill(static_cast<pid_t>(pid), signal) != 0 && errno != ESRCH) {
@@ -39,7 +36,7 @@ absl::Status SignalProcessTree(int64_t pid, int signal) {
     sent = LastPosixErrorToStatus("kill");
   }
   // KillHelperDescendants stopped it: a SIGTERM is acted on once it runs.
-  if (ending && signal != SIGKILL) ::kill(static_cast<pid_t>(pid), SIGCONT);
+  if (signal == SIGTERM) ::kill(static_cast<pid_t>(pid), SIGCONT);
   return sent;
 }
 
@@ -61,9 +58,13 @@ void SweepProcessTree(int64_t pid) {
   if (pid > 0) ::kill(static_cast<pid_t>(-pid), SIGKILL);
 }
 
+// Waited for in one go: the caller is a destructor that cannot wait for the
+// loop.
+constexpr int kKillAndReapSweepMs = 5000;
+
 void KillAndReapNow(int64_t pid) {
   if (pid <= 0) return;
-  KillHelperDescendants(pid);
+  KillHelperDescendants(pid, kKillAndReapSweepMs);
   ::kill(static_cast<pid_t>(-pid), SIGKILL);
   ::kill(static_cast<pid_t>(pid), SIGKILL);
   while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {

@@ -40,7 +40,9 @@ constexpr size_t kTitleSpace = 4096;
 // A helper the zygote forked: this process's child, watched by its pidfd.
 class ForkedChildProcess final : public OwnChildProcess {
  public:
-  explicit ForkedChildProcess(int64_t pid) { set_pid(pid); }
+  ForkedChildProcess(uv_loop_t* loop, int64_t pid) : OwnChildProcess(loop) {
+    set_pid(pid);
+  }
 
   ~ForkedChildProcess() override {
     watch_.reset();
@@ -332,7 +334,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
   }
   BH_ASSIGN_OR_RETURN(const int64_t pid, Fork(argv, fds, targets));
   // From here a failure returns, and `child`'s destructor kills and reaps it.
-  auto child = std::make_unique<ForkedChildProcess>(pid);
+  auto child = std::make_unique<ForkedChildProcess>(loop, pid);
   if (absl::Status watched = child->Watch(loop); !watched.ok()) {
     return absl::UnavailableError(watched.message());  // `stdio` is unused.
   }

@@ -257,7 +257,8 @@ BH_RAW_CODE void Collect(Round& round) {
 }  // namespace
 
 BH_RAW_CODE int KillDescendants(int root, const KillSpare& spare,
-                                int timeout_ms) {
+                                int timeout_ms, bool* finished) {
+  if (finished != nullptr) *finished = root <= 0;
   if (root <= 0) return 0;
   const int saved_errno = errno;
   const int64_t deadline = NowMs() + timeout_ms;
@@ -295,10 +296,13 @@ BH_RAW_CODE int KillDescendants(int root, const KillSpare& spare,
     // (one of a chain that forks and exits) has handed its children to the
     // root by then, and the next listing has them. (The root does not reap
     // meanwhile, so the children listed only grow.)
-    if ((round.count == 0 && !round.more && round.seen == seen_before) ||
-        NowMs() >= deadline) {
+    if (round.count == 0 && !round.more && round.seen == seen_before) {
+      if (finished != nullptr) *finished = true;
       break;
     }
+    // A round that killed none waits for none: the one that confirms it is
+    // taken even past the deadline.
+    if (NowMs() >= deadline && (round.count > 0 || round.more)) break;
     seen_before = round.seen;
   }
   errno = saved_errno;

@@ -32,9 +32,11 @@ struct KillSpare {
 // meanwhile (the caller's unreaped child, or its live parent). A child is
 // signalled through a pidfd that is checked, once open, to name a child of
 // `root`: a pid reused by another process is never signalled. Children
-// stay zombies (no one is reaped here). Returns how many were killed.
+// stay zombies (no one is reaped here). Returns how many were killed;
+// `finished` (may be null) says whether a round found none alive before
+// `timeout_ms` ran out (false: some may still be dying, or still forking).
 BULKHEAD_EXPORT int KillDescendants(int root, const KillSpare& spare,
-                                    int timeout_ms);
+                                    int timeout_ms, bool* finished = nullptr);
 
 }  // namespace bulkhead
 

@@ -125,6 +125,39 @@ TEST(KillDescendantsTest, KillsEveryDescendantOfASubreaperButTheSpare) {
   ::close(go[1]);
 }
 
+// Out of time, a sweep says it is not done; called again, it finishes, and
+// a sweep that kills none is done even with no time at all.
+TEST(KillDescendantsTest, SaysWhetherItFinishedWithinItsBudget) {
+  const pid_t root = ::fork();
+  ASSERT_GE(root, 0);
+  if (root == 0) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      for (;;) ::pause();
+    }
+    bool finished = true;
+    // No time to see it die.
+    if (KillDescendants(::getpid(), KillSpare(), 0, &finished) != 1) {
+      ::_exit(10);
+    }
+    if (finished) ::_exit(11);
+    if (KillDescendants(::getpid(), KillSpare(), 5000, &finished) > 1) {
+      ::_exit(12);
+    }
+    if (!finished) ::_exit(13);
+    if (!Ended(child)) ::_exit(14);
+    // Nothing left alive: done at once, whatever the budget.
+    if (KillDescendants(::getpid(), KillSpare(), 0, &finished) != 0) {
+      ::_exit(15);
+    }
+    ::_exit(finished ? 0 : 16);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(root, &status, 0), root);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 // A child whose exit signal is the spared one (a helper's sweeper: SIGKILL)
 // stays; the others go.
 TEST(KillDescendantsTest, SparesTheChildrenWithTheSparedExitSignal) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "gtest/gtest.h"
 #include "sandbox/sandbox_policy.h"
 #include "sandbox/seccomp_program.h"
@@ -115,6 +116,12 @@ long CloneOnOwnStack(int flags) {
 // The teardown keeper's two calls (helper/teardown_deferral.h): its exact
 // clone, and lowering itself to SCHED_IDLE; nothing near them.
 TEST(SeccompProgramTest, TheTeardownKeepersCallsAndNoOthersAreAllowed) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  // A CLONE_VM child without a TLS of its own runs in its parent's
+  // ThreadSanitizer state, whose runtime then fails an internal CHECK (seen
+  // now and then under load); the keeper is exercised by the other presets.
+  GTEST_SKIP() << "a CLONE_VM child under ThreadSanitizer";
+#endif
   const int idle = RunConfined(TestPolicy(), [] {
     const sched_param param = {};
     return ::syscall(SYS_sched_setscheduler, 0, SCHED_IDLE, &param) == 0 ? 0
