@@ -69,6 +69,7 @@ std::string Describe(int64_t pid) {
   std::replace(command.begin(), command.end(), '\0', ' ');
   return absl::StrCat(line.substr(0, 80), " | ", command);
 #else
+  (void)pid;
   return "";
 #endif
 }
