@@ -1,5 +1,6 @@
 #include "common/process_tree_linux.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -156,6 +158,97 @@ TEST(KillDescendantsTest, SaysWhetherItFinishedWithinItsBudget) {
   ASSERT_EQ(::waitpid(root, &status, 0), root);
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// How many threads `pid` has (its /proc task directory), 0 once it is gone.
+int ThreadsOf(pid_t pid) {
+  std::error_code error;
+  int count = 0;
+  for (auto it = std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/task"), error);
+       !error && it != std::filesystem::directory_iterator();
+       it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
+// A child whose main thread has exited while another of its threads runs
+// reads as a zombie, and keeps its own children until its last thread ends
+// (a process that forks under ThreadSanitizer, which runs a thread in every
+// forked child, is one while it exits): it is killed and waited for like any
+// live child, and then its child goes too.
+TEST(KillDescendantsTest, AZombieLeaderWithLiveThreadsIsKilledAndItsChildToo) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t root = ::fork();
+  ASSERT_GE(root, 0);
+  if (root == 0) {
+    ::close(report[0]);
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ::_exit(98);
+    int grandchild_pid[2];
+    if (::pipe(grandchild_pid) != 0) ::_exit(97);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const pid_t grandchild = ::fork();
+      if (grandchild == 0) {
+        for (;;) ::pause();
+      }
+      pthread_t thread;
+      if (pthread_create(
+              &thread, nullptr,
+              [](void*) -> void* {
+                for (;;) ::pause();
+              },
+              nullptr) != 0) {
+        ::_exit(90);
+      }
+      WriteAll(grandchild_pid[1], &grandchild, sizeof(grandchild));
+      // The leader ends (this thread only, and without unwinding through
+      // the test's frames); the process lives on in its other thread.
+      ::syscall(SYS_exit, 0);
+    }
+    pid_t grandchild = 0;
+    if (::read(grandchild_pid[0], &grandchild, sizeof(grandchild)) !=
+        sizeof(grandchild)) {
+      ::_exit(96);
+    }
+    // The leader reads as a zombie once it has exited (no event says so:
+    // looked at for up to 10 s).
+    for (int i = 0; i < 10000 && StateOf(child) != 'Z'; ++i) ::usleep(1000);
+    const char shape[2] = {StateOf(child), static_cast<char>(ThreadsOf(child))};
+    bool finished = false;
+    KillDescendants(::getpid(), KillSpare(), 5000, &finished);
+    const pid_t ends[2] = {child, grandchild};
+    WriteAll(report[1], ends, sizeof(ends));
+    const char done[2] = {static_cast<char>(finished),
+                          static_cast<char>(Ended(grandchild))};
+    WriteAll(report[1], shape, sizeof(shape));
+    WriteAll(report[1], done, sizeof(done));
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t ends[2] = {};
+  char shape[2] = {};
+  char done[2] = {};
+  ASSERT_EQ(::read(report[0], ends, sizeof(ends)),
+            static_cast<ssize_t>(sizeof(ends)));
+  ASSERT_EQ(::read(report[0], shape, sizeof(shape)),
+            static_cast<ssize_t>(sizeof(shape)));
+  ASSERT_EQ(::read(report[0], done, sizeof(done)),
+            static_cast<ssize_t>(sizeof(done)));
+  // What the test sets up: a zombie leader and a live thread.
+  EXPECT_EQ(shape[0], 'Z');
+  EXPECT_EQ(shape[1], 2);
+  EXPECT_TRUE(done[0]) << "the sweep did not finish";
+  EXPECT_TRUE(done[1]) << "the zombie leader's child " << ends[1]
+                       << " outlived the sweep";
+  ::kill(ends[1], SIGKILL);
+  ::kill(ends[0], SIGKILL);
+  ::kill(root, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(root, &status, 0), root);
+  ::close(report[0]);
 }
 
 // A child whose exit signal is the spared one (a helper's sweeper: SIGKILL)
