@@ -132,6 +132,15 @@ BH_RAW_CODE bool Spared(const Round& round, const Stat& stat) {
          stat.exit_signal == round.spare.exit_signal;
 }
 
+// Whether the process `pidfd` names has ended, every thread of it: a pidfd
+// polls readable only then. A thread-group leader that has exited while
+// other threads of its process run reads as a zombie ('Z') in /proc, and its
+// children are not handed on until the last thread has gone.
+BH_RAW_CODE bool AllThreadsEnded(long pidfd) {
+  pollfd wait = {static_cast<int>(pidfd), POLLIN, 0};
+  return Call(SYS_poll, reinterpret_cast<long>(&wait), 1, 0) == 1;
+}
+
 // Signals `child` if it is a live child of the round's root.
 BH_RAW_CODE void Consider(Round& round, long child) {
   if (child <= 0 || child == round.spare.pids[0] ||
@@ -144,7 +153,9 @@ BH_RAW_CODE void Consider(Round& round, long child) {
   }
   Stat before = ReadStat(child);
   if (before.parent == round.root) ++round.seen;
-  if (before.parent != round.root || Ended(before.state) ||
+  // A zombie may still have live threads (see AllThreadsEnded): only a
+  // process that is gone is left alone here.
+  if (before.parent != round.root || before.state == 0 || before.state == 'X' ||
       Spared(round, before)) {
     return;
   }
@@ -152,7 +163,7 @@ BH_RAW_CODE void Consider(Round& round, long child) {
   if (pidfd < 0) {
     // No pidfds (before 5.3, or no fd left): the pid was checked, and is
     // signalled at once.
-    if (errno != ESRCH) {
+    if (errno != ESRCH && !Ended(before.state)) {
       Call(SYS_kill, child, SIGKILL);
       round.more = true;
     }
@@ -161,8 +172,8 @@ BH_RAW_CODE void Consider(Round& round, long child) {
   // The pidfd names whatever held the pid when it was opened: still the
   // root's child, or not signalled.
   const Stat after = ReadStat(child);
-  if (after.parent != round.root || Ended(after.state) ||
-      Spared(round, after) ||
+  if (after.parent != round.root || after.state == 0 || after.state == 'X' ||
+      Spared(round, after) || AllThreadsEnded(pidfd) ||
       Call(SYS_pidfd_send_signal, pidfd, SIGKILL, 0, 0) != 0) {
     Call(SYS_close, pidfd);
     return;

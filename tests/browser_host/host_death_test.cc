@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -124,19 +123,11 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   // Started by an unsandboxed helper, out of its process group and session
   // (setsid), one orphaned by a double fork: gone too, however the host
   // ended.
-  std::vector<int64_t> escapees = PidsAfter(host->out, "ESCAPEES");
+  const std::vector<int64_t> escapees = PidsAfter(host->out, "ESCAPEES");
   // A helper that kills its sweeper ends with it, before it starts them.
   if (ZygoteAvailable() && escaper_request == nullptr) {
     EXPECT_EQ(escapees.size(), 2u) << host->out;
   }
-#if defined(ABSL_HAVE_THREAD_SANITIZER)
-  // TODO(issue 13): under ThreadSanitizer (about 1 run in 10 of this suite
-  // on a loaded machine; never in 25 runs of the debug build under the same
-  // load), the double fork's grandchild ends up init's: the helper's own exit
-  // sweep kills only the setsid child and finds nothing more. Not explained
-  // yet; the setsid child is still checked here.
-  if (escapees.size() == 2) escapees.pop_back();
-#endif
   pids.insert(pids.end(), escapees.begin(), escapees.end());
   if (signal == SIGKILL) {
     EXPECT_EQ(host->term_signal, SIGKILL);
