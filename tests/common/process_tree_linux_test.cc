@@ -237,9 +237,10 @@ TEST(KillDescendantsTest, AZombieLeaderWithLiveThreadsIsKilledAndItsChildToo) {
             static_cast<ssize_t>(sizeof(shape)));
   ASSERT_EQ(::read(report[0], done, sizeof(done)),
             static_cast<ssize_t>(sizeof(done)));
-  // What the test sets up: a zombie leader and a live thread.
+  // What the test sets up: a zombie leader and a live thread (and, under
+  // ThreadSanitizer, the runtime's own).
   EXPECT_EQ(shape[0], 'Z');
-  EXPECT_EQ(shape[1], 2);
+  EXPECT_GE(shape[1], 2);
   EXPECT_TRUE(done[0]) << "the sweep did not finish";
   EXPECT_TRUE(done[1]) << "the zombie leader's child " << ends[1]
                        << " outlived the sweep";
