@@ -23,12 +23,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "browser_host/host.h"
-#include "browser_host/launcher.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
 #include "helper/roles/builtin_roles.h"
+#include "host/host.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
 #include "browser_host/sandbox_learn.h"

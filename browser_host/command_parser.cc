@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
 
 namespace bulkhead {
 

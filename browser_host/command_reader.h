@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/functional/any_invocable.h"
-#include "browser_host/host.h"
+#include "host/host.h"
 
 namespace bulkhead {
 

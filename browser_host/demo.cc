@@ -18,13 +18,13 @@
 #include "browser_host/console.h"
 #include "browser_host/demo_commands.h"
 #include "browser_host/demo_work.h"
-#include "browser_host/host.h"
 #include "browser_host/host_trace.h"
 #include "browser_host/json_events.h"
-#include "browser_host/supervisor.h"
 #include "browser_host/task_manager.h"
 #include "browser_host/trace_recorder.h"
 #include "browser_host/workload.h"
+#include "host/host.h"
+#include "host/supervisor.h"
 
 namespace bulkhead {
 namespace {

@@ -14,9 +14,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "browser_host/command_parser.h"
-#include "browser_host/host.h"
 #include "browser_host/host_config.h"
-#include "browser_host/supervisor.h"
+#include "host/host.h"
+#include "host/supervisor.h"
 
 namespace bulkhead {
 

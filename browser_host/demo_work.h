@@ -8,7 +8,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "browser_host/helper_process.h"
+#include "host/helper_process.h"
 
 namespace bulkhead {
 

@@ -13,11 +13,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "browser_host/heartbeat.h"
-#include "browser_host/host.h"
-#include "browser_host/restart_policy.h"
 #include "common/logging.h"
 #include "helper/role_registry.h"
+#include "host/heartbeat.h"
+#include "host/host.h"
+#include "host/restart_policy.h"
 
 namespace bulkhead {
 

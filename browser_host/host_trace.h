@@ -27,10 +27,10 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
-#include "browser_host/helper_process.h"
-#include "browser_host/host.h"
 #include "browser_host/trace_recorder.h"
+#include "host/exit_info.h"
+#include "host/helper_process.h"
+#include "host/host.h"
 
 namespace bulkhead {
 

@@ -3,7 +3,7 @@
 //   "event":  "lifecycle", "restart_scheduled" or "role_failed"
 //   "time":   RFC 3339 UTC with milliseconds, "2026-11-27T12:00:00.123Z"
 //   "role":   the helper's role
-// "lifecycle" (one per LifecycleEvent, browser_host/exit_info.h) adds
+// "lifecycle" (one per LifecycleEvent, host/exit_info.h) adds
 //   "stage":     "launching", "started", "ready", "exiting" or "exited"
 //   "helper":    "<role>-<id>";  "helper_id": the id (number)
 //   "pid":       the process id (number; 0 before "started")
@@ -20,7 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
+#include "host/exit_info.h"
 
 namespace bulkhead {
 

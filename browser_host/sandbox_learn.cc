@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "browser_host/demo_work.h"
-#include "browser_host/host.h"
+#include "host/host.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "browser_host/host.h"
+#include "host/host.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {

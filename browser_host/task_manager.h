@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
-#include "browser_host/helper_process.h"
 #include "browser_host/status_table.h"
+#include "host/exit_info.h"
+#include "host/helper_process.h"
 
 namespace bulkhead {
 

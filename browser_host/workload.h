@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "browser_host/host.h"
 #include "browser_host/host_trace.h"
+#include "host/host.h"
 
 namespace bulkhead {
 

@@ -26,8 +26,8 @@ inline constexpr char kHandlesBrokered[] = "handles-brokered";
 inline constexpr char kMemoryLimit[] = "memory-limit";
 // Tests of the sandbox (browser_host crash-test's escape case): before its
 // lockdown the helper opens one descriptor of each kind and starts a thread,
-// for the escape suite to try through afterwards (helper/escape_attempts.h);
-// no value.
+// for the escape suite to try through afterwards
+// (helper/diagnostics/escape_attempts.h); no value.
 inline constexpr char kEscapeBait[] = "escape-bait";
 // The host's id for this helper instance, echoed in Hello.
 inline constexpr char kHelperId[] = "helper-id";

@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "browser_host/host.h"
 #include "browser_host/host_config.h"
 #include "helper/role_registry.h"
 #include "helper/roles/builtin_roles.h"
+#include "host/host.h"
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "browser_host/zygote_host.h"
 #include "fuzz/fuzz_fds.h"
 #include "helper/zygote_wire_linux.h"
+#include "host/launch/zygote_host.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

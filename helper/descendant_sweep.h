@@ -11,7 +11,7 @@
 // - When the helper exits (returns, or calls exit), and before a crash ends
 //   it, it kills its descendants (KillDescendants, process_tree_linux.h).
 // - The host, before it ends the helper, stops it and kills its descendants
-//   (KillHelperDescendants, browser_host/launcher.h).
+//   (KillHelperDescendants, host/launch/launcher.h).
 // - When the host dies without a chance to do that (SIGKILL), the helper's
 //   sweeper does: a small forked child of the helper that holds a pidfd of
 //   the host and nothing else. Once the host has gone it stops the helper,
@@ -26,8 +26,9 @@
 // lives (e.g. reparented by its own subreaper), a helper killed from outside
 // the host with SIGKILL or whose sweeper is killed (its children then go to
 // init), a sweeper stopped when the host dies, a descendant whose exit signal
-// is SIGKILL (spared as a sweeper), and code that undoes the subreaper; an unsandboxed helper is not confined, and these are
-// promises to cooperative code (DESIGN.md, "Launch and lifetime").
+// is SIGKILL (spared as a sweeper), and code that undoes the subreaper; an
+// unsandboxed helper is not confined, and these are promises to cooperative
+// code (DESIGN.md, "Launch and lifetime").
 #ifndef BULKHEAD_HELPER_DESCENDANT_SWEEP_H_
 #define BULKHEAD_HELPER_DESCENDANT_SWEEP_H_
 

@@ -3,9 +3,9 @@
 #include <utility>
 
 #include "common/logging.h"
-#include "helper/escape_attempts.h"
+#include "helper/diagnostics/escape_attempts.h"
+#include "helper/diagnostics/fault_injection.h"
 #include "helper/exit_codes.h"
-#include "helper/fault_injection.h"
 #include "helper/sandbox_settings.h"
 #include "helper/teardown_deferral.h"
 #include "sandbox/lockdown.h"
@@ -30,7 +30,7 @@ void HelperContext::Quit(int exit_code) {
 namespace {
 
 // The escape fault: tries every forbidden thing and answers with what came
-// of each (helper/escape_attempts.h).
+// of each (helper/diagnostics/escape_attempts.h).
 absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
                                             const EscapeBait* bait) {
   const ipc::EscapeTargets& wire = request.fault().escape_targets();

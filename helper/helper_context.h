@@ -70,7 +70,7 @@ class BULKHEAD_EXPORT HelperContext {
     keep_fds_.insert(keep_fds_.end(), fds.begin(), fds.end());
   }
   // --escape-bait: Run() plants the escape bait before the lockdown
-  // (helper/escape_attempts.h). Set by MaybeRunHelper.
+  // (helper/diagnostics/escape_attempts.h). Set by MaybeRunHelper.
   void set_plant_escape_bait(bool plant) { plant_escape_bait_ = plant; }
 
  private:

@@ -1,8 +1,8 @@
 // Why a helper ended: one enum and struct used by the API, the CLI and reports.
 // The kind comes from what really happened (the wait status and the host's own
 // record of what it did), never from what the helper claims.
-#ifndef BULKHEAD_BROWSER_HOST_EXIT_INFO_H_
-#define BULKHEAD_BROWSER_HOST_EXIT_INFO_H_
+#ifndef BULKHEAD_HOST_EXIT_INFO_H_
+#define BULKHEAD_HOST_EXIT_INFO_H_
 
 #include <cstdint>
 #include <string>
@@ -173,4 +173,4 @@ ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_EXIT_INFO_H_
+#endif  // BULKHEAD_HOST_EXIT_INFO_H_

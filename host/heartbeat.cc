@@ -1,4 +1,4 @@
-#include "browser_host/heartbeat.h"
+#include "host/heartbeat.h"
 
 #include <utility>
 

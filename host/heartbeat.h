@@ -3,8 +3,8 @@
 // sends more frames per second than allowed (flooding).
 //
 // Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_HEARTBEAT_H_
-#define BULKHEAD_BROWSER_HOST_HEARTBEAT_H_
+#ifndef BULKHEAD_HOST_HEARTBEAT_H_
+#define BULKHEAD_HOST_HEARTBEAT_H_
 
 #include <uv.h>
 
@@ -16,7 +16,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
+#include "host/exit_info.h"
 
 namespace bulkhead {
 
@@ -74,4 +74,4 @@ class Heartbeat {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_HEARTBEAT_H_
+#endif  // BULKHEAD_HOST_HEARTBEAT_H_

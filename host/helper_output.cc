@@ -1,4 +1,4 @@
-#include "browser_host/helper_output.h"
+#include "host/helper_output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,8 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/launcher.h"
-#include "browser_host/symbolizer.h"
+#include "host/launch/launcher.h"
+#include "host/symbolizer.h"
 #include "ipc/crash_record.h"
 #include "sandbox/syscall_table.h"
 

@@ -5,8 +5,8 @@
 // not pull the pipe readers into the installed headers.
 //
 // Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_HELPER_OUTPUT_H_
-#define BULKHEAD_BROWSER_HOST_HELPER_OUTPUT_H_
+#ifndef BULKHEAD_HOST_HELPER_OUTPUT_H_
+#define BULKHEAD_HOST_HELPER_OUTPUT_H_
 
 #include <uv.h>
 
@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "browser_host/output_capture.h"
-#include "browser_host/pipe_reader.h"
+#include "host/output_capture.h"
+#include "host/pipe_reader.h"
 
 namespace bulkhead {
 
@@ -77,4 +77,4 @@ class HelperOutput {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_HELPER_OUTPUT_H_
+#endif  // BULKHEAD_HOST_HELPER_OUTPUT_H_

@@ -1,4 +1,4 @@
-#include "browser_host/helper_process.h"
+#include "host/helper_process.h"
 
 #include <csignal>
 #include <utility>
@@ -6,11 +6,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "browser_host/helper_output.h"
-#include "browser_host/launcher.h"
 #include "common/compiler.h"
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
+#include "host/helper_output.h"
+#include "host/launch/launcher.h"
 #include "ipc/uv_status.h"
 #include "sandbox/lockdown.h"
 

@@ -4,8 +4,8 @@
 // Lifecycle: kStarting (spawned, handshake in progress) -> kReady (Ready
 // received) -> kStopping (Shutdown sent, or being killed) -> kExited. A helper
 // may jump to kExited from any state. Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_HELPER_PROCESS_H_
-#define BULKHEAD_BROWSER_HOST_HELPER_PROCESS_H_
+#ifndef BULKHEAD_HOST_HELPER_PROCESS_H_
+#define BULKHEAD_HOST_HELPER_PROCESS_H_
 
 #include <uv.h>
 
@@ -18,10 +18,10 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
-#include "browser_host/heartbeat.h"
-#include "browser_host/launch_options.h"
 #include "bulkhead/export.h"
+#include "host/exit_info.h"
+#include "host/heartbeat.h"
+#include "host/launch/launch_options.h"
 #include "ipc/channel.h"
 
 namespace bulkhead {
@@ -243,4 +243,4 @@ BULKHEAD_EXPORT const char* HelperStateName(HelperProcess::State state);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_HELPER_PROCESS_H_
+#endif  // BULKHEAD_HOST_HELPER_PROCESS_H_

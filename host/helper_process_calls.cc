@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "browser_host/helper_process.h"
+#include "host/helper_process.h"
 
 namespace bulkhead {
 

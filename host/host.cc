@@ -1,15 +1,15 @@
-#include "browser_host/host.h"
+#include "host/host.h"
 
 #include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/launcher.h"
-#include "browser_host/output_writer.h"
-#include "browser_host/symbolizer.h"
-#include "browser_host/zygote_host.h"
 #include "common/fd_limit.h"
 #include "common/logging.h"
+#include "host/launch/launcher.h"
+#include "host/launch/zygote_host.h"
+#include "host/output_writer.h"
+#include "host/symbolizer.h"
 #include "ipc/uv_loop.h"
 
 namespace bulkhead {

@@ -40,8 +40,8 @@
 // closes its handles, whose memory is freed by their close callbacks when the
 // app next runs the loop: run it once more (`uv_run(loop, UV_RUN_DEFAULT)`
 // returns when nothing else is active) before `uv_loop_close`.
-#ifndef BULKHEAD_BROWSER_HOST_HOST_H_
-#define BULKHEAD_BROWSER_HOST_HOST_H_
+#ifndef BULKHEAD_HOST_HOST_H_
+#define BULKHEAD_HOST_HOST_H_
 
 #include <uv.h>
 
@@ -60,12 +60,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
-#include "browser_host/helper_process.h"
-#include "browser_host/launch_options.h"
-#include "browser_host/restart_policy.h"
 #include "bulkhead/export.h"
 #include "helper/role_registry.h"
+#include "host/exit_info.h"
+#include "host/helper_process.h"
+#include "host/launch/launch_options.h"
+#include "host/restart_policy.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
@@ -318,4 +318,4 @@ class BULKHEAD_EXPORT Host {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_HOST_H_
+#endif  // BULKHEAD_HOST_HOST_H_

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "browser_host/host.h"
 #include "common/logging.h"
+#include "host/host.h"
 
 namespace bulkhead {
 

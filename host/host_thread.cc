@@ -3,8 +3,8 @@
 #include <mutex>
 #include <thread>
 
-#include "browser_host/host.h"
 #include "common/logging.h"
+#include "host/host.h"
 
 namespace bulkhead {
 

@@ -1,8 +1,8 @@
 // Splits a byte stream (a helper's stderr) into lines, with bounded memory: a
 // line longer than the limit is cut, and only the last few lines are kept for
 // the helper's ExitInfo. A helper that spams stderr cannot grow the host.
-#ifndef BULKHEAD_BROWSER_HOST_LINE_BUFFER_H_
-#define BULKHEAD_BROWSER_HOST_LINE_BUFFER_H_
+#ifndef BULKHEAD_HOST_LINE_BUFFER_H_
+#define BULKHEAD_HOST_LINE_BUFFER_H_
 
 #include <cstddef>
 #include <deque>
@@ -51,4 +51,4 @@ class LineBuffer {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_LINE_BUFFER_H_
+#endif  // BULKHEAD_HOST_LINE_BUFFER_H_

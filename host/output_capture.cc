@@ -1,4 +1,4 @@
-#include "browser_host/output_capture.h"
+#include "host/output_capture.h"
 
 #include <utility>
 

@@ -5,8 +5,8 @@
 // the helper's ExitInfo. Memory is bounded (LineBuffer, OutputWriter).
 //
 // Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_OUTPUT_CAPTURE_H_
-#define BULKHEAD_BROWSER_HOST_OUTPUT_CAPTURE_H_
+#ifndef BULKHEAD_HOST_OUTPUT_CAPTURE_H_
+#define BULKHEAD_HOST_OUTPUT_CAPTURE_H_
 
 #include <uv.h>
 
@@ -16,9 +16,9 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "browser_host/line_buffer.h"
-#include "browser_host/output_writer.h"
-#include "browser_host/pipe_reader.h"
+#include "host/line_buffer.h"
+#include "host/output_writer.h"
+#include "host/pipe_reader.h"
 
 namespace bulkhead {
 
@@ -52,4 +52,4 @@ class OutputCapture {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_OUTPUT_CAPTURE_H_
+#endif  // BULKHEAD_HOST_OUTPUT_CAPTURE_H_

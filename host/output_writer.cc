@@ -1,4 +1,4 @@
-#include "browser_host/output_writer.h"
+#include "host/output_writer.h"
 
 #include <condition_variable>
 #include <deque>

@@ -12,8 +12,8 @@
 // write until the process exits (it holds nothing the loop needs).
 //
 // Thread: `Write`, `Flush` and the counters may be called from any thread.
-#ifndef BULKHEAD_BROWSER_HOST_OUTPUT_WRITER_H_
-#define BULKHEAD_BROWSER_HOST_OUTPUT_WRITER_H_
+#ifndef BULKHEAD_HOST_OUTPUT_WRITER_H_
+#define BULKHEAD_HOST_OUTPUT_WRITER_H_
 
 #include <cstdint>
 #include <cstdio>
@@ -63,4 +63,4 @@ class OutputWriter {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_OUTPUT_WRITER_H_
+#endif  // BULKHEAD_HOST_OUTPUT_WRITER_H_

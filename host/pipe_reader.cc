@@ -1,4 +1,4 @@
-#include "browser_host/pipe_reader.h"
+#include "host/pipe_reader.h"
 
 #include <utility>
 

@@ -2,8 +2,8 @@
 // until end-of-stream. Owns the uv_pipe_t that uv_spawn connects.
 //
 // Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_PIPE_READER_H_
-#define BULKHEAD_BROWSER_HOST_PIPE_READER_H_
+#ifndef BULKHEAD_HOST_PIPE_READER_H_
+#define BULKHEAD_HOST_PIPE_READER_H_
 
 #include <uv.h>
 
@@ -44,4 +44,4 @@ class PipeReader {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_PIPE_READER_H_
+#endif  // BULKHEAD_HOST_PIPE_READER_H_

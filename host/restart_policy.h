@@ -2,15 +2,15 @@
 // exponential backoff with jitter, and Erlang/OTP's restart intensity (at
 // most `max_restarts` in any `window`; past it the role is failed instead of
 // looping).
-#ifndef BULKHEAD_BROWSER_HOST_RESTART_POLICY_H_
-#define BULKHEAD_BROWSER_HOST_RESTART_POLICY_H_
+#ifndef BULKHEAD_HOST_RESTART_POLICY_H_
+#define BULKHEAD_HOST_RESTART_POLICY_H_
 
 #include <deque>
 #include <string>
 
 #include "absl/time/time.h"
-#include "browser_host/exit_info.h"
 #include "bulkhead/export.h"
+#include "host/exit_info.h"
 
 namespace bulkhead {
 
@@ -65,4 +65,4 @@ class BULKHEAD_EXPORT RestartTracker {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_RESTART_POLICY_H_
+#endif  // BULKHEAD_HOST_RESTART_POLICY_H_

@@ -1,4 +1,4 @@
-#include "browser_host/supervisor.h"
+#include "host/supervisor.h"
 
 #include <utility>
 

@@ -7,8 +7,8 @@
 // so the host's own policy never restarts them a second time.
 //
 // Thread: the host's loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_SUPERVISOR_H_
-#define BULKHEAD_BROWSER_HOST_SUPERVISOR_H_
+#ifndef BULKHEAD_HOST_SUPERVISOR_H_
+#define BULKHEAD_HOST_SUPERVISOR_H_
 
 #include <uv.h>
 
@@ -20,9 +20,9 @@
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "browser_host/host.h"
-#include "browser_host/restart_policy.h"
 #include "bulkhead/export.h"
+#include "host/host.h"
+#include "host/restart_policy.h"
 
 namespace bulkhead {
 
@@ -87,4 +87,4 @@ class BULKHEAD_EXPORT Supervisor {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_SUPERVISOR_H_
+#endif  // BULKHEAD_HOST_SUPERVISOR_H_

@@ -1,4 +1,4 @@
-#include "browser_host/symbol_index.h"
+#include "host/symbol_index.h"
 
 #include <algorithm>
 #include <string>

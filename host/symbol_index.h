@@ -4,8 +4,8 @@
 // before: ~100 us a frame here, most of a millisecond for a fresh crash.
 //
 // Thread-safe once built (const).
-#ifndef BULKHEAD_BROWSER_HOST_SYMBOL_INDEX_H_
-#define BULKHEAD_BROWSER_HOST_SYMBOL_INDEX_H_
+#ifndef BULKHEAD_HOST_SYMBOL_INDEX_H_
+#define BULKHEAD_HOST_SYMBOL_INDEX_H_
 
 #include <cstdint>
 #include <memory>
@@ -47,4 +47,4 @@ class SymbolIndex {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_SYMBOL_INDEX_H_
+#endif  // BULKHEAD_HOST_SYMBOL_INDEX_H_

@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-#include "browser_host/symbol_index.h"
+#include "host/symbol_index.h"
 
 namespace bulkhead {
 namespace {

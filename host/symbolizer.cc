@@ -1,12 +1,12 @@
-#include "browser_host/symbolizer.h"
+#include "host/symbolizer.h"
 
 #include <mutex>
 
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/launcher.h"
-#include "browser_host/symbol_index.h"
 #include "common/process_image.h"
+#include "host/launch/launcher.h"
+#include "host/symbol_index.h"
 
 namespace bulkhead {
 namespace {

@@ -2,8 +2,8 @@
 // helper is this same executable loaded at another address, so each frame
 // inside the helper's image is moved into the host's image and named with
 // Abseil's symbolizer; frames elsewhere (shared libraries) stay addresses.
-#ifndef BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_
-#define BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_
+#ifndef BULKHEAD_HOST_SYMBOLIZER_H_
+#define BULKHEAD_HOST_SYMBOLIZER_H_
 
 #include <string>
 #include <vector>
@@ -31,4 +31,4 @@ std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_SYMBOLIZER_H_
+#endif  // BULKHEAD_HOST_SYMBOLIZER_H_

@@ -1,7 +1,7 @@
 // Windows confinement primitives for a helper launched the way Chrome launches
 // its sandboxed children: a restricted, low-integrity primary token, a job
 // object with limits, and process mitigation policies. The launcher
-// (browser_host/sandboxed_launcher_win.cc) creates the process suspended with
+// (host/launch/sandboxed_launcher_win.cc) creates the process suspended with
 // the token, assigns it to the job and resumes it.
 //
 // Windows only: the definitions are in windows_sandbox_win.cc. Every handle

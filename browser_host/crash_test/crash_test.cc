@@ -1,5 +1,5 @@
 // The crash-test matrix, its terminal table, and the `crash-test` command.
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 
 #include <algorithm>
 #include <csignal>
@@ -15,11 +15,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "browser_host/crash_test_internal.h"
-#include "browser_host/sandboxed_launcher.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 #include "browser_host/terminal.h"
 #include "common/logging.h"
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
+#include "host/launch/sandboxed_launcher.h"
 
 namespace bulkhead {
 namespace {

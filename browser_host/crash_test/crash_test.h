@@ -7,8 +7,8 @@
 //
 // Thread: everything runs on the calling thread (each case runs its own
 // host's loop to completion).
-#ifndef BULKHEAD_BROWSER_HOST_CRASH_TEST_H_
-#define BULKHEAD_BROWSER_HOST_CRASH_TEST_H_
+#ifndef BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_H_
+#define BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_H_
 
 #include <cstdint>
 #include <cstdio>
@@ -127,4 +127,4 @@ int RunCrashTestCommand(const RoleRegistry& roles,
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_CRASH_TEST_H_
+#endif  // BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_H_

@@ -10,12 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "browser_host/crash_test.h"
-#include "browser_host/crash_test_internal.h"
+#include "browser_host/crash_test/crash_test.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 #include "browser_host/demo_work.h"
-#include "browser_host/host.h"
-#include "browser_host/supervisor.h"
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
+#include "host/host.h"
+#include "host/supervisor.h"
 
 namespace bulkhead {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/crash_test_internal.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 
 namespace bulkhead {
 

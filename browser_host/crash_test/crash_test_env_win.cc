@@ -3,7 +3,7 @@
 #include <windows.h>
 // clang-format on
 
-#include "browser_host/crash_test_internal.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 
 namespace bulkhead {
 

@@ -8,7 +8,7 @@
 
 #include "absl/base/config.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/crash_test_internal.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 #include "common/switches.h"
 #include "sandbox/lockdown.h"
 

@@ -1,8 +1,8 @@
 // What the crash test's files share: a case's host, each fault's expected
 // end, the escape fault's targets and verdict, and what the platform cannot
 // observe.
-#ifndef BULKHEAD_BROWSER_HOST_CRASH_TEST_INTERNAL_H_
-#define BULKHEAD_BROWSER_HOST_CRASH_TEST_INTERNAL_H_
+#ifndef BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_INTERNAL_H_
+#define BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_INTERNAL_H_
 
 #include <uv.h>
 
@@ -12,11 +12,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "browser_host/crash_test.h"
-#include "browser_host/exit_info.h"
-#include "browser_host/host.h"
-#include "browser_host/restart_policy.h"
+#include "browser_host/crash_test/crash_test.h"
 #include "common/platform_handle.h"
+#include "host/exit_info.h"
+#include "host/host.h"
+#include "host/restart_policy.h"
 #include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
@@ -117,4 +117,4 @@ const char* CrashTestPlatformName();
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_CRASH_TEST_INTERNAL_H_
+#endif  // BULKHEAD_BROWSER_HOST_CRASH_TEST_CRASH_TEST_INTERNAL_H_

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 
 namespace bulkhead {
 namespace {

@@ -32,7 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 #include "browser_host/json_events.h"
 
 namespace bulkhead {

@@ -1,7 +1,7 @@
 // A crash-test case's timeline: each helper's lifecycle as a span.
 #include "absl/strings/str_cat.h"
-#include "browser_host/crash_test.h"
-#include "browser_host/crash_test_internal.h"
+#include "browser_host/crash_test/crash_test.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 
 namespace bulkhead {
 

@@ -1,7 +1,7 @@
 // The escape-attempt suite: from inside a sandboxed helper, tries each thing a
 // compromised helper must not be able to do and reports what happened.
-#ifndef BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
-#define BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
+#ifndef BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_ATTEMPTS_H_
+#define BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_ATTEMPTS_H_
 
 #include <cstdint>
 #include <memory>
@@ -136,4 +136,4 @@ std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_HELPER_ESCAPE_ATTEMPTS_H_
+#endif  // BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_ATTEMPTS_H_

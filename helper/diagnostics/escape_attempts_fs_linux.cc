@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "helper/escape_attempts.h"
-#include "helper/escape_probe_linux.h"
+#include "helper/diagnostics/escape_attempts.h"
+#include "helper/diagnostics/escape_probe_linux.h"
 
 namespace bulkhead::escape_internal {
 namespace {

@@ -31,8 +31,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "helper/escape_attempts.h"
-#include "helper/escape_probe_linux.h"
+#include "helper/diagnostics/escape_attempts.h"
+#include "helper/diagnostics/escape_probe_linux.h"
 
 namespace bulkhead {
 namespace escape_internal {

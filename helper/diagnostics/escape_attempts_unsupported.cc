@@ -1,7 +1,7 @@
 // The escape-attempt suite is Linux only.
 #include <vector>
 
-#include "helper/escape_attempts.h"
+#include "helper/diagnostics/escape_attempts.h"
 
 namespace bulkhead {
 

@@ -1,4 +1,5 @@
-// The escape bait (helper/escape_attempts.h) and the attempts through it:
+// The escape bait (helper/diagnostics/escape_attempts.h) and the attempts
+// through it:
 //   prelockdown-fd-inet-socket, prelockdown-fd-unix-socket,
 //   prelockdown-fd-pipe, prelockdown-fd-eventfd, prelockdown-fd-memfd,
 //   prelockdown-fd-dev-null, prelockdown-fd-file, prelockdown-fd-directory,
@@ -24,8 +25,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "helper/escape_attempts.h"
-#include "helper/escape_probe_linux.h"
+#include "helper/diagnostics/escape_attempts.h"
+#include "helper/diagnostics/escape_probe_linux.h"
 #include "sandbox/lockdown.h"
 
 namespace bulkhead {

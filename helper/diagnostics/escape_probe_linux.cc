@@ -1,4 +1,4 @@
-#include "helper/escape_probe_linux.h"
+#include "helper/diagnostics/escape_probe_linux.h"
 
 #include <fcntl.h>
 #include <poll.h>

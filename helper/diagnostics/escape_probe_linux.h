@@ -1,8 +1,8 @@
 // Internal to the escape-attempt suite (escape_attempts_*linux.cc): running one
 // raw operation with seccomp traps turned into errors, in-process or in a
 // forked child, and turning its result into an `EscapeAttempt`.
-#ifndef BULKHEAD_HELPER_ESCAPE_PROBE_LINUX_H_
-#define BULKHEAD_HELPER_ESCAPE_PROBE_LINUX_H_
+#ifndef BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_PROBE_LINUX_H_
+#define BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_PROBE_LINUX_H_
 
 #include <signal.h>
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "helper/escape_attempts.h"
+#include "helper/diagnostics/escape_attempts.h"
 
 namespace bulkhead::escape_internal {
 
@@ -116,4 +116,4 @@ void AppendBaitAttempts(const EscapeTargets& targets, const EscapeBait* bait,
 
 }  // namespace bulkhead::escape_internal
 
-#endif  // BULKHEAD_HELPER_ESCAPE_PROBE_LINUX_H_
+#endif  // BULKHEAD_HELPER_DIAGNOSTICS_ESCAPE_PROBE_LINUX_H_

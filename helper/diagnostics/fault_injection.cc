@@ -1,4 +1,4 @@
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,8 +1,8 @@
 // Fault injection for crash-testing: every helper obeys a Fault control
 // message (see ipc/proto/envelope.proto) by failing in exactly that way, so
 // that the host's detection, classification and recovery can be observed.
-#ifndef BULKHEAD_HELPER_FAULT_INJECTION_H_
-#define BULKHEAD_HELPER_FAULT_INJECTION_H_
+#ifndef BULKHEAD_HELPER_DIAGNOSTICS_FAULT_INJECTION_H_
+#define BULKHEAD_HELPER_DIAGNOSTICS_FAULT_INJECTION_H_
 
 #include <optional>
 
@@ -32,4 +32,4 @@ absl::Status StartForkBomb(int max_children);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_HELPER_FAULT_INJECTION_H_
+#endif  // BULKHEAD_HELPER_DIAGNOSTICS_FAULT_INJECTION_H_

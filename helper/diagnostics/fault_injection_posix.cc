@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/os_error.h"
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
 
 namespace bulkhead {
 

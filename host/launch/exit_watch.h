@@ -5,15 +5,15 @@
 // zombie, so the loop wakes for it directly and reaps it with waitid.
 //
 // Thread: the loop thread.
-#ifndef BULKHEAD_BROWSER_HOST_EXIT_WATCH_H_
-#define BULKHEAD_BROWSER_HOST_EXIT_WATCH_H_
+#ifndef BULKHEAD_HOST_LAUNCH_EXIT_WATCH_H_
+#define BULKHEAD_HOST_LAUNCH_EXIT_WATCH_H_
 
 #include <uv.h>
 
 #include <cstdint>
 #include <memory>
 
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 
@@ -41,4 +41,4 @@ std::unique_ptr<ExitWatch> WatchChildExit(uv_loop_t* loop, int64_t pid,
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_EXIT_WATCH_H_
+#endif  // BULKHEAD_HOST_LAUNCH_EXIT_WATCH_H_

@@ -1,4 +1,4 @@
-#include "browser_host/exit_watch.h"
+#include "host/launch/exit_watch.h"
 
 namespace bulkhead {
 

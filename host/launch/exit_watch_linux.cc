@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "browser_host/exit_watch.h"
 #include "common/platform_handle.h"
+#include "host/launch/exit_watch.h"
 
 namespace bulkhead {
 namespace {

@@ -1,4 +1,4 @@
-#include "browser_host/helper_cgroup_linux.h"
+#include "host/launch/helper_cgroup_linux.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
 // the kernel's OOM killer ended it. cgroup v2 where the unified hierarchy
 // has the memory and pids controllers, else the v1 memory and pids
 // hierarchies; either only where the host may write (root, or delegation).
-#ifndef BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
-#define BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
+#ifndef BULKHEAD_HOST_LAUNCH_HELPER_CGROUP_LINUX_H_
+#define BULKHEAD_HOST_LAUNCH_HELPER_CGROUP_LINUX_H_
 
 #include <sys/types.h>
 
@@ -64,4 +64,4 @@ class HelperCgroup {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_HELPER_CGROUP_LINUX_H_
+#endif  // BULKHEAD_HOST_LAUNCH_HELPER_CGROUP_LINUX_H_

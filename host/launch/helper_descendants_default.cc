@@ -1,4 +1,4 @@
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 

@@ -1,7 +1,7 @@
 #include <signal.h>
 
-#include "browser_host/launcher.h"
 #include "common/process_tree_linux.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 

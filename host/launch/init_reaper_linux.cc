@@ -1,4 +1,4 @@
-#include "browser_host/init_reaper_linux.h"
+#include "host/launch/init_reaper_linux.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 namespace {

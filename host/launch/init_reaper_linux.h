@@ -13,15 +13,15 @@
 //
 // Thread: the loop's. The list of pending reaps is shared by every loop of
 // the process (each host has its own) and guarded.
-#ifndef BULKHEAD_BROWSER_HOST_INIT_REAPER_LINUX_H_
-#define BULKHEAD_BROWSER_HOST_INIT_REAPER_LINUX_H_
+#ifndef BULKHEAD_HOST_LAUNCH_INIT_REAPER_LINUX_H_
+#define BULKHEAD_HOST_LAUNCH_INIT_REAPER_LINUX_H_
 
 #include <uv.h>
 
 #include <memory>
 
-#include "browser_host/helper_cgroup_linux.h"
 #include "common/platform_handle.h"
+#include "host/launch/helper_cgroup_linux.h"
 
 namespace bulkhead {
 
@@ -42,4 +42,4 @@ int PendingReapsForTesting(uv_loop_t* loop);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_INIT_REAPER_LINUX_H_
+#endif  // BULKHEAD_HOST_LAUNCH_INIT_REAPER_LINUX_H_

@@ -1,8 +1,8 @@
 // What a helper is launched as: the part of the launcher's interface that the
 // public HelperProcess::Options and Host::Options show (launcher.h itself is
 // internal and not installed).
-#ifndef BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_
-#define BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_
+#ifndef BULKHEAD_HOST_LAUNCH_LAUNCH_OPTIONS_H_
+#define BULKHEAD_HOST_LAUNCH_LAUNCH_OPTIONS_H_
 
 #include <cstdint>
 #include <string>
@@ -41,4 +41,4 @@ BULKHEAD_EXPORT bool ZygoteAvailable();
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_LAUNCH_OPTIONS_H_
+#endif  // BULKHEAD_HOST_LAUNCH_LAUNCH_OPTIONS_H_

@@ -1,4 +1,4 @@
-#include "browser_host/launch_support_posix.h"
+#include "host/launch/launch_support_posix.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "browser_host/launch_support_win.h"
+#include "host/launch/launch_support_win.h"
 
 #include <io.h>
 

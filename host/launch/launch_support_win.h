@@ -1,8 +1,8 @@
 // The Windows pieces a launch is made of, for the sandboxed launcher
 // (sandboxed_launcher_win.cc): UTF-8 to UTF-16, inheritable handles and
 // pipes, the C runtime's inherited-fd block, and PROC_THREAD_ATTRIBUTE_LIST.
-#ifndef BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
-#define BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
+#ifndef BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_WIN_H_
+#define BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_WIN_H_
 
 // uv.h first: it includes winsock2.h, which must precede windows.h.
 #include <uv.h>
@@ -79,4 +79,4 @@ class AttributeList {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_LAUNCH_SUPPORT_WIN_H_
+#endif  // BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_WIN_H_

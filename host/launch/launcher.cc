@@ -1,13 +1,13 @@
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/exit_watch.h"
-#include "browser_host/launcher_thread.h"
-#include "browser_host/sandboxed_launcher.h"
-#include "browser_host/zygote_host.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/switches.h"
+#include "host/launch/exit_watch.h"
+#include "host/launch/launcher_thread.h"
+#include "host/launch/sandboxed_launcher.h"
+#include "host/launch/zygote_host.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead {

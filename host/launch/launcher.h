@@ -1,7 +1,7 @@
 // Starts a helper process: this binary (or `executable`) again, in a role, with
 // the helper's end of the channel at fd 3.
-#ifndef BULKHEAD_BROWSER_HOST_LAUNCHER_H_
-#define BULKHEAD_BROWSER_HOST_LAUNCHER_H_
+#ifndef BULKHEAD_HOST_LAUNCH_LAUNCHER_H_
+#define BULKHEAD_HOST_LAUNCH_LAUNCHER_H_
 
 #include <uv.h>
 
@@ -12,9 +12,9 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "browser_host/launch_options.h"
-#include "browser_host/launcher_thread.h"
 #include "common/platform_handle.h"
+#include "host/launch/launch_options.h"
+#include "host/launch/launcher_thread.h"
 
 namespace bulkhead {
 
@@ -243,4 +243,4 @@ void KillAndReapNow(int64_t pid);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_LAUNCHER_H_
+#endif  // BULKHEAD_HOST_LAUNCH_LAUNCHER_H_

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "browser_host/launcher.h"
 #include "common/os_error.h"
+#include "host/launch/launcher.h"
 #include "ipc/handle_transport.h"
 
 namespace bulkhead {

@@ -1,4 +1,4 @@
-#include "browser_host/launcher_thread.h"
+#include "host/launch/launcher_thread.h"
 
 #include <condition_variable>
 #include <deque>

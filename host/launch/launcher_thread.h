@@ -13,8 +13,8 @@
 // It also takes the slow part of a launch off the loop thread: a sandboxed
 // launch waits for its helper's exec here (`PendingLaunch`), while the loop
 // keeps serving.
-#ifndef BULKHEAD_BROWSER_HOST_LAUNCHER_THREAD_H_
-#define BULKHEAD_BROWSER_HOST_LAUNCHER_THREAD_H_
+#ifndef BULKHEAD_HOST_LAUNCH_LAUNCHER_THREAD_H_
+#define BULKHEAD_HOST_LAUNCH_LAUNCHER_THREAD_H_
 
 #include <uv.h>
 
@@ -71,4 +71,4 @@ void SetLauncherThreadGateForTesting(bool open);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_LAUNCHER_THREAD_H_
+#endif  // BULKHEAD_HOST_LAUNCH_LAUNCHER_THREAD_H_

@@ -2,8 +2,8 @@
 #include <uv.h>
 #include <windows.h>
 
-#include "browser_host/launcher.h"
 #include "common/os_error.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 

@@ -1,4 +1,4 @@
-#include "browser_host/namespaced_child_process_linux.h"
+#include "host/launch/namespaced_child_process_linux.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,9 +12,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/init_reaper_linux.h"
-#include "browser_host/sandbox_child_linux.h"
 #include "common/os_error.h"
+#include "host/launch/init_reaper_linux.h"
+#include "host/launch/sandbox_child_linux.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead {

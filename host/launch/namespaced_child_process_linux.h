@@ -5,8 +5,8 @@
 // tear the namespaces down; init is reaped when it exits, and if it has not
 // exited when this object is destroyed, on the loop once it has
 // (init_reaper_linux.h).
-#ifndef BULKHEAD_BROWSER_HOST_NAMESPACED_CHILD_PROCESS_LINUX_H_
-#define BULKHEAD_BROWSER_HOST_NAMESPACED_CHILD_PROCESS_LINUX_H_
+#ifndef BULKHEAD_HOST_LAUNCH_NAMESPACED_CHILD_PROCESS_LINUX_H_
+#define BULKHEAD_HOST_LAUNCH_NAMESPACED_CHILD_PROCESS_LINUX_H_
 
 #include <sys/types.h>
 #include <uv.h>
@@ -14,9 +14,9 @@
 #include <memory>
 #include <string>
 
-#include "browser_host/helper_cgroup_linux.h"
-#include "browser_host/launcher.h"
 #include "common/platform_handle.h"
+#include "host/launch/helper_cgroup_linux.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 
@@ -71,4 +71,4 @@ class NamespacedChildProcess final : public ChildProcess {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_NAMESPACED_CHILD_PROCESS_LINUX_H_
+#endif  // BULKHEAD_HOST_LAUNCH_NAMESPACED_CHILD_PROCESS_LINUX_H_

@@ -1,4 +1,4 @@
-#include "browser_host/exit_info.h"
+#include "host/exit_info.h"
 
 namespace bulkhead {
 

@@ -1,4 +1,4 @@
-#include "browser_host/sandbox_child_linux.h"
+#include "host/launch/sandbox_child_linux.h"
 
 #include <sched.h>
 #include <signal.h>

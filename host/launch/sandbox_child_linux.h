@@ -8,12 +8,12 @@
 // every signal it has no handler for, except SIGKILL and hardware faults, so
 // an abort() or the host's SIGTERM could never end it by that signal, and the
 // host could not report how it really ended.
-#ifndef BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
-#define BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
+#ifndef BULKHEAD_HOST_LAUNCH_SANDBOX_CHILD_LINUX_H_
+#define BULKHEAD_HOST_LAUNCH_SANDBOX_CHILD_LINUX_H_
 
 #include <cstdint>
 
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 
@@ -41,4 +41,4 @@ struct HelperWaitStatus {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_SANDBOX_CHILD_LINUX_H_
+#endif  // BULKHEAD_HOST_LAUNCH_SANDBOX_CHILD_LINUX_H_

@@ -3,13 +3,13 @@
 // restricted, low-integrity token, put in its own job object (kill on close,
 // one process, memory limit, UI restrictions), given exactly its channel and
 // stdio handles, then resumed. Other platforms: not available yet.
-#ifndef BULKHEAD_BROWSER_HOST_SANDBOXED_LAUNCHER_H_
-#define BULKHEAD_BROWSER_HOST_SANDBOXED_LAUNCHER_H_
+#ifndef BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
+#define BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
 
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "browser_host/launcher.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 
@@ -32,4 +32,4 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_SANDBOXED_LAUNCHER_H_
+#endif  // BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_

@@ -1,4 +1,4 @@
-#include "browser_host/sandboxed_launcher.h"
+#include "host/launch/sandboxed_launcher.h"
 
 namespace bulkhead {
 

@@ -18,14 +18,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/launch_support_win.h"
-#include "browser_host/sandboxed_launcher.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "common/os_error.h"
 #include "common/platform_handle.h"
 #include "common/status_macros.h"
 #include "common/switches.h"
+#include "host/launch/launch_support_win.h"
+#include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_status.h"
 #include "sandbox/windows_sandbox.h"
 

@@ -9,8 +9,8 @@
 // briefly: Start until the zygote is up (one exec, a few ms, once per host),
 // Spawn until the zygote has forked (~0.1 ms), as uv_spawn blocks until its
 // exec.
-#ifndef BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
-#define BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
+#ifndef BULKHEAD_HOST_LAUNCH_ZYGOTE_HOST_H_
+#define BULKHEAD_HOST_LAUNCH_ZYGOTE_HOST_H_
 
 #include <uv.h>
 
@@ -22,8 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "browser_host/launcher.h"
 #include "common/platform_handle.h"
+#include "host/launch/launcher.h"
 
 namespace bulkhead {
 
@@ -91,4 +91,4 @@ class ZygoteHost {
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_ZYGOTE_HOST_H_
+#endif  // BULKHEAD_HOST_LAUNCH_ZYGOTE_HOST_H_

@@ -16,15 +16,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "browser_host/exit_watch.h"
-#include "browser_host/launch_support_posix.h"
-#include "browser_host/launcher_thread.h"
-#include "browser_host/zygote_host.h"
 #include "common/logging.h"
 #include "common/os_error.h"
 #include "common/status_macros.h"
 #include "common/switches.h"
 #include "helper/zygote_wire_linux.h"
+#include "host/launch/exit_watch.h"
+#include "host/launch/launch_support_posix.h"
+#include "host/launch/launcher_thread.h"
+#include "host/launch/zygote_host.h"
 #include "ipc/proto/zygote.pb.h"
 
 extern char** environ;

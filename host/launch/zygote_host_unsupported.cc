@@ -1,5 +1,5 @@
-#include "browser_host/exit_watch.h"
-#include "browser_host/zygote_host.h"
+#include "host/launch/exit_watch.h"
+#include "host/launch/zygote_host.h"
 
 namespace bulkhead {
 

@@ -17,15 +17,15 @@
 // Threads: one thread runs the host's loop and every callback: the app's
 // (Host::Run(), or its own uv_run on Host::Options::loop) or one the host owns
 // (Host::StartThread()). Host::Post is the entry for other threads.
-// browser_host/host.h has the rules.
+// host/host.h has the rules.
 #ifndef BULKHEAD_HOST_H_
 #define BULKHEAD_HOST_H_
 
-#include "browser_host/exit_info.h"
-#include "browser_host/helper_process.h"
-#include "browser_host/host.h"
-#include "browser_host/restart_policy.h"
-#include "browser_host/supervisor.h"
 #include "bulkhead/version.h"
+#include "host/exit_info.h"
+#include "host/helper_process.h"
+#include "host/host.h"
+#include "host/restart_policy.h"
+#include "host/supervisor.h"
 
 #endif  // BULKHEAD_HOST_H_

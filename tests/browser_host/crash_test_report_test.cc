@@ -2,7 +2,7 @@
 // figures are null, and the JSON parses.
 #include <string>
 
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"

@@ -1,6 +1,6 @@
 // `browser_host crash-test` run for real on a small matrix: its exit code,
 // and the JSON's figures checked against each other; and its usage errors.
-#include "browser_host/crash_test.h"
+#include "browser_host/crash_test/crash_test.h"
 
 #include <csignal>
 #include <fstream>

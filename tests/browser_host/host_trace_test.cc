@@ -8,8 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/host_fixture.h"
 #include "tests/browser_host/trace_check.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

@@ -26,7 +26,7 @@
 #include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/sanitizer_env.h"
 

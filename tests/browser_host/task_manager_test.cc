@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/browser_host/chaos_soak_processes_linux.h"
+#include "tests/host/chaos_soak_processes_linux.h"
 
 #include <malloc.h>
 #include <signal.h>

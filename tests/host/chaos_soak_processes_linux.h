@@ -1,8 +1,8 @@
 // What the chaos soak (chaos_soak_test.cc) reads from /proc and does to
 // processes, Linux: this process's usage, every visible process, signals that
 // reach only this process's own helpers, and what a run left behind.
-#ifndef BULKHEAD_TESTS_BROWSER_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_
-#define BULKHEAD_TESTS_BROWSER_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_
+#ifndef BULKHEAD_TESTS_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_
+#define BULKHEAD_TESTS_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_
 
 #include <uv.h>
 
@@ -82,4 +82,4 @@ class Timer {
 
 }  // namespace bulkhead::testing
 
-#endif  // BULKHEAD_TESTS_BROWSER_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_
+#endif  // BULKHEAD_TESTS_HOST_CHAOS_SOAK_PROCESSES_LINUX_H_

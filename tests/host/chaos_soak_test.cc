@@ -25,7 +25,7 @@
 // first; the timing, and so what each choice hits, still varies).
 // BULKHEAD_CHAOS_SECONDS in the environment sets how long the chaos lasts
 // (default: the CMake cache variable of that name, see
-// tests/browser_host/CMakeLists.txt). Figures are printed at the end.
+// tests/host/CMakeLists.txt). Figures are printed at the end.
 #include <signal.h>
 #include <unistd.h>
 #include <uv.h>
@@ -46,11 +46,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "browser_host/host.h"
-#include "browser_host/launch_options.h"
 #include "gtest/gtest.h"
+#include "host/host.h"
+#include "host/launch/launch_options.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/chaos_soak_processes_linux.h"
+#include "tests/host/chaos_soak_processes_linux.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 

@@ -1,4 +1,4 @@
-#include "browser_host/exit_info.h"
+#include "host/exit_info.h"
 
 #include <uv.h>
 
@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "ipc/proto/envelope.pb.h"
 #include "sandbox/lockdown.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
 #ifndef _WIN32

@@ -5,13 +5,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/symbolizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "helper/fault_injection.h"
+#include "helper/diagnostics/fault_injection.h"
+#include "host/symbolizer.h"
 #include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/sanitizer_env.h"
 

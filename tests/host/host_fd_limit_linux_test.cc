@@ -12,7 +12,7 @@
 #include "common/fd_limit.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/fd_table_filler.h"
 
 namespace bulkhead {

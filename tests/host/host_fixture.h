@@ -1,7 +1,7 @@
 // A fresh Host with the test roles, and event-driven waits bounded by
 // deadlines, for tests that launch real helpers.
-#ifndef BULKHEAD_TESTS_BROWSER_HOST_HOST_FIXTURE_H_
-#define BULKHEAD_TESTS_BROWSER_HOST_HOST_FIXTURE_H_
+#ifndef BULKHEAD_TESTS_HOST_HOST_FIXTURE_H_
+#define BULKHEAD_TESTS_HOST_HOST_FIXTURE_H_
 
 #include <functional>
 #include <memory>
@@ -11,8 +11,8 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "browser_host/host.h"
 #include "gtest/gtest.h"
+#include "host/host.h"
 #include "tests/support/test_roles.h"
 
 namespace bulkhead::testing {
@@ -102,4 +102,4 @@ class HostFixture : public ::testing::Test {
 
 }  // namespace bulkhead::testing
 
-#endif  // BULKHEAD_TESTS_BROWSER_HOST_HOST_FIXTURE_H_
+#endif  // BULKHEAD_TESTS_HOST_HOST_FIXTURE_H_

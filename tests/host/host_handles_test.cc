@@ -10,7 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead {

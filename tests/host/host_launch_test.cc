@@ -9,13 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "browser_host/host.h"
-#include "browser_host/sandboxed_launcher.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host/host.h"
+#include "host/launch/sandboxed_launcher.h"
 #include "ipc/proto/work.pb.h"
 #include "sandbox/sandbox_policy.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

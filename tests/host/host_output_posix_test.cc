@@ -14,10 +14,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
-#include "browser_host/output_writer.h"
 #include "gtest/gtest.h"
+#include "host/output_writer.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

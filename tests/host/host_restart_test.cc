@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "browser_host/host.h"
-#include "browser_host/supervisor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host/host.h"
+#include "host/supervisor.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

@@ -1,7 +1,7 @@
 // Integration tests: a real Host launches real helpers (this test binary in a
 // role), talks to them, and watches them end. Every wait is on an event,
 // bounded by a deadline.
-#include "browser_host/host.h"
+#include "host/host.h"
 
 #include <atomic>
 #include <csignal>
@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 

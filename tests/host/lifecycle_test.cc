@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "browser_host/launch_options.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/host_fixture.h"
+#include "host/launch/launch_options.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

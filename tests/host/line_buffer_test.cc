@@ -1,4 +1,4 @@
-#include "browser_host/line_buffer.h"
+#include "host/line_buffer.h"
 
 #include <string>
 #include <vector>

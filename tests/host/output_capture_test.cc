@@ -1,6 +1,6 @@
 // OutputCapture on a real pipe: lines forwarded with their prefix, the last
 // ones kept, end-of-stream reported once.
-#include "browser_host/output_capture.h"
+#include "host/output_capture.h"
 
 #include <uv.h>
 

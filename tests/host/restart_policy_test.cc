@@ -1,4 +1,4 @@
-#include "browser_host/restart_policy.h"
+#include "host/restart_policy.h"
 
 #include "gtest/gtest.h"
 

@@ -1,5 +1,5 @@
 // The supervisor restarting real helpers after real faults.
-#include "browser_host/supervisor.h"
+#include "host/supervisor.h"
 
 #include <string>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {

@@ -1,4 +1,4 @@
-#include "browser_host/symbol_index.h"
+#include "host/symbol_index.h"
 
 #include <cstdint>
 #include <memory>
@@ -6,10 +6,10 @@
 
 #include "absl/debugging/symbolize.h"
 #include "absl/strings/match.h"
-#include "browser_host/launcher.h"
-#include "browser_host/symbolizer.h"
 #include "common/process_image.h"
 #include "gtest/gtest.h"
+#include "host/launch/launcher.h"
+#include "host/symbolizer.h"
 
 namespace bulkhead {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/host.h"
+#include "host/host.h"
 #include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/host.h"
 #include "common/os_error.h"
 #include "helper/helper_context.h"
 #include "helper/roles/builtin_roles.h"
+#include "host/host.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/work.pb.h"
 #include "tests/support/test_pipe.h"

@@ -1,4 +1,4 @@
-#include "helper/escape_attempts.h"
+#include "helper/diagnostics/escape_attempts.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

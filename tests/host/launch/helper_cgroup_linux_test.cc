@@ -1,6 +1,6 @@
 // A host killed with SIGKILL cannot remove its helpers' cgroups; the next
 // host to make one reclaims them.
-#include "browser_host/helper_cgroup_linux.h"
+#include "host/launch/helper_cgroup_linux.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -11,7 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
 namespace bulkhead {

@@ -4,7 +4,7 @@
 // plain children of the test that block until told to end; a stopped one
 // stands for an init the scheduler does not run (SCHED_IDLE on a busy
 // machine), which the destructor used to wait for.
-#include "browser_host/init_reaper_linux.h"
+#include "host/launch/init_reaper_linux.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,10 +21,10 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "browser_host/launcher.h"
-#include "browser_host/namespaced_child_process_linux.h"
-#include "browser_host/sandbox_child_linux.h"
 #include "gtest/gtest.h"
+#include "host/launch/launcher.h"
+#include "host/launch/namespaced_child_process_linux.h"
+#include "host/launch/sandbox_child_linux.h"
 
 namespace bulkhead {
 namespace {

@@ -1,7 +1,7 @@
 // The zygote (Linux) with real helpers: they are forked by it, are the host's
 // own children, are classified from the kernel's word when they die, and are
 // exec'd as before once the zygote is gone.
-#include "browser_host/zygote_host.h"
+#include "host/launch/zygote_host.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,7 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/work.pb.h"
-#include "tests/browser_host/host_fixture.h"
+#include "tests/host/host_fixture.h"
 #include "tests/support/fake_zygote.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
