@@ -28,7 +28,7 @@ function(bulkhead_check_installed_headers prefix expected_file)
     list(JOIN missing "\n  " lines)
     string(APPEND problems "in ${expected_file} but not installed:\n  ${lines}\n")
   endif()
-  # Top-level directories of the install (bulkhead, browser_host, ipc, ...).
+  # Top-level directories of the install (bulkhead, host, ipc, ...).
   set(top_dirs "")
   foreach(file IN LISTS installed)
     string(REGEX REPLACE "/.*" "" dir "${file}")
