@@ -48,10 +48,13 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
-OwnChildProcess::~OwnChildProcess() {
+OwnChildProcess::~OwnChildProcess() { CloseSweepTimer(); }
+
+void OwnChildProcess::CloseSweepTimer() {
   if (sweep_timer_ == nullptr) return;
   uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  sweep_timer_ = nullptr;
 }
 
 absl::Status OwnChildProcess::Signal(int signal) {
@@ -93,7 +96,7 @@ void OwnChildProcess::SweepStep() {
   const bool done =
       reaped_ || KillHelperDescendants(pid_, kDescendantSweepStepMs);
   if (!done && uv_now(loop_) < sweep_deadline_ms_) return;
-  uv_timer_stop(sweep_timer_);
+  CloseSweepTimer();
   if (!done) {
     BH_LOG(kWarning, "what helper ", pid_, " started was still dying after ",
            kDescendantSweepDeadlineMs, " ms; ending it anyway");
@@ -106,9 +109,6 @@ void OwnChildProcess::SweepStep() {
            sent.message());
   }
   if (TerminationLeavesExitCode()) terminated_by_ = signal;
-  uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  sweep_timer_ = nullptr;
 }
 
 void OwnChildProcess::Reaped(int64_t status, int signal) {

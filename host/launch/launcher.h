@@ -108,6 +108,8 @@ class OwnChildProcess : public ChildProcess {
   // One step of the sweep; once it is done (or its deadline has passed),
   // sends the pending signal.
   void SweepStep();
+  // Closes the sweep's timer, if any (freed in its close callback).
+  void CloseSweepTimer();
 
   uv_loop_t* const loop_;
   int64_t pid_ = 0;

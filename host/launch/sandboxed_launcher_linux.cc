@@ -28,6 +28,7 @@
 #include "common/platform_handle.h"
 #include "common/status_macros.h"
 #include "host/launch/helper_cgroup_linux.h"
+#include "host/launch/init_reaper_linux.h"
 #include "host/launch/launch_support_posix.h"
 #include "host/launch/launcher_thread.h"
 #include "host/launch/namespaced_child_process_linux.h"
@@ -131,11 +132,7 @@ struct SandboxLaunch {
   ~SandboxLaunch() {
     if (!pidfd.is_valid()) return;
     ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
-    siginfo_t info = {};
-    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED) !=
-               0 &&
-           errno == EINTR) {
-    }
+    ReapPidfd(pidfd.get(), /*wait=*/true);
   }
 
   // On the launcher thread: make the cgroup, clone init (the launcher thread

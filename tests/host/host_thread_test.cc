@@ -372,21 +372,34 @@ class SandboxedLaunchTest : public ::testing::Test {
     return served.get();
   }
 
+  // Starts the host's thread, holds the launcher thread, and launches: the
+  // loop serves a task posted after the launch before the launch has run.
+  void StartHeldLaunch() {
+    ASSERT_TRUE(host_->StartThread().ok());
+    launcher_.emplace();
+    const std::optional<bool> started = LaunchThenPost();
+    ASSERT_TRUE(started.has_value())
+        << "the host's loop is blocked by the sandboxed launch";
+    EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  }
+
+  // Lets the held launch go on and waits for the helper to be ready.
+  void ReleaseAndExpectReady() {
+    launcher_->Release();
+    std::future<absl::Status> ready = held_->ready.get_future();
+    ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
+    EXPECT_TRUE(ready.get().ok());
+  }
+
   std::unique_ptr<Host> host_;
   std::shared_ptr<HeldLaunch> held_;
+  // After `host_`: released before the host goes.
+  std::optional<HeldLauncher> launcher_;
 };
 
 TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
-  ASSERT_TRUE(host_->StartThread().ok());
-  HeldLauncher launcher;
-  const std::optional<bool> started = LaunchThenPost();
-  ASSERT_TRUE(started.has_value())
-      << "the host's loop is blocked by the sandboxed launch";
-  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
-  launcher.Release();
-  std::future<absl::Status> ready = held_->ready.get_future();
-  ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
-  EXPECT_TRUE(ready.get().ok());
+  ASSERT_NO_FATAL_FAILURE(StartHeldLaunch());
+  ASSERT_NO_FATAL_FAILURE(ReleaseAndExpectReady());
   host_->StopThread();
   EXPECT_TRUE(held_->launched);
   ASSERT_EQ(host_->helpers().size(), 1u);
@@ -415,29 +428,17 @@ int OwnCgroups() {
 // Making a helper's cgroup first reclaims what dead hosts left (seconds, at
 // worst): it happens on the launcher thread, never on the loop.
 TEST_F(SandboxedLaunchTest, TheCgroupIsMadeOnTheLauncherThread) {
-  ASSERT_TRUE(host_->StartThread().ok());
-  HeldLauncher launcher;
   const int before = OwnCgroups();
-  const std::optional<bool> started = LaunchThenPost();
-  ASSERT_TRUE(started.has_value())
-      << "the host's loop is blocked by the sandboxed launch";
+  ASSERT_NO_FATAL_FAILURE(StartHeldLaunch());
   EXPECT_EQ(OwnCgroups(), before) << "the loop made the cgroup";
-  launcher.Release();
-  std::future<absl::Status> ready = held_->ready.get_future();
-  ASSERT_EQ(ready.wait_for(kWait), std::future_status::ready);
-  EXPECT_TRUE(ready.get().ok());
+  ASSERT_NO_FATAL_FAILURE(ReleaseAndExpectReady());
   const int after = OwnCgroups();
   host_->StopThread();
   if (after == before) GTEST_SKIP() << "no writable cgroup here";
 }
 
 TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
-  ASSERT_TRUE(host_->StartThread().ok());
-  HeldLauncher launcher;
-  const std::optional<bool> started = LaunchThenPost();
-  ASSERT_TRUE(started.has_value())
-      << "the host's loop is blocked by the sandboxed launch";
-  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  ASSERT_NO_FATAL_FAILURE(StartHeldLaunch());
   auto shut_down = std::make_shared<std::promise<void>>();
   Host* host = host_.get();
   host_->Post([host, shut_down] {
@@ -445,7 +446,7 @@ TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
   });
   // Ends while the launcher still holds the launch: nothing waits for it.
   ASSERT_EQ(shut_down->get_future().wait_for(kWait), std::future_status::ready);
-  launcher.Release();
+  launcher_->Release();
   // A task run by the launcher thread after the cancelled launch's turn.
   RunOnLauncherThread([] {});
   host_->StopThread();
@@ -467,14 +468,9 @@ TEST_F(SandboxedLaunchTest, AShutdownCancelsALaunchStillOnItsWayOnce) {
 }
 
 TEST_F(SandboxedLaunchTest, DestroyingTheHostCancelsALaunchStillOnItsWay) {
-  ASSERT_TRUE(host_->StartThread().ok());
-  HeldLauncher launcher;
-  const std::optional<bool> started = LaunchThenPost();
-  ASSERT_TRUE(started.has_value())
-      << "the host's loop is blocked by the sandboxed launch";
-  EXPECT_FALSE(*started) << "the launch did not wait for the launcher";
+  ASSERT_NO_FATAL_FAILURE(StartHeldLaunch());
   host_.reset();
-  launcher.Release();
+  launcher_->Release();
   RunOnLauncherThread([] {});         // After the cancelled launch's turn.
   EXPECT_TRUE(held_->exits.empty());  // No exit handler runs on destruction.
   EXPECT_THAT(held_->stages,
