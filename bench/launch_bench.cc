@@ -23,10 +23,10 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "browser_host/roles/builtin_roles.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
-#include "helper/roles/builtin_roles.h"
 #include "host/host.h"
 #include "host/launch/launcher.h"
 

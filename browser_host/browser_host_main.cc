@@ -11,13 +11,13 @@
 #include "browser_host/crash_test/crash_test.h"
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
+#include "browser_host/roles/builtin_roles.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
 #include "browser_host/trace_recorder.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
-#include "helper/roles/builtin_roles.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "ipc/proto/work.pb.h"
+#include "browser_host/roles/work.pb.h"
 
 namespace bulkhead {
 namespace {
@@ -13,16 +13,16 @@ namespace {
 using Done = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
 
 void LayoutSample(HelperProcess& helper, absl::Time deadline, Done done) {
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text(
       "A crash, hang or memory blow-up in one helper must never take down the "
       "host or a "
       "sibling, and the user must be able to see that.");
   request.set_width(32);
-  helper.Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+  helper.Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       request, deadline,
       [done = std::move(done)](
-          absl::StatusOr<ipc::LayoutTextResponse> response) mutable {
+          absl::StatusOr<roles::LayoutTextResponse> response) mutable {
         if (!response.ok()) return done(response.status());
         done(absl::StrCat("laid out ", response->word_count(), " words in ",
                           response->lines_size(),
@@ -35,17 +35,17 @@ void LayoutSample(HelperProcess& helper, absl::Time deadline, Done done) {
 constexpr int kN = 64;
 
 void MatrixSample(HelperProcess& helper, absl::Time deadline, Done done) {
-  ipc::MultiplyMatricesRequest request;
+  roles::MultiplyMatricesRequest request;
   request.set_n(kN);
   for (int i = 0; i < kN * kN; ++i) {
     request.add_a(static_cast<double>(i % 7) - 3.0);
     request.add_b(i / kN == i % kN ? 2.0
                                    : 0.0);  // 2 * identity: the product is 2a.
   }
-  helper.Call<ipc::MultiplyMatricesRequest, ipc::MultiplyMatricesResponse>(
+  helper.Call<roles::MultiplyMatricesRequest, roles::MultiplyMatricesResponse>(
       request, deadline,
       [done = std::move(done)](
-          absl::StatusOr<ipc::MultiplyMatricesResponse> response) mutable {
+          absl::StatusOr<roles::MultiplyMatricesResponse> response) mutable {
         if (!response.ok()) return done(response.status());
         done(absl::StrFormat("multiplied two %dx%d matrices; checksum %.1f", kN,
                              kN, response->checksum()));
@@ -53,15 +53,15 @@ void MatrixSample(HelperProcess& helper, absl::Time deadline, Done done) {
 }
 
 void CompressSample(HelperProcess& helper, absl::Time deadline, Done done) {
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   std::string blob;
   for (int run = 0; run < 512; ++run)
     blob.append(64 + run % 64, static_cast<char>('a' + run % 26));
   request.set_data(blob);
-  helper.Call<ipc::CompressBlobRequest, ipc::CompressBlobResponse>(
+  helper.Call<roles::CompressBlobRequest, roles::CompressBlobResponse>(
       request, deadline,
       [done = std::move(done)](
-          absl::StatusOr<ipc::CompressBlobResponse> response) mutable {
+          absl::StatusOr<roles::CompressBlobResponse> response) mutable {
         if (!response.ok()) return done(response.status());
         done(absl::StrFormat("compressed %d bytes to %d (crc32 %08x)",
                              response->original_size(),
@@ -70,16 +70,16 @@ void CompressSample(HelperProcess& helper, absl::Time deadline, Done done) {
 }
 
 void UrlSample(HelperProcess& helper, absl::Time deadline, Done done) {
-  ipc::ParseUrlsRequest request;
+  roles::ParseUrlsRequest request;
   for (const char* url :
        {"https://example.org/index.html?q=1", "http://[::1]:8080/status",
         "ftp://files.example.net", "not a url"}) {
     request.add_urls(url);
   }
-  helper.Call<ipc::ParseUrlsRequest, ipc::ParseUrlsResponse>(
+  helper.Call<roles::ParseUrlsRequest, roles::ParseUrlsResponse>(
       request, deadline,
       [done = std::move(done)](
-          absl::StatusOr<ipc::ParseUrlsResponse> response) mutable {
+          absl::StatusOr<roles::ParseUrlsResponse> response) mutable {
         if (!response.ok()) return done(response.status());
         std::vector<std::string> parts;
         for (int i = 0; i < response->parsed_size(); ++i) {

@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "browser_host/roles/work.pb.h"
 #include "fuzz/fuzz_fds.h"
 #include "ipc/channel.h"
 #include "ipc/handle_transport.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
 
 namespace {
 
@@ -112,14 +112,14 @@ int RunOne(const uint8_t* data, size_t size, bool check_fds) {
       }
     });
     // An app's: one-way messages, and calls from the helper.
-    channel->On<ipc::LayoutTextResponse>(
-        [&channel](const ipc::LayoutTextResponse&) {
+    channel->On<roles::LayoutTextResponse>(
+        [&channel](const roles::LayoutTextResponse&) {
           (void)channel->TakeReceivedHandles();
         });
-    channel->Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-        [](const ipc::LayoutTextRequest& request)
-            -> absl::StatusOr<ipc::LayoutTextResponse> {
-          ipc::LayoutTextResponse response;
+    channel->Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+        [](const roles::LayoutTextRequest& request)
+            -> absl::StatusOr<roles::LayoutTextResponse> {
+          roles::LayoutTextResponse response;
           response.add_lines(request.text());
           return response;
         });
@@ -133,14 +133,14 @@ int RunOne(const uint8_t* data, size_t size, bool check_fds) {
     // Calls the host made, which the helper's bytes may answer (call ids 1,
     // 2, 3), with anything.
     const absl::Time far = absl::Now() + absl::Hours(1);
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text("fuzz");
-    channel->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+    channel->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
         request, far, [&callbacks](auto) { ++callbacks[0]; });
     ipc::Control ping;
     ping.mutable_ping()->set_nonce(1);
     channel->CallControl(ping, far, [&callbacks](auto) { ++callbacks[1]; });
-    channel->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+    channel->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
         request, far, [&callbacks](auto) { ++callbacks[2]; });
 
     // The helper's side: fd batches, then the bytes, then end-of-stream.

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "browser_host/host_config.h"
+#include "browser_host/roles/builtin_roles.h"
 #include "helper/role_registry.h"
-#include "helper/roles/builtin_roles.h"
 #include "host/host.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "helper/roles/blob_compressor.h"
+#include "browser_host/roles/blob_compressor.h"
 
 #include <algorithm>
 #include <array>
@@ -81,15 +81,15 @@ uint32_t Crc32(absl::string_view data) {
   return ~crc;
 }
 
-absl::StatusOr<ipc::CompressBlobResponse> CompressBlob(
-    const ipc::CompressBlobRequest& request) {
+absl::StatusOr<roles::CompressBlobResponse> CompressBlob(
+    const roles::CompressBlobRequest& request) {
   const std::string& data = request.data();
   if (data.size() > kMaxBlobBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("blob is ", data.size(), " bytes; the limit is ",
                      kMaxBlobBytes, " bytes (64 MiB)"));
   }
-  ipc::CompressBlobResponse response;
+  roles::CompressBlobResponse response;
   response.set_compressed(PackBits(data));
   response.set_crc32(Crc32(data));
   response.set_original_size(data.size());

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "ipc/proto/work.pb.h"
+#include "browser_host/roles/work.pb.h"
 
 namespace bulkhead::roles {
 
@@ -26,8 +26,8 @@ uint32_t Crc32(absl::string_view data);
 //   n == 128:        never produced, rejected on decompression.
 // Output is at most size + ceil(size / 128) bytes. Returns InvalidArgumentError
 // if the data exceeds kMaxBlobBytes.
-absl::StatusOr<ipc::CompressBlobResponse> CompressBlob(
-    const ipc::CompressBlobRequest& request);
+absl::StatusOr<roles::CompressBlobResponse> CompressBlob(
+    const roles::CompressBlobRequest& request);
 
 // Inverts CompressBlob's `compressed` stream. Returns DataLossError if the
 // stream is malformed (control byte 128, a literal run cut short, a repeat

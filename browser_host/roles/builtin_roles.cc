@@ -1,37 +1,38 @@
-#include "helper/roles/builtin_roles.h"
+#include "browser_host/roles/builtin_roles.h"
 
+#include "browser_host/roles/blob_compressor.h"
+#include "browser_host/roles/matrix_kernel.h"
+#include "browser_host/roles/text_layout.h"
+#include "browser_host/roles/url_parser.h"
+#include "browser_host/roles/work.pb.h"
 #include "common/status_macros.h"
 #include "helper/helper_context.h"
-#include "helper/roles/blob_compressor.h"
-#include "helper/roles/matrix_kernel.h"
-#include "helper/roles/text_layout.h"
-#include "helper/roles/url_parser.h"
-#include "ipc/proto/work.pb.h"
 
 namespace bulkhead {
 namespace roles {
 
 int RendererMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       &LayoutText);
   return context.Run();
 }
 
 int GpuMain(HelperContext& context) {
   context.channel()
-      .Serve<ipc::MultiplyMatricesRequest, ipc::MultiplyMatricesResponse>(
+      .Serve<roles::MultiplyMatricesRequest, roles::MultiplyMatricesResponse>(
           &MultiplyMatrices);
   return context.Run();
 }
 
 int UtilityMain(HelperContext& context) {
-  context.channel().Serve<ipc::CompressBlobRequest, ipc::CompressBlobResponse>(
-      &CompressBlob);
+  context.channel()
+      .Serve<roles::CompressBlobRequest, roles::CompressBlobResponse>(
+          &CompressBlob);
   return context.Run();
 }
 
 int NetworkMain(HelperContext& context) {
-  context.channel().Serve<ipc::ParseUrlsRequest, ipc::ParseUrlsResponse>(
+  context.channel().Serve<roles::ParseUrlsRequest, roles::ParseUrlsResponse>(
       &ParseUrls);
   return context.Run();
 }

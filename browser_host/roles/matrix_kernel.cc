@@ -1,4 +1,4 @@
-#include "helper/roles/matrix_kernel.h"
+#include "browser_host/roles/matrix_kernel.h"
 
 #include <cmath>
 #include <cstddef>
@@ -33,8 +33,8 @@ absl::Status CheckOperand(const char* name,
 
 }  // namespace
 
-absl::StatusOr<ipc::MultiplyMatricesResponse> MultiplyMatrices(
-    const ipc::MultiplyMatricesRequest& request) {
+absl::StatusOr<roles::MultiplyMatricesResponse> MultiplyMatrices(
+    const roles::MultiplyMatricesRequest& request) {
   const uint32_t n = request.n();
   if (n == 0 || n > kMaxN) {
     return absl::InvalidArgumentError(
@@ -44,7 +44,7 @@ absl::StatusOr<ipc::MultiplyMatricesResponse> MultiplyMatrices(
   if (absl::Status s = CheckOperand("a", request.a(), size); !s.ok()) return s;
   if (absl::Status s = CheckOperand("b", request.b(), size); !s.ok()) return s;
 
-  ipc::MultiplyMatricesResponse response;
+  roles::MultiplyMatricesResponse response;
   response.mutable_product()->Resize(static_cast<int>(size), 0.0);
   const double* a = request.a().data();
   const double* b = request.b().data();

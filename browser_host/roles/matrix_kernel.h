@@ -4,7 +4,7 @@
 #define BULKHEAD_HELPER_ROLES_MATRIX_KERNEL_H_
 
 #include "absl/status/statusor.h"
-#include "ipc/proto/work.pb.h"
+#include "browser_host/roles/work.pb.h"
 
 namespace bulkhead::roles {
 
@@ -14,8 +14,8 @@ namespace bulkhead::roles {
 //
 // Returns InvalidArgumentError if `n` is 0 or above 512, if `a` or `b` does not
 // hold exactly n * n elements, or if any element is NaN or infinite.
-absl::StatusOr<ipc::MultiplyMatricesResponse> MultiplyMatrices(
-    const ipc::MultiplyMatricesRequest& request);
+absl::StatusOr<roles::MultiplyMatricesResponse> MultiplyMatrices(
+    const roles::MultiplyMatricesRequest& request);
 
 }  // namespace bulkhead::roles
 

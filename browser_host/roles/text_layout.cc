@@ -1,4 +1,4 @@
-#include "helper/roles/text_layout.h"
+#include "browser_host/roles/text_layout.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -84,7 +84,7 @@ size_t PrefixBytes(absl::string_view s, size_t n) {
 // Accumulates words into lines of at most `width` columns.
 class LineFiller {
  public:
-  LineFiller(size_t width, ipc::LayoutTextResponse* out)
+  LineFiller(size_t width, roles::LayoutTextResponse* out)
       : width_(width), out_(out) {}
 
   void AddWord(absl::string_view word) {
@@ -120,15 +120,15 @@ class LineFiller {
 
  private:
   const size_t width_;
-  ipc::LayoutTextResponse* const out_;
+  roles::LayoutTextResponse* const out_;
   std::string line_;
   size_t columns_ = 0;
 };
 
 }  // namespace
 
-absl::StatusOr<ipc::LayoutTextResponse> LayoutText(
-    const ipc::LayoutTextRequest& request) {
+absl::StatusOr<roles::LayoutTextResponse> LayoutText(
+    const roles::LayoutTextRequest& request) {
   if (request.width() == 0 || request.width() > kMaxWidth) {
     return absl::InvalidArgumentError(absl::StrCat(
         "width must be in [1, ", kMaxWidth, "], got ", request.width()));
@@ -144,7 +144,7 @@ absl::StatusOr<ipc::LayoutTextResponse> LayoutText(
         absl::StrCat("text is not valid UTF-8 at byte offset ", bad));
   }
 
-  ipc::LayoutTextResponse response;
+  roles::LayoutTextResponse response;
   if (text.empty()) return response;
   // A trailing '\n' terminates the last paragraph instead of starting one.
   if (text.back() == '\n') text.remove_suffix(1);

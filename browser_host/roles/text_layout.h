@@ -4,7 +4,7 @@
 #define BULKHEAD_HELPER_ROLES_TEXT_LAYOUT_H_
 
 #include "absl/status/statusor.h"
-#include "ipc/proto/work.pb.h"
+#include "browser_host/roles/work.pb.h"
 
 namespace bulkhead::roles {
 
@@ -22,8 +22,8 @@ namespace bulkhead::roles {
 // `word_count` counts words before any hard breaks; `longest_line` is in
 // columns. Returns InvalidArgumentError if `width` is 0 or above 10000, the
 // text exceeds 1 MiB, or the text is not valid UTF-8.
-absl::StatusOr<ipc::LayoutTextResponse> LayoutText(
-    const ipc::LayoutTextRequest& request);
+absl::StatusOr<roles::LayoutTextResponse> LayoutText(
+    const roles::LayoutTextRequest& request);
 
 }  // namespace bulkhead::roles
 

@@ -1,4 +1,4 @@
-#include "helper/roles/url_parser.h"
+#include "browser_host/roles/url_parser.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -112,7 +112,7 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view digits) {
 }
 
 // Parses "host[:port]" into `url`'s host and port fields.
-absl::Status ParseHostPort(absl::string_view host_port, ipc::ParsedUrl* url) {
+absl::Status ParseHostPort(absl::string_view host_port, roles::ParsedUrl* url) {
   absl::string_view host;
   absl::string_view rest;  // Either empty or ":port".
   if (!host_port.empty() && host_port[0] == '[') {
@@ -153,7 +153,7 @@ absl::Status ParseHostPort(absl::string_view host_port, ipc::ParsedUrl* url) {
 
 }  // namespace
 
-absl::StatusOr<ipc::ParsedUrl> ParseUrl(absl::string_view url) {
+absl::StatusOr<roles::ParsedUrl> ParseUrl(absl::string_view url) {
   if (url.empty()) return Invalid("empty URL");
   for (size_t i = 0; i < url.size(); ++i) {
     const auto c = static_cast<unsigned char>(url[i]);
@@ -165,7 +165,7 @@ absl::StatusOr<ipc::ParsedUrl> ParseUrl(absl::string_view url) {
     }
   }
 
-  ipc::ParsedUrl parsed;
+  roles::ParsedUrl parsed;
   const size_t colon = url.find_first_of(":/?#");
   if (colon == absl::string_view::npos || url[colon] != ':') {
     return Invalid("missing scheme (only absolute URLs are supported)");
@@ -208,15 +208,15 @@ absl::StatusOr<ipc::ParsedUrl> ParseUrl(absl::string_view url) {
   return parsed;
 }
 
-absl::StatusOr<ipc::ParseUrlsResponse> ParseUrls(
-    const ipc::ParseUrlsRequest& request) {
+absl::StatusOr<roles::ParseUrlsResponse> ParseUrls(
+    const roles::ParseUrlsRequest& request) {
   if (request.urls_size() > kMaxUrls) {
     return absl::InvalidArgumentError(absl::StrCat(
         "got ", request.urls_size(), " URLs; the limit is ", kMaxUrls));
   }
-  ipc::ParseUrlsResponse response;
+  roles::ParseUrlsResponse response;
   for (const std::string& url : request.urls()) {
-    absl::StatusOr<ipc::ParsedUrl> parsed = ParseUrl(url);
+    absl::StatusOr<roles::ParsedUrl> parsed = ParseUrl(url);
     if (parsed.ok()) {
       *response.add_parsed() = *std::move(parsed);
       response.add_errors();

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "ipc/proto/work.pb.h"
+#include "browser_host/roles/work.pb.h"
 
 namespace bulkhead::roles {
 
@@ -22,15 +22,15 @@ namespace bulkhead::roles {
 // - userinfo and fragment are validated only as above and then dropped.
 //
 // Returns InvalidArgumentError describing the first problem found.
-absl::StatusOr<ipc::ParsedUrl> ParseUrl(absl::string_view url);
+absl::StatusOr<roles::ParsedUrl> ParseUrl(absl::string_view url);
 
 // Parses each of `request.urls` with ParseUrl. `parsed` and `errors` have one
 // entry per input, in order: the result and "" where it parsed, or an empty
 // ParsedUrl and the error message where it did not.
 //
 // Returns InvalidArgumentError if there are more than 10000 URLs.
-absl::StatusOr<ipc::ParseUrlsResponse> ParseUrls(
-    const ipc::ParseUrlsRequest& request);
+absl::StatusOr<roles::ParseUrlsResponse> ParseUrls(
+    const roles::ParseUrlsRequest& request);
 
 }  // namespace bulkhead::roles
 

@@ -29,10 +29,10 @@ def frame(text):
 
 
 def any_of(type_name, message_text):
-    value = encode(f"bulkhead.ipc.{type_name}", message_text, "work.proto",
-                   "ipc/proto")
+    value = encode(f"bulkhead.roles.{type_name}", message_text, "work.proto",
+                   "browser_host/roles")
     escaped = "".join(f"\\{b:03o}" for b in value)
-    return (f'message {{ type_url: "type.googleapis.com/bulkhead.ipc.'
+    return (f'message {{ type_url: "type.googleapis.com/bulkhead.roles.'
             f'{type_name}" value: "{escaped}" }}')
 
 
@@ -62,7 +62,7 @@ write("helper_message_fuzzer", "handles", b"\x09\x00\x00" + hello + frame(
 write("helper_message_fuzzer", "shared_body", b"\x25\x08\x00" + hello + frame(
     'seq: 2 call_id: 1 is_reply: true attached_handles: 1 '
     'shared_body_size: 2048 shared_region_id: 1 shared_region_size: 2048 '
-    'message { type_url: "type.googleapis.com/bulkhead.ipc.LayoutTextResponse" }'))
+    'message { type_url: "type.googleapis.com/bulkhead.roles.LayoutTextResponse" }'))
 write("helper_message_fuzzer", "taken", b"\x00\x00\x00" + frame(
     'seq: 1 control { shared_body_taken { bytes: 100 region_id: 3 } }'))
 

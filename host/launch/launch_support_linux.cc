@@ -1,4 +1,4 @@
-#include "host/launch/launch_support_posix.h"
+#include "host/launch/launch_support_linux.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
-// The POSIX pieces a launch outside uv_spawn is made of (the Linux sandboxed
+// The pieces a launch outside uv_spawn is made of (the Linux sandboxed
 // launcher, the zygote): pipes, and handing the host's ends to libuv. (A
 // helper's channel is a CreateStreamPair, common/platform_handle.h.)
-#ifndef BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_POSIX_H_
-#define BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_POSIX_H_
+#ifndef BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_LINUX_H_
+#define BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_LINUX_H_
 
 #include <uv.h>
 
@@ -26,4 +26,4 @@ absl::Status OpenInLibuv(uv_pipe_t* pipe, ScopedHandle handle,
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_POSIX_H_
+#endif  // BULKHEAD_HOST_LAUNCH_LAUNCH_SUPPORT_LINUX_H_

@@ -29,7 +29,7 @@
 #include "common/status_macros.h"
 #include "host/launch/helper_cgroup_linux.h"
 #include "host/launch/init_reaper_linux.h"
-#include "host/launch/launch_support_posix.h"
+#include "host/launch/launch_support_linux.h"
 #include "host/launch/launcher_thread.h"
 #include "host/launch/namespaced_child_process_linux.h"
 #include "host/launch/sandbox_child_linux.h"

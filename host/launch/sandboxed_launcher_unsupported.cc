@@ -1,3 +1,4 @@
+// No sandboxed launch outside Linux and Windows yet (macOS: issue 18).
 #include "host/launch/sandboxed_launcher.h"
 
 namespace bulkhead {
@@ -7,7 +8,6 @@ bool SandboxedLaunchAvailable() { return false; }
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     uv_loop_t*, const LaunchOptions&, const ChildStdio&,
     ChildProcess::ExitCallback) {
-  // TODO(issue 5): namespaces + seccomp launch with clone3.
   return absl::UnimplementedError(
       "sandboxed launch is not available on this platform yet");
 }

@@ -22,7 +22,7 @@
 #include "common/switches.h"
 #include "helper/zygote_wire_linux.h"
 #include "host/launch/exit_watch.h"
-#include "host/launch/launch_support_posix.h"
+#include "host/launch/launch_support_linux.h"
 #include "host/launch/launcher_thread.h"
 #include "host/launch/zygote_host.h"
 #include "ipc/proto/zygote.pb.h"

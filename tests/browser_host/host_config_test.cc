@@ -4,9 +4,9 @@
 #include <fstream>
 #include <string>
 
+#include "browser_host/roles/builtin_roles.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "helper/roles/builtin_roles.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {

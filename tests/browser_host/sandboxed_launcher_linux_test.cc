@@ -22,8 +22,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/demo_work.h"
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
@@ -44,12 +44,12 @@ class SandboxedLauncherTest : public testing::HostFixture {
     if (policy_for_role_) options.sandbox_policy_for_role = policy_for_role_;
   }
 
-  absl::StatusOr<ipc::LayoutTextResponse> Ask(HelperProcess* helper,
-                                              const std::string& text) {
-    ipc::LayoutTextRequest request;
+  absl::StatusOr<roles::LayoutTextResponse> Ask(HelperProcess* helper,
+                                                const std::string& text) {
+    roles::LayoutTextRequest request;
     request.set_text(text);
     request.set_width(80);
-    return CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    return CallAndWait<roles::LayoutTextResponse>(helper, request);
   }
 
   // Launches a helper of `role`, which must fail to get Ready and end as
@@ -120,7 +120,7 @@ TEST_F(SandboxedLauncherTest, HelperLivesInNamespacesOfItsOwn) {
 TEST_F(SandboxedLauncherTest, RealWorkStillSucceedsAfterLockdown) {
   HelperProcess* helper = LaunchReady("renderer");
   ASSERT_NE(helper, nullptr);
-  absl::StatusOr<ipc::LayoutTextResponse> laid_out =
+  absl::StatusOr<roles::LayoutTextResponse> laid_out =
       Ask(helper, "locked down and still working");
   ASSERT_TRUE(laid_out.ok()) << laid_out.status();
   EXPECT_EQ(laid_out->lines_size(), 1);
@@ -147,14 +147,14 @@ TEST_P(ViolationTest, ForbiddenCallEndsTheHelperAsAViolationNamingIt) {
   ASSERT_NE(helper, nullptr);
   ASSERT_NE(sibling, nullptr);
   const uint64_t id = helper->id();
-  helper->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+  helper->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [&] {
-        ipc::LayoutTextRequest request;
+        roles::LayoutTextRequest request;
         request.set_text(GetParam());
         return request;
       }(),
       absl::Now() + absl::Seconds(10),
-      [](absl::StatusOr<ipc::LayoutTextResponse>) {});
+      [](absl::StatusOr<roles::LayoutTextResponse>) {});
   const ExitInfo* exit = WaitForExit(id);
   ASSERT_NE(exit, nullptr);
   EXPECT_EQ(exit->kind, ExitKind::kSandboxViolation) << exit->Describe();
@@ -162,7 +162,7 @@ TEST_P(ViolationTest, ForbiddenCallEndsTheHelperAsAViolationNamingIt) {
   EXPECT_EQ(exit->signal, SIGSYS);
   EXPECT_FALSE(exit->stack_trace.empty());
   // The sibling never noticed.
-  absl::StatusOr<ipc::LayoutTextResponse> answer = Ask(sibling, "fine");
+  absl::StatusOr<roles::LayoutTextResponse> answer = Ask(sibling, "fine");
   EXPECT_TRUE(answer.ok()) << answer.status();
 }
 
@@ -194,7 +194,7 @@ TEST_F(RequiredLayerTest, FailingRequiredLayerFailsTheLaunchNamingIt) {
 TEST_F(SandboxedLauncherTest, LockdownKeepsOnlyTheFdsTheRoleKeptOnPurpose) {
   HelperProcess* helper = LaunchReady("fd-keeper");
   ASSERT_NE(helper, nullptr);
-  absl::StatusOr<ipc::LayoutTextResponse> answer = Ask(helper, "fds?");
+  absl::StatusOr<roles::LayoutTextResponse> answer = Ask(helper, "fds?");
   ASSERT_TRUE(answer.ok()) << answer.status();
   ASSERT_EQ(answer->lines_size(), 2);
   EXPECT_EQ(answer->lines(0), "kept open");
@@ -227,7 +227,7 @@ class ForkingPolicyTest : public SandboxedLauncherTest {
 TEST_F(ForkingPolicyTest, HelpersChildrenDieWithIt) {
   HelperProcess* helper = LaunchReady("forker");
   ASSERT_NE(helper, nullptr);
-  absl::StatusOr<ipc::LayoutTextResponse> forked = Ask(helper, "");
+  absl::StatusOr<roles::LayoutTextResponse> forked = Ask(helper, "");
   ASSERT_TRUE(forked.ok()) << forked.status();
   // Its child, as the host sees it: the helper's only child.
   std::ifstream children("/proc/" + std::to_string(helper->pid()) + "/task/" +

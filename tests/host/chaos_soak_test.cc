@@ -46,10 +46,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/launch_options.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/chaos_soak_processes_linux.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
@@ -352,20 +352,20 @@ class ChaosSoak {
     if (ready.empty()) return;
     for (int i = 0; i < 4; ++i) {
       HelperProcess* helper = ready[Uniform(ready.size())];
-      ipc::LayoutTextRequest request;
+      roles::LayoutTextRequest request;
       request.set_text(
           absl::StrCat("chaos call ", issued_, " lorem ipsum dolor"));
       request.set_width(8);
-      CountedCall<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+      CountedCall<roles::LayoutTextRequest, roles::LayoutTextResponse>(
           *helper, request, nullptr);
     }
   }
 
   // A forker's call leaves a child waiting in the forker's process group.
   void Fork(HelperProcess& helper) {
-    CountedCall<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-        helper, ipc::LayoutTextRequest(),
-        [this](const absl::StatusOr<ipc::LayoutTextResponse>& response) {
+    CountedCall<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+        helper, roles::LayoutTextRequest(),
+        [this](const absl::StatusOr<roles::LayoutTextResponse>& response) {
           int64_t child = 0;
           if (response.ok() && response->lines_size() == 1 &&
               absl::SimpleAtoi(response->lines(0), &child)) {
@@ -568,27 +568,27 @@ void WarmUp() {
     overrides.sandboxed = sandboxed;
     overrides.restart = false;
     ++pending;
-    ASSERT_TRUE(
-        (*host)
-            ->Launch(
-                role, overrides,
-                [&](absl::StatusOr<HelperProcess*> helper) {
-                  if (!helper.ok()) {
-                    --pending;
-                    return;
-                  }
-                  ipc::LayoutTextRequest request;
-                  request.set_text("warm up");
-                  (*helper)
-                      ->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                          request, absl::Now() + absl::Seconds(10),
-                          [&, pid = (*helper)->pid()](auto) {
-                            // One crash, for the crash path.
-                            ::kill(static_cast<pid_t>(pid), SIGSEGV);
-                            --pending;
-                          });
-                })
-            .ok());
+    ASSERT_TRUE((*host)
+                    ->Launch(role, overrides,
+                             [&](absl::StatusOr<HelperProcess*> helper) {
+                               if (!helper.ok()) {
+                                 --pending;
+                                 return;
+                               }
+                               roles::LayoutTextRequest request;
+                               request.set_text("warm up");
+                               (*helper)
+                                   ->Call<roles::LayoutTextRequest,
+                                          roles::LayoutTextResponse>(
+                                       request, absl::Now() + absl::Seconds(10),
+                                       [&, pid = (*helper)->pid()](auto) {
+                                         // One crash, for the crash path.
+                                         ::kill(static_cast<pid_t>(pid),
+                                                SIGSEGV);
+                                         --pending;
+                                       });
+                             })
+                    .ok());
   }
   Host& h = **host;
   std::function<void()> wait = [&] {

@@ -5,11 +5,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "host/symbolizer.h"
-#include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
@@ -50,11 +50,11 @@ class FaultTest : public testing::HostFixture {
 
   // The sibling still does its work.
   void ExpectSiblingAnswers() {
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text("still standing");
     request.set_width(40);
-    absl::StatusOr<ipc::LayoutTextResponse> response =
-        CallAndWait<ipc::LayoutTextResponse>(sibling_, request);
+    absl::StatusOr<roles::LayoutTextResponse> response =
+        CallAndWait<roles::LayoutTextResponse>(sibling_, request);
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_THAT(response->lines(), ::testing::ElementsAre("still standing"));
     EXPECT_EQ(sibling_->state(), HelperProcess::State::kReady);

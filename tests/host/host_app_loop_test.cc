@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 
@@ -78,7 +78,7 @@ TEST_F(HostAppLoopTest, RealHelperAnswersWhileAnotherThreadPosts) {
   constexpr int kPosts = 200;
   int tasks_run = 0;  // Loop thread only.
   std::thread poster;
-  std::optional<absl::StatusOr<ipc::LayoutTextResponse>> reply;
+  std::optional<absl::StatusOr<roles::LayoutTextResponse>> reply;
   bool shut_down = false;
   int64_t pid = 0;  // Known once spawned: a sandboxed launch ends later.
 
@@ -96,18 +96,19 @@ TEST_F(HostAppLoopTest, RealHelperAnswersWhileAnotherThreadPosts) {
               if (i != kPosts) return;
               HelperProcess* renderer = host_->FindHelper(id);
               ASSERT_NE(renderer, nullptr);
-              ipc::LayoutTextRequest request;
+              roles::LayoutTextRequest request;
               request.set_text("posted from another thread");
               request.set_width(8);
-              renderer->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                  request, absl::Now() + absl::Seconds(10),
-                  [&, this](absl::StatusOr<ipc::LayoutTextResponse> r) {
-                    reply = std::move(r);
-                    host_->Shutdown(absl::Seconds(2), [&] {
-                      shut_down = true;
-                      uv_stop(&loop_);
-                    });
-                  });
+              renderer
+                  ->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+                      request, absl::Now() + absl::Seconds(10),
+                      [&, this](absl::StatusOr<roles::LayoutTextResponse> r) {
+                        reply = std::move(r);
+                        host_->Shutdown(absl::Seconds(2), [&] {
+                          shut_down = true;
+                          uv_stop(&loop_);
+                        });
+                      });
             });
           }
         });
@@ -142,12 +143,12 @@ TEST_F(HostAppLoopTest, DestroyedWhileHelpersAreBusyLeavesNoProcess) {
           // Known once spawned: a sandboxed launch ends after Launch.
           pids.push_back((*helper)->pid());
           // Busy: the stall role blocks inside this call's handler for good.
-          ipc::LayoutTextRequest request;
+          roles::LayoutTextRequest request;
           request.set_text("never answered");
           request.set_width(10);
-          (*helper)->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+          (*helper)->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
               request, absl::Now() + absl::Minutes(5),
-              [outcomes](absl::StatusOr<ipc::LayoutTextResponse> r) {
+              [outcomes](absl::StatusOr<roles::LayoutTextResponse> r) {
                 outcomes->push_back(r.status());
               });
           if (static_cast<int>(ready.size()) == kHelpers) uv_stop(&loop_);

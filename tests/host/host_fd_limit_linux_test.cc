@@ -9,9 +9,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/roles/work.pb.h"
 #include "common/fd_limit.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/fd_table_filler.h"
 
@@ -22,18 +22,18 @@ constexpr size_t kLarge = 1u << 20;  // Over the shared-memory threshold.
 
 class HostFdLimitTest : public testing::HostFixture {
  protected:
-  absl::StatusOr<ipc::LayoutTextResponse> Call(HelperProcess* helper,
-                                               const std::string& text) {
-    ipc::LayoutTextRequest request;
+  absl::StatusOr<roles::LayoutTextResponse> Call(HelperProcess* helper,
+                                                 const std::string& text) {
+    roles::LayoutTextRequest request;
     request.set_text(text);
-    return CallAndWait<ipc::LayoutTextResponse>(helper, request,
-                                                absl::Seconds(20));
+    return CallAndWait<roles::LayoutTextResponse>(helper, request,
+                                                  absl::Seconds(20));
   }
 
   // A large call's answer at a descriptor limit: the reply it asked for, or
   // RESOURCE_EXHAUSTED; never the helper's end.
   void ExpectDeliveredOrExhausted(
-      const absl::StatusOr<ipc::LayoutTextResponse>& answer,
+      const absl::StatusOr<roles::LayoutTextResponse>& answer,
       const std::string& expected_line) {
     if (answer.ok()) {
       ASSERT_EQ(answer->lines_size(), 1);
@@ -45,7 +45,7 @@ class HostFdLimitTest : public testing::HostFixture {
   }
 
   void ExpectStillServing(HelperProcess* helper) {
-    absl::StatusOr<ipc::LayoutTextResponse> small = Call(helper, "small");
+    absl::StatusOr<roles::LayoutTextResponse> small = Call(helper, "small");
     ASSERT_TRUE(small.ok()) << small.status();
     EXPECT_EQ(small->lines(0), "small");
     EXPECT_EQ(helper->state(), HelperProcess::State::kReady);
@@ -57,14 +57,14 @@ TEST_F(HostFdLimitTest, AHelperAtItsLimitAnswersLargeCallsAndStaysAlive) {
   HelperProcess* helper = LaunchReady("fd-starved");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(helper->channel().can_pass_handles());
-  absl::StatusOr<ipc::LayoutTextResponse> starved = Call(helper, "starve");
+  absl::StatusOr<roles::LayoutTextResponse> starved = Call(helper, "starve");
   ASSERT_TRUE(starved.ok()) << starved.status();
   const std::string large(kLarge, 'q');
   // The request's region cannot be received there: at worst this call fails.
   ExpectDeliveredOrExhausted(Call(helper, large), large);
   // The next large ones go through the socket, both ways (the helper cannot
   // make a region for its large reply either).
-  absl::StatusOr<ipc::LayoutTextResponse> again = Call(helper, large);
+  absl::StatusOr<roles::LayoutTextResponse> again = Call(helper, large);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->lines(0) == large);
   ExpectStillServing(helper);
@@ -77,15 +77,15 @@ TEST_F(HostFdLimitTest, TheHostAtItsLimitFailsOneCallAndKeepsTheHelper) {
   ASSERT_TRUE(filler.Fill().ok());
   const std::string large_reply = absl::StrCat("big:", kLarge);
   // The reply's region cannot be received here.
-  absl::StatusOr<ipc::LayoutTextResponse> first = Call(helper, large_reply);
+  absl::StatusOr<roles::LayoutTextResponse> first = Call(helper, large_reply);
   ExpectDeliveredOrExhausted(first, std::string(kLarge, 'b'));
   EXPECT_EQ(helper->channel().messages_undelivered(), first.ok() ? 0u : 1u);
-  absl::StatusOr<ipc::LayoutTextResponse> again = Call(helper, large_reply);
+  absl::StatusOr<roles::LayoutTextResponse> again = Call(helper, large_reply);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->lines(0).size(), kLarge);
   // No region can be made here for a large request: the socket carries it.
   const std::string large(kLarge, 'r');
-  absl::StatusOr<ipc::LayoutTextResponse> echoed = Call(helper, large);
+  absl::StatusOr<roles::LayoutTextResponse> echoed = Call(helper, large);
   ASSERT_TRUE(echoed.ok()) << echoed.status();
   EXPECT_TRUE(echoed->lines(0) == large);
   ExpectStillServing(helper);

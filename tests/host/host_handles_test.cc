@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/test_pipe.h"
 
@@ -61,7 +61,7 @@ TEST_F(HostHandlesTest, ABlobTooLargeForTheSocketReachesTheSandboxIntact) {
   HelperProcess* helper = LaunchReady("utility");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(helper->channel().can_pass_handles());
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   std::string data(8u << 20, '\0');
   uint64_t state = 12345;
   for (char& c : data) {
@@ -70,9 +70,9 @@ TEST_F(HostHandlesTest, ABlobTooLargeForTheSocketReachesTheSandboxIntact) {
   }
   request.set_data(data);
   const uint64_t sent_before = helper->channel().bytes_sent();
-  absl::StatusOr<ipc::CompressBlobResponse> response =
-      CallAndWait<ipc::CompressBlobResponse>(helper, request,
-                                             absl::Seconds(30));
+  absl::StatusOr<roles::CompressBlobResponse> response =
+      CallAndWait<roles::CompressBlobResponse>(helper, request,
+                                               absl::Seconds(30));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->original_size(), data.size());
   EXPECT_EQ(response->crc32(), Crc32(data));
@@ -87,7 +87,7 @@ TEST_F(HostHandlesTest, APipePassedIsWrittenThroughFromInsideTheSandbox) {
   ASSERT_TRUE(pipe.ok()) << pipe.status();
   std::vector<ScopedHandle> handles;
   handles.push_back(std::move(pipe->write));
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("written by the helper");
   ASSERT_TRUE(
       helper->channel().SendWithHandles(request, std::move(handles)).ok());
@@ -108,12 +108,12 @@ TEST_F(HostHandlesTest, APipeTheHelperSendsIsReadHere) {
   ASSERT_NE(helper, nullptr);
   std::vector<ScopedHandle> received;
   bool arrived = false;
-  helper->channel().On<ipc::LayoutTextResponse>(
-      [&](const ipc::LayoutTextResponse&) {
+  helper->channel().On<roles::LayoutTextResponse>(
+      [&](const roles::LayoutTextResponse&) {
         received = helper->channel().TakeReceivedHandles();
         arrived = true;
       });
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("sent by the helper");
   ASSERT_TRUE(helper->channel().Send(request).ok());
   ASSERT_TRUE(RunUntil([&] { return arrived; }));

@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/sandboxed_launcher.h"
-#include "ipc/proto/work.pb.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
 
@@ -59,10 +59,10 @@ class HostLaunchOverridesTest : public testing::HostFixture {
 
   // The helper did real work.
   void ExpectServes(HelperProcess* helper) {
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text("still works");
     request.set_width(20);
-    EXPECT_TRUE(CallAndWait<ipc::LayoutTextResponse>(helper, request).ok())
+    EXPECT_TRUE(CallAndWait<roles::LayoutTextResponse>(helper, request).ok())
         << helper->name();
   }
 };

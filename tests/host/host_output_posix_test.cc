@@ -14,9 +14,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/output_writer.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {
@@ -114,15 +114,15 @@ TEST_F(HostOutputTest, AnUnreadStdoutDropsHelperLinesAndNeverStallsTheLoop) {
   // milliseconds of flooding; every call below waits on the loop behind them.
   ASSERT_TRUE(RunUntil([&] { return flooder->output_lines_dropped() > 0; }));
   for (int i = 0; i < 20; ++i) {
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text("PATH");
-    absl::StatusOr<ipc::LayoutTextResponse> answer =
-        CallAndWait<ipc::LayoutTextResponse>(sibling, request,
-                                             absl::Seconds(2));
+    absl::StatusOr<roles::LayoutTextResponse> answer =
+        CallAndWait<roles::LayoutTextResponse>(sibling, request,
+                                               absl::Seconds(2));
     ASSERT_TRUE(answer.ok()) << "call " << i << ": " << answer.status();
     request.set_text("still here");
-    answer = CallAndWait<ipc::LayoutTextResponse>(flooder, request,
-                                                  absl::Seconds(2));
+    answer = CallAndWait<roles::LayoutTextResponse>(flooder, request,
+                                                    absl::Seconds(2));
     ASSERT_TRUE(answer.ok()) << "call " << i << ": " << answer.status();
   }
   const uint64_t dropped = flooder->output_lines_dropped();

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/supervisor.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {
@@ -76,10 +76,10 @@ TEST_F(HostRestartTest, ACrashedHelperIsReplacedWithoutASupervisor) {
 
   // The replacement does real work.
   ASSERT_NE(latest_, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("born again");
   request.set_width(20);
-  EXPECT_TRUE(CallAndWait<ipc::LayoutTextResponse>(latest_, request).ok());
+  EXPECT_TRUE(CallAndWait<roles::LayoutTextResponse>(latest_, request).ok());
 }
 
 TEST_F(HostRestartTest, PastTheIntensityLimitTheRoleFails) {

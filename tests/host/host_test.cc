@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
@@ -45,11 +45,11 @@ TEST_F(HostTest, HandshakeReachesReadyWithTheSandboxProbe) {
 TEST_F(HostTest, RendererLaysOutText) {
   HelperProcess* helper = LaunchReady("renderer");
   ASSERT_NE(helper, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("hello brave new world");
   request.set_width(11);
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_THAT(response->lines(), ElementsAre("hello brave", "new world"));
   EXPECT_EQ(response->word_count(), 4u);
@@ -58,12 +58,12 @@ TEST_F(HostTest, RendererLaysOutText) {
 TEST_F(HostTest, GpuMultipliesMatrices) {
   HelperProcess* helper = LaunchReady("gpu");
   ASSERT_NE(helper, nullptr);
-  ipc::MultiplyMatricesRequest request;
+  roles::MultiplyMatricesRequest request;
   request.set_n(2);
   for (double v : {1.0, 2.0, 3.0, 4.0}) request.add_a(v);
   for (double v : {5.0, 6.0, 7.0, 8.0}) request.add_b(v);
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
-      CallAndWait<ipc::MultiplyMatricesResponse>(helper, request);
+  absl::StatusOr<roles::MultiplyMatricesResponse> response =
+      CallAndWait<roles::MultiplyMatricesResponse>(helper, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_THAT(response->product(), ElementsAre(19.0, 22.0, 43.0, 50.0));
 }
@@ -71,10 +71,10 @@ TEST_F(HostTest, GpuMultipliesMatrices) {
 TEST_F(HostTest, UtilityHashesAndCompresses) {
   HelperProcess* helper = LaunchReady("utility");
   ASSERT_NE(helper, nullptr);
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   request.set_data("123456789");
-  absl::StatusOr<ipc::CompressBlobResponse> response =
-      CallAndWait<ipc::CompressBlobResponse>(helper, request);
+  absl::StatusOr<roles::CompressBlobResponse> response =
+      CallAndWait<roles::CompressBlobResponse>(helper, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->crc32(), 0xCBF43926u);
   EXPECT_EQ(response->original_size(), 9u);
@@ -83,11 +83,11 @@ TEST_F(HostTest, UtilityHashesAndCompresses) {
 TEST_F(HostTest, NetworkParsesUrlsAndReportsBadOnes) {
   HelperProcess* helper = LaunchReady("network");
   ASSERT_NE(helper, nullptr);
-  ipc::ParseUrlsRequest request;
+  roles::ParseUrlsRequest request;
   request.add_urls("https://Example.ORG/a?b=c");
   request.add_urls("::nonsense");
-  absl::StatusOr<ipc::ParseUrlsResponse> response =
-      CallAndWait<ipc::ParseUrlsResponse>(helper, request);
+  absl::StatusOr<roles::ParseUrlsResponse> response =
+      CallAndWait<roles::ParseUrlsResponse>(helper, request);
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_EQ(response->parsed_size(), 2);
   EXPECT_EQ(response->parsed(0).host(), "example.org");
@@ -99,11 +99,11 @@ TEST_F(HostTest, NetworkParsesUrlsAndReportsBadOnes) {
 TEST_F(HostTest, RoleErrorsReachTheCallerAsStatus) {
   HelperProcess* helper = LaunchReady("renderer");
   ASSERT_NE(helper, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("width zero is invalid");
   request.set_width(0);
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(helper->state(),
             HelperProcess::State::kReady);  // An error is not a crash.
@@ -123,10 +123,10 @@ TEST_F(HostTest, PingMeasuresARoundTrip) {
 TEST_F(HostTest, CallToAStalledHelperExpiresAtItsDeadline) {
   HelperProcess* helper = LaunchReady("stall");
   ASSERT_NE(helper, nullptr);
-  ipc::LayoutTextRequest request;
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request,
-                                           absl::Milliseconds(300));
+  roles::LayoutTextRequest request;
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request,
+                                             absl::Milliseconds(300));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(ProcessExists(
       helper->pid()));  // Slow is not dead: the host did not kill it.
@@ -137,11 +137,12 @@ TEST_F(HostTest, HelperClosingItsEndFailsPendingCallsAtOnce) {
   HelperProcess* helper = LaunchReady("closer");
   ASSERT_NE(helper, nullptr);
   const uint64_t id = helper->id();
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   // The deadline is far away: only the closed channel can end this call in
   // time.
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request, absl::Seconds(60));
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request,
+                                             absl::Seconds(60));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
       << response.status();
   // The helper is still blocked; after the grace period the host terminates it.
@@ -161,10 +162,10 @@ TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
   ASSERT_NE(liar, nullptr);
   const uint64_t liar_id = liar->id();
   const int64_t liar_pid = liar->pid();
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text(GetParam());
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(liar, request);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(liar, request);
   EXPECT_FALSE(
       response.ok());  // The channel was closed before the answer was read.
 
@@ -175,11 +176,11 @@ TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
   EXPECT_EQ(exit->pid, liar_pid);
   EXPECT_FALSE(ProcessExists(liar_pid));
 
-  ipc::LayoutTextRequest work;
+  roles::LayoutTextRequest work;
   work.set_text("still here");
   work.set_width(20);
-  absl::StatusOr<ipc::LayoutTextResponse> sibling_answer =
-      CallAndWait<ipc::LayoutTextResponse>(sibling, work);
+  absl::StatusOr<roles::LayoutTextResponse> sibling_answer =
+      CallAndWait<roles::LayoutTextResponse>(sibling, work);
   ASSERT_TRUE(sibling_answer.ok()) << sibling_answer.status();
   EXPECT_THAT(sibling_answer->lines(), ElementsAre("still here"));
 }
@@ -277,9 +278,9 @@ TEST_F(HostTest, ShutdownEscalatesToSignalsForAHelperThatCannotListen) {
   ASSERT_NE(stalled, nullptr);
   const int64_t pid = stalled->pid();
   // Block the helper's loop inside a handler, so that Shutdown is never read.
-  stalled->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(60),
-      [](absl::StatusOr<ipc::LayoutTextResponse>) {});
+  stalled->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      roles::LayoutTextRequest(), absl::Now() + absl::Seconds(60),
+      [](absl::StatusOr<roles::LayoutTextResponse>) {});
   bool done = false;
   host_->Shutdown(absl::Milliseconds(200), [&] { done = true; });
   ASSERT_TRUE(RunUntil([&] { return done; }));

@@ -21,12 +21,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/launch_options.h"
 #include "host/launch/launcher_thread.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 
@@ -52,7 +52,7 @@ class HostThreadTest : public ::testing::Test {
 // What the host's thread hands back. Shared: a task may outlive a failed
 // assertion's early return.
 struct Outcome {
-  std::promise<absl::StatusOr<ipc::LayoutTextResponse>> reply;
+  std::promise<absl::StatusOr<roles::LayoutTextResponse>> reply;
   std::promise<ExitInfo> exit;
   std::promise<void> shut_down;
   int64_t pid = 0;             // Set on the host's thread before `reply`.
@@ -81,21 +81,21 @@ TEST_F(HostThreadTest, TheAppThreadLaunchesAndCallsThroughPost) {
           }
           // Known once spawned: a sandboxed launch finishes after Launch.
           outcome->pid = (*helper)->pid();
-          ipc::LayoutTextRequest request;
+          roles::LayoutTextRequest request;
           request.set_text("from another thread");
           request.set_width(8);
-          (*helper)->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+          (*helper)->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
               request, absl::Now() + absl::Seconds(10),
-              [outcome](absl::StatusOr<ipc::LayoutTextResponse> response) {
+              [outcome](absl::StatusOr<roles::LayoutTextResponse> response) {
                 outcome->reply.set_value(std::move(response));
               });
         });
     if (!launched.ok()) outcome->reply.set_value(launched.status());
   });
-  std::future<absl::StatusOr<ipc::LayoutTextResponse>> reply =
+  std::future<absl::StatusOr<roles::LayoutTextResponse>> reply =
       outcome->reply.get_future();
   ASSERT_EQ(reply.wait_for(kWait), std::future_status::ready);
-  absl::StatusOr<ipc::LayoutTextResponse> response = reply.get();
+  absl::StatusOr<roles::LayoutTextResponse> response = reply.get();
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->word_count(), 3u);
   EXPECT_FALSE(outcome->on_app_thread);
@@ -153,14 +153,15 @@ TEST_F(HostThreadTest, DestroyedFromTheAppThreadWhileHelpersAreBusy) {
           host->Launch("stall", [busy](absl::StatusOr<HelperProcess*> helper) {
             ASSERT_TRUE(helper.ok()) << helper.status();
             // The stall role blocks inside this call's handler for good.
-            ipc::LayoutTextRequest request;
+            roles::LayoutTextRequest request;
             request.set_text("never answered");
             request.set_width(10);
-            (*helper)->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                request, absl::Now() + absl::Minutes(5),
-                [busy](absl::StatusOr<ipc::LayoutTextResponse> r) {
-                  busy->outcomes.push_back(r.status());
-                });
+            (*helper)
+                ->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+                    request, absl::Now() + absl::Minutes(5),
+                    [busy](absl::StatusOr<roles::LayoutTextResponse> r) {
+                      busy->outcomes.push_back(r.status());
+                    });
             EXPECT_EQ((*helper)->channel().pending_calls(), 1u);
             busy->pids.push_back((*helper)->pid());
             if (static_cast<int>(busy->pids.size()) == kHelpers) {
@@ -259,13 +260,13 @@ TEST_P(StopThreadTest, HelpersKeepRunningAndAnswering) {
     processes.push_back(parent);  // The namespace's init.
   }
   for (int round = 0; round < 2; ++round) {
-    std::optional<absl::StatusOr<ipc::LayoutTextResponse>> reply;
-    ipc::LayoutTextRequest request;
+    std::optional<absl::StatusOr<roles::LayoutTextResponse>> reply;
+    roles::LayoutTextRequest request;
     request.set_text("still here");
     request.set_width(20);
-    helper->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+    helper->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
         request, absl::Now() + absl::Seconds(10),
-        [&reply, host](absl::StatusOr<ipc::LayoutTextResponse> response) {
+        [&reply, host](absl::StatusOr<roles::LayoutTextResponse> response) {
           reply = std::move(response);
           host->Quit();
         });

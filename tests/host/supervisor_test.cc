@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {
@@ -94,11 +94,11 @@ TEST_F(SupervisorTest, ACrashedHelperIsReplacedWithANewId) {
 
   // The replacement does real work.
   ASSERT_NE(last_started_, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("born again");
   request.set_width(20);
   EXPECT_TRUE(
-      CallAndWait<ipc::LayoutTextResponse>(last_started_, request).ok());
+      CallAndWait<roles::LayoutTextResponse>(last_started_, request).ok());
 }
 
 TEST_F(SupervisorTest, BackoffSpacesTheRestarts) {

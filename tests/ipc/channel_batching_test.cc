@@ -18,8 +18,8 @@
 #include "gtest/gtest.h"
 #include "ipc/channel.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/ipc/channel_test_fixture.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 namespace bulkhead::ipc::testing {
 namespace {
@@ -107,7 +107,7 @@ TEST_F(ChannelTest, SequenceNumbersStartAtOneAndIncrease) {
     EXPECT_EQ(envelope->call_id(), seq == 3 ? 1u : 0u);
     ASSERT_TRUE(envelope->has_message());
     EXPECT_TRUE(absl::EndsWith(envelope->message().type_url(),
-                               "/bulkhead.ipc.LayoutTextRequest"));
+                               "/bulkhead.ipc.testing.LayoutTextRequest"));
   }
 }
 

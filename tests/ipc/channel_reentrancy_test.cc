@@ -9,8 +9,8 @@
 #include "gtest/gtest.h"
 #include "ipc/channel.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/ipc/channel_test_fixture.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 namespace bulkhead::ipc::testing {
 namespace {

@@ -17,8 +17,8 @@
 #include "common/platform_handle.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/ipc/channel_test_fixture.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 namespace bulkhead::ipc::testing {
 namespace {
@@ -165,7 +165,7 @@ TEST_F(ChannelTest, CallWithoutServerIsUnimplemented) {
   ASSERT_FALSE(log.result->ok());
   EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_TRUE(absl::StrContains(log.result->status().message(),
-                                "bulkhead.ipc.LayoutTextRequest"))
+                                "bulkhead.ipc.testing.LayoutTextRequest"))
       << log.result->status();
   EXPECT_TRUE(a_->is_open());
   EXPECT_TRUE(b_->is_open());

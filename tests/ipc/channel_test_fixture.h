@@ -30,7 +30,7 @@
 #include "ipc/channel.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 // Our test helpers live in a `testing` namespace, as tests/support's do;
 // GoogleTest is therefore always spelled `::testing`.

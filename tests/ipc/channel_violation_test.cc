@@ -10,8 +10,8 @@
 #include "ipc/channel.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/ipc/channel_test_fixture.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 namespace bulkhead::ipc::testing {
 namespace {
@@ -72,7 +72,7 @@ std::vector<ViolationCase> ViolationCases() {
        [] {
          Envelope e;
          e.mutable_message()->set_type_url(
-             "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+             "type.googleapis.com/bulkhead.ipc.testing.LayoutTextRequest");
          e.mutable_message()->set_value("\xff\xff\xff");
          return Frame(WithSeq(e));
        }},
@@ -93,7 +93,8 @@ std::vector<ViolationCase> ViolationCases() {
        [] {
          Envelope e;
          e.mutable_message()->PackFrom(Request("x", 1));
-         e.mutable_message()->set_type_url("bulkhead.ipc.LayoutTextRequest");
+         e.mutable_message()->set_type_url(
+             "bulkhead.ipc.testing.LayoutTextRequest");
          return Frame(WithSeq(e));
        }},
       {"RequestNotParsingAsItsType",
@@ -101,7 +102,7 @@ std::vector<ViolationCase> ViolationCases() {
          Envelope e;
          e.set_call_id(7);
          e.mutable_message()->set_type_url(
-             "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+             "type.googleapis.com/bulkhead.ipc.testing.LayoutTextRequest");
          e.mutable_message()->set_value("\xff\xff\xff");
          return Frame(WithSeq(e));
        }},

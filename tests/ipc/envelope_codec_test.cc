@@ -11,10 +11,12 @@
 #include "gtest/gtest.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/envelope.pb.h"
-#include "ipc/proto/work.pb.h"
+#include "tests/ipc/sample_messages.pb.h"
 
 namespace bulkhead::ipc {
 namespace {
+
+using testing::LayoutTextRequest;
 
 // The frame protobuf makes of `envelope`: what AppendEnvelopeFrame must match.
 std::string ProtobufFrame(const Envelope& envelope) {
@@ -80,7 +82,7 @@ TEST(EnvelopeCodecTest, AttachmentsAreWhatProtobufWritesAndParseInPlace) {
       // A shared body leaves only the type in the frame.
       if (shared != 0) {
         expected.mutable_message()->set_type_url(
-            "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
+            "type.googleapis.com/bulkhead.ipc.testing.LayoutTextRequest");
       } else {
         expected.mutable_message()->PackFrom(request);
       }
@@ -207,9 +209,11 @@ TEST(EnvelopeCodecTest, CanonicalFramesParseInPlace) {
   EXPECT_FALSE(view.is_reply);
   EXPECT_EQ(view.body, EnvelopeView::Body::kMessage);
   EXPECT_EQ(view.type_url,
-            "type.googleapis.com/bulkhead.ipc.LayoutTextRequest");
-  EXPECT_EQ(TypeNameOfUrl(view.type_url), "bulkhead.ipc.LayoutTextRequest");
-  EXPECT_TRUE(TypeUrlIs(view.type_url, "bulkhead.ipc.LayoutTextRequest"));
+            "type.googleapis.com/bulkhead.ipc.testing.LayoutTextRequest");
+  EXPECT_EQ(TypeNameOfUrl(view.type_url),
+            "bulkhead.ipc.testing.LayoutTextRequest");
+  EXPECT_TRUE(
+      TypeUrlIs(view.type_url, "bulkhead.ipc.testing.LayoutTextRequest"));
   // In place: the value is a view into the frame, not a copy.
   EXPECT_GE(view.value.data(), payload.data());
   EXPECT_LE(view.value.data() + view.value.size(),

@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "browser_host/roles/work.pb.h"
 #include "host/host.h"
-#include "ipc/proto/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/support/process_probe.h"
@@ -168,21 +168,21 @@ int RunTestHost(bool on_thread) {
             HelperProcess* ready = *helper;
             pids.push_back(ready->pid());
             if (std::string(role) == "forker") {
-              ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-                  ipc::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                  [&](absl::StatusOr<ipc::LayoutTextResponse> done) {
+              ready->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+                  roles::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                  [&](absl::StatusOr<roles::LayoutTextResponse> done) {
                     forked = done.ok();
                     maybe_report();
                   });
             }
             if (std::string(role) == "escaper") {
-              ipc::LayoutTextRequest request;
+              roles::LayoutTextRequest request;
               if (const char* text = std::getenv(kEscaperRequestVariable)) {
                 request.set_text(text);
               }
-              ready->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+              ready->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
                   request, absl::Now() + absl::Seconds(10),
-                  [&, ready](absl::StatusOr<ipc::LayoutTextResponse> done) {
+                  [&, ready](absl::StatusOr<roles::LayoutTextResponse> done) {
                     if (done.ok() && done->lines_size() == 1) {
                       escapees = done->lines(0);
                       // Asked to, it blocks its loop once it has answered:

@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "browser_host/roles/builtin_roles.h"
+#include "browser_host/roles/work.pb.h"
 #include "common/os_error.h"
 #include "helper/helper_context.h"
-#include "helper/roles/builtin_roles.h"
 #include "host/host.h"
 #include "ipc/frame_codec.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::testing {
@@ -73,16 +73,16 @@ std::string GarbageFor(const std::string& kind) {
 }
 
 int StallMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest&)
-          -> absl::StatusOr<ipc::LayoutTextResponse> { BlockForever(); });
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> { BlockForever(); });
   return context.Run();
 }
 
 int CloserMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [&context](const ipc::LayoutTextRequest&)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&context](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         context.channel().Close();
         BlockForever();
       });
@@ -90,11 +90,11 @@ int CloserMain(HelperContext& context) {
 }
 
 int GarbageMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [&context](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&context](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         WriteRaw(context, GarbageFor(request.text()));
-        return ipc::LayoutTextResponse();
+        return roles::LayoutTextResponse();
       });
   return context.Run();
 }
@@ -122,10 +122,10 @@ int FlooderMain(HelperContext& context) {
       std::fwrite(kLine.data(), 1, kLine.size(), stdout);
     std::fflush(stdout);
   });
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
-        ipc::LayoutTextResponse response;
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
         response.add_lines(request.text());
         return response;
       });
@@ -167,12 +167,12 @@ absl::StatusOr<int64_t> LaunchGrandchild(std::unique_ptr<Host>& host,
 
 int NestedHostMain(HelperContext& context) {
   std::unique_ptr<Host> host;
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [&host](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&host](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         absl::StatusOr<int64_t> pid = LaunchGrandchild(host, request.text());
         if (!pid.ok()) return pid.status();
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines(absl::StrCat(*pid));
         return response;
       });
@@ -180,9 +180,9 @@ int NestedHostMain(HelperContext& context) {
 }
 
 int WriteFileMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         std::FILE* file = std::fopen(request.text().c_str(), "wb");
         if (file == nullptr) {
           return LastPosixErrorToStatus(
@@ -190,7 +190,7 @@ int WriteFileMain(HelperContext& context) {
         }
         std::fclose(file);
         std::remove(request.text().c_str());
-        return ipc::LayoutTextResponse();
+        return roles::LayoutTextResponse();
       });
   return context.Run();
 }
@@ -199,10 +199,10 @@ int WriteFileMain(HelperContext& context) {
 // as its one line ("<unset>" when there is none); for "@cwd", its working
 // directory.
 int EnvReaderMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
-        ipc::LayoutTextResponse response;
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
         if (request.text() == "@cwd") {
           char directory[4096];
           size_t size = sizeof(directory);
@@ -218,9 +218,9 @@ int EnvReaderMain(HelperContext& context) {
 }
 
 int SpawnerMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [&context](const ipc::LayoutTextRequest&)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&context](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         char path[4096];
         size_t size = sizeof(path);
         if (uv_exepath(path, &size) != 0) return absl::InternalError("exepath");
@@ -239,14 +239,14 @@ int SpawnerMain(HelperContext& context) {
           return absl::PermissionDeniedError(
               absl::StrCat("uv_spawn: ", uv_strerror(rc)));
         }
-        return ipc::LayoutTextResponse();
+        return roles::LayoutTextResponse();
       });
   return context.Run();
 }
 
 int PipeWriterMain(HelperContext& context) {
-  context.channel().On<ipc::LayoutTextRequest>(
-      [&context](const ipc::LayoutTextRequest& request) {
+  context.channel().On<roles::LayoutTextRequest>(
+      [&context](const roles::LayoutTextRequest& request) {
         std::vector<ScopedHandle> handles =
             context.channel().TakeReceivedHandles();
         if (!handles.empty()) {
@@ -261,7 +261,7 @@ int PipeWriterMain(HelperContext& context) {
         pipe->write.reset();  // The host reads the text, then end-of-file.
         std::vector<ScopedHandle> read_end;
         read_end.push_back(std::move(pipe->read));
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines("the read end");
         (void)context.channel().SendWithHandles(response, std::move(read_end));
       });

@@ -46,8 +46,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "browser_host/roles/work.pb.h"
 #include "helper/helper_context.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/support/fd_table_filler.h"
 #include "tests/support/test_roles.h"
 
@@ -55,9 +55,9 @@ namespace bulkhead::testing {
 namespace {
 
 int ViolatorMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         long result = -1;
         if (request.text() == "socket") {
           result = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -68,7 +68,7 @@ int ViolatorMain(HelperContext& context) {
         } else {
           return absl::InvalidArgumentError("unknown call");
         }
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines(result < 0 ? std::strerror(errno)
                                       : absl::StrCat("returned ", result));
         return response;
@@ -77,15 +77,15 @@ int ViolatorMain(HelperContext& context) {
 }
 
 int ForkerMain(HelperContext& context) {
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest&)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         const pid_t child = ::fork();
         if (child < 0) return absl::PermissionDeniedError("fork failed");
         if (child == 0) {
           for (;;) ::pause();
         }
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines(absl::StrCat(child));
         return response;
       });
@@ -127,9 +127,9 @@ void HangLoop(uv_timer_t*) {
 int EscaperMain(HelperContext& context) {
   static uv_timer_t hang;
   uv_timer_init(context.loop(), &hang);
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         if (request.text() == "crash") ::raise(SIGSEGV);
         if (request.text() == "exit") std::exit(3);
         const bool hang_later = request.text() == "hang-without-sweeper";
@@ -169,7 +169,7 @@ int EscaperMain(HelperContext& context) {
         if (!got || grandchild <= 0) {
           return absl::InternalError("no grandchild");
         }
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines(absl::StrCat(child, " ", grandchild));
         return response;
       });
@@ -179,10 +179,10 @@ int EscaperMain(HelperContext& context) {
 int FdStarvedMain(HelperContext& context) {
   // Kept filled until the helper exits.
   static FdTableFiller* filler = new FdTableFiller();
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest& request)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
-        ipc::LayoutTextResponse response;
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
         absl::string_view size = request.text();
         uint32_t bytes = 0;
         if (request.text() == "starve") {
@@ -222,16 +222,16 @@ int FdKeeperMain(HelperContext& context) {
   }
   context.KeepThroughLockdown(kept.fds[0]);
   context.KeepThroughLockdown(kept.fds[1]);
-  context.channel().Serve<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
-      [](const ipc::LayoutTextRequest&)
-          -> absl::StatusOr<ipc::LayoutTextResponse> {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
         auto state = [](const Pipe& pipe) {
           struct stat st;
           return ::fstat(pipe.fds[1], &st) == 0 && st.st_ino == pipe.inode
                      ? "open"
                      : "closed";
         };
-        ipc::LayoutTextResponse response;
+        roles::LayoutTextResponse response;
         response.add_lines(absl::StrCat("kept ", state(kept)));
         response.add_lines(absl::StrCat("other ", state(other)));
         return response;

@@ -1,4 +1,4 @@
-#include "helper/roles/blob_compressor.h"
+#include "browser_host/roles/blob_compressor.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,18 +23,18 @@ std::string Bytes(std::initializer_list<int> bytes) {
 }
 
 std::string Compress(std::string data) {
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   request.set_data(std::move(data));
-  absl::StatusOr<ipc::CompressBlobResponse> response = CompressBlob(request);
+  absl::StatusOr<roles::CompressBlobResponse> response = CompressBlob(request);
   EXPECT_TRUE(response.ok()) << response.status();
   return response.ok() ? response->compressed() : "";
 }
 
 // Checks the round trip, the reported metadata and the worst-case size bound.
 void ExpectRoundTrip(const std::string& data) {
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   request.set_data(data);
-  absl::StatusOr<ipc::CompressBlobResponse> response = CompressBlob(request);
+  absl::StatusOr<roles::CompressBlobResponse> response = CompressBlob(request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->original_size(), data.size());
   EXPECT_EQ(response->crc32(), Crc32(data));
@@ -65,8 +65,8 @@ TEST(Crc32Test, DetectsSingleBitFlip) {
 }
 
 TEST(BlobCompressorTest, EmptyBlob) {
-  ipc::CompressBlobRequest request;
-  absl::StatusOr<ipc::CompressBlobResponse> response = CompressBlob(request);
+  roles::CompressBlobRequest request;
+  absl::StatusOr<roles::CompressBlobResponse> response = CompressBlob(request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->compressed(), "");
   EXPECT_EQ(response->crc32(), 0u);
@@ -196,18 +196,18 @@ TEST(BlobCompressorTest, RejectsDecompressionBeyondLimit) {
 }
 
 TEST(BlobCompressorTest, RejectsInputOver64MiB) {
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   request.set_data(std::string(kMaxBlobBytes + 1, 'q'));
-  absl::StatusOr<ipc::CompressBlobResponse> response = CompressBlob(request);
+  absl::StatusOr<roles::CompressBlobResponse> response = CompressBlob(request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(response.status().message(), "64 MiB"))
       << response.status();
 }
 
 TEST(BlobCompressorTest, AcceptsInputOfExactly64MiB) {
-  ipc::CompressBlobRequest request;
+  roles::CompressBlobRequest request;
   request.set_data(std::string(kMaxBlobBytes, 'q'));
-  absl::StatusOr<ipc::CompressBlobResponse> response = CompressBlob(request);
+  absl::StatusOr<roles::CompressBlobResponse> response = CompressBlob(request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->original_size(), kMaxBlobBytes);
   EXPECT_EQ(response->compressed().size(), 2 * kMaxBlobBytes / 128);

@@ -1,4 +1,4 @@
-#include "helper/roles/matrix_kernel.h"
+#include "browser_host/roles/matrix_kernel.h"
 
 #include <cmath>
 #include <cstdint>
@@ -13,17 +13,17 @@
 namespace bulkhead::roles {
 namespace {
 
-ipc::MultiplyMatricesRequest MakeRequest(uint32_t n,
-                                         const std::vector<double>& a,
-                                         const std::vector<double>& b) {
-  ipc::MultiplyMatricesRequest request;
+roles::MultiplyMatricesRequest MakeRequest(uint32_t n,
+                                           const std::vector<double>& a,
+                                           const std::vector<double>& b) {
+  roles::MultiplyMatricesRequest request;
   request.set_n(n);
   request.mutable_a()->Add(a.begin(), a.end());
   request.mutable_b()->Add(b.begin(), b.end());
   return request;
 }
 
-std::vector<double> Product(const ipc::MultiplyMatricesResponse& response) {
+std::vector<double> Product(const roles::MultiplyMatricesResponse& response) {
   return {response.product().begin(), response.product().end()};
 }
 
@@ -42,7 +42,7 @@ std::vector<double> Identity(uint32_t n) {
 }
 
 TEST(MatrixKernelTest, MultipliesTwoByTwo) {
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+  absl::StatusOr<roles::MultiplyMatricesResponse> response =
       MultiplyMatrices(MakeRequest(2, {1, 2, 3, 4}, {5, 6, 7, 8}));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(Product(*response), (std::vector<double>{19, 22, 43, 50}));
@@ -51,14 +51,14 @@ TEST(MatrixKernelTest, MultipliesTwoByTwo) {
 
 TEST(MatrixKernelTest, IsRowMajorAndNotCommutative) {
   // b * a differs from a * b, so a transposed layout would be caught.
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+  absl::StatusOr<roles::MultiplyMatricesResponse> response =
       MultiplyMatrices(MakeRequest(2, {5, 6, 7, 8}, {1, 2, 3, 4}));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(Product(*response), (std::vector<double>{23, 34, 31, 46}));
 }
 
 TEST(MatrixKernelTest, MultipliesOneByOne) {
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+  absl::StatusOr<roles::MultiplyMatricesResponse> response =
       MultiplyMatrices(MakeRequest(1, {-2.5}, {4}));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(Product(*response), (std::vector<double>{-10}));
@@ -69,9 +69,9 @@ TEST(MatrixKernelTest, IdentityIsNeutral) {
   std::mt19937 rng(7);
   const uint32_t n = 9;
   const std::vector<double> a = RandomIntegerMatrix(n, &rng);
-  absl::StatusOr<ipc::MultiplyMatricesResponse> left =
+  absl::StatusOr<roles::MultiplyMatricesResponse> left =
       MultiplyMatrices(MakeRequest(n, Identity(n), a));
-  absl::StatusOr<ipc::MultiplyMatricesResponse> right =
+  absl::StatusOr<roles::MultiplyMatricesResponse> right =
       MultiplyMatrices(MakeRequest(n, a, Identity(n)));
   ASSERT_TRUE(left.ok()) << left.status();
   ASSERT_TRUE(right.ok()) << right.status();
@@ -94,7 +94,7 @@ TEST(MatrixKernelTest, MatchesNaiveReferenceOnRandomInput) {
         expected_sum += dot;
       }
     }
-    absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+    absl::StatusOr<roles::MultiplyMatricesResponse> response =
         MultiplyMatrices(MakeRequest(n, a, b));
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_EQ(Product(*response), expected) << "n = " << n;
@@ -104,7 +104,7 @@ TEST(MatrixKernelTest, MatchesNaiveReferenceOnRandomInput) {
 
 TEST(MatrixKernelTest, AcceptsLargestSize) {
   const uint32_t n = 512;
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response = MultiplyMatrices(
+  absl::StatusOr<roles::MultiplyMatricesResponse> response = MultiplyMatrices(
       MakeRequest(n, Identity(n), std::vector<double>(n * n, 2)));
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_EQ(response->product_size(), static_cast<int>(n * n));
@@ -114,7 +114,7 @@ TEST(MatrixKernelTest, AcceptsLargestSize) {
 }
 
 TEST(MatrixKernelTest, OverflowFollowsIeee) {
-  absl::StatusOr<ipc::MultiplyMatricesResponse> response =
+  absl::StatusOr<roles::MultiplyMatricesResponse> response =
       MultiplyMatrices(MakeRequest(1, {1e200}, {1e200}));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_TRUE(std::isinf(response->product(0)));

@@ -1,4 +1,4 @@
-#include "helper/roles/text_layout.h"
+#include "browser_host/roles/text_layout.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -16,29 +16,29 @@
 namespace bulkhead::roles {
 namespace {
 
-ipc::LayoutTextResponse Layout(absl::string_view text, uint32_t width) {
-  ipc::LayoutTextRequest request;
+roles::LayoutTextResponse Layout(absl::string_view text, uint32_t width) {
+  roles::LayoutTextRequest request;
   request.set_text(std::string(text));
   request.set_width(width);
-  absl::StatusOr<ipc::LayoutTextResponse> response = LayoutText(request);
+  absl::StatusOr<roles::LayoutTextResponse> response = LayoutText(request);
   EXPECT_TRUE(response.ok()) << response.status();
-  return response.ok() ? *response : ipc::LayoutTextResponse();
+  return response.ok() ? *response : roles::LayoutTextResponse();
 }
 
 std::vector<std::string> Lines(absl::string_view text, uint32_t width) {
-  ipc::LayoutTextResponse response = Layout(text, width);
+  roles::LayoutTextResponse response = Layout(text, width);
   return {response.lines().begin(), response.lines().end()};
 }
 
 absl::Status LayoutError(absl::string_view text, uint32_t width) {
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text(std::string(text));
   request.set_width(width);
   return LayoutText(request).status();
 }
 
 TEST(TextLayoutTest, WrapsGreedily) {
-  ipc::LayoutTextResponse response =
+  roles::LayoutTextResponse response =
       Layout("the quick brown fox jumps over the lazy dog", 10);
   EXPECT_EQ(std::vector<std::string>(response.lines().begin(),
                                      response.lines().end()),
@@ -54,7 +54,7 @@ TEST(TextLayoutTest, WordThatExactlyFillsTheLineStaysOnIt) {
 }
 
 TEST(TextLayoutTest, CollapsesWhitespaceRuns) {
-  ipc::LayoutTextResponse response = Layout("  a \t\t b\f\v c  ", 80);
+  roles::LayoutTextResponse response = Layout("  a \t\t b\f\v c  ", 80);
   ASSERT_EQ(response.lines_size(), 1);
   EXPECT_EQ(response.lines(0), "a b c");
   EXPECT_EQ(response.word_count(), 3u);
@@ -79,12 +79,12 @@ TEST(TextLayoutTest, TrailingNewlineTerminatesLastLine) {
 }
 
 TEST(TextLayoutTest, EmptyAndBlankText) {
-  ipc::LayoutTextResponse empty = Layout("", 10);
+  roles::LayoutTextResponse empty = Layout("", 10);
   EXPECT_EQ(empty.lines_size(), 0);
   EXPECT_EQ(empty.word_count(), 0u);
   EXPECT_EQ(empty.longest_line(), 0u);
 
-  ipc::LayoutTextResponse blank = Layout(" \t ", 10);
+  roles::LayoutTextResponse blank = Layout(" \t ", 10);
   EXPECT_EQ(
       std::vector<std::string>(blank.lines().begin(), blank.lines().end()),
       (std::vector<std::string>{""}));
@@ -92,7 +92,7 @@ TEST(TextLayoutTest, EmptyAndBlankText) {
 }
 
 TEST(TextLayoutTest, BreaksLongWordsHard) {
-  ipc::LayoutTextResponse response = Layout("abcdefghij x", 4);
+  roles::LayoutTextResponse response = Layout("abcdefghij x", 4);
   EXPECT_EQ(std::vector<std::string>(response.lines().begin(),
                                      response.lines().end()),
             (std::vector<std::string>{"abcd", "efgh", "ij x"}));
@@ -107,7 +107,7 @@ TEST(TextLayoutTest, BreaksLongWordsHard) {
 }
 
 TEST(TextLayoutTest, CountsCodePointsNotBytes) {
-  ipc::LayoutTextResponse response = Layout("h\u00e9llo w\u00f6rld", 5);
+  roles::LayoutTextResponse response = Layout("h\u00e9llo w\u00f6rld", 5);
   EXPECT_EQ(std::vector<std::string>(response.lines().begin(),
                                      response.lines().end()),
             (std::vector<std::string>{"h\u00e9llo", "w\u00f6rld"}));
@@ -141,7 +141,7 @@ TEST(TextLayoutTest, RandomTextKeepsWordsInOrderWithinWidth) {
       if (w > 0) text += separators[rng() % separators.size()];
       text += word;
     }
-    ipc::LayoutTextResponse response = Layout(text, width);
+    roles::LayoutTextResponse response = Layout(text, width);
     EXPECT_EQ(response.word_count(), words.size());
     std::vector<std::string> rewrapped;
     uint32_t longest = 0;

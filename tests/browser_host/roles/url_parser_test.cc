@@ -1,4 +1,4 @@
-#include "helper/roles/url_parser.h"
+#include "browser_host/roles/url_parser.h"
 
 #include <string>
 #include <vector>
@@ -11,15 +11,15 @@
 namespace bulkhead::roles {
 namespace {
 
-ipc::ParsedUrl Parse(absl::string_view url) {
-  absl::StatusOr<ipc::ParsedUrl> parsed = ParseUrl(url);
+roles::ParsedUrl Parse(absl::string_view url) {
+  absl::StatusOr<roles::ParsedUrl> parsed = ParseUrl(url);
   EXPECT_TRUE(parsed.ok()) << url << ": " << parsed.status();
-  return parsed.ok() ? *parsed : ipc::ParsedUrl();
+  return parsed.ok() ? *parsed : roles::ParsedUrl();
 }
 
 // Expects `url` to be rejected with a message containing `fragment`.
 void ExpectInvalid(absl::string_view url, absl::string_view fragment) {
-  absl::StatusOr<ipc::ParsedUrl> parsed = ParseUrl(url);
+  absl::StatusOr<roles::ParsedUrl> parsed = ParseUrl(url);
   ASSERT_FALSE(parsed.ok()) << url << " parsed as " << parsed->DebugString();
   EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << url;
   EXPECT_TRUE(absl::StrContains(parsed.status().message(), fragment))
@@ -27,7 +27,7 @@ void ExpectInvalid(absl::string_view url, absl::string_view fragment) {
 }
 
 TEST(UrlParserTest, ParsesEveryComponent) {
-  ipc::ParsedUrl url =
+  roles::ParsedUrl url =
       Parse("HTTPS://User:Pa55@Example.COM:8443/a/B%20c?x=1&Y=2#frag?ment");
   EXPECT_EQ(url.scheme(), "https");
   EXPECT_EQ(url.host(), "example.com");
@@ -48,26 +48,26 @@ TEST(UrlParserTest, FillsDefaultPorts) {
 }
 
 TEST(UrlParserTest, PathDefaultsToSlashAndQueryIsOptional) {
-  ipc::ParsedUrl bare = Parse("http://example.com");
+  roles::ParsedUrl bare = Parse("http://example.com");
   EXPECT_EQ(bare.path(), "/");
   EXPECT_EQ(bare.query(), "");
 
-  ipc::ParsedUrl query_only = Parse("http://example.com?q=/x");
+  roles::ParsedUrl query_only = Parse("http://example.com?q=/x");
   EXPECT_EQ(query_only.host(), "example.com");
   EXPECT_EQ(query_only.path(), "/");
   EXPECT_EQ(query_only.query(), "q=/x");
 
-  ipc::ParsedUrl fragment_only = Parse("http://example.com#top?not=query");
+  roles::ParsedUrl fragment_only = Parse("http://example.com#top?not=query");
   EXPECT_EQ(fragment_only.path(), "/");
   EXPECT_EQ(fragment_only.query(), "");
 
-  ipc::ParsedUrl empty_query = Parse("http://example.com/p?");
+  roles::ParsedUrl empty_query = Parse("http://example.com/p?");
   EXPECT_EQ(empty_query.path(), "/p");
   EXPECT_EQ(empty_query.query(), "");
 }
 
 TEST(UrlParserTest, AcceptsSchemeAndHostCharacters) {
-  ipc::ParsedUrl url = Parse("Svn+SSH.v2-x://my_host-1.Example.org/repo");
+  roles::ParsedUrl url = Parse("Svn+SSH.v2-x://my_host-1.Example.org/repo");
   EXPECT_EQ(url.scheme(), "svn+ssh.v2-x");
   EXPECT_EQ(url.host(), "my_host-1.example.org");
   EXPECT_EQ(url.port(), 0u);
@@ -75,19 +75,19 @@ TEST(UrlParserTest, AcceptsSchemeAndHostCharacters) {
 }
 
 TEST(UrlParserTest, UserinfoEndsAtLastAt) {
-  ipc::ParsedUrl url = Parse("ftp://a@b:c@Files.example:2121/x");
+  roles::ParsedUrl url = Parse("ftp://a@b:c@Files.example:2121/x");
   EXPECT_EQ(url.host(), "files.example");
   EXPECT_EQ(url.port(), 2121u);
   EXPECT_EQ(Parse("http://@h/").host(), "h");
 }
 
 TEST(UrlParserTest, AcceptsIpv6Literals) {
-  ipc::ParsedUrl loopback = Parse("http://[::1]:8080/x");
+  roles::ParsedUrl loopback = Parse("http://[::1]:8080/x");
   EXPECT_EQ(loopback.host(), "[::1]");
   EXPECT_EQ(loopback.port(), 8080u);
   EXPECT_EQ(loopback.path(), "/x");
 
-  ipc::ParsedUrl upper = Parse("https://[2001:DB8::A]");
+  roles::ParsedUrl upper = Parse("https://[2001:DB8::A]");
   EXPECT_EQ(upper.host(), "[2001:db8::a]");
   EXPECT_EQ(upper.port(), 443u);
 
@@ -166,13 +166,13 @@ TEST(UrlParserTest, RejectsNonPrintableAscii) {
 }
 
 TEST(UrlParserTest, ParseUrlsKeepsIndexesAligned) {
-  ipc::ParseUrlsRequest request;
+  roles::ParseUrlsRequest request;
   request.add_urls("https://a.example/x?y");
   request.add_urls("not a url");
   request.add_urls("");
   request.add_urls("ws://[::1]:9000");
   request.add_urls("http://h:0");
-  absl::StatusOr<ipc::ParseUrlsResponse> response = ParseUrls(request);
+  absl::StatusOr<roles::ParseUrlsResponse> response = ParseUrls(request);
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_EQ(response->parsed_size(), 5);
   ASSERT_EQ(response->errors_size(), 5);
@@ -194,22 +194,22 @@ TEST(UrlParserTest, ParseUrlsKeepsIndexesAligned) {
 }
 
 TEST(UrlParserTest, ParseUrlsHandlesEmptyList) {
-  absl::StatusOr<ipc::ParseUrlsResponse> response =
-      ParseUrls(ipc::ParseUrlsRequest());
+  absl::StatusOr<roles::ParseUrlsResponse> response =
+      ParseUrls(roles::ParseUrlsRequest());
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->parsed_size(), 0);
   EXPECT_EQ(response->errors_size(), 0);
 }
 
 TEST(UrlParserTest, ParseUrlsLimitsListLength) {
-  ipc::ParseUrlsRequest request;
+  roles::ParseUrlsRequest request;
   for (int i = 0; i < 10000; ++i) request.add_urls("http://h/");
-  absl::StatusOr<ipc::ParseUrlsResponse> at_limit = ParseUrls(request);
+  absl::StatusOr<roles::ParseUrlsResponse> at_limit = ParseUrls(request);
   ASSERT_TRUE(at_limit.ok()) << at_limit.status();
   EXPECT_EQ(at_limit->parsed_size(), 10000);
 
   request.add_urls("http://h/");
-  absl::StatusOr<ipc::ParseUrlsResponse> over = ParseUrls(request);
+  absl::StatusOr<roles::ParseUrlsResponse> over = ParseUrls(request);
   EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(over.status().message(), "10000"))
       << over.status();

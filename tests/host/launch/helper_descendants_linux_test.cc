@@ -9,8 +9,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -51,8 +51,9 @@ TEST_P(HelperDescendantsTest, NothingTheHelperStartedOutlivesIt) {
   ASSERT_NE(helper, nullptr);
   const uint64_t id = helper->id();
 
-  absl::StatusOr<ipc::LayoutTextResponse> started =
-      CallAndWait<ipc::LayoutTextResponse>(helper, ipc::LayoutTextRequest());
+  absl::StatusOr<roles::LayoutTextResponse> started =
+      CallAndWait<roles::LayoutTextResponse>(helper,
+                                             roles::LayoutTextRequest());
   ASSERT_TRUE(started.ok()) << started.status();
   ASSERT_EQ(started->lines_size(), 1);
   std::vector<int64_t> escapees;
@@ -66,11 +67,11 @@ TEST_P(HelperDescendantsTest, NothingTheHelperStartedOutlivesIt) {
   if (GetParam().end == End::kKilled) {
     helper->Kill(HostAction::kKillRequested, "test");
   } else {
-    ipc::LayoutTextRequest ending;
+    roles::LayoutTextRequest ending;
     ending.set_text(GetParam().end == End::kCrashed ? "crash" : "exit");
-    helper->Call<ipc::LayoutTextRequest, ipc::LayoutTextResponse>(
+    helper->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
         ending, absl::Now() + absl::Seconds(30),
-        [](absl::StatusOr<ipc::LayoutTextResponse>) {});
+        [](absl::StatusOr<roles::LayoutTextResponse>) {});
   }
   const ExitInfo* exit = WaitForExit(id);
   ASSERT_NE(exit, nullptr);

@@ -15,11 +15,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/sandboxed_launcher.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -58,11 +58,11 @@ TEST_F(SandboxedLauncherTest, HelperCompletesTheHandshakeAndAnswersACall) {
   HelperProcess* helper = LaunchReady("renderer");
   ASSERT_NE(helper, nullptr);
   EXPECT_TRUE(ProcessExists(helper->pid()));
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("hello brave new world");
   request.set_width(11);
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_THAT(response->lines(), ElementsAre("hello brave", "new world"));
 }
@@ -121,10 +121,10 @@ TEST_F(SandboxedLauncherTest, LowIntegrityHelperCannotWriteTheUsersTemp) {
 
   HelperProcess* helper = LaunchReady("write-file");
   ASSERT_NE(helper, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text(path);
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, request);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
       << response.status();
   std::remove(path.c_str());
@@ -137,8 +137,9 @@ TEST_F(SandboxedLauncherTest, HelperCannotStartAProcess) {
   }
   HelperProcess* helper = LaunchReady("spawner");
   ASSERT_NE(helper, nullptr);
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(helper, ipc::LayoutTextRequest());
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper,
+                                             roles::LayoutTextRequest());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
       << response.status();
 }
@@ -201,10 +202,11 @@ class UnsandboxedHostTest : public testing::HostFixture {
 TEST_F(UnsandboxedHostTest, JobKillsTheHelperWhenItsHostDies) {
   HelperProcess* middle = LaunchReady("nested-host");
   ASSERT_NE(middle, nullptr);
-  ipc::LayoutTextRequest request;
+  roles::LayoutTextRequest request;
   request.set_text("deaf");
-  absl::StatusOr<ipc::LayoutTextResponse> response =
-      CallAndWait<ipc::LayoutTextResponse>(middle, request, absl::Seconds(20));
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(middle, request,
+                                             absl::Seconds(20));
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_EQ(response->lines_size(), 1);
   int64_t pid = 0;

@@ -18,10 +18,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "browser_host/roles/work.pb.h"
 #include "common/proc_stat_linux.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ipc/proto/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/fake_zygote.h"
 #include "tests/support/process_probe.h"
@@ -101,20 +101,20 @@ class ZygoteHostTest : public testing::HostFixture {
   // What the env-reader `helper` answers for `name` (tests/support/
   // test_roles.h).
   std::string ReadEnv(HelperProcess* helper, const std::string& name) {
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text(name);
-    absl::StatusOr<ipc::LayoutTextResponse> response =
-        CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    absl::StatusOr<roles::LayoutTextResponse> response =
+        CallAndWait<roles::LayoutTextResponse>(helper, request);
     if (!response.ok() || response->lines_size() != 1) return "<no answer>";
     return response->lines(0);
   }
 
   void ExpectAnswers(HelperProcess* helper) {
-    ipc::LayoutTextRequest request;
+    roles::LayoutTextRequest request;
     request.set_text("forked");
     request.set_width(40);
-    absl::StatusOr<ipc::LayoutTextResponse> response =
-        CallAndWait<ipc::LayoutTextResponse>(helper, request);
+    absl::StatusOr<roles::LayoutTextResponse> response =
+        CallAndWait<roles::LayoutTextResponse>(helper, request);
     ASSERT_TRUE(response.ok()) << response.status();
     EXPECT_THAT(response->lines(), ::testing::ElementsAre("forked"));
   }
