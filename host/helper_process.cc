@@ -9,12 +9,22 @@
 #include "common/compiler.h"
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
+#include "host/exit_classification.h"
 #include "host/helper_output.h"
 #include "host/launch/launcher.h"
 #include "ipc/uv_status.h"
 #include "sandbox/lockdown.h"
 
 namespace bulkhead {
+
+struct HelperProcess::EndRecord {
+  // Set by the exit callback: libuv has reaped the process.
+  std::optional<ProcessEnd> end;
+  // What the host did that backs the kind of its end: the signals that
+  // reached it while it ran, and whether its Welcome told it to lock itself
+  // down. `Evidence()` adds the rest.
+  ExitEvidence evidence;
+};
 namespace {
 
 void FreeTimer(uv_handle_t* handle) {
@@ -61,7 +71,8 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
           loop, {.max_frame_size = options_.max_frame_size})),
       output_(std::make_unique<HelperOutput>(loop, options_.forward_output,
                                              options_.launch.executable)),
-      timer_(new uv_timer_t) {
+      timer_(new uv_timer_t),
+      end_record_(std::make_unique<EndRecord>()) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
 }
@@ -144,9 +155,9 @@ void HelperProcess::OnSpawned(
 
 void HelperProcess::EndWithoutProcess(ProcessEnd end, absl::Status why) {
   launch_.reset();
-  if (end_.has_value()) return;
+  if (end_record_->end.has_value()) return;
   exited_at_ = absl::Now();
-  end_ = end;
+  end_record_->end = end;
   launch_failure_ = std::move(why);
   if (state_ != State::kStopping) BeginStopping();
   // From the loop: a caller (Shutdown's walk over the helpers) may not
@@ -215,7 +226,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
     // The launcher made the cgroup, if any.
     settings->set_cgroup_path(child_->cgroup_path());
     settings->set_cgroup_description(child_->cgroup_description());
-    evidence_.lockdown_requested = true;
+    end_record_->evidence.lockdown_requested = true;
   }
   return welcome;
 }
@@ -311,7 +322,7 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
   BeginStopping();
   if (launch_ != nullptr) {
     // Nothing runs yet to be asked: the launch is called off.
-    evidence_.AddHostSignal(SIGKILL);
+    end_record_->evidence.AddHostSignal(SIGKILL);
     EndWithoutProcess(ProcessEnd{.term_signal = SIGKILL}, absl::OkStatus());
     return;
   }
@@ -344,23 +355,24 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   uv_timer_stop(timer_);
   // Closed first (for a protocol violation the channel has closed itself
   // already): the helper may see it and exit before the SIGKILL lands.
-  if (!end_.has_value()) evidence_.host_closed_channel = true;
+  if (!end_record_->end.has_value())
+    end_record_->evidence.host_closed_channel = true;
   channel_->Close();
   SendSignal(SIGKILL);
 }
 
 void HelperProcess::SendSignal(int signal) {
   // Once reaped, the pid may already name another process.
-  if (end_.has_value()) return;
+  if (end_record_->end.has_value()) return;
   if (launch_ != nullptr) {
     // Still on its way: called off, the child (if any yet) killed and reaped.
-    evidence_.AddHostSignal(SIGKILL);
+    end_record_->evidence.AddHostSignal(SIGKILL);
     EndWithoutProcess(ProcessEnd{.term_signal = SIGKILL}, absl::OkStatus());
     return;
   }
   const absl::Status sent = child_->Signal(signal);
   if (sent.ok()) {
-    evidence_.AddHostSignal(signal);
+    end_record_->evidence.AddHostSignal(signal);
   } else if (!absl::IsFailedPrecondition(sent)) {
     BH_LOG(kError, "cannot signal ", name(), ": ", sent.message());
   }
@@ -369,7 +381,7 @@ void HelperProcess::SendSignal(int signal) {
 }
 
 ExitEvidence HelperProcess::Evidence() const {
-  ExitEvidence evidence = evidence_;
+  ExitEvidence evidence = end_record_->evidence;
   evidence.action = action_;
   evidence.ready = ready_seen_;
   const bool lockdown_requested = evidence.lockdown_requested;
@@ -401,7 +413,7 @@ ExitEvidence HelperProcess::Evidence() const {
 constexpr absl::Duration kStderrDrainGrace = absl::Milliseconds(250);
 
 void HelperProcess::OnTimer() {
-  if (end_.has_value()) {
+  if (end_record_->end.has_value()) {
     MaybeFinishExit();
     return;
   }
@@ -433,11 +445,11 @@ void HelperProcess::OnTimer() {
 
 void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   exited_at_ = absl::Now();
-  end_ = ProcessEndFromUv(exit_status, term_signal);
+  end_record_->end = ProcessEndFromUv(exit_status, term_signal);
   // The OOM killer sends SIGKILL; any other end needs no look at the cgroup's
   // counters (a file read, on the way to the report).
-  end_->memory_limit_killed =
-      end_->term_signal == SIGKILL && child_->killed_for_memory();
+  end_record_->end->memory_limit_killed =
+      end_record_->end->term_signal == SIGKILL && child_->killed_for_memory();
   uv_timer_stop(timer_);
   if (output_->still_open()) {
     // Its last words are usually still in the pipe: give them a moment.
@@ -448,7 +460,7 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
 }
 
 void HelperProcess::MaybeFinishExit() {
-  if (!end_.has_value() || exit_reported_) return;
+  if (!end_record_->end.has_value() || exit_reported_) return;
   // Wait for the helper's last words unless the grace period is over (the
   // timer calls in with the pipes still open).
   if (output_->still_open() &&
@@ -456,7 +468,7 @@ void HelperProcess::MaybeFinishExit() {
     return;
   }
   exit_reported_ = true;
-  ExitInfo info = ClassifyExit(*end_, Evidence());
+  ExitInfo info = ClassifyExit(*end_record_->end, Evidence());
   if (!launch_failure_.ok()) {
     // A launch under way that failed: nothing ran to end otherwise.
     info.kind = ExitKind::kLaunchFailed;

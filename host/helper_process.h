@@ -26,12 +26,15 @@
 
 namespace bulkhead {
 
-// Internal (launcher.h, helper_output.h): held through pointers only, so that
-// their headers stay out of the installed ones.
+// Internal (launcher.h, helper_output.h, exit_classification.h): held through
+// pointers or only declared, so that their headers stay out of the installed
+// ones.
 class ChildProcess;
 class HelperOutput;
 class PendingLaunch;
+struct ExitEvidence;
 struct HandleTransportEnds;
+struct ProcessEnd;
 class ZygoteHost;
 
 class BULKHEAD_EXPORT HelperProcess {
@@ -208,8 +211,11 @@ class BULKHEAD_EXPORT HelperProcess {
   // Why a launch that was under way failed; reported as kLaunchFailed.
   absl::Status launch_failure_;
   uv_timer_t* timer_;
-  // Set by the exit callback: libuv has reaped the process.
-  std::optional<ProcessEnd> end_;
+  // How it ended and what backs the kind of its end
+  // (host/exit_classification.h, internal: behind a pointer so that this
+  // installed header does not need it).
+  struct EndRecord;
+  std::unique_ptr<EndRecord> end_record_;
   bool exit_reported_ = false;
 
   State state_ = State::kStarting;
@@ -230,10 +236,6 @@ class BULKHEAD_EXPORT HelperProcess {
   std::string action_detail_;
   // Set while stopping a helper that hung up without exiting.
   std::string hangup_reason_;
-  // What the host did that backs the kind of its end: the signals that
-  // reached it while it ran, and whether its Welcome told it to lock itself
-  // down. `Evidence()` adds the rest.
-  ExitEvidence evidence_;
   // Shutdown escalation: 0 = Shutdown sent, 1 = SIGTERM sent, 2 = SIGKILL sent.
   int stop_stage_ = -1;
   absl::Duration stop_grace_;

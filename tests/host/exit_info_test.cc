@@ -1,4 +1,4 @@
-#include "host/exit_info.h"
+#include "host/exit_classification.h"
 
 #include <uv.h>
 
