@@ -6,6 +6,11 @@
 # them are exactly those the two reach through their includes (found by scanning them at
 # configure time): what the public classes' declarations need, not API of their own. Every
 # other internal header stays out of the installed tree.
+#
+# Everything installed is reached as <bulkhead/...> only: apps get <prefix>/include on their
+# include path (not <prefix>/include/bulkhead), and the installed copies of the headers say
+# "bulkhead/ipc/channel.h" where the sources say "ipc/channel.h", so an app with an
+# `ipc/channel.h` of its own builds against the package.
 include(CMakePackageConfigHelpers)
 
 configure_file(${PROJECT_SOURCE_DIR}/include/bulkhead/version.h.in
@@ -46,6 +51,17 @@ function(bulkhead_reachable_headers out_sources out_generated)
   set(${out_generated} ${generated} PARENT_SCOPE)
 endfunction()
 
+# Writes `content` to `path` unless the file already holds exactly that (keeps its timestamp).
+function(bulkhead_write_if_changed path content)
+  if(EXISTS ${path})
+    file(READ ${path} old)
+    if(old STREQUAL content)
+      return()
+    endif()
+  endif()
+  file(WRITE ${path} "${content}")
+endfunction()
+
 set(_bulkhead_include_dest ${CMAKE_INSTALL_INCLUDEDIR}/bulkhead)
 install(TARGETS bulkhead_common bulkhead_ipc bulkhead_sandbox bulkhead_helper
                 bulkhead_host bulkhead_bulkhead bulkhead_deps_uv
@@ -56,18 +72,35 @@ install(TARGETS bulkhead_common bulkhead_ipc bulkhead_sandbox bulkhead_helper
 
 bulkhead_reachable_headers(_bulkhead_headers _bulkhead_generated_headers
   include/bulkhead/host.h include/bulkhead/helper.h)
+# The project's own include paths the installed headers may use, as the sources spell them.
+set(_bulkhead_project_includes ${_bulkhead_generated_headers})
 foreach(header IN LISTS _bulkhead_headers)
-  string(REGEX REPLACE "^include/" "" installed "${header}")
-  get_filename_component(dir "${installed}" DIRECTORY)
-  install(FILES ${header} DESTINATION ${_bulkhead_include_dest}/${dir})
+  if(NOT header MATCHES "^include/")
+    list(APPEND _bulkhead_project_includes ${header})
+  endif()
 endforeach()
+# The installed copies, staged in the build tree with their includes prefixed.
+set(_bulkhead_staged_include ${PROJECT_BINARY_DIR}/installed_include/bulkhead)
+foreach(header IN LISTS _bulkhead_headers)
+  string(REGEX REPLACE "^include/bulkhead/" "" installed "${header}")
+  file(READ ${PROJECT_SOURCE_DIR}/${header} content)
+  foreach(included IN LISTS _bulkhead_project_includes)
+    string(REPLACE "#include \"${included}\"" "#include \"bulkhead/${included}\"" content
+           "${content}")
+  endforeach()
+  bulkhead_write_if_changed(${_bulkhead_staged_include}/${installed} "${content}")
+  get_filename_component(dir "${installed}" DIRECTORY)
+  install(FILES ${_bulkhead_staged_include}/${installed}
+          DESTINATION ${_bulkhead_include_dest}/${dir})
+endforeach()
+# protoc's headers include only "bulkhead/export.h" and Protobuf's own: installed as they are.
 foreach(header IN LISTS _bulkhead_generated_headers)
   get_filename_component(dir "${header}" DIRECTORY)
   install(FILES ${PROJECT_BINARY_DIR}/${header} DESTINATION ${_bulkhead_include_dest}/${dir})
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/include/bulkhead/version.h
               ${PROJECT_BINARY_DIR}/include/bulkhead/export.h
-  DESTINATION ${_bulkhead_include_dest}/bulkhead)
+  DESTINATION ${_bulkhead_include_dest})
 
 install(EXPORT bulkheadTargets
   NAMESPACE bulkhead::

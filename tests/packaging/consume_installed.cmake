@@ -89,7 +89,15 @@ if(PKG_CONFIG AND PROTOC)
   separate_arguments(flags UNIX_COMMAND "${flags}")
   run(${PROTOC} -I ${SOURCE_DIR}/examples/minimal_app --cpp_out=${dir}
       ${SOURCE_DIR}/examples/minimal_app/shout.proto)
-  run(${CXX} -std=c++20 -I ${dir} ${SOURCE_DIR}/examples/minimal_app/main.cc
+  # The app has headers of its own under every name Bulkhead installs below bulkhead/
+  # (ipc/channel.h, host/host.h, ...), first on its include path, each an #error: Bulkhead's
+  # headers must reach theirs as bulkhead/... only.
+  file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/installed_headers.txt own_headers REGEX "^[^#].*/")
+  foreach(header IN LISTS own_headers)
+    file(WRITE ${dir}/own_headers/${header}
+         "#error \"Bulkhead's headers included the app's own ${header}\"\n")
+  endforeach()
+  run(${CXX} -std=c++20 -I ${dir}/own_headers -I ${dir} ${SOURCE_DIR}/examples/minimal_app/main.cc
       ${dir}/shout.pb.cc ${flags} -Wl,-rpath,${libdir} -o ${dir}/minimal_app)
   run(${dir}/minimal_app)
   message(STATUS "minimal_app (pkg-config) said:\n${last_output}")

@@ -1,7 +1,8 @@
 # bulkhead_check_installed_headers(<prefix> <expected list>): fails unless the files under
 # <prefix>/include/bulkhead/ are exactly those in the list (installed_headers.txt; '#' lines
-# are comments), and every project header an installed header includes ("dir/x.h" whose first
-# directory is one the install has) is itself installed. The install picks headers by scanning
+# are comments), and every project header an installed header includes is itself installed
+# and included as "bulkhead/dir/x.h": an include the sources spell "dir/x.h" (a first
+# directory the install has) would find an app's own dir/x.h, or nothing. The install picks headers by scanning
 # includes at configure time, so an internal header that a public class starts holding again
 # would otherwise be installed silently.
 function(bulkhead_check_installed_headers prefix expected_file)
@@ -28,20 +29,24 @@ function(bulkhead_check_installed_headers prefix expected_file)
     list(JOIN missing "\n  " lines)
     string(APPEND problems "in ${expected_file} but not installed:\n  ${lines}\n")
   endif()
-  # Top-level directories of the install (bulkhead, host, ipc, ...).
-  set(top_dirs "")
+  # Top-level names of the install (host.h, host, ipc, ...).
+  set(top_names "")
   foreach(file IN LISTS installed)
-    string(REGEX REPLACE "/.*" "" dir "${file}")
-    list(APPEND top_dirs ${dir})
+    string(REGEX REPLACE "/.*" "" name "${file}")
+    list(APPEND top_names ${name})
   endforeach()
-  list(REMOVE_DUPLICATES top_dirs)
+  list(REMOVE_DUPLICATES top_names)
   foreach(file IN LISTS installed)
     file(STRINGS ${root}/${file} includes REGEX "^#include \"")
     foreach(line IN LISTS includes)
       string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" included "${line}")
-      string(REGEX REPLACE "/.*" "" dir "${included}")
-      if(dir IN_LIST top_dirs AND NOT EXISTS ${root}/${included})
-        string(APPEND problems "${file} includes ${included}, which is not installed\n")
+      string(REGEX REPLACE "/.*" "" name "${included}")
+      if(included MATCHES "^bulkhead/")
+        if(NOT EXISTS ${prefix}/include/${included})
+          string(APPEND problems "${file} includes ${included}, which is not installed\n")
+        endif()
+      elseif(name IN_LIST top_names)
+        string(APPEND problems "${file} includes \"${included}\": not reached as bulkhead/...\n")
       endif()
     endforeach()
   endforeach()
