@@ -1,8 +1,10 @@
 // Launching a helper inside the platform's sandbox, as opposed to uv_spawn's
-// ordinary child. Windows (Chrome's model): created suspended with a
-// restricted, low-integrity token, put in its own job object (kill on close,
-// one process, memory limit, UI restrictions), given exactly its channel and
-// stdio handles, then resumed. Other platforms: not available yet.
+// ordinary child. Linux: clone3 into new namespaces under a small init, the
+// helper then locks itself down (sandboxed_launcher_linux.cc). Windows
+// (Chrome's model): created suspended with a restricted, low-integrity token,
+// put in its own job object (kill on close, one process, memory limit, UI
+// restrictions), given exactly its channel and stdio handles, then resumed.
+// Elsewhere (macOS): not available yet (sandboxed_launcher_unsupported.cc).
 #ifndef BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
 #define BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
 

@@ -1,0 +1,42 @@
+# Keeps the docs honest about browser_host's command line: every `--flag` on a line of DOCS that
+# names browser_host, and every hyphenated subcommand written `browser_host <sub-command>`, must
+# appear in `browser_host --help`. Run by ctest as
+#   cmake -DBROWSER_HOST=<exe> "-DDOCS=<page.md>|<page.md>" -P check_flags.cmake
+cmake_minimum_required(VERSION 3.25)
+foreach(var BROWSER_HOST DOCS)
+  if(NOT ${var})
+    message(FATAL_ERROR "${var} is not set")
+  endif()
+endforeach()
+
+execute_process(COMMAND ${BROWSER_HOST} --help RESULT_VARIABLE rc OUTPUT_VARIABLE help
+                ERROR_VARIABLE help_err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "browser_host --help exited ${rc}:\n${help}${help_err}")
+endif()
+
+string(REPLACE "|" ";" DOCS "${DOCS}")
+set(problems "")
+set(checked 0)
+foreach(doc IN LISTS DOCS)
+  file(STRINGS ${doc} lines REGEX "browser_host")
+  foreach(line IN LISTS lines)
+    string(REGEX MATCHALL "--[a-z][a-z0-9-]*" flags "${line}")
+    string(REGEX MATCHALL "browser_host [a-z]+-[a-z-]+" subcommands "${line}")
+    list(TRANSFORM subcommands REPLACE "^browser_host " "")
+    foreach(word IN LISTS flags subcommands)
+      math(EXPR checked "${checked} + 1")
+      string(REGEX REPLACE "([-+])" "\\\\\\1" pattern "${word}")
+      if(NOT help MATCHES "(^|[^a-z0-9-])${pattern}([^a-z0-9-]|$)")
+        string(APPEND problems "${doc}: `${word}` is not in browser_host --help:\n  ${line}\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(problems)
+  message(FATAL_ERROR "${problems}")
+endif()
+if(checked EQUAL 0)
+  message(FATAL_ERROR "no browser_host flag found in ${DOCS}")
+endif()
+message(STATUS "${checked} flags and subcommands in the docs, all in browser_host --help")
