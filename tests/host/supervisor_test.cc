@@ -164,5 +164,17 @@ TEST_F(SupervisorTest, UnknownRolesAndBadCountsAreRefused) {
   EXPECT_TRUE(RunUntil([&] { return Count("started") == 2; }));
 }
 
+TEST_F(SupervisorTest, ASupervisorDestroyedBeforeItsHelperIsReadyHearsNothing) {
+  ASSERT_TRUE(supervisor_->Supervise("renderer", 1, Fast()).ok());
+  // The helper is the host's and lives on; its Ready must not reach the
+  // destroyed supervisor's events.
+  supervisor_.reset();
+  bool ready = false;
+  host_->SetHelperStartedHandler([&](HelperProcess&) { ready = true; });
+  ASSERT_TRUE(RunUntil([&] { return ready; }));
+  EXPECT_EQ(Count("started"), 0);
+  EXPECT_EQ(host_->helpers().size(), 1u);
+}
+
 }  // namespace
 }  // namespace bulkhead
