@@ -69,8 +69,14 @@ void RestartScheduler::OnExit(const ExitInfo& exit, const RestartPolicy& policy,
 void RestartScheduler::Schedule(absl::Duration delay,
                                 absl::AnyInvocable<void()> restart) {
   auto pending = std::make_unique<PendingRestart>(this, std::move(restart));
+  // A timer counts from the loop's time, read when the iteration began and
+  // in whole milliseconds: refreshed, rounded up and one more millisecond, the
+  // delay counts from now, however long this iteration has run.
+  uv_update_time(loop_);
+  const absl::Duration timeout =
+      absl::Ceil(delay, absl::Milliseconds(1)) + absl::Milliseconds(1);
   uv_timer_start(pending->timer, OnTimer,
-                 static_cast<uint64_t>(absl::ToInt64Milliseconds(delay)), 0);
+                 static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
   PendingRestart* key = pending.get();
   pending_.emplace(key, std::move(pending));
 }
