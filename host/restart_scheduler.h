@@ -4,11 +4,9 @@
 // single "role failed" report. Its owner says what a restart is (a callback)
 // and whom to tell; the engine decides when, and whether at all.
 //
-//   RestartScheduler restarts(loop, [](const std::string& role,
-//                                      const std::string& why) { ... });
+//   RestartScheduler restarts(loop, on_role_failed);
 //   // A helper ended:
-//   restarts.OnExit(exit, policy, [this, role = exit.role] { Relaunch(role);
-//   });
+//   restarts.OnExit(exit, policy, [this, role = exit.role] { Launch(role); });
 //
 // Thread: the loop's thread only. Construct, call and destroy it there; every
 // callback runs there, never from inside the constructor.
@@ -18,12 +16,12 @@
 //     first exit; later policies for the same role are ignored).
 //  2. `report(restart_in)`, when given, runs: `restart_in` is the delay of the
 //     restart about to be scheduled, or nullopt when there is none.
-//  3. A restart is scheduled: `restart` runs once, on the loop, no earlier
-//     than the delay after `OnExit` was called. Not when `report` stopped or
-//     destroyed the scheduler.
-//     Or, when this exit took the role past its intensity limit, the
-//     `on_role_failed` given to the constructor runs: once per role, ever
-//     (also when `report` stopped the scheduler, not when it destroyed it).
+//  3. Either a restart is scheduled: `restart` runs once, on the loop, no
+//     earlier than the delay after `OnExit` was called (not when `report`
+//     stopped or destroyed the scheduler). Or, when this exit took the role
+//     past its intensity limit, the constructor's `on_role_failed` runs: once
+//     per role, ever (also when `report` stopped the scheduler, not when it
+//     destroyed it).
 //
 // Cancelling: `Stop()` and the destructor cancel every pending restart. Its
 // callback never runs and is destroyed (with what it captured) at once; its
@@ -31,10 +29,10 @@
 // loop next runs (so, with an app's loop, run it once more before closing it).
 // After `Stop()`, `OnExit` decides nothing: it only runs `report(nullopt)`.
 //
-// Re-entrancy: a callback may call `OnExit` (a restart that fails at once
+// Re-entrancy: any callback may call `OnExit` (a restart that fails at once
 // reports another exit, scheduling the next restart from inside this one),
-// `Stop`, or destroy the scheduler; nothing of the engine runs after the
-// `restart` or `on_role_failed` callback that did so returns.
+// `Stop`, or destroy the scheduler: the engine touches nothing of itself after
+// a callback that destroyed it returns.
 #ifndef BULKHEAD_HOST_RESTART_SCHEDULER_H_
 #define BULKHEAD_HOST_RESTART_SCHEDULER_H_
 
@@ -86,8 +84,8 @@ class RestartScheduler {
   void Stop();
   bool stopped() const { return stopped_; }
 
-  // Restarts of `role` so far (scheduled, whether or not they ran yet), and
-  // whether it has failed. 0 and false for a role never seen.
+  // Restarts of `role` decided so far (run, pending, or cancelled by a stop),
+  // and whether it has failed. 0 and false for a role never seen.
   int restarts(absl::string_view role) const;
   bool failed(absl::string_view role) const;
   // Restarts scheduled and not yet run nor cancelled.
