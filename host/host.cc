@@ -9,6 +9,7 @@
 #include "host/launch/launcher.h"
 #include "host/launch/zygote_host.h"
 #include "host/output_writer.h"
+#include "host/restart_scheduler.h"
 #include "host/symbolizer.h"
 #include "ipc/uv_loop.h"
 
@@ -41,7 +42,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
 Host::Host(Options options)
     : options_(std::move(options)),
       loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
-      wakeup_(new uv_async_t) {
+      wakeup_(new uv_async_t),
+      restarts_(std::make_unique<RestartScheduler>(
+          loop_, [this](const std::string& role, const std::string& why) {
+            if (role_failed_handler_) role_failed_handler_(role, why);
+          })) {
   if (options_.loop == nullptr) uv_loop_init(&own_loop_);
   uv_async_init(loop_, wakeup_, [](uv_async_t* async) {
     static_cast<Host*>(async->data)->RunPostedTasks();
@@ -51,7 +56,7 @@ Host::Host(Options options)
 
 Host::~Host() {
   StopThread();
-  CancelRestarts();
+  restarts_->Stop();
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     accepting_posts_ = false;
@@ -259,7 +264,7 @@ HelperProcess* Host::FindHelper(absl::string_view name) const {
 void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
   shutting_down_ = true;
   shutdown_done_ = std::move(done);
-  CancelRestarts();
+  restarts_->Stop();
   for (auto& [id, helper] : helpers_)
     helper->Stop(grace, "host shutdown", HostAction::kShutdownRequested);
   MaybeFinishShutdown();

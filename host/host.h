@@ -56,7 +56,6 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -70,7 +69,8 @@
 
 namespace bulkhead {
 
-class ZygoteHost;  // Internal (zygote_host.h).
+class RestartScheduler;  // Internal (restart_scheduler.h).
+class ZygoteHost;        // Internal (zygote_host.h).
 
 class BULKHEAD_EXPORT Host {
  public:
@@ -258,13 +258,6 @@ class BULKHEAD_EXPORT Host {
 
  private:
   explicit Host(Options options);
-  // A restart waiting for its backoff.
-  struct PendingRestart {
-    uv_timer_t* timer;  // Freed by its close callback.
-    Host* host;
-    std::string role;
-    LaunchOverrides overrides;
-  };
 
   void OnHelperExit(uint64_t id, const ExitInfo& info);
   void RunPostedTasks();
@@ -276,7 +269,6 @@ class BULKHEAD_EXPORT Host {
   // After `exit`: schedules a restart with `overrides`, or fails the role.
   void MaybeRestart(const ExitInfo& exit, LaunchOverrides overrides);
   void Restart(const std::string& role, LaunchOverrides overrides);
-  void CancelRestarts();
   // The zygote for unsandboxed helpers, started on first use; null when
   // there is none (off, unavailable, failed).
   ZygoteHost* Zygote();
@@ -298,9 +290,8 @@ class BULKHEAD_EXPORT Host {
   // Restarts (host_restart.cc). Helpers under a restart policy, with the
   // overrides their replacement gets, by id.
   std::map<uint64_t, LaunchOverrides> restartable_;
-  std::map<std::string, RestartTracker, std::less<>> restart_trackers_;
-  std::map<PendingRestart*, std::unique_ptr<PendingRestart>> pending_restarts_;
-  absl::BitGen random_;
+  // Decides and schedules them; stopped by Shutdown and the destructor.
+  std::unique_ptr<RestartScheduler> restarts_;
 
   // The host's own loop thread (host_thread.cc); touched only by the thread
   // that starts and stops it.

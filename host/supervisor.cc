@@ -3,19 +3,18 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "common/logging.h"
+#include "host/restart_scheduler.h"
 
 namespace bulkhead {
 
-struct Supervisor::PendingRestart {
-  uv_timer_t* timer;  // Freed by its close callback.
-  Supervisor* owner;
-  std::string role;
-};
-
 Supervisor::Supervisor(Host& host, Events events)
-    : host_(host), events_(std::move(events)) {
+    : host_(host),
+      events_(std::move(events)),
+      restarts_(std::make_unique<RestartScheduler>(
+          host_.loop(),
+          [this](const std::string& role, const std::string& why) {
+            if (events_.on_role_failed) events_.on_role_failed(role, why);
+          })) {
   host_.SetExitHandler([this](const ExitInfo& exit) { OnExit(exit); });
 }
 
@@ -24,16 +23,7 @@ Supervisor::~Supervisor() {
   StopRestarting();
 }
 
-void Supervisor::StopRestarting() {
-  restarting_ = false;
-  for (auto& [key, pending] : pending_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(pending->timer),
-             [](uv_handle_t* handle) {
-               delete reinterpret_cast<uv_timer_t*>(handle);
-             });
-  }
-  pending_.clear();
-}
+void Supervisor::StopRestarting() { restarts_->Stop(); }
 
 absl::Status Supervisor::Supervise(const std::string& role, int count,
                                    RestartPolicy policy) {
@@ -47,22 +37,21 @@ absl::Status Supervisor::Supervise(const std::string& role, int count,
   }
   // Refuse an unknown role up front, before anything runs.
   if (absl::Status known = host_.CheckRole(role); !known.ok()) return known;
-  roles_.emplace(role, Role(policy));
+  roles_.emplace(role, policy);
   for (int i = 0; i < count; ++i) Launch(role);
   return absl::OkStatus();
 }
 
 absl::Status Supervisor::Spawn(const std::string& role) {
-  auto it = roles_.find(role);
-  if (it == roles_.end()) {
+  if (!roles_.contains(role)) {
     return absl::FailedPreconditionError(
         absl::StrCat("role '", role, "' is not supervised"));
   }
-  if (it->second.tracker.failed()) {
+  if (restarts_->failed(role)) {
     return absl::FailedPreconditionError(
         absl::StrCat("role '", role, "' has failed"));
   }
-  if (!restarting_) {
+  if (restarts_->stopped()) {
     return absl::FailedPreconditionError("the supervisor has stopped");
   }
   Launch(role);
@@ -74,9 +63,12 @@ void Supervisor::Launch(const std::string& role) {
   // (Host::Options::default_restart_policy).
   Host::LaunchOverrides overrides;
   overrides.restart = false;
+  // The helper is the host's and may report Ready after this is destroyed.
+  std::weak_ptr<bool> alive = alive_;
   absl::StatusOr<HelperProcess*> launched =
       host_.Launch(role, std::move(overrides),
-                   [this](absl::StatusOr<HelperProcess*> helper) {
+                   [this, alive](absl::StatusOr<HelperProcess*> helper) {
+                     if (alive.expired()) return;
                      if (helper.ok() && events_.on_started)
                        events_.on_started(**helper);
                    });
@@ -90,65 +82,25 @@ void Supervisor::Launch(const std::string& role) {
 }
 
 void Supervisor::OnExit(const ExitInfo& exit) {
+  auto report = [this, &exit](std::optional<absl::Duration> restart_in) {
+    if (events_.on_exited) events_.on_exited(exit, restart_in);
+  };
   auto it = roles_.find(exit.role);
-  std::optional<absl::Duration> restart_in;
-  std::string failed_because;
-  if (it != roles_.end() && restarting_) {
-    RestartTracker& tracker = it->second.tracker;
-    const bool already_failed = tracker.failed();
-    const double random01 = absl::Uniform(random_, 0.0, 1.0);
-    RestartTracker::Decision decision =
-        tracker.OnExit(exit, absl::Now(), random01);
-    if (decision.restart) {
-      restart_in = decision.delay;
-    } else if (decision.role_failed && !already_failed) {
-      failed_because = decision.reason;  // Said once, when it happens.
-    }
+  if (it == roles_.end()) {
+    report(std::nullopt);
+    return;
   }
-  if (events_.on_exited) events_.on_exited(exit, restart_in);
-  if (restart_in.has_value()) {
-    ScheduleRestart(exit.role, *restart_in);
-  } else if (!failed_because.empty()) {
-    BH_LOG(kError, "role ", exit.role, " failed: ", failed_because);
-    if (events_.on_role_failed)
-      events_.on_role_failed(exit.role, failed_because);
-  }
-}
-
-void Supervisor::ScheduleRestart(const std::string& role,
-                                 absl::Duration delay) {
-  auto pending = std::make_unique<PendingRestart>();
-  pending->timer = new uv_timer_t;
-  pending->owner = this;
-  pending->role = role;
-  uv_timer_init(host_.loop(), pending->timer);
-  pending->timer->data = pending.get();
-  uv_timer_start(
-      pending->timer,
-      [](uv_timer_t* timer) {
-        auto* pending = static_cast<PendingRestart*>(timer->data);
-        Supervisor* self = pending->owner;
-        const std::string role = pending->role;
-        uv_close(reinterpret_cast<uv_handle_t*>(timer),
-                 [](uv_handle_t* handle) {
-                   delete reinterpret_cast<uv_timer_t*>(handle);
-                 });
-        self->pending_.erase(pending);  // Frees `pending`.
-        if (self->restarting_) self->Launch(role);
-      },
-      static_cast<uint64_t>(absl::ToInt64Milliseconds(delay)), 0);
-  PendingRestart* key = pending.get();
-  pending_.emplace(key, std::move(pending));
+  // The role's failure, when this exit causes it, is told after `on_exited`.
+  restarts_->OnExit(
+      exit, it->second, [this, role = exit.role] { Launch(role); }, report);
 }
 
 int Supervisor::restarts(absl::string_view role) const {
-  auto it = roles_.find(role);
-  return it == roles_.end() ? 0 : it->second.tracker.restarts();
+  return restarts_->restarts(role);
 }
 
 bool Supervisor::failed(absl::string_view role) const {
-  auto it = roles_.find(role);
-  return it != roles_.end() && it->second.tracker.failed();
+  return restarts_->failed(role);
 }
 
 }  // namespace bulkhead

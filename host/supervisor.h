@@ -10,14 +10,12 @@
 #ifndef BULKHEAD_HOST_SUPERVISOR_H_
 #define BULKHEAD_HOST_SUPERVISOR_H_
 
-#include <uv.h>
-
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bulkhead/export.h"
@@ -25,6 +23,8 @@
 #include "host/restart_policy.h"
 
 namespace bulkhead {
+
+class RestartScheduler;  // Internal (restart_scheduler.h).
 
 class BULKHEAD_EXPORT Supervisor {
  public:
@@ -42,7 +42,9 @@ class BULKHEAD_EXPORT Supervisor {
 
   // Takes over `host`'s exit handler. `host` (not owned) must outlive this.
   Supervisor(Host& host, Events events);
-  // Cancels pending restarts. Helpers keep running (they are the host's).
+  // Gives up the host's exit handler and cancels pending restarts. Helpers
+  // keep running (they are the host's), but no event of this supervisor runs
+  // after. May be called from inside one of its own events.
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -67,22 +69,18 @@ class BULKHEAD_EXPORT Supervisor {
   bool failed(absl::string_view role) const;
 
  private:
-  struct Role {
-    explicit Role(RestartPolicy policy) : tracker(policy) {}
-    RestartTracker tracker;
-  };
-  struct PendingRestart;
-
   void Launch(const std::string& role);
   void OnExit(const ExitInfo& exit);
-  void ScheduleRestart(const std::string& role, absl::Duration delay);
 
   Host& host_;  // Not owned.
   Events events_;
-  std::map<std::string, Role, std::less<>> roles_;
-  std::map<PendingRestart*, std::unique_ptr<PendingRestart>> pending_;
-  absl::BitGen random_;
-  bool restarting_ = true;
+  // The supervised roles, with their policies.
+  std::map<std::string, RestartPolicy, std::less<>> roles_;
+  // Expires with this: the launches' on_ready callbacks, which the host may
+  // run after this is gone, check it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Decides and schedules the restarts; destroyed first, cancelling them.
+  std::unique_ptr<RestartScheduler> restarts_;
 };
 
 }  // namespace bulkhead

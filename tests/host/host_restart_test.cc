@@ -126,6 +126,25 @@ TEST_F(HostRestartTest, TheRolesPolicyAndTheLaunchsOwnWin) {
   EXPECT_TRUE(failures_.empty());
 }
 
+TEST_F(HostRestartTest, AnExitHandlerThatShutsDownTheHostPreventsTheRestart) {
+  HelperProcess* renderer = LaunchReady("renderer");
+  ASSERT_NE(renderer, nullptr);
+  bool done = false;
+  host_->SetExitHandler([&](const ExitInfo& exit) {
+    exits_.push_back(exit);
+    host_->Shutdown(absl::Seconds(1), [&] { done = true; });
+  });
+  FailLatest();
+  ASSERT_TRUE(RunUntil([&] { return done; }));
+  ASSERT_EQ(exits_.size(), 1u);
+  // The restart is decided after the exit handler: by then the host is
+  // shutting down, so none is scheduled or counted.
+  EXPECT_EQ(host_->restarts("renderer"), 0);
+  EXPECT_FALSE(host_->role_failed("renderer"));
+  EXPECT_EQ(started_.size(), 1u);
+  EXPECT_TRUE(host_->helpers().empty());
+}
+
 TEST_F(HostRestartTest, ASupervisorsHelpersAreNotRestartedTwice) {
   int supervisor_started = 0;
   Supervisor::Events events;

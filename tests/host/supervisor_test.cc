@@ -164,5 +164,44 @@ TEST_F(SupervisorTest, UnknownRolesAndBadCountsAreRefused) {
   EXPECT_TRUE(RunUntil([&] { return Count("started") == 2; }));
 }
 
+TEST_F(SupervisorTest, ASupervisorDestroyedBeforeItsHelperIsReadyHearsNothing) {
+  ASSERT_TRUE(supervisor_->Supervise("renderer", 1, Fast()).ok());
+  // The helper is the host's and lives on; its Ready must not reach the
+  // destroyed supervisor's events.
+  supervisor_.reset();
+  bool ready = false;
+  host_->SetHelperStartedHandler([&](HelperProcess&) { ready = true; });
+  ASSERT_TRUE(RunUntil([&] { return ready; }));
+  EXPECT_EQ(Count("started"), 0);
+  EXPECT_EQ(host_->helpers().size(), 1u);
+}
+
+TEST_F(SupervisorTest, ASupervisorMayBeDestroyedFromItsOwnExitEvent) {
+  Supervisor::Events events;
+  bool exited = false;
+  events.on_started = [this](HelperProcess& helper) {
+    last_started_ = &helper;
+  };
+  events.on_exited = [&](const ExitInfo&, std::optional<absl::Duration> in) {
+    EXPECT_TRUE(in.has_value()) << "a restart was about to be scheduled";
+    exited = true;
+    supervisor_.reset();
+  };
+  // The fixture's first: destroying it gives up the host's exit handler.
+  supervisor_.reset();
+  supervisor_ = std::make_unique<Supervisor>(*host_, std::move(events));
+  ASSERT_TRUE(supervisor_->Supervise("renderer", 1, Fast()).ok());
+  ASSERT_TRUE(RunUntil([&] { return last_started_ != nullptr; }));
+  CrashLatest();
+  ASSERT_TRUE(RunUntil([&] { return exited; }));
+  // Past the 50 ms backoff: the restart died with its supervisor.
+  int launched = 0;
+  host_->SetLifecycleHandler([&](const LifecycleEvent& event) {
+    launched += event.stage == LifecycleStage::kLaunching;
+  });
+  EXPECT_FALSE(RunUntil([&] { return launched > 0; }, absl::Milliseconds(300)));
+  EXPECT_TRUE(host_->helpers().empty());
+}
+
 }  // namespace
 }  // namespace bulkhead
