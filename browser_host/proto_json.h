@@ -11,23 +11,19 @@
 //  - google.protobuf.Struct keys are written sorted.
 //  - On one line.
 // Text a helper controls may hold any bytes: pass every string through
-// ValidUtf8 before it goes into a message (the printer would drop bytes that
-// are not UTF-8, and protobuf logs an error for each such field).
+// ValidUtf8 (common/utf8.h) before it goes into a message (the printer would
+// drop bytes that are not UTF-8, and protobuf logs an error for each such
+// field).
 #ifndef BULKHEAD_BROWSER_HOST_PROTO_JSON_H_
 #define BULKHEAD_BROWSER_HOST_PROTO_JSON_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "common/utf8.h"
 #include "google/protobuf/message.h"
 
 namespace bulkhead {
-
-// `text` with each byte that does not begin a well-formed UTF-8 sequence
-// (a stray continuation byte, a truncated, overlong or surrogate sequence, a
-// code point above U+10FFFF) replaced by U+FFFD; well-formed text unchanged.
-std::string ValidUtf8(absl::string_view text);
 
 // `message` as JSON, as described above. Errors (Internal): the printer
 // failed, which for this app's messages is a bug.
