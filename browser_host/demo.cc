@@ -105,16 +105,27 @@ class Demo {
     events.on_role_failed = [this](const std::string& role,
                                    const std::string& why) {
       if (trace_ != nullptr) trace_->OnRoleFailed(role, why);
-      console_.Json(RoleFailedJson(role, why, absl::Now()));
+      EmitJson(RoleFailedJson(role, why, absl::Now()));
       console_.Message(absl::StrCat("  role ", role, " FAILED: ", why,
                                     "; no more restarts\n"));
     };
     return events;
   }
 
+  // One --json-events line; a line the printer failed on (a bug) is said on
+  // stderr instead.
+  void EmitJson(const absl::StatusOr<std::string>& json) {
+    if (json.ok()) {
+      console_.Json(*json);
+    } else if (console_.mode() == Console::Mode::kJsonEvents) {
+      console_.Message(
+          absl::StrCat("browser_host: ", json.status().ToString(), "\n"));
+    }
+  }
+
   void OnLifecycle(const LifecycleEvent& event) {
     if (trace_ != nullptr) trace_->OnLifecycle(event);
-    console_.Json(LifecycleEventJson(event, absl::Now()));
+    EmitJson(LifecycleEventJson(event, absl::Now()));
     if (event.stage == LifecycleStage::kLaunching) {
       if (launching_initial_) initial_ids_.insert(event.helper_id);
       if (restarts_pending_[event.role] > 0) --restarts_pending_[event.role];
@@ -197,7 +208,7 @@ class Demo {
     if (restart_in.has_value()) {
       if (trace_ != nullptr) trace_->OnRestartScheduled(exit, *restart_in);
       ++restarts_pending_[exit.role];
-      console_.Json(RestartScheduledJson(exit, *restart_in, absl::Now()));
+      EmitJson(RestartScheduledJson(exit, *restart_in, absl::Now()));
       absl::StrAppend(&text, "      restarting in ", Millis(*restart_in), "\n");
     }
     console_.Message(text);

@@ -1,37 +1,35 @@
 // `browser_host --json-events`: one JSON object per line on stdout, for
-// tooling. Every object has
-//   "event":  "lifecycle", "restart_scheduled" or "role_failed"
-//   "time":   RFC 3339 UTC with milliseconds, "2026-11-27T12:00:00.123Z"
-//   "role":   the helper's role
-// "lifecycle" (one per LifecycleEvent, host/exit_info.h) adds
-//   "stage":     "launching", "started", "ready", "exiting" or "exited"
-//   "helper":    "<role>-<id>";  "helper_id": the id (number)
-//   "pid":       the process id (number; 0 before "started")
-// and for "exited" also
-//   "reason":      ExitKindName ("crashed", "host-shutdown", ...)
-//   "description": ExitInfo::Describe()
-//   "exit_code", "signal" (numbers), "uptime_ms" (number)
-// "restart_scheduled" adds "helper" (the one that ended) and "delay_ms";
-// "role_failed" adds "why".
+// tooling. The format is the message bulkhead.output.JsonEvent
+// (browser_host/proto/json_event.proto, which documents every field): each
+// object has "event" ("lifecycle", "restart_scheduled" or "role_failed"),
+// "time" (RFC 3339 UTC with milliseconds) and "role"; "lifecycle" adds
+// "stage", "helper", "helper_id" and "pid", and for "exited" also "reason",
+// "description", "exit_code", "signal" and "uptime_ms"; "restart_scheduled"
+// adds "helper" and "delay_ms"; "role_failed" adds "why".
+//
+// Each function returns one line without its newline. Text from a helper
+// may hold any bytes: the line is valid UTF-8 JSON whatever they are (see
+// proto_json.h). Errors (Internal): the JSON printer failed, a bug.
 #ifndef BULKHEAD_BROWSER_HOST_JSON_EVENTS_H_
 #define BULKHEAD_BROWSER_HOST_JSON_EVENTS_H_
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "host/exit_info.h"
 
 namespace bulkhead {
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(absl::string_view text);
-
-std::string LifecycleEventJson(const LifecycleEvent& event, absl::Time at);
-std::string RestartScheduledJson(const ExitInfo& exit, absl::Duration delay,
-                                 absl::Time at);
-std::string RoleFailedJson(absl::string_view role, absl::string_view why,
-                           absl::Time at);
+absl::StatusOr<std::string> LifecycleEventJson(const LifecycleEvent& event,
+                                               absl::Time at);
+absl::StatusOr<std::string> RestartScheduledJson(const ExitInfo& exit,
+                                                 absl::Duration delay,
+                                                 absl::Time at);
+absl::StatusOr<std::string> RoleFailedJson(absl::string_view role,
+                                           absl::string_view why,
+                                           absl::Time at);
 
 }  // namespace bulkhead
 

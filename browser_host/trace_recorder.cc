@@ -7,34 +7,40 @@
 #include <cstdio>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/json_events.h"
+#include "browser_host/proto/trace_event.pb.h"
+#include "browser_host/proto_json.h"
+#include "common/status_macros.h"
 
 namespace bulkhead {
 namespace {
 
-std::string ArgsJson(const TraceArgs& args) {
-  std::string json = "{";
+void SetArgs(const TraceArgs& args, output::TraceEvent& event) {
+  if (args.empty()) return;
+  auto& fields = *event.mutable_args()->mutable_fields();
   for (const auto& [name, value] : args) {
-    if (json.size() > 1) json += ',';
-    absl::StrAppend(&json, JsonQuote(name), ":");
+    google::protobuf::Value& out = fields[ValidUtf8(name)];
     if (const auto* text = std::get_if<std::string>(&value)) {
-      json += JsonQuote(*text);
+      out.set_string_value(ValidUtf8(*text));
     } else if (const auto* number = std::get_if<int64_t>(&value)) {
-      absl::StrAppend(&json, *number);
+      out.set_number_value(static_cast<double>(*number));
     } else {
-      json += std::get<bool>(value) ? "true" : "false";
+      out.set_bool_value(std::get<bool>(value));
     }
   }
-  json += '}';
-  return json;
 }
 
-std::string MetadataJson(absl::string_view name, int64_t pid, int64_t tid,
-                         const TraceArgs& args) {
-  return absl::StrCat("{\"ph\":\"M\",\"name\":", JsonQuote(name),
-                      ",\"pid\":", pid, ",\"tid\":", tid, ",\"ts\":0",
-                      ",\"args\":", ArgsJson(args), "}");
+output::TraceEvent Metadata(absl::string_view name, int64_t pid, int64_t tid,
+                            const TraceArgs& args) {
+  output::TraceEvent event;
+  event.set_ph("M");
+  event.set_ts(0);
+  event.set_pid(static_cast<double>(pid));
+  event.set_tid(static_cast<double>(tid));
+  event.set_name(ValidUtf8(name));
+  SetArgs(args, event);
+  return event;
 }
 
 absl::Status FileError(const std::string& path, int error) {
@@ -152,55 +158,75 @@ void TraceRecorder::CloseOpenSpans() {
   }
 }
 
-void TraceRecorder::WriteJson(
+absl::Status TraceRecorder::WriteJson(
     absl::FunctionRef<void(absl::string_view)> write) {
   CloseOpenSpans();
   // Stable: a "B" and the "E" recorded in the same microsecond stay in order.
   std::stable_sort(events_.begin(), events_.end(),
                    [](const Event& a, const Event& b) { return a.ts < b.ts; });
-  write("{\"traceEvents\":[\n");
+  // The file is TraceFile, printed whole but for its events, which are
+  // printed one by one into its empty "traceEvents" array: a big trace is
+  // never held twice.
+  output::TraceFile file;
+  file.set_displaytimeunit("ms");
+  file.mutable_otherdata()->set_max_events(static_cast<double>(max_events_));
+  file.mutable_otherdata()->set_dropped_events(static_cast<double>(dropped_));
+  BH_ASSIGN_OR_RETURN(const std::string envelope, PrintJson(file));
+  constexpr absl::string_view kHead = "{\"traceEvents\":[";
+  if (!absl::StartsWith(envelope, kHead)) {
+    return absl::InternalError(
+        absl::StrCat("unexpected trace envelope: ", envelope));
+  }
+  write(kHead);
+  write("\n");
   bool first = true;
-  auto add = [&](const std::string& event) {
+  auto add = [&](const output::TraceEvent& event) -> absl::Status {
+    BH_ASSIGN_OR_RETURN(const std::string json, PrintJson(event));
     if (!first) write(",\n");
     first = false;
-    write(event);
+    write(json);
+    return absl::OkStatus();
   };
   for (const auto& [pid, name] : process_names_) {
-    add(MetadataJson("process_name", pid, pid, {{"name", name.first}}));
+    BH_RETURN_IF_ERROR(
+        add(Metadata("process_name", pid, pid, {{"name", name.first}})));
     if (name.second.has_value()) {
-      add(MetadataJson("process_sort_index", pid, pid,
-                       {{"sort_index", *name.second}}));
+      BH_RETURN_IF_ERROR(add(Metadata("process_sort_index", pid, pid,
+                                      {{"sort_index", *name.second}})));
     }
   }
   for (const auto& [track, name] : thread_names_) {
-    add(MetadataJson("thread_name", track.pid, track.tid, {{"name", name}}));
+    BH_RETURN_IF_ERROR(
+        add(Metadata("thread_name", track.pid, track.tid, {{"name", name}})));
   }
+  output::TraceEvent json;
   for (const Event& event : events_) {
-    std::string line = absl::StrCat(
-        "{\"ph\":\"", std::string(1, event.phase), "\",\"ts\":", event.ts,
-        ",\"pid\":", event.track.pid, ",\"tid\":", event.track.tid,
-        ",\"name\":", JsonQuote(event.name));
-    if (event.phase == 'i') line += ",\"s\":\"t\"";
+    json.Clear();
+    json.set_ph(std::string(1, event.phase));
+    json.set_ts(static_cast<double>(event.ts));
+    json.set_pid(static_cast<double>(event.track.pid));
+    json.set_tid(static_cast<double>(event.track.tid));
+    json.set_name(ValidUtf8(event.name));
+    SetArgs(event.args, json);
+    if (event.phase == 'i') json.set_s("t");
     if (event.phase == 'b' || event.phase == 'e') {
-      absl::StrAppend(&line, ",\"cat\":", JsonQuote(event.category),
-                      ",\"id\":\"0x", absl::Hex(event.id), "\"");
+      json.set_cat(ValidUtf8(event.category));
+      json.set_id(absl::StrCat("0x", absl::Hex(event.id)));
     }
-    if (!event.args.empty()) {
-      absl::StrAppend(&line, ",\"args\":", ArgsJson(event.args));
-    }
-    line += '}';
-    add(line);
+    BH_RETURN_IF_ERROR(add(json));
   }
-  write(absl::StrCat("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{",
-                     "\"max_events\":", max_events_,
-                     ",\"dropped_events\":", dropped_, "}}\n"));
+  // The envelope's rest: "],\"displayTimeUnit\":...}".
+  write("\n");
+  write(absl::string_view(envelope).substr(kHead.size()));
+  write("\n");
+  return absl::OkStatus();
 }
 
-std::string TraceRecorder::ToJson() {
+absl::StatusOr<std::string> TraceRecorder::ToJson() {
   std::string json;
-  WriteJson([&json](absl::string_view piece) {
+  BH_RETURN_IF_ERROR(WriteJson([&json](absl::string_view piece) {
     json.append(piece.data(), piece.size());
-  });
+  }));
   return json;
 }
 
@@ -209,7 +235,7 @@ absl::Status TraceRecorder::WriteFile(const std::string& path) {
   if (file == nullptr) return FileError(path, errno);
   bool written = true;
   int error = 0;
-  WriteJson([&](absl::string_view piece) {
+  const absl::Status printed = WriteJson([&](absl::string_view piece) {
     if (written &&
         std::fwrite(piece.data(), 1, piece.size(), file) != piece.size()) {
       written = false;
@@ -221,7 +247,7 @@ absl::Status TraceRecorder::WriteFile(const std::string& path) {
     error = errno;
   }
   if (!written) return FileError(path, error);
-  return absl::OkStatus();
+  return printed;
 }
 
 absl::Status CreateTraceFile(const std::string& path) {

@@ -1,7 +1,11 @@
 // Records Chrome trace events in memory and writes them as one JSON file (the
 // trace-event "JSON Object Format": {"traceEvents":[...],
 // "displayTimeUnit":"ms"}), which Perfetto (ui.perfetto.dev) and
-// chrome://tracing open.
+// chrome://tracing open. The file is the message bulkhead.output.TraceFile
+// (browser_host/proto/trace_event.proto documents every field), written by
+// protobuf's JSON printer one event per line (proto_json.h): names and
+// string args may hold any bytes, and the file is valid UTF-8 JSON whatever
+// they are.
 //
 //   TraceRecorder trace;
 //   const TraceTrack track{.pid = 7, .tid = 7};
@@ -40,6 +44,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace bulkhead {
@@ -54,7 +59,8 @@ struct TraceTrack {
   }
 };
 
-// An event's "args": names and values, written in this order.
+// An event's "args": names and values (written sorted by name; of a name
+// given twice, the last value). Numbers are exact up to 2^53.
 using TraceValue = std::variant<std::string, int64_t, bool>;
 using TraceArgs = std::vector<std::pair<std::string, TraceValue>>;
 
@@ -106,10 +112,12 @@ class TraceRecorder {
   uint64_t dropped() const { return dropped_; }
 
   // The whole trace as JSON, closing every open span at NowMicros() first
-  // (later Ends find nothing open).
-  std::string ToJson();
+  // (later Ends find nothing open). Errors (Internal): the JSON printer
+  // failed, a bug.
+  absl::StatusOr<std::string> ToJson();
   // The same, written into `path` (replaced) piece by piece, so that a big
-  // trace is not held twice. Errors: the file cannot be written.
+  // trace is not held twice. Errors: the file cannot be written
+  // (InvalidArgument), or as ToJson.
   absl::Status WriteFile(const std::string& path);
 
  private:
@@ -135,7 +143,7 @@ class TraceRecorder {
   }
   void CloseOpenSpans();
   // Closes open spans, sorts, and passes the JSON to `write` in pieces.
-  void WriteJson(absl::FunctionRef<void(absl::string_view)> write);
+  absl::Status WriteJson(absl::FunctionRef<void(absl::string_view)> write);
 
   const size_t max_events_;
   absl::AnyInvocable<int64_t()> now_micros_;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "browser_host/crash_test/crash_test_internal.h"
 #include "browser_host/terminal.h"
 #include "common/logging.h"
@@ -119,6 +120,11 @@ const char* CaseVerdictName(CaseVerdict verdict) {
   return "?";
 }
 
+std::string CrashTestStartedAt(const CrashTestReport& report) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", report.started_at,
+                          absl::UTCTimeZone());
+}
+
 std::optional<double> CrashCaseResult::detection_latency_ms() const {
   if (!fault_ms || !detected_ms) return std::nullopt;
   return *detected_ms - *fault_ms;
@@ -180,6 +186,8 @@ CrashTestReport RunCrashTest(const RoleRegistry& roles,
                              const CrashTestOptions& options,
                              std::FILE* progress) {
   CrashTestReport report;
+  report.bulkhead_version = BULKHEAD_VERSION;
+  report.started_at = absl::Now();
   report.platform = CrashTestPlatformName();
   report.sandboxed = options.sandbox_helpers && SandboxedLaunchAvailable();
   report.roles = options.roles.empty() ? CrashTestRoles() : options.roles;
@@ -277,19 +285,19 @@ int RunCrashTestCommand(const RoleRegistry& roles,
   int code = CrashTestInterrupted() ? kExitInterrupted
              : report.failed == 0   ? 0
                                     : kExitFailed;
-  for (const auto& [path, text] :
-       {std::pair{json_path,
-                  json_path.empty() ? "" : CrashTestReportJson(report)},
-        std::pair{html_path,
-                  html_path.empty() ? "" : CrashTestReportHtml(report)}}) {
-    if (path.empty()) continue;
-    if (absl::Status written = WriteFile(path, text); !written.ok()) {
+  auto write_report = [&code](const std::string& path,
+                              const absl::StatusOr<std::string>& text) {
+    absl::Status written = text.status();
+    if (written.ok()) written = WriteFile(path, *text);
+    if (!written.ok()) {
       std::fprintf(stderr, "browser_host: %s\n", written.ToString().c_str());
       code = kExitFailed;
     } else {
       std::printf("wrote %s\n", path.c_str());
     }
-  }
+  };
+  if (!json_path.empty()) write_report(json_path, CrashTestReportJson(report));
+  if (!html_path.empty()) write_report(html_path, CrashTestReportHtml(report));
   std::fflush(stdout);
   return code;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead {
@@ -84,7 +85,9 @@ struct CrashCaseResult {
 };
 
 struct CrashTestReport {
-  std::string platform;  // e.g. "linux", "windows (wine)"
+  std::string bulkhead_version;  // The build's, e.g. "0.2.0".
+  absl::Time started_at;         // When the run started.
+  std::string platform;          // e.g. "linux", "windows (wine)"
   bool sandboxed = false;
   std::vector<std::string> roles;
   std::vector<std::string> faults;
@@ -114,10 +117,14 @@ CrashCaseResult RunCrashCase(const RoleRegistry& roles,
 std::string FormatCrashTestHeader();
 std::string FormatCrashTestRow(const CrashCaseResult& result, bool color);
 
-// The report as JSON (fields documented in crash_test_report_json.cc) and as
-// one self-contained HTML page (inline CSS and SVG, no scripts).
-std::string CrashTestReportJson(const CrashTestReport& report);
+// The report as JSON, the message bulkhead.output.CrashTestReport
+// (browser_host/proto/crash_test_report.proto documents every field; errors
+// (Internal): the JSON printer failed, a bug), and as one self-contained HTML
+// page (inline CSS and SVG, no scripts). Both say the version and the start.
+absl::StatusOr<std::string> CrashTestReportJson(const CrashTestReport& report);
 std::string CrashTestReportHtml(const CrashTestReport& report);
+// `report.started_at` as ISO 8601 UTC to the second: "2026-11-27T12:00:00Z".
+std::string CrashTestStartedAt(const CrashTestReport& report);
 
 // `browser_host crash-test ARGS...` (the arguments after the subcommand):
 // 0 when every case passed or was skipped, 1 when one failed, 2 for a usage

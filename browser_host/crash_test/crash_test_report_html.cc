@@ -1,8 +1,9 @@
 // The crash-test report as one self-contained HTML page: inline CSS, inline
-// SVG, no scripts and nothing fetched. The matrix (roles x faults, a coloured
-// cell per case linking to its details), then per case a table of figures and
-// a timeline: each helper's life as a bar (pale while starting, solid once
-// Ready), and the fault, its detection and the replacement's Ready marked.
+// SVG, no scripts and nothing fetched. The Bulkhead version and when the run
+// started (UTC), the matrix (roles x faults, a coloured cell per case linking
+// to its details), then per case a table of figures and a timeline: each
+// helper's life as a bar (pale while starting, solid once Ready), and the
+// fault, its detection and the replacement's Ready marked.
 #include <algorithm>
 #include <string>
 
@@ -75,6 +76,7 @@ td a{color:inherit;text-decoration:none;display:block}
 .legend span{margin-right:14px}
 svg text{font:11px system-ui,sans-serif}
 .reason{color:#7a1010}
+.meta{color:#555}
 </style>)";
 
 std::string Timeline(const CrashCaseResult& result) {
@@ -177,6 +179,11 @@ std::string CrashTestReportHtml(const CrashTestReport& report) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<title>browser_host crash-test</title>\n",
       kStyle, "</head><body>\n<h1>browser_host crash-test</h1>\n");
+  const std::string started = CrashTestStartedAt(report);
+  absl::StrAppend(&html, "<p class=\"meta\">bulkhead <span id=\"version\">",
+                  Escape(report.bulkhead_version),
+                  "</span>, run started <time id=\"started\" datetime=\"",
+                  started, "\">", started, "</time></p>\n");
   absl::StrAppendFormat(
       &html,
       "<p class=\"summary\"><span>%s</span><span>helpers %s</span>"

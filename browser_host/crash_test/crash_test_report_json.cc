@@ -1,122 +1,86 @@
-// The crash-test report as JSON. One object:
-//   "platform":  "linux", "windows (wine)", ...
-//   "sandboxed": whether helpers were launched in the platform's sandbox
-//   "roles", "faults": the matrix's rows and columns (arrays of strings)
-//   "passed", "failed", "skipped": case counts (SKIPPED does not fail a run)
-//   "cases": one object per role x fault, role-major:
-//     "role", "fault"
-//     "verdict":  "PASS", "FAIL" or "SKIPPED"
-//     "reason":   why it failed or was skipped ("" for a pass)
-//     "expected": the end the fault must give, e.g. "crashed (SIGSEGV)"
-//     "observed": ExitInfo::Describe() of the victim's end, or for `escape`
-//                 "N of M attempts blocked"
-//     "fault_ms", "detected_ms", "replacement_ready_ms": when the fault was
-//                 injected, the victim's ExitInfo arrived and its replacement
-//                 was Ready, in ms since the case began (null: did not happen)
-//     "detection_latency_ms":   detected_ms - fault_ms (null when either is)
-//     "replacement_latency_ms": replacement_ready_ms - fault_ms (null ...)
-//     "duration_ms":    the whole case, host start to host shut down
-//     "host_stayed_up": the host's loop kept turning after the fault and the
-//                       host shut down cleanly
-//     "escape_attempts", "escape_blocked": `escape` only (else 0)
-//     "siblings": [{"helper", "calls", "failures", "worst_latency_ms"}]: the
-//                 sample-work calls each sibling was sent between the fault
-//                 and the replacement's Ready (or the escape's answer)
-//     "helpers":  [{"helper", "role", "victim", "started_ms", "ready_ms",
-//                 "exited_ms", "exit"}]: every helper's life in the case, in
-//                 ms since the case began (null: did not happen in the case)
+// The crash-test report as JSON: the message bulkhead.output.CrashTestReport
+// (browser_host/proto/crash_test_report.proto documents every field).
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "browser_host/crash_test/crash_test.h"
-#include "browser_host/json_events.h"
+#include "browser_host/proto/crash_test_report.pb.h"
+#include "browser_host/proto_json.h"
 
 namespace bulkhead {
 namespace {
 
-std::string Number(double value) { return absl::StrFormat("%.3f", value); }
+// Milliseconds to the microsecond: the figures are measured no finer.
+double Ms(double ms) { return std::round(ms * 1000) / 1000; }
 
-std::string Number(const std::optional<double>& value) {
-  return value.has_value() ? Number(*value) : "null";
+// A figure that may not have happened: a number, or null.
+void SetMs(const std::optional<double>& ms, google::protobuf::Value& value) {
+  if (ms.has_value()) {
+    value.set_number_value(Ms(*ms));
+  } else {
+    value.set_null_value(google::protobuf::NULL_VALUE);
+  }
 }
 
-std::string Bool(bool value) { return value ? "true" : "false"; }
-
-std::string Strings(const std::vector<std::string>& items) {
-  std::vector<std::string> quoted;
-  for (const std::string& item : items) quoted.push_back(JsonQuote(item));
-  return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
-}
-
-std::string Field(const char* name, const std::string& json) {
-  return absl::StrCat("\"", name, "\":", json);
-}
-
-std::string Object(const std::vector<std::string>& fields) {
-  return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
-}
-
-std::string CaseJson(const CrashCaseResult& result) {
-  std::vector<std::string> siblings;
+void FillCase(const CrashCaseResult& result, output::CrashCase& json) {
+  json.set_role(ValidUtf8(result.role));
+  json.set_fault(ValidUtf8(result.fault));
+  json.set_verdict(CaseVerdictName(result.verdict));
+  json.set_reason(ValidUtf8(result.reason));
+  json.set_expected(ValidUtf8(result.expected));
+  json.set_observed(ValidUtf8(result.observed));
+  SetMs(result.fault_ms, *json.mutable_fault_ms());
+  SetMs(result.detected_ms, *json.mutable_detected_ms());
+  SetMs(result.replacement_ms, *json.mutable_replacement_ready_ms());
+  SetMs(result.detection_latency_ms(), *json.mutable_detection_latency_ms());
+  SetMs(result.replacement_latency_ms(),
+        *json.mutable_replacement_latency_ms());
+  json.set_duration_ms(Ms(result.duration_ms));
+  json.set_host_stayed_up(result.host_stayed_up);
+  json.set_escape_attempts(result.escape_attempts);
+  json.set_escape_blocked(result.escape_blocked);
   for (const SiblingLoad& sibling : result.siblings) {
-    siblings.push_back(
-        Object({Field("helper", JsonQuote(sibling.name)),
-                Field("calls", absl::StrCat(sibling.calls)),
-                Field("failures", absl::StrCat(sibling.failures)),
-                Field("worst_latency_ms", Number(sibling.worst_latency_ms))}));
+    output::SiblingLoad& load = *json.add_siblings();
+    load.set_helper(ValidUtf8(sibling.name));
+    load.set_calls(sibling.calls);
+    load.set_failures(sibling.failures);
+    load.set_worst_latency_ms(Ms(sibling.worst_latency_ms));
   }
-  std::vector<std::string> helpers;
   for (const HelperSpan& span : result.helpers) {
-    helpers.push_back(Object({Field("helper", JsonQuote(span.name)),
-                              Field("role", JsonQuote(span.role)),
-                              Field("victim", Bool(span.victim)),
-                              Field("started_ms", Number(span.started_ms)),
-                              Field("ready_ms", Number(span.ready_ms)),
-                              Field("exited_ms", Number(span.exited_ms)),
-                              Field("exit", JsonQuote(span.exit))}));
+    output::HelperSpan& helper = *json.add_helpers();
+    helper.set_helper(ValidUtf8(span.name));
+    helper.set_role(ValidUtf8(span.role));
+    helper.set_victim(span.victim);
+    helper.set_started_ms(Ms(span.started_ms));
+    SetMs(span.ready_ms, *helper.mutable_ready_ms());
+    SetMs(span.exited_ms, *helper.mutable_exited_ms());
+    helper.set_exit(ValidUtf8(span.exit));
   }
-  return Object(
-      {Field("role", JsonQuote(result.role)),
-       Field("fault", JsonQuote(result.fault)),
-       Field("verdict", JsonQuote(CaseVerdictName(result.verdict))),
-       Field("reason", JsonQuote(result.reason)),
-       Field("expected", JsonQuote(result.expected)),
-       Field("observed", JsonQuote(result.observed)),
-       Field("fault_ms", Number(result.fault_ms)),
-       Field("detected_ms", Number(result.detected_ms)),
-       Field("replacement_ready_ms", Number(result.replacement_ms)),
-       Field("detection_latency_ms", Number(result.detection_latency_ms())),
-       Field("replacement_latency_ms", Number(result.replacement_latency_ms())),
-       Field("duration_ms", Number(result.duration_ms)),
-       Field("host_stayed_up", Bool(result.host_stayed_up)),
-       Field("escape_attempts", absl::StrCat(result.escape_attempts)),
-       Field("escape_blocked", absl::StrCat(result.escape_blocked)),
-       Field("siblings", absl::StrCat("[", absl::StrJoin(siblings, ","), "]")),
-       Field("helpers", absl::StrCat("[", absl::StrJoin(helpers, ","), "]"))});
 }
 
 }  // namespace
 
-std::string CrashTestReportJson(const CrashTestReport& report) {
-  std::vector<std::string> cases;
-  for (const CrashCaseResult& result : report.cases) {
-    cases.push_back(CaseJson(result));
+absl::StatusOr<std::string> CrashTestReportJson(const CrashTestReport& report) {
+  output::CrashTestReport json;
+  json.set_bulkhead_version(ValidUtf8(report.bulkhead_version));
+  json.set_started_at(CrashTestStartedAt(report));
+  json.set_platform(ValidUtf8(report.platform));
+  json.set_sandboxed(report.sandboxed);
+  for (const std::string& role : report.roles) json.add_roles(ValidUtf8(role));
+  for (const std::string& fault : report.faults) {
+    json.add_faults(ValidUtf8(fault));
   }
-  return absl::StrCat(
-      Object({Field("platform", JsonQuote(report.platform)),
-              Field("sandboxed", Bool(report.sandboxed)),
-              Field("roles", Strings(report.roles)),
-              Field("faults", Strings(report.faults)),
-              Field("passed", absl::StrCat(report.passed)),
-              Field("failed", absl::StrCat(report.failed)),
-              Field("skipped", absl::StrCat(report.skipped)),
-              Field("cases",
-                    absl::StrCat("[\n", absl::StrJoin(cases, ",\n"), "\n]"))}),
-      "\n");
+  json.set_passed(report.passed);
+  json.set_failed(report.failed);
+  json.set_skipped(report.skipped);
+  for (const CrashCaseResult& result : report.cases) {
+    FillCase(result, *json.add_cases());
+  }
+  absl::StatusOr<std::string> printed = PrintJson(json);
+  if (printed.ok()) printed->push_back('\n');
+  return printed;
 }
 
 }  // namespace bulkhead

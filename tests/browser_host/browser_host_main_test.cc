@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "browser_host/proto/json_event.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -357,6 +358,11 @@ std::vector<google::protobuf::Struct> JsonLines(const std::string& out) {
     const auto status =
         google::protobuf::util::JsonStringToMessage(std::string(line), &object);
     EXPECT_TRUE(status.ok()) << status.ToString() << ": " << line;
+    // Strictly as its schema too.
+    output::JsonEvent typed;
+    const auto strict =
+        google::protobuf::util::JsonStringToMessage(std::string(line), &typed);
+    EXPECT_TRUE(strict.ok()) << strict.ToString() << ": " << line;
     for (const char* field : {"event", "time", "role"}) {
       EXPECT_TRUE(object.fields().contains(field)) << field << ": " << line;
     }

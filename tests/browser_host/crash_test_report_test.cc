@@ -1,12 +1,16 @@
 // The crash-test report writers on a made-up report: text is escaped, missing
-// figures are null, and the JSON parses.
+// figures are null, the JSON parses as its schema, and both say the version
+// and the start.
 #include <string>
 
+#include "absl/time/time.h"
 #include "browser_host/crash_test/crash_test.h"
+#include "browser_host/proto/crash_test_report.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_roles.h"
 
 namespace bulkhead {
 namespace {
@@ -16,6 +20,8 @@ using ::testing::Not;
 
 CrashTestReport MadeUpReport() {
   CrashTestReport report;
+  report.bulkhead_version = "9.8.7";
+  report.started_at = absl::FromUnixMillis(1'800'000'000'999);
   report.platform = "linux";
   report.sandboxed = true;
   report.roles = {"renderer"};
@@ -47,11 +53,30 @@ CrashTestReport MadeUpReport() {
   return report;
 }
 
-TEST(CrashTestReportJsonTest, ParsesWithEscapedTextAndNulls) {
+// The report as its schema, read strictly (no unknown field, every value of
+// its field's type), and as a free-form object.
+struct ParsedReport {
+  output::CrashTestReport typed;
   google::protobuf::Struct json;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  CrashTestReportJson(MadeUpReport()), &json)
-                  .ok());
+};
+
+ParsedReport Parse(const CrashTestReport& report) {
+  ParsedReport parsed;
+  const absl::StatusOr<std::string> json = CrashTestReportJson(report);
+  EXPECT_TRUE(json.ok()) << json.status();
+  if (!json.ok()) return parsed;
+  const auto strict =
+      google::protobuf::util::JsonStringToMessage(*json, &parsed.typed);
+  EXPECT_TRUE(strict.ok()) << strict.ToString() << ": " << *json;
+  const auto loose =
+      google::protobuf::util::JsonStringToMessage(*json, &parsed.json);
+  EXPECT_TRUE(loose.ok()) << loose.ToString() << ": " << *json;
+  return parsed;
+}
+
+TEST(CrashTestReportJsonTest, ParsesWithEscapedTextAndNulls) {
+  const ParsedReport parsed = Parse(MadeUpReport());
+  const google::protobuf::Struct& json = parsed.json;
   const auto& cases = json.fields().at("cases").list_value().values();
   ASSERT_EQ(cases.size(), 2);
   const auto& crashed = cases[0].struct_value().fields();
@@ -64,6 +89,39 @@ TEST(CrashTestReportJsonTest, ParsesWithEscapedTextAndNulls) {
   EXPECT_EQ(cases[1].struct_value().fields().at("verdict").string_value(),
             "SKIPPED");
   EXPECT_EQ(json.fields().at("skipped").number_value(), 1);
+  // Zeros and empty lists are written too.
+  EXPECT_EQ(json.fields().at("passed").number_value(), 0);
+  EXPECT_EQ(
+      cases[1].struct_value().fields().at("helpers").list_value().values_size(),
+      0);
+  // Every figure that may not have happened is a number or null.
+  for (const output::CrashCase& result : parsed.typed.cases()) {
+    for (const google::protobuf::Value* figure :
+         {&result.fault_ms(), &result.detected_ms(),
+          &result.replacement_ready_ms(), &result.detection_latency_ms(),
+          &result.replacement_latency_ms()}) {
+      EXPECT_TRUE(figure->has_number_value() || figure->has_null_value())
+          << figure->DebugString();
+    }
+  }
+}
+
+TEST(CrashTestReportJsonTest, SaysTheVersionAndWhenTheRunStarted) {
+  const ParsedReport parsed = Parse(MadeUpReport());
+  EXPECT_EQ(parsed.typed.bulkhead_version(), "9.8.7");
+  EXPECT_EQ(parsed.typed.started_at(), "2027-01-15T08:00:00Z");
+}
+
+// Text from a helper (its exit, as ExitInfo::Describe() says it) with any
+// bytes: the file stays valid JSON, UTF-8 kept, the rest U+FFFD.
+TEST(CrashTestReportJsonTest, HostileTextStaysValidJson) {
+  CrashTestReport report = MadeUpReport();
+  report.cases[0].observed = std::string(testing::kBadWords);
+  report.cases[0].helpers[0].exit = std::string(testing::kBadWords);
+  const ParsedReport parsed = Parse(report);
+  ASSERT_EQ(parsed.typed.cases_size(), 2);
+  EXPECT_EQ(parsed.typed.cases(0).observed(), testing::kBadWordsAsUtf8);
+  EXPECT_EQ(parsed.typed.cases(0).helpers(0).exit(), testing::kBadWordsAsUtf8);
 }
 
 TEST(CrashTestReportHtmlTest, EscapesTextAndColoursTheMatrix) {
@@ -76,6 +134,14 @@ TEST(CrashTestReportHtmlTest, EscapesTextAndColoursTheMatrix) {
   EXPECT_THAT(html, HasSubstr("href=\"#case-renderer-segv\""));
   EXPECT_THAT(html, HasSubstr("id=\"case-renderer-segv\""));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
+}
+
+TEST(CrashTestReportHtmlTest, SaysTheVersionAndWhenTheRunStarted) {
+  const std::string html = CrashTestReportHtml(MadeUpReport());
+  EXPECT_THAT(html, HasSubstr("bulkhead <span id=\"version\">9.8.7</span>"));
+  EXPECT_THAT(html, HasSubstr("<time id=\"started\" "
+                              "datetime=\"2027-01-15T08:00:00Z\">"
+                              "2027-01-15T08:00:00Z</time>"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // `browser_host crash-test` run for real on a small matrix: its exit code,
-// and the JSON's figures checked against each other; and its usage errors.
+// the JSON read as its schema and its figures checked against each other, the
+// version and start in both reports; and its usage errors.
 #include "browser_host/crash_test/crash_test.h"
 
 #include <csignal>
@@ -10,6 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "browser_host/proto/crash_test_report.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -116,9 +120,21 @@ TEST(CrashTestCommandTest, SmallMatrixPassesWithConsistentFigures) {
   EXPECT_THAT(output.out, Not(HasSubstr("\x1b[")));  // Not a terminal.
 
   Struct report;
+  const std::string json = ReadFile(json_path);
   const auto parsed =
-      google::protobuf::util::JsonStringToMessage(ReadFile(json_path), &report);
+      google::protobuf::util::JsonStringToMessage(json, &report);
   ASSERT_TRUE(parsed.ok()) << parsed.ToString();
+  // Strictly as its schema too.
+  output::CrashTestReport typed;
+  const auto strict = google::protobuf::util::JsonStringToMessage(json, &typed);
+  ASSERT_TRUE(strict.ok()) << strict.ToString() << ": " << json;
+  EXPECT_EQ(typed.bulkhead_version(), BULKHEAD_VERSION);
+  absl::Time started;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", typed.started_at(),
+                              absl::UTCTimeZone(), &started, &error))
+      << typed.started_at() << ": " << error;
+  EXPECT_LE(absl::AbsDuration(absl::Now() - started), absl::Minutes(5));
   EXPECT_EQ(Number(report, "passed"), 3);
   EXPECT_EQ(Number(report, "failed"), 0);
   const auto& cases = Get(report, "cases").list_value().values();
@@ -140,6 +156,10 @@ TEST(CrashTestCommandTest, SmallMatrixPassesWithConsistentFigures) {
   const std::string html = ReadFile(html_path);
   EXPECT_THAT(html, HasSubstr("<table class=\"matrix\" id=\"matrix\">"));
   EXPECT_THAT(html, HasSubstr("<svg"));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("bulkhead <span id=\"version\">",
+                                           BULKHEAD_VERSION, "</span>")));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("<time id=\"started\" datetime=\"",
+                                           typed.started_at(), "\">")));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("src=")));  // Nothing fetched.
   EXPECT_THAT(html, Not(HasSubstr("href=\"http")));

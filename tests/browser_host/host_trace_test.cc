@@ -10,11 +10,13 @@
 #include "gtest/gtest.h"
 #include "tests/browser_host/trace_check.h"
 #include "tests/host/host_fixture.h"
+#include "tests/support/test_roles.h"
 
 namespace bulkhead {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::TraceEvent;
 
@@ -24,8 +26,10 @@ class HostTraceTest : public testing::HostFixture {
 
   // The recorder's trace, checked, and the events on `helper_id`'s track.
   std::vector<TraceEvent> HelperEvents(uint64_t helper_id) {
-    absl::StatusOr<testing::ParsedTrace> trace =
-        testing::ParseTrace(recorder_.ToJson());
+    const absl::StatusOr<std::string> json = recorder_.ToJson();
+    EXPECT_TRUE(json.ok()) << json.status();
+    if (!json.ok()) return {};
+    absl::StatusOr<testing::ParsedTrace> trace = testing::ParseTrace(*json);
     EXPECT_TRUE(trace.ok()) << trace.status();
     if (!trace.ok()) return {};
     EXPECT_THAT(testing::TraceProblems(*trace), IsEmpty());
@@ -98,6 +102,32 @@ TEST_F(HostTraceTest, AHelperThatExitsWhileStarting) {
   EXPECT_EQ(exit_event.Arg("kind"), "error-exit");
   EXPECT_EQ(exit_event.Arg("exit_code"), "7");
   EXPECT_EQ(std::find(names.begin(), names.end(), "i Ready"), names.end());
+}
+
+// A helper's own words (the last stderr line of one that left before Ready,
+// in its ExitInfo) with any bytes: the trace stays valid, UTF-8 kept and the
+// rest U+FFFD.
+TEST_F(HostTraceTest, AHelpersWordsComeOutAsValidUtf8) {
+  HostTrace trace(*host_, recorder_, "test");
+  host_->SetLifecycleHandler(
+      [&](const LifecycleEvent& event) { trace.OnLifecycle(event); });
+  absl::StatusOr<HelperProcess*> launched = host_->Launch("bad-words", nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const uint64_t id = (*launched)->id();
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  ASSERT_EQ(exit->kind, ExitKind::kLaunchFailed) << exit->Describe();
+
+  const std::vector<TraceEvent> events = HelperEvents(id);
+  const auto found = std::find_if(
+      events.begin(), events.end(),
+      [](const TraceEvent& event) { return event.name == "exit"; });
+  ASSERT_NE(found, events.end());
+  EXPECT_EQ(found->Arg("kind"), "launch-failed");
+  EXPECT_THAT(found->Arg("launch_status"),
+              HasSubstr(std::string(testing::kBadWordsAsUtf8)));
+  EXPECT_THAT(found->Arg("description"),
+              HasSubstr(std::string(testing::kBadWordsAsUtf8)));
 }
 
 // Calls that complete after the HostTrace is gone still complete, untraced;

@@ -43,6 +43,14 @@ absl::StatusOr<ParsedTrace> ParseTrace(const std::string& json) {
     return absl::InvalidArgumentError(
         absl::StrCat("not JSON: ", parsed.ToString()));
   }
+  // Strictly (no unknown field, every value of its field's type): the file
+  // is what its schema says.
+  const auto typed =
+      google::protobuf::util::JsonStringToMessage(json, &trace.file);
+  if (!typed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a bulkhead.output.TraceFile: ", typed.ToString()));
+  }
   const auto& fields = trace.root.fields();
   auto unit = fields.find("displayTimeUnit");
   if (unit == fields.end() || unit->second.string_value() != "ms") {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "browser_host/proto/trace_event.pb.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace bulkhead::testing {
@@ -30,12 +31,15 @@ struct TraceEvent {
 
 struct ParsedTrace {
   google::protobuf::Struct root;
+  output::TraceFile file;          // The same, read as its schema.
   std::vector<TraceEvent> events;  // In file order.
 };
 
 // Parses `json`: an object with a "traceEvents" array whose every element
 // has "ph", "ts", "pid", "tid" (numbers) and "name" (string), and
-// "displayTimeUnit": "ms". InvalidArgument says what is wrong.
+// "displayTimeUnit": "ms", that is also a bulkhead.output.TraceFile
+// (browser_host/proto/trace_event.proto) read strictly. InvalidArgument says
+// what is wrong.
 absl::StatusOr<ParsedTrace> ParseTrace(const std::string& json);
 
 // What breaks the ordering rules, one line each (empty when none): per

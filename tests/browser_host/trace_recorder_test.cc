@@ -28,9 +28,11 @@ class TraceRecorderTest : public ::testing::Test {
   }
 
   testing::ParsedTrace Parse(TraceRecorder& recorder) {
-    absl::StatusOr<testing::ParsedTrace> trace =
-        testing::ParseTrace(recorder.ToJson());
-    EXPECT_TRUE(trace.ok()) << trace.status() << "\n" << recorder.ToJson();
+    absl::StatusOr<std::string> json = recorder.ToJson();
+    EXPECT_TRUE(json.ok()) << json.status();
+    if (!json.ok()) return {};
+    absl::StatusOr<testing::ParsedTrace> trace = testing::ParseTrace(*json);
+    EXPECT_TRUE(trace.ok()) << trace.status() << "\n" << *json;
     if (!trace.ok()) return {};
     EXPECT_THAT(testing::TraceProblems(*trace), IsEmpty());
     return *std::move(trace);
@@ -63,15 +65,15 @@ TEST_F(TraceRecorderTest, EncodesEveryKindOfEvent) {
   recorder.AsyncEnd(call, {{"status", "OK"}});
   recorder.End(kTrack);
 
-  const std::string json = recorder.ToJson();
+  const std::string json = recorder.ToJson().value();
   EXPECT_THAT(json, HasSubstr("\"displayTimeUnit\":\"ms\""));
   EXPECT_THAT(json, HasSubstr("\"dropped_events\":0"));
   EXPECT_THAT(json, HasSubstr("{\"ph\":\"B\",\"ts\":1000,\"pid\":10,\"tid\":"
                               "11,\"name\":\"ready\",\"args\":{\"n\":7,"
                               "\"ok\":true}}"));
   EXPECT_THAT(json, HasSubstr("{\"ph\":\"i\",\"ts\":1500,\"pid\":10,\"tid\":"
-                              "11,\"name\":\"fault\",\"s\":\"t\",\"args\":{"
-                              "\"kind\":\"segv\"}}"));
+                              "11,\"name\":\"fault\",\"args\":{\"kind\":"
+                              "\"segv\"},\"s\":\"t\"}"));
   EXPECT_THAT(json, HasSubstr("\"ph\":\"b\",\"ts\":1500,\"pid\":10,\"tid\":11,"
                               "\"name\":\"ping\",\"cat\":\"call\",\"id\":"
                               "\"0x1\"}"));
@@ -92,21 +94,38 @@ TEST_F(TraceRecorderTest, EncodesEveryKindOfEvent) {
 
 TEST_F(TraceRecorderTest, EscapesNamesAndArgs) {
   TraceRecorder recorder(ManualClock(100));
-  const std::string nasty = "quote\" back\\slash\nnew\ttab\x01 \xff\xfe end";
+  const std::string nasty =
+      "quote\" back\\slash\nnew\ttab\x01 caf\xc3\xa9 \xff\xfe end";
   recorder.SetThreadName(kTrack, nasty);
-  recorder.Instant(kTrack, nasty, {{nasty, nasty}});
-  const std::string json = recorder.ToJson();
+  recorder.Instant(kTrack, nasty, {{nasty, nasty}, {"n", int64_t{1} << 53}});
+  const std::string json = recorder.ToJson().value();
   EXPECT_THAT(json, HasSubstr("quote\\\" back\\\\slash\\nnew\\ttab\\u0001"));
-  // Whatever bytes come in, the file is ASCII (and so valid UTF-8).
-  for (char c : json) {
-    EXPECT_LT(static_cast<unsigned char>(c), 0x80) << json;
-  }
   const testing::ParsedTrace trace = Parse(recorder);
   ASSERT_EQ(trace.events.size(), 2u);
-  // Bytes that are not UTF-8 come back as their Latin-1 reading.
-  EXPECT_EQ(trace.events[1].name,
-            "quote\" back\\slash\nnew\ttab\x01 \xc3\xbf\xc3\xbe end");
-  EXPECT_EQ(trace.events[1].args.fields().size(), 1u);
+  // UTF-8 comes back as it went in; bytes that are not UTF-8 as U+FFFD.
+  const std::string shown =
+      "quote\" back\\slash\nnew\ttab\x01 caf\xc3\xa9 "
+      "\xef\xbf\xbd\xef\xbf\xbd end";
+  EXPECT_EQ(trace.events[0].Arg("name"), shown);
+  EXPECT_EQ(trace.events[1].name, shown);
+  EXPECT_EQ(trace.events[1].Arg(shown), shown);
+  EXPECT_EQ(trace.events[1].Arg("n"), "9007199254740992");
+}
+
+// The checker reads the file as its schema strictly: a field the schema
+// does not have, or a value of the wrong type, is an error.
+TEST_F(TraceRecorderTest, TheSchemaCatchesDrift) {
+  TraceRecorder recorder(ManualClock(100));
+  recorder.Instant(kTrack, "only");
+  const std::string json = recorder.ToJson().value();
+  ASSERT_TRUE(testing::ParseTrace(json).ok());
+  std::string extra = json;
+  extra.replace(extra.find("\"ph\""), 4, "\"phase\":\"i\",\"ph\"");
+  EXPECT_THAT(testing::ParseTrace(extra).status().message(),
+              HasSubstr("phase"));
+  std::string retyped = json;
+  retyped.replace(retyped.find("\"s\":\"t\""), 7, "\"s\":1");
+  EXPECT_FALSE(testing::ParseTrace(retyped).ok());
 }
 
 TEST_F(TraceRecorderTest, WritesEventsInTimeOrder) {

@@ -111,6 +111,13 @@ int Exit0Main(HelperContext&) {
   return 0;
 }
 
+int BadWordsMain(HelperContext&) {
+  std::fputs("bad-words: leaving before Ready\n", stderr);
+  std::fwrite(kBadWords.data(), 1, kBadWords.size(), stderr);
+  std::fputs("\n", stderr);
+  return 0;
+}
+
 int FlooderMain(HelperContext& context) {
   // Every turn of the loop, between calls: 64 lines of 100 bytes on stdout,
   // as fast as the host takes them. Never freed: the process is stopped.
@@ -279,6 +286,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("garbage", &GarbageMain).ok() ||
         !roles->Add("exit7", &Exit7Main).ok() ||
         !roles->Add("exit0", &Exit0Main).ok() ||
+        !roles->Add("bad-words", &BadWordsMain).ok() ||
         !roles->Add("deaf", &DeafMain).ok() ||
         !roles->Add("flooder", &FlooderMain).ok() ||
         !roles->Add("nested-host", &NestedHostMain).ok() ||

@@ -8,6 +8,9 @@
 //            "empty-control".
 //   exit7:   writes two lines to stderr and exits with code 7 before Ready.
 //   exit0:   writes a line to stderr and exits with code 0 before Ready.
+//   bad-words: writes kBadWords as its last stderr line and exits with code 0
+//            before Ready: launch-failed, with that line in its ExitInfo's
+//            launch_status (and so in ExitInfo::Describe()).
 //   deaf:    sends Ready, then blocks its loop forever: it never reads its
 //            channel again, so only a kill (or its job closing) ends it.
 //   flooder: writes lines to stdout as fast as the host takes them, and
@@ -30,9 +33,25 @@
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 
+#include "absl/strings/string_view.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead::testing {
+
+// Hostile text for the host's outputs to carry: a quote, a backslash, a tab,
+// control characters (an ANSI colour), a NUL, UTF-8 ("é") and bytes that are
+// not UTF-8 (a stray 0xff 0xfe, and 0xc3 cut short).
+inline constexpr char kBadWordsBytes[] =
+    "say \"hi\" back\\slash\ttab\x01\x1b[0m nul\0 caf\xc3\xa9 bad\xff\xfe\xc3"
+    " end";
+inline constexpr absl::string_view kBadWords{kBadWordsBytes,
+                                             sizeof(kBadWordsBytes) - 1};
+// kBadWords as valid UTF-8: each byte that is not, replaced by U+FFFD.
+inline constexpr char kBadWordsAsUtf8Bytes[] =
+    "say \"hi\" back\\slash\ttab\x01\x1b[0m nul\0 caf\xc3\xa9 "
+    "bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end";
+inline constexpr absl::string_view kBadWordsAsUtf8{
+    kBadWordsAsUtf8Bytes, sizeof(kBadWordsAsUtf8Bytes) - 1};
 
 // The registry the test binaries run their helpers from (built once).
 const RoleRegistry& TestRoleRegistry();
