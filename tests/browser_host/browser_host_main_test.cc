@@ -52,11 +52,71 @@ TEST(BrowserHostMainTest, VersionPrintsTheVersion) {
   EXPECT_THAT(output.out, HasSubstr("browser_host 0."));
 }
 
+TEST(BrowserHostMainTest, ShortHelpFlagPrintsUsage) {
+  testing::ProcessOutput output = RunBrowserHost({"-h"}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.err;
+  EXPECT_THAT(output.out, HasSubstr("Usage: browser_host"));
+  EXPECT_EQ(output.err, "");
+}
+
+// The error and a hint, not buried under the whole usage (as GNU tools do:
+// "Try '... --help'", exit 2).
 TEST(BrowserHostMainTest, UnknownFlagIsAUsageError) {
   testing::ProcessOutput output = RunBrowserHost({"--frobnicate"}, "");
   EXPECT_EQ(output.exit_status, 2);
   EXPECT_EQ(output.term_signal, 0);
-  EXPECT_THAT(output.err, HasSubstr("unknown flag --frobnicate"));
+  EXPECT_EQ(output.err,
+            "browser_host: unknown flag --frobnicate\n"
+            "Try 'browser_host --help' for more information.\n");
+  EXPECT_EQ(output.out, "");
+}
+
+// Every flag that takes a value takes it as `--flag=value` and as
+// `--flag value`.
+TEST(BrowserHostMainTest, ValueFlagsTakeTheirValueEitherWay) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"sandbox-learn", "--role=plumber"},
+           {"sandbox-learn", "--role", "plumber"},
+           {"--role", "plumber", "sandbox-learn"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    EXPECT_EQ(output.exit_status, 2) << args[1];
+    // The role was read: the error is about the role itself.
+    EXPECT_THAT(output.err, HasSubstr("unknown role 'plumber'")) << args[1];
+  }
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--log-level", "loud"},
+                                             {"--log-level=loud"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    EXPECT_EQ(output.exit_status, 2);
+    EXPECT_THAT(output.err, HasSubstr("bad --log-level 'loud'"));
+  }
+}
+
+TEST(BrowserHostMainTest, AFlagMissingItsValueIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"sandbox-learn", "--role"},
+                                             {"sandbox-learn", "--role="},
+                                             {"--config"},
+                                             {"--trace", "--json-events"},
+                                             {"--log-level"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    const std::string flag =
+        args.size() > 1 && args[0] == "sandbox-learn" ? "--role" : args[0];
+    EXPECT_EQ(output.exit_status, 2) << args.back();
+    EXPECT_THAT(output.err, HasSubstr(flag + " needs a value")) << args.back();
+    EXPECT_THAT(output.err, HasSubstr("Try 'browser_host --help'"));
+    EXPECT_THAT(output.out, Not(HasSubstr("starting helpers")));
+  }
+}
+
+// A switch that takes no value refuses one rather than ignoring it
+// (`--json-events=no` turned JSON events on).
+TEST(BrowserHostMainTest, AValueForASwitchThatTakesNoneIsAUsageError) {
+  testing::ProcessOutput output = RunBrowserHost({"--json-events=no"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("--json-events takes no value"));
+  EXPECT_EQ(output.out, "");
 }
 
 TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {

@@ -197,6 +197,10 @@ TEST(CrashTestCommandTest, BadFlagsAreUsageErrors) {
     testing::ProcessOutput output = RunBrowserHost(args);
     EXPECT_EQ(output.exit_status, 2) << args.back();
     EXPECT_THAT(output.err, HasSubstr("browser_host crash-test: "));
+    EXPECT_THAT(output.err,
+                HasSubstr("Try 'browser_host crash-test --help' for more "
+                          "information."))
+        << args.back();
   }
 }
 
