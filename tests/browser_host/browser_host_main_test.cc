@@ -335,7 +335,9 @@ TEST(BrowserHostMainTest, UnknownCommandsGetAHintAndHelpListsCommands) {
               HasSubstr("unknown command '" + std::string(3, '?') + "'"));
   EXPECT_THAT(output->out, HasSubstr("usage: crash <helper|role> <fault>"));
   EXPECT_THAT(output->out, HasSubstr("no helper 'nobody-9'"));
-  EXPECT_THAT(output->out, HasSubstr("cannot spawn 'plumber'"));
+  EXPECT_THAT(output->out,
+              HasSubstr("cannot spawn 'plumber': unknown role 'plumber'; one "
+                        "of gpu, network, renderer, utility\n"));
   EXPECT_THAT(output->out, HasSubstr("spawn <role>"));
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
 }
