@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "sandbox/lockdown.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/run_in_terminal.h"
 #include "tests/support/run_process.h"
 #include "tests/support/sanitizer_env.h"
 
@@ -481,6 +482,39 @@ TEST(BrowserHostMainTest, JsonEventsReportACrashAndTheRestart) {
   EXPECT_TRUE(crashed) << output->out;
   EXPECT_TRUE(restart_scheduled) << output->out;
   EXPECT_THAT(output->err, HasSubstr("All helpers stopped."));
+}
+
+// The demo on a terminal, its input closed at once: it draws the table in
+// place (ANSI sequences), finishes its first round and exits.
+absl::StatusOr<testing::TerminalOutput> RunDemoInTerminal(
+    std::vector<std::pair<std::string, std::string>> env, int columns = 80) {
+  return testing::RunInTerminal({.argv = {BROWSER_HOST_PATH},
+                                 .env = std::move(env),
+                                 .unset_env = {},
+                                 .input = "",
+                                 .rows = 24,
+                                 .columns = columns},
+                                absl::Seconds(30));
+}
+
+// TERM=dumb: the terminal takes no escape sequences, so none are sent (no
+// cursor moves, no scroll region, no clearing); tables are appended.
+TEST(BrowserHostTerminalTest, ADumbTerminalGetsNoEscapeSequences) {
+  absl::StatusOr<testing::TerminalOutput> xterm =
+      RunDemoInTerminal({{"TERM", "xterm"}});
+  if (absl::IsUnimplemented(xterm.status())) GTEST_SKIP() << xterm.status();
+  ASSERT_TRUE(xterm.ok()) << xterm.status();
+  EXPECT_EQ(xterm->exit_status, 0) << xterm->screen;
+  // The harness is a terminal: the live table is drawn there.
+  EXPECT_THAT(xterm->screen, HasSubstr("\x1b["));
+
+  absl::StatusOr<testing::TerminalOutput> dumb =
+      RunDemoInTerminal({{"TERM", "dumb"}});
+  ASSERT_TRUE(dumb.ok()) << dumb.status();
+  EXPECT_EQ(dumb->exit_status, 0) << dumb->screen;
+  EXPECT_THAT(dumb->screen, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(dumb->screen, HasSubstr("HELPER"));
+  EXPECT_THAT(dumb->screen, HasSubstr("All helpers stopped."));
 }
 
 class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};
