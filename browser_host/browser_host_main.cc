@@ -36,7 +36,8 @@ Without a command: starts the helpers the config names (by default one per
 built-in role: renderer, gpu, utility, network), each a copy of this binary,
 sends each a piece of work over its IPC channel, and shows a task manager:
 one row per helper, refreshed in place every second on a terminal (appended
-when stdout is not one), while a light workload keeps the helpers busy.
+when stdout is not one, or with TERM=dumb), while a light workload keeps the
+helpers busy.
 Helpers that die are restarted as their role's restart policy says. Then
 reads commands from stdin:
   status                       print the task manager table

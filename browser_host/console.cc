@@ -25,8 +25,7 @@ absl::string_view Fit(absl::string_view line, int columns) {
 Console::Mode Console::ChooseMode(std::FILE* out, bool json_events,
                                   bool allow_live) {
   if (json_events) return Mode::kJsonEvents;
-  if (allow_live && IsTerminal(out) && GetTerminalSize(out).has_value() &&
-      EnableAnsiSequences(out)) {
+  if (allow_live && UseAnsiSequences(out) && GetTerminalSize(out).has_value()) {
     return Mode::kLive;
   }
   return Mode::kAppend;

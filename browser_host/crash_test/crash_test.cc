@@ -68,13 +68,6 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-// Whether to colour: a terminal, and NO_COLOR unset or empty
-// (https://no-color.org).
-bool UseColor(std::FILE* out) {
-  const char* no_color = std::getenv("NO_COLOR");
-  return IsTerminal(out) && (no_color == nullptr || *no_color == '\0');
-}
-
 constexpr char kUsage[] =
     R"(Usage: browser_host crash-test [--roles=R1,R2] [--faults=F1,F2]
                                [--json=FILE] [--report=FILE.html] [--no-sandbox]
