@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -515,6 +517,45 @@ TEST(BrowserHostTerminalTest, ADumbTerminalGetsNoEscapeSequences) {
   EXPECT_THAT(dumb->screen, Not(HasSubstr("\x1b")));
   EXPECT_THAT(dumb->screen, HasSubstr("HELPER"));
   EXPECT_THAT(dumb->screen, HasSubstr("All helpers stopped."));
+}
+
+// The lines the live table drew on the screen, the last drawing of each row.
+std::map<int, std::string> DrawnLines(const std::string& screen) {
+  std::map<int, std::string> lines;
+  static const std::regex kDraw("\x1b\\[([0-9]+);1H([^\x1b]*)\x1b\\[K");
+  for (auto it = std::sregex_iterator(screen.begin(), screen.end(), kDraw);
+       it != std::sregex_iterator(); ++it) {
+    lines[std::stoi((*it)[1])] = (*it)[2];
+  }
+  return lines;
+}
+
+// On an 80-column terminal the live table fits: no line is cut, so every
+// column is there, the widest ones shortened with a visible '>'.
+TEST(BrowserHostTerminalTest, TheLiveTableFitsEightyColumns) {
+  absl::StatusOr<testing::TerminalOutput> output =
+      RunDemoInTerminal({{"TERM", "xterm"}}, 80);
+  if (absl::IsUnimplemented(output.status())) GTEST_SKIP() << output.status();
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, 0) << output->screen;
+  const std::map<int, std::string> lines = DrawnLines(output->screen);
+  ASSERT_TRUE(lines.contains(2)) << output->screen;
+  const std::string& header = lines.at(2);
+  EXPECT_THAT(header, StartsWith("HELPER"));
+  EXPECT_THAT(header, HasSubstr("LAST EXIT")) << header;
+  for (const auto& [row, line] : lines) {
+    EXPECT_LE(line.size(), 80u) << line;
+    // Drawn whole: a line the screen would cut ends in the marker.
+    if (line.size() == 80 && line.find_first_not_of('-') != std::string::npos) {
+      EXPECT_EQ(line.back(), '>') << line;
+    }
+  }
+  // One row per helper, its name whole (commands take it).
+  std::set<std::string> names;
+  for (const auto& [row, line] : lines)
+    names.insert(line.substr(0, line.find(' ')));
+  for (const char* helper : {"renderer-1", "gpu-2", "utility-3", "network-4"})
+    EXPECT_TRUE(names.contains(helper)) << helper << " in " << output->screen;
 }
 
 class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};
