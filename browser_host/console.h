@@ -12,6 +12,7 @@
 #ifndef BULKHEAD_BROWSER_HOST_CONSOLE_H_
 #define BULKHEAD_BROWSER_HOST_CONSOLE_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
@@ -35,6 +36,9 @@ class Console {
   Console& operator=(const Console&) = delete;
 
   Mode mode() const { return mode_; }
+  // How wide a table may be where `Table` shows it: the terminal's width, or
+  // 0 (no limit) when it does not go to a terminal of known size.
+  size_t table_width() const;
 
   // A message of whole lines (ends with '\n').
   void Message(absl::string_view text);

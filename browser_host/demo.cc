@@ -219,7 +219,8 @@ class Demo {
            .restart_pending = restarts_pending_[role] > 0});
     }
     console_.Table(
-        FormatStatusTable(task_manager_.Rows(samples, roles, absl::Now())),
+        FormatStatusTable(task_manager_.Rows(samples, roles, absl::Now()),
+                          console_.table_width()),
         requested);
   }
 

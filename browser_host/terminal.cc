@@ -1,8 +1,9 @@
-// What terminal_posix.cc and terminal_win.cc share: the environment's say.
+// What terminal_posix.cc and terminal_win.cc share.
 #include "browser_host/terminal.h"
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace bulkhead {
 
@@ -10,6 +11,14 @@ bool UseAnsiSequences(std::FILE* file) {
   const char* term = std::getenv("TERM");
   if (term != nullptr && std::strcmp(term, "dumb") == 0) return false;
   return IsTerminal(file) && EnableAnsiSequences(file);
+}
+
+std::string FitToWidth(absl::string_view text, size_t width) {
+  if (text.size() <= width) return std::string(text);
+  if (width == 0) return "";
+  std::string cut(text.substr(0, width - 1));
+  cut.push_back(kCutMark);
+  return cut;
 }
 
 bool UseColor(std::FILE* file) {

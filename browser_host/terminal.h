@@ -5,8 +5,12 @@
 #ifndef BULKHEAD_BROWSER_HOST_TERMINAL_H_
 #define BULKHEAD_BROWSER_HOST_TERMINAL_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace bulkhead {
 
@@ -30,6 +34,13 @@ bool EnableAnsiSequences(std::FILE* file);
 // colours) to `file`: it is a terminal, TERM is not "dumb" (a terminal that
 // takes none), and EnableAnsiSequences succeeded.
 bool UseAnsiSequences(std::FILE* file);
+
+// The mark that ends text cut to fit a width.
+inline constexpr char kCutMark = '>';
+
+// `text` (ASCII) in at most `width` characters: whole when it fits, else cut
+// and ending in `kCutMark`, so that nothing is cut without a sign.
+std::string FitToWidth(absl::string_view text, size_t width);
 
 // Whether to colour what goes to `file`: UseAnsiSequences, and NO_COLOR
 // unset or empty (https://no-color.org).
