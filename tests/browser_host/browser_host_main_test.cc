@@ -4,6 +4,7 @@
 #include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -11,7 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -230,6 +235,100 @@ TEST(BrowserHostMainTest, CrashCommandIsReportedWithAStack) {
   EXPECT_THAT(output->out, HasSubstr(": crashed ("));
   EXPECT_THAT(output->out, HasSubstr("#0 0x")) << output->out;
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
+}
+
+// The README's scripted example: its shell line "$ (...; echo <command>;
+// ...) | ./run.sh" and the output lines it shows below it.
+struct ReadmeExample {
+  std::vector<std::string> commands;
+  std::vector<std::string> output;
+};
+
+ReadmeExample ReadmeCrashExample() {
+  std::ifstream file(README_PATH, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(file)),
+                         std::istreambuf_iterator<char>());
+  const std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  ReadmeExample example;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (!absl::StartsWith(line, "$ (") ||
+        !absl::EndsWith(line, ") | ./run.sh") ||
+        line.find("echo crash ") == std::string::npos) {
+      continue;
+    }
+    const std::string script =
+        line.substr(3, line.size() - 3 - std::strlen(") | ./run.sh"));
+    for (absl::string_view step : absl::StrSplit(script, ';')) {
+      step = absl::StripAsciiWhitespace(step);
+      if (absl::ConsumePrefix(&step, "echo ")) {
+        example.commands.emplace_back(step);
+      }
+    }
+    for (size_t j = i + 1; j < lines.size() && lines[j] != "```"; ++j)
+      example.output.push_back(lines[j]);
+    break;
+  }
+  return example;
+}
+
+// Digits, whatever they were, as one '#'.
+std::string WithoutNumbers(const std::string& text) {
+  return std::regex_replace(text, std::regex("[0-9]+"), "#");
+}
+
+// The README's example, its commands piped in all at once (without its
+// sleeps): a command for a helper still starting waits for it, so the crash
+// happens as the README shows, and quit comes after it.
+TEST(BrowserHostMainTest, TheReadmesCrashExampleCrashesTheGpuHelper) {
+  const ReadmeExample example = ReadmeCrashExample();
+  ASSERT_FALSE(example.commands.empty()) << "no such example in README.md";
+  EXPECT_EQ(example.commands.back(), "quit");
+  std::string input;
+  for (const std::string& command : example.commands)
+    absl::StrAppend(&input, command, "\n");
+  testing::ProcessOutput output = RunBrowserHost({}, input);
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, Not(HasSubstr("not ready")));
+  EXPECT_THAT(output.out, HasSubstr("injecting abort into gpu-2\n"));
+  EXPECT_THAT(output.out, HasSubstr(": crashed ("));
+  // The lines the README shows for the crash, numbers aside.
+  int checked = 0;
+  for (const std::string& line : example.output) {
+    if (line.find("injecting") == std::string::npos &&
+        line.find("ended after") == std::string::npos) {
+      continue;
+    }
+#ifdef _WIN32
+    if (line.find("SIGABRT") != std::string::npos) continue;
+#endif
+    ++checked;
+    EXPECT_THAT(WithoutNumbers(output.out), HasSubstr(WithoutNumbers(line)))
+        << output.out;
+  }
+  EXPECT_GE(checked, 1);
+  // Quit came after the crash, not before it.
+  EXPECT_LT(output.out.find("injecting abort"),
+            output.out.find("Shutting down (quit)"));
+}
+
+// Commands keep their order: one that waits for its helper holds back those
+// after it, end of input included.
+TEST(BrowserHostMainTest, CommandsWaitingForAHelperKeepTheirOrder) {
+  testing::ProcessOutput output =
+      RunBrowserHost({}, "crash gpu exit 9\nkill renderer\n");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  const std::string& out = output.out;
+  const size_t injected = out.find("injecting exit into gpu-2");
+  const size_t killed = out.find("killing renderer-1");
+  const size_t shutdown = out.find("Shutting down (end of input)");
+  ASSERT_NE(injected, std::string::npos) << out;
+  ASSERT_NE(killed, std::string::npos) << out;
+  ASSERT_NE(shutdown, std::string::npos) << out;
+  EXPECT_LT(injected, killed);
+  EXPECT_LT(killed, shutdown);
+  EXPECT_THAT(out, HasSubstr(": error-exit (code 9)"));
+  EXPECT_THAT(out, Not(HasSubstr("FAIL")));
 }
 
 // A config file in the test's temporary directory, removed afterwards.
