@@ -39,7 +39,8 @@ one row per helper, refreshed in place every second on a terminal (appended
 when stdout is not one, or with TERM=dumb), while a light workload keeps the
 helpers busy.
 Helpers that die are restarted as their role's restart policy says. Then
-reads commands from stdin:
+reads commands from stdin, run in order (one for a helper still starting
+waits for it, up to 5 s):
   status                       print the task manager table
   crash <helper|role> <fault> [exit code]
                                inject a fault: segv abort stack_overflow
