@@ -1,13 +1,13 @@
 // browser_host: the demo executable, and the model for an app that embeds
 // bulkhead. It uses only the public API: RoleRegistry, MaybeRunHelper, Host.
-#include <cstddef>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "browser_host/crash_test/crash_test.h"
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
@@ -26,7 +26,7 @@ constexpr int kExitUsage = 2;
 constexpr char kUsage[] =
     R"(Usage: browser_host [--config=FILE] [--json-events] [--no-sandbox]
                     [--log-level=debug|info|warning|error] [--trace=FILE]
-       browser_host --print-default-config | --help | --version
+       browser_host --print-default-config | --help (-h) | --version
        browser_host sandbox-report [--no-sandbox]
        browser_host sandbox-learn --role=<role>
        browser_host crash-test [--roles=R,...] [--faults=F,...] [--json=FILE]
@@ -36,9 +36,11 @@ Without a command: starts the helpers the config names (by default one per
 built-in role: renderer, gpu, utility, network), each a copy of this binary,
 sends each a piece of work over its IPC channel, and shows a task manager:
 one row per helper, refreshed in place every second on a terminal (appended
-when stdout is not one), while a light workload keeps the helpers busy.
+when stdout is not one, or with TERM=dumb), while a light workload keeps the
+helpers busy.
 Helpers that die are restarted as their role's restart policy says. Then
-reads commands from stdin:
+reads commands from stdin, run in order (one for a helper still starting
+waits for it, up to 5 s):
   status                       print the task manager table
   crash <helper|role> <fault> [exit code]
                                inject a fault: segv abort stack_overflow
@@ -51,8 +53,8 @@ reads commands from stdin:
   quit                         shut every helper down and exit (also: end of
                                input, Ctrl-C, SIGTERM)
 
-  --config=FILE (or --config FILE)
-                         the configuration, protobuf text format
+A flag's value follows '=' or comes as the next argument (--config FILE).
+  --config=FILE          the configuration, protobuf text format
                          (bulkhead.config.HostConfig); a bad one is reported
                          with its file, line and column, and exits 2
   --print-default-config print the embedded default configuration
@@ -60,8 +62,7 @@ reads commands from stdin:
                          (fields: see browser_host/json_events.h) instead of
                          the table; messages go to stderr
   --log-level=LEVEL      overrides the config's log_level
-  --trace=FILE (or --trace FILE)
-                         write a Chrome trace (JSON; open it in
+  --trace=FILE           write a Chrome trace (JSON; open it in
                          ui.perfetto.dev or chrome://tracing) at exit: each
                          helper's states, handshake, calls, faults, exit and
                          restart
@@ -83,23 +84,23 @@ writes the results as JSON and as a self-contained HTML report with a
 timeline per case. Exit code 1 when a case failed.
 )";
 
-int UsageError(const std::string& message) {
-  std::fprintf(stderr, "browser_host: %s\n\n%s", message.c_str(), kUsage);
+// The error and where to read more, not the whole usage (as GNU tools do).
+int UsageError(absl::string_view message) {
+  std::fprintf(stderr,
+               "browser_host: %s\n"
+               "Try 'browser_host --help' for more information.\n",
+               std::string(message).c_str());
   return kExitUsage;
 }
 
-// `--config FILE` as `--config=FILE`, which is what CommandLine reads; the
-// same for --trace.
-std::vector<std::string> JoinConfigValue(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i + 1 < args.size(); ++i) {
-    if ((args[i] == "--config" || args[i] == "--trace") &&
-        !absl::StartsWith(args[i + 1], "--")) {
-      args[i] = absl::StrCat(args[i], "=", args[i + 1]);
-      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-    }
-  }
-  return args;
+// Every flag of every command but crash-test, which parses its own.
+const bulkhead::CommandLine::Syntax& Syntax() {
+  static const auto* syntax = new bulkhead::CommandLine::Syntax{
+      .with_value = {"config", "log-level", "trace", "role"},
+      .without_value = {"help", "version", "print-default-config",
+                        "json-events", "no-sandbox"},
+      .short_forms = {{"h", "help"}}};
+  return *syntax;
 }
 
 }  // namespace
@@ -118,8 +119,11 @@ int main(int argc, char** argv) {
         roles, std::vector<std::string>(argv + 2, argv + argc));
   }
 
-  const bulkhead::CommandLine line =
-      bulkhead::CommandLine::Parse(JoinConfigValue(argc, argv));
+  const absl::StatusOr<bulkhead::CommandLine> parsed =
+      bulkhead::CommandLine::Parse(std::vector<std::string>(argv, argv + argc),
+                                   Syntax());
+  if (!parsed.ok()) return UsageError(parsed.status().message());
+  const bulkhead::CommandLine& line = *parsed;
   bulkhead::SetLogTag("host");
   bool sandbox_helpers = true;
   std::string learn_role;
@@ -151,40 +155,47 @@ int main(int argc, char** argv) {
     if (name == "log-level") {
       log_level = bulkhead::ParseLogLevelName(*line.Get(name));
       if (!log_level.has_value()) {
-        return UsageError(
-            absl::StrCat("bad --log-level '", *line.Get(name), "'"));
+        return UsageError(absl::StrCat("bad --log-level '", *line.Get(name),
+                                       "'; one of debug, info, warning, "
+                                       "error"));
       }
       continue;
     }
     if (name == "config") {
       config_path = *line.Get(name);
-      if (config_path->empty()) return UsageError("--config needs a file");
       continue;
     }
     if (name == "trace") {
       options.trace_path = *line.Get(name);
-      if (options.trace_path.empty()) return UsageError("--trace needs a file");
       continue;
     }
-    if (name == "json-events") {
-      options.json_events = true;
-      continue;
-    }
-    return UsageError(absl::StrCat("unknown flag --", name));
+    if (name == "json-events") options.json_events = true;
   }
   if (log_level.has_value()) bulkhead::SetLogLevel(*log_level);
-  if (line.positional().size() == 1 &&
-      line.positional().front() == "sandbox-report") {
-    return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
+  const std::vector<std::string>& positional = line.positional();
+  const std::string command = positional.empty() ? "" : positional.front();
+  if (command == "crash-test") {
+    return UsageError(
+        "crash-test comes first, its flags after it: browser_host crash-test "
+        "[--roles=...] ...");
   }
-  if (line.positional().size() == 1 &&
-      line.positional().front() == "sandbox-learn") {
+  if (command != "" && command != "sandbox-report" &&
+      command != "sandbox-learn") {
+    return UsageError(absl::StrCat(
+        "unexpected argument '", command,
+        "'; the commands are sandbox-report, sandbox-learn and crash-test"));
+  }
+  if (positional.size() > 1) {
+    return UsageError(
+        absl::StrCat("unexpected argument '", positional[1], "'"));
+  }
+  if (!learn_role.empty() && command != "sandbox-learn")
+    return UsageError("--role is for sandbox-learn");
+  if (command == "sandbox-report")
+    return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
+  if (command == "sandbox-learn") {
     if (learn_role.empty()) return UsageError("sandbox-learn needs --role=R");
     return bulkhead::RunSandboxLearn(roles, learn_role, stdout);
-  }
-  if (!line.positional().empty()) {
-    return UsageError(
-        absl::StrCat("unexpected argument '", line.positional().front(), "'"));
   }
 
   absl::StatusOr<bulkhead::HostConfig> config =

@@ -24,7 +24,8 @@ const char kCommandHelp[] =
     "  help                            this list\n"
     "  quit                            stop every helper and exit\n"
     "  <helper> is a name from the table (renderer-1); a role (renderer)\n"
-    "  names its first helper.\n";
+    "  names its first ready helper. A command for a helper still starting\n"
+    "  waits for it (up to 5 s); the commands after it wait their turn.\n";
 
 namespace {
 

@@ -1,6 +1,7 @@
 #include "browser_host/console.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,18 +16,12 @@ constexpr char kTitle[] =
 // Lines kept below the table for messages and the command being typed.
 constexpr int kMinScrollLines = 4;
 
-// `line` cut to `columns` bytes (the table is ASCII).
-absl::string_view Fit(absl::string_view line, int columns) {
-  return line.substr(0, static_cast<size_t>(std::max(columns, 1)));
-}
-
 }  // namespace
 
 Console::Mode Console::ChooseMode(std::FILE* out, bool json_events,
                                   bool allow_live) {
   if (json_events) return Mode::kJsonEvents;
-  if (allow_live && IsTerminal(out) && GetTerminalSize(out).has_value() &&
-      EnableAnsiSequences(out)) {
+  if (allow_live && UseAnsiSequences(out) && GetTerminalSize(out).has_value()) {
     return Mode::kLive;
   }
   return Mode::kAppend;
@@ -40,6 +35,13 @@ Console::~Console() {
   // Reset the scroll region (which homes the cursor), then go to the last
   // line so that the shell's prompt comes below everything.
   Write(out_, absl::StrCat("\x1b[r\x1b[", rows_, ";1H\n"));
+}
+
+size_t Console::table_width() const {
+  std::FILE* const file = mode_ == Mode::kJsonEvents ? err_ : out_;
+  if (!IsTerminal(file)) return 0;
+  const std::optional<TerminalSize> size = GetTerminalSize(file);
+  return size.has_value() ? static_cast<size_t>(size->columns) : 0;
 }
 
 void Console::Write(std::FILE* file, absl::string_view text) {
@@ -100,8 +102,10 @@ void Console::Redraw(absl::string_view table) {
   // Save the cursor (it is where messages and typing go), draw, restore.
   absl::StrAppend(&text, "\x1b", "7");
   for (int i = 0; i < wanted; ++i) {
-    absl::StrAppend(&text, "\x1b[", i + 1, ";1H", Fit(lines[i], size.columns),
-                    "\x1b[K");
+    absl::StrAppend(
+        &text, "\x1b[", i + 1, ";1H",
+        FitToWidth(lines[i], static_cast<size_t>(std::max(size.columns, 1))),
+        "\x1b[K");
   }
   absl::StrAppend(&text, "\x1b", "8");
   Write(out_, text);

@@ -1,7 +1,8 @@
 // Where browser_host's demo writes what it has to say, in one of three modes:
-//  - kLive: stdout is a terminal that understands ANSI escape sequences. The
-//    task manager table is pinned to the top of the screen and redrawn in
-//    place; messages (and the commands typed) scroll in the region below.
+//  - kLive: stdout is a terminal that understands ANSI escape sequences
+//    (UseAnsiSequences: not TERM=dumb). The task manager table is pinned to
+//    the top of the screen and redrawn in place; messages (and the commands
+//    typed) scroll in the region below.
 //  - kAppend: plain appended lines, for pipes and files: messages as they
 //    come, every table in full.
 //  - kJsonEvents: stdout carries only `Json` lines, one object each; messages
@@ -11,6 +12,7 @@
 #ifndef BULKHEAD_BROWSER_HOST_CONSOLE_H_
 #define BULKHEAD_BROWSER_HOST_CONSOLE_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
@@ -23,7 +25,7 @@ class Console {
   enum class Mode { kLive, kAppend, kJsonEvents };
 
   // Picks kJsonEvents when `json_events`, else kLive when `out` is a terminal
-  // that takes ANSI sequences (and `allow_live`), else kAppend.
+  // of known size that takes ANSI sequences (and `allow_live`), else kAppend.
   static Mode ChooseMode(std::FILE* out, bool json_events, bool allow_live);
 
   // Not owned: `out` and `err` must outlive the console.
@@ -34,6 +36,9 @@ class Console {
   Console& operator=(const Console&) = delete;
 
   Mode mode() const { return mode_; }
+  // How wide a table may be where `Table` shows it: the terminal's width, or
+  // 0 (no limit) when it does not go to a terminal of known size.
+  size_t table_width() const;
 
   // A message of whole lines (ends with '\n').
   void Message(absl::string_view text);

@@ -55,10 +55,18 @@ class Demo {
         {.print = [this](const std::string& text) { console_.Message(text); },
          .show_status = [this] { ShowTable(/*requested=*/true); },
          .quit = [this] { BeginShutdown("quit"); },
+         .end_of_input =
+             [this] {
+               // Finish the first round of work, then stop.
+               quit_requested_ = true;
+               if (first_round_pending_ <= 0) BeginShutdown("end of input");
+             },
          .on_action =
              [this](const HelperProcess& helper, const std::string& action) {
                if (trace_ != nullptr) trace_->OnAction(helper, action);
-             }});
+             },
+         .starting_up =
+             [this] { return first_round_pending_ > 0 && !shutting_down_; }});
     commands_ = &commands;
     host_.SetLifecycleHandler(
         [this](const LifecycleEvent& event) { OnLifecycle(event); });
@@ -148,6 +156,8 @@ class Demo {
   // Every helper, first or replacement, gets its sample work: the answer
   // shows it is really serving.
   void OnStarted(HelperProcess& helper) {
+    // Commands that waited for it (it is ready now).
+    if (commands_ != nullptr) commands_->Resume();
     const uint64_t id = helper.id();
     const bool first = initial_ids_.contains(id);
     if (!first) {
@@ -193,6 +203,8 @@ class Demo {
     ShowTable(/*requested=*/false);
     console_.Message(kCommandHelp);
     if (quit_requested_) BeginShutdown("end of input");
+    // Commands that waited for the first round.
+    if (commands_ != nullptr) commands_->Resume();
   }
 
   void OnExited(const ExitInfo& exit,
@@ -230,7 +242,8 @@ class Demo {
            .restart_pending = restarts_pending_[role] > 0});
     }
     console_.Table(
-        FormatStatusTable(task_manager_.Rows(samples, roles, absl::Now())),
+        FormatStatusTable(task_manager_.Rows(samples, roles, absl::Now()),
+                          console_.table_width()),
         requested);
   }
 
@@ -243,13 +256,12 @@ class Demo {
   }
 
   void OnCommand(std::optional<std::string> line) {
-    if (!line.has_value()) {
-      // End of input: finish the first round of work, then stop.
-      quit_requested_ = true;
-      if (first_round_pending_ <= 0) BeginShutdown("end of input");
-      return;
+    if (commands_ == nullptr) return;
+    if (line.has_value()) {
+      commands_->Run(*line);
+    } else {
+      commands_->EndOfInput();
     }
-    if (commands_ != nullptr) commands_->Run(*line);
   }
 
   void BeginShutdown(const std::string& why) {

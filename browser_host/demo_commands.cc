@@ -9,77 +9,172 @@ namespace bulkhead {
 
 DemoCommands::DemoCommands(Host& host, Supervisor& supervisor,
                            const HostConfig& config, absl::Duration stop_grace,
-                           Hooks hooks)
+                           Hooks hooks, absl::Duration wait_limit)
     : host_(host),
       supervisor_(supervisor),
       config_(config),
       stop_grace_(stop_grace),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      wait_limit_(wait_limit),
+      wait_timer_(new uv_timer_t) {
+  uv_timer_init(host_.loop(), wait_timer_);
+  wait_timer_->data = this;
+}
+
+DemoCommands::~DemoCommands() {
+  uv_close(reinterpret_cast<uv_handle_t*>(wait_timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
 
 void DemoCommands::Run(absl::string_view line) {
-  absl::StatusOr<std::optional<Command>> parsed = ParseCommand(line);
-  if (!parsed.ok()) {
-    hooks_.print(absl::StrCat(parsed.status().message(), "\n"));
-    return;
+  queue_.emplace_back(std::string(line));
+  Pump();
+}
+
+void DemoCommands::EndOfInput() {
+  queue_.emplace_back(std::nullopt);
+  Pump();
+}
+
+void DemoCommands::Resume() { Pump(); }
+
+void DemoCommands::Pump() {
+  // A command's own effects (a quit, a kill) may report back here.
+  if (pumping_) return;
+  pumping_ = true;
+  while (!queue_.empty()) {
+    if (!queue_.front().has_value()) {
+      queue_.pop_front();
+      if (hooks_.end_of_input) hooks_.end_of_input();
+      continue;
+    }
+    absl::StatusOr<std::optional<Command>> parsed =
+        ParseCommand(*queue_.front());
+    if (!parsed.ok()) {
+      queue_.pop_front();
+      hooks_.print(absl::StrCat(parsed.status().message(), "\n"));
+      continue;
+    }
+    if (!parsed->has_value()) {  // A blank line.
+      queue_.pop_front();
+      continue;
+    }
+    if (!TryRun(**parsed)) break;
   }
-  if (!parsed->has_value()) return;  // A blank line.
-  const Command& command = **parsed;
+  pumping_ = false;
+}
+
+bool DemoCommands::TryRun(const Command& command) {
+  HelperProcess* helper = nullptr;
+  if (command.kind == Command::Kind::kCrash ||
+      command.kind == Command::Kind::kKill ||
+      command.kind == Command::Kind::kRestart) {
+    helper = Resolve(command.target);
+    if (helper != nullptr && !ReadyForCommands(*helper)) {
+      WaitFor(*helper);
+      return false;
+    }
+  }
+  StopWaiting();
+  queue_.pop_front();
   switch (command.kind) {
     case Command::Kind::kStatus:
       hooks_.show_status();
-      return;
+      return true;
     case Command::Kind::kHelp:
       hooks_.print(kCommandHelp);
-      return;
+      return true;
     case Command::Kind::kQuit:
       hooks_.quit();
-      return;
-    case Command::Kind::kCrash:
-      Crash(command);
-      return;
-    case Command::Kind::kKill:
-      if (HelperProcess* helper = Resolve(command.target)) {
-        hooks_.print(absl::StrCat("  killing ", helper->name(), "\n"));
-        Acting(*helper, "kill");
-        helper->Kill(HostAction::kKillRequested,
-                     "killed from the command line");
-      }
-      return;
-    case Command::Kind::kRestart:
-      Restart(command);
-      return;
+      return true;
     case Command::Kind::kSpawn:
       Spawn(command.target);
-      return;
+      return true;
+    default:
+      break;
   }
+  if (helper == nullptr) {
+    hooks_.print(absl::StrCat("no helper '", command.target,
+                              "' (see `status` for their names)\n"));
+    return true;
+  }
+  if (command.kind == Command::Kind::kCrash) {
+    Crash(command, *helper);
+  } else if (command.kind == Command::Kind::kRestart) {
+    Restart(*helper);
+  } else {
+    hooks_.print(absl::StrCat("  killing ", helper->name(), "\n"));
+    Acting(*helper, "kill");
+    helper->Kill(HostAction::kKillRequested, "killed from the command line");
+  }
+  return true;
 }
 
-HelperProcess* DemoCommands::Resolve(const std::string& target) {
+HelperProcess* DemoCommands::Resolve(const std::string& target) const {
   if (HelperProcess* helper = host_.FindHelper(target)) return helper;
-  // A role with several helpers: its first ready one.
+  // A role with several helpers: its first ready one, else its first one
+  // still starting.
+  HelperProcess* starting = nullptr;
   for (HelperProcess* helper : host_.helpers()) {
-    if (helper->role() == target &&
-        helper->state() == HelperProcess::State::kReady) {
-      return helper;
+    if (helper->role() != target) continue;
+    if (helper->state() == HelperProcess::State::kReady) return helper;
+    if (helper->state() == HelperProcess::State::kStarting &&
+        starting == nullptr) {
+      starting = helper;
     }
   }
-  hooks_.print(absl::StrCat("no helper '", target,
-                            "' (see `status` for their names)\n"));
-  return nullptr;
+  return starting;
 }
 
-void DemoCommands::Crash(const Command& command) {
-  HelperProcess* helper = Resolve(command.target);
-  if (helper == nullptr) return;
-  if (helper->state() != HelperProcess::State::kReady) {
-    hooks_.print(absl::StrCat(helper->name(), " is not ready yet\n"));
+bool DemoCommands::ReadyForCommands(const HelperProcess& helper) {
+  if (helper.state() == HelperProcess::State::kStarting) return false;
+  // A helper stopping or gone gets the command at once (and says so).
+  return helper.state() != HelperProcess::State::kReady ||
+         !hooks_.starting_up || !hooks_.starting_up();
+}
+
+void DemoCommands::WaitFor(const HelperProcess& helper) {
+  waiting_name_ = helper.name();
+  // The deadline is the front command's, whichever helper it settles on.
+  if (!waiting_for_.has_value()) {
+    uv_timer_start(
+        wait_timer_,
+        [](uv_timer_t* timer) {
+          static_cast<DemoCommands*>(timer->data)->OnWaitLimit();
+        },
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(wait_limit_)), 0);
+  }
+  waiting_for_ = helper.id();
+}
+
+void DemoCommands::StopWaiting() {
+  if (!waiting_for_.has_value()) return;
+  waiting_for_.reset();
+  uv_timer_stop(wait_timer_);
+}
+
+void DemoCommands::OnWaitLimit() {
+  if (!waiting_for_.has_value() || queue_.empty()) return;
+  hooks_.print(absl::StrCat("not run: '", *queue_.front(), "': ", waiting_name_,
+                            " was not ready within ",
+                            absl::FormatDuration(wait_limit_), "\n"));
+  StopWaiting();
+  queue_.pop_front();
+  Pump();
+}
+
+void DemoCommands::Crash(const Command& command, HelperProcess& helper) {
+  if (helper.state() != HelperProcess::State::kReady) {
+    hooks_.print(absl::StrCat(helper.name(), " is ",
+                              HelperStateName(helper.state()),
+                              ": no fault injected\n"));
     return;
   }
   const std::string fault = FaultKindName(command.fault);
-  const std::string name = helper->name();
+  const std::string name = helper.name();
   hooks_.print(absl::StrCat("  injecting ", fault, " into ", name, "\n"));
-  Acting(*helper, absl::StrCat("fault ", fault));
-  helper->InjectFault(
+  Acting(helper, absl::StrCat("fault ", fault));
+  helper.InjectFault(
       command.fault, command.exit_code,
       [print = &hooks_.print, name, fault](absl::Status status) {
         // Faults that end the helper are reported by its exit instead.
@@ -92,17 +187,15 @@ void DemoCommands::Crash(const Command& command) {
       });
 }
 
-void DemoCommands::Restart(const Command& command) {
-  HelperProcess* helper = Resolve(command.target);
-  if (helper == nullptr) return;
-  if (!supervisor_.supervises(helper->role())) {
-    hooks_.print(absl::StrCat(helper->role(), " is not supervised\n"));
+void DemoCommands::Restart(HelperProcess& helper) {
+  if (!supervisor_.supervises(helper.role())) {
+    hooks_.print(absl::StrCat(helper.role(), " is not supervised\n"));
     return;
   }
-  if (!restarting_.insert(helper->id()).second) return;  // Already stopping.
-  hooks_.print(absl::StrCat("  restarting ", helper->name(), "\n"));
-  Acting(*helper, "restart");
-  helper->Stop(stop_grace_, "restart requested");
+  if (!restarting_.insert(helper.id()).second) return;  // Already stopping.
+  hooks_.print(absl::StrCat("  restarting ", helper.name(), "\n"));
+  Acting(helper, "restart");
+  helper.Stop(stop_grace_, "restart requested");
 }
 
 void DemoCommands::Acting(const HelperProcess& helper,
@@ -111,11 +204,20 @@ void DemoCommands::Acting(const HelperProcess& helper,
 }
 
 void DemoCommands::OnExit(const ExitInfo& exit) {
-  if (restarting_.erase(exit.helper_id) == 0) return;
-  if (absl::Status spawned = supervisor_.Spawn(exit.role); !spawned.ok()) {
-    hooks_.print(absl::StrCat("  cannot restart ", exit.role, ": ",
-                              spawned.message(), "\n"));
+  if (waiting_for_ == exit.helper_id && !queue_.empty()) {
+    hooks_.print(absl::StrCat("not run: '", *queue_.front(),
+                              "': ", waiting_name_, " ended while it waited (",
+                              exit.Describe(), ")\n"));
+    StopWaiting();
+    queue_.pop_front();
   }
+  if (restarting_.erase(exit.helper_id) > 0) {
+    if (absl::Status spawned = supervisor_.Spawn(exit.role); !spawned.ok()) {
+      hooks_.print(absl::StrCat("  cannot restart ", exit.role, ": ",
+                                spawned.message(), "\n"));
+    }
+  }
+  Pump();
 }
 
 void DemoCommands::Spawn(const std::string& role) {

@@ -2,6 +2,7 @@
 #ifndef BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 #define BULKHEAD_BROWSER_HOST_STATUS_TABLE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,8 +34,15 @@ struct HelperRow {
   std::string last_exit;  // How the role's previous helper ended, if any.
 };
 
-// A fixed-width text table with a header row, ready to print.
-std::string FormatStatusTable(const std::vector<HelperRow>& rows);
+// A fixed-width text table with a header row, ready to print; ASCII only.
+// `width` > 0: no line is longer. When the full table is wider, it narrows:
+// shorter headers (MSG/S, RST, SBX), one blank between columns, no ROLE
+// column (each helper's name starts with its role), and then the widest of
+// STATE, RTT and LAST EXIT shortened, each cut cell ending in `kCutMark`
+// (terminal.h); should that not be enough, each line is cut, ending in
+// `kCutMark`. Nothing is cut without the mark.
+std::string FormatStatusTable(const std::vector<HelperRow>& rows,
+                              size_t width = 0);
 
 }  // namespace bulkhead
 

@@ -1,5 +1,7 @@
 #include "common/command_line.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +39,65 @@ CommandLine CommandLine::Parse(const std::vector<std::string>& argv) {
     }
     auto [it, inserted] =
         line.switches_.insert_or_assign(std::string(name), std::string(value));
+    if (inserted) line.order_.push_back(it->first);
+  }
+  return line;
+}
+
+absl::StatusOr<CommandLine> CommandLine::Parse(
+    const std::vector<std::string>& argv, const Syntax& syntax) {
+  auto contains = [](const std::vector<std::string>& names,
+                     absl::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  CommandLine line;
+  if (argv.empty()) return line;
+  line.program_ = argv[0];
+  bool only_positional = false;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string arg = argv[i];
+    if (only_positional || arg == "-" || !absl::StartsWith(arg, "-")) {
+      line.positional_.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      auto short_form = std::find_if(
+          syntax.short_forms.begin(), syntax.short_forms.end(),
+          [&](const auto& form) { return arg == "-" + form.first; });
+      if (short_form == syntax.short_forms.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
+      }
+      arg = "--" + short_form->second;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (contains(syntax.without_value, name)) {
+      if (value.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " takes no value"));
+      }
+    } else if (contains(syntax.with_value, name)) {
+      if (!value.has_value() && i + 1 < argv.size() &&
+          !absl::StartsWith(argv[i + 1], "--")) {
+        value = argv[++i];
+      }
+      if (!value.has_value() || value->empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value"));
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    }
+    auto [it, inserted] =
+        line.switches_.insert_or_assign(name, value.value_or(""));
     if (inserted) line.order_.push_back(it->first);
   }
   return line;

@@ -1,12 +1,16 @@
 // A parsed command line: `--name=value` and `--name` switches plus positional
-// arguments. Parsing never fails; what a switch's value must look like is
-// checked by whoever reads it.
+// arguments. `Parse` never fails (what a switch's value must look like is
+// checked by whoever reads it): it reads a helper's command line, which the
+// host wrote. A program's own command line, which a person typed, is parsed
+// against its `Syntax`, which also takes `--name value` and names what is
+// wrong.
 #ifndef BULKHEAD_COMMON_COMMAND_LINE_H_
 #define BULKHEAD_COMMON_COMMAND_LINE_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,6 +26,25 @@ class BULKHEAD_EXPORT CommandLine {
   // switch given twice keeps its last value (as Chromium's does).
   static CommandLine Parse(int argc, const char* const* argv);
   static CommandLine Parse(const std::vector<std::string>& argv);
+
+  // The switches a program accepts.
+  struct Syntax {
+    // Switches that take a value: `--name=value` or `--name value`.
+    std::vector<std::string> with_value;
+    // Switches that take none: `--name`.
+    std::vector<std::string> without_value;
+    // Single-dash short forms: {"h", "help"} reads `-h` as `--help`.
+    std::vector<std::pair<std::string, std::string>> short_forms;
+  };
+  // Like `Parse`, against `syntax`. In `--name value` the value is the next
+  // argument unless that starts with `--`. A lone `-` is positional, as is
+  // everything after `--`. InvalidArgument, with a message that names the
+  // argument ("unknown flag --x", "--name needs a value", "--name takes no
+  // value"), for a switch or single-dash word `syntax` does not know, a switch
+  // that takes a value given none (or an empty one), and a value given to one
+  // that takes none.
+  static absl::StatusOr<CommandLine> Parse(const std::vector<std::string>& argv,
+                                           const Syntax& syntax);
 
   const std::string& program() const { return program_; }
   bool Has(absl::string_view name) const { return switches_.contains(name); }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/fd_limit.h"
 #include "common/logging.h"
 #include "host/launch/launcher.h"
@@ -195,7 +196,9 @@ absl::Status Host::CheckRole(absl::string_view role) const {
     return valid;
   }
   if (options_.roles != nullptr && !options_.roles->Contains(role)) {
-    return absl::NotFoundError(absl::StrCat("unknown role '", role, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("unknown role '", role, "'; one of ",
+                     absl::StrJoin(options_.roles->names(), ", ")));
   }
   return absl::OkStatus();
 }

@@ -192,7 +192,8 @@ class BULKHEAD_EXPORT Host {
       absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready);
 
   // OK when helpers of `role` can be launched: a valid name, and known to
-  // Options::roles when that is set.
+  // Options::roles when that is set (NotFound, naming the roles it knows,
+  // when not).
   absl::Status CheckRole(absl::string_view role) const;
 
   // Host events. Each handler runs on the loop thread; setting one replaces

@@ -15,9 +15,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "browser_host/crash_test/crash_test_internal.h"
 #include "browser_host/terminal.h"
+#include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "host/launch/sandboxed_launcher.h"
@@ -65,13 +67,6 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   out.close();
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
-}
-
-// Whether to colour: a terminal, and NO_COLOR unset or empty
-// (https://no-color.org).
-bool UseColor(std::FILE* out) {
-  const char* no_color = std::getenv("NO_COLOR");
-  return IsTerminal(out) && (no_color == nullptr || *no_color == '\0');
 }
 
 constexpr char kUsage[] =
@@ -228,45 +223,36 @@ int RunCrashTestCommand(const RoleRegistry& roles,
   // that are expected, and the table says what happened.
   SetLogLevel(LogLevel::kError);
   CrashTestOptions options;
-  std::string json_path;
-  std::string html_path;
-  auto usage_error = [](const std::string& message) {
-    std::fprintf(stderr, "browser_host crash-test: %s\n", message.c_str());
+  auto usage_error = [](absl::string_view message) {
+    std::fprintf(stderr,
+                 "browser_host crash-test: %s\n"
+                 "Try 'browser_host crash-test --help' for more information.\n",
+                 std::string(message).c_str());
     return kExitUsage;
   };
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::optional<std::string> value;
-    if (const size_t equals = name.find('='); equals != std::string::npos) {
-      value = name.substr(equals + 1);
-      name.resize(equals);
-    }
-    if (name == "--help" || name == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (name == "--no-sandbox" && !value) {
-      options.sandbox_helpers = false;
-      continue;
-    }
-    if (name != "--roles" && name != "--faults" && name != "--json" &&
-        name != "--report") {
-      return usage_error(absl::StrCat(
-          "unknown argument '", args[i],
-          "'; valid: --roles, --faults, --json, --report, --no-sandbox"));
-    }
-    if (!value) {
-      if (i + 1 == args.size()) return usage_error(name + " needs a value");
-      value = args[++i];
-    }
-    if (value->empty()) return usage_error(name + " needs a value");
-    if (name == "--roles" || name == "--faults") {
-      std::vector<std::string> list = absl::StrSplit(*value, ',');
-      (name == "--roles" ? options.roles : options.faults) = list;
-    } else {
-      (name == "--json" ? json_path : html_path) = *value;
-    }
+  std::vector<std::string> argv = {"browser_host crash-test"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const absl::StatusOr<CommandLine> line = CommandLine::Parse(
+      argv, {.with_value = {"roles", "faults", "json", "report"},
+             .without_value = {"help", "no-sandbox"},
+             .short_forms = {{"h", "help"}}});
+  if (!line.ok()) return usage_error(line.status().message());
+  if (line->Has("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
+  if (!line->positional().empty()) {
+    return usage_error(
+        absl::StrCat("unexpected argument '", line->positional().front(), "'"));
+  }
+  options.sandbox_helpers = !line->Has("no-sandbox");
+  if (line->Has("roles"))
+    options.roles = absl::StrSplit(*line->Get("roles"), ',');
+  if (line->Has("faults")) {
+    options.faults = absl::StrSplit(*line->Get("faults"), ',');
+  }
+  const std::string json_path = line->Get("json").value_or("");
+  const std::string html_path = line->Get("report").value_or("");
   if (absl::Status valid = ValidateCrashTestOptions(options); !valid.ok()) {
     return usage_error(std::string(valid.message()));
   }

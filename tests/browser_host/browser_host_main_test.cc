@@ -4,12 +4,19 @@
 #include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "browser_host/proto/json_event.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -17,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "sandbox/lockdown.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/run_in_terminal.h"
 #include "tests/support/run_process.h"
 #include "tests/support/sanitizer_env.h"
 
@@ -53,11 +61,71 @@ TEST(BrowserHostMainTest, VersionPrintsTheVersion) {
   EXPECT_THAT(output.out, HasSubstr("browser_host 0."));
 }
 
+TEST(BrowserHostMainTest, ShortHelpFlagPrintsUsage) {
+  testing::ProcessOutput output = RunBrowserHost({"-h"}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.err;
+  EXPECT_THAT(output.out, HasSubstr("Usage: browser_host"));
+  EXPECT_EQ(output.err, "");
+}
+
+// The error and a hint, not buried under the whole usage (as GNU tools do:
+// "Try '... --help'", exit 2).
 TEST(BrowserHostMainTest, UnknownFlagIsAUsageError) {
   testing::ProcessOutput output = RunBrowserHost({"--frobnicate"}, "");
   EXPECT_EQ(output.exit_status, 2);
   EXPECT_EQ(output.term_signal, 0);
-  EXPECT_THAT(output.err, HasSubstr("unknown flag --frobnicate"));
+  EXPECT_EQ(output.err,
+            "browser_host: unknown flag --frobnicate\n"
+            "Try 'browser_host --help' for more information.\n");
+  EXPECT_EQ(output.out, "");
+}
+
+// Every flag that takes a value takes it as `--flag=value` and as
+// `--flag value`.
+TEST(BrowserHostMainTest, ValueFlagsTakeTheirValueEitherWay) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"sandbox-learn", "--role=plumber"},
+           {"sandbox-learn", "--role", "plumber"},
+           {"--role", "plumber", "sandbox-learn"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    EXPECT_EQ(output.exit_status, 2) << args[1];
+    // The role was read: the error is about the role itself.
+    EXPECT_THAT(output.err, HasSubstr("unknown role 'plumber'")) << args[1];
+  }
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--log-level", "loud"},
+                                             {"--log-level=loud"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    EXPECT_EQ(output.exit_status, 2);
+    EXPECT_THAT(output.err, HasSubstr("bad --log-level 'loud'"));
+  }
+}
+
+TEST(BrowserHostMainTest, AFlagMissingItsValueIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"sandbox-learn", "--role"},
+                                             {"sandbox-learn", "--role="},
+                                             {"--config"},
+                                             {"--trace", "--json-events"},
+                                             {"--log-level"}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    const std::string flag =
+        args.size() > 1 && args[0] == "sandbox-learn" ? "--role" : args[0];
+    EXPECT_EQ(output.exit_status, 2) << args.back();
+    EXPECT_THAT(output.err, HasSubstr(flag + " needs a value")) << args.back();
+    EXPECT_THAT(output.err, HasSubstr("Try 'browser_host --help'"));
+    EXPECT_THAT(output.out, Not(HasSubstr("starting helpers")));
+  }
+}
+
+// A switch that takes no value refuses one rather than ignoring it
+// (`--json-events=no` turned JSON events on).
+TEST(BrowserHostMainTest, AValueForASwitchThatTakesNoneIsAUsageError) {
+  testing::ProcessOutput output = RunBrowserHost({"--json-events=no"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("--json-events takes no value"));
+  EXPECT_EQ(output.out, "");
 }
 
 TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {
@@ -170,6 +238,100 @@ TEST(BrowserHostMainTest, CrashCommandIsReportedWithAStack) {
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
 }
 
+// The README's scripted example: its shell line "$ (...; echo <command>;
+// ...) | ./run.sh" and the output lines it shows below it.
+struct ReadmeExample {
+  std::vector<std::string> commands;
+  std::vector<std::string> output;
+};
+
+ReadmeExample ReadmeCrashExample() {
+  std::ifstream file(README_PATH, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(file)),
+                         std::istreambuf_iterator<char>());
+  const std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  ReadmeExample example;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (!absl::StartsWith(line, "$ (") ||
+        !absl::EndsWith(line, ") | ./run.sh") ||
+        line.find("echo crash ") == std::string::npos) {
+      continue;
+    }
+    const std::string script =
+        line.substr(3, line.size() - 3 - std::strlen(") | ./run.sh"));
+    for (absl::string_view step : absl::StrSplit(script, ';')) {
+      step = absl::StripAsciiWhitespace(step);
+      if (absl::ConsumePrefix(&step, "echo ")) {
+        example.commands.emplace_back(step);
+      }
+    }
+    for (size_t j = i + 1; j < lines.size() && lines[j] != "```"; ++j)
+      example.output.push_back(lines[j]);
+    break;
+  }
+  return example;
+}
+
+// Digits, whatever they were, as one '#'.
+std::string WithoutNumbers(const std::string& text) {
+  return std::regex_replace(text, std::regex("[0-9]+"), "#");
+}
+
+// The README's example, its commands piped in all at once (without its
+// sleeps): a command for a helper still starting waits for it, so the crash
+// happens as the README shows, and quit comes after it.
+TEST(BrowserHostMainTest, TheReadmesCrashExampleCrashesTheGpuHelper) {
+  const ReadmeExample example = ReadmeCrashExample();
+  ASSERT_FALSE(example.commands.empty()) << "no such example in README.md";
+  EXPECT_EQ(example.commands.back(), "quit");
+  std::string input;
+  for (const std::string& command : example.commands)
+    absl::StrAppend(&input, command, "\n");
+  testing::ProcessOutput output = RunBrowserHost({}, input);
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, Not(HasSubstr("not ready")));
+  EXPECT_THAT(output.out, HasSubstr("injecting abort into gpu-2\n"));
+  EXPECT_THAT(output.out, HasSubstr(": crashed ("));
+  // The lines the README shows for the crash, numbers aside.
+  int checked = 0;
+  for (const std::string& line : example.output) {
+    if (line.find("injecting") == std::string::npos &&
+        line.find("ended after") == std::string::npos) {
+      continue;
+    }
+#ifdef _WIN32
+    if (line.find("SIGABRT") != std::string::npos) continue;
+#endif
+    ++checked;
+    EXPECT_THAT(WithoutNumbers(output.out), HasSubstr(WithoutNumbers(line)))
+        << output.out;
+  }
+  EXPECT_GE(checked, 1);
+  // Quit came after the crash, not before it.
+  EXPECT_LT(output.out.find("injecting abort"),
+            output.out.find("Shutting down (quit)"));
+}
+
+// Commands keep their order: one that waits for its helper holds back those
+// after it, end of input included.
+TEST(BrowserHostMainTest, CommandsWaitingForAHelperKeepTheirOrder) {
+  testing::ProcessOutput output =
+      RunBrowserHost({}, "crash gpu exit 9\nkill renderer\n");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  const std::string& out = output.out;
+  const size_t injected = out.find("injecting exit into gpu-2");
+  const size_t killed = out.find("killing renderer-1");
+  const size_t shutdown = out.find("Shutting down (end of input)");
+  ASSERT_NE(injected, std::string::npos) << out;
+  ASSERT_NE(killed, std::string::npos) << out;
+  ASSERT_NE(shutdown, std::string::npos) << out;
+  EXPECT_LT(injected, killed);
+  EXPECT_LT(killed, shutdown);
+  EXPECT_THAT(out, HasSubstr(": error-exit (code 9)"));
+  EXPECT_THAT(out, Not(HasSubstr("FAIL")));
+}
+
 // A config file in the test's temporary directory, removed afterwards.
 class ConfigFile {
  public:
@@ -276,7 +438,9 @@ TEST(BrowserHostMainTest, UnknownCommandsGetAHintAndHelpListsCommands) {
               HasSubstr("unknown command '" + std::string(3, '?') + "'"));
   EXPECT_THAT(output->out, HasSubstr("usage: crash <helper|role> <fault>"));
   EXPECT_THAT(output->out, HasSubstr("no helper 'nobody-9'"));
-  EXPECT_THAT(output->out, HasSubstr("cannot spawn 'plumber'"));
+  EXPECT_THAT(output->out,
+              HasSubstr("cannot spawn 'plumber': unknown role 'plumber'; one "
+                        "of gpu, network, renderer, utility\n"));
   EXPECT_THAT(output->out, HasSubstr("spawn <role>"));
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
 }
@@ -425,6 +589,78 @@ TEST(BrowserHostMainTest, JsonEventsReportACrashAndTheRestart) {
   EXPECT_TRUE(crashed) << output->out;
   EXPECT_TRUE(restart_scheduled) << output->out;
   EXPECT_THAT(output->err, HasSubstr("All helpers stopped."));
+}
+
+// The demo on a terminal, its input closed at once: it draws the table in
+// place (ANSI sequences), finishes its first round and exits.
+absl::StatusOr<testing::TerminalOutput> RunDemoInTerminal(
+    std::vector<std::pair<std::string, std::string>> env, int columns = 80) {
+  return testing::RunInTerminal({.argv = {BROWSER_HOST_PATH},
+                                 .env = std::move(env),
+                                 .unset_env = {},
+                                 .input = "",
+                                 .rows = 24,
+                                 .columns = columns},
+                                absl::Seconds(30));
+}
+
+// TERM=dumb: the terminal takes no escape sequences, so none are sent (no
+// cursor moves, no scroll region, no clearing); tables are appended.
+TEST(BrowserHostTerminalTest, ADumbTerminalGetsNoEscapeSequences) {
+  absl::StatusOr<testing::TerminalOutput> xterm =
+      RunDemoInTerminal({{"TERM", "xterm"}});
+  if (absl::IsUnimplemented(xterm.status())) GTEST_SKIP() << xterm.status();
+  ASSERT_TRUE(xterm.ok()) << xterm.status();
+  EXPECT_EQ(xterm->exit_status, 0) << xterm->screen;
+  // The harness is a terminal: the live table is drawn there.
+  EXPECT_THAT(xterm->screen, HasSubstr("\x1b["));
+
+  absl::StatusOr<testing::TerminalOutput> dumb =
+      RunDemoInTerminal({{"TERM", "dumb"}});
+  ASSERT_TRUE(dumb.ok()) << dumb.status();
+  EXPECT_EQ(dumb->exit_status, 0) << dumb->screen;
+  EXPECT_THAT(dumb->screen, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(dumb->screen, HasSubstr("HELPER"));
+  EXPECT_THAT(dumb->screen, HasSubstr("All helpers stopped."));
+}
+
+// The lines the live table drew on the screen, the last drawing of each row.
+std::map<int, std::string> DrawnLines(const std::string& screen) {
+  std::map<int, std::string> lines;
+  static const std::regex kDraw("\x1b\\[([0-9]+);1H([^\x1b]*)\x1b\\[K");
+  for (auto it = std::sregex_iterator(screen.begin(), screen.end(), kDraw);
+       it != std::sregex_iterator(); ++it) {
+    lines[std::stoi((*it)[1])] = (*it)[2];
+  }
+  return lines;
+}
+
+// On an 80-column terminal the live table fits: no line is cut, so every
+// column is there, the widest ones shortened with a visible '>'.
+TEST(BrowserHostTerminalTest, TheLiveTableFitsEightyColumns) {
+  absl::StatusOr<testing::TerminalOutput> output =
+      RunDemoInTerminal({{"TERM", "xterm"}}, 80);
+  if (absl::IsUnimplemented(output.status())) GTEST_SKIP() << output.status();
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, 0) << output->screen;
+  const std::map<int, std::string> lines = DrawnLines(output->screen);
+  ASSERT_TRUE(lines.contains(2)) << output->screen;
+  const std::string& header = lines.at(2);
+  EXPECT_THAT(header, StartsWith("HELPER"));
+  EXPECT_THAT(header, HasSubstr("LAST EXIT")) << header;
+  for (const auto& [row, line] : lines) {
+    EXPECT_LE(line.size(), 80u) << line;
+    // Drawn whole: a line the screen would cut ends in the marker.
+    if (line.size() == 80 && line.find_first_not_of('-') != std::string::npos) {
+      EXPECT_EQ(line.back(), '>') << line;
+    }
+  }
+  // One row per helper, its name whole (commands take it).
+  std::set<std::string> names;
+  for (const auto& [row, line] : lines)
+    names.insert(line.substr(0, line.find(' ')));
+  for (const char* helper : {"renderer-1", "gpu-2", "utility-3", "network-4"})
+    EXPECT_TRUE(names.contains(helper)) << helper << " in " << output->screen;
 }
 
 class BrowserHostSignalTest : public ::testing::TestWithParam<int> {};

@@ -199,7 +199,7 @@ TEST(BrowserHostTraceTest, TraceNeedsAFile) {
       {BROWSER_HOST_PATH, "--trace="}, "", absl::Seconds(30));
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ(output->exit_status, 2);
-  EXPECT_THAT(output->err, HasSubstr("--trace needs a file"));
+  EXPECT_THAT(output->err, HasSubstr("--trace needs a value"));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/process_probe.h"
+#include "tests/support/run_in_terminal.h"
 #include "tests/support/run_process.h"
 
 namespace bulkhead {
@@ -217,6 +218,40 @@ TEST(CrashTestCommandTest, BadFlagsAreUsageErrors) {
     testing::ProcessOutput output = RunBrowserHost(args);
     EXPECT_EQ(output.exit_status, 2) << args.back();
     EXPECT_THAT(output.err, HasSubstr("browser_host crash-test: "));
+    EXPECT_THAT(output.err,
+                HasSubstr("Try 'browser_host crash-test --help' for more "
+                          "information."))
+        << args.back();
+  }
+}
+
+// PASS in green on a terminal that takes ANSI sequences; no escapes at all
+// with NO_COLOR set or on a dumb terminal (TERM=dumb).
+TEST(CrashTestCommandTest, ColoursOnlyOnATerminalThatTakesThem) {
+  auto run = [](std::vector<std::pair<std::string, std::string>> env) {
+    return testing::RunInTerminal(
+        {.argv = {BROWSER_HOST_PATH, "crash-test", "--roles=renderer",
+                  "--faults=exit"},
+         .env = std::move(env),
+         .unset_env = {"NO_COLOR"},
+         .input = "",
+         .rows = 24,
+         .columns = 80},
+        absl::Seconds(50));
+  };
+  absl::StatusOr<testing::TerminalOutput> xterm = run({{"TERM", "xterm"}});
+  if (absl::IsUnimplemented(xterm.status())) GTEST_SKIP() << xterm.status();
+  ASSERT_TRUE(xterm.ok()) << xterm.status();
+  EXPECT_EQ(xterm->exit_status, 0) << xterm->screen;
+  EXPECT_THAT(xterm->screen, HasSubstr("\x1b[32mPASS\x1b[0m"));
+  for (const auto& env :
+       std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"TERM", "xterm"}, {"NO_COLOR", "1"}}, {{"TERM", "dumb"}}}) {
+    absl::StatusOr<testing::TerminalOutput> plain = run(env);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_EQ(plain->exit_status, 0) << plain->screen;
+    EXPECT_THAT(plain->screen, HasSubstr("PASS"));
+    EXPECT_THAT(plain->screen, Not(HasSubstr("\x1b"))) << env.back().first;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "browser_host/status_table.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace bulkhead {
@@ -25,10 +27,12 @@ std::vector<std::string> Lines(const std::string& table) {
 }
 
 // Where each column starts, from the header.
-std::vector<size_t> ColumnOffsets(const std::string& header) {
+std::vector<size_t> ColumnOffsets(
+    const std::string& header,
+    const std::vector<std::string>& titles = kTitles) {
   std::vector<size_t> offsets;
   size_t from = 0;
-  for (const std::string& title : kTitles) {
+  for (const std::string& title : titles) {
     const size_t at = header.find(title, from);
     EXPECT_NE(at, std::string::npos) << title << " missing from: " << header;
     if (at == std::string::npos) return offsets;
@@ -200,6 +204,94 @@ TEST(StatusTableTest, AnOverduePingReplacesTheLastRoundTrip) {
   EXPECT_EQ(renderer[3], "unresponsive");
   EXPECT_EQ(renderer[7], "ping overdue 3.2s");
   EXPECT_EQ(Cells(lines[3], offsets)[7], "12000 us");  // Others unchanged.
+}
+
+// Rows as a busy demo has them: a long pid, an unresponsive helper, the
+// longest exits.
+std::vector<HelperRow> BusyRows() {
+  std::vector<HelperRow> rows = SampleRows();
+  rows.resize(2);
+  rows[0].pid = 4194304;
+  rows[0].state = "unresponsive";
+  rows[0].overdue_ping = absl::Milliseconds(3200);
+  rows[1].last_exit = "stopped-by-host: restart requested";
+  rows[1].restarts = 12;
+  rows[1].messages_in_per_second = 12.5;
+  rows[1].messages_out_per_second = 10.0;
+  return rows;
+}
+
+// `cell` is `full`, or `full` cut and ending in the mark.
+void ExpectWholeOrMarked(const std::string& cell, const std::string& full) {
+  if (cell == full) return;
+  ASSERT_FALSE(cell.empty()) << full;
+  EXPECT_EQ(cell.back(), '>') << cell << " for " << full;
+  EXPECT_EQ(full.substr(0, cell.size() - 1), cell.substr(0, cell.size() - 1))
+      << cell << " for " << full;
+}
+
+TEST(StatusTableWidthTest, TwoHundredColumnsGetTheWholeTable) {
+  const std::vector<HelperRow> rows = BusyRows();
+  const std::string table = FormatStatusTable(rows, 200);
+  EXPECT_EQ(table, FormatStatusTable(rows));
+  size_t widest = 0;
+  for (const std::string& line : Lines(table))
+    widest = std::max(widest, line.size());
+  EXPECT_GT(widest, 80u);  // Wider than the narrow terminals below.
+  EXPECT_LE(widest, 200u);
+  EXPECT_EQ(Cells(Lines(table)[0], ColumnOffsets(Lines(table)[0])), kTitles);
+}
+
+// Every column but ROLE (each helper's name starts with its role), numbers
+// whole, and the widest texts cut with a mark.
+TEST(StatusTableWidthTest, EightyColumnsKeepTheColumnsAndMarkWhatIsCut) {
+  const std::vector<HelperRow> rows = BusyRows();
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows, 80));
+  ASSERT_EQ(lines.size(), rows.size() + 1);
+  for (const std::string& line : lines) EXPECT_LE(line.size(), 80u) << line;
+  const std::vector<std::string> titles = {
+      "HELPER", "PID",   "STATE", "UPTIME", "CPU%",     "MEM",
+      "RTT",    "MSG/S", "RST",   "SBX",    "LAST EXIT"};
+  const std::vector<size_t> offsets = ColumnOffsets(lines[0], titles);
+  ASSERT_EQ(offsets.size(), titles.size()) << lines[0];
+  const std::vector<std::string> wide = Lines(FormatStatusTable(rows));
+  const std::vector<size_t> wide_offsets = ColumnOffsets(wide[0]);
+  bool cut = false;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const std::vector<std::string> cells = Cells(lines[r + 1], offsets);
+    std::vector<std::string> full = Cells(wide[r + 1], wide_offsets);
+    full.erase(full.begin() + 2);  // ROLE.
+    for (size_t c = 0; c < titles.size(); ++c) {
+      SCOPED_TRACE(titles[c]);
+      if (titles[c] == "STATE" || titles[c] == "RTT" ||
+          titles[c] == "LAST EXIT") {
+        ExpectWholeOrMarked(cells[c], full[c]);
+        cut |= cells[c] != full[c];
+      } else {
+        EXPECT_EQ(cells[c], full[c]);
+      }
+    }
+  }
+  EXPECT_TRUE(cut);  // These rows do not fit otherwise.
+}
+
+// Too narrow for every column even so: each line is cut, with the mark, and
+// what it shows is whole.
+TEST(StatusTableWidthTest, SixtyColumnsCutTheLinesWithAMark) {
+  const std::vector<HelperRow> rows = BusyRows();
+  const std::vector<std::string> lines = Lines(FormatStatusTable(rows, 60));
+  ASSERT_EQ(lines.size(), rows.size() + 1);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.size(), 60u) << line;
+    EXPECT_EQ(line.back(), '>') << line;
+  }
+  EXPECT_THAT(lines[0], ::testing::StartsWith("HELPER"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("renderer-1 4194304 unresponsive "
+                                              "1.5 s  12.3 5.5 MB "));
+}
+
+TEST(StatusTableWidthTest, NoLimitIsTheWholeTable) {
+  EXPECT_EQ(FormatStatusTable(BusyRows(), 0), FormatStatusTable(BusyRows()));
 }
 
 }  // namespace

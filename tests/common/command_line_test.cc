@@ -171,6 +171,57 @@ TEST(CommandLineTest, GetIntMissingIsNotFound) {
   EXPECT_THAT(std::string(n.status().message()), ::testing::HasSubstr("--n"));
 }
 
+const CommandLine::Syntax kSyntax = {.with_value = {"role", "config"},
+                                     .without_value = {"help", "no-sandbox"},
+                                     .short_forms = {{"h", "help"}}};
+
+TEST(CommandLineSyntaxTest, AValueComesAfterEqualsOrAsTheNextArgument) {
+  for (const std::vector<std::string>& argv :
+       std::vector<std::vector<std::string>>{
+           {"prog", "learn", "--role=gpu", "--config", "a.txt"},
+           {"prog", "--role", "gpu", "learn", "--config=a.txt"}}) {
+    absl::StatusOr<CommandLine> line = CommandLine::Parse(argv, kSyntax);
+    ASSERT_TRUE(line.ok()) << line.status();
+    EXPECT_EQ(line->Get("role"), std::optional<std::string>("gpu"));
+    EXPECT_EQ(line->Get("config"), std::optional<std::string>("a.txt"));
+    EXPECT_THAT(line->positional(), ElementsAre("learn"));
+  }
+}
+
+TEST(CommandLineSyntaxTest, ShortFormsAndBareSwitches) {
+  absl::StatusOr<CommandLine> line = CommandLine::Parse(
+      {"prog", "-h", "--no-sandbox", "-", "--", "-x"}, kSyntax);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_THAT(line->switch_names(), ElementsAre("help", "no-sandbox"));
+  EXPECT_EQ(line->Get("help"), std::optional<std::string>(""));
+  EXPECT_THAT(line->positional(), ElementsAre("-", "-x"));
+}
+
+TEST(CommandLineSyntaxTest, WhatIsWrongIsNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"prog", "--frobnicate"}, "unknown flag --frobnicate"},
+      {{"prog", "--frobnicate=1"}, "unknown flag --frobnicate"},
+      {{"prog", "-x"}, "unknown flag -x"},
+      {{"prog", "--role"}, "--role needs a value"},
+      {{"prog", "--role="}, "--role needs a value"},
+      {{"prog", "--role", "--no-sandbox"}, "--role needs a value"},
+      {{"prog", "--no-sandbox=yes"}, "--no-sandbox takes no value"},
+      {{"prog", "-h=1"}, "unknown flag -h=1"}};
+  for (const auto& [argv, message] : cases) {
+    absl::StatusOr<CommandLine> line = CommandLine::Parse(argv, kSyntax);
+    EXPECT_EQ(line.status().code(), absl::StatusCode::kInvalidArgument)
+        << argv[1];
+    EXPECT_EQ(std::string(line.status().message()), message) << argv[1];
+  }
+}
+
+TEST(CommandLineSyntaxTest, AValueMayStartWithOneDash) {
+  absl::StatusOr<CommandLine> line =
+      CommandLine::Parse({"prog", "--config", "-"}, kSyntax);
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->Get("config"), std::optional<std::string>("-"));
+}
+
 TEST(JoinWindowsCommandLineTest, PlainArgumentsAreJoinedAsTheyAre) {
   absl::StatusOr<std::string> line =
       JoinWindowsCommandLine({"C:\\bin\\h.exe", "--type=renderer", "a\\b"});

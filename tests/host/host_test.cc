@@ -236,6 +236,11 @@ TEST_F(HostRoleOptionsTest, ARolesOwnSettingsWin) {
 TEST_F(HostTest, UnknownRoleIsRefusedUpFront) {
   absl::StatusOr<HelperProcess*> launched = host_->Launch("plumber", nullptr);
   EXPECT_EQ(launched.status().code(), absl::StatusCode::kNotFound);
+  // The error names the roles there are.
+  EXPECT_THAT(std::string(launched.status().message()),
+              ::testing::StartsWith("unknown role 'plumber'; one of "));
+  EXPECT_THAT(std::string(launched.status().message()),
+              ::testing::HasSubstr("renderer"));
   EXPECT_EQ(host_->Launch("Bad Name", nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -1,0 +1,142 @@
+// The demo's commands on real helpers: in order, waiting for a helper still
+// starting, and what happens when it never gets there.
+#include "browser_host/demo_commands.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/host/host_fixture.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class DemoCommandsTest : public testing::HostFixture {
+ protected:
+  // Commands on a supervisor of `role`'s one helper (never restarted).
+  void Start(const std::string& role,
+             absl::Duration wait_limit = DemoCommands::kDefaultWaitLimit) {
+    Supervisor::Events events;
+    events.on_started = [this](HelperProcess&) { commands_->Resume(); };
+    events.on_exited = [this](const ExitInfo& exit,
+                              std::optional<absl::Duration>) {
+      exits_.push_back(exit);
+      commands_->OnExit(exit);
+    };
+    supervisor_ = std::make_unique<Supervisor>(*host_, std::move(events));
+    commands_ = std::make_unique<DemoCommands>(
+        *host_, *supervisor_, config_, absl::Seconds(1),
+        DemoCommands::Hooks{
+            .print = [this](const std::string& text) { said_.push_back(text); },
+            .show_status = [this] { said_.push_back("<status>"); },
+            .quit = [this] { said_.push_back("<quit>"); },
+            .end_of_input = [this] { said_.push_back("<end of input>"); },
+            .on_action = nullptr,
+            .starting_up = [this] { return starting_up_; }},
+        wait_limit);
+    RestartPolicy never;
+    never.mode = RestartPolicy::Mode::kNever;
+    ASSERT_TRUE(supervisor_->Supervise(role, 1, never).ok());
+  }
+
+  void TearDown() override {
+    commands_.reset();
+    supervisor_.reset();
+  }
+
+  bool Said(const std::string& text) {
+    for (const std::string& line : said_) {
+      if (line == text) return true;
+    }
+    return false;
+  }
+
+  HostConfig config_;
+  bool starting_up_ = false;
+  std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<DemoCommands> commands_;
+  std::vector<std::string> said_;
+};
+
+TEST_F(DemoCommandsTest, ACommandForAHelperStillStartingWaitsForIt) {
+  Start("renderer");
+  ASSERT_EQ(host_->FindHelper("renderer")->state(),
+            HelperProcess::State::kStarting);
+  commands_->Run("kill renderer");
+  commands_->Run("status");
+  commands_->EndOfInput();
+  EXPECT_TRUE(said_.empty()) << absl::StrJoin(said_, "");  // Waiting.
+  ASSERT_TRUE(RunUntil([&] { return Said("<end of input>"); }))
+      << absl::StrJoin(said_, "");
+  EXPECT_THAT(said_, ElementsAre("  killing renderer-1\n", "<status>",
+                                 "<end of input>"));
+  ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
+  EXPECT_EQ(exits_[0].kind, ExitKind::kKilledByHost);
+}
+
+// exit7 exits before it is ready: the command waiting for it is not run,
+// says why, and the next one runs.
+TEST_F(DemoCommandsTest, ACommandWhoseHelperEndsWhileItWaitsIsNotRun) {
+  Start("exit7");
+  commands_->Run("crash exit7 segv");
+  commands_->Run("status");
+  ASSERT_TRUE(RunUntil([&] { return Said("<status>"); }))
+      << absl::StrJoin(said_, "");
+  ASSERT_EQ(said_.size(), 2u) << absl::StrJoin(said_, "");
+  EXPECT_THAT(
+      said_[0],
+      ::testing::Eq("not run: 'crash exit7 segv': exit7-1 ended while it "
+                    "waited (error-exit (code 7))\n"));
+  EXPECT_EQ(said_[1], "<status>");
+}
+
+// While the app is starting up, a command waits even for a ready helper; no
+// longer than its limit.
+TEST_F(DemoCommandsTest, ACommandWaitsNoLongerThanItsLimit) {
+  starting_up_ = true;
+  Start("renderer", absl::Milliseconds(300));
+  commands_->Run("kill renderer");
+  commands_->EndOfInput();
+  ASSERT_TRUE(RunUntil([&] { return Said("<end of input>"); }));
+  EXPECT_THAT(said_, ElementsAre("not run: 'kill renderer': renderer-1 was "
+                                 "not ready within 300ms\n",
+                                 "<end of input>"));
+  HelperProcess* renderer = host_->FindHelper("renderer");
+  ASSERT_NE(renderer, nullptr);  // Not killed.
+  EXPECT_EQ(renderer->state(), HelperProcess::State::kReady);
+}
+
+// Once the app is up (Resume), the waiting command runs.
+TEST_F(DemoCommandsTest, ACommandWaitingForTheAppRunsWhenItIsUp) {
+  starting_up_ = true;
+  Start("renderer");
+  commands_->Run("crash renderer exit 5");
+  ASSERT_TRUE(RunUntil([&] {
+    HelperProcess* renderer = host_->FindHelper("renderer");
+    return renderer != nullptr &&
+           renderer->state() == HelperProcess::State::kReady;
+  }));
+  EXPECT_TRUE(said_.empty()) << absl::StrJoin(said_, "");
+  starting_up_ = false;
+  commands_->Resume();
+  ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
+  EXPECT_EQ(said_.front(), "  injecting exit into renderer-1\n");
+  EXPECT_EQ(exits_[0].kind, ExitKind::kErrorExit);
+  EXPECT_EQ(exits_[0].exit_code, 5);
+}
+
+TEST_F(DemoCommandsTest, ACommandForNoHelperSaysSoAtOnce) {
+  Start("renderer");
+  commands_->Run("kill nobody-9");
+  EXPECT_THAT(said_, ElementsAre(HasSubstr("no helper 'nobody-9'")));
+}
+
+}  // namespace
+}  // namespace bulkhead
