@@ -21,32 +21,25 @@ Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
       ping_(std::move(ping)),
       frames_(std::move(frames)),
       verdict_(std::move(verdict)),
-      timer_(new uv_timer_t) {
-  uv_timer_init(loop, timer_);
+      timer_(loop) {
   timer_->data = this;
 }
 
-Heartbeat::~Heartbeat() {
-  *alive_ = false;
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_timer_t*>(handle);
-  });
-}
+Heartbeat::~Heartbeat() { *alive_ = false; }
 
 void Heartbeat::Start() {
   frames_at_last_tick_ = frames_();
   last_tick_ns_ = uv_hrtime();
   const uint64_t period = Millis(options_.interval);
   uv_timer_start(
-      timer_,
+      timer_.get(),
       [](uv_timer_t* timer) {
         if (auto* self = static_cast<Heartbeat*>(timer->data)) self->OnTick();
       },
       period, period);
 }
 
-void Heartbeat::Stop() { uv_timer_stop(timer_); }
+void Heartbeat::Stop() { uv_timer_stop(timer_.get()); }
 
 void Heartbeat::OnTick() {
   const uint64_t now_ns = uv_hrtime();

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "host/exit_info.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -62,7 +63,7 @@ class Heartbeat {
   PingFn ping_;
   FramesFn frames_;
   VerdictFn verdict_;
-  uv_timer_t* timer_;  // Freed by its close callback.
+  ipc::UvHandle<uv_timer_t> timer_;
   bool ping_outstanding_ = false;
   uint64_t ping_sent_ns_ = 0;  // uv_hrtime() of the outstanding Ping.
   uint64_t frames_at_last_tick_ = 0;

@@ -23,6 +23,7 @@
 #include "host/heartbeat.h"
 #include "host/launch/launch_options.h"
 #include "ipc/channel.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -207,7 +208,7 @@ class BULKHEAD_EXPORT HelperProcess {
   std::unique_ptr<HandleTransportEnds> handle_ends_;
   // Why a launch that was under way failed; reported as kLaunchFailed.
   absl::Status launch_failure_;
-  uv_timer_t* timer_;
+  ipc::UvHandle<uv_timer_t> timer_;
   // Set by the exit callback: libuv has reaped the process.
   std::optional<ProcessEnd> end_;
   bool exit_reported_ = false;

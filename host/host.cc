@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/fd_limit.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "host/launch/launcher.h"
 #include "host/launch/zygote_host.h"
 #include "host/output_writer.h"
@@ -35,18 +36,21 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
   // Ready before the first crash report needs it (reads the executable's
   // symbol table: ~0.1 ms for a small one).
   InitializeSymbolizerOnce();
-  return std::unique_ptr<Host>(new Host(std::move(options)));
+  std::unique_ptr<Host> host(new Host(std::move(options)));
+  // Post's wakeup (a loop's first async handle needs a descriptor).
+  BH_ASSIGN_OR_RETURN(
+      host->wakeup_,
+      ipc::UvHandle<uv_async_t>::Init(host->loop_, [](uv_async_t* async) {
+        static_cast<Host*>(async->data)->RunPostedTasks();
+      }));
+  host->wakeup_->data = host.get();
+  return host;
 }
 
 Host::Host(Options options)
     : options_(std::move(options)),
-      loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
-      wakeup_(new uv_async_t) {
+      loop_(options_.loop != nullptr ? options_.loop : &own_loop_) {
   if (options_.loop == nullptr) uv_loop_init(&own_loop_);
-  uv_async_init(loop_, wakeup_, [](uv_async_t* async) {
-    static_cast<Host*>(async->data)->RunPostedTasks();
-  });
-  wakeup_->data = this;
 }
 
 Host::~Host() {
@@ -68,9 +72,7 @@ Host::~Host() {
     OutputWriter::Stdout().Flush(kOutputFlushTimeout);
     OutputWriter::Stderr().Flush(kOutputFlushTimeout);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_async_t*>(handle);
-  });
+  wakeup_.Close();
   // An app's loop is the app's to run and close: the close callbacks run when
   // it next runs the loop.
   if (options_.loop != nullptr) return;
@@ -312,7 +314,7 @@ void Host::Post(absl::AnyInvocable<void()> task) {
   std::lock_guard<std::mutex> lock(posted_mutex_);
   if (!accepting_posts_) return;
   posted_.push_back(std::move(task));
-  uv_async_send(wakeup_);
+  uv_async_send(wakeup_.get());
 }
 
 void Host::RunPostedTasks() {

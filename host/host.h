@@ -66,6 +66,7 @@
 #include "host/helper_process.h"
 #include "host/launch/launch_options.h"
 #include "host/restart_policy.h"
+#include "ipc/uv_handle.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
@@ -283,7 +284,7 @@ class BULKHEAD_EXPORT Host {
   const Options options_;
   uv_loop_t own_loop_;     // Used when Options::loop is null.
   uv_loop_t* const loop_;  // &own_loop_ or Options::loop (not owned).
-  uv_async_t* wakeup_;     // Heap: freed in its close callback.
+  ipc::UvHandle<uv_async_t> wakeup_;  // Set by Create.
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   std::unique_ptr<ZygoteHost> zygote_;

@@ -32,7 +32,7 @@ void Host::StopThread() {
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     stop_thread_ = true;
-    uv_async_send(wakeup_);
+    uv_async_send(wakeup_.get());
   }
   // Joining orders everything the host's thread did before whatever this
   // thread does next, the destructor's teardown included.

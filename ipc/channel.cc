@@ -14,23 +14,6 @@
 namespace bulkhead::ipc {
 namespace {
 
-void FreeHandle(uv_handle_t* handle) {
-  switch (handle->type) {
-    case UV_NAMED_PIPE:
-      delete reinterpret_cast<uv_pipe_t*>(handle);
-      break;
-    case UV_TIMER:
-      delete reinterpret_cast<uv_timer_t*>(handle);
-      break;
-    case UV_PREPARE:
-      delete reinterpret_cast<uv_prepare_t*>(handle);
-      break;
-    default:
-      delete reinterpret_cast<uv_check_t*>(handle);
-      break;
-  }
-}
-
 uint64_t MonotonicDeadline(absl::Time deadline) {
   const uint64_t now = uv_hrtime();
   const absl::Duration remaining = deadline - absl::Now();
@@ -72,18 +55,13 @@ std::unique_ptr<Channel> Channel::Create(uv_loop_t* loop, Options options) {
 Channel::Channel(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(options),
-      pipe_(new uv_pipe_t),
-      timer_(new uv_timer_t),
-      flush_before_poll_(new uv_prepare_t),
-      flush_after_io_(new uv_check_t),
+      pipe_(loop, /*ipc=*/0),
+      timer_(loop),
+      flush_before_poll_(loop),
+      flush_after_io_(loop),
       impl_(std::make_unique<Impl>(options.max_frame_size, [this](int status) {
         OnAsyncWriteDone(status);
       })) {
-  // None can fail for a valid loop.
-  uv_pipe_init(loop_, pipe_, /*ipc=*/0);
-  uv_timer_init(loop_, timer_);
-  uv_prepare_init(loop_, flush_before_poll_);
-  uv_check_init(loop_, flush_after_io_);
   pipe_->data = this;
   timer_->data = this;
   flush_before_poll_->data = this;
@@ -102,17 +80,12 @@ Channel::~Channel() {
   *alive_ = false;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
-  if (state_ == State::kOpen)
-    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+  if (state_ == State::kOpen) impl_->writer.FlushBeforeClose(pipe_.stream());
   state_ = State::kClosed;
   ClosePipe();
-  for (uv_handle_t* handle :
-       {reinterpret_cast<uv_handle_t*>(timer_),
-        reinterpret_cast<uv_handle_t*>(flush_before_poll_),
-        reinterpret_cast<uv_handle_t*>(flush_after_io_)}) {
-    handle->data = nullptr;
-    uv_close(handle, FreeHandle);
-  }
+  timer_.Close();
+  flush_before_poll_.Close();
+  flush_after_io_.Close();
   impl_->calls.FailAll(absl::CancelledError("channel destroyed"));
 }
 
@@ -122,12 +95,9 @@ size_t Channel::pending_calls() const { return impl_->calls.size(); }
 
 void Channel::ClosePipe() {
   transport_.reset();  // The peer's next handles find nobody.
-  if (pipe_ == nullptr) return;
   // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must
-  // not reach us.
-  pipe_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreeHandle);
-  pipe_ = nullptr;
+  // not reach us (Close clears `data`).
+  pipe_.Close();
 }
 
 absl::Status Channel::Open(ScopedHandle handle) {
@@ -140,7 +110,7 @@ absl::Status Channel::Open(ScopedHandle handle) {
   // From here `file` owns the OS handle (on Windows the C runtime closes both
   // together).
   (void)handle.release();
-  const int rc = uv_pipe_open(pipe_, file);
+  const int rc = uv_pipe_open(pipe_.get(), file);
   if (rc != 0) {
     uv_fs_t close_request;
     uv_fs_close(loop_, &close_request, file, nullptr);
@@ -155,8 +125,7 @@ absl::Status Channel::Start(CloseHandler on_close) {
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
   on_close_ = std::move(on_close);
-  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc,
-                               OnReadThunk);
+  const int rc = uv_read_start(pipe_.stream(), OnAlloc, OnReadThunk);
   if (rc != 0) {
     state_ = State::kClosed;
     return UvErrorToStatus(rc, "uv_read_start");
@@ -179,15 +148,14 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   if (state_ == State::kClosed) return;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
-  if (state_ == State::kOpen)
-    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+  if (state_ == State::kOpen) impl_->writer.FlushBeforeClose(pipe_.stream());
   impl_->writer.DropQueued();
   state_ = State::kClosed;
   // Closing the OS handle lets the peer see end-of-stream at once.
   ClosePipe();
-  uv_timer_stop(timer_);
-  uv_prepare_stop(flush_before_poll_);
-  uv_check_stop(flush_after_io_);
+  uv_timer_stop(timer_.get());
+  uv_prepare_stop(flush_before_poll_.get());
+  uv_check_stop(flush_after_io_.get());
   flush_scheduled_ = false;
   if (reason == CloseReason::kProtocolViolation) {
     BH_LOG(kWarning, "channel protocol violation: ", detail.message());
@@ -274,7 +242,7 @@ void Channel::CallControl(
 void Channel::ArmDeadlineTimer() {
   std::optional<MonotonicNanos> next = impl_->calls.NextDeadline();
   if (!next.has_value() || state_ != State::kOpen) {
-    uv_timer_stop(timer_);
+    uv_timer_stop(timer_.get());
     return;
   }
   if (*next == UINT64_MAX) return;
@@ -283,7 +251,7 @@ void Channel::ArmDeadlineTimer() {
   // early.
   const uint64_t delay_ms =
       *next > now ? (*next - now + 999'999) / 1'000'000 : 0;
-  uv_timer_start(timer_, OnDeadlineTimer, delay_ms, 0);
+  uv_timer_start(timer_.get(), OnDeadlineTimer, delay_ms, 0);
 }
 
 void Channel::OnDeadlineTimer(uv_timer_t* timer) {

@@ -37,6 +37,7 @@
 #include "ipc/frame_limits.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead::ipc {
 
@@ -123,7 +124,7 @@ class BULKHEAD_EXPORT Channel {
 
   // The libuv pipe, for uv_spawn to connect before `Start()`; nullptr once
   // closed. Owned by the channel.
-  uv_pipe_t* pipe() { return pipe_; }
+  uv_pipe_t* pipe() { return pipe_.get(); }
   // Connects the channel to an open stream handle (e.g. the helper's inherited
   // fd), taking ownership of it.
   absl::Status Open(ScopedHandle handle);
@@ -338,15 +339,13 @@ class BULKHEAD_EXPORT Channel {
 
   uv_loop_t* const loop_;  // Not owned.
   const Options options_;
-  // Heap-allocated so that they outlive the channel until libuv's close
-  // callbacks run.
-  uv_pipe_t* pipe_;  // nullptr once closed.
-  uv_timer_t* timer_;
+  UvHandle<uv_pipe_t> pipe_;  // Empty once closed.
+  UvHandle<uv_timer_t> timer_;
   // Run before the loop polls and after it handled I/O: the points where a
   // scheduled flush happens, so that everything sent in one iteration leaves
   // in one write before the loop can block.
-  uv_prepare_t* flush_before_poll_;
-  uv_check_t* flush_after_io_;
+  UvHandle<uv_prepare_t> flush_before_poll_;
+  UvHandle<uv_check_t> flush_after_io_;
   bool flush_scheduled_ = false;
   // A frame was written at once this loop turn: later ones wait for the flush
   // point.

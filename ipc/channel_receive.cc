@@ -76,7 +76,7 @@ void Channel::OnRead(ssize_t nread) {
   if (queued_bytes() > options_.max_queued_bytes) {
     // A peer that does not take our replies gets no more of its requests read
     // until it does: the kernel's buffers then slow it down.
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+    uv_read_stop(pipe_.stream());
     reading_paused_ = true;
     return;
   }

@@ -10,10 +10,10 @@
 #include <string>
 #include <utility>
 
-#include "channel_test_fixture.h"
 #include "common/platform_handle.h"
 #include "gtest/gtest.h"
 #include "ipc/uv_loop.h"
+#include "tests/ipc/channel_test_fixture.h"
 
 namespace bulkhead::ipc {
 namespace {
