@@ -25,9 +25,13 @@ Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
   timer_->data = this;
 }
 
-Heartbeat::~Heartbeat() { *alive_ = false; }
+Heartbeat::~Heartbeat() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  *alive_ = false;
+}
 
 void Heartbeat::Start() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   frames_at_last_tick_ = frames_();
   last_tick_ns_ = uv_hrtime();
   const uint64_t period = Millis(options_.interval);
@@ -39,9 +43,13 @@ void Heartbeat::Start() {
       period, period);
 }
 
-void Heartbeat::Stop() { uv_timer_stop(timer_.get()); }
+void Heartbeat::Stop() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  uv_timer_stop(timer_.get());
+}
 
 void Heartbeat::OnTick() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   const uint64_t now_ns = uv_hrtime();
   const uint64_t frames = frames_();
   if (options_.max_frames_per_second > 0 && now_ns > last_tick_ns_) {
@@ -76,6 +84,7 @@ void Heartbeat::OnTick() {
 }
 
 std::optional<absl::Duration> Heartbeat::OverduePing() const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (!ping_outstanding_) return std::nullopt;
   const absl::Duration waited = absl::Nanoseconds(uv_hrtime() - ping_sent_ns_);
   if (waited <= options_.interval) return std::nullopt;

@@ -2,7 +2,7 @@
 // when a Pong does not come back within `timeout` (hung) or when the helper
 // sends more frames per second than allowed (flooding).
 //
-// Thread: the host's loop thread.
+// Thread: the host's loop thread (checked in debug builds).
 #ifndef BULKHEAD_HOST_HEARTBEAT_H_
 #define BULKHEAD_HOST_HEARTBEAT_H_
 
@@ -16,6 +16,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/loop_thread_checker.h"
 #include "host/exit_info.h"
 #include "ipc/uv_handle.h"
 
@@ -55,6 +56,9 @@ class Heartbeat {
   // when no Ping is overdue.
   std::optional<absl::Duration> OverduePing() const;
 
+  // The loop passes to another thread (see ipc::Channel's).
+  void DetachFromLoopThread() { loop_thread_.Detach(); }
+
  private:
   void OnTick();
   void Convict(HostAction action, std::string detail);
@@ -71,6 +75,7 @@ class Heartbeat {
   // Ping completions may outlive this object (they run when the channel
   // cancels them).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LoopThreadChecker loop_thread_{"Heartbeat"};
 };
 
 }  // namespace bulkhead

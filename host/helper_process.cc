@@ -62,10 +62,17 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
 }
 
 HelperProcess::~HelperProcess() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   launch_.reset();  // Cancels a launch on its way: no callback after this.
   timer_.Close();
   channel_.reset();
   // `child_` kills and reaps a helper still running.
+}
+
+void HelperProcess::DetachFromLoopThread() {
+  loop_thread_.Detach();
+  channel_->DetachFromLoopThread();
+  if (heartbeat_ != nullptr) heartbeat_->DetachFromLoopThread();
 }
 
 std::string HelperProcess::name() const {
@@ -293,6 +300,7 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
 
 void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
                          HostAction action) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kExited) return;
   if (action_ == HostAction::kNone) {
     action_ = action;
@@ -324,6 +332,7 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
 }
 
 void HelperProcess::Kill(HostAction action, std::string detail) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kExited) return;
   // The first reason wins: a helper killed as hung that then also breaks the
   // protocol on its way out was still hung.

@@ -55,6 +55,7 @@ Host::Host(Options options)
 
 Host::~Host() {
   StopThread();
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   CancelRestarts();
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
@@ -92,6 +93,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
 absl::StatusOr<HelperProcess*> Host::Launch(
     absl::string_view role, LaunchOverrides overrides,
     absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status known = CheckRole(role); !known.ok()) return known;
   if (shutting_down_)
     return absl::FailedPreconditionError("the host is shutting down");
@@ -188,6 +190,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
 }
 
 absl::Status Host::CheckRole(absl::string_view role) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok()) {
     return valid;
   }
@@ -199,20 +202,24 @@ absl::Status Host::CheckRole(absl::string_view role) const {
 
 void Host::SetLifecycleHandler(
     absl::AnyInvocable<void(const LifecycleEvent&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   lifecycle_handler_ = std::move(handler);
 }
 
 void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   exit_handler_ = std::move(handler);
 }
 
 void Host::SetHelperStartedHandler(
     absl::AnyInvocable<void(HelperProcess&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   started_handler_ = std::move(handler);
 }
 
 void Host::SetRoleFailedHandler(
     absl::AnyInvocable<void(const std::string&, const std::string&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   role_failed_handler_ = std::move(handler);
 }
 
@@ -234,6 +241,7 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
 }
 
 std::vector<HelperProcess*> Host::helpers() const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   std::vector<HelperProcess*> list;
   list.reserve(helpers_.size());
   for (const auto& [id, helper] : helpers_) list.push_back(helper.get());
@@ -241,11 +249,13 @@ std::vector<HelperProcess*> Host::helpers() const {
 }
 
 HelperProcess* Host::FindHelper(uint64_t id) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   auto it = helpers_.find(id);
   return it == helpers_.end() ? nullptr : it->second.get();
 }
 
 HelperProcess* Host::FindHelper(absl::string_view name) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   HelperProcess* by_role = nullptr;
   int role_matches = 0;
   for (const auto& [id, helper] : helpers_) {
@@ -259,6 +269,7 @@ HelperProcess* Host::FindHelper(absl::string_view name) const {
 }
 
 void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   shutting_down_ = true;
   shutdown_done_ = std::move(done);
   CancelRestarts();
@@ -301,11 +312,13 @@ void Host::Run() {
 }
 
 void Host::RunLoop() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   quit_ = false;
   while (!quit_) uv_run(loop_, UV_RUN_DEFAULT);
 }
 
 void Host::Quit() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   quit_ = true;
   uv_stop(loop_);
 }
@@ -317,7 +330,13 @@ void Host::Post(absl::AnyInvocable<void()> task) {
   uv_async_send(wakeup_.get());
 }
 
+void Host::DetachFromLoopThread() {
+  loop_thread_.Detach();
+  for (auto& [id, helper] : helpers_) helper->DetachFromLoopThread();
+}
+
 void Host::RunPostedTasks() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   std::vector<absl::AnyInvocable<void()>> tasks;
   bool stop = false;
   {

@@ -77,6 +77,7 @@ Channel::Channel(uv_loop_t* loop, Options options)
 }
 
 Channel::~Channel() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   *alive_ = false;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
@@ -101,6 +102,7 @@ void Channel::ClosePipe() {
 }
 
 absl::Status Channel::Open(ScopedHandle handle) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
   // On Windows the handle becomes a C runtime fd here; elsewhere this is the fd
@@ -122,6 +124,7 @@ absl::Status Channel::Open(ScopedHandle handle) {
 }
 
 absl::Status Channel::Start(CloseHandler on_close) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
   on_close_ = std::move(on_close);
@@ -137,14 +140,17 @@ absl::Status Channel::Start(CloseHandler on_close) {
 }
 
 void Channel::Close() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   CloseWith(CloseReason::kClosedLocally, absl::OkStatus());
 }
 
 void Channel::CloseForViolation(absl::Status why) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   CloseWith(CloseReason::kProtocolViolation, std::move(why));
 }
 
 void Channel::CloseWith(CloseReason reason, absl::Status detail) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kClosed) return;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
@@ -205,6 +211,7 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
 
 void Channel::StartAppCall(const google::protobuf::Message& request,
                            absl::Time deadline, CallCompletion completion) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.message = &request;
   StartCall(envelope, deadline, std::move(completion), /*app_traffic=*/true);
@@ -213,6 +220,7 @@ void Channel::StartAppCall(const google::protobuf::Message& request,
 void Channel::CallControl(
     const Control& control, absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.control = &control;
   StartCall(
@@ -267,6 +275,7 @@ void Channel::OnDeadlineTimer(uv_timer_t* timer) {
 
 void Channel::RegisterMessageHandler(absl::string_view type_name,
                                      MessageHandler handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   cached_handler_ = nullptr;
   message_handlers_.insert_or_assign(std::string(type_name),
                                      std::move(handler));
@@ -274,11 +283,13 @@ void Channel::RegisterMessageHandler(absl::string_view type_name,
 
 void Channel::RegisterCallHandler(absl::string_view type_name,
                                   CallHandler handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   call_handlers_.insert_or_assign(std::string(type_name), std::move(handler));
 }
 
 void Channel::OnControl(Control::KindCase kind,
                         absl::AnyInvocable<void(const Control&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   control_handlers_.insert_or_assign(static_cast<int>(kind),
                                      std::move(handler));
 }
@@ -286,6 +297,7 @@ void Channel::OnControl(Control::KindCase kind,
 void Channel::ServeControl(
     Control::KindCase kind,
     absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   control_servers_.insert_or_assign(static_cast<int>(kind), std::move(handler));
 }
 

@@ -3,7 +3,8 @@
 //
 // Thread: everything runs on the thread of the loop the channel was created on,
 // including every handler and completion. Other threads reach a channel through
-// the owner's `Post`.
+// the owner's `Post`. Debug builds abort when a member is called on another
+// thread (common/loop_thread_checker.h).
 //
 // The peer is not trusted. A frame over the size limit, bytes that do not parse
 // as an Envelope, a control message nobody handles, an application message that
@@ -31,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/loop_thread_checker.h"
 #include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
@@ -241,6 +243,11 @@ class BULKHEAD_EXPORT Channel {
   // a one-way message is dropped, and the channel stays open.
   uint64_t messages_undelivered() const { return messages_undelivered_; }
 
+  // For an owner that hands the channel's loop to another thread while
+  // nothing runs it (Host::StartThread): the debug check of the channel's
+  // thread binds anew, to the next thread that uses it.
+  void DetachFromLoopThread() { loop_thread_.Detach(); }
+
  private:
   enum class State { kIdle, kOpen, kClosed };
   // Handles a message body (the serialized message, read in place from the
@@ -401,6 +408,7 @@ class BULKHEAD_EXPORT Channel {
   // Cleared by the destructor, so that a handler that destroys the channel
   // stops the read loop that called it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LoopThreadChecker loop_thread_{"ipc::Channel"};
 };
 
 // ---- Template definitions

@@ -39,6 +39,7 @@ void Channel::OnReadThunk(uv_stream_t* stream, ssize_t nread,
 }
 
 void Channel::OnRead(ssize_t nread) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (nread == 0) return;  // EAGAIN: nothing to do.
   if (nread < 0) {
     CloseWith(

@@ -21,6 +21,7 @@ constexpr size_t kEagerFlushBytes = 64 * 1024;
 }  // namespace
 
 absl::Status Channel::Send(const google::protobuf::Message& message) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status room = CheckQueueRoom(); !room.ok()) return room;
   OutgoingEnvelope envelope;
   envelope.message = &message;
@@ -28,6 +29,7 @@ absl::Status Channel::Send(const google::protobuf::Message& message) {
 }
 
 absl::Status Channel::SendControl(const Control& control) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.control = &control;
   return SendFrame(envelope);
@@ -53,6 +55,7 @@ absl::Status Channel::CheckQueueRoom() {
 }
 
 void Channel::OnDrained(absl::AnyInvocable<void()> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   on_drained_ = std::move(handler);
 }
 
