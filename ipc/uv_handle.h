@@ -55,7 +55,6 @@
 #include <uv.h>
 
 #include <cstddef>
-#include <cstdlib>
 #include <type_traits>
 #include <utility>
 
@@ -66,89 +65,35 @@
 
 namespace bulkhead::ipc {
 
-// How `UvHandle<T>` initialises a T: the uv_*_init it calls, with the loop,
-// the handle and the extra arguments given to the constructor or `Init`, and
-// whether that can fail.
+// How `UvHandle<T>` initialises a T: uv_<kind>_init, with the loop, the handle
+// and the extra arguments given to the constructor or `Init` (a pipe's `ipc`
+// flag, an async's callback, a poll's fd), and whether that can fail.
 template <typename T>
 struct UvHandleTraits;
 
-template <>
-struct UvHandleTraits<uv_timer_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_timer_init";
-  static int Init(uv_loop_t* loop, uv_timer_t* handle) {
-    return uv_timer_init(loop, handle);
+#define BH_UV_HANDLE_TRAITS_(kind, can_fail)                                  \
+  template <>                                                                 \
+  struct UvHandleTraits<uv_##kind##_t> {                                      \
+    static constexpr bool kInitCanFail = can_fail;                            \
+    static constexpr const char* kInitName = "uv_" #kind "_init";             \
+    template <typename... Args>                                               \
+    static int Init(uv_loop_t* loop, uv_##kind##_t* handle, Args&&... args) { \
+      return uv_##kind##_init(loop, handle, std::forward<Args>(args)...);     \
+    }                                                                         \
   }
-};
-template <>
-struct UvHandleTraits<uv_prepare_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_prepare_init";
-  static int Init(uv_loop_t* loop, uv_prepare_t* handle) {
-    return uv_prepare_init(loop, handle);
-  }
-};
-template <>
-struct UvHandleTraits<uv_check_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_check_init";
-  static int Init(uv_loop_t* loop, uv_check_t* handle) {
-    return uv_check_init(loop, handle);
-  }
-};
-template <>
-struct UvHandleTraits<uv_idle_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_idle_init";
-  static int Init(uv_loop_t* loop, uv_idle_t* handle) {
-    return uv_idle_init(loop, handle);
-  }
-};
-template <>
-struct UvHandleTraits<uv_pipe_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_pipe_init";
-  // `ipc`: whether handles may be passed over it (libuv's own IPC; bulkhead
-  // passes them beside the channel instead).
-  static int Init(uv_loop_t* loop, uv_pipe_t* handle, int ipc = 0) {
-    return uv_pipe_init(loop, handle, ipc);
-  }
-};
-template <>
-struct UvHandleTraits<uv_tcp_t> {
-  static constexpr bool kInitCanFail = false;
-  static constexpr const char* kInitName = "uv_tcp_init";
-  static int Init(uv_loop_t* loop, uv_tcp_t* handle) {
-    return uv_tcp_init(loop, handle);
-  }
-};
-template <>
-struct UvHandleTraits<uv_async_t> {
-  // The loop's wakeup descriptor is made with its first async handle.
-  static constexpr bool kInitCanFail = true;
-  static constexpr const char* kInitName = "uv_async_init";
-  static int Init(uv_loop_t* loop, uv_async_t* handle, uv_async_cb callback) {
-    return uv_async_init(loop, handle, callback);
-  }
-};
-template <>
-struct UvHandleTraits<uv_poll_t> {
-  // A descriptor the loop watches already, or one that cannot be polled.
-  static constexpr bool kInitCanFail = true;
-  static constexpr const char* kInitName = "uv_poll_init";
-  static int Init(uv_loop_t* loop, uv_poll_t* handle, int fd) {
-    return uv_poll_init(loop, handle, fd);
-  }
-};
-template <>
-struct UvHandleTraits<uv_signal_t> {
-  // The loop's signal pipe is made with its first signal handle.
-  static constexpr bool kInitCanFail = true;
-  static constexpr const char* kInitName = "uv_signal_init";
-  static int Init(uv_loop_t* loop, uv_signal_t* handle) {
-    return uv_signal_init(loop, handle);
-  }
-};
+BH_UV_HANDLE_TRAITS_(timer, false);
+BH_UV_HANDLE_TRAITS_(prepare, false);
+BH_UV_HANDLE_TRAITS_(check, false);
+BH_UV_HANDLE_TRAITS_(idle, false);
+BH_UV_HANDLE_TRAITS_(pipe, false);
+BH_UV_HANDLE_TRAITS_(tcp, false);
+// The loop's wakeup descriptor is made with its first async handle.
+BH_UV_HANDLE_TRAITS_(async, true);
+// A descriptor the loop watches already, or one that cannot be polled.
+BH_UV_HANDLE_TRAITS_(poll, true);
+// The loop's signal pipe is made with its first signal handle.
+BH_UV_HANDLE_TRAITS_(signal, true);
+#undef BH_UV_HANDLE_TRAITS_
 
 // The part of UvHandle that is the same for every T (uv_handle.cc).
 namespace uv_handle_internal {

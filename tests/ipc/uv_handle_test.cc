@@ -254,7 +254,7 @@ void DestroyOwnerDuringTeardown(uv_loop_t* loop, bool handle_first) {
   if (handle_first) owned.emplace(loop);
   absl::StatusOr<HandlePair> pair = CreateStreamPair();
   ASSERT_TRUE(pair.ok()) << pair.status();
-  UvHandle<uv_pipe_t> writing(loop);
+  UvHandle<uv_pipe_t> writing(loop, /*ipc=*/0);
   ASSERT_EQ(uv_pipe_open(writing.get(), pair->first.release()), 0);
   if (!handle_first) owned.emplace(loop);
   // More than the socket buffer holds, and nobody reads: the write stays
