@@ -23,8 +23,10 @@
 #include "browser_host/task_manager.h"
 #include "browser_host/trace_recorder.h"
 #include "browser_host/workload.h"
+#include "common/logging.h"
 #include "host/host.h"
 #include "host/supervisor.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 namespace {
@@ -288,47 +290,39 @@ class Demo {
     if (options_.refresh_interval <= absl::ZeroDuration()) return;
     const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(
         1, absl::ToInt64Milliseconds(options_.refresh_interval)));
-    refresh_ = new uv_timer_t;
-    uv_timer_init(host_.loop(), refresh_);
+    refresh_ = ipc::UvHandle<uv_timer_t>(host_.loop());
     refresh_->data = this;
     uv_timer_start(
-        refresh_,
+        refresh_.get(),
         [](uv_timer_t* timer) { static_cast<Demo*>(timer->data)->OnRefresh(); },
         ms, ms);
   }
 
-  void StopRefreshing() {
-    if (refresh_ == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(refresh_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    refresh_ = nullptr;
-  }
+  void StopRefreshing() { refresh_.Close(); }
 
   void WatchSignals() {
     for (int signum : {SIGINT, SIGTERM}) {
-      auto* handle = new uv_signal_t;
-      uv_signal_init(host_.loop(), handle);
-      handle->data = this;
+      absl::StatusOr<ipc::UvHandle<uv_signal_t>> watch =
+          ipc::UvHandle<uv_signal_t>::Init(host_.loop());
+      if (!watch.ok()) {
+        BH_LOG(kWarning, "not watching signal ", signum, ": ",
+               watch.status().message());
+        continue;
+      }
+      (*watch)->data = this;
       uv_signal_start(
-          handle,
+          watch->get(),
           [](uv_signal_t* handle, int signum) {
             auto* demo = static_cast<Demo*>(handle->data);
             if (signum == SIGINT && demo->shutting_down_) return demo->Force();
             demo->BeginShutdown(signum == SIGINT ? "SIGINT" : "SIGTERM");
           },
           signum);
-      signals_.push_back(handle);
+      signals_.push_back(*std::move(watch));
     }
   }
 
-  void StopWatchingSignals() {
-    for (uv_signal_t* handle : signals_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* h) {
-        delete reinterpret_cast<uv_signal_t*>(h);
-      });
-    }
-    signals_.clear();
-  }
+  void StopWatchingSignals() { signals_.clear(); }
 
   Host& host_;
   const HostConfig& config_;
@@ -338,7 +332,7 @@ class Demo {
   Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
   DemoCommands* commands_ = nullptr;  // Not owned; lives in Run().
   TaskManager task_manager_;
-  uv_timer_t* refresh_ = nullptr;  // Freed by its close callback.
+  ipc::UvHandle<uv_timer_t> refresh_;
   int first_round_pending_ = 0;
   int failures_ = 0;
   bool quit_requested_ = false;
@@ -349,7 +343,7 @@ class Demo {
   std::set<uint64_t> initial_ids_;
   std::vector<std::string> roles_;  // Every role launched, in order.
   std::map<std::string, int> restarts_pending_;  // By role.
-  std::vector<uv_signal_t*> signals_;
+  std::vector<ipc::UvHandle<uv_signal_t>> signals_;
 };
 
 // The demo, traced into `recorder` when it is not null.

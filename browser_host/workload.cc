@@ -13,21 +13,15 @@ Workload::Workload(Host& host, absl::Duration interval,
   if (interval <= absl::ZeroDuration()) return;
   const uint64_t ms = static_cast<uint64_t>(
       std::max<int64_t>(1, absl::ToInt64Milliseconds(interval)));
-  timer_ = new uv_timer_t;
-  uv_timer_init(host_.loop(), timer_);
+  timer_ = ipc::UvHandle<uv_timer_t>(host_.loop());
   timer_->data = this;
   uv_timer_start(
-      timer_,
+      timer_.get(),
       [](uv_timer_t* timer) { static_cast<Workload*>(timer->data)->OnTick(); },
       ms, ms);
 }
 
-Workload::~Workload() {
-  if (timer_ == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_timer_t*>(handle);
-  });
-}
+Workload::~Workload() = default;
 
 void Workload::OnTick() {
   for (HelperProcess* helper : host_.helpers()) {

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "browser_host/host_trace.h"
 #include "host/host.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -46,8 +47,8 @@ class Workload {
 
   Host& host_;
   const absl::Duration call_timeout_;
-  HostTrace* const trace_;       // Not owned; may be null.
-  uv_timer_t* timer_ = nullptr;  // Freed by its close callback.
+  HostTrace* const trace_;           // Not owned; may be null.
+  ipc::UvHandle<uv_timer_t> timer_;  // Empty when nothing is sent.
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 

@@ -21,34 +21,35 @@ Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
       ping_(std::move(ping)),
       frames_(std::move(frames)),
       verdict_(std::move(verdict)),
-      timer_(new uv_timer_t) {
-  uv_timer_init(loop, timer_);
+      timer_(loop) {
   timer_->data = this;
 }
 
 Heartbeat::~Heartbeat() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   *alive_ = false;
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_timer_t*>(handle);
-  });
 }
 
 void Heartbeat::Start() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   frames_at_last_tick_ = frames_();
   last_tick_ns_ = uv_hrtime();
   const uint64_t period = Millis(options_.interval);
   uv_timer_start(
-      timer_,
+      timer_.get(),
       [](uv_timer_t* timer) {
         if (auto* self = static_cast<Heartbeat*>(timer->data)) self->OnTick();
       },
       period, period);
 }
 
-void Heartbeat::Stop() { uv_timer_stop(timer_); }
+void Heartbeat::Stop() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  uv_timer_stop(timer_.get());
+}
 
 void Heartbeat::OnTick() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   const uint64_t now_ns = uv_hrtime();
   const uint64_t frames = frames_();
   if (options_.max_frames_per_second > 0 && now_ns > last_tick_ns_) {
@@ -83,6 +84,7 @@ void Heartbeat::OnTick() {
 }
 
 std::optional<absl::Duration> Heartbeat::OverduePing() const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (!ping_outstanding_) return std::nullopt;
   const absl::Duration waited = absl::Nanoseconds(uv_hrtime() - ping_sent_ns_);
   if (waited <= options_.interval) return std::nullopt;

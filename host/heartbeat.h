@@ -2,7 +2,7 @@
 // when a Pong does not come back within `timeout` (hung) or when the helper
 // sends more frames per second than allowed (flooding).
 //
-// Thread: the host's loop thread.
+// Thread: the host's loop thread (checked in debug builds).
 #ifndef BULKHEAD_HOST_HEARTBEAT_H_
 #define BULKHEAD_HOST_HEARTBEAT_H_
 
@@ -16,7 +16,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/loop_thread_checker.h"
 #include "host/exit_info.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -54,6 +56,9 @@ class Heartbeat {
   // when no Ping is overdue.
   std::optional<absl::Duration> OverduePing() const;
 
+  // The loop passes to another thread (see ipc::Channel's).
+  void DetachFromLoopThread() { loop_thread_.Detach(); }
+
  private:
   void OnTick();
   void Convict(HostAction action, std::string detail);
@@ -62,7 +67,7 @@ class Heartbeat {
   PingFn ping_;
   FramesFn frames_;
   VerdictFn verdict_;
-  uv_timer_t* timer_;  // Freed by its close callback.
+  ipc::UvHandle<uv_timer_t> timer_;
   bool ping_outstanding_ = false;
   uint64_t ping_sent_ns_ = 0;  // uv_hrtime() of the outstanding Ping.
   uint64_t frames_at_last_tick_ = 0;
@@ -70,6 +75,7 @@ class Heartbeat {
   // Ping completions may outlive this object (they run when the channel
   // cancels them).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LoopThreadChecker loop_thread_{"Heartbeat"};
 };
 
 }  // namespace bulkhead

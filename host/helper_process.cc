@@ -27,10 +27,6 @@ struct HelperProcess::EndRecord {
 };
 namespace {
 
-void FreeTimer(uv_handle_t* handle) {
-  delete reinterpret_cast<uv_timer_t*>(handle);
-}
-
 uint64_t ToMillis(absl::Duration duration) {
   return duration <= absl::ZeroDuration()
              ? 0
@@ -71,18 +67,23 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
           loop, {.max_frame_size = options_.max_frame_size})),
       output_(std::make_unique<HelperOutput>(loop, options_.forward_output,
                                              options_.launch.executable)),
-      timer_(new uv_timer_t),
+      timer_(loop),
       end_record_(std::make_unique<EndRecord>()) {
-  uv_timer_init(loop_, timer_);
   timer_->data = this;
 }
 
 HelperProcess::~HelperProcess() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   launch_.reset();  // Cancels a launch on its way: no callback after this.
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), FreeTimer);
+  timer_.Close();
   channel_.reset();
   // `child_` kills and reaps a helper still running.
+}
+
+void HelperProcess::DetachFromLoopThread() {
+  loop_thread_.Detach();
+  channel_->DetachFromLoopThread();
+  if (heartbeat_ != nullptr) heartbeat_->DetachFromLoopThread();
 }
 
 std::string HelperProcess::name() const {
@@ -162,7 +163,7 @@ void HelperProcess::EndWithoutProcess(ProcessEnd end, absl::Status why) {
   if (state_ != State::kStopping) BeginStopping();
   // From the loop: a caller (Shutdown's walk over the helpers) may not
   // expect the helper to go before it returns.
-  uv_timer_start(timer_, OnTimerThunk, 0, 0);
+  uv_timer_start(timer_.get(), OnTimerThunk, 0, 0);
 }
 
 absl::Status HelperProcess::FinishStart(std::unique_ptr<ChildProcess> child) {
@@ -193,7 +194,8 @@ absl::Status HelperProcess::FinishStart(std::unique_ptr<ChildProcess> child) {
   // exec) or finished later: the deadline counts from now, not from the
   // loop's cached time.
   uv_update_time(loop_);
-  uv_timer_start(timer_, OnTimerThunk, ToMillis(options_.handshake_timeout), 0);
+  uv_timer_start(timer_.get(), OnTimerThunk,
+                 ToMillis(options_.handshake_timeout), 0);
   return absl::OkStatus();
 }
 
@@ -242,7 +244,7 @@ void HelperProcess::OnReady(const ipc::Control& ready) {
     return;  // Already stopping: too late to matter.
   sandbox_status_ = ready.ready().sandbox();
   state_ = State::kReady;
-  uv_timer_stop(timer_);
+  uv_timer_stop(timer_.get());
   StartHeartbeat();
   Emit(LifecycleStage::kReady);
   BH_LOG(kInfo, name(), " is ready");
@@ -304,11 +306,12 @@ void HelperProcess::OnChannelClosed(ipc::Channel::CloseReason reason,
   hangup_reason_ = hung_up ? "closed its channel without exiting"
                            : absl::StrCat("channel failed (", detail.message(),
                                           ") and the helper did not exit");
-  uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
+  uv_timer_start(timer_.get(), OnTimerThunk, ToMillis(stop_grace_), 0);
 }
 
 void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
                          HostAction action) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kExited) return;
   if (action_ == HostAction::kNone) {
     action_ = action;
@@ -336,10 +339,11 @@ void HelperProcess::Stop(absl::Duration grace, const std::string& reason,
     stop_stage_ = 1;
     SendSignal(SIGTERM);
   }
-  uv_timer_start(timer_, OnTimerThunk, ToMillis(grace), 0);
+  uv_timer_start(timer_.get(), OnTimerThunk, ToMillis(grace), 0);
 }
 
 void HelperProcess::Kill(HostAction action, std::string detail) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kExited) return;
   // The first reason wins: a helper killed as hung that then also breaks the
   // protocol on its way out was still hung.
@@ -352,7 +356,7 @@ void HelperProcess::Kill(HostAction action, std::string detail) {
   BH_LOG(kWarning, "killing ", name(), ": ", action_detail_);
   BeginStopping();
   if (heartbeat_) heartbeat_->Stop();
-  uv_timer_stop(timer_);
+  uv_timer_stop(timer_.get());
   // Closed first (for a protocol violation the channel has closed itself
   // already): the helper may see it and exit before the SIGKILL lands.
   if (!end_record_->end.has_value())
@@ -435,7 +439,7 @@ void HelperProcess::OnTimer() {
       action_detail_ = hangup_reason_;
     }
     SendSignal(SIGTERM);
-    uv_timer_start(timer_, OnTimerThunk, ToMillis(stop_grace_), 0);
+    uv_timer_start(timer_.get(), OnTimerThunk, ToMillis(stop_grace_), 0);
   } else if (stop_stage_ == 1) {
     BH_LOG(kWarning, name(), " ignored SIGTERM; sending SIGKILL");
     stop_stage_ = 2;
@@ -450,10 +454,10 @@ void HelperProcess::OnExit(int64_t exit_status, int term_signal) {
   // counters (a file read, on the way to the report).
   end_record_->end->memory_limit_killed =
       end_record_->end->term_signal == SIGKILL && child_->killed_for_memory();
-  uv_timer_stop(timer_);
+  uv_timer_stop(timer_.get());
   if (output_->still_open()) {
     // Its last words are usually still in the pipe: give them a moment.
-    uv_timer_start(timer_, OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
+    uv_timer_start(timer_.get(), OnTimerThunk, ToMillis(kStderrDrainGrace), 0);
     return;
   }
   MaybeFinishExit();
@@ -463,8 +467,7 @@ void HelperProcess::MaybeFinishExit() {
   if (!end_record_->end.has_value() || exit_reported_) return;
   // Wait for the helper's last words unless the grace period is over (the
   // timer calls in with the pipes still open).
-  if (output_->still_open() &&
-      uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) {
+  if (output_->still_open() && uv_is_active(timer_.handle())) {
     return;
   }
   exit_reported_ = true;
@@ -501,7 +504,7 @@ void HelperProcess::MaybeFinishExit() {
   const bool was_ready =
       state_ == State::kReady || callbacks_.on_ready == nullptr;
   state_ = State::kExited;
-  uv_timer_stop(timer_);
+  uv_timer_stop(timer_.get());
   channel_->Close();
   BH_LOG(kInfo, name(), " (pid ", pid_, ") ended: ", info.Describe());
   if (!was_ready) {

@@ -3,7 +3,8 @@
 //
 // Lifecycle: kStarting (spawned, handshake in progress) -> kReady (Ready
 // received) -> kStopping (Shutdown sent, or being killed) -> kExited. A helper
-// may jump to kExited from any state. Thread: the host's loop thread.
+// may jump to kExited from any state. Thread: the host's loop thread (checked
+// in debug builds).
 #ifndef BULKHEAD_HOST_HELPER_PROCESS_H_
 #define BULKHEAD_HOST_HELPER_PROCESS_H_
 
@@ -19,10 +20,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/loop_thread_checker.h"
 #include "host/exit_info.h"
 #include "host/heartbeat.h"
 #include "host/launch/launch_options.h"
 #include "ipc/channel.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -160,6 +163,10 @@ class BULKHEAD_EXPORT HelperProcess {
   // with `detail`, unless it had already ended by itself (then it says how).
   void Kill(HostAction action, std::string detail);
 
+  // The loop passes to another thread (Host::StartThread): the debug checks of
+  // this helper, its channel and heartbeat bind anew (see ipc::Channel's).
+  void DetachFromLoopThread();
+
  private:
   HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks);
 
@@ -210,7 +217,7 @@ class BULKHEAD_EXPORT HelperProcess {
   std::unique_ptr<HandleTransportEnds> handle_ends_;
   // Why a launch that was under way failed; reported as kLaunchFailed.
   absl::Status launch_failure_;
-  uv_timer_t* timer_;
+  ipc::UvHandle<uv_timer_t> timer_;
   // How it ended and what backs the kind of its end
   // (host/exit_classification.h, internal: behind a pointer so that this
   // installed header does not need it).
@@ -239,6 +246,7 @@ class BULKHEAD_EXPORT HelperProcess {
   // Shutdown escalation: 0 = Shutdown sent, 1 = SIGTERM sent, 2 = SIGKILL sent.
   int stop_stage_ = -1;
   absl::Duration stop_grace_;
+  LoopThreadChecker loop_thread_{"HelperProcess"};
 };
 
 BULKHEAD_EXPORT const char* HelperStateName(HelperProcess::State state);

@@ -11,6 +11,7 @@ namespace bulkhead {
 void HelperProcess::Ping(
     absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
     done(absl::UnavailableError(name() + " is not ready"));
     return;
@@ -53,6 +54,7 @@ void HelperProcess::StartHeartbeat() {
 
 void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
                                 absl::AnyInvocable<void(absl::Status)> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
     done(absl::UnavailableError(name() + " is not ready"));
     return;
@@ -72,6 +74,7 @@ void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
 void HelperProcess::CallControl(
     ipc::Control request, absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<ipc::Control>)> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
     done(absl::UnavailableError(name() + " is not ready"));
     return;

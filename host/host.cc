@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/fd_limit.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "host/launch/launcher.h"
 #include "host/launch/zygote_host.h"
 #include "host/output_writer.h"
@@ -37,26 +38,30 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
   // Ready before the first crash report needs it (reads the executable's
   // symbol table: ~0.1 ms for a small one).
   InitializeSymbolizerOnce();
-  return std::unique_ptr<Host>(new Host(std::move(options)));
+  std::unique_ptr<Host> host(new Host(std::move(options)));
+  // Post's wakeup (a loop's first async handle needs a descriptor).
+  BH_ASSIGN_OR_RETURN(
+      host->wakeup_,
+      ipc::UvHandle<uv_async_t>::Init(host->loop_, [](uv_async_t* async) {
+        static_cast<Host*>(async->data)->RunPostedTasks();
+      }));
+  host->wakeup_->data = host.get();
+  return host;
 }
 
 Host::Host(Options options)
     : options_(std::move(options)),
       loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
-      wakeup_(new uv_async_t),
       restarts_(std::make_unique<RestartScheduler>(
           loop_, [this](const std::string& role, const std::string& why) {
             if (role_failed_handler_) role_failed_handler_(role, why);
           })) {
   if (options_.loop == nullptr) uv_loop_init(&own_loop_);
-  uv_async_init(loop_, wakeup_, [](uv_async_t* async) {
-    static_cast<Host*>(async->data)->RunPostedTasks();
-  });
-  wakeup_->data = this;
 }
 
 Host::~Host() {
   StopThread();
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   restarts_->Stop();
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
@@ -74,9 +79,7 @@ Host::~Host() {
     OutputWriter::Stdout().Flush(kOutputFlushTimeout);
     OutputWriter::Stderr().Flush(kOutputFlushTimeout);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(wakeup_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_async_t*>(handle);
-  });
+  wakeup_.Close();
   // An app's loop is the app's to run and close: the close callbacks run when
   // it next runs the loop.
   if (options_.loop != nullptr) return;
@@ -96,6 +99,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
 absl::StatusOr<HelperProcess*> Host::Launch(
     absl::string_view role, LaunchOverrides overrides,
     absl::AnyInvocable<void(absl::StatusOr<HelperProcess*>)> on_ready) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status known = CheckRole(role); !known.ok()) return known;
   if (shutting_down_)
     return absl::FailedPreconditionError("the host is shutting down");
@@ -192,6 +196,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
 }
 
 absl::Status Host::CheckRole(absl::string_view role) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status valid = RoleRegistry::ValidateName(role); !valid.ok()) {
     return valid;
   }
@@ -205,20 +210,24 @@ absl::Status Host::CheckRole(absl::string_view role) const {
 
 void Host::SetLifecycleHandler(
     absl::AnyInvocable<void(const LifecycleEvent&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   lifecycle_handler_ = std::move(handler);
 }
 
 void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   exit_handler_ = std::move(handler);
 }
 
 void Host::SetHelperStartedHandler(
     absl::AnyInvocable<void(HelperProcess&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   started_handler_ = std::move(handler);
 }
 
 void Host::SetRoleFailedHandler(
     absl::AnyInvocable<void(const std::string&, const std::string&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   role_failed_handler_ = std::move(handler);
 }
 
@@ -240,6 +249,7 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
 }
 
 std::vector<HelperProcess*> Host::helpers() const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   std::vector<HelperProcess*> list;
   list.reserve(helpers_.size());
   for (const auto& [id, helper] : helpers_) list.push_back(helper.get());
@@ -247,11 +257,13 @@ std::vector<HelperProcess*> Host::helpers() const {
 }
 
 HelperProcess* Host::FindHelper(uint64_t id) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   auto it = helpers_.find(id);
   return it == helpers_.end() ? nullptr : it->second.get();
 }
 
 HelperProcess* Host::FindHelper(absl::string_view name) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   HelperProcess* by_role = nullptr;
   int role_matches = 0;
   for (const auto& [id, helper] : helpers_) {
@@ -265,6 +277,7 @@ HelperProcess* Host::FindHelper(absl::string_view name) const {
 }
 
 void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   shutting_down_ = true;
   shutdown_done_ = std::move(done);
   restarts_->Stop();
@@ -307,11 +320,13 @@ void Host::Run() {
 }
 
 void Host::RunLoop() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   quit_ = false;
   while (!quit_) uv_run(loop_, UV_RUN_DEFAULT);
 }
 
 void Host::Quit() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   quit_ = true;
   uv_stop(loop_);
 }
@@ -320,10 +335,16 @@ void Host::Post(absl::AnyInvocable<void()> task) {
   std::lock_guard<std::mutex> lock(posted_mutex_);
   if (!accepting_posts_) return;
   posted_.push_back(std::move(task));
-  uv_async_send(wakeup_);
+  uv_async_send(wakeup_.get());
+}
+
+void Host::DetachFromLoopThread() {
+  loop_thread_.Detach();
+  for (auto& [id, helper] : helpers_) helper->DetachFromLoopThread();
 }
 
 void Host::RunPostedTasks() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   std::vector<absl::AnyInvocable<void()>> tasks;
   bool stop = false;
   {

@@ -12,7 +12,9 @@
 // `StartThread`/`StopThread` pair and the destructor) must be called on it,
 // and every callback (on_ready, the event handlers, call completions, posted
 // tasks) runs on it. `Post` may be called from any thread while the host
-// exists: stop or join the posting threads before destroying it.
+// exists: stop or join the posting threads before destroying it. Debug builds
+// abort when a member is called on another thread (the host's, its helpers'
+// and their channels': common/loop_thread_checker.h).
 //
 // Three ways to run the loop:
 //  - `Run()` on the app's thread, which is then the loop thread until `Quit()`.
@@ -60,11 +62,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/loop_thread_checker.h"
 #include "helper/role_registry.h"
 #include "host/exit_info.h"
 #include "host/helper_process.h"
 #include "host/launch/launch_options.h"
 #include "host/restart_policy.h"
+#include "ipc/uv_handle.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
@@ -262,6 +266,9 @@ class BULKHEAD_EXPORT Host {
 
   void OnHelperExit(uint64_t id, const ExitInfo& info);
   void RunPostedTasks();
+  // The loop changes threads (StartThread, StopThread): the debug checks of
+  // the host and its helpers bind anew.
+  void DetachFromLoopThread();
   // Runs the loop until Quit(): Run() and the host's thread.
   void RunLoop();
   void MaybeFinishShutdown();
@@ -277,7 +284,7 @@ class BULKHEAD_EXPORT Host {
   const Options options_;
   uv_loop_t own_loop_;     // Used when Options::loop is null.
   uv_loop_t* const loop_;  // &own_loop_ or Options::loop (not owned).
-  uv_async_t* wakeup_;     // Heap: freed in its close callback.
+  ipc::UvHandle<uv_async_t> wakeup_;  // Set by Create.
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   std::unique_ptr<ZygoteHost> zygote_;
@@ -307,6 +314,8 @@ class BULKHEAD_EXPORT Host {
   std::vector<absl::AnyInvocable<void()>> posted_;
   bool accepting_posts_ = true;
   bool stop_thread_ = false;  // StopThread: Quit() after the posted tasks.
+
+  LoopThreadChecker loop_thread_{"Host"};
 };
 
 }  // namespace bulkhead

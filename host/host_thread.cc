@@ -16,8 +16,10 @@ absl::Status Host::StartThread() {
   if (thread_.joinable()) {
     return absl::FailedPreconditionError("the host's thread already runs");
   }
-  // Starting the thread orders everything this thread did to the host before
-  // the loop's first callback.
+  // The host's thread binds the debug checks anew (nothing else may touch the
+  // host meanwhile). Starting the thread orders everything this thread did to
+  // the host before the loop's first callback.
+  DetachFromLoopThread();
   thread_ = std::thread([this] { RunLoop(); });
   return absl::OkStatus();
 }
@@ -32,11 +34,12 @@ void Host::StopThread() {
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     stop_thread_ = true;
-    uv_async_send(wakeup_);
+    uv_async_send(wakeup_.get());
   }
   // Joining orders everything the host's thread did before whatever this
   // thread does next, the destructor's teardown included.
   thread_.join();
+  DetachFromLoopThread();  // This thread's again.
   // The loop may have ended by Quit() before it saw the request.
   std::lock_guard<std::mutex> lock(posted_mutex_);
   stop_thread_ = false;

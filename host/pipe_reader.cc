@@ -6,23 +6,16 @@
 
 namespace bulkhead {
 
-PipeReader::PipeReader(uv_loop_t* loop) : pipe_(new uv_pipe_t) {
-  uv_pipe_init(loop, pipe_, 0);
+PipeReader::PipeReader(uv_loop_t* loop) : pipe_(loop, /*ipc=*/0) {
   pipe_->data = this;
 }
 
-PipeReader::~PipeReader() {
-  pipe_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_pipe_t*>(handle);
-  });
-}
+PipeReader::~PipeReader() = default;
 
 absl::Status PipeReader::Start(DataHandler on_data, EofHandler on_eof) {
   on_data_ = std::move(on_data);
   on_eof_ = std::move(on_eof);
-  const int rc =
-      uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc, OnRead);
+  const int rc = uv_read_start(pipe_.stream(), OnAlloc, OnRead);
   if (rc != 0) return ipc::UvErrorToStatus(rc, "uv_read_start");
   open_ = true;
   return absl::OkStatus();

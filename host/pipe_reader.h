@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -24,7 +25,7 @@ class PipeReader {
   PipeReader& operator=(const PipeReader&) = delete;
 
   // The pipe to hand to uv_spawn (UV_CREATE_PIPE) before Start().
-  uv_pipe_t* pipe() { return pipe_; }
+  uv_pipe_t* pipe() { return pipe_.get(); }
 
   // Starts reading. `on_data` gets each chunk; `on_eof` runs once at
   // end-of-stream or on a read error, and may destroy the reader.
@@ -35,7 +36,7 @@ class PipeReader {
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
-  uv_pipe_t* pipe_;  // Freed by its close callback.
+  ipc::UvHandle<uv_pipe_t> pipe_;
   bool open_ = false;
   DataHandler on_data_;
   EofHandler on_eof_;

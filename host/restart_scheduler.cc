@@ -5,25 +5,18 @@
 
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
 struct RestartScheduler::PendingRestart {
   PendingRestart(RestartScheduler* owner, absl::AnyInvocable<void()> restart)
-      : owner(owner), timer(new uv_timer_t), restart(std::move(restart)) {
-    uv_timer_init(owner->loop_, timer);
+      : owner(owner), timer(owner->loop_), restart(std::move(restart)) {
     timer->data = this;
   }
-  ~PendingRestart() {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_timer_t*>(handle);
-    });
-  }
-  PendingRestart(const PendingRestart&) = delete;
-  PendingRestart& operator=(const PendingRestart&) = delete;
 
   RestartScheduler* const owner;
-  uv_timer_t* const timer;  // Freed by its close callback.
+  ipc::UvHandle<uv_timer_t> timer;  // Closed with this.
   absl::AnyInvocable<void()> restart;
 };
 
@@ -75,7 +68,7 @@ void RestartScheduler::Schedule(absl::Duration delay,
   uv_update_time(loop_);
   const absl::Duration timeout =
       absl::Ceil(delay, absl::Milliseconds(1)) + absl::Milliseconds(1);
-  uv_timer_start(pending->timer, OnTimer,
+  uv_timer_start(pending->timer.get(), OnTimer,
                  static_cast<uint64_t>(absl::ToInt64Milliseconds(timeout)), 0);
   PendingRestart* key = pending.get();
   pending_.emplace(key, std::move(pending));

@@ -14,23 +14,6 @@
 namespace bulkhead::ipc {
 namespace {
 
-void FreeHandle(uv_handle_t* handle) {
-  switch (handle->type) {
-    case UV_NAMED_PIPE:
-      delete reinterpret_cast<uv_pipe_t*>(handle);
-      break;
-    case UV_TIMER:
-      delete reinterpret_cast<uv_timer_t*>(handle);
-      break;
-    case UV_PREPARE:
-      delete reinterpret_cast<uv_prepare_t*>(handle);
-      break;
-    default:
-      delete reinterpret_cast<uv_check_t*>(handle);
-      break;
-  }
-}
-
 uint64_t MonotonicDeadline(absl::Time deadline) {
   const uint64_t now = uv_hrtime();
   const absl::Duration remaining = deadline - absl::Now();
@@ -72,18 +55,13 @@ std::unique_ptr<Channel> Channel::Create(uv_loop_t* loop, Options options) {
 Channel::Channel(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(options),
-      pipe_(new uv_pipe_t),
-      timer_(new uv_timer_t),
-      flush_before_poll_(new uv_prepare_t),
-      flush_after_io_(new uv_check_t),
+      pipe_(loop, /*ipc=*/0),
+      timer_(loop),
+      flush_before_poll_(loop),
+      flush_after_io_(loop),
       impl_(std::make_unique<Impl>(options.max_frame_size, [this](int status) {
         OnAsyncWriteDone(status);
       })) {
-  // None can fail for a valid loop.
-  uv_pipe_init(loop_, pipe_, /*ipc=*/0);
-  uv_timer_init(loop_, timer_);
-  uv_prepare_init(loop_, flush_before_poll_);
-  uv_check_init(loop_, flush_after_io_);
   pipe_->data = this;
   timer_->data = this;
   flush_before_poll_->data = this;
@@ -99,20 +77,16 @@ Channel::Channel(uv_loop_t* loop, Options options)
 }
 
 Channel::~Channel() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   *alive_ = false;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
-  if (state_ == State::kOpen)
-    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+  if (state_ == State::kOpen) impl_->writer.FlushBeforeClose(pipe_.stream());
   state_ = State::kClosed;
   ClosePipe();
-  for (uv_handle_t* handle :
-       {reinterpret_cast<uv_handle_t*>(timer_),
-        reinterpret_cast<uv_handle_t*>(flush_before_poll_),
-        reinterpret_cast<uv_handle_t*>(flush_after_io_)}) {
-    handle->data = nullptr;
-    uv_close(handle, FreeHandle);
-  }
+  timer_.Close();
+  flush_before_poll_.Close();
+  flush_after_io_.Close();
   impl_->calls.FailAll(absl::CancelledError("channel destroyed"));
 }
 
@@ -122,15 +96,13 @@ size_t Channel::pending_calls() const { return impl_->calls.size(); }
 
 void Channel::ClosePipe() {
   transport_.reset();  // The peer's next handles find nobody.
-  if (pipe_ == nullptr) return;
   // libuv may still call OnWriteDone (with UV_ECANCELED) after this; it must
-  // not reach us.
-  pipe_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreeHandle);
-  pipe_ = nullptr;
+  // not reach us (Close clears `data`).
+  pipe_.Close();
 }
 
 absl::Status Channel::Open(ScopedHandle handle) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
   // On Windows the handle becomes a C runtime fd here; elsewhere this is the fd
@@ -140,7 +112,7 @@ absl::Status Channel::Open(ScopedHandle handle) {
   // From here `file` owns the OS handle (on Windows the C runtime closes both
   // together).
   (void)handle.release();
-  const int rc = uv_pipe_open(pipe_, file);
+  const int rc = uv_pipe_open(pipe_.get(), file);
   if (rc != 0) {
     uv_fs_t close_request;
     uv_fs_close(loop_, &close_request, file, nullptr);
@@ -152,11 +124,11 @@ absl::Status Channel::Open(ScopedHandle handle) {
 }
 
 absl::Status Channel::Start(CloseHandler on_close) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kIdle)
     return absl::FailedPreconditionError("channel already started");
   on_close_ = std::move(on_close);
-  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc,
-                               OnReadThunk);
+  const int rc = uv_read_start(pipe_.stream(), OnAlloc, OnReadThunk);
   if (rc != 0) {
     state_ = State::kClosed;
     return UvErrorToStatus(rc, "uv_read_start");
@@ -168,26 +140,28 @@ absl::Status Channel::Start(CloseHandler on_close) {
 }
 
 void Channel::Close() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   CloseWith(CloseReason::kClosedLocally, absl::OkStatus());
 }
 
 void Channel::CloseForViolation(absl::Status why) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   CloseWith(CloseReason::kProtocolViolation, std::move(why));
 }
 
 void Channel::CloseWith(CloseReason reason, absl::Status detail) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ == State::kClosed) return;
   // What was sent last is still handed to the stream, as when every Send
   // wrote at once.
-  if (state_ == State::kOpen)
-    impl_->writer.FlushBeforeClose(reinterpret_cast<uv_stream_t*>(pipe_));
+  if (state_ == State::kOpen) impl_->writer.FlushBeforeClose(pipe_.stream());
   impl_->writer.DropQueued();
   state_ = State::kClosed;
   // Closing the OS handle lets the peer see end-of-stream at once.
   ClosePipe();
-  uv_timer_stop(timer_);
-  uv_prepare_stop(flush_before_poll_);
-  uv_check_stop(flush_after_io_);
+  uv_timer_stop(timer_.get());
+  uv_prepare_stop(flush_before_poll_.get());
+  uv_check_stop(flush_after_io_.get());
   flush_scheduled_ = false;
   if (reason == CloseReason::kProtocolViolation) {
     BH_LOG(kWarning, "channel protocol violation: ", detail.message());
@@ -237,6 +211,7 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
 
 void Channel::StartAppCall(const google::protobuf::Message& request,
                            absl::Time deadline, CallCompletion completion) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.message = &request;
   StartCall(envelope, deadline, std::move(completion), /*app_traffic=*/true);
@@ -245,6 +220,7 @@ void Channel::StartAppCall(const google::protobuf::Message& request,
 void Channel::CallControl(
     const Control& control, absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.control = &control;
   StartCall(
@@ -274,7 +250,7 @@ void Channel::CallControl(
 void Channel::ArmDeadlineTimer() {
   std::optional<MonotonicNanos> next = impl_->calls.NextDeadline();
   if (!next.has_value() || state_ != State::kOpen) {
-    uv_timer_stop(timer_);
+    uv_timer_stop(timer_.get());
     return;
   }
   if (*next == UINT64_MAX) return;
@@ -283,7 +259,7 @@ void Channel::ArmDeadlineTimer() {
   // early.
   const uint64_t delay_ms =
       *next > now ? (*next - now + 999'999) / 1'000'000 : 0;
-  uv_timer_start(timer_, OnDeadlineTimer, delay_ms, 0);
+  uv_timer_start(timer_.get(), OnDeadlineTimer, delay_ms, 0);
 }
 
 void Channel::OnDeadlineTimer(uv_timer_t* timer) {
@@ -299,6 +275,7 @@ void Channel::OnDeadlineTimer(uv_timer_t* timer) {
 
 void Channel::RegisterMessageHandler(absl::string_view type_name,
                                      MessageHandler handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   cached_handler_ = nullptr;
   message_handlers_.insert_or_assign(std::string(type_name),
                                      std::move(handler));
@@ -306,11 +283,13 @@ void Channel::RegisterMessageHandler(absl::string_view type_name,
 
 void Channel::RegisterCallHandler(absl::string_view type_name,
                                   CallHandler handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   call_handlers_.insert_or_assign(std::string(type_name), std::move(handler));
 }
 
 void Channel::OnControl(Control::KindCase kind,
                         absl::AnyInvocable<void(const Control&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   control_handlers_.insert_or_assign(static_cast<int>(kind),
                                      std::move(handler));
 }
@@ -318,6 +297,7 @@ void Channel::OnControl(Control::KindCase kind,
 void Channel::ServeControl(
     Control::KindCase kind,
     absl::AnyInvocable<absl::StatusOr<Control>(const Control&)> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   control_servers_.insert_or_assign(static_cast<int>(kind), std::move(handler));
 }
 

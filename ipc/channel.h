@@ -3,7 +3,8 @@
 //
 // Thread: everything runs on the thread of the loop the channel was created on,
 // including every handler and completion. Other threads reach a channel through
-// the owner's `Post`.
+// the owner's `Post`. Debug builds abort when a member is called on another
+// thread (common/loop_thread_checker.h).
 //
 // The peer is not trusted. A frame over the size limit, bytes that do not parse
 // as an Envelope, a control message nobody handles, an application message that
@@ -31,12 +32,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/loop_thread_checker.h"
 #include "common/platform_handle.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "ipc/frame_limits.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead::ipc {
 
@@ -123,7 +126,7 @@ class BULKHEAD_EXPORT Channel {
 
   // The libuv pipe, for uv_spawn to connect before `Start()`; nullptr once
   // closed. Owned by the channel.
-  uv_pipe_t* pipe() { return pipe_; }
+  uv_pipe_t* pipe() { return pipe_.get(); }
   // Connects the channel to an open stream handle (e.g. the helper's inherited
   // fd), taking ownership of it.
   absl::Status Open(ScopedHandle handle);
@@ -240,6 +243,11 @@ class BULKHEAD_EXPORT Channel {
   // a one-way message is dropped, and the channel stays open.
   uint64_t messages_undelivered() const { return messages_undelivered_; }
 
+  // For an owner that hands the channel's loop to another thread while
+  // nothing runs it (Host::StartThread): the debug check of the channel's
+  // thread binds anew, to the next thread that uses it.
+  void DetachFromLoopThread() { loop_thread_.Detach(); }
+
  private:
   enum class State { kIdle, kOpen, kClosed };
   // Handles a message body (the serialized message, read in place from the
@@ -338,15 +346,13 @@ class BULKHEAD_EXPORT Channel {
 
   uv_loop_t* const loop_;  // Not owned.
   const Options options_;
-  // Heap-allocated so that they outlive the channel until libuv's close
-  // callbacks run.
-  uv_pipe_t* pipe_;  // nullptr once closed.
-  uv_timer_t* timer_;
+  UvHandle<uv_pipe_t> pipe_;  // Empty once closed.
+  UvHandle<uv_timer_t> timer_;
   // Run before the loop polls and after it handled I/O: the points where a
   // scheduled flush happens, so that everything sent in one iteration leaves
   // in one write before the loop can block.
-  uv_prepare_t* flush_before_poll_;
-  uv_check_t* flush_after_io_;
+  UvHandle<uv_prepare_t> flush_before_poll_;
+  UvHandle<uv_check_t> flush_after_io_;
   bool flush_scheduled_ = false;
   // A frame was written at once this loop turn: later ones wait for the flush
   // point.
@@ -402,6 +408,7 @@ class BULKHEAD_EXPORT Channel {
   // Cleared by the destructor, so that a handler that destroys the channel
   // stops the read loop that called it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LoopThreadChecker loop_thread_{"ipc::Channel"};
 };
 
 // ---- Template definitions

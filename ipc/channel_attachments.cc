@@ -22,6 +22,7 @@ constexpr size_t kEnvelopeSlack = 4096;
 }  // namespace
 
 void Channel::SetHandleTransport(ScopedHandle end) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   transport_ = std::make_unique<HandleTransport>(std::move(end));
   shared_pool_ =
       std::make_unique<SharedBodyPool>(options_.max_idle_shared_bytes);
@@ -31,6 +32,7 @@ void Channel::SetHandleTransport(ScopedHandle end) {
 
 absl::Status Channel::SendWithHandles(const google::protobuf::Message& message,
                                       std::vector<ScopedHandle> handles) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (transport_ == nullptr) {
     return absl::UnimplementedError(
         "this channel has no handle transport (its peer was not launched by "

@@ -39,6 +39,7 @@ void Channel::OnReadThunk(uv_stream_t* stream, ssize_t nread,
 }
 
 void Channel::OnRead(ssize_t nread) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (nread == 0) return;  // EAGAIN: nothing to do.
   if (nread < 0) {
     CloseWith(
@@ -76,7 +77,7 @@ void Channel::OnRead(ssize_t nread) {
   if (queued_bytes() > options_.max_queued_bytes) {
     // A peer that does not take our replies gets no more of its requests read
     // until it does: the kernel's buffers then slow it down.
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+    uv_read_stop(pipe_.stream());
     reading_paused_ = true;
     return;
   }

@@ -21,6 +21,7 @@ constexpr size_t kEagerFlushBytes = 64 * 1024;
 }  // namespace
 
 absl::Status Channel::Send(const google::protobuf::Message& message) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (absl::Status room = CheckQueueRoom(); !room.ok()) return room;
   OutgoingEnvelope envelope;
   envelope.message = &message;
@@ -28,6 +29,7 @@ absl::Status Channel::Send(const google::protobuf::Message& message) {
 }
 
 absl::Status Channel::SendControl(const Control& control) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   OutgoingEnvelope envelope;
   envelope.control = &control;
   return SendFrame(envelope);
@@ -53,6 +55,7 @@ absl::Status Channel::CheckQueueRoom() {
 }
 
 void Channel::OnDrained(absl::AnyInvocable<void()> handler) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   on_drained_ = std::move(handler);
 }
 
@@ -140,10 +143,10 @@ absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply) {
 void Channel::ScheduleFlush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
-  uv_prepare_start(flush_before_poll_, [](uv_prepare_t* handle) {
+  uv_prepare_start(flush_before_poll_.get(), [](uv_prepare_t* handle) {
     OnFlushPoint(reinterpret_cast<uv_handle_t*>(handle));
   });
-  uv_check_start(flush_after_io_, [](uv_check_t* handle) {
+  uv_check_start(flush_after_io_.get(), [](uv_check_t* handle) {
     OnFlushPoint(reinterpret_cast<uv_handle_t*>(handle));
   });
 }
@@ -153,8 +156,8 @@ void Channel::OnFlushPoint(uv_handle_t* handle) {
   if (self == nullptr) return;
   self->flush_scheduled_ = false;
   self->wrote_this_turn_ = false;
-  uv_prepare_stop(self->flush_before_poll_);
-  uv_check_stop(self->flush_after_io_);
+  uv_prepare_stop(self->flush_before_poll_.get());
+  uv_check_stop(self->flush_after_io_.get());
   std::shared_ptr<bool> alive = self->alive_;
   self->FlushNow();
   if (*alive) self->OnQueueShrunk();
@@ -164,7 +167,7 @@ void Channel::OnFlushPoint(uv_handle_t* handle) {
 // next single write, so a burst of sends costs few syscalls.
 void Channel::FlushNow() {
   if (state_ != State::kOpen) return;
-  const int rc = impl_->writer.Flush(reinterpret_cast<uv_stream_t*>(pipe_));
+  const int rc = impl_->writer.Flush(pipe_.stream());
   if (rc != 0) CloseWith(ReasonForIoError(rc), UvErrorToStatus(rc, "write"));
 }
 
@@ -187,8 +190,7 @@ void Channel::OnQueueShrunk() {
   }
   if (reading_paused_) {
     reading_paused_ = false;
-    const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc,
-                                 OnReadThunk);
+    const int rc = uv_read_start(pipe_.stream(), OnAlloc, OnReadThunk);
     if (rc != 0) {
       CloseWith(CloseReason::kIoError, UvErrorToStatus(rc, "uv_read_start"));
       return;

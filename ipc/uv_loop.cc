@@ -1,5 +1,6 @@
 #include "ipc/uv_loop.h"
 
+#include "ipc/uv_handle.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead::ipc {
@@ -8,7 +9,9 @@ absl::Status DrainAndCloseLoop(uv_loop_t* loop) {
   uv_walk(
       loop,
       [](uv_handle_t* handle, void*) {
-        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+        if (!uv_is_closing(handle)) {
+          uv_handle_internal::CloseForLoopTeardown(handle);
+        }
       },
       nullptr);
   // A pending uv_stop() makes the first uv_run return before doing anything;

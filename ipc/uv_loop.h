@@ -10,10 +10,13 @@
 
 namespace bulkhead::ipc {
 
-// Closes every handle still open on `loop` (with no close callback: use it for
-// handles whose memory the loop's owner frees itself, or which were already
-// closed), runs the loop until all close callbacks have run, even if uv_stop()
-// was called before, then closes the loop.
+// Closes every handle still open on `loop`, runs the loop until all close
+// callbacks have run, even if uv_stop() was called before, then closes the
+// loop. The handles it closes get no callback of their holder's: their memory
+// is their holder's to free. A `UvHandle` (uv_handle.h) still holding one
+// frees it when it is destroyed, later, without touching the loop: the close
+// marks the handle's `data` for that (so `data` of every handle closed here is
+// overwritten once its close has finished).
 BULKHEAD_EXPORT absl::Status DrainAndCloseLoop(uv_loop_t* loop);
 
 }  // namespace bulkhead::ipc

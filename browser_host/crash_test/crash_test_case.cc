@@ -16,6 +16,7 @@
 #include "helper/diagnostics/fault_injection.h"
 #include "host/host.h"
 #include "host/supervisor.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 namespace {
@@ -80,8 +81,8 @@ class CaseRun {
   std::unique_ptr<Host> host_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<EscapeListeners> listeners_;
-  uv_timer_t* load_timer_ = nullptr;      // Heap: freed by its close callback.
-  uv_timer_t* deadline_timer_ = nullptr;  // Heap: freed by its close callback.
+  ipc::UvHandle<uv_timer_t> load_timer_;
+  ipc::UvHandle<uv_timer_t> deadline_timer_;
 
   std::map<uint64_t, HelperSpan> spans_;  // By helper id.
   uint64_t victim_id_ = 0;
@@ -338,12 +339,12 @@ CrashCaseResult CaseRun::Run() {
     result_.reason = started.ToString();
     return result_;
   }
-  auto start_timer = [this](uv_timer_t*& timer, absl::Duration after,
-                            absl::Duration repeat, uv_timer_cb callback) {
-    timer = new uv_timer_t;
-    uv_timer_init(host_->loop(), timer);
+  auto start_timer = [this](ipc::UvHandle<uv_timer_t>& timer,
+                            absl::Duration after, absl::Duration repeat,
+                            uv_timer_cb callback) {
+    timer = ipc::UvHandle<uv_timer_t>(host_->loop());
     timer->data = this;
-    uv_timer_start(timer, callback, absl::ToInt64Milliseconds(after),
+    uv_timer_start(timer.get(), callback, absl::ToInt64Milliseconds(after),
                    absl::ToInt64Milliseconds(repeat));
   };
   start_timer(load_timer_, kLoadInterval, kLoadInterval,
@@ -362,11 +363,8 @@ CrashCaseResult CaseRun::Run() {
   host_->Run();
   result_.duration_ms = Now();
   result_.host_stayed_up = shut_down_ && ticks_after_fault_ > 0;
-  for (uv_timer_t* timer : {load_timer_, deadline_timer_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* closed) {
-      delete reinterpret_cast<uv_timer_t*>(closed);
-    });
-  }
+  load_timer_.Close();
+  deadline_timer_.Close();
   listeners_.reset();
   uv_run(host_->loop(), UV_RUN_NOWAIT);  // The close callbacks.
   supervisor_.reset();

@@ -41,14 +41,6 @@ CaseExpectation Kind(ExitKind kind) {
   return expected;
 }
 
-template <typename Handle>
-void CloseAndFree(Handle* handle) {
-  if (handle == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* closed) {
-    delete reinterpret_cast<Handle*>(closed);
-  });
-}
-
 }  // namespace
 
 Host::Options CrashCaseHostOptions(const RoleRegistry& roles,
@@ -175,18 +167,16 @@ std::string ExitMismatch(const CaseExpectation& expected,
 std::unique_ptr<EscapeListeners> EscapeListeners::Create(uv_loop_t* loop) {
   std::unique_ptr<EscapeListeners> listeners(new EscapeListeners());
   auto on_connection = [](uv_stream_t*, int) {};  // Reached is enough.
-  listeners->tcp_ = new uv_tcp_t;
-  uv_tcp_init(loop, listeners->tcp_);
+  listeners->tcp_ = ipc::UvHandle<uv_tcp_t>(loop);
   sockaddr_in address;
   uv_ip4_addr("127.0.0.1", 0, &address);
-  if (uv_tcp_bind(listeners->tcp_, reinterpret_cast<sockaddr*>(&address), 0) ==
-          0 &&
-      uv_listen(reinterpret_cast<uv_stream_t*>(listeners->tcp_), 8,
-                on_connection) == 0) {
+  if (uv_tcp_bind(listeners->tcp_.get(), reinterpret_cast<sockaddr*>(&address),
+                  0) == 0 &&
+      uv_listen(listeners->tcp_.stream(), 8, on_connection) == 0) {
     sockaddr_storage bound;
     int size = sizeof(bound);
-    if (uv_tcp_getsockname(listeners->tcp_, reinterpret_cast<sockaddr*>(&bound),
-                           &size) == 0) {
+    if (uv_tcp_getsockname(listeners->tcp_.get(),
+                           reinterpret_cast<sockaddr*>(&bound), &size) == 0) {
       listeners->port_ =
           ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     }
@@ -198,21 +188,16 @@ std::unique_ptr<EscapeListeners> EscapeListeners::Create(uv_loop_t* loop) {
     listeners->path_ =
         absl::StrCat(std::string(temp, temp_size), "/bulkhead-crash-test-",
                      uv_os_getpid(), ".sock");
-    listeners->unix_ = new uv_pipe_t;
-    uv_pipe_init(loop, listeners->unix_, 0);
-    if (uv_pipe_bind(listeners->unix_, listeners->path_.c_str()) != 0 ||
-        uv_listen(reinterpret_cast<uv_stream_t*>(listeners->unix_), 8,
-                  on_connection) != 0) {
+    listeners->unix_ = ipc::UvHandle<uv_pipe_t>(loop, /*ipc=*/0);
+    if (uv_pipe_bind(listeners->unix_.get(), listeners->path_.c_str()) != 0 ||
+        uv_listen(listeners->unix_.stream(), 8, on_connection) != 0) {
       listeners->path_.clear();
     }
   }
   return listeners;
 }
 
-EscapeListeners::~EscapeListeners() {
-  CloseAndFree(tcp_);
-  CloseAndFree(unix_);  // libuv removes the socket's file.
-}
+EscapeListeners::~EscapeListeners() = default;
 
 void EscapeListeners::FillTargets(int64_t sibling_pid,
                                   ipc::EscapeTargets& targets) const {

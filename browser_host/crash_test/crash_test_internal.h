@@ -18,6 +18,7 @@
 #include "host/host.h"
 #include "host/restart_policy.h"
 #include "ipc/proto/envelope.pb.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -77,8 +78,8 @@ class EscapeListeners {
 
  private:
   EscapeListeners() = default;
-  uv_tcp_t* tcp_ = nullptr;    // Heap: freed by its close callback.
-  uv_pipe_t* unix_ = nullptr;  // Heap: freed by its close callback.
+  ipc::UvHandle<uv_tcp_t> tcp_;
+  ipc::UvHandle<uv_pipe_t> unix_;  // Closing it removes the socket's file.
   int port_ = 0;
   std::string path_;
   ScopedHandle abstract_;  // Listening, never accepting: connects queue.

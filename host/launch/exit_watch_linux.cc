@@ -10,6 +10,7 @@
 
 #include "common/platform_handle.h"
 #include "host/launch/exit_watch.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 namespace {
@@ -17,28 +18,15 @@ namespace {
 class PidfdExitWatch final : public ExitWatch {
  public:
   PidfdExitWatch(ScopedHandle pidfd, ChildProcess::ExitCallback on_exit)
-      : pidfd_(std::move(pidfd)),
-        poll_(new uv_poll_t),
-        on_exit_(std::move(on_exit)) {
-    poll_->data = this;
-  }
-
-  ~PidfdExitWatch() override {
-    if (!poll_initialised_) {
-      delete poll_;
-      return;
-    }
-    // uv_close stops the poll at once; the fd may close after that.
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_poll_t*>(handle);
-    });
-  }
+      : pidfd_(std::move(pidfd)), on_exit_(std::move(on_exit)) {}
 
   bool Start(uv_loop_t* loop) {
-    if (uv_poll_init(loop, poll_, pidfd_.get()) != 0) return false;
-    poll_initialised_ = true;
-    return uv_poll_start(poll_, UV_READABLE, OnReadable) == 0;
+    absl::StatusOr<ipc::UvHandle<uv_poll_t>> poll =
+        ipc::UvHandle<uv_poll_t>::Init(loop, pidfd_.get());
+    if (!poll.ok()) return false;
+    poll_ = *std::move(poll);
+    poll_->data = this;
+    return uv_poll_start(poll_.get(), UV_READABLE, OnReadable) == 0;
   }
 
  private:
@@ -56,7 +44,7 @@ class PidfdExitWatch final : public ExitWatch {
     }
     if (rc == 0 && info.si_pid == 0) return;  // Still running.
     // A readable pidfd stays readable: stop before anything else.
-    uv_poll_stop(poll_);
+    uv_poll_stop(poll_.get());
     // ECHILD: reaped by someone else (libuv, where the caller kept its
     // handle), who reports it.
     if (rc != 0) return;
@@ -68,8 +56,9 @@ class PidfdExitWatch final : public ExitWatch {
   }
 
   ScopedHandle pidfd_;
-  uv_poll_t* poll_;  // Freed by its close callback.
-  bool poll_initialised_ = false;
+  // After `pidfd_`: closing it (which stops the poll at once) comes before
+  // the fd closes.
+  ipc::UvHandle<uv_poll_t> poll_;
   ChildProcess::ExitCallback on_exit_;
 };
 

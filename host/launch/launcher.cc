@@ -48,14 +48,7 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   return args;
 }
 
-OwnChildProcess::~OwnChildProcess() { CloseSweepTimer(); }
-
-void OwnChildProcess::CloseSweepTimer() {
-  if (sweep_timer_ == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  sweep_timer_ = nullptr;
-}
+OwnChildProcess::~OwnChildProcess() = default;
 
 absl::Status OwnChildProcess::Signal(int signal) {
   if (reaped_) return absl::FailedPreconditionError("the process has ended");
@@ -64,7 +57,7 @@ absl::Status OwnChildProcess::Signal(int signal) {
   const bool ended = ChildHasEnded(pid_);
   const bool ending = signal == SIGTERM || signal == SIGKILL;
   if (ending && !ended) {
-    if (sweep_timer_ != nullptr) {
+    if (sweep_timer_) {
       // A sweep runs: the stronger signal goes once it is done.
       if (signal == SIGKILL) pending_signal_ = SIGKILL;
       return absl::OkStatus();
@@ -72,12 +65,11 @@ absl::Status OwnChildProcess::Signal(int signal) {
     // What it started goes first: once it has died, they would be init's.
     // A step here, and the rest on the loop, a step at a time.
     if (!KillHelperDescendants(pid_, kDescendantSweepStepMs)) {
-      sweep_timer_ = new uv_timer_t;
-      uv_timer_init(loop_, sweep_timer_);
+      sweep_timer_ = ipc::UvHandle<uv_timer_t>(loop_);
       sweep_timer_->data = this;
       pending_signal_ = signal;
       sweep_deadline_ms_ = uv_now(loop_) + kDescendantSweepDeadlineMs;
-      uv_timer_start(sweep_timer_, OnSweepStep, 1, 1);
+      uv_timer_start(sweep_timer_.get(), OnSweepStep, 1, 1);
       return absl::OkStatus();
     }
   }
@@ -96,7 +88,7 @@ void OwnChildProcess::SweepStep() {
   const bool done =
       reaped_ || KillHelperDescendants(pid_, kDescendantSweepStepMs);
   if (!done && uv_now(loop_) < sweep_deadline_ms_) return;
-  CloseSweepTimer();
+  sweep_timer_.Close();
   if (!done) {
     BH_LOG(kWarning, "what helper ", pid_, " started was still dying after ",
            kDescendantSweepDeadlineMs, " ms; ending it anyway");
@@ -130,34 +122,26 @@ namespace {
 class UvChildProcess final : public OwnChildProcess {
  public:
   UvChildProcess(uv_loop_t* loop, ExitCallback on_exit)
-      : OwnChildProcess(loop, std::move(on_exit)),
-        loop_(loop),
-        process_(new uv_process_t) {
-    process_->data = this;
-  }
+      : OwnChildProcess(loop, std::move(on_exit)), loop_(loop) {}
 
   ~UvChildProcess() override {
     exit_watch_.reset();
-    if (!spawn_attempted_) {
-      delete process_;
-      return;
-    }
-    // Even a failed uv_spawn leaves the handle initialised: close, not delete.
-    CloseProcessHandle();
+    process_.Close();
     if (spawned_) KillAndSweep();
   }
 
   absl::Status Spawn(uv_process_options_t& options) {
-    spawn_attempted_ = true;
     options.exit_cb = OnExit;
     // Forked on the launcher thread, whose exit is the process's: the
     // helper's parent-death signal follows the forking thread. uv_spawn
-    // returns after the exec, and this thread waits for it as before.
-    int rc = 0;
-    RunOnLauncherThread([&] { rc = uv_spawn(loop_, process_, &options); });
-    if (rc != 0) {
-      return ipc::UvErrorToStatus(rc, absl::StrCat("uv_spawn ", options.file));
-    }
+    // returns after the exec (and closes what it failed to start), and this
+    // thread waits for it as before.
+    absl::StatusOr<ipc::UvHandle<uv_process_t>> process;
+    RunOnLauncherThread(
+        [&] { process = ipc::UvHandle<uv_process_t>::Spawn(loop_, options); });
+    if (!process.ok()) return process.status();
+    process_ = *std::move(process);
+    process_->data = this;
     spawned_ = true;
     set_pid(process_->pid);
     // Where there is one, the quicker way, and then the only one: libuv
@@ -168,7 +152,7 @@ class UvChildProcess final : public OwnChildProcess {
     exit_watch_ = WatchChildExit(
         loop_, pid(),
         [this](int64_t status, int signal) { Reaped(status, signal); });
-    if (exit_watch_ != nullptr) CloseProcessHandle();
+    if (exit_watch_ != nullptr) process_.Close();
     return absl::OkStatus();
   }
 
@@ -178,20 +162,11 @@ class UvChildProcess final : public OwnChildProcess {
     if (self != nullptr) self->Reaped(status, signal);
   }
 
-  void CloseProcessHandle() {
-    if (process_closed_) return;
-    process_closed_ = true;
-    process_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(process_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
-  }
-
-  uv_loop_t* const loop_;                  // Not owned.
-  uv_process_t* process_;                  // Freed by its close callback.
+  uv_loop_t* const loop_;  // Not owned.
+  // From a successful Spawn until the exit watch takes over.
+  ipc::UvHandle<uv_process_t> process_;
   std::unique_ptr<ExitWatch> exit_watch_;  // Null where there is none.
-  bool spawn_attempted_ = false;
   bool spawned_ = false;
-  bool process_closed_ = false;
 };
 
 }  // namespace

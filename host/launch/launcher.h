@@ -15,6 +15,7 @@
 #include "common/platform_handle.h"
 #include "host/launch/launch_options.h"
 #include "host/launch/launcher_thread.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -108,15 +109,13 @@ class OwnChildProcess : public ChildProcess {
   // One step of the sweep; once it is done (or its deadline has passed),
   // sends the pending signal.
   void SweepStep();
-  // Closes the sweep's timer, if any (freed in its close callback).
-  void CloseSweepTimer();
 
   uv_loop_t* const loop_;
   int64_t pid_ = 0;
   bool reaped_ = false;
-  // While a sweep runs: its timer (heap, freed in its close callback), the
-  // signal to send once it is done, and when it gives up waiting.
-  uv_timer_t* sweep_timer_ = nullptr;
+  // While a sweep runs: its timer, the signal to send once it is done, and
+  // when it gives up waiting.
+  ipc::UvHandle<uv_timer_t> sweep_timer_;
   int pending_signal_ = 0;
   uint64_t sweep_deadline_ms_ = 0;
   // Where termination leaves an exit code: the signal whose termination

@@ -6,6 +6,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/status_macros.h"
+
 namespace bulkhead {
 namespace {
 
@@ -109,14 +111,23 @@ struct PendingLaunch::State {
   absl::AnyInvocable<void()> work;
 };
 
-PendingLaunch::PendingLaunch(uv_loop_t* loop, absl::AnyInvocable<void()> work,
+absl::StatusOr<std::unique_ptr<PendingLaunch>> PendingLaunch::Start(
+    uv_loop_t* loop, absl::AnyInvocable<void()> work,
+    absl::AnyInvocable<void()> done) {
+  BH_ASSIGN_OR_RETURN(ipc::UvHandle<uv_async_t> async,
+                      ipc::UvHandle<uv_async_t>::Init(loop, OnDone));
+  return std::unique_ptr<PendingLaunch>(
+      new PendingLaunch(std::move(async), std::move(work), std::move(done)));
+}
+
+PendingLaunch::PendingLaunch(ipc::UvHandle<uv_async_t> async,
+                             absl::AnyInvocable<void()> work,
                              absl::AnyInvocable<void()> done)
     : state_(std::make_shared<State>()),
-      async_(new uv_async_t),
+      async_(std::move(async)),
       done_(std::move(done)) {
-  uv_async_init(loop, async_, OnDone);
   async_->data = this;
-  state_->async = async_;
+  state_->async = async_.get();
   state_->work = std::move(work);
   Queue([state = state_] {
     absl::AnyInvocable<void()> work;
@@ -145,10 +156,7 @@ PendingLaunch::~PendingLaunch() {
     state_->async = nullptr;
     work = std::move(state_->work);  // Never run: destroyed here.
   }
-  async_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_async_t*>(handle);
-  });
+  async_.Close();
 }
 
 void PendingLaunch::OnDone(uv_async_t* async) {

@@ -22,6 +22,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -43,9 +45,10 @@ class PendingLaunch {
   // `loop`'s thread (from a uv_async_t, in the loop's order of events).
   // `work` must not touch the loop or anything of the loop thread's; what it
   // produces reaches `done` through state they share (the hand-over orders
-  // the two).
-  PendingLaunch(uv_loop_t* loop, absl::AnyInvocable<void()> work,
-                absl::AnyInvocable<void()> done);
+  // the two). Fails, queueing nothing, when the uv_async_t cannot be made.
+  static absl::StatusOr<std::unique_ptr<PendingLaunch>> Start(
+      uv_loop_t* loop, absl::AnyInvocable<void()> work,
+      absl::AnyInvocable<void()> done);
   // Cancels: `done` never runs after this. `work` that has not begun never
   // runs; `work` running now is waited for. Both closures are destroyed
   // before this returns, so what they own (e.g. a child that the work
@@ -57,10 +60,13 @@ class PendingLaunch {
 
  private:
   struct State;
+  PendingLaunch(ipc::UvHandle<uv_async_t> async,
+                absl::AnyInvocable<void()> work,
+                absl::AnyInvocable<void()> done);
   static void OnDone(uv_async_t* async);
 
   std::shared_ptr<State> state_;
-  uv_async_t* async_;  // Heap: freed in its close callback.
+  ipc::UvHandle<uv_async_t> async_;
   absl::AnyInvocable<void()> done_;
 };
 

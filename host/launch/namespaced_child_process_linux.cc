@@ -13,18 +13,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/os_error.h"
+#include "common/status_macros.h"
 #include "host/launch/init_reaper_linux.h"
 #include "host/launch/sandbox_child_linux.h"
 #include "ipc/uv_status.h"
 
 namespace bulkhead {
-namespace {
-
-void FreePoll(uv_handle_t* handle) {
-  delete reinterpret_cast<uv_poll_t*>(handle);
-}
-
-}  // namespace
 
 NamespacedChildProcess::NamespacedChildProcess(
     uv_loop_t* loop, pid_t init_pid, ScopedHandle init_pidfd,
@@ -37,20 +31,11 @@ NamespacedChildProcess::NamespacedChildProcess(
       status_(std::move(status)),
       cgroup_(std::move(cgroup)),
       cgroup_note_(std::move(cgroup_note)),
-      status_poll_(new uv_poll_t),
-      init_poll_(new uv_poll_t),
-      on_exit_(std::move(on_exit)) {
-  uv_poll_init(loop, status_poll_, status_.get());
-  status_poll_->data = this;
-  uv_poll_init(loop, init_poll_, init_pidfd_.get());
-  init_poll_->data = this;
-}
+      on_exit_(std::move(on_exit)) {}
 
 NamespacedChildProcess::~NamespacedChildProcess() {
-  status_poll_->data = nullptr;
-  init_poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(status_poll_), FreePoll);
-  uv_close(reinterpret_cast<uv_handle_t*>(init_poll_), FreePoll);
+  status_poll_.Close();
+  init_poll_.Close();
   if (init_reaped_) return;
   // Killing init ends everything in its namespace (after a reported exit it
   // is on its way out anyway). Reaped on the loop once it has exited, and the
@@ -74,8 +59,16 @@ absl::Status NamespacedChildProcess::Watch() {
   }
   // Without it (the helper already died) signals go to init, and the status
   // pipe still says how the helper ended.
-  int rc = uv_poll_start(status_poll_, UV_READABLE, OnStatusReadable);
-  if (rc == 0) rc = uv_poll_start(init_poll_, UV_READABLE, OnInitReadable);
+  BH_ASSIGN_OR_RETURN(status_poll_,
+                      ipc::UvHandle<uv_poll_t>::Init(loop_, status_.get()));
+  status_poll_->data = this;
+  BH_ASSIGN_OR_RETURN(init_poll_,
+                      ipc::UvHandle<uv_poll_t>::Init(loop_, init_pidfd_.get()));
+  init_poll_->data = this;
+  int rc = uv_poll_start(status_poll_.get(), UV_READABLE, OnStatusReadable);
+  if (rc == 0) {
+    rc = uv_poll_start(init_poll_.get(), UV_READABLE, OnInitReadable);
+  }
   return rc == 0 ? absl::OkStatus() : ipc::UvErrorToStatus(rc, "uv_poll_start");
 }
 
@@ -132,7 +125,7 @@ void NamespacedChildProcess::ReadStatus() {
   HelperWaitStatus helper;
   const ssize_t n = ::read(status_.get(), &helper, sizeof(helper));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  uv_poll_stop(status_poll_);
+  uv_poll_stop(status_poll_.get());
   // Init writes its 8 bytes at once; anything else (end-of-file: init was
   // killed first) leaves the report to init's own exit.
   if (n == static_cast<ssize_t>(sizeof(helper))) {
@@ -148,7 +141,7 @@ void NamespacedChildProcess::ReapInit() {
     return;  // Not yet; the pidfd stays readable until it is reaped.
   }
   init_reaped_ = true;
-  uv_poll_stop(init_poll_);
+  uv_poll_stop(init_poll_.get());
   if (reported_) return;
   // The status may have arrived just before init's end.
   HelperWaitStatus helper;
@@ -163,7 +156,7 @@ void NamespacedChildProcess::ReapInit() {
 void NamespacedChildProcess::Report(int code, int status) {
   if (reported_) return;
   reported_ = true;
-  uv_poll_stop(status_poll_);
+  uv_poll_stop(status_poll_.get());
   const bool signalled = code == CLD_KILLED || code == CLD_DUMPED;
   // The callback may destroy this object: nothing after it.
   on_exit_(signalled ? 0 : status, signalled ? status : 0);

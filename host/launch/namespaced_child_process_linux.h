@@ -17,6 +17,7 @@
 #include "common/platform_handle.h"
 #include "host/launch/helper_cgroup_linux.h"
 #include "host/launch/launcher.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -34,7 +35,7 @@ class NamespacedChildProcess final : public ChildProcess {
   ~NamespacedChildProcess() override;
 
   // Once the helper has exec'd: finds it (init's only child) and starts
-  // watching both processes.
+  // watching both processes. Errors: the polls could not be made or started.
   absl::Status Watch();
 
   int64_t pid() const override { return helper_pid_; }
@@ -62,8 +63,9 @@ class NamespacedChildProcess final : public ChildProcess {
   ScopedHandle status_;
   std::unique_ptr<HelperCgroup> cgroup_;
   const std::string cgroup_note_;
-  uv_poll_t* status_poll_;  // Heap: freed in their close callbacks.
-  uv_poll_t* init_poll_;
+  // From Watch() on.
+  ipc::UvHandle<uv_poll_t> status_poll_;
+  ipc::UvHandle<uv_poll_t> init_poll_;
   ExitCallback on_exit_;
   bool reported_ = false;
   bool init_reaped_ = false;

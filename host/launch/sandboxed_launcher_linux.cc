@@ -383,12 +383,14 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
       policy.requirement(Layer::kUserNamespace) == Requirement::kBestEffort;
 
   SpawnStart start;
-  start.pending = std::make_unique<PendingLaunch>(
-      loop, [launch] { launch->Run(); },
-      [launch, loop, stdio, on_exit = std::move(on_exit),
-       on_spawned = std::move(on_spawned)]() mutable {
-        on_spawned(TakeOver(loop, *launch, stdio, std::move(on_exit)));
-      });
+  BH_ASSIGN_OR_RETURN(
+      start.pending,
+      PendingLaunch::Start(
+          loop, [launch] { launch->Run(); },
+          [launch, loop, stdio, on_exit = std::move(on_exit),
+           on_spawned = std::move(on_spawned)]() mutable {
+            on_spawned(TakeOver(loop, *launch, stdio, std::move(on_exit)));
+          }));
   return start;
 }
 

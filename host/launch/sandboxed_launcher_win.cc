@@ -26,6 +26,7 @@
 #include "common/switches.h"
 #include "host/launch/launch_support_win.h"
 #include "host/launch/sandboxed_launcher.h"
+#include "ipc/uv_handle.h"
 #include "ipc/uv_status.h"
 #include "sandbox/windows_sandbox.h"
 
@@ -40,14 +41,11 @@ class SandboxedChildProcess final : public ChildProcess {
  public:
   SandboxedChildProcess(uv_loop_t* loop, ScopedHandle process, DWORD pid,
                         ScopedHandle job, ExitCallback on_exit)
-      : async_(new uv_async_t),
+      : loop_(loop),
         on_exit_(std::move(on_exit)),
         process_(std::move(process)),
         job_(std::move(job)),
-        pid_(pid) {
-    uv_async_init(loop, async_, OnAsync);
-    async_->data = this;
-  }
+        pid_(pid) {}
 
   // A helper still running is terminated and waited for; the callback never
   // runs. Closing the job afterwards would kill it anyway (kill on close).
@@ -58,18 +56,19 @@ class SandboxedChildProcess final : public ChildProcess {
     }
     // Waits for a callback in flight: after this none can touch `async_`.
     if (wait_ != nullptr) ::UnregisterWaitEx(wait_, INVALID_HANDLE_VALUE);
-    async_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_async_t*>(handle);
-    });
+    async_.Close();
   }
 
   // Starts watching for the process to end (before it is resumed).
   absl::Status Watch() {
+    BH_ASSIGN_OR_RETURN(async_,
+                        ipc::UvHandle<uv_async_t>::Init(loop_, OnAsync));
+    async_->data = this;
     // The callback gets the uv_async_t, not `this`: the destructor unregisters
     // the wait before the async is closed, so the pointer stays valid.
     if (!::RegisterWaitForSingleObject(&wait_, process_.get(), OnProcessEnded,
-                                       async_, INFINITE, WT_EXECUTEONLYONCE)) {
+                                       async_.get(), INFINITE,
+                                       WT_EXECUTEONLYONCE)) {
       wait_ = nullptr;
       return LastWinErrorToStatus("RegisterWaitForSingleObject");
     }
@@ -123,7 +122,9 @@ class SandboxedChildProcess final : public ChildProcess {
     if (on_exit) on_exit(exit_code, self->term_signal_);  // May destroy self.
   }
 
-  uv_async_t* async_;  // Freed by its close callback.
+  uv_loop_t* const loop_;  // Not owned.
+  // From Watch() on.
+  ipc::UvHandle<uv_async_t> async_;
   ExitCallback on_exit_;
   const ScopedHandle process_;
   const ScopedHandle job_;

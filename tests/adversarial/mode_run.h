@@ -25,22 +25,14 @@
 #include "adversarial_cases.h"
 #include "bulkhead/helper.h"
 #include "bulkhead/host.h"
+#include "ipc/uv_handle.h"
 #include "reference_ticker.h"
 
 namespace adversarial {
 
 class Timer {
  public:
-  explicit Timer(uv_loop_t* loop) : timer_(new uv_timer_t) {
-    uv_timer_init(loop, timer_);
-    timer_->data = this;
-  }
-  ~Timer() {
-    timer_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
-      delete reinterpret_cast<uv_timer_t*>(handle);
-    });
-  }
+  explicit Timer(uv_loop_t* loop) : timer_(loop) { timer_->data = this; }
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
@@ -48,16 +40,16 @@ class Timer {
              absl::AnyInvocable<void()> fire) {
     fire_ = std::move(fire);
     uv_timer_start(
-        timer_,
+        timer_.get(),
         [](uv_timer_t* timer) {
           if (auto* self = static_cast<Timer*>(timer->data)) self->fire_();
         },
         absl::ToInt64Milliseconds(after), absl::ToInt64Milliseconds(repeat));
   }
-  void Stop() { uv_timer_stop(timer_); }
+  void Stop() { uv_timer_stop(timer_.get()); }
 
  private:
-  uv_timer_t* timer_;  // Freed by its close callback.
+  bulkhead::ipc::UvHandle<uv_timer_t> timer_;
   absl::AnyInvocable<void()> fire_;
 };
 

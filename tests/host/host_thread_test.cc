@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "browser_host/roles/work.pb.h"
+#include "common/loop_thread_checker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
@@ -490,6 +491,27 @@ TEST(HostThreadAppLoopTest, AnAppsLoopIsTheAppsToRun) {
   host->reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+// Once the host's thread runs the loop, the host is that thread's (debug
+// builds check it): the app's thread calling a member aborts.
+TEST_F(HostThreadTest, AMemberCalledFromTheAppThreadWhileTheThreadRunsAborts) {
+#if !BULKHEAD_DCHECK_IS_ON
+  GTEST_SKIP() << "the thread check is compiled out (NDEBUG)";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // The host has threads.
+  EXPECT_DEATH(
+      {
+        ASSERT_TRUE(host_->StartThread().ok());
+        // A posted task has run: the host's thread has used the host.
+        std::promise<void> ran;
+        host_->Post([&ran] { ran.set_value(); });
+        ASSERT_EQ(ran.get_future().wait_for(kWait), std::future_status::ready);
+        host_->helpers();
+      },
+      "Host::helpers called on thread .*, but the Host belongs to its loop's "
+      "thread ");
+#endif
 }
 
 }  // namespace

@@ -149,15 +149,12 @@ TEST_F(ChannelTest, DestroyingWithAPendingCallCancelsItOnce) {
   EXPECT_EQ(peer_closed.reason, CloseReason::kPeerClosed)
       << ReasonName(peer_closed.reason);
   bool waited = false;
-  uv_timer_t* timer = new uv_timer_t;
-  uv_timer_init(&loop_, timer);
+  UvHandle<uv_timer_t> timer(&loop_);
   timer->data = &waited;
   uv_timer_start(
-      timer, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 60, 0);
-  const bool timer_ran = RunUntil([&] { return waited; });
-  uv_close(reinterpret_cast<uv_handle_t*>(timer),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  ASSERT_TRUE(timer_ran);
+      timer.get(), [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+      60, 0);
+  ASSERT_TRUE(RunUntil([&] { return waited; }));
   EXPECT_EQ(log.count, 1);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/loop_thread_checker.h"
 #include "common/platform_handle.h"
 #include "gtest/gtest.h"
 #include "ipc/proto/envelope.pb.h"
@@ -326,6 +328,25 @@ TEST(ErrorToStatusTest, RoundTripsEveryNonOkCode) {
     EXPECT_EQ(error.code(), code);
     EXPECT_EQ(ErrorToStatus(error), original);
   }
+}
+
+// The loop's thread is the channel's (debug builds check it): a member called
+// on another thread aborts with both threads named.
+TEST(ChannelThreadDeathTest, AMemberCalledOnAnotherThreadAborts) {
+#if !BULKHEAD_DCHECK_IS_ON
+  GTEST_SKIP() << "the thread check is compiled out (NDEBUG)";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // It starts a thread.
+  EXPECT_DEATH(
+      {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        std::unique_ptr<Channel> channel = Channel::Create(&loop);
+        std::thread([&] { channel->Close(); }).join();
+      },
+      "ipc::Channel::Close called on thread .*, but the ipc::Channel belongs "
+      "to its loop's thread ");
+#endif
 }
 
 }  // namespace

@@ -14,10 +14,6 @@ namespace {
 // Read granularity for the raw peer, as in the channel.
 constexpr size_t kReadChunk = 64 * 1024;
 
-void FreePipe(uv_handle_t* handle) {
-  delete reinterpret_cast<uv_pipe_t*>(handle);
-}
-
 }  // namespace
 
 Channel::CloseHandler RecordClose(CloseLog* log) {
@@ -127,17 +123,16 @@ RawPeer::RawPeer(uv_loop_t* loop, uv_timer_t* guard)
 RawPeer::~RawPeer() { Close(); }
 
 absl::Status RawPeer::Open(ScopedHandle handle) {
-  if (pipe_ != nullptr) return absl::FailedPreconditionError("already open");
+  if (pipe_) return absl::FailedPreconditionError("already open");
   // On Windows the HANDLE becomes a C runtime fd here, which from then on owns
   // it; elsewhere this is the fd itself.
   const uv_file file = uv_open_osfhandle(handle.get());
   if (file < 0) return absl::InvalidArgumentError("not a valid stream handle");
   (void)handle.release();
-  auto* pipe = new uv_pipe_t;
-  uv_pipe_init(loop_, pipe, /*ipc=*/0);
-  const int rc = uv_pipe_open(pipe, file);
+  UvHandle<uv_pipe_t> pipe(loop_, /*ipc=*/0);
+  const int rc = uv_pipe_open(pipe.get(), file);
   if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(pipe), FreePipe);
+    pipe.Close();
     uv_fs_t close_request;
     uv_fs_close(loop_, &close_request, file, nullptr);
     uv_fs_req_cleanup(&close_request);
@@ -145,12 +140,12 @@ absl::Status RawPeer::Open(ScopedHandle handle) {
   }
   // The pipe owns the descriptor now and closes it in uv_close.
   pipe->data = this;
-  pipe_ = pipe;
+  pipe_ = std::move(pipe);
   return absl::OkStatus();
 }
 
 absl::Status RawPeer::Write(absl::string_view bytes) {
-  if (pipe_ == nullptr) return absl::FailedPreconditionError("not open");
+  if (!pipe_) return absl::FailedPreconditionError("not open");
   auto* request = new WriteRequest;
   request->data = std::string(bytes);
   request->result = std::make_shared<std::optional<int>>();
@@ -158,8 +153,8 @@ absl::Status RawPeer::Write(absl::string_view bytes) {
   const std::shared_ptr<std::optional<int>> result = request->result;
   uv_buf_t buf = uv_buf_init(request->data.data(),
                              static_cast<unsigned int>(request->data.size()));
-  const int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(pipe_),
-                          &buf, 1, [](uv_write_t* req, int status) {
+  const int rc = uv_write(&request->req, pipe_.stream(), &buf, 1,
+                          [](uv_write_t* req, int status) {
                             auto* done = static_cast<WriteRequest*>(req->data);
                             *done->result = status;
                             delete done;
@@ -176,10 +171,9 @@ absl::Status RawPeer::Write(absl::string_view bytes) {
 }
 
 absl::Status RawPeer::WaitForFrames(size_t count) {
-  if (pipe_ == nullptr) return absl::FailedPreconditionError("not open");
+  if (!pipe_) return absl::FailedPreconditionError("not open");
   if (!reading_) {
-    const int rc =
-        uv_read_start(reinterpret_cast<uv_stream_t*>(pipe_), OnAlloc, OnRead);
+    const int rc = uv_read_start(pipe_.stream(), OnAlloc, OnRead);
     if (rc != 0) return UvErrorToStatus(rc, "uv_read_start");
     reading_ = true;
   }
@@ -197,12 +191,7 @@ absl::Status RawPeer::WaitForFrames(size_t count) {
   return absl::DeadlineExceededError(absl::StrCat(got, "the deadline"));
 }
 
-void RawPeer::Close() {
-  if (pipe_ == nullptr) return;
-  pipe_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(pipe_), FreePipe);
-  pipe_ = nullptr;
-}
+void RawPeer::Close() { pipe_.Close(); }
 
 void RawPeer::OnAlloc(uv_handle_t* handle, size_t /*suggested*/,
                       uv_buf_t* buf) {
@@ -225,7 +214,7 @@ void RawPeer::HandleRead(ssize_t nread) {
     } else {
       read_error_ = UvErrorToStatus(static_cast<int>(nread), "read");
     }
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+    uv_read_stop(pipe_.stream());
     return;
   }
   decoder_.CommitWrite(static_cast<size_t>(nread));
@@ -245,7 +234,7 @@ void RawPeer::HandleRead(ssize_t nread) {
       break;
     }
   }
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(pipe_));
+  uv_read_stop(pipe_.stream());
 }
 
 // ---- ChannelTest ----

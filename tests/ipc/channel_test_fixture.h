@@ -30,6 +30,7 @@
 #include "ipc/channel.h"
 #include "ipc/frame_codec.h"
 #include "ipc/proto/envelope.pb.h"
+#include "ipc/uv_handle.h"
 #include "tests/ipc/sample_messages.pb.h"
 
 // Our test helpers live in a `testing` namespace, as tests/support's do;
@@ -128,8 +129,8 @@ class RawPeer {
 
   uv_loop_t* const loop_;    // Not owned.
   uv_timer_t* const guard_;  // Not owned.
-  // Owned while open; freed in its close callback. `data` points back here.
-  uv_pipe_t* pipe_ = nullptr;
+  // While open. `data` points back here.
+  UvHandle<uv_pipe_t> pipe_;
   bool reading_ = false;
   bool eof_ = false;
   absl::Status read_error_;

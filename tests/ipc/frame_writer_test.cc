@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "common/platform_handle.h"
 #include "gtest/gtest.h"
+#include "ipc/uv_handle.h"
 #include "ipc/uv_loop.h"
 #include "tests/ipc/channel_test_fixture.h"
 
@@ -38,24 +39,20 @@ class FrameWriterTest : public ::testing::Test {
 
   ~FrameWriterTest() override {
     writer_.reset();
-    for (uv_pipe_t* pipe : {writing_, reading_}) {
-      uv_close(reinterpret_cast<uv_handle_t*>(pipe), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_pipe_t*>(handle);
-      });
-    }
+    writing_.Close();
+    reading_.Close();
     uv_close(reinterpret_cast<uv_handle_t*>(&guard_), nullptr);
     EXPECT_TRUE(DrainAndCloseLoop(&loop_).ok());
   }
 
-  uv_pipe_t* OpenPipe(ScopedHandle handle) {
-    auto* pipe = new uv_pipe_t;
-    uv_pipe_init(&loop_, pipe, 0);
+  UvHandle<uv_pipe_t> OpenPipe(ScopedHandle handle) {
+    UvHandle<uv_pipe_t> pipe(&loop_, /*ipc=*/0);
     const uv_file file = uv_open_osfhandle(handle.release());
-    EXPECT_EQ(uv_pipe_open(pipe, file), 0);
+    EXPECT_EQ(uv_pipe_open(pipe.get(), file), 0);
     return pipe;
   }
 
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(writing_); }
+  uv_stream_t* stream() { return writing_.stream(); }
 
   // Appends `size` bytes of the pattern to the writer's queue.
   void Append(size_t size) {
@@ -66,7 +63,7 @@ class FrameWriterTest : public ::testing::Test {
 
   void StartReading() {
     uv_read_start(
-        reinterpret_cast<uv_stream_t*>(reading_),
+        reading_.stream(),
         [](uv_handle_t*, size_t, uv_buf_t* buf) {
           static char storage[256 * 1024];
           *buf = uv_buf_init(storage, sizeof(storage));
@@ -88,8 +85,8 @@ class FrameWriterTest : public ::testing::Test {
 
   uv_loop_t loop_;
   uv_timer_t guard_;
-  uv_pipe_t* writing_;
-  uv_pipe_t* reading_;
+  UvHandle<uv_pipe_t> writing_;
+  UvHandle<uv_pipe_t> reading_;
   int write_done_calls_ = 0;
   int last_status_ = 1;
   std::unique_ptr<FrameWriter> writer_ =
@@ -151,16 +148,10 @@ TEST_F(FrameWriterTest, ClosingTheStreamCancelsTheWriteInFlight) {
   Append(2 << 20);
   ASSERT_EQ(writer_->Flush(stream()), 0);
   ASSERT_TRUE(writer_->write_in_flight());
-  uv_close(reinterpret_cast<uv_handle_t*>(writing_), [](uv_handle_t* handle) {
-    delete reinterpret_cast<uv_pipe_t*>(handle);
-  });
-  writing_ = nullptr;
+  writing_.Close();
   ASSERT_TRUE(RunUntil([&] { return write_done_calls_ == 1; }));
   EXPECT_NE(last_status_, 0);  // UV_ECANCELED (how Windows says it may vary).
   EXPECT_FALSE(writer_->write_in_flight());
-  // The fixture closes the (already closed) writing pipe no more.
-  writing_ = new uv_pipe_t;
-  uv_pipe_init(&loop_, writing_, 0);
 }
 
 TEST_F(FrameWriterTest, DropQueuedKeepsTheWriteInFlight) {

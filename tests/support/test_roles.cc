@@ -15,6 +15,7 @@
 #include "helper/helper_context.h"
 #include "host/host.h"
 #include "ipc/frame_codec.h"
+#include "ipc/uv_handle.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::testing {
@@ -120,10 +121,9 @@ int BadWordsMain(HelperContext&) {
 
 int FlooderMain(HelperContext& context) {
   // Every turn of the loop, between calls: 64 lines of 100 bytes on stdout,
-  // as fast as the host takes them. Never freed: the process is stopped.
-  auto* flood = new uv_idle_t;
-  uv_idle_init(context.loop(), flood);
-  uv_idle_start(flood, [](uv_idle_t*) {
+  // as fast as the host takes them, until the process is stopped.
+  ipc::UvHandle<uv_idle_t> flood(context.loop());
+  uv_idle_start(flood.get(), [](uv_idle_t*) {
     static const std::string kLine = std::string(99, 'f') + "\n";
     for (int i = 0; i < 64; ++i)
       std::fwrite(kLine.data(), 1, kLine.size(), stdout);
@@ -140,12 +140,11 @@ int FlooderMain(HelperContext& context) {
 }
 
 int DeafMain(HelperContext& context) {
-  // Runs in the loop's first turn, after Run() has sent Ready. Never freed:
-  // the process only ends by being killed.
-  auto* deafen = new uv_timer_t;
-  uv_timer_init(context.loop(), deafen);
+  // Runs in the loop's first turn, after Run() has sent Ready; the process
+  // only ends by being killed.
+  ipc::UvHandle<uv_timer_t> deafen(context.loop());
   uv_timer_start(
-      deafen, [](uv_timer_t*) { BlockForever(); }, 0, 0);
+      deafen.get(), [](uv_timer_t*) { BlockForever(); }, 0, 0);
   return context.Run();
 }
 
@@ -236,15 +235,12 @@ int SpawnerMain(HelperContext& context) {
         uv_process_options_t options = {};
         options.file = path;
         options.args = args;
-        // Not waited for: it lists the tests and exits on its own.
-        auto* process = new uv_process_t;
-        const int rc = uv_spawn(context.loop(), process, &options);
-        uv_close(reinterpret_cast<uv_handle_t*>(process), [](uv_handle_t* h) {
-          delete reinterpret_cast<uv_process_t*>(h);
-        });
-        if (rc != 0) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("uv_spawn: ", uv_strerror(rc)));
+        // Not waited for: it lists the tests and exits on its own (its
+        // handle is closed at once).
+        absl::StatusOr<ipc::UvHandle<uv_process_t>> process =
+            ipc::UvHandle<uv_process_t>::Spawn(context.loop(), options);
+        if (!process.ok()) {
+          return absl::PermissionDeniedError(process.status().message());
         }
         return roles::LayoutTextResponse();
       });

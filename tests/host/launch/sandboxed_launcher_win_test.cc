@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/sandboxed_launcher.h"
+#include "ipc/uv_handle.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -238,14 +239,12 @@ class SandboxedChildProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(uv_loop_init(&loop_), 0);
-    channel_ = new uv_pipe_t;
-    uv_pipe_init(&loop_, channel_, 0);
+    channel_ = ipc::UvHandle<uv_pipe_t>(&loop_, /*ipc=*/0);
   }
 
   void TearDown() override {
     child_.reset();
-    uv_close(reinterpret_cast<uv_handle_t*>(channel_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+    channel_.Close();
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0) << "a handle was left open";
   }
@@ -255,7 +254,7 @@ class SandboxedChildProcessTest : public ::testing::Test {
     options.role = role;
     options.helper_id = 1;
     absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-        SpawnSandboxedHelper(&loop_, options, {.channel = channel_},
+        SpawnSandboxedHelper(&loop_, options, {.channel = channel_.get()},
                              [this](int64_t status, int signal) {
                                exit_ = std::make_pair(status, signal);
                              });
@@ -279,7 +278,7 @@ class SandboxedChildProcessTest : public ::testing::Test {
   }
 
   uv_loop_t loop_;
-  uv_pipe_t* channel_;  // Freed by its close callback.
+  ipc::UvHandle<uv_pipe_t> channel_;
   std::unique_ptr<ChildProcess> child_;
   std::optional<std::pair<int64_t, int>> exit_;
 };
@@ -321,7 +320,7 @@ TEST_F(SandboxedChildProcessTest, MissingExecutableFailsWithTheWindowsError) {
   options.role = "renderer";
   options.helper_id = 1;
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = SpawnSandboxedHelper(
-      &loop_, options, {.channel = channel_}, [](int64_t, int) {});
+      &loop_, options, {.channel = channel_.get()}, [](int64_t, int) {});
   ASSERT_FALSE(child.ok());
   EXPECT_THAT(std::string(child.status().message()),
               HasSubstr("CreateProcessAsUserW C:\\nonexistent\\"));
