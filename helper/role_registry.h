@@ -23,8 +23,9 @@ using RoleMain = int (*)(HelperContext& context);
 
 class BULKHEAD_EXPORT RoleRegistry {
  public:
-  // Names are 1-32 characters of [a-z0-9_-]. InvalidArgument for a bad name or
-  // null `main`, AlreadyExists for a name registered before.
+  // Names are 1-32 characters of [a-z0-9_-], other than "zygote" (reserved
+  // for bulkhead's own fork server). InvalidArgument for a bad name or null
+  // `main`, AlreadyExists for a name registered before.
   absl::Status Add(absl::string_view name, RoleMain main);
 
   // nullptr when `name` is not registered.

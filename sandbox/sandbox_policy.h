@@ -140,9 +140,10 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicyBuilder& SetCpuSecondsLimit(uint64_t seconds);
   SandboxPolicyBuilder& SetCgroupLimits(uint64_t memory_bytes, uint64_t pids);
 
-  // InvalidArgument for a system call this platform does not know, a name
-  // listed twice in conflicting ways, or seccomp without no_new_privs (the
-  // kernel refuses a filter from an unprivileged process without it).
+  // InvalidArgument for a system call this platform does not know, an
+  // argument index outside 0-5, a name listed twice in conflicting ways,
+  // seccomp without no_new_privs (the kernel refuses a filter from an
+  // unprivileged process without it), or seccomp with an empty allowlist.
   absl::StatusOr<SandboxPolicy> Build() const;
 
  private:

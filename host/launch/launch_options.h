@@ -26,17 +26,19 @@ struct LaunchOptions {
   bool sandboxed = false;
   // The helper's memory limit in bytes (0: none).
   uint64_t memory_limit_bytes = 0;
-  // Sandboxed launch on Linux: which namespaces to create (the rest of the
-  // policy is applied by the helper itself, see sandbox/lockdown.h).
+  // Sandboxed launch on Linux: which namespaces to create and the cgroup's
+  // limits (the rest of the policy is applied by the helper itself, see
+  // sandbox/lockdown.h).
   sandbox::SandboxPolicy sandbox_policy;
 };
 
-// Whether SpawnSandboxedHelper (sandboxed_launcher.h) works on this platform:
+// Whether StartSandboxedSpawn (sandboxed_launcher.h) works on this platform:
 // the default of Host::Options::sandbox_helpers.
 BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
 
-// Whether unsandboxed helpers can be forked from a zygote here (Linux, not
-// under ThreadSanitizer): what Host::Options::fork_helpers_from_zygote does.
+// Whether unsandboxed helpers can be forked from a zygote here (Linux 5.4 and
+// later, for pidfds; not under ThreadSanitizer): what
+// Host::Options::fork_helpers_from_zygote does.
 BULKHEAD_EXPORT bool ZygoteAvailable();
 
 }  // namespace bulkhead
