@@ -30,7 +30,6 @@ namespace {
 constexpr int kSweepTimeoutMs = 5000;
 
 std::atomic<bool> g_armed{false};
-std::atomic<int> g_sweeper_pid{0};
 
 BH_SWEEPER_CODE long Call(long number, long a = 0, long b = 0, long c = 0,
                           long d = 0) {
@@ -117,7 +116,6 @@ absl::Status SweepDescendantsAtEnd() {
   while (::read(ready[0], &byte, 1) < 0 && errno == EINTR) {
   }
   ::close(ready[0]);
-  g_sweeper_pid.store(static_cast<int>(sweeper));
   // The sweeper watches the host now; the parent-death signal would kill
   // this helper before the sweeper could find its children.
   if (::prctl(PR_SET_PDEATHSIG, 0) != 0) {
@@ -131,9 +129,12 @@ void KillOwnDescendants() {
   // The keeper stays: it is what lets the host hear of this exit before the
   // memory is torn down. So does the sweeper: its end would kill this helper
   // (its exit signal), which must end as it was going to; it goes with it.
+  // Known by its exit signal, which it has from its clone on, not by its
+  // pid: a crash while SweepDescendantsAtEnd waits for it to be ready comes
+  // before this helper has that.
   KillSpare spare;
   spare.pids[0] = TeardownKeeperPid();
-  spare.pids[1] = g_sweeper_pid.load(std::memory_order_relaxed);
+  spare.exit_signal = SIGKILL;
   KillDescendants(static_cast<int>(::getpid()), spare, kSweepTimeoutMs);
 }
 

@@ -470,17 +470,29 @@ class ChaosSoak {
   // then Shutdown with calls still coming.
   void Settle() {
     bool settled = pending_continues_ == 0;
+    std::vector<std::string> alive;  // Killed, and not ended.
     for (HelperProcess* helper : host_->helpers()) {
       auto found = records_.find(helper->id());
       if (found != records_.end() && !found->second.lethal_sent.empty()) {
         settled = false;
+        const Record& record = found->second;
+        // Its /proc stat shows its state and which signals it ignores.
+        alive.push_back(absl::StrCat(
+            helper->name(),
+            " (signals sent: ", absl::StrJoin(record.lethal_sent, ","),
+            record.stopped ? "; stopped" : "", "): ",
+            ReadFileBytes(absl::StrCat("/proc/", helper->pid(), "/stat"))));
       }
     }
     if (!settled && absl::Now() < settle_deadline_) {
       Timer::After(host_->loop(), absl::Milliseconds(20), [this] { Settle(); });
       return;
     }
-    if (!settled) failures_.push_back("killed helpers never ended");
+    if (!settled) {
+      failures_.push_back(absl::StrCat(
+          "killed helpers never ended (continues pending: ", pending_continues_,
+          "): ", absl::StrJoin(alive, "; ")));
+    }
     BeginShutdown();
   }
 
