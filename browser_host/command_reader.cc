@@ -1,5 +1,6 @@
 #include "browser_host/command_reader.h"
 
+#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -17,22 +18,35 @@ struct CommandReader::State {
                       std::optional<std::string> line) {
     std::lock_guard<std::mutex> lock(state->mutex);
     if (state->host == nullptr) return false;
+    if (line.has_value()) ++state->in_hand;
     state->host->Post([state, line = std::move(line)]() mutable {
       state->handler(std::move(line));
     });
     return true;
   }
 
-  std::mutex mutex;  // Guards `host`.
+  // Waits until fewer than kMaxLinesAhead lines are in hand. False once the
+  // reader is gone.
+  static bool WaitForRoom(const std::shared_ptr<State>& state) {
+    std::unique_lock<std::mutex> lock(state->mutex);
+    state->room.wait(lock, [&] {
+      return state->host == nullptr || state->in_hand < kMaxLinesAhead;
+    });
+    return state->host != nullptr;
+  }
+
+  std::mutex mutex;              // Guards `host` and `in_hand`.
+  std::condition_variable room;  // `in_hand` went down, or `host` null.
   Host* host;
-  Handler handler;  // Runs on the loop thread only.
+  size_t in_hand = 0;  // Lines handed over and not yet done.
+  Handler handler;     // Runs on the loop thread only.
 };
 
 CommandReader::CommandReader(Host& host, Handler handler)
     : state_(std::make_shared<State>(&host, std::move(handler))) {
   std::thread([state = state_] {
     std::string line;
-    while (std::getline(std::cin, line)) {
+    while (State::WaitForRoom(state) && std::getline(std::cin, line)) {
       if (!State::Deliver(state, std::move(line))) return;
     }
     State::Deliver(state, std::nullopt);  // End of input.
@@ -42,6 +56,13 @@ CommandReader::CommandReader(Host& host, Handler handler)
 CommandReader::~CommandReader() {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->host = nullptr;
+  state_->room.notify_all();
+}
+
+void CommandReader::LineDone() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  if (state_->in_hand > 0) --state_->in_hand;
+  state_->room.notify_all();
 }
 
 }  // namespace bulkhead

@@ -66,7 +66,11 @@ class Demo {
                if (trace_ != nullptr) trace_->OnAction(helper, action);
              },
          .starting_up =
-             [this] { return first_round_pending_ > 0 && !shutting_down_; }});
+             [this] { return first_round_pending_ > 0 && !shutting_down_; },
+         .line_done =
+             [this] {
+               if (reader_ != nullptr) reader_->LineDone();
+             }});
     commands_ = &commands;
     host_.SetLifecycleHandler(
         [this](const LifecycleEvent& event) { OnLifecycle(event); });
@@ -76,6 +80,7 @@ class Demo {
     StartRefreshing();
     CommandReader reader(
         host_, [this](std::optional<std::string> line) { OnCommand(line); });
+    reader_ = &reader;
     for (const RoleConfig& role : config_.roles) {
       first_round_pending_ += role.count;
       launching_initial_ = true;
@@ -97,6 +102,7 @@ class Demo {
     StopWatchingSignals();
     host_.SetLifecycleHandler(nullptr);
     commands_ = nullptr;
+    reader_ = nullptr;
     supervisor_ = nullptr;
     if (forced_) return kExitForced;
     return failures_ == 0 ? 0 : 1;
@@ -337,6 +343,7 @@ class Demo {
   HostTrace* const trace_;            // Not owned; may be null.
   Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
   DemoCommands* commands_ = nullptr;  // Not owned; lives in Run().
+  CommandReader* reader_ = nullptr;   // Not owned; lives in Run().
   TaskManager task_manager_;
   uv_timer_t* refresh_ = nullptr;  // Freed by its close callback.
   int first_round_pending_ = 0;
