@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -142,6 +145,73 @@ TEST(CommandReaderTest, InputWaitsInThePipeWhileTheHostIsBusy) {
   // Every command was carried out (the live refresh adds a table or two).
   EXPECT_GE(printed.Count("\nHELPER ") - tables_before, lines);
 }
+
+#ifdef __linux__
+// The host's resident memory, from /proc; 0 when unknown.
+size_t ResidentBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    size_t kb = 0;
+    if (std::sscanf(line.c_str(), "VmRSS: %zu kB", &kb) == 1) return kb * 1024;
+  }
+  return 0;
+}
+
+// A line without end (`cat /dev/zero | browser_host`) is not kept whole: it
+// is no command, and says so. Before, the reader kept every byte of it.
+TEST(CommandReaderTest, AnEndlessLineDoesNotFillTheHostsMemory) {
+  int in[2];
+  int out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  for (int fd : {in[0], in[1], out[0], out[1]}) {
+    posix_spawn_file_actions_addclose(&actions, fd);
+  }
+  char program[] = BROWSER_HOST_PATH;
+  char* argv[] = {program, nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, program, &actions, nullptr, argv, environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(in[0]);
+  close(out[1]);
+  PipeDrain printed(out[0]);
+  EXPECT_TRUE(printed.WaitFor("Commands:", absl::Seconds(60)));
+  const size_t before = ResidentBytes(pid);
+  // 256 MiB of one line, written whole only once the host has read all but a
+  // pipe's worth of it.
+  const std::string chunk(size_t{1} << 20, 'x');
+  for (int i = 0; i < 256; ++i) {
+    for (size_t done = 0; done < chunk.size();) {
+      const ssize_t n = write(in[1], chunk.data() + done, chunk.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ASSERT_GT(n, 0) << std::strerror(errno);
+      done += static_cast<size_t>(n);
+    }
+  }
+  const size_t after = ResidentBytes(pid);
+  EXPECT_LT(after, before + (size_t{64} << 20))
+      << "the host grew from " << before << " to " << after << " bytes";
+  const std::string rest = "\nquit\n";
+  ASSERT_EQ(write(in[1], rest.data(), rest.size()),
+            static_cast<ssize_t>(rest.size()));
+  close(in[1]);
+  EXPECT_TRUE(printed.WaitFor("", absl::Seconds(60)));
+  EXPECT_NE(printed.Tail(4096).find("too long for a command"),
+            std::string::npos)
+      << printed.Tail(4096);
+  EXPECT_NE(printed.Tail(4096).find("Shutting down (quit)"), std::string::npos);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+#endif  // __linux__
 
 }  // namespace
 }  // namespace bulkhead
