@@ -31,7 +31,8 @@ extern const char kCommandHelp[];
 inline constexpr size_t kMaxCommandLineBytes = 1024;
 
 // nullopt for a blank line. InvalidArgument with a one-line hint (no
-// newline) for anything else that is not a command.
+// newline) for anything else that is not a command, among them every line
+// longer than kMaxCommandLineBytes.
 absl::StatusOr<std::optional<Command>> ParseCommand(absl::string_view line);
 
 }  // namespace bulkhead

@@ -1,7 +1,7 @@
 #include "browser_host/command_reader.h"
 
 #include <condition_variable>
-#include <iostream>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -42,11 +42,31 @@ struct CommandReader::State {
   Handler handler;     // Runs on the loop thread only.
 };
 
+namespace {
+
+// The next line of stdin without its newline, cut to `max` bytes (the rest of
+// it read and dropped). False at the end of input with nothing read. Reads
+// stdio's stdin directly: std::cin, tied to std::cout, would first flush
+// stdout, and wait for the loop thread whenever it is writing there.
+bool ReadLine(std::string& line, size_t max) {
+  line.clear();
+  int c;
+  bool read = false;
+  while ((c = std::getchar()) != EOF) {
+    read = true;
+    if (c == '\n') return true;
+    if (line.size() < max) line.push_back(static_cast<char>(c));
+  }
+  return read;
+}
+
+}  // namespace
+
 CommandReader::CommandReader(Host& host, Handler handler)
     : state_(std::make_shared<State>(&host, std::move(handler))) {
   std::thread([state = state_] {
     std::string line;
-    while (State::WaitForRoom(state) && std::getline(std::cin, line)) {
+    while (State::WaitForRoom(state) && ReadLine(line, kMaxLineBytes + 1)) {
       if (!State::Deliver(state, std::move(line))) return;
     }
     State::Deliver(state, std::nullopt);  // End of input.

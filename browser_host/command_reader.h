@@ -6,6 +6,8 @@
 // It reads no further ahead than `kMaxLinesAhead` lines handed over and not
 // yet said done (`LineDone`): input given faster than the app carries it out
 // waits in the pipe, not in memory, and the loop is never flooded.
+// A line longer than `kMaxLineBytes` is handed over cut to `kMaxLineBytes + 1`
+// bytes (the rest read and dropped), so that the handler can tell it is one.
 #ifndef BULKHEAD_BROWSER_HOST_COMMAND_READER_H_
 #define BULKHEAD_BROWSER_HOST_COMMAND_READER_H_
 
@@ -27,6 +29,8 @@ class CommandReader {
 
   // Lines handed over and not yet done, at most.
   static constexpr size_t kMaxLinesAhead = 16;
+  // The longest line handed over whole.
+  static constexpr size_t kMaxLineBytes = 4096;
 
   CommandReader(Host& host, Handler handler);
   ~CommandReader();

@@ -29,6 +29,9 @@
 namespace bulkhead {
 namespace {
 
+// A line the reader cuts is too long to be a command, so that it is refused.
+static_assert(CommandReader::kMaxLineBytes >= kMaxCommandLineBytes);
+
 // How many frames of a crash's stack to print.
 constexpr size_t kStackLinesShown = 12;
 
