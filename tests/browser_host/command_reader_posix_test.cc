@@ -76,6 +76,30 @@ class PipeDrain {
   std::thread thread_;
 };
 
+// Starts browser_host with `in[0]` as its stdin, `out[1]` as its stdout
+// (both closed here) and stderr to /dev/null. Its pid, or -1.
+pid_t SpawnBrowserHost(const int in[2], const int out[2]) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  for (int fd : {in[0], in[1], out[0], out[1]}) {
+    posix_spawn_file_actions_addclose(&actions, fd);
+  }
+  char program[] = BROWSER_HOST_PATH;
+  char* argv[] = {program, nullptr};
+  pid_t pid = 0;
+  if (posix_spawn(&pid, program, &actions, nullptr, argv, environ) != 0) {
+    pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(in[0]);
+  close(out[1]);
+  return pid;
+}
+
 // Input given faster than the host carries it out (`yes status |
 // browser_host`) waits in the pipe, not in the host. Before, a thread read
 // every line at once and queued it for the loop: the host's memory grew
@@ -93,22 +117,8 @@ TEST(CommandReaderTest, InputWaitsInThePipeWhileTheHostIsBusy) {
     capacity = static_cast<size_t>(fcntl(in[1], F_GETPIPE_SZ));
   }
 #endif
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
-                                   O_WRONLY, 0);
-  for (int fd : {in[0], in[1], out[0], out[1]}) {
-    posix_spawn_file_actions_addclose(&actions, fd);
-  }
-  char program[] = BROWSER_HOST_PATH;
-  char* argv[] = {program, nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, program, &actions, nullptr, argv, environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(in[0]);
-  close(out[1]);
+  const pid_t pid = SpawnBrowserHost(in, out);
+  ASSERT_GT(pid, 0);
   PipeDrain printed(out[0]);
   // The first round of work is done and the commands are listed.
   EXPECT_TRUE(printed.WaitFor("Commands:", absl::Seconds(60)));
@@ -165,22 +175,8 @@ TEST(CommandReaderTest, AnEndlessLineDoesNotFillTheHostsMemory) {
   int out[2];
   ASSERT_EQ(pipe(in), 0);
   ASSERT_EQ(pipe(out), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
-                                   O_WRONLY, 0);
-  for (int fd : {in[0], in[1], out[0], out[1]}) {
-    posix_spawn_file_actions_addclose(&actions, fd);
-  }
-  char program[] = BROWSER_HOST_PATH;
-  char* argv[] = {program, nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, program, &actions, nullptr, argv, environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(in[0]);
-  close(out[1]);
+  const pid_t pid = SpawnBrowserHost(in, out);
+  ASSERT_GT(pid, 0);
   PipeDrain printed(out[0]);
   EXPECT_TRUE(printed.WaitFor("Commands:", absl::Seconds(60)));
   const size_t before = ResidentBytes(pid);
