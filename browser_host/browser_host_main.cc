@@ -103,6 +103,15 @@ const bulkhead::CommandLine::Syntax& Syntax() {
   return *syntax;
 }
 
+// Whether `command` ("" for the demo) reads `flag`. --log-level is every
+// command's; --help, --version and --print-default-config end the run first.
+bool UsedBy(absl::string_view flag, absl::string_view command) {
+  if (command == "sandbox-report") return flag == "no-sandbox";
+  if (command == "sandbox-learn") return flag == "role";
+  return flag == "config" || flag == "json-events" || flag == "no-sandbox" ||
+         flag == "trace";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,24 +182,32 @@ int main(int argc, char** argv) {
   }
   if (log_level.has_value()) bulkhead::SetLogLevel(*log_level);
   const std::vector<std::string>& positional = line.positional();
-  const std::string command = positional.empty() ? "" : positional.front();
+  // No command (the demo) is no argument at all: an empty one is refused.
+  const std::optional<std::string> command =
+      positional.empty() ? std::nullopt
+                         : std::optional<std::string>(positional.front());
   if (command == "crash-test") {
     return UsageError(
         "crash-test comes first, its flags after it: browser_host crash-test "
         "[--roles=...] ...");
   }
-  if (command != "" && command != "sandbox-report" &&
+  if (command.has_value() && command != "sandbox-report" &&
       command != "sandbox-learn") {
     return UsageError(absl::StrCat(
-        "unexpected argument '", command,
+        "unexpected argument '", *command,
         "'; the commands are sandbox-report, sandbox-learn and crash-test"));
   }
   if (positional.size() > 1) {
     return UsageError(
         absl::StrCat("unexpected argument '", positional[1], "'"));
   }
-  if (!learn_role.empty() && command != "sandbox-learn")
-    return UsageError("--role is for sandbox-learn");
+  // A flag the command does not read is refused, not ignored.
+  for (const std::string& name : line.switch_names()) {
+    if (name == "log-level" || UsedBy(name, command.value_or(""))) continue;
+    if (name == "role") return UsageError("--role is for sandbox-learn");
+    return UsageError(
+        absl::StrCat("--", name, " is not for ", command.value_or("the demo")));
+  }
   if (command == "sandbox-report")
     return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
   if (command == "sandbox-learn") {

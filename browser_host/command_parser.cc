@@ -36,6 +36,11 @@ absl::Status Usage(absl::string_view usage) {
 }  // namespace
 
 absl::StatusOr<std::optional<Command>> ParseCommand(absl::string_view line) {
+  if (line.size() > kMaxCommandLineBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a line of more than ", kMaxCommandLineBytes,
+                     " bytes is too long for a command; type 'help'"));
+  }
   std::vector<std::string> words =
       absl::StrSplit(line, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty());
   if (words.empty()) return std::nullopt;

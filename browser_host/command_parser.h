@@ -3,6 +3,7 @@
 #ifndef BULKHEAD_BROWSER_HOST_COMMAND_PARSER_H_
 #define BULKHEAD_BROWSER_HOST_COMMAND_PARSER_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -26,8 +27,12 @@ struct Command {
 // The list of commands, several lines, for `help`.
 extern const char kCommandHelp[];
 
+// The longest line that can be a command.
+inline constexpr size_t kMaxCommandLineBytes = 1024;
+
 // nullopt for a blank line. InvalidArgument with a one-line hint (no
-// newline) for anything else that is not a command.
+// newline) for anything else that is not a command, among them every line
+// longer than kMaxCommandLineBytes.
 absl::StatusOr<std::optional<Command>> ParseCommand(absl::string_view line);
 
 }  // namespace bulkhead

@@ -31,6 +31,9 @@
 namespace bulkhead {
 namespace {
 
+// A line the reader cuts is too long to be a command, so that it is refused.
+static_assert(CommandReader::kMaxLineBytes >= kMaxCommandLineBytes);
+
 // How many frames of a crash's stack to print.
 constexpr size_t kStackLinesShown = 12;
 
@@ -68,7 +71,11 @@ class Demo {
                if (trace_ != nullptr) trace_->OnAction(helper, action);
              },
          .starting_up =
-             [this] { return first_round_pending_ > 0 && !shutting_down_; }});
+             [this] { return first_round_pending_ > 0 && !shutting_down_; },
+         .line_done =
+             [this] {
+               if (reader_ != nullptr) reader_->LineDone();
+             }});
     commands_ = &commands;
     host_.SetLifecycleHandler(
         [this](const LifecycleEvent& event) { OnLifecycle(event); });
@@ -78,6 +85,7 @@ class Demo {
     StartRefreshing();
     CommandReader reader(
         host_, [this](std::optional<std::string> line) { OnCommand(line); });
+    reader_ = &reader;
     for (const RoleConfig& role : config_.roles) {
       first_round_pending_ += role.count;
       launching_initial_ = true;
@@ -99,6 +107,7 @@ class Demo {
     StopWatchingSignals();
     host_.SetLifecycleHandler(nullptr);
     commands_ = nullptr;
+    reader_ = nullptr;
     supervisor_ = nullptr;
     if (forced_) return kExitForced;
     return failures_ == 0 ? 0 : 1;
@@ -331,6 +340,7 @@ class Demo {
   HostTrace* const trace_;            // Not owned; may be null.
   Supervisor* supervisor_ = nullptr;  // Not owned; lives in Run().
   DemoCommands* commands_ = nullptr;  // Not owned; lives in Run().
+  CommandReader* reader_ = nullptr;   // Not owned; lives in Run().
   TaskManager task_manager_;
   ipc::UvHandle<uv_timer_t> refresh_;
   int first_round_pending_ = 0;

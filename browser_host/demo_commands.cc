@@ -44,24 +44,30 @@ void DemoCommands::Pump() {
   pumping_ = true;
   while (!queue_.empty()) {
     if (!queue_.front().has_value()) {
-      queue_.pop_front();
+      PopFront();
       if (hooks_.end_of_input) hooks_.end_of_input();
       continue;
     }
     absl::StatusOr<std::optional<Command>> parsed =
         ParseCommand(*queue_.front());
     if (!parsed.ok()) {
-      queue_.pop_front();
+      PopFront();
       hooks_.print(absl::StrCat(parsed.status().message(), "\n"));
       continue;
     }
     if (!parsed->has_value()) {  // A blank line.
-      queue_.pop_front();
+      PopFront();
       continue;
     }
     if (!TryRun(**parsed)) break;
   }
   pumping_ = false;
+}
+
+void DemoCommands::PopFront() {
+  const bool line = queue_.front().has_value();
+  queue_.pop_front();
+  if (line && hooks_.line_done) hooks_.line_done();
 }
 
 bool DemoCommands::TryRun(const Command& command) {
@@ -76,7 +82,7 @@ bool DemoCommands::TryRun(const Command& command) {
     }
   }
   StopWaiting();
-  queue_.pop_front();
+  PopFront();
   switch (command.kind) {
     case Command::Kind::kStatus:
       hooks_.show_status();
@@ -159,7 +165,7 @@ void DemoCommands::OnWaitLimit() {
                             " was not ready within ",
                             absl::FormatDuration(wait_limit_), "\n"));
   StopWaiting();
-  queue_.pop_front();
+  PopFront();
   Pump();
 }
 
@@ -209,7 +215,7 @@ void DemoCommands::OnExit(const ExitInfo& exit) {
                               "': ", waiting_name_, " ended while it waited (",
                               exit.Describe(), ")\n"));
     StopWaiting();
-    queue_.pop_front();
+    PopFront();
   }
   if (restarting_.erase(exit.helper_id) > 0) {
     if (absl::Status spawned = supervisor_.Spawn(exit.role); !spawned.ok()) {

@@ -50,6 +50,9 @@ class DemoCommands {
     // round of work). Commands that act on a helper wait until it is not;
     // call `Resume` when that changes.
     absl::AnyInvocable<bool()> starting_up;
+    // Optional: a line given to `Run` has left the queue (carried out,
+    // refused, or not run), once per line: e.g. to read the next one.
+    absl::AnyInvocable<void()> line_done;
   };
 
   // How long a command waits for its helper by default.
@@ -59,7 +62,7 @@ class DemoCommands {
   DemoCommands(Host& host, Supervisor& supervisor, const HostConfig& config,
                absl::Duration stop_grace, Hooks hooks,
                absl::Duration wait_limit = kDefaultWaitLimit);
-  // A command still waiting is dropped.
+  // A command still waiting is dropped (no hook runs).
   ~DemoCommands();
   DemoCommands(const DemoCommands&) = delete;
   DemoCommands& operator=(const DemoCommands&) = delete;
@@ -84,6 +87,8 @@ class DemoCommands {
 
   // Runs queued entries until one has to wait, or none is left.
   void Pump();
+  // Removes the front entry, telling `Hooks::line_done` of a line.
+  void PopFront();
   // Runs `command`, or returns false when it has to wait.
   bool TryRun(const Command& command);
   // The helper a command names: a helper by name, or a role's first ready

@@ -38,7 +38,10 @@ absl::Status Supervisor::Supervise(const std::string& role, int count,
   // Refuse an unknown role up front, before anything runs.
   if (absl::Status known = host_.CheckRole(role); !known.ok()) return known;
   roles_.emplace(role, policy);
-  for (int i = 0; i < count; ++i) Launch(role);
+  // A launch refused at once is reported from here, and its event may
+  // destroy this.
+  std::weak_ptr<bool> alive = alive_;
+  for (int i = 0; i < count && !alive.expired(); ++i) Launch(role);
   return absl::OkStatus();
 }
 

@@ -100,6 +100,16 @@ for i, line in enumerate([
         "crash network bad_message"]):
     write("command_parser_fuzzer", f"line{i}", line.encode())
 
+# command_line_fuzzer: argv, each argument ended by a NUL.
+for i, args in enumerate([
+        ["--config", "my.textproto", "--json-events"],
+        ["sandbox-learn", "--role=renderer"],
+        ["--log-level=debug", "--trace", "t.json", "--no-sandbox"],
+        ["-h"], ["--", "--config"], ["--config=", "-"],
+        ["--roles=renderer,gpu", "--faults", "segv", "--json=r.json"]]):
+    write("command_line_fuzzer", f"argv{i}",
+          b"".join(arg.encode() + b"\0" for arg in args))
+
 # host_config_fuzzer: the embedded default and a few variants.
 default = (ROOT / "browser_host/default_config.textproto").read_bytes()
 write("host_config_fuzzer", "default", default)

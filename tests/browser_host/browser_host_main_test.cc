@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "browser_host/proto/json_event.pb.h"
@@ -126,6 +127,42 @@ TEST(BrowserHostMainTest, AValueForASwitchThatTakesNoneIsAUsageError) {
   EXPECT_EQ(output.exit_status, 2);
   EXPECT_THAT(output.err, HasSubstr("--json-events takes no value"));
   EXPECT_EQ(output.out, "");
+}
+
+// An empty argument is not "no command": it is refused like any other stray
+// argument (it started the demo).
+TEST(BrowserHostMainTest, AnEmptyArgumentIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{""}, {"--", ""}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    EXPECT_EQ(output.exit_status, 2) << output.out;
+    EXPECT_THAT(output.err, HasSubstr("unexpected argument ''"));
+    EXPECT_THAT(output.out, Not(HasSubstr("starting helpers")));
+  }
+}
+
+// A flag the command does not use is refused, not silently ignored
+// (`sandbox-report --config=mine.textproto` reported the built-in policies as
+// if they were the config's).
+TEST(BrowserHostMainTest, AFlagTheCommandDoesNotUseIsAUsageError) {
+  const std::string missing = ::testing::TempDir() + "no-such-config";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"sandbox-report", "--config", missing},
+           {"sandbox-report", "--json-events"},
+           {"--trace=" + missing, "sandbox-report"},
+           {"sandbox-learn", "--role=utility", "--no-sandbox"},
+           {"sandbox-learn", "--role=utility", "--config=" + missing}}) {
+    testing::ProcessOutput output = RunBrowserHost(args, "");
+    const std::string command =
+        args[0] == "sandbox-report" || args[0] == "sandbox-learn" ? args[0]
+                                                                  : args[1];
+    EXPECT_EQ(output.exit_status, 2) << absl::StrJoin(args, " ");
+    EXPECT_THAT(output.err, HasSubstr(" is not for " + command))
+        << absl::StrJoin(args, " ");
+    EXPECT_THAT(output.err, HasSubstr("Try 'browser_host --help'"));
+    EXPECT_EQ(output.out, "") << absl::StrJoin(args, " ");
+  }
 }
 
 TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {

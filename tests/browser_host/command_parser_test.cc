@@ -93,5 +93,19 @@ TEST(CommandParserTest, GarbageGetsAOneLineHint) {
   (void)ParseCommand(binary);
 }
 
+// A line longer than a command can be is none, whatever it starts with: the
+// app's reader hands over such a line cut short, and a cut line must not be
+// carried out as the command its start spells.
+TEST(CommandParserTest, ALineLongerThanAnyCommandIsRefused) {
+  for (const std::string& line :
+       {"status" + std::string(kMaxCommandLineBytes, ' '),
+        "kill renderer-1" + std::string(kMaxCommandLineBytes, ' ') + "x"}) {
+    EXPECT_THAT(Error(line), HasSubstr("too long for a command"));
+    EXPECT_LT(Error(line).size(), 100u);
+  }
+  EXPECT_TRUE(
+      ParseCommand("status" + std::string(kMaxCommandLineBytes - 6, ' ')).ok());
+}
+
 }  // namespace
 }  // namespace bulkhead

@@ -39,7 +39,8 @@ class DemoCommandsTest : public testing::HostFixture {
             .quit = [this] { said_.push_back("<quit>"); },
             .end_of_input = [this] { said_.push_back("<end of input>"); },
             .on_action = nullptr,
-            .starting_up = [this] { return starting_up_; }},
+            .starting_up = [this] { return starting_up_; },
+            .line_done = [this] { ++lines_done_; }},
         wait_limit);
     RestartPolicy never;
     never.mode = RestartPolicy::Mode::kNever;
@@ -60,10 +61,26 @@ class DemoCommandsTest : public testing::HostFixture {
 
   HostConfig config_;
   bool starting_up_ = false;
+  int lines_done_ = 0;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<DemoCommands> commands_;
   std::vector<std::string> said_;
 };
+
+// Each line is done once, when it leaves the queue: not while it waits (the
+// app's reader reads no further ahead than the lines done).
+TEST_F(DemoCommandsTest, ALineIsDoneWhenItLeavesTheQueue) {
+  Start("renderer");
+  commands_->Run("kill renderer");
+  commands_->Run("");
+  commands_->Run("frobnicate");
+  commands_->Run("status");
+  commands_->EndOfInput();
+  EXPECT_EQ(lines_done_, 0);  // All behind the waiting one.
+  ASSERT_TRUE(RunUntil([&] { return Said("<end of input>"); }))
+      << absl::StrJoin(said_, "");
+  EXPECT_EQ(lines_done_, 4);
+}
 
 TEST_F(DemoCommandsTest, ACommandForAHelperStillStartingWaitsForIt) {
   Start("renderer");

@@ -203,5 +203,29 @@ TEST_F(SupervisorTest, ASupervisorMayBeDestroyedFromItsOwnExitEvent) {
   EXPECT_TRUE(host_->helpers().empty());
 }
 
+// A launch the host refuses at once is reported from inside Supervise; the
+// supervisor may be destroyed from that event too, and Supervise then starts
+// nothing more (it launched the next helper on the destroyed supervisor).
+TEST_F(SupervisorTest,
+       ASupervisorMayBeDestroyedFromAnExitReportedInsideSupervise) {
+  Supervisor::Events events;
+  int exits = 0;
+  events.on_exited = [&](const ExitInfo& exit, std::optional<absl::Duration>) {
+    EXPECT_EQ(exit.kind, ExitKind::kLaunchFailed);
+    ++exits;
+    supervisor_.reset();
+  };
+  supervisor_.reset();
+  supervisor_ = std::make_unique<Supervisor>(*host_, std::move(events));
+  // A host shutting down refuses every launch.
+  bool shut_down = false;
+  host_->Shutdown(absl::Seconds(1), [&] { shut_down = true; });
+  Supervisor* const supervisor = supervisor_.get();
+  EXPECT_TRUE(supervisor->Supervise("renderer", 3, Fast()).ok());
+  EXPECT_EQ(supervisor_, nullptr);
+  EXPECT_EQ(exits, 1);
+  ASSERT_TRUE(RunUntil([&] { return shut_down; }));
+}
+
 }  // namespace
 }  // namespace bulkhead
