@@ -25,7 +25,7 @@
 #include "adversarial_cases.h"
 #include "bulkhead/helper.h"
 #include "bulkhead/host.h"
-#include "ipc/uv_handle.h"
+#include "bulkhead/ipc/uv_handle.h"
 #include "reference_ticker.h"
 
 namespace adversarial {
