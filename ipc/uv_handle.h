@@ -94,6 +94,14 @@ BH_UV_HANDLE_TRAITS_(poll, true);
 // The loop's signal pipe is made with its first signal handle.
 BH_UV_HANDLE_TRAITS_(signal, true);
 #undef BH_UV_HANDLE_TRAITS_
+// A process handle is made by `UvHandle::Spawn`, never by an init: no `Init`,
+// and "can fail" keeps the init constructor away (clang checks its constraint
+// for every UvHandle<uv_process_t>, so the traits must exist).
+template <>
+struct UvHandleTraits<uv_process_t> {
+  static constexpr bool kInitCanFail = true;
+  static constexpr const char* kInitName = "uv_spawn";
+};
 
 // The part of UvHandle that is the same for every T (uv_handle.cc).
 namespace uv_handle_internal {
