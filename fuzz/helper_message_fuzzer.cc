@@ -28,6 +28,7 @@ namespace {
 
 using bulkhead::ScopedHandle;
 namespace ipc = bulkhead::ipc;
+namespace roles = bulkhead::roles;
 
 uv_loop_t* Loop() {
   static uv_loop_t* loop = [] {
