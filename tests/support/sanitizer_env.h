@@ -5,8 +5,9 @@
 namespace bulkhead::testing {
 
 // In a sanitizer build, makes the helpers this process launches leave fatal
-// signals to their own crash handler (ASan would otherwise catch SIGSEGV
-// itself and exit with its own code), so that fault tests see real crashes.
+// signals to their own crash handler (ASan and TSan would otherwise catch
+// SIGSEGV themselves and exit with their own code, TSan's being 66), so that
+// fault tests see real crashes.
 // Memory-error detection is unchanged. A no-op elsewhere.
 void PrepareHelperEnvironment();
 
