@@ -38,7 +38,7 @@ namespace {
 
 // Appends the flags that leave fatal signals alone to the options variable
 // `name` (ASAN_OPTIONS or TSAN_OPTIONS), keeping what it already says.
-void LeaveFatalSignalsAlone(const char* name) {
+[[maybe_unused]] void LeaveFatalSignalsAlone(const char* name) {
   char value[4096];
   size_t size = sizeof(value);
   std::string options;
