@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -356,18 +356,31 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
 
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
                                               const RoleRegistry& registry) {
+  // A config is a few KiB; the cap keeps a wrong path (/dev/zero, a log that
+  // grows) from filling memory.
+  constexpr std::streamsize kMaxBytes = 1 << 20;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a config file"));
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return absl::NotFoundError(absl::StrCat(
         path, ": cannot read the config file: ", std::strerror(errno)));
   }
-  std::ostringstream text;
-  text << file.rdbuf();
+  std::string text(static_cast<size_t>(kMaxBytes) + 1, '\0');
+  file.read(text.data(), kMaxBytes + 1);
   if (file.bad()) {
     return absl::DataLossError(
         absl::StrCat(path, ": read error: ", std::strerror(errno)));
   }
-  return ParseHostConfig(text.str(), path, registry);
+  if (file.gcount() > kMaxBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": larger than 1 MiB, which no config is"));
+  }
+  text.resize(static_cast<size_t>(file.gcount()));
+  return ParseHostConfig(text, path, registry);
 }
 
 }  // namespace bulkhead

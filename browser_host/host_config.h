@@ -57,7 +57,8 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
                                            const RoleRegistry& registry);
 
 // Reads `path` and parses it. NotFound (or another read error) when the file
-// cannot be read.
+// cannot be read; InvalidArgument for a directory or a file over 1 MiB (the
+// read stops there: /dev/zero is refused, not read forever).
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
                                               const RoleRegistry& registry);
 

@@ -233,6 +233,21 @@ TEST_F(HostConfigTest, MissingFileIsNotFound) {
               HasSubstr("/nonexistent/host.textproto"));
 }
 
+TEST_F(HostConfigTest, AnEndlessFileIsRefusedAfterItsCap) {
+  // /dev/zero never ends: the read must stop at the cap, not fill memory.
+  absl::StatusOr<HostConfig> config = LoadHostConfigFile("/dev/zero", roles_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("/dev/zero: larger than 1 MiB"));
+}
+
+TEST_F(HostConfigTest, ADirectoryIsNotAConfigFile) {
+  absl::StatusOr<HostConfig> config = LoadHostConfigFile("/", roles_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("/: "));
+}
+
 TEST_F(HostConfigTest, LoadsAFile) {
   const std::string path = ::testing::TempDir() + "host_config_test.textproto";
   {
