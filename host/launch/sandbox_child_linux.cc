@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "common/close_fds_linux.h"
 
@@ -36,10 +37,35 @@ void CloseFrom(int first, int keep) {
   }
 }
 
+// The kernel's struct sigaction for rt_sigaction (not libc's): SIG_DFL with
+// no flags and an empty mask is all zeroes.
+struct KernelSigaction {
+  unsigned long handler = 0;  // SIG_DFL
+  unsigned long flags = 0;
+  unsigned long restorer = 0;
+  uint64_t mask = 0;
+};
+
+// An exec keeps ignored signals and the mask: without this the helper would
+// start with whatever the host ignores (SIGHUP under nohup) or the launching
+// thread blocks, as uv_spawn's children and the zygote's do not.
+void ResetSignals() {
+  const KernelSigaction default_action;
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    Call(SYS_rt_sigaction, signal, reinterpret_cast<long>(&default_action), 0,
+         sizeof(default_action.mask));
+  }
+  const uint64_t none = 0;
+  Call(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0,
+       sizeof(none));
+}
+
 [[noreturn]] void ExecHelper(const SandboxChildPlan& plan) {
   int error = 0;
   // Dies with init, which dies with the host.
   Call(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  ResetSignals();
   for (int target = 0; target <= kHelperHandleFd; ++target) {
     if (plan.fds[target] < 0) {
       Call(SYS_close, target);  // A slot left empty holds nothing inherited.
