@@ -252,7 +252,8 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
     restart = std::move(node.mapped());
   }
   if (exit_handler_) exit_handler_(info);
-  if (auto watch = exit_watches_.extract(id); !watch.empty() && watch.mapped()) {
+  if (auto watch = exit_watches_.extract(id);
+      !watch.empty() && watch.mapped()) {
     watch.mapped()(info);
   }
   if (restart.has_value()) MaybeRestart(info, *std::move(restart));
