@@ -11,6 +11,8 @@
 //   bulkhead::Supervisor       restarts with a fixed count per role, by hand
 //   bulkhead::HelperPool       runs tasks on a pool of helpers of one role:
 //                              queue, deadlines, retries, poison, recycling
+//   bulkhead::OneShotRunner    one request per fresh helper, discarded after,
+//                              with the reply and how the helper ended
 //   bulkhead::ExitInfoFromStatus  the ExitInfo a failed task's status carries
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
@@ -30,6 +32,7 @@
 #include "host/helper_pool.h"
 #include "host/helper_process.h"
 #include "host/host.h"
+#include "host/one_shot_runner.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 
