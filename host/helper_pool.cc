@@ -59,6 +59,8 @@ class HelperPool::Core {
     // Its end was the pool's doing (stopped, recycled, killed for another
     // task's deadline, shutdown): the tasks it held are not blamed for it.
     bool ended_by_pool = false;
+    // Why it is draining: the reason it is stopped with.
+    std::string drain_reason;
   };
 
   struct Entry {
@@ -387,7 +389,7 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
              absl::StrCat("recycled after ", worker->tasks_run, " tasks"));
     } else if (worker->state == Worker::State::kDraining &&
                worker->tasks.empty()) {
-      StopWorker(*worker, "recycled");
+      StopWorker(*worker, worker->drain_reason);
     }
   }
   Dispatch();
@@ -627,6 +629,7 @@ void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
 void HelperPool::Core::Retire(Worker& worker, const std::string& why) {
   ++stats_.recycled;
   worker.state = Worker::State::kDraining;
+  worker.drain_reason = why;
   if (worker.tasks.empty()) {
     StopWorker(worker, why);
   }
@@ -751,7 +754,8 @@ void HelperPool::Core::Shutdown(absl::Duration grace,
       worker.helper->Kill(HostAction::kKillRequested, "helper pool shut down");
     } else if (worker.state == Worker::State::kReady) {
       worker.state = Worker::State::kDraining;
-      if (worker.tasks.empty()) StopWorker(worker, "helper pool shut down");
+      worker.drain_reason = "helper pool shut down";
+      if (worker.tasks.empty()) StopWorker(worker, worker.drain_reason);
     }
   }
   StartTimer(

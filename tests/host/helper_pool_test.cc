@@ -458,6 +458,63 @@ TEST_F(HelperPoolTest, ScalesUpOnQueueDepthAndDownWhenIdle) {
   EXPECT_EQ(pool->stats().helper_deaths, 0u);
 }
 
+// WhenFull::kWait holds tasks past the queue's bound until there is room;
+// kRefuse does not. A held task's deadline runs while it waits.
+TEST_F(HelperPoolTest, AFullQueueRefusesOrHoldsAsEachTaskAsks) {
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  options.max_queued = 2;
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(RunUntil([&] { return pool->stats().ready == 1; }));
+  Submit(*pool, 0, "busy:200");  // Running.
+  Submit(*pool, 1, "echo:q1");   // Queued.
+  Submit(*pool, 2, "echo:q2");   // Queued: full now.
+  Submit(*pool, 3, "echo:refused");
+  HelperPool::TaskOptions wait;
+  wait.when_full = HelperPool::WhenFull::kWait;
+  Submit(*pool, 4, "echo:held", wait);
+  HelperPool::TaskOptions wait_briefly = wait;
+  wait_briefly.deadline = absl::Milliseconds(50);
+  Submit(*pool, 5, "echo:held-too-long", wait_briefly);
+  EXPECT_EQ(pool->stats().queued, 2u);
+  EXPECT_EQ(pool->stats().waiting, 2u);
+  ASSERT_TRUE(AllDone(6));
+  EXPECT_EQ(doubled_, 0);
+  for (int id : {0, 1, 2, 4}) {
+    EXPECT_TRUE(results_.at(id).ok()) << id << ": " << results_.at(id).status();
+  }
+  EXPECT_EQ(results_.at(3).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(results_.at(5).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(pool->stats().refused, 1u);
+}
+
+// With two calls per helper, tasks spread to the helper with fewer in flight.
+TEST_F(HelperPoolTest, TasksGoToTheHelperWithTheFewestCallsInFlight) {
+  HelperPool::Options options = PoolOptions();
+  options.min_helpers = 2;
+  options.max_helpers = 2;
+  options.calls_per_helper = 2;
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(RunUntil([&] { return pool->stats().ready == 2; }));
+  for (int i = 0; i < 4; ++i) Submit(*pool, i, "busy:100");
+  EXPECT_EQ(pool->stats().busy, 2);
+  EXPECT_EQ(pool->stats().queued, 0u);
+  Submit(*pool, 4, "echo:queued");
+  EXPECT_EQ(pool->stats().queued, 1u);
+  ASSERT_TRUE(AllDone(5));
+  std::map<int64_t, int> per_pid;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(results_.at(i).ok()) << results_.at(i).status();
+    ++per_pid[PidOf(*results_.at(i))];
+  }
+  ASSERT_EQ(per_pid.size(), 2u);
+  for (const auto& [pid, count] : per_pid) EXPECT_EQ(count, 2);
+}
+
 TEST_F(HelperPoolTest, ShutdownEndsEveryQueuedTaskWithAnError) {
   HelperPool::Options options = PoolOptions();
   options.max_helpers = 1;
