@@ -99,6 +99,7 @@ class HelperPool::Core {
   // Tasks.
   void Enqueue(Entry& entry, bool front);
   void Unqueue(Entry& entry);
+  void AddDeadline(const Entry& entry);
   void EndTask(uint64_t id, absl::StatusOr<Task::Reply> result);
   void StartRun(Entry& entry, Worker& worker);
   void OnRunEnd(RunEnd end);
@@ -124,6 +125,10 @@ class HelperPool::Core {
   // The pump: runs ends and completions on a later loop turn.
   void ArmPump();
   void Pump();
+  // Runs the completions decided so far; false when one destroyed the pool.
+  bool RunCompletions();
+  // Kill and Stop, which may fail calls at once (see calling_helper_).
+  void KillHelper(Worker& worker, const std::string& why);
   void ArmDeadlineTimer();
   void OnDeadlineTimer();
   void MaybeFinishShutdown();
@@ -157,6 +162,9 @@ class HelperPool::Core {
   bool shutdown_finished_ = false;
 
   Stats stats_;
+  // Above 0 while the pool calls into a helper (Call, Kill, Stop): a run that
+  // ends inside such a call is handled from the pump, never re-entrantly.
+  int calling_helper_ = 0;
 
   ipc::UvHandle<uv_idle_t> pump_;
   ipc::UvHandle<uv_timer_t> deadline_timer_;
@@ -258,8 +266,7 @@ void HelperPool::Core::Submit(std::unique_ptr<Task> task, TaskOptions options) {
     }
     entry.where = Entry::Where::kWaiting;
     waiting_.push_back(id);
-    queued_deadlines_.emplace(entry.deadline, id);
-    ArmDeadlineTimer();
+    AddDeadline(entry);
     return;
   }
   Enqueue(entry, /*front=*/false);
@@ -274,8 +281,13 @@ void HelperPool::Core::Enqueue(Entry& entry, bool front) {
   } else {
     queue_.push_back(entry.id);
   }
-  queued_deadlines_.emplace(entry.deadline, entry.id);
-  ArmDeadlineTimer();
+  AddDeadline(entry);
+}
+
+void HelperPool::Core::AddDeadline(const Entry& entry) {
+  // The timer is set for the earliest deadline: only a new earliest moves it.
+  auto [it, added] = queued_deadlines_.emplace(entry.deadline, entry.id);
+  if (added && it == queued_deadlines_.begin()) ArmDeadlineTimer();
 }
 
 void HelperPool::Core::Unqueue(Entry& entry) {
@@ -314,6 +326,7 @@ void HelperPool::Core::StartRun(Entry& entry, Worker& worker) {
   entry.token = next_token_++;
   ++entry.attempts;
   worker.tasks.insert(entry.id);
+  ++calling_helper_;
   entry.task->Start(
       *worker.helper, entry.deadline,
       [this, alive = std::weak_ptr<bool>(alive_), task = entry.id,
@@ -330,10 +343,26 @@ void HelperPool::Core::StartRun(Entry& entry, Worker& worker) {
           gone = helper.state() != HelperProcess::State::kReady ||
                  !helper.channel().is_open();
         }
-        run_ends_.push_back(
-            RunEnd{task, token, worker, std::move(result), gone});
-        ArmPump();
+        RunEnd end{task, token, worker, std::move(result), gone};
+        if (calling_helper_ > 0) {
+          // Inside one of the pool's own calls into a helper (a call that
+          // failed at once, a kill that closed the channel): later.
+          run_ends_.push_back(std::move(end));
+          ArmPump();
+          return;
+        }
+        // A reply from the loop: handled now, so that the helper gets its
+        // next task in this turn of the loop; completions run after.
+        ++calling_helper_;
+        OnRunEnd(std::move(end));
+        --calling_helper_;
+        if (!RunCompletions()) return;
+        // Nothing left for the pump: the loop need not turn again for it.
+        if (run_ends_.empty() && finished_.empty() && !shutdown_finished_) {
+          uv_idle_stop(pump_.get());
+        }
       });
+  --calling_helper_;
 }
 
 void HelperPool::Core::OnRunEnd(RunEnd end) {
@@ -374,9 +403,7 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
     if (options_.kill_on_deadline && worker != nullptr &&
         worker->helper != nullptr &&
         worker->state != Worker::State::kStopping) {
-      worker->state = Worker::State::kStopping;
-      worker->ended_by_pool = true;
-      worker->helper->Kill(HostAction::kKillRequested, "task deadline passed");
+      KillHelper(*worker, "task deadline passed");
     }
   } else {
     EndTask(entry.id, std::move(end.result));
@@ -640,7 +667,9 @@ void HelperPool::Core::StopWorker(Worker& worker, const std::string& why) {
   worker.state = Worker::State::kStopping;
   worker.ended_by_pool = true;
   if (worker.helper != nullptr) {
+    ++calling_helper_;
     worker.helper->Stop(options_.stop_grace, why);
+    --calling_helper_;
   }
 }
 
@@ -692,22 +721,37 @@ void HelperPool::Core::ArmPump() {
 }
 
 void HelperPool::Core::Pump() {
-  std::weak_ptr<bool> alive = alive_;
   std::vector<RunEnd> ends = std::move(run_ends_);
   run_ends_.clear();
+  ++calling_helper_;
   for (RunEnd& end : ends) OnRunEnd(std::move(end));
-  std::vector<Finished> finished = std::move(finished_);
-  finished_.clear();
-  if (run_ends_.empty() && finished_.empty()) uv_idle_stop(pump_.get());
-  bool finish_shutdown = std::exchange(shutdown_finished_, false);
-  for (Finished& done : finished) {
-    done.task->Finish(std::move(done.result));
-    // A completion may destroy the pool.
-    if (alive.expired()) return;
-  }
+  --calling_helper_;
+  if (run_ends_.empty()) uv_idle_stop(pump_.get());
+  const bool finish_shutdown = std::exchange(shutdown_finished_, false);
+  if (!RunCompletions()) return;
   if (finish_shutdown && shutdown_done_) {
     std::exchange(shutdown_done_, nullptr)();
   }
+}
+
+bool HelperPool::Core::RunCompletions() {
+  std::weak_ptr<bool> alive = alive_;
+  std::vector<Finished> finished = std::move(finished_);
+  finished_.clear();
+  for (Finished& done : finished) {
+    done.task->Finish(std::move(done.result));
+    // A completion may destroy the pool.
+    if (alive.expired()) return false;
+  }
+  return true;
+}
+
+void HelperPool::Core::KillHelper(Worker& worker, const std::string& why) {
+  worker.state = Worker::State::kStopping;
+  worker.ended_by_pool = true;
+  ++calling_helper_;
+  worker.helper->Kill(HostAction::kKillRequested, why);
+  --calling_helper_;
 }
 
 void HelperPool::Core::ArmDeadlineTimer() {
@@ -749,9 +793,7 @@ void HelperPool::Core::Shutdown(absl::Duration grace,
   FailAllQueued(absl::CancelledError("the helper pool shut down"));
   for (auto& [id, worker] : workers_) {
     if (worker.state == Worker::State::kStarting) {
-      worker.state = Worker::State::kStopping;
-      worker.ended_by_pool = true;
-      worker.helper->Kill(HostAction::kKillRequested, "helper pool shut down");
+      KillHelper(worker, "helper pool shut down");
     } else if (worker.state == Worker::State::kReady) {
       worker.state = Worker::State::kDraining;
       worker.drain_reason = "helper pool shut down";
@@ -763,10 +805,7 @@ void HelperPool::Core::Shutdown(absl::Duration grace,
       [](uv_timer_t* timer) {
         Core* core = static_cast<Core*>(timer->data);
         for (auto& [id, worker] : core->workers_) {
-          worker.state = Worker::State::kStopping;
-          worker.ended_by_pool = true;
-          worker.helper->Kill(HostAction::kKillRequested,
-                              "helper pool shut down (grace over)");
+          core->KillHelper(worker, "helper pool shut down (grace over)");
         }
       },
       grace);
