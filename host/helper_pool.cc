@@ -256,7 +256,8 @@ void HelperPool::Core::Submit(std::unique_ptr<Task> task, TaskOptions options) {
     EndTask(id, launch_error_);
     return;
   }
-  if (queue_.size() >= options_.max_queued) {
+  // Held tasks go first: while any wait, the queue counts as full.
+  if (queue_.size() >= options_.max_queued || !waiting_.empty()) {
     if (entry.options.when_full == WhenFull::kRefuse) {
       ++stats_.refused;
       EndTask(id, absl::ResourceExhaustedError(
