@@ -115,6 +115,8 @@ class HelperPool::Core {
   void OnReady(absl::StatusOr<HelperProcess*> helper);
   void OnExit(uint64_t id, const ExitInfo& exit);
   void OnLaunchFailure(const ExitInfo& exit);
+  // No launch until the back-off for the failures in a row so far passed.
+  void BackOff();
   void Retire(Worker& worker, const std::string& why);
   void StopWorker(Worker& worker, const std::string& why);
   void Check();
@@ -614,17 +616,28 @@ void HelperPool::Core::OnExit(uint64_t id, const ExitInfo& exit) {
     // Died idle: back off as after a failed launch (without failing the
     // queue), so that a role that dies by itself is not relaunched in a loop.
     ++launch_failures_in_row_;
-    backing_off_ = true;
-    StartTimer(
-        backoff_timer_.get(),
-        [](uv_timer_t* timer) {
-          Core* core = static_cast<Core*>(timer->data);
-          core->backing_off_ = false;
-          core->Dispatch();
-        },
-        options_.launch_backoff);
+    BackOff();
   }
   Dispatch();
+}
+
+void HelperPool::Core::BackOff() {
+  // launch_backoff, doubled for each failure in a row after the first.
+  absl::Duration backoff = options_.launch_backoff;
+  for (int i = 1;
+       i < launch_failures_in_row_ && backoff < options_.max_launch_backoff;
+       ++i) {
+    backoff *= 2;
+  }
+  backing_off_ = true;
+  StartTimer(
+      backoff_timer_.get(),
+      [](uv_timer_t* timer) {
+        Core* core = static_cast<Core*>(timer->data);
+        core->backing_off_ = false;
+        core->Dispatch();
+      },
+      std::min(backoff, options_.max_launch_backoff));
 }
 
 void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
@@ -635,22 +648,7 @@ void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
                          "role '", options_.role,
                          "' could not launch a helper: ", exit.Describe())),
                      exit);
-  absl::Duration backoff = options_.launch_backoff;
-  for (int i = 1;
-       i < launch_failures_in_row_ && backoff < options_.max_launch_backoff;
-       ++i) {
-    backoff *= 2;
-  }
-  backoff = std::min(backoff, options_.max_launch_backoff);
-  backing_off_ = true;
-  StartTimer(
-      backoff_timer_.get(),
-      [](uv_timer_t* timer) {
-        Core* core = static_cast<Core*>(timer->data);
-        core->backing_off_ = false;
-        core->Dispatch();
-      },
-      backoff);
+  BackOff();
   if (Live() == 0) FailAllQueued(launch_error_);
 }
 

@@ -198,6 +198,23 @@ class BULKHEAD_EXPORT HelperPool {
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) = 0;
     // Runs the app's completion.
     virtual void Finish(absl::StatusOr<Reply> result) = 0;
+
+   protected:
+    // `helper.Call<Req, Resp>`, its reply handed on without its type.
+    template <typename Req, typename Resp>
+    static void CallHelper(
+        HelperProcess& helper, const Req& request, absl::Time deadline,
+        absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) {
+      helper.Call<Req, Resp>(
+          request, deadline,
+          [done = std::move(done)](absl::StatusOr<Resp> reply) mutable {
+            if (!reply.ok()) {
+              done(reply.status());
+              return;
+            }
+            done(Reply(std::make_unique<Resp>(*std::move(reply))));
+          });
+    }
   };
 
  private:
@@ -209,15 +226,7 @@ class BULKHEAD_EXPORT HelperPool {
         : request_(request), done_(std::move(done)) {}
     void Start(HelperProcess& helper, absl::Time deadline,
                absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) override {
-      helper.Call<Req, Resp>(
-          request_, deadline,
-          [done = std::move(done)](absl::StatusOr<Resp> reply) mutable {
-            if (!reply.ok()) {
-              done(reply.status());
-              return;
-            }
-            done(Reply(std::make_unique<Resp>(*std::move(reply))));
-          });
+      CallHelper<Req, Resp>(helper, request_, deadline, std::move(done));
     }
     void Finish(absl::StatusOr<Reply> result) override {
       if (!result.ok()) {

@@ -113,15 +113,7 @@ class BULKHEAD_EXPORT OneShotRunner {
         : request_(request), done_(std::move(done)) {}
     void Start(HelperProcess& helper, absl::Time deadline,
                absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) override {
-      helper.Call<Req, Resp>(
-          request_, deadline,
-          [done = std::move(done)](absl::StatusOr<Resp> reply) mutable {
-            if (!reply.ok()) {
-              done(reply.status());
-              return;
-            }
-            done(Reply(std::make_unique<Resp>(*std::move(reply))));
-          });
+      CallHelper<Req, Resp>(helper, request_, deadline, std::move(done));
     }
     void Complete(absl::StatusOr<Reply> result,
                   std::optional<ExitInfo> exit) override {

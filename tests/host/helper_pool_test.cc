@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/roles/work.pb.h"
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
 #include "tests/host/host_fixture.h"
+#include "tests/host/pool_worker_requests.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -26,22 +26,6 @@ namespace {
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
 using Result = absl::StatusOr<LayoutTextResponse>;
-
-LayoutTextRequest Request(const std::string& text) {
-  LayoutTextRequest request;
-  request.set_text(text);
-  return request;
-}
-
-// The pid a pool-worker's answer ends with.
-int64_t PidOf(const LayoutTextResponse& response) {
-  int64_t pid = 0;
-  if (response.lines_size() == 0 ||
-      !absl::SimpleAtoi(response.lines(response.lines_size() - 1), &pid)) {
-    return -1;
-  }
-  return pid;
-}
 
 class HelperPoolTest : public HostFixture {
  protected:
@@ -67,7 +51,7 @@ class HelperPoolTest : public HostFixture {
   void Submit(HelperPool& pool, int id, const std::string& text,
               HelperPool::TaskOptions options = {}) {
     pool.Submit<LayoutTextRequest, LayoutTextResponse>(
-        Request(text), std::move(options), [this, id](Result result) {
+        PoolWorkerRequest(text), std::move(options), [this, id](Result result) {
           if (results_.count(id) != 0) ++doubled_;
           results_.emplace(id, std::move(result));
         });
@@ -155,7 +139,8 @@ TEST_F(HelperPoolTest, NoCompletionRunsInsideSubmit) {
     deepest = std::max(deepest, depth);
     auto submit_returned = std::make_shared<bool>(false);
     pool->Submit<LayoutTextRequest, LayoutTextResponse>(
-        Request("echo:x"), {}, [&, returned = submit_returned](Result) {
+        PoolWorkerRequest("echo:x"), {},
+        [&, returned = submit_returned](Result) {
           EXPECT_TRUE(*returned) << "completed inside Submit";
           if (++chained < 50) submit_next();
         });
@@ -172,7 +157,7 @@ TEST_F(HelperPoolTest, NoCompletionRunsInsideSubmit) {
   for (int i = 0; i < 3; ++i) {
     auto returned = std::make_shared<bool>(false);
     pool->Submit<LayoutTextRequest, LayoutTextResponse>(
-        Request("busy:50"), {}, [&, i, r = returned](Result result) {
+        PoolWorkerRequest("busy:50"), {}, [&, i, r = returned](Result result) {
           if (!*r) refused_inside = true;
           if (i == 2) {
             refusal_seen = true;
@@ -192,7 +177,7 @@ TEST_F(HelperPoolTest, NoCompletionRunsInsideSubmit) {
   bool cancelled_inside = false;
   bool cancelled = false;
   pool->Submit<LayoutTextRequest, LayoutTextResponse>(
-      Request("echo:late"), {}, [&](Result result) {
+      PoolWorkerRequest("echo:late"), {}, [&](Result result) {
         cancelled_inside = !returned;
         cancelled = true;
         EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
@@ -277,7 +262,7 @@ TEST_F(HelperPoolTest, ARetriedTaskRunsOnAFreshHelper) {
   ASSERT_TRUE(results_.at(0).ok());
   ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
   EXPECT_EQ(results_.at(1)->lines(0), "second");
-  EXPECT_NE(PidOf(*results_.at(0)), PidOf(*results_.at(1)));
+  EXPECT_NE(PoolWorkerPid(*results_.at(0)), PoolWorkerPid(*results_.at(1)));
   EXPECT_EQ(pool->stats().retried, 1u);
 
   // Not idempotent: the same crash ends the task, with why.
@@ -287,7 +272,7 @@ TEST_F(HelperPoolTest, ARetriedTaskRunsOnAFreshHelper) {
   std::optional<ExitInfo> exit = ExitInfoFromStatus(results_.at(2).status());
   ASSERT_TRUE(exit.has_value()) << results_.at(2).status();
   EXPECT_EQ(exit->kind, ExitKind::kCrashed);
-  EXPECT_EQ(exit->pid, PidOf(*results_.at(1)));
+  EXPECT_EQ(exit->pid, PoolWorkerPid(*results_.at(1)));
   EXPECT_EQ(pool->stats().retried, 1u);
 }
 
@@ -339,7 +324,7 @@ TEST_F(HelperPoolTest, ADeadlineEndsTheTaskAndKillsItsHelper) {
   ASSERT_NE(pool, nullptr);
   Submit(*pool, 0, "echo:warm");
   ASSERT_TRUE(AllDone(1));
-  const int64_t first_pid = PidOf(*results_.at(0));
+  const int64_t first_pid = PoolWorkerPid(*results_.at(0));
   HelperPool::TaskOptions short_deadline;
   short_deadline.deadline = absl::Milliseconds(200);
   const absl::Time start = absl::Now();
@@ -356,7 +341,7 @@ TEST_F(HelperPoolTest, ADeadlineEndsTheTaskAndKillsItsHelper) {
             absl::StatusCode::kDeadlineExceeded);
   ASSERT_TRUE(results_.at(3).ok()) << results_.at(3).status();
   // The busy helper was killed, so the next task did not wait for it.
-  EXPECT_NE(PidOf(*results_.at(3)), first_pid);
+  EXPECT_NE(PoolWorkerPid(*results_.at(3)), first_pid);
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
   EXPECT_EQ(exits_.front().pid, first_pid);
@@ -377,7 +362,7 @@ TEST_F(HelperPoolTest, RecyclesAfterNTasksUnderLoadWithoutFailingAny) {
   std::map<int64_t, int> per_pid;
   for (const auto& [id, result] : results_) {
     ASSERT_TRUE(result.ok()) << id << ": " << result.status();
-    ++per_pid[PidOf(*result)];
+    ++per_pid[PoolWorkerPid(*result)];
   }
   for (const auto& [pid, count] : per_pid) EXPECT_LE(count, 5) << pid;
   EXPECT_GE(per_pid.size(), static_cast<size_t>(kTasks / 5));
@@ -406,13 +391,13 @@ TEST_F(HelperPoolTest, RecyclesAHelperPastItsMemoryLimitAfterItsTask) {
   Submit(*pool, 1, "grow:96");
   ASSERT_TRUE(AllDone(2));
   ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
-  const int64_t big = PidOf(*results_.at(1));
-  EXPECT_EQ(PidOf(*results_.at(0)), big);
+  const int64_t big = PoolWorkerPid(*results_.at(1));
+  EXPECT_EQ(PoolWorkerPid(*results_.at(0)), big);
   ASSERT_TRUE(RunUntil([&] { return pool->stats().recycled == 1; }));
   Submit(*pool, 2, "echo:after");
   ASSERT_TRUE(AllDone(3));
   ASSERT_TRUE(results_.at(2).ok());
-  EXPECT_NE(PidOf(*results_.at(2)), big);
+  EXPECT_NE(PoolWorkerPid(*results_.at(2)), big);
 }
 
 TEST_F(HelperPoolTest, RecyclesAfterALifetime) {
@@ -450,7 +435,7 @@ TEST_F(HelperPoolTest, ScalesUpOnQueueDepthAndDownWhenIdle) {
   std::set<int64_t> pids;
   for (const auto& [id, result] : results_) {
     ASSERT_TRUE(result.ok()) << result.status();
-    pids.insert(PidOf(*result));
+    pids.insert(PoolWorkerPid(*result));
   }
   EXPECT_EQ(pids.size(), 3u);
   ASSERT_TRUE(RunUntil([&] { return pool->stats().helpers == 1; }));
@@ -509,7 +494,7 @@ TEST_F(HelperPoolTest, TasksGoToTheHelperWithTheFewestCallsInFlight) {
   std::map<int64_t, int> per_pid;
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(results_.at(i).ok()) << results_.at(i).status();
-    ++per_pid[PidOf(*results_.at(i))];
+    ++per_pid[PoolWorkerPid(*results_.at(i))];
   }
   ASSERT_EQ(per_pid.size(), 2u);
   for (const auto& [pid, count] : per_pid) EXPECT_EQ(count, 2);
@@ -565,7 +550,7 @@ TEST_F(HelperPoolTest, ARoleThatCannotLaunchFailsEveryTaskFastWithoutSpinning) {
   int ended = 0;
   std::function<void()> next = [&] {
     pool->Submit<LayoutTextRequest, LayoutTextResponse>(
-        Request("echo:x"), {}, [&](Result result) {
+        PoolWorkerRequest("echo:x"), {}, [&](Result result) {
           ++ended;
           EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
           std::optional<ExitInfo> exit = ExitInfoFromStatus(result.status());

@@ -9,11 +9,11 @@
 #include <set>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
 #include "tests/host/host_fixture.h"
+#include "tests/host/pool_worker_requests.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -21,21 +21,6 @@ namespace {
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
 using Result = OneShotResult<LayoutTextResponse>;
-
-LayoutTextRequest Request(const std::string& text) {
-  LayoutTextRequest request;
-  request.set_text(text);
-  return request;
-}
-
-int64_t PidOf(const LayoutTextResponse& response) {
-  int64_t pid = 0;
-  if (response.lines_size() == 0 ||
-      !absl::SimpleAtoi(response.lines(response.lines_size() - 1), &pid)) {
-    return -1;
-  }
-  return pid;
-}
 
 class OneShotRunnerTest : public HostFixture {
  protected:
@@ -61,7 +46,7 @@ class OneShotRunnerTest : public HostFixture {
     auto result = std::make_shared<std::optional<Result>>();
     auto returned = std::make_shared<bool>(false);
     runner.Run<LayoutTextRequest, LayoutTextResponse>(
-        Request(text), timeout, [result, returned](Result r) {
+        PoolWorkerRequest(text), timeout, [result, returned](Result r) {
           EXPECT_TRUE(*returned) << "completed inside Run";
           *result = std::move(r);
         });
@@ -83,7 +68,7 @@ TEST_F(OneShotRunnerTest, EachRequestRunsInAFreshHelperThatIsThenStopped) {
     ASSERT_TRUE(result->exit.has_value());
     EXPECT_EQ(result->exit->kind, ExitKind::kStoppedByHost)
         << result->exit->Describe();
-    EXPECT_EQ(result->exit->pid, PidOf(*result->reply));
+    EXPECT_EQ(result->exit->pid, PoolWorkerPid(*result->reply));
     pids.insert(result->exit->pid);
   }
   EXPECT_EQ(pids.size(), 3u);
@@ -136,7 +121,7 @@ TEST_F(OneShotRunnerTest, TheWarmSpareTakesTheNextRequest) {
   std::optional<Result> result = RunAndWait(*runner, "echo:warm");
   ASSERT_TRUE(result.has_value());
   ASSERT_TRUE(result->reply.ok()) << result->reply.status();
-  EXPECT_EQ(PidOf(*result->reply), spare);
+  EXPECT_EQ(PoolWorkerPid(*result->reply), spare);
   EXPECT_EQ(runner->spares_used(), 1u);
   // A new spare waits for the next one.
   ASSERT_TRUE(RunUntil([&] { return ready_pid() != 0; }));
@@ -183,7 +168,7 @@ TEST_F(OneShotRunnerTest, DestroyingTheRunnerCancelsRunsInFlight) {
   int completed = 0;
   for (int i = 0; i < 2; ++i) {
     runner->Run<LayoutTextRequest, LayoutTextResponse>(
-        Request("busy:1000"), absl::Seconds(10), [&](Result result) {
+        PoolWorkerRequest("busy:1000"), absl::Seconds(10), [&](Result result) {
           ++completed;
           EXPECT_EQ(result.reply.status().code(), absl::StatusCode::kCancelled);
           EXPECT_FALSE(result.exit.has_value());
