@@ -30,12 +30,19 @@
 //
 // No completion runs inside the call that started it: `Submit` never
 // completes its task before it returns (a refusal too runs from the loop,
-// later), so a completion may submit the next task without recursing.
+// later), so a completion may submit the next task without recursing. A
+// reply's completion runs from the channel's callback, after the freed helper
+// has been given its next task; others from a later turn of the loop. A
+// completion may destroy the pool (then no other runs in that turn: they run,
+// with their own results, in the destructor).
 //
 // Which tasks are "the same one" for retries and poison: every retry of one
 // `Submit` is the same task; tasks submitted with the same non-empty
 // TaskOptions::key are the same too, counted in a table of the last
-// Options::remembered_keys keys (a key past poison is refused at once).
+// Options::remembered_keys keys (a key past poison is refused at once). A
+// death counts against every task in flight on that helper (one, unless
+// calls_per_helper says more), except when the pool itself ended the helper
+// (a stop, recycling, another task's deadline, shutdown).
 //
 // The pool's helpers are its own: launched with LaunchOverrides::restart
 // false (the host's restart policy never touches them), replaced by the pool
