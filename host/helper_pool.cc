@@ -738,11 +738,11 @@ bool HelperPool::Core::RunCompletions() {
   std::vector<Finished> finished = std::move(finished_);
   finished_.clear();
   for (Finished& done : finished) {
+    // A completion may destroy the pool; the rest still run (they touch
+    // only their own tasks), each exactly once.
     done.task->Finish(std::move(done.result));
-    // A completion may destroy the pool.
-    if (alive.expired()) return false;
   }
-  return true;
+  return !alive.expired();
 }
 
 void HelperPool::Core::KillHelper(Worker& worker, const std::string& why) {

@@ -33,8 +33,8 @@
 // later), so a completion may submit the next task without recursing. A
 // reply's completion runs from the channel's callback, after the freed helper
 // has been given its next task; others from a later turn of the loop. A
-// completion may destroy the pool (then no other runs in that turn: they run,
-// with their own results, in the destructor).
+// completion may destroy the pool (the completions already decided still
+// run, with their own results; the rest end with CANCELLED).
 //
 // Which tasks are "the same one" for retries and poison: every retry of one
 // `Submit` is the same task; tasks submitted with the same non-empty

@@ -537,6 +537,33 @@ TEST_F(HelperPoolTest, DestroyingThePoolCancelsItsTasksOnce) {
   EXPECT_EQ(doubled_, 0);
 }
 
+// A completion that destroys the pool: the completions already decided still
+// run with their own results, the other tasks end CANCELLED; each once.
+TEST_F(HelperPoolTest, ACompletionMayDestroyThePool) {
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  options.max_queued = 1;
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(RunUntil([&] { return pool->stats().ready == 1; }));
+  std::map<int, std::vector<absl::StatusCode>> ends;
+  for (int i = 0; i < 5; ++i) {
+    // 0 runs, 1 is queued, 2-4 are refused together; 2's end destroys it.
+    pool->Submit<LayoutTextRequest, LayoutTextResponse>(
+        PoolWorkerRequest("busy:100"), {}, [&, i](Result result) {
+          ends[i].push_back(result.status().code());
+          if (i == 2) pool.reset();
+        });
+  }
+  ASSERT_TRUE(RunUntil([&] { return ends.size() == 5; }));
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(ends[i].size(), 1u) << i;
+  EXPECT_EQ(ends[0][0], absl::StatusCode::kCancelled);
+  EXPECT_EQ(ends[1][0], absl::StatusCode::kCancelled);
+  for (int i = 2; i < 5; ++i) {
+    EXPECT_EQ(ends[i][0], absl::StatusCode::kResourceExhausted) << i;
+  }
+}
+
 // exit7 exits before Ready every time: every task fails fast with the launch
 // error, and the pool relaunches only after a growing back-off.
 TEST_F(HelperPoolTest, ARoleThatCannotLaunchFailsEveryTaskFastWithoutSpinning) {
