@@ -163,6 +163,14 @@ void OneShotRunner::Core::RunJob(std::unique_ptr<Job> job,
       static_cast<uint64_t>(absl::ToInt64Milliseconds(absl::Ceil(
           std::max(timeout, absl::ZeroDuration()), absl::Milliseconds(1)))),
       0);
+  if (spare_.has_value() &&
+      (spare_->helper->state() == HelperProcess::State::kStopping ||
+       spare_->helper->state() == HelperProcess::State::kExited)) {
+    // The spare is ending by itself (its end not yet reported): the run gets
+    // a fresh helper instead, and the spare is forgotten.
+    host_.WatchExit(spare_->id, nullptr);
+    spare_.reset();
+  }
   if (spare_.has_value()) {
     ++spares_used_;
     run.helper = spare_->helper;
