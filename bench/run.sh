@@ -11,9 +11,11 @@
 #   crash_latency_bench  crash -> ExitInfo and crash -> replacement Ready.
 #   trace_json_bench     the --trace file's writer (protobuf's JSON printer)
 #                  beside the hand-written one it replaced.
+#   pool_bench     HelperPool's throughput on small tasks beside the same
+#                  tasks dispatched by hand to as many helpers.
 #
 #   bench/run.sh [ipc_bench flags, e.g. --quick or --placements=same]
-#   BENCH=ipc|launch|crash|trace bench/run.sh   just one of them
+#   BENCH=ipc|launch|crash|trace|pool bench/run.sh   just one of them
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/setup.sh
@@ -24,7 +26,7 @@ bulkhead_install_packages
 if [[ $(uname -s) == Linux ]]; then bulkhead_install_package_list bubblewrap; fi
 bulkhead_configure release
 (cd "$root" && cmake --build --preset release -j "${JOBS:-2}" \
-  --target ipc_bench launch_bench crash_latency_bench trace_json_bench)
+  --target ipc_bench launch_bench crash_latency_bench trace_json_bench pool_bench)
 
 node_script=""
 if command -v node >/dev/null 2>&1; then
@@ -51,6 +53,9 @@ if [[ $which == all || $which == crash ]]; then
 fi
 if [[ $which == all || $which == trace ]]; then
   "${rt[@]}" "$root/build/release/bench/trace_json_bench" --events=200000
+fi
+if [[ $which == all || $which == pool ]]; then
+  "${rt[@]}" "$root/build/release/bench/pool_bench" --tasks=20000 --rounds=9
 fi
 if [[ $which == all || $which == ipc ]]; then
   "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"

@@ -219,6 +219,16 @@ void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
   exit_handler_ = std::move(handler);
 }
 
+void Host::WatchExit(uint64_t helper_id,
+                     absl::AnyInvocable<void(const ExitInfo&)> on_exit) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (on_exit == nullptr || helpers_.count(helper_id) == 0) {
+    exit_watches_.erase(helper_id);
+    return;
+  }
+  exit_watches_[helper_id] = std::move(on_exit);
+}
+
 void Host::SetHelperStartedHandler(
     absl::AnyInvocable<void(HelperProcess&)> handler) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
@@ -242,6 +252,10 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
     restart = std::move(node.mapped());
   }
   if (exit_handler_) exit_handler_(info);
+  if (auto watch = exit_watches_.extract(id);
+      !watch.empty() && watch.mapped()) {
+    watch.mapped()(info);
+  }
   if (restart.has_value()) MaybeRestart(info, *std::move(restart));
   MaybeFinishShutdown();
   // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after

@@ -212,6 +212,13 @@ class BULKHEAD_EXPORT Host {
   // restart, when its policy calls for one, is scheduled just after. A
   // restart that cannot be spawned is reported here too (kLaunchFailed).
   void SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler);
+  // Runs `on_exit` once when the helper `helper_id` ends, just after the exit
+  // handler, for parts that follow their own helpers without taking the exit
+  // handler over (HelperPool). Replaces an earlier watch of that helper;
+  // nullptr removes it. Nothing when no such helper runs. Dropped without
+  // running when the host is destroyed.
+  void WatchExit(uint64_t helper_id,
+                 absl::AnyInvocable<void(const ExitInfo&)> on_exit);
   // A role went past its restart policy's intensity limit: its helpers are no
   // longer restarted (`Launch` still starts new ones). Runs once per role.
   void SetRoleFailedHandler(
@@ -291,6 +298,8 @@ class BULKHEAD_EXPORT Host {
   std::unique_ptr<ZygoteHost> zygote_;
   bool zygote_tried_ = false;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
+  // WatchExit's, by helper id.
+  std::map<uint64_t, absl::AnyInvocable<void(const ExitInfo&)>> exit_watches_;
   absl::AnyInvocable<void(const LifecycleEvent&)> lifecycle_handler_;
   absl::AnyInvocable<void(HelperProcess&)> started_handler_;
   absl::AnyInvocable<void(const std::string&, const std::string&)>

@@ -9,6 +9,11 @@
 //                              Host::Options::default_restart_policy (or a
 //                              role's) and the host restarts helpers itself
 //   bulkhead::Supervisor       restarts with a fixed count per role, by hand
+//   bulkhead::HelperPool       runs tasks on a pool of helpers of one role:
+//                              queue, deadlines, retries, poison, recycling
+//   bulkhead::OneShotRunner    one request per fresh helper, discarded after,
+//                              with the reply and how the helper ended
+//   bulkhead::ExitInfoFromStatus  the ExitInfo a failed task's status carries
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
@@ -23,8 +28,11 @@
 
 #include "bulkhead/version.h"
 #include "host/exit_info.h"
+#include "host/exit_info_status.h"
+#include "host/helper_pool.h"
 #include "host/helper_process.h"
 #include "host/host.h"
+#include "host/one_shot_runner.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 

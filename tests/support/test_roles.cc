@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "browser_host/roles/builtin_roles.h"
 #include "browser_host/roles/work.pb.h"
 #include "common/os_error.h"
@@ -271,6 +273,51 @@ int PipeWriterMain(HelperContext& context) {
   return context.Run();
 }
 
+// Work for a pool, chosen by the request's text; each answer's last line is
+// the helper's pid.
+//   "echo:<s>"      answers <s>.
+//   "every:<n>:<s>" answers <s>, but aborts on this helper's n-th, 2n-th, ...
+//                   task of any kind.
+//   "crash"         aborts (a poison input).
+//   "busy:<ms>"     works (sleeps) for <ms> milliseconds, then answers.
+//   "grow:<mb>"     allocates and touches <mb> MiB, kept until it exits.
+//   "refuse"        the handler's error: InvalidArgument.
+int PoolWorkerMain(HelperContext& context) {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [tasks = uint64_t{0}, kept = std::vector<std::unique_ptr<char[]>>()](
+          const roles::LayoutTextRequest& request) mutable
+      -> absl::StatusOr<roles::LayoutTextResponse> {
+        ++tasks;
+        std::vector<std::string> parts =
+            absl::StrSplit(request.text(), absl::MaxSplits(':', 2));
+        const std::string& verb = parts[0];
+        roles::LayoutTextResponse response;
+        int number = 0;
+        if (parts.size() > 1) (void)absl::SimpleAtoi(parts[1], &number);
+        if (verb == "echo" && parts.size() > 1) {
+          response.add_lines(request.text().substr(5));
+        } else if (verb == "every" && parts.size() == 3 && number > 0) {
+          if (tasks % static_cast<uint64_t>(number) == 0) std::abort();
+          response.add_lines(parts[2]);
+        } else if (verb == "crash") {
+          std::abort();
+        } else if (verb == "busy") {
+          uv_sleep(static_cast<unsigned>(number));
+        } else if (verb == "grow") {
+          const size_t bytes = static_cast<size_t>(number) << 20;
+          kept.push_back(std::make_unique<char[]>(bytes));
+          for (size_t i = 0; i < bytes; i += 4096) kept.back()[i] = 1;
+        } else if (verb == "refuse") {
+          return absl::InvalidArgumentError("refused by the handler");
+        } else {
+          return absl::InternalError("pool-worker: unknown request");
+        }
+        response.add_lines(absl::StrCat(uv_os_getpid()));
+        return response;
+      });
+  return context.Run();
+}
+
 }  // namespace
 
 const RoleRegistry& TestRoleRegistry() {
@@ -290,6 +337,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("spawner", &SpawnerMain).ok() ||
         !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
+        !roles->Add("pool-worker", &PoolWorkerMain).ok() ||
         !AddPlatformTestRoles(*roles)) {
       std::abort();
     }

@@ -29,6 +29,9 @@
 //   env-reader: answers the environment variable the request's `text` names
 //            ("<unset>" when there is none), or with "@cwd" its working
 //            directory, as its one line.
+//   pool-worker: work for HelperPool's tests, by the request's text: echo,
+//            abort on every n-th task, abort (poison), stay busy, grow its
+//            memory, refuse (test_roles.cc has the words).
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
