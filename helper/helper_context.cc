@@ -120,6 +120,13 @@ int HelperContext::Run() {
   status->set_sandboxed(report.sandboxed);
   for (auto& [layer, state] : report.layers)
     (*status->mutable_layers())[layer] = state;
+  for (const sandbox::FilesystemEntryReport& entry : report.filesystem) {
+    ipc::FilesystemViewStatus* out = status->add_filesystem();
+    out->set_path(entry.path);
+    out->set_kind(entry.kind);
+    out->set_in_force(entry.in_force);
+    out->set_detail(entry.detail);
+  }
   if (absl::Status sent = channel_->SendControl(ready); !sent.ok()) {
     BH_LOG(kError, "cannot report Ready: ", sent.message());
     return kExitChannelLost;
