@@ -42,6 +42,11 @@ absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
   targets.home_dir = wire.home_dir();
   targets.sibling_channel_path = wire.sibling_channel_path();
   targets.abstract_socket_name = wire.abstract_socket_name();
+  targets.view_ro_dir = wire.view_ro_dir();
+  targets.view_rw_dir = wire.view_rw_dir();
+  targets.view_tmpfs_dir = wire.view_tmpfs_dir();
+  targets.view_tmpfs_bytes = wire.view_tmpfs_bytes();
+  targets.view_outside_file = wire.view_outside_file();
   std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets, bait);
   if (attempts.empty()) {
     return absl::UnimplementedError("no escape suite on this platform");

@@ -413,10 +413,14 @@ FilesystemEntryReport ProbeEntry(const FilesystemEntry& entry,
         if (w >= 0) ::close(w);
         error = errno;
       }
-      report.in_force = !writable;
-      report.detail = writable ? "WRITABLE"
-                               : absl::StrCat("readable, not writable (",
-                                              ErrorName(error), ")");
+      char byte;
+      const bool readable = directory || ::read(fd, &byte, 1) >= 0;
+      report.in_force = readable && !writable;
+      report.detail =
+          writable ? "WRITABLE"
+          : !readable
+              ? absl::StrCat("not readable (", ErrorName(errno), ")")
+              : absl::StrCat("readable, not writable (", ErrorName(error), ")");
       break;
     }
     case Kind::kReadWrite: {
