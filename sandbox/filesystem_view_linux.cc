@@ -226,7 +226,15 @@ absl::StatusOr<ScopedHandle> OpenWithoutSymlinks(const std::string& path) {
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   const long fd =
       ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how));
-  if (fd >= 0) return ScopedHandle(static_cast<int>(fd));
+  if (fd >= 0) {
+    // With O_PATH | O_NOFOLLOW, a symlink at the end is opened itself, even
+    // under RESOLVE_NO_SYMLINKS.
+    ScopedHandle handle(static_cast<int>(fd));
+    struct stat st;
+    if (::fstat(handle.get(), &st) != 0) return OpenRefusal(errno, path);
+    if (S_ISLNK(st.st_mode)) return OpenRefusal(ELOOP, path);
+    return handle;
+  }
   if (errno != ENOSYS) return OpenRefusal(errno, path);
   // Before 5.6: one component at a time.
   ScopedHandle dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));

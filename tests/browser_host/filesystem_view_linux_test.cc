@@ -45,7 +45,10 @@ class SandboxedLauncherViewTest : public testing::HostFixture {
     if (!SandboxedLaunchAvailable()) {
       GTEST_SKIP() << "no sandboxed launch on this platform";
     }
-    std::string pattern = ::testing::TempDir() + "/bulkhead-view-XXXXXX";
+    // A view names real, normalised paths: no "//" from TempDir's '/'.
+    std::string pattern = ::testing::TempDir();
+    while (!pattern.empty() && pattern.back() == '/') pattern.pop_back();
+    pattern += "/bulkhead-view-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     base_ = pattern;
     ASSERT_EQ(::chmod(base_.c_str(), 0755), 0);
