@@ -339,10 +339,9 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
     absl::StatusOr<sandbox::SandboxPolicy> policy =
         SandboxPolicyForRole(base, "renderer");
     if (!policy.ok()) {
-      check.Fail(
-          defaults,
-          proto.defaults().filesystem_size() > 0 ? "filesystem" : nullptr,
-          "a policy the sandbox accepts", policy.status().message());
+      check.Fail(defaults, nullptr,
+                 "a `filesystem` and `allow_syscalls` the sandbox accepts",
+                 policy.status().message());
     }
   }
   config.defaults = base;
@@ -383,8 +382,9 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
       absl::StatusOr<sandbox::SandboxPolicy> policy =
           SandboxPolicyForRole(out, out.name);
       if (!policy.ok()) {
-        check.Fail(at, role.filesystem_size() > 0 ? "filesystem" : nullptr,
-                   "a policy the sandbox accepts", policy.status().message());
+        check.Fail(at, nullptr,
+                   "a `filesystem` and `allow_syscalls` the sandbox accepts",
+                   policy.status().message());
       }
     }
     if (check.status().ok() &&
