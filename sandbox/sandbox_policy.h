@@ -48,12 +48,13 @@ enum class Layer {
   kIpcNamespace,
   kUtsNamespace,
   kCloseFds,          // Every fd but stdio and those the runtime names.
-  kChroot,            // Into an empty, read-only directory.
+  kChroot,            // Into an empty, read-only root (holding the view).
   kDropCapabilities,  // All sets, and the bounding set.
   kNoNewPrivs,
   kNotDumpable,     // PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem.
   kResourceLimits,  // Address space, files, processes, core 0, CPU.
-  kLandlock,        // No filesystem access; abstract sockets, signals scoped.
+  kLandlock,        // Filesystem access to the view only; abstract sockets,
+                    // signals scoped.
   kCgroup,          // memory.max / pids.max where a cgroup is writable.
   kSeccomp,         // The system-call allowlist.
 };
@@ -221,7 +222,7 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
 // Every layer off: what --no-sandbox launches with.
 BULKHEAD_EXPORT SandboxPolicy NoSandboxPolicy();
 
-// The built-in roles' presets: `renderer` strictest (no filesystem, no
+// The built-in roles' presets: `renderer` strictest (no filesystem view, no
 // network, tight allowlist), `gpu` and `utility` a little looser, `network`
 // may use sockets but no filesystem. Any other role gets `renderer`'s.
 BULKHEAD_EXPORT SandboxPolicy PresetForRole(absl::string_view role);
