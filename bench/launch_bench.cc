@@ -7,20 +7,26 @@
 //   unsandboxed:      Host::Launch until the helper's Ready.
 //   sandboxed:        the same inside the Linux sandbox (namespaces, lockdown,
 //                     seccomp).
+//   sandboxed + view: the same with a filesystem view of 10 read-only binds
+//                     and a tmpfs (ratio to sandboxed without a view).
 // Prints medians and 99th percentiles in milliseconds, the ratios the
 // sandbox issue sets targets for, and one summary line per figure.
 //
 //   bench/launch_bench [--iterations=N]
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "browser_host/roles/builtin_roles.h"
@@ -29,6 +35,7 @@
 #include "helper/helper_main.h"
 #include "host/host.h"
 #include "host/launch/launcher.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 namespace {
@@ -83,13 +90,19 @@ std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
   return samples;
 }
 
-std::vector<absl::Duration> HostLaunchToReady(bool sandboxed,
-                                              const RoleRegistry& roles,
-                                              int iterations) {
+// `policy`: every helper's sandbox policy (the built-in preset when unset).
+std::vector<absl::Duration> HostLaunchToReady(
+    bool sandboxed, const RoleRegistry& roles, int iterations,
+    std::optional<sandbox::SandboxPolicy> policy = std::nullopt) {
   Host::Options options;
   options.roles = &roles;
   options.forward_helper_output = false;
   options.sandbox_helpers = sandboxed;
+  if (policy.has_value()) {
+    options.sandbox_policy_for_role = [policy](absl::string_view) {
+      return *policy;
+    };
+  }
   absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(options);
   std::vector<absl::Duration> samples;
   if (!host.ok()) return samples;
@@ -116,6 +129,24 @@ std::vector<absl::Duration> HostLaunchToReady(bool sandboxed,
     (*host)->SetExitHandler(nullptr);
   }
   return samples;
+}
+
+// The renderer's preset with a view of 10 read-only binds (directories made
+// for the bench under `dir`) and a 16 MiB tmpfs.
+std::optional<sandbox::SandboxPolicy> PolicyWithView(const std::string& dir) {
+  sandbox::SandboxPolicyBuilder builder =
+      sandbox::SandboxPolicyBuilder::FromPolicy(
+          sandbox::PresetForRole("renderer"));
+  for (int i = 0; i < 10; ++i) {
+    const std::string path = absl::StrCat(dir, "/ro", i);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+      return std::nullopt;
+    builder.AddReadOnly(path);
+  }
+  builder.AddTmpfs(dir + "/scratch", uint64_t{16} << 20);
+  absl::StatusOr<sandbox::SandboxPolicy> policy = builder.Build();
+  if (!policy.ok()) return std::nullopt;
+  return *std::move(policy);
 }
 
 void Line(const char* name, const Stats& stats) {
@@ -148,12 +179,44 @@ int Main(int argc, char** argv) {
                 n))
           : Stats();
   const Stats plain = Summarize(HostLaunchToReady(false, roles, n));
-  const Stats sandboxed = Summarize(HostLaunchToReady(true, roles, n));
+  // Sandboxed with and without a filesystem view (10 binds and a tmpfs), in
+  // alternating rounds so that a machine busy for a while weighs on both.
+  char view_dir[] = "/tmp/bulkhead-launch-bench-XXXXXX";
+  std::optional<sandbox::SandboxPolicy> view_policy;
+  if (::mkdtemp(view_dir) != nullptr) {
+    ::chmod(view_dir, 0755);
+    view_policy = PolicyWithView(view_dir);
+  }
+  std::vector<absl::Duration> sandboxed_samples, view_samples;
+  constexpr int kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    const int count = n / kRounds + (round < n % kRounds ? 1 : 0);
+    if (count == 0) continue;
+    for (absl::Duration d : HostLaunchToReady(true, roles, count)) {
+      sandboxed_samples.push_back(d);
+    }
+    if (!view_policy.has_value()) continue;
+    for (absl::Duration d :
+         HostLaunchToReady(true, roles, count, view_policy)) {
+      view_samples.push_back(d);
+    }
+  }
+  const Stats sandboxed = Summarize(sandboxed_samples);
+  const Stats with_view = Summarize(view_samples);
+  if (view_policy.has_value()) {
+    for (int i = 0; i < 10; ++i) {
+      ::rmdir(absl::StrCat(view_dir, "/ro", i).c_str());
+    }
+    ::rmdir(view_dir);
+  }
 
   Line("fork+exec floor (same binary)", floor);
   if (have_bwrap) Line("bwrap --unshare-all (same binary)", bwrap);
   Line("unsandboxed launch -> Ready", plain);
   Line("sandboxed launch -> Ready", sandboxed);
+  if (with_view.samples > 0) {
+    Line("sandboxed, view of 10 binds+tmpfs", with_view);
+  }
   std::printf("\n%-32s %10s %5s %s\n", "name", "value", "unit",
               "ratio-to-floor");
   std::printf("%-32s %10.2f %5s %.2fx fork+exec (target <= 1.2x)\n",
@@ -167,6 +230,13 @@ int Main(int argc, char** argv) {
     std::printf("%-32s %10.2f %5s %.2fx fork+exec (no bwrap here)\n",
                 "launch_sandboxed_median", sandboxed.median_ms, "ms",
                 sandboxed.median_ms / floor.median_ms);
+  }
+  if (with_view.samples > 0) {
+    std::printf("%-32s %10.2f %5s %.2fx sandboxed without a view\n",
+                "launch_sandboxed_view_median", with_view.median_ms, "ms",
+                with_view.median_ms / sandboxed.median_ms);
+  } else {
+    std::printf("launch_sandboxed_view_median: not measured (no view here)\n");
   }
   return 0;
 }

@@ -27,7 +27,7 @@ constexpr char kUsage[] =
     R"(Usage: browser_host [--config=FILE] [--json-events] [--no-sandbox]
                     [--log-level=debug|info|warning|error] [--trace=FILE]
        browser_host --print-default-config | --help (-h) | --version
-       browser_host sandbox-report [--no-sandbox]
+       browser_host sandbox-report [--config=FILE] [--no-sandbox]
        browser_host sandbox-learn --role=<role>
        browser_host crash-test [--roles=R,...] [--faults=F,...] [--json=FILE]
                                [--report=FILE.html] [--no-sandbox]
@@ -72,6 +72,8 @@ A flag's value follows '=' or comes as the next argument (--config FILE).
 sandbox-report: starts one helper per role, prints for each sandbox layer
 whether its policy requires it and whether the helper's own probe finds it
 really in force, and stops them. Exit code 1 when a required layer is not.
+With --config, each role gets the config's policy, and a role with a
+filesystem view also lists each entry (path, ro/rw/tmpfs/dev, in force).
 
 sandbox-learn: runs the role's sample work with its seccomp filter in
 learning mode and prints the system calls it made and a proposed allowlist,
@@ -106,7 +108,9 @@ const bulkhead::CommandLine::Syntax& Syntax() {
 // Whether `command` ("" for the demo) reads `flag`. --log-level is every
 // command's; --help, --version and --print-default-config end the run first.
 bool UsedBy(absl::string_view flag, absl::string_view command) {
-  if (command == "sandbox-report") return flag == "no-sandbox";
+  if (command == "sandbox-report") {
+    return flag == "no-sandbox" || flag == "config";
+  }
   if (command == "sandbox-learn") return flag == "role";
   return flag == "config" || flag == "json-events" || flag == "no-sandbox" ||
          flag == "trace";
@@ -208,8 +212,22 @@ int main(int argc, char** argv) {
     return UsageError(
         absl::StrCat("--", name, " is not for ", command.value_or("the demo")));
   }
-  if (command == "sandbox-report")
-    return bulkhead::RunSandboxReport(roles, sandbox_helpers, stdout);
+  if (command == "sandbox-report") {
+    std::optional<bulkhead::HostConfig> report_config;
+    if (config_path.has_value()) {
+      absl::StatusOr<bulkhead::HostConfig> loaded =
+          bulkhead::LoadHostConfigFile(*config_path, roles);
+      if (!loaded.ok()) {
+        std::fprintf(stderr, "browser_host: %s\n",
+                     std::string(loaded.status().message()).c_str());
+        return kExitUsage;
+      }
+      report_config = *std::move(loaded);
+    }
+    return bulkhead::RunSandboxReport(
+        roles, sandbox_helpers, stdout,
+        report_config.has_value() ? &*report_config : nullptr);
+  }
   if (command == "sandbox-learn") {
     if (learn_role.empty()) return UsageError("sandbox-learn needs --role=R");
     return bulkhead::RunSandboxLearn(roles, learn_role, stdout);

@@ -223,6 +223,34 @@ void ApplyRole(Checker& check, const Located& at, const config::Role& role,
     }
     out.cpu_limit = absl::Seconds(role.cpu_limit_seconds());
   }
+  if (role.filesystem_size() > 0) out.filesystem.clear();
+  for (int i = 0; i < role.filesystem_size(); ++i) {
+    const config::FilesystemEntryConfig& entry = role.filesystem(i);
+    const Located where = Nested(at, "filesystem", entry, i);
+    std::optional<sandbox::FilesystemEntry::Kind> kind =
+        sandbox::FilesystemKindFromName(entry.kind());
+    if (!kind.has_value()) {
+      check.Fail(where, "kind", "\"ro\", \"rw\", \"tmpfs\" or \"dev\"",
+                 absl::StrCat("\"", entry.kind(), "\""));
+      continue;
+    }
+    if (entry.has_size_kb() &&
+        *kind != sandbox::FilesystemEntry::Kind::kTmpfs) {
+      check.Fail(where, "size_kb", "a size only for kind \"tmpfs\"",
+                 absl::StrCat(entry.size_kb()));
+    }
+    if (entry.size_kb() > (sandbox::kMaxTmpfsBytes >> 10)) {
+      check.Fail(where, "size_kb",
+                 absl::StrCat("at most ", sandbox::kMaxTmpfsBytes >> 10),
+                 absl::StrCat(entry.size_kb()));
+      continue;
+    }
+    out.filesystem.push_back({*kind, entry.path(), entry.size_kb() << 10});
+  }
+  if (role.allow_syscalls_size() > 0) {
+    out.allow_syscalls.assign(role.allow_syscalls().begin(),
+                              role.allow_syscalls().end());
+  }
   if (role.has_heartbeat()) {
     const Located beat = Nested(at, "heartbeat", role.heartbeat());
     if (role.heartbeat().has_interval()) {
@@ -307,6 +335,15 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
   }
   RoleConfig base;
   ApplyRole(check, defaults, proto.defaults(), base);
+  if (check.status().ok() && base.sandbox != "none") {
+    absl::StatusOr<sandbox::SandboxPolicy> policy =
+        SandboxPolicyForRole(base, "renderer");
+    if (!policy.ok()) {
+      check.Fail(defaults, nullptr,
+                 "a `filesystem` and `allow_syscalls` the sandbox accepts",
+                 policy.status().message());
+    }
+  }
   config.defaults = base;
 
   if (proto.role_size() == 0) {
@@ -340,6 +377,16 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
       out.count = role.count();
     }
     ApplyRole(check, at, role, out);
+    if (check.status().ok() && out.sandbox != "none") {
+      // The role's whole policy, as its helpers will get it.
+      absl::StatusOr<sandbox::SandboxPolicy> policy =
+          SandboxPolicyForRole(out, out.name);
+      if (!policy.ok()) {
+        check.Fail(at, nullptr,
+                   "a `filesystem` and `allow_syscalls` the sandbox accepts",
+                   policy.status().message());
+      }
+    }
     if (check.status().ok() &&
         out.restart.max_backoff < out.restart.initial_backoff) {
       check.Fail(

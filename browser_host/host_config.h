@@ -18,6 +18,7 @@
 #include "host/heartbeat.h"
 #include "host/host.h"
 #include "host/restart_policy.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 
@@ -35,6 +36,11 @@ struct RoleConfig {
   // ends as kCpuLimit.
   absl::Duration cpu_limit = absl::ZeroDuration();
   Heartbeat::Options heartbeat;
+  // Added to the preset's policy (SandboxPolicyBuilder::FromPolicy): the
+  // filesystem view and system calls the config's `filesystem` and
+  // `allow_syscalls` name, checked against the preset when parsed.
+  std::vector<sandbox::FilesystemEntry> filesystem;
+  std::vector<std::string> allow_syscalls;
 };
 
 struct HostConfig {
@@ -46,6 +52,12 @@ struct HostConfig {
   RoleConfig defaults;
   std::vector<RoleConfig> roles;
 };
+
+// The sandbox policy of a role's helpers: its preset (the role's own, or the
+// one `sandbox` names), with the config's CPU limit, filesystem view and
+// extra system calls added. InvalidArgument as SandboxPolicyBuilder::Build().
+absl::StatusOr<sandbox::SandboxPolicy> SandboxPolicyForRole(
+    const RoleConfig& role, absl::string_view role_name);
 
 // "debug", "info", "warning" or "error"; nullopt for anything else.
 std::optional<LogLevel> ParseLogLevelName(absl::string_view name);

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,37 @@
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
+
+absl::StatusOr<sandbox::SandboxPolicy> SandboxPolicyForRole(
+    const RoleConfig& role, absl::string_view role_name) {
+  const bool own = role.sandbox == "default" || role.sandbox == "none";
+  sandbox::SandboxPolicyBuilder builder =
+      sandbox::SandboxPolicyBuilder::FromPolicy(
+          sandbox::PresetForRole(own ? role_name : role.sandbox));
+  const uint64_t cpu_seconds =
+      static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit));
+  if (cpu_seconds > 0) builder.SetCpuSecondsLimit(cpu_seconds);
+  for (const std::string& name : role.allow_syscalls) {
+    builder.AllowSyscall(name);
+  }
+  for (const sandbox::FilesystemEntry& entry : role.filesystem) {
+    switch (entry.kind) {
+      case sandbox::FilesystemEntry::Kind::kReadOnly:
+        builder.AddReadOnly(entry.path);
+        break;
+      case sandbox::FilesystemEntry::Kind::kReadWrite:
+        builder.AddReadWrite(entry.path);
+        break;
+      case sandbox::FilesystemEntry::Kind::kTmpfs:
+        builder.AddTmpfs(entry.path, entry.size_bytes);
+        break;
+      case sandbox::FilesystemEntry::Kind::kDevice:
+        builder.AddDevice(entry.path);
+        break;
+    }
+  }
+  return builder.Build();
+}
 
 void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   const bool platform_sandbox = options.sandbox_helpers;
@@ -29,6 +61,8 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   struct PolicyChoice {
     std::string preset;
     uint64_t cpu_seconds = 0;
+    // The config's additions, checked when it was parsed.
+    std::optional<sandbox::SandboxPolicy> policy;
   };
   std::map<std::string, PolicyChoice, std::less<>> policies;
   for (const RoleConfig& role : config.roles) {
@@ -36,16 +70,33 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
     policies[role.name] = {
         role.sandbox == "default" || role.sandbox == "none" ? role.name
                                                             : role.sandbox,
-        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit))};
+        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit)),
+        std::nullopt};
+    if (!role.filesystem.empty() || !role.allow_syscalls.empty()) {
+      absl::StatusOr<sandbox::SandboxPolicy> policy =
+          SandboxPolicyForRole(role, role.name);
+      if (policy.ok()) policies[role.name].policy = *std::move(policy);
+    }
   }
   const PolicyChoice fallback = {
       "",
-      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit))};
-  options.sandbox_policy_for_role = [policies = std::move(policies),
-                                     fallback](absl::string_view role) {
+      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit)),
+      std::nullopt};
+  options.sandbox_policy_for_role = [policies = std::move(policies), fallback,
+                                     defaults = config.defaults](
+                                        absl::string_view role) {
     const auto found = policies.find(role);
     const PolicyChoice& choice =
         found != policies.end() ? found->second : fallback;
+    if (choice.policy.has_value()) return *choice.policy;
+    if (found == policies.end() &&
+        (!defaults.filesystem.empty() || !defaults.allow_syscalls.empty())) {
+      // A role the config does not list: the defaults' additions on its own
+      // preset.
+      absl::StatusOr<sandbox::SandboxPolicy> policy =
+          SandboxPolicyForRole(defaults, role);
+      if (policy.ok()) return *std::move(policy);
+    }
     sandbox::SandboxPolicy policy = sandbox::PresetForRole(
         choice.preset.empty() ? role : absl::string_view(choice.preset));
     if (choice.cpu_seconds > 0) policy.limits.cpu_seconds = choice.cpu_seconds;

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,38 @@ struct RoleReport {
   std::string text;
   bool required_missing = false;
 };
+
+// The filesystem view: each entry as the helper's probe found it, or, when
+// the helper built none (unsandboxed, or a platform without views), each
+// entry of the policy as not in force, saying why.
+void DescribeView(const HelperProcess& helper, RoleReport& report) {
+  const ipc::SandboxStatus& status = helper.sandbox_status();
+  const std::vector<sandbox::FilesystemEntry>& view =
+      helper.sandbox_policy().filesystem;
+  if (view.empty() && status.filesystem_size() == 0) return;
+  absl::StrAppend(&report.text,
+                  absl::StrFormat("  %-40s %-6s %-9s %s\n", "FILESYSTEM VIEW",
+                                  "KIND", "IN FORCE", "DETAIL"));
+  if (status.filesystem_size() == 0) {
+    const std::string why = !helper.sandboxed()
+                                ? "not sandboxed: the host's whole filesystem"
+                                : "no view on this platform";
+    for (const sandbox::FilesystemEntry& entry : view) {
+      absl::StrAppend(
+          &report.text,
+          absl::StrFormat("  %-40s %-6s %-9s %s\n", entry.path,
+                          sandbox::FilesystemKindName(entry.kind), "no", why));
+    }
+    return;
+  }
+  for (const ipc::FilesystemViewStatus& entry : status.filesystem()) {
+    if (!entry.in_force()) report.required_missing = true;
+    absl::StrAppend(
+        &report.text,
+        absl::StrFormat("  %-40s %-6s %-9s %s\n", entry.path(), entry.kind(),
+                        entry.in_force() ? "yes" : "MISSING", entry.detail()));
+  }
+}
 
 // One role's table: each layer the probe reported, whether the policy
 // requires it, and whether the helper found it really in force.
@@ -67,16 +100,18 @@ RoleReport DescribeHelper(const HelperProcess& helper) {
                     absl::StrFormat("  %-13s %-12s %-9s %s\n", name,
                                     requirement, in_force, detail));
   }
+  DescribeView(helper, report);
   return report;
 }
 
 }  // namespace
 
 int RunSandboxReport(const RoleRegistry& roles, bool sandbox_helpers,
-                     std::FILE* out) {
+                     std::FILE* out, const HostConfig* config) {
   Host::Options options;
   options.roles = &roles;
   options.sandbox_helpers = sandbox_helpers && SandboxedLaunchAvailable();
+  if (config != nullptr) ApplyHostConfig(*config, options);
   options.forward_helper_output = false;
   absl::StatusOr<std::unique_ptr<Host>> created = Host::Create(options);
   if (!created.ok()) {

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "browser_host/host_config.h"
 #include "helper/role_registry.h"
 
 namespace bulkhead {
@@ -13,9 +14,13 @@ namespace bulkhead {
 // One table per role: each layer, whether its policy requires it or takes it
 // as best effort, and whether the helper's probe found it in force. Returns
 // the exit code: 0 when every role reported with every required layer in
-// force, 1 otherwise. `sandbox_helpers` false is --no-sandbox.
+// force, 1 otherwise. `sandbox_helpers` false is --no-sandbox. With
+// `config` (--config), each role's helper gets the policy the config gives
+// it. A role whose policy has a filesystem view gets a second table: each
+// entry's path, kind (ro, rw, tmpfs, dev) and whether the helper's probe
+// found it in force from inside (an entry not in force fails the report).
 int RunSandboxReport(const RoleRegistry& roles, bool sandbox_helpers,
-                     std::FILE* out);
+                     std::FILE* out, const HostConfig* config = nullptr);
 
 }  // namespace bulkhead
 

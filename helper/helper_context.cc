@@ -42,6 +42,11 @@ absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
   targets.home_dir = wire.home_dir();
   targets.sibling_channel_path = wire.sibling_channel_path();
   targets.abstract_socket_name = wire.abstract_socket_name();
+  targets.view_ro_dir = wire.view_ro_dir();
+  targets.view_rw_dir = wire.view_rw_dir();
+  targets.view_tmpfs_dir = wire.view_tmpfs_dir();
+  targets.view_tmpfs_bytes = wire.view_tmpfs_bytes();
+  targets.view_outside_file = wire.view_outside_file();
   std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets, bait);
   if (attempts.empty()) {
     return absl::UnimplementedError("no escape suite on this platform");
@@ -120,6 +125,13 @@ int HelperContext::Run() {
   status->set_sandboxed(report.sandboxed);
   for (auto& [layer, state] : report.layers)
     (*status->mutable_layers())[layer] = state;
+  for (const sandbox::FilesystemEntryReport& entry : report.filesystem) {
+    ipc::FilesystemViewStatus* out = status->add_filesystem();
+    out->set_path(entry.path);
+    out->set_kind(entry.kind);
+    out->set_in_force(entry.in_force);
+    out->set_detail(entry.detail);
+  }
   if (absl::Status sent = channel_->SendControl(ready); !sent.ok()) {
     BH_LOG(kError, "cannot report Ready: ", sent.message());
     return kExitChannelLost;

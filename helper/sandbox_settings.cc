@@ -1,17 +1,67 @@
 #include "helper/sandbox_settings.h"
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/filesystem_view.h"
 #include "sandbox/seccomp_program.h"
 
 namespace bulkhead {
 
+using sandbox::FilesystemEntry;
 using sandbox::Layer;
 using sandbox::Requirement;
 
+namespace {
+
+ipc::FilesystemViewEntry::Kind ToWire(FilesystemEntry::Kind kind) {
+  switch (kind) {
+    case FilesystemEntry::Kind::kReadOnly:
+      return ipc::FilesystemViewEntry::KIND_READ_ONLY;
+    case FilesystemEntry::Kind::kReadWrite:
+      return ipc::FilesystemViewEntry::KIND_READ_WRITE;
+    case FilesystemEntry::Kind::kTmpfs:
+      return ipc::FilesystemViewEntry::KIND_TMPFS;
+    case FilesystemEntry::Kind::kDevice:
+      return ipc::FilesystemViewEntry::KIND_DEVICE;
+  }
+  return ipc::FilesystemViewEntry::KIND_UNSPECIFIED;
+}
+
+std::optional<FilesystemEntry::Kind> FromWire(
+    ipc::FilesystemViewEntry::Kind kind) {
+  switch (kind) {
+    case ipc::FilesystemViewEntry::KIND_READ_ONLY:
+      return FilesystemEntry::Kind::kReadOnly;
+    case ipc::FilesystemViewEntry::KIND_READ_WRITE:
+      return FilesystemEntry::Kind::kReadWrite;
+    case ipc::FilesystemViewEntry::KIND_TMPFS:
+      return FilesystemEntry::Kind::kTmpfs;
+    case ipc::FilesystemViewEntry::KIND_DEVICE:
+      return FilesystemEntry::Kind::kDevice;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     const sandbox::SandboxPolicy& policy) {
+  // At launch, on the host's filesystem, before anything is spawned.
+  if (absl::Status view =
+          sandbox::CheckFilesystemViewAtLaunch(policy.filesystem);
+      !view.ok()) {
+    return absl::Status(
+        view.code(),
+        absl::StrCat("sandbox policy '", policy.name, "': ", view.message()));
+  }
   ipc::SandboxSettings settings;
   settings.set_policy_name(policy.name);
+  for (const FilesystemEntry& entry : policy.filesystem) {
+    ipc::FilesystemViewEntry* out = settings.add_filesystem();
+    out->set_kind(ToWire(entry.kind));
+    out->set_path(entry.path);
+    out->set_size_bytes(entry.size_bytes);
+  }
   for (int i = 0; i < sandbox::kLayerCount; ++i) {
     const Layer layer = static_cast<Layer>(i);
     if (!policy.enabled(layer)) continue;
@@ -62,6 +112,21 @@ absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
   request.policy.limits.open_files = settings.open_files();
   request.policy.limits.processes = settings.processes();
   request.policy.limits.cpu_seconds = settings.cpu_seconds();
+  for (const ipc::FilesystemViewEntry& entry : settings.filesystem()) {
+    std::optional<FilesystemEntry::Kind> kind = FromWire(entry.kind());
+    if (!kind.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown filesystem view entry kind ", entry.kind(),
+                       " in the Welcome"));
+    }
+    request.policy.filesystem.push_back(
+        {*kind, entry.path(), entry.size_bytes()});
+  }
+  if (absl::Status view =
+          sandbox::CheckFilesystemView(request.policy.filesystem);
+      !view.ok()) {
+    return view;
+  }
   request.seccomp_program = settings.seccomp_program();
   request.cgroup_path = settings.cgroup_path();
   request.cgroup_description = settings.cgroup_description();

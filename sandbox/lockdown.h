@@ -1,8 +1,9 @@
 // The helper's half of the sandbox: after it has initialised and before it
 // reports Ready, it locks itself down layer by layer (Chrome's order): close
 // every file descriptor the runtime did not name, chroot into an empty
-// read-only root, drop capabilities, no_new_privs, not dumpable, rlimits,
-// landlock, and finally the seccomp filter the host compiled.
+// read-only root (holding the policy's filesystem view, if any), drop
+// capabilities, no_new_privs, not dumpable, rlimits, landlock, and finally the
+// seccomp filter the host compiled.
 //
 // Only a single-threaded process is locked down (as Chromium's sandbox
 // does): capabilities and Landlock are per thread, so a thread started

@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "common/compiler.h"
 #include "common/os_error.h"
+#include "sandbox/filesystem_view_linux.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/seccomp_program.h"
 #include "sandbox/syscall_recorder_linux.h"
@@ -54,6 +55,11 @@ constexpr const char* kNamespaceNames[] = {"user", "pid", "net",
 std::vector<LayerOutcome>& Outcomes() {
   static auto* outcomes = new std::vector<LayerOutcome>;
   return *outcomes;
+}
+
+std::vector<FilesystemEntry>& View() {
+  static auto* view = new std::vector<FilesystemEntry>;
+  return *view;
 }
 
 // What `fd` is, from its /proc/self/fd link: "socket", "pipe", "eventfd",
@@ -116,9 +122,11 @@ absl::StatusOr<std::string> CloseUnlistedDescriptors(
                       closed);
 }
 
-// An empty, read-only tmpfs becomes the root. Only inside a mount namespace
-// of our own: the mount must not be visible to anyone else.
-absl::StatusOr<std::string> EnterEmptyRoot(bool own_mount_namespace) {
+// An empty, read-only tmpfs becomes the root, holding the filesystem view
+// when the policy has one (filesystem_view_linux.h). Only inside a mount
+// namespace of our own: the mounts must not be visible to anyone else.
+absl::StatusOr<std::string> EnterEmptyRoot(
+    bool own_mount_namespace, const std::vector<FilesystemEntry>& view) {
   if (!own_mount_namespace) {
     return absl::FailedPreconditionError(
         "no private mount namespace to build an empty root in");
@@ -130,15 +138,21 @@ absl::StatusOr<std::string> EnterEmptyRoot(bool own_mount_namespace) {
   const char* target =
       (::stat("/tmp", &tmp_stat) == 0 && S_ISDIR(tmp_stat.st_mode)) ? "/tmp"
                                                                     : "/";
-  if (::mount("bulkhead-root", target, "tmpfs",
-              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "size=4k,nr_inodes=2,mode=0555") != 0) {
+  std::string detail = "empty read-only tmpfs";
+  if (!view.empty()) {
+    absl::StatusOr<std::string> built =
+        internal::MountRootWithView(target, view);
+    if (!built.ok()) return built.status();
+    detail = *std::move(built);
+  } else if (::mount("bulkhead-root", target, "tmpfs",
+                     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "size=4k,nr_inodes=2,mode=0555") != 0) {
     return LastPosixErrorToStatus(absl::StrCat("mount tmpfs on ", target));
   }
   if (::chdir(target) != 0) return LastPosixErrorToStatus("chdir");
   if (::chroot(".") != 0) return LastPosixErrorToStatus("chroot");
   if (::chdir("/") != 0) return LastPosixErrorToStatus("chdir /");
-  return std::string("empty read-only tmpfs");
+  return detail;
 }
 
 absl::StatusOr<std::string> DropCapabilities() {
@@ -213,12 +227,13 @@ struct RulesetAttr {
 constexpr uint64_t kScopeAbstractUnixSocket = uint64_t{1} << 0;
 constexpr uint64_t kScopeSignal = uint64_t{1} << 1;
 
-// Handles every filesystem access the kernel's ABI knows and grants none.
-// From ABI 6 also scopes abstract unix sockets and signals to the sandbox:
-// no connecting or sending to an abstract socket made outside it (the host's
-// X server, D-Bus, ... where the helper shares the host's network), no
-// signal to a process outside it.
-absl::StatusOr<std::string> RestrictWithLandlock() {
+// Handles every filesystem access the kernel's ABI knows and grants none but
+// the filesystem view's (AddLandlockViewRules). From ABI 6 also scopes abstract
+// unix sockets and signals to the sandbox: no connecting or sending to an
+// abstract socket made outside it (the host's X server, D-Bus, ... where the
+// helper shares the host's network), no signal to a process outside it.
+absl::StatusOr<std::string> RestrictWithLandlock(
+    const std::vector<FilesystemEntry>& view) {
   const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0,
                              LANDLOCK_CREATE_RULESET_VERSION);
   if (abi < 0) {
@@ -235,6 +250,16 @@ absl::StatusOr<std::string> RestrictWithLandlock() {
   const long ruleset =
       ::syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
   if (ruleset < 0) return LastPosixErrorToStatus("landlock_create_ruleset");
+  if (absl::Status ruled = internal::AddLandlockViewRules(
+          static_cast<int>(ruleset), attr.handled_access_fs, view);
+      !ruled.ok()) {
+    ::close(static_cast<int>(ruleset));
+    return ruled;
+  }
+  const std::string access =
+      view.empty() ? "no filesystem access"
+                   : absl::StrCat("filesystem access to the view's ",
+                                  view.size(), " entries only");
   const long restricted =
       ::syscall(SYS_landlock_restrict_self, static_cast<int>(ruleset), 0);
   const int saved = errno;
@@ -243,12 +268,12 @@ absl::StatusOr<std::string> RestrictWithLandlock() {
     return PosixErrorToStatus(saved, "landlock_restrict_self");
   }
   if (abi >= 6) {
-    return absl::StrCat(
-        "no filesystem access; abstract unix sockets and signals scoped to "
-        "the sandbox (ABI ",
-        abi, ")");
+    return absl::StrCat(access,
+                        "; abstract unix sockets and signals scoped to "
+                        "the sandbox (ABI ",
+                        abi, ")");
   }
-  return absl::StrCat("no filesystem access (ABI ", abi,
+  return absl::StrCat(access, " (ABI ", abi,
                       "; scoping abstract unix sockets and signals needs 6)");
 }
 
@@ -438,6 +463,10 @@ bool LockdownAvailable() { return true; }
 
 const std::vector<LayerOutcome>& LockdownOutcomes() { return Outcomes(); }
 
+namespace internal {
+const std::vector<FilesystemEntry>& LockdownFilesystemView() { return View(); }
+}  // namespace internal
+
 absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request) {
   const SandboxPolicy& policy = request.policy;
@@ -492,8 +521,11 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
                 [&] { return CloseUnlistedDescriptors(request.keep_fds); });
       !ok.ok())
     return ok;
-  if (absl::Status ok = apply(
-          Layer::kChroot, [&] { return EnterEmptyRoot(own_mount_namespace); });
+  if (absl::Status ok = apply(Layer::kChroot,
+                              [&] {
+                                return EnterEmptyRoot(own_mount_namespace,
+                                                      policy.filesystem);
+                              });
       !ok.ok())
     return ok;
   if (absl::Status ok = apply(Layer::kDropCapabilities, DropCapabilities);
@@ -521,7 +553,10 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
                               [&] { return ApplyLimits(policy.limits); });
       !ok.ok())
     return ok;
-  if (absl::Status ok = apply(Layer::kLandlock, RestrictWithLandlock); !ok.ok())
+  if (absl::Status ok =
+          apply(Layer::kLandlock,
+                [&] { return RestrictWithLandlock(policy.filesystem); });
+      !ok.ok())
     return ok;
   if (absl::Status ok =
           apply(Layer::kCgroup,
@@ -546,6 +581,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
       !ok.ok())
     return ok;
   Outcomes() = outcomes;
+  View() = policy.filesystem;
   g_caller_thread = static_cast<int>(::gettid());
   return outcomes;
 }

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "sandbox/filesystem_view.h"
 #include "sandbox/syscall_table.h"
 
 namespace bulkhead::sandbox {
@@ -28,6 +31,161 @@ bool Contains(const std::vector<std::string>& names, absl::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+constexpr const char* kDevices[] = {"/dev/null", "/dev/zero", "/dev/urandom",
+                                    "/dev/random"};
+
+// Whether `path` is `dir` or below it (both normalised).
+bool IsAtOrUnder(absl::string_view path, absl::string_view dir) {
+  return path == dir || (absl::StartsWith(path, dir) &&
+                         path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+absl::Status CheckEntry(const FilesystemEntry& entry) {
+  const std::string& path = entry.path;
+  auto refuse = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filesystem view entry '", path, "' (",
+                     FilesystemKindName(entry.kind), "): ", why));
+  };
+  if (path.empty()) return refuse("empty path");
+  if (path.front() != '/') return refuse("not an absolute path");
+  if (path == "/") return refuse("the root itself cannot be an entry");
+  if (path.back() == '/') return refuse("trailing '/'");
+  if (path.find('\0') != std::string::npos) return refuse("NUL in the path");
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(path).substr(1), '/')) {
+    if (part.empty()) return refuse("empty component ('//')");
+    if (part == "." || part == "..") {
+      return refuse("'.' and '..' components are not allowed");
+    }
+  }
+  const bool device_path = std::find(std::begin(kDevices), std::end(kDevices),
+                                     path) != std::end(kDevices);
+  if (entry.kind == FilesystemEntry::Kind::kDevice) {
+    if (!device_path) {
+      return refuse(
+          "the only devices are /dev/null, /dev/zero, /dev/urandom and "
+          "/dev/random");
+    }
+  } else if (IsAtOrUnder(path, "/dev")) {
+    return refuse("under /dev only the four devices, each with AddDevice");
+  }
+  if (IsAtOrUnder(path, "/proc") || IsAtOrUnder(path, "/sys")) {
+    return refuse("/proc and /sys are the host's, never in a view");
+  }
+  if (entry.kind == FilesystemEntry::Kind::kTmpfs) {
+    if (entry.size_bytes == 0) return refuse("a tmpfs of size 0");
+    if (entry.size_bytes > kMaxTmpfsBytes) {
+      return refuse(absl::StrCat("a tmpfs of ", entry.size_bytes,
+                                 " bytes (at most ", kMaxTmpfsBytes, ")"));
+    }
+  } else if (entry.size_bytes != 0) {
+    return refuse("only a tmpfs has a size");
+  }
+  return absl::OkStatus();
+}
+
+// Two entries on one path, or one inside the other: only a read-write entry
+// inside a read-only directory makes sense (a cache in a data tree). Anything
+// else is a duplicate, would hide the outer entry's meaning (read-only inside
+// read-write: Landlock, which adds rules up, would let it be written), or
+// would need a mount point made inside a tmpfs or a device.
+absl::Status CheckPair(const FilesystemEntry& a, const FilesystemEntry& b) {
+  if (a.path == b.path) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filesystem view entry '", a.path, "' listed twice (",
+        FilesystemKindName(a.kind), " and ", FilesystemKindName(b.kind), ")"));
+  }
+  const FilesystemEntry* outer = &a;
+  const FilesystemEntry* inner = &b;
+  if (IsAtOrUnder(a.path, b.path)) std::swap(outer, inner);
+  if (!IsAtOrUnder(inner->path, outer->path)) return absl::OkStatus();
+  if (outer->kind == FilesystemEntry::Kind::kReadOnly &&
+      inner->kind == FilesystemEntry::Kind::kReadWrite) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "filesystem view entry '", inner->path, "' (",
+      FilesystemKindName(inner->kind), ") inside '", outer->path, "' (",
+      FilesystemKindName(outer->kind),
+      "): only a read-write entry may be inside another, a read-only one"));
+}
+
+// A view is reached by path: the open/stat family goes through the filter,
+// and the write family when something is writable. Without a view these
+// calls fail with EACCES (AllowBaseRuntime) or trap; with one they are let
+// through, and the mounts and Landlock decide. Not symlinkat or linkat: a
+// link the helper plants in a read-write bind would be followed by the host.
+// Not chmod, and no set-id bit in open's mode: the helper's files are the
+// host user's on the host, so a set-user-id file it made there would run as
+// that user for anyone.
+void AllowViewSyscalls(SandboxPolicy& policy) {
+  if (policy.filesystem.empty()) return;
+  const bool writable =
+      std::any_of(policy.filesystem.begin(), policy.filesystem.end(),
+                  [](const FilesystemEntry& entry) {
+                    return entry.kind == FilesystemEntry::Kind::kReadWrite ||
+                           entry.kind == FilesystemEntry::Kind::kTmpfs;
+                  });
+  std::vector<const char*> names = {
+      "newfstatat", "fstat",      "stat",       "lstat",      "statx",
+      "lseek",      "getdents64", "getdents",   "readlinkat", "readlink",
+      "access",     "faccessat",  "faccessat2", "getcwd",     "chdir",
+      "fchdir",     "fadvise64",  "flock"};
+  if (writable) {
+    for (const char* name :
+         {"mkdirat", "mkdir", "unlinkat", "unlink", "rmdir", "renameat2",
+          "renameat", "rename", "ftruncate", "truncate", "fallocate", "fsync",
+          "fdatasync", "utimensat"}) {
+      names.push_back(name);
+    }
+  }
+  auto present = [](const char* name) {
+    return !SyscallTableAvailable() || SyscallNumber(name).has_value();
+  };
+  auto no_errno = [&](absl::string_view name) {
+    policy.errno_syscalls.erase(
+        std::remove_if(policy.errno_syscalls.begin(),
+                       policy.errno_syscalls.end(),
+                       [&](const auto& rule) { return rule.first == name; }),
+        policy.errno_syscalls.end());
+  };
+  auto by_argument = [&](absl::string_view name) -> ArgumentRule* {
+    for (ArgumentRule& rule : policy.argument_rules) {
+      if (rule.syscall == name) return &rule;
+    }
+    return nullptr;
+  };
+  for (const char* name : names) {
+    if (!present(name)) continue;
+    no_errno(name);
+    if (by_argument(name) == nullptr &&
+        !Contains(policy.allowed_syscalls, name)) {
+      policy.allowed_syscalls.emplace_back(name);
+    }
+  }
+  // open(path, flags, mode) and openat(dir, path, flags, mode): any mode
+  // without S_ISUID | S_ISGID (glibc passes 0 when nothing is created).
+  constexpr uint64_t kSetIdBits = 06000;
+  for (const auto& [name, mode_arg] :
+       {std::pair<const char*, int>{"openat", 3}, {"open", 2}}) {
+    if (!present(name) || Contains(policy.allowed_syscalls, name)) continue;
+    no_errno(name);
+    ArgumentRule* rule = by_argument(name);
+    if (rule == nullptr) {
+      policy.argument_rules.push_back({name, mode_arg, {}});
+      rule = &policy.argument_rules.back();
+    }
+    if (rule->arg != mode_arg) continue;  // The app's own rule stands.
+    const std::pair<uint64_t, uint64_t> no_set_id = {kSetIdBits, 0};
+    if (std::find(rule->allowed_masked_values.begin(),
+                  rule->allowed_masked_values.end(),
+                  no_set_id) == rule->allowed_masked_values.end()) {
+      rule->allowed_masked_values.push_back(no_set_id);
+    }
+  }
+}
+
 }  // namespace
 
 const char* LayerName(Layer layer) {
@@ -37,6 +195,40 @@ const char* LayerName(Layer layer) {
 std::optional<Layer> LayerFromName(absl::string_view name) {
   for (int i = 0; i < kLayerCount; ++i) {
     if (name == kLayerNames[i]) return static_cast<Layer>(i);
+  }
+  return std::nullopt;
+}
+
+absl::Status CheckFilesystemView(const std::vector<FilesystemEntry>& view) {
+  for (size_t i = 0; i < view.size(); ++i) {
+    if (absl::Status ok = CheckEntry(view[i]); !ok.ok()) return ok;
+    for (size_t j = 0; j < i; ++j) {
+      if (absl::Status ok = CheckPair(view[j], view[i]); !ok.ok()) return ok;
+    }
+  }
+  return absl::OkStatus();
+}
+
+const char* FilesystemKindName(FilesystemEntry::Kind kind) {
+  switch (kind) {
+    case FilesystemEntry::Kind::kReadOnly:
+      return "ro";
+    case FilesystemEntry::Kind::kReadWrite:
+      return "rw";
+    case FilesystemEntry::Kind::kTmpfs:
+      return "tmpfs";
+    case FilesystemEntry::Kind::kDevice:
+      return "dev";
+  }
+  return "?";
+}
+
+std::optional<FilesystemEntry::Kind> FilesystemKindFromName(
+    absl::string_view name) {
+  for (FilesystemEntry::Kind kind :
+       {FilesystemEntry::Kind::kReadOnly, FilesystemEntry::Kind::kReadWrite,
+        FilesystemEntry::Kind::kTmpfs, FilesystemEntry::Kind::kDevice}) {
+    if (name == FilesystemKindName(kind)) return kind;
   }
   return std::nullopt;
 }
@@ -61,6 +253,40 @@ bool SandboxPolicy::disabled() const {
 SandboxPolicyBuilder::SandboxPolicyBuilder(std::string name) {
   policy_.name = std::move(name);
   policy_.layers.fill(Requirement::kRequired);
+}
+
+SandboxPolicyBuilder SandboxPolicyBuilder::FromPolicy(
+    const SandboxPolicy& base) {
+  SandboxPolicyBuilder builder(base.name);
+  builder.policy_ = base;
+  return builder;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::AddReadOnly(
+    absl::string_view path) {
+  policy_.filesystem.push_back(
+      {FilesystemEntry::Kind::kReadOnly, std::string(path), 0});
+  return *this;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::AddReadWrite(
+    absl::string_view path) {
+  policy_.filesystem.push_back(
+      {FilesystemEntry::Kind::kReadWrite, std::string(path), 0});
+  return *this;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::AddTmpfs(absl::string_view path,
+                                                     uint64_t size_bytes) {
+  policy_.filesystem.push_back(
+      {FilesystemEntry::Kind::kTmpfs, std::string(path), size_bytes});
+  return *this;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::AddDevice(absl::string_view path) {
+  policy_.filesystem.push_back(
+      {FilesystemEntry::Kind::kDevice, std::string(path), 0});
+  return *this;
 }
 
 SandboxPolicyBuilder& SandboxPolicyBuilder::Require(Layer layer) {
@@ -215,47 +441,58 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::SetCgroupLimits(
 
 absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
   const std::string where = absl::StrCat("sandbox policy '", policy_.name, "'");
+  SandboxPolicy policy = policy_;
+  if (absl::Status ok = CheckFilesystemView(policy.filesystem); !ok.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", ok.message()));
+  }
+  if (!policy.filesystem.empty() && !policy.enabled(Layer::kChroot) &&
+      !policy.disabled()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where,
+                     ": a filesystem view needs the chroot layer (the view is "
+                     "built in the helper's new root)"));
+  }
+  AllowViewSyscalls(policy);
   if (SyscallTableAvailable()) {
     auto check = [&](const std::string& name) -> absl::Status {
       if (SyscallNumber(name).has_value()) return absl::OkStatus();
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": unknown system call '", name, "' on this architecture"));
     };
-    for (const std::string& name : policy_.allowed_syscalls) {
+    for (const std::string& name : policy.allowed_syscalls) {
       if (absl::Status ok = check(name); !ok.ok()) return ok;
     }
-    for (const ArgumentRule& rule : policy_.argument_rules) {
+    for (const ArgumentRule& rule : policy.argument_rules) {
       if (absl::Status ok = check(rule.syscall); !ok.ok()) return ok;
       if (rule.arg < 0 || rule.arg > 5) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": ", rule.syscall, " has no argument ", rule.arg));
       }
-      if (Contains(policy_.allowed_syscalls, rule.syscall)) {
+      if (Contains(policy.allowed_syscalls, rule.syscall)) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": ", rule.syscall, " is allowed outright and by argument"));
       }
     }
-    for (const auto& [name, error] : policy_.errno_syscalls) {
+    for (const auto& [name, error] : policy.errno_syscalls) {
       if (absl::Status ok = check(name); !ok.ok()) return ok;
-      if (Contains(policy_.allowed_syscalls, name)) {
+      if (Contains(policy.allowed_syscalls, name)) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": ", name, " is both allowed and made to fail"));
       }
     }
   }
-  if (policy_.enabled(Layer::kSeccomp) &&
-      !policy_.enabled(Layer::kNoNewPrivs)) {
+  if (policy.enabled(Layer::kSeccomp) && !policy.enabled(Layer::kNoNewPrivs)) {
     return absl::InvalidArgumentError(absl::StrCat(
         where,
         ": seccomp needs no-new-privs (the kernel refuses a filter "
         "from a process without CAP_SYS_ADMIN otherwise)"));
   }
-  if (policy_.enabled(Layer::kSeccomp) && policy_.allowed_syscalls.empty() &&
-      policy_.argument_rules.empty()) {
+  if (policy.enabled(Layer::kSeccomp) && policy.allowed_syscalls.empty() &&
+      policy.argument_rules.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": seccomp with an empty allowlist (call AllowBaseRuntime)"));
   }
-  return policy_;
+  return policy;
 }
 
 SandboxPolicy NoSandboxPolicy() {

@@ -13,6 +13,15 @@
 //
 // A required layer the kernel refuses fails the launch with a Status naming
 // the layer; a best-effort layer that is missing is reported by the probe.
+//
+// A policy may start from a preset and add to it, and may give the helper a
+// filesystem view (below):
+//
+//   SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"))
+//       .AllowSyscall("fork")
+//       .AddReadOnly("/usr/share/fonts")
+//       .AddTmpfs("/scratch", 16 << 20)
+//       .Build();
 #ifndef BULKHEAD_SANDBOX_SANDBOX_POLICY_H_
 #define BULKHEAD_SANDBOX_SANDBOX_POLICY_H_
 
@@ -39,12 +48,13 @@ enum class Layer {
   kIpcNamespace,
   kUtsNamespace,
   kCloseFds,          // Every fd but stdio and those the runtime names.
-  kChroot,            // Into an empty, read-only directory.
+  kChroot,            // Into an empty, read-only root (holding the view).
   kDropCapabilities,  // All sets, and the bounding set.
   kNoNewPrivs,
   kNotDumpable,     // PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem.
   kResourceLimits,  // Address space, files, processes, core 0, CPU.
-  kLandlock,        // No filesystem access; abstract sockets, signals scoped.
+  kLandlock,        // Filesystem access to the view only; abstract sockets,
+                    // signals scoped.
   kCgroup,          // memory.max / pids.max where a cgroup is writable.
   kSeccomp,         // The system-call allowlist.
 };
@@ -86,6 +96,38 @@ enum class ViolationAction {
   kLearn,
 };
 
+// One entry of a helper's filesystem view: what it sees, at the same path,
+// inside its otherwise empty root. Enforced on Linux only, where the helper
+// builds the view in its own mount namespace (bind mounts opened without
+// following symlinks, then the root made read-only) and Landlock allows
+// exactly the same set where the kernel has it. Other platforms carry the
+// entries as data and confine nothing by them: Windows' restricted token and
+// job leave the filesystem as the token's ACLs decide, with or without a view.
+struct FilesystemEntry {
+  enum class Kind {
+    kReadOnly,   // A file or directory, read-only; its code may be mapped.
+    kReadWrite,  // A file or directory, writable; nothing in it executes.
+    kTmpfs,      // A private, empty, size-capped scratch directory.
+    kDevice,     // /dev/null, /dev/zero, /dev/urandom or /dev/random.
+  };
+  Kind kind = Kind::kReadOnly;
+  // Absolute, normalised ("/usr/share/fonts"; no "." or ".." component, no
+  // trailing or doubled '/').
+  std::string path;
+  uint64_t size_bytes = 0;  // kTmpfs only: its cap.
+
+  bool operator==(const FilesystemEntry&) const = default;
+};
+
+// "ro", "rw", "tmpfs", "dev": stable names for tables, JSON and config.
+BULKHEAD_EXPORT const char* FilesystemKindName(FilesystemEntry::Kind kind);
+BULKHEAD_EXPORT std::optional<FilesystemEntry::Kind> FilesystemKindFromName(
+    absl::string_view name);
+
+// The largest tmpfs a view may have: more is a mistake (a helper that may fill
+// memory with it), not a cap.
+inline constexpr uint64_t kMaxTmpfsBytes = uint64_t{16} << 30;
+
 struct BULKHEAD_EXPORT SandboxPolicy {
   std::string name;
   std::array<Requirement, kLayerCount> layers{};
@@ -97,6 +139,9 @@ struct BULKHEAD_EXPORT SandboxPolicy {
   std::vector<std::pair<std::string, int>> errno_syscalls;
   ViolationAction violation_action = ViolationAction::kTrap;
   ResourceLimits limits;
+  // The filesystem view (see FilesystemEntry); empty: the helper sees an
+  // empty read-only root, and every path-based call fails.
+  std::vector<FilesystemEntry> filesystem;
 
   Requirement requirement(Layer layer) const {
     return layers[static_cast<int>(layer)];
@@ -112,6 +157,9 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
  public:
   // Starts with every layer required and an empty allowlist.
   explicit SandboxPolicyBuilder(std::string name);
+  // Starts from `base` (a preset, say) to add to it; Build() checks the whole
+  // again.
+  static SandboxPolicyBuilder FromPolicy(const SandboxPolicy& base);
 
   SandboxPolicyBuilder& Require(Layer layer);
   SandboxPolicyBuilder& BestEffort(Layer layer);
@@ -140,10 +188,31 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicyBuilder& SetCpuSecondsLimit(uint64_t seconds);
   SandboxPolicyBuilder& SetCgroupLimits(uint64_t memory_bytes, uint64_t pids);
 
+  // The filesystem view (FilesystemEntry), each at the same path inside the
+  // helper's root. Read-only entries may be read and their code mapped
+  // (a plugin's shared library); read-write ones written, not executed; a
+  // tmpfs is empty at launch, private to the helper, and holds at most
+  // `size_bytes` (1 byte to kMaxTmpfsBytes); a device is bound from the
+  // host's node. A non-empty view lets the open/stat family of system calls
+  // through the seccomp filter (the write family too when something is
+  // writable); Landlock allows exactly the view. At launch the host refuses a
+  // path that does not exist or whose resolution goes through a symlink.
+  SandboxPolicyBuilder& AddReadOnly(absl::string_view path);
+  SandboxPolicyBuilder& AddReadWrite(absl::string_view path);
+  SandboxPolicyBuilder& AddTmpfs(absl::string_view path, uint64_t size_bytes);
+  SandboxPolicyBuilder& AddDevice(absl::string_view path);
+
   // InvalidArgument for a system call this platform does not know, an
   // argument index outside 0-5, a name listed twice in conflicting ways,
   // seccomp without no_new_privs (the kernel refuses a filter from an
   // unprivileged process without it), or seccomp with an empty allowlist.
+  // For the view, InvalidArgument naming the path for: a relative or
+  // unnormalised path ("." or ".." components, "//", a trailing '/'), "/"
+  // itself, a path listed twice, an entry inside a tmpfs or a device, a path
+  // under /proc, /sys or /dev other than the four devices, a tmpfs of size 0
+  // or above kMaxTmpfsBytes, a size on another kind, or a device not among
+  // /dev/null, /dev/zero, /dev/urandom, /dev/random; and a view with the
+  // chroot layer off (there is no root to build it in).
   absl::StatusOr<SandboxPolicy> Build() const;
 
  private:
@@ -153,7 +222,7 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
 // Every layer off: what --no-sandbox launches with.
 BULKHEAD_EXPORT SandboxPolicy NoSandboxPolicy();
 
-// The built-in roles' presets: `renderer` strictest (no filesystem, no
+// The built-in roles' presets: `renderer` strictest (no filesystem view, no
 // network, tight allowlist), `gpu` and `utility` a little looser, `network`
 // may use sockets but no filesystem. Any other role gets `renderer`'s.
 BULKHEAD_EXPORT SandboxPolicy PresetForRole(absl::string_view role);

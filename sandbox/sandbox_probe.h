@@ -14,12 +14,24 @@
 
 namespace bulkhead::sandbox {
 
+// One filesystem view entry (SandboxPolicy::filesystem) as the probe found
+// it from inside the helper.
+struct FilesystemEntryReport {
+  std::string path;
+  std::string kind;  // "ro", "rw", "tmpfs", "dev".
+  bool in_force = false;
+  std::string detail;  // What was tried and seen, or why not in force.
+};
+
 struct SandboxReport {
   // True only when every layer the platform offers is in force.
   bool sandboxed = false;
   // Layer name and what the probe saw, in a stable order, e.g. {"seccomp",
   // "off"}.
   std::vector<std::pair<std::string, std::string>> layers;
+  // The filesystem view, in the policy's order (Linux; empty elsewhere and
+  // without a view). An entry not in force makes `sandboxed` false.
+  std::vector<FilesystemEntryReport> filesystem;
 };
 
 BULKHEAD_EXPORT SandboxReport ProbeSandbox();

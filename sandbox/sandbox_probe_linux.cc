@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/filesystem_view_linux.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 #include "sandbox/sandbox_probe.h"
@@ -136,8 +137,13 @@ std::string ProbeLayer(Layer layer, const LayerOutcome* outcome,
       const bool empty_root = ::statfs("/", &root) == 0 &&
                               root.f_type == kTmpfsMagic &&
                               (root.f_flags & ST_RDONLY) != 0;
-      return State(empty_root, empty_root ? "/ is an empty read-only tmpfs"
-                                          : "/ is the host's root");
+      const size_t view = internal::LockdownFilesystemView().size();
+      return State(empty_root,
+                   !empty_root ? "/ is the host's root"
+                   : view == 0 ? "/ is an empty read-only tmpfs"
+                               : absl::StrCat("/ is a read-only tmpfs holding "
+                                              "the filesystem view (",
+                                              view, " entries)"));
     }
     case Layer::kResourceLimits: {
       rlimit core, files;
@@ -176,6 +182,11 @@ SandboxReport ProbeSandbox() {
     report.layers.emplace_back(LayerName(layer), state);
   }
   report.layers.emplace_back("uid", absl::StrCat(::getuid()));
+  report.filesystem =
+      internal::ProbeFilesystemView(internal::LockdownFilesystemView());
+  for (const FilesystemEntryReport& entry : report.filesystem) {
+    if (!entry.in_force) all_required_on = false;
+  }
   report.sandboxed = all_required_on;
   return report;
 }

@@ -252,6 +252,8 @@ void CaseRun::InjectEscape(HelperProcess& victim) {
   HelperProcess* sibling = host_->FindHelper(sibling_id_);
   listeners_->FillTargets(sibling != nullptr ? sibling->pid() : 0,
                           *request.mutable_fault()->mutable_escape_targets());
+  FillViewTargets(victim.sandbox_policy().filesystem,
+                  *request.mutable_fault()->mutable_escape_targets());
   result_.fault_ms = Now();
   SendLoad(sibling_id_);
   victim.CallControl(request, absl::Now() + absl::Seconds(60),

@@ -3,10 +3,12 @@
 #include <uv.h>
 
 #include <csignal>
+#include <filesystem>
 #include <set>
 #include <string>
 
 #include "absl/base/config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "browser_host/crash_test/crash_test_internal.h"
 #include "common/switches.h"
@@ -213,6 +215,39 @@ void EscapeListeners::FillTargets(int64_t sibling_pid,
                            : std::string("/root"));
   targets.set_sibling_channel_path(
       absl::StrCat("/proc/", sibling_pid, "/fd/3"));
+}
+
+void FillViewTargets(const std::vector<sandbox::FilesystemEntry>& view,
+                     ipc::EscapeTargets& targets) {
+  using Kind = sandbox::FilesystemEntry::Kind;
+  auto is_directory = [](const std::string& path) {
+    std::error_code error;
+    return std::filesystem::is_directory(path, error);
+  };
+  bool holds_passwd = false;
+  for (const sandbox::FilesystemEntry& entry : view) {
+    if (entry.path == "/" ||
+        absl::StartsWith("/etc/passwd/", entry.path + "/")) {
+      holds_passwd = true;
+    }
+    if (entry.kind == Kind::kReadOnly && targets.view_ro_dir().empty() &&
+        is_directory(entry.path)) {
+      targets.set_view_ro_dir(entry.path);
+    } else if (entry.kind == Kind::kReadWrite &&
+               targets.view_rw_dir().empty() && is_directory(entry.path)) {
+      targets.set_view_rw_dir(entry.path);
+    } else if (entry.kind == Kind::kTmpfs && targets.view_tmpfs_dir().empty()) {
+      targets.set_view_tmpfs_dir(entry.path);
+      targets.set_view_tmpfs_bytes(entry.size_bytes);
+    }
+  }
+  if (targets.view_ro_dir().empty()) {
+    targets.clear_view_rw_dir();
+    targets.clear_view_tmpfs_dir();
+    targets.clear_view_tmpfs_bytes();
+    return;
+  }
+  if (!holds_passwd) targets.set_view_outside_file("/etc/passwd");
 }
 
 EscapeVerdict JudgeEscape(const std::string& role, const ipc::Fault& answer) {

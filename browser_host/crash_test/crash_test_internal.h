@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "browser_host/crash_test/crash_test.h"
@@ -19,6 +20,7 @@
 #include "host/restart_policy.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/uv_handle.h"
+#include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {
 
@@ -85,6 +87,14 @@ class EscapeListeners {
   ScopedHandle abstract_;  // Listening, never accepting: connects queue.
   std::string abstract_name_;
 };
+
+// The view's targets (EscapeTargets' view_* fields) from the victim's
+// filesystem view: its first read-only and read-write directories and first
+// tmpfs, as the host's filesystem shows them, and /etc/passwd as the file
+// outside the view (unless the view holds it). Nothing when the view has no
+// read-only directory: the suite then leaves the view's attempts out.
+void FillViewTargets(const std::vector<sandbox::FilesystemEntry>& view,
+                     ipc::EscapeTargets& targets);
 
 struct EscapeVerdict {
   int attempts = 0;

@@ -34,6 +34,22 @@ struct EscapeTargets {
   // The channel another helper uses, e.g. "/proc/<sibling pid>/fd/3". When it
   // has that form, "steal-sibling-channel" also tries pidfd_getfd on that fd.
   std::string sibling_channel_path;
+  // The helper's filesystem view (SandboxPolicy::filesystem), for the view's
+  // attempts, which run only when `view_ro_dir` is set (a helper without a
+  // view has none to try): a read-only directory of the view, a read-write
+  // one and a tmpfs of `view_tmpfs_bytes` (each may be empty: SKIPPED), and
+  // an existing host file outside the view (a sibling of `view_ro_dir`, say).
+  // "view-read-outside", "view-write-ro", "view-ro-dotdot",
+  // "view-ro-dirfd-dotdot", "view-symlink-in-rw" (a symlink to
+  // `view_outside_file` planted in the read-write directory, then opened),
+  // "view-rw-exec" (a file written there, then mapped executable),
+  // "view-proc-self-fd" and "view-fill-tmpfs" (blocked when the writes stop
+  // at the cap, rounded up to a page) must all fail.
+  std::string view_ro_dir;
+  std::string view_rw_dir;
+  std::string view_tmpfs_dir;
+  uint64_t view_tmpfs_bytes = 0;
+  std::string view_outside_file;
 };
 
 struct EscapeAttempt {

@@ -210,6 +210,7 @@ std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
   const ScopedSigsysTrap trap;
   std::vector<EscapeAttempt> out;
   AppendFilesystemAttempts(targets, out);
+  if (!targets.view_ro_dir.empty()) AppendViewAttempts(targets, out);
   AppendNetworkAttempts(targets, out);
   AppendProcessAttempts(targets, out);
   AppendPrivilegeAttempts(targets, out);

@@ -107,6 +107,10 @@ void AppendNetworkAttempts(const EscapeTargets& targets,
                            std::vector<EscapeAttempt>& out);
 void AppendProcessAttempts(const EscapeTargets& targets,
                            std::vector<EscapeAttempt>& out);
+// The filesystem view's, in escape_attempts_view_linux.cc (only when the
+// targets name a view).
+void AppendViewAttempts(const EscapeTargets& targets,
+                        std::vector<EscapeAttempt>& out);
 void AppendPrivilegeAttempts(const EscapeTargets& targets,
                              std::vector<EscapeAttempt>& out);
 void AppendKernelAttempts(std::vector<EscapeAttempt>& out);

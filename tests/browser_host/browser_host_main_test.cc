@@ -148,7 +148,6 @@ TEST(BrowserHostMainTest, AFlagTheCommandDoesNotUseIsAUsageError) {
   const std::string missing = ::testing::TempDir() + "no-such-config";
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{
-           {"sandbox-report", "--config", missing},
            {"sandbox-report", "--json-events"},
            {"--trace=" + missing, "sandbox-report"},
            {"sandbox-learn", "--role=utility", "--no-sandbox"},
@@ -163,6 +162,40 @@ TEST(BrowserHostMainTest, AFlagTheCommandDoesNotUseIsAUsageError) {
     EXPECT_THAT(output.err, HasSubstr("Try 'browser_host --help'"));
     EXPECT_EQ(output.out, "") << absl::StrJoin(args, " ");
   }
+}
+
+// sandbox-report --config reports the policies the config gives the roles:
+// a role's filesystem view, entry by entry, from the helper's own probe.
+TEST(BrowserHostMainTest, SandboxReportWithAConfigListsTheView) {
+  const std::string missing = ::testing::TempDir() + "no-such-config";
+  testing::ProcessOutput refused =
+      RunBrowserHost({"sandbox-report", "--config", missing}, "");
+  EXPECT_EQ(refused.exit_status, 2);
+  EXPECT_THAT(refused.err, HasSubstr("no-such-config"));
+#ifdef __linux__
+  const std::string config = ::testing::TempDir() + "view-config.textproto";
+  std::ofstream(config) << R"(
+    role {
+      name: "renderer"
+      filesystem { kind: "ro" path: "/etc/hostname" }
+      filesystem { kind: "tmpfs" path: "/scratch" size_kb: 64 }
+      filesystem { kind: "dev" path: "/dev/null" }
+    }
+  )";
+  testing::ProcessOutput output =
+      RunBrowserHost({"sandbox-report", "--config", config}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  EXPECT_THAT(output.out, HasSubstr("FILESYSTEM VIEW"));
+  EXPECT_THAT(output.out,
+              ::testing::ContainsRegex("/etc/hostname +ro +yes +readable, "
+                                       "not writable"));
+  EXPECT_THAT(output.out, ::testing::ContainsRegex(
+                              "/scratch +tmpfs +yes +writable, capped at "
+                              "65536 bytes"));
+  EXPECT_THAT(output.out,
+              ::testing::ContainsRegex("/dev/null +dev +yes +usable"));
+  std::remove(config.c_str());
+#endif
 }
 
 TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "browser_host/crash_test/crash_test_internal.h"
 #include "browser_host/proto/crash_test_report.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -273,6 +274,34 @@ TEST(CrashTestCommandTest, HelpDescribesTheExitCodes) {
   EXPECT_EQ(output.exit_status, 0);
   EXPECT_THAT(output.out, HasSubstr("Usage: browser_host crash-test"));
   EXPECT_THAT(output.out, HasSubstr("SKIPPED"));
+}
+
+// The escape case aims the view's attempts at the victim's own view.
+TEST(CrashTestTest, TheEscapeCaseAimsAtTheVictimsView) {
+  using Kind = sandbox::FilesystemEntry::Kind;
+  const std::string dir = ::testing::TempDir();
+  ipc::EscapeTargets targets;
+  FillViewTargets({{Kind::kReadOnly, "/dev/null", 0},  // Not a directory.
+                   {Kind::kReadOnly, "/", 0},
+                   {Kind::kReadWrite, "/tmp", 0},
+                   {Kind::kTmpfs, "/scratch", 4096}},
+                  targets);
+  EXPECT_EQ(targets.view_ro_dir(), "/");
+  EXPECT_EQ(targets.view_rw_dir(), "/tmp");
+  EXPECT_EQ(targets.view_tmpfs_dir(), "/scratch");
+  EXPECT_EQ(targets.view_tmpfs_bytes(), 4096u);
+  EXPECT_EQ(targets.view_outside_file(), "");  // "/" holds /etc/passwd.
+
+  ipc::EscapeTargets outside;
+  FillViewTargets({{Kind::kReadOnly, "/usr", 0}}, outside);
+  EXPECT_EQ(outside.view_ro_dir(), "/usr");
+  EXPECT_EQ(outside.view_outside_file(), "/etc/passwd");
+
+  // Without a read-only directory the suite leaves the view out.
+  ipc::EscapeTargets none;
+  FillViewTargets({{Kind::kTmpfs, "/scratch", 4096}}, none);
+  EXPECT_EQ(none.view_ro_dir(), "");
+  EXPECT_EQ(none.view_tmpfs_dir(), "");
 }
 
 TEST(CrashTestTest, TheMatrixCoversEveryFaultAndEscape) {

@@ -1,5 +1,6 @@
 #include "browser_host/host_config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -147,6 +148,56 @@ TEST_F(HostConfigTest, SandboxPresetAndCpuLimitShapeTheRolesPolicy) {
       options.sandbox_policy_for_role("network");
   EXPECT_EQ(network.name, "network");
   EXPECT_EQ(network.limits.cpu_seconds, 0u);
+}
+
+TEST_F(HostConfigTest, ARolesViewAndSyscallsAddToItsPreset) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    defaults { filesystem { kind: "dev" path: "/dev/null" } }
+    role {
+      name: "renderer"
+      filesystem { kind: "ro" path: "/usr/share/fonts" }
+      filesystem { kind: "tmpfs" path: "/scratch" size_kb: 64 }
+      allow_syscalls: "getpriority"
+    }
+    role { name: "gpu" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  ApplyHostConfig(*config, options);
+  const sandbox::SandboxPolicy renderer =
+      options.sandbox_policy_for_role("renderer");
+  ASSERT_EQ(renderer.filesystem.size(), 2u);
+  EXPECT_EQ(renderer.filesystem[0].path, "/usr/share/fonts");
+  EXPECT_EQ(renderer.filesystem[1],
+            (sandbox::FilesystemEntry{sandbox::FilesystemEntry::Kind::kTmpfs,
+                                      "/scratch", 64 << 10}));
+  EXPECT_NE(std::find(renderer.allowed_syscalls.begin(),
+                      renderer.allowed_syscalls.end(), "getpriority"),
+            renderer.allowed_syscalls.end());
+  // The gpu role keeps the defaults' view, on its own preset.
+  const sandbox::SandboxPolicy gpu = options.sandbox_policy_for_role("gpu");
+  EXPECT_EQ(gpu.name, "gpu");
+  ASSERT_EQ(gpu.filesystem.size(), 1u);
+  EXPECT_EQ(gpu.filesystem[0].path, "/dev/null");
+  // So does a role the config does not list.
+  EXPECT_EQ(options.sandbox_policy_for_role("utility").filesystem.size(), 1u);
+}
+
+TEST_F(HostConfigTest, ABadViewIsRefusedWhenParsed) {
+  EXPECT_THAT(Error(R"(role { name: "gpu"
+      filesystem { kind: "ro" path: "etc" } })"),
+              HasSubstr("'etc' (ro): not an absolute path"));
+  EXPECT_THAT(Error(R"(role { name: "gpu"
+      filesystem { kind: "rx" path: "/etc" } })"),
+              HasSubstr("role[0].filesystem[0].kind: expected \"ro\""));
+  EXPECT_THAT(Error(R"(role { name: "gpu"
+      filesystem { kind: "ro" path: "/etc" size_kb: 4 } })"),
+              HasSubstr("size_kb: expected a size only for kind \"tmpfs\""));
+  EXPECT_THAT(Error(R"(role { name: "gpu"
+      filesystem { kind: "dev" path: "/dev/sda" } })"),
+              HasSubstr("the only devices"));
+  EXPECT_THAT(Error(R"(role { name: "gpu" allow_syscalls: "no_such_call" })"),
+              HasSubstr("unknown system call 'no_such_call'"));
 }
 
 TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sandbox/syscall_table.h"
 
@@ -105,6 +106,188 @@ TEST(SandboxPolicyTest, PresetsDifferAsDocumented) {
             renderer.allowed_syscalls);
   // Kernel-dependent layers are best effort.
   EXPECT_EQ(renderer.requirement(Layer::kLandlock), Requirement::kBestEffort);
+}
+
+// A view entry Build() must refuse, with `reason` and the path in the error.
+void ExpectViewRefused(SandboxPolicyBuilder builder, const std::string& path,
+                       const std::string& reason) {
+  absl::StatusOr<SandboxPolicy> policy = builder.Build();
+  ASSERT_FALSE(policy.ok()) << path;
+  EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(policy.status().message(),
+                                absl::StrCat("'", path, "'")))
+      << policy.status();
+  EXPECT_TRUE(absl::StrContains(policy.status().message(), reason))
+      << policy.status();
+}
+
+SandboxPolicyBuilder Renderer() {
+  return SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"));
+}
+
+TEST(SandboxPolicyTest, FromPolicyStartsFromThePresetAndAdds) {
+  absl::StatusOr<SandboxPolicy> policy =
+      Renderer().AllowSyscall("getpriority").Build();
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const SandboxPolicy preset = PresetForRole("renderer");
+  EXPECT_EQ(policy->name, preset.name);
+  EXPECT_EQ(policy->layers, preset.layers);
+  EXPECT_EQ(policy->limits.open_files, preset.limits.open_files);
+  for (const std::string& name : preset.allowed_syscalls) {
+    EXPECT_NE(std::find(policy->allowed_syscalls.begin(),
+                        policy->allowed_syscalls.end(), name),
+              policy->allowed_syscalls.end())
+        << name;
+  }
+  EXPECT_EQ(policy->allowed_syscalls.size(),
+            preset.allowed_syscalls.size() + 1);
+}
+
+TEST(SandboxPolicyTest, AViewIsKeptInOrder) {
+  absl::StatusOr<SandboxPolicy> policy = Renderer()
+                                             .AddReadOnly("/usr/share/fonts")
+                                             .AddReadWrite("/var/cache/app")
+                                             .AddTmpfs("/scratch", 1 << 20)
+                                             .AddDevice("/dev/null")
+                                             .Build();
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  ASSERT_EQ(policy->filesystem.size(), 4u);
+  EXPECT_EQ(policy->filesystem[0],
+            (FilesystemEntry{FilesystemEntry::Kind::kReadOnly,
+                             "/usr/share/fonts", 0}));
+  EXPECT_EQ(
+      policy->filesystem[2],
+      (FilesystemEntry{FilesystemEntry::Kind::kTmpfs, "/scratch", 1 << 20}));
+  // Built again from the result: the same policy.
+  absl::StatusOr<SandboxPolicy> again =
+      SandboxPolicyBuilder::FromPolicy(*policy).Build();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->filesystem, policy->filesystem);
+  EXPECT_EQ(again->allowed_syscalls, policy->allowed_syscalls);
+}
+
+TEST(SandboxPolicyTest, MalformedViewPathsAreRefusedByName) {
+  ExpectViewRefused(Renderer().AddReadOnly("usr/share"), "usr/share",
+                    "not an absolute path");
+  ExpectViewRefused(Renderer().AddReadOnly(""), "", "empty path");
+  ExpectViewRefused(Renderer().AddReadOnly("/"), "/", "root itself");
+  ExpectViewRefused(Renderer().AddReadOnly("/usr/../etc"), "/usr/../etc",
+                    "'.' and '..'");
+  ExpectViewRefused(Renderer().AddReadWrite("/srv/./x"), "/srv/./x",
+                    "'.' and '..'");
+  ExpectViewRefused(Renderer().AddReadOnly("/usr//share"), "/usr//share",
+                    "'//'");
+  ExpectViewRefused(Renderer().AddReadOnly("/usr/share/"), "/usr/share/",
+                    "trailing '/'");
+  ExpectViewRefused(Renderer().AddReadOnly(std::string("/a\0b", 4)),
+                    std::string("/a\0b", 4), "NUL");
+}
+
+TEST(SandboxPolicyTest, ConflictingViewEntriesAreRefused) {
+  ExpectViewRefused(Renderer().AddReadOnly("/data").AddReadOnly("/data"),
+                    "/data", "listed twice");
+  ExpectViewRefused(Renderer().AddReadOnly("/data").AddReadWrite("/data"),
+                    "/data", "listed twice");
+  // Inside a tmpfs, a device, or a read-write entry; read-only inside
+  // read-only.
+  ExpectViewRefused(
+      Renderer().AddTmpfs("/scratch", 4096).AddReadOnly("/scratch/fonts"),
+      "/scratch/fonts", "inside '/scratch' (tmpfs)");
+  ExpectViewRefused(Renderer().AddReadWrite("/data").AddReadOnly("/data/keys"),
+                    "/data/keys", "inside '/data' (rw)");
+  ExpectViewRefused(Renderer().AddReadOnly("/data/keys").AddReadWrite("/data"),
+                    "/data/keys", "inside '/data' (rw)");
+  ExpectViewRefused(Renderer().AddReadOnly("/data").AddReadOnly("/data/sub"),
+                    "/data/sub", "inside '/data' (ro)");
+  // What is allowed: read-write inside read-only; siblings with a common
+  // prefix are not nested.
+  EXPECT_TRUE(
+      Renderer().AddReadOnly("/data").AddReadWrite("/data/cache").Build().ok());
+  EXPECT_TRUE(
+      Renderer().AddReadOnly("/data").AddReadWrite("/data-cache").Build().ok());
+}
+
+TEST(SandboxPolicyTest, TmpfsSizesAndDevicesAreChecked) {
+  ExpectViewRefused(Renderer().AddTmpfs("/scratch", 0), "/scratch", "size 0");
+  ExpectViewRefused(Renderer().AddTmpfs("/scratch", kMaxTmpfsBytes + 1),
+                    "/scratch", "at most");
+  EXPECT_TRUE(Renderer().AddTmpfs("/scratch", kMaxTmpfsBytes).Build().ok());
+  ExpectViewRefused(Renderer().AddDevice("/dev/sda"), "/dev/sda",
+                    "the only devices");
+  ExpectViewRefused(Renderer().AddDevice("/dev/mem"), "/dev/mem",
+                    "the only devices");
+  ExpectViewRefused(Renderer().AddReadOnly("/dev/null"), "/dev/null",
+                    "with AddDevice");
+  ExpectViewRefused(Renderer().AddReadOnly("/dev"), "/dev", "with AddDevice");
+  ExpectViewRefused(Renderer().AddReadOnly("/proc/self"), "/proc/self",
+                    "/proc and /sys");
+  ExpectViewRefused(Renderer().AddReadWrite("/sys"), "/sys", "/proc and /sys");
+  for (const char* device :
+       {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"}) {
+    EXPECT_TRUE(Renderer().AddDevice(device).Build().ok()) << device;
+  }
+}
+
+TEST(SandboxPolicyTest, AViewNeedsTheChroot) {
+  absl::StatusOr<SandboxPolicy> policy =
+      Renderer().Disable(Layer::kChroot).AddReadOnly("/data").Build();
+  ASSERT_FALSE(policy.ok());
+  EXPECT_TRUE(
+      absl::StrContains(policy.status().message(), "needs the chroot layer"))
+      << policy.status();
+}
+
+// Without a view every path-based call fails (EACCES) or traps; with one the
+// open/stat family goes through, and the write family only when something
+// is writable. open/openat never with a set-id mode.
+TEST(SandboxPolicyTest, TheViewOpensTheFilterAsFarAsItNeeds) {
+  if (!SyscallTableAvailable()) GTEST_SKIP() << "no system-call table";
+  auto allowed = [](const SandboxPolicy& policy, const char* name) {
+    return std::find(policy.allowed_syscalls.begin(),
+                     policy.allowed_syscalls.end(),
+                     name) != policy.allowed_syscalls.end();
+  };
+  auto fails = [](const SandboxPolicy& policy, const char* name) {
+    for (const auto& [call, error] : policy.errno_syscalls) {
+      if (call == name) return true;
+    }
+    return false;
+  };
+  auto by_argument = [](const SandboxPolicy& policy, const char* name) {
+    for (const ArgumentRule& rule : policy.argument_rules) {
+      if (rule.syscall == name) return &rule;
+    }
+    return static_cast<const ArgumentRule*>(nullptr);
+  };
+  const SandboxPolicy none = *Renderer().Build();
+  EXPECT_TRUE(fails(none, "openat"));
+  EXPECT_FALSE(allowed(none, "getdents64"));
+  EXPECT_FALSE(allowed(none, "unlinkat"));
+
+  const SandboxPolicy read_only = *Renderer().AddReadOnly("/data").Build();
+  EXPECT_FALSE(fails(read_only, "openat"));
+  const ArgumentRule* openat = by_argument(read_only, "openat");
+  ASSERT_NE(openat, nullptr);
+  EXPECT_EQ(openat->arg, 3);
+  ASSERT_EQ(openat->allowed_masked_values.size(), 1u);
+  EXPECT_EQ(openat->allowed_masked_values[0],
+            (std::pair<uint64_t, uint64_t>{06000, 0}));
+  EXPECT_TRUE(allowed(read_only, "getdents64"));
+  EXPECT_TRUE(allowed(read_only, "readlinkat"));
+  EXPECT_FALSE(fails(read_only, "readlinkat"));
+  EXPECT_FALSE(allowed(read_only, "unlinkat"));
+  EXPECT_FALSE(allowed(read_only, "mkdirat"));
+
+  const SandboxPolicy writable = *Renderer().AddTmpfs("/scratch", 4096).Build();
+  EXPECT_TRUE(allowed(writable, "unlinkat"));
+  EXPECT_TRUE(allowed(writable, "mkdirat"));
+  EXPECT_TRUE(allowed(writable, "renameat2"));
+  for (const SandboxPolicy* policy : {&none, &read_only, &writable}) {
+    EXPECT_FALSE(allowed(*policy, "symlinkat"));
+    EXPECT_FALSE(allowed(*policy, "linkat"));
+    EXPECT_FALSE(allowed(*policy, "fchmod"));
+    EXPECT_FALSE(allowed(*policy, "fchmodat"));
+  }
 }
 
 }  // namespace
