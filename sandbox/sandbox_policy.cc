@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/sandbox_policy_files.h"
 #include "sandbox/syscall_table.h"
 
 namespace bulkhead::sandbox {
@@ -254,6 +255,10 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
       policy_.argument_rules.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": seccomp with an empty allowlist (call AllowBaseRuntime)"));
+  }
+  if (absl::Status files = internal::ValidateFileAccess(policy_);
+      !files.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", files.message()));
   }
   return policy_;
 }

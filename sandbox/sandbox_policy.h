@@ -86,6 +86,29 @@ enum class ViolationAction {
   kLearn,
 };
 
+// A file or directory tree the file broker opens for the helper
+// (HelperContext::OpenFile, host/file_broker.h). `path` is absolute, without
+// `.`/`..` components or a trailing separator. `prefix`: everything beneath
+// the directory `path` (not the directory itself); otherwise exactly the file
+// `path`. `write`: opening for writing (and creating, truncating, appending)
+// is allowed too; otherwise read-only.
+struct BrokerRule {
+  std::string path;
+  bool prefix = false;
+  bool write = false;
+};
+
+// A file the host opens itself at launch and hands the helper under `name`
+// (HelperContext::TakeFile): absolute `path`, opened without following a
+// symbolic link in its last component, read-only unless `write`. A directory
+// is refused for a sandboxed helper (its descriptor would lead out of the
+// empty root).
+struct PreopenedFile {
+  std::string name;
+  std::string path;
+  bool write = false;
+};
+
 struct BULKHEAD_EXPORT SandboxPolicy {
   std::string name;
   std::array<Requirement, kLayerCount> layers{};
@@ -97,6 +120,11 @@ struct BULKHEAD_EXPORT SandboxPolicy {
   std::vector<std::pair<std::string, int>> errno_syscalls;
   ViolationAction violation_action = ViolationAction::kTrap;
   ResourceLimits limits;
+  // What the file broker may open for the helper, decided by the host on
+  // each request; empty: every request is refused.
+  std::vector<BrokerRule> broker_rules;
+  // Files the host opens and hands the helper at launch.
+  std::vector<PreopenedFile> preopened;
 
   Requirement requirement(Layer layer) const {
     return layers[static_cast<int>(layer)];
@@ -140,10 +168,23 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicyBuilder& SetCpuSecondsLimit(uint64_t seconds);
   SandboxPolicyBuilder& SetCgroupLimits(uint64_t memory_bytes, uint64_t pids);
 
+  // The file broker's rules (BrokerRule): the file `path`, or every file
+  // beneath the directory `dir`, for reading, or for reading and writing.
+  SandboxPolicyBuilder& BrokerAllowRead(absl::string_view path);
+  SandboxPolicyBuilder& BrokerAllowReadUnder(absl::string_view dir);
+  SandboxPolicyBuilder& BrokerAllowWrite(absl::string_view path);
+  SandboxPolicyBuilder& BrokerAllowWriteUnder(absl::string_view dir);
+  // Hands the helper the file `path` at launch as `name` (PreopenedFile).
+  SandboxPolicyBuilder& PreOpen(absl::string_view name, absl::string_view path,
+                                bool write = false);
+
   // InvalidArgument for a system call this platform does not know, an
   // argument index outside 0-5, a name listed twice in conflicting ways,
   // seccomp without no_new_privs (the kernel refuses a filter from an
-  // unprivileged process without it), or seccomp with an empty allowlist.
+  // unprivileged process without it), seccomp with an empty allowlist, a
+  // broker rule or pre-opened file whose path is not absolute or has `.`,
+  // `..` or empty components, or a pre-opened name that is empty, longer
+  // than 64 characters or given twice.
   absl::StatusOr<SandboxPolicy> Build() const;
 
  private:
