@@ -290,7 +290,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("spawner", &SpawnerMain).ok() ||
         !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
-        !AddPlatformTestRoles(*roles)) {
+        !AddPlatformTestRoles(*roles) || !AddFileTestRoles(*roles)) {
       std::abort();
     }
     return roles;
