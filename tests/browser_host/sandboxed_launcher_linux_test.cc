@@ -390,7 +390,8 @@ class EscapeTest : public SandboxedLauncherTest,
     options.helper_args.push_back("--escape-bait");
     // A directory the file broker may read from, with a symbolic link out of
     // it and a FIFO planted in it, for the broker's attempts.
-    broker_dir_ = absl::StrCat(::testing::TempDir(), "/bulkhead-escape-broker-",
+    // TempDir() ends with a separator.
+    broker_dir_ = absl::StrCat(::testing::TempDir(), "bulkhead-escape-broker-",
                                ::getpid());
     outside_file_ = broker_dir_ + "-secret.txt";
     ::mkdir(broker_dir_.c_str(), 0755);

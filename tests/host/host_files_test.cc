@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "tests/host/host_fixture.h"
@@ -52,11 +53,11 @@ class HostFilesTest : public testing::HostFixture,
       GTEST_SKIP() << "no sandboxed launch here";
     }
     HostFixture::SetUp();
+    const ::testing::TestInfo* test =
+        ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::path(::testing::TempDir()) /
-           absl::StrCat("bulkhead-files-", ::testing::UnitTest::GetInstance()
-                                               ->current_test_info()
-                                               ->random_seed(),
-                        "-", reinterpret_cast<uintptr_t>(this));
+           absl::StrCat("bulkhead-files-", uv_os_getpid(), "-",
+                        absl::StrReplaceAll(test->name(), {{"/", "-"}}));
     fs::create_directories(dir_ / "allowed" / "sub");
     Write(dir_ / "allowed" / "a.txt", "alpha");
     Write(dir_ / "allowed" / "sub" / "b.txt", "bravo");
@@ -259,7 +260,10 @@ TEST_P(HostFilesTest, AFloodOfRequestsIsBoundedAndTheHelperLives) {
   EXPECT_GT(ok, 0);
   EXPECT_GT(exhausted, 0);
   EXPECT_EQ(helper->broker_requests(), static_cast<uint64_t>(kRequests));
-  EXPECT_EQ(helper->broker_requests_throttled(),
+  // Turned away by the host's rate, or (the rest) because the helper left
+  // too many descriptors unread on its handle socket.
+  EXPECT_GT(helper->broker_requests_throttled(), 0u);
+  EXPECT_LE(helper->broker_requests_throttled(),
             static_cast<uint64_t>(exhausted));
   EXPECT_EQ(ok + exhausted + other, kRequests);
   EXPECT_EQ(helper->state(), HelperProcess::State::kReady);
