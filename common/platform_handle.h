@@ -71,6 +71,12 @@ BULKHEAD_EXPORT absl::StatusOr<ScopedHandle> AdoptInheritedStream(
 BULKHEAD_EXPORT absl::StatusOr<ScopedHandle> AdoptInheritedHandle(
     uint64_t value);
 
+// A new handle to what `handle` (not owned) refers to, close-on-exec (POSIX)
+// or not inheritable (Windows), with the same access. InvalidArgument for an
+// invalid handle; the OS's error otherwise (EBADF for one not open).
+BULKHEAD_EXPORT absl::StatusOr<ScopedHandle> DuplicateNativeHandle(
+    NativeHandle handle);
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_COMMON_PLATFORM_HANDLE_H_

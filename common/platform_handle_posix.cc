@@ -53,4 +53,11 @@ absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t) {
       "--ipc-handle is for Windows; use --ipc-fd on POSIX");
 }
 
+absl::StatusOr<ScopedHandle> DuplicateNativeHandle(NativeHandle handle) {
+  if (handle < 0) return absl::InvalidArgumentError("invalid handle");
+  const int copy = ::fcntl(handle, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
+  return ScopedHandle(copy);
+}
+
 }  // namespace bulkhead

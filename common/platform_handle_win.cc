@@ -86,4 +86,17 @@ absl::StatusOr<ScopedHandle> AdoptInheritedHandle(uint64_t value) {
   return ScopedHandle(handle);
 }
 
+absl::StatusOr<ScopedHandle> DuplicateNativeHandle(NativeHandle handle) {
+  if (handle == nullptr || handle == INVALID_HANDLE_VALUE) {
+    return absl::InvalidArgumentError("invalid handle");
+  }
+  HANDLE copy = nullptr;
+  if (!::DuplicateHandle(::GetCurrentProcess(), handle, ::GetCurrentProcess(),
+                         &copy, 0, /*bInheritHandle=*/FALSE,
+                         DUPLICATE_SAME_ACCESS)) {
+    return LastWinErrorToStatus("DuplicateHandle");
+  }
+  return ScopedHandle(copy);
+}
+
 }  // namespace bulkhead

@@ -2,11 +2,11 @@
 // returns is the role's own business and is reported as an error exit with that
 // code.
 //
-// For app authors: codes 80 to 85 are reserved for Bulkhead's helper runtime;
+// For app authors: codes 80 to 86 are reserved for Bulkhead's helper runtime;
 // a role's main should not return them. The host never takes a helper's word
 // for a kind: it reports 83 as out-of-memory only when it set the helper a
-// memory limit, and 85 as launch-failed only before Ready with lockdown
-// requested; otherwise, and for 80, 81, 82 and 84, an error exit with the code,
+// memory limit, 85 as launch-failed only before Ready with lockdown
+// requested, and 86 as launch-failed only before Ready; otherwise, and for 80, 81, 82 and 84, an error exit with the code,
 // which then reads as the runtime's reason below. A role that returns 0 before
 // its context's Run() has sent Ready never became ready: launch-failed, which
 // an on-failure restart policy restarts.
@@ -35,6 +35,10 @@ inline constexpr int kExitMemoryLimitNotEnforced = 84;
 // refuses to run unconfined (the reason is on its stderr). Launch-failed when
 // the host had asked it to lock itself down and it was not yet ready.
 inline constexpr int kExitSandboxFailed = 85;
+// The role's warm-up (HelperContext::SetWarmUp) failed or left a thread
+// running: the reason is the last line on its stderr. Launch-failed when the
+// helper was not yet ready.
+inline constexpr int kExitWarmUpFailed = 86;
 
 }  // namespace bulkhead
 

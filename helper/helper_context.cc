@@ -2,12 +2,16 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/logging.h"
 #include "helper/diagnostics/escape_attempts.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "helper/exit_codes.h"
+#include "helper/file_client.h"
 #include "helper/sandbox_settings.h"
 #include "helper/teardown_deferral.h"
+#include "helper/warm_up.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_probe.h"
 
@@ -22,6 +26,42 @@ HelperContext::HelperContext(std::string role, uint64_t helper_id,
 
 HelperContext::~HelperContext() = default;
 
+absl::StatusOr<ScopedHandle> HelperContext::TakeFile(absl::string_view name) {
+  auto it = launch_files_.find(name);
+  if (it == launch_files_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "the host handed this helper no file named '", name,
+        "' (or it was taken already)"));
+  }
+  ScopedHandle file = std::move(it->second);
+  launch_files_.erase(it);
+  return file;
+}
+
+void HelperContext::set_launch_files(std::map<std::string, ScopedHandle> files) {
+  for (auto& [name, handle] : files) {
+#if !defined(_WIN32)
+    keep_fds_.push_back(handle.get());
+#endif
+    launch_files_.insert_or_assign(name, std::move(handle));
+  }
+}
+
+void HelperContext::OpenFile(
+    std::string path, int flags,
+    absl::AnyInvocable<void(absl::StatusOr<ScopedHandle>)> done) {
+  if (file_client_ == nullptr) {
+    file_client_ = std::make_unique<FileClient>(loop_, channel_);
+  }
+  file_client_->Open(std::move(path), flags, std::move(done));
+}
+
+void HelperContext::SetWarmUp(std::string name,
+                              absl::AnyInvocable<absl::Status()> warm_up) {
+  warm_up_name_ = std::move(name);
+  warm_up_ = std::move(warm_up);
+}
+
 void HelperContext::Quit(int exit_code) {
   exit_code_ = exit_code;
   uv_stop(loop_);
@@ -29,11 +69,7 @@ void HelperContext::Quit(int exit_code) {
 
 namespace {
 
-// The escape fault: tries every forbidden thing and answers with what came
-// of each (helper/diagnostics/escape_attempts.h).
-absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
-                                            const EscapeBait* bait) {
-  const ipc::EscapeTargets& wire = request.fault().escape_targets();
+EscapeTargets TargetsFromWire(const ipc::EscapeTargets& wire) {
   EscapeTargets targets;
   targets.host_pid = wire.host_pid();
   targets.sibling_pid = wire.sibling_pid();
@@ -47,21 +83,47 @@ absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
   targets.view_tmpfs_dir = wire.view_tmpfs_dir();
   targets.view_tmpfs_bytes = wire.view_tmpfs_bytes();
   targets.view_outside_file = wire.view_outside_file();
-  std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets, bait);
-  if (attempts.empty()) {
-    return absl::UnimplementedError("no escape suite on this platform");
-  }
-  ipc::Control reply = request;
+  targets.broker_dir = wire.broker_dir();
+  return targets;
+}
+
+void AddResults(std::vector<EscapeAttempt> attempts, ipc::Control& reply) {
   for (EscapeAttempt& attempt : attempts) {
     ipc::EscapeAttempt* result = reply.mutable_fault()->add_escape_results();
     result->set_name(std::move(attempt.name));
     result->set_blocked(attempt.blocked);
     result->set_outcome(std::move(attempt.outcome));
   }
-  return reply;
 }
 
 }  // namespace
+
+absl::StatusOr<ipc::Control> HelperContext::RunEscapeFault(
+    const ipc::Control& request) {
+  // The escape fault: tries every forbidden thing and answers with what came
+  // of each (helper/diagnostics/escape_attempts.h); the file broker's
+  // attempts take round trips to the host, so the answer follows them.
+  const EscapeTargets targets =
+      TargetsFromWire(request.fault().escape_targets());
+  std::vector<EscapeAttempt> attempts =
+      RunEscapeAttempts(targets, escape_bait_.get());
+  if (attempts.empty()) {
+    return absl::UnimplementedError("no escape suite on this platform");
+  }
+  auto reply = std::make_shared<ipc::Control>(request);
+  AddResults(std::move(attempts), *reply);
+  const uint64_t call_id = channel_->ReplyLater();
+  RunBrokerEscapeAttempts(
+      *this, targets,
+      [this, reply, call_id](std::vector<EscapeAttempt> broker) {
+        AddResults(std::move(broker), *reply);
+        if (absl::Status sent = channel_->SendLateReply(call_id, *reply);
+            !sent.ok()) {
+          BH_LOG(kWarning, "cannot answer the escape fault: ", sent.message());
+        }
+      });
+  return ipc::Control();  // Ignored: the answer is sent later.
+}
 
 int HelperContext::Run() {
   // Every helper obeys fault injection, whatever its role.
@@ -71,7 +133,7 @@ int HelperContext::Run() {
         BH_LOG(kWarning, "injecting fault ",
                FaultKindName(control.fault().kind()));
         if (control.fault().kind() == ipc::FAULT_KIND_ESCAPE) {
-          return RunEscapeFault(control, escape_bait_.get());
+          return RunEscapeFault(control);
         }
         if (absl::Status injected = InjectFault(control.fault(), *this);
             !injected.ok()) {
@@ -95,6 +157,13 @@ int HelperContext::Run() {
         Quit(0);
       });
 
+  if (warm_up_) {
+    if (absl::Status warmed = RunWarmUp(warm_up_name_, warm_up_);
+        !warmed.ok()) {
+      BH_LOG(kError, warmed.message());
+      return kExitWarmUpFailed;
+    }
+  }
   // Before the lockdown, as a library's descriptors and threads would be.
   if (plant_escape_bait_) escape_bait_ = EscapeBait::Plant();
   if (has_sandbox_settings_) {

@@ -8,18 +8,24 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "bulkhead/export.h"
+#include "common/platform_handle.h"
 #include "ipc/channel.h"
 #include "ipc/proto/envelope.pb.h"
 
 namespace bulkhead {
 
 class EscapeBait;
+class FileClient;
 
 class BULKHEAD_EXPORT HelperContext {
  public:
@@ -54,6 +60,41 @@ class BULKHEAD_EXPORT HelperContext {
   // Run().
   void KeepThroughLockdown(int fd) { keep_fds_.push_back(fd); }
 
+  // The file the host handed this helper at launch under `name` (the
+  // policy's PreOpen, Host::LaunchOverrides::files): once; NotFound for a
+  // name the host did not send or one taken already. Files not taken by
+  // Run() are kept through the lockdown all the same, so they may be taken
+  // after it too.
+  absl::StatusOr<ScopedHandle> TakeFile(absl::string_view name);
+
+  // Asks the host to open `path` (absolute, as the host sees it) with the
+  // open(2) `flags` (O_RDONLY, O_WRONLY or O_RDWR, with O_CREAT, O_EXCL,
+  // O_TRUNC, O_APPEND, O_NONBLOCK at most): the file broker, for a
+  // sandboxed helper that cannot open files itself. The host decides by the
+  // role's broker rules (SandboxPolicy::broker_rules) and opens the file
+  // itself, never through a symbolic link below the rule's directory, and
+  // only a regular file. `done` runs once, on the loop and never inside this
+  // call: with the open file (close-on-exec), PERMISSION_DENIED when the
+  // rules refuse it (the helper goes on; the host counts and logs it), the
+  // OS's error (NOT_FOUND, ...), RESOURCE_EXHAUSTED when 64 requests already
+  // wait for the host or the helper asks faster than the host allows,
+  // DEADLINE_EXCEEDED after 30 s, UNAVAILABLE when the channel is closed, or
+  // CANCELLED when this context goes first. Works before and after Run().
+  void OpenFile(std::string path, int flags,
+                absl::AnyInvocable<void(absl::StatusOr<ScopedHandle>)> done);
+
+  // Registers the role's warm-up: work that must run before the lockdown
+  // (load a plugin, read a model, open what only the unconfined process
+  // can), as Chromium's pre-sandbox warm-up. Run() calls it once, before the
+  // lockdown and before Ready. It must end every thread it starts: one left
+  // behind would keep what the lockdown takes from the process. A warm-up
+  // that fails, or leaves a thread (Linux, where threads are counted), ends
+  // the helper with kExitWarmUpFailed, after logging "warm-up '<name>' ..."
+  // and why; the host reports a launch failure with that reason
+  // (ExitInfo::launch_status). Call before Run(); a second call replaces the
+  // first.
+  void SetWarmUp(std::string name, absl::AnyInvocable<absl::Status()> warm_up);
+
   // Makes Run() return `exit_code` once the current callback returns.
   void Quit(int exit_code);
 
@@ -69,11 +110,18 @@ class BULKHEAD_EXPORT HelperContext {
   void set_runtime_descriptors(std::vector<int> fds) {
     keep_fds_.insert(keep_fds_.end(), fds.begin(), fds.end());
   }
+  // The files the Welcome brought (HelperContext::TakeFile): kept through
+  // the lockdown. Set by MaybeRunHelper.
+  void set_launch_files(std::map<std::string, ScopedHandle> files);
   // --escape-bait: Run() plants the escape bait before the lockdown
   // (helper/diagnostics/escape_attempts.h). Set by MaybeRunHelper.
   void set_plant_escape_bait(bool plant) { plant_escape_bait_ = plant; }
 
  private:
+  // FAULT_KIND_ESCAPE: the escape suite; answered later, with
+  // channel().ReplyLater().
+  absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request);
+
   const std::string role_;
   const uint64_t helper_id_;
   uv_loop_t* const loop_;        // Not owned.
@@ -84,6 +132,10 @@ class BULKHEAD_EXPORT HelperContext {
   std::vector<int> keep_fds_;
   bool plant_escape_bait_ = false;
   std::unique_ptr<EscapeBait> escape_bait_;  // Planted by Run() on request.
+  std::map<std::string, ScopedHandle, std::less<>> launch_files_;
+  std::unique_ptr<FileClient> file_client_;  // Made on first use.
+  std::string warm_up_name_;
+  absl::AnyInvocable<absl::Status()> warm_up_;
 };
 
 }  // namespace bulkhead

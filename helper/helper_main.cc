@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -120,7 +121,8 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
 // Says Hello and waits for the host's Welcome. Returns the exit code to end
 // with, or 0.
 int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
-              const bool& shutdown_early, ipc::Welcome& welcome_out) {
+              const bool& shutdown_early, ipc::Welcome& welcome_out,
+              std::map<std::string, ScopedHandle>& files_out) {
   ipc::Control hello;
   hello.mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
   hello.mutable_hello()->set_role(args.role);
@@ -140,6 +142,17 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
                    welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
           BH_LOG(kError, "handshake failed: the host answered without Welcome");
         } else {
+          // The files the host handed over, one handle per name.
+          std::vector<ScopedHandle> handles = channel.TakeReceivedHandles();
+          const auto& names = welcome->welcome().file_names();
+          if (handles.size() != static_cast<size_t>(names.size())) {
+            BH_LOG(kError, "handshake failed: the Welcome names ", names.size(),
+                   " files and brought ", handles.size());
+            return;
+          }
+          for (int i = 0; i < names.size(); ++i) {
+            files_out.insert_or_assign(names[i], std::move(handles[i]));
+          }
           welcome_out = welcome->welcome();
           result = 0;
         }
@@ -223,6 +236,7 @@ int RunHelper(HelperArgs args) {
     // clean exit too.
     bool shutdown_early = false;
     ipc::Welcome welcome;
+    std::map<std::string, ScopedHandle> files;
     channel->OnControl(ipc::Control::kShutdown, [&](const ipc::Control&) {
       shutdown_early = true;
       uv_stop(&loop);
@@ -231,7 +245,8 @@ int RunHelper(HelperArgs args) {
       BH_LOG(kError, "cannot open the channel: ", opened.message());
       exit_code = kExitChannelLost;
     } else {
-      exit_code = Handshake(&loop, *channel, args, shutdown_early, welcome);
+      exit_code =
+          Handshake(&loop, *channel, args, shutdown_early, welcome, files);
     }
     if (exit_code == 0 && !shutdown_early && !welcome.has_sandbox()) {
       // Unsandboxed, nothing but this helper keeps what it starts from
@@ -251,6 +266,7 @@ int RunHelper(HelperArgs args) {
       HelperContext context(args.role, args.helper_id, &loop, channel.get());
       context.set_runtime_descriptors(args.runtime_fds);
       context.set_plant_escape_bait(args.plant_escape_bait);
+      context.set_launch_files(std::move(files));
       if (welcome.has_sandbox())
         context.set_sandbox_settings(welcome.sandbox());
       context_for_close = &context;

@@ -129,6 +129,12 @@ ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence) {
     info.kind = ExitKind::kLaunchFailed;
     info.launch_status = absl::FailedPreconditionError(
         "the helper could not apply a required sandbox layer");
+  } else if (end.exit_status == kExitWarmUpFailed && !evidence.ready) {
+    // The role's warm-up failed or left a thread: its reason is the last line
+    // of its stderr, which the helper process appends.
+    info.kind = ExitKind::kLaunchFailed;
+    info.launch_status =
+        absl::FailedPreconditionError("the role's warm-up failed");
   } else if (end.exit_status == kExitOutOfMemory && evidence.memory_limit) {
     // The helper's allocation-failure path (helper/memory_limit.h).
     info.kind = ExitKind::kOutOfMemory;

@@ -10,8 +10,10 @@
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
 #include "host/exit_classification.h"
+#include "host/file_broker.h"
 #include "host/helper_output.h"
 #include "host/launch/launcher.h"
+#include "ipc/proto/file_broker.pb.h"
 #include "ipc/uv_status.h"
 #include "sandbox/lockdown.h"
 
@@ -104,6 +106,13 @@ absl::Status HelperProcess::Start() {
       [this](const ipc::Control& hello) { return OnHello(hello); });
   channel_->OnControl(ipc::Control::kReady,
                       [this](const ipc::Control& ready) { OnReady(ready); });
+  broker_ = std::make_unique<FileBroker>(
+      options_.launch.sandbox_policy.broker_rules, FileBroker::RateLimit());
+  channel_->Serve<ipc::OpenFileRequest, ipc::OpenFileResponse>(
+      [this](const ipc::OpenFileRequest& request)
+          -> absl::StatusOr<ipc::OpenFileResponse> {
+        return OnOpenFile(request);
+      });
   if (options_.launch.sandboxed && sandbox::LockdownAvailable() &&
       !options_.launch.sandbox_policy.disabled()) {
     // Compiled here, once per launch in the host, never in the helper.
@@ -115,6 +124,7 @@ absl::Status HelperProcess::Start() {
   }
   started_at_ = absl::Now();
   Emit(LifecycleStage::kLaunching);
+  if (absl::Status files = PrepareLaunchFiles(); !files.ok()) return files;
   absl::StatusOr<HandleTransportEnds> handles = CreateHandleTransportEnds();
   if (!handles.ok()) return handles.status();
   handle_ends_ = std::make_unique<HandleTransportEnds>(*std::move(handles));
@@ -230,7 +240,91 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
     settings->set_cgroup_description(child_->cgroup_description());
     end_record_->evidence.lockdown_requested = true;
   }
+  if (absl::Status files = AttachLaunchFiles(*welcome.mutable_welcome());
+      !files.ok()) {
+    BH_LOG(kError, name(), ": cannot hand over its files: ", files.message());
+    return files;  // The helper's handshake fails; it exits.
+  }
   return welcome;
+}
+
+absl::Status HelperProcess::PrepareLaunchFiles() {
+  const bool sandboxed = options_.launch.sandboxed;
+  for (const sandbox::PreopenedFile& file :
+       options_.launch.sandbox_policy.preopened) {
+    absl::StatusOr<ScopedHandle> opened = OpenPreopenedFile(file, sandboxed);
+    if (!opened.ok()) return opened.status();
+    launch_files_.emplace_back(file.name, *std::move(opened));
+  }
+  for (const auto& [name, handle] : options_.files) {
+    for (const auto& [taken, unused] : launch_files_) {
+      if (taken == name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "file '", name, "' is named both by the policy and the launch"));
+      }
+    }
+    if (handle == nullptr || !handle->is_valid()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("file '", name, "' is not an open handle"));
+    }
+    if (absl::Status fit = CheckHandleForHelper(handle->get(), sandboxed);
+        !fit.ok()) {
+      return absl::Status(fit.code(),
+                          absl::StrCat("file '", name, "': ", fit.message()));
+    }
+    absl::StatusOr<ScopedHandle> copy = DuplicateNativeHandle(handle->get());
+    if (!copy.ok()) return copy.status();
+    launch_files_.emplace_back(name, *std::move(copy));
+  }
+  // One handle of a frame stays free for a shared body.
+  if (launch_files_.size() >= 63) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(launch_files_.size(),
+                     " files for one helper; at most 62 travel with its "
+                     "Welcome"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HelperProcess::AttachLaunchFiles(ipc::Welcome& welcome) {
+  if (launch_files_.empty()) return absl::OkStatus();
+  std::vector<ScopedHandle> handles;
+  for (auto& [name, handle] : launch_files_) {
+    welcome.add_file_names(name);
+    handles.push_back(std::move(handle));
+  }
+  launch_files_.clear();
+  return channel_->AttachToReply(std::move(handles));
+}
+
+absl::StatusOr<ipc::OpenFileResponse> HelperProcess::OnOpenFile(
+    const ipc::OpenFileRequest& request) {
+  ++broker_requests_;
+  absl::StatusOr<ScopedHandle> file =
+      broker_->Open(request.path(), request.flags(), absl::Now());
+  if (!file.ok()) {
+    if (absl::IsResourceExhausted(file.status())) {
+      ++broker_requests_throttled_;
+    } else if (absl::IsPermissionDenied(file.status())) {
+      ++broker_requests_denied_;
+      // Sparingly: a helper that asks over and over must not flood the log.
+      if (broker_requests_denied_ <= 10 ||
+          broker_requests_denied_ % 1000 == 0) {
+        BH_LOG(kWarning, name(), " was refused a file (",
+               broker_requests_denied_, " so far): ", file.status().message());
+      }
+    }
+    return file.status();
+  }
+  std::vector<ScopedHandle> handles;
+  handles.push_back(*std::move(file));
+  if (absl::Status attached = channel_->AttachToReply(std::move(handles));
+      !attached.ok()) {
+    return attached;
+  }
+  ipc::OpenFileResponse response;
+  response.set_path(request.path());
+  return response;
 }
 
 void HelperProcess::OnReady(const ipc::Control& ready) {

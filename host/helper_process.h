@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -28,11 +29,16 @@
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {
+namespace ipc {
+class OpenFileRequest;
+class OpenFileResponse;
+}  // namespace ipc
 
 // Internal (launcher.h, helper_output.h, exit_classification.h): held through
 // pointers or only declared, so that their headers stay out of the installed
 // ones.
 class ChildProcess;
+class FileBroker;
 class HelperOutput;
 class PendingLaunch;
 struct ExitEvidence;
@@ -59,6 +65,11 @@ class BULKHEAD_EXPORT HelperProcess {
     // Not owned; when set and alive, an unsandboxed helper is forked by it
     // (Host::Options::fork_helpers_from_zygote).
     ZygoteHost* zygote = nullptr;
+    // Files handed to the helper at launch, by name, beside the policy's
+    // pre-opened ones (Host::LaunchOverrides::files): the host's own
+    // duplicates, sent with the Welcome (HelperContext::TakeFile).
+    std::vector<std::pair<std::string, std::shared_ptr<const ScopedHandle>>>
+        files;
   };
 
   struct Callbacks {
@@ -103,6 +114,17 @@ class BULKHEAD_EXPORT HelperProcess {
   // For registering handlers and reading counters. Calls should go through
   // `Call`.
   ipc::Channel& channel() { return *channel_; }
+  // The file broker (HelperContext::OpenFile, decided by the policy's
+  // broker_rules): requests this helper made, those refused
+  // (PERMISSION_DENIED: no rule allows them; each is logged, sparingly), and
+  // those turned away for coming too fast (RESOURCE_EXHAUSTED). None of them
+  // ends the helper.
+  uint64_t broker_requests() const { return broker_requests_; }
+  uint64_t broker_requests_denied() const { return broker_requests_denied_; }
+  uint64_t broker_requests_throttled() const {
+    return broker_requests_throttled_;
+  }
+
   // Lines of its stdout and stderr that were not copied to the host's own
   // (Options::forward_output) because the host's output was not read fast
   // enough: dropped rather than let the host's loop wait (output_writer.h).
@@ -183,6 +205,14 @@ class BULKHEAD_EXPORT HelperProcess {
   void OnChannelClosed(ipc::Channel::CloseReason reason,
                        const absl::Status& detail);
   absl::StatusOr<ipc::Control> OnHello(const ipc::Control& hello);
+  // Opens the policy's pre-opened files and checks the app's, before the
+  // spawn: a file that cannot be had fails the launch.
+  absl::Status PrepareLaunchFiles();
+  // Attaches the launch files to the Welcome.
+  absl::Status AttachLaunchFiles(ipc::Welcome& welcome);
+  // A file broker request (host/file_broker.h).
+  absl::StatusOr<ipc::OpenFileResponse> OnOpenFile(
+      const ipc::OpenFileRequest& request);
   void OnReady(const ipc::Control& ready);
   void OnTimer();
   void OnExit(int64_t exit_status, int term_signal);
@@ -234,6 +264,12 @@ class BULKHEAD_EXPORT HelperProcess {
   ipc::SandboxSettings sandbox_settings_;
   bool has_sandbox_settings_ = false;
   std::optional<absl::Duration> last_round_trip_;
+  // Files for the Welcome, until it is sent.
+  std::vector<std::pair<std::string, ScopedHandle>> launch_files_;
+  std::unique_ptr<FileBroker> broker_;
+  uint64_t broker_requests_ = 0;
+  uint64_t broker_requests_denied_ = 0;
+  uint64_t broker_requests_throttled_ = 0;
 
   std::optional<LifecycleStage> last_stage_;
   bool hello_seen_ = false;

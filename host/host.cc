@@ -146,6 +146,27 @@ absl::StatusOr<HelperProcess*> Host::Launch(
     }
   }
   helper_options.forward_output = options_.forward_helper_output;
+  if (!helper_options.launch.sandboxed) {
+    // The policy's file access holds whether or not the helper is sandboxed.
+    const sandbox::SandboxPolicy policy =
+        overrides.sandbox_policy.has_value() ? *overrides.sandbox_policy
+        : options_.sandbox_policy_for_role
+            ? options_.sandbox_policy_for_role(role)
+            : sandbox::PresetForRole(role);
+    helper_options.launch.sandbox_policy.broker_rules = policy.broker_rules;
+    helper_options.launch.sandbox_policy.preopened = policy.preopened;
+  }
+  for (const auto& [name, handle] : overrides.files) {
+    absl::StatusOr<ScopedHandle> copy = DuplicateNativeHandle(handle);
+    if (!copy.ok()) {
+      return absl::Status(copy.status().code(),
+                          absl::StrCat("file '", name,
+                                       "': ", copy.status().message()));
+    }
+    helper_options.files.emplace_back(
+        name, std::make_shared<const ScopedHandle>(*std::move(copy)));
+  }
+  overrides.files.clear();  // For this launch only, not its restarts.
 
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =

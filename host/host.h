@@ -62,6 +62,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bulkhead/export.h"
+#include "common/platform_handle.h"
 #include "common/loop_thread_checker.h"
 #include "helper/role_registry.h"
 #include "host/exit_info.h"
@@ -102,6 +103,15 @@ class BULKHEAD_EXPORT Host {
     // False: never restarted, whatever the role's restart policy (for helpers
     // the app restarts itself, e.g. through a Supervisor).
     bool restart = true;
+    // Files (any fd or HANDLE the app has: a file, a pipe, a socket, shared
+    // memory), not owned: Launch duplicates each at once, so the app may
+    // close its own afterwards, and the helper takes its copy by name
+    // (HelperContext::TakeFile), which survives the lockdown. Launch fails
+    // for an invalid handle, a name the policy's PreOpen also gives, a
+    // directory for a sandboxed helper, or more than 62 files in all. For
+    // this launch only: a restart of the helper starts without them (the
+    // host keeps none of the app's handles).
+    std::map<std::string, NativeHandle> files;
   };
 
   struct Options {

@@ -177,6 +177,25 @@ class BULKHEAD_EXPORT Channel {
   std::vector<ScopedHandle> TakeReceivedHandles() {
     return std::exchange(received_handles_, {});
   }
+  // Inside a call's handler (Serve, ServeControl): `handles` (1 to 62, owned
+  // by the channel from here) travel with that call's reply, as
+  // SendWithHandles' do, and the caller takes them in its `done` with
+  // TakeReceivedHandles(). Dropped (closed) when the handler answers with an
+  // error or the reply cannot be sent; then the caller gets the error.
+  // InvalidArgument (and nothing is kept) outside a handler, without a handle
+  // transport, or for an invalid handle or batch size.
+  absl::Status AttachToReply(std::vector<ScopedHandle> handles);
+  // Inside a ServeControl handler: the answer comes later, through
+  // SendLateReply with the id returned here; what the handler returns is
+  // then ignored. For a control call whose answer needs other round trips
+  // first (the escape fault's file-broker attempts). 0 (and the handler's
+  // answer stands) outside a ServeControl handler.
+  uint64_t ReplyLater();
+  // The answer to the control call ReplyLater deferred. UNAVAILABLE when the
+  // channel is closed; the caller's own deadline may have passed (it then
+  // drops the reply as late).
+  absl::Status SendLateReply(uint64_t call_id,
+                             const absl::StatusOr<Control>& answer);
 
   // Handles one-way messages of type `T`, replacing an earlier handler for `T`.
   // Messages of a type without a handler are dropped and logged.
@@ -295,7 +314,8 @@ class BULKHEAD_EXPORT Channel {
   void UndoSharedBody(const OutgoingEnvelope& envelope);
   // Sends the answer to call `call_id`; one too large to frame becomes an
   // error answer.
-  absl::Status SendReply(uint64_t call_id, OutgoingEnvelope reply);
+  absl::Status SendReply(uint64_t call_id, OutgoingEnvelope reply,
+                         std::vector<ScopedHandle> handles = {});
   // RESOURCE_EXHAUSTED when the send queue is over its limit (app traffic
   // only: replies and control messages are never refused).
   absl::Status CheckQueueRoom();
@@ -372,6 +392,11 @@ class BULKHEAD_EXPORT Channel {
   std::unique_ptr<SharedBodyMappings> shared_mappings_;
   // The handles of the frame being dispatched, until a handler takes them.
   std::vector<ScopedHandle> received_handles_;
+  // AttachToReply's handles, for the reply of the call being handled.
+  std::vector<ScopedHandle> reply_handles_;
+  bool serving_call_ = false;  // Inside a Serve/ServeControl handler.
+  uint64_t serving_call_id_ = 0;
+  bool reply_later_ = false;  // The handler called ReplyLater.
   bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.
   // Shared bodies sent that the peer has not said it took.
   uint64_t shared_bytes_in_flight_ = 0;

@@ -56,6 +56,34 @@ absl::Status Channel::SendWithHandles(const google::protobuf::Message& message,
   return SendFrame(envelope, std::move(handles));
 }
 
+absl::Status Channel::AttachToReply(std::vector<ScopedHandle> handles) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (!serving_call_) {
+    return absl::InvalidArgumentError(
+        "AttachToReply outside a call's handler: there is no reply");
+  }
+  if (transport_ == nullptr) {
+    return absl::UnimplementedError(
+        "this channel has no handle transport (its peer was not launched by "
+        "bulkhead)");
+  }
+  const size_t total = reply_handles_.size() + handles.size();
+  if (handles.empty() || total >= HandleTransport::kMaxHandlesPerFrame) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a reply carries 1 to ", HandleTransport::kMaxHandlesPerFrame - 1,
+        " handles, not ", total));
+  }
+  for (const ScopedHandle& handle : handles) {
+    if (!handle.is_valid()) {
+      return absl::InvalidArgumentError("cannot send an invalid handle");
+    }
+  }
+  for (ScopedHandle& handle : handles) {
+    reply_handles_.push_back(std::move(handle));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Channel::MoveBodyToSharedMemory(
     OutgoingEnvelope& envelope, std::vector<ScopedHandle>& handles) {
   if (options_.shared_memory_threshold == 0) return absl::OkStatus();

@@ -203,15 +203,21 @@ absl::Status Channel::HandleRequest(const EnvelopeView& envelope,
         return absl::InvalidArgumentError(absl::StrCat(
             "unexpected control call (kind ", control.kind_case(), ")"));
       }
+      serving_call_ = true;
+      serving_call_id_ = call_id;
       absl::StatusOr<Control> answer = it->second(control);
-      if (!*alive || state_ != State::kOpen) return absl::OkStatus();
+      if (!*alive) return absl::OkStatus();
+      serving_call_ = false;
+      std::vector<ScopedHandle> handles = std::exchange(reply_handles_, {});
+      if (std::exchange(reply_later_, false)) return absl::OkStatus();
+      if (state_ != State::kOpen) return absl::OkStatus();
       OutgoingEnvelope reply;
       if (answer.ok()) {
         reply.control = &*answer;
       } else {
         reply.error = &answer.status();
       }
-      return SendReply(call_id, reply);
+      return SendReply(call_id, reply, std::move(handles));
     }
     case EnvelopeView::Body::kMessage: {
       const absl::string_view type = TypeNameOfUrl(envelope.type_url);
@@ -229,19 +235,27 @@ absl::Status Channel::HandleRequest(const EnvelopeView& envelope,
                                    it->first);
       }
       absl::Status sent;
+      serving_call_ = true;
+      serving_call_id_ = 0;  // ReplyLater is for control calls.
       absl::Status handled = it->second(
           envelope.value, [&](const google::protobuf::Message* response,
                               const absl::Status& status) {
-            if (!*alive || state_ != State::kOpen) return;
+            if (!*alive) return;
+            serving_call_ = false;
+            std::vector<ScopedHandle> handles =
+                std::exchange(reply_handles_, {});
+            if (state_ != State::kOpen) return;
             OutgoingEnvelope reply;
             if (response != nullptr) {
               reply.message = response;
             } else {
               reply.error = &status;
             }
-            sent = SendReply(call_id, reply);
+            sent = SendReply(call_id, reply, std::move(handles));
           });
       if (!*alive) return absl::OkStatus();
+      serving_call_ = false;
+      reply_handles_.clear();
       if (!handled.ok()) return handled;
       return sent;
     }
@@ -249,6 +263,26 @@ absl::Status Channel::HandleRequest(const EnvelopeView& envelope,
       break;
   }
   return absl::InvalidArgumentError("call without a body");
+}
+
+uint64_t Channel::ReplyLater() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (!serving_call_ || serving_call_id_ == 0) return 0;
+  reply_later_ = true;
+  return serving_call_id_;
+}
+
+absl::Status Channel::SendLateReply(uint64_t call_id,
+                                    const absl::StatusOr<Control>& answer) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (state_ != State::kOpen) return absl::UnavailableError("channel is closed");
+  OutgoingEnvelope reply;
+  if (answer.ok()) {
+    reply.control = &*answer;
+  } else {
+    reply.error = &answer.status();
+  }
+  return SendReply(call_id, reply);
 }
 
 }  // namespace bulkhead::ipc

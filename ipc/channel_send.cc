@@ -126,10 +126,12 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
   return absl::OkStatus();
 }
 
-absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply) {
+absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply,
+                               std::vector<ScopedHandle> handles) {
   reply.call_id = call_id;
   reply.is_reply = true;
-  absl::Status sent = SendFrame(reply);
+  if (reply.error != nullptr) handles.clear();
+  absl::Status sent = SendFrame(reply, std::move(handles));
   if (sent.ok()) return sent;
   // The answer is too large to frame: tell the caller instead of leaving it to
   // time out.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/filesystem_view.h"
+#include "sandbox/sandbox_policy_files.h"
 #include "sandbox/syscall_table.h"
 
 namespace bulkhead::sandbox {
@@ -491,6 +492,10 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
       policy.argument_rules.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": seccomp with an empty allowlist (call AllowBaseRuntime)"));
+  }
+  if (absl::Status files = internal::ValidateFileAccess(policy);
+      !files.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", files.message()));
   }
   return policy;
 }

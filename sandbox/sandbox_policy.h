@@ -127,6 +127,28 @@ BULKHEAD_EXPORT std::optional<FilesystemEntry::Kind> FilesystemKindFromName(
 // The largest tmpfs a view may have: more is a mistake (a helper that may fill
 // memory with it), not a cap.
 inline constexpr uint64_t kMaxTmpfsBytes = uint64_t{16} << 30;
+// A file or directory tree the file broker opens for the helper
+// (HelperContext::OpenFile, host/file_broker.h). `path` is absolute, without
+// `.`/`..` components or a trailing separator. `prefix`: everything beneath
+// the directory `path` (not the directory itself); otherwise exactly the file
+// `path`. `write`: opening for writing (and creating, truncating, appending)
+// is allowed too; otherwise read-only.
+struct BrokerRule {
+  std::string path;
+  bool prefix = false;
+  bool write = false;
+};
+
+// A file the host opens itself at launch and hands the helper under `name`
+// (HelperContext::TakeFile): absolute `path`, opened without following a
+// symbolic link in its last component, read-only unless `write`. A directory
+// is refused for a sandboxed helper (its descriptor would lead out of the
+// empty root).
+struct PreopenedFile {
+  std::string name;
+  std::string path;
+  bool write = false;
+};
 
 struct BULKHEAD_EXPORT SandboxPolicy {
   std::string name;
@@ -142,6 +164,11 @@ struct BULKHEAD_EXPORT SandboxPolicy {
   // The filesystem view (see FilesystemEntry); empty: the helper sees an
   // empty read-only root, and every path-based call fails.
   std::vector<FilesystemEntry> filesystem;
+  // What the file broker may open for the helper, decided by the host on
+  // each request; empty: every request is refused.
+  std::vector<BrokerRule> broker_rules;
+  // Files the host opens and hands the helper at launch.
+  std::vector<PreopenedFile> preopened;
 
   Requirement requirement(Layer layer) const {
     return layers[static_cast<int>(layer)];
@@ -201,6 +228,15 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicyBuilder& AddReadWrite(absl::string_view path);
   SandboxPolicyBuilder& AddTmpfs(absl::string_view path, uint64_t size_bytes);
   SandboxPolicyBuilder& AddDevice(absl::string_view path);
+  // The file broker's rules (BrokerRule): the file `path`, or every file
+  // beneath the directory `dir`, for reading, or for reading and writing.
+  SandboxPolicyBuilder& BrokerAllowRead(absl::string_view path);
+  SandboxPolicyBuilder& BrokerAllowReadUnder(absl::string_view dir);
+  SandboxPolicyBuilder& BrokerAllowWrite(absl::string_view path);
+  SandboxPolicyBuilder& BrokerAllowWriteUnder(absl::string_view dir);
+  // Hands the helper the file `path` at launch as `name` (PreopenedFile).
+  SandboxPolicyBuilder& PreOpen(absl::string_view name, absl::string_view path,
+                                bool write = false);
 
   // InvalidArgument for a system call this platform does not know, an
   // argument index outside 0-5, a name listed twice in conflicting ways,
@@ -213,6 +249,10 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   // or above kMaxTmpfsBytes, a size on another kind, or a device not among
   // /dev/null, /dev/zero, /dev/urandom, /dev/random; and a view with the
   // chroot layer off (there is no root to build it in).
+  // unprivileged process without it), seccomp with an empty allowlist, a
+  // broker rule or pre-opened file whose path is not absolute or has `.`,
+  // `..` or empty components, or a pre-opened name that is empty, longer
+  // than 64 characters or given twice.
   absl::StatusOr<SandboxPolicy> Build() const;
 
  private:

@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 
 namespace bulkhead {
+
+class HelperContext;
 
 // What the attempts aim at, as the host sees it. An empty or zero target is
 // not guessed: the attempts that need it are reported with `blocked` false and
@@ -50,6 +53,10 @@ struct EscapeTargets {
   std::string view_tmpfs_dir;
   uint64_t view_tmpfs_bytes = 0;
   std::string view_outside_file;
+  // A directory the helper's broker rules allow it to read, where the caller
+  // planted "bulkhead-link-out" (a symbolic link to a file outside) and
+  // "bulkhead-fifo" (a FIFO). Empty: the broker's attempts aim at /tmp.
+  std::string broker_dir;
 };
 
 struct EscapeAttempt {
@@ -147,6 +154,20 @@ class EscapeBait {
 // reported SKIPPED.
 //
 // Linux only; elsewhere it returns an empty vector.
+//
+// The file broker's attempts ("broker-*") ask the host (through the
+// context's OpenFile, or straight on the channel) for what its broker rules
+// must refuse: `..` out of `targets.broker_dir`, absolute paths outside it,
+// the host's own /proc/self/fd, the planted symbolic link and FIFO, creating
+// a file under a read rule, O_PATH and O_DIRECTORY, and a flood of requests
+// (blocked when the host turns some away: RESOURCE_EXHAUSTED). Each is
+// blocked when no file came back. They take round trips: `done` runs once,
+// on the loop, with one entry per attempt in a fixed order. Linux only;
+// elsewhere `done` gets an empty vector.
+void RunBrokerEscapeAttempts(
+    HelperContext& context, const EscapeTargets& targets,
+    absl::AnyInvocable<void(std::vector<EscapeAttempt>)> done);
+
 std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
                                              const EscapeBait* bait = nullptr);
 

@@ -19,6 +19,12 @@ absl::Status EscapeBait::LockDownBeside(
   return lockdown();
 }
 
+void RunBrokerEscapeAttempts(
+    HelperContext&, const EscapeTargets&,
+    absl::AnyInvocable<void(std::vector<EscapeAttempt>)> done) {
+  done({});
+}
+
 std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets&,
                                              const EscapeBait*) {
   return {};

@@ -388,7 +388,34 @@ class EscapeTest : public SandboxedLauncherTest,
     SandboxedLauncherTest::ModifyOptions(options);
     // Descriptors and a thread from before the lockdown to try through.
     options.helper_args.push_back("--escape-bait");
+    // A directory the file broker may read from, with a symbolic link out of
+    // it and a FIFO planted in it, for the broker's attempts.
+    // TempDir() ends with a separator.
+    broker_dir_ = absl::StrCat(::testing::TempDir(), "bulkhead-escape-broker-",
+                               ::getpid());
+    outside_file_ = broker_dir_ + "-secret.txt";
+    ::mkdir(broker_dir_.c_str(), 0755);
+    std::ofstream(outside_file_) << "secret";
+    std::ofstream(broker_dir_ + "/inside.txt") << "inside";
+    ::symlink(outside_file_.c_str(), (broker_dir_ + "/bulkhead-link-out").c_str());
+    ::mkfifo((broker_dir_ + "/bulkhead-fifo").c_str(), 0644);
+    options.sandbox_policy_for_role = [dir = broker_dir_](absl::string_view role) {
+      sandbox::SandboxPolicy policy = sandbox::PresetForRole(role);
+      policy.broker_rules.push_back({dir, /*prefix=*/true, /*write=*/false});
+      return policy;
+    };
   }
+  void TearDown() override {
+    for (const char* name : {"/inside.txt", "/bulkhead-link-out",
+                             "/bulkhead-fifo", "/bulkhead-escape-created"}) {
+      ::unlink((broker_dir_ + name).c_str());
+    }
+    ::rmdir(broker_dir_.c_str());
+    ::unlink(outside_file_.c_str());
+  }
+
+  std::string broker_dir_;
+  std::string outside_file_;
 };
 
 // A service of the host's on an abstract unix socket (an X server, D-Bus).
@@ -451,6 +478,7 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   targets->set_home_dir(home != nullptr ? home : "/root");
   targets->set_sibling_channel_path(
       absl::StrCat("/proc/", sibling->pid(), "/fd/3"));
+  targets->set_broker_dir(broker_dir_);
   std::optional<absl::StatusOr<ipc::Control>> reply;
   helper->CallControl(
       request, absl::Now() + absl::Seconds(60),
@@ -477,6 +505,25 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
     EXPECT_TRUE(absl::StartsWith(outcomes[name], "REFUSED: the lockdown"))
         << name << ": " << outcomes[name];
   }
+  // The file broker, asked for what its rules must refuse: each refused for
+  // the reason the attempt is about, not merely for a missing file.
+  for (const auto& [name, reason] :
+       std::map<std::string, std::string>{
+           {"broker-symlink-out", "symbolic link"},
+           {"broker-fifo", "not a regular file"},
+           {"broker-create-under-read", "for reading only"},
+           {"broker-o-path", "more than a file"},
+           {"broker-directory", "more than a file"},
+           {"broker-dotdot", "'..'"},
+           {"broker-absolute-outside", "no rule allows"},
+           {"broker-proc-self-fd", "no rule allows"},
+           {"broker-flood", "turned away"}}) {
+    ASSERT_TRUE(outcomes.contains(name)) << name;
+    EXPECT_TRUE(absl::StrContains(outcomes[name], reason))
+        << name << ": " << outcomes[name];
+  }
+  EXPECT_NE(::access((broker_dir_ + "/bulkhead-escape-created").c_str(), F_OK),
+            0);
   // The network role shares the host's network, and with it the host's
   // abstract sockets: it may not make an AF_UNIX socket at all.
   if (role == "network" && *testing::SeccompTrapUnobservableReason() == '\0') {

@@ -338,7 +338,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
         !roles->Add("pool-worker", &PoolWorkerMain).ok() ||
-        !AddPlatformTestRoles(*roles)) {
+        !AddPlatformTestRoles(*roles) || !AddFileTestRoles(*roles)) {
       std::abort();
     }
     return roles;

@@ -32,6 +32,16 @@
 //   pool-worker: work for HelperPool's tests, by the request's text: echo,
 //            abort on every n-th task, abort (poison), stay busy, grow its
 //            memory, refuse (test_roles.cc has the words).
+//   files:   "take NAME" answers with the first bytes of the file the host
+//            handed it as NAME (TakeFile), or the error; "open FLAGS PATH"
+//            answers "asked" and then sends a one-way LayoutTextResponse with
+//            what OpenFile gave ("ok" and the first bytes, or the code's
+//            number and message; "inside" last when the callback ran inside
+//            OpenFile); "flood N PATH" sends N broker requests straight to the
+//            host and then a one-way "flood", ok, denied, exhausted, other.
+//   warm-threader: a warm-up that leaves a thread running (launch-failed).
+//   warm-failer: a warm-up "load-model" that fails (launch-failed).
+//   warm-joiner: a warm-up that starts and joins a thread; answers "warmed".
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
 #define BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
@@ -63,6 +73,9 @@ const RoleRegistry& TestRoleRegistry();
 // forker, escaper, fd-starved, threaded, fd-keeper); false when one could
 // not be added.
 bool AddPlatformTestRoles(RoleRegistry& roles);
+// Adds the roles of test_roles_files.cc (files, warm-threader, warm-failer,
+// warm-joiner); false when one could not be added.
+bool AddFileTestRoles(RoleRegistry& roles);
 
 }  // namespace bulkhead::testing
 

@@ -1,0 +1,9 @@
+#include "helper/warm_up.h"
+
+namespace bulkhead {
+
+absl::StatusOr<std::vector<std::string>> ListThreads() {
+  return absl::UnimplementedError("threads cannot be listed here");
+}
+
+}  // namespace bulkhead
