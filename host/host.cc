@@ -219,6 +219,16 @@ void Host::SetExitHandler(absl::AnyInvocable<void(const ExitInfo&)> handler) {
   exit_handler_ = std::move(handler);
 }
 
+absl::Status Host::WatchExit(
+    uint64_t helper_id, absl::AnyInvocable<void(const ExitInfo&)> on_exit) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (helpers_.find(helper_id) == helpers_.end()) {
+    return absl::NotFoundError(absl::StrCat("no helper with id ", helper_id));
+  }
+  exit_watchers_.emplace(helper_id, std::move(on_exit));
+  return absl::OkStatus();
+}
+
 void Host::SetHelperStartedHandler(
     absl::AnyInvocable<void(HelperProcess&)> handler) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
@@ -241,6 +251,13 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   if (auto node = restartable_.extract(id); !node.empty()) {
     restart = std::move(node.mapped());
   }
+  auto [first, last] = exit_watchers_.equal_range(id);
+  std::vector<absl::AnyInvocable<void(const ExitInfo&)>> watchers;
+  for (auto watcher = first; watcher != last; ++watcher) {
+    watchers.push_back(std::move(watcher->second));
+  }
+  exit_watchers_.erase(first, last);
+  for (auto& watcher : watchers) watcher(info);
   if (exit_handler_) exit_handler_(info);
   if (restart.has_value()) MaybeRestart(info, *std::move(restart));
   MaybeFinishShutdown();

@@ -225,6 +225,13 @@ class BULKHEAD_EXPORT Host {
   void SetLifecycleHandler(
       absl::AnyInvocable<void(const LifecycleEvent&)> handler);
 
+  // Runs `on_exit` once with helper `helper_id`'s ExitInfo when it ends (just
+  // before the exit handler), for a caller that waits for one helper's end
+  // without taking the host-wide handler. Never runs when the host is
+  // destroyed first. NotFound when the host has no such helper.
+  absl::Status WatchExit(uint64_t helper_id,
+                         absl::AnyInvocable<void(const ExitInfo&)> on_exit);
+
   // Helpers not yet reaped, by id (launch order).
   std::vector<HelperProcess*> helpers() const;
   HelperProcess* FindHelper(uint64_t id) const;
@@ -290,6 +297,9 @@ class BULKHEAD_EXPORT Host {
   std::unique_ptr<ZygoteHost> zygote_;
   bool zygote_tried_ = false;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
+  // WatchExit's, by helper id.
+  std::multimap<uint64_t, absl::AnyInvocable<void(const ExitInfo&)>>
+      exit_watchers_;
   absl::AnyInvocable<void(const LifecycleEvent&)> lifecycle_handler_;
   absl::AnyInvocable<void(HelperProcess&)> started_handler_;
   absl::AnyInvocable<void(const std::string&, const std::string&)>

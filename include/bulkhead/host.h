@@ -9,6 +9,9 @@
 //                              Host::Options::default_restart_policy (or a
 //                              role's) and the host restarts helpers itself
 //   bulkhead::Supervisor       restarts with a fixed count per role, by hand
+//   bulkhead::Repro            the input that killed a helper, as a file:
+//                              MakeRepro, WriteRepro, ReadRepro, and
+//                              ReplayRepro to feed it to a fresh helper
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
@@ -25,6 +28,8 @@
 #include "host/exit_info.h"
 #include "host/helper_process.h"
 #include "host/host.h"
+#include "host/replay.h"
+#include "host/repro.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 
