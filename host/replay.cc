@@ -15,7 +15,7 @@ namespace {
 // runs from the exit watcher alone, so exactly once, and only from the loop.
 struct Replay {
   std::unique_ptr<google::protobuf::Message> request;
-  absl::Time deadline;
+  absl::Duration deadline;
   absl::AnyInvocable<void(HelperProcess&)> on_ready;
   absl::AnyInvocable<void(absl::StatusOr<ReplayOutcome>)> done;
   ReplayOutcome outcome;
