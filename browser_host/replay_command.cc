@@ -52,12 +52,13 @@ void PrintRepro(const std::string& path, const Repro& repro, std::FILE* out) {
   std::fprintf(out, "  role:    %s\n", repro.role.c_str());
   std::fprintf(out, "  request: %s\n",
                Describe(repro.request_type, repro.request).c_str());
-  std::fprintf(out, "  died:    %s\n", ValidUtf8(repro.exit.Describe()).c_str());
-  std::fprintf(out, "  made:    %s by bulkhead %s\n",
-               absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", repro.made,
-                                absl::UTCTimeZone())
-                   .c_str(),
-               ValidUtf8(repro.bulkhead_version).c_str());
+  std::fprintf(out, "  died:    %s\n",
+               ValidUtf8(repro.exit.Describe()).c_str());
+  std::fprintf(
+      out, "  made:    %s by bulkhead %s\n",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", repro.made, absl::UTCTimeZone())
+          .c_str(),
+      ValidUtf8(repro.bulkhead_version).c_str());
   const std::vector<std::string>& stack = repro.exit.stack_trace;
   for (size_t i = 0; i < stack.size() && i < kStackFramesShown; ++i) {
     std::fprintf(out, "  %s %s\n", i == 0 ? "stack:" : "      ",
@@ -132,9 +133,8 @@ int RunReplayCommand(const RoleRegistry& roles, const std::string& path,
   } else if (absl::IsDeadlineExceeded(outcome.call_status)) {
     std::fprintf(out, "no answer in time: %s\n", exit.c_str());
   } else {
-    std::fprintf(
-        out, "answered with an error: %s\n",
-        ValidUtf8(Shorten(outcome.call_status.ToString())).c_str());
+    std::fprintf(out, "answered with an error: %s\n",
+                 ValidUtf8(Shorten(outcome.call_status.ToString())).c_str());
   }
   return kReplayNotReproduced;
 }

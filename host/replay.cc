@@ -45,9 +45,8 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> RequestOf(
   }
   std::unique_ptr<google::protobuf::Message> request(prototype->New());
   if (!request->ParseFromString(repro.request)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the request's bytes do not parse as ",
-                     repro.request_type));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request's bytes do not parse as ", repro.request_type));
   }
   return request;
 }
@@ -61,7 +60,8 @@ void OnCallEnded(Host& host, uint64_t helper_id,
   if (reply.ok()) {
     replay->answered = true;
     replay->outcome.call_status = absl::OkStatus();
-    replay->outcome.reply_type = std::string(ipc::TypeNameOfUrl(reply->type_url()));
+    replay->outcome.reply_type =
+        std::string(ipc::TypeNameOfUrl(reply->type_url()));
     replay->outcome.reply = std::move(*reply->mutable_value());
   } else {
     replay->outcome.call_status = reply.status();
@@ -90,9 +90,9 @@ void OnCallEnded(Host& host, uint64_t helper_id,
 
 void ReplayRepro(Host& host, const Repro& repro, ReplayOptions options,
                  absl::AnyInvocable<void(absl::StatusOr<ReplayOutcome>)> done) {
-  auto fail = [&host](absl::AnyInvocable<void(absl::StatusOr<ReplayOutcome>)>
-                          done,
-                      absl::Status why) {
+  auto fail = [&host](
+                  absl::AnyInvocable<void(absl::StatusOr<ReplayOutcome>)> done,
+                  absl::Status why) {
     // From the loop, never inside ReplayRepro.
     host.Post([done = std::move(done), why = std::move(why)]() mutable {
       done(std::move(why));
@@ -134,8 +134,8 @@ void ReplayRepro(Host& host, const Repro& repro, ReplayOptions options,
         if (host.FindHelper(*helper_id) == nullptr) return;
         helper.channel().CallMessage(
             *replay->request, absl::Now() + replay->deadline,
-            [&host, replay, id = *helper_id](
-                absl::StatusOr<google::protobuf::Any> reply) {
+            [&host, replay,
+             id = *helper_id](absl::StatusOr<google::protobuf::Any> reply) {
               OnCallEnded(host, id, replay, std::move(reply));
             });
       });
@@ -154,12 +154,11 @@ void ReplayRepro(Host& host, const Repro& repro, ReplayOptions options,
           outcome.call_status = absl::UnavailableError(
               absl::StrCat("the helper ended: ", exit.Describe()));
         }
-        outcome.died_in_flight =
-            !replay->answered && !replay->timed_out &&
-            exit.kind != ExitKind::kLaunchFailed &&
-            exit.kind != ExitKind::kHostShutdown &&
-            exit.kind != ExitKind::kStoppedByHost &&
-            exit.kind != ExitKind::kKilledByHost;
+        outcome.died_in_flight = !replay->answered && !replay->timed_out &&
+                                 exit.kind != ExitKind::kLaunchFailed &&
+                                 exit.kind != ExitKind::kHostShutdown &&
+                                 exit.kind != ExitKind::kStoppedByHost &&
+                                 exit.kind != ExitKind::kKilledByHost;
         auto done = std::move(replay->done);
         done(std::move(outcome));
       });

@@ -42,30 +42,27 @@ constexpr ExitKind kAllKinds[] = {
 // A protobuf full name: dot-separated identifiers.
 absl::Status CheckTypeName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxTypeNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the request's type name must be 1 to ",
-                     kMaxTypeNameBytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request's type name must be 1 to ", kMaxTypeNameBytes, " bytes"));
   }
   bool at_start = true;
   for (char c : name) {
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        c == '_';
+    const bool letter =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
     const bool digit = c >= '0' && c <= '9';
     if (c == '.' && !at_start) {
       at_start = true;
       continue;
     }
     if (!letter && !(digit && !at_start)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", ValidUtf8(name.substr(0, 80)),
-                       "' is not a message type name"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", ValidUtf8(name.substr(0, 80)), "' is not a message type name"));
     }
     at_start = false;
   }
   if (at_start) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", ValidUtf8(name.substr(0, 80)),
-                     "' is not a message type name"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", ValidUtf8(name.substr(0, 80)), "' is not a message type name"));
   }
   return absl::OkStatus();
 }
@@ -81,9 +78,8 @@ absl::Status CheckRequestSize(size_t size, size_t max_request_bytes) {
 
 absl::Status CheckLine(absl::string_view field, absl::string_view line) {
   if (line.size() > kMaxReproLineBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " is ", line.size(), " bytes; at most ",
-                     kMaxReproLineBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", line.size(), " bytes; at most ", kMaxReproLineBytes));
   }
   return absl::OkStatus();
 }
@@ -148,8 +144,8 @@ absl::StatusOr<ExitKind> ExitKindFromName(absl::string_view name) {
   for (ExitKind kind : kAllKinds) {
     if (name == ExitKindName(kind)) return kind;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", ValidUtf8(name.substr(0, 80)), "' is not an exit kind"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", ValidUtf8(name.substr(0, 80)), "' is not an exit kind"));
 }
 
 absl::StatusOr<Repro> MakeReproFromBytes(absl::string_view role,
@@ -247,10 +243,9 @@ absl::StatusOr<std::string> SerializeRepro(const Repro& repro,
 absl::StatusOr<Repro> ParseRepro(absl::string_view bytes,
                                  size_t max_request_bytes) {
   if (bytes.size() > MaxReproFileBytes(max_request_bytes)) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("a repro file is at most ",
-                     MaxReproFileBytes(max_request_bytes), " bytes; this is ",
-                     bytes.size()));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a repro file is at most ", MaxReproFileBytes(max_request_bytes),
+        " bytes; this is ", bytes.size()));
   }
   if (bytes.substr(0, kMagic.size()) != kMagic) {
     return absl::InvalidArgumentError(
@@ -269,7 +264,8 @@ absl::StatusOr<Repro> ParseRepro(absl::string_view bytes,
   bytes.remove_prefix(4);
   if (bytes.size() != size) {
     return absl::InvalidArgumentError(absl::StrCat(
-        bytes.size() < size ? "a truncated repro file: " : "a damaged repro file: ",
+        bytes.size() < size ? "a truncated repro file: "
+                            : "a damaged repro file: ",
         "its record is ", bytes.size(), " bytes; its header says ", size));
   }
   ipc::Repro wire;
@@ -299,8 +295,7 @@ absl::StatusOr<Repro> ParseRepro(absl::string_view bytes,
   repro.exit.syscall = exit.syscall();
   repro.exit.detail = exit.detail();
   BH_RETURN_IF_ERROR(CheckLines("the stack trace", exit.stack_trace()));
-  BH_RETURN_IF_ERROR(
-      CheckLines("the stderr lines", exit.last_stderr_lines()));
+  BH_RETURN_IF_ERROR(CheckLines("the stderr lines", exit.last_stderr_lines()));
   repro.exit.stack_trace.assign(exit.stack_trace().begin(),
                                 exit.stack_trace().end());
   repro.exit.last_stderr_lines.assign(exit.last_stderr_lines().begin(),
@@ -347,8 +342,8 @@ absl::Status WriteRepro(const std::string& path, const Repro& repro,
   BH_ASSIGN_OR_RETURN(const std::string bytes,
                       SerializeRepro(repro, options.max_request_bytes));
   absl::BitGen random;
-  const std::string temp = absl::StrCat(
-      path, ".tmp-", absl::Hex(absl::Uniform<uint64_t>(random)));
+  const std::string temp =
+      absl::StrCat(path, ".tmp-", absl::Hex(absl::Uniform<uint64_t>(random)));
   // "x": never follows or truncates a file someone else put there.
   std::FILE* file = std::fopen(temp.c_str(), "wbx");
   if (file == nullptr) {

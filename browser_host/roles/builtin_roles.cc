@@ -38,10 +38,10 @@ absl::Status CrashIfAsked(const roles::LayoutTextRequest& request,
       return InjectFault(fault, context);
     }
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the demo crashes on ", kDemoCrashText,
-          "segv|abort|stack_overflow|div_zero|hang|exit, not '",
-          text.substr(0, 40), "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the demo crashes on ", kDemoCrashText,
+                       "segv|abort|stack_overflow|div_zero|hang|exit, not '",
+                       text.substr(0, 40), "'"));
   }
 }
 

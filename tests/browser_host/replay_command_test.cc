@@ -1,6 +1,8 @@
 // `browser_host replay FILE`, run for real: a repro of the renderer's poison
 // input still crashes it (exit 0), a harmless one is answered (exit 1), a file
 // that is no repro is refused (exit 2).
+#include "browser_host/replay_command.h"
+
 #include <unistd.h>
 
 #include <csignal>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/replay_command.h"
 #include "browser_host/roles/builtin_roles.h"
 #include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
@@ -41,15 +42,15 @@ std::string WriteTestRepro(const std::string& name, const std::string& text) {
   died.stack_trace = {"#0 WriteThroughNull", "#1 bulkhead::InjectFault"};
   absl::StatusOr<Repro> repro = MakeRepro("renderer", request, died);
   EXPECT_TRUE(repro.ok()) << repro.status();
-  const std::string path = absl::StrCat(::testing::TempDir(), "/", name, "_",
-                                        ::getpid(), ".repro");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/", name, "_", ::getpid(), ".repro");
   EXPECT_TRUE(WriteRepro(path, *repro, {.overwrite = true}).ok());
   return path;
 }
 
 TEST(ReplayCommandTest, ThePoisonStillCrashesTheRenderer) {
-  const std::string path = WriteTestRepro(
-      "poison", std::string(roles::kDemoCrashText) + "segv");
+  const std::string path =
+      WriteTestRepro("poison", std::string(roles::kDemoCrashText) + "segv");
   for (bool sandboxed : {true, false}) {
     testing::ProcessOutput output =
         sandboxed ? RunReplay({path}) : RunReplay({path, "--no-sandbox"});
@@ -112,8 +113,8 @@ TEST(ReplayCommandTest, ABadFileExitsTwo) {
 }
 
 TEST(ReplayCommandTest, ReplayWithoutAFileOrWithTwoIsAUsageError) {
-  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
-      {BROWSER_HOST_PATH, "replay"}, "", absl::Seconds(30));
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess({BROWSER_HOST_PATH, "replay"}, "", absl::Seconds(30));
   ASSERT_TRUE(output.ok());
   EXPECT_EQ(output->exit_status, 2);
   EXPECT_THAT(output->err, HasSubstr("replay needs the repro file"));
@@ -122,9 +123,9 @@ TEST(ReplayCommandTest, ReplayWithoutAFileOrWithTwoIsAUsageError) {
   ASSERT_TRUE(output.ok());
   EXPECT_EQ(output->exit_status, 2);
   EXPECT_THAT(output->err, HasSubstr("unexpected argument 'b'"));
-  output = testing::RunProcess(
-      {BROWSER_HOST_PATH, "replay", "a", "--json-events"}, "",
-      absl::Seconds(30));
+  output =
+      testing::RunProcess({BROWSER_HOST_PATH, "replay", "a", "--json-events"},
+                          "", absl::Seconds(30));
   ASSERT_TRUE(output.ok());
   EXPECT_EQ(output->exit_status, 2);
   EXPECT_THAT(output->err, HasSubstr("--json-events is not for replay"));

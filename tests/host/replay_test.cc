@@ -58,8 +58,8 @@ class ReplayTest : public testing::HostFixture,
                   result = std::move(outcome);
                 });
     returned = true;
-    EXPECT_TRUE(RunUntil([&] { return result.has_value(); },
-                         absl::Seconds(30)));
+    EXPECT_TRUE(
+        RunUntil([&] { return result.has_value(); }, absl::Seconds(30)));
     if (!result.has_value()) return absl::InternalError("never completed");
     return *std::move(result);
   }
@@ -83,8 +83,7 @@ TEST_P(ReplayTest, ThePoisonStillCrashesAFreshHelper) {
   absl::StatusOr<ReplayOutcome> outcome = Replay(*read);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_TRUE(outcome->died_in_flight);
-  EXPECT_EQ(outcome->exit.kind, ExitKind::kCrashed)
-      << outcome->exit.Describe();
+  EXPECT_EQ(outcome->exit.kind, ExitKind::kCrashed) << outcome->exit.Describe();
   EXPECT_EQ(outcome->exit.signal, SIGSEGV);
   EXPECT_EQ(outcome->exit.role, "renderer");
   EXPECT_TRUE(absl::IsUnavailable(outcome->call_status))
@@ -134,9 +133,9 @@ TEST_P(ReplayTest, ADifferentDeathIsNotAReproduction) {
 TEST_P(ReplayTest, AHangingRequestEndsAtTheDeadline) {
   ExitInfo died;
   died.kind = ExitKind::kHung;
-  absl::StatusOr<Repro> repro = MakeRepro(
-      "renderer", TextRequest(std::string(roles::kDemoCrashText) + "hang"),
-      died);
+  absl::StatusOr<Repro> repro =
+      MakeRepro("renderer",
+                TextRequest(std::string(roles::kDemoCrashText) + "hang"), died);
   ASSERT_TRUE(repro.ok());
   ReplayOptions options;
   options.deadline = absl::Milliseconds(300);
@@ -180,10 +179,9 @@ TEST_F(ReplayErrorTest, WhatThisProgramCannotSendIsAnErrorAfterTheCall) {
         MakeReproFromBytes(c.role, c.type, c.bytes, died);
     ASSERT_TRUE(repro.ok()) << repro.status();
     std::optional<absl::StatusOr<ReplayOutcome>> result;
-    ReplayRepro(*host_, *repro, {},
-                [&](absl::StatusOr<ReplayOutcome> outcome) {
-                  result = std::move(outcome);
-                });
+    ReplayRepro(*host_, *repro, {}, [&](absl::StatusOr<ReplayOutcome> outcome) {
+      result = std::move(outcome);
+    });
     EXPECT_FALSE(result.has_value()) << "completed inside ReplayRepro";
     ASSERT_TRUE(RunUntil([&] { return result.has_value(); }));
     EXPECT_EQ(result->status().code(), c.code) << result->status();

@@ -47,10 +47,9 @@ class ReproFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("repro_test_", ::getpid(), "_",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name());
+           absl::StrCat(
+               "repro_test_", ::getpid(), "_",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
@@ -220,8 +219,9 @@ TEST_F(ReproFileTest, EveryFieldIsChecked) {
   EXPECT_TRUE(refused([](Repro& r) {
     r.exit.stack_trace.assign(kMaxReproLines + 1, "frame");
   }));
-  EXPECT_TRUE(refused(
-      [](Repro& r) { r.exit.detail = std::string(kMaxReproLineBytes + 1, 'd'); }));
+  EXPECT_TRUE(refused([](Repro& r) {
+    r.exit.detail = std::string(kMaxReproLineBytes + 1, 'd');
+  }));
   EXPECT_TRUE(refused([](Repro& r) { r.made = absl::FromUnixSeconds(-1); }));
   EXPECT_FALSE(refused([](Repro&) {}));
 
