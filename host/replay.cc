@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "ipc/envelope_codec.h"
 
 namespace bulkhead {
 namespace {
@@ -60,8 +59,10 @@ void OnCallEnded(Host& host, uint64_t helper_id,
   if (reply.ok()) {
     replay->answered = true;
     replay->outcome.call_status = absl::OkStatus();
-    replay->outcome.reply_type =
-        std::string(ipc::TypeNameOfUrl(reply->type_url()));
+    // The full name follows the URL's last '/' (as in Any::PackFrom's
+    // "type.googleapis.com/pkg.Type").
+    const std::string& url = reply->type_url();
+    replay->outcome.reply_type = url.substr(url.rfind('/') + 1);
     replay->outcome.reply = std::move(*reply->mutable_value());
   } else {
     replay->outcome.call_status = reply.status();
