@@ -18,6 +18,8 @@ struct Replay {
   absl::AnyInvocable<void(HelperProcess&)> on_ready;
   absl::AnyInvocable<void(absl::StatusOr<ReplayOutcome>)> done;
   ReplayOutcome outcome;
+  // The request was sent (the helper became ready).
+  bool sent = false;
   // The call ended: answered (with a reply or the handler's error) or timed
   // out, either way not a death of the helper's own.
   bool answered = false;
@@ -55,6 +57,8 @@ void OnCallEnded(Host& host, uint64_t helper_id,
                  absl::StatusOr<google::protobuf::Any> reply) {
   if (replay->call_ended) return;
   replay->call_ended = true;
+  // CANCELLED: the host is being destroyed, and must not be touched.
+  if (absl::IsCancelled(reply.status())) return;
   HelperProcess* helper = host.FindHelper(helper_id);
   if (reply.ok()) {
     replay->answered = true;
@@ -68,7 +72,6 @@ void OnCallEnded(Host& host, uint64_t helper_id,
     replay->outcome.call_status = reply.status();
     switch (reply.status().code()) {
       case absl::StatusCode::kUnavailable:  // The channel closed: it ended.
-      case absl::StatusCode::kCancelled:    // The host is going away.
         return;
       case absl::StatusCode::kDeadlineExceeded:
         replay->timed_out = true;
@@ -133,6 +136,7 @@ void ReplayRepro(Host& host, const Repro& repro, ReplayOptions options,
         HelperProcess& helper = **ready;
         if (replay->on_ready) replay->on_ready(helper);
         if (host.FindHelper(*helper_id) == nullptr) return;
+        replay->sent = true;
         helper.channel().CallMessage(
             *replay->request, absl::Now() + replay->deadline,
             [&host, replay,
@@ -155,7 +159,8 @@ void ReplayRepro(Host& host, const Repro& repro, ReplayOptions options,
           outcome.call_status = absl::UnavailableError(
               absl::StrCat("the helper ended: ", exit.Describe()));
         }
-        outcome.died_in_flight = !replay->answered && !replay->timed_out &&
+        outcome.died_in_flight = replay->sent && !replay->answered &&
+                                 !replay->timed_out &&
                                  exit.kind != ExitKind::kLaunchFailed &&
                                  exit.kind != ExitKind::kHostShutdown &&
                                  exit.kind != ExitKind::kStoppedByHost &&

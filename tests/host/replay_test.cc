@@ -190,5 +190,48 @@ TEST_F(ReplayErrorTest, WhatThisProgramCannotSendIsAnErrorAfterTheCall) {
   EXPECT_TRUE(host_->helpers().empty());
 }
 
+TEST_F(ReplayErrorTest, AHelperThatDiesBeforeReadyNeverGotTheRequest) {
+  // exit7 exits with code 7 before Ready: whatever its repro says, the
+  // request never reached it, and a death before it did reproduces nothing.
+  ExitInfo died;
+  died.kind = ExitKind::kErrorExit;
+  died.exit_code = 7;
+  absl::StatusOr<Repro> repro =
+      MakeRepro("exit7", TextRequest("never sent"), died);
+  ASSERT_TRUE(repro.ok());
+  std::optional<absl::StatusOr<ReplayOutcome>> result;
+  ReplayRepro(*host_, *repro, {}, [&](absl::StatusOr<ReplayOutcome> outcome) {
+    result = std::move(outcome);
+  });
+  ASSERT_TRUE(RunUntil([&] { return result.has_value(); }));
+  ASSERT_TRUE(result->ok()) << result->status();
+  const ReplayOutcome& outcome = **result;
+  EXPECT_EQ(outcome.exit.exit_code, 7) << outcome.exit.Describe();
+  EXPECT_FALSE(outcome.died_in_flight);
+  EXPECT_TRUE(absl::IsUnavailable(outcome.call_status));
+  EXPECT_THAT(outcome.call_status.message(), HasSubstr("never became ready"));
+  EXPECT_FALSE(ReproducesDeath(*repro, outcome));
+}
+
+TEST_F(ReplayErrorTest, DestroyingTheHostMidReplayNeverCompletes) {
+  ExitInfo died;
+  died.kind = ExitKind::kHung;
+  absl::StatusOr<Repro> repro =
+      MakeRepro("renderer",
+                TextRequest(std::string(roles::kDemoCrashText) + "hang"), died);
+  ASSERT_TRUE(repro.ok());
+  bool completed = false;
+  bool ready = false;
+  ReplayOptions options;
+  options.on_ready = [&](HelperProcess&) { ready = true; };
+  ReplayRepro(*host_, *repro, std::move(options),
+              [&](absl::StatusOr<ReplayOutcome>) { completed = true; });
+  ASSERT_TRUE(RunUntil([&] { return ready; }));
+  // The request is in flight (the helper spins): the call is pending when
+  // the host goes, and its CANCELLED must not touch the host.
+  host_.reset();
+  EXPECT_FALSE(completed);
+}
+
 }  // namespace
 }  // namespace bulkhead
