@@ -15,7 +15,8 @@
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
-// the restart intensity limit), SetLifecycleHandler (every stage).
+// the restart intensity limit), SetLifecycleHandler (every stage), WatchExit
+// (one helper's end).
 //
 // Threads: one thread runs the host's loop and every callback: the app's
 // (Host::Run(), or its own uv_run on Host::Options::loop) or one the host owns
