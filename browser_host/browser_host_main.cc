@@ -11,6 +11,7 @@
 #include "browser_host/crash_test/crash_test.h"
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
+#include "browser_host/replay_command.h"
 #include "browser_host/roles/builtin_roles.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
@@ -31,6 +32,7 @@ constexpr char kUsage[] =
        browser_host sandbox-learn --role=<role>
        browser_host crash-test [--roles=R,...] [--faults=F,...] [--json=FILE]
                                [--report=FILE.html] [--no-sandbox]
+       browser_host replay FILE [--no-sandbox]
 
 Without a command: starts the helpers the config names (by default one per
 built-in role: renderer, gpu, utility, network), each a copy of this binary,
@@ -84,6 +86,14 @@ of each role (default: all) while a sibling carries load; prints one row per
 case (PASS, FAIL, or SKIPPED where this platform cannot observe it), and
 writes the results as JSON and as a self-contained HTML report with a
 timeline per case. Exit code 1 when a case failed.
+
+replay: reads a repro file (a request a helper died handling, and how it
+died), prints what it holds, sends the request to a fresh helper of its role
+(sandboxed; with --no-sandbox unconfined, its pid printed, for a debugger)
+and prints whether it still dies the same way. Exit code 0 when it does, 1
+when it does not, 2 for a file that is not a repro this binary can replay.
+The demo's renderer dies on a text "bulkhead-demo-crash:segv" (or abort,
+stack_overflow, div_zero, hang, exit), a poison input to try it with.
 )";
 
 // The error and where to read more, not the whole usage (as GNU tools do).
@@ -111,6 +121,7 @@ bool UsedBy(absl::string_view flag, absl::string_view command) {
   if (command == "sandbox-report") {
     return flag == "no-sandbox" || flag == "config";
   }
+  if (command == "replay") return flag == "no-sandbox";
   if (command == "sandbox-learn") return flag == "role";
   return flag == "config" || flag == "json-events" || flag == "no-sandbox" ||
          flag == "trace";
@@ -196,14 +207,19 @@ int main(int argc, char** argv) {
         "[--roles=...] ...");
   }
   if (command.has_value() && command != "sandbox-report" &&
-      command != "sandbox-learn") {
-    return UsageError(absl::StrCat(
-        "unexpected argument '", *command,
-        "'; the commands are sandbox-report, sandbox-learn and crash-test"));
+      command != "sandbox-learn" && command != "replay") {
+    return UsageError(absl::StrCat("unexpected argument '", *command,
+                                   "'; the commands are sandbox-report, "
+                                   "sandbox-learn, crash-test and replay"));
   }
-  if (positional.size() > 1) {
+  // replay takes its file.
+  const size_t arguments = command == "replay" ? 2 : 1;
+  if (command == "replay" && positional.size() < 2) {
+    return UsageError("replay needs the repro file: browser_host replay FILE");
+  }
+  if (positional.size() > arguments) {
     return UsageError(
-        absl::StrCat("unexpected argument '", positional[1], "'"));
+        absl::StrCat("unexpected argument '", positional[arguments], "'"));
   }
   // A flag the command does not read is refused, not ignored.
   for (const std::string& name : line.switch_names()) {
@@ -227,6 +243,15 @@ int main(int argc, char** argv) {
     return bulkhead::RunSandboxReport(
         roles, sandbox_helpers, stdout,
         report_config.has_value() ? &*report_config : nullptr);
+  }
+  if (command == "replay") {
+    if (!sandbox_helpers) {
+      std::fprintf(stderr,
+                   "browser_host: WARNING: --no-sandbox: the replayed helper "
+                   "runs UNCONFINED. For debugging only.\n");
+    }
+    return bulkhead::RunReplayCommand(roles, positional[1], sandbox_helpers,
+                                      stdout);
   }
   if (command == "sandbox-learn") {
     if (learn_role.empty()) return UsageError("sandbox-learn needs --role=R");

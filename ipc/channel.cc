@@ -217,6 +217,31 @@ void Channel::StartAppCall(const google::protobuf::Message& request,
   StartCall(envelope, deadline, std::move(completion), /*app_traffic=*/true);
 }
 
+void Channel::CallMessage(
+    const google::protobuf::Message& request, absl::Time deadline,
+    absl::AnyInvocable<void(absl::StatusOr<google::protobuf::Any>)> done) {
+  StartAppCall(
+      request, deadline,
+      [done = std::move(done)](
+          absl::StatusOr<const Envelope*> reply) mutable -> absl::Status {
+        if (!reply.ok()) {
+          done(reply.status());
+          return absl::OkStatus();
+        }
+        if ((*reply)->has_error()) {
+          done(ErrorToStatus((*reply)->error()));
+          return absl::OkStatus();
+        }
+        if (!(*reply)->has_message()) {
+          absl::Status bad = absl::DataLossError("reply carries no message");
+          done(bad);
+          return bad;
+        }
+        done((*reply)->message());
+        return absl::OkStatus();
+      });
+}
+
 void Channel::CallControl(
     const Control& control, absl::Time deadline,
     absl::AnyInvocable<void(absl::StatusOr<Control>)> done) {

@@ -210,6 +210,13 @@ class BULKHEAD_EXPORT Channel {
   void Call(const Req& request, absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<Resp>)> done);
 
+  // A call whose request type is known only at run time (a message built by
+  // type name, e.g. a repro's replay: host/replay.h): as Call, with the reply
+  // unparsed, its full type name in the `Any`'s URL and its bytes.
+  void CallMessage(
+      const google::protobuf::Message& request, absl::Time deadline,
+      absl::AnyInvocable<void(absl::StatusOr<google::protobuf::Any>)> done);
+
   // Answers calls with a request of type `Req`. An error status from `handler`
   // is sent back to the caller. Calls of a type without a handler get
   // UNIMPLEMENTED.

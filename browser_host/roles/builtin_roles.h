@@ -5,6 +5,14 @@
 //   utility:  CompressBlobRequest -> CompressBlobResponse (CRC-32 + PackBits)
 //   network:  ParseUrlsRequest -> ParseUrlsResponse (URL parsing)
 // Every helper also answers Ping (the channel does that for any role).
+//
+// A demo feature, for showing what a poison input does (repro files,
+// `browser_host replay`): the renderer crashes on a text that asks it to,
+// kDemoCrashText followed by a fault that ends a helper ("segv", "abort",
+// "stack_overflow", "div_zero", "hang", "exit"), e.g.
+// "bulkhead-demo-crash:segv". Any other fault name is refused
+// (InvalidArgument). Only the renderer helper does this: `LayoutText` itself
+// never crashes.
 #ifndef BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_
 #define BULKHEAD_HELPER_ROLES_BUILTIN_ROLES_H_
 
@@ -16,6 +24,8 @@ namespace bulkhead {
 class HelperContext;
 
 namespace roles {
+
+inline constexpr char kDemoCrashText[] = "bulkhead-demo-crash:";
 
 int RendererMain(HelperContext& context);
 int GpuMain(HelperContext& context);

@@ -120,3 +120,29 @@ role { name: "renderer" count: 2 sandbox: "gpu" memory_limit_mb: 64
   heartbeat { interval: "250ms" deadline: "1s" } }
 role { name: "network" sandbox: "none" }
 ''')
+
+# repro_fuzzer: a whole repro file (magic, the record's size, the record).
+def repro_file(text):
+    record = encode("bulkhead.ipc.Repro", text, "repro.proto", "ipc/proto")
+    return b"BHREPRO\n" + struct.pack("<I", len(record)) + record
+
+
+poison = encode("bulkhead.roles.LayoutTextRequest",
+                'text: "bulkhead-demo-crash:segv" width: 30', "work.proto",
+                "browser_host/roles")
+poison_escaped = "".join(f"\\{b:03o}" for b in poison)
+write("repro_fuzzer", "segv", repro_file(
+    'format_version: 1 role: "renderer" '
+    'request_type: "bulkhead.roles.LayoutTextRequest" '
+    f'request: "{poison_escaped}" '
+    'exit { kind: "crashed" signal: 11 detail: "SIGSEGV" '
+    'stack_trace: "#0 WriteThroughNull" stack_trace: "#1 main" '
+    'last_stderr_lines: "about to crash" pid: 77 helper_id: 2 '
+    'uptime_ms: 1500 } made_unix_ms: 1796000000000 '
+    'bulkhead_version: "0.1.0"'))
+write("repro_fuzzer", "violation", repro_file(
+    'format_version: 1 role: "utility" '
+    'request_type: "bulkhead.roles.CompressBlobRequest" request: "\\n\\001x" '
+    'exit { kind: "sandbox-violation" signal: 31 syscall: "ptrace" }'))
+write("repro_fuzzer", "future_version", repro_file(
+    'format_version: 2 role: "renderer" request_type: "a.B"'))

@@ -14,10 +14,14 @@
 //   bulkhead::OneShotRunner    one request per fresh helper, discarded after,
 //                              with the reply and how the helper ended
 //   bulkhead::ExitInfoFromStatus  the ExitInfo a failed task's status carries
+//   bulkhead::Repro            the input that killed a helper, as a file:
+//                              MakeRepro, WriteRepro, ReadRepro, and
+//                              ReplayRepro to feed it to a fresh helper
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
-// the restart intensity limit), SetLifecycleHandler (every stage).
+// the restart intensity limit), SetLifecycleHandler (every stage), WatchExit
+// (one helper's end).
 //
 // Threads: one thread runs the host's loop and every callback: the app's
 // (Host::Run(), or its own uv_run on Host::Options::loop) or one the host owns
@@ -33,6 +37,8 @@
 #include "host/helper_process.h"
 #include "host/host.h"
 #include "host/one_shot_runner.h"
+#include "host/replay.h"
+#include "host/repro.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 

@@ -1,0 +1,135 @@
+// `browser_host replay FILE`, run for real: a repro of the renderer's poison
+// input still crashes it (exit 0), a harmless one is answered (exit 1), a file
+// that is no repro is refused (exit 2).
+#include "browser_host/replay_command.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "browser_host/roles/builtin_roles.h"
+#include "browser_host/roles/work.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "host/repro.h"
+#include "tests/support/run_process.h"
+
+namespace bulkhead {
+namespace {
+
+using ::testing::HasSubstr;
+
+testing::ProcessOutput RunReplay(std::vector<std::string> args) {
+  args.insert(args.begin(), {BROWSER_HOST_PATH, "replay"});
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess(args, "", absl::Seconds(60));
+  EXPECT_TRUE(output.ok()) << output.status();
+  return output.ok() ? *output : testing::ProcessOutput{};
+}
+
+std::string WriteTestRepro(const std::string& name, const std::string& text) {
+  roles::LayoutTextRequest request;
+  request.set_text(text);
+  request.set_width(30);
+  ExitInfo died;
+  died.kind = ExitKind::kCrashed;
+  died.signal = SIGSEGV;
+  died.stack_trace = {"#0 WriteThroughNull", "#1 bulkhead::InjectFault"};
+  absl::StatusOr<Repro> repro = MakeRepro("renderer", request, died);
+  EXPECT_TRUE(repro.ok()) << repro.status();
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/", name, "_", ::getpid(), ".repro");
+  EXPECT_TRUE(WriteRepro(path, *repro, {.overwrite = true}).ok());
+  return path;
+}
+
+TEST(ReplayCommandTest, ThePoisonStillCrashesTheRenderer) {
+  const std::string path =
+      WriteTestRepro("poison", std::string(roles::kDemoCrashText) + "segv");
+  for (bool sandboxed : {true, false}) {
+    testing::ProcessOutput output =
+        sandboxed ? RunReplay({path}) : RunReplay({path, "--no-sandbox"});
+    EXPECT_EQ(output.exit_status, kReplayReproduced)
+        << output.out << output.err;
+    EXPECT_THAT(output.out, HasSubstr("role:    renderer"));
+    EXPECT_THAT(output.out,
+                HasSubstr("request: bulkhead.roles.LayoutTextRequest"));
+    EXPECT_THAT(output.out, HasSubstr("bulkhead-demo-crash:segv"));
+    EXPECT_THAT(output.out, HasSubstr("died:    crashed (signal 11 SIGSEGV)"));
+    EXPECT_THAT(output.out, HasSubstr("stack: #0 WriteThroughNull"));
+    EXPECT_THAT(output.out,
+                HasSubstr("still crashes: crashed (signal 11 SIGSEGV)"));
+    if (!sandboxed) {
+      EXPECT_THAT(output.out, HasSubstr("helper pid "));
+      EXPECT_THAT(output.err, HasSubstr("UNCONFINED"));
+    }
+  }
+  std::remove(path.c_str());
+}
+
+TEST(ReplayCommandTest, AHarmlessRequestIsAnsweredAndExitsOne) {
+  const std::string path = WriteTestRepro("harmless", "two words");
+  testing::ProcessOutput output = RunReplay({path});
+  EXPECT_EQ(output.exit_status, kReplayNotReproduced)
+      << output.out << output.err;
+  EXPECT_THAT(output.out,
+              HasSubstr("answered: bulkhead.roles.LayoutTextResponse"));
+  EXPECT_THAT(output.out, HasSubstr("word_count: 2"));
+  std::remove(path.c_str());
+}
+
+TEST(ReplayCommandTest, ABadFileExitsTwo) {
+  const std::string garbage =
+      absl::StrCat(::testing::TempDir(), "/garbage_", ::getpid(), ".repro");
+  std::ofstream(garbage) << "not a repro at all\n";
+  for (const std::string& path :
+       {garbage, std::string("/no/such/file.repro"), std::string("/")}) {
+    testing::ProcessOutput output = RunReplay({path});
+    EXPECT_EQ(output.exit_status, kReplayBadFile) << path << output.out;
+    EXPECT_THAT(output.err, HasSubstr("browser_host: ")) << path;
+    EXPECT_EQ(output.out, "") << path;
+  }
+  std::remove(garbage.c_str());
+
+  // A repro this binary has no role for.
+  ExitInfo died;
+  died.kind = ExitKind::kCrashed;
+  died.signal = SIGSEGV;
+  absl::StatusOr<Repro> foreign =
+      MakeReproFromBytes("decoder", "app.DecodeRequest", "", died);
+  ASSERT_TRUE(foreign.ok());
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/foreign_", ::getpid(), ".repro");
+  ASSERT_TRUE(WriteRepro(path, *foreign, {.overwrite = true}).ok());
+  testing::ProcessOutput output = RunReplay({path});
+  EXPECT_EQ(output.exit_status, kReplayBadFile) << output.out << output.err;
+  EXPECT_THAT(output.err, HasSubstr("unknown role 'decoder'"));
+  std::remove(path.c_str());
+}
+
+TEST(ReplayCommandTest, ReplayWithoutAFileOrWithTwoIsAUsageError) {
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess({BROWSER_HOST_PATH, "replay"}, "", absl::Seconds(30));
+  ASSERT_TRUE(output.ok());
+  EXPECT_EQ(output->exit_status, 2);
+  EXPECT_THAT(output->err, HasSubstr("replay needs the repro file"));
+  output = testing::RunProcess({BROWSER_HOST_PATH, "replay", "a", "b"}, "",
+                               absl::Seconds(30));
+  ASSERT_TRUE(output.ok());
+  EXPECT_EQ(output->exit_status, 2);
+  EXPECT_THAT(output->err, HasSubstr("unexpected argument 'b'"));
+  output =
+      testing::RunProcess({BROWSER_HOST_PATH, "replay", "a", "--json-events"},
+                          "", absl::Seconds(30));
+  ASSERT_TRUE(output.ok());
+  EXPECT_EQ(output->exit_status, 2);
+  EXPECT_THAT(output->err, HasSubstr("--json-events is not for replay"));
+}
+
+}  // namespace
+}  // namespace bulkhead
