@@ -9,6 +9,9 @@
 //                              Host::Options::default_restart_policy (or a
 //                              role's) and the host restarts helpers itself
 //   bulkhead::Supervisor       restarts with a fixed count per role, by hand
+//   bulkhead::TakeHostSnapshot what the helpers, roles (and pools) are doing
+//                              now; WriteOpenMetrics turns it into the
+//                              OpenMetrics (Prometheus) text format
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
@@ -25,6 +28,8 @@
 #include "host/exit_info.h"
 #include "host/helper_process.h"
 #include "host/host.h"
+#include "host/host_snapshot.h"
+#include "host/openmetrics.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 
