@@ -214,7 +214,7 @@ void WriteRoles(const HostSnapshot& snapshot, Writer& out) {
     out.Sample("", role_labels(role), Number(uint64_t(role.helpers)));
   }
   out.Family("bulkhead_role_restarts", "counter", "",
-             "Restarts of the role's helpers the host decided.");
+             "Restarts of the role's helpers so far.");
   for (const RoleSnapshot& role : roles) {
     out.Sample("_total", role_labels(role), Number(uint64_t(role.restarts)));
   }

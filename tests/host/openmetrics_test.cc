@@ -128,7 +128,7 @@ bulkhead_helper_ping_overdue_seconds{role="renderer",helper_id="1",pid="4242"} 0
 # HELP bulkhead_role_helpers Helpers of the role not yet reaped.
 bulkhead_role_helpers{role="renderer"} 1
 # TYPE bulkhead_role_restarts counter
-# HELP bulkhead_role_restarts Restarts of the role's helpers the host decided.
+# HELP bulkhead_role_restarts Restarts of the role's helpers so far.
 bulkhead_role_restarts_total{role="renderer"} 2
 # TYPE bulkhead_role_failed gauge
 # HELP bulkhead_role_failed 1 when the role went past its restart policy's intensity limit.
