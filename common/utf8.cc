@@ -43,6 +43,14 @@ size_t SequenceLength(absl::string_view text) {
   return length;
 }
 
+// Appends `prefix` and `byte` in two lowercase hex digits.
+void AppendEscape(std::string& out, const char* prefix, unsigned char byte) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  out += prefix;
+  out += kDigits[byte >> 4];
+  out += kDigits[byte & 0xF];
+}
+
 }  // namespace
 
 size_t FindInvalidUtf8(absl::string_view text) {
@@ -68,6 +76,31 @@ std::string ValidUtf8(absl::string_view text) {
     }
   }
   return valid;
+}
+
+std::string PrintableText(absl::string_view text) {
+  std::string printable;
+  printable.reserve(text.size());
+  while (!text.empty()) {
+    const size_t length = SequenceLength(text);
+    const auto lead = static_cast<unsigned char>(text[0]);
+    if (length == 0 ||
+        (length == 1 && lead != '\t' && (lead < 0x20 || lead == 0x7F))) {
+      // A control character or a byte that begins no character.
+      AppendEscape(printable, "\\x", lead);
+      text.remove_prefix(1);
+      continue;
+    }
+    // U+0080-U+009F, the C1 controls (CSI is U+009B), are C2 80-C2 9F.
+    if (length == 2 && lead == 0xC2 &&
+        static_cast<unsigned char>(text[1]) < 0xA0) {
+      AppendEscape(printable, "\\u00", static_cast<unsigned char>(text[1]));
+    } else {
+      printable.append(text.data(), length);
+    }
+    text.remove_prefix(length);
+  }
+  return printable;
 }
 
 }  // namespace bulkhead

@@ -125,7 +125,8 @@ class BULKHEAD_EXPORT Host {
     // Each helper's memory limit in bytes; 0 for none. A helper that hits it
     // ends as kOutOfMemory.
     uint64_t memory_limit_bytes = 0;
-    // Copy helpers' stdout and stderr lines to the host's, with a prefix. A
+    // Copy helpers' stdout and stderr lines to the host's, with a prefix and
+    // control characters escaped (PrintableText, common/utf8.h). A
     // thread writes them, so that a host whose output is read slowly (or not
     // at all) never waits for it: past 1 MiB queued per stream, lines are
     // dropped (HelperProcess::output_lines_dropped) and the stream says so.

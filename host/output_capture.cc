@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace bulkhead {
 
@@ -10,7 +11,7 @@ OutputCapture::OutputCapture(uv_loop_t* loop, OutputWriter* writer)
     : writer_(writer),
       lines_([this](absl::string_view line) {
         if (writer_ == nullptr) return;
-        absl::StrAppend(&forwarded_, prefix_, line, "\n");
+        absl::StrAppend(&forwarded_, prefix_, PrintableText(line), "\n");
         ++forwarded_lines_;
       }),
       reader_(loop) {}

@@ -2,8 +2,10 @@
 #include "browser_host/crash_test/crash_test.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -65,7 +67,10 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  if (!out) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
   return absl::OkStatus();
 }
 
@@ -255,6 +260,13 @@ int RunCrashTestCommand(const RoleRegistry& roles,
   const std::string html_path = line->Get("report").value_or("");
   if (absl::Status valid = ValidateCrashTestOptions(options); !valid.ok()) {
     return usage_error(std::string(valid.message()));
+  }
+  // A report that cannot be written is found now, not after the whole run.
+  for (const std::string& path : {json_path, html_path}) {
+    if (path.empty()) continue;
+    if (absl::Status created = WriteFile(path, ""); !created.ok()) {
+      return usage_error(std::string(created.message()));
+    }
   }
   if (!options.sandbox_helpers) {
     std::fprintf(stderr,

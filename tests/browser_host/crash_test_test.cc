@@ -225,6 +225,19 @@ TEST(CrashTestCommandTest, BadFlagsAreUsageErrors) {
   }
 }
 
+TEST(CrashTestCommandTest, AnUnwritableReportIsAUsageErrorBeforeAnythingRuns) {
+  for (const std::string& flag :
+       {std::string("--json=/nonexistent/dir/report.json"),
+        std::string("--report=/nonexistent/dir/report.html")}) {
+    testing::ProcessOutput output =
+        RunBrowserHost({"crash-test", "--faults=segv", flag});
+    EXPECT_EQ(output.exit_status, 2) << flag;
+    EXPECT_THAT(output.err, HasSubstr("cannot write /nonexistent/dir/report."))
+        << flag;
+    EXPECT_EQ(output.out, "") << flag;  // Nothing ran.
+  }
+}
+
 // PASS in green on a terminal that takes ANSI sequences; no escapes at all
 // with NO_COLOR set or on a dumb terminal (TERM=dumb).
 TEST(CrashTestCommandTest, ColoursOnlyOnATerminalThatTakesThem) {

@@ -51,5 +51,19 @@ TEST(FindInvalidUtf8Test, SaysWhereTheTextStopsBeingUtf8) {
   EXPECT_EQ(FindInvalidUtf8("\xC0\xAF"), 0u);       // Overlong.
 }
 
+TEST(PrintableTextTest, EscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(PrintableText(""), "");
+  EXPECT_EQ(PrintableText("tab\tand caf\xC3\xA9 \xF0\x9F\x98\x80"),
+            "tab\tand caf\xC3\xA9 \xF0\x9F\x98\x80");
+  EXPECT_EQ(PrintableText("\x1B[2J"), "\\x1b[2J");
+  EXPECT_EQ(PrintableText(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(PrintableText("\r\n\x7F"), "\\x0d\\x0a\\x7f");
+  EXPECT_EQ(PrintableText("\xC2\x9B"
+                          "1m \xC2\xA0"),
+            "\\u009b1m \xC2\xA0");
+  EXPECT_EQ(PrintableText("\xFF\xC0\xAF"), "\\xff\\xc0\\xaf");
+  EXPECT_EQ(PrintableText("ab\xE2\x82"), "ab\\xe2\\x82");  // Cut short.
+}
+
 }  // namespace
 }  // namespace bulkhead
