@@ -13,6 +13,7 @@ namespace bulkhead {
 const char kCommandHelp[] =
     "Commands:\n"
     "  status                          print the task manager table\n"
+    "  metrics                         print the metrics (OpenMetrics text)\n"
     "  crash <helper|role> <fault> [exit code]\n"
     "                                  inject a fault: segv abort "
     "stack_overflow\n"
@@ -47,10 +48,11 @@ absl::StatusOr<std::optional<Command>> ParseCommand(absl::string_view line) {
   Command command;
   const std::string verb = absl::AsciiStrToLower(words[0]);
   const size_t args = words.size() - 1;
-  if (verb == "status" || verb == "help" || verb == "quit" || verb == "exit" ||
-      verb == "?") {
+  if (verb == "status" || verb == "metrics" || verb == "help" ||
+      verb == "quit" || verb == "exit" || verb == "?") {
     if (args != 0) return Usage(verb);
     command.kind = verb == "status"                   ? Command::Kind::kStatus
+                   : verb == "metrics"                ? Command::Kind::kMetrics
                    : verb == "quit" || verb == "exit" ? Command::Kind::kQuit
                                                       : Command::Kind::kHelp;
     return command;

@@ -14,7 +14,16 @@
 namespace bulkhead {
 
 struct Command {
-  enum class Kind { kStatus, kCrash, kKill, kRestart, kSpawn, kHelp, kQuit };
+  enum class Kind {
+    kStatus,
+    kCrash,
+    kKill,
+    kRestart,
+    kSpawn,
+    kHelp,
+    kQuit,
+    kMetrics,
+  };
   Kind kind = Kind::kHelp;
   // kCrash: a helper ("renderer-1") or a role; kKill, kRestart: a helper (or
   // a role with one helper); kSpawn: a role.

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "helper/diagnostics/fault_injection.h"
+#include "host/host_snapshot.h"
+#include "host/openmetrics.h"
 
 namespace bulkhead {
 
@@ -89,6 +91,10 @@ bool DemoCommands::TryRun(const Command& command) {
       return true;
     case Command::Kind::kHelp:
       hooks_.print(kCommandHelp);
+      return true;
+    case Command::Kind::kMetrics:
+      hooks_.print(WriteOpenMetrics(
+          TakeHostSnapshot(host_, {.supervisor = &supervisor_})));
       return true;
     case Command::Kind::kQuit:
       hooks_.quit();

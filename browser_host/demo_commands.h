@@ -1,6 +1,6 @@
 // Carries out the demo's stdin commands (command_parser.h) on the host's
-// helpers and the supervisor: status, crash, kill, restart, spawn, help,
-// quit. A line that is not a command gets a one-line hint.
+// helpers and the supervisor: status, metrics, crash, kill, restart, spawn,
+// help, quit. A line that is not a command gets a one-line hint.
 //
 // Commands run in the order given. One that acts on a helper (crash, kill,
 // restart) while that helper is still starting, or while the app is (the

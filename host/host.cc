@@ -272,6 +272,7 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   if (auto node = restartable_.extract(id); !node.empty()) {
     restart = std::move(node.mapped());
   }
+  CountExit(info);
   if (exit_handler_) exit_handler_(info);
   if (auto watch = exit_watches_.extract(id);
       !watch.empty() && watch.mapped()) {
@@ -281,6 +282,12 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   MaybeFinishShutdown();
   // Deleting `helper` here is safe: HelperProcess::OnExit touches nothing after
   // on_exit.
+}
+
+void Host::CountExit(const ExitInfo& info) {
+  RoleExits& exits = role_exits_[info.role];
+  ++exits.by_kind[info.kind];
+  exits.last = info;
 }
 
 std::vector<HelperProcess*> Host::helpers() const {

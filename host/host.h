@@ -253,6 +253,17 @@ class BULKHEAD_EXPORT Host {
   int restarts(absl::string_view role) const;
   bool role_failed(absl::string_view role) const;
 
+  // How each role's helpers have ended so far (every helper reaped, launch
+  // failures included), by role: a count per kind and the last one's
+  // ExitInfo. For snapshots (host/host_snapshot.h).
+  struct RoleExits {
+    std::map<ExitKind, uint64_t> by_kind;
+    ExitInfo last;
+  };
+  const std::map<std::string, RoleExits, std::less<>>& role_exits() const {
+    return role_exits_;
+  }
+
   // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL
   // after another `grace`), cancels pending restarts, and runs `done` once all
   // have been reaped.
@@ -283,6 +294,8 @@ class BULKHEAD_EXPORT Host {
   explicit Host(Options options);
 
   void OnHelperExit(uint64_t id, const ExitInfo& info);
+  // Adds `info` to role_exits_.
+  void CountExit(const ExitInfo& info);
   void RunPostedTasks();
   // The loop changes threads (StartThread, StopThread): the debug checks of
   // the host and its helpers bind anew.
@@ -314,6 +327,7 @@ class BULKHEAD_EXPORT Host {
   absl::AnyInvocable<void(HelperProcess&)> started_handler_;
   absl::AnyInvocable<void(const std::string&, const std::string&)>
       role_failed_handler_;
+  std::map<std::string, RoleExits, std::less<>> role_exits_;
 
   // Restarts (host_restart.cc). Helpers under a restart policy, with the
   // overrides their replacement gets, by id.

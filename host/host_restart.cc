@@ -43,6 +43,7 @@ void Host::Restart(const std::string& role, LaunchOverrides overrides) {
   exit.kind = ExitKind::kLaunchFailed;
   exit.launch_status = launched.status();
   exit.role = role;
+  CountExit(exit);
   if (exit_handler_) exit_handler_(exit);
   MaybeRestart(exit, std::move(overrides));
 }

@@ -212,6 +212,7 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
 void Channel::StartAppCall(const google::protobuf::Message& request,
                            absl::Time deadline, CallCompletion completion) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  ++calls_started_;
   OutgoingEnvelope envelope;
   envelope.message = &request;
   StartCall(envelope, deadline, std::move(completion), /*app_traffic=*/true);

@@ -262,6 +262,9 @@ class BULKHEAD_EXPORT Channel {
   // Writes it took to send them (frames_sent / writes is the batching).
   uint64_t writes() const;
   size_t pending_calls() const;
+  // The app's calls made (`Call`, the refused ones included); control calls
+  // are not counted.
+  uint64_t calls_started() const { return calls_started_; }
   uint64_t messages_dropped() const { return messages_dropped_; }
   // Messages the peer sent that could not be received here: their handles or
   // their shared-memory region could not be had (this process was at its
@@ -425,6 +428,7 @@ class BULKHEAD_EXPORT Channel {
   uint64_t bytes_received_ = 0;
   uint64_t messages_dropped_ = 0;  // Of types without a handler.
   uint64_t messages_undelivered_ = 0;
+  uint64_t calls_started_ = 0;
 
   absl::flat_hash_map<std::string, MessageHandler> message_handlers_;
   // The handler of the last type URL dispatched, in `message_handlers_`;

@@ -17,6 +17,9 @@
 //   bulkhead::Repro            the input that killed a helper, as a file:
 //                              MakeRepro, WriteRepro, ReadRepro, and
 //                              ReplayRepro to feed it to a fresh helper
+//   bulkhead::TakeHostSnapshot what the helpers, roles (and pools) are doing
+//                              now; WriteOpenMetrics turns it into the
+//                              OpenMetrics (Prometheus) text format
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
@@ -39,6 +42,8 @@
 #include "host/one_shot_runner.h"
 #include "host/replay.h"
 #include "host/repro.h"
+#include "host/host_snapshot.h"
+#include "host/openmetrics.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
 

@@ -41,6 +41,7 @@ TEST(CommandParserTest, SimpleCommands) {
   EXPECT_EQ(Parsed("quit\r").kind, Command::Kind::kQuit);
   EXPECT_EQ(Parsed("exit").kind, Command::Kind::kQuit);
   EXPECT_EQ(Parsed("STATUS").kind, Command::Kind::kStatus);
+  EXPECT_EQ(Parsed("metrics").kind, Command::Kind::kMetrics);
 }
 
 TEST(CommandParserTest, Crash) {
@@ -70,6 +71,7 @@ TEST(CommandParserTest, WrongArgumentsGetTheUsage) {
   EXPECT_THAT(Error("crash"), HasSubstr("usage: crash <helper|role> <fault>"));
   EXPECT_THAT(Error("crash renderer"), HasSubstr("usage: crash"));
   EXPECT_THAT(Error("kill"), HasSubstr("usage: kill <helper>"));
+  EXPECT_THAT(Error("metrics now"), HasSubstr("usage: metrics"));
   EXPECT_THAT(Error("kill a b"), HasSubstr("usage: kill <helper>"));
   EXPECT_THAT(Error("spawn"), HasSubstr("usage: spawn <role>"));
   EXPECT_THAT(Error("restart"), HasSubstr("usage: restart <helper>"));

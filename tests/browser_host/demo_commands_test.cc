@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/host/host_fixture.h"
+#include "tests/support/openmetrics_check.h"
 
 namespace bulkhead {
 namespace {
@@ -153,6 +154,36 @@ TEST_F(DemoCommandsTest, ACommandForNoHelperSaysSoAtOnce) {
   Start("renderer");
   commands_->Run("kill nobody-9");
   EXPECT_THAT(said_, ElementsAre(HasSubstr("no helper 'nobody-9'")));
+}
+
+// `metrics`: the OpenMetrics text of the host now, its roles' exits
+// included.
+TEST_F(DemoCommandsTest, MetricsPrintsTheHostsSnapshotAsOpenMetrics) {
+  Start("renderer");
+  ASSERT_TRUE(RunUntil([&] {
+    HelperProcess* helper = host_->FindHelper("renderer");
+    return helper != nullptr && helper->state() == HelperProcess::State::kReady;
+  }));
+  commands_->Run("metrics");
+  ASSERT_EQ(said_.size(), 1u);
+  absl::StatusOr<std::vector<testing::OpenMetricsSample>> before =
+      testing::CheckOpenMetrics(said_[0]);
+  ASSERT_TRUE(before.ok()) << before.status() << "\n" << said_[0];
+  EXPECT_THAT(said_[0], HasSubstr("bulkhead_helper_state{role=\"renderer\","));
+
+  const uint64_t id = host_->FindHelper("renderer")->id();
+  commands_->Run("kill renderer");
+  ASSERT_NE(WaitForExit(id), nullptr);
+  said_.clear();
+  commands_->Run("metrics");
+  ASSERT_EQ(said_.size(), 1u);
+  absl::StatusOr<std::vector<testing::OpenMetricsSample>> after =
+      testing::CheckOpenMetrics(said_[0]);
+  ASSERT_TRUE(after.ok()) << after.status() << "\n" << said_[0];
+  EXPECT_THAT(said_[0], HasSubstr("bulkhead_role_exits_total{role=\"renderer\","
+                                  "kind=\"killed-by-host\"} 1\n"));
+  EXPECT_THAT(said_[0], HasSubstr("bulkhead_role_last_exit_info{role="
+                                  "\"renderer\",kind=\"killed-by-host\""));
 }
 
 }  // namespace
