@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -17,7 +18,7 @@ struct ProcessUsage {
 
 // NotFound when `pid` names no process; PermissionDenied when it may not be
 // inspected.
-absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid);
+BULKHEAD_EXPORT absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid);
 
 }  // namespace bulkhead
 
