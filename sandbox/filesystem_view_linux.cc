@@ -181,7 +181,9 @@ absl::Status MountEntry(int root, Prepared& item) {
   const std::string at = FdPath(target->get());
   // Not recursive: mounts below the source are not brought along. A user
   // namespace refuses that (EINVAL) when they hide something; then they come
-  // along, under the same remount of the top.
+  // along with their own flags (the remount below covers the top one only;
+  // Landlock, where the kernel has it, still allows a read-only entry no
+  // write below it).
   if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND, nullptr) != 0) {
     if (errno != EINVAL || ::mount(source.c_str(), at.c_str(), nullptr,
                                    MS_BIND | MS_REC, nullptr) != 0) {

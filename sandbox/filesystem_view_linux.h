@@ -14,7 +14,10 @@
 // - each tmpfs is fresh, nosuid,nodev,noexec, with size= its cap;
 // - devices are bound from the host's nodes, nosuid,noexec;
 // and the flags the kernel locks on the source (a user namespace may not
-// clear them) are kept. The root tmpfs is then made read-only.
+// clear them) are kept. A source with mounts below it that the kernel will
+// not let a user namespace uncover is bound with them, and they keep their
+// own flags (only Landlock then holds a read-only entry's submounts
+// read-only). The root tmpfs is then made read-only.
 #ifndef BULKHEAD_SANDBOX_FILESYSTEM_VIEW_LINUX_H_
 #define BULKHEAD_SANDBOX_FILESYSTEM_VIEW_LINUX_H_
 

@@ -54,6 +54,7 @@ class SandboxedLauncherViewTest : public testing::HostFixture {
     ASSERT_EQ(::chmod(base_.c_str(), 0755), 0);
     ASSERT_EQ(::mkdir((base_ + "/ro").c_str(), 0755), 0);
     ASSERT_EQ(::mkdir((base_ + "/rw").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((base_ + "/ro/cache").c_str(), 0755), 0);
     WriteFile(base_ + "/ro/data.txt", "in the view\n");
     WriteFile(base_ + "/model.bin", "weights\n");
     WriteFile(base_ + "/outside.txt", "secret\n");
@@ -65,6 +66,9 @@ class SandboxedLauncherViewTest : public testing::HostFixture {
             .AddReadOnly(base_ + "/ro")
             .AddReadOnly(base_ + "/model.bin")
             .AddReadWrite(base_ + "/rw")
+            // Read-write inside read-only: mounted on a mount point inside
+            // the read-only bind.
+            .AddReadWrite(base_ + "/ro/cache")
             .AddTmpfs(base_ + "/scratch", kTmpfsBytes)
             .AddDevice("/dev/null")
             .AddDevice("/dev/urandom")
@@ -112,7 +116,7 @@ TEST_F(SandboxedLauncherViewTest, TheProbeFindsEveryEntryInForce) {
   ASSERT_NE(helper, nullptr);
   const ipc::SandboxStatus& status = helper->sandbox_status();
   EXPECT_TRUE(status.sandboxed());
-  ASSERT_EQ(status.filesystem_size(), 6);
+  ASSERT_EQ(status.filesystem_size(), 7);
   std::map<std::string, ipc::FilesystemViewStatus> entries;
   for (const ipc::FilesystemViewStatus& entry : status.filesystem()) {
     EXPECT_TRUE(entry.in_force()) << entry.path() << ": " << entry.detail();
@@ -128,11 +132,12 @@ TEST_F(SandboxedLauncherViewTest, TheProbeFindsEveryEntryInForce) {
                                "readable, not writable"))
       << entries[base_ + "/model.bin"].detail();
   EXPECT_EQ(entries[base_ + "/rw"].detail(), "readable, writable");
+  EXPECT_EQ(entries[base_ + "/ro/cache"].detail(), "readable, writable");
   EXPECT_EQ(entries[base_ + "/scratch"].detail(),
             absl::StrCat("writable, capped at ", kTmpfsBytes, " bytes"));
   EXPECT_EQ(entries["/dev/null"].detail(), "usable");
   EXPECT_TRUE(absl::StrContains(status.layers().at("chroot"),
-                                "holding the filesystem view (6 entries)"))
+                                "holding the filesystem view (7 entries)"))
       << status.layers().at("chroot");
   // Nothing the probe wrote is left in the read-write bind.
   EXPECT_EQ(std::system(
@@ -141,7 +146,7 @@ TEST_F(SandboxedLauncherViewTest, TheProbeFindsEveryEntryInForce) {
   // Landlock (where the kernel has it) allows the view and nothing else.
   const std::string landlock = status.layers().at("landlock");
   if (absl::StartsWith(landlock, "on")) {
-    EXPECT_TRUE(absl::StrContains(landlock, "the view's 6 entries only"))
+    EXPECT_TRUE(absl::StrContains(landlock, "the view's 7 entries only"))
         << landlock;
   }
 }
