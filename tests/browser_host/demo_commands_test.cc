@@ -187,7 +187,7 @@ TEST_F(DemoCommandsTest, MetricsPrintsTheHostsSnapshotAsOpenMetrics) {
 }
 
 // A helper's bytes in a label (here a launch failure's stderr line, with an
-// ANSI colour, a NUL and a carriage return) reach the terminal escaped: the
+// ANSI colour, a ^A and a NUL) reach the terminal escaped: the
 // format lets a label hold them raw, a terminal would obey them.
 TEST_F(DemoCommandsTest, MetricsEscapesControlCharactersForTheTerminal) {
   Start("bad-words");
