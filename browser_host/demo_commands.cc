@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/utf8.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "host/host_snapshot.h"
 #include "host/openmetrics.h"
@@ -92,10 +94,19 @@ bool DemoCommands::TryRun(const Command& command) {
     case Command::Kind::kHelp:
       hooks_.print(kCommandHelp);
       return true;
-    case Command::Kind::kMetrics:
-      hooks_.print(WriteOpenMetrics(
-          TakeHostSnapshot(host_, {.supervisor = &supervisor_})));
+    case Command::Kind::kMetrics: {
+      // A label may hold a helper's control characters, which the format
+      // allows raw and a terminal would obey: each line is shown escaped.
+      std::string shown;
+      for (absl::string_view line :
+           absl::StrSplit(WriteOpenMetrics(TakeHostSnapshot(
+                              host_, {.supervisor = &supervisor_})),
+                          '\n', absl::SkipEmpty())) {
+        absl::StrAppend(&shown, PrintableText(line), "\n");
+      }
+      hooks_.print(shown);
       return true;
+    }
     case Command::Kind::kQuit:
       hooks_.quit();
       return true;

@@ -186,5 +186,24 @@ TEST_F(DemoCommandsTest, MetricsPrintsTheHostsSnapshotAsOpenMetrics) {
                                   "\"renderer\",kind=\"killed-by-host\""));
 }
 
+// A helper's bytes in a label (here a launch failure's stderr line, with an
+// ANSI colour, a ^A and a NUL) reach the terminal escaped: the
+// format lets a label hold them raw, a terminal would obey them.
+TEST_F(DemoCommandsTest, MetricsEscapesControlCharactersForTheTerminal) {
+  Start("bad-words");
+  ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
+  ASSERT_EQ(exits_[0].kind, ExitKind::kLaunchFailed);
+  commands_->Run("metrics");
+  ASSERT_EQ(said_.size(), 1u);
+  EXPECT_THAT(said_[0],
+              HasSubstr("bulkhead_role_last_exit_info{role=\"bad-words\""));
+  EXPECT_THAT(said_[0], HasSubstr("\\x1b[0m"));
+  for (char c : said_[0]) {
+    const auto byte = static_cast<unsigned char>(c);
+    EXPECT_TRUE(c == '\n' || c == '\t' || (byte >= 0x20 && byte != 0x7F))
+        << "control character " << static_cast<int>(c) << " in " << said_[0];
+  }
+}
+
 }  // namespace
 }  // namespace bulkhead
