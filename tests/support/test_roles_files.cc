@@ -161,9 +161,8 @@ int WarmThreaderMain(HelperContext& context) {
 }
 
 int WarmFailerMain(HelperContext& context) {
-  context.SetWarmUp("load-model", [] {
-    return absl::NotFoundError("model.bin is missing");
-  });
+  context.SetWarmUp("load-model",
+                    [] { return absl::NotFoundError("model.bin is missing"); });
   return context.Run();
 }
 
