@@ -72,13 +72,13 @@ struct Run {
         run->path, O_RDONLY, [run](absl::StatusOr<ScopedHandle> file) {
           const absl::Duration took = absl::Now() - run->started;
           if (!file.ok()) {
-            run->result.add_lines(absl::StrCat("error ", file.status().ToString()));
+            run->result.add_lines(
+                absl::StrCat("error ", file.status().ToString()));
             (void)run->context->channel().Send(run->result);
             return;
           }
           file->reset();  // close(2), as the floor does.
-          run->result.add_lines(
-              absl::StrCat(absl::ToDoubleMicroseconds(took)));
+          run->result.add_lines(absl::StrCat(absl::ToDoubleMicroseconds(took)));
           Next(run);
         });
   }
@@ -188,8 +188,7 @@ int Main(int argc, char** argv, const RoleRegistry& roles) {
   const int n = static_cast<int>(*iterations);
   bool sandboxed = false;
   const Stats floor = Summarize(PlainOpens(path, n));
-  const Stats broker =
-      Summarize(BrokerOpens(roles, dir, path, n, &sandboxed));
+  const Stats broker = Summarize(BrokerOpens(roles, dir, path, n, &sandboxed));
   std::error_code ignored;
   fs::remove_all(dir, ignored);
   if (broker.samples == 0) {

@@ -6,10 +6,11 @@
 // a role's main should not return them. The host never takes a helper's word
 // for a kind: it reports 83 as out-of-memory only when it set the helper a
 // memory limit, 85 as launch-failed only before Ready with lockdown
-// requested, and 86 as launch-failed only before Ready; otherwise, and for 80, 81, 82 and 84, an error exit with the code,
-// which then reads as the runtime's reason below. A role that returns 0 before
-// its context's Run() has sent Ready never became ready: launch-failed, which
-// an on-failure restart policy restarts.
+// requested, and 86 as launch-failed only before Ready; otherwise, and for 80,
+// 81, 82 and 84, an error exit with the code, which then reads as the runtime's
+// reason below. A role that returns 0 before its context's Run() has sent Ready
+// never became ready: launch-failed, which an on-failure restart policy
+// restarts.
 #ifndef BULKHEAD_HELPER_EXIT_CODES_H_
 #define BULKHEAD_HELPER_EXIT_CODES_H_
 

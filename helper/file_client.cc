@@ -42,8 +42,8 @@ void FileClient::Open(std::string path, int flags, Done done) {
   auto inside = std::make_shared<bool>(true);
   channel_->Call<ipc::OpenFileRequest, ipc::OpenFileResponse>(
       request, absl::Now() + kTimeout,
-      [this, inside, outstanding = outstanding_,
-       channel = channel_, done = std::move(done)](
+      [this, inside, outstanding = outstanding_, channel = channel_,
+       done = std::move(done)](
           absl::StatusOr<ipc::OpenFileResponse> response) mutable {
         --*outstanding;
         absl::StatusOr<ScopedHandle> result;

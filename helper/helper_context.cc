@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "common/logging.h"
 #include "helper/diagnostics/escape_attempts.h"
 #include "helper/diagnostics/fault_injection.h"
@@ -29,16 +28,17 @@ HelperContext::~HelperContext() = default;
 absl::StatusOr<ScopedHandle> HelperContext::TakeFile(absl::string_view name) {
   auto it = launch_files_.find(name);
   if (it == launch_files_.end()) {
-    return absl::NotFoundError(absl::StrCat(
-        "the host handed this helper no file named '", name,
-        "' (or it was taken already)"));
+    return absl::NotFoundError(
+        absl::StrCat("the host handed this helper no file named '", name,
+                     "' (or it was taken already)"));
   }
   ScopedHandle file = std::move(it->second);
   launch_files_.erase(it);
   return file;
 }
 
-void HelperContext::set_launch_files(std::map<std::string, ScopedHandle> files) {
+void HelperContext::set_launch_files(
+    std::map<std::string, ScopedHandle> files) {
   for (auto& [name, handle] : files) {
 #if !defined(_WIN32)
     keep_fds_.push_back(handle.get());

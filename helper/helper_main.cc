@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <map>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 

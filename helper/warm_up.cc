@@ -12,8 +12,9 @@ absl::Status RunWarmUp(absl::string_view name,
                        absl::AnyInvocable<absl::Status()>& warm_up) {
   const absl::StatusOr<std::vector<std::string>> before = ListThreads();
   if (absl::Status done = warm_up(); !done.ok()) {
-    return absl::Status(done.code(), absl::StrCat("warm-up '", name,
-                                                  "' failed: ", done.message()));
+    return absl::Status(
+        done.code(),
+        absl::StrCat("warm-up '", name, "' failed: ", done.message()));
   }
   if (!before.ok()) return absl::OkStatus();
   // A thread just joined is still listed until the kernel has released it, a

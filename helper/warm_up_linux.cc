@@ -17,7 +17,8 @@ absl::StatusOr<std::vector<std::string>> ListThreads() {
   std::vector<std::string> list;
   while (const dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
+    std::ifstream comm(
+        absl::StrCat("/proc/self/task/", entry->d_name, "/comm"));
     std::string name;
     std::getline(comm, name);
     list.push_back(absl::StrCat("tid ", entry->d_name, " '",

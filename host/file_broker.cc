@@ -85,8 +85,8 @@ absl::StatusOr<sandbox::BrokerRule> FileBroker::Decide(absl::string_view path,
       absl::StrCat("file broker: no rule allows '", path, "'"));
 }
 
-absl::StatusOr<ScopedHandle> FileBroker::Open(absl::string_view path,
-                                              int flags, absl::Time now) {
+absl::StatusOr<ScopedHandle> FileBroker::Open(absl::string_view path, int flags,
+                                              absl::Time now) {
   if (last_refill_ != absl::InfinitePast()) {
     tokens_ = std::min(
         rate_.burst,

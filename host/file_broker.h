@@ -67,9 +67,9 @@ class FileBroker {
 
 // Opens `components` (each a plain name) beneath the directory `dir` as the
 // broker does (see above); `flags` already checked. Platform code.
-absl::StatusOr<ScopedHandle> OpenBeneath(absl::string_view dir,
-                                         const std::vector<std::string>& components,
-                                         int flags);
+absl::StatusOr<ScopedHandle> OpenBeneath(
+    absl::string_view dir, const std::vector<std::string>& components,
+    int flags);
 
 // Opens a policy's pre-opened file at launch: its path, not following a
 // symbolic link in its last component, read-only unless `file.write`;

@@ -120,7 +120,8 @@ absl::StatusOr<ScopedHandle> OpenBeneath(
     how.resolve = kResolveBeneath | kResolveNoSymlinks | kResolveNoMagicLinks;
     const long fd = ::syscall(SYS_openat2, root->get(), relative.c_str(), &how,
                               sizeof(how));
-    if (fd >= 0) return CheckRegular(ScopedHandle(static_cast<int>(fd)), flags, what);
+    if (fd >= 0)
+      return CheckRegular(ScopedHandle(static_cast<int>(fd)), flags, what);
     // ENOSYS: an older kernel; EPERM: a seccomp filter that does not know
     // it. Either way the walk below does the same job.
     if (errno == ELOOP || errno == EXDEV) return RefuseLink(dir, components);
@@ -144,9 +145,9 @@ absl::StatusOr<ScopedHandle> OpenPreopenedFile(
   }
   ScopedHandle handle(fd);
   if (absl::Status fit = CheckHandleForHelper(fd, sandboxed); !fit.ok()) {
-    return absl::Status(fit.code(), absl::StrCat("pre-opened file '", file.name,
-                                                 "' (", file.path,
-                                                 "): ", fit.message()));
+    return absl::Status(fit.code(),
+                        absl::StrCat("pre-opened file '", file.name, "' (",
+                                     file.path, "): ", fit.message()));
   }
   // Opened without blocking (a FIFO would have waited for a writer); used
   // blocking, as any file the helper opened itself.

@@ -7,8 +7,7 @@ namespace bulkhead {
 void ForceBrokerComponentWalkForTesting(bool) {}
 
 absl::StatusOr<ScopedHandle> OpenBeneath(absl::string_view,
-                                         const std::vector<std::string>&,
-                                         int) {
+                                         const std::vector<std::string>&, int) {
   return absl::UnimplementedError("no file broker on this platform");
 }
 

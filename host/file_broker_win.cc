@@ -12,9 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/os_error.h"
-#include "common/status_macros.h"
 #include "host/file_broker.h"
-#include "host/launch/launch_support_win.h"
 #include "sandbox/sandbox_policy_files.h"
 
 namespace bulkhead {
@@ -40,8 +38,8 @@ std::string PlainPath(const std::wstring& wide) {
   std::wstring path = wide;
   if (path.rfind(L"\\\\?\\", 0) == 0) path = path.substr(4);
   const int size = ::WideCharToMultiByte(CP_UTF8, 0, path.data(),
-                                         static_cast<int>(path.size()),
-                                         nullptr, 0, nullptr, nullptr);
+                                         static_cast<int>(path.size()), nullptr,
+                                         0, nullptr, nullptr);
   std::string utf8(static_cast<size_t>(size > 0 ? size : 0), '\0');
   if (size > 0) {
     ::WideCharToMultiByte(CP_UTF8, 0, path.data(),
@@ -49,6 +47,17 @@ std::string PlainPath(const std::wstring& wide) {
                           nullptr, nullptr);
   }
   return utf8;
+}
+
+std::wstring Wide(const std::string& utf8) {
+  const int size = ::MultiByteToWideChar(
+      CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  std::wstring wide(static_cast<size_t>(size > 0 ? size : 0), L'\0');
+  if (size > 0) {
+    ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(),
+                          static_cast<int>(utf8.size()), wide.data(), size);
+  }
+  return wide;
 }
 
 absl::StatusOr<ScopedHandle> OpenAt(const std::string& path, int flags,
@@ -66,14 +75,18 @@ absl::StatusOr<ScopedHandle> OpenAt(const std::string& path, int flags,
   } else if ((flags & _O_TRUNC) != 0) {
     disposition = TRUNCATE_EXISTING;
   }
-  BH_ASSIGN_OR_RETURN(const std::wstring wide, Utf8ToWide(path));
-  HANDLE handle = ::CreateFileW(
-      wide.c_str(), directory ? FILE_READ_ATTRIBUTES : access,
-      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-      directory ? OPEN_EXISTING : disposition,
-      FILE_FLAG_OPEN_REPARSE_POINT |
-          (directory ? FILE_FLAG_BACKUP_SEMANTICS : 0),
-      nullptr);
+  const std::wstring wide = Wide(path);
+  if (wide.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not UTF-8"));
+  }
+  HANDLE handle =
+      ::CreateFileW(wide.c_str(), directory ? FILE_READ_ATTRIBUTES : access,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                    nullptr, directory ? OPEN_EXISTING : disposition,
+                    FILE_FLAG_OPEN_REPARSE_POINT |
+                        (directory ? FILE_FLAG_BACKUP_SEMANTICS : 0),
+                    nullptr);
   if (handle == INVALID_HANDLE_VALUE) {
     return LastWinErrorToStatus(absl::StrCat("CreateFileW ", path));
   }
@@ -143,9 +156,9 @@ absl::StatusOr<ScopedHandle> OpenPreopenedFile(
   }
   if (absl::Status fit = CheckHandleForHelper(handle->get(), sandboxed);
       !fit.ok()) {
-    return absl::Status(fit.code(), absl::StrCat("pre-opened file '", file.name,
-                                                 "' (", file.path,
-                                                 "): ", fit.message()));
+    return absl::Status(fit.code(),
+                        absl::StrCat("pre-opened file '", file.name, "' (",
+                                     file.path, "): ", fit.message()));
   }
   return handle;
 }

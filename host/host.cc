@@ -159,9 +159,9 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   for (const auto& [name, handle] : overrides.files) {
     absl::StatusOr<ScopedHandle> copy = DuplicateNativeHandle(handle);
     if (!copy.ok()) {
-      return absl::Status(copy.status().code(),
-                          absl::StrCat("file '", name,
-                                       "': ", copy.status().message()));
+      return absl::Status(
+          copy.status().code(),
+          absl::StrCat("file '", name, "': ", copy.status().message()));
     }
     helper_options.files.emplace_back(
         name, std::make_shared<const ScopedHandle>(*std::move(copy)));

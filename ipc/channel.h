@@ -406,7 +406,7 @@ class BULKHEAD_EXPORT Channel {
   std::vector<ScopedHandle> reply_handles_;
   bool serving_call_ = false;  // Inside a Serve/ServeControl handler.
   uint64_t serving_call_id_ = 0;
-  bool reply_later_ = false;  // The handler called ReplyLater.
+  bool reply_later_ = false;   // The handler called ReplyLater.
   bool send_refused_ = false;  // A Send/Call hit max_queued_bytes.
   // Shared bodies sent that the peer has not said it took.
   uint64_t shared_bytes_in_flight_ = 0;

@@ -275,7 +275,8 @@ uint64_t Channel::ReplyLater() {
 absl::Status Channel::SendLateReply(uint64_t call_id,
                                     const absl::StatusOr<Control>& answer) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
-  if (state_ != State::kOpen) return absl::UnavailableError("channel is closed");
+  if (state_ != State::kOpen)
+    return absl::UnavailableError("channel is closed");
   OutgoingEnvelope reply;
   if (answer.ok()) {
     reply.control = &*answer;

@@ -127,7 +127,7 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
 }
 
 absl::Status Channel::SendReply(uint64_t call_id, OutgoingEnvelope reply,
-                               std::vector<ScopedHandle> handles) {
+                                std::vector<ScopedHandle> handles) {
   reply.call_id = call_id;
   reply.is_reply = true;
   if (reply.error != nullptr) handles.clear();

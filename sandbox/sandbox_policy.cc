@@ -493,9 +493,9 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": seccomp with an empty allowlist (call AllowBaseRuntime)"));
   }
-  if (absl::Status files = internal::ValidateFileAccess(policy);
-      !files.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", files.message()));
+  if (absl::Status files = internal::ValidateFileAccess(policy); !files.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", files.message()));
   }
   return policy;
 }

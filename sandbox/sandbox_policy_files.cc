@@ -1,12 +1,13 @@
 // The policy's file access: the builder's BrokerAllow*/PreOpen and their
 // checks.
+#include "sandbox/sandbox_policy_files.h"
+
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/sandbox_policy.h"
-#include "sandbox/sandbox_policy_files.h"
 
 namespace bulkhead::sandbox {
 namespace internal {
@@ -90,8 +91,8 @@ absl::Status ValidateFileAccess(const SandboxPolicy& policy) {
           absl::StrCat("pre-opened file name '", file.name, "' given twice"));
     }
     if (absl::Status valid = ValidateAbsolutePath(file.path); !valid.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "pre-opened file '", file.name, "': ", valid.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("pre-opened file '", file.name, "': ", valid.message()));
     }
   }
   return absl::OkStatus();
@@ -126,8 +127,7 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::BrokerAllowWriteUnder(
 SandboxPolicyBuilder& SandboxPolicyBuilder::PreOpen(absl::string_view name,
                                                     absl::string_view path,
                                                     bool write) {
-  policy_.preopened.push_back(
-      {std::string(name), std::string(path), write});
+  policy_.preopened.push_back({std::string(name), std::string(path), write});
   return *this;
 }
 

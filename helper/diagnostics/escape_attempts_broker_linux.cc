@@ -104,12 +104,11 @@ void RunBrokerEscapeAttempts(
           if (--tally->left > 0) return;
           EscapeAttempt& attempt = run->attempts[slot];
           attempt.blocked = tally->throttled > 0;
-          attempt.outcome =
-              absl::StrCat(attempt.blocked ? "" : "NOT BOUNDED: ",
-                           kFloodRequests, " requests: ", tally->ok, " files, ",
-                           tally->denied, " refused, ", tally->throttled,
-                           " turned away (RESOURCE_EXHAUSTED), ", tally->other,
-                           " other");
+          attempt.outcome = absl::StrCat(
+              attempt.blocked ? "" : "NOT BOUNDED: ", kFloodRequests,
+              " requests: ", tally->ok, " files, ", tally->denied, " refused, ",
+              tally->throttled, " turned away (RESOURCE_EXHAUSTED), ",
+              tally->other, " other");
           run->Finish();
         });
   }

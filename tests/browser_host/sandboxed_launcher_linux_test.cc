@@ -397,9 +397,11 @@ class EscapeTest : public SandboxedLauncherTest,
     ::mkdir(broker_dir_.c_str(), 0755);
     std::ofstream(outside_file_) << "secret";
     std::ofstream(broker_dir_ + "/inside.txt") << "inside";
-    ::symlink(outside_file_.c_str(), (broker_dir_ + "/bulkhead-link-out").c_str());
+    ::symlink(outside_file_.c_str(),
+              (broker_dir_ + "/bulkhead-link-out").c_str());
     ::mkfifo((broker_dir_ + "/bulkhead-fifo").c_str(), 0644);
-    options.sandbox_policy_for_role = [dir = broker_dir_](absl::string_view role) {
+    options.sandbox_policy_for_role = [dir = broker_dir_](
+                                          absl::string_view role) {
       sandbox::SandboxPolicy policy = sandbox::PresetForRole(role);
       policy.broker_rules.push_back({dir, /*prefix=*/true, /*write=*/false});
       return policy;
@@ -507,8 +509,7 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   }
   // The file broker, asked for what its rules must refuse: each refused for
   // the reason the attempt is about, not merely for a missing file.
-  for (const auto& [name, reason] :
-       std::map<std::string, std::string>{
+  for (const auto& [name, reason] : std::map<std::string, std::string>{
            {"broker-symlink-out", "symbolic link"},
            {"broker-fifo", "not a regular file"},
            {"broker-create-under-read", "for reading only"},

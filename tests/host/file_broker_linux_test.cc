@@ -1,8 +1,6 @@
 // The file broker's decisions and opens (host/file_broker.h) against the
 // tricks a hostile helper would try, with openat2 and with the component walk
 // older kernels get.
-#include "host/file_broker.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "host/file_broker.h"
 
 namespace bulkhead {
 namespace {
@@ -149,8 +148,8 @@ TEST_P(FileBrokerTest, AHelperThatAsksTooFastIsTurnedAway) {
   }
   EXPECT_EQ(exhausted, 3);
   // A second later the bucket has refilled.
-  EXPECT_TRUE(broker.Open(In("ro/a.txt"), O_RDONLY, now + absl::Seconds(1))
-                  .ok());
+  EXPECT_TRUE(
+      broker.Open(In("ro/a.txt"), O_RDONLY, now + absl::Seconds(1)).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolution, FileBrokerTest, ::testing::Bool(),

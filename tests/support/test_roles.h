@@ -37,8 +37,11 @@
 //            answers "asked" and then sends a one-way LayoutTextResponse with
 //            what OpenFile gave ("ok" and the first bytes, or the code's
 //            number and message; "inside" last when the callback ran inside
-//            OpenFile); "flood N PATH" sends N broker requests straight to the
-//            host and then a one-way "flood", ok, denied, exhausted, other.
+//            OpenFile); "burst N PATH" calls OpenFile N times at once and
+//            then sends a one-way "burst", ok, exhausted, other, and how many
+//            callbacks ran inside OpenFile; "flood N PATH" sends N broker
+//            requests straight to the host and then a one-way "flood", ok,
+//            denied, exhausted, other.
 //   warm-threader: a warm-up that leaves a thread running (launch-failed).
 //   warm-failer: a warm-up "load-model" that fails (launch-failed).
 //   warm-joiner: a warm-up that starts and joins a thread; answers "warmed".

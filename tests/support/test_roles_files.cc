@@ -70,6 +70,42 @@ int FilesMain(HelperContext& context) {
           response.add_lines("asked");
           return response;
         }
+        if (words.size() == 3 && words[0] == "burst" &&
+            absl::SimpleAtoi(words[1], &number)) {
+          // N OpenFile calls at once: past the client's cap of outstanding
+          // requests some complete at once, which must still be from the
+          // loop, never inside OpenFile.
+          struct Tally {
+            int left, ok = 0, exhausted = 0, other = 0, inside = 0;
+          };
+          auto tally = std::make_shared<Tally>(Tally{number});
+          for (int i = 0; i < number; ++i) {
+            auto inside = std::make_shared<bool>(true);
+            context.OpenFile(
+                words[2], O_RDONLY,
+                [&context, tally, inside](absl::StatusOr<ScopedHandle> file) {
+                  if (*inside) ++tally->inside;
+                  if (file.ok()) {
+                    ++tally->ok;
+                  } else if (absl::IsResourceExhausted(file.status())) {
+                    ++tally->exhausted;
+                  } else {
+                    ++tally->other;
+                  }
+                  if (--tally->left > 0) return;
+                  roles::LayoutTextResponse outcome;
+                  outcome.add_lines("burst");
+                  for (int count : {tally->ok, tally->exhausted, tally->other,
+                                    tally->inside}) {
+                    outcome.add_lines(absl::StrCat(count));
+                  }
+                  (void)context.channel().Send(outcome);
+                });
+            *inside = false;
+          }
+          response.add_lines("asked");
+          return response;
+        }
         if (words.size() == 3 && words[0] == "flood" &&
             absl::SimpleAtoi(words[1], &number)) {
           // Straight to the host, past OpenFile's own cap: what a hostile
@@ -107,8 +143,8 @@ int FilesMain(HelperContext& context) {
           response.add_lines("asked");
           return response;
         }
-        return absl::InvalidArgumentError("take NAME | open FLAGS PATH | "
-                                          "flood N PATH");
+        return absl::InvalidArgumentError(
+            "take NAME | open FLAGS PATH | burst N PATH | flood N PATH");
       });
   return context.Run();
 }
@@ -125,9 +161,8 @@ int WarmThreaderMain(HelperContext& context) {
 }
 
 int WarmFailerMain(HelperContext& context) {
-  context.SetWarmUp("load-model", [] {
-    return absl::NotFoundError("model.bin is missing");
-  });
+  context.SetWarmUp("load-model",
+                    [] { return absl::NotFoundError("model.bin is missing"); });
   return context.Run();
 }
 
