@@ -35,6 +35,10 @@ struct RoleConfig {
   // ends as kCpuLimit.
   absl::Duration cpu_limit = absl::ZeroDuration();
   Heartbeat::Options heartbeat;
+  // The `network` field; nullopt: the preset's.
+  std::optional<sandbox::Network> network;
+  // The `environment` field: added to the preset's policy's environment.
+  std::vector<std::string> environment;
 };
 
 struct HostConfig {

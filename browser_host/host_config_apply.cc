@@ -2,8 +2,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "browser_host/host_config.h"
@@ -25,10 +27,12 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   options.memory_limit_bytes = *defaults.memory_limit_bytes;
   options.heartbeat = *defaults.heartbeat;
   // Each role's policy: its preset (or the one the config names), with the
-  // config's CPU limit.
+  // config's CPU limit, network and environment.
   struct PolicyChoice {
     std::string preset;
     uint64_t cpu_seconds = 0;
+    std::optional<sandbox::Network> network;
+    std::vector<std::string> environment;
   };
   std::map<std::string, PolicyChoice, std::less<>> policies;
   for (const RoleConfig& role : config.roles) {
@@ -36,11 +40,13 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
     policies[role.name] = {
         role.sandbox == "default" || role.sandbox == "none" ? role.name
                                                             : role.sandbox,
-        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit))};
+        static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit)),
+        role.network, role.environment};
   }
   const PolicyChoice fallback = {
       "",
-      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit))};
+      static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit)),
+      config.defaults.network, config.defaults.environment};
   options.sandbox_policy_for_role = [policies = std::move(policies),
                                      fallback](absl::string_view role) {
     const auto found = policies.find(role);
@@ -49,6 +55,12 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
     sandbox::SandboxPolicy policy = sandbox::PresetForRole(
         choice.preset.empty() ? role : absl::string_view(choice.preset));
     if (choice.cpu_seconds > 0) policy.limits.cpu_seconds = choice.cpu_seconds;
+    if (choice.network.has_value()) {
+      policy = sandbox::WithNetwork(std::move(policy), *choice.network);
+    }
+    policy.environment.insert(policy.environment.end(),
+                              choice.environment.begin(),
+                              choice.environment.end());
     return policy;
   };
 }

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/process_info.h"
 
 namespace bulkhead {
@@ -26,6 +27,8 @@ HelperSample SampleHelper(HelperProcess& helper) {
   sample.frames_in = helper.channel().frames_received();
   sample.frames_out = helper.channel().frames_sent();
   sample.sandboxed = helper.sandboxed();
+  const std::string& network = helper.sandbox_status().network();
+  sample.network = network.substr(0, network.find(':'));
   return sample;
 }
 
@@ -65,6 +68,9 @@ std::vector<HelperRow> TaskManager::Rows(
     }
     row.restarts = restarts_of(sample.role);
     row.sandbox = sample.sandboxed ? "on" : "off";
+    if (!sample.network.empty()) {
+      absl::StrAppend(&row.sandbox, ", net ", sample.network);
+    }
     row.last_exit = last_exit_of(sample.role);
     Previous baseline;
     baseline.at = now;

@@ -42,6 +42,7 @@ absl::StatusOr<ipc::Control> RunEscapeFault(const ipc::Control& request,
   targets.home_dir = wire.home_dir();
   targets.sibling_channel_path = wire.sibling_channel_path();
   targets.abstract_socket_name = wire.abstract_socket_name();
+  targets.environment_canary = wire.environment_canary();
   std::vector<EscapeAttempt> attempts = RunEscapeAttempts(targets, bait);
   if (attempts.empty()) {
     return absl::UnimplementedError("no escape suite on this platform");
@@ -118,6 +119,7 @@ int HelperContext::Run() {
   ipc::SandboxStatus* status = ready.mutable_ready()->mutable_sandbox();
   sandbox::SandboxReport report = sandbox::ProbeSandbox();
   status->set_sandboxed(report.sandboxed);
+  status->set_network(report.network);
   for (auto& [layer, state] : report.layers)
     (*status->mutable_layers())[layer] = state;
   if (absl::Status sent = channel_->SendControl(ready); !sent.ok()) {

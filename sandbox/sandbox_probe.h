@@ -20,6 +20,10 @@ struct SandboxReport {
   // Layer name and what the probe saw, in a stable order, e.g. {"seccomp",
   // "off"}.
   std::vector<std::pair<std::string, std::string>> layers;
+  // The network in force, as the helper finds it: "none: <detail>" when it is
+  // in a network namespace of its own (nothing but its own loopback), "host:
+  // <detail>" when it shares the host's (SandboxStatus::network).
+  std::string network;
 };
 
 BULKHEAD_EXPORT SandboxReport ProbeSandbox();

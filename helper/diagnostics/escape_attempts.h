@@ -34,6 +34,10 @@ struct EscapeTargets {
   // The channel another helper uses, e.g. "/proc/<sibling pid>/fd/3". When it
   // has that form, "steal-sibling-channel" also tries pidfd_getfd on that fd.
   std::string sibling_channel_path;
+  // A value the host planted in its own environment before launching the
+  // helper; "read-environment-canary" looks for it in the helper's environ,
+  // /proc/self/environ and its parent's /proc/<ppid>/environ.
+  std::string environment_canary;
 };
 
 struct EscapeAttempt {

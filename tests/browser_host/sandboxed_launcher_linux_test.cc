@@ -426,8 +426,13 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
     GTEST_SKIP() << testing::TrappedForkUnobservableReason();
   }
   const std::string role = GetParam();
+  // In the host's environment before the helpers launch: none may find it.
+  const std::string canary =
+      absl::StrCat("escape-canary-", ::getpid(), "-not-for-helpers");
+  ASSERT_EQ(::setenv("BULKHEAD_ESCAPE_CANARY", canary.c_str(), 1), 0);
   HelperProcess* sibling = LaunchReady("renderer");
   HelperProcess* helper = LaunchReady(role);
+  ::unsetenv("BULKHEAD_ESCAPE_CANARY");
   ASSERT_NE(sibling, nullptr);
   ASSERT_NE(helper, nullptr);
   Listener tcp = Listener::Tcp();
@@ -451,6 +456,7 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   targets->set_home_dir(home != nullptr ? home : "/root");
   targets->set_sibling_channel_path(
       absl::StrCat("/proc/", sibling->pid(), "/fd/3"));
+  targets->set_environment_canary(canary);
   std::optional<absl::StatusOr<ipc::Control>> reply;
   helper->CallControl(
       request, absl::Now() + absl::Seconds(60),
@@ -477,6 +483,9 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
     EXPECT_TRUE(absl::StartsWith(outcomes[name], "REFUSED: the lockdown"))
         << name << ": " << outcomes[name];
   }
+  ASSERT_TRUE(outcomes.contains("read-environment-canary"));
+  EXPECT_TRUE(absl::StartsWith(outcomes["read-environment-canary"], "absent"))
+      << outcomes["read-environment-canary"];
   // The network role shares the host's network, and with it the host's
   // abstract sockets: it may not make an AF_UNIX socket at all.
   if (role == "network" && *testing::SeccompTrapUnobservableReason() == '\0') {
