@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "browser_host/roles/builtin_roles.h"
 #include "gmock/gmock.h"
@@ -149,6 +150,34 @@ TEST_F(HostConfigTest, SandboxPresetAndCpuLimitShapeTheRolesPolicy) {
   EXPECT_EQ(network.limits.cpu_seconds, 0u);
 }
 
+TEST_F(HostConfigTest, NetworkAndEnvironmentShapeTheRolesPolicy) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    defaults { environment: "LANG=C.UTF-8" }
+    role { name: "utility" network: "host" environment: "TZ" }
+    role { name: "network" network: "none" }
+    role { name: "gpu" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  ApplyHostConfig(*config, options);
+  const sandbox::SandboxPolicy utility =
+      options.sandbox_policy_for_role("utility");
+  EXPECT_EQ(utility.network, sandbox::Network::kHost);
+  EXPECT_FALSE(utility.enabled(sandbox::Layer::kNetNamespace));
+  EXPECT_EQ(utility.environment,
+            (std::vector<std::string>{"LANG=C.UTF-8", "TZ"}));
+  const sandbox::SandboxPolicy network =
+      options.sandbox_policy_for_role("network");
+  EXPECT_EQ(network.network, sandbox::Network::kNone);
+  EXPECT_TRUE(network.enabled(sandbox::Layer::kNetNamespace));
+  const sandbox::SandboxPolicy gpu = options.sandbox_policy_for_role("gpu");
+  EXPECT_EQ(gpu.network, sandbox::Network::kNone);
+  EXPECT_EQ(gpu.environment, (std::vector<std::string>{"LANG=C.UTF-8"}));
+  // A role the config does not list gets the defaults' environment.
+  EXPECT_EQ(options.sandbox_policy_for_role("renderer").environment,
+            (std::vector<std::string>{"LANG=C.UTF-8"}));
+}
+
 TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {
   // Line 2, column 15: the parser wants a value after "count:".
   EXPECT_THAT(Error("role { name: \"gpu\" }\nrole { count: }\n"),
@@ -206,6 +235,15 @@ TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
   EXPECT_THAT(Error("role { name: \"gpu\" restart { mode: 7 } }"),
               HasSubstr("role[0].restart.mode: expected NEVER, ON_FAILURE or "
                         "ALWAYS"));
+  EXPECT_THAT(Error("role { name: \"gpu\" network: \"all\" }"),
+              HasSubstr("role[0].network: expected \"none\" or \"host\", got "
+                        "\"all\""));
+  EXPECT_THAT(
+      Error("role { name: \"gpu\" sandbox: \"none\" network: \"none\" }"),
+      HasSubstr("role[0].network: expected \"host\" with sandbox \"none\""));
+  EXPECT_THAT(Error("role { name: \"gpu\" environment: \"=x\" }"),
+              HasSubstr("role[0].environment: expected \"NAME=value\" or "
+                        "\"NAME\", got \"=x\""));
   EXPECT_THAT(Error("defaults { name: \"gpu\" } role { name: \"gpu\" }"),
               StartsWith("host.textproto:1:12: defaults.name: expected no "
                          "name"));

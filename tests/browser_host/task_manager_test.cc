@@ -41,6 +41,19 @@ TEST(TaskManagerTest, FirstSampleHasNoRates) {
   EXPECT_EQ(rows[0].last_exit, "");
 }
 
+TEST(TaskManagerTest, TheSandboxColumnShowsTheNetworkInForce) {
+  TaskManager manager;
+  HelperSample none = Sample(1, absl::Seconds(1), 0, 0);
+  none.network = "none";
+  HelperSample host = Sample(2, absl::Seconds(1), 0, 0);
+  host.network = "host";
+  host.sandboxed = false;
+  std::vector<HelperRow> rows = manager.Rows({none, host}, {}, kStart);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].sandbox, "on, net none");
+  EXPECT_EQ(rows[1].sandbox, "off, net host");
+}
+
 TEST(TaskManagerTest, RatesAreTheChangeOverThePeriod) {
   TaskManager manager;
   manager.Rows({Sample(1, absl::Seconds(1), 10, 20)}, {}, kStart);
