@@ -216,10 +216,14 @@ void ApplyRole(Checker& check, const Located& at, const config::Role& role,
                  "\"none\"");
     }
   }
-  for (const std::string& entry : role.environment()) {
+  for (int i = 0; i < role.environment_size(); ++i) {
+    const std::string& entry = role.environment(i);
     if (!sandbox::CheckEnvironmentEntries("", {entry}).ok()) {
-      check.Fail(at, "environment", "\"NAME=value\" or \"NAME\"",
-                 absl::StrCat("\"", absl::CHexEscape(entry), "\""));
+      // A repeated field: the block's position, the entry's index.
+      check.Fail(
+          at, nullptr,
+          absl::StrCat("environment[", i, "] to be \"NAME=value\" or \"NAME\""),
+          absl::StrCat("\"", absl::CHexEscape(entry), "\""));
     }
     out.environment.push_back(entry);
   }

@@ -52,9 +52,15 @@ EscapeAttempt EnvironmentCanaryAttempt(const std::string& canary) {
     if (std::strstr(*variable, canary.c_str()) != nullptr) in_environ = true;
   }
   (in_environ ? found : looked).push_back("environ");
-  for (const std::string& path :
-       {std::string("/proc/self/environ"),
-        absl::StrCat("/proc/", ::getppid(), "/environ")}) {
+  std::vector<std::string> paths = {"/proc/self/environ"};
+  // getppid may be refused too (it is not in the base runtime's allowlist).
+  const SyscallResult parent = Try([] { return long{::getppid()}; });
+  if (parent.value <= 0 || parent.trapped != -1) {
+    looked.push_back(absl::StrCat("getppid: ", FailureText(parent)));
+  } else {
+    paths.push_back(absl::StrCat("/proc/", parent.value, "/environ"));
+  }
+  for (const std::string& path : paths) {
     std::string bytes;
     const SyscallResult read =
         Try([&] { return ReadInto(path.c_str(), bytes); });

@@ -242,8 +242,8 @@ TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
       Error("role { name: \"gpu\" sandbox: \"none\" network: \"none\" }"),
       HasSubstr("role[0].network: expected \"host\" with sandbox \"none\""));
   EXPECT_THAT(Error("role { name: \"gpu\" environment: \"=x\" }"),
-              HasSubstr("role[0].environment: expected \"NAME=value\" or "
-                        "\"NAME\", got \"=x\""));
+              HasSubstr("role[0]: expected environment[0] to be "
+                        "\"NAME=value\" or \"NAME\", got \"=x\""));
   EXPECT_THAT(Error("defaults { name: \"gpu\" } role { name: \"gpu\" }"),
               StartsWith("host.textproto:1:12: defaults.name: expected no "
                          "name"));
