@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -533,6 +534,67 @@ INSTANTIATE_TEST_SUITE_P(Roles, EscapeTest,
                          [](const auto& info) {
                            return std::string(info.param);
                          });
+
+// The network namespace alone keeps a Network::kNone helper off the host's
+// network: with the seccomp layer off (socket() allowed), its connect to a
+// listener on the host's 127.0.0.1 still fails; the same policy with kHost
+// reaches it (the attempt can succeed). The probe reports each as it is.
+TEST_F(SandboxedLauncherTest,
+       NetworkNoneIsANamespaceOfItsOwnEvenWithoutSeccomp) {
+  Listener tcp = Listener::Tcp();
+  ASSERT_NE(tcp.port(), 0);
+  for (const sandbox::Network network :
+       {sandbox::Network::kNone, sandbox::Network::kHost}) {
+    SCOPED_TRACE(sandbox::NetworkName(network));
+    sandbox::SandboxPolicy policy =
+        sandbox::WithNetwork(sandbox::PresetForRole("renderer"), network);
+    policy.layers[static_cast<int>(Layer::kSeccomp)] = Requirement::kOff;
+    Host::LaunchOverrides overrides;
+    overrides.sandbox_policy = policy;
+    HelperProcess* helper = nullptr;
+    bool finished = false;
+    absl::StatusOr<HelperProcess*> launched =
+        host_->Launch("renderer", std::move(overrides),
+                      [&](absl::StatusOr<HelperProcess*> ready) {
+                        finished = true;
+                        if (ready.ok()) helper = *ready;
+                      });
+    ASSERT_TRUE(launched.ok()) << launched.status();
+    ASSERT_TRUE(RunUntil([&] { return finished; }));
+    ASSERT_NE(helper, nullptr);
+    EXPECT_TRUE(absl::StartsWith(helper->sandbox_status().network(),
+                                 sandbox::NetworkName(network)))
+        << helper->sandbox_status().network();
+
+    ipc::Control request;
+    ipc::Fault* fault = request.mutable_fault();
+    fault->set_kind(ipc::FAULT_KIND_ESCAPE);
+    fault->mutable_escape_targets()->set_tcp_port(tcp.port());
+    std::optional<absl::StatusOr<ipc::Control>> reply;
+    helper->CallControl(request, absl::Now() + absl::Seconds(60),
+                        [&](absl::StatusOr<ipc::Control> result) {
+                          reply = std::move(result);
+                        });
+    ASSERT_TRUE(RunUntil([&] { return reply.has_value(); }, absl::Seconds(90)));
+    ASSERT_TRUE(reply->ok()) << reply->status();
+    std::optional<ipc::EscapeAttempt> connect;
+    for (const ipc::EscapeAttempt& attempt :
+         (*reply)->fault().escape_results()) {
+      if (attempt.name() == "connect-tcp-localhost") connect = attempt;
+    }
+    ASSERT_TRUE(connect.has_value());
+    if (network == sandbox::Network::kNone) {
+      EXPECT_TRUE(connect->blocked()) << connect->outcome();
+      // Refused by the namespace, not by a filter: there is none.
+      EXPECT_FALSE(absl::StrContains(connect->outcome(), "SIGSYS"))
+          << connect->outcome();
+    } else {
+      EXPECT_TRUE(absl::StartsWith(connect->outcome(), "SUCCEEDED"))
+          << connect->outcome();
+    }
+    helper->Kill(HostAction::kKillRequested, "test done");
+  }
+}
 
 }  // namespace
 }  // namespace bulkhead
