@@ -67,9 +67,10 @@ std::vector<HelperRow> TaskManager::Rows(
       row.overdue_ping = sample.overdue_ping;
     }
     row.restarts = restarts_of(sample.role);
+    // "+net": on the host's network (short: the table must fit 80 columns).
     row.sandbox = sample.sandboxed ? "on" : "off";
-    if (!sample.network.empty()) {
-      absl::StrAppend(&row.sandbox, ", net ", sample.network);
+    if (sample.sandboxed && sample.network == "host") {
+      absl::StrAppend(&row.sandbox, "+net");
     }
     row.last_exit = last_exit_of(sample.role);
     Previous baseline;

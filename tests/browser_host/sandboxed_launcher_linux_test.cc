@@ -551,16 +551,7 @@ TEST_F(SandboxedLauncherTest,
     policy.layers[static_cast<int>(Layer::kSeccomp)] = Requirement::kOff;
     Host::LaunchOverrides overrides;
     overrides.sandbox_policy = policy;
-    HelperProcess* helper = nullptr;
-    bool finished = false;
-    absl::StatusOr<HelperProcess*> launched =
-        host_->Launch("renderer", std::move(overrides),
-                      [&](absl::StatusOr<HelperProcess*> ready) {
-                        finished = true;
-                        if (ready.ok()) helper = *ready;
-                      });
-    ASSERT_TRUE(launched.ok()) << launched.status();
-    ASSERT_TRUE(RunUntil([&] { return finished; }));
+    HelperProcess* helper = LaunchReady("renderer", std::move(overrides));
     ASSERT_NE(helper, nullptr);
     EXPECT_TRUE(absl::StartsWith(helper->sandbox_status().network(),
                                  sandbox::NetworkName(network)))

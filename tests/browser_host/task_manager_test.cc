@@ -47,11 +47,15 @@ TEST(TaskManagerTest, TheSandboxColumnShowsTheNetworkInForce) {
   none.network = "none";
   HelperSample host = Sample(2, absl::Seconds(1), 0, 0);
   host.network = "host";
-  host.sandboxed = false;
-  std::vector<HelperRow> rows = manager.Rows({none, host}, {}, kStart);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].sandbox, "on, net none");
-  EXPECT_EQ(rows[1].sandbox, "off, net host");
+  HelperSample unsandboxed = Sample(3, absl::Seconds(1), 0, 0);
+  unsandboxed.network = "host";
+  unsandboxed.sandboxed = false;
+  std::vector<HelperRow> rows =
+      manager.Rows({none, host, unsandboxed}, {}, kStart);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].sandbox, "on");
+  EXPECT_EQ(rows[1].sandbox, "on+net");
+  EXPECT_EQ(rows[2].sandbox, "off");
 }
 
 TEST(TaskManagerTest, RatesAreTheChangeOverThePeriod) {

@@ -127,19 +127,7 @@ class HelperEnvironmentLaunchTest : public testing::HostFixture,
     Host::LaunchOverrides overrides;
     overrides.environment = {"BULKHEAD_TEST_PASSED",
                              "BULKHEAD_TEST_OVERRIDDEN=launch"};
-    bool finished = false;
-    HelperProcess* ready = nullptr;
-    absl::StatusOr<HelperProcess*> launched =
-        host_->Launch("env-reader", std::move(overrides),
-                      [&](absl::StatusOr<HelperProcess*> helper) {
-                        finished = true;
-                        EXPECT_TRUE(helper.ok()) << helper.status();
-                        if (helper.ok()) ready = *helper;
-                      });
-    EXPECT_TRUE(launched.ok()) << launched.status();
-    if (!launched.ok()) return nullptr;
-    EXPECT_TRUE(RunUntil([&] { return finished; }));
-    return ready;
+    return LaunchReady("env-reader", std::move(overrides));
   }
 
   std::string ReadEnv(HelperProcess* helper, const std::string& name) {

@@ -204,18 +204,9 @@ TEST_F(ZygoteHostTest,
   Host::LaunchOverrides overrides;
   overrides.environment = {"BULKHEAD_ZYGOTE_TEST_LATE",
                            "BULKHEAD_ZYGOTE_TEST_SET=by the launch"};
-  HelperProcess* later = nullptr;
-  bool finished = false;
-  absl::StatusOr<HelperProcess*> launched =
-      host_->Launch("env-reader", std::move(overrides),
-                    [&](absl::StatusOr<HelperProcess*> helper) {
-                      finished = true;
-                      if (helper.ok()) later = *helper;
-                    });
+  HelperProcess* later = LaunchReady("env-reader", std::move(overrides));
   std::filesystem::current_path(before);
   ::unsetenv("BULKHEAD_ZYGOTE_TEST_LATE");
-  ASSERT_TRUE(launched.ok()) << launched.status();
-  ASSERT_TRUE(RunUntil([&] { return finished; }));
   ASSERT_NE(later, nullptr);
   ASSERT_TRUE(LooksForked(later->pid()));
   EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_LATE"),
