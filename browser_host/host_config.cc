@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "browser_host/proto/host_config.pb.h"
@@ -201,6 +202,30 @@ void ApplyRole(Checker& check, const Located& at, const config::Role& role,
                  absl::StrCat("\"", role.sandbox(), "\""));
     }
     out.sandbox = role.sandbox();
+  }
+  if (role.has_network()) {
+    out.network = sandbox::NetworkFromName(role.network());
+    if (!out.network.has_value()) {
+      check.Fail(at, "network", "\"none\" or \"host\"",
+                 absl::StrCat("\"", role.network(), "\""));
+    } else if (*out.network == sandbox::Network::kNone &&
+               out.sandbox == "none") {
+      check.Fail(at, "network",
+                 "\"host\" with sandbox \"none\" (an unsandboxed helper has "
+                 "the host's network)",
+                 "\"none\"");
+    }
+  }
+  for (int i = 0; i < role.environment_size(); ++i) {
+    const std::string& entry = role.environment(i);
+    if (!sandbox::CheckEnvironmentEntries("", {entry}).ok()) {
+      // A repeated field: the block's position, the entry's index.
+      check.Fail(
+          at, nullptr,
+          absl::StrCat("environment[", i, "] to be \"NAME=value\" or \"NAME\""),
+          absl::StrCat("\"", absl::CHexEscape(entry), "\""));
+    }
+    out.environment.push_back(entry);
   }
   if (role.has_restart()) {
     ApplyRestart(check, Nested(at, "restart", role.restart()), role.restart(),

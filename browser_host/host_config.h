@@ -41,6 +41,10 @@ struct RoleConfig {
   // `allow_syscalls` name, checked against the preset when parsed.
   std::vector<sandbox::FilesystemEntry> filesystem;
   std::vector<std::string> allow_syscalls;
+  // The `network` field; nullopt: the preset's.
+  std::optional<sandbox::Network> network;
+  // The `environment` field: added to the preset's policy's environment.
+  std::vector<std::string> environment;
 };
 
 struct HostConfig {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "browser_host/host_config.h"
@@ -57,12 +58,14 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   options.memory_limit_bytes = *defaults.memory_limit_bytes;
   options.heartbeat = *defaults.heartbeat;
   // Each role's policy: its preset (or the one the config names), with the
-  // config's CPU limit.
+  // config's CPU limit, network and environment.
   struct PolicyChoice {
     std::string preset;
     uint64_t cpu_seconds = 0;
-    // The config's additions, checked when it was parsed.
+    // The config's view and system calls, checked when it was parsed.
     std::optional<sandbox::SandboxPolicy> policy;
+    std::optional<sandbox::Network> network;
+    std::vector<std::string> environment;
   };
   std::map<std::string, PolicyChoice, std::less<>> policies;
   for (const RoleConfig& role : config.roles) {
@@ -71,7 +74,7 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
         role.sandbox == "default" || role.sandbox == "none" ? role.name
                                                             : role.sandbox,
         static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit)),
-        std::nullopt};
+        std::nullopt, role.network, role.environment};
     if (!role.filesystem.empty() || !role.allow_syscalls.empty()) {
       absl::StatusOr<sandbox::SandboxPolicy> policy =
           SandboxPolicyForRole(role, role.name);
@@ -81,26 +84,36 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   const PolicyChoice fallback = {
       "",
       static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit)),
-      std::nullopt};
+      std::nullopt, config.defaults.network, config.defaults.environment};
   options.sandbox_policy_for_role = [policies = std::move(policies), fallback,
                                      defaults = config.defaults](
                                         absl::string_view role) {
     const auto found = policies.find(role);
     const PolicyChoice& choice =
         found != policies.end() ? found->second : fallback;
-    if (choice.policy.has_value()) return *choice.policy;
+    // The network and environment go on whichever policy the role gets.
+    auto finish = [&choice](sandbox::SandboxPolicy policy) {
+      if (choice.network.has_value()) {
+        policy = sandbox::WithNetwork(std::move(policy), *choice.network);
+      }
+      policy.environment.insert(policy.environment.end(),
+                                choice.environment.begin(),
+                                choice.environment.end());
+      return policy;
+    };
+    if (choice.policy.has_value()) return finish(*choice.policy);
     if (found == policies.end() &&
         (!defaults.filesystem.empty() || !defaults.allow_syscalls.empty())) {
       // A role the config does not list: the defaults' additions on its own
       // preset.
       absl::StatusOr<sandbox::SandboxPolicy> policy =
           SandboxPolicyForRole(defaults, role);
-      if (policy.ok()) return *std::move(policy);
+      if (policy.ok()) return finish(*std::move(policy));
     }
     sandbox::SandboxPolicy policy = sandbox::PresetForRole(
         choice.preset.empty() ? role : absl::string_view(choice.preset));
     if (choice.cpu_seconds > 0) policy.limits.cpu_seconds = choice.cpu_seconds;
-    return policy;
+    return finish(std::move(policy));
   };
 }
 

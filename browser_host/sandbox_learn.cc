@@ -73,6 +73,13 @@ void Print(std::FILE* out, const std::string& role,
                "  sandbox::SandboxPolicyBuilder(\"%s\")\n"
                "      .AllowBaseRuntime()\n",
                role.c_str());
+  // A role that made sockets needs the host's network: its own sockets
+  // follow from that choice (Build refuses `socket` with Network::kNone).
+  const auto socket = std::find(extra.begin(), extra.end(), "socket");
+  if (socket != extra.end()) {
+    extra.erase(socket);
+    std::fprintf(out, "      .SetNetwork(sandbox::Network::kHost)\n");
+  }
   if (!extra.empty()) {
     std::fprintf(out, "      .AllowSyscalls({\"%s\"})\n",
                  absl::StrJoin(extra, "\", \"").c_str());

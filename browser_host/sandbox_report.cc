@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "host/host.h"
 #include "sandbox/sandbox_policy.h"
@@ -63,6 +64,28 @@ RoleReport DescribeHelper(const HelperProcess& helper) {
       &report.text, "  policy: ",
       helper.sandboxed() ? helper.sandbox_policy().name : "none (--no-sandbox)",
       "; sandboxed: ", status.sandboxed() ? "yes" : "NO", "\n");
+  // The network the policy asks for and what the helper found in force.
+  const std::string asked =
+      helper.sandboxed() ? sandbox::NetworkName(helper.sandbox_policy().network)
+                         : "host (--no-sandbox)";
+  const std::string& found = status.network();
+  absl::StrAppend(&report.text, "  network: ", asked,
+                  "; in force: ", found.empty() ? "not reported" : found, "\n");
+  if (helper.sandboxed() &&
+      helper.sandbox_policy().network == sandbox::Network::kNone &&
+      !absl::StartsWith(found, "none")) {
+    report.required_missing = true;
+  }
+  // Names only: a value set by the policy may be anything.
+  std::vector<std::string> names;
+  for (const std::string& entry : helper.environment()) {
+    names.push_back(entry.substr(0, entry.find('=')));
+  }
+  absl::StrAppend(&report.text, "  environment: ",
+                  names.empty() ? "the runtime's only"
+                                : absl::StrCat(absl::StrJoin(names, " "),
+                                               " and the runtime's"),
+                  "\n");
   absl::StrAppend(&report.text,
                   absl::StrFormat("  %-13s %-12s %-9s %s\n", "LAYER",
                                   "REQUIREMENT", "IN FORCE", "DETAIL"));

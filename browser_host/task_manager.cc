@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/process_info.h"
 
 namespace bulkhead {
@@ -26,6 +27,8 @@ HelperSample SampleHelper(HelperProcess& helper) {
   sample.frames_in = helper.channel().frames_received();
   sample.frames_out = helper.channel().frames_sent();
   sample.sandboxed = helper.sandboxed();
+  const std::string& network = helper.sandbox_status().network();
+  sample.network = network.substr(0, network.find(':'));
   return sample;
 }
 
@@ -64,7 +67,11 @@ std::vector<HelperRow> TaskManager::Rows(
       row.overdue_ping = sample.overdue_ping;
     }
     row.restarts = restarts_of(sample.role);
+    // "+net": on the host's network (short: the table must fit 80 columns).
     row.sandbox = sample.sandboxed ? "on" : "off";
+    if (sample.sandboxed && sample.network == "host") {
+      absl::StrAppend(&row.sandbox, "+net");
+    }
     row.last_exit = last_exit_of(sample.role);
     Previous baseline;
     baseline.at = now;

@@ -35,6 +35,9 @@ struct HelperSample {
   uint64_t frames_in = 0;
   uint64_t frames_out = 0;
   bool sandboxed = false;  // Launched inside the platform's sandbox.
+  // The network its probe found in force ("none", "host"; empty before
+  // Ready): a sandboxed helper on the host's network shows as "on+net".
+  std::string network;
 };
 
 // Reads `helper` and its process's CPU time and resident memory.

@@ -84,6 +84,7 @@ EscapeTargets TargetsFromWire(const ipc::EscapeTargets& wire) {
   targets.view_tmpfs_bytes = wire.view_tmpfs_bytes();
   targets.view_outside_file = wire.view_outside_file();
   targets.broker_dir = wire.broker_dir();
+  targets.environment_canary = wire.environment_canary();
   return targets;
 }
 
@@ -192,6 +193,7 @@ int HelperContext::Run() {
   ipc::SandboxStatus* status = ready.mutable_ready()->mutable_sandbox();
   sandbox::SandboxReport report = sandbox::ProbeSandbox();
   status->set_sandboxed(report.sandboxed);
+  status->set_network(report.network);
   for (auto& [layer, state] : report.layers)
     (*status->mutable_layers())[layer] = state;
   for (const sandbox::FilesystemEntryReport& entry : report.filesystem) {

@@ -115,8 +115,9 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // The host's environment and directory now, as an exec'd helper would see
-  // them, not the zygote's from when it started.
+  // The environment the host built for this helper (host/launch/
+  // helper_environment.h) and the host's directory now, as an exec'd helper
+  // would see them, not the zygote's from when it started.
   ::clearenv();
   for (const std::string& variable : request.environment) {
     const size_t equals = variable.find('=');

@@ -107,6 +107,11 @@ class BULKHEAD_EXPORT HelperProcess {
   bool sandboxed() const { return options_.launch.sandboxed; }
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
+  // What its launch named for its environment (LaunchOptions::environment):
+  // the policy's entries, then the launch's.
+  const std::vector<std::string>& environment() const {
+    return options_.launch.environment;
+  }
   // The policy it was launched with (meaningful when sandboxed()).
   const sandbox::SandboxPolicy& sandbox_policy() const {
     return options_.launch.sandbox_policy;

@@ -103,6 +103,11 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   if (absl::Status known = CheckRole(role); !known.ok()) return known;
   if (shutting_down_)
     return absl::FailedPreconditionError("the host is shutting down");
+  if (absl::Status valid = sandbox::CheckEnvironmentEntries(
+          "LaunchOverrides::environment", overrides.environment);
+      !valid.ok()) {
+    return valid;
+  }
   const uint64_t id = next_helper_id_++;
   HelperProcess::Options helper_options;
   helper_options.launch.executable = options_.executable;
@@ -135,15 +140,19 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   if (!helper_options.launch.sandboxed) helper_options.zygote = Zygote();
   helper_options.heartbeat =
       overrides.heartbeat.value_or(helper_options.heartbeat);
+  // The role's policy names the helper's environment even when it runs
+  // unsandboxed: no launch path hands it the host's whole environment.
+  sandbox::SandboxPolicy policy = overrides.sandbox_policy.has_value()
+                                      ? *overrides.sandbox_policy
+                                  : options_.sandbox_policy_for_role
+                                      ? options_.sandbox_policy_for_role(role)
+                                      : sandbox::PresetForRole(role);
+  helper_options.launch.environment = policy.environment;
+  helper_options.launch.environment.insert(
+      helper_options.launch.environment.end(), overrides.environment.begin(),
+      overrides.environment.end());
   if (helper_options.launch.sandboxed) {
-    if (overrides.sandbox_policy.has_value()) {
-      helper_options.launch.sandbox_policy = *overrides.sandbox_policy;
-    } else {
-      helper_options.launch.sandbox_policy =
-          options_.sandbox_policy_for_role
-              ? options_.sandbox_policy_for_role(role)
-              : sandbox::PresetForRole(role);
-    }
+    helper_options.launch.sandbox_policy = std::move(policy);
   }
   helper_options.forward_output = options_.forward_helper_output;
   if (!helper_options.launch.sandboxed) {

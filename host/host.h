@@ -100,6 +100,11 @@ class BULKHEAD_EXPORT Host {
     std::optional<Heartbeat::Options> heartbeat;
     // Appended after Options::helper_args.
     std::vector<std::string> extra_args;
+    // Added to the role's policy's environment (sandbox::SandboxPolicy::
+    // environment, same syntax: "NAME=value" or "NAME"), winning over it. The
+    // helper gets nothing else of the host's environment but what its
+    // runtime needs (host/launch/helper_environment.h), sandboxed or not.
+    std::vector<std::string> environment;
     // False: never restarted, whatever the role's restart policy (for helpers
     // the app restarts itself, e.g. through a Supervisor).
     bool restart = true;

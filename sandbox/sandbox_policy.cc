@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/filesystem_view.h"
@@ -25,6 +27,7 @@ constexpr uint64_t kCloneKeeper = 0x00000100 | 0x00800000;
 constexpr uint64_t kSchedIdle = 5;
 constexpr uint64_t kPrSetName = 15, kPrGetName = 16, kPrGetDumpable = 3,
                    kPrGetSeccomp = 21, kPrGetNoNewPrivs = 39;
+constexpr uint64_t kAfInet = 2, kAfInet6 = 10;
 constexpr uint64_t kTcgets = 0x5401, kFionread = 0x541B, kFionbio = 0x5421,
                    kFioclex = 0x5451;
 
@@ -187,6 +190,17 @@ void AllowViewSyscalls(SandboxPolicy& policy) {
   }
 }
 
+// What a socket of the host's network is used with (Network::kHost).
+constexpr const char* kNetworkCalls[] = {
+    "connect",     "bind",        "listen",     "accept4",
+    "sendto",      "recvfrom",    "getsockopt", "setsockopt",
+    "getsockname", "getpeername", "sendmmsg",   "recvmmsg"};
+
+bool IsNetworkCall(absl::string_view name) {
+  return std::find(std::begin(kNetworkCalls), std::end(kNetworkCalls), name) !=
+         std::end(kNetworkCalls);
+}
+
 }  // namespace
 
 const char* LayerName(Layer layer) {
@@ -244,6 +258,55 @@ const char* RequirementName(Requirement requirement) {
       return "required";
   }
   return "?";
+}
+
+SandboxPolicy WithNetwork(SandboxPolicy policy, Network network) {
+  policy.network = network;
+  auto& rules = policy.argument_rules;
+  rules.erase(std::remove_if(rules.begin(), rules.end(),
+                             [](const ArgumentRule& rule) {
+                               return rule.syscall == "socket";
+                             }),
+              rules.end());
+  auto& allowed = policy.allowed_syscalls;
+  allowed.erase(std::remove_if(allowed.begin(), allowed.end(),
+                               [](const std::string& name) {
+                                 return name == "socket" || IsNetworkCall(name);
+                               }),
+                allowed.end());
+  const int net_ns = static_cast<int>(Layer::kNetNamespace);
+  if (network == Network::kNone) {
+    if (policy.layers[net_ns] == Requirement::kOff) {
+      policy.layers[net_ns] = Requirement::kRequired;
+    }
+    return policy;
+  }
+  // Sockets of the internet families only, in the host's network namespace.
+  // Not AF_UNIX: the host's abstract unix sockets (an X server, D-Bus, ...)
+  // live in that namespace, out of the chroot's and Landlock's filesystem
+  // rules' reach (Landlock's scoping, where the kernel has it, bars them too).
+  policy.layers[net_ns] = Requirement::kOff;
+  for (const char* name : kNetworkCalls) {
+    if (!SyscallTableAvailable() || SyscallNumber(name).has_value()) {
+      allowed.push_back(name);
+    }
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> families;
+  for (uint64_t family : {kAfInet, kAfInet6}) {
+    families.emplace_back(~uint64_t{0}, family);
+  }
+  rules.push_back({"socket", 0, std::move(families)});
+  return policy;
+}
+
+const char* NetworkName(Network network) {
+  return network == Network::kHost ? "host" : "none";
+}
+
+std::optional<Network> NetworkFromName(absl::string_view name) {
+  if (name == "none") return Network::kNone;
+  if (name == "host") return Network::kHost;
+  return std::nullopt;
 }
 
 bool SandboxPolicy::disabled() const {
@@ -440,6 +503,37 @@ SandboxPolicyBuilder& SandboxPolicyBuilder::SetCgroupLimits(
   return *this;
 }
 
+SandboxPolicyBuilder& SandboxPolicyBuilder::SetNetwork(Network network) {
+  policy_ = WithNetwork(std::move(policy_), network);
+  return *this;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::SetEnv(absl::string_view name,
+                                                   absl::string_view value) {
+  policy_.environment.push_back(absl::StrCat(name, "=", value));
+  return *this;
+}
+
+SandboxPolicyBuilder& SandboxPolicyBuilder::PassEnv(absl::string_view name) {
+  policy_.environment.emplace_back(name);
+  return *this;
+}
+
+absl::Status CheckEnvironmentEntries(absl::string_view where,
+                                     const std::vector<std::string>& entries) {
+  // NAME=value, or NAME alone.
+  for (const std::string& entry : entries) {
+    const absl::string_view name =
+        absl::string_view(entry).substr(0, entry.find('='));
+    if (name.empty() || entry.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": bad environment entry '", absl::CHexEscape(entry),
+          "' (NAME=value or NAME, NAME not empty, no NUL)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
   const std::string where = absl::StrCat("sandbox policy '", policy_.name, "'");
   SandboxPolicy policy = policy_;
@@ -493,6 +587,29 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ": seccomp with an empty allowlist (call AllowBaseRuntime)"));
   }
+  if (policy.network == Network::kNone) {
+    if (!policy.enabled(Layer::kNetNamespace)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where,
+          ": network none needs the net-ns layer (or SetNetwork(kHost))"));
+    }
+    const bool socket_allowed =
+        Contains(policy.allowed_syscalls, "socket") ||
+        std::any_of(
+            policy.argument_rules.begin(), policy.argument_rules.end(),
+            [](const ArgumentRule& rule) { return rule.syscall == "socket"; });
+    if (socket_allowed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": network none, but socket is allowed (SetNetwork(kHost))"));
+    }
+  } else if (policy.enabled(Layer::kNetNamespace)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": network host, but the net-ns layer is on"));
+  }
+  if (absl::Status ok = CheckEnvironmentEntries(where, policy.environment);
+      !ok.ok()) {
+    return ok;
+  }
   if (absl::Status files = internal::ValidateFileAccess(policy); !files.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": ", files.message()));
@@ -504,6 +621,7 @@ SandboxPolicy NoSandboxPolicy() {
   SandboxPolicy policy;
   policy.name = "none";
   policy.layers.fill(Requirement::kOff);
+  policy.network = Network::kHost;
   return policy;
 }
 }  // namespace bulkhead::sandbox

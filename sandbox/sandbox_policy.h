@@ -88,6 +88,16 @@ struct ArgumentRule {
   std::vector<std::pair<uint64_t, uint64_t>> allowed_masked_values;
 };
 
+// Which network a helper reaches. kNone: its own, empty network namespace
+// (the net-ns layer on) and no call that makes a socket (the channel is made
+// by the host, so the runtime needs none). kHost: the host's network
+// namespace (net-ns off) and the internet families' socket calls allowed
+// (AF_INET, AF_INET6; not AF_UNIX, whose abstract sockets are the host's).
+enum class Network { kNone, kHost };
+// "none", "host": for tables, JSON and the text config.
+BULKHEAD_EXPORT const char* NetworkName(Network network);
+BULKHEAD_EXPORT std::optional<Network> NetworkFromName(absl::string_view name);
+
 // What the filter does with a call outside the allowlist.
 enum class ViolationAction {
   kTrap,  // SIGSYS: the helper dies and the host reports kSandboxViolation.
@@ -169,6 +179,14 @@ struct BULKHEAD_EXPORT SandboxPolicy {
   std::vector<BrokerRule> broker_rules;
   // Files the host opens and hands the helper at launch.
   std::vector<PreopenedFile> preopened;
+  // The one source of truth for the network; see Network.
+  Network network = Network::kNone;
+  // The helper's environment, on every launch path (sandboxed or not, exec'd
+  // or forked): "NAME=value" sets NAME, "NAME" passes the host's value when
+  // the host has one. Nothing else of the host's environment reaches the
+  // helper but the few variables its runtime needs (host/launch/
+  // helper_environment.h lists them and says why).
+  std::vector<std::string> environment;
 
   Requirement requirement(Layer layer) const {
     return layers[static_cast<int>(layer)];
@@ -237,6 +255,13 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   // Hands the helper the file `path` at launch as `name` (PreopenedFile).
   SandboxPolicyBuilder& PreOpen(absl::string_view name, absl::string_view path,
                                 bool write = false);
+  // kHost turns the net-ns layer off and allows the internet families'
+  // socket calls; kNone requires the net-ns layer (see Network).
+  SandboxPolicyBuilder& SetNetwork(Network network);
+  // The helper's environment (SandboxPolicy::environment): NAME=value, or the
+  // host's value of NAME when it has one.
+  SandboxPolicyBuilder& SetEnv(absl::string_view name, absl::string_view value);
+  SandboxPolicyBuilder& PassEnv(absl::string_view name);
 
   // InvalidArgument for a system call this platform does not know, an
   // argument index outside 0-5, a name listed twice in conflicting ways,
@@ -248,23 +273,37 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   // under /proc, /sys or /dev other than the four devices, a tmpfs of size 0
   // or above kMaxTmpfsBytes, a size on another kind, or a device not among
   // /dev/null, /dev/zero, /dev/urandom, /dev/random; and a view with the
-  // chroot layer off (there is no root to build it in).
-  // unprivileged process without it), seccomp with an empty allowlist, a
-  // broker rule or pre-opened file whose path is not absolute or has `.`,
-  // `..` or empty components, or a pre-opened name that is empty, longer
-  // than 64 characters or given twice.
+  // chroot layer off (there is no root to build it in). Also: a broker rule
+  // or pre-opened file whose path is not absolute or has `.`, `..` or empty
+  // components, a pre-opened name that is empty, longer than 64 characters
+  // or given twice; a network that contradicts the layers or the allowlist
+  // (kNone with the net-ns layer off or a socket call allowed; kHost with the
+  // net-ns layer on); an environment entry whose name is empty or holds '='
+  // or NUL.
   absl::StatusOr<SandboxPolicy> Build() const;
 
  private:
   SandboxPolicy policy_;
 };
 
-// Every layer off: what --no-sandbox launches with.
+// `policy` with its network changed as SandboxPolicyBuilder::SetNetwork
+// changes it: kHost turns the net-ns layer off and allows the socket calls;
+// kNone takes them out again and requires the net-ns layer if it was off.
+BULKHEAD_EXPORT SandboxPolicy WithNetwork(SandboxPolicy policy,
+                                          Network network);
+
+// InvalidArgument, starting with `where`, for an environment entry (as in
+// SandboxPolicy::environment) whose name is empty or that holds a NUL.
+BULKHEAD_EXPORT absl::Status CheckEnvironmentEntries(
+    absl::string_view where, const std::vector<std::string>& entries);
+
+// Every layer off, the host's network: what --no-sandbox launches with.
 BULKHEAD_EXPORT SandboxPolicy NoSandboxPolicy();
 
 // The built-in roles' presets: `renderer` strictest (no filesystem view, no
 // network, tight allowlist), `gpu` and `utility` a little looser, `network`
-// may use sockets but no filesystem. Any other role gets `renderer`'s.
+// has Network::kHost but no filesystem. Any other role gets `renderer`'s.
+// None names an environment variable: their helpers get only the runtime's.
 BULKHEAD_EXPORT SandboxPolicy PresetForRole(absl::string_view role);
 
 // "renderer", "gpu", "utility", "network": the preset names.

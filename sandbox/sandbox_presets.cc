@@ -7,8 +7,6 @@
 namespace bulkhead::sandbox {
 namespace {
 
-constexpr uint64_t kAfInet = 2, kAfInet6 = 10;
-
 // Layers every preset shares: all namespaces and lockdown steps required,
 // except those the kernel may lack (landlock needs 5.13 and an LSM list that
 // has it; a writable cgroup needs delegation), which are best effort.
@@ -56,20 +54,9 @@ SandboxPolicy UtilityPreset() {
 }
 
 SandboxPolicy NetworkPreset() {
-  // Sockets of the internet families only, in the host's network namespace;
-  // no filesystem. Not AF_UNIX: the host's abstract unix sockets (an X
-  // server, D-Bus, ...) live in that namespace, out of the chroot's and
-  // Landlock's filesystem rules' reach (Landlock's scoping, where the kernel
-  // has it, bars them too).
+  // The host's network (the internet families' sockets); no filesystem.
   SandboxPolicyBuilder builder = CommonPreset("network");
-  builder.Disable(Layer::kNetNamespace)
-      .AllowSyscallsIfPresent({"connect", "bind", "listen", "accept4", "sendto",
-                               "recvfrom", "getsockopt", "setsockopt",
-                               "getsockname", "getpeername", "sendmmsg",
-                               "recvmmsg"});
-  for (uint64_t family : {kAfInet, kAfInet6}) {
-    builder.AllowSyscallIfArg("socket", 0, ~uint64_t{0}, family);
-  }
+  builder.SetNetwork(Network::kHost);
   return MustBuild(builder);
 }
 

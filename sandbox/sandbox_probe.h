@@ -32,6 +32,10 @@ struct SandboxReport {
   // The filesystem view, in the policy's order (Linux; empty elsewhere and
   // without a view). An entry not in force makes `sandboxed` false.
   std::vector<FilesystemEntryReport> filesystem;
+  // The network in force, as the helper finds it: "none: <detail>" when it is
+  // in a network namespace of its own (nothing but its own loopback), "host:
+  // <detail>" when it shares the host's (SandboxStatus::network).
+  std::string network;
 };
 
 BULKHEAD_EXPORT SandboxReport ProbeSandbox();

@@ -187,6 +187,16 @@ SandboxReport ProbeSandbox() {
   for (const FilesystemEntryReport& entry : report.filesystem) {
     if (!entry.in_force) all_required_on = false;
   }
+  // The net-ns layer's outcome compared the helper's namespace with the
+  // host's; no outcome (an unsandboxed helper, or the layer off) is the
+  // host's network.
+  report.network = "host: the host's network namespace";
+  for (const LayerOutcome& outcome : outcomes) {
+    if (outcome.layer == Layer::kNetNamespace && outcome.in_force) {
+      report.network =
+          absl::StrCat("none: own network namespace ", outcome.detail);
+    }
+  }
   report.sandboxed = all_required_on;
   return report;
 }

@@ -7,6 +7,7 @@ namespace bulkhead::sandbox {
 SandboxReport ProbeSandbox() {
   SandboxReport report;
   report.layers.emplace_back("platform sandbox", "not implemented");
+  report.network = "host: no sandbox here";
   return report;
 }
 

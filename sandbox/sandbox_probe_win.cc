@@ -123,6 +123,8 @@ SandboxReport ProbeSandbox() {
   }
   report.sandboxed = wine.empty() && restricted && in_job &&
                      (integrity == "low" || integrity == "untrusted");
+  // The restricted token and the job leave the network alone.
+  report.network = "host: the Windows sandbox does not separate the network";
   return report;
 }
 

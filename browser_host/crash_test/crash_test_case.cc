@@ -36,6 +36,8 @@ class CaseRun {
     sibling_role_ = role == "renderer" ? "gpu" : "renderer";
     sandboxed_ = options.sandbox_helpers && SandboxedLaunchAvailable();
     if (!escape_) expected_ = ExpectationFor(fault, sandboxed_);
+    // In this process's environment before any helper of the case starts.
+    if (escape_) PlantEnvironmentCanary();
   }
 
   CrashCaseResult Run();

@@ -166,6 +166,16 @@ std::string ExitMismatch(const CaseExpectation& expected,
   return "";
 }
 
+const std::string& PlantEnvironmentCanary() {
+  static const std::string* const canary = [] {
+    auto* value = new std::string(
+        absl::StrCat("escape-canary-", uv_os_getpid(), "-not-for-helpers"));
+    uv_os_setenv("BULKHEAD_ESCAPE_CANARY", value->c_str());
+    return value;
+  }();
+  return *canary;
+}
+
 std::unique_ptr<EscapeListeners> EscapeListeners::Create(uv_loop_t* loop) {
   std::unique_ptr<EscapeListeners> listeners(new EscapeListeners());
   auto on_connection = [](uv_stream_t*, int) {};  // Reached is enough.
@@ -215,6 +225,7 @@ void EscapeListeners::FillTargets(int64_t sibling_pid,
                            : std::string("/root"));
   targets.set_sibling_channel_path(
       absl::StrCat("/proc/", sibling_pid, "/fd/3"));
+  targets.set_environment_canary(PlantEnvironmentCanary());
 }
 
 void FillViewTargets(const std::vector<sandbox::FilesystemEntry>& view,

@@ -68,6 +68,10 @@ std::string ExitMismatch(const CaseExpectation& expected, const ExitInfo& exit);
 // (e.g. no AF_UNIX path on Windows) is an empty target, which the escape suite
 // reports as an unblocked "SKIPPED" attempt, so a case that needed it fails
 // rather than passing unaimed.
+// Puts a canary value in this process's environment (once) and returns it:
+// the escape fault's "read-environment-canary" must find it in no helper.
+const std::string& PlantEnvironmentCanary();
+
 class EscapeListeners {
  public:
   static std::unique_ptr<EscapeListeners> Create(uv_loop_t* loop);

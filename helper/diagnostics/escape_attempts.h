@@ -57,6 +57,10 @@ struct EscapeTargets {
   // planted "bulkhead-link-out" (a symbolic link to a file outside) and
   // "bulkhead-fifo" (a FIFO). Empty: the broker's attempts aim at /tmp.
   std::string broker_dir;
+  // A value the host planted in its own environment before launching the
+  // helper; "read-environment-canary" looks for it in the helper's environ,
+  // /proc/self/environ and its parent's /proc/<ppid>/environ.
+  std::string environment_canary;
 };
 
 struct EscapeAttempt {

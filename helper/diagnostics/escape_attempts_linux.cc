@@ -3,6 +3,7 @@
 //   files: open-etc-passwd, list-home-dir, create-file-cwd, create-file-tmp,
 //     list-root, open-dev-kmsg, open-host-mem, read-host-environ,
 //     list-host-root, open-sibling-channel;
+//   environment (last): read-environment-canary;
 //   network: socket-inet, connect-tcp-localhost, socket-inet6, socket-netlink,
 //     socket-packet, connect-unix-socket, connect-abstract-socket;
 //   processes: ptrace-host, ptrace-sibling, ptrace-traceme, kill-host,
@@ -216,6 +217,7 @@ std::vector<EscapeAttempt> RunEscapeAttempts(const EscapeTargets& targets,
   AppendPrivilegeAttempts(targets, out);
   AppendKernelAttempts(out);
   AppendBaitAttempts(targets, bait, out);
+  out.push_back(EnvironmentCanaryAttempt(targets.environment_canary));
   return out;
 }
 

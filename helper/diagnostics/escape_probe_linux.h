@@ -114,6 +114,8 @@ void AppendViewAttempts(const EscapeTargets& targets,
 void AppendPrivilegeAttempts(const EscapeTargets& targets,
                              std::vector<EscapeAttempt>& out);
 void AppendKernelAttempts(std::vector<EscapeAttempt>& out);
+// The host's environment canary (escape_attempts_env_linux.cc).
+EscapeAttempt EnvironmentCanaryAttempt(const std::string& canary);
 // Through the bait's descriptors and from its thread (escape_bait_linux.cc).
 void AppendBaitAttempts(const EscapeTargets& targets, const EscapeBait* bait,
                         std::vector<EscapeAttempt>& out);

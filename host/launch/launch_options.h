@@ -24,6 +24,11 @@ struct LaunchOptions {
   // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs
   // the helper as an ordinary child process.
   bool sandboxed = false;
+  // What the helper's environment names, on every launch path: "NAME=value"
+  // sets, "NAME" passes the host's value when it has one. It gets these and
+  // the variables its runtime needs, nothing else of the host's
+  // (helper_environment.h).
+  std::vector<std::string> environment;
   // The helper's memory limit in bytes (0: none).
   uint64_t memory_limit_bytes = 0;
   // Sandboxed launch on Linux: which namespaces to create and the cgroup's

@@ -2,7 +2,9 @@
 
 #include <io.h>
 
+#include <algorithm>
 #include <cstring>
+#include <cwchar>
 
 #include "absl/strings/str_cat.h"
 #include "common/os_error.h"
@@ -24,6 +26,28 @@ absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8) {
   ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),
                         static_cast<int>(utf8.size()), wide.data(), size);
   return wide;
+}
+
+absl::StatusOr<std::wstring> EnvironmentBlock(
+    const std::vector<std::string>& variables) {
+  std::vector<std::wstring> wide;
+  for (const std::string& variable : variables) {
+    BH_ASSIGN_OR_RETURN(std::wstring entry, Utf8ToWide(variable));
+    wide.push_back(std::move(entry));
+  }
+  std::sort(wide.begin(), wide.end(),
+            [](const std::wstring& a, const std::wstring& b) {
+              return ::_wcsicmp(a.c_str(), b.c_str()) < 0;
+            });
+  std::wstring block;
+  for (const std::wstring& entry : wide) {
+    block += entry;
+    block.push_back(L'\0');
+  }
+  // An empty block still needs its two NULs.
+  if (block.empty()) block.push_back(L'\0');
+  block.push_back(L'\0');
+  return block;
 }
 
 absl::Status MakeInheritable(const ScopedHandle& handle, const char* what) {

@@ -20,6 +20,12 @@ namespace bulkhead {
 
 absl::StatusOr<std::wstring> Utf8ToWide(const std::string& utf8);
 
+// A CreateProcess environment block (CREATE_UNICODE_ENVIRONMENT) holding
+// exactly `variables` ("NAME=value"), sorted by name as Windows expects.
+// InvalidArgument for a variable that is not valid UTF-8.
+absl::StatusOr<std::wstring> EnvironmentBlock(
+    const std::vector<std::string>& variables);
+
 absl::Status MakeInheritable(const ScopedHandle& handle, const char* what);
 
 // The NUL device, inheritable.

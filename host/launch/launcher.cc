@@ -5,6 +5,7 @@
 #include "common/status_macros.h"
 #include "common/switches.h"
 #include "host/launch/exit_watch.h"
+#include "host/launch/helper_environment.h"
 #include "host/launch/launcher_thread.h"
 #include "host/launch/sandboxed_launcher.h"
 #include "host/launch/zygote_host.h"
@@ -200,10 +201,12 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
   std::vector<std::string> args = HelperCommandLine(
       executable, options, with_crash_pipe ? kHelperCrashFd : -1,
       with_handles ? kHelperHandleFd : -1, stdio.handles_brokered);
+  std::vector<std::string> environment =
+      HelperEnvironment(options.environment, /*sandboxed=*/false);
   if (zygote != nullptr && zygote->alive() &&
       zygote->executable() == executable) {
     absl::StatusOr<std::unique_ptr<ChildProcess>> forked =
-        zygote->Spawn(loop, args, stdio, on_exit);
+        zygote->Spawn(loop, args, environment, stdio, on_exit);
     if (!absl::IsUnavailable(forked.status())) {
       return SpawnedAtOnce(std::move(forked));
     }
@@ -213,6 +216,10 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
+  for (std::string& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
 
   uv_stdio_container_t child_stdio[kHelperHandleFd + 1];
   child_stdio[0].flags = UV_IGNORE;
@@ -258,6 +265,7 @@ absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
   uv_process_options_t spawn = {};
   spawn.file = argv[0];
   spawn.args = argv.data();
+  spawn.env = envp.data();
   spawn.stdio_count = with_handles      ? kHelperHandleFd + 1
                       : with_crash_pipe ? kHelperCrashFd + 1
                                         : kHelperChannelFd + 1;

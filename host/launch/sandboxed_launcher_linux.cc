@@ -28,6 +28,7 @@
 #include "common/platform_handle.h"
 #include "common/status_macros.h"
 #include "host/launch/helper_cgroup_linux.h"
+#include "host/launch/helper_environment.h"
 #include "host/launch/init_reaper_linux.h"
 #include "host/launch/launch_support_linux.h"
 #include "host/launch/launcher_thread.h"
@@ -35,8 +36,6 @@
 #include "host/launch/sandbox_child_linux.h"
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_status.h"
-
-extern char** environ;
 
 namespace bulkhead {
 namespace {
@@ -68,27 +67,6 @@ uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {
     if (policy.enabled(layer)) flags |= flag;
   }
   return flags;
-}
-
-// The host's environment. In an AddressSanitizer build, LeakSanitizer is
-// turned off for sandboxed helpers: its exit-time check reads /proc and
-// suspends threads, which the sandbox refuses, and it would fail every helper.
-// Unsandboxed helpers and the host keep it.
-std::vector<std::string> SandboxedEnvironment() {
-  std::vector<std::string> variables;
-  bool asan_options_seen = false;
-  for (char** variable = environ; *variable != nullptr; ++variable) {
-    std::string text = *variable;
-    if (BH_ADDRESS_SANITIZER && absl::StartsWith(text, "ASAN_OPTIONS=")) {
-      absl::StrAppend(&text, ":detect_leaks=0");
-      asan_options_seen = true;
-    }
-    variables.push_back(std::move(text));
-  }
-  if (BH_ADDRESS_SANITIZER && !asan_options_seen) {
-    variables.push_back("ASAN_OPTIONS=detect_leaks=0");
-  }
-  return variables;
 }
 
 // clone3 with CLONE_PIDFD, or clone where clone3 is missing. Returns the pid
@@ -351,7 +329,7 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
 
   l.plan.executable = l.executable.c_str();
   l.plan.argv = l.argv.data();
-  l.environment = SandboxedEnvironment();
+  l.environment = HelperEnvironment(options.environment, /*sandboxed=*/true);
   for (std::string& variable : l.environment) {
     l.envp.push_back(variable.data());
   }

@@ -24,6 +24,7 @@
 #include "common/platform_handle.h"
 #include "common/status_macros.h"
 #include "common/switches.h"
+#include "host/launch/helper_environment.h"
 #include "host/launch/launch_support_win.h"
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_handle.h"
@@ -212,6 +213,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
                            stdio.handles_brokered, helper_channel.get()));
   BH_ASSIGN_OR_RETURN(const std::wstring application, Utf8ToWide(executable));
   BH_ASSIGN_OR_RETURN(std::wstring wide_command_line, Utf8ToWide(command_line));
+  BH_ASSIGN_OR_RETURN(std::wstring environment,
+                      EnvironmentBlock(HelperEnvironment(options.environment,
+                                                         /*sandboxed=*/true)));
 
   // Exactly these handles reach the helper, whatever else is inheritable in
   // the host at this moment.
@@ -266,8 +270,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     if (::CreateProcessAsUserW(
             token.get(), application.c_str(), wide_command_line.data(), nullptr,
             nullptr, /*bInheritHandles=*/TRUE,
-            CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | DETACHED_PROCESS,
-            nullptr, nullptr, &startup.StartupInfo, &created)) {
+            CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | DETACHED_PROCESS |
+                CREATE_UNICODE_ENVIRONMENT,
+            environment.data(), nullptr, &startup.StartupInfo, &created)) {
       error = ERROR_SUCCESS;
       break;
     }

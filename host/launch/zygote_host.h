@@ -49,6 +49,12 @@ class ZygoteHost {
   static absl::StatusOr<std::unique_ptr<ZygoteHost>> Start(
       uv_loop_t* loop, const std::string& executable, absl::Duration timeout);
 
+  // Entries (helper_environment.h's syntax: "NAME=value" or "NAME") added
+  // to the environment of every zygote started after this call, which is
+  // otherwise only what the runtime needs. For tests (a fake zygote reads its
+  // mode from a variable); empty by default.
+  static void SetExtraEnvironmentForTesting(std::vector<std::string> entries);
+
   // Closes the zygote's socket, then kills and reaps it. Helpers it forked
   // are the host's children and stay.
   ~ZygoteHost();
@@ -62,19 +68,23 @@ class ZygoteHost {
   // then gone, and Spawn refuses.
   bool alive() const { return control_.is_valid(); }
 
-  // Forks a helper with `argv` (HelperCommandLine) and the streams `stdio`
-  // says, as SpawnHelper would exec it; the helper is this process's child.
+  // Forks a helper with `argv` (HelperCommandLine), exactly the environment
+  // `environment` ("NAME=value" strings, helper_environment.h) and the
+  // streams `stdio` says, as SpawnHelper would exec it; the helper is this
+  // process's child.
   // Unavailable: nothing was started and `stdio` and `on_exit` are untouched,
   // so the caller may exec the helper instead. Any other error: `stdio` may be
   // partly used. On success `on_exit` has been moved into the child.
   absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(
       uv_loop_t* loop, const std::vector<std::string>& argv,
-      const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit);
+      const std::vector<std::string>& environment, const ChildStdio& stdio,
+      ChildProcess::ExitCallback& on_exit);
 
  private:
   ZygoteHost(std::string executable, int64_t pid, ScopedHandle control);
   // Asks for one fork: the helper's pid, or Unavailable.
   absl::StatusOr<int64_t> Fork(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& environment,
                                const std::vector<int>& fds,
                                const std::vector<int>& targets);
   // The zygote cannot be used any more: logs why, kills and reaps it.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,12 +23,11 @@
 #include "common/switches.h"
 #include "helper/zygote_wire_linux.h"
 #include "host/launch/exit_watch.h"
+#include "host/launch/helper_environment.h"
 #include "host/launch/launch_support_linux.h"
 #include "host/launch/launcher_thread.h"
 #include "host/launch/zygote_host.h"
 #include "ipc/proto/zygote.pb.h"
-
-extern char** environ;
 
 namespace bulkhead {
 namespace {
@@ -82,6 +82,17 @@ void KillAndReap(pid_t pid) {
 
 // The zygote's pid, or why it did not start; `control` is its end of the
 // socket, placed at fd 3.
+// ZygoteHost::SetExtraEnvironmentForTesting's entries.
+std::mutex extra_environment_mutex;
+std::vector<std::string>& ExtraEnvironmentLocked() {
+  static std::vector<std::string>* entries = new std::vector<std::string>;
+  return *entries;
+}
+std::vector<std::string> ExtraEnvironment() {
+  std::lock_guard<std::mutex> lock(extra_environment_mutex);
+  return ExtraEnvironmentLocked();
+}
+
 absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
                                   const ScopedHandle& control) {
   std::vector<std::string> args = {
@@ -93,14 +104,15 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
   // The zygote binds every symbol at its exec (ld.so's LD_BIND_NOW), so its
   // helpers find their PLT resolved: each would otherwise resolve on its own,
   // reading the libraries' symbol tables and copying GOT pages, all of which
-  // it then has to unmap when it dies. Helpers never see the variable: each
-  // takes the host's environment from its ZygoteFork.
-  std::vector<std::string> variables;
-  if (std::getenv("LD_BIND_NOW") == nullptr)
-    variables.push_back("LD_BIND_NOW=1");
-  for (char** variable = environ; *variable != nullptr; ++variable) {
-    variables.push_back(*variable);
-  }
+  // it then has to unmap when it dies. Helpers never see the variable in
+  // their environ: each takes its own environment from its ZygoteFork.
+  // Otherwise the zygote starts as clean as a helper (helper_environment.h):
+  // a forked helper inherits its memory, the strings of the environment it
+  // was exec'd with among it (what /proc/<pid>/environ shows), so none of
+  // the host's own may be there.
+  std::vector<std::string> variables =
+      HelperEnvironment(ExtraEnvironment(), /*sandboxed=*/false);
+  variables.push_back("LD_BIND_NOW=1");
   std::vector<char*> envp;
   for (std::string& variable : variables) envp.push_back(variable.data());
   envp.push_back(nullptr);
@@ -256,15 +268,22 @@ absl::Status ZygoteHost::Fail(const absl::Status& why) {
   return absl::UnavailableError(absl::StrCat("zygote: ", why.message()));
 }
 
-absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
-                                         const std::vector<int>& fds,
-                                         const std::vector<int>& targets) {
+void ZygoteHost::SetExtraEnvironmentForTesting(
+    std::vector<std::string> entries) {
+  std::lock_guard<std::mutex> lock(extra_environment_mutex);
+  ExtraEnvironmentLocked() = std::move(entries);
+}
+
+absl::StatusOr<int64_t> ZygoteHost::Fork(
+    const std::vector<std::string>& argv,
+    const std::vector<std::string>& environment, const std::vector<int>& fds,
+    const std::vector<int>& targets) {
   if (!alive()) return absl::UnavailableError("the zygote has ended");
   ipc::ZygoteFork request;
   for (const std::string& arg : argv) request.add_argv(arg);
   for (int target : targets) request.add_target_fds(target);
-  for (char** variable = environ; *variable != nullptr; ++variable) {
-    request.add_environment(*variable);
+  for (const std::string& variable : environment) {
+    request.add_environment(variable);
   }
   std::string directory(4096, '\0');
   size_t size = directory.size();
@@ -292,7 +311,8 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(const std::vector<std::string>& argv,
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     uv_loop_t* loop, const std::vector<std::string>& argv,
-    const ChildStdio& stdio, ChildProcess::ExitCallback& on_exit) {
+    const std::vector<std::string>& environment, const ChildStdio& stdio,
+    ChildProcess::ExitCallback& on_exit) {
   // The helper's fds, by number; the host keeps the other end of each pipe.
   std::vector<int> fds, targets;
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -332,7 +352,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     fds.push_back(stdio.handle_socket);
     targets.push_back(kHelperHandleFd);
   }
-  BH_ASSIGN_OR_RETURN(const int64_t pid, Fork(argv, fds, targets));
+  BH_ASSIGN_OR_RETURN(const int64_t pid, Fork(argv, environment, fds, targets));
   // From here a failure returns, and `child`'s destructor kills and reaps it.
   auto child = std::make_unique<ForkedChildProcess>(loop, pid);
   if (absl::Status watched = child->Watch(loop); !watched.ok()) {

@@ -22,8 +22,11 @@ ZygoteHost::ZygoteHost(std::string executable, int64_t pid,
 
 ZygoteHost::~ZygoteHost() = default;
 
+void ZygoteHost::SetExtraEnvironmentForTesting(std::vector<std::string>) {}
+
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
-    uv_loop_t*, const std::vector<std::string>&, const ChildStdio&,
+    uv_loop_t*, const std::vector<std::string>&,
+    const std::vector<std::string>&, const ChildStdio&,
     ChildProcess::ExitCallback&) {
   return absl::UnavailableError("no zygote on this platform");
 }

@@ -224,7 +224,16 @@ TEST(BrowserHostMainTest, SandboxReportShowsEveryRolesLayers) {
     // Linux: every required layer of every preset really in force.
     EXPECT_THAT(output.out, HasSubstr("; sandboxed: yes"));
     EXPECT_THAT(output.out, ::testing::Not(HasSubstr("MISSING")));
+    // The network each role asked for, as its helper found it in force:
+    // none for all but the network role.
+    EXPECT_THAT(output.out,
+                HasSubstr("network: none; in force: none: own network "
+                          "namespace net:["));
+    EXPECT_THAT(output.out,
+                HasSubstr("network: host; in force: host: the host's network "
+                          "namespace"));
   }
+  EXPECT_THAT(output.out, HasSubstr("environment: the runtime's only"));
 }
 
 TEST(BrowserHostMainTest, SandboxLearnListsTheCallsAndProposesAPolicy) {
@@ -258,6 +267,8 @@ TEST(BrowserHostMainTest, SandboxReportWithoutSandboxSaysSoLoudly) {
       RunBrowserHost({"sandbox-report", "--no-sandbox"}, "");
   EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
   EXPECT_THAT(output.out, HasSubstr("none (--no-sandbox); sandboxed: NO"));
+  EXPECT_THAT(output.out, HasSubstr("network: host (--no-sandbox); in force: "
+                                    "host"));
   EXPECT_THAT(output.out, HasSubstr("WARNING: --no-sandbox"));
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "browser_host/roles/builtin_roles.h"
 #include "gmock/gmock.h"
@@ -257,6 +258,15 @@ TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
   EXPECT_THAT(Error("role { name: \"gpu\" restart { mode: 7 } }"),
               HasSubstr("role[0].restart.mode: expected NEVER, ON_FAILURE or "
                         "ALWAYS"));
+  EXPECT_THAT(Error("role { name: \"gpu\" network: \"all\" }"),
+              HasSubstr("role[0].network: expected \"none\" or \"host\", got "
+                        "\"all\""));
+  EXPECT_THAT(
+      Error("role { name: \"gpu\" sandbox: \"none\" network: \"none\" }"),
+      HasSubstr("role[0].network: expected \"host\" with sandbox \"none\""));
+  EXPECT_THAT(Error("role { name: \"gpu\" environment: \"=x\" }"),
+              HasSubstr("role[0]: expected environment[0] to be "
+                        "\"NAME=value\" or \"NAME\", got \"=x\""));
   EXPECT_THAT(Error("defaults { name: \"gpu\" } role { name: \"gpu\" }"),
               StartsWith("host.textproto:1:12: defaults.name: expected no "
                          "name"));
@@ -310,6 +320,34 @@ TEST_F(HostConfigTest, LoadsAFile) {
   EXPECT_THAT(std::string(config.status().message()),
               StartsWith(path + ":2:8: role[1].name: expected a role"));
   std::remove(path.c_str());
+}
+
+TEST_F(HostConfigTest, NetworkAndEnvironmentShapeTheRolesPolicy) {
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    defaults { environment: "LANG=C.UTF-8" }
+    role { name: "utility" network: "host" environment: "TZ" }
+    role { name: "network" network: "none" }
+    role { name: "gpu" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  ApplyHostConfig(*config, options);
+  const sandbox::SandboxPolicy utility =
+      options.sandbox_policy_for_role("utility");
+  EXPECT_EQ(utility.network, sandbox::Network::kHost);
+  EXPECT_FALSE(utility.enabled(sandbox::Layer::kNetNamespace));
+  EXPECT_EQ(utility.environment,
+            (std::vector<std::string>{"LANG=C.UTF-8", "TZ"}));
+  const sandbox::SandboxPolicy network =
+      options.sandbox_policy_for_role("network");
+  EXPECT_EQ(network.network, sandbox::Network::kNone);
+  EXPECT_TRUE(network.enabled(sandbox::Layer::kNetNamespace));
+  const sandbox::SandboxPolicy gpu = options.sandbox_policy_for_role("gpu");
+  EXPECT_EQ(gpu.network, sandbox::Network::kNone);
+  EXPECT_EQ(gpu.environment, (std::vector<std::string>{"LANG=C.UTF-8"}));
+  // A role the config does not list gets the defaults' environment.
+  EXPECT_EQ(options.sandbox_policy_for_role("renderer").environment,
+            (std::vector<std::string>{"LANG=C.UTF-8"}));
 }
 
 }  // namespace

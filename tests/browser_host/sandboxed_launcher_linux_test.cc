@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -455,8 +456,13 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
     GTEST_SKIP() << testing::TrappedForkUnobservableReason();
   }
   const std::string role = GetParam();
+  // In the host's environment before the helpers launch: none may find it.
+  const std::string canary =
+      absl::StrCat("escape-canary-", ::getpid(), "-not-for-helpers");
+  ASSERT_EQ(::setenv("BULKHEAD_ESCAPE_CANARY", canary.c_str(), 1), 0);
   HelperProcess* sibling = LaunchReady("renderer");
   HelperProcess* helper = LaunchReady(role);
+  ::unsetenv("BULKHEAD_ESCAPE_CANARY");
   ASSERT_NE(sibling, nullptr);
   ASSERT_NE(helper, nullptr);
   Listener tcp = Listener::Tcp();
@@ -481,6 +487,7 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   targets->set_sibling_channel_path(
       absl::StrCat("/proc/", sibling->pid(), "/fd/3"));
   targets->set_broker_dir(broker_dir_);
+  targets->set_environment_canary(canary);
   std::optional<absl::StatusOr<ipc::Control>> reply;
   helper->CallControl(
       request, absl::Now() + absl::Seconds(60),
@@ -525,6 +532,9 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
   }
   EXPECT_NE(::access((broker_dir_ + "/bulkhead-escape-created").c_str(), F_OK),
             0);
+  ASSERT_TRUE(outcomes.contains("read-environment-canary"));
+  EXPECT_TRUE(absl::StartsWith(outcomes["read-environment-canary"], "absent"))
+      << outcomes["read-environment-canary"];
   // The network role shares the host's network, and with it the host's
   // abstract sockets: it may not make an AF_UNIX socket at all.
   if (role == "network" && *testing::SeccompTrapUnobservableReason() == '\0') {
@@ -572,6 +582,58 @@ INSTANTIATE_TEST_SUITE_P(Roles, EscapeTest,
                          [](const auto& info) {
                            return std::string(info.param);
                          });
+
+// The network namespace alone keeps a Network::kNone helper off the host's
+// network: with the seccomp layer off (socket() allowed), its connect to a
+// listener on the host's 127.0.0.1 still fails; the same policy with kHost
+// reaches it (the attempt can succeed). The probe reports each as it is.
+TEST_F(SandboxedLauncherTest,
+       NetworkNoneIsANamespaceOfItsOwnEvenWithoutSeccomp) {
+  Listener tcp = Listener::Tcp();
+  ASSERT_NE(tcp.port(), 0);
+  for (const sandbox::Network network :
+       {sandbox::Network::kNone, sandbox::Network::kHost}) {
+    SCOPED_TRACE(sandbox::NetworkName(network));
+    sandbox::SandboxPolicy policy =
+        sandbox::WithNetwork(sandbox::PresetForRole("renderer"), network);
+    policy.layers[static_cast<int>(Layer::kSeccomp)] = Requirement::kOff;
+    Host::LaunchOverrides overrides;
+    overrides.sandbox_policy = policy;
+    HelperProcess* helper = LaunchReady("renderer", std::move(overrides));
+    ASSERT_NE(helper, nullptr);
+    EXPECT_TRUE(absl::StartsWith(helper->sandbox_status().network(),
+                                 sandbox::NetworkName(network)))
+        << helper->sandbox_status().network();
+
+    ipc::Control request;
+    ipc::Fault* fault = request.mutable_fault();
+    fault->set_kind(ipc::FAULT_KIND_ESCAPE);
+    fault->mutable_escape_targets()->set_tcp_port(tcp.port());
+    std::optional<absl::StatusOr<ipc::Control>> reply;
+    helper->CallControl(request, absl::Now() + absl::Seconds(60),
+                        [&](absl::StatusOr<ipc::Control> result) {
+                          reply = std::move(result);
+                        });
+    ASSERT_TRUE(RunUntil([&] { return reply.has_value(); }, absl::Seconds(90)));
+    ASSERT_TRUE(reply->ok()) << reply->status();
+    std::optional<ipc::EscapeAttempt> connect;
+    for (const ipc::EscapeAttempt& attempt :
+         (*reply)->fault().escape_results()) {
+      if (attempt.name() == "connect-tcp-localhost") connect = attempt;
+    }
+    ASSERT_TRUE(connect.has_value());
+    if (network == sandbox::Network::kNone) {
+      EXPECT_TRUE(connect->blocked()) << connect->outcome();
+      // Refused by the namespace, not by a filter: there is none.
+      EXPECT_FALSE(absl::StrContains(connect->outcome(), "SIGSYS"))
+          << connect->outcome();
+    } else {
+      EXPECT_TRUE(absl::StartsWith(connect->outcome(), "SUCCEEDED"))
+          << connect->outcome();
+    }
+    helper->Kill(HostAction::kKillRequested, "test done");
+  }
+}
 
 }  // namespace
 }  // namespace bulkhead

@@ -41,6 +41,23 @@ TEST(TaskManagerTest, FirstSampleHasNoRates) {
   EXPECT_EQ(rows[0].last_exit, "");
 }
 
+TEST(TaskManagerTest, TheSandboxColumnShowsTheNetworkInForce) {
+  TaskManager manager;
+  HelperSample none = Sample(1, absl::Seconds(1), 0, 0);
+  none.network = "none";
+  HelperSample host = Sample(2, absl::Seconds(1), 0, 0);
+  host.network = "host";
+  HelperSample unsandboxed = Sample(3, absl::Seconds(1), 0, 0);
+  unsandboxed.network = "host";
+  unsandboxed.sandboxed = false;
+  std::vector<HelperRow> rows =
+      manager.Rows({none, host, unsandboxed}, {}, kStart);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].sandbox, "on");
+  EXPECT_EQ(rows[1].sandbox, "on+net");
+  EXPECT_EQ(rows[2].sandbox, "off");
+}
+
 TEST(TaskManagerTest, RatesAreTheChangeOverThePeriod) {
   TaskManager manager;
   manager.Rows({Sample(1, absl::Seconds(1), 10, 20)}, {}, kStart);

@@ -53,12 +53,14 @@ class HostFixture : public ::testing::Test {
     return done();
   }
 
-  // Launches `role` and waits for Ready.
-  HelperProcess* LaunchReady(const std::string& role) {
+  // Launches `role` (with `overrides`) and waits for Ready.
+  HelperProcess* LaunchReady(
+      const std::string& role,
+      Host::LaunchOverrides overrides = Host::LaunchOverrides()) {
     bool finished = false;
     HelperProcess* ready = nullptr;
-    absl::StatusOr<HelperProcess*> launched =
-        host_->Launch(role, [&](absl::StatusOr<HelperProcess*> helper) {
+    absl::StatusOr<HelperProcess*> launched = host_->Launch(
+        role, std::move(overrides), [&](absl::StatusOr<HelperProcess*> helper) {
           finished = true;
           EXPECT_TRUE(helper.ok()) << helper.status();
           if (helper.ok()) ready = *helper;

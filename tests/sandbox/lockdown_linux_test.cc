@@ -303,7 +303,7 @@ TEST(LockdownTest, FullLockdownInOwnUserAndMountNamespaces) {
   absl::StatusOr<SandboxPolicy> policy = SandboxPolicyBuilder("test")
                                              .AllowBaseRuntime()
                                              .Disable(Layer::kPidNamespace)
-                                             .Disable(Layer::kNetNamespace)
+                                             .SetNetwork(Network::kHost)
                                              .Disable(Layer::kIpcNamespace)
                                              .Disable(Layer::kUtsNamespace)
                                              .BestEffort(Layer::kLandlock)

@@ -2,7 +2,10 @@
 #include "sandbox/sandbox_policy.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -101,6 +104,13 @@ TEST(SandboxPolicyTest, PresetsDifferAsDocumented) {
   EXPECT_TRUE(HasArgumentRule(network, "socket"));
   EXPECT_TRUE(Allows(network, "connect"));
   EXPECT_EQ(network.requirement(Layer::kChroot), Requirement::kRequired);
+  // The network is the policy's own choice, not the role's name.
+  EXPECT_EQ(network.network, Network::kHost);
+  EXPECT_EQ(renderer.network, Network::kNone);
+  EXPECT_EQ(gpu.network, Network::kNone);
+  // No preset hands the host's environment on.
+  EXPECT_TRUE(renderer.environment.empty());
+  EXPECT_TRUE(network.environment.empty());
   // An unknown role gets the strictest.
   EXPECT_EQ(PresetForRole("plugin").allowed_syscalls,
             renderer.allowed_syscalls);
@@ -291,4 +301,80 @@ TEST(SandboxPolicyTest, TheViewOpensTheFilterAsFarAsItNeeds) {
 }
 
 }  // namespace
+TEST(SandboxPolicyTest, NetworkIsOneChoiceThatDecidesTheLayerAndTheSockets) {
+  absl::StatusOr<SandboxPolicy> none =
+      SandboxPolicyBuilder("none").AllowBaseRuntime().Build();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->network, Network::kNone);
+  EXPECT_EQ(none->requirement(Layer::kNetNamespace), Requirement::kRequired);
+  EXPECT_FALSE(HasArgumentRule(*none, "socket"));
+
+  absl::StatusOr<SandboxPolicy> host = SandboxPolicyBuilder("host")
+                                           .AllowBaseRuntime()
+                                           .SetNetwork(Network::kHost)
+                                           .Build();
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_FALSE(host->enabled(Layer::kNetNamespace));
+  EXPECT_TRUE(HasArgumentRule(*host, "socket"));
+  EXPECT_TRUE(Allows(*host, "connect"));
+
+  // Back to none: the sockets go with it.
+  const SandboxPolicy back = WithNetwork(*host, Network::kNone);
+  EXPECT_TRUE(back.enabled(Layer::kNetNamespace));
+  EXPECT_FALSE(HasArgumentRule(back, "socket"));
+  EXPECT_FALSE(Allows(back, "connect"));
+  EXPECT_TRUE(SandboxPolicyBuilder("x").AllowBaseRuntime().Build().ok());
+}
+
+TEST(SandboxPolicyTest, ContradictoryNetworksAreRefused) {
+  absl::StatusOr<SandboxPolicy> no_namespace =
+      SandboxPolicyBuilder("p")
+          .AllowBaseRuntime()
+          .Disable(Layer::kNetNamespace)
+          .Build();
+  ASSERT_TRUE(absl::IsInvalidArgument(no_namespace.status()));
+  EXPECT_TRUE(absl::StrContains(no_namespace.status().message(),
+                                "network none needs the net-ns layer"));
+  absl::StatusOr<SandboxPolicy> sockets = SandboxPolicyBuilder("p")
+                                              .AllowBaseRuntime()
+                                              .AllowSyscall("socket")
+                                              .Build();
+  ASSERT_TRUE(absl::IsInvalidArgument(sockets.status()));
+  EXPECT_TRUE(
+      absl::StrContains(sockets.status().message(), "socket is allowed"));
+  absl::StatusOr<SandboxPolicy> host_in_namespace =
+      SandboxPolicyBuilder("p")
+          .AllowBaseRuntime()
+          .SetNetwork(Network::kHost)
+          .Require(Layer::kNetNamespace)
+          .Build();
+  ASSERT_TRUE(absl::IsInvalidArgument(host_in_namespace.status()));
+  EXPECT_TRUE(absl::StrContains(host_in_namespace.status().message(),
+                                "network host, but the net-ns layer is on"));
+}
+
+TEST(SandboxPolicyTest, EnvironmentEntriesAreKeptInOrderAndChecked) {
+  absl::StatusOr<SandboxPolicy> policy = SandboxPolicyBuilder("p")
+                                             .AllowBaseRuntime()
+                                             .SetEnv("LANG", "C.UTF-8")
+                                             .PassEnv("TZ")
+                                             .Build();
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->environment,
+            (std::vector<std::string>{"LANG=C.UTF-8", "TZ"}));
+  EXPECT_TRUE(absl::IsInvalidArgument(SandboxPolicyBuilder("p")
+                                          .AllowBaseRuntime()
+                                          .PassEnv("")
+                                          .Build()
+                                          .status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(SandboxPolicyBuilder("p")
+                                          .AllowBaseRuntime()
+                                          .SetEnv("A", std::string("b\0c", 3))
+                                          .Build()
+                                          .status()));
+  EXPECT_EQ(NetworkFromName("host"), Network::kHost);
+  EXPECT_EQ(NetworkFromName("none"), Network::kNone);
+  EXPECT_FALSE(NetworkFromName("all").has_value());
+}
+
 }  // namespace bulkhead::sandbox

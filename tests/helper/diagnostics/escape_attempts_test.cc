@@ -144,9 +144,15 @@ class EscapeAttemptsTest : public ::testing::Test {
     targets_.home_dir = dir_;
     targets_.sibling_channel_path =
         absl::StrCat("/proc/", sibling_.pid, "/fd/", sibling_.read_fd);
+    targets_.environment_canary =
+        absl::StrCat("escape-canary-", ::getpid(), "-not-for-helpers");
+    ASSERT_EQ(::setenv("BULKHEAD_ESCAPE_CANARY",
+                       targets_.environment_canary.c_str(), 1),
+              0);
   }
 
   void TearDown() override {
+    ::unsetenv("BULKHEAD_ESCAPE_CANARY");
     ::close(tcp_fd_);
     ::close(unix_fd_);
     ::close(abstract_fd_);
@@ -302,7 +308,9 @@ TEST_F(EscapeAttemptsTest, UnsandboxedAttemptsSucceedAndLeaveProcessIntact) {
         "prelockdown-fd-inet-socket", "prelockdown-fd-unix-socket",
         "prelockdown-fd-pipe", "prelockdown-fd-eventfd", "prelockdown-fd-memfd",
         "prelockdown-fd-dev-null", "prelockdown-fd-file",
-        "prelockdown-fd-directory", "prelockdown-thread-open-file"}) {
+        "prelockdown-fd-directory", "prelockdown-thread-open-file",
+        // The canary is in this process's own environ.
+        "read-environment-canary"}) {
     ASSERT_TRUE(by_name.count(name)) << name;
     EXPECT_FALSE(by_name[name].blocked)
         << name << ": " << by_name[name].outcome;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -166,33 +167,51 @@ TEST_F(ZygoteHostTest, ACrashIsClassifiedFromTheWaitStatusWithItsStack) {
   ExpectAnswers(sibling);
 }
 
-TEST_F(ZygoteHostTest, HelpersGetTheHostsEnvironmentWithoutTheZygotesBindNow) {
-  if (std::getenv("LD_BIND_NOW") != nullptr) {
-    GTEST_SKIP() << "LD_BIND_NOW is set for the test itself";
-  }
+TEST_F(ZygoteHostTest, NeitherTheZygoteNorItsHelpersCarryTheHostsEnvironment) {
+  // Set before the zygote starts: it must not start with it either, since
+  // a forked helper inherits the zygote's memory, the strings of the
+  // environment it was exec'd with among it.
+  constexpr char kSecret[] = "canary-1f6a93c2-host-only";
+  ::setenv("BULKHEAD_ZYGOTE_TEST_SECRET", kSecret, 1);
   HelperProcess* helper = LaunchReady("env-reader");
+  ::unsetenv("BULKHEAD_ZYGOTE_TEST_SECRET");
   ASSERT_NE(helper, nullptr);
   ASSERT_TRUE(LooksForked(helper->pid()));
-  // The zygote was exec'd with LD_BIND_NOW=1; the helper has the host's
-  // environment instead.
+  EXPECT_EQ(ReadEnv(helper, "BULKHEAD_ZYGOTE_TEST_SECRET"), "<unset>");
+  // The zygote was exec'd with LD_BIND_NOW=1; the helper's environ is its
+  // own.
   EXPECT_EQ(ReadEnv(helper, "LD_BIND_NOW"), "<unset>");
-  const char* path = std::getenv("PATH");
-  EXPECT_EQ(ReadEnv(helper, "PATH"), path == nullptr ? "<unset>" : path);
+  EXPECT_EQ(ReadEnv(helper, "PATH"), "<unset>");
+  const std::vector<int64_t> zygotes = Zygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  for (const int64_t pid : {helper->pid(), zygotes[0]}) {
+    std::ifstream file(absl::StrCat("/proc/", pid, "/environ"));
+    ASSERT_TRUE(file.is_open()) << pid;
+    const std::string environ((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+    EXPECT_FALSE(absl::StrContains(environ, kSecret)) << pid;
+    EXPECT_FALSE(absl::StrContains(environ, "PATH=/")) << pid;
+  }
 }
 
-TEST_F(ZygoteHostTest, AHelperSeesTheHostsEnvironmentAndDirectoryOfItsLaunch) {
+TEST_F(ZygoteHostTest,
+       AHelperSeesTheEnvironmentNamedAtItsLaunchAndItsDirectory) {
   // The zygote starts with the first helper and keeps what it saw then.
   ASSERT_NE(LaunchReady("env-reader"), nullptr);
   ::setenv("BULKHEAD_ZYGOTE_TEST_LATE", "set after the zygote", 1);
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path("/tmp");
-  HelperProcess* later = LaunchReady("env-reader");
+  Host::LaunchOverrides overrides;
+  overrides.environment = {"BULKHEAD_ZYGOTE_TEST_LATE",
+                           "BULKHEAD_ZYGOTE_TEST_SET=by the launch"};
+  HelperProcess* later = LaunchReady("env-reader", std::move(overrides));
   std::filesystem::current_path(before);
   ::unsetenv("BULKHEAD_ZYGOTE_TEST_LATE");
   ASSERT_NE(later, nullptr);
   ASSERT_TRUE(LooksForked(later->pid()));
   EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_LATE"),
             "set after the zygote");
+  EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_SET"), "by the launch");
   EXPECT_EQ(ReadEnv(later, "@cwd"), "/tmp");
 }
 
@@ -244,9 +263,13 @@ class LyingZygoteTest : public ZygoteHostTest,
  protected:
   void SetUp() override {
     ::setenv(testing::kFakeZygoteVariable, GetParam(), 1);
+    ZygoteHost::SetExtraEnvironmentForTesting({testing::kFakeZygoteVariable});
     ZygoteHostTest::SetUp();
   }
-  void TearDown() override { ::unsetenv(testing::kFakeZygoteVariable); }
+  void TearDown() override {
+    ::unsetenv(testing::kFakeZygoteVariable);
+    ZygoteHost::SetExtraEnvironmentForTesting({});
+  }
 };
 
 TEST_P(LyingZygoteTest, IsGivenUpAndHelpersAreExecd) {
