@@ -1,5 +1,6 @@
 #include <execinfo.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,21 @@ void WriteFully(int fd, const char* data, size_t size) {
   }
 }
 
+// The interrupted instruction, where this platform's signal context says; 0
+// where it is not known here.
+uintptr_t InterruptedPc(const void* ucontext) {
+  if (ucontext == nullptr) return 0;
+  const auto* context = static_cast<const ucontext_t*>(ucontext);
+#if defined(__linux__) && defined(__x86_64__)
+  return static_cast<uintptr_t>(context->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__linux__) && defined(__aarch64__)
+  return static_cast<uintptr_t>(context->uc_mcontext.pc);
+#else
+  (void)context;
+  return 0;
+#endif
+}
+
 void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   // glibc's backtrace() unwinds with the DWARF call-frame information, which
@@ -43,10 +59,21 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   // so it loads nothing now.
   void* pcs[ipc::kMaxCrashFrames];
   const int depth = ::backtrace(pcs, static_cast<int>(ipc::kMaxCrashFrames));
-  (void)ucontext;
+  // The stack starts where the app's code was interrupted: this handler's
+  // own frames and the signal trampoline before it are dropped (kept when
+  // the interrupted instruction is not among the frames).
+  int first = 0;
+  if (const uintptr_t pc = InterruptedPc(ucontext); pc != 0) {
+    for (int i = 0; i < depth; ++i) {
+      if (reinterpret_cast<uintptr_t>(pcs[i]) == pc) {
+        first = i;
+        break;
+      }
+    }
+  }
   uint64_t frames[ipc::kMaxCrashFrames];
-  for (int i = 0; i < depth; ++i) {
-    frames[i] = reinterpret_cast<uintptr_t>(pcs[i]);
+  for (int i = first; i < depth; ++i) {
+    frames[i - first] = reinterpret_cast<uintptr_t>(pcs[i]);
   }
   ipc::CrashRecordHeader header;
   header.signal = signal;
@@ -58,7 +85,8 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   }
   char record[ipc::kMaxCrashRecordBytes];
   const size_t size = ipc::EncodeCrashRecord(
-      header, frames, depth > 0 ? static_cast<size_t>(depth) : 0, record);
+      header, frames, depth > first ? static_cast<size_t>(depth - first) : 0,
+      record);
   WriteFully(g_crash_fd, record, size);
   // An unsandboxed helper's children must not outlive its crash.
   KillOwnDescendants();

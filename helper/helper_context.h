@@ -41,6 +41,10 @@ class BULKHEAD_EXPORT HelperContext {
   uint64_t helper_id() const { return helper_id_; }
   uv_loop_t* loop() { return loop_; }
   ipc::Channel& channel() { return *channel_; }
+  // The arguments the helper was launched with after bulkhead's own
+  // switches: Host::Options::helper_args, then the launch's
+  // LaunchOverrides::extra_args, as the host gave them.
+  const std::vector<std::string>& launch_args() const { return launch_args_; }
 
   // Locks the helper down as the host's sandbox settings say (a required
   // layer that fails ends the helper with kExitSandboxFailed, and so does a
@@ -116,6 +120,10 @@ class BULKHEAD_EXPORT HelperContext {
   // --escape-bait: Run() plants the escape bait before the lockdown
   // (helper/diagnostics/escape_attempts.h). Set by MaybeRunHelper.
   void set_plant_escape_bait(bool plant) { plant_escape_bait_ = plant; }
+  // Set by MaybeRunHelper.
+  void set_launch_args(std::vector<std::string> args) {
+    launch_args_ = std::move(args);
+  }
 
  private:
   // FAULT_KIND_ESCAPE: the escape suite; answered later, with
@@ -131,6 +139,7 @@ class BULKHEAD_EXPORT HelperContext {
   bool has_sandbox_settings_ = false;
   std::vector<int> keep_fds_;
   bool plant_escape_bait_ = false;
+  std::vector<std::string> launch_args_;
   std::unique_ptr<EscapeBait> escape_bait_;  // Planted by Run() on request.
   std::map<std::string, ScopedHandle, std::less<>> launch_files_;
   std::unique_ptr<FileClient> file_client_;  // Made on first use.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -46,7 +47,29 @@ struct HelperArgs {
   // later those the runtime opens for its loop: what the lockdown keeps.
   std::vector<int> runtime_fds;
   bool plant_escape_bait = false;  // --escape-bait.
+  // What follows the launcher's own switches (HelperContext::launch_args).
+  std::vector<std::string> launch_args;
 };
+
+// argv after the switches the launcher writes first (launcher.h's
+// BuildArgs): the host's helper_args and the launch's extra_args.
+std::vector<std::string> LaunchArgs(int argc, const char* const* argv) {
+  static constexpr const char* kLauncherSwitches[] = {
+      switches::kType,       switches::kIpcFd,    switches::kHelperId,
+      switches::kCrashFd,    switches::kHandleFd, switches::kHandlesBrokered,
+      switches::kMemoryLimit};
+  int i = 1;
+  for (; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    bool own = false;
+    for (const char* name : kLauncherSwitches) {
+      const std::string flag = absl::StrCat("--", name);
+      own = own || arg == flag || absl::StartsWith(arg, flag + "=");
+    }
+    if (!own) break;
+  }
+  return std::vector<std::string>(argv + i, argv + argc);
+}
 
 // The inherited stream whose fd the switch `name` gives; an invalid handle
 // when the switch is absent.
@@ -267,6 +290,7 @@ int RunHelper(HelperArgs args) {
       context.set_runtime_descriptors(args.runtime_fds);
       context.set_plant_escape_bait(args.plant_escape_bait);
       context.set_launch_files(std::move(files));
+      context.set_launch_args(std::move(args.launch_args));
       if (welcome.has_sandbox())
         context.set_sandbox_settings(welcome.sandbox());
       context_for_close = &context;
@@ -295,6 +319,7 @@ std::optional<int> MaybeRunHelper(int argc, const char* const* argv,
                  std::string(args.status().message()).c_str());
     return kExitUsage;
   }
+  args->launch_args = LaunchArgs(argc, argv);
   return RunHelper(*std::move(args));
 }
 

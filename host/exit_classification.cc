@@ -90,6 +90,12 @@ ExitInfo ClassifyExit(const ProcessEnd& end, const ExitEvidence& evidence) {
         return info;
       }
       break;
+    case HostAction::kKilledAtDeadline:
+      if (host_kill_ended_it) {
+        info.kind = ExitKind::kDeadlineKilled;
+        return info;
+      }
+      break;
     case HostAction::kKilledAsBadMessage:
       if (host_kill_ended_it) {
         info.kind = ExitKind::kBadMessage;

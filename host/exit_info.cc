@@ -195,6 +195,8 @@ const char* ExitKindName(ExitKind kind) {
       return "host-shutdown";
     case ExitKind::kStoppedByHost:
       return "stopped-by-host";
+    case ExitKind::kDeadlineKilled:
+      return "deadline-killed";
   }
   return "unknown";
 }

@@ -39,6 +39,12 @@ enum class ExitKind {
   // Stopped on request while the host ran on (`HelperProcess::Stop`, e.g.
   // browser_host's `restart`); `detail` says why.
   kStoppedByHost,
+  // Killed by the host because a call made with
+  // HelperProcess::CallOptions::kill_on_deadline passed its deadline
+  // unanswered (the helper was still working on it, or stuck); `detail` names
+  // the call. The call's own status is DEADLINE_EXCEEDED with this ExitInfo
+  // (host/exit_info_status.h).
+  kDeadlineKilled,
 };
 
 // "normal-exit", "crashed", ...: stable names for JSON and tables.
@@ -66,6 +72,8 @@ struct BULKHEAD_EXPORT ExitInfo {
   // The helper's stack at the crash, one frame a line, symbolised where the
   // host could; empty when the helper could not send one.
   std::vector<std::string> stack_trace;
+  // It had reported Ready: it ended while taking work, not while starting.
+  bool was_ready = false;
 
   // One line, e.g. "crashed (signal 11 SIGSEGV)" or "bad-message: reply to call
   // 9, which ...".
@@ -102,6 +110,7 @@ enum class HostAction {
   kKilledAsBadMessage,  // -> kBadMessage
   kShutdownRequested,   // -> kHostShutdown (Host::Shutdown)
   kStopRequested,       // -> kStoppedByHost (HelperProcess::Stop)
+  kKilledAtDeadline,    // -> kDeadlineKilled (CallOptions::kill_on_deadline)
 };
 
 // A short name for a Windows exception code, e.g. "ACCESS_VIOLATION".

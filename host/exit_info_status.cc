@@ -1,117 +1,70 @@
 #include "host/exit_info_status.h"
 
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "ipc/proto/exit_info.pb.h"
 
 namespace bulkhead {
-namespace {
-
-// One field a line, "name=value", the value C-escaped (so that it holds no
-// newline); list fields repeat their name.
-void Put(std::string& out, absl::string_view name, absl::string_view value) {
-  absl::StrAppend(&out, name, "=", absl::CEscape(value), "\n");
-}
-
-std::optional<ExitKind> KindNamed(absl::string_view name) {
-  for (int kind = static_cast<int>(ExitKind::kNormalExit);
-       kind <= static_cast<int>(ExitKind::kStoppedByHost); ++kind) {
-    if (name == ExitKindName(static_cast<ExitKind>(kind))) {
-      return static_cast<ExitKind>(kind);
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 absl::Status AttachExitInfo(absl::Status status, const ExitInfo& exit) {
   if (status.ok()) return status;
-  std::string text;
-  Put(text, "kind", ExitKindName(exit.kind));
-  Put(text, "exit_code", absl::StrCat(exit.exit_code));
-  Put(text, "signal", absl::StrCat(exit.signal));
-  Put(text, "core_dumped", exit.core_dumped ? "1" : "0");
-  Put(text, "exception_status", absl::StrCat(exit.exception_status));
-  Put(text, "syscall", exit.syscall);
-  if (!exit.launch_status.ok()) {
-    Put(text, "launch_code",
-        absl::StrCat(static_cast<int>(exit.launch_status.code())));
-    Put(text, "launch_message", exit.launch_status.message());
-  }
-  Put(text, "detail", exit.detail);
-  Put(text, "pid", absl::StrCat(exit.pid));
-  Put(text, "role", exit.role);
-  Put(text, "helper_id", absl::StrCat(exit.helper_id));
-  Put(text, "uptime_ns", absl::StrCat(absl::ToInt64Nanoseconds(exit.uptime)));
-  for (const std::string& line : exit.last_stderr_lines) {
-    Put(text, "stderr", line);
-  }
-  for (const std::string& frame : exit.stack_trace) Put(text, "frame", frame);
-  status.SetPayload(kExitInfoPayloadUrl, absl::Cord(std::move(text)));
+  ipc::ExitInfoRecord record;
+  record.set_kind(static_cast<int32_t>(exit.kind));
+  record.set_kind_name(ExitKindName(exit.kind));
+  record.set_exit_code(exit.exit_code);
+  record.set_signal(exit.signal);
+  record.set_core_dumped(exit.core_dumped);
+  record.set_exception_status(exit.exception_status);
+  record.set_syscall(exit.syscall);
+  record.set_launch_status_code(
+      static_cast<int32_t>(exit.launch_status.code()));
+  record.set_launch_status_message(std::string(exit.launch_status.message()));
+  record.set_detail(exit.detail);
+  record.set_pid(exit.pid);
+  record.set_role(exit.role);
+  record.set_helper_id(exit.helper_id);
+  record.set_uptime_ns(absl::ToInt64Nanoseconds(exit.uptime));
+  for (const std::string& line : exit.last_stderr_lines)
+    record.add_last_stderr_lines(line);
+  for (const std::string& frame : exit.stack_trace)
+    record.add_stack_trace(frame);
+  record.set_was_ready(exit.was_ready);
+  status.SetPayload(kExitInfoTypeUrl, absl::Cord(record.SerializeAsString()));
   return status;
 }
 
 std::optional<ExitInfo> ExitInfoFromStatus(const absl::Status& status) {
-  auto payload = status.GetPayload(kExitInfoPayloadUrl);
+  auto payload = status.GetPayload(kExitInfoTypeUrl);  // absl::optional.
   if (!payload.has_value()) return std::nullopt;
+  ipc::ExitInfoRecord record;
+  if (!record.ParseFromString(std::string(*payload))) return std::nullopt;
+  if (record.kind() < 0 ||
+      record.kind() > static_cast<int32_t>(ExitKind::kDeadlineKilled)) {
+    return std::nullopt;
+  }
   ExitInfo exit;
-  int launch_code = 0;
-  std::string launch_message;
-  for (absl::string_view line :
-       absl::StrSplit(std::string(*payload), '\n', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> field =
-        absl::StrSplit(line, absl::MaxSplits('=', 1));
-    std::string value;
-    if (!absl::CUnescape(field.second, &value)) return std::nullopt;
-    const absl::string_view name = field.first;
-    int64_t number = 0;
-    const bool numeric = absl::SimpleAtoi(value, &number);
-    if (name == "kind") {
-      std::optional<ExitKind> kind = KindNamed(value);
-      if (!kind.has_value()) return std::nullopt;
-      exit.kind = *kind;
-    } else if (name == "exit_code" && numeric) {
-      exit.exit_code = number;
-    } else if (name == "signal" && numeric) {
-      exit.signal = static_cast<int>(number);
-    } else if (name == "core_dumped") {
-      exit.core_dumped = value == "1";
-    } else if (name == "exception_status" && numeric) {
-      exit.exception_status = static_cast<uint32_t>(number);
-    } else if (name == "syscall") {
-      exit.syscall = std::move(value);
-    } else if (name == "launch_code" && numeric) {
-      launch_code = static_cast<int>(number);
-    } else if (name == "launch_message") {
-      launch_message = std::move(value);
-    } else if (name == "detail") {
-      exit.detail = std::move(value);
-    } else if (name == "pid" && numeric) {
-      exit.pid = number;
-    } else if (name == "role") {
-      exit.role = std::move(value);
-    } else if (name == "helper_id" && numeric) {
-      exit.helper_id = static_cast<uint64_t>(number);
-    } else if (name == "uptime_ns" && numeric) {
-      exit.uptime = absl::Nanoseconds(number);
-    } else if (name == "stderr") {
-      exit.last_stderr_lines.push_back(std::move(value));
-    } else if (name == "frame") {
-      exit.stack_trace.push_back(std::move(value));
-    }
+  exit.kind = static_cast<ExitKind>(record.kind());
+  exit.exit_code = record.exit_code();
+  exit.signal = record.signal();
+  exit.core_dumped = record.core_dumped();
+  exit.exception_status = record.exception_status();
+  exit.syscall = record.syscall();
+  if (record.launch_status_code() != 0) {
+    exit.launch_status =
+        absl::Status(static_cast<absl::StatusCode>(record.launch_status_code()),
+                     record.launch_status_message());
   }
-  if (launch_code != 0) {
-    exit.launch_status = absl::Status(
-        static_cast<absl::StatusCode>(launch_code), launch_message);
-  }
+  exit.detail = record.detail();
+  exit.pid = record.pid();
+  exit.role = record.role();
+  exit.helper_id = record.helper_id();
+  exit.uptime = absl::Nanoseconds(record.uptime_ns());
+  exit.last_stderr_lines.assign(record.last_stderr_lines().begin(),
+                                record.last_stderr_lines().end());
+  exit.stack_trace.assign(record.stack_trace().begin(),
+                          record.stack_trace().end());
+  exit.was_ready = record.was_ready();
   return exit;
 }
 

@@ -1,10 +1,16 @@
-// A helper's ExitInfo carried inside an absl::Status, so that a call or task
-// that failed because its helper ended says why in its own status: the app
-// reads it back with `ExitInfoFromStatus`.
+// A failed call's status says why its helper ended: the helper's `ExitInfo`
+// travels in the `absl::Status` as a payload, so that an app (or a pool) that
+// gets UNAVAILABLE back from `HelperProcess::Call` reads the crash, the
+// signal, the stack from the status itself:
 //
-// The ExitInfo travels as a Status payload under the type URL
-// "type.bulkhead/bulkhead.ExitInfo" (`kExitInfoPayloadUrl`); the status's code
-// and message are the caller's.
+//   if (std::optional<ExitInfo> exit = ExitInfoFromStatus(status)) {
+//     LOG(INFO) << "the input killed " << exit->role << ": " <<
+//     exit->Describe();
+//   }
+//
+// The payload's type URL is kExitInfoTypeUrl; its bytes are an
+// ipc::ExitInfoRecord (ipc/proto/exit_info.proto). Only the host attaches
+// one: a helper cannot (its errors cross the channel as code and message).
 #ifndef BULKHEAD_HOST_EXIT_INFO_STATUS_H_
 #define BULKHEAD_HOST_EXIT_INFO_STATUS_H_
 
@@ -16,17 +22,14 @@
 
 namespace bulkhead {
 
-inline constexpr char kExitInfoPayloadUrl[] = "type.bulkhead/bulkhead.ExitInfo";
+inline constexpr char kExitInfoTypeUrl[] = "type.bulkhead/bulkhead.ExitInfo";
 
-// `status` with `exit` attached (replacing an ExitInfo attached before). An OK
-// status carries no payload: it is returned as it is.
+// `status` with `exit` attached (replacing an ExitInfo attached before). An
+// OK status carries no payload: returned as it is.
 BULKHEAD_EXPORT absl::Status AttachExitInfo(absl::Status status,
                                             const ExitInfo& exit);
 
-// The ExitInfo attached to `status`, if any (kind, exit_code, signal,
-// core_dumped, syscall, detail, pid, role, helper_id, uptime, stack_trace and
-// last_stderr_lines; a launch failure's launch_status as its code and
-// message).
+// The ExitInfo attached to `status`, if any (and if its bytes parse).
 BULKHEAD_EXPORT std::optional<ExitInfo> ExitInfoFromStatus(
     const absl::Status& status);
 

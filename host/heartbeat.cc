@@ -16,11 +16,12 @@ uint64_t Millis(absl::Duration duration) {
 }  // namespace
 
 Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
-                     FramesFn frames, VerdictFn verdict)
+                     FramesFn frames, VerdictFn verdict, BusyFn busy)
     : options_(options),
       ping_(std::move(ping)),
       frames_(std::move(frames)),
       verdict_(std::move(verdict)),
+      busy_(std::move(busy)),
       timer_(loop) {
   timer_->data = this;
 }
@@ -75,6 +76,9 @@ void Heartbeat::OnTick() {
           if (alive.expired() || !*alive.lock()) return;
           ping_outstanding_ = false;
           if (rtt.status().code() == absl::StatusCode::kDeadlineExceeded) {
+            // Its loop runs a call's handler that may take until the call's
+            // deadline: the next tick pings again.
+            if (busy_ && busy_().has_value()) return;
             Convict(HostAction::kKilledAsHung,
                     absl::StrCat("no Pong within ",
                                  absl::FormatDuration(options_.timeout)));

@@ -1,6 +1,7 @@
 // Watches one helper while it runs: a Ping every `interval`, and a verdict
-// when a Pong does not come back within `timeout` (hung) or when the helper
-// sends more frames per second than allowed (flooding).
+// when a Pong does not come back within `timeout` while the helper is not busy
+// on a call within its deadline (hung), or when the helper sends more frames
+// per second than allowed (flooding).
 //
 // Thread: the host's loop thread (checked in debug builds).
 #ifndef BULKHEAD_HOST_HEARTBEAT_H_
@@ -40,9 +41,17 @@ class Heartbeat {
   using FramesFn = absl::AnyInvocable<uint64_t()>;
   // Called at most once, with what to do and why.
   using VerdictFn = absl::AnyInvocable<void(HostAction, std::string detail)>;
+  // Until when the helper is busy on a call whose deadline has not passed
+  // (the latest such deadline), or nothing when it is not.
+  using BusyFn = absl::AnyInvocable<std::optional<absl::Time>()>;
 
+  // Busy is not hung: an unanswered Ping convicts the helper as hung only
+  // when `busy` (optional) says it has no call in flight within its
+  // deadline. A handler may so block the helper's loop up to its call's
+  // deadline; once every deadline has passed, a helper that still answers
+  // nothing is hung after `timeout`.
   Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
-            VerdictFn verdict);
+            VerdictFn verdict, BusyFn busy = nullptr);
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
@@ -67,6 +76,7 @@ class Heartbeat {
   PingFn ping_;
   FramesFn frames_;
   VerdictFn verdict_;
+  BusyFn busy_;
   ipc::UvHandle<uv_timer_t> timer_;
   bool ping_outstanding_ = false;
   uint64_t ping_sent_ns_ = 0;  // uv_hrtime() of the outstanding Ping.

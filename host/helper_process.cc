@@ -36,6 +36,15 @@ uint64_t ToMillis(absl::Duration duration) {
                    absl::Ceil(duration, absl::Milliseconds(1))));
 }
 
+// The channel to a helper, as `options` say: never trusting its shared
+// memory (a helper may rewrite a region while the host parses it).
+ipc::Channel::Options ChannelOptions(const HelperProcess::Options& options) {
+  ipc::Channel::Options channel = options.channel;
+  channel.max_frame_size = options.max_frame_size;
+  channel.trust_peer_shared_memory = false;
+  return channel;
+}
+
 }  // namespace
 
 const char* HelperStateName(HelperProcess::State state) {
@@ -65,25 +74,30 @@ HelperProcess::HelperProcess(uv_loop_t* loop, Options options,
     : loop_(loop),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      channel_(ipc::Channel::Create(
-          loop, {.max_frame_size = options_.max_frame_size})),
+      channel_(ipc::Channel::Create(loop, ChannelOptions(options_))),
       output_(std::make_unique<HelperOutput>(loop, options_.forward_output,
                                              options_.launch.executable)),
       timer_(loop),
-      end_record_(std::make_unique<EndRecord>()) {
+      end_record_(std::make_unique<EndRecord>()),
+      deferred_(loop) {
   timer_->data = this;
 }
 
 HelperProcess::~HelperProcess() {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  *alive_ = false;
   launch_.reset();  // Cancels a launch on its way: no callback after this.
   timer_.Close();
-  channel_.reset();
+  channel_.reset();  // Its calls complete with CANCELLED.
+  for (auto& [status, fail] : std::exchange(held_calls_, {})) {
+    fail(absl::CancelledError(name() + " destroyed"));
+  }
   // `child_` kills and reaps a helper still running.
 }
 
 void HelperProcess::DetachFromLoopThread() {
   loop_thread_.Detach();
+  deferred_.DetachFromLoopThread();
   channel_->DetachFromLoopThread();
   if (heartbeat_ != nullptr) heartbeat_->DetachFromLoopThread();
 }
@@ -583,6 +597,7 @@ void HelperProcess::MaybeFinishExit() {
   info.role = role();
   info.helper_id = id();
   info.uptime = exited_at_ - started_at_;
+  info.was_ready = ready_seen_;
   info.detail = action_detail_;
   if (info.kind == ExitKind::kLaunchFailed && !info.last_stderr_lines.empty()) {
     // The helper's own last words say which layer and why.
@@ -598,7 +613,9 @@ void HelperProcess::MaybeFinishExit() {
   const bool was_ready =
       state_ == State::kReady || callbacks_.on_ready == nullptr;
   state_ = State::kExited;
+  exit_info_ = info;
   uv_timer_stop(timer_.get());
+  // Calls still pending fail now, with the ExitInfo (EndCall).
   channel_->Close();
   BH_LOG(kInfo, name(), " (pid ", pid_, ") ended: ", info.Describe());
   if (!was_ready) {
@@ -606,6 +623,13 @@ void HelperProcess::MaybeFinishExit() {
         absl::StrCat(name(), " ended before it was ready: ", info.Describe())));
   }
   Emit(LifecycleStage::kExited, &info);
+  // The calls that failed because the helper ended, before the exit handler:
+  // by the time it runs, none of this helper's calls is pending.
+  std::shared_ptr<bool> alive = alive_;
+  for (auto& [status, fail] : std::exchange(held_calls_, {})) {
+    fail(WithExitInfo(status));
+    if (!*alive) return;
+  }
   // Last: the handler may destroy this object.
   if (callbacks_.on_exit) {
     auto on_exit = std::move(callbacks_.on_exit);

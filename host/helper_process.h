@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "host/heartbeat.h"
 #include "host/launch/launch_options.h"
 #include "ipc/channel.h"
+#include "ipc/deferred_tasks.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {
@@ -56,6 +58,10 @@ class BULKHEAD_EXPORT HelperProcess {
     // killed as kHung.
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
+    // The channel's other settings (send queue, shared memory); its frame
+    // limit is `max_frame_size`, and it never trusts the helper's shared
+    // memory (trust_peer_shared_memory is ignored).
+    ipc::Channel::Options channel;
     // Copy each line the helper writes to stdout/stderr to the host's, as
     // "[role-id pid] line". The last stderr lines go into ExitInfo either
     // way.
@@ -135,16 +141,58 @@ class BULKHEAD_EXPORT HelperProcess {
   // enough: dropped rather than let the host's loop wait (output_writer.h).
   uint64_t output_lines_dropped() const;
 
-  // A call to the helper; UNAVAILABLE at once unless it is kReady. See
-  // ipc::Channel::Call.
+  // How one call is made.
+  struct CallOptions {
+    // When `deadline` passes before the answer, kill the helper (it is still
+    // working on the call, or stuck), so that the next call does not queue
+    // behind this one. Its ExitInfo is then ExitKind::kDeadlineKilled, and the
+    // call completes with DEADLINE_EXCEEDED once the helper has been reaped,
+    // carrying that ExitInfo (below).
+    bool kill_on_deadline = false;
+  };
+
+  // A call to the helper; see ipc::Channel::Call. `done` runs exactly once and
+  // never inside this call (UNAVAILABLE on a later turn when the helper is
+  // not kReady). A call that fails because the helper ended (it crashed, was
+  // killed, exited) completes only once that end has been classified, with
+  // UNAVAILABLE (DEADLINE_EXCEEDED for kill_on_deadline) and the helper's
+  // ExitInfo attached: `ExitInfoFromStatus(status)` (host/exit_info_status.h)
+  // reads it back. Such calls complete in deadline order just before
+  // `Callbacks::on_exit` (and so before the host's exit handler) runs for that
+  // helper. An error the helper's handler returned is marked
+  // (`ipc::IsHandlerError`). While the call is in flight and its deadline has
+  // not passed, the helper is busy, not hung: the heartbeat does not kill it
+  // (heartbeat.h). CANCELLED when this object is destroyed first.
   template <typename Req, typename Resp>
   void Call(const Req& request, absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<Resp>)> done) {
+    Call<Req, Resp>(request, deadline, CallOptions(), std::move(done));
+  }
+  template <typename Req, typename Resp>
+  void Call(const Req& request, absl::Time deadline, CallOptions options,
+            absl::AnyInvocable<void(absl::StatusOr<Resp>)> done) {
     if (state_ != State::kReady) {
-      done(absl::UnavailableError(name() + " is not ready"));
+      deferred_.PostCompletion(
+          std::move(done), absl::UnavailableError(name() + " is not ready"));
       return;
     }
-    channel_->Call<Req, Resp>(request, deadline, std::move(done));
+    const uint64_t call =
+        BeginCall(deadline, options, Req::descriptor()->full_name());
+    channel_->Call<Req, Resp>(
+        request, deadline,
+        [this, call,
+         done = std::move(done)](absl::StatusOr<Resp> result) mutable {
+          // CANCELLED: the channel is being destroyed with this object.
+          if (!absl::IsCancelled(result.status()) &&
+              EndCall(call, result.status())) {
+            HoldUntilExit(result.status(), [done = std::move(done)](
+                                               absl::Status status) mutable {
+              done(std::move(status));
+            });
+            return;
+          }
+          done(std::move(result));
+        });
   }
 
   // Round trip of a Ping through the helper's loop.
@@ -196,6 +244,24 @@ class BULKHEAD_EXPORT HelperProcess {
 
  private:
   HelperProcess(uv_loop_t* loop, Options options, Callbacks callbacks);
+
+  // A call of Call's begins: returns its number.
+  uint64_t BeginCall(absl::Time deadline, CallOptions options,
+                     const std::string& type);
+  // Call `call` ended with `status`: true when it must wait for the helper's
+  // end (HoldUntilExit) because the helper ended, or is killed for its
+  // deadline (then killed here).
+  bool EndCall(uint64_t call, const absl::Status& status);
+  // Completes `fail` with `status` and the helper's ExitInfo once the exit is
+  // classified (at once when it already is).
+  void HoldUntilExit(absl::Status status,
+                     absl::AnyInvocable<void(absl::Status)> fail);
+  // A held call's `status`, once the exit is classified: how the helper ended
+  // in its message, and its ExitInfo attached.
+  absl::Status WithExitInfo(const absl::Status& status) const;
+  // The latest deadline of the calls in flight, when one is still ahead: the
+  // helper is busy, not hung, until then.
+  std::optional<absl::Time> BusyUntil() const;
 
   absl::Status Start();
   // Once spawned (at once, or later on the loop for a pending launch): the
@@ -287,6 +353,24 @@ class BULKHEAD_EXPORT HelperProcess {
   // Shutdown escalation: 0 = Shutdown sent, 1 = SIGTERM sent, 2 = SIGKILL sent.
   int stop_stage_ = -1;
   absl::Duration stop_grace_;
+  // Calls of Call's in flight, by number: their deadline and options.
+  struct CallInFlight {
+    absl::Time deadline;
+    CallOptions options;
+    std::string type;
+  };
+  std::map<uint64_t, CallInFlight> calls_;
+  uint64_t next_call_ = 1;
+  // Calls that failed because the helper ended, completed once its exit is
+  // classified (MaybeFinishExit); with CANCELLED by the destructor.
+  std::vector<std::pair<absl::Status, absl::AnyInvocable<void(absl::Status)>>>
+      held_calls_;
+  // Set once the exit is classified.
+  std::optional<ExitInfo> exit_info_;
+  // Completions that fail at once run from here, never inside the call.
+  ipc::DeferredTasks deferred_;
+  // Cleared by the destructor: a held call's completion may destroy this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   LoopThreadChecker loop_thread_{"HelperProcess"};
 };
 

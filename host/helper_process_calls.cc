@@ -3,7 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "host/exit_info_status.h"
 #include "host/helper_process.h"
 
 namespace bulkhead {
@@ -13,7 +15,8 @@ void HelperProcess::Ping(
     absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
+    deferred_.PostCompletion(std::move(done),
+                             absl::UnavailableError(name() + " is not ready"));
     return;
   }
   static uint64_t next_nonce = 1;
@@ -38,6 +41,64 @@ void HelperProcess::Ping(
       });
 }
 
+uint64_t HelperProcess::BeginCall(absl::Time deadline, CallOptions options,
+                                  const std::string& type) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  const uint64_t call = next_call_++;
+  calls_.emplace(call, CallInFlight{deadline, options, type});
+  return call;
+}
+
+bool HelperProcess::EndCall(uint64_t call, const absl::Status& status) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return false;
+  const CallInFlight ended = std::move(it->second);
+  calls_.erase(it);
+  if (status.ok()) return false;
+  // The channel failed it because it closed: the helper is ending (or has
+  // ended), and the caller learns how.
+  if (absl::IsUnavailable(status) && !channel_->is_open()) return true;
+  if (absl::IsDeadlineExceeded(status) && ended.options.kill_on_deadline &&
+      state_ != State::kExited) {
+    Kill(HostAction::kKilledAtDeadline,
+         absl::StrCat("a ", ended.type, " call passed its deadline"));
+    return true;
+  }
+  return false;
+}
+
+void HelperProcess::HoldUntilExit(absl::Status status,
+                                  absl::AnyInvocable<void(absl::Status)> fail) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  if (exit_info_.has_value()) {
+    // Ended already (MaybeFinishExit closing the channel fails the calls).
+    fail(WithExitInfo(status));
+    return;
+  }
+  held_calls_.emplace_back(std::move(status), std::move(fail));
+}
+
+absl::Status HelperProcess::WithExitInfo(const absl::Status& status) const {
+  return AttachExitInfo(
+      absl::Status(status.code(),
+                   absl::StrCat(status.message(), " (", name(),
+                                " ended: ", exit_info_->Describe(), ")")),
+      *exit_info_);
+}
+
+std::optional<absl::Time> HelperProcess::BusyUntil() const {
+  std::optional<absl::Time> latest;
+  const absl::Time now = absl::Now();
+  for (const auto& [call, in_flight] : calls_) {
+    if (in_flight.deadline > now &&
+        (!latest.has_value() || in_flight.deadline > *latest)) {
+      latest = in_flight.deadline;
+    }
+  }
+  return latest;
+}
+
 void HelperProcess::StartHeartbeat() {
   heartbeat_ = std::make_unique<Heartbeat>(
       loop_, options_.heartbeat,
@@ -48,7 +109,8 @@ void HelperProcess::StartHeartbeat() {
       [this] { return channel_->frames_received(); },
       [this](HostAction action, std::string detail) {
         Kill(action, std::move(detail));
-      });
+      },
+      [this] { return BusyUntil(); });
   heartbeat_->Start();
 }
 
@@ -56,7 +118,8 @@ void HelperProcess::InjectFault(ipc::FaultKind kind, int exit_code,
                                 absl::AnyInvocable<void(absl::Status)> done) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
+    deferred_.PostCompletion(std::move(done),
+                             absl::UnavailableError(name() + " is not ready"));
     return;
   }
   ipc::Control control;
@@ -76,7 +139,8 @@ void HelperProcess::CallControl(
     absl::AnyInvocable<void(absl::StatusOr<ipc::Control>)> done) {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (state_ != State::kReady) {
-    done(absl::UnavailableError(name() + " is not ready"));
+    deferred_.PostCompletion(std::move(done),
+                             absl::UnavailableError(name() + " is not ready"));
     return;
   }
   channel_->CallControl(request, deadline, std::move(done));

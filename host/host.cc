@@ -57,6 +57,7 @@ Host::Host(Options options)
             if (role_failed_handler_) role_failed_handler_(role, why);
           })) {
   if (options_.loop == nullptr) uv_loop_init(&own_loop_);
+  deferred_ = std::make_unique<ipc::DeferredTasks>(loop_);
 }
 
 Host::~Host() {
@@ -79,6 +80,7 @@ Host::~Host() {
     OutputWriter::Stdout().Flush(kOutputFlushTimeout);
     OutputWriter::Stderr().Flush(kOutputFlushTimeout);
   }
+  deferred_.reset();
   wakeup_.Close();
   // An app's loop is the app's to run and close: the close callbacks run when
   // it next runs the loop.
@@ -118,6 +120,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.launch.sandboxed = options_.sandbox_helpers;
   helper_options.handshake_timeout = options_.handshake_timeout;
   helper_options.max_frame_size = options_.max_frame_size;
+  helper_options.channel = options_.channel;
   helper_options.heartbeat = options_.heartbeat;
   if (auto it = options_.role_options.find(role);
       it != options_.role_options.end()) {
@@ -334,7 +337,10 @@ void Host::Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done) {
   restarts_->Stop();
   for (auto& [id, helper] : helpers_)
     helper->Stop(grace, "host shutdown", HostAction::kShutdownRequested);
-  MaybeFinishShutdown();
+  // With no helper left, `done` runs on the next turn, not inside this call.
+  deferred_->Post([this](absl::Status run) {
+    if (run.ok()) MaybeFinishShutdown();
+  });
 }
 
 ZygoteHost* Host::Zygote() {
@@ -391,6 +397,7 @@ void Host::Post(absl::AnyInvocable<void()> task) {
 
 void Host::DetachFromLoopThread() {
   loop_thread_.Detach();
+  deferred_->DetachFromLoopThread();
   for (auto& [id, helper] : helpers_) helper->DetachFromLoopThread();
 }
 

@@ -69,6 +69,7 @@
 #include "host/helper_process.h"
 #include "host/launch/launch_options.h"
 #include "host/restart_policy.h"
+#include "ipc/deferred_tasks.h"
 #include "ipc/uv_handle.h"
 #include "sandbox/sandbox_policy.h"
 
@@ -134,6 +135,13 @@ class BULKHEAD_EXPORT Host {
     std::vector<std::string> helper_args;
     absl::Duration handshake_timeout = absl::Seconds(10);
     uint32_t max_frame_size = ipc::kDefaultMaxFrameSize;
+    // The channel to each helper: its send queue's limit and its shared-memory
+    // limits (the size past which a message travels in shared memory, the
+    // largest such message, the bytes in flight, the idle bytes kept; see
+    // ipc::Channel::Options). Its frame limit is `max_frame_size`, and a
+    // host's channel never trusts a helper's shared memory
+    // (`trust_peer_shared_memory` is ignored).
+    ipc::Channel::Options channel;
     // Liveness (Ping every interval, kHung after the timeout) and flood
     // checks for every ready helper.
     Heartbeat::Options heartbeat;
@@ -271,7 +279,8 @@ class BULKHEAD_EXPORT Host {
 
   // Stops every helper (Shutdown, then SIGTERM after `grace`, then SIGKILL
   // after another `grace`), cancels pending restarts, and runs `done` once all
-  // have been reaped.
+  // have been reaped: never inside this call, even with no helper (then on
+  // the next turn of the loop); never when the host is destroyed first.
   void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
 
   // Runs the loop until Quit(). Optional with an app-owned loop, which the app
@@ -321,6 +330,8 @@ class BULKHEAD_EXPORT Host {
   uv_loop_t own_loop_;     // Used when Options::loop is null.
   uv_loop_t* const loop_;  // &own_loop_ or Options::loop (not owned).
   ipc::UvHandle<uv_async_t> wakeup_;  // Set by Create.
+  // What must not run inside the call that asked for it (Shutdown's `done`).
+  std::unique_ptr<ipc::DeferredTasks> deferred_;
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   std::unique_ptr<ZygoteHost> zygote_;

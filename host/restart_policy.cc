@@ -47,6 +47,14 @@ RestartTracker::Decision RestartTracker::OnExit(const ExitInfo& exit,
     decision.reason = "it exited normally";
     return decision;
   }
+  if (policy_.per_input_deaths && exit.was_ready) {
+    // It could start: what it died of was its input, not its role.
+    consecutive_ = 0;
+    ++total_restarts_;
+    decision.restart = true;
+    decision.delay = absl::ZeroDuration();
+    return decision;
+  }
   // A helper that stayed up a whole window was healthy: back off from the
   // start again.
   if (exit.uptime >= policy_.window) consecutive_ = 0;

@@ -32,6 +32,19 @@ struct RestartPolicy {
   // role.
   int max_restarts = 5;
   absl::Duration window = absl::Seconds(60);
+  // "The input killed it": for a service whose helpers die of what they are
+  // given (a decoder fed a poisoned file), not of being unable to run. A
+  // helper that ends after Ready (ExitInfo::was_ready) is replaced at once,
+  // with no backoff, and does not count against the intensity limit; only
+  // deaths before Ready (a helper that cannot start) back off and count.
+  bool per_input_deaths = false;
+
+  // kOnFailure with `per_input_deaths`: the policy for such a service.
+  static RestartPolicy ForPerInputDeaths() {
+    RestartPolicy policy;
+    policy.per_input_deaths = true;
+    return policy;
+  }
 };
 
 BULKHEAD_EXPORT const char* RestartModeName(RestartPolicy::Mode mode);

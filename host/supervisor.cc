@@ -10,6 +10,7 @@ namespace bulkhead {
 Supervisor::Supervisor(Host& host, Events events)
     : host_(host),
       events_(std::move(events)),
+      deferred_(host.loop()),
       restarts_(std::make_unique<RestartScheduler>(
           host_.loop(),
           [this](const std::string& role, const std::string& why) {
@@ -38,10 +39,7 @@ absl::Status Supervisor::Supervise(const std::string& role, int count,
   // Refuse an unknown role up front, before anything runs.
   if (absl::Status known = host_.CheckRole(role); !known.ok()) return known;
   roles_.emplace(role, policy);
-  // A launch refused at once is reported from here, and its event may
-  // destroy this.
-  std::weak_ptr<bool> alive = alive_;
-  for (int i = 0; i < count && !alive.expired(); ++i) Launch(role);
+  for (int i = 0; i < count; ++i) Launch(role);
   return absl::OkStatus();
 }
 
@@ -76,12 +74,15 @@ void Supervisor::Launch(const std::string& role) {
                        events_.on_started(**helper);
                    });
   if (launched.ok()) return;
-  // Never spawned: counts against the restart intensity like any other end.
+  // Never spawned: counts against the restart intensity like any other end,
+  // reported on the next turn (never inside Supervise or Spawn).
   ExitInfo exit;
   exit.kind = ExitKind::kLaunchFailed;
   exit.launch_status = launched.status();
   exit.role = role;
-  OnExit(exit);
+  deferred_.Post([this, exit = std::move(exit)](absl::Status run) {
+    if (run.ok()) OnExit(exit);
+  });
 }
 
 void Supervisor::OnExit(const ExitInfo& exit) {

@@ -21,6 +21,7 @@
 #include "bulkhead/export.h"
 #include "host/host.h"
 #include "host/restart_policy.h"
+#include "ipc/deferred_tasks.h"
 
 namespace bulkhead {
 
@@ -50,7 +51,9 @@ class BULKHEAD_EXPORT Supervisor {
   Supervisor& operator=(const Supervisor&) = delete;
 
   // Starts `count` helpers of `role` and keeps them running. Errors: the role
-  // is already supervised, `count` < 1, or the host refused the role.
+  // is already supervised, `count` < 1, or the host refused the role. No
+  // event runs inside this call (or `Spawn`): a launch refused at once is
+  // reported as kLaunchFailed on the next turn of the loop.
   absl::Status Supervise(const std::string& role, int count,
                          RestartPolicy policy);
 
@@ -79,6 +82,8 @@ class BULKHEAD_EXPORT Supervisor {
   // Expires with this: the launches' on_ready callbacks, which the host may
   // run after this is gone, check it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // A launch refused at once is reported from here (never inside the call).
+  ipc::DeferredTasks deferred_;
   // Decides and schedules the restarts; destroyed first, cancelling them.
   std::unique_ptr<RestartScheduler> restarts_;
 };

@@ -29,14 +29,16 @@ absl::Status ErrorToStatus(const Error& error) {
   const int code = error.code();
   const bool known =
       code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
-  return absl::Status(
+  absl::Status status(
       known ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
       error.message());
+  return error.from_handler() ? MarkHandlerError(std::move(status)) : status;
 }
 
 void StatusToError(const absl::Status& status, Error* error) {
   error->set_code(static_cast<int>(status.code()));
   error->set_message(std::string(status.message()));
+  if (IsHandlerError(status)) error->set_from_handler(true);
 }
 
 Channel::CloseReason Channel::ReasonForIoError(int error) {
@@ -59,9 +61,9 @@ Channel::Channel(uv_loop_t* loop, Options options)
       timer_(loop),
       flush_before_poll_(loop),
       flush_after_io_(loop),
-      impl_(std::make_unique<Impl>(options.max_frame_size, [this](int status) {
-        OnAsyncWriteDone(status);
-      })) {
+      impl_(std::make_unique<Impl>(
+          loop, options.max_frame_size,
+          [this](int status) { OnAsyncWriteDone(status); })) {
   pipe_->data = this;
   timer_->data = this;
   flush_before_poll_->data = this;
@@ -88,6 +90,11 @@ Channel::~Channel() {
   flush_before_poll_.Close();
   flush_after_io_.Close();
   impl_->calls.FailAll(absl::CancelledError("channel destroyed"));
+}
+
+void Channel::DetachFromLoopThread() {
+  loop_thread_.Detach();
+  impl_->deferred.DetachFromLoopThread();
 }
 
 size_t Channel::queued_bytes() const { return impl_->writer.size(); }
@@ -166,6 +173,18 @@ void Channel::CloseWith(CloseReason reason, absl::Status detail) {
   if (reason == CloseReason::kProtocolViolation) {
     BH_LOG(kWarning, "channel protocol violation: ", detail.message());
   }
+  if (frames_being_sent_ > 0) {
+    // Met inside a Send or Call (its write failed): the calls' failures and
+    // the close handler run on the next turn, not inside the caller's call.
+    impl_->deferred.Post([this, reason, detail](absl::Status run) {
+      if (run.ok()) ReportClose(reason, detail);
+    });
+    return;
+  }
+  ReportClose(reason, std::move(detail));
+}
+
+void Channel::ReportClose(CloseReason reason, absl::Status detail) {
   std::shared_ptr<bool> alive = alive_;
   impl_->calls.FailAll(absl::UnavailableError(
       detail.ok() ? "channel closed"
@@ -186,7 +205,11 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
                               ? absl::UnavailableError("channel is closed")
                               : absl::OkStatus();
       !room.ok()) {
-    completion(room).IgnoreError();
+    // Never inside the caller's call (deferred_tasks.h).
+    impl_->deferred.Post([completion = std::move(completion),
+                          room = std::move(room)](absl::Status run) mutable {
+      completion(run.ok() ? std::move(room) : std::move(run)).IgnoreError();
+    });
     return;
   }
   const uint64_t id =
@@ -197,13 +220,12 @@ void Channel::StartCall(OutgoingEnvelope request, absl::Time deadline,
   // A failed write closes the channel, and its owner may destroy it then.
   if (!*alive) return;
   if (!sent.ok()) {
-    // Fail just this call: complete it through the table as if the peer had
-    // answered.
-    Envelope failed;
-    failed.set_call_id(id);
-    StatusToError(sent, failed.mutable_error());
-    absl::Status ignored;
-    impl_->calls.CompleteWithReply(failed, &ignored);
+    // Fail just this call, on the next turn; it stays in the table until then
+    // (a close meanwhile fails it with the others, and the destructor with
+    // CANCELLED).
+    impl_->deferred.Post([this, id, sent](absl::Status run) {
+      if (run.ok()) impl_->calls.Fail(id, sent);
+    });
     return;
   }
   ArmDeadlineTimer();

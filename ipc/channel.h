@@ -37,6 +37,7 @@
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "ipc/frame_limits.h"
+#include "ipc/handler_error.h"
 #include "ipc/proto/envelope.pb.h"
 #include "ipc/reused_message.h"
 #include "ipc/uv_handle.h"
@@ -53,7 +54,8 @@ struct EnvelopeView;
 struct OutgoingEnvelope;
 
 // The status a reply's `Error` stands for. Never OK: a peer that sends code 0
-// or a code absl does not know gets UNKNOWN.
+// or a code absl does not know gets UNKNOWN. Marked (`IsHandlerError`) when
+// the peer says its handler returned it.
 BULKHEAD_EXPORT absl::Status ErrorToStatus(const Error& error);
 // The wire form of a non-OK `status`.
 BULKHEAD_EXPORT void StatusToError(const absl::Status& status, Error* error);
@@ -203,9 +205,15 @@ class BULKHEAD_EXPORT Channel {
   void On(absl::AnyInvocable<void(const T&)> handler);
 
   // Calls the peer's `Serve<Req, Resp>` handler. `done` runs exactly once: with
-  // the response, with the handler's error, DEADLINE_EXCEEDED when `deadline`
-  // passes first, UNAVAILABLE when the channel closes first, or CANCELLED when
-  // the channel is destroyed first.
+  // the response, with the handler's error (marked: `IsHandlerError` tells it
+  // from the channel's own errors, ipc/handler_error.h), DEADLINE_EXCEEDED when
+  // `deadline` passes first, UNAVAILABLE when the channel closes first, or
+  // CANCELLED when the channel is destroyed first. Never inside this call, even
+  // when it fails at once (the channel closed, the queue full, a write that
+  // fails): such a failure completes on a later turn of the loop
+  // (ipc/deferred_tasks.h), so that `done` may start the next call without
+  // recursing. The same holds for `CallControl`, and for the close handler when
+  // a Send or Call meets the close.
   template <typename Req, typename Resp>
   void Call(const Req& request, absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<Resp>)> done);
@@ -218,8 +226,8 @@ class BULKHEAD_EXPORT Channel {
       absl::AnyInvocable<void(absl::StatusOr<google::protobuf::Any>)> done);
 
   // Answers calls with a request of type `Req`. An error status from `handler`
-  // is sent back to the caller. Calls of a type without a handler get
-  // UNIMPLEMENTED.
+  // is sent back to the caller (code and message, marked as the handler's).
+  // Calls of a type without a handler get UNIMPLEMENTED.
   template <typename Req, typename Resp>
   void Serve(absl::AnyInvocable<absl::StatusOr<Resp>(const Req&)> handler);
 
@@ -276,7 +284,7 @@ class BULKHEAD_EXPORT Channel {
   // For an owner that hands the channel's loop to another thread while
   // nothing runs it (Host::StartThread): the debug check of the channel's
   // thread binds anew, to the next thread that uses it.
-  void DetachFromLoopThread() { loop_thread_.Detach(); }
+  void DetachFromLoopThread();
 
  private:
   enum class State { kIdle, kOpen, kClosed };
@@ -364,6 +372,9 @@ class BULKHEAD_EXPORT Channel {
   absl::Status HandleRequest(const EnvelopeView& envelope,
                              const Control& control);
   void CloseWith(CloseReason reason, absl::Status detail);
+  // The second half of a close: fails the pending calls, runs the close
+  // handler.
+  void ReportClose(CloseReason reason, absl::Status detail);
   void ClosePipe();
   // kPeerClosed for the errors that mean the peer went away, else kIoError.
   static CloseReason ReasonForIoError(int error);
@@ -391,6 +402,9 @@ class BULKHEAD_EXPORT Channel {
   // While a read's frames are dispatched: their answers leave together at the
   // end of the read.
   bool corked_ = false;
+  // Inside SendFrame (a Send or a Call): a close met there is reported on the
+  // next turn.
+  int frames_being_sent_ = 0;
   State state_ = State::kIdle;
   CloseHandler on_close_;
 
@@ -532,7 +546,7 @@ void Channel::Serve(
         if (response.ok()) {
           reply(&*response, absl::OkStatus());
         } else {
-          reply(nullptr, response.status());
+          reply(nullptr, MarkHandlerError(response.status()));
         }
         return absl::OkStatus();
       });

@@ -10,6 +10,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "ipc/channel.h"
+#include "ipc/deferred_tasks.h"
 #include "ipc/envelope_codec.h"
 #include "ipc/frame_codec.h"
 #include "ipc/frame_writer.h"
@@ -23,12 +24,20 @@ struct Channel::Impl {
   static_assert(
       std::is_same_v<Channel::CallCompletion, PendingCalls::Completion>);
 
-  Impl(uint32_t max_frame_size, absl::AnyInvocable<void(int)> on_write_done)
-      : decoder(max_frame_size), writer(std::move(on_write_done)) {}
+  Impl(uv_loop_t* loop, uint32_t max_frame_size,
+       absl::AnyInvocable<void(int)> on_write_done)
+      : decoder(max_frame_size),
+        writer(std::move(on_write_done)),
+        deferred(loop) {}
 
   FrameDecoder decoder;
   PendingCalls calls;
   FrameWriter writer;
+  // What would otherwise run inside the call that caused it: a call's failure
+  // at once, and a close met while sending (its failed calls and close
+  // handler). Last, so that it is destroyed first: its tasks do nothing when
+  // cancelled, the destructor having failed the calls itself.
+  DeferredTasks deferred;
 };
 
 }  // namespace bulkhead::ipc

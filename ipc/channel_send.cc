@@ -63,6 +63,13 @@ absl::Status Channel::SendFrame(OutgoingEnvelope envelope,
                                 std::vector<ScopedHandle> handles) {
   if (state_ == State::kClosed)
     return absl::UnavailableError("channel is closed");
+  // A write that fails in here closes the channel; its report waits for the
+  // loop (CloseWith).
+  struct Sending {
+    int& depth;
+    explicit Sending(int& d) : depth(d) { ++depth; }
+    ~Sending() { --depth; }
+  } sending(frames_being_sent_);
   if (owed_taken_region_ != 0) {
     if (absl::Status taken = SendOwedSharedBodyTaken(); !taken.ok()) {
       return taken;

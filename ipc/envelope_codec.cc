@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "ipc/frame_codec.h"
+#include "ipc/handler_error.h"
 
 namespace bulkhead::ipc {
 namespace {
@@ -41,6 +42,8 @@ constexpr uint32_t kHandleValuesTag =
 constexpr uint32_t kTypeUrlTag = Tag(1, kLengthDelimited);
 constexpr uint32_t kValueTag = Tag(2, kLengthDelimited);
 constexpr uint32_t kErrorCodeTag = Tag(Error::kCodeFieldNumber, kVarint);
+constexpr uint32_t kErrorFromHandlerTag =
+    Tag(Error::kFromHandlerFieldNumber, kVarint);
 constexpr uint32_t kErrorMessageTag =
     Tag(Error::kMessageFieldNumber, kLengthDelimited);
 
@@ -168,6 +171,7 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
     const auto code = static_cast<int64_t>(envelope.error->code());
     if (code != 0) error_size += 1 + VarintSize(static_cast<uint64_t>(code));
     if (!error_message.empty()) error_size += FieldSize(error_message.size());
+    if (IsHandlerError(*envelope.error)) error_size += 2;
     size += FieldSize(error_size);
   }
   if (envelope.attached_handles != 0) {
@@ -219,6 +223,8 @@ absl::Status AppendEnvelopeFrame(const OutgoingEnvelope& envelope,
       p = PutVarint(static_cast<uint64_t>(code), PutVarint(kErrorCodeTag, p));
     if (!error_message.empty())
       p = PutBytes(kErrorMessageTag, error_message, p);
+    if (IsHandlerError(*envelope.error))
+      p = PutVarint(1, PutVarint(kErrorFromHandlerTag, p));
   }
   if (envelope.attached_handles != 0) {
     p = PutVarint(envelope.attached_handles, PutVarint(kAttachedHandlesTag, p));

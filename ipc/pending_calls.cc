@@ -19,6 +19,13 @@ PendingCalls::ReplyMatch PendingCalls::CompleteWithReply(
     if (expired_.erase(id) > 0) return ReplyMatch::kLate;
     return ReplyMatch::kUnknown;
   }
+  *completion_status = Take(it)(&reply);
+  return ReplyMatch::kCompleted;
+}
+
+PendingCalls::Completion PendingCalls::Take(
+    absl::flat_hash_map<uint64_t, Call>::iterator it) {
+  const uint64_t id = it->first;
   Call call = std::move(it->second);
   calls_.erase(it);
   auto [first, last] = by_deadline_.equal_range(call.deadline);
@@ -28,8 +35,14 @@ PendingCalls::ReplyMatch PendingCalls::CompleteWithReply(
       break;
     }
   }
-  *completion_status = call.completion(&reply);
-  return ReplyMatch::kCompleted;
+  return std::move(call.completion);
+}
+
+bool PendingCalls::Fail(uint64_t id, const absl::Status& status) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return false;
+  Take(it)(status).IgnoreError();
+  return true;
 }
 
 void PendingCalls::ExpireUntil(MonotonicNanos now) {

@@ -51,6 +51,9 @@ class PendingCalls {
   ReplyMatch CompleteWithReply(const Envelope& reply,
                                absl::Status* completion_status);
 
+  // Fails call `id` with `status`; false when it is not pending.
+  bool Fail(uint64_t id, const absl::Status& status);
+
   // Fails every call whose deadline is at or before `now` with
   // DEADLINE_EXCEEDED.
   void ExpireUntil(MonotonicNanos now);
@@ -67,6 +70,8 @@ class PendingCalls {
     MonotonicNanos deadline;
     Completion completion;
   };
+  // Removes the call at `it` from both indexes and returns its completion.
+  Completion Take(absl::flat_hash_map<uint64_t, Call>::iterator it);
   void RememberExpired(uint64_t id);
 
   uint64_t next_id_ = 1;

@@ -1,5 +1,3 @@
-#include "host/exit_classification.h"
-
 #include <uv.h>
 
 #include <csignal>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host/exit_classification.h"
 #include "ipc/proto/envelope.pb.h"
 #include "sandbox/lockdown.h"
 #include "tests/host/host_fixture.h"
@@ -143,6 +142,8 @@ constexpr ActionCase kKillActions[] = {
     {HostAction::kKillRequested, ExitKind::kKilledByHost, "killed-by-host"},
     {HostAction::kKilledAsHung, ExitKind::kHung, "hung"},
     {HostAction::kKilledAsBadMessage, ExitKind::kBadMessage, "bad-message"},
+    {HostAction::kKilledAtDeadline, ExitKind::kDeadlineKilled,
+     "deadline-killed"},
 };
 
 TEST(ClassifyExitTest, HostActionNamesTheEndItsSignalCaused) {

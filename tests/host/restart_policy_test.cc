@@ -121,5 +121,64 @@ TEST(RestartTrackerTest, ModesDecideWhatCountsAsAFailure) {
                    .restart);
 }
 
+ExitInfo DiedAfterReady(ExitKind kind) {
+  ExitInfo info = Exit(kind);
+  info.was_ready = true;
+  return info;
+}
+
+// A decoding service: every input that kills its helper is a death after
+// Ready. Under the default policy those back off and fail the role; under
+// per_input_deaths they are replaced at once, however many.
+TEST(RestartTrackerTest, PerInputDeathsAfterReadyRestartAtOnceWithoutLimit) {
+  RestartPolicy policy = RestartPolicy::ForPerInputDeaths();
+  policy.jitter = 0;
+  RestartTracker tracker(policy);
+  absl::Time now = kStart;
+  for (int i = 0; i < 50; ++i) {
+    RestartTracker::Decision d =
+        tracker.OnExit(DiedAfterReady(ExitKind::kCrashed), now, 0.5);
+    ASSERT_TRUE(d.restart) << i << ": " << d.reason;
+    EXPECT_EQ(d.delay, absl::ZeroDuration()) << i;
+    now += absl::Milliseconds(10);
+  }
+  EXPECT_FALSE(tracker.failed());
+  EXPECT_EQ(tracker.restarts(), 50);
+
+  RestartPolicy by_default;
+  by_default.jitter = 0;
+  RestartTracker plain(by_default);
+  RestartTracker::Decision first =
+      plain.OnExit(DiedAfterReady(ExitKind::kCrashed), kStart, 0.5);
+  EXPECT_GT(first.delay, absl::ZeroDuration());
+}
+
+// Deaths before Ready (a helper that cannot start) still back off and count.
+TEST(RestartTrackerTest, PerInputDeathsBeforeReadyBackOffAndCount) {
+  RestartPolicy policy = RestartPolicy::ForPerInputDeaths();
+  policy.jitter = 0;
+  policy.max_restarts = 3;
+  RestartTracker tracker(policy);
+  absl::Time now = kStart;
+  absl::Duration last = absl::ZeroDuration();
+  for (int i = 0; i < 3; ++i) {
+    // Deaths after Ready in between do not count, and show that the helper
+    // can start: the backoff starts over.
+    ASSERT_TRUE(
+        tracker.OnExit(DiedAfterReady(ExitKind::kCrashed), now, 0.5).restart);
+    RestartTracker::Decision d =
+        tracker.OnExit(Exit(ExitKind::kLaunchFailed), now, 0.5);
+    ASSERT_TRUE(d.restart) << i;
+    EXPECT_GT(d.delay, absl::ZeroDuration());
+    last = d.delay;
+    now += absl::Milliseconds(10);
+  }
+  EXPECT_EQ(last, policy.initial_backoff);
+  RestartTracker::Decision over =
+      tracker.OnExit(Exit(ExitKind::kLaunchFailed), now, 0.5);
+  EXPECT_FALSE(over.restart);
+  EXPECT_TRUE(over.role_failed);
+}
+
 }  // namespace
 }  // namespace bulkhead

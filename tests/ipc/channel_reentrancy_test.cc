@@ -1,5 +1,8 @@
 // Channel handlers and completions that destroy their own channel; ASan checks
 // the aftermath.
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -179,6 +182,80 @@ TEST_F(ChannelTest, FailedCallCompletionMayDestroyTheChannel) {
   EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable);
   // The channel was gone before its close handler could run.
   EXPECT_EQ(a_closed_.count, 0);
+}
+
+// No completion runs inside the call that started it (channel.h), even when
+// the call fails at once: here, on a channel already closed.
+TEST_F(ChannelTest, CallOnAClosedChannelCompletesAfterTheCallReturned) {
+  CreatePair();
+  StartPair();
+  a_->Close();
+  bool returned = false;
+  bool completed_inside = false;
+  CallLog& log = NewLog();
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("late", 1), absl::Now() + absl::Seconds(5),
+      [&, record = RecordCall(&log)](
+          absl::StatusOr<LayoutTextResponse> result) mutable {
+        completed_inside = !returned;
+        record(std::move(result));
+      });
+  returned = true;
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }));
+  EXPECT_FALSE(completed_inside);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+}
+
+// A write that fails inside the call (the peer is gone) closes the channel:
+// the call's failure and the close handler both wait for the loop.
+TEST_F(ChannelTest, CallWhoseWriteFailsCompletesAfterTheCallReturned) {
+  CreatePair();
+  StartPair();
+  b_.reset();  // Its descriptor closes now: `a_`'s write meets EPIPE.
+  bool returned = false;
+  bool completed_inside = false;
+  bool closed_inside = false;
+  CallLog& log = NewLog();
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("nobody", 1), absl::Now() + absl::Seconds(5),
+      [&, record = RecordCall(&log)](
+          absl::StatusOr<LayoutTextResponse> result) mutable {
+        completed_inside = !returned;
+        record(std::move(result));
+      });
+  closed_inside = a_closed_.count > 0;
+  returned = true;
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0 && a_closed_.count > 0; }));
+  EXPECT_FALSE(completed_inside);
+  EXPECT_FALSE(closed_inside);
+  EXPECT_EQ(log.result->status().code(), absl::StatusCode::kUnavailable);
+}
+
+// An app that issues the next call from each completion: 100,000 calls that
+// all fail at once run one per turn of the loop, in constant stack.
+TEST_F(ChannelTest, ChainOfFailingCallsDoesNotGrowTheStack) {
+  constexpr int kCalls = 100'000;
+  CreatePair();
+  StartPair();
+  a_->Close();
+  int completed = 0;
+  uintptr_t lowest = UINTPTR_MAX;
+  uintptr_t highest = 0;
+  std::function<void()> next = [&] {
+    a_->Call<LayoutTextRequest, LayoutTextResponse>(
+        Request("chain", 1), absl::Now() + absl::Seconds(5),
+        [&](absl::StatusOr<LayoutTextResponse> result) {
+          EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+          volatile char here = 0;
+          const auto address = reinterpret_cast<uintptr_t>(&here);
+          lowest = std::min(lowest, address);
+          highest = std::max(highest, address);
+          if (++completed < kCalls) next();
+        });
+  };
+  next();
+  ASSERT_TRUE(RunUntil([&] { return completed == kCalls; }, absl::Seconds(60)));
+  EXPECT_LT(highest - lowest, 64u * 1024) << "the completions recursed";
 }
 
 }  // namespace

@@ -349,5 +349,39 @@ TEST(ChannelThreadDeathTest, AMemberCalledOnAnotherThreadAborts) {
 #endif
 }
 
+// The app's handler refusing an input and the channel refusing a message are
+// both INVALID_ARGUMENT; only the first is the handler's error.
+TEST_F(ChannelTest, AHandlersErrorIsToldFromTheChannelsOwn) {
+  Channel::Options small;
+  small.max_frame_size = 512;
+  CreatePair(small, small);
+  b_->Serve<LayoutTextRequest, LayoutTextResponse>(&OneWordPerLine);
+  StartPair();
+  CallLog& refused = NewLog();
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request("width zero", 0), absl::Now() + absl::Seconds(10),
+      RecordCall(&refused));
+  CallLog& oversize = NewLog();
+  a_->Call<LayoutTextRequest, LayoutTextResponse>(
+      Request(std::string(4096, 'x'), 1), absl::Now() + absl::Seconds(10),
+      RecordCall(&oversize));
+  CallLog& unserved = NewLog();
+  a_->Call<CompressBlobRequest, LayoutTextResponse>(
+      CompressBlobRequest(), absl::Now() + absl::Seconds(10),
+      RecordCall(&unserved));
+  ASSERT_TRUE(RunUntil([&] {
+    return refused.count > 0 && oversize.count > 0 && unserved.count > 0;
+  }));
+  const absl::Status from_handler = refused.result->status();
+  EXPECT_EQ(from_handler.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsHandlerError(from_handler)) << from_handler;
+  const absl::Status from_channel = oversize.result->status();
+  EXPECT_EQ(from_channel.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(IsHandlerError(from_channel)) << from_channel;
+  const absl::Status no_handler = unserved.result->status();
+  EXPECT_EQ(no_handler.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_FALSE(IsHandlerError(no_handler)) << no_handler;
+}
+
 }  // namespace
 }  // namespace bulkhead::ipc::testing

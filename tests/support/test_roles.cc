@@ -1,11 +1,13 @@
 #include "tests/support/test_roles.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -98,6 +100,36 @@ int GarbageMain(HelperContext& context) {
           -> absl::StatusOr<roles::LayoutTextResponse> {
         WriteRaw(context, GarbageFor(request.text()));
         return roles::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
+// What an app's handler does to its helper, by the request's text: "crash"
+// (a null write), "sleep:<ms>" (blocks the loop, then echoes), "refuse" (the
+// handler's own INVALID_ARGUMENT), "args" (its launch arguments, a line
+// each), anything else echoed.
+int WorkerMain(HelperContext& context) {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&context](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        const std::string& text = request.text();
+        if (text == "args") {
+          roles::LayoutTextResponse response;
+          for (const std::string& arg : context.launch_args())
+            response.add_lines(arg);
+          return response;
+        }
+        if (text == "crash") {
+          *static_cast<volatile int*>(nullptr) = 1;
+        } else if (text.rfind("sleep:", 0) == 0) {
+          std::this_thread::sleep_for(
+              std::chrono::milliseconds(std::atoi(text.c_str() + 6)));
+        } else if (text == "refuse") {
+          return absl::InvalidArgumentError("the handler refuses this input");
+        }
+        roles::LayoutTextResponse response;
+        response.add_lines(text);
+        return response;
       });
   return context.Run();
 }
@@ -338,6 +370,7 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
         !roles->Add("pool-worker", &PoolWorkerMain).ok() ||
+        !roles->Add("worker", &WorkerMain).ok() ||
         !AddPlatformTestRoles(*roles) || !AddFileTestRoles(*roles)) {
       std::abort();
     }
