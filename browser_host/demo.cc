@@ -24,6 +24,7 @@
 #include "browser_host/trace_recorder.h"
 #include "browser_host/workload.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 #include "host/host.h"
 #include "host/supervisor.h"
 #include "ipc/uv_handle.h"
@@ -221,12 +222,14 @@ class Demo {
   void OnExited(const ExitInfo& exit,
                 std::optional<absl::Duration> restart_in) {
     task_manager_.OnExit(exit);
-    std::string text = absl::StrCat(
-        "  ", exit.role, "-", exit.helper_id, " (pid ", exit.pid,
-        ") ended after ", Millis(exit.uptime), ": ", exit.Describe(), "\n");
+    std::string text =
+        absl::StrCat("  ", exit.role, "-", exit.helper_id, " (pid ", exit.pid,
+                     ") ended after ", Millis(exit.uptime), ": ",
+                     PrintableText(exit.Describe()), "\n");
     for (size_t i = 0; i < exit.stack_trace.size() && i < kStackLinesShown;
          ++i) {
-      absl::StrAppend(&text, "      ", exit.stack_trace[i], "\n");
+      absl::StrAppend(&text, "      ", PrintableText(exit.stack_trace[i]),
+                      "\n");
     }
     if (restart_in.has_value()) {
       if (trace_ != nullptr) trace_->OnRestartScheduled(exit, *restart_in);

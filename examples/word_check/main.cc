@@ -1,9 +1,9 @@
 // word_check: a sandboxed spell checker that needs real files. Its helper
 // sees the dictionary folder read-only at its own path (the sandbox's
-// filesystem view) and has a small scratch tmpfs at /tmp; each document comes
-// from the app's file broker, which opens files only under the documents
-// folder. Everything else stays out of reach, both ways the helper tries:
-// here, a secret file beside the two folders.
+// filesystem view) and has a small scratch tmpfs at /scratch; each document
+// comes from the app's file broker, which opens files only under the
+// documents folder. Everything else stays out of reach, both ways the helper
+// tries: here, a secret file beside the two folders.
 //
 // The same binary is host and helper: MaybeRunHelper takes the helper path
 // when the host started this program with --type=checker.
@@ -102,9 +102,9 @@ void Check(bulkhead::HelperContext& context, const std::string& name) {
               // Scratch space: the only writable place the helper has.
               const std::string note = result->name() + ": " +
                                        std::to_string(text.size()) + " words";
-              std::ofstream("/tmp/last-check.txt") << note;
+              std::ofstream("/scratch/last-check.txt") << note;
               std::string back;
-              std::getline(std::ifstream("/tmp/last-check.txt"), back);
+              std::getline(std::ifstream("/scratch/last-check.txt"), back);
               result->set_scratch(back);
               SendResult(context, *result);
             });
@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
       bulkhead::sandbox::SandboxPolicyBuilder::FromPolicy(
           bulkhead::sandbox::PresetForRole("renderer"))
           .AddReadOnly(g_root + "/dictionary")
-          .AddTmpfs("/tmp", 64 << 10)
+          .AddTmpfs("/scratch", 64 << 10)
           .BrokerAllowReadUnder(g_root + "/documents")
           .Build();
   if (!policy.ok()) {

@@ -61,9 +61,20 @@ set(plugin_host_expect
   "spin-3 ended: hung: no Pong within 2s"
   "done: ok")
 
+set(word_check_expect
+  "checking 3 documents in a sandboxed helper"
+  "letter.txt     10 words, all in the dictionary"
+  "typos.txt      7 words, unknown: helpr, sandbx"
+  "../secret.txt  not checked: PERMISSION_DENIED"
+  "  reading secret.txt itself: No such file or directory"
+  "  the broker opening secret.txt: PERMISSION_DENIED"
+  "  scratch tmpfs holds: typos.txt: 7 words"
+  "helper checker-1 ended: host-shutdown"
+  "done")
+
 # With shared libraries, the two apps that use the most of the API (minimal_app's calls are a
 # subset of theirs).
-set(apps minimal_app image_filter plugin_host)
+set(apps minimal_app image_filter plugin_host word_check)
 if(SHARED)
   set(apps image_filter plugin_host)
 endif()
