@@ -4,7 +4,8 @@
 //   bulkhead::Host             owns a loop and the helpers launched on it;
 //                              Launch(role[, LaunchOverrides], on_ready)
 //   bulkhead::HelperProcess    one helper: Call/Send/On via channel(), Kill
-//   bulkhead::ExitInfo         why a helper ended
+//   bulkhead::ExitInfo         why a helper ended; ExitInfoFromStatus reads
+//                              it from a call that failed because of it
 //   bulkhead::RestartPolicy    backoff and intensity limit: set
 //                              Host::Options::default_restart_policy (or a
 //                              role's) and the host restarts helpers itself
@@ -23,6 +24,7 @@
 
 #include "bulkhead/version.h"
 #include "host/exit_info.h"
+#include "host/exit_info_status.h"
 #include "host/helper_process.h"
 #include "host/host.h"
 #include "host/restart_policy.h"
