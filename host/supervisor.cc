@@ -10,7 +10,6 @@ namespace bulkhead {
 Supervisor::Supervisor(Host& host, Events events)
     : host_(host),
       events_(std::move(events)),
-      deferred_(host.loop()),
       restarts_(std::make_unique<RestartScheduler>(
           host_.loop(),
           [this](const std::string& role, const std::string& why) {
@@ -80,9 +79,11 @@ void Supervisor::Launch(const std::string& role) {
   exit.kind = ExitKind::kLaunchFailed;
   exit.launch_status = launched.status();
   exit.role = role;
-  deferred_.Post([this, exit = std::move(exit)](absl::Status run) {
-    if (run.ok()) OnExit(exit);
-  });
+  // Through the host's queue, which any thread the loop passes to runs.
+  host_.Post(
+      [this, alive = std::weak_ptr<bool>(alive_), exit = std::move(exit)] {
+        if (!alive.expired()) OnExit(exit);
+      });
 }
 
 void Supervisor::OnExit(const ExitInfo& exit) {

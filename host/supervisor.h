@@ -21,7 +21,6 @@
 #include "bulkhead/export.h"
 #include "host/host.h"
 #include "host/restart_policy.h"
-#include "ipc/deferred_tasks.h"
 
 namespace bulkhead {
 
@@ -79,11 +78,10 @@ class BULKHEAD_EXPORT Supervisor {
   Events events_;
   // The supervised roles, with their policies.
   std::map<std::string, RestartPolicy, std::less<>> roles_;
-  // Expires with this: the launches' on_ready callbacks, which the host may
-  // run after this is gone, check it.
+  // Expires with this: the launches' on_ready callbacks and the reports of
+  // launches refused at once, which the host may run after this is gone,
+  // check it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  // A launch refused at once is reported from here (never inside the call).
-  ipc::DeferredTasks deferred_;
   // Decides and schedules the restarts; destroyed first, cancelling them.
   std::unique_ptr<RestartScheduler> restarts_;
 };

@@ -4,7 +4,8 @@
 //   bulkhead::Host             owns a loop and the helpers launched on it;
 //                              Launch(role[, LaunchOverrides], on_ready)
 //   bulkhead::HelperProcess    one helper: Call/Send/On via channel(), Kill
-//   bulkhead::ExitInfo         why a helper ended
+//   bulkhead::ExitInfo         why a helper ended; ExitInfoFromStatus reads
+//                              it from a call that failed because of it
 //   bulkhead::RestartPolicy    backoff and intensity limit: set
 //                              Host::Options::default_restart_policy (or a
 //                              role's) and the host restarts helpers itself

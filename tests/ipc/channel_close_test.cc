@@ -91,6 +91,8 @@ TEST_F(ChannelTest, CloseFailsCallsAndRefusesSends) {
   EXPECT_EQ(a_->SendControl(ping).code(), absl::StatusCode::kUnavailable);
   CallLog& after = NewLog();
   CallFromA(&after);
+  EXPECT_EQ(after.count, 0);  // Never inside the call: on the next turn.
+  ASSERT_TRUE(RunUntil([&] { return after.count > 0; }, absl::Seconds(5)));
   EXPECT_EQ(after.count, 1);
   EXPECT_EQ(after.result->status().code(), absl::StatusCode::kUnavailable);
 

@@ -218,11 +218,14 @@ TEST_F(ChannelTest, SendOverTheLimitIsInvalidArgument) {
   ASSERT_TRUE(RunUntil([&] { return !widths.empty(); }));
   EXPECT_EQ(widths, std::vector<uint32_t>{2});
 
-  // A call whose request is too large fails at once, without a round trip.
+  // A call whose request is too large fails on the next turn (never inside
+  // the call), without a round trip.
   CallLog& log = NewLog();
   a_->Call<LayoutTextRequest, LayoutTextResponse>(
       Request(std::string(200, 'x'), 1), absl::Now() + kGuard,
       RecordCall(&log));
+  EXPECT_EQ(log.count, 0);
+  ASSERT_TRUE(RunUntil([&] { return log.count > 0; }, absl::Seconds(5)));
   EXPECT_EQ(log.count, 1);
   ASSERT_TRUE(log.result.has_value());
   EXPECT_EQ(log.result->status().code(), absl::StatusCode::kInvalidArgument);
