@@ -35,7 +35,8 @@
 // TaskOptions::key that kills again does not write another), at most
 // `max_repro_files` files per pool and requests up to
 // `max_repro_request_bytes`. A task that then fails carries the file's path in
-// its status: `ReproPathFromStatus(status)` below. The file is written on the
+// its status: `ReproPathFromStatus(status)` below (a retry that succeeds does
+// not name it; Stats::repros_written counts it). The file is written on the
 // loop thread when the death is heard of (one small synchronous write); a
 // write that fails is counted (Stats::repro_write_errors) and the task ends
 // as it would without it. Deaths the pool causes (a deadline's kill, a stop)
