@@ -118,21 +118,37 @@ std::optional<absl::Duration> HandDispatched(Host& host, int helpers,
   return took;
 }
 
-// Every `crash_every`-th task (0: none) crashes its helper (abort): those
-// tasks must fail, and only those.
-std::optional<absl::Duration> Pooled(Host& host, int helpers, int tasks,
-                                     int crash_every = 0) {
+// A pool of `helpers` helpers of `role`, all ready, with room to queue
+// `tasks`; null when it cannot be had.
+std::unique_ptr<HelperPool> ReadyPool(Host& host, const char* role, int helpers,
+                                      int tasks) {
   HelperPool::Options options;
-  options.role = "renderer";
+  options.role = role;
   options.min_helpers = helpers;
   options.max_helpers = helpers;
   options.max_queued = static_cast<size_t>(tasks);
   absl::StatusOr<std::unique_ptr<HelperPool>> pool =
       HelperPool::Create(host, options);
-  if (!pool.ok()) return std::nullopt;
-  if (!RunUntil(host, [&] { return (*pool)->stats().ready == helpers; })) {
-    return std::nullopt;
+  if (!pool.ok() ||
+      !RunUntil(host, [&] { return (*pool)->stats().ready == helpers; })) {
+    return nullptr;
   }
+  return *std::move(pool);
+}
+
+void StopPool(Host& host, HelperPool& pool) {
+  bool stopped = false;
+  pool.Shutdown(absl::Seconds(2), [&] { stopped = true; });
+  RunUntil(host, [&] { return stopped; });
+}
+
+// Every `crash_every`-th task (0: none) crashes its helper (abort): those
+// tasks must fail, and only those.
+std::optional<absl::Duration> Pooled(Host& host, int helpers, int tasks,
+                                     int crash_every = 0) {
+  std::unique_ptr<HelperPool> pool =
+      ReadyPool(host, "renderer", helpers, tasks);
+  if (pool == nullptr) return std::nullopt;
   int ended = 0;
   int errors = 0;
   const absl::Time start = absl::Now();
@@ -143,7 +159,7 @@ std::optional<absl::Duration> Pooled(Host& host, int helpers, int tasks,
       request.set_text(absl::StrCat(roles::kDemoCrashText, "abort"));
       ++expected_errors;
     }
-    (*pool)->Submit<LayoutTextRequest, LayoutTextResponse>(
+    pool->Submit<LayoutTextRequest, LayoutTextResponse>(
         request, {}, [&](absl::StatusOr<LayoutTextResponse> reply) {
           ++ended;
           if (!reply.ok()) ++errors;
@@ -151,9 +167,7 @@ std::optional<absl::Duration> Pooled(Host& host, int helpers, int tasks,
   }
   const bool finished = RunUntil(host, [&] { return ended == tasks; });
   const absl::Duration took = absl::Now() - start;
-  bool stopped = false;
-  (*pool)->Shutdown(absl::Seconds(2), [&] { stopped = true; });
-  RunUntil(host, [&] { return stopped; });
+  StopPool(host, *pool);
   if (!finished || errors != expected_errors) {
     std::fprintf(stderr,
                  "pool: %d of %d tasks ended, %d failed (%d expected)\n", ended,
@@ -335,23 +349,15 @@ std::optional<absl::Duration> WorkInProcess(
 std::optional<absl::Duration> WorkPooled(
     Host& host, int helpers, const std::vector<bench::BlurPgmRequest>& images,
     int tasks, size_t& output_bytes) {
-  HelperPool::Options options;
-  options.role = "pgm-blur";
-  options.min_helpers = helpers;
-  options.max_helpers = helpers;
-  options.max_queued = static_cast<size_t>(tasks);
-  absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-      HelperPool::Create(host, options);
-  if (!pool.ok()) return std::nullopt;
-  if (!RunUntil(host, [&] { return (*pool)->stats().ready == helpers; })) {
-    return std::nullopt;
-  }
+  std::unique_ptr<HelperPool> pool =
+      ReadyPool(host, "pgm-blur", helpers, tasks);
+  if (pool == nullptr) return std::nullopt;
   output_bytes = 0;
   int ended = 0;
   int errors = 0;
   const absl::Time start = absl::Now();
   for (int i = 0; i < tasks; ++i) {
-    (*pool)->Submit<bench::BlurPgmRequest, bench::BlurPgmResponse>(
+    pool->Submit<bench::BlurPgmRequest, bench::BlurPgmResponse>(
         images[i % images.size()], {},
         [&](absl::StatusOr<bench::BlurPgmResponse> reply) {
           ++ended;
@@ -364,9 +370,7 @@ std::optional<absl::Duration> WorkPooled(
   }
   const bool finished = RunUntil(host, [&] { return ended == tasks; });
   const absl::Duration took = absl::Now() - start;
-  bool stopped = false;
-  (*pool)->Shutdown(absl::Seconds(2), [&] { stopped = true; });
-  RunUntil(host, [&] { return stopped; });
+  StopPool(host, *pool);
   if (!finished || errors > 0) return std::nullopt;
   return took;
 }
