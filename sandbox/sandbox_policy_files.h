@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead::sandbox::internal {
@@ -17,17 +18,18 @@ namespace bulkhead::sandbox::internal {
 // letter, a colon and a separator), has no empty, `.` or `..` component and
 // no trailing separator (the root itself excepted), and no NUL; otherwise
 // InvalidArgument saying which.
-absl::Status ValidateAbsolutePath(absl::string_view path);
+BULKHEAD_EXPORT absl::Status ValidateAbsolutePath(absl::string_view path);
 
 // `path`'s components after the root ("/a/b" -> {"a", "b"}; Windows: after
 // "C:\"), for a path ValidateAbsolutePath accepts. Either separator splits on
 // Windows.
-std::vector<std::string> PathComponents(absl::string_view path);
+BULKHEAD_EXPORT std::vector<std::string> PathComponents(absl::string_view path);
 
 // Whether `path` is `dir` itself or beneath it, component-wise (so "/data2"
 // is not beneath "/data"); both valid absolute paths. Case-insensitive on
 // Windows.
-bool PathIsWithin(absl::string_view path, absl::string_view dir);
+BULKHEAD_EXPORT bool PathIsWithin(absl::string_view path,
+                                  absl::string_view dir);
 
 // The policy's broker rules and pre-opened files, as Build() checks them.
 absl::Status ValidateFileAccess(const SandboxPolicy& policy);
