@@ -8,11 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/loop_thread_checker.h"
 #include "common/process_info.h"
 #include "host/exit_info_status.h"
+#include "host/repro.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {
@@ -74,6 +76,7 @@ class HelperPool::Core {
     int kills = 0;     // Helpers that died with it in flight.
     uint64_t worker = 0;
     uint64_t token = 0;  // Its current run; older runs' replies are ignored.
+    std::string repro_path;  // The repro written for it, if any.
   };
 
   // A run's end, as the channel reported it; handled from the pump.
@@ -93,6 +96,7 @@ class HelperPool::Core {
   struct KeyRecord {
     int kills = 0;
     std::optional<ExitInfo> last_exit;
+    std::string repro_path;  // The repro written for the key, if any.
     std::list<std::string>::iterator lru;
   };
 
@@ -105,6 +109,9 @@ class HelperPool::Core {
   void OnRunEnd(RunEnd end);
   void OnTaskHelperDied(Entry& entry, const ExitInfo& exit, bool blame);
   void FailAllQueued(const absl::Status& status);
+  // Options::repro_dir: writes the entry's request as a repro of `exit`,
+  // unless one was written for it (or its key) already.
+  void KeepRepro(Entry& entry, const ExitInfo& exit);
   KeyRecord* FindKey(const std::string& key);
   KeyRecord& TouchKey(const std::string& key);
 
@@ -249,6 +256,7 @@ void HelperPool::Core::Submit(std::unique_ptr<Task> task, TaskOptions options) {
       if (record->last_exit.has_value()) {
         poison = AttachExitInfo(std::move(poison), *record->last_exit);
       }
+      entry.repro_path = record->repro_path;
       ++stats_.poisoned;
       EndTask(id, std::move(poison));
       return;
@@ -317,6 +325,11 @@ void HelperPool::Core::EndTask(uint64_t id,
   } else {
     ++stats_.failed;
     if (absl::IsDeadlineExceeded(result.status())) ++stats_.deadline_exceeded;
+    if (!entry.repro_path.empty()) {
+      absl::Status status = result.status();
+      status.SetPayload(kReproPathPayloadUrl, absl::Cord(entry.repro_path));
+      result = std::move(status);
+    }
   }
   finished_.push_back(Finished{std::move(entry.task), std::move(result)});
   ArmPump();
@@ -437,6 +450,7 @@ void HelperPool::Core::OnTaskHelperDied(Entry& entry, const ExitInfo& exit,
       record.last_exit = exit;
       kills = std::max(kills, ++record.kills);
     }
+    KeepRepro(entry, exit);
   }
   if (blame && kills >= options_.poison_kills) {
     ++stats_.poisoned;
@@ -464,6 +478,48 @@ void HelperPool::Core::FailAllQueued(const absl::Status& status) {
   std::vector<uint64_t> ids(queue_.begin(), queue_.end());
   ids.insert(ids.end(), waiting_.begin(), waiting_.end());
   for (uint64_t id : ids) EndTask(id, status);
+}
+
+void HelperPool::Core::KeepRepro(Entry& entry, const ExitInfo& exit) {
+  if (options_.repro_dir.empty()) return;
+  KeyRecord* record =
+      entry.options.key.empty() ? nullptr : FindKey(entry.options.key);
+  if (entry.repro_path.empty() && record != nullptr) {
+    entry.repro_path = record->repro_path;
+  }
+  if (!entry.repro_path.empty()) return;
+  const google::protobuf::Message* request = entry.task->request();
+  if (request == nullptr) return;
+  if (stats_.repros_written >= options_.max_repro_files) {
+    ++stats_.repro_write_errors;
+    return;
+  }
+  absl::StatusOr<Repro> repro = MakeRepro(options_.role, *request, exit,
+                                          options_.max_repro_request_bytes);
+  if (!repro.ok()) {
+    ++stats_.repro_write_errors;
+    return;
+  }
+  // <role>-<UTC time>-<helper id>[-n].repro: the helper id is unique in this
+  // host, the time across runs; a name taken already gets a number.
+  const std::string stem = absl::StrCat(
+      options_.repro_dir, "/", options_.role, "-",
+      absl::FormatTime("%Y%m%dT%H%M%S", repro->made, absl::UTCTimeZone()), "-",
+      exit.helper_id);
+  WriteReproOptions write;
+  write.max_request_bytes = options_.max_repro_request_bytes;
+  for (int n = 0; n < 100; ++n) {
+    std::string path = n == 0 ? absl::StrCat(stem, ".repro")
+                              : absl::StrCat(stem, "-", n, ".repro");
+    const absl::Status written = WriteRepro(path, *repro, write);
+    if (absl::IsAlreadyExists(written)) continue;
+    if (!written.ok()) break;
+    ++stats_.repros_written;
+    entry.repro_path = std::move(path);
+    if (record != nullptr) record->repro_path = entry.repro_path;
+    return;
+  }
+  ++stats_.repro_write_errors;
 }
 
 HelperPool::Core::KeyRecord* HelperPool::Core::FindKey(const std::string& key) {
@@ -851,6 +907,10 @@ absl::StatusOr<std::unique_ptr<HelperPool>> HelperPool::Create(
         "calls_per_helper, max_attempts, poison_kills, max_queued and "
         "remembered_keys must be at least 1");
   }
+  if (!options.repro_dir.empty() && options.max_repro_request_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "max_repro_request_bytes must be at least 1 with a repro_dir");
+  }
   if (options.launch_backoff <= absl::ZeroDuration() ||
       options.check_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -875,6 +935,12 @@ void HelperPool::Shutdown(absl::Duration grace,
 }
 
 HelperPool::Stats HelperPool::stats() const { return core_->stats(); }
+
+std::optional<std::string> ReproPathFromStatus(const absl::Status& status) {
+  auto path = status.GetPayload(kReproPathPayloadUrl);
+  if (!path.has_value()) return std::nullopt;
+  return std::string(*path);
+}
 
 const HelperPool::Options& HelperPool::options() const {
   return core_->options();

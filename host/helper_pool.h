@@ -28,6 +28,21 @@
 // poison task), the status carries that helper's ExitInfo:
 // `ExitInfoFromStatus(status)` (host/exit_info_status.h) reads it back.
 //
+// The input that killed it (opt-in: Options::repro_dir): when a helper dies
+// by itself with a task in flight, the pool writes that task's request as a
+// repro file (host/repro.h: role, request type and bytes, ExitInfo) in
+// `repro_dir`, once per task (a retry or a later submission with the same
+// TaskOptions::key that kills again does not write another), at most
+// `max_repro_files` files per pool and requests up to
+// `max_repro_request_bytes`. A task that then fails carries the file's path in
+// its status: `ReproPathFromStatus(status)` below (a retry that succeeds does
+// not name it; Stats::repros_written counts it). The file is written on the
+// loop thread when the death is heard of (one small synchronous write); a
+// write that fails is counted (Stats::repro_write_errors) and the task ends
+// as it would without it. Deaths the pool causes (a deadline's kill, a stop)
+// write nothing. `ReplayRepro` (host/replay.h) or `browser_host replay FILE`
+// feed the file to a fresh helper.
+//
 // No completion runs inside the call that started it: `Submit` never
 // completes its task before it returns (a refusal too runs from the loop,
 // later), so a completion may submit the next task without recursing. A
@@ -124,6 +139,14 @@ class BULKHEAD_EXPORT HelperPool {
     absl::Duration max_launch_backoff = absl::Seconds(10);
     // How the helpers are launched; `restart` is always false.
     Host::LaunchOverrides launch;
+
+    // Repro files (see above): the directory they are written to, which must
+    // exist; empty, the default: none are written.
+    std::string repro_dir;
+    // The most files this pool writes, and the largest request kept (a
+    // larger one is not written, counted in Stats::repro_write_errors).
+    size_t max_repro_files = 100;
+    size_t max_repro_request_bytes = size_t{1} << 20;
   };
 
   // What Submit does when the queue is full.
@@ -164,6 +187,10 @@ class BULKHEAD_EXPORT HelperPool {
     uint64_t helper_deaths = 0;  // Ends the pool did not ask for.
     uint64_t recycled = 0;
     uint64_t scaled_down = 0;
+    uint64_t repros_written = 0;
+    // Repros not written: over a cap (files or request bytes) or the write
+    // failed.
+    uint64_t repro_write_errors = 0;
   };
 
   // Starts Options::min_helpers helpers. InvalidArgument for inconsistent
@@ -205,6 +232,8 @@ class BULKHEAD_EXPORT HelperPool {
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) = 0;
     // Runs the app's completion.
     virtual void Finish(absl::StatusOr<Reply> result) = 0;
+    // The request, for a repro file; null when the task cannot give it.
+    virtual const google::protobuf::Message* request() const { return nullptr; }
 
    protected:
     // `helper.Call<Req, Resp>`, its reply handed on without its type.
@@ -242,6 +271,9 @@ class BULKHEAD_EXPORT HelperPool {
       }
       done_(std::move(*static_cast<Resp*>(result->get())));
     }
+    const google::protobuf::Message* request() const override {
+      return &request_;
+    }
 
    private:
     const Req request_;
@@ -254,6 +286,14 @@ class BULKHEAD_EXPORT HelperPool {
 
   std::unique_ptr<Core> core_;
 };
+
+// The path of the repro file written for the task that ended with `status`
+// (Options::repro_dir), carried as a Status payload under
+// kReproPathPayloadUrl; nullopt when none was written.
+inline constexpr char kReproPathPayloadUrl[] =
+    "type.bulkhead/bulkhead.ReproPath";
+BULKHEAD_EXPORT std::optional<std::string> ReproPathFromStatus(
+    const absl::Status& status);
 
 }  // namespace bulkhead
 

@@ -14,7 +14,8 @@
 // the record, one serialized `bulkhead.ipc.Repro` (ipc/proto/repro.proto):
 // at most MaxReproFileBytes in all. Whoever keeps requests
 // in flight (a pool of helpers, an app's own dispatcher) calls MakeRepro when
-// the helper that held one dies; nothing here keeps requests by itself.
+// the helper that held one dies; nothing here keeps requests by itself
+// (HelperPool does, with Options::repro_dir).
 //
 // Pure functions and file I/O, no loop: any thread.
 #ifndef BULKHEAD_HOST_REPRO_H_

@@ -15,6 +15,8 @@
 //   bulkhead::OneShotRunner    one request per fresh helper, discarded after,
 //                              with the reply and how the helper ended
 //   bulkhead::ExitInfoFromStatus  the ExitInfo a failed task's status carries
+//   bulkhead::ReproPathFromStatus the repro file a pool wrote for it
+//                              (HelperPool::Options::repro_dir)
 //   bulkhead::Repro            the input that killed a helper, as a file:
 //                              MakeRepro, WriteRepro, ReadRepro, and
 //                              ReplayRepro to feed it to a fresh helper

@@ -45,12 +45,14 @@ bulkhead_check_installed_headers(${prefix} ${CMAKE_CURRENT_LIST_DIR}/installed_h
 # What each example must print (its README shows a whole run).
 set(minimal_app_expect "helper answered: HELLO FROM BULKHEAD")
 set(image_filter_expect
-  "gradient     invert 64x48  mean 126.00 -> 129.00"
-  "poisoned     invert FAILED: UNAVAILABLE"
-  "helper filter-1 ended: crashed (signal 11 SIGSEGV)"
+  "7 images in "
+  "gradient-invert.pgm    invert 64x48  mean 126.00 -> 129.00"
+  "poisoned-invert.pgm    invert FAILED: ABORTED: poison: the task killed 2 helpers; the last crashed (signal 11 SIGSEGV)"
   "image_filter::ApplyFilter()"
-  "relaunching for the 2 image(s) left"
-  "noise        blur   48x48  mean 125.35 -> 124.94"
+  "repro: "
+  "noise-blur.pgm         blur   48x48  mean 125.35 -> 124.94"
+  "7 images: 5 filtered, 2 poison, 0 lost; 4 helpers died, 2 repro files"
+  "crashed (signal 11 SIGSEGV): the same death, reproduced"
   "done")
 set(plugin_host_expect
   "upper-1 asked the app for 'greeting': \"Hello\""
