@@ -57,6 +57,12 @@ std::string ReadAll(int fd) {
   return text;
 }
 
+// "PERMISSION_DENIED: <why>": the code and message, without the payloads.
+std::string Describe(const absl::Status& status) {
+  return absl::StatusCodeToString(status.code()) + ": " +
+         std::string(status.message());
+}
+
 // --- The helper ------------------------------------------------------------
 
 void SendResult(bulkhead::HelperContext& context, const CheckResult& result) {
@@ -82,12 +88,12 @@ void Check(bulkhead::HelperContext& context, const std::string& name) {
       g_root + "/secret.txt", O_RDONLY,
       [&context, result, name](absl::StatusOr<bulkhead::ScopedHandle> secret) {
         result->set_broker_outside_rules(
-            secret.ok() ? "opened it" : secret.status().ToString());
+            secret.ok() ? "opened it" : Describe(secret.status()));
         context.OpenFile(
             g_root + "/documents/" + name, O_RDONLY,
             [&context, result](absl::StatusOr<bulkhead::ScopedHandle> file) {
               if (!file.ok()) {
-                result->set_error(file.status().ToString());
+                result->set_error(Describe(file.status()));
                 SendResult(context, *result);
                 return;
               }
