@@ -55,9 +55,15 @@ struct HelperArgs {
 // BuildArgs): the host's helper_args and the launch's extra_args.
 std::vector<std::string> LaunchArgs(int argc, const char* const* argv) {
   static constexpr const char* kLauncherSwitches[] = {
-      switches::kType,       switches::kIpcFd,    switches::kHelperId,
-      switches::kCrashFd,    switches::kHandleFd, switches::kHandlesBrokered,
-      switches::kMemoryLimit};
+      switches::kType,
+      switches::kIpcFd,
+      switches::kIpcHandle,
+      switches::kHelperId,
+      switches::kCrashFd,
+      switches::kHandleFd,
+      switches::kHandlesBrokered,
+      switches::kMemoryLimit,
+      switches::kEscapeBait};
   int i = 1;
   for (; i < argc; ++i) {
     const absl::string_view arg = argv[i];

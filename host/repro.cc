@@ -363,6 +363,16 @@ absl::Status WriteRepro(const std::string& path, const Repro& repro,
   std::error_code error;
   if (options.overwrite) {
     std::filesystem::rename(temp, path, error);
+#if defined(_WIN32)
+    // MinGW's rename does not replace an existing file: remove it first
+    // (not atomic there; a reader may see no file for a moment).
+    if (error) {
+      std::error_code removed;
+      std::filesystem::remove(path, removed);
+      error.clear();
+      std::filesystem::rename(temp, path, error);
+    }
+#endif
   } else {
     // A link fails when the path exists, in one step: no window in which
     // another writer's file is replaced.

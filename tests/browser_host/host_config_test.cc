@@ -197,8 +197,11 @@ TEST_F(HostConfigTest, ABadViewIsRefusedWhenParsed) {
   EXPECT_THAT(Error(R"(role { name: "gpu"
       filesystem { kind: "dev" path: "/dev/sda" } })"),
               HasSubstr("the only devices"));
+#if defined(__linux__)
+  // Only where the system-call table exists (Linux) can a name be checked.
   EXPECT_THAT(Error(R"(role { name: "gpu" allow_syscalls: "no_such_call" })"),
               HasSubstr("unknown system call 'no_such_call'"));
+#endif
 }
 
 TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {
