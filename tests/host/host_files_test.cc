@@ -270,11 +270,15 @@ TEST_P(HostFilesTest, AFloodOfRequestsIsBoundedAndTheHelperLives) {
   // Under Wine the requests arrive slower than the host's rate (2000/s), so
   // none needs turning away there: the bound is seen on Linux only.
   const bool bound_reached = !testing::RunningUnderWine();
-  if (bound_reached) EXPECT_GT(exhausted, 0);
+  if (bound_reached) {
+    EXPECT_GT(exhausted, 0);
+  }
   EXPECT_EQ(helper->broker_requests(), static_cast<uint64_t>(kRequests));
   // Turned away by the host's rate, or (the rest) because the helper left
   // too many descriptors unread on its handle socket.
-  if (bound_reached) EXPECT_GT(helper->broker_requests_throttled(), 0u);
+  if (bound_reached) {
+    EXPECT_GT(helper->broker_requests_throttled(), 0u);
+  }
   EXPECT_LE(helper->broker_requests_throttled(),
             static_cast<uint64_t>(exhausted));
   EXPECT_EQ(ok + exhausted + other, kRequests);
