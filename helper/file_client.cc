@@ -10,7 +10,7 @@
 namespace bulkhead {
 
 FileClient::FileClient(uv_loop_t* loop, ipc::Channel* channel)
-    : loop_(loop), channel_(channel), timer_(loop) {
+    : channel_(channel), timer_(loop) {
   timer_->data = this;
 }
 

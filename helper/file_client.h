@@ -51,7 +51,6 @@ class FileClient {
   void Defer(Done done, absl::StatusOr<ScopedHandle> result);
   static void OnTimer(uv_timer_t* timer);
 
-  uv_loop_t* const loop_;        // Not owned.
   ipc::Channel* const channel_;  // Not owned.
   ipc::UvHandle<uv_timer_t> timer_;
   std::deque<std::pair<Done, absl::StatusOr<ScopedHandle>>> deferred_;
