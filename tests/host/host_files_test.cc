@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -321,6 +322,11 @@ TEST_P(HostFilesTest, AWarmUpThatFailsFailsTheLaunchWithItsReason) {
 }
 
 TEST_P(HostFilesTest, AWarmUpThatEndsItsThreadsLetsTheHelperRun) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  // ThreadSanitizer starts a background thread of its own when a helper's
+  // first thread does, so a warm-up that joins its thread still leaves one.
+  GTEST_SKIP() << "ThreadSanitizer's own thread outlives the warm-up's";
+#endif
   bool finished = false;
   HelperProcess* ready = nullptr;
   absl::StatusOr<HelperProcess*> launched = host_->Launch(
