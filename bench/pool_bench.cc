@@ -355,6 +355,7 @@ std::optional<absl::Duration> WorkPooled(
   output_bytes = 0;
   int ended = 0;
   int errors = 0;
+  absl::Status first_error;
   const absl::Time start = absl::Now();
   for (int i = 0; i < tasks; ++i) {
     pool->Submit<bench::BlurPgmRequest, bench::BlurPgmResponse>(
@@ -363,15 +364,20 @@ std::optional<absl::Duration> WorkPooled(
           ++ended;
           if (reply.ok()) {
             output_bytes += reply->pgm().size();
-          } else {
-            ++errors;
+          } else if (errors++ == 0) {
+            first_error = reply.status();
           }
         });
   }
   const bool finished = RunUntil(host, [&] { return ended == tasks; });
   const absl::Duration took = absl::Now() - start;
   StopPool(host, *pool);
-  if (!finished || errors > 0) return std::nullopt;
+  if (!finished || errors > 0) {
+    std::fprintf(stderr, "pooled work: %d of %d tasks ended, %d failed%s%s\n",
+                 ended, tasks, errors, errors > 0 ? ", the first: " : "",
+                 errors > 0 ? first_error.ToString().c_str() : "");
+    return std::nullopt;
+  }
   return took;
 }
 
