@@ -52,6 +52,7 @@ std::vector<ProcEntry> AllProcesses() {
     process.ppid = static_cast<int64_t>(ProcStatField(fields, 4));
     process.pgid = static_cast<int64_t>(ProcStatField(fields, 5));
     process.sid = static_cast<int64_t>(ProcStatField(fields, 6));
+    process.vsize = ProcStatField(fields, 23);
     processes.push_back(process);
   }
   return processes;
@@ -116,14 +117,19 @@ std::vector<std::string> LeftBehind(const std::set<int64_t>& pids,
         pids.count(process.pgid) != 0 || pids.count(process.sid) != 0 ||
         pids.count(process.ppid) != 0 || (!error && exe == self_exe);
     // A zombie that is not ours has ended: it only waits for its parent
-    // (the system's init, for an orphan) to collect it.
-    if (ours && process.state == 'Z' && process.ppid != ::getpid()) {
+    // (the system's init, for an orphan) to collect it. So has a process
+    // whose memory is already gone, still in the kernel's exit path (state R
+    // or D, an empty command line): a killed one under load, where tearing
+    // down a sanitizer's mappings takes a while.
+    const bool exiting = process.state == 'Z' || process.vsize == 0;
+    if (ours && exiting && process.ppid != ::getpid()) {
       ++dead_orphans;
       continue;
     }
     if (ours) {
       left.push_back(absl::StrCat(Describe(process.pid), " state ",
-                                  std::string(1, process.state), " ppid ",
+                                  std::string(1, process.state), " vsize ",
+                                  process.vsize, " ppid ",
                                   process.ppid, " pgid ", process.pgid, " sid ",
                                   process.sid));
     }

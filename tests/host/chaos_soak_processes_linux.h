@@ -36,6 +36,9 @@ struct ProcEntry {
   int64_t ppid = 0;
   int64_t pgid = 0;
   int64_t sid = 0;
+  // 0 once the process has released its memory: it is exiting (or a kernel
+  // thread) and runs no more code of its own.
+  uint64_t vsize = 0;
 };
 
 // Every process this one can see.
