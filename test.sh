@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
-# `debug`, then `asan` (ASan+UBSan), then `tsan` (ThreadSanitizer, with clang), then `fuzz`
-# (the libFuzzer targets, each over a fixed number of inputs: fuzz/CMakeLists.txt). Each of
-# the first three runs the chaos soak (ctest label `soak`) alone: 60 s of chaos in debug, 30 s
-# under a sanitizer. Every preset runs even if an earlier one
+# `debug` (gcc), then `asan` (clang, ASan+UBSan, with the libFuzzer targets of fuzz/ run as
+# tests, each over a fixed number of inputs: fuzz/CMakeLists.txt), then `tsan` (clang,
+# ThreadSanitizer, on the tests where threads meet: tests/CMakeLists.txt). Each runs the chaos
+# soak (ctest label `soak`) alone: 60 s of chaos in debug, 30 s under a sanitizer. The `fuzz`
+# preset (`--preset fuzz`) builds the fuzzers with coverage in every library, for fuzzing runs
+# longer than a test's. Every preset runs even if an earlier one
 # failed; a summary line per preset ends the output and the exit status is non-zero if any
 # failed.
 #
@@ -20,7 +22,7 @@ source "$BULKHEAD_ROOT/scripts/wine_env.sh"
 usage() {
   cat <<USAGE
 usage: ${0##*/} [--fast] [--windows] [--preset NAME]
-  (no flags)     build and test presets: debug, asan, tsan, fuzz
+  (no flags)     build and test presets: debug, asan, tsan
   --fast         debug only (skip the sanitizer builds)
   --windows      just preset windows: mingw-w64 cross-build, tests under Wine
   --preset NAME  just preset NAME (any of: cmake --list-presets=test)
@@ -35,7 +37,7 @@ usage_error() {
   exit 2
 }
 
-presets=(debug asan tsan fuzz)
+presets=(debug asan tsan)
 while (($#)); do
   case $1 in
     --fast) presets=(debug) ;;

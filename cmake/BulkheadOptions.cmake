@@ -25,6 +25,11 @@ function(bulkhead_configure_target target)
     target_link_options(${target} PUBLIC
       $<BUILD_INTERFACE:-fsanitize=${BULKHEAD_SANITIZE}>)
   endif()
+  # Coverage feedback from the code under test, not just the fuzzer's own file: without it
+  # libFuzzer mutates blind. Off in the asan preset, whose fuzzers run as regression tests.
+  if(BULKHEAD_FUZZ_COVERAGE)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # Adds a library target `bulkhead_<name>` with alias `bulkhead::<name>`, whose public headers
