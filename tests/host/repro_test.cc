@@ -234,13 +234,14 @@ TEST_F(ReproFileTest, EveryFieldIsChecked) {
   EXPECT_TRUE(refused([](Repro& r) { r.made = absl::FromUnixSeconds(-1); }));
   EXPECT_FALSE(refused([](Repro&) {}));
 
-  // Another format version, and an exit kind nobody knows, in a file.
+  // Another format version, and an exit kind whose name is not its number's,
+  // in a file.
   absl::StatusOr<std::string> bytes = SerializeRepro(*made);
   ASSERT_TRUE(bytes.ok());
   std::string future = *bytes;
   // After the magic and the size: field 1 (format_version), a varint.
   ASSERT_EQ(future[12], '\x08');
-  future[13] = 2;
+  future[13] = kReproFormatVersion + 1;
   EXPECT_TRUE(absl::IsUnimplemented(ParseRepro(future).status()))
       << ParseRepro(future).status();
   std::string kind = *bytes;
@@ -249,7 +250,8 @@ TEST_F(ReproFileTest, EveryFieldIsChecked) {
   kind.replace(at, 7, "crushed");
   absl::StatusOr<Repro> read = ParseRepro(kind);
   EXPECT_TRUE(absl::IsInvalidArgument(read.status())) << read.status();
-  EXPECT_THAT(read.status().message(), HasSubstr("not an exit kind"));
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("is named 'crushed' in the record, not 'crashed'"));
 }
 
 TEST_F(ReproFileTest, LongExitInfoIsCutToTheCaps) {
