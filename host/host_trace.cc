@@ -63,7 +63,7 @@ void HostTrace::OnLifecycle(const LifecycleEvent& event) {
           restarts > restarts_seen_[event.role]) {
         restarts_seen_[event.role] = restarts;
         recorder_.Instant(
-            track, "restart",
+            track, "host restart",
             {{"role", event.role}, {"restarts", int64_t{restarts}}});
       }
       recorder_.Begin(track, "starting");

@@ -15,7 +15,7 @@
 // viewer shows one group per helper. Its thread track holds a span for its
 // whole life, named after it, and inside it one span per state: "starting"
 // (launch to Ready), "ready", "stopping" (the host began stopping or killing
-// it). Instants on that track: "launch", "restart" (this launch replaces a
+// it). Instants on that track: "launch", "host restart" (this launch replaces a
 // helper of the role that ended: the role's Host::restarts count grew since
 // its previous launch; args: role, restarts), "spawned" (args: pid), "Hello"
 // and "Welcome" (the handshake, at the moment the Hello arrived), "Ready",

@@ -219,7 +219,7 @@ class HostTraceRestartTest : public HostTraceTest {
 };
 
 // A helper the host restarts by its restart policy: the replacement's launch
-// is marked "restart"; the first launch is not.
+// is marked "host restart"; the first launch is not.
 TEST_F(HostTraceRestartTest, AHostRestartIsMarkedOnTheReplacement) {
   HostTrace trace(*host_, recorder_, "test");
   std::vector<uint64_t> ready;
@@ -237,11 +237,12 @@ TEST_F(HostTraceRestartTest, AHostRestartIsMarkedOnTheReplacement) {
       << "no replacement became ready";
 
   const std::vector<std::string> first_names = Names(HelperEvents(first_id));
-  EXPECT_EQ(std::count(first_names.begin(), first_names.end(), "i restart"), 0);
+  EXPECT_EQ(
+      std::count(first_names.begin(), first_names.end(), "i host restart"), 0);
   const std::vector<TraceEvent> second = HelperEvents(ready[1]);
   const auto restart = std::find_if(
       second.begin(), second.end(),
-      [](const TraceEvent& event) { return event.name == "restart"; });
+      [](const TraceEvent& event) { return event.name == "host restart"; });
   ASSERT_NE(restart, second.end());
   EXPECT_EQ(restart->Arg("restarts"), "1");
   EXPECT_EQ(restart->Arg("role"), "renderer");
