@@ -1,6 +1,6 @@
 // How fast `browser_host --trace` writes its file: TraceRecorder's writer,
 // which fills bulkhead.output.TraceEvent messages and prints them with
-// protobuf's JSON printer (browser_host/proto_json.h), beside its floor, the
+// protobuf's JSON printer (host/proto_json.h), beside its floor, the
 // hand-written writer it replaced (kept here, byte for byte what it wrote but
 // for the order of keys), on the same events in one run. Also shown: the
 // printer through util::MessageToJsonString, which leaves Struct keys
@@ -24,10 +24,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "browser_host/proto/trace_event.pb.h"
-#include "browser_host/trace_recorder.h"
 #include "common/command_line.h"
 #include "google/protobuf/util/json_util.h"
+#include "host/trace_recorder.h"
+#include "ipc/proto/trace_event.pb.h"
 
 namespace bulkhead {
 namespace {

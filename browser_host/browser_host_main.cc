@@ -15,10 +15,10 @@
 #include "browser_host/roles/builtin_roles.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
-#include "browser_host/trace_recorder.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
+#include "host/trace_recorder.h"
 
 namespace {
 

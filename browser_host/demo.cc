@@ -18,15 +18,15 @@
 #include "browser_host/console.h"
 #include "browser_host/demo_commands.h"
 #include "browser_host/demo_work.h"
-#include "browser_host/host_trace.h"
 #include "browser_host/json_events.h"
 #include "browser_host/task_manager.h"
-#include "browser_host/trace_recorder.h"
 #include "browser_host/workload.h"
 #include "common/logging.h"
 #include "common/utf8.h"
 #include "host/host.h"
+#include "host/host_trace.h"
 #include "host/supervisor.h"
+#include "host/trace_recorder.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/proto/json_event.pb.h"
-#include "browser_host/proto_json.h"
+#include "host/proto_json.h"
 
 namespace bulkhead {
 namespace {

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "browser_host/host_trace.h"
 #include "host/host.h"
+#include "host/host_trace.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {

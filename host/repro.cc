@@ -17,6 +17,7 @@
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "helper/role_registry.h"
+#include "host/exit_info_record.h"
 #include "ipc/proto/repro.pb.h"
 
 namespace bulkhead {
@@ -29,15 +30,6 @@ constexpr size_t kMaxTypeNameBytes = 512;
 constexpr size_t kMaxVersionBytes = 64;
 // Year 10000, in milliseconds since the epoch: later times are garbage.
 constexpr int64_t kMaxUnixMs = 253402300800000;
-
-constexpr ExitKind kAllKinds[] = {
-    ExitKind::kNormalExit,   ExitKind::kErrorExit,
-    ExitKind::kCrashed,      ExitKind::kKilledByHost,
-    ExitKind::kHung,         ExitKind::kBadMessage,
-    ExitKind::kOutOfMemory,  ExitKind::kSandboxViolation,
-    ExitKind::kCpuLimit,     ExitKind::kLaunchFailed,
-    ExitKind::kHostShutdown, ExitKind::kStoppedByHost,
-};
 
 // A protobuf full name: dot-separated identifiers.
 absl::Status CheckTypeName(absl::string_view name) {
@@ -113,6 +105,8 @@ absl::Status CheckRepro(const Repro& repro, size_t max_request_bytes) {
   }
   BH_RETURN_IF_ERROR(CheckLine("the syscall", exit.syscall));
   BH_RETURN_IF_ERROR(CheckLine("the detail", exit.detail));
+  BH_RETURN_IF_ERROR(
+      CheckLine("the launch status", exit.launch_status.message()));
   BH_RETURN_IF_ERROR(CheckLines("the stack trace", exit.stack_trace));
   BH_RETURN_IF_ERROR(CheckLines("the stderr lines", exit.last_stderr_lines));
   if (repro.bulkhead_version.size() > kMaxVersionBytes) {
@@ -141,7 +135,8 @@ absl::Status FilesystemErrorToStatus(const std::error_code& error,
 }  // namespace
 
 absl::StatusOr<ExitKind> ExitKindFromName(absl::string_view name) {
-  for (ExitKind kind : kAllKinds) {
+  for (int i = 0; i <= static_cast<int>(kLastExitKind); ++i) {
+    const ExitKind kind = static_cast<ExitKind>(i);
     if (name == ExitKindName(kind)) return kind;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -164,12 +159,18 @@ absl::StatusOr<Repro> MakeReproFromBytes(absl::string_view role,
   repro.exit.exit_code = exit.exit_code;
   repro.exit.signal = exit.signal;
   repro.exit.core_dumped = exit.core_dumped;
+  repro.exit.exception_status = exit.exception_status;
   repro.exit.syscall = Cut(exit.syscall);
+  if (!exit.launch_status.ok()) {
+    repro.exit.launch_status = absl::Status(exit.launch_status.code(),
+                                            Cut(exit.launch_status.message()));
+  }
   repro.exit.detail = Cut(exit.detail);
   repro.exit.pid = exit.pid;
-  repro.exit.role = exit.role;
+  repro.exit.role = repro.role;
   repro.exit.helper_id = exit.helper_id;
   repro.exit.uptime = std::max(exit.uptime, absl::ZeroDuration());
+  repro.exit.was_ready = exit.was_ready;
   // The stack's first frames (where it crashed), stderr's last lines.
   for (size_t i = 0; i < exit.stack_trace.size() && i < kMaxReproLines; ++i) {
     repro.exit.stack_trace.push_back(Cut(exit.stack_trace[i]));
@@ -211,22 +212,7 @@ absl::StatusOr<std::string> SerializeRepro(const Repro& repro,
   wire.set_request(repro.request);
   wire.set_made_unix_ms(absl::ToUnixMillis(repro.made));
   wire.set_bulkhead_version(repro.bulkhead_version);
-  ipc::ReproExit& exit = *wire.mutable_exit();
-  exit.set_kind(ExitKindName(repro.exit.kind));
-  exit.set_exit_code(repro.exit.exit_code);
-  exit.set_signal(repro.exit.signal);
-  exit.set_core_dumped(repro.exit.core_dumped);
-  exit.set_syscall(repro.exit.syscall);
-  exit.set_detail(repro.exit.detail);
-  for (const std::string& line : repro.exit.stack_trace) {
-    exit.add_stack_trace(line);
-  }
-  for (const std::string& line : repro.exit.last_stderr_lines) {
-    exit.add_last_stderr_lines(line);
-  }
-  exit.set_pid(repro.exit.pid);
-  exit.set_helper_id(repro.exit.helper_id);
-  exit.set_uptime_ms(absl::ToInt64Milliseconds(repro.exit.uptime));
+  *wire.mutable_exit_info() = ExitInfoToRecord(repro.exit);
   std::string record;
   if (!wire.SerializeToString(&record)) {
     return absl::InternalError("the repro does not serialize");
@@ -274,9 +260,17 @@ absl::StatusOr<Repro> ParseRepro(absl::string_view bytes,
         "a damaged repro file: its record does not parse");
   }
   if (wire.format_version() != kReproFormatVersion) {
+    // Who wrote it, when the field says (bounded, and made printable).
+    std::string writer;
+    if (!wire.bulkhead_version().empty() &&
+        wire.bulkhead_version().size() <= kMaxVersionBytes) {
+      writer = absl::StrCat(" (written by Bulkhead ",
+                            ValidUtf8(wire.bulkhead_version()), ")");
+    }
     return absl::UnimplementedError(
-        absl::StrCat("repro format version ", wire.format_version(),
-                     "; this build reads version ", kReproFormatVersion));
+        absl::StrCat("repro format version ", wire.format_version(), writer,
+                     "; this build reads version ", kReproFormatVersion,
+                     " only: make the repro again with this build"));
   }
   Repro repro;
   repro.role = wire.role();
@@ -287,26 +281,18 @@ absl::StatusOr<Repro> ParseRepro(absl::string_view bytes,
     return absl::InvalidArgumentError("the time it was made is out of range");
   }
   repro.made = absl::FromUnixMillis(wire.made_unix_ms());
-  const ipc::ReproExit& exit = wire.exit();
-  BH_ASSIGN_OR_RETURN(repro.exit.kind, ExitKindFromName(exit.kind()));
-  repro.exit.exit_code = exit.exit_code();
-  repro.exit.signal = exit.signal();
-  repro.exit.core_dumped = exit.core_dumped();
-  repro.exit.syscall = exit.syscall();
-  repro.exit.detail = exit.detail();
+  const ipc::ExitInfoRecord& exit = wire.exit_info();
+  // Counted before anything is copied.
   BH_RETURN_IF_ERROR(CheckLines("the stack trace", exit.stack_trace()));
   BH_RETURN_IF_ERROR(CheckLines("the stderr lines", exit.last_stderr_lines()));
-  repro.exit.stack_trace.assign(exit.stack_trace().begin(),
-                                exit.stack_trace().end());
-  repro.exit.last_stderr_lines.assign(exit.last_stderr_lines().begin(),
-                                      exit.last_stderr_lines().end());
-  repro.exit.pid = exit.pid();
-  repro.exit.role = repro.role;
-  repro.exit.helper_id = exit.helper_id();
-  if (exit.uptime_ms() < 0 || exit.uptime_ms() > kMaxUnixMs) {
-    return absl::InvalidArgumentError("the uptime is out of range");
+  absl::StatusOr<ExitInfo> read = ExitInfoFromRecord(exit);
+  if (!read.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a damaged repro file: ", read.status().message()));
   }
-  repro.exit.uptime = absl::Milliseconds(exit.uptime_ms());
+  repro.exit = *std::move(read);
+  // The role is the repro's (CheckRepro checks its name).
+  repro.exit.role = repro.role;
   BH_RETURN_IF_ERROR(CheckRepro(repro, max_request_bytes));
   return repro;
 }

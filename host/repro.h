@@ -34,17 +34,20 @@
 
 namespace bulkhead {
 
-// The format this build writes, and the only one it reads.
-inline constexpr uint32_t kReproFormatVersion = 1;
+// The format this build writes, and the only one it reads. 2: the exit is an
+// ipc::ExitInfoRecord, the record a failed task's status carries; version 1
+// files (Bulkhead 0.2.0 before that) are refused (Unimplemented, saying so).
+inline constexpr uint32_t kReproFormatVersion = 2;
 // A request larger than this is not kept (MakeRepro) nor read (ReadRepro)
 // unless the caller raises the cap.
 inline constexpr size_t kDefaultMaxReproRequestBytes = size_t{1} << 20;
 // What a repro holds besides its request, at most: the ExitInfo's strings
-// (detail, stack, stderr lines), each capped below.
+// (detail, syscall, launch status, stack, stderr lines), each capped below.
 inline constexpr size_t kMaxReproOverheadBytes = 320 * 1024;
 // Each of `exit.stack_trace` and `exit.last_stderr_lines` is cut to this many
-// lines, and each line (and `exit.detail`) to kMaxReproLineBytes, by MakeRepro;
-// ReadRepro refuses more.
+// lines, and each line (and `exit.detail`, `exit.syscall` and the message of
+// `exit.launch_status`) to kMaxReproLineBytes, by MakeRepro; ReadRepro
+// refuses more.
 inline constexpr size_t kMaxReproLines = 256;
 inline constexpr size_t kMaxReproLineBytes = 512;
 // The size of the largest file ReadRepro reads, for a request cap `max`.
@@ -61,7 +64,7 @@ struct BULKHEAD_EXPORT Repro {
   std::string request_type;
   // The request, serialized.
   std::string request;
-  // How the helper died. `launch_status` and `exception_status` are not kept.
+  // How the helper died: every field of ExitInfo, `exit.role` being `role`.
   ExitInfo exit;
   // When the repro was made, and by which bulkhead version.
   absl::Time made;

@@ -7,7 +7,7 @@
 
 #include "browser_host/crash_test/crash_test.h"
 #include "browser_host/proto/crash_test_report.pb.h"
-#include "browser_host/proto_json.h"
+#include "host/proto_json.h"
 
 namespace bulkhead {
 namespace {

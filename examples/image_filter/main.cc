@@ -6,7 +6,9 @@
 // that input once on a fresh helper, then fails it as poison with the
 // helper's ExitInfo and keeps the input as a repro file. Every image is
 // answered. At the end the app replays one repro in a fresh helper, as
-// `browser_host replay FILE` would, to show that it still kills.
+// `browser_host replay FILE` would, to show that it still kills. The whole run
+// is traced (bulkhead::HostTrace): every helper's life and every task, in
+// DIR/trace.json, which ui.perfetto.dev and chrome://tracing open.
 //
 //   image_filter [DIR]   DIR: where to make the inputs (default: a new
 //                        directory under /tmp); repros go to DIR/repros.
@@ -118,8 +120,13 @@ struct Image {
 // all are answered, then replays the first repro. Runs on the host's loop.
 class FilterApp {
  public:
-  FilterApp(bulkhead::Host& host, std::vector<Image> images, fs::path repro_dir)
-      : host_(host), images_(std::move(images)), repro_dir_(repro_dir) {}
+  // `trace` (not owned) must outlive this.
+  FilterApp(bulkhead::Host& host, bulkhead::HostTrace& trace,
+            std::vector<Image> images, fs::path repro_dir)
+      : host_(host),
+        trace_(trace),
+        images_(std::move(images)),
+        repro_dir_(repro_dir) {}
 
   bool Start() {
     bulkhead::HelperPool::Options options;
@@ -148,12 +155,15 @@ class FilterApp {
       task.idempotent = true;  // Filtering twice does no harm.
       task.key = image.file;   // The same file is the same input.
       task.deadline = absl::Seconds(10);
+      // Traced from submission to answer, with its status.
       pool_->Submit<FilterImageRequest, FilterImageResponse>(
           request, task,
-          [this, &image](absl::StatusOr<FilterImageResponse> result) {
-            image.result = std::move(result);
-            if (++answered_ == images_.size()) Report();
-          });
+          trace_.TraceTask<FilterImageResponse>(
+              image.file,
+              [this, &image](absl::StatusOr<FilterImageResponse> result) {
+                image.result = std::move(result);
+                if (++answered_ == images_.size()) Report();
+              }));
     }
     return true;
   }
@@ -250,6 +260,7 @@ class FilterApp {
   }
 
   bulkhead::Host& host_;
+  bulkhead::HostTrace& trace_;
   std::vector<Image> images_;
   fs::path repro_dir_;
   std::unique_ptr<bulkhead::HelperPool> pool_;
@@ -299,12 +310,31 @@ int main(int argc, char** argv) {
   // The helper's crash report carries its stderr; keep the app's output
   // to what it prints itself.
   options.forward_helper_output = false;
+  // The trace's events, kept in memory until the end: at most 100,000 (a
+  // run makes a few hundred), the rest dropped and counted in the file.
+  bulkhead::TraceRecorder recorder({.max_events = 100'000});
   absl::StatusOr<std::unique_ptr<bulkhead::Host>> host =
       bulkhead::Host::Create(options);
   if (!host.ok()) return 1;
-  FilterApp app(**host, std::move(images), dir / "repros");
-  if (!app.Start()) return 1;
-  (*host)->Run();
+  int exit_code = 1;
+  {
+    bulkhead::HostTrace trace(**host, recorder, "image_filter");
+    (*host)->SetLifecycleHandler(trace.LifecycleHandler());
+    FilterApp app(**host, trace, std::move(images), dir / "repros");
+    if (app.Start()) {
+      (*host)->Run();
+      exit_code = app.exit_code();
+    }
+    // The handler borrows `trace`, which ends here.
+    (*host)->SetLifecycleHandler(nullptr);
+  }
+  const fs::path trace_path = dir / "trace.json";
+  if (absl::Status written = recorder.WriteFile(trace_path.string());
+      !written.ok()) {
+    std::printf("%s\n", written.ToString().c_str());
+    return 1;
+  }
+  std::printf("trace: %s (open it in ui.perfetto.dev)\n", trace_path.c_str());
   std::printf("done\n");
-  return app.exit_code();
+  return exit_code;
 }

@@ -122,8 +122,10 @@ role { name: "network" sandbox: "none" }
 ''')
 
 # repro_fuzzer: a whole repro file (magic, the record's size, the record).
+# Format version 2: the exit is an ExitInfoRecord (ipc/proto/exit_info.proto,
+# imported from the project root).
 def repro_file(text):
-    record = encode("bulkhead.ipc.Repro", text, "repro.proto", "ipc/proto")
+    record = encode("bulkhead.ipc.Repro", text, "ipc/proto/repro.proto", ".")
     return b"BHREPRO\n" + struct.pack("<I", len(record)) + record
 
 
@@ -132,17 +134,18 @@ poison = encode("bulkhead.roles.LayoutTextRequest",
                 "browser_host/roles")
 poison_escaped = "".join(f"\\{b:03o}" for b in poison)
 write("repro_fuzzer", "segv", repro_file(
-    'format_version: 1 role: "renderer" '
+    'format_version: 2 role: "renderer" '
     'request_type: "bulkhead.roles.LayoutTextRequest" '
     f'request: "{poison_escaped}" '
-    'exit { kind: "crashed" signal: 11 detail: "SIGSEGV" '
+    'exit_info { kind: 2 kind_name: "crashed" signal: 11 detail: "SIGSEGV" '
     'stack_trace: "#0 WriteThroughNull" stack_trace: "#1 main" '
-    'last_stderr_lines: "about to crash" pid: 77 helper_id: 2 '
-    'uptime_ms: 1500 } made_unix_ms: 1796000000000 '
-    'bulkhead_version: "0.1.0"'))
+    'last_stderr_lines: "about to crash" pid: 77 role: "renderer" '
+    'helper_id: 2 uptime_ns: 1500000000 was_ready: true } '
+    'made_unix_ms: 1796000000000 bulkhead_version: "0.2.0"'))
 write("repro_fuzzer", "violation", repro_file(
-    'format_version: 1 role: "utility" '
+    'format_version: 2 role: "utility" '
     'request_type: "bulkhead.roles.CompressBlobRequest" request: "\\n\\001x" '
-    'exit { kind: "sandbox-violation" signal: 31 syscall: "ptrace" }'))
+    'exit_info { kind: 7 kind_name: "sandbox-violation" signal: 31 '
+    'syscall: "ptrace" }'))
 write("repro_fuzzer", "future_version", repro_file(
-    'format_version: 2 role: "renderer" request_type: "a.B"'))
+    'format_version: 3 role: "renderer" request_type: "a.B"'))

@@ -23,6 +23,9 @@
 //   bulkhead::TakeHostSnapshot what the helpers, roles (and pools) are doing
 //                              now; WriteOpenMetrics turns it into the
 //                              OpenMetrics (Prometheus) text format
+//   bulkhead::HostTrace        draws the helpers' lives (launch, Ready,
+//                              calls, exits, restarts) into a TraceRecorder,
+//                              which writes a Perfetto / chrome://tracing file
 //
 // Events: Host::SetHelperStartedHandler (every Ready, restarts included),
 // SetExitHandler (every end, with its ExitInfo), SetRoleFailedHandler (past
@@ -46,8 +49,10 @@
 #include "host/replay.h"
 #include "host/repro.h"
 #include "host/host_snapshot.h"
+#include "host/host_trace.h"
 #include "host/openmetrics.h"
 #include "host/restart_policy.h"
 #include "host/supervisor.h"
+#include "host/trace_recorder.h"
 
 #endif  // BULKHEAD_HOST_H_

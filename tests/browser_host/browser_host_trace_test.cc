@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/trace_check.h"
 #include "tests/support/run_process.h"
+#include "tests/support/trace_check.h"
 
 namespace bulkhead {
 namespace {

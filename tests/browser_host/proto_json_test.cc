@@ -1,10 +1,10 @@
-#include "browser_host/proto_json.h"
+#include "host/proto_json.h"
 
 #include <string>
 
 #include "browser_host/proto/json_event.pb.h"
-#include "browser_host/proto/trace_event.pb.h"
 #include "gtest/gtest.h"
+#include "ipc/proto/trace_event.pb.h"
 
 namespace bulkhead {
 namespace {

@@ -40,6 +40,24 @@ TEST(ExitInfoStatusTest, AnAttachedExitInfoReadsBackWhole) {
   EXPECT_EQ(read->Describe(), exit.Describe());
 }
 
+// A helper's stderr and stack need not be UTF-8: the record keeps their bytes
+// (a `string` field would make protobuf refuse the record, and the task's
+// status lose why its helper died).
+TEST(ExitInfoStatusTest, BytesThatAreNotUtf8SurviveTheStatus) {
+  ExitInfo exit;
+  exit.kind = ExitKind::kCrashed;
+  exit.signal = SIGSEGV;
+  exit.detail = "bad \xff detail";
+  exit.last_stderr_lines = {"ok", "\xc3\x28 not utf-8 \xfe"};
+  exit.stack_trace = {"#0 \x80" "Decode"};
+  std::optional<ExitInfo> read = ExitInfoFromStatus(
+      AttachExitInfo(absl::UnavailableError("channel closed"), exit));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->detail, exit.detail);
+  EXPECT_EQ(read->last_stderr_lines, exit.last_stderr_lines);
+  EXPECT_EQ(read->stack_trace, exit.stack_trace);
+}
+
 TEST(ExitInfoStatusTest, ALaunchFailureKeepsItsStatus) {
   ExitInfo exit;
   exit.kind = ExitKind::kLaunchFailed;

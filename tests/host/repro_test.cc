@@ -234,13 +234,14 @@ TEST_F(ReproFileTest, EveryFieldIsChecked) {
   EXPECT_TRUE(refused([](Repro& r) { r.made = absl::FromUnixSeconds(-1); }));
   EXPECT_FALSE(refused([](Repro&) {}));
 
-  // Another format version, and an exit kind nobody knows, in a file.
+  // Another format version, and an exit kind whose name is not its number's,
+  // in a file.
   absl::StatusOr<std::string> bytes = SerializeRepro(*made);
   ASSERT_TRUE(bytes.ok());
   std::string future = *bytes;
   // After the magic and the size: field 1 (format_version), a varint.
   ASSERT_EQ(future[12], '\x08');
-  future[13] = 2;
+  future[13] = kReproFormatVersion + 1;
   EXPECT_TRUE(absl::IsUnimplemented(ParseRepro(future).status()))
       << ParseRepro(future).status();
   std::string kind = *bytes;
@@ -249,7 +250,8 @@ TEST_F(ReproFileTest, EveryFieldIsChecked) {
   kind.replace(at, 7, "crushed");
   absl::StatusOr<Repro> read = ParseRepro(kind);
   EXPECT_TRUE(absl::IsInvalidArgument(read.status())) << read.status();
-  EXPECT_THAT(read.status().message(), HasSubstr("not an exit kind"));
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("is named 'crushed' in the record, not 'crashed'"));
 }
 
 TEST_F(ReproFileTest, LongExitInfoIsCutToTheCaps) {
@@ -272,13 +274,70 @@ TEST_F(ReproFileTest, LongExitInfoIsCutToTheCaps) {
   EXPECT_TRUE(ParseRepro(*bytes).ok());
 }
 
+// Every kind a helper can end with, kDeadlineKilled (a pool task's deadline)
+// among them.
+constexpr ExitKind kEveryKind[] = {
+    ExitKind::kNormalExit,     ExitKind::kErrorExit,
+    ExitKind::kCrashed,        ExitKind::kKilledByHost,
+    ExitKind::kHung,           ExitKind::kBadMessage,
+    ExitKind::kOutOfMemory,    ExitKind::kSandboxViolation,
+    ExitKind::kCpuLimit,       ExitKind::kLaunchFailed,
+    ExitKind::kHostShutdown,   ExitKind::kStoppedByHost,
+    ExitKind::kDeadlineKilled,
+};
+
+// A repro keeps the whole ExitInfo record a failed task's status carries
+// (ipc/proto/exit_info.proto), whatever the kind, and bytes that are not
+// UTF-8.
+TEST_F(ReproFileTest, EveryKindAndTheWholeExitInfoAreReadBack) {
+  for (ExitKind kind : kEveryKind) {
+    ExitInfo exit = ASegv();
+    exit.kind = kind;
+    exit.was_ready = true;
+    exit.exception_status = 0xC0000005;
+    exit.launch_status = absl::NotFoundError("no such file");
+    exit.last_stderr_lines = {"\xc3\x28 not utf-8 \xfe"};
+    absl::StatusOr<Repro> made = MakeRepro("renderer", APoison(), exit);
+    ASSERT_TRUE(made.ok()) << made.status();
+    absl::StatusOr<std::string> bytes = SerializeRepro(*made);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    absl::StatusOr<Repro> read = ParseRepro(*bytes);
+    ASSERT_TRUE(read.ok()) << ExitKindName(kind) << ": " << read.status();
+    EXPECT_EQ(read->exit.kind, kind);
+    EXPECT_TRUE(read->exit.was_ready);
+    EXPECT_EQ(read->exit.exception_status, 0xC0000005u);
+    EXPECT_EQ(read->exit.launch_status, exit.launch_status);
+    EXPECT_EQ(read->exit.last_stderr_lines, exit.last_stderr_lines);
+    EXPECT_EQ(read->exit.Describe(), exit.Describe());
+  }
+}
+
+// A file of format version 1 (its own exit record, before the ExitInfo record
+// was shared) is refused with what to do, not misread.
+TEST_F(ReproFileTest, AVersionOneFileIsRefusedSayingSo) {
+  // Field by field: format_version 1, role, request_type, request, the old
+  // exit record {kind: "crashed", signal: 11}, bulkhead_version "0.2.0".
+  auto field = [](int number, absl::string_view bytes) {
+    return absl::StrCat(std::string(1, static_cast<char>(number << 3 | 2)),
+                        std::string(1, static_cast<char>(bytes.size())), bytes);
+  };
+  const std::string record = absl::StrCat(
+      std::string("\x08\x01", 2), field(2, "renderer"), field(3, "a.B"),
+      field(4, "x"), field(5, absl::StrCat(field(1, "crashed"), "\x18\x0b")),
+      field(7, "0.2.0"));
+  std::string file = "BHREPRO\n";
+  file.push_back(static_cast<char>(record.size()));
+  file.append(3, '\0');
+  file += record;
+  const absl::StatusOr<Repro> read = ParseRepro(file);
+  EXPECT_TRUE(absl::IsUnimplemented(read.status())) << read.status();
+  EXPECT_THAT(read.status().message(), HasSubstr("format version 1"));
+  EXPECT_THAT(read.status().message(), HasSubstr("Bulkhead 0.2.0"));
+  EXPECT_THAT(read.status().message(), HasSubstr("make the repro again"));
+}
+
 TEST(ExitKindNameTest, EveryKindsNameIsReadBack) {
-  for (ExitKind kind :
-       {ExitKind::kNormalExit, ExitKind::kErrorExit, ExitKind::kCrashed,
-        ExitKind::kKilledByHost, ExitKind::kHung, ExitKind::kBadMessage,
-        ExitKind::kOutOfMemory, ExitKind::kSandboxViolation,
-        ExitKind::kCpuLimit, ExitKind::kLaunchFailed, ExitKind::kHostShutdown,
-        ExitKind::kStoppedByHost}) {
+  for (ExitKind kind : kEveryKind) {
     absl::StatusOr<ExitKind> read = ExitKindFromName(ExitKindName(kind));
     ASSERT_TRUE(read.ok()) << ExitKindName(kind);
     EXPECT_EQ(*read, kind);

@@ -9,6 +9,7 @@
 #                               `pkg-config --cflags --libs bulkhead` (skipped when unset).
 cmake_minimum_required(VERSION 3.25)
 include(${CMAKE_CURRENT_LIST_DIR}/script_steps.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/trace_check.cmake)
 require_vars(SOURCE_DIR WORK_DIR CXX)
 
 # Fails unless `output` has every one of the lines after it (plain substrings).
@@ -53,7 +54,10 @@ set(image_filter_expect
   "noise-blur.pgm         blur   48x48  mean 125.35 -> 124.94"
   "7 images: 5 filtered, 2 poison, 0 lost; "
   "crashed (signal 11 SIGSEGV): the same death, reproduced"
+  "trace: ${WORK_DIR}/image_filter_run/trace.json (open it in ui.perfetto.dev)"
   "done")
+# image_filter makes its inputs, repros and trace in the directory it is given.
+set(image_filter_args ${WORK_DIR}/image_filter_run)
 set(plugin_host_expect
   "upper-1 asked the app for 'greeting': \"Hello\""
   "upper-1 result: Hello, PLUGINS RUN IN HELPER PROCESSES OF THEIR OWN"
@@ -84,10 +88,15 @@ foreach(app IN LISTS apps)
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${app} -B ${WORK_DIR}/${app}
       -G Ninja -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
   run(${CMAKE_COMMAND} --build ${WORK_DIR}/${app} -j 2)
-  run(${WORK_DIR}/${app}/${app})
+  run(${WORK_DIR}/${app}/${app} ${${app}_args})
   message(STATUS "${app} said:\n${last_output}")
   expect_lines(${app} "${last_output}" ${${app}_expect})
 endforeach()
+# The trace image_filter wrote through the installed HostTrace and TraceRecorder: a file a
+# viewer opens, with its helpers' lives (two crashed on each poisoned image) and its 7 tasks,
+# the 2 poisoned ones failed.
+bulkhead_check_trace(${WORK_DIR}/image_filter_run/trace.json
+  ROLE filter TASKS 7 FAILED_TASKS 2 CRASHES 4)
 
 # pkg-config: minimal_app again, compiled and linked by hand with only what bulkhead.pc says.
 if(PKG_CONFIG AND PROTOC)

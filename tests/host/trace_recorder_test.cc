@@ -1,4 +1,4 @@
-#include "browser_host/trace_recorder.h"
+#include "host/trace_recorder.h"
 
 #include <cstdio>
 #include <fstream>
@@ -8,7 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/trace_check.h"
+#include "tests/support/trace_check.h"
 
 namespace bulkhead {
 namespace {

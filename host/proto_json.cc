@@ -1,4 +1,4 @@
-#include "browser_host/proto_json.h"
+#include "host/proto_json.h"
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"

@@ -2,10 +2,11 @@
 // trace-event "JSON Object Format": {"traceEvents":[...],
 // "displayTimeUnit":"ms"}), which Perfetto (ui.perfetto.dev) and
 // chrome://tracing open. The file is the message bulkhead.output.TraceFile
-// (browser_host/proto/trace_event.proto documents every field), written by
-// protobuf's JSON printer one event per line (proto_json.h): names and
-// string args may hold any bytes, and the file is valid UTF-8 JSON whatever
-// they are.
+// (ipc/proto/trace_event.proto documents every field), written by protobuf's
+// JSON printer one event per line (host/proto_json.h): names and string args
+// may hold any bytes, and the file is valid UTF-8 JSON whatever they are.
+// host/host_trace.h draws a Host's helpers into one; an app may add events of
+// its own beside them.
 //
 //   TraceRecorder trace;
 //   const TraceTrack track{.pid = 7, .tid = 7};
@@ -26,11 +27,17 @@
 // names are dropped and counted; the file's "otherData" says how many
 // ("dropped_events") out of the cap ("max_events"). The end of a span is
 // kept exactly when its beginning was, so the file stays balanced; those ends
-// may take the total past the cap by the number of spans open at once.
+// may take the total past the cap by the number of spans open at once. An
+// event takes 128 bytes (64-bit) plus its name's and args' own memory, and
+// the array holding them may reserve up to twice what it holds: choose
+// `max_events` for the memory the app can spare (a million events with short
+// names is ~130-260 MB). The file is written piece by piece, never held whole.
 //
-// Thread: not thread-safe; use it from one thread (the host's loop thread).
-#ifndef BULKHEAD_BROWSER_HOST_TRACE_RECORDER_H_
-#define BULKHEAD_BROWSER_HOST_TRACE_RECORDER_H_
+// Thread: not thread-safe; use it from one thread (the host's loop thread when
+// a HostTrace feeds it). The recorder owns every event it holds; it keeps no
+// pointer to anything of the caller's.
+#ifndef BULKHEAD_HOST_TRACE_RECORDER_H_
+#define BULKHEAD_HOST_TRACE_RECORDER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "bulkhead/export.h"
 
 namespace bulkhead {
 
@@ -64,7 +72,7 @@ struct TraceTrack {
 using TraceValue = std::variant<std::string, int64_t, bool>;
 using TraceArgs = std::vector<std::pair<std::string, TraceValue>>;
 
-class TraceRecorder {
+class BULKHEAD_EXPORT TraceRecorder {
  public:
   static constexpr size_t kDefaultMaxEvents = 1'000'000;
 
@@ -165,8 +173,8 @@ class TraceRecorder {
 
 // Creates (or empties) `path` now, so that a path that cannot be written is
 // found before anything starts. InvalidArgument with the path and the reason.
-absl::Status CreateTraceFile(const std::string& path);
+BULKHEAD_EXPORT absl::Status CreateTraceFile(const std::string& path);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_TRACE_RECORDER_H_
+#endif  // BULKHEAD_HOST_TRACE_RECORDER_H_

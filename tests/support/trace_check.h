@@ -1,8 +1,8 @@
 // Reads a Chrome trace-event JSON file (as TraceRecorder writes it) with
 // protobuf's JSON parser and checks the rules every viewer relies on, for the
 // tests of trace_recorder.h and of `browser_host --trace`.
-#ifndef BULKHEAD_TESTS_BROWSER_HOST_TRACE_CHECK_H_
-#define BULKHEAD_TESTS_BROWSER_HOST_TRACE_CHECK_H_
+#ifndef BULKHEAD_TESTS_SUPPORT_TRACE_CHECK_H_
+#define BULKHEAD_TESTS_SUPPORT_TRACE_CHECK_H_
 
 #include <cstdint>
 #include <string>
@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "browser_host/proto/trace_event.pb.h"
 #include "google/protobuf/struct.pb.h"
+#include "ipc/proto/trace_event.pb.h"
 
 namespace bulkhead::testing {
 
@@ -38,7 +38,7 @@ struct ParsedTrace {
 // Parses `json`: an object with a "traceEvents" array whose every element
 // has "ph", "ts", "pid", "tid" (numbers) and "name" (string), and
 // "displayTimeUnit": "ms", that is also a bulkhead.output.TraceFile
-// (browser_host/proto/trace_event.proto) read strictly. InvalidArgument says
+// (ipc/proto/trace_event.proto) read strictly. InvalidArgument says
 // what is wrong.
 absl::StatusOr<ParsedTrace> ParseTrace(const std::string& json);
 
@@ -50,4 +50,4 @@ std::vector<std::string> TraceProblems(const ParsedTrace& trace);
 
 }  // namespace bulkhead::testing
 
-#endif  // BULKHEAD_TESTS_BROWSER_HOST_TRACE_CHECK_H_
+#endif  // BULKHEAD_TESTS_SUPPORT_TRACE_CHECK_H_

@@ -1,4 +1,4 @@
-#include "tests/browser_host/trace_check.h"
+#include "tests/support/trace_check.h"
 
 #include <map>
 #include <utility>

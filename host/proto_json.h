@@ -1,7 +1,9 @@
-// The app's JSON formats (`--json-events`, `--trace`, `crash-test --json`)
-// are protobuf messages (browser_host/proto/*.proto, whose comments document
-// each format) written by protobuf's JSON printer, so that a format and its
-// schema cannot drift apart: the tests parse the output back into the schema.
+// Bulkhead's JSON formats (the trace file, host/trace_recorder.h; and
+// browser_host's `--json-events` and `crash-test --json`) are protobuf
+// messages (ipc/proto/trace_event.proto, browser_host/proto/*.proto, whose
+// comments document each format) written by protobuf's JSON printer, so that
+// a format and its schema cannot drift apart: the tests parse the output back
+// into the schema. Internal: not installed.
 //
 // How every format is printed:
 //  - JSON names are the .proto field names, exactly.
@@ -14,8 +16,8 @@
 // ValidUtf8 (common/utf8.h) before it goes into a message (the printer would
 // drop bytes that are not UTF-8, and protobuf logs an error for each such
 // field).
-#ifndef BULKHEAD_BROWSER_HOST_PROTO_JSON_H_
-#define BULKHEAD_BROWSER_HOST_PROTO_JSON_H_
+#ifndef BULKHEAD_HOST_PROTO_JSON_H_
+#define BULKHEAD_HOST_PROTO_JSON_H_
 
 #include <string>
 
@@ -31,4 +33,4 @@ absl::StatusOr<std::string> PrintJson(const google::protobuf::Message& message);
 
 }  // namespace bulkhead
 
-#endif  // BULKHEAD_BROWSER_HOST_PROTO_JSON_H_
+#endif  // BULKHEAD_HOST_PROTO_JSON_H_

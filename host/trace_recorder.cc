@@ -1,4 +1,4 @@
-#include "browser_host/trace_recorder.h"
+#include "host/trace_recorder.h"
 
 #include <uv.h>
 
@@ -9,9 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/proto/trace_event.pb.h"
-#include "browser_host/proto_json.h"
 #include "common/status_macros.h"
+#include "host/proto_json.h"
+#include "ipc/proto/trace_event.pb.h"
 
 namespace bulkhead {
 namespace {

@@ -1,4 +1,4 @@
-#include "browser_host/host_trace.h"
+#include "host/host_trace.h"
 
 #include <uv.h>
 
@@ -35,6 +35,14 @@ HostTrace::HostTrace(Host& host, TraceRecorder& recorder,
   recorder_.SetThreadName(host_track_, "host");
 }
 
+absl::AnyInvocable<void(const LifecycleEvent&)> HostTrace::LifecycleHandler(
+    absl::AnyInvocable<void(const LifecycleEvent&)> next) {
+  return [this, next = std::move(next)](const LifecycleEvent& event) mutable {
+    OnLifecycle(event);
+    if (next) next(event);
+  };
+}
+
 void HostTrace::OnLifecycle(const LifecycleEvent& event) {
   const TraceTrack track = HelperTrack(event.helper_id);
   const std::string name = absl::StrCat(event.role, "-", event.helper_id);
@@ -48,6 +56,16 @@ void HostTrace::OnLifecycle(const LifecycleEvent& event) {
                       {{"role", event.role},
                        {"helper_id", static_cast<int64_t>(event.helper_id)}});
       recorder_.Instant(track, "launch", {{"role", event.role}});
+      // The host counts a restart when it schedules it, before the launch:
+      // a count that grew since the role's previous launch makes this one
+      // the replacement.
+      if (const int restarts = host_.restarts(event.role);
+          restarts > restarts_seen_[event.role]) {
+        restarts_seen_[event.role] = restarts;
+        recorder_.Instant(
+            track, "host restart",
+            {{"role", event.role}, {"restarts", int64_t{restarts}}});
+      }
       recorder_.Begin(track, "starting");
       return;
     case LifecycleStage::kStarted: {

@@ -1,4 +1,4 @@
-#include "browser_host/host_trace.h"
+#include "host/host_trace.h"
 
 #include <algorithm>
 #include <memory>
@@ -8,9 +8,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/browser_host/trace_check.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/test_roles.h"
+#include "tests/support/trace_check.h"
 
 namespace bulkhead {
 namespace {
@@ -158,6 +158,95 @@ TEST_F(HostTraceTest, CallsOutliveTheTrace) {
     }
   }
   EXPECT_EQ(pings, 1);
+}
+
+// LifecycleHandler() traces each event and hands it on to the app's own
+// handler, so that an app attaches the trace without giving its handler up.
+TEST_F(HostTraceTest, TheLifecycleHandlerTracesAndPassesEventsOn) {
+  HostTrace trace(*host_, recorder_, "test");
+  std::vector<LifecycleStage> seen;
+  host_->SetLifecycleHandler(trace.LifecycleHandler(
+      [&](const LifecycleEvent& event) { seen.push_back(event.stage); }));
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  EXPECT_THAT(seen,
+              ElementsAre(LifecycleStage::kLaunching, LifecycleStage::kStarted,
+                          LifecycleStage::kReady));
+  EXPECT_THAT(Names(HelperEvents(helper->id())),
+              ::testing::IsSupersetOf({"i launch", "i spawned", "i Ready"}));
+}
+
+// TraceTask: work whose helper is not known (a pool's task) is an async span
+// in the host's process, ended with its status.
+TEST_F(HostTraceTest, TasksAreSpansOnTheHostsTrack) {
+  HostTrace trace(*host_, recorder_, "test");
+  std::vector<absl::Status> results;
+  auto done = [&](absl::StatusOr<int> result) {
+    results.push_back(result.status());
+  };
+  auto ok = trace.TraceTask<int>("decode a.pgm", done);
+  auto failed = trace.TraceTask<int>("decode b.pgm", done, {{"input", "b"}});
+  failed(absl::AbortedError("poison"));
+  ok(7);
+  ASSERT_EQ(results.size(), 2u);
+
+  const absl::StatusOr<std::string> json = recorder_.ToJson();
+  ASSERT_TRUE(json.ok()) << json.status();
+  absl::StatusOr<testing::ParsedTrace> parsed = testing::ParseTrace(*json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(testing::TraceProblems(*parsed), IsEmpty());
+  std::vector<std::string> tasks;
+  for (const TraceEvent& event : parsed->events) {
+    if (event.ph != "b" && event.ph != "e") continue;
+    EXPECT_EQ(event.pid, trace.HostTrack().pid);
+    tasks.push_back(event.ph + " " + event.name + " " + event.Arg("status") +
+                    event.Arg("input"));
+  }
+  EXPECT_THAT(tasks,
+              ElementsAre("b decode a.pgm ", "b decode b.pgm b",
+                          "e decode b.pgm ABORTED", "e decode a.pgm OK"));
+}
+
+class HostTraceRestartTest : public HostTraceTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    options.forward_helper_output = false;
+    RestartPolicy policy;
+    policy.initial_backoff = absl::Milliseconds(20);
+    policy.jitter = 0;
+    options.default_restart_policy = policy;
+  }
+};
+
+// A helper the host restarts by its restart policy: the replacement's launch
+// is marked "host restart"; the first launch is not.
+TEST_F(HostTraceRestartTest, AHostRestartIsMarkedOnTheReplacement) {
+  HostTrace trace(*host_, recorder_, "test");
+  std::vector<uint64_t> ready;
+  host_->SetLifecycleHandler(
+      trace.LifecycleHandler([&](const LifecycleEvent& event) {
+        if (event.stage == LifecycleStage::kReady) {
+          ready.push_back(event.helper_id);
+        }
+      }));
+  HelperProcess* first = LaunchReady("renderer");
+  ASSERT_NE(first, nullptr);
+  const uint64_t first_id = first->id();
+  first->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
+  ASSERT_TRUE(RunUntil([&] { return ready.size() == 2; }))
+      << "no replacement became ready";
+
+  const std::vector<std::string> first_names = Names(HelperEvents(first_id));
+  EXPECT_EQ(
+      std::count(first_names.begin(), first_names.end(), "i host restart"), 0);
+  const std::vector<TraceEvent> second = HelperEvents(ready[1]);
+  const auto restart = std::find_if(
+      second.begin(), second.end(),
+      [](const TraceEvent& event) { return event.name == "host restart"; });
+  ASSERT_NE(restart, second.end());
+  EXPECT_EQ(restart->Arg("restarts"), "1");
+  EXPECT_EQ(restart->Arg("role"), "renderer");
+  EXPECT_EQ(std::count(first_names.begin(), first_names.end(), "i exit"), 1);
 }
 
 }  // namespace
