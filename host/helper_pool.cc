@@ -122,6 +122,8 @@ class HelperPool::Core {
   void OnReady(absl::StatusOr<HelperProcess*> helper);
   void OnExit(uint64_t id, const ExitInfo& exit);
   void OnLaunchFailure(const ExitInfo& exit);
+  // The role failed (Host::WatchRoleFailed): no more tasks, no more helpers.
+  void OnRoleFailed(const std::string& why);
   // No launch until the back-off for the failures in a row so far passed.
   void BackOff();
   void Retire(Worker& worker, const std::string& why);
@@ -164,6 +166,9 @@ class HelperPool::Core {
   int launch_failures_in_row_ = 0;
   absl::Status launch_error_;
   bool backing_off_ = false;
+  // Not OK once the role failed: what the queued and new tasks end with.
+  absl::Status role_error_;
+  uint64_t role_watch_ = 0;  // Host::WatchRoleFailed's id.
 
   bool shutting_down_ = false;
   bool destroying_ = false;
@@ -204,12 +209,15 @@ HelperPool::Core::Core(Host& host, Options options)
       check_ms, check_ms);
   // The checks alone do not keep the loop running.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_timer_.get()));
+  role_watch_ = host_.WatchRoleFailed(
+      options_.role, [this](const std::string& why) { OnRoleFailed(why); });
 }
 
 HelperPool::Core::~Core() {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   destroying_ = true;
   alive_.reset();  // Runs that end from here on are ignored.
+  host_.UnwatchRoleFailed(role_watch_);
   for (auto& [id, worker] : workers_) {
     host_.WatchExit(id, nullptr);
     if (worker.helper != nullptr) {
@@ -245,6 +253,10 @@ void HelperPool::Core::Submit(std::unique_ptr<Task> task, TaskOptions options) {
   ++stats_.submitted;
   if (shutting_down_) {
     EndTask(id, absl::CancelledError("the helper pool is shutting down"));
+    return;
+  }
+  if (!role_error_.ok()) {
+    EndTask(id, role_error_);
     return;
   }
   if (!entry.options.key.empty()) {
@@ -593,7 +605,9 @@ void HelperPool::Core::Dispatch() {
 }
 
 void HelperPool::Core::ScaleUp() {
-  if (shutting_down_ || destroying_ || backing_off_) return;
+  if (shutting_down_ || destroying_ || backing_off_ || !role_error_.ok()) {
+    return;
+  }
   const int live = Live();
   const size_t pending = queue_.size() + waiting_.size();
   const int per_helper = options_.calls_per_helper;
@@ -603,7 +617,10 @@ void HelperPool::Core::ScaleUp() {
       static_cast<int>((pending + per_helper - 1) / per_helper) - Starting();
   int launches = std::min(std::max(options_.min_helpers - live, for_queue),
                           options_.max_helpers - live);
-  for (; launches > 0 && !backing_off_; --launches) Launch();
+  // A launch may fail the role (CountAgainstRestartPolicy).
+  for (; launches > 0 && !backing_off_ && role_error_.ok(); --launches) {
+    Launch();
+  }
 }
 
 void HelperPool::Core::Launch() {
@@ -621,6 +638,8 @@ void HelperPool::Core::Launch() {
     exit.kind = ExitKind::kLaunchFailed;
     exit.launch_status = launched.status();
     exit.role = options_.role;
+    // Counted first: when it fails the role, the queue fails with that.
+    host_.CountAgainstRestartPolicy(exit);
     OnLaunchFailure(exit);
     return;
   }
@@ -662,6 +681,12 @@ void HelperPool::Core::OnExit(uint64_t id, const ExitInfo& exit) {
     if (it == tasks_.end()) continue;
     OnTaskHelperDied(it->second, exit, /*blame=*/!worker.ended_by_pool);
   }
+  // Its death counts against the role's restart policy, as the host's own
+  // restarts do; past the limit the role fails (OnRoleFailed, from inside
+  // this call).
+  if (!worker.ended_by_pool && !shutting_down_) {
+    host_.CountAgainstRestartPolicy(exit);
+  }
   if (shutting_down_) {
     MaybeFinishShutdown();
     return;
@@ -698,6 +723,7 @@ void HelperPool::Core::BackOff() {
 
 void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
   ++stats_.launch_failures;
+  if (!role_error_.ok()) return;  // Its tasks have failed with that.
   ++launch_failures_in_row_;
   launch_error_ =
       AttachExitInfo(absl::UnavailableError(absl::StrCat(
@@ -706,6 +732,36 @@ void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
                      exit);
   BackOff();
   if (Live() == 0) FailAllQueued(launch_error_);
+}
+
+void HelperPool::Core::OnRoleFailed(const std::string& why) {
+  ExitInfo last;
+  bool has_last = false;
+  if (auto it = host_.role_exits().find(options_.role);
+      it != host_.role_exits().end()) {
+    last = it->second.last;
+    has_last = true;
+  }
+  absl::Status failed = absl::FailedPreconditionError(absl::StrCat(
+      "role '", options_.role, "' failed (", why,
+      "): the helper pool runs no more tasks",
+      has_last ? absl::StrCat("; its last helper ", last.Describe()) : ""));
+  role_error_ = has_last ? AttachExitInfo(std::move(failed), last) : failed;
+  if (shutting_down_ || destroying_) return;
+  uv_timer_stop(backoff_timer_.get());
+  backing_off_ = false;
+  FailAllQueued(role_error_);
+  // Starting helpers are killed; ready ones finish the tasks they hold and
+  // are stopped, taking no more.
+  for (auto& [id, worker] : workers_) {
+    if (worker.state == Worker::State::kStarting) {
+      KillHelper(worker, "its role failed");
+    } else if (worker.state == Worker::State::kReady) {
+      worker.state = Worker::State::kDraining;
+      worker.drain_reason = "its role failed";
+      if (worker.tasks.empty()) StopWorker(worker, worker.drain_reason);
+    }
+  }
 }
 
 void HelperPool::Core::Retire(Worker& worker, const std::string& why) {
@@ -894,6 +950,10 @@ absl::StatusOr<std::unique_ptr<HelperPool>> HelperPool::Create(
     Host& host, Options options) {
   if (absl::Status role = host.CheckRole(options.role); !role.ok()) {
     return role;
+  }
+  if (host.role_failed(options.role)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("role '", options.role, "' has failed"));
   }
   if (options.min_helpers < 0 || options.max_helpers < 1 ||
       options.min_helpers > options.max_helpers) {

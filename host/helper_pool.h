@@ -23,9 +23,10 @@
 //  - ABORTED: the task is poison: it has killed Options::poison_kills helpers
 //    (see TaskOptions::key);
 //  - RESOURCE_EXHAUSTED: the queue was full (WhenFull::kRefuse);
+//  - FAILED_PRECONDITION: the role failed (see below);
 //  - CANCELLED: the pool shut down (Shutdown) or was destroyed first.
-// When a helper's end is the reason (its death, a launch that failed, a
-// poison task), the status carries that helper's ExitInfo:
+// When a helper's end is the reason (its death, a launch that failed, a failed
+// role, a poison task), the status carries that helper's ExitInfo:
 // `ExitInfoFromStatus(status)` (host/exit_info_status.h) reads it back.
 //
 // The input that killed it (opt-in: Options::repro_dir): when a helper dies
@@ -68,6 +69,18 @@
 // failures back off (Options::launch_backoff, doubling up to
 // max_launch_backoff), so a role that cannot launch never makes the pool
 // spin.
+//
+// The role's restart policy (Host::Options::default_restart_policy or the
+// role's RestartPolicy), when the host has one: every end of a pool's helper
+// that the pool did not cause counts against its intensity limit, as the
+// host's own restarts do (Host::CountAgainstRestartPolicy; the pool still
+// relaunches on its own back-off). A role that fails, by the pool's deaths or
+// anyone's, fails the pool: its queued and waiting tasks, and every task
+// submitted afterwards, end with FAILED_PRECONDITION naming the role, with
+// the ExitInfo of the role's last helper attached; its starting helpers are
+// killed and its ready ones finish the tasks they hold and are stopped. It
+// launches no more. Use RestartPolicy::ForPerInputDeaths() for a role whose
+// helpers die of their input, so that only deaths before Ready count.
 //
 // Thread: the host's loop thread, like the host (every member and every
 // completion). The host must outlive the pool.
@@ -194,7 +207,8 @@ class BULKHEAD_EXPORT HelperPool {
   };
 
   // Starts Options::min_helpers helpers. InvalidArgument for inconsistent
-  // options; the host's error when it refuses the role.
+  // options; the host's error when it refuses the role; FailedPrecondition
+  // when the role has failed (Host::role_failed).
   static absl::StatusOr<std::unique_ptr<HelperPool>> Create(Host& host,
                                                             Options options);
   // Every task not yet ended ends now, on this thread, with CANCELLED (its
