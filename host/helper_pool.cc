@@ -15,6 +15,7 @@
 #include "common/process_info.h"
 #include "host/exit_info_status.h"
 #include "host/repro.h"
+#include "ipc/handler_error.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {
@@ -66,7 +67,7 @@ class HelperPool::Core {
   };
 
   struct Entry {
-    enum class Where { kWaiting, kQueued, kRunning, kAwaitingExit };
+    enum class Where { kWaiting, kQueued, kRunning };
     uint64_t id = 0;
     std::unique_ptr<Task> task;
     TaskOptions options;
@@ -85,7 +86,6 @@ class HelperPool::Core {
     uint64_t token = 0;
     uint64_t worker = 0;
     absl::StatusOr<Task::Reply> result;
-    bool helper_gone = false;  // Its helper's channel had closed.
   };
 
   struct Finished {
@@ -336,7 +336,10 @@ void HelperPool::Core::EndTask(uint64_t id,
     ++stats_.succeeded;
   } else {
     ++stats_.failed;
-    if (absl::IsDeadlineExceeded(result.status())) ++stats_.deadline_exceeded;
+    if (absl::IsDeadlineExceeded(result.status()) &&
+        !ipc::IsHandlerError(result.status())) {
+      ++stats_.deadline_exceeded;
+    }
     if (!entry.repro_path.empty()) {
       absl::Status status = result.status();
       status.SetPayload(kReproPathPayloadUrl, absl::Cord(entry.repro_path));
@@ -354,24 +357,19 @@ void HelperPool::Core::StartRun(Entry& entry, Worker& worker) {
   entry.token = next_token_++;
   ++entry.attempts;
   worker.tasks.insert(entry.id);
+  // A call that fails because its helper ended completes once that end is
+  // classified, its ExitInfo attached; with kill_on_deadline the helper is
+  // killed at the deadline (kDeadlineKilled) and the call ends likewise.
+  HelperProcess::CallOptions call;
+  call.kill_on_deadline = options_.kill_on_deadline;
   ++calling_helper_;
   entry.task->Start(
-      *worker.helper, entry.deadline,
+      *worker.helper, entry.deadline, call,
       [this, alive = std::weak_ptr<bool>(alive_), task = entry.id,
        token = entry.token,
        worker = worker.id](absl::StatusOr<Task::Reply> result) mutable {
         if (alive.expired()) return;
-        // Whether the helper's channel had closed is read now: the helper
-        // exists until the pool hears of its end (OnExit), and later the
-        // run's token is stale anyway.
-        bool gone = true;
-        if (auto it = workers_.find(worker);
-            it != workers_.end() && it->second.helper != nullptr) {
-          HelperProcess& helper = *it->second.helper;
-          gone = helper.state() != HelperProcess::State::kReady ||
-                 !helper.channel().is_open();
-        }
-        RunEnd end{task, token, worker, std::move(result), gone};
+        RunEnd end{task, token, worker, std::move(result)};
         if (calling_helper_ > 0) {
           // Inside one of the pool's own calls into a helper (a call that
           // failed at once, a kill that closed the channel): later.
@@ -404,35 +402,37 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
   Worker* worker = worker_it == workers_.end() ? nullptr : &worker_it->second;
   const absl::Status status =
       end.result.ok() ? absl::OkStatus() : end.result.status();
-  if (std::optional<ExitInfo> exit = ExitInfoFromStatus(status);
-      exit.has_value()) {
-    // The channel already says how the helper ended.
+  const std::optional<ExitInfo> exit = ExitInfoFromStatus(status);
+  if (exit.has_value() && exit->kind == ExitKind::kDeadlineKilled &&
+      worker != nullptr) {
+    // Killed at a task's deadline (kill_on_deadline): the pool's doing, so
+    // the tasks it held are not blamed for it, and it takes no more.
+    worker->ended_by_pool = true;
+    worker->state = Worker::State::kStopping;
+  }
+  // The channel's DEADLINE_EXCEEDED, not a handler's error of that code.
+  const bool deadline_passed =
+      absl::IsDeadlineExceeded(status) && !ipc::IsHandlerError(status);
+  if (exit.has_value() && !deadline_passed) {
+    // The call already says how the helper ended.
     if (worker != nullptr) worker->tasks.erase(entry.id);
     OnTaskHelperDied(entry, *exit,
-                     /*blame=*/worker == nullptr || !worker->ended_by_pool);
+                     /*blame=*/exit->kind != ExitKind::kDeadlineKilled &&
+                         (worker == nullptr || !worker->ended_by_pool));
     Dispatch();
     return;
   }
-  if (end.helper_gone && worker != nullptr) {
-    // The helper's end is on its way (OnExit), with the reason.
-    entry.where = Entry::Where::kAwaitingExit;
-    return;
-  }
-  const bool deadline_passed =
-      absl::IsDeadlineExceeded(status) && absl::Now() >= entry.deadline;
   if (worker != nullptr) {
     worker->tasks.erase(entry.id);
     ++worker->tasks_run;
     if (worker->tasks.empty()) worker->idle_since = absl::Now();
   }
   if (deadline_passed) {
-    EndTask(entry.id, absl::DeadlineExceededError(
-                          "the task's deadline passed while it ran"));
-    if (options_.kill_on_deadline && worker != nullptr &&
-        worker->helper != nullptr &&
-        worker->state != Worker::State::kStopping) {
-      KillHelper(*worker, "task deadline passed");
-    }
+    absl::Status passed = absl::DeadlineExceededError(absl::StrCat(
+        "the task's deadline passed while it ran: ", status.message()));
+    EndTask(entry.id, exit.has_value()
+                          ? AttachExitInfo(std::move(passed), *exit)
+                          : std::move(passed));
   } else {
     EndTask(entry.id, std::move(end.result));
   }
@@ -675,6 +675,8 @@ void HelperPool::Core::OnExit(uint64_t id, const ExitInfo& exit) {
   if (node.empty()) return;
   Worker& worker = node.mapped();
   const bool was_starting = worker.state == Worker::State::kStarting;
+  // Killed at a task's deadline: the pool's doing (kill_on_deadline).
+  if (exit.kind == ExitKind::kDeadlineKilled) worker.ended_by_pool = true;
   if (!worker.ended_by_pool) ++stats_.helper_deaths;
   for (uint64_t task : worker.tasks) {
     auto it = tasks_.find(task);

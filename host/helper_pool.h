@@ -15,9 +15,13 @@
 //  - the helper's reply, or the error its handler returned;
 //  - DEADLINE_EXCEEDED: its deadline (TaskOptions::deadline, counted from
 //    Submit, queueing included) passed first. With Options::kill_on_deadline
-//    the helper that was running it is killed (ExitKind::kKilledByHost,
-//    detail "task deadline passed"), so that the next task does not queue
-//    behind it;
+//    the helper that was running it is killed at the deadline
+//    (HelperProcess::CallOptions::kill_on_deadline: ExitKind::kDeadlineKilled),
+//    so that the next task does not queue behind it, and the task ends once
+//    that helper has been reaped, its ExitInfo attached. Other tasks that
+//    helper held are not blamed for its death (retried when idempotent).
+//    A handler that returns DEADLINE_EXCEEDED itself is its own error
+//    (ipc::IsHandlerError), not a deadline;
 //  - UNAVAILABLE: the helper running it ended (after the retries an
 //    idempotent task gets), or the role could not launch a helper;
 //  - ABORTED: the task is poison: it has killed Options::poison_kills helpers
@@ -119,7 +123,10 @@ class BULKHEAD_EXPORT HelperPool {
     size_t max_queued = 256;
     // Tasks without a deadline of their own get this one.
     absl::Duration default_deadline = absl::Seconds(30);
-    // Kill the helper running a task whose deadline passed.
+    // Kill the helper running a task whose deadline passed
+    // (HelperProcess::CallOptions::kill_on_deadline). While a task runs
+    // within its deadline its helper is busy, not hung: the heartbeat
+    // (LaunchOverrides::heartbeat) does not kill it, however long it takes.
     bool kill_on_deadline = true;
     // A helper idle this long is stopped, while more than min_helpers run.
     absl::Duration idle_timeout = absl::Seconds(30);
@@ -240,9 +247,11 @@ class BULKHEAD_EXPORT HelperPool {
    public:
     virtual ~Task() = default;
     using Reply = std::unique_ptr<google::protobuf::Message>;
-    // Calls `helper`; `done` runs once with the reply or the error.
+    // Calls `helper` with `call` (HelperProcess::Call); `done` runs once with
+    // the reply or the error.
     virtual void Start(
         HelperProcess& helper, absl::Time deadline,
+        HelperProcess::CallOptions call,
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) = 0;
     // Runs the app's completion.
     virtual void Finish(absl::StatusOr<Reply> result) = 0;
@@ -254,9 +263,10 @@ class BULKHEAD_EXPORT HelperPool {
     template <typename Req, typename Resp>
     static void CallHelper(
         HelperProcess& helper, const Req& request, absl::Time deadline,
+        HelperProcess::CallOptions call,
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) {
       helper.Call<Req, Resp>(
-          request, deadline,
+          request, deadline, call,
           [done = std::move(done)](absl::StatusOr<Resp> reply) mutable {
             if (!reply.ok()) {
               done(reply.status());
@@ -275,8 +285,9 @@ class BULKHEAD_EXPORT HelperPool {
               absl::AnyInvocable<void(absl::StatusOr<Resp>)> done)
         : request_(request), done_(std::move(done)) {}
     void Start(HelperProcess& helper, absl::Time deadline,
+               HelperProcess::CallOptions call,
                absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) override {
-      CallHelper<Req, Resp>(helper, request_, deadline, std::move(done));
+      CallHelper<Req, Resp>(helper, request_, deadline, call, std::move(done));
     }
     void Finish(absl::StatusOr<Reply> result) override {
       if (!result.ok()) {

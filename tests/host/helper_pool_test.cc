@@ -346,9 +346,50 @@ TEST_F(HelperPoolTest, ADeadlineEndsTheTaskAndKillsItsHelper) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
   EXPECT_EQ(exits_.front().pid, first_pid);
-  EXPECT_EQ(exits_.front().kind, ExitKind::kKilledByHost)
+  // Killed by the call's own kill_on_deadline, its kind saying so, and the
+  // task's status carries that end.
+  EXPECT_EQ(exits_.front().kind, ExitKind::kDeadlineKilled)
       << exits_.front().Describe();
+  std::optional<ExitInfo> killed = ExitInfoFromStatus(results_.at(1).status());
+  ASSERT_TRUE(killed.has_value()) << results_.at(1).status();
+  EXPECT_EQ(killed->kind, ExitKind::kDeadlineKilled) << killed->Describe();
+  EXPECT_EQ(killed->pid, first_pid);
   EXPECT_EQ(pool->stats().deadline_exceeded, 2u);
+  // The pool's own kill is nobody's death.
+  EXPECT_EQ(pool->stats().helper_deaths, 0u);
+}
+
+// Busy is not hung, inside the pool: a task that works far longer than its
+// helper's heartbeat timeout, within its deadline, is answered by the same
+// helper, which is neither killed as hung nor replaced.
+TEST_F(HelperPoolTest, ALongTaskWithinItsDeadlineIsNotKilledAsHung) {
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  Heartbeat::Options heartbeat;
+  heartbeat.interval = absl::Milliseconds(50);
+  heartbeat.timeout = absl::Milliseconds(200);
+  options.launch.heartbeat = heartbeat;
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  Submit(*pool, 0, "echo:warm");
+  ASSERT_TRUE(AllDone(1));
+  ASSERT_TRUE(results_.at(0).ok()) << results_.at(0).status();
+  const int64_t pid = PoolWorkerPid(*results_.at(0));
+  HelperPool::TaskOptions long_deadline;
+  long_deadline.deadline = absl::Seconds(10);
+  // Ten heartbeat timeouts of work, its loop blocked throughout.
+  Submit(*pool, 1, "busy:2000", long_deadline);
+  ASSERT_TRUE(AllDone(2));
+  ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
+  EXPECT_EQ(PoolWorkerPid(*results_.at(1)), pid);
+  // Still alive and answering afterwards.
+  Submit(*pool, 2, "echo:after");
+  ASSERT_TRUE(AllDone(3));
+  ASSERT_TRUE(results_.at(2).ok()) << results_.at(2).status();
+  EXPECT_EQ(PoolWorkerPid(*results_.at(2)), pid);
+  EXPECT_TRUE(exits_.empty()) << exits_.front().Describe();
+  EXPECT_EQ(pool->stats().helper_deaths, 0u);
+  EXPECT_EQ(pool->stats().launches, 1u);
 }
 
 TEST_F(HelperPoolTest, RecyclesAfterNTasksUnderLoadWithoutFailingAny) {
