@@ -114,27 +114,32 @@ class HelperPoolRoleFailureTest : public PoolFixture {
               absl::StatusCode::kFailedPrecondition);
   }
 
+  // A pool of exit7 with tasks queued, run with `Run()` until the role fails.
+  void RunAPoolThatCannotStart() {
+    HelperPool::Options options = PoolOptions();
+    options.role = "exit7";
+    options.launch_backoff = absl::Milliseconds(20);
+    options.max_launch_backoff = absl::Milliseconds(200);
+    std::unique_ptr<HelperPool> pool = MakePool(options);
+    ASSERT_NE(pool, nullptr);
+    SubmitUntilTheRoleFails(*pool);
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(RunReturnsWithin(absl::Seconds(20)))
+        << "Run() did not return; the role failed: "
+        << host_->role_failed("exit7");
+    EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+    // The policy's limit: 5 restarts, then the 6th death fails the role.
+    EXPECT_EQ(pool->stats().launch_failures, 6u);
+    ExpectTheRoleFailedAndEveryTaskEnded(*pool);
+  }
+
   int launch_errors_ = 0;
   std::vector<absl::Status> other_ends_;
 };
 
 TEST_F(HelperPoolRoleFailureTest,
        ARoleThatCannotStartFailsItsPoolsTasksAndRunReturns) {
-  HelperPool::Options options = PoolOptions();
-  options.role = "exit7";
-  options.launch_backoff = absl::Milliseconds(20);
-  options.max_launch_backoff = absl::Milliseconds(200);
-  std::unique_ptr<HelperPool> pool = MakePool(options);
-  ASSERT_NE(pool, nullptr);
-  SubmitUntilTheRoleFails(*pool);
-  const absl::Time start = absl::Now();
-  ASSERT_TRUE(RunReturnsWithin(absl::Seconds(20)))
-      << "Run() did not return; the role failed: "
-      << host_->role_failed("exit7");
-  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
-  // The policy's limit: 5 restarts, then the 6th death fails the role.
-  EXPECT_EQ(pool->stats().launch_failures, 6u);
-  ExpectTheRoleFailedAndEveryTaskEnded(*pool);
+  RunAPoolThatCannotStart();
 }
 
 // The same under the host's default restart policy (on failure, backoff,
@@ -150,15 +155,7 @@ class HelperPoolDefaultPolicyRoleFailureTest
 
 TEST_F(HelperPoolDefaultPolicyRoleFailureTest,
        ARoleThatCannotStartFailsItsPoolsTasksAndRunReturns) {
-  HelperPool::Options options = PoolOptions();
-  options.role = "exit7";
-  options.launch_backoff = absl::Milliseconds(20);
-  options.max_launch_backoff = absl::Milliseconds(200);
-  std::unique_ptr<HelperPool> pool = MakePool(options);
-  ASSERT_NE(pool, nullptr);
-  SubmitUntilTheRoleFails(*pool);
-  ASSERT_TRUE(RunReturnsWithin(absl::Seconds(20)));
-  ExpectTheRoleFailedAndEveryTaskEnded(*pool);
+  RunAPoolThatCannotStart();
 }
 
 // Without a restart policy for the role, the pool never fails it: it keeps

@@ -17,8 +17,7 @@
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
-#include "tests/host/host_fixture.h"
-#include "tests/host/pool_worker_requests.h"
+#include "tests/host/pool_fixture.h"
 #include "tests/support/sanitizer_env.h"
 
 namespace bulkhead::testing {
@@ -26,46 +25,8 @@ namespace {
 
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
-using Result = absl::StatusOr<LayoutTextResponse>;
 
-class HelperPoolTest : public HostFixture {
- protected:
-  // Unsandboxed by default (forked from the zygote: fast, and pids are the
-  // host's); tests that want the sandbox say so.
-  HelperPool::Options PoolOptions() {
-    HelperPool::Options options;
-    options.role = "pool-worker";
-    options.launch.sandboxed = false;
-    options.check_interval = absl::Milliseconds(20);
-    return options;
-  }
-
-  std::unique_ptr<HelperPool> MakePool(HelperPool::Options options) {
-    absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-        HelperPool::Create(*host_, std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? *std::move(pool) : nullptr;
-  }
-
-  // Submits `text`; the result lands in `results_[id]`, and a second
-  // completion of the same task is counted in `doubled_`.
-  void Submit(HelperPool& pool, int id, const std::string& text,
-              HelperPool::TaskOptions options = {}) {
-    pool.Submit<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest(text), std::move(options), [this, id](Result result) {
-          if (results_.count(id) != 0) ++doubled_;
-          results_.emplace(id, std::move(result));
-        });
-  }
-
-  bool AllDone(size_t count) {
-    return RunUntil([&] { return results_.size() >= count; },
-                    absl::Seconds(30));
-  }
-
-  std::map<int, Result> results_;
-  int doubled_ = 0;
-};
+class HelperPoolTest : public PoolFixture {};
 
 TEST_F(HelperPoolTest, ExitInfoRoundTripsThroughAStatus) {
   ExitInfo exit;

@@ -1,6 +1,7 @@
-// A Host (HostFixture) with a HelperPool of the `pool-worker` test role
-// (tests/support/test_roles.cc): the pool's options, its creation, and tasks
-// whose results are kept by number, shared by the pool tests.
+// A Host (HostFixture) with HelperPools (or OneShotRunners) of the
+// `pool-worker` test role (tests/support/test_roles.cc): the pool's options,
+// its creation, and tasks whose results are kept by number, shared by the
+// pool and one-shot tests.
 #ifndef BULKHEAD_TESTS_HOST_POOL_FIXTURE_H_
 #define BULKHEAD_TESTS_HOST_POOL_FIXTURE_H_
 
@@ -33,11 +34,18 @@ class PoolFixture : public HostFixture {
     return options;
   }
 
+  // `T::Create(*host_, options)` (a HelperPool, a OneShotRunner); null, with
+  // a test failure, when it fails.
+  template <typename T, typename Options>
+  std::unique_ptr<T> Make(Options options) {
+    absl::StatusOr<std::unique_ptr<T>> made =
+        T::Create(*host_, std::move(options));
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? *std::move(made) : nullptr;
+  }
+
   std::unique_ptr<HelperPool> MakePool(HelperPool::Options options) {
-    absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-        HelperPool::Create(*host_, std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? *std::move(pool) : nullptr;
+    return Make<HelperPool>(std::move(options));
   }
 
   // Submits `text`; the result lands in `results_[id]`, and a second
