@@ -65,13 +65,13 @@
 // (a stop, recycling, another task's deadline, shutdown).
 //
 // The pool's helpers are its own: launched with LaunchOverrides::restart
-// false (the host's restart policy never touches them), replaced by the pool
-// itself, stopped by Shutdown and killed by the destructor. A helper that
-// ends before Ready is a launch failure: when no helper of the pool is ready
-// or starting, the queued tasks fail with it (UNAVAILABLE, the ExitInfo
-// attached) and so do new ones until the next launch is due; launches after
-// failures back off (Options::launch_backoff, doubling up to
-// max_launch_backoff), so a role that cannot launch never makes the pool
+// false (the host never restarts them; its restart policy only counts their
+// deaths, below), replaced by the pool itself, stopped by Shutdown and killed
+// by the destructor. A helper that ends before Ready is a launch failure: when
+// no helper of the pool is ready or starting, the queued tasks fail with it
+// (UNAVAILABLE, the ExitInfo attached) and so do new ones until the next launch
+// is due; launches after failures back off (Options::launch_backoff, doubling
+// up to max_launch_backoff), so a role that cannot launch never makes the pool
 // spin.
 //
 // The role's restart policy (Host::Options::default_restart_policy or the
