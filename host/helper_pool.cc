@@ -2,186 +2,28 @@
 
 #include <algorithm>
 #include <deque>
-#include <list>
 #include <map>
-#include <set>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/loop_thread_checker.h"
-#include "common/process_info.h"
 #include "host/exit_info_status.h"
-#include "host/repro.h"
-#include "ipc/uv_handle.h"
+#include "host/helper_pool_core.h"
+#include "ipc/handler_error.h"
 
 namespace bulkhead {
-namespace {
 
-// Starts `timer` to fire once after `delay`, counted from now (the loop's
-// time is refreshed: it was read when the iteration began).
-void StartTimer(uv_timer_t* timer, uv_timer_cb callback, absl::Duration delay) {
+void HelperPool::Core::StartTimer(uv_timer_t* timer, uv_timer_cb callback,
+                                  absl::Duration delay) {
   uv_update_time(timer->loop);
   const absl::Duration rounded =
       absl::Ceil(std::max(delay, absl::ZeroDuration()), absl::Milliseconds(1));
   uv_timer_start(timer, callback,
                  static_cast<uint64_t>(absl::ToInt64Milliseconds(rounded)), 0);
 }
-
-}  // namespace
-
-class HelperPool::Core {
- public:
-  Core(Host& host, Options options);
-  ~Core();
-
-  void StartMinimum();
-  void Submit(std::unique_ptr<Task> task, TaskOptions options);
-  void Shutdown(absl::Duration grace, absl::AnyInvocable<void()> done);
-  Stats stats() const;
-  const Options& options() const { return options_; }
-
- private:
-  struct Worker {
-    enum class State {
-      kStarting,  // Launched, not yet Ready.
-      kReady,     // Takes tasks.
-      kDraining,  // Retired: finishes its tasks, then is stopped.
-      kStopping,  // Stopped or killed by the pool; its end is due.
-    };
-    uint64_t id = 0;
-    HelperProcess* helper = nullptr;  // Not owned (the host's).
-    State state = State::kStarting;
-    std::set<uint64_t> tasks;  // In flight (or waiting for its end).
-    uint64_t tasks_run = 0;
-    absl::Time ready_at;
-    absl::Time idle_since;
-    // Its end was the pool's doing (stopped, recycled, killed for another
-    // task's deadline, shutdown): the tasks it held are not blamed for it.
-    bool ended_by_pool = false;
-    // Why it is draining: the reason it is stopped with.
-    std::string drain_reason;
-  };
-
-  struct Entry {
-    enum class Where { kWaiting, kQueued, kRunning, kAwaitingExit };
-    uint64_t id = 0;
-    std::unique_ptr<Task> task;
-    TaskOptions options;
-    absl::Time deadline;
-    Where where = Where::kQueued;
-    int attempts = 0;  // Runs started.
-    int kills = 0;     // Helpers that died with it in flight.
-    uint64_t worker = 0;
-    uint64_t token = 0;  // Its current run; older runs' replies are ignored.
-    std::string repro_path;  // The repro written for it, if any.
-  };
-
-  // A run's end, as the channel reported it; handled from the pump.
-  struct RunEnd {
-    uint64_t task = 0;
-    uint64_t token = 0;
-    uint64_t worker = 0;
-    absl::StatusOr<Task::Reply> result;
-    bool helper_gone = false;  // Its helper's channel had closed.
-  };
-
-  struct Finished {
-    std::unique_ptr<Task> task;
-    absl::StatusOr<Task::Reply> result;
-  };
-
-  struct KeyRecord {
-    int kills = 0;
-    std::optional<ExitInfo> last_exit;
-    std::string repro_path;  // The repro written for the key, if any.
-    std::list<std::string>::iterator lru;
-  };
-
-  // Tasks.
-  void Enqueue(Entry& entry, bool front);
-  void Unqueue(Entry& entry);
-  void AddDeadline(const Entry& entry);
-  void EndTask(uint64_t id, absl::StatusOr<Task::Reply> result);
-  void StartRun(Entry& entry, Worker& worker);
-  void OnRunEnd(RunEnd end);
-  void OnTaskHelperDied(Entry& entry, const ExitInfo& exit, bool blame);
-  void FailAllQueued(const absl::Status& status);
-  // Options::repro_dir: writes the entry's request as a repro of `exit`,
-  // unless one was written for it (or its key) already.
-  void KeepRepro(Entry& entry, const ExitInfo& exit);
-  KeyRecord* FindKey(const std::string& key);
-  KeyRecord& TouchKey(const std::string& key);
-
-  // Helpers.
-  void Dispatch();
-  void ScaleUp();
-  void Launch();
-  void OnReady(absl::StatusOr<HelperProcess*> helper);
-  void OnExit(uint64_t id, const ExitInfo& exit);
-  void OnLaunchFailure(const ExitInfo& exit);
-  // No launch until the back-off for the failures in a row so far passed.
-  void BackOff();
-  void Retire(Worker& worker, const std::string& why);
-  void StopWorker(Worker& worker, const std::string& why);
-  void Check();
-  int Live() const;      // Starting or ready.
-  int Starting() const;  // Starting.
-  bool HasCapacity() const;
-
-  // The pump: runs ends and completions on a later loop turn.
-  void ArmPump();
-  void Pump();
-  // Runs the completions decided so far; false when one destroyed the pool.
-  bool RunCompletions();
-  // Kill and Stop, which may fail calls at once (see calling_helper_).
-  void KillHelper(Worker& worker, const std::string& why);
-  void ArmDeadlineTimer();
-  void OnDeadlineTimer();
-  void MaybeFinishShutdown();
-
-  Host& host_;  // Not owned.
-  const Options options_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-
-  std::map<uint64_t, Worker> workers_;
-  std::map<uint64_t, Entry> tasks_;
-  std::deque<uint64_t> queue_;
-  std::deque<uint64_t> waiting_;
-  std::set<std::pair<absl::Time, uint64_t>> queued_deadlines_;
-  uint64_t next_task_ = 1;
-  uint64_t next_token_ = 1;
-
-  std::map<std::string, KeyRecord, std::less<>> keys_;
-  std::list<std::string> key_lru_;  // Most recently used first.
-
-  std::vector<RunEnd> run_ends_;
-  std::vector<Finished> finished_;
-
-  // Launch failures in a row, and the status tasks fail with meanwhile.
-  int launch_failures_in_row_ = 0;
-  absl::Status launch_error_;
-  bool backing_off_ = false;
-
-  bool shutting_down_ = false;
-  bool destroying_ = false;
-  absl::AnyInvocable<void()> shutdown_done_;
-  bool shutdown_finished_ = false;
-
-  Stats stats_;
-  // Above 0 while the pool calls into a helper (Call, Kill, Stop): a run that
-  // ends inside such a call is handled from the pump, never re-entrantly.
-  int calling_helper_ = 0;
-
-  ipc::UvHandle<uv_idle_t> pump_;
-  ipc::UvHandle<uv_timer_t> deadline_timer_;
-  ipc::UvHandle<uv_timer_t> backoff_timer_;
-  ipc::UvHandle<uv_timer_t> check_timer_;
-  ipc::UvHandle<uv_timer_t> shutdown_timer_;
-  LoopThreadChecker loop_thread_{"HelperPool"};
-};
 
 HelperPool::Core::Core(Host& host, Options options)
     : host_(host),
@@ -204,12 +46,15 @@ HelperPool::Core::Core(Host& host, Options options)
       check_ms, check_ms);
   // The checks alone do not keep the loop running.
   uv_unref(reinterpret_cast<uv_handle_t*>(check_timer_.get()));
+  role_watch_ = host_.WatchRoleFailed(
+      options_.role, [this](const std::string& why) { OnRoleFailed(why); });
 }
 
 HelperPool::Core::~Core() {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   destroying_ = true;
   alive_.reset();  // Runs that end from here on are ignored.
+  host_.UnwatchRoleFailed(role_watch_);
   for (auto& [id, worker] : workers_) {
     host_.WatchExit(id, nullptr);
     if (worker.helper != nullptr) {
@@ -245,6 +90,10 @@ void HelperPool::Core::Submit(std::unique_ptr<Task> task, TaskOptions options) {
   ++stats_.submitted;
   if (shutting_down_) {
     EndTask(id, absl::CancelledError("the helper pool is shutting down"));
+    return;
+  }
+  if (!role_error_.ok()) {
+    EndTask(id, role_error_);
     return;
   }
   if (!entry.options.key.empty()) {
@@ -324,7 +173,10 @@ void HelperPool::Core::EndTask(uint64_t id,
     ++stats_.succeeded;
   } else {
     ++stats_.failed;
-    if (absl::IsDeadlineExceeded(result.status())) ++stats_.deadline_exceeded;
+    if (absl::IsDeadlineExceeded(result.status()) &&
+        !ipc::IsHandlerError(result.status())) {
+      ++stats_.deadline_exceeded;
+    }
     if (!entry.repro_path.empty()) {
       absl::Status status = result.status();
       status.SetPayload(kReproPathPayloadUrl, absl::Cord(entry.repro_path));
@@ -342,24 +194,19 @@ void HelperPool::Core::StartRun(Entry& entry, Worker& worker) {
   entry.token = next_token_++;
   ++entry.attempts;
   worker.tasks.insert(entry.id);
+  // A call that fails because its helper ended completes once that end is
+  // classified, its ExitInfo attached; with kill_on_deadline the helper is
+  // killed at the deadline (kDeadlineKilled) and the call ends likewise.
+  HelperProcess::CallOptions call;
+  call.kill_on_deadline = options_.kill_on_deadline;
   ++calling_helper_;
   entry.task->Start(
-      *worker.helper, entry.deadline,
+      *worker.helper, entry.deadline, call,
       [this, alive = std::weak_ptr<bool>(alive_), task = entry.id,
        token = entry.token,
        worker = worker.id](absl::StatusOr<Task::Reply> result) mutable {
         if (alive.expired()) return;
-        // Whether the helper's channel had closed is read now: the helper
-        // exists until the pool hears of its end (OnExit), and later the
-        // run's token is stale anyway.
-        bool gone = true;
-        if (auto it = workers_.find(worker);
-            it != workers_.end() && it->second.helper != nullptr) {
-          HelperProcess& helper = *it->second.helper;
-          gone = helper.state() != HelperProcess::State::kReady ||
-                 !helper.channel().is_open();
-        }
-        RunEnd end{task, token, worker, std::move(result), gone};
+        RunEnd end{task, token, worker, std::move(result)};
         if (calling_helper_ > 0) {
           // Inside one of the pool's own calls into a helper (a call that
           // failed at once, a kill that closed the channel): later.
@@ -392,35 +239,37 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
   Worker* worker = worker_it == workers_.end() ? nullptr : &worker_it->second;
   const absl::Status status =
       end.result.ok() ? absl::OkStatus() : end.result.status();
-  if (std::optional<ExitInfo> exit = ExitInfoFromStatus(status);
-      exit.has_value()) {
-    // The channel already says how the helper ended.
+  const std::optional<ExitInfo> exit = ExitInfoFromStatus(status);
+  if (exit.has_value() && exit->kind == ExitKind::kDeadlineKilled &&
+      worker != nullptr) {
+    // Killed at a task's deadline (kill_on_deadline): the pool's doing, so
+    // the tasks it held are not blamed for it, and it takes no more.
+    worker->ended_by_pool = true;
+    worker->state = Worker::State::kStopping;
+  }
+  // The channel's DEADLINE_EXCEEDED, not a handler's error of that code.
+  const bool deadline_passed =
+      absl::IsDeadlineExceeded(status) && !ipc::IsHandlerError(status);
+  if (exit.has_value() && !deadline_passed) {
+    // The call already says how the helper ended.
     if (worker != nullptr) worker->tasks.erase(entry.id);
     OnTaskHelperDied(entry, *exit,
-                     /*blame=*/worker == nullptr || !worker->ended_by_pool);
+                     /*blame=*/exit->kind != ExitKind::kDeadlineKilled &&
+                         (worker == nullptr || !worker->ended_by_pool));
     Dispatch();
     return;
   }
-  if (end.helper_gone && worker != nullptr) {
-    // The helper's end is on its way (OnExit), with the reason.
-    entry.where = Entry::Where::kAwaitingExit;
-    return;
-  }
-  const bool deadline_passed =
-      absl::IsDeadlineExceeded(status) && absl::Now() >= entry.deadline;
   if (worker != nullptr) {
     worker->tasks.erase(entry.id);
     ++worker->tasks_run;
     if (worker->tasks.empty()) worker->idle_since = absl::Now();
   }
   if (deadline_passed) {
-    EndTask(entry.id, absl::DeadlineExceededError(
-                          "the task's deadline passed while it ran"));
-    if (options_.kill_on_deadline && worker != nullptr &&
-        worker->helper != nullptr &&
-        worker->state != Worker::State::kStopping) {
-      KillHelper(*worker, "task deadline passed");
-    }
+    absl::Status passed = absl::DeadlineExceededError(absl::StrCat(
+        "the task's deadline passed while it ran: ", status.message()));
+    EndTask(entry.id, exit.has_value()
+                          ? AttachExitInfo(std::move(passed), *exit)
+                          : std::move(passed));
   } else {
     EndTask(entry.id, std::move(end.result));
   }
@@ -438,332 +287,10 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
   Dispatch();
 }
 
-void HelperPool::Core::OnTaskHelperDied(Entry& entry, const ExitInfo& exit,
-                                        bool blame) {
-  ++entry.token;
-  entry.worker = 0;
-  int kills = 0;
-  if (blame) {
-    kills = ++entry.kills;
-    if (!entry.options.key.empty()) {
-      KeyRecord& record = TouchKey(entry.options.key);
-      record.last_exit = exit;
-      kills = std::max(kills, ++record.kills);
-    }
-    KeepRepro(entry, exit);
-  }
-  if (blame && kills >= options_.poison_kills) {
-    ++stats_.poisoned;
-    EndTask(entry.id,
-            AttachExitInfo(absl::AbortedError(absl::StrCat(
-                               "poison: the task killed ", kills,
-                               " helpers; the last ", exit.Describe())),
-                           exit));
-    return;
-  }
-  if (entry.options.idempotent && entry.attempts < options_.max_attempts &&
-      !shutting_down_ && absl::Now() < entry.deadline) {
-    ++stats_.retried;
-    Enqueue(entry, /*front=*/true);
-    return;
-  }
-  EndTask(entry.id,
-          AttachExitInfo(absl::UnavailableError(absl::StrCat(
-                             "the helper running the task ended: ", exit.role,
-                             "-", exit.helper_id, " ", exit.Describe())),
-                         exit));
-}
-
 void HelperPool::Core::FailAllQueued(const absl::Status& status) {
   std::vector<uint64_t> ids(queue_.begin(), queue_.end());
   ids.insert(ids.end(), waiting_.begin(), waiting_.end());
   for (uint64_t id : ids) EndTask(id, status);
-}
-
-void HelperPool::Core::KeepRepro(Entry& entry, const ExitInfo& exit) {
-  if (options_.repro_dir.empty()) return;
-  KeyRecord* record =
-      entry.options.key.empty() ? nullptr : FindKey(entry.options.key);
-  if (entry.repro_path.empty() && record != nullptr) {
-    entry.repro_path = record->repro_path;
-  }
-  if (!entry.repro_path.empty()) return;
-  const google::protobuf::Message* request = entry.task->request();
-  if (request == nullptr) return;
-  if (stats_.repros_written >= options_.max_repro_files) {
-    ++stats_.repro_write_errors;
-    return;
-  }
-  absl::StatusOr<Repro> repro = MakeRepro(options_.role, *request, exit,
-                                          options_.max_repro_request_bytes);
-  if (!repro.ok()) {
-    ++stats_.repro_write_errors;
-    return;
-  }
-  // <role>-<UTC time>-<helper id>[-n].repro: the helper id is unique in this
-  // host, the time across runs; a name taken already gets a number.
-  const std::string stem = absl::StrCat(
-      options_.repro_dir, "/", options_.role, "-",
-      absl::FormatTime("%Y%m%dT%H%M%S", repro->made, absl::UTCTimeZone()), "-",
-      exit.helper_id);
-  WriteReproOptions write;
-  write.max_request_bytes = options_.max_repro_request_bytes;
-  for (int n = 0; n < 100; ++n) {
-    std::string path = n == 0 ? absl::StrCat(stem, ".repro")
-                              : absl::StrCat(stem, "-", n, ".repro");
-    const absl::Status written = WriteRepro(path, *repro, write);
-    if (absl::IsAlreadyExists(written)) continue;
-    if (!written.ok()) break;
-    ++stats_.repros_written;
-    entry.repro_path = std::move(path);
-    if (record != nullptr) record->repro_path = entry.repro_path;
-    return;
-  }
-  ++stats_.repro_write_errors;
-}
-
-HelperPool::Core::KeyRecord* HelperPool::Core::FindKey(const std::string& key) {
-  auto it = keys_.find(key);
-  return it == keys_.end() ? nullptr : &it->second;
-}
-
-HelperPool::Core::KeyRecord& HelperPool::Core::TouchKey(
-    const std::string& key) {
-  auto it = keys_.find(key);
-  if (it != keys_.end()) {
-    key_lru_.splice(key_lru_.begin(), key_lru_, it->second.lru);
-    return it->second;
-  }
-  while (!key_lru_.empty() && keys_.size() >= options_.remembered_keys) {
-    keys_.erase(key_lru_.back());
-    key_lru_.pop_back();
-  }
-  key_lru_.push_front(key);
-  KeyRecord& record = keys_[key];
-  record.lru = key_lru_.begin();
-  return record;
-}
-
-// --- Helpers ---------------------------------------------------------------
-
-int HelperPool::Core::Live() const {
-  int live = 0;
-  for (const auto& [id, worker] : workers_) {
-    if (worker.state == Worker::State::kStarting ||
-        worker.state == Worker::State::kReady) {
-      ++live;
-    }
-  }
-  return live;
-}
-
-int HelperPool::Core::Starting() const {
-  int starting = 0;
-  for (const auto& [id, worker] : workers_) {
-    if (worker.state == Worker::State::kStarting) ++starting;
-  }
-  return starting;
-}
-
-void HelperPool::Core::Dispatch() {
-  if (shutting_down_ || destroying_) return;
-  while (!waiting_.empty() && queue_.size() < options_.max_queued) {
-    Entry& entry = tasks_.at(waiting_.front());
-    waiting_.pop_front();
-    entry.where = Entry::Where::kQueued;
-    queue_.push_back(entry.id);
-  }
-  while (!queue_.empty()) {
-    // The ready helper with the fewest tasks in flight.
-    Worker* best = nullptr;
-    for (auto& [id, worker] : workers_) {
-      if (worker.state != Worker::State::kReady ||
-          worker.helper->state() != HelperProcess::State::kReady ||
-          static_cast<int>(worker.tasks.size()) >= options_.calls_per_helper) {
-        continue;
-      }
-      if (best == nullptr || worker.tasks.size() < best->tasks.size()) {
-        best = &worker;
-      }
-    }
-    if (best == nullptr) break;
-    StartRun(tasks_.at(queue_.front()), *best);
-  }
-  ScaleUp();
-}
-
-void HelperPool::Core::ScaleUp() {
-  if (shutting_down_ || destroying_ || backing_off_) return;
-  const int live = Live();
-  const size_t pending = queue_.size() + waiting_.size();
-  const int per_helper = options_.calls_per_helper;
-  // Helpers the queued tasks need beyond those starting (after Dispatch, the
-  // ready ones have no room left when anything is queued).
-  const int for_queue =
-      static_cast<int>((pending + per_helper - 1) / per_helper) - Starting();
-  int launches = std::min(std::max(options_.min_helpers - live, for_queue),
-                          options_.max_helpers - live);
-  for (; launches > 0 && !backing_off_; --launches) Launch();
-}
-
-void HelperPool::Core::Launch() {
-  Host::LaunchOverrides overrides = options_.launch;
-  overrides.restart = false;
-  ++stats_.launches;
-  absl::StatusOr<HelperProcess*> launched =
-      host_.Launch(options_.role, std::move(overrides),
-                   [this, alive = std::weak_ptr<bool>(alive_)](
-                       absl::StatusOr<HelperProcess*> helper) {
-                     if (!alive.expired()) OnReady(helper);
-                   });
-  if (!launched.ok()) {
-    ExitInfo exit;
-    exit.kind = ExitKind::kLaunchFailed;
-    exit.launch_status = launched.status();
-    exit.role = options_.role;
-    OnLaunchFailure(exit);
-    return;
-  }
-  Worker& worker = workers_[(*launched)->id()];
-  worker.id = (*launched)->id();
-  worker.helper = *launched;
-  host_.WatchExit(worker.id, [this, id = worker.id](const ExitInfo& exit) {
-    OnExit(id, exit);
-  });
-}
-
-void HelperPool::Core::OnReady(absl::StatusOr<HelperProcess*> helper) {
-  // A launch that ended first is handled by OnExit, with its ExitInfo.
-  if (!helper.ok()) return;
-  auto it = workers_.find((*helper)->id());
-  if (it == workers_.end() || it->second.state != Worker::State::kStarting) {
-    return;
-  }
-  Worker& worker = it->second;
-  worker.state = Worker::State::kReady;
-  worker.ready_at = worker.idle_since = absl::Now();
-  launch_failures_in_row_ = 0;
-  launch_error_ = absl::OkStatus();
-  if (shutting_down_) {
-    StopWorker(worker, "helper pool shut down");
-    return;
-  }
-  Dispatch();
-}
-
-void HelperPool::Core::OnExit(uint64_t id, const ExitInfo& exit) {
-  auto node = workers_.extract(id);
-  if (node.empty()) return;
-  Worker& worker = node.mapped();
-  const bool was_starting = worker.state == Worker::State::kStarting;
-  if (!worker.ended_by_pool) ++stats_.helper_deaths;
-  for (uint64_t task : worker.tasks) {
-    auto it = tasks_.find(task);
-    if (it == tasks_.end()) continue;
-    OnTaskHelperDied(it->second, exit, /*blame=*/!worker.ended_by_pool);
-  }
-  if (shutting_down_) {
-    MaybeFinishShutdown();
-    return;
-  }
-  if (was_starting && !worker.ended_by_pool) {
-    OnLaunchFailure(exit);
-  } else if (!worker.ended_by_pool && worker.tasks.empty()) {
-    // Died idle: back off as after a failed launch (without failing the
-    // queue), so that a role that dies by itself is not relaunched in a loop.
-    ++launch_failures_in_row_;
-    BackOff();
-  }
-  Dispatch();
-}
-
-void HelperPool::Core::BackOff() {
-  // launch_backoff, doubled for each failure in a row after the first.
-  absl::Duration backoff = options_.launch_backoff;
-  for (int i = 1;
-       i < launch_failures_in_row_ && backoff < options_.max_launch_backoff;
-       ++i) {
-    backoff *= 2;
-  }
-  backing_off_ = true;
-  StartTimer(
-      backoff_timer_.get(),
-      [](uv_timer_t* timer) {
-        Core* core = static_cast<Core*>(timer->data);
-        core->backing_off_ = false;
-        core->Dispatch();
-      },
-      std::min(backoff, options_.max_launch_backoff));
-}
-
-void HelperPool::Core::OnLaunchFailure(const ExitInfo& exit) {
-  ++stats_.launch_failures;
-  ++launch_failures_in_row_;
-  launch_error_ =
-      AttachExitInfo(absl::UnavailableError(absl::StrCat(
-                         "role '", options_.role,
-                         "' could not launch a helper: ", exit.Describe())),
-                     exit);
-  BackOff();
-  if (Live() == 0) FailAllQueued(launch_error_);
-}
-
-void HelperPool::Core::Retire(Worker& worker, const std::string& why) {
-  ++stats_.recycled;
-  worker.state = Worker::State::kDraining;
-  worker.drain_reason = why;
-  if (worker.tasks.empty()) {
-    StopWorker(worker, why);
-  }
-  ScaleUp();
-}
-
-void HelperPool::Core::StopWorker(Worker& worker, const std::string& why) {
-  worker.state = Worker::State::kStopping;
-  worker.ended_by_pool = true;
-  if (worker.helper != nullptr) {
-    ++calling_helper_;
-    worker.helper->Stop(options_.stop_grace, why);
-    --calling_helper_;
-  }
-}
-
-void HelperPool::Core::Check() {
-  if (shutting_down_) return;
-  const absl::Time now = absl::Now();
-  int live = Live();
-  std::vector<std::pair<uint64_t, std::string>> retire;
-  std::vector<uint64_t> idle;
-  for (auto& [id, worker] : workers_) {
-    if (worker.state != Worker::State::kReady) continue;
-    if (options_.recycle_after > absl::ZeroDuration() &&
-        now - worker.ready_at >= options_.recycle_after) {
-      retire.emplace_back(id, "recycled after its lifetime");
-      continue;
-    }
-    if (options_.recycle_above_resident_bytes > 0 && worker.helper->pid() > 0) {
-      absl::StatusOr<ProcessUsage> usage =
-          GetProcessUsage(worker.helper->pid());
-      if (usage.ok() &&
-          usage->resident_bytes > options_.recycle_above_resident_bytes) {
-        retire.emplace_back(id,
-                            absl::StrCat("recycled at ", usage->resident_bytes,
-                                         " resident bytes"));
-        continue;
-      }
-    }
-    if (worker.tasks.empty() && queue_.empty() &&
-        now - worker.idle_since >= options_.idle_timeout &&
-        live > options_.min_helpers) {
-      idle.push_back(id);
-      --live;
-    }
-  }
-  for (uint64_t id : idle) {
-    ++stats_.scaled_down;
-    StopWorker(workers_.at(id), "idle");
-  }
-  for (auto& [id, why] : retire) Retire(workers_.at(id), why);
 }
 
 // --- Pump, timers, shutdown --------------------------------------------------
@@ -799,14 +326,6 @@ bool HelperPool::Core::RunCompletions() {
     done.task->Finish(std::move(done.result));
   }
   return !alive.expired();
-}
-
-void HelperPool::Core::KillHelper(Worker& worker, const std::string& why) {
-  worker.state = Worker::State::kStopping;
-  worker.ended_by_pool = true;
-  ++calling_helper_;
-  worker.helper->Kill(HostAction::kKillRequested, why);
-  --calling_helper_;
 }
 
 void HelperPool::Core::ArmDeadlineTimer() {
@@ -894,6 +413,10 @@ absl::StatusOr<std::unique_ptr<HelperPool>> HelperPool::Create(
     Host& host, Options options) {
   if (absl::Status role = host.CheckRole(options.role); !role.ok()) {
     return role;
+  }
+  if (host.role_failed(options.role)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("role '", options.role, "' has failed"));
   }
   if (options.min_helpers < 0 || options.max_helpers < 1 ||
       options.min_helpers > options.max_helpers) {

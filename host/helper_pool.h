@@ -15,17 +15,22 @@
 //  - the helper's reply, or the error its handler returned;
 //  - DEADLINE_EXCEEDED: its deadline (TaskOptions::deadline, counted from
 //    Submit, queueing included) passed first. With Options::kill_on_deadline
-//    the helper that was running it is killed (ExitKind::kKilledByHost,
-//    detail "task deadline passed"), so that the next task does not queue
-//    behind it;
+//    the helper that was running it is killed at the deadline
+//    (HelperProcess::CallOptions::kill_on_deadline: ExitKind::kDeadlineKilled),
+//    so that the next task does not queue behind it, and the task ends once
+//    that helper has been reaped, its ExitInfo attached. Other tasks that
+//    helper held are not blamed for its death (retried when idempotent).
+//    A handler that returns DEADLINE_EXCEEDED itself is its own error
+//    (ipc::IsHandlerError), not a deadline;
 //  - UNAVAILABLE: the helper running it ended (after the retries an
 //    idempotent task gets), or the role could not launch a helper;
 //  - ABORTED: the task is poison: it has killed Options::poison_kills helpers
 //    (see TaskOptions::key);
 //  - RESOURCE_EXHAUSTED: the queue was full (WhenFull::kRefuse);
+//  - FAILED_PRECONDITION: the role failed (see below);
 //  - CANCELLED: the pool shut down (Shutdown) or was destroyed first.
-// When a helper's end is the reason (its death, a launch that failed, a
-// poison task), the status carries that helper's ExitInfo:
+// When a helper's end is the reason (its death, a launch that failed, a failed
+// role, a poison task), the status carries that helper's ExitInfo:
 // `ExitInfoFromStatus(status)` (host/exit_info_status.h) reads it back.
 //
 // The input that killed it (opt-in: Options::repro_dir): when a helper dies
@@ -60,14 +65,26 @@
 // (a stop, recycling, another task's deadline, shutdown).
 //
 // The pool's helpers are its own: launched with LaunchOverrides::restart
-// false (the host's restart policy never touches them), replaced by the pool
-// itself, stopped by Shutdown and killed by the destructor. A helper that
-// ends before Ready is a launch failure: when no helper of the pool is ready
-// or starting, the queued tasks fail with it (UNAVAILABLE, the ExitInfo
-// attached) and so do new ones until the next launch is due; launches after
-// failures back off (Options::launch_backoff, doubling up to
-// max_launch_backoff), so a role that cannot launch never makes the pool
+// false (the host never restarts them; its restart policy only counts their
+// deaths, below), replaced by the pool itself, stopped by Shutdown and killed
+// by the destructor. A helper that ends before Ready is a launch failure: when
+// no helper of the pool is ready or starting, the queued tasks fail with it
+// (UNAVAILABLE, the ExitInfo attached) and so do new ones until the next launch
+// is due; launches after failures back off (Options::launch_backoff, doubling
+// up to max_launch_backoff), so a role that cannot launch never makes the pool
 // spin.
+//
+// The role's restart policy (Host::Options::default_restart_policy or the
+// role's RestartPolicy), when the host has one: every end of a pool's helper
+// that the pool did not cause counts against its intensity limit, as the
+// host's own restarts do (Host::CountAgainstRestartPolicy; the pool still
+// relaunches on its own back-off). A role that fails, by the pool's deaths or
+// anyone's, fails the pool: its queued and waiting tasks, and every task
+// submitted afterwards, end with FAILED_PRECONDITION naming the role, with
+// the ExitInfo of the role's last helper attached; its starting helpers are
+// killed and its ready ones finish the tasks they hold and are stopped. It
+// launches no more. Use RestartPolicy::ForPerInputDeaths() for a role whose
+// helpers die of their input, so that only deaths before Ready count.
 //
 // Thread: the host's loop thread, like the host (every member and every
 // completion). The host must outlive the pool.
@@ -106,7 +123,10 @@ class BULKHEAD_EXPORT HelperPool {
     size_t max_queued = 256;
     // Tasks without a deadline of their own get this one.
     absl::Duration default_deadline = absl::Seconds(30);
-    // Kill the helper running a task whose deadline passed.
+    // Kill the helper running a task whose deadline passed
+    // (HelperProcess::CallOptions::kill_on_deadline). While a task runs
+    // within its deadline its helper is busy, not hung: the heartbeat
+    // (LaunchOverrides::heartbeat) does not kill it, however long it takes.
     bool kill_on_deadline = true;
     // A helper idle this long is stopped, while more than min_helpers run.
     absl::Duration idle_timeout = absl::Seconds(30);
@@ -194,7 +214,8 @@ class BULKHEAD_EXPORT HelperPool {
   };
 
   // Starts Options::min_helpers helpers. InvalidArgument for inconsistent
-  // options; the host's error when it refuses the role.
+  // options; the host's error when it refuses the role; FailedPrecondition
+  // when the role has failed (Host::role_failed).
   static absl::StatusOr<std::unique_ptr<HelperPool>> Create(Host& host,
                                                             Options options);
   // Every task not yet ended ends now, on this thread, with CANCELLED (its
@@ -226,9 +247,11 @@ class BULKHEAD_EXPORT HelperPool {
    public:
     virtual ~Task() = default;
     using Reply = std::unique_ptr<google::protobuf::Message>;
-    // Calls `helper`; `done` runs once with the reply or the error.
+    // Calls `helper` with `call` (HelperProcess::Call); `done` runs once with
+    // the reply or the error.
     virtual void Start(
         HelperProcess& helper, absl::Time deadline,
+        HelperProcess::CallOptions call,
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) = 0;
     // Runs the app's completion.
     virtual void Finish(absl::StatusOr<Reply> result) = 0;
@@ -240,9 +263,10 @@ class BULKHEAD_EXPORT HelperPool {
     template <typename Req, typename Resp>
     static void CallHelper(
         HelperProcess& helper, const Req& request, absl::Time deadline,
+        HelperProcess::CallOptions call,
         absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) {
       helper.Call<Req, Resp>(
-          request, deadline,
+          request, deadline, call,
           [done = std::move(done)](absl::StatusOr<Resp> reply) mutable {
             if (!reply.ok()) {
               done(reply.status());
@@ -261,8 +285,9 @@ class BULKHEAD_EXPORT HelperPool {
               absl::AnyInvocable<void(absl::StatusOr<Resp>)> done)
         : request_(request), done_(std::move(done)) {}
     void Start(HelperProcess& helper, absl::Time deadline,
+               HelperProcess::CallOptions call,
                absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) override {
-      CallHelper<Req, Resp>(helper, request_, deadline, std::move(done));
+      CallHelper<Req, Resp>(helper, request_, deadline, call, std::move(done));
     }
     void Finish(absl::StatusOr<Reply> result) override {
       if (!result.ok()) {

@@ -54,7 +54,7 @@ Host::Host(Options options)
       loop_(options_.loop != nullptr ? options_.loop : &own_loop_),
       restarts_(std::make_unique<RestartScheduler>(
           loop_, [this](const std::string& role, const std::string& why) {
-            if (role_failed_handler_) role_failed_handler_(role, why);
+            OnRoleFailed(role, why);
           })) {
   if (options_.loop == nullptr) uv_loop_init(&own_loop_);
   deferred_ = std::make_unique<ipc::DeferredTasks>(loop_);

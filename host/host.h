@@ -180,6 +180,16 @@ class BULKHEAD_EXPORT Host {
     std::optional<RestartPolicy> default_restart_policy;
     // Per-role overrides of the above, by role name.
     std::map<std::string, RoleOptions, std::less<>> role_options;
+    // When a role fails (past its restart policy's intensity limit), the
+    // host calls `Quit()` on the next turn of the loop, after the role-failed
+    // handler and the watches (`WatchRoleFailed`) ran and the completions
+    // they decided (a HelperPool's failed tasks) have run: `Run()` returns
+    // (and so does the loop of the host's thread, or the app's `uv_run`), and
+    // `role_failed(role)` says which role. For an app with nothing left to do
+    // once a role it depends on has failed. Helpers still running are the
+    // app's to stop or destroy. False: the loop runs on (the app's handler
+    // may still call `Quit()`).
+    bool quit_when_role_fails = false;
     // POSIX: `Create` raises the process's soft limit on open descriptors
     // (RLIMIT_NOFILE) to the hard limit (at most common/fd_limit.h's
     // kMaxRaisedFdLimit), which helpers inherit unless their sandbox policy
@@ -243,10 +253,32 @@ class BULKHEAD_EXPORT Host {
   void WatchExit(uint64_t helper_id,
                  absl::AnyInvocable<void(const ExitInfo&)> on_exit);
   // A role went past its restart policy's intensity limit: its helpers are no
-  // longer restarted (`Launch` still starts new ones). Runs once per role.
+  // longer restarted (`Launch` still starts new ones), the pools of that role
+  // fail their queued and new tasks (HelperPool), and with
+  // Options::quit_when_role_fails the loop quits. Runs once per role.
   void SetRoleFailedHandler(
       absl::AnyInvocable<void(const std::string& role, const std::string& why)>
           handler);
+  // Runs `on_failed` once, just after the role-failed handler, when `role`
+  // fails, for parts that follow a role without taking that handler over
+  // (HelperPool). Returns the watch's id for `UnwatchRoleFailed`; a watch may
+  // remove itself or others while it runs. Nothing when the role has failed
+  // already (`role_failed` says so). Dropped without running when the host
+  // is destroyed.
+  uint64_t WatchRoleFailed(
+      absl::string_view role,
+      absl::AnyInvocable<void(const std::string& why)> on_failed);
+  void UnwatchRoleFailed(uint64_t watch);
+  // For parts that launch and replace their own helpers
+  // (LaunchOverrides::restart false: HelperPool): counts `exit`, an end they
+  // did not cause (a crash, an exit before Ready, a launch that could not
+  // spawn), against the restart policy of `exit.role` as if the host had
+  // restarted the helper, so that a role whose helpers cannot start fails
+  // (the handler, the watches) whoever launches them. Schedules nothing; the
+  // caller relaunches on its own terms. Nothing when the role has no restart
+  // policy (Options::default_restart_policy, RoleOptions::restart_policy) or
+  // the host is shutting down.
+  void CountAgainstRestartPolicy(const ExitInfo& exit);
 
   // Every helper's lifecycle, stage by stage (see LifecycleStage): once each,
   // in order, whatever races between channel end-of-stream, process exit and
@@ -262,7 +294,8 @@ class BULKHEAD_EXPORT Host {
   // By "<role>-<id>" or, when only one helper has that role, by the role alone.
   HelperProcess* FindHelper(absl::string_view name) const;
 
-  // Restarts of `role`'s helpers so far, and whether the role has failed.
+  // Restarts of `role`'s helpers so far (those counted by
+  // `CountAgainstRestartPolicy` included), and whether the role has failed.
   int restarts(absl::string_view role) const;
   bool role_failed(absl::string_view role) const;
 
@@ -322,6 +355,9 @@ class BULKHEAD_EXPORT Host {
   // After `exit`: schedules a restart with `overrides`, or fails the role.
   void MaybeRestart(const ExitInfo& exit, LaunchOverrides overrides);
   void Restart(const std::string& role, LaunchOverrides overrides);
+  // The role went past its intensity limit: the handler, the watches, and
+  // Options::quit_when_role_fails.
+  void OnRoleFailed(const std::string& role, const std::string& why);
   // The zygote for unsandboxed helpers, started on first use; null when
   // there is none (off, unavailable, failed).
   ZygoteHost* Zygote();
@@ -343,6 +379,13 @@ class BULKHEAD_EXPORT Host {
   absl::AnyInvocable<void(HelperProcess&)> started_handler_;
   absl::AnyInvocable<void(const std::string&, const std::string&)>
       role_failed_handler_;
+  // WatchRoleFailed's, by id: the role and the callback.
+  struct RoleFailedWatch {
+    std::string role;
+    absl::AnyInvocable<void(const std::string& why)> on_failed;
+  };
+  std::map<uint64_t, RoleFailedWatch> role_failed_watches_;
+  uint64_t next_role_failed_watch_ = 1;
   std::map<std::string, RoleExits, std::less<>> role_exits_;
 
   // Restarts (host_restart.cc). Helpers under a restart policy, with the

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "host/host.h"
 #include "host/restart_scheduler.h"
@@ -46,6 +47,51 @@ void Host::Restart(const std::string& role, LaunchOverrides overrides) {
   CountExit(exit);
   if (exit_handler_) exit_handler_(exit);
   MaybeRestart(exit, std::move(overrides));
+}
+
+void Host::CountAgainstRestartPolicy(const ExitInfo& exit) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  const RestartPolicy* policy = RestartPolicyFor(exit.role);
+  if (policy == nullptr || shutting_down_) return;
+  // No restart: the caller relaunches itself. Past the limit, OnRoleFailed.
+  restarts_->OnExit(exit, *policy, /*restart=*/nullptr);
+}
+
+uint64_t Host::WatchRoleFailed(
+    absl::string_view role,
+    absl::AnyInvocable<void(const std::string& why)> on_failed) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  const uint64_t id = next_role_failed_watch_++;
+  role_failed_watches_.emplace(
+      id, RoleFailedWatch{std::string(role), std::move(on_failed)});
+  return id;
+}
+
+void Host::UnwatchRoleFailed(uint64_t watch) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  role_failed_watches_.erase(watch);
+}
+
+void Host::OnRoleFailed(const std::string& role, const std::string& why) {
+  if (role_failed_handler_) role_failed_handler_(role, why);
+  // By id, looked up again each time: a watch may remove itself or others.
+  std::vector<uint64_t> ids;
+  for (const auto& [id, watch] : role_failed_watches_) {
+    if (watch.role == role) ids.push_back(id);
+  }
+  for (uint64_t id : ids) {
+    auto node = role_failed_watches_.extract(id);
+    if (!node.empty() && node.mapped().on_failed) {
+      node.mapped().on_failed(why);
+    }
+  }
+  if (options_.quit_when_role_fails) {
+    // Next turn: the completions decided above (a pool's failed tasks) run in
+    // that turn's idle phase, before the loop stops.
+    deferred_->Post([this](absl::Status run) {
+      if (run.ok()) Quit();
+    });
+  }
 }
 
 int Host::restarts(absl::string_view role) const {

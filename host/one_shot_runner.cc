@@ -219,7 +219,8 @@ void OneShotRunner::Core::OnReady(absl::StatusOr<HelperProcess*> helper) {
 
 void OneShotRunner::Core::Call(Pending& run) {
   run.called = true;
-  run.job->Start(*run.helper, run.deadline,
+  // The runner kills at the deadline itself (OnDeadline), launch included.
+  run.job->Start(*run.helper, run.deadline, HelperProcess::CallOptions(),
                  [this, alive = std::weak_ptr<bool>(alive_),
                   id = run.id](absl::StatusOr<Job::Reply> reply) mutable {
                    if (alive.expired()) return;

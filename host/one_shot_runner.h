@@ -112,8 +112,9 @@ class BULKHEAD_EXPORT OneShotRunner {
              absl::AnyInvocable<void(OneShotResult<Resp>)> done)
         : request_(request), done_(std::move(done)) {}
     void Start(HelperProcess& helper, absl::Time deadline,
+               HelperProcess::CallOptions call,
                absl::AnyInvocable<void(absl::StatusOr<Reply>)> done) override {
-      CallHelper<Req, Resp>(helper, request_, deadline, std::move(done));
+      CallHelper<Req, Resp>(helper, request_, deadline, call, std::move(done));
     }
     void Complete(absl::StatusOr<Reply> result,
                   std::optional<ExitInfo> exit) override {

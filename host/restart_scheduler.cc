@@ -50,7 +50,7 @@ void RestartScheduler::OnExit(const ExitInfo& exit, const RestartPolicy& policy,
     if (alive.expired()) return;
   }
   if (restart_in.has_value()) {
-    if (!stopped_) Schedule(*restart_in, std::move(restart));
+    if (!stopped_ && restart) Schedule(*restart_in, std::move(restart));
     return;
   }
   if (decision.role_failed && !already_failed) {  // Said once, when it happens.

@@ -75,7 +75,9 @@ class RestartScheduler {
   RestartScheduler& operator=(const RestartScheduler&) = delete;
 
   // A helper of `exit.role` ended (see the order at the top). `restart`
-  // starts its replacement.
+  // starts its replacement; null for an owner that replaces its helpers
+  // itself and only wants the end counted against the intensity limit (the
+  // decision is made and reported, the role may fail, nothing is scheduled).
   void OnExit(const ExitInfo& exit, const RestartPolicy& policy,
               absl::AnyInvocable<void()> restart, ReportFn report = nullptr);
 

@@ -17,8 +17,7 @@
 #include "host/helper_pool.h"
 #include "host/replay.h"
 #include "host/repro.h"
-#include "tests/host/host_fixture.h"
-#include "tests/host/pool_worker_requests.h"
+#include "tests/host/pool_fixture.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -26,12 +25,11 @@ namespace {
 namespace fs = std::filesystem;
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
-using Result = absl::StatusOr<LayoutTextResponse>;
 
-class HelperPoolReproTest : public HostFixture {
+class HelperPoolReproTest : public PoolFixture {
  protected:
   void SetUp() override {
-    HostFixture::SetUp();
+    PoolFixture::SetUp();
     dir_ = fs::path(::testing::TempDir()) /
            absl::StrCat(
                "pool_repro_", getpid(), "_",
@@ -40,37 +38,16 @@ class HelperPoolReproTest : public HostFixture {
     fs::create_directories(dir_);
   }
   void TearDown() override {
-    HostFixture::TearDown();
+    PoolFixture::TearDown();
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
   }
 
   HelperPool::Options PoolOptions() {
-    HelperPool::Options options;
-    options.role = "pool-worker";
-    options.launch.sandboxed = false;
+    HelperPool::Options options = PoolFixture::PoolOptions();
     options.max_helpers = 1;
     options.repro_dir = dir_.string();
     return options;
-  }
-
-  std::unique_ptr<HelperPool> MakePool(HelperPool::Options options) {
-    absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-        HelperPool::Create(*host_, std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? *std::move(pool) : nullptr;
-  }
-
-  void Submit(HelperPool& pool, int id, const std::string& text,
-              HelperPool::TaskOptions options = {}) {
-    pool.Submit<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest(text), std::move(options),
-        [this, id](Result result) { results_.emplace(id, std::move(result)); });
-  }
-
-  bool AllDone(size_t count) {
-    return RunUntil([&] { return results_.size() >= count; },
-                    absl::Seconds(30));
   }
 
   int FilesInDir() const {
@@ -83,7 +60,6 @@ class HelperPoolReproTest : public HostFixture {
   }
 
   fs::path dir_;
-  std::map<int, Result> results_;
 };
 
 TEST_F(HelperPoolReproTest, APoisonTaskLeavesAReproThatReplaysToTheSameDeath) {

@@ -17,8 +17,7 @@
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
-#include "tests/host/host_fixture.h"
-#include "tests/host/pool_worker_requests.h"
+#include "tests/host/pool_fixture.h"
 #include "tests/support/sanitizer_env.h"
 
 namespace bulkhead::testing {
@@ -26,46 +25,8 @@ namespace {
 
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
-using Result = absl::StatusOr<LayoutTextResponse>;
 
-class HelperPoolTest : public HostFixture {
- protected:
-  // Unsandboxed by default (forked from the zygote: fast, and pids are the
-  // host's); tests that want the sandbox say so.
-  HelperPool::Options PoolOptions() {
-    HelperPool::Options options;
-    options.role = "pool-worker";
-    options.launch.sandboxed = false;
-    options.check_interval = absl::Milliseconds(20);
-    return options;
-  }
-
-  std::unique_ptr<HelperPool> MakePool(HelperPool::Options options) {
-    absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-        HelperPool::Create(*host_, std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? *std::move(pool) : nullptr;
-  }
-
-  // Submits `text`; the result lands in `results_[id]`, and a second
-  // completion of the same task is counted in `doubled_`.
-  void Submit(HelperPool& pool, int id, const std::string& text,
-              HelperPool::TaskOptions options = {}) {
-    pool.Submit<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest(text), std::move(options), [this, id](Result result) {
-          if (results_.count(id) != 0) ++doubled_;
-          results_.emplace(id, std::move(result));
-        });
-  }
-
-  bool AllDone(size_t count) {
-    return RunUntil([&] { return results_.size() >= count; },
-                    absl::Seconds(30));
-  }
-
-  std::map<int, Result> results_;
-  int doubled_ = 0;
-};
+class HelperPoolTest : public PoolFixture {};
 
 TEST_F(HelperPoolTest, ExitInfoRoundTripsThroughAStatus) {
   ExitInfo exit;
@@ -346,9 +307,50 @@ TEST_F(HelperPoolTest, ADeadlineEndsTheTaskAndKillsItsHelper) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
   EXPECT_EQ(exits_.front().pid, first_pid);
-  EXPECT_EQ(exits_.front().kind, ExitKind::kKilledByHost)
+  // Killed by the call's own kill_on_deadline, its kind saying so, and the
+  // task's status carries that end.
+  EXPECT_EQ(exits_.front().kind, ExitKind::kDeadlineKilled)
       << exits_.front().Describe();
+  std::optional<ExitInfo> killed = ExitInfoFromStatus(results_.at(1).status());
+  ASSERT_TRUE(killed.has_value()) << results_.at(1).status();
+  EXPECT_EQ(killed->kind, ExitKind::kDeadlineKilled) << killed->Describe();
+  EXPECT_EQ(killed->pid, first_pid);
   EXPECT_EQ(pool->stats().deadline_exceeded, 2u);
+  // The pool's own kill is nobody's death.
+  EXPECT_EQ(pool->stats().helper_deaths, 0u);
+}
+
+// Busy is not hung, inside the pool: a task that works far longer than its
+// helper's heartbeat timeout, within its deadline, is answered by the same
+// helper, which is neither killed as hung nor replaced.
+TEST_F(HelperPoolTest, ALongTaskWithinItsDeadlineIsNotKilledAsHung) {
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  Heartbeat::Options heartbeat;
+  heartbeat.interval = absl::Milliseconds(50);
+  heartbeat.timeout = absl::Milliseconds(200);
+  options.launch.heartbeat = heartbeat;
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  Submit(*pool, 0, "echo:warm");
+  ASSERT_TRUE(AllDone(1));
+  ASSERT_TRUE(results_.at(0).ok()) << results_.at(0).status();
+  const int64_t pid = PoolWorkerPid(*results_.at(0));
+  HelperPool::TaskOptions long_deadline;
+  long_deadline.deadline = absl::Seconds(10);
+  // Ten heartbeat timeouts of work, its loop blocked throughout.
+  Submit(*pool, 1, "busy:2000", long_deadline);
+  ASSERT_TRUE(AllDone(2));
+  ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
+  EXPECT_EQ(PoolWorkerPid(*results_.at(1)), pid);
+  // Still alive and answering afterwards.
+  Submit(*pool, 2, "echo:after");
+  ASSERT_TRUE(AllDone(3));
+  ASSERT_TRUE(results_.at(2).ok()) << results_.at(2).status();
+  EXPECT_EQ(PoolWorkerPid(*results_.at(2)), pid);
+  EXPECT_TRUE(exits_.empty()) << exits_.front().Describe();
+  EXPECT_EQ(pool->stats().helper_deaths, 0u);
+  EXPECT_EQ(pool->stats().launches, 1u);
 }
 
 TEST_F(HelperPoolTest, RecyclesAfterNTasksUnderLoadWithoutFailingAny) {

@@ -12,8 +12,7 @@
 #include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
-#include "tests/host/host_fixture.h"
-#include "tests/host/pool_worker_requests.h"
+#include "tests/host/pool_fixture.h"
 #include "tests/support/process_probe.h"
 
 namespace bulkhead::testing {
@@ -21,33 +20,32 @@ namespace {
 
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
-using Result = OneShotResult<LayoutTextResponse>;
+using RunResult = OneShotResult<LayoutTextResponse>;
 
-class OneShotRunnerTest : public HostFixture {
+class OneShotRunnerTest : public PoolFixture {
  protected:
+  // The pool tests' role and launch (unsandboxed: forked from the zygote).
   OneShotRunner::Options RunnerOptions() {
+    HelperPool::Options pool = PoolOptions();
     OneShotRunner::Options options;
-    options.role = "pool-worker";
-    options.launch.sandboxed = false;  // Forked from the zygote.
+    options.role = pool.role;
+    options.launch = pool.launch;
     return options;
   }
 
   std::unique_ptr<OneShotRunner> MakeRunner(OneShotRunner::Options options) {
-    absl::StatusOr<std::unique_ptr<OneShotRunner>> runner =
-        OneShotRunner::Create(*host_, std::move(options));
-    EXPECT_TRUE(runner.ok()) << runner.status();
-    return runner.ok() ? *std::move(runner) : nullptr;
+    return Make<OneShotRunner>(std::move(options));
   }
 
   // Runs `text` and waits for its result; fails the test if it completed
   // inside Run.
-  std::optional<Result> RunAndWait(OneShotRunner& runner,
-                                   const std::string& text,
-                                   absl::Duration timeout = absl::Seconds(10)) {
-    auto result = std::make_shared<std::optional<Result>>();
+  std::optional<RunResult> RunAndWait(
+      OneShotRunner& runner, const std::string& text,
+      absl::Duration timeout = absl::Seconds(10)) {
+    auto result = std::make_shared<std::optional<RunResult>>();
     auto returned = std::make_shared<bool>(false);
     runner.Run<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest(text), timeout, [result, returned](Result r) {
+        PoolWorkerRequest(text), timeout, [result, returned](RunResult r) {
           EXPECT_TRUE(*returned) << "completed inside Run";
           *result = std::move(r);
         });
@@ -62,7 +60,7 @@ TEST_F(OneShotRunnerTest, EachRequestRunsInAFreshHelperThatIsThenStopped) {
   ASSERT_NE(runner, nullptr);
   std::set<int64_t> pids;
   for (int i = 0; i < 3; ++i) {
-    std::optional<Result> result = RunAndWait(*runner, "echo:hi");
+    std::optional<RunResult> result = RunAndWait(*runner, "echo:hi");
     ASSERT_TRUE(result.has_value());
     ASSERT_TRUE(result->reply.ok()) << result->reply.status();
     EXPECT_EQ(result->reply->lines(0), "hi");
@@ -79,7 +77,7 @@ TEST_F(OneShotRunnerTest, EachRequestRunsInAFreshHelperThatIsThenStopped) {
 TEST_F(OneShotRunnerTest, ACrashIsTheReplyWithItsExitInfo) {
   std::unique_ptr<OneShotRunner> runner = MakeRunner(RunnerOptions());
   ASSERT_NE(runner, nullptr);
-  std::optional<Result> result = RunAndWait(*runner, "crash");
+  std::optional<RunResult> result = RunAndWait(*runner, "crash");
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->reply.status().code(), absl::StatusCode::kUnavailable);
   std::optional<ExitInfo> attached = ExitInfoFromStatus(result->reply.status());
@@ -94,7 +92,7 @@ TEST_F(OneShotRunnerTest, ADeadlineKillsTheHelper) {
   std::unique_ptr<OneShotRunner> runner = MakeRunner(RunnerOptions());
   ASSERT_NE(runner, nullptr);
   const absl::Time start = absl::Now();
-  std::optional<Result> result =
+  std::optional<RunResult> result =
       RunAndWait(*runner, "busy:4000", absl::Milliseconds(300));
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->reply.status().code(), absl::StatusCode::kDeadlineExceeded);
@@ -119,7 +117,7 @@ TEST_F(OneShotRunnerTest, TheWarmSpareTakesTheNextRequest) {
   };
   ASSERT_TRUE(RunUntil([&] { return ready_pid() != 0; }));
   const int64_t spare = ready_pid();
-  std::optional<Result> result = RunAndWait(*runner, "echo:warm");
+  std::optional<RunResult> result = RunAndWait(*runner, "echo:warm");
   ASSERT_TRUE(result.has_value());
   ASSERT_TRUE(result->reply.ok()) << result->reply.status();
   EXPECT_EQ(PoolWorkerPid(*result->reply), spare);
@@ -134,7 +132,7 @@ TEST_F(OneShotRunnerTest, RunsInTheSandbox) {
   options.launch.sandboxed.reset();  // The host's default: sandboxed here.
   std::unique_ptr<OneShotRunner> runner = MakeRunner(options);
   ASSERT_NE(runner, nullptr);
-  std::optional<Result> result = RunAndWait(*runner, "echo:boxed");
+  std::optional<RunResult> result = RunAndWait(*runner, "echo:boxed");
   ASSERT_TRUE(result.has_value());
   ASSERT_TRUE(result->reply.ok()) << result->reply.status();
   EXPECT_EQ(result->reply->lines(0), "boxed");
@@ -149,7 +147,7 @@ TEST_F(OneShotRunnerTest, ARoleThatCannotLaunchFailsWithItsExitInfo) {
   options.warm_spare = true;
   std::unique_ptr<OneShotRunner> runner = MakeRunner(options);
   ASSERT_NE(runner, nullptr);
-  std::optional<Result> result = RunAndWait(*runner, "echo:x");
+  std::optional<RunResult> result = RunAndWait(*runner, "echo:x");
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->reply.status().code(), absl::StatusCode::kUnavailable);
   std::optional<ExitInfo> attached = ExitInfoFromStatus(result->reply.status());
@@ -174,7 +172,8 @@ TEST_F(OneShotRunnerTest, DestroyingTheRunnerCancelsRunsInFlight) {
   int completed = 0;
   for (int i = 0; i < 2; ++i) {
     runner->Run<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest("busy:1000"), absl::Seconds(10), [&](Result result) {
+        PoolWorkerRequest("busy:1000"), absl::Seconds(10),
+        [&](RunResult result) {
           ++completed;
           EXPECT_EQ(result.reply.status().code(), absl::StatusCode::kCancelled);
           EXPECT_FALSE(result.exit.has_value());
