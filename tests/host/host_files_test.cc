@@ -308,6 +308,21 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAThreadFailsTheLaunchWithItsName) {
   EXPECT_FALSE(ready_status.ok());
 }
 
+TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "processes are counted on Linux only";
+#endif
+  absl::StatusOr<HelperProcess*> launched =
+      host_->Launch("warm-forker", Overrides(), nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const ExitInfo* exit = WaitForExit((*launched)->id());
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed) << exit->Describe();
+  const std::string why(exit->launch_status.message());
+  EXPECT_NE(why.find("warm-up 'spawn-daemon'"), std::string::npos) << why;
+  EXPECT_NE(why.find("process"), std::string::npos) << why;
+}
+
 TEST_P(HostFilesTest, AWarmUpThatFailsFailsTheLaunchWithItsReason) {
   absl::StatusOr<HelperProcess*> launched =
       host_->Launch("warm-failer", Overrides(), nullptr);
