@@ -8,10 +8,12 @@
 #include <string>
 
 #include "browser_host/roles/work.pb.h"
+#include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/helper_pool.h"
 #include "tests/host/host_fixture.h"
 #include "tests/host/pool_worker_requests.h"
+#include "tests/support/sanitizer_env.h"
 
 namespace bulkhead::testing {
 namespace {
@@ -137,6 +139,40 @@ TEST_F(HelperPoolAttackTest, ACompletionThatDestroysThePoolEndsTheRestOnce) {
   ASSERT_TRUE(Done(3));
   ASSERT_TRUE(results_.at(2).ok()) << results_.at(2).status();
   EXPECT_EQ(doubled_, 0);
+}
+
+// A helper that renames itself with a line feed in its command name: the
+// pool must still read its resident memory and recycle it past the limit
+// (the host read /proc/<pid>/stat's first line only, and lost the usage).
+TEST_F(HelperPoolAttackTest, AHelperCannotHideItsMemoryBehindItsName) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "command names are set this way on Linux";
+#else
+  if (testing::SanitizerReservesAddressSpace()) {
+    GTEST_SKIP() << "under a sanitizer a helper's resident memory is mostly "
+                    "the sanitizer's";
+  }
+  HelperProcess* probe = LaunchReady("pool-worker");
+  ASSERT_NE(probe, nullptr);
+  absl::StatusOr<ProcessUsage> usage = GetProcessUsage(probe->pid());
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  options.recycle_above_resident_bytes = usage->resident_bytes + (64 << 20);
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  Submit(*pool, 0, "rename:x\n) R 1");
+  Submit(*pool, 1, "grow:96");
+  ASSERT_TRUE(Done(2));
+  ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
+  const int64_t big = PoolWorkerPid(*results_.at(1));
+  ASSERT_TRUE(RunUntil([&] { return pool->stats().recycled == 1; }))
+      << "recycled " << pool->stats().recycled;
+  Submit(*pool, 2, "echo:after");
+  ASSERT_TRUE(Done(3));
+  ASSERT_TRUE(results_.at(2).ok());
+  EXPECT_NE(PoolWorkerPid(*results_.at(2)), big);
+#endif
 }
 
 }  // namespace
