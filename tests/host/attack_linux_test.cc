@@ -6,13 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/file_broker.h"
+#include "host/launch/launch_options.h"
+#include "tests/host/host_fixture.h"
 
 namespace bulkhead {
 namespace {
@@ -90,6 +95,64 @@ TEST(ProcStatAttackTest, ALineFeedInTheCommandNameDoesNotHideTheUsage) {
   ::waitpid(child, nullptr, 0);
   ASSERT_TRUE(usage.ok()) << usage.status();
   EXPECT_GT(usage->resident_bytes, 0u);
+}
+
+// Whether `needle` is anywhere in the writable memory of process `pid` (its
+// heap and anonymous mappings), read through /proc/<pid>/mem as a debugger
+// would, or as the helper itself can.
+bool InWritableMemory(int64_t pid, const std::string& needle) {
+  std::ifstream maps(absl::StrCat("/proc/", pid, "/maps"));
+  std::ifstream mem(absl::StrCat("/proc/", pid, "/mem"), std::ios::binary);
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream fields(line);
+    std::string range, perms;
+    fields >> range >> perms;
+    if (perms.size() < 2 || perms[1] != 'w') continue;
+    const size_t dash = range.find('-');
+    const uint64_t start = std::stoull(range.substr(0, dash), nullptr, 16);
+    const uint64_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
+    if (end - start > (uint64_t{256} << 20)) continue;
+    std::string bytes(end - start, '\0');
+    mem.clear();
+    mem.seekg(static_cast<std::streamoff>(start));
+    mem.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<size_t>(mem.gcount()));
+    if (bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Helpers forked from the zygote share its memory, and the zygote parsed
+// every earlier helper's launch (its environment among it) on its heap: a
+// secret one launch names (LaunchOverrides::environment, a role's policy)
+// must not be readable in the memory of the helpers forked after it.
+class ZygoteMemoryAttackTest : public testing::HostFixture {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    options.fork_helpers_from_zygote = true;
+    options.sandbox_helpers = false;
+    options.forward_helper_output = false;
+  }
+};
+
+TEST_F(ZygoteMemoryAttackTest, ALaunchesSecretIsNotInTheNextForkedHelper) {
+  if (!ZygoteAvailable()) GTEST_SKIP() << "no zygote here";
+  absl::BitGen random;
+  const std::string secret =
+      absl::StrCat("zygote-canary-", absl::Hex(absl::Uniform<uint64_t>(random)),
+                   absl::Hex(absl::Uniform<uint64_t>(random)), "-secret-",
+                   std::string(200, 'k'));
+  Host::LaunchOverrides with_secret;
+  with_secret.environment = {absl::StrCat("BULKHEAD_ROLE_TOKEN=", secret)};
+  HelperProcess* first = LaunchReady("env-reader", std::move(with_secret));
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(InWritableMemory(first->pid(), secret))
+      << "the scan finds the secret where it belongs";
+  HelperProcess* second = LaunchReady("env-reader");
+  ASSERT_NE(second, nullptr);
+  // The secret's tail: a freed chunk keeps all but its first 16 bytes.
+  EXPECT_FALSE(InWritableMemory(second->pid(), secret.substr(16)));
 }
 
 }  // namespace
