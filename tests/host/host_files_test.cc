@@ -323,6 +323,25 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
   EXPECT_NE(why.find("process"), std::string::npos) << why;
 }
 
+// Started by the role's main before Run(), outside any warm-up: the lockdown
+// must not leave it running unconfined.
+TEST_P(HostFilesTest, AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "processes are counted on Linux only";
+#endif
+  if (GetParam() != Mode::kSandboxed) {
+    GTEST_SKIP() << "an unsandboxed helper has no lockdown to escape";
+  }
+  absl::StatusOr<HelperProcess*> launched =
+      host_->Launch("early-forker", Overrides(), nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const ExitInfo* exit = WaitForExit((*launched)->id());
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed) << exit->Describe();
+  const std::string why(exit->launch_status.message());
+  EXPECT_NE(why.find("process"), std::string::npos) << why;
+}
+
 TEST_P(HostFilesTest, AWarmUpThatFailsFailsTheLaunchWithItsReason) {
   absl::StatusOr<HelperProcess*> launched =
       host_->Launch("warm-failer", Overrides(), nullptr);

@@ -195,6 +195,29 @@ int WarmForkerMain(HelperContext& context) {
   return context.Run();
 }
 
+// The same daemon, started by the role's main before Run() with no warm-up:
+// a sandboxed launch must refuse to run it unconfined.
+int EarlyForkerMain(HelperContext& context) {
+#if !defined(_WIN32)
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::fork() == 0) {
+      for (;;) ::pause();
+    }
+    ::_exit(0);
+  }
+  if (child > 0) ::waitpid(child, nullptr, 0);
+#endif
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
+        response.add_lines("running");
+        return response;
+      });
+  return context.Run();
+}
+
 int WarmFailerMain(HelperContext& context) {
   context.SetWarmUp("load-model",
                     [] { return absl::NotFoundError("model.bin is missing"); });
@@ -225,6 +248,7 @@ bool AddFileTestRoles(RoleRegistry& roles) {
          roles.Add("warm-threader", &WarmThreaderMain).ok() &&
          roles.Add("warm-failer", &WarmFailerMain).ok() &&
          roles.Add("warm-forker", &WarmForkerMain).ok() &&
+         roles.Add("early-forker", &EarlyForkerMain).ok() &&
          roles.Add("warm-joiner", &WarmJoinerMain).ok();
 }
 
