@@ -29,7 +29,7 @@ std::string Shorten(std::string text) {
     text.resize(kTextShown);
     text += "...";
   }
-  return ValidUtf8(text);
+  return PrintableText(text);
 }
 
 // `bytes` as `type` in protobuf's text format, when this program knows it.
@@ -47,22 +47,24 @@ std::string Describe(const std::string& type, const std::string& bytes) {
   return absl::StrCat(text, ": ", Shorten(message->ShortDebugString()));
 }
 
+// Everything printed of the repro and of the replay helper's answer is
+// PrintableText: the file is untrusted, and so is the helper.
 void PrintRepro(const std::string& path, const Repro& repro, std::FILE* out) {
   std::fprintf(out, "repro %s\n", path.c_str());
   std::fprintf(out, "  role:    %s\n", repro.role.c_str());
   std::fprintf(out, "  request: %s\n",
                Describe(repro.request_type, repro.request).c_str());
   std::fprintf(out, "  died:    %s\n",
-               ValidUtf8(repro.exit.Describe()).c_str());
+               PrintableText(repro.exit.Describe()).c_str());
   std::fprintf(
       out, "  made:    %s by bulkhead %s\n",
       absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", repro.made, absl::UTCTimeZone())
           .c_str(),
-      ValidUtf8(repro.bulkhead_version).c_str());
+      PrintableText(repro.bulkhead_version).c_str());
   const std::vector<std::string>& stack = repro.exit.stack_trace;
   for (size_t i = 0; i < stack.size() && i < kStackFramesShown; ++i) {
     std::fprintf(out, "  %s %s\n", i == 0 ? "stack:" : "      ",
-                 ValidUtf8(stack[i]).c_str());
+                 PrintableText(stack[i]).c_str());
   }
   if (stack.size() > kStackFramesShown) {
     std::fprintf(out, "         (%zu more frames)\n",
@@ -120,7 +122,7 @@ int RunReplayCommand(const RoleRegistry& roles, const std::string& path,
     return kReplayBadFile;
   }
   const ReplayOutcome& outcome = **result;
-  const std::string exit = ValidUtf8(outcome.exit.Describe());
+  const std::string exit = PrintableText(outcome.exit.Describe());
   if (ReproducesDeath(*repro, outcome)) {
     std::fprintf(out, "still crashes: %s\n", exit.c_str());
     return kReplayReproduced;
@@ -134,7 +136,7 @@ int RunReplayCommand(const RoleRegistry& roles, const std::string& path,
     std::fprintf(out, "no answer in time: %s\n", exit.c_str());
   } else {
     std::fprintf(out, "answered with an error: %s\n",
-                 ValidUtf8(Shorten(outcome.call_status.ToString())).c_str());
+                 Shorten(outcome.call_status.ToString()).c_str());
   }
   return kReplayNotReproduced;
 }

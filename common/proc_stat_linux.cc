@@ -2,14 +2,18 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace bulkhead {
 
 std::vector<std::string> ProcStatFields(const std::string& path) {
   std::ifstream file(path);
-  std::string stat;
-  if (!std::getline(file, stat)) return {};
+  // The whole file, not its first line: the command name may hold a line
+  // feed (the process sets it), and the fields follow it.
+  std::string stat((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  if (stat.empty()) return {};
   const size_t close = stat.rfind(')');
   if (close == std::string::npos || close + 2 > stat.size()) return {};
   std::istringstream words(stat.substr(close + 2));

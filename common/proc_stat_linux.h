@@ -1,5 +1,6 @@
 // /proc/<pid>/stat, split into fields (Linux). The command name (field 2) may
-// hold spaces and ')', so the fields are read from after its last ')'.
+// hold spaces, line feeds and ')', so the fields are read from after the
+// file's last ')'.
 #ifndef BULKHEAD_COMMON_PROC_STAT_LINUX_H_
 #define BULKHEAD_COMMON_PROC_STAT_LINUX_H_
 

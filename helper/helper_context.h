@@ -90,9 +90,10 @@ class BULKHEAD_EXPORT HelperContext {
   // Registers the role's warm-up: work that must run before the lockdown
   // (load a plugin, read a model, open what only the unconfined process
   // can), as Chromium's pre-sandbox warm-up. Run() calls it once, before the
-  // lockdown and before Ready. It must end every thread it starts: one left
-  // behind would keep what the lockdown takes from the process. A warm-up
-  // that fails, or leaves a thread (Linux, where threads are counted), ends
+  // lockdown and before Ready. It must end every thread and child process it
+  // starts: one left behind would keep what the lockdown takes from the
+  // process. A warm-up that fails, or leaves a thread or a living child
+  // process (Linux, where both are counted), ends
   // the helper with kExitWarmUpFailed, after logging "warm-up '<name>' ..."
   // and why; the host reports a launch failure with that reason
   // (ExitInfo::launch_status). Call before Run(); a second call replaces the

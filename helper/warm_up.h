@@ -13,17 +13,23 @@
 
 namespace bulkhead {
 
-// Runs `warm_up`. Its error, or FAILED_PRECONDITION naming the threads it
-// started and did not end (they would keep what the lockdown takes from the
-// process, so the lockdown refuses them), prefixed with "warm-up '<name>'".
-// Where threads cannot be listed (not Linux) only the warm-up's own status
-// counts.
+// Runs `warm_up`. Its error, or FAILED_PRECONDITION naming the threads and
+// the child processes it started and did not end (they would keep what the
+// lockdown takes from the process: a thread, so the lockdown refuses them; a
+// process made before the lockdown keeps the host's root, its capabilities,
+// no seccomp filter and the channel), prefixed with "warm-up '<name>'".
+// Where threads or children cannot be listed (not Linux) only the warm-up's
+// own status counts; a zombie child counts as ended.
 absl::Status RunWarmUp(absl::string_view name,
                        absl::AnyInvocable<absl::Status()>& warm_up);
 
 // "tid 12 'name'" for every thread of this process; Unimplemented where
 // threads cannot be listed. Platform code.
 absl::StatusOr<std::vector<std::string>> ListThreads();
+
+// "pid 12 'name'" for every living child process of this process (adopted
+// ones included); Unimplemented where they cannot be listed. Platform code.
+absl::StatusOr<std::vector<std::string>> ListChildren();
 
 }  // namespace bulkhead
 

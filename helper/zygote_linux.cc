@@ -34,10 +34,36 @@ namespace {
 constexpr int kFdLimit = 64;
 constexpr int kMaxArgs = 1024;
 
+// Every helper forked later is a copy of the zygote's memory, freed heap
+// included: what one launch sent (its environment may hold the app's secrets
+// for that helper alone, and its arguments too) is zeroed before it is freed,
+// so that the next helper, of any role, cannot read it there.
+void Wipe(std::string& text) {
+  if (!text.empty()) ::explicit_bzero(text.data(), text.size());
+}
+
+void WipeRequest(ForkRequest& request) {
+  for (std::string& arg : request.argv) Wipe(arg);
+  for (std::string& variable : request.environment) Wipe(variable);
+  Wipe(request.working_directory);
+}
+
 }  // namespace
 
 absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
   ipc::ZygoteFork fork;
+  // The packet and its parse are copied into the request (or refused): either
+  // way they are wiped before they are freed (see Wipe).
+  struct WipeOnReturn {
+    ZygotePacket& packet;
+    ipc::ZygoteFork& fork;
+    ~WipeOnReturn() {
+      Wipe(packet.bytes);
+      for (std::string& arg : *fork.mutable_argv()) Wipe(arg);
+      for (std::string& variable : *fork.mutable_environment()) Wipe(variable);
+      Wipe(*fork.mutable_working_directory());
+    }
+  } wipe{packet, fork};
   if (!fork.ParseFromString(packet.bytes)) {
     return absl::InvalidArgumentError("not a ZygoteFork message");
   }
@@ -192,6 +218,7 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
     absl::StatusOr<ForkRequest> request =
         packet.ok() ? ParseForkRequest(*std::move(packet)) : packet.status();
     if (request.ok() && !title.Fits(request->argv)) {
+      WipeRequest(*request);
       request = absl::ResourceExhaustedError(
           "the helper's command line is longer than the zygote's own");
     }
@@ -207,8 +234,10 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
       ::close(control->release());
       return RunForkedHelper(*std::move(request), title, registry);
     }
+    const int clone_errno = errno;
+    WipeRequest(*request);  // The child has its copy.
     if (pid < 0) {
-      Reply(control_fd, 0, absl::StrCat("clone: ", std::strerror(errno)));
+      Reply(control_fd, 0, absl::StrCat("clone: ", std::strerror(clone_errno)));
     } else {
       Reply(control_fd, pid, "");
     }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "sandbox/sandbox_policy_files.h"
 
 #ifndef O_ACCMODE
@@ -39,6 +40,17 @@ constexpr int kAllowedFlags = O_ACCMODE | kWriteFlags | O_EXCL
 #endif
     ;
 
+// The longest path a helper may send: PATH_MAX on Linux, and far beyond any
+// file a rule would allow. A longer one is refused before it is looked at, so
+// that no message (the host logs refusals) carries a megabyte of it.
+constexpr size_t kMaxPathBytes = 4096;
+
+// A refusal's or error's message made safe for the host's log: the path in it
+// is the helper's, and may hold line feeds and terminal escapes.
+absl::Status Printable(const absl::Status& status) {
+  return absl::Status(status.code(), PrintableText(status.message()));
+}
+
 bool WantsWrite(int flags) {
   return (flags & O_ACCMODE) != O_RDONLY || (flags & kWriteFlags) != 0;
 }
@@ -50,10 +62,15 @@ FileBroker::FileBroker(std::vector<sandbox::BrokerRule> rules, RateLimit rate)
 
 absl::StatusOr<sandbox::BrokerRule> FileBroker::Decide(absl::string_view path,
                                                        int flags) const {
+  if (path.size() > kMaxPathBytes) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("file broker: a path of ", path.size(), " bytes (at most ",
+                     kMaxPathBytes, ")"));
+  }
   if (absl::Status valid = sandbox::internal::ValidateAbsolutePath(path);
       !valid.ok()) {
     return absl::PermissionDeniedError(
-        absl::StrCat("file broker: ", valid.message()));
+        absl::StrCat("file broker: ", PrintableText(valid.message())));
   }
   if ((flags & ~kAllowedFlags) != 0 || (flags & O_ACCMODE) == O_ACCMODE) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -78,11 +95,12 @@ absl::StatusOr<sandbox::BrokerRule> FileBroker::Decide(absl::string_view path,
     return rule;
   }
   if (readable) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "file broker: '", path, "' may be opened for reading only"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("file broker: '", PrintableText(path),
+                     "' may be opened for reading only"));
   }
   return absl::PermissionDeniedError(
-      absl::StrCat("file broker: no rule allows '", path, "'"));
+      absl::StrCat("file broker: no rule allows '", PrintableText(path), "'"));
 }
 
 absl::StatusOr<ScopedHandle> FileBroker::Open(absl::string_view path, int flags,
@@ -101,12 +119,22 @@ absl::StatusOr<ScopedHandle> FileBroker::Open(absl::string_view path, int flags,
   tokens_ -= 1;
   absl::StatusOr<sandbox::BrokerRule> rule = Decide(path, flags);
   if (!rule.ok()) return rule.status();
+  absl::StatusOr<ScopedHandle> file = OpenAllowed(*rule, path, flags);
+  if (!file.ok()) return Printable(file.status());
+  return file;
+}
+
+absl::StatusOr<ScopedHandle> FileBroker::OpenAllowed(
+    const sandbox::BrokerRule& rule, absl::string_view path, int flags) {
   // The open starts at the rule's directory (the app's own word, trusted);
   // what lies below it is walked without following anything.
-  std::string dir = rule->path;
+  std::string dir = rule.path;
   std::vector<std::string> all = sandbox::internal::PathComponents(path);
+  // An exact rule for the root itself (which Build() accepts) names no file.
+  if (all.empty())
+    return absl::PermissionDeniedError("file broker: no file named");
   const size_t base = sandbox::internal::PathComponents(dir).size();
-  if (!rule->prefix) {
+  if (!rule.prefix) {
     // An exact rule: its parent directory, then the one name.
     const size_t cut = dir.find_last_of(
 #if defined(_WIN32)

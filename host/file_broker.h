@@ -41,7 +41,8 @@ class FileBroker {
   FileBroker(std::vector<sandbox::BrokerRule> rules, RateLimit rate);
 
   // Decides a request and opens the file: PERMISSION_DENIED, saying why,
-  // when the path is not absolute or has `.`/`..`/empty components, no rule
+  // when the path is longer than 4096 bytes, is not absolute or has
+  // `.`/`..`/empty components, no rule
   // allows it (or not for writing: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC,
   // O_APPEND need a write rule), the flags ask for more than a file to read
   // or write (O_PATH, O_DIRECTORY, O_TMPFILE, ...), the path crosses a
@@ -49,7 +50,9 @@ class FileBroker {
   // something other than a regular file. The OS's error otherwise (NOT_FOUND
   // for a missing file). The returned handle is close-on-exec, blocking
   // unless O_NONBLOCK was asked; a created file gets mode 0600. `now` feeds
-  // the rate limit: RESOURCE_EXHAUSTED when the helper asks too fast.
+  // the rate limit: RESOURCE_EXHAUSTED when the helper asks too fast. Every
+  // message quotes the path with its control characters escaped
+  // (PrintableText): the host logs refusals.
   absl::StatusOr<ScopedHandle> Open(absl::string_view path, int flags,
                                     absl::Time now);
 
@@ -59,6 +62,10 @@ class FileBroker {
                                              int flags) const;
 
  private:
+  // Open's open, once `rule` allowed `path`.
+  static absl::StatusOr<ScopedHandle> OpenAllowed(
+      const sandbox::BrokerRule& rule, absl::string_view path, int flags);
+
   std::vector<sandbox::BrokerRule> rules_;
   RateLimit rate_;
   double tokens_;

@@ -304,6 +304,13 @@ absl::StatusOr<Repro> ReadRepro(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": is a directory, not a repro file"));
   }
+  // A FIFO or socket would be waited on (for a writer, a peer) for ever.
+  if (const std::filesystem::file_status status =
+          std::filesystem::status(path, error);
+      std::filesystem::is_fifo(status) || std::filesystem::is_socket(status)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is not a regular file, not a repro file"));
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return LastPosixErrorToStatus(absl::StrCat("open ", path));

@@ -107,7 +107,8 @@ BULKHEAD_EXPORT absl::Status WriteRepro(const std::string& path,
 // Reads the repro at `path`. The file is untrusted: at most
 // MaxReproFileBytes(max_request_bytes) bytes are read, and every field is
 // checked (ParseRepro). Errors: the OS's naming the path (NotFound, ...),
-// InvalidArgument for a directory, anything not a repro or a bad field,
+// InvalidArgument for a directory, a FIFO or a socket (never waited on),
+// anything not a repro or a bad field,
 // ResourceExhausted for a file over the cap, Unimplemented for another
 // format version.
 BULKHEAD_EXPORT absl::StatusOr<Repro> ReadRepro(

@@ -3,6 +3,7 @@
 // that is no repro is refused (exit 2).
 #include "browser_host/replay_command.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -23,6 +24,7 @@ namespace bulkhead {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 testing::ProcessOutput RunReplay(std::vector<std::string> args) {
   args.insert(args.begin(), {BROWSER_HOST_PATH, "replay"});
@@ -116,6 +118,57 @@ TEST(ReplayCommandTest, ABadFileExitsTwo) {
   EXPECT_EQ(output.exit_status, kReplayBadFile) << output.out << output.err;
   EXPECT_THAT(output.err, HasSubstr("unknown role 'decoder'"));
   std::remove(path.c_str());
+}
+
+// A repro file is untrusted (handed over by whoever reported the crash, or
+// written from what a hostile helper left in its ExitInfo): what the command
+// prints of it must not carry line feeds or terminal escapes of the file's
+// own, which would forge the verdict ("still crashes") or hide the warning.
+TEST(ReplayCommandTest, ACraftedFileCannotWriteControlCharactersToTheTerminal) {
+  roles::LayoutTextRequest request;
+  request.set_text("two words");
+  request.set_width(30);
+  ExitInfo died;
+  died.kind = ExitKind::kSandboxViolation;
+  died.syscall = "ptrace\x1b]0;owned\x07";
+  died.detail = "x\nstill crashes: forged\x1b[2J\x1b[H";
+  died.stack_trace = {"#0 \x1b[1A\x1b[2Kstill crashes: forged",
+                      "#1 \r\u009b"
+                      "2J"};
+  absl::StatusOr<Repro> repro = MakeRepro("renderer", request, died);
+  ASSERT_TRUE(repro.ok()) << repro.status();
+  repro->bulkhead_version = "1.0\nstill crashes: \x1b[31mforged";
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/crafted_", ::getpid(), ".repro");
+  ASSERT_TRUE(WriteRepro(path, *repro, {.overwrite = true}).ok());
+  testing::ProcessOutput output = RunReplay({path});
+  EXPECT_EQ(output.exit_status, kReplayNotReproduced)
+      << output.out << output.err;
+  for (char c : {'\x1b', '\x07', '\r'}) {
+    EXPECT_EQ(output.out.find(c), std::string::npos)
+        << static_cast<int>(c) << ": " << output.out;
+  }
+  EXPECT_EQ(output.out.find("\u009b"), std::string::npos) << output.out;
+  EXPECT_THAT(output.out, Not(HasSubstr("\nstill crashes"))) << output.out;
+  std::remove(path.c_str());
+}
+
+// A FIFO where the file was expected (a shared directory, a typo'd process
+// substitution) is refused, not waited on for ever.
+TEST(ReplayCommandTest, AFifoIsRefusedWithoutWaiting) {
+#if defined(_WIN32)
+  GTEST_SKIP() << "no FIFOs";
+#else
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/fifo_", ::getpid(), ".repro");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  absl::StatusOr<testing::ProcessOutput> output = testing::RunProcess(
+      {BROWSER_HOST_PATH, "replay", path}, "", absl::Seconds(10));
+  std::remove(path.c_str());
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->exit_status, kReplayBadFile) << output->out << output->err;
+  EXPECT_THAT(output->err, HasSubstr("not a regular file"));
+#endif
 }
 
 TEST(ReplayCommandTest, ReplayWithoutAFileOrWithTwoIsAUsageError) {

@@ -308,6 +308,47 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAThreadFailsTheLaunchWithItsName) {
   EXPECT_FALSE(ready_status.ok());
 }
 
+TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "processes are counted on Linux only";
+#endif
+  absl::StatusOr<HelperProcess*> launched =
+      host_->Launch("warm-forker", Overrides(), nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const ExitInfo* exit = WaitForExit((*launched)->id());
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed) << exit->Describe();
+  const std::string why(exit->launch_status.message());
+  EXPECT_NE(why.find("warm-up 'spawn-daemon'"), std::string::npos) << why;
+  EXPECT_NE(why.find("process"), std::string::npos) << why;
+}
+
+// Started by the role's main before Run(), outside any warm-up: the lockdown
+// must not leave it running unconfined. DISABLED: it fails today (the
+// process keeps the host's root, every capability, no seccomp filter and the
+// channel); the fix (HelperContext::Run refusing to lock down while
+// ListChildren() is not empty) also fails the adversarial suite's
+// setsid-child/double-fork-daemon/fork-bomb-before-ready roles in sandboxed
+// mode, whose expectations are the lead's to decide (see the session-5
+// attack report).
+TEST_P(HostFilesTest,
+       DISABLED_AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
+#if !defined(__linux__)
+  GTEST_SKIP() << "processes are counted on Linux only";
+#endif
+  if (GetParam() != Mode::kSandboxed) {
+    GTEST_SKIP() << "an unsandboxed helper has no lockdown to escape";
+  }
+  absl::StatusOr<HelperProcess*> launched =
+      host_->Launch("early-forker", Overrides(), nullptr);
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const ExitInfo* exit = WaitForExit((*launched)->id());
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kLaunchFailed) << exit->Describe();
+  const std::string why(exit->launch_status.message());
+  EXPECT_NE(why.find("process"), std::string::npos) << why;
+}
+
 TEST_P(HostFilesTest, AWarmUpThatFailsFailsTheLaunchWithItsReason) {
   absl::StatusOr<HelperProcess*> launched =
       host_->Launch("warm-failer", Overrides(), nullptr);

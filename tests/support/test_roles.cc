@@ -1,5 +1,9 @@
 #include "tests/support/test_roles.h"
 
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -324,6 +328,8 @@ int PipeWriterMain(HelperContext& context) {
 //   "busy:<ms>"     works (sleeps) for <ms> milliseconds, then answers.
 //   "grow:<mb>"     allocates and touches <mb> MiB, kept until it exits.
 //   "refuse"        the handler's error: InvalidArgument.
+//   "rename:<s>"    sets its own command name (Linux, prctl PR_SET_NAME) to
+//                   <s>, as any process may: a hostile one hides in it.
 int PoolWorkerMain(HelperContext& context) {
   context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [tasks = uint64_t{0}, kept = std::vector<std::unique_ptr<char[]>>()](
@@ -349,6 +355,10 @@ int PoolWorkerMain(HelperContext& context) {
           const size_t bytes = static_cast<size_t>(number) << 20;
           kept.push_back(std::make_unique<char[]>(bytes));
           for (size_t i = 0; i < bytes; i += 4096) kept.back()[i] = 1;
+        } else if (verb == "rename" && parts.size() > 1) {
+#if defined(__linux__)
+          ::prctl(PR_SET_NAME, request.text().substr(7).c_str());
+#endif
         } else if (verb == "refuse") {
           return absl::InvalidArgumentError("refused by the handler");
         } else {

@@ -44,6 +44,10 @@
 //            denied, exhausted, other.
 //   warm-threader: a warm-up that leaves a thread running (launch-failed).
 //   warm-failer: a warm-up "load-model" that fails (launch-failed).
+//   warm-forker: a warm-up that leaves a (double-forked) process running
+//     (launch-failed once processes are counted).
+//   early-forker: the same process, started by main before Run() (a
+//     sandboxed launch fails; unsandboxed it runs and answers "running").
 //   warm-joiner: a warm-up that starts and joins a thread; answers "warmed".
 // plus the built-in roles (renderer, gpu, utility, network).
 #ifndef BULKHEAD_TESTS_SUPPORT_TEST_ROLES_H_
@@ -77,7 +81,7 @@ const RoleRegistry& TestRoleRegistry();
 // not be added.
 bool AddPlatformTestRoles(RoleRegistry& roles);
 // Adds the roles of test_roles_files.cc (files, warm-threader, warm-failer,
-// warm-joiner); false when one could not be added.
+// warm-joiner, warm-forker, early-forker); false when one could not be added.
 bool AddFileTestRoles(RoleRegistry& roles);
 
 }  // namespace bulkhead::testing

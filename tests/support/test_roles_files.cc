@@ -1,6 +1,10 @@
 // Test roles for files handed over at launch, the file broker and warm-ups
 // (test_roles.h lists them with the others).
 #include <fcntl.h>
+#if !defined(_WIN32)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstdlib>
@@ -160,6 +164,60 @@ int WarmThreaderMain(HelperContext& context) {
   return context.Run();
 }
 
+// Starts a process that outlives the warm-up (a library that spawns a daemon
+// as it loads, double-forked): made before the lockdown, it would keep
+// everything the lockdown takes from the helper (its system calls, its
+// capabilities, the channel). The launch must fail, naming the warm-up.
+int WarmForkerMain(HelperContext& context) {
+  context.SetWarmUp("spawn-daemon", [] {
+#if defined(_WIN32)
+    return absl::OkStatus();
+#else
+    const pid_t child = ::fork();
+    if (child < 0) return absl::InternalError("fork failed");
+    if (child == 0) {
+      if (::fork() == 0) {
+        for (;;) ::pause();
+      }
+      ::_exit(0);
+    }
+    ::waitpid(child, nullptr, 0);
+    return absl::OkStatus();
+#endif
+  });
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
+        response.add_lines("running");
+        return response;
+      });
+  return context.Run();
+}
+
+// The same daemon, started by the role's main before Run() with no warm-up:
+// a sandboxed launch must refuse to run it unconfined.
+int EarlyForkerMain(HelperContext& context) {
+#if !defined(_WIN32)
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::fork() == 0) {
+      for (;;) ::pause();
+    }
+    ::_exit(0);
+  }
+  if (child > 0) ::waitpid(child, nullptr, 0);
+#endif
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        roles::LayoutTextResponse response;
+        response.add_lines("running");
+        return response;
+      });
+  return context.Run();
+}
+
 int WarmFailerMain(HelperContext& context) {
   context.SetWarmUp("load-model",
                     [] { return absl::NotFoundError("model.bin is missing"); });
@@ -189,6 +247,8 @@ bool AddFileTestRoles(RoleRegistry& roles) {
   return roles.Add("files", &FilesMain).ok() &&
          roles.Add("warm-threader", &WarmThreaderMain).ok() &&
          roles.Add("warm-failer", &WarmFailerMain).ok() &&
+         roles.Add("warm-forker", &WarmForkerMain).ok() &&
+         roles.Add("early-forker", &EarlyForkerMain).ok() &&
          roles.Add("warm-joiner", &WarmJoinerMain).ok();
 }
 
