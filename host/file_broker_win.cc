@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <windows.h>
 
+#include <cctype>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -93,6 +94,20 @@ absl::StatusOr<ScopedHandle> OpenAt(const std::string& path, int flags,
   return ScopedHandle(handle);
 }
 
+// CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension and in any case:
+// Win32 opens the device wherever the name appears.
+bool IsDeviceName(const std::string& part) {
+  std::string stem = part.substr(0, part.find('.'));
+  while (!stem.empty() && stem.back() == ' ') stem.pop_back();
+  for (char& c : stem) c = static_cast<char>(std::toupper(c));
+  if (stem == "CON" || stem == "PRN" || stem == "AUX" || stem == "NUL") {
+    return true;
+  }
+  return stem.size() == 4 &&
+         (stem.rfind("COM", 0) == 0 || stem.rfind("LPT", 0) == 0) &&
+         stem[3] >= '1' && stem[3] <= '9';
+}
+
 }  // namespace
 
 void ForceBrokerComponentWalkForTesting(bool) {}
@@ -103,11 +118,30 @@ absl::StatusOr<ScopedHandle> OpenBeneath(
   if (components.empty()) {
     return absl::PermissionDeniedError("file broker: no file named");
   }
+  // Each component must name itself on the disk as written: Win32 would
+  // otherwise rewrite it before CreateFileW creates or truncates anything,
+  // and the check that the file reached lies beneath the rule's directory
+  // comes after that.
   for (const std::string& part : components) {
     // An alternate data stream ("file:stream") or a device name trick.
     if (part.find(':') != std::string::npos) {
       return absl::PermissionDeniedError(
           absl::StrCat("file broker: '", part, "' names a stream"));
+    }
+    // A second separator inside a component ("..\\x" arrives as one).
+    if (part.find('\\') != std::string::npos) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "file broker: '", part, "' holds a backslash, a separator here"));
+    }
+    // Win32 drops trailing dots and spaces: ".. " would become "..".
+    if (part.back() == '.' || part.back() == ' ') {
+      return absl::PermissionDeniedError(
+          absl::StrCat("file broker: '", part,
+                       "' ends in a dot or a space, which Windows drops"));
+    }
+    if (IsDeviceName(part)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("file broker: '", part, "' names a device"));
     }
   }
   std::string base(dir);
