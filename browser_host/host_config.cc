@@ -15,7 +15,9 @@
 #include "browser_host/proto/host_config.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "host/file_broker.h"
 #include "sandbox/sandbox_policy.h"
+#include "sandbox/sandbox_policy_files.h"
 
 namespace bulkhead {
 namespace {
@@ -188,6 +190,102 @@ void ApplyRestart(Checker& check, const Located& at,
   }
 }
 
+// A file access mode: "read" (also when not written) or "write"; whether it
+// allows writing, or nullopt after recording the error.
+std::optional<bool> ParseAccess(Checker& check, const Located& at, bool written,
+                                const std::string& access) {
+  if (!written || access == "read") return false;
+  if (access == "write") return true;
+  check.Fail(at, "access", "\"read\" or \"write\"",
+             absl::StrCat("\"", absl::CHexEscape(access), "\""));
+  return std::nullopt;
+}
+
+// A broker rule's or pre-opened file's path, as the sandbox's policy checks
+// it (sandbox::internal::ValidateAbsolutePath); false after recording the
+// error.
+bool CheckFilePath(Checker& check, const Located& at, const char* name,
+                   const std::string& path) {
+  if (sandbox::internal::ValidateAbsolutePath(path).ok()) return true;
+  check.Fail(at, name,
+             "an absolute path without empty, \".\" or \"..\" components "
+             "or a trailing separator",
+             absl::StrCat("\"", absl::CHexEscape(path), "\""));
+  return false;
+}
+
+// The `broker` entries of `role`, replacing `out`'s when there are any.
+void ApplyBrokerRules(Checker& check, const Located& at,
+                      const config::Role& role, RoleConfig& out) {
+  if (role.broker_size() > 0) out.broker_rules.clear();
+  for (int i = 0; i < role.broker_size(); ++i) {
+    const config::BrokerRuleConfig& entry = role.broker(i);
+    const Located where = Nested(at, "broker", entry, i);
+    if (entry.has_file() == entry.has_under()) {
+      check.Fail(where, nullptr,
+                 "exactly one of `file` (that file) and `under` (every file "
+                 "beneath that directory)",
+                 entry.has_file() ? "both" : "neither");
+      continue;
+    }
+    const char* field = entry.has_file() ? "file" : "under";
+    const std::string& path = entry.has_file() ? entry.file() : entry.under();
+    if (!CheckFilePath(check, where, field, path)) continue;
+    std::optional<bool> write =
+        ParseAccess(check, where, entry.has_access(), entry.access());
+    if (!write.has_value()) continue;
+    out.broker_rules.push_back({path, entry.has_under(), *write});
+  }
+}
+
+// The `preopen` entries of `role`, replacing `out`'s when there are any. Each
+// file is opened as the launch opens it (OpenPreopenedFile) and closed: a
+// file that is missing, a symbolic link or (for a sandboxed role) a
+// directory is refused here rather than at every launch.
+void ApplyPreopened(Checker& check, const Located& at, const config::Role& role,
+                    RoleConfig& out) {
+  if (role.preopen_size() > 0) out.preopened.clear();
+  for (int i = 0; i < role.preopen_size(); ++i) {
+    const config::PreopenedFileConfig& entry = role.preopen(i);
+    const Located where = Nested(at, "preopen", entry, i);
+    if (entry.name().empty() ||
+        entry.name().size() > sandbox::kMaxPreopenedNameLength) {
+      check.Fail(where, "name",
+                 absl::StrCat("a name of 1 to ",
+                              sandbox::kMaxPreopenedNameLength, " characters"),
+                 absl::StrCat("\"", absl::CHexEscape(entry.name()), "\""));
+      continue;
+    }
+    for (int earlier = 0; earlier < i; ++earlier) {
+      if (role.preopen(earlier).name() == entry.name()) {
+        check.Fail(
+            where, "name",
+            absl::StrCat("each name once (preopen[", earlier, "] has it)"),
+            absl::StrCat("\"", absl::CHexEscape(entry.name()), "\" again"));
+      }
+    }
+    if (!CheckFilePath(check, where, "path", entry.path())) continue;
+    std::optional<bool> write =
+        ParseAccess(check, where, entry.has_access(), entry.access());
+    if (!write.has_value()) continue;
+    sandbox::PreopenedFile file{entry.name(), entry.path(), *write};
+    if (check.status().ok()) {
+      absl::StatusOr<ScopedHandle> opened =
+          OpenPreopenedFile(file, out.sandbox != "none");
+      if (!opened.ok()) {
+        check.Fail(where, "path",
+                   out.sandbox != "none"
+                       ? "a file the host can open (not a directory, not a "
+                         "symbolic link)"
+                       : "a file the host can open (not a symbolic link)",
+                   opened.status().message());
+        continue;
+      }
+    }
+    out.preopened.push_back(std::move(file));
+  }
+}
+
 // Applies the fields `role` sets (all but name and count) onto `out`.
 void ApplyRole(Checker& check, const Located& at, const config::Role& role,
                RoleConfig& out) {
@@ -276,6 +374,8 @@ void ApplyRole(Checker& check, const Located& at, const config::Role& role,
     out.allow_syscalls.assign(role.allow_syscalls().begin(),
                               role.allow_syscalls().end());
   }
+  ApplyBrokerRules(check, at, role, out);
+  ApplyPreopened(check, at, role, out);
   if (role.has_heartbeat()) {
     const Located beat = Nested(at, "heartbeat", role.heartbeat());
     if (role.heartbeat().has_interval()) {

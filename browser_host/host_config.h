@@ -45,6 +45,11 @@ struct RoleConfig {
   std::optional<sandbox::Network> network;
   // The `environment` field: added to the preset's policy's environment.
   std::vector<std::string> environment;
+  // The `broker` and `preopen` fields: the policy's file access
+  // (SandboxPolicy::broker_rules and preopened), sandboxed or not. Each path
+  // checked when parsed; each pre-opened file opened then, as at launch.
+  std::vector<sandbox::BrokerRule> broker_rules;
+  std::vector<sandbox::PreopenedFile> preopened;
 };
 
 struct HostConfig {
@@ -58,8 +63,9 @@ struct HostConfig {
 };
 
 // The sandbox policy of a role's helpers: its preset (the role's own, or the
-// one `sandbox` names), with the config's CPU limit, filesystem view and
-// extra system calls added. InvalidArgument as SandboxPolicyBuilder::Build().
+// one `sandbox` names), with the config's CPU limit, filesystem view, extra
+// system calls, broker rules and pre-opened files added. InvalidArgument as
+// SandboxPolicyBuilder::Build().
 absl::StatusOr<sandbox::SandboxPolicy> SandboxPolicyForRole(
     const RoleConfig& role, absl::string_view role_name);
 

@@ -41,6 +41,18 @@ absl::StatusOr<sandbox::SandboxPolicy> SandboxPolicyForRole(
         break;
     }
   }
+  for (const sandbox::BrokerRule& rule : role.broker_rules) {
+    if (rule.prefix) {
+      rule.write ? builder.BrokerAllowWriteUnder(rule.path)
+                 : builder.BrokerAllowReadUnder(rule.path);
+    } else {
+      rule.write ? builder.BrokerAllowWrite(rule.path)
+                 : builder.BrokerAllowRead(rule.path);
+    }
+  }
+  for (const sandbox::PreopenedFile& file : role.preopened) {
+    builder.PreOpen(file.name, file.path, file.write);
+  }
   return builder.Build();
 }
 
@@ -58,7 +70,7 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   options.memory_limit_bytes = *defaults.memory_limit_bytes;
   options.heartbeat = *defaults.heartbeat;
   // Each role's policy: its preset (or the one the config names), with the
-  // config's CPU limit, network and environment.
+  // config's CPU limit, network, environment and file access.
   struct PolicyChoice {
     std::string preset;
     uint64_t cpu_seconds = 0;
@@ -66,6 +78,8 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
     std::optional<sandbox::SandboxPolicy> policy;
     std::optional<sandbox::Network> network;
     std::vector<std::string> environment;
+    std::vector<sandbox::BrokerRule> broker_rules;
+    std::vector<sandbox::PreopenedFile> preopened;
   };
   std::map<std::string, PolicyChoice, std::less<>> policies;
   for (const RoleConfig& role : config.roles) {
@@ -74,7 +88,11 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
         role.sandbox == "default" || role.sandbox == "none" ? role.name
                                                             : role.sandbox,
         static_cast<uint64_t>(absl::ToInt64Seconds(role.cpu_limit)),
-        std::nullopt, role.network, role.environment};
+        std::nullopt,
+        role.network,
+        role.environment,
+        role.broker_rules,
+        role.preopened};
     if (!role.filesystem.empty() || !role.allow_syscalls.empty()) {
       absl::StatusOr<sandbox::SandboxPolicy> policy =
           SandboxPolicyForRole(role, role.name);
@@ -84,14 +102,21 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
   const PolicyChoice fallback = {
       "",
       static_cast<uint64_t>(absl::ToInt64Seconds(config.defaults.cpu_limit)),
-      std::nullopt, config.defaults.network, config.defaults.environment};
+      std::nullopt,
+      config.defaults.network,
+      config.defaults.environment,
+      config.defaults.broker_rules,
+      config.defaults.preopened};
   options.sandbox_policy_for_role = [policies = std::move(policies), fallback,
                                      defaults = config.defaults](
                                         absl::string_view role) {
     const auto found = policies.find(role);
     const PolicyChoice& choice =
         found != policies.end() ? found->second : fallback;
-    // The network and environment go on whichever policy the role gets.
+    // The network, environment and file access go on whichever policy the
+    // role gets (a role whose sandbox is "none" keeps its file access even
+    // when its view was not checked and did not build). No preset has file
+    // access of its own: the config's lists are the whole of it.
     auto finish = [&choice](sandbox::SandboxPolicy policy) {
       if (choice.network.has_value()) {
         policy = sandbox::WithNetwork(std::move(policy), *choice.network);
@@ -99,6 +124,8 @@ void ApplyHostConfig(const HostConfig& config, Host::Options& options) {
       policy.environment.insert(policy.environment.end(),
                                 choice.environment.begin(),
                                 choice.environment.end());
+      policy.broker_rules = choice.broker_rules;
+      policy.preopened = choice.preopened;
       return policy;
     };
     if (choice.policy.has_value()) return finish(*choice.policy);

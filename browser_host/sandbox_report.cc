@@ -61,6 +61,35 @@ void DescribeView(const HelperProcess& helper, RoleReport& report) {
   }
 }
 
+// The policy's file access, beside the view: each broker rule (what the
+// host opens for the helper on request, decided per request) and each file
+// handed over at launch (the launch succeeded, so each was opened and sent).
+void DescribeFileAccess(const HelperProcess& helper, RoleReport& report) {
+  const sandbox::SandboxPolicy& policy = helper.sandbox_policy();
+  if (!policy.broker_rules.empty()) {
+    absl::StrAppend(
+        &report.text,
+        absl::StrFormat("  %-40s %-6s %s\n", "BROKER RULE", "MATCH", "ACCESS"));
+    for (const sandbox::BrokerRule& rule : policy.broker_rules) {
+      absl::StrAppend(&report.text,
+                      absl::StrFormat("  %-40s %-6s %s\n", rule.path,
+                                      rule.prefix ? "under" : "file",
+                                      rule.write ? "write" : "read"));
+    }
+  }
+  if (!policy.preopened.empty()) {
+    absl::StrAppend(&report.text,
+                    absl::StrFormat("  %-40s %-6s %s\n", "PRE-OPENED FILE",
+                                    "ACCESS", "PATH"));
+    for (const sandbox::PreopenedFile& file : policy.preopened) {
+      absl::StrAppend(
+          &report.text,
+          absl::StrFormat("  %-40s %-6s %s\n", file.name,
+                          file.write ? "write" : "read", file.path));
+    }
+  }
+}
+
 // One role's table: each layer the probe reported, whether the policy
 // requires it, and whether the helper found it really in force.
 RoleReport DescribeHelper(const HelperProcess& helper) {
@@ -133,6 +162,7 @@ RoleReport DescribeHelper(const HelperProcess& helper) {
                                     requirement, in_force, detail));
   }
   DescribeView(helper, report);
+  DescribeFileAccess(helper, report);
   return report;
 }
 

@@ -19,6 +19,10 @@ namespace bulkhead {
 // it. A role whose policy has a filesystem view gets a second table: each
 // entry's path, kind (ro, rw, tmpfs, dev) and whether the helper's probe
 // found it in force from inside (an entry not in force fails the report).
+// A role whose policy has broker rules or pre-opened files gets a table of
+// each: a rule's path, whether it matches the file or every file under it,
+// and its access (read, write); a pre-opened file's name (as the helper
+// takes it), access and path. They hold sandboxed or not.
 int RunSandboxReport(const RoleRegistry& roles, bool sandbox_helpers,
                      std::FILE* out, const HostConfig* config = nullptr);
 

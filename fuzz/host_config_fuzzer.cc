@@ -1,6 +1,7 @@
 // libFuzzer target: a config file the user hands browser_host (protobuf text
 // format). Loading must never crash, and what it accepts must apply to the
-// host's options and yield a sandbox policy per role without crashing.
+// host's options and yield a sandbox policy per role without crashing, with
+// the role's broker rules and pre-opened files in it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,7 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bulkhead::ApplyHostConfig(*config, options);
   if (options.sandbox_policy_for_role) {
     for (const bulkhead::RoleConfig& role : config->roles) {
-      (void)options.sandbox_policy_for_role(role.name);
+      const bulkhead::sandbox::SandboxPolicy policy =
+          options.sandbox_policy_for_role(role.name);
+      // The role's file access reaches its policy whole, whatever else it
+      // sets.
+      if (policy.broker_rules.size() != role.broker_rules.size() ||
+          policy.preopened.size() != role.preopened.size()) {
+        __builtin_trap();
+      }
     }
     (void)options.sandbox_policy_for_role("renderer");
   }

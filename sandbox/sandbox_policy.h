@@ -159,6 +159,8 @@ struct PreopenedFile {
   std::string path;
   bool write = false;
 };
+// The longest PreopenedFile::name Build() accepts.
+inline constexpr size_t kMaxPreopenedNameLength = 64;
 
 struct BULKHEAD_EXPORT SandboxPolicy {
   std::string name;

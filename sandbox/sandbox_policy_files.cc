@@ -26,8 +26,6 @@ constexpr size_t kRootLength = 1;  // "/".
 bool IsRoot(absl::string_view path) { return !path.empty() && path[0] == '/'; }
 #endif
 
-constexpr size_t kMaxPreopenedNameLength = 64;
-
 }  // namespace
 
 absl::Status ValidateAbsolutePath(absl::string_view path) {

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -196,6 +197,59 @@ TEST(BrowserHostMainTest, SandboxReportWithAConfigListsTheView) {
               ::testing::ContainsRegex("/dev/null +dev +yes +usable"));
   std::remove(config.c_str());
 #endif
+}
+
+// ... and each role's broker rules and pre-opened files, beside the view.
+TEST(BrowserHostMainTest, SandboxReportWithAConfigListsTheFileAccess) {
+  // Paths written with '/', as in a config (Windows takes them too).
+  const std::string dir =
+      (std::filesystem::path(::testing::TempDir()) / "report-files")
+          .generic_string();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/model.bin") << "weights";
+  const std::string config = dir + "/files-config.textproto";
+  std::ofstream(config) << R"(
+    role {
+      name: "renderer"
+      broker { under: ")"
+                        << dir << R"(" }
+      broker { file: ")" << dir
+                        << R"(/out.txt" access: "write" }
+      preopen { name: "model" path: ")"
+                        << dir << R"(/model.bin" }
+    }
+    role { name: "gpu" sandbox: "none" broker { file: ")"
+                        << dir << R"(/model.bin" } }
+  )";
+  testing::ProcessOutput output =
+      RunBrowserHost({"sandbox-report", "--config", config}, "");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  const size_t renderer = output.out.find("renderer\n");
+  const size_t gpu = output.out.find("gpu\n");
+  const size_t utility = output.out.find("utility\n");
+  ASSERT_NE(renderer, std::string::npos) << output.out;
+  ASSERT_NE(gpu, std::string::npos) << output.out;
+  ASSERT_NE(utility, std::string::npos) << output.out;
+  const std::string renderer_report =
+      output.out.substr(renderer, gpu - renderer);
+  EXPECT_THAT(renderer_report,
+              ::testing::ContainsRegex("BROKER RULE +MATCH +ACCESS"));
+  EXPECT_THAT(renderer_report, HasSubstr(dir + " "));
+  EXPECT_THAT(renderer_report, ::testing::ContainsRegex("under +read"));
+  EXPECT_THAT(renderer_report,
+              ::testing::ContainsRegex("/out.txt +file +write"));
+  EXPECT_THAT(renderer_report,
+              ::testing::ContainsRegex("PRE-OPENED FILE +ACCESS +PATH"));
+  EXPECT_THAT(renderer_report,
+              ::testing::ContainsRegex("model +read +" + dir + "/model.bin"));
+  // Unsandboxed, the role's rules hold all the same.
+  const std::string gpu_report = output.out.substr(gpu, utility - gpu);
+  EXPECT_THAT(gpu_report, ::testing::ContainsRegex("/model.bin +file +read"));
+  EXPECT_THAT(gpu_report, Not(HasSubstr("PRE-OPENED FILE")));
+  // A role the config gives no file access shows no such table.
+  EXPECT_THAT(output.out.substr(utility), Not(HasSubstr("BROKER RULE")));
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
 }
 
 TEST(BrowserHostMainTest, BadLogLevelIsAUsageError) {

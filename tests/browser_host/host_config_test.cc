@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -351,6 +352,173 @@ TEST_F(HostConfigTest, NetworkAndEnvironmentShapeTheRolesPolicy) {
   // A role the config does not list gets the defaults' environment.
   EXPECT_EQ(options.sandbox_policy_for_role("renderer").environment,
             (std::vector<std::string>{"LANG=C.UTF-8"}));
+}
+
+// A directory with one file in it, for the config's file access: paths
+// written with '/' (the config's own, and one Windows accepts too).
+class HostConfigFilesTest : public HostConfigTest {
+ protected:
+  void SetUp() override {
+    HostConfigTest::SetUp();
+    dir_ =
+        (std::filesystem::path(::testing::TempDir()) /
+         ("host-config-files-" +
+          std::string(
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())))
+            .generic_string();
+    std::filesystem::create_directories(dir_);
+    file_ = dir_ + "/data.txt";
+    std::ofstream(file_, std::ios::binary) << "data";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // "under /d read", "file /d/f write": a rule as the report shows it.
+  static std::vector<std::string> Rules(const sandbox::SandboxPolicy& policy) {
+    std::vector<std::string> rules;
+    for (const sandbox::BrokerRule& rule : policy.broker_rules) {
+      rules.push_back((rule.prefix ? "under " : "file ") + rule.path +
+                      (rule.write ? " write" : " read"));
+    }
+    return rules;
+  }
+  // "name /path read".
+  static std::vector<std::string> Preopened(
+      const sandbox::SandboxPolicy& policy) {
+    std::vector<std::string> files;
+    for (const sandbox::PreopenedFile& file : policy.preopened) {
+      files.push_back(file.name + " " + file.path +
+                      (file.write ? " write" : " read"));
+    }
+    return files;
+  }
+
+  std::string dir_;
+  std::string file_;
+};
+
+TEST_F(HostConfigFilesTest, BrokerRulesAndPreopenedFilesShapeTheRolesPolicy) {
+#if defined(_WIN32)
+  // Windows' pre-opened file opens no directory, sandboxed or not.
+  const std::string folder;
+  const std::vector<std::string> gpu_files = {"data " + file_ + " write"};
+#else
+  const std::string folder =
+      "preopen { name: \"folder\" path: \"" + dir_ + "\" }";
+  const std::vector<std::string> gpu_files = {"data " + file_ + " write",
+                                              "folder " + dir_ + " read"};
+#endif
+  absl::StatusOr<HostConfig> config = Parse(R"(
+    defaults { broker { under: ")" + dir_ + R"(" } }
+    role {
+      name: "renderer"
+      broker { file: ")" + file_ + R"(" access: "write" }
+      broker { under: ")" + dir_ + R"(" access: "read" }
+      preopen { name: "data" path: ")" + file_ +
+                                            R"(" }
+    }
+    role {
+      name: "gpu"
+      sandbox: "none"
+      preopen { name: "data" path: ")" + file_ +
+                                            R"(" access: "write" }
+      )" + folder + R"(
+    }
+    role { name: "utility" }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Host::Options options;
+  ApplyHostConfig(*config, options);
+  const sandbox::SandboxPolicy renderer =
+      options.sandbox_policy_for_role("renderer");
+  EXPECT_EQ(Rules(renderer),
+            (std::vector<std::string>{"file " + file_ + " write",
+                                      "under " + dir_ + " read"}));
+  EXPECT_EQ(Preopened(renderer),
+            (std::vector<std::string>{"data " + file_ + " read"}));
+  // Its view and system calls are the preset's: the file access is all the
+  // config added.
+  EXPECT_EQ(renderer.filesystem, sandbox::PresetForRole("renderer").filesystem);
+  // Unsandboxed, the role keeps the defaults' rule and its own files (on
+  // POSIX a directory too: only a sandboxed helper is refused one).
+  const sandbox::SandboxPolicy gpu = options.sandbox_policy_for_role("gpu");
+  EXPECT_EQ(Rules(gpu), (std::vector<std::string>{"under " + dir_ + " read"}));
+  EXPECT_EQ(Preopened(gpu), gpu_files);
+  // A role without its own gets the defaults', as does one the config does
+  // not list.
+  for (const char* role : {"utility", "network"}) {
+    const sandbox::SandboxPolicy policy = options.sandbox_policy_for_role(role);
+    EXPECT_EQ(Rules(policy),
+              (std::vector<std::string>{"under " + dir_ + " read"}))
+        << role;
+    EXPECT_TRUE(policy.preopened.empty()) << role;
+  }
+}
+
+TEST_F(HostConfigFilesTest, ABadRuleOrFileIsRefusedNamingItsEntry) {
+  auto role = [](const std::string& fields) {
+    return "role { name: \"gpu\" " + fields + " }";
+  };
+  EXPECT_EQ(Error("role {\n  name: \"gpu\"\n  broker { under: \"etc\" }\n}"),
+            "host.textproto:3:12: role[0].broker[0].under: expected an "
+            "absolute path without empty, \".\" or \"..\" components or a "
+            "trailing separator, got \"etc\"");
+  EXPECT_THAT(Error(role("broker { file: \"" + dir_ + "/../secret\" }")),
+              HasSubstr("role[0].broker[0].file: expected an absolute path"));
+  EXPECT_THAT(Error(role("broker { under: \"" + dir_ + "/\" }")),
+              HasSubstr("role[0].broker[0].under: expected an absolute path"));
+  EXPECT_THAT(
+      Error(role("broker { file: \"" + file_ + "\" under: \"" + dir_ + "\" }")),
+      HasSubstr("role[0].broker[0]: expected exactly one of `file` "
+                "(that file) and `under` (every file beneath that "
+                "directory), got both"));
+  EXPECT_THAT(Error(role("broker { access: \"read\" }")),
+              HasSubstr("role[0].broker[0]: expected exactly one of `file`"));
+  EXPECT_THAT(
+      Error(role("broker { under: \"" + dir_ + "\" }\n broker { under: \"" +
+                 dir_ + "\" access: \"exec\" }")),
+      HasSubstr("role[0].broker[1].access: expected \"read\" or "
+                "\"write\", got \"exec\""));
+  EXPECT_THAT(Error(role("preopen { name: \"data\" path: \"" + file_ +
+                         "\" access: \"rw\" }")),
+              HasSubstr("role[0].preopen[0].access: expected \"read\" or "
+                        "\"write\", got \"rw\""));
+  EXPECT_THAT(Error(role("preopen { name: \"data\" path: \"data.txt\" }")),
+              HasSubstr("role[0].preopen[0].path: expected an absolute path"));
+  EXPECT_THAT(Error(role("preopen { path: \"" + file_ + "\" }")),
+              HasSubstr("role[0].preopen[0].name: expected a name of 1 to 64 "
+                        "characters, got \"\""));
+  EXPECT_THAT(Error(role("preopen { name: \"" + std::string(65, 'n') +
+                         "\" path: \"" + file_ + "\" }")),
+              HasSubstr("role[0].preopen[0].name: expected a name of 1 to 64"));
+  EXPECT_THAT(
+      Error(role("preopen { name: \"data\" path: \"" + file_ +
+                 "\" }\n preopen { name: \"data\" path: \"" + file_ + "\" }")),
+      HasSubstr("role[0].preopen[1].name: expected each name once "
+                "(preopen[0] has it), got \"data\" again"));
+  // Opened when parsed, as at launch.
+  const std::string missing = Error(
+      role("preopen { name: \"model\" path: \"" + dir_ + "/no-such-file\" }"));
+  EXPECT_THAT(missing, HasSubstr("role[0].preopen[0].path: expected a file "
+                                 "the host can open"));
+  EXPECT_THAT(missing, HasSubstr("no-such-file"));
+  EXPECT_THAT(
+      Error(role("preopen { name: \"folder\" path: \"" + dir_ + "\" }")),
+      HasSubstr("role[0].preopen[0].path: expected a file the host "
+                "can open (not a directory, not a symbolic link)"));
+  // In the defaults, the error says so.
+  EXPECT_THAT(Error("defaults { preopen { name: \"m\" path: \"" + dir_ +
+                    "/gone\" } }\n" + role("")),
+              HasSubstr("defaults.preopen[0].path: expected a file"));
+#if !defined(_WIN32)
+  std::filesystem::create_symlink(file_, dir_ + "/link.txt");
+  EXPECT_THAT(
+      Error(role("preopen { name: \"link\" path: \"" + dir_ + "/link.txt\" }")),
+      HasSubstr("role[0].preopen[0].path: expected a file the host "
+                "can open"));
+#endif
 }
 
 }  // namespace
