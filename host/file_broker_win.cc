@@ -1,9 +1,12 @@
-// The file broker's opens on Windows: CreateFileW on the whole path with
+// The file broker's opens on Windows: each component must be a name Win32
+// leaves as it is (no trailing dot or space, no backslash, stream or device
+// name); each directory on the way is opened as itself and refused if it is
+// a reparse point (junction, symbolic link), before anything is created or
+// truncated; then CreateFileW on the whole path with
 // FILE_FLAG_OPEN_REPARSE_POINT (a reparse point at the end is opened as
 // itself, then refused), and the path the handle really reached
 // (GetFinalPathNameByHandleW) must still lie beneath the rule's directory as
-// it resolves: a junction or symbolic link on the way that leads out is
-// refused.
+// it resolves.
 #include <fcntl.h>
 #include <windows.h>
 
@@ -151,6 +154,28 @@ absl::StatusOr<ScopedHandle> OpenBeneath(
   if (!root.ok()) return root.status();
   absl::StatusOr<std::wstring> root_final = FinalPath(root->get());
   if (!root_final.ok()) return root_final.status();
+  // Every directory on the way is opened as itself first: a junction or
+  // link among them is refused before CreateFileW may create or truncate the
+  // file wherever it leads. (A directory swapped for one between this walk
+  // and the open is caught by the final-path check below, after the fact;
+  // the helper has no way to make one through the broker.)
+  std::string walked = base;
+  for (size_t i = 0; i + 1 < components.size(); ++i) {
+    walked += components[i];
+    absl::StatusOr<ScopedHandle> step = OpenAt(walked, 0, true);
+    if (!step.ok()) return step.status();
+    BY_HANDLE_FILE_INFORMATION step_info;
+    if (!::GetFileInformationByHandle(step->get(), &step_info)) {
+      return LastWinErrorToStatus("GetFileInformationByHandle");
+    }
+    if ((step_info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0 ||
+        (step_info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "file broker: '", walked,
+          "' is a reparse point or no directory (never followed)"));
+    }
+    walked += '\\';
+  }
   absl::StatusOr<ScopedHandle> file = OpenAt(path, flags, false);
   if (!file.ok()) return file.status();
   BY_HANDLE_FILE_INFORMATION info;
