@@ -1,5 +1,6 @@
 #include "helper/helper_context.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -173,9 +174,15 @@ int HelperContext::Run() {
   if (has_sandbox_settings_) {
     if (absl::StatusOr<std::vector<std::string>> children = ListChildren();
         children.ok() && !children->empty()) {
+      constexpr size_t kNamed = 8;
+      const size_t named = std::min(children->size(), kNamed);
       BH_LOG(kError, "refusing to run unconfined: ", children->size(),
              " child process(es) started before the lockdown would escape it (",
-             absl::StrJoin(*children, ", "), ")");
+             absl::StrJoin(children->begin(), children->begin() + named, ", "),
+             children->size() > named
+                 ? absl::StrCat(" and ", children->size() - named, " more")
+                 : "",
+             ")");
       return kExitSandboxFailed;
     }
   }
