@@ -1,8 +1,10 @@
 #include "helper/helper_context.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "helper/diagnostics/escape_attempts.h"
 #include "helper/diagnostics/fault_injection.h"
@@ -163,6 +165,25 @@ int HelperContext::Run() {
         !warmed.ok()) {
       BH_LOG(kError, warmed.message());
       return kExitWarmUpFailed;
+    }
+  }
+  // A process this helper started before the lockdown (in main, before Run)
+  // would keep all it takes: the host's root, the capabilities, no seccomp
+  // filter, the channel. As a thread makes the lockdown refuse, so does a
+  // living child (Linux, where they are listed).
+  if (has_sandbox_settings_) {
+    if (absl::StatusOr<std::vector<std::string>> children = ListChildren();
+        children.ok() && !children->empty()) {
+      constexpr size_t kNamed = 8;
+      const size_t named = std::min(children->size(), kNamed);
+      BH_LOG(kError, "refusing to run unconfined: ", children->size(),
+             " child process(es) started before the lockdown would escape it (",
+             absl::StrJoin(children->begin(), children->begin() + named, ", "),
+             children->size() > named
+                 ? absl::StrCat(" and ", children->size() - named, " more")
+                 : "",
+             ")");
+      return kExitSandboxFailed;
     }
   }
   // Before the lockdown, as a library's descriptors and threads would be.

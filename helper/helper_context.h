@@ -56,6 +56,10 @@ class BULKHEAD_EXPORT HelperContext {
   // registering handlers.
   int Run();
 
+  // A sandboxed helper's lockdown refuses (kExitSandboxFailed) while a child
+  // process the role started before Run() is alive (Linux): made before the
+  // lockdown, it would run without it.
+  //
   // Keeps `fd` (not owned) open through the lockdown, which closes every
   // descriptor but stdio, the runtime's own and those kept here: for one the
   // role opened before Run() on purpose (a device, a pre-opened file, the fd

@@ -179,13 +179,26 @@ std::vector<Case> AllCases() {
   cases.push_back(Same("close-stdio-then-crash", "close-stdio-then-crash", "go",
                        Crashed(SIGSEGV, "crashed (signal 11 SIGSEGV")));
 
-  // Process trees: none of it may outlive the helper.
-  cases.push_back(
-      Same("setsid-child-before-ready", "setsid-child", "go", ErrorExit(4)));
-  cases.push_back(Same("double-fork-daemon-before-ready", "double-fork-daemon",
-                       "go", ErrorExit(5)));
-  cases.push_back(
-      Same("fork-bomb-before-ready", "fork-bomb", "go", ErrorExit(6)));
+  // Process trees: none of it may outlive the helper. Sandboxed, a child
+  // started before the lockdown would escape it (the host's root, every
+  // capability, no filter): the helper refuses to lock down, and its launch
+  // fails.
+  {
+    // 85: kExitSandboxFailed (helper/exit_codes.h).
+    Expected refused = Kind(ExitKind::kLaunchFailed, 0, 85);
+    refused.never_ready = true;
+    Case c =
+        Same("setsid-child-before-ready", "setsid-child", "go", ErrorExit(4));
+    c.sandboxed = refused;
+    cases.push_back(std::move(c));
+    c = Same("double-fork-daemon-before-ready", "double-fork-daemon", "go",
+             ErrorExit(5));
+    c.sandboxed = refused;
+    cases.push_back(std::move(c));
+    c = Same("fork-bomb-before-ready", "fork-bomb", "go", ErrorExit(6));
+    c.sandboxed = refused;
+    cases.push_back(std::move(c));
+  }
   {
     Case c = Same("setsid-child-after-ready", "fork-after-lockdown", "go",
                   ErrorExit(8));

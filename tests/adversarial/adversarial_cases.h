@@ -48,6 +48,8 @@ struct Expected {
   CallOutcome call = CallOutcome::kAny;
   // With kOk: the reply must start with this.
   std::string reply_prefix;
+  // The launch fails (the helper ends before Ready): no call is made.
+  bool never_ready = false;
 };
 
 struct Case {

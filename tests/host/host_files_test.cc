@@ -332,7 +332,7 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
 // mode, whose expectations are the lead's to decide (see the session-5
 // attack report).
 TEST_P(HostFilesTest,
-       DISABLED_AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
+       AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
 #if !defined(__linux__)
   GTEST_SKIP() << "processes are counted on Linux only";
 #endif
