@@ -252,7 +252,10 @@ void HelperPool::Core::OnRunEnd(RunEnd end) {
       absl::IsDeadlineExceeded(status) && !ipc::IsHandlerError(status);
   if (exit.has_value() && !deadline_passed) {
     // The call already says how the helper ended.
-    if (worker != nullptr) worker->tasks.erase(entry.id);
+    if (worker != nullptr) {
+      worker->tasks.erase(entry.id);
+      worker->died_in_task = true;
+    }
     OnTaskHelperDied(entry, *exit,
                      /*blame=*/exit->kind != ExitKind::kDeadlineKilled &&
                          (worker == nullptr || !worker->ended_by_pool));

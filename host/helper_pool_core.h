@@ -69,6 +69,9 @@ class HelperPool::Core {
     // Its end was the pool's doing (stopped, recycled, killed for another
     // task's deadline, shutdown): the tasks it held are not blamed for it.
     bool ended_by_pool = false;
+    // A task's call ended with this helper's death (the call carries the
+    // ExitInfo, before the exit report): it did not die idle.
+    bool died_in_task = false;
     // Why it is draining: the reason it is stopped with.
     std::string drain_reason;
   };

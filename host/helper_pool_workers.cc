@@ -151,7 +151,8 @@ void HelperPool::Core::OnExit(uint64_t id, const ExitInfo& exit) {
   }
   if (was_starting && !worker.ended_by_pool) {
     OnLaunchFailure(exit);
-  } else if (!worker.ended_by_pool && worker.tasks.empty()) {
+  } else if (!worker.ended_by_pool && worker.tasks.empty() &&
+             !worker.died_in_task) {
     // Died idle: back off as after a failed launch (without failing the
     // queue), so that a role that dies by itself is not relaunched in a loop.
     ++launch_failures_in_row_;

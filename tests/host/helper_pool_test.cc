@@ -185,6 +185,26 @@ TEST_F(HelperPoolTest, CrashEveryNthTaskLosesAndDoublesNothing) {
             static_cast<uint64_t>(kTasks));
 }
 
+// A helper that dies with a task in flight was not idle: its replacement is
+// launched at once, not after the back-off meant for helpers that die by
+// themselves (a launch_backoff of 60 s would hold the next task that long).
+TEST_F(HelperPoolTest, AHelperKilledByItsTaskIsReplacedWithoutBackOff) {
+  HelperPool::Options options = PoolOptions();
+  options.max_helpers = 1;
+  options.launch_backoff = absl::Seconds(60);
+  options.max_launch_backoff = absl::Seconds(60);
+  std::unique_ptr<HelperPool> pool = MakePool(options);
+  ASSERT_NE(pool, nullptr);
+  Submit(*pool, 0, "crash");
+  ASSERT_TRUE(AllDone(1));
+  ASSERT_TRUE(ExitInfoFromStatus(results_.at(0).status()).has_value())
+      << results_.at(0).status();
+  Submit(*pool, 1, "echo:next");
+  ASSERT_TRUE(AllDone(2)) << "the next task waited for a back-off";
+  ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
+  EXPECT_EQ(pool->stats().helper_deaths, 1u);
+}
+
 // The same with idempotent tasks: each crash is retried on another helper,
 // so every task succeeds, exactly once.
 TEST_F(HelperPoolTest, CrashEveryNthTaskIdempotentAllSucceedOnce) {
