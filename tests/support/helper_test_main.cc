@@ -1,13 +1,11 @@
 // main() of the test binaries that launch helpers: the binary is its own helper
 // (libuv's run-tests, Chromium's MULTIPROCESS_TEST_MAIN). With --type it runs a
 // role; otherwise the tests.
-#include <cstdio>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "helper/helper_main.h"
 #include "tests/support/fake_zygote.h"
-#include "tests/support/process_probe.h"
 #include "tests/support/sanitizer_env.h"
 #include "tests/support/test_host.h"
 #include "tests/support/test_roles.h"
@@ -29,11 +27,5 @@ int main(int argc, char** argv) {
   }
   bulkhead::testing::PrepareHelperEnvironment();
   ::testing::InitGoogleTest(&argc, argv);
-  const int result = RUN_ALL_TESTS();
-  if (bulkhead::testing::RunningUnderWine()) {
-    // Every verdict is written; see EndProcessAtOnce.
-    std::fflush(nullptr);
-    bulkhead::testing::EndProcessAtOnce(result);
-  }
-  return result;
+  return RUN_ALL_TESTS();
 }

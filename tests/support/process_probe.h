@@ -24,12 +24,6 @@ bool ProcessGroupExists(int64_t pgid);
 // enforce some limits (integrity levels, job memory limits).
 bool RunningUnderWine();
 
-// Ends this process at once with `code`: no static destructors, atexit
-// handlers or (Windows) DLL detach. For the test binaries under Wine, where a
-// binary whose tests had all passed sometimes never exited (seen in parallel
-// ctest runs of the pool tests, not alone; the cause is not found).
-[[noreturn]] void EndProcessAtOnce(int code);
-
 // Waits until process `pid` has ended (exited, zombie or not), up to
 // `timeout`, without polling where the OS can notify (a pidfd on Linux, the
 // process handle on Windows). True when it ended in time.

@@ -16,8 +16,6 @@ bool CanSendGracefulSignals() { return true; }
 
 bool RunningUnderWine() { return false; }
 
-void EndProcessAtOnce(int code) { ::_exit(code); }
-
 bool ProcessGroupExists(int64_t pgid) {
   return ::kill(static_cast<pid_t>(-pgid), 0) == 0 || errno == EPERM;
 }

@@ -16,11 +16,6 @@ bool ProcessExists(int64_t pid) {
 
 bool CanSendGracefulSignals() { return false; }
 
-void EndProcessAtOnce(int code) {
-  ::TerminateProcess(::GetCurrentProcess(), static_cast<UINT>(code));
-  ::ExitProcess(static_cast<UINT>(code));  // Not reached.
-}
-
 bool RunningUnderWine() {
   HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
   return ntdll != nullptr &&
