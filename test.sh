@@ -74,13 +74,20 @@ for preset in "${presets[@]}"; do
   printf '\n==== %s ====\n' "$preset"
   start=$SECONDS
   configure_args=()
+  repeat_args=()
+  # Under Wine a test binary whose tests all passed sometimes keeps ctest
+  # waiting until its timeout (its output ends with "[  PASSED  ]"; seen in
+  # pool and one-shot tests, never when run alone; the cause is not found).
+  # Such a timeout gets one more run; a test that really hangs times out twice.
+  [[ $preset == windows ]] && repeat_args=(--repeat after-timeout:2)
   if [[ $preset == windows ]] && ! windows_setup; then
     result="FAIL (windows deps or wine)"
   elif ! bulkhead_configure "$preset" "${configure_args[@]}"; then
     result="FAIL (configure)"
   elif ! bulkhead_build "$preset"; then
     result="FAIL (build)"
-  elif ! (cd "$BULKHEAD_ROOT" && ctest --preset "$preset" "${ctest_args[@]}" </dev/null); then
+  elif ! (cd "$BULKHEAD_ROOT" && ctest --preset "$preset" "${ctest_args[@]}" \
+              "${repeat_args[@]}" </dev/null); then
     result="FAIL (tests)"
   else
     result="PASS"
