@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/loop_thread_checker.h"
 #include "host/exit_info_status.h"
+#include "ipc/handler_error.h"
 #include "ipc/uv_handle.h"
 
 namespace bulkhead {
@@ -240,6 +241,13 @@ void OneShotRunner::Core::OnReply(uint64_t id, absl::StatusOr<Job::Reply> reply,
                                   bool gone) {
   Pending& run = *runs_by_id_.at(id);
   if (run.reply.has_value()) return;  // Its deadline came first.
+  // The call's deadline is the run's own: when the call's timer fires before
+  // the runner's, the helper is still killed, not asked to stop.
+  if (absl::IsDeadlineExceeded(reply.status()) &&
+      !ipc::IsHandlerError(reply.status())) {
+    OnDeadline(run);
+    return;
+  }
   // A channel that closed under the call: the helper's end says why (OnExit).
   if (gone && !ExitInfoFromStatus(reply.status()).has_value()) return;
   run.reply = std::move(reply);
