@@ -11,7 +11,7 @@
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/helper_pool.h"
-#include "tests/host/host_fixture.h"
+#include "tests/host/pool_fixture.h"
 #include "tests/host/pool_worker_requests.h"
 #include "tests/support/sanitizer_env.h"
 
@@ -20,42 +20,8 @@ namespace {
 
 using roles::LayoutTextRequest;
 using roles::LayoutTextResponse;
-using Result = absl::StatusOr<LayoutTextResponse>;
 
-class HelperPoolAttackTest : public HostFixture {
- protected:
-  HelperPool::Options PoolOptions() {
-    HelperPool::Options options;
-    options.role = "pool-worker";
-    options.launch.sandboxed = false;
-    options.check_interval = absl::Milliseconds(20);
-    return options;
-  }
-
-  std::unique_ptr<HelperPool> MakePool(HelperPool::Options options) {
-    absl::StatusOr<std::unique_ptr<HelperPool>> pool =
-        HelperPool::Create(*host_, std::move(options));
-    EXPECT_TRUE(pool.ok()) << pool.status();
-    return pool.ok() ? *std::move(pool) : nullptr;
-  }
-
-  void Submit(HelperPool& pool, int id, const std::string& text,
-              HelperPool::TaskOptions options = {}) {
-    pool.Submit<LayoutTextRequest, LayoutTextResponse>(
-        PoolWorkerRequest(text), std::move(options), [this, id](Result result) {
-          if (results_.count(id) != 0) ++doubled_;
-          results_.emplace(id, std::move(result));
-        });
-  }
-
-  bool Done(size_t count) {
-    return RunUntil([&] { return results_.size() >= count; },
-                    absl::Seconds(30));
-  }
-
-  std::map<int, Result> results_;
-  int doubled_ = 0;
-};
+using HelperPoolAttackTest = PoolFixture;
 
 // A helper that answers after its task's deadline (the pool does not kill
 // it): the late reply ends nothing a second time, and is not taken for the
@@ -70,11 +36,11 @@ TEST_F(HelperPoolAttackTest, AReplyAfterTheDeadlineEndsNothingTwice) {
   short_deadline.deadline = absl::Milliseconds(150);
   Submit(*pool, 0, "busy:600", short_deadline);
   Submit(*pool, 1, "echo:second");
-  ASSERT_TRUE(Done(2));
+  ASSERT_TRUE(AllDone(2));
   // One more task after the late reply has certainly arrived (it is ahead of
   // this one on the helper's channel).
   Submit(*pool, 2, "echo:third");
-  ASSERT_TRUE(Done(3));
+  ASSERT_TRUE(AllDone(3));
   EXPECT_EQ(results_.at(0).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
@@ -131,7 +97,7 @@ TEST_F(HelperPoolAttackTest, ACompletionThatDestroysThePoolEndsTheRestOnce) {
         results_.emplace(0, std::move(result));
         pool.reset();
       });
-  ASSERT_TRUE(Done(2));
+  ASSERT_TRUE(AllDone(2));
   EXPECT_EQ(pool, nullptr);
   ASSERT_TRUE(results_.at(0).ok()) << results_.at(0).status();
   EXPECT_EQ(results_.at(1).status().code(), absl::StatusCode::kCancelled);
@@ -140,7 +106,7 @@ TEST_F(HelperPoolAttackTest, ACompletionThatDestroysThePoolEndsTheRestOnce) {
   std::unique_ptr<HelperPool> again = MakePool(PoolOptions());
   ASSERT_NE(again, nullptr);
   Submit(*again, 2, "echo:again");
-  ASSERT_TRUE(Done(3));
+  ASSERT_TRUE(AllDone(3));
   ASSERT_TRUE(results_.at(2).ok()) << results_.at(2).status();
   EXPECT_EQ(doubled_, 0);
 }
@@ -167,13 +133,13 @@ TEST_F(HelperPoolAttackTest, AHelperCannotHideItsMemoryBehindItsName) {
   ASSERT_NE(pool, nullptr);
   Submit(*pool, 0, "rename:x\n) R 1");
   Submit(*pool, 1, "grow:96");
-  ASSERT_TRUE(Done(2));
+  ASSERT_TRUE(AllDone(2));
   ASSERT_TRUE(results_.at(1).ok()) << results_.at(1).status();
   const int64_t big = PoolWorkerPid(*results_.at(1));
   ASSERT_TRUE(RunUntil([&] { return pool->stats().recycled == 1; }))
       << "recycled " << pool->stats().recycled;
   Submit(*pool, 2, "echo:after");
-  ASSERT_TRUE(Done(3));
+  ASSERT_TRUE(AllDone(3));
   ASSERT_TRUE(results_.at(2).ok());
   EXPECT_NE(PoolWorkerPid(*results_.at(2)), big);
 #endif
