@@ -94,6 +94,13 @@ for preset in "${presets[@]}"; do
   fi
   [[ $result == PASS ]] || failed=1
   summary+=("$(printf '%-8s %-27s %4ds' "$preset" "$result" $((SECONDS - start)))")
+  # The failed tests by name, so that the last lines of a long run say what broke.
+  failed_log=$BULKHEAD_ROOT/build/$preset/Testing/Temporary/LastTestsFailed.log
+  if [[ $result == "FAIL (tests)" && -f $failed_log ]]; then
+    while IFS= read -r line; do
+      summary+=("         failed: ${line#*:}")
+    done <"$failed_log"
+  fi
 done
 
 printf '\n==== summary ====\n'
