@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/os_error.h"
@@ -25,10 +23,26 @@ absl::Status WriteKernelFile(const std::string& path, absl::string_view text) {
 }
 
 std::string ReadKernelFile(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
+  // read(2), not a stream: a read that fails after the open (ESRCH from the
+  // /proc file of a process that just ended) must be an empty answer, and an
+  // istreambuf_iterator over an ifstream throws there.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      text.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      text.clear();
+      break;
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 }  // namespace bulkhead

@@ -15,7 +15,8 @@ namespace bulkhead {
 BULKHEAD_EXPORT absl::Status WriteKernelFile(const std::string& path,
                                              absl::string_view text);
 
-// The whole file, or "" when it cannot be read.
+// The whole file, or "" when it cannot be opened or a read fails (never an
+// exception: a /proc file whose process ends mid-read fails with ESRCH).
 BULKHEAD_EXPORT std::string ReadKernelFile(const std::string& path);
 
 }  // namespace bulkhead

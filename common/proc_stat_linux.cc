@@ -1,18 +1,16 @@
 #include "common/proc_stat_linux.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <sstream>
+
+#include "common/kernel_file_linux.h"
 
 namespace bulkhead {
 
 std::vector<std::string> ProcStatFields(const std::string& path) {
-  std::ifstream file(path);
   // The whole file, not its first line: the command name may hold a line
   // feed (the process sets it), and the fields follow it.
-  std::string stat((std::istreambuf_iterator<char>(file)),
-                   std::istreambuf_iterator<char>());
+  const std::string stat = ReadKernelFile(path);
   if (stat.empty()) return {};
   const size_t close = stat.rfind(')');
   if (close == std::string::npos || close + 2 > stat.size()) return {};

@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/kernel_file_linux.h"
 #include "common/proc_stat_linux.h"
 #include "tests/support/process_probe.h"
 
@@ -59,9 +60,9 @@ std::vector<ProcEntry> AllProcesses() {
 }
 
 std::string ReadFileBytes(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(file)),
-                     std::istreambuf_iterator<char>());
+  // Not an istreambuf_iterator: a process that ends mid-read fails the
+  // read (ESRCH), and that threw out of the soak.
+  return ReadKernelFile(path);
 }
 
 std::string Describe(int64_t pid) {
@@ -127,11 +128,10 @@ std::vector<std::string> LeftBehind(const std::set<int64_t>& pids,
       continue;
     }
     if (ours) {
-      left.push_back(absl::StrCat(Describe(process.pid), " state ",
-                                  std::string(1, process.state), " vsize ",
-                                  process.vsize, " ppid ",
-                                  process.ppid, " pgid ", process.pgid, " sid ",
-                                  process.sid));
+      left.push_back(absl::StrCat(
+          Describe(process.pid), " state ", std::string(1, process.state),
+          " vsize ", process.vsize, " ppid ", process.ppid, " pgid ",
+          process.pgid, " sid ", process.sid));
     }
   }
   return left;

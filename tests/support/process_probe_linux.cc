@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/kernel_file_linux.h"
 #include "tests/support/process_probe.h"
 
 namespace bulkhead::testing {
@@ -51,9 +52,7 @@ bool ProcessDoomed(int64_t pid) {
 }
 
 int64_t ParentProcessOf(int64_t pid) {
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  const std::string text((std::istreambuf_iterator<char>(stat)),
-                         std::istreambuf_iterator<char>());
+  const std::string text = ReadKernelFile(absl::StrCat("/proc/", pid, "/stat"));
   const size_t end = text.rfind(')');
   if (end == std::string::npos) return 0;
   std::istringstream fields(text.substr(end + 1));

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -120,9 +121,12 @@ int RunTestHost(bool on_thread) {
     const std::vector<int64_t> children = OwnChildren();
     std::vector<int64_t> zygotes;
     for (int64_t child : children) {
+      // Through rdbuf(), which fails quietly: an istreambuf_iterator throws
+      // when the child ends mid-read.
       std::ifstream cmdline(absl::StrCat("/proc/", child, "/cmdline"));
-      std::string bytes((std::istreambuf_iterator<char>(cmdline)),
-                        std::istreambuf_iterator<char>());
+      std::ostringstream read;
+      read << cmdline.rdbuf();
+      const std::string bytes = read.str();
       if (bytes.find("--type=zygote") != std::string::npos) {
         zygotes.push_back(child);
       }
