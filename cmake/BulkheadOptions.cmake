@@ -32,6 +32,31 @@ function(bulkhead_configure_target target)
   endif()
 endfunction()
 
+# Precompiled headers (BULKHEAD_PCH): the third-party headers that nearly every source of
+# `target` includes (the standard library's, Abseil's, Protobuf's message.h, plus ARGN: GoogleTest
+# and GoogleMock in test binaries), parsed once per target instead of once per source. Parsing
+# them is about half of a test file's compile and a quarter of a library file's; with the header
+# precompiled, host_test.cc took 7.1 s of CPU instead of 9.2 s, helper_pool.cc 3.9 s instead of
+# 5.5 s (g++ 12, debug, 2026-12-06). The precompiled header costs about 6-10 s per target, so only
+# targets with many sources get one. The header is forced into every source of the target, so a
+# missing include line goes unnoticed there: the shared-library package test
+# (tests/packaging/consume_installed.cmake) builds the libraries with BULKHEAD_PCH=OFF.
+function(bulkhead_precompile_headers target)
+  if(NOT BULKHEAD_PCH)
+    return()
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  list(FILTER sources INCLUDE REGEX "\\.cc$")
+  list(LENGTH sources count)
+  if(count LESS 8)
+    return()
+  endif()
+  target_precompile_headers(${target} PRIVATE
+    <algorithm> <cstdint> <functional> <map> <memory> <optional> <string> <utility> <vector>
+    <absl/status/status.h> <absl/status/statusor.h> <absl/strings/str_cat.h>
+    <absl/strings/string_view.h> <absl/time/time.h> <google/protobuf/message.h> ${ARGN})
+endfunction()
+
 # Adds a library target `bulkhead_<name>` with alias `bulkhead::<name>`, whose public headers
 # are included as "<folder>/<file>.h" from the source root (or the install include dir).
 # Static or shared as BUILD_SHARED_LIBS says. Symbols are hidden unless declared with

@@ -27,7 +27,9 @@ set(prefix ${WORK_DIR}/prefix)
 if(SHARED)
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/bulkhead -G Ninja
       -DCMAKE_CXX_COMPILER=${CXX} -DBUILD_SHARED_LIBS=ON
-      -DBULKHEAD_BUILD_TESTS=OFF -DBULKHEAD_BUILD_BENCH=OFF)
+      -DBULKHEAD_BUILD_TESTS=OFF -DBULKHEAD_BUILD_BENCH=OFF
+      # Every library source compiled with only its own include lines (no precompiled header).
+      -DBULKHEAD_PCH=OFF)
   run(${CMAKE_COMMAND} --build ${WORK_DIR}/bulkhead -j 2)
   run(${CMAKE_COMMAND} --install ${WORK_DIR}/bulkhead --prefix ${prefix})
   file(GLOB shared_libs ${prefix}/lib*/libbulkhead_host.so*)
