@@ -305,8 +305,9 @@ BULKHEAD_EXPORT absl::Status CheckEnvironmentEntries(
 // pidfd_send_signal, pidfd_getfd, process_madvise, process_mrelease).
 // Build() refuses a policy that allows one, and the compiled filter refuses
 // them whatever a policy's data says. The calls that name a process by its
-// pid (kill, tgkill, ptrace's kin; CompileSeccompProgram lists them) are
-// instead let through for the caller's own process only.
+// pid (kill, tgkill, process_vm_readv, ...: seccomp_program.h lists them)
+// may be allowed, and the filter then lets them through for the caller's own
+// process only.
 BULKHEAD_EXPORT std::vector<std::string> CrossProcessCalls();
 
 // Every layer off, the host's network: what --no-sandbox launches with.

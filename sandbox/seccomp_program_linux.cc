@@ -38,12 +38,12 @@ constexpr uint32_t ArgLowOffset(int arg) {
   return offsetof(struct seccomp_data, args) + 8 * static_cast<uint32_t>(arg);
 }
 
-// The one instruction of this kind in a program loads the caller's pid into
-// X. The host compiles the program before the helper exists, and a forked
-// helper's pid is known only after the fork, so the pid is written in by
-// InstallSeccompProgram in the process that installs it. Until then it holds
-// a number above any pid (PID_MAX_LIMIT is 2^22) and positive, so that an
-// unfilled program names no process, and no process group.
+// An instruction of this kind (the compiler emits it for nothing else) loads
+// the caller's pid into X. The host compiles the program before the helper
+// exists, and a forked helper's pid is known only after the fork, so the pid
+// is written in by InstallSeccompProgram in the process that installs it.
+// Until then it holds a number above any pid (PID_MAX_LIMIT is 2^22) and
+// positive, so that an unfilled program names no process, and no group.
 constexpr uint16_t kLoadOwnPid = BPF_LDX | BPF_W | BPF_IMM;
 constexpr uint32_t kOwnPidPlaceholder = 0x7fffffff;
 
