@@ -25,12 +25,13 @@ namespace bulkhead::sandbox {
 // rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_open, process_vm_readv,
 // process_vm_writev and kcmp pass only when each pid they name is the
 // caller's; prlimit64 and the scheduling setters (sched_setscheduler,
-// sched_setparam, sched_setattr, sched_setaffinity) only for the caller or
-// 0; CrossProcessCalls() (sandbox_policy.h) never. Anything else traps, in
-// learning mode too. The caller's pid is not known here (the host compiles
-// before the helper exists): the program carries a placeholder, one
-// `BPF_LDX | BPF_IMM` instruction per check, that InstallSeccompProgram
-// fills in.
+// sched_setparam, sched_setattr, sched_setaffinity) only for the caller's
+// pid or 0 (not by another of its threads' ids: the filter cannot tell
+// those from a sibling's); CrossProcessCalls() (sandbox_policy.h) never.
+// Anything else traps, in learning mode too. The caller's pid is not known
+// here (the host compiles before the helper exists): the program carries a
+// placeholder, one `BPF_LDX | BPF_IMM` instruction per check, that
+// InstallSeccompProgram fills in.
 BULKHEAD_EXPORT absl::StatusOr<std::string> CompileSeccompProgram(
     const SandboxPolicy& policy);
 
