@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <iterator>
 
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/filesystem_view.h"
@@ -195,6 +195,10 @@ constexpr const char* kNetworkCalls[] = {
     "connect",     "bind",        "listen",     "accept4",
     "sendto",      "recvfrom",    "getsockopt", "setsockopt",
     "getsockname", "getpeername", "sendmmsg",   "recvmmsg"};
+
+constexpr const char* kCrossProcessCalls[] = {"ptrace", "pidfd_send_signal",
+                                              "pidfd_getfd", "process_madvise",
+                                              "process_mrelease"};
 
 bool IsNetworkCall(absl::string_view name) {
   return std::find(std::begin(kNetworkCalls), std::end(kNetworkCalls), name) !=
@@ -548,6 +552,19 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
                      "built in the helper's new root)"));
   }
   AllowViewSyscalls(policy);
+  // Before the table check: they are refused on every platform.
+  for (const char* name : kCrossProcessCalls) {
+    const bool by_argument = std::any_of(
+        policy.argument_rules.begin(), policy.argument_rules.end(),
+        [&](const ArgumentRule& rule) { return rule.syscall == name; });
+    if (Contains(policy.allowed_syscalls, name) || by_argument) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": ", name,
+          " cannot be allowed: it reaches another process (a sibling "
+          "helper shares the pid namespace) and the filter cannot tell "
+          "which"));
+    }
+  }
   if (SyscallTableAvailable()) {
     auto check = [&](const std::string& name) -> absl::Status {
       if (SyscallNumber(name).has_value()) return absl::OkStatus();
@@ -615,6 +632,10 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
         absl::StrCat(where, ": ", files.message()));
   }
   return policy;
+}
+
+std::vector<std::string> CrossProcessCalls() {
+  return {std::begin(kCrossProcessCalls), std::end(kCrossProcessCalls)};
 }
 
 SandboxPolicy NoSandboxPolicy() {

@@ -265,8 +265,9 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicyBuilder& SetEnv(absl::string_view name, absl::string_view value);
   SandboxPolicyBuilder& PassEnv(absl::string_view name);
 
-  // InvalidArgument for a system call this platform does not know, an
-  // argument index outside 0-5, a name listed twice in conflicting ways,
+  // InvalidArgument for a system call this platform does not know, one of
+  // CrossProcessCalls() allowed, an argument index outside 0-5, a name listed
+  // twice in conflicting ways,
   // seccomp without no_new_privs (the kernel refuses a filter from an
   // unprivileged process without it), or seccomp with an empty allowlist.
   // For the view, InvalidArgument naming the path for: a relative or
@@ -298,6 +299,16 @@ BULKHEAD_EXPORT SandboxPolicy WithNetwork(SandboxPolicy policy,
 // SandboxPolicy::environment) whose name is empty or that holds a NUL.
 BULKHEAD_EXPORT absl::Status CheckEnvironmentEntries(
     absl::string_view where, const std::vector<std::string>& entries);
+
+// The system calls no policy may allow: they reach another process through
+// a descriptor or a request the seccomp filter cannot check (ptrace,
+// pidfd_send_signal, pidfd_getfd, process_madvise, process_mrelease).
+// Build() refuses a policy that allows one, and the compiled filter refuses
+// them whatever a policy's data says. The calls that name a process by its
+// pid (kill, tgkill, process_vm_readv, ...: seccomp_program.h lists them)
+// may be allowed, and the filter then lets them through for the caller's own
+// process only.
+BULKHEAD_EXPORT std::vector<std::string> CrossProcessCalls();
 
 // Every layer off, the host's network: what --no-sandbox launches with.
 BULKHEAD_EXPORT SandboxPolicy NoSandboxPolicy();

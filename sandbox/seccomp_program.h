@@ -19,11 +19,28 @@ namespace bulkhead::sandbox {
 // traps (SIGSYS). In learning mode (ViolationAction::kLearn) every call but
 // the listener's own goes to a user-notification listener instead, which
 // lets it through and records it. Unimplemented where there is no seccomp.
+//
+// Whatever the policy allows, no call reaches another process (helpers
+// forked from one zygote share a pid namespace): kill, tkill, tgkill,
+// rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_open, process_vm_readv,
+// process_vm_writev and kcmp pass only when each pid they name is the
+// caller's; prlimit64 and the scheduling setters (sched_setscheduler,
+// sched_setparam, sched_setattr, sched_setaffinity) only for the caller's
+// pid or 0 (not by another of its threads' ids: the filter cannot tell
+// those from a sibling's); CrossProcessCalls() (sandbox_policy.h) never.
+// Anything else traps, in learning mode too. The caller's pid is not known
+// here (the host compiles before the helper exists): the program carries a
+// placeholder, one `BPF_LDX | BPF_IMM` instruction per check, that
+// InstallSeccompProgram fills in.
 BULKHEAD_EXPORT absl::StatusOr<std::string> CompileSeccompProgram(
     const SandboxPolicy& policy);
 
 // Installs `program` (from CompileSeccompProgram) on every thread of the
-// calling process. Needs no_new_privs (or CAP_SYS_ADMIN) already set. With
+// calling process, its own-process checks bound to the caller's pid as its
+// pid namespace numbers it (read here). A process the caller starts later
+// inherits the filter bound to the caller's pid, not its own (fork is not in
+// the base allowlist; the teardown keeper, which shares the helper's memory,
+// signals nobody). Needs no_new_privs (or CAP_SYS_ADMIN) already set. With
 // `learning`, returns the notification listener's fd (see
 // syscall_recorder_linux.h); otherwise -1.
 BULKHEAD_EXPORT absl::StatusOr<int> InstallSeccompProgram(

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -37,6 +38,15 @@ constexpr uint32_t ArgLowOffset(int arg) {
   return offsetof(struct seccomp_data, args) + 8 * static_cast<uint32_t>(arg);
 }
 
+// An instruction of this kind (the compiler emits it for nothing else) loads
+// the caller's pid into X. The host compiles the program before the helper
+// exists, and a forked helper's pid is known only after the fork, so the pid
+// is written in by InstallSeccompProgram in the process that installs it.
+// Until then it holds a number above any pid (PID_MAX_LIMIT is 2^22) and
+// positive, so that an unfilled program names no process, and no group.
+constexpr uint16_t kLoadOwnPid = BPF_LDX | BPF_W | BPF_IMM;
+constexpr uint32_t kOwnPidPlaceholder = 0x7fffffff;
+
 class ProgramWriter {
  public:
   void Load(uint32_t offset) {
@@ -49,6 +59,11 @@ class ProgramWriter {
   void JumpIfAtLeast(uint32_t value, uint8_t if_true, uint8_t if_false) {
     Add(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, value, if_true, if_false));
   }
+  // X = the caller's pid: the placeholder InstallSeccompProgram replaces.
+  void LoadOwnPid() { Add(BPF_STMT(kLoadOwnPid, kOwnPidPlaceholder)); }
+  void JumpIfEqualX(uint8_t if_true, uint8_t if_false) {
+    Add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, if_true, if_false));
+  }
   void Return(uint32_t action) { Add(BPF_STMT(BPF_RET | BPF_K, action)); }
 
   std::string Bytes() const {
@@ -56,6 +71,9 @@ class ProgramWriter {
                        code_.size() * sizeof(sock_filter));
   }
   size_t size() const { return code_.size(); }
+  void Append(const ProgramWriter& other) {
+    code_.insert(code_.end(), other.code_.begin(), other.code_.end());
+  }
 
  private:
   void Add(sock_filter instruction) { code_.push_back(instruction); }
@@ -71,15 +89,111 @@ absl::StatusOr<uint32_t> Number(const std::string& name) {
   return static_cast<uint32_t>(*number);
 }
 
-// Learning mode: every call of the filtered threads waits for the listener,
-// which records it and lets it continue. The listener's own thread started
-// before the filter and stays outside it (no TSYNC), so it can make any call,
-// including those a sanitizer runtime makes behind its back.
-std::string LearningProgram() {
-  ProgramWriter program;
+// Calls that name another process by its pid. Helpers forked from one zygote
+// share a pid namespace and a user, so the kernel's own permission checks
+// let one signal, trace or re-limit another; whatever a policy allows, the
+// filter lets these through only when each named argument is the caller's
+// own process. A pid of 0 or below names a process group (or every process)
+// for kill, so is refused there; for the others 0 means the caller. The
+// scheduling setters take a thread id: only the caller's main thread (whose
+// id is the pid) or 0 pass. Their getters, which glibc asks by thread id
+// (pthread_getattr_np), only read and stay as the policy says.
+struct OwnProcessRule {
+  const char* syscall;
+  int args[2];  // Which arguments name a process; -1: none.
+  bool zero_is_self;
+};
+constexpr OwnProcessRule kOwnProcessRules[] = {
+    {"kill", {0, -1}, false},
+    {"tkill", {0, -1}, false},  // A thread id: the main thread's only.
+    {"tgkill", {0, -1}, false},
+    {"rt_sigqueueinfo", {0, -1}, false},
+    {"rt_tgsigqueueinfo", {0, -1}, false},
+    {"pidfd_open", {0, -1}, false},
+    {"process_vm_readv", {0, -1}, false},
+    {"process_vm_writev", {0, -1}, false},
+    {"kcmp", {0, 1}, false},
+    {"prlimit64", {0, -1}, true},
+    {"sched_setscheduler", {0, -1}, true},
+    {"sched_setparam", {0, -1}, true},
+    {"sched_setattr", {0, -1}, true},
+    {"sched_setaffinity", {0, -1}, true},
+};
+
+// With the call's number in A: if it is `nr`, every argument the rule names
+// must be the caller's pid (or 0, where that means the caller), or the call
+// gets `violation`; A holds the number again afterwards.
+void GuardOwnProcess(ProgramWriter& program, uint32_t nr,
+                     const OwnProcessRule& rule, uint32_t violation) {
+  ProgramWriter body;
+  for (int arg : rule.args) {
+    if (arg < 0) continue;
+    // Only the low word: the kernel reads a pid_t argument as an int.
+    body.Load(ArgLowOffset(arg));
+    if (rule.zero_is_self) body.JumpIfEqual(0, 3, 0);
+    body.LoadOwnPid();
+    body.JumpIfEqualX(1, 0);
+    body.Return(violation);
+  }
+  body.Load(kNrOffset);
+  program.JumpIfEqual(nr, 0, static_cast<uint8_t>(body.size()));
+  program.Append(body);
+}
+
+// The checks every program starts with, leaving the call's number in A: a
+// call from another architecture's ABI (x32 included) kills the process.
+void CheckArchitecture(ProgramWriter& program) {
   program.Load(kArchOffset);
   program.JumpIfEqual(kAuditArch, 1, 0);
   program.Return(SECCOMP_RET_KILL_PROCESS);
+  program.Load(kNrOffset);
+  if (kX32SyscallBit != 0) {
+    program.JumpIfAtLeast(kX32SyscallBit, 0, 1);
+    program.Return(SECCOMP_RET_KILL_PROCESS);
+  }
+}
+
+// Whether `policy` lets `name` through in some case (outright or by an
+// argument rule).
+bool Allows(const SandboxPolicy& policy, absl::string_view name) {
+  return std::find(policy.allowed_syscalls.begin(),
+                   policy.allowed_syscalls.end(),
+                   name) != policy.allowed_syscalls.end() ||
+         std::any_of(
+             policy.argument_rules.begin(), policy.argument_rules.end(),
+             [&](const ArgumentRule& rule) { return rule.syscall == name; });
+}
+
+// The own-process guards and the refused cross-process calls, first in the
+// program: for the calls `policy` allows, or (`every`) for all of them.
+void GuardOtherProcesses(ProgramWriter& program, const SandboxPolicy& policy,
+                         bool every, uint32_t violation) {
+  // Refused whatever the policy's data says (Build() refuses a policy that
+  // allows one).
+  for (const std::string& name : CrossProcessCalls()) {
+    const std::optional<int> nr = SyscallNumber(name);
+    if (!nr.has_value() || !(every || Allows(policy, name))) continue;
+    program.JumpIfEqual(static_cast<uint32_t>(*nr), 0, 1);
+    program.Return(violation);
+  }
+  for (const OwnProcessRule& rule : kOwnProcessRules) {
+    const std::optional<int> nr = SyscallNumber(rule.syscall);
+    if (!nr.has_value() || !(every || Allows(policy, rule.syscall))) continue;
+    GuardOwnProcess(program, static_cast<uint32_t>(*nr), rule, violation);
+  }
+}
+
+// Learning mode: every call of the filtered threads waits for the listener,
+// which records it and lets it continue. The listener's own thread started
+// before the filter and stays outside it (no TSYNC), so it can make any call,
+// including those a sanitizer runtime makes behind its back. A call that
+// reaches another process traps as in the enforced program: no policy could
+// allow it, and learning must not open a way between siblings.
+std::string LearningProgram() {
+  ProgramWriter program;
+  CheckArchitecture(program);
+  GuardOtherProcesses(program, SandboxPolicy(), /*every=*/true,
+                      SECCOMP_RET_TRAP);
   program.Return(SECCOMP_RET_USER_NOTIF);
   return program.Bytes();
 }
@@ -92,14 +206,8 @@ absl::StatusOr<std::string> CompileSeccompProgram(const SandboxPolicy& policy) {
   }
   const uint32_t violation = SECCOMP_RET_TRAP;
   ProgramWriter program;
-  program.Load(kArchOffset);
-  program.JumpIfEqual(kAuditArch, 1, 0);
-  program.Return(SECCOMP_RET_KILL_PROCESS);
-  program.Load(kNrOffset);
-  if (kX32SyscallBit != 0) {
-    program.JumpIfAtLeast(kX32SyscallBit, 0, 1);
-    program.Return(SECCOMP_RET_KILL_PROCESS);
-  }
+  CheckArchitecture(program);
+  GuardOtherProcesses(program, policy, /*every=*/false, violation);
   // Each rule is "if nr == N then return" followed by its return: jumps stay
   // short (BPF offsets are 8 bits) however long the list is.
   for (const auto& [name, error] : policy.errno_syscalls) {
@@ -151,11 +259,21 @@ absl::StatusOr<int> InstallSeccompProgram(const std::string& program,
   if (program.empty() || program.size() % sizeof(sock_filter) != 0) {
     return absl::InvalidArgumentError("malformed seccomp program");
   }
-  // The kernel copies the program; the cast drops only constness.
+  std::vector<sock_filter> code(program.size() / sizeof(sock_filter));
+  std::memcpy(code.data(), program.data(), program.size());
+  // The caller's pid as its own pid namespace numbers it, which is how the
+  // arguments of its calls name processes. Read now, in the process the
+  // filter binds: threads share it; a process this one starts later (the
+  // teardown keeper) inherits the filter and this pid with it.
+  const long pid = ::syscall(SYS_getpid);
+  for (sock_filter& instruction : code) {
+    if (instruction.code == kLoadOwnPid) {
+      instruction.k = static_cast<uint32_t>(pid);
+    }
+  }
   sock_fprog fprog = {};
-  fprog.len = static_cast<unsigned short>(program.size() / sizeof(sock_filter));
-  fprog.filter =
-      reinterpret_cast<sock_filter*>(const_cast<char*>(program.data()));
+  fprog.len = static_cast<unsigned short>(code.size());
+  fprog.filter = code.data();
   // Learning filters only this thread and those it starts later: the
   // listener's thread must not wait on itself.
   const unsigned long flags =

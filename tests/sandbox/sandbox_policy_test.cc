@@ -2,6 +2,7 @@
 #include "sandbox/sandbox_policy.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,72 @@ TEST(SandboxPolicyTest, CallBothAllowedAndFailedIsRejected) {
                                              .Build();
   ASSERT_FALSE(policy.ok());
   EXPECT_TRUE(absl::StrContains(policy.status().message(), "openat"));
+}
+
+// Helpers forked from one zygote share a pid namespace: a call that reaches
+// another process through a descriptor or a request the filter cannot check
+// cannot be allowed, outright or by argument; failing it with an errno can.
+TEST(SandboxPolicyTest, CallsThatReachAnotherProcessCannotBeAllowed) {
+  for (const char* name : {"ptrace", "pidfd_send_signal", "pidfd_getfd",
+                           "process_madvise", "process_mrelease"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<SandboxPolicy> outright = SandboxPolicyBuilder("test")
+                                                 .AllowBaseRuntime()
+                                                 .AllowSyscall(name)
+                                                 .Build();
+    ASSERT_FALSE(outright.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(outright.status()));
+    EXPECT_TRUE(absl::StrContains(outright.status().message(),
+                                  absl::StrCat(name, " cannot be allowed")))
+        << outright.status();
+    EXPECT_FALSE(SandboxPolicyBuilder("test")
+                     .AllowBaseRuntime()
+                     .AllowSyscallIfArg(name, 0, ~uint64_t{0}, 0)
+                     .Build()
+                     .ok());
+    EXPECT_TRUE(SandboxPolicyBuilder("test")
+                    .AllowBaseRuntime()
+                    .FailSyscallWith(name, EPERM)
+                    .Build()
+                    .ok());
+  }
+}
+
+// No preset names a call that reaches another process; those that name one by
+// pid (the filter then lets through the caller's own only) are these.
+TEST(SandboxPolicyTest, PresetsReachNoOtherProcess) {
+  for (const std::string& role : PresetNames()) {
+    SCOPED_TRACE(role);
+    const SandboxPolicy preset = PresetForRole(role);
+    for (const char* name : {"ptrace",
+                             "pidfd_send_signal",
+                             "pidfd_getfd",
+                             "process_madvise",
+                             "process_mrelease",
+                             "kill",
+                             "tkill",
+                             "rt_sigqueueinfo",
+                             "rt_tgsigqueueinfo",
+                             "pidfd_open",
+                             "process_vm_readv",
+                             "process_vm_writev",
+                             "kcmp",
+                             "sched_setparam",
+                             "sched_setattr",
+                             "sched_setaffinity",
+                             "setpriority",
+                             "ioprio_set",
+                             "perf_event_open",
+                             "get_robust_list",
+                             "move_pages",
+                             "migrate_pages"}) {
+      EXPECT_FALSE(Allows(preset, name)) << name;
+      EXPECT_FALSE(HasArgumentRule(preset, name)) << name;
+    }
+    EXPECT_TRUE(Allows(preset, "tgkill"));
+    EXPECT_TRUE(Allows(preset, "prlimit64"));
+    EXPECT_TRUE(HasArgumentRule(preset, "sched_setscheduler"));
+  }
 }
 
 TEST(SandboxPolicyTest, PresetsDifferAsDocumented) {
