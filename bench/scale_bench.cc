@@ -7,8 +7,9 @@
 //               and the ratio of each mode's median to the floor's.
 //   memory:     the total PSS (/proc/<pid>/smaps_rollup) of every process
 //               descended from this one with `pss_helpers` idle helpers
-//               running: the helpers, and the zygote and sandbox inits
-//               there are. Beside the same helpers' count, per helper.
+//               running: the helpers, their descendant sweepers, and the
+//               zygote and sandbox inits there are (a helper's teardown
+//               keeper shares its memory: counted once). Per helper too.
 //   idle CPU:   this process's CPU time (getrusage: every thread's user and
 //               system time) over `idle_seconds` with `idle_helpers` idle
 //               helpers at the default heartbeat (a Ping a second each), as
@@ -22,8 +23,10 @@
 //   bench/scale_bench [--counts=100,1000] [--rounds=R] [--pss_helpers=N]
 //       [--idle_helpers=N] [--idle_seconds=S] [--modes=name,...]
 #include <dirent.h>
+#include <linux/kcmp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,8 +192,9 @@ std::optional<absl::Duration> ModeRound(const RoleRegistry& roles,
   return absl::Now() - start;
 }
 
-// Every descendant of this process (by /proc/*/stat's parent field).
-std::vector<int64_t> Descendants() {
+// Every descendant of this process (by /proc/*/stat's parent field), with
+// its parent.
+std::vector<std::pair<int64_t, int64_t>> Descendants() {
   std::map<int64_t, std::vector<int64_t>> children;
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) return {};
@@ -211,13 +215,13 @@ std::vector<int64_t> Descendants() {
     }
   }
   ::closedir(proc);
-  std::vector<int64_t> out;
+  std::vector<std::pair<int64_t, int64_t>> out;
   std::vector<int64_t> pending = {::getpid()};
   while (!pending.empty()) {
     const int64_t pid = pending.back();
     pending.pop_back();
     for (int64_t child : children[pid]) {
-      out.push_back(child);
+      out.emplace_back(child, pid);
       pending.push_back(child);
     }
   }
@@ -328,9 +332,14 @@ int Main(int argc, char** argv) {
         std::printf("%-28s failed\n", mode->name);
         continue;
       }
-      const std::vector<int64_t> processes = Descendants();
+      const std::vector<std::pair<int64_t, int64_t>> processes = Descendants();
       uint64_t total_kb = 0;
-      for (int64_t pid : processes) total_kb += PssKb(pid);
+      for (const auto& [pid, parent] : processes) {
+        // A helper's teardown keeper shares its memory (CLONE_VM): counted
+        // once, with the helper.
+        if (::syscall(SYS_kcmp, pid, parent, KCMP_VM, 0, 0) == 0) continue;
+        total_kb += PssKb(pid);
+      }
       std::printf("%-28s %6d %12.1f %9.3f MB %zu (target <= 1 MB each)\n",
                   mode->name, pss_helpers, total_kb / 1024.0,
                   total_kb / 1024.0 / pss_helpers, processes.size());
