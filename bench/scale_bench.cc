@@ -1,7 +1,8 @@
 // Many helpers at once, each figure beside its floor in the same run:
 //   all Ready:  N helpers launched at once until every one reported Ready,
-//               per launch mode, beside the floor: N bare forks of this warm
-//               process, each child writing one byte back at once (no exec),
+//               per launch mode, beside the floor: N bare forks of a warm,
+//               small process (this one, forked at start), each child
+//               writing one byte back at once (no exec),
 //               until every byte arrived. Rounds alternate floor and modes;
 //               median and p99 (the worst, with few rounds) of the rounds,
 //               and the ratio of each mode's median to the floor's.
@@ -23,6 +24,7 @@
 //   bench/scale_bench [--counts=100,1000] [--rounds=R] [--pss_helpers=N]
 //       [--idle_helpers=N] [--idle_seconds=S] [--modes=name,...]
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -107,33 +109,34 @@ bool RunUntil(Host& host, const std::function<bool()>& done,
   return done();
 }
 
-// N children forked at once from this process, each writing a byte on its
-// own socketpair and exiting; until every byte arrived. Reaped after.
+// N children forked at once from this process, each writing a byte on one
+// shared socket (so that each inherits a few descriptors, as a zygote's
+// child does, not the N of its siblings) and exiting; until every byte
+// arrived. Reaped after.
 std::optional<absl::Duration> ForkFloor(int n) {
-  std::vector<int> ends;
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return std::nullopt;
+  }
   std::vector<pid_t> children;
-  ends.reserve(n);
+  children.reserve(n);
   const absl::Time start = absl::Now();
   for (int i = 0; i < n; ++i) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) break;
     const pid_t child = ::fork();
     if (child == 0) ::_exit(::write(pair[1], "R", 1) == 1 ? 0 : 1);
-    ::close(pair[1]);
-    if (child < 0) {
-      ::close(pair[0]);
-      break;
-    }
-    ends.push_back(pair[0]);
+    if (child < 0) break;
     children.push_back(child);
   }
+  ::close(pair[1]);
   int arrived = 0;
-  for (int fd : ends) {
-    char byte = 0;
-    if (::read(fd, &byte, 1) == 1) ++arrived;
+  char bytes[256];
+  while (arrived < n) {
+    const ssize_t got = ::read(pair[0], bytes, sizeof(bytes));
+    if (got <= 0) break;
+    arrived += static_cast<int>(got);
   }
   const absl::Time end = absl::Now();
-  for (int fd : ends) ::close(fd);
+  ::close(pair[0]);
   for (pid_t child : children) {
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -141,6 +144,56 @@ std::optional<absl::Duration> ForkFloor(int n) {
   if (arrived != n) return std::nullopt;
   return end - start;
 }
+
+// Runs ForkFloor in a small process forked before this one grew (hosts of a
+// thousand helpers leave a larger heap behind, and a fork's cost grows with
+// the parent's memory): the warm, small process a zygote is. It takes a
+// count on one pipe and answers the duration in nanoseconds (-1: failed).
+class FloorProcess {
+ public:
+  FloorProcess() {
+    int request[2], reply[2];
+    if (::pipe2(request, O_CLOEXEC) != 0 || ::pipe2(reply, O_CLOEXEC) != 0) {
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(request[1]);
+      ::close(reply[0]);
+      int n = 0;
+      while (::read(request[0], &n, sizeof(n)) == sizeof(n)) {
+        const std::optional<absl::Duration> d = ForkFloor(n);
+        const int64_t ns = d.has_value() ? absl::ToInt64Nanoseconds(*d) : -1;
+        if (::write(reply[1], &ns, sizeof(ns)) != sizeof(ns)) break;
+      }
+      ::_exit(0);
+    }
+    ::close(request[0]);
+    ::close(reply[1]);
+    request_ = request[1];
+    reply_ = reply[0];
+  }
+  ~FloorProcess() {
+    ::close(request_);
+    ::close(reply_);
+    int status = 0;
+    if (pid_ > 0) ::waitpid(pid_, &status, 0);
+  }
+
+  std::optional<absl::Duration> Measure(int n) {
+    int64_t ns = -1;
+    if (::write(request_, &n, sizeof(n)) != sizeof(n) ||
+        ::read(reply_, &ns, sizeof(ns)) != sizeof(ns) || ns < 0) {
+      return std::nullopt;
+    }
+    return absl::Nanoseconds(ns);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int request_ = -1;
+  int reply_ = -1;
+};
 
 absl::StatusOr<std::unique_ptr<Host>> MakeHost(const RoleRegistry& roles,
                                                const LaunchMode& mode) {
@@ -287,6 +340,7 @@ int Main(int argc, char** argv) {
   SetLogLevel(LogLevel::kError);
   RoleRegistry roles;
   if (!RegisterBuiltinRoles(roles).ok()) return 1;
+  FloorProcess floor_process;
 
   // All Ready, per count: rounds alternate the floor and each mode.
   std::printf("%-28s %6s %12s %12s %s\n", "all Ready", "n", "median ms",
@@ -295,7 +349,9 @@ int Main(int argc, char** argv) {
     std::vector<absl::Duration> floor;
     std::map<std::string, std::vector<absl::Duration>> by_mode;
     for (int round = 0; round < rounds; ++round) {
-      if (std::optional<absl::Duration> d = ForkFloor(n)) floor.push_back(*d);
+      if (std::optional<absl::Duration> d = floor_process.Measure(n)) {
+        floor.push_back(*d);
+      }
       for (const LaunchMode* mode : modes) {
         if (n > mode->max_helpers) continue;
         if (std::optional<absl::Duration> d = ModeRound(roles, *mode, n)) {
