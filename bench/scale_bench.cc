@@ -189,6 +189,8 @@ class FloorProcess {
     return absl::Nanoseconds(ns);
   }
 
+  pid_t pid() const { return pid_; }
+
  private:
   pid_t pid_ = -1;
   int request_ = -1;
@@ -380,7 +382,7 @@ int Main(int argc, char** argv) {
   // Memory of idle helpers, every descendant counted.
   if (pss_helpers > 0) {
     std::printf("\n%-28s %6s %12s %12s %s\n", "idle memory", "n",
-                "total PSS MB", "per helper", "processes");
+                "total PSS MB", "per helper", "processes (keepers too)");
     for (const LaunchMode* mode : modes) {
       if (pss_helpers > mode->max_helpers) continue;
       absl::StatusOr<std::unique_ptr<Host>> host = MakeHost(roles, *mode);
@@ -390,7 +392,10 @@ int Main(int argc, char** argv) {
       }
       const std::vector<std::pair<int64_t, int64_t>> processes = Descendants();
       uint64_t total_kb = 0;
+      size_t counted = 0;
       for (const auto& [pid, parent] : processes) {
+        if (pid == floor_process.pid()) continue;  // Not the host's.
+        ++counted;
         // A helper's teardown keeper shares its memory (CLONE_VM): counted
         // once, with the helper.
         if (::syscall(SYS_kcmp, pid, parent, KCMP_VM, 0, 0) == 0) continue;
@@ -398,7 +403,7 @@ int Main(int argc, char** argv) {
       }
       std::printf("%-28s %6d %12.1f %9.3f MB %zu (target <= 1 MB each)\n",
                   mode->name, pss_helpers, total_kb / 1024.0,
-                  total_kb / 1024.0 / pss_helpers, processes.size());
+                  total_kb / 1024.0 / pss_helpers, counted);
     }
   }
 
