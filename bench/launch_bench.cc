@@ -67,13 +67,11 @@ Stats Summarize(std::vector<absl::Duration> samples) {
   return stats;
 }
 
-// fork+exec of `argv` with one end of a socketpair as fd 3, until the child
-// writes a byte on it.
-std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
-                                          int iterations) {
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
+// fork of this process until the child writes a byte on its end of a
+// socketpair: at once (`exec_argv` null), or once exec'd into `exec_argv`
+// with that end as fd 3.
+std::vector<absl::Duration> ForkUntilByte(int iterations,
+                                          char* const* exec_argv = nullptr) {
   std::vector<absl::Duration> samples;
   for (int i = 0; i < iterations; ++i) {
     int ends[2];
@@ -81,8 +79,9 @@ std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
     const absl::Time start = absl::Now();
     const pid_t child = ::fork();
     if (child == 0) {
+      if (exec_argv == nullptr) ::_exit(::write(ends[1], "R", 1) == 1 ? 0 : 1);
       ::dup2(ends[1], 3);
-      ::execvp(argv[0], argv.data());
+      ::execvp(exec_argv[0], exec_argv);
       ::_exit(127);
     }
     ::close(ends[1]);
@@ -98,27 +97,13 @@ std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
   return samples;
 }
 
-// fork of this process, the child writing a byte on its end of a socketpair
-// and exiting, until the byte arrives.
-std::vector<absl::Duration> ForkUntilByte(int iterations) {
-  std::vector<absl::Duration> samples;
-  for (int i = 0; i < iterations; ++i) {
-    int ends[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) break;
-    const absl::Time start = absl::Now();
-    const pid_t child = ::fork();
-    if (child == 0) ::_exit(::write(ends[1], "R", 1) == 1 ? 0 : 1);
-    ::close(ends[1]);
-    char byte = 0;
-    const ssize_t n = ::read(ends[0], &byte, 1);
-    const absl::Time end = absl::Now();
-    ::close(ends[0]);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    if (n != 1) break;
-    samples.push_back(end - start);
-  }
-  return samples;
+// fork+exec of `args` until it writes a byte on fd 3.
+std::vector<absl::Duration> ExecUntilByte(std::vector<std::string> args,
+                                          int iterations) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return ForkUntilByte(iterations, argv.data());
 }
 
 // `policy`: every helper's sandbox policy (the built-in preset when unset).
