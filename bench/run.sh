@@ -17,9 +17,11 @@
 #                  every 100 tasks beside none; ~30 KB images decoded and
 #                  blurred by a pool of 2 sandboxed helpers beside one
 #                  in-process loop.
+#   scale_bench    100 and 1,000 helpers all Ready beside as many bare forks;
+#                  PSS of 100 idle helpers; host CPU with 1,000 idle.
 #
 #   bench/run.sh [ipc_bench flags, e.g. --quick or --placements=same]
-#   BENCH=ipc|launch|crash|trace|pool bench/run.sh   just one of them
+#   BENCH=ipc|launch|crash|trace|pool|scale bench/run.sh   just one of them
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/setup.sh
@@ -30,7 +32,8 @@ bulkhead_install_packages
 if [[ $(uname -s) == Linux ]]; then bulkhead_install_package_list bubblewrap; fi
 bulkhead_configure release
 (cd "$root" && cmake --build --preset release -j "${JOBS:-2}" \
-  --target ipc_bench launch_bench crash_latency_bench trace_json_bench pool_bench)
+  --target ipc_bench launch_bench crash_latency_bench trace_json_bench pool_bench \
+  scale_bench)
 
 node_script=""
 if command -v node >/dev/null 2>&1; then
@@ -60,6 +63,15 @@ if [[ $which == all || $which == trace ]]; then
 fi
 if [[ $which == all || $which == pool ]]; then
   "${rt[@]}" "$root/build/release/bench/pool_bench" --tasks=20000 --rounds=9
+fi
+if [[ $which == all || $which == scale ]]; then
+  # Not inherited by its thousand helpers (--reset-on-fork): under SCHED_FIFO
+  # they would starve the machine, and the measured host with it.
+  if ((${#rt[@]})); then
+    chrt --fifo --reset-on-fork 1 "$root/build/release/bench/scale_bench"
+  else
+    "$root/build/release/bench/scale_bench"
+  fi
 fi
 if [[ $which == all || $which == ipc ]]; then
   "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"

@@ -25,8 +25,9 @@ namespace {
 constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] =
-    R"(Usage: browser_host [--config=FILE] [--json-events] [--no-sandbox]
-                    [--log-level=debug|info|warning|error] [--trace=FILE]
+    R"(Usage: browser_host [--config=FILE] [--helpers=ROLE:N,...] [--json-events]
+                    [--no-sandbox] [--log-level=debug|info|warning|error]
+                    [--trace=FILE]
        browser_host --print-default-config | --help (-h) | --version
        browser_host sandbox-report [--config=FILE] [--no-sandbox]
        browser_host sandbox-learn --role=<role>
@@ -59,6 +60,10 @@ A flag's value follows '=' or comes as the next argument (--config FILE).
   --config=FILE          the configuration, protobuf text format
                          (bulkhead.config.HostConfig); a bad one is reported
                          with its file, line and column, and exits 2
+  --helpers=ROLE:N,...   start N helpers of ROLE (0 to 10000; 0: none of it),
+                         over the config's count; a role the config does not
+                         list gets its defaults. Past what the descriptor
+                         limit fits, launches fail, naming the limit
   --print-default-config print the embedded default configuration
   --json-events          one JSON object per helper lifecycle event on stdout
                          (fields: see browser_host/json_events.h) instead of
@@ -108,7 +113,7 @@ int UsageError(absl::string_view message) {
 // Every flag of every command but crash-test, which parses its own.
 const bulkhead::CommandLine::Syntax& Syntax() {
   static const auto* syntax = new bulkhead::CommandLine::Syntax{
-      .with_value = {"config", "log-level", "trace", "role"},
+      .with_value = {"config", "log-level", "trace", "role", "helpers"},
       .without_value = {"help", "version", "print-default-config",
                         "json-events", "no-sandbox"},
       .short_forms = {{"h", "help"}}};
@@ -124,7 +129,7 @@ bool UsedBy(absl::string_view flag, absl::string_view command) {
   if (command == "replay") return flag == "no-sandbox";
   if (command == "sandbox-learn") return flag == "role";
   return flag == "config" || flag == "json-events" || flag == "no-sandbox" ||
-         flag == "trace";
+         flag == "trace" || flag == "helpers";
 }
 
 }  // namespace
@@ -153,6 +158,7 @@ int main(int argc, char** argv) {
   std::string learn_role;
   std::optional<bulkhead::LogLevel> log_level;
   std::optional<std::string> config_path;
+  std::optional<std::string> helper_counts;
   bulkhead::DemoOptions options;
   for (const std::string& name : line.switch_names()) {
     if (name == "role") {
@@ -191,6 +197,10 @@ int main(int argc, char** argv) {
     }
     if (name == "trace") {
       options.trace_path = *line.Get(name);
+      continue;
+    }
+    if (name == "helpers") {
+      helper_counts = *line.Get(name);
       continue;
     }
     if (name == "json-events") options.json_events = true;
@@ -268,6 +278,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "browser_host: %s\n",
                  std::string(config.status().message()).c_str());
     return kExitUsage;
+  }
+  if (helper_counts.has_value()) {
+    if (absl::Status applied =
+            bulkhead::ApplyHelperCounts(*helper_counts, roles, *config);
+        !applied.ok()) {
+      return UsageError(applied.message());
+    }
   }
   if (!log_level.has_value()) bulkhead::SetLogLevel(config->log_level);
   if (!options.trace_path.empty()) {

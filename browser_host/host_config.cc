@@ -10,8 +10,10 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "browser_host/proto/host_config.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -27,7 +29,9 @@ using ::google::protobuf::Message;
 using ::google::protobuf::TextFormat;
 using ParseInfoTree = TextFormat::ParseInfoTree;
 
-constexpr int kMaxCount = 64;
+// Helpers per role. The host's descriptor limit (host/fd_budget.h) is what
+// really bounds them: past it, launches are refused by name.
+constexpr int kMaxCount = kMaxHelpersPerRole;
 constexpr int64_t kMaxMemoryLimitMb = int64_t{1} << 30;  // 1 PiB.
 
 // Keeps the parser's first error, with its (zero-based) position.
@@ -524,6 +528,59 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
   }
   if (!check.status().ok()) return check.status();
   return config;
+}
+
+absl::Status ApplyHelperCounts(absl::string_view spec,
+                               const RoleRegistry& registry,
+                               HostConfig& config) {
+  if (spec.empty()) {
+    return absl::InvalidArgumentError(
+        "--helpers: expected ROLE:COUNT[,ROLE:COUNT...], got nothing");
+  }
+  std::vector<std::string> named;
+  for (absl::string_view item : absl::StrSplit(spec, ',')) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
+    int count = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &count)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--helpers: expected ROLE:COUNT, got '", item, "'"));
+    }
+    const std::string role(parts[0]);
+    if (!registry.Contains(role)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--helpers: unknown role '", role, "'; one of ",
+                       absl::StrJoin(registry.names(), ", ")));
+    }
+    if (std::find(named.begin(), named.end(), role) != named.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--helpers: role '", role, "' named twice"));
+    }
+    named.push_back(role);
+    if (count < 0 || count > kMaxCount) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--helpers: ", role, ": expected a count of 0 to ",
+                       kMaxCount, ", got ", parts[1]));
+    }
+    auto it = std::find_if(
+        config.roles.begin(), config.roles.end(),
+        [&role](const RoleConfig& listed) { return listed.name == role; });
+    if (count == 0) {
+      if (it != config.roles.end()) config.roles.erase(it);
+      continue;
+    }
+    if (it == config.roles.end()) {
+      RoleConfig added = config.defaults;
+      added.name = role;
+      config.roles.push_back(std::move(added));
+      it = config.roles.end() - 1;
+    }
+    it->count = count;
+  }
+  if (config.roles.empty()) {
+    return absl::InvalidArgumentError(
+        "--helpers: no role left to start (every count is 0)");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,

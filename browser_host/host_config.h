@@ -84,6 +84,21 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view text,
 absl::StatusOr<HostConfig> LoadHostConfigFile(const std::string& path,
                                               const RoleRegistry& registry);
 
+// The most helpers of one role a config or --helpers may ask for; the host's
+// descriptor limit may allow fewer (Host::Launch then refuses the rest,
+// naming the limit).
+inline constexpr int kMaxHelpersPerRole = 10000;
+
+// `browser_host --helpers=ROLE:COUNT[,ROLE:COUNT...]`: sets each named role's
+// count in `config` (0 to kMaxHelpersPerRole). A role the config does not
+// list is added with the `defaults` block's settings; a count of 0 removes
+// the role from those started. Roles not named keep their count.
+// InvalidArgument naming the item for a malformed one, an unknown role, a
+// role named twice, a count out of range, or no role left to start.
+absl::Status ApplyHelperCounts(absl::string_view spec,
+                               const RoleRegistry& registry,
+                               HostConfig& config);
+
 // Copies the settings the host applies per helper into `options`: the
 // defaults host-wide, each role's into `options.role_options`. A role's
 // sandbox "default" keeps `options.sandbox_helpers` as it was (the

@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/fd_limit.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "host/fd_budget.h"
 #include "host/launch/launcher.h"
 #include "host/launch/zygote_host.h"
 #include "host/output_writer.h"
@@ -29,16 +29,14 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
     if (!self.ok()) return self.status();
     options.executable = *std::move(self);
   }
-  if (options.raise_fd_limit) {
-    if (absl::StatusOr<uint64_t> raised = RaiseFdLimitToHard(); !raised.ok()) {
-      BH_LOG(kWarning,
-             "keeping the descriptor limit: ", raised.status().message());
-    }
-  }
+  // Raised (when asked) before anything of the host's is open.
+  auto fd_budget =
+      std::make_unique<FdBudget>(FdBudget::AtHostStart(options.raise_fd_limit));
   // Ready before the first crash report needs it (reads the executable's
   // symbol table: ~0.1 ms for a small one).
   InitializeSymbolizerOnce();
   std::unique_ptr<Host> host(new Host(std::move(options)));
+  host->fd_budget_ = std::move(fd_budget);
   // Post's wakeup (a loop's first async handle needs a descriptor).
   BH_ASSIGN_OR_RETURN(
       host->wakeup_,
@@ -183,6 +181,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =
       [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
+        fd_budget_->LaunchDone(id);
         HelperProcess* helper = FindHelper(id);
         if (on_ready) {
           if (status.ok()) {
@@ -201,9 +200,22 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   callbacks.on_exit = [this, id](const ExitInfo& info) {
     OnHelperExit(id, info);
   };
+  // Refused now, naming the limit, rather than by an EMFILE from whichever
+  // call of this launch or a later one needs the next descriptor. Its
+  // launch's share until `on_ready` runs (which it does not when the spawn
+  // fails here), its running share until it ends.
+  if (absl::Status room = fd_budget_->Reserve(
+          id, helper_options.launch.sandboxed,
+          helper_options.files.size() +
+              helper_options.launch.sandbox_policy.preopened.size());
+      !room.ok()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot launch a ", role, " helper: ", room.message()));
+  }
   absl::StatusOr<std::unique_ptr<HelperProcess>> helper = HelperProcess::Launch(
       loop_, std::move(helper_options), std::move(callbacks));
   if (!helper.ok()) {
+    fd_budget_->Release(id);
     // It announced kLaunching; close its stream.
     ExitInfo info;
     info.kind = ExitKind::kLaunchFailed;
@@ -280,6 +292,7 @@ void Host::OnHelperExit(uint64_t id, const ExitInfo& info) {
   // Keep the helper alive until its exit callback has returned.
   std::unique_ptr<HelperProcess> helper = std::move(it->second);
   helpers_.erase(it);
+  fd_budget_->Release(id);
   std::optional<LaunchOverrides> restart;
   if (auto node = restartable_.extract(id); !node.empty()) {
     restart = std::move(node.mapped());

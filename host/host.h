@@ -75,6 +75,7 @@
 
 namespace bulkhead {
 
+class FdBudget;          // Internal (fd_budget.h).
 class RestartScheduler;  // Internal (restart_scheduler.h).
 class ZygoteHost;        // Internal (zygote_host.h).
 
@@ -193,8 +194,11 @@ class BULKHEAD_EXPORT Host {
     // POSIX: `Create` raises the process's soft limit on open descriptors
     // (RLIMIT_NOFILE) to the hard limit (at most common/fd_limit.h's
     // kMaxRaisedFdLimit), which helpers inherit unless their sandbox policy
-    // sets one. Each helper costs the host several descriptors, and each
-    // large message one more while it is in flight.
+    // sets one, and logs (info) what it did. Each helper costs the host
+    // several descriptors, and each large message one more while it is in
+    // flight: with the limit raised or not, `Launch` refuses a helper that
+    // would not fit (ResourceExhausted naming the limit and how many helpers
+    // it fits; host/fd_budget.h) instead of failing later with EMFILE.
     bool raise_fd_limit = true;
   };
 
@@ -371,6 +375,8 @@ class BULKHEAD_EXPORT Host {
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   std::unique_ptr<ZygoteHost> zygote_;
+  // What the descriptor limit leaves room for (Launch refuses past it).
+  std::unique_ptr<FdBudget> fd_budget_;
   bool zygote_tried_ = false;
   absl::AnyInvocable<void(const ExitInfo&)> exit_handler_;
   // WatchExit's, by helper id.

@@ -348,6 +348,27 @@ TEST(BrowserHostMainTest, DemoRunsEveryRoleAndShutsDownCleanly) {
   EXPECT_THAT(output.out, HasSubstr(": host-shutdown"));
 }
 
+TEST(BrowserHostMainTest, HelpersFlagSetsHowManyOfEachRoleStart) {
+  testing::ProcessOutput output = RunBrowserHost(
+      {"--helpers=renderer:3,gpu:0,utility:0,network:0"}, "status\n");
+  EXPECT_EQ(output.exit_status, 0) << output.out << output.err;
+  for (const char* name : {"renderer-1", "renderer-2", "renderer-3"}) {
+    EXPECT_THAT(output.out, HasSubstr(absl::StrCat("ok    ", name)))
+        << output.out;
+  }
+  EXPECT_THAT(output.out, Not(HasSubstr("renderer-4")));
+  for (const char* role : {"gpu-", "utility-", "network-"}) {
+    EXPECT_THAT(output.out, Not(HasSubstr(role))) << output.out;
+  }
+  EXPECT_THAT(output.out, HasSubstr("All helpers stopped."));
+}
+
+TEST(BrowserHostMainTest, BadHelpersFlagIsAUsageError) {
+  testing::ProcessOutput output = RunBrowserHost({"--helpers=plumber:2"}, "");
+  EXPECT_EQ(output.exit_status, 2);
+  EXPECT_THAT(output.err, HasSubstr("--helpers: unknown role 'plumber'"));
+}
+
 TEST(BrowserHostMainTest, QuitCommandStopsTheHost) {
   testing::ProcessOutput output = RunBrowserHost({}, "quit\n");
   EXPECT_EQ(output.exit_status, 0) << output.out << output.err;

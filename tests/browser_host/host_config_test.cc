@@ -223,14 +223,56 @@ TEST_F(HostConfigTest, SyntaxErrorsNameLineAndColumn) {
               HasSubstr("Expected integer"));
 }
 
+TEST_F(HostConfigTest, HelperCountsSetNamedRolesAddOthersAndDropZeros) {
+  absl::StatusOr<HostConfig> config = Parse(
+      "defaults { memory_limit_mb: 64 }\n"
+      "role { name: \"renderer\" }\nrole { name: \"gpu\" }");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(
+      ApplyHelperCounts("renderer:1000,gpu:0,utility:3", roles_, *config).ok());
+  ASSERT_EQ(config->roles.size(), 2u);
+  EXPECT_EQ(config->roles[0].name, "renderer");
+  EXPECT_EQ(config->roles[0].count, 1000);
+  // Not in the config: the defaults' settings.
+  EXPECT_EQ(config->roles[1].name, "utility");
+  EXPECT_EQ(config->roles[1].count, 3);
+  EXPECT_EQ(config->roles[1].memory_limit_bytes, uint64_t{64} << 20);
+}
+
+TEST_F(HostConfigTest, BadHelperCountsNameWhatIsWrong) {
+  absl::StatusOr<HostConfig> config = Parse("role { name: \"renderer\" }");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto error = [&](const std::string& spec) {
+    HostConfig copy = *config;
+    return std::string(ApplyHelperCounts(spec, roles_, copy).message());
+  };
+  EXPECT_EQ(error(""),
+            "--helpers: expected ROLE:COUNT[,ROLE:COUNT...], got nothing");
+  EXPECT_EQ(error("renderer"),
+            "--helpers: expected ROLE:COUNT, got 'renderer'");
+  EXPECT_EQ(error("renderer:x"),
+            "--helpers: expected ROLE:COUNT, got 'renderer:x'");
+  EXPECT_EQ(error("plumber:2"),
+            "--helpers: unknown role 'plumber'; one of gpu, network, "
+            "renderer, utility");
+  EXPECT_EQ(error("renderer:10001"),
+            "--helpers: renderer: expected a count of 0 to 10000, got 10001");
+  EXPECT_EQ(error("renderer:-1"),
+            "--helpers: renderer: expected a count of 0 to 10000, got -1");
+  EXPECT_EQ(error("renderer:2,renderer:3"),
+            "--helpers: role 'renderer' named twice");
+  EXPECT_EQ(error("renderer:0"),
+            "--helpers: no role left to start (every count is 0)");
+}
+
 TEST_F(HostConfigTest, BadValuesNameTheFieldAndWhatWasExpected) {
   EXPECT_EQ(Error("role { name: \"gpu\" }\nrole {\n  name: \"plumber\"\n}"),
             "host.textproto:3:3: role[1].name: expected a role: one of gpu, "
             "network, renderer, utility, got \"plumber\"");
   EXPECT_EQ(Error("role { name: \"gpu\"\n       count: 0 }"),
-            "host.textproto:2:8: role[0].count: expected 1 to 64, got 0");
+            "host.textproto:2:8: role[0].count: expected 1 to 10000, got 0");
   EXPECT_EQ(Error("role { name: \"gpu\" count: -3 }"),
-            "host.textproto:1:20: role[0].count: expected 1 to 64, got -3");
+            "host.textproto:1:20: role[0].count: expected 1 to 10000, got -3");
   EXPECT_THAT(Error("role { name: \"gpu\" }\nrole { name: \"gpu\" }"),
               StartsWith("host.textproto:2:8: role[1].name: expected each "
                          "role once"));
