@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/compiler.h"
 #include "gtest/gtest.h"
 #include "host/fd_budget.h"
 #include "tests/host/host_fixture.h"
@@ -94,8 +96,16 @@ class ScaleTest : public testing::HostFixture,
   int fds_before_host_ = 0;
 };
 
+// Under ASan and TSan each helper carries the sanitizer's runtime (and TSan's
+// are exec'd: no zygote), hundreds of MB of address space and tens of MB
+// resident apiece: a thousand would not fit the machine. The figure is the
+// debug build's; a sanitizer build checks the same path with fewer.
+constexpr int kMaxHelpersUnderASanitizer = 40;
+
 TEST_P(ScaleTest, IdleHelpersStartAnswerAPingEachAndShutDownCleanly) {
-  const int n = GetParam().helpers;
+  const int n = BH_SANITIZER_RESERVES_ADDRESS_SPACE
+                    ? std::min(GetParam().helpers, kMaxHelpersUnderASanitizer)
+                    : GetParam().helpers;
   const FdBudget::Cost cost =
       GetParam().sandboxed ? FdBudget::kSandboxed : FdBudget::kUnsandboxed;
   // The zygote (when there is one) starts with the first launch: counted
