@@ -81,6 +81,12 @@ struct Outcome {
   SiblingReport sibling;
   int sibling_status = -1;
   uint64_t sibling_nofile_before = 0;
+  // B's nice value and I/O priority, as init reads them before B starts and
+  // once A is done.
+  int sibling_nice_before = 0;
+  int sibling_nice = 0;
+  long sibling_ioprio_before = -1;
+  long sibling_ioprio = -1;
 };
 
 enum class PolicyKind {
@@ -100,7 +106,8 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
           SandboxPolicyBuilder::FromPolicy(renderer)
               .AllowSyscalls({"kill", "tkill", "rt_sigqueueinfo",
                               "rt_tgsigqueueinfo", "pidfd_open",
-                              "process_vm_readv", "process_vm_writev", "kcmp"})
+                              "process_vm_readv", "process_vm_writev", "kcmp",
+                              "setpriority", "ioprio_set"})
               .Build();
       EXPECT_TRUE(policy.ok()) << policy.status();
       return policy.ok() ? *policy : renderer;
@@ -115,6 +122,11 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
   }
   return renderer;
 }
+
+// linux/ioprio.h's values (not in every distribution's headers).
+constexpr int kIoprioWhoProcess = 1;
+constexpr int kIoprioWhoUser = 3;
+constexpr int kIoprioBestEffortLowest = (2 << 13) | 7;
 
 bool WriteAll(int fd, const void* data, size_t size) {
   const char* bytes = static_cast<const char*>(data);
@@ -228,6 +240,9 @@ using Attempt = std::function<long(const Target&)>;
   rlimit limit = {};
   ::getrlimit(RLIMIT_NOFILE, &limit);
   outcome.sibling_nofile_before = limit.rlim_cur;
+  outcome.sibling_nice_before = ::getpriority(PRIO_PROCESS, 0);
+  outcome.sibling_ioprio_before =
+      ::syscall(SYS_ioprio_get, kIoprioWhoProcess, 0);
   // Each child keeps only its own ends: a pipe reads end of file as soon
   // as the one process that writes to it has ended.
   const pid_t sibling = ::fork();
@@ -257,6 +272,9 @@ using Attempt = std::function<long(const Target&)>;
                                      sizeof(outcome.attempt), 10000);
   if (!outcome.attempt_reported) ::kill(attacker, SIGKILL);
   ::waitpid(attacker, &outcome.attacker_status, 0);
+  outcome.sibling_nice = ::getpriority(PRIO_PROCESS, sibling);
+  outcome.sibling_ioprio =
+      ::syscall(SYS_ioprio_get, kIoprioWhoProcess, sibling);
   // B, intact, answers at once; one that was stopped or killed does not.
   WriteAll(go[1], "g", 1);
   outcome.sibling_reported = ReadAll(sibling_report[0], &outcome.sibling,
@@ -323,6 +341,8 @@ void ExpectSiblingUntouched(const Outcome& outcome) {
   EXPECT_EQ(outcome.sibling.canary, kCanary);
   EXPECT_EQ(outcome.sibling.nofile, outcome.sibling_nofile_before);
   EXPECT_EQ(outcome.sibling.scheduler, SCHED_OTHER);
+  EXPECT_EQ(outcome.sibling_nice, outcome.sibling_nice_before);
+  EXPECT_EQ(outcome.sibling_ioprio, outcome.sibling_ioprio_before);
 }
 
 struct Case {
@@ -344,6 +364,27 @@ long Queue(long call, pid_t pid, bool with_thread) {
                      : ::syscall(call, pid, SIGKILL, &info);
 }
 
+// Makes B the owner of a pipe's read end (F_SETOWN by pid, or F_SETOWN_EX
+// naming its process), asks for SIGKILL rather than SIGIO, and writes: the
+// kernel signals the owner, checking only that it has the caller's uid.
+long SignalByDescriptor(const Target& b, bool extended) {
+  int pipe[2];
+  if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  long owned;
+  if (extended) {
+    f_owner_ex owner = {F_OWNER_PID, b.pid};
+    owned = ::syscall(SYS_fcntl, pipe[0], F_SETOWN_EX, &owner);
+  } else {
+    owned = ::syscall(SYS_fcntl, pipe[0], F_SETOWN, b.pid);
+  }
+  if (owned != 0) return owned;
+  if (::syscall(SYS_fcntl, pipe[0], F_SETSIG, SIGKILL) != 0 ||
+      ::syscall(SYS_fcntl, pipe[0], F_SETFL, O_ASYNC | O_NONBLOCK) != 0) {
+    return -1;
+  }
+  return ::write(pipe[1], "x", 1);
+}
+
 const Case kAttempts[] = {
     // The base runtime's own calls, against a sibling.
     {"TgkillBase", PolicyKind::kBase, "tgkill",
@@ -360,6 +401,12 @@ const Case kAttempts[] = {
        const sched_param param = {};
        return ::syscall(SYS_sched_setscheduler, b.pid, SCHED_IDLE, &param);
      }},
+    // fcntl is in the base runtime outright: a descriptor's owner, named by
+    // pid, is sent a signal of the caller's choice when it gets ready.
+    {"FcntlSetownBase", PolicyKind::kBase, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, false); }},
+    {"FcntlSetownExBase", PolicyKind::kBase, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, true); }},
     // A role that adds the pid-naming calls still reaches only itself.
     {"KillRoleAdds", PolicyKind::kRoleAdds, "kill",
      [](const Target& b) { return Kill(b.pid); }},
@@ -397,6 +444,23 @@ const Case kAttempts[] = {
      [](const Target& b) {
        return ::syscall(SYS_kcmp, ::getpid(), b.pid, KCMP_VM, 0, 0);
      }},
+    // By user (the siblings share one) or by group, not only by pid.
+    {"SetpriorityUserRoleAdds", PolicyKind::kRoleAdds, "setpriority",
+     [](const Target&) { return long{::setpriority(PRIO_USER, 0, 19)}; }},
+    {"SetpriorityProcessRoleAdds", PolicyKind::kRoleAdds, "setpriority",
+     [](const Target& b) {
+       return long{::setpriority(PRIO_PROCESS, b.pid, 19)};
+     }},
+    {"IoprioSetUserRoleAdds", PolicyKind::kRoleAdds, "ioprio_set",
+     [](const Target&) {
+       return ::syscall(SYS_ioprio_set, kIoprioWhoUser, 0,
+                        kIoprioBestEffortLowest);
+     }},
+    {"IoprioSetProcessRoleAdds", PolicyKind::kRoleAdds, "ioprio_set",
+     [](const Target& b) {
+       return ::syscall(SYS_ioprio_set, kIoprioWhoProcess, b.pid,
+                        kIoprioBestEffortLowest);
+     }},
     // Calls no policy may allow, even when its data names them.
     {"PtraceAttachData", PolicyKind::kData, "ptrace",
      [](const Target& b) {
@@ -413,6 +477,8 @@ const Case kAttempts[] = {
      }},
     {"KillLearn", PolicyKind::kLearn, "kill",
      [](const Target& b) { return Kill(b.pid); }},
+    {"FcntlSetownLearn", PolicyKind::kLearn, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, false); }},
     {"PtraceAttachLearn", PolicyKind::kLearn, "ptrace",
      [](const Target& b) {
        return ::syscall(SYS_ptrace, PTRACE_ATTACH, b.pid, nullptr, nullptr);
@@ -538,6 +604,33 @@ const SelfCase kOwnProcess[] = {
                           sizeof(copy) &&
                       copy == kCanary &&
                       ::syscall(SYS_kcmp, self, self, KCMP_VM, 0, 0) == 0
+                  ? 0
+                  : 1;
+     }},
+    {"OwnDescriptorsSignalBase", PolicyKind::kBase,
+     [](const Target&) -> long {
+       CatchUsr1AndUsr2();
+       int pipe[2];
+       if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
+       // Owned by itself, by none, by itself again; read back.
+       return ::fcntl(pipe[0], F_SETOWN, ::getpid()) == 0 &&
+                      ::fcntl(pipe[0], F_SETOWN, 0) == 0 &&
+                      ::fcntl(pipe[0], F_SETOWN, ::getpid()) == 0 &&
+                      ::fcntl(pipe[0], F_GETOWN) == ::getpid() &&
+                      ::fcntl(pipe[0], F_SETSIG, SIGUSR1) == 0 &&
+                      ::fcntl(pipe[0], F_SETFL, O_ASYNC | O_NONBLOCK) == 0 &&
+                      ::write(pipe[1], "x", 1) == 1 && g_caught.load() == 1
+                  ? 0
+                  : 1;
+     }},
+    {"OwnPrioritiesRoleAdds", PolicyKind::kRoleAdds,
+     [](const Target&) -> long {
+       return ::setpriority(PRIO_PROCESS, 0, 1) == 0 &&
+                      ::setpriority(PRIO_PROCESS, ::getpid(), 2) == 0 &&
+                      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0,
+                                kIoprioBestEffortLowest) == 0 &&
+                      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, ::getpid(),
+                                kIoprioBestEffortLowest) == 0
                   ? 0
                   : 1;
      }},
