@@ -684,5 +684,196 @@ TEST(SiblingsTest, AbortEndsTheHelperBySigabrt) {
   ExpectSiblingUntouched(outcome);
 }
 
+// A keeper-shaped clone (CLONE_VM | CLONE_UNTRACED, which the base runtime
+// allows for the teardown keeper) inherits the filter bound to its parent
+// A's pid, and outlives A. If that number went to a new sibling B, the
+// clone would pass every own-process check against B. A leads its session
+// (as both launch paths make a helper), so the number stays the session's
+// id while the clone lives, unless the clone can leave the session.
+struct KeeperOutcome {
+  bool init_ok = false;
+  pid_t a = 0;
+  pid_t b = 0;
+  bool left_session = false;  // The clone's setsid succeeded.
+  bool clone_tried = false;   // The clone, alive, tried A's pid.
+  long clone_result = 0;
+  bool sibling_reported = false;
+  int sibling_status = -1;
+};
+
+struct KeeperPlan {
+  pid_t a;
+  bool leave_session;
+  int ready_fd;   // The clone writes its setsid's result here...
+  int done_fd;    // ...and a byte here, for A.
+  int go_fd;      // Init writes B's pid here.
+  int result_fd;  // The clone writes its tgkill's result here.
+};
+
+alignas(64) char g_keeper_stack[64 * 1024];
+
+// Raw system calls only: it shares A's memory, thread-local storage included.
+int KeeperShapedClone(void* argument) {
+  const KeeperPlan plan = *static_cast<KeeperPlan*>(argument);
+  const long left = plan.leave_session ? ::syscall(SYS_setsid) : -1;
+  ::syscall(SYS_write, plan.ready_fd, &left, sizeof(left));
+  ::syscall(SYS_write, plan.done_fd, "d", 1);
+  pid_t b = 0;
+  if (::syscall(SYS_read, plan.go_fd, &b, sizeof(b)) != sizeof(b)) {
+    ::syscall(SYS_exit, 1);
+  }
+  // A's pid, the one its filter names, whoever holds it now.
+  const long killed = ::syscall(SYS_tgkill, plan.a, plan.a, SIGKILL);
+  ::syscall(SYS_write, plan.result_fd, &killed, sizeof(killed));
+  ::syscall(SYS_exit, 0);
+  return 0;
+}
+
+[[noreturn]] void RunKeeperInit(const std::string& attacker_program,
+                                const std::string& sibling_program,
+                                bool leave_session, int outcome_fd) {
+  KeeperOutcome outcome;
+  if (::getpid() != 1 || ::setsid() != 1) ::_exit(2);
+  int ready[2], done[2], go[2], result[2];
+  int info[2], sibling_go[2], sibling_report[2];
+  for (int* pipe : {ready, done, go, result}) {
+    if (::pipe2(pipe, O_CLOEXEC) != 0) ::_exit(3);
+  }
+  const pid_t a = ::fork();
+  if (a == 0) {
+    // A helper leads its session; then it locks itself down.
+    if (::setsid() < 0) ::_exit(3);
+    if (!Install(attacker_program, false)) ::_exit(4);
+    KeeperPlan plan = {static_cast<pid_t>(::getpid()),
+                       leave_session,
+                       ready[1],
+                       done[1],
+                       go[0],
+                       result[1]};
+    if (::clone(KeeperShapedClone, g_keeper_stack + sizeof(g_keeper_stack),
+                CLONE_VM | CLONE_UNTRACED, &plan) < 0) {
+      ::_exit(5);
+    }
+    // Until the clone has tried to leave the session (or died trying).
+    char byte;
+    ::close(done[1]);
+    ::read(done[0], &byte, 1);
+    ::_exit(0);
+  }
+  for (int fd : {ready[1], done[0], done[1], go[0], result[1]}) ::close(fd);
+  outcome.a = a;
+  long left = -1;
+  // End of file: the clone died on its setsid.
+  outcome.left_session =
+      ReadAll(ready[0], &left, sizeof(left), 10000) && left > 0;
+  int a_status = 0;
+  ::waitpid(a, &a_status, 0);
+  // The next pid the namespace gives is A's, if A's is free.
+  const int last = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  const std::string before_a = absl::StrCat(a - 1);
+  if (last < 0 || ::write(last, before_a.data(), before_a.size()) !=
+                      static_cast<ssize_t>(before_a.size())) {
+    ::_exit(6);
+  }
+  ::close(last);
+  for (int* pipe : {info, sibling_go, sibling_report}) {
+    if (::pipe2(pipe, O_CLOEXEC) != 0) ::_exit(3);
+  }
+  const pid_t b = ::fork();
+  if (b == 0) {
+    RunSibling(sibling_program, info[1], sibling_go[0], sibling_report[1]);
+  }
+  for (int fd : {info[1], sibling_go[0], sibling_report[1]}) ::close(fd);
+  outcome.init_ok = a > 0 && b > 0;
+  outcome.b = b;
+  Target target;
+  if (ReadAll(info[0], &target, sizeof(target), 10000)) {
+    // B is locked down: the clone, if alive, tries A's pid now.
+    WriteAll(go[1], &b, sizeof(b));
+    outcome.clone_tried =
+        ReadAll(result[0], &outcome.clone_result, sizeof(long), 5000);
+  }
+  WriteAll(sibling_go[1], "g", 1);
+  SiblingReport report;
+  outcome.sibling_reported =
+      ReadAll(sibling_report[0], &report, sizeof(report), 5000);
+  if (!outcome.sibling_reported) ::kill(b, SIGKILL);
+  ::waitpid(b, &outcome.sibling_status, 0);
+  ::_exit(WriteAll(outcome_fd, &outcome, sizeof(outcome)) ? 0 : 4);
+}
+
+KeeperOutcome RunKeeperAttempt(const SandboxPolicy& attacker_policy,
+                               bool leave_session) {
+  KeeperOutcome outcome;
+  absl::StatusOr<std::string> attacker_program =
+      CompileSeccompProgram(attacker_policy);
+  absl::StatusOr<std::string> sibling_program =
+      CompileSeccompProgram(PresetForRole("gpu"));
+  EXPECT_TRUE(attacker_program.ok()) << attacker_program.status();
+  EXPECT_TRUE(sibling_program.ok()) << sibling_program.status();
+  if (!attacker_program.ok() || !sibling_program.ok()) return outcome;
+  int pipe[2];
+  if (::pipe2(pipe, O_CLOEXEC) != 0) return outcome;
+  const long init = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD,
+                              nullptr, nullptr, nullptr, nullptr);
+  if (init == 0) {
+    ::close(pipe[0]);
+    RunKeeperInit(*attacker_program, *sibling_program, leave_session, pipe[1]);
+  }
+  ::close(pipe[1]);
+  EXPECT_GT(init, 0) << std::strerror(errno);
+  if (init > 0) {
+    const bool reported = ReadAll(pipe[0], &outcome, sizeof(outcome), 30000);
+    if (!reported) ::kill(static_cast<pid_t>(init), SIGKILL);
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(init), &status, 0) < 0 &&
+           errno == EINTR) {
+    }
+    EXPECT_TRUE(reported) << "init ended with status " << status;
+  }
+  ::close(pipe[0]);
+  return outcome;
+}
+
+void ExpectKeeperCannotReachTheSibling(const KeeperOutcome& outcome) {
+  ASSERT_TRUE(outcome.init_ok);
+  EXPECT_FALSE(outcome.left_session);
+  if (outcome.clone_tried) {
+    // Alive, it holds A's pid as its session's id: B has another, and
+    // tgkill finds no process by A's.
+    EXPECT_NE(outcome.b, outcome.a) << "B was given A's pid";
+    EXPECT_EQ(outcome.clone_result, -1);
+  }
+  EXPECT_TRUE(outcome.sibling_reported)
+      << "B did not answer: " << Describe(outcome.sibling_status);
+  EXPECT_TRUE(WIFEXITED(outcome.sibling_status) &&
+              WEXITSTATUS(outcome.sibling_status) == 0)
+      << "B: " << Describe(outcome.sibling_status);
+}
+
+// As the helpers are: A's pid stays its session's, and B gets another.
+TEST(SiblingsTest, KeeperShapedCloneOutlivingItsHelperReachesNoSibling) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  GTEST_SKIP() << "ThreadSanitizer's state does not survive a raw clone";
+#endif
+  const KeeperOutcome outcome =
+      RunKeeperAttempt(PolicyFor(PolicyKind::kBase), false);
+  EXPECT_TRUE(outcome.clone_tried);
+  ExpectKeeperCannotReachTheSibling(outcome);
+}
+
+// A policy that names setsid or setpgid must not let the clone leave A's
+// session (and free A's pid for B, which the clone could then kill).
+TEST(SiblingsTest, KeeperShapedCloneCannotLeaveTheSession) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  GTEST_SKIP() << "ThreadSanitizer's state does not survive a raw clone";
+#endif
+  // Policy data, as a host's configuration could say it.
+  SandboxPolicy policy = PresetForRole("renderer");
+  policy.allowed_syscalls.push_back("setsid");
+  policy.allowed_syscalls.push_back("setpgid");
+  ExpectKeeperCannotReachTheSibling(RunKeeperAttempt(policy, true));
+}
+
 }  // namespace
 }  // namespace bulkhead::sandbox
