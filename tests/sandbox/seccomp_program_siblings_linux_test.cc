@@ -9,6 +9,7 @@
 // namespaces, which forks B and then A, as a zygote would.
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -107,7 +108,8 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
               .AllowSyscalls({"kill", "tkill", "rt_sigqueueinfo",
                               "rt_tgsigqueueinfo", "pidfd_open",
                               "process_vm_readv", "process_vm_writev", "kcmp",
-                              "setpriority", "ioprio_set"})
+                              "setpriority", "ioprio_set", "get_robust_list",
+                              "move_pages", "migrate_pages", "perf_event_open"})
               .Build();
       EXPECT_TRUE(policy.ok()) << policy.status();
       return policy.ok() ? *policy : renderer;
@@ -461,6 +463,36 @@ const Case kAttempts[] = {
        return ::syscall(SYS_ioprio_set, kIoprioWhoProcess, b.pid,
                         kIoprioBestEffortLowest);
      }},
+    // Calls the kernel checks as ptrace (not-dumpable bars them, but that is
+    // a layer a policy can turn off): reading where B's robust futex list
+    // is, where its pages are, or profiling it.
+    {"GetRobustListRoleAdds", PolicyKind::kRoleAdds, "get_robust_list",
+     [](const Target& b) {
+       void* head = nullptr;
+       size_t length = 0;
+       return ::syscall(SYS_get_robust_list, b.pid, &head, &length);
+     }},
+    {"MovePagesRoleAdds", PolicyKind::kRoleAdds, "move_pages",
+     [](const Target& b) {
+       void* page = b.canary;
+       int status = 0;
+       return ::syscall(SYS_move_pages, b.pid, 1, &page, nullptr, &status, 0);
+     }},
+    {"MigratePagesRoleAdds", PolicyKind::kRoleAdds, "migrate_pages",
+     [](const Target& b) {
+       const unsigned long nodes = 1;
+       return ::syscall(SYS_migrate_pages, b.pid, 8 * sizeof(nodes), &nodes,
+                        &nodes);
+     }},
+    {"PerfEventOpenRoleAdds", PolicyKind::kRoleAdds, "perf_event_open",
+     [](const Target& b) {
+       perf_event_attr attr = {};
+       attr.size = sizeof(attr);
+       attr.type = PERF_TYPE_SOFTWARE;
+       attr.config = PERF_COUNT_SW_TASK_CLOCK;
+       attr.exclude_kernel = 1;
+       return ::syscall(SYS_perf_event_open, &attr, b.pid, -1, -1, 0);
+     }},
     // Calls no policy may allow, even when its data names them.
     {"PtraceAttachData", PolicyKind::kData, "ptrace",
      [](const Target& b) {
@@ -631,6 +663,24 @@ const SelfCase kOwnProcess[] = {
                                 kIoprioBestEffortLowest) == 0 &&
                       ::syscall(SYS_ioprio_set, kIoprioWhoProcess, ::getpid(),
                                 kIoprioBestEffortLowest) == 0
+                  ? 0
+                  : 1;
+     }},
+    {"OwnRobustListAndPagesRoleAdds", PolicyKind::kRoleAdds,
+     [](const Target&) -> long {
+       void* head = nullptr;
+       size_t length = 0;
+       void* page = &g_canary;
+       int status = -1;
+       const pid_t self = ::getpid();
+       return ::syscall(SYS_get_robust_list, 0, &head, &length) == 0 &&
+                      ::syscall(SYS_get_robust_list, self, &head, &length) ==
+                          0 &&
+                      ::syscall(SYS_move_pages, 0, 1, &page, nullptr, &status,
+                                0) == 0 &&
+                      status >= 0 &&
+                      ::syscall(SYS_move_pages, self, 1, &page, nullptr,
+                                &status, 0) == 0
                   ? 0
                   : 1;
      }},
