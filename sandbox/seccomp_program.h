@@ -31,7 +31,10 @@ namespace bulkhead::sandbox {
 // process (not by group or user); fcntl's F_SETOWN (the process a
 // descriptor's SIGIO, or the signal F_SETSIG picks, goes to) only for the
 // caller's pid or 0, F_SETOWN_EX (which names it through a pointer) never;
-// CrossProcessCalls() (sandbox_policy.h) never.
+// get_robust_list, move_pages, migrate_pages and perf_event_open (which the
+// kernel checks as ptrace: not-dumpable, a layer a policy may turn off)
+// only for the caller's pid or 0; CrossProcessCalls() (sandbox_policy.h)
+// never.
 // Anything else traps, in learning mode too. The caller's pid is not known
 // here (the host compiles before the helper exists): the program carries a
 // placeholder, one `BPF_LDX | BPF_IMM` instruction per check, that
@@ -46,11 +49,11 @@ BULKHEAD_EXPORT absl::StatusOr<std::string> CompileSeccompProgram(
 // the base allowlist; the teardown keeper, which shares the helper's memory,
 // signals nobody; a hostile helper's own keeper-shaped clone can, and
 // outlives it). The caller must lead its session, as both launch paths make
-// it (setsid), and no process it starts may leave it: the pid then stays the
-// session's id, so the kernel gives it to no sibling while one of them
-// lives. Needs no_new_privs (or CAP_SYS_ADMIN) already set. With
-// `learning`, returns the notification listener's fd (see
-// syscall_recorder_linux.h); otherwise -1.
+// it (setsid), and no process it starts may leave it (setsid is in
+// CrossProcessCalls()): the pid then stays the session's id, so the kernel
+// gives it to no sibling while one of them lives. Needs no_new_privs (or
+// CAP_SYS_ADMIN) already set. With `learning`, returns the notification
+// listener's fd (see syscall_recorder_linux.h); otherwise -1.
 BULKHEAD_EXPORT absl::StatusOr<int> InstallSeccompProgram(
     const std::string& program, bool learning = false);
 

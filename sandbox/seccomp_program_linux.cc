@@ -134,6 +134,14 @@ constexpr OwnProcessRule kOwnProcessRules[] = {
     {"sched_setparam", {0, -1}, true},
     {"sched_setattr", {0, -1}, true},
     {"sched_setaffinity", {0, -1}, true},
+    // The kernel checks these as ptrace: not-dumpable bars them between
+    // siblings, but that is a layer a policy can turn off.
+    {"get_robust_list", {0, -1}, true},
+    {"move_pages", {0, -1}, true},
+    {"migrate_pages", {0, -1}, true},
+    // -1 is every process on a cpu. (With PERF_FLAG_PID_CGROUP the argument
+    // is a cgroup's fd, which needs CAP_PERFMON or perf_event_paranoid 0.)
+    {"perf_event_open", {1, -1}, true},
     // F_SETOWN 0 takes the owner away; below 0 names a process group.
     {"fcntl", {2, -1}, true, 1, kFSetOwn},
     {"fcntl", {-1, -1}, false, 1, kFSetOwnEx, -1, 0, true},
