@@ -14,14 +14,17 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -95,6 +98,7 @@ enum class PolicyKind {
   kRoleAdds,  // A role that adds every pid-naming call Build() accepts.
   kData,      // Policy data naming calls Build() refuses (ptrace, ...).
   kLearn,     // The renderer preset in learning mode.
+  kIoctl,     // The renderer preset with ioctl (and socketpair) outright.
 };
 
 SandboxPolicy PolicyFor(PolicyKind kind) {
@@ -121,6 +125,20 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
     case PolicyKind::kLearn:
       renderer.violation_action = ViolationAction::kLearn;
       return renderer;
+    case PolicyKind::kIoctl: {
+      auto& rules = renderer.argument_rules;
+      rules.erase(std::remove_if(rules.begin(), rules.end(),
+                                 [](const ArgumentRule& rule) {
+                                   return rule.syscall == "ioctl";
+                                 }),
+                  rules.end());
+      absl::StatusOr<SandboxPolicy> policy =
+          SandboxPolicyBuilder::FromPolicy(renderer)
+              .AllowSyscalls({"ioctl", "socketpair"})
+              .Build();
+      EXPECT_TRUE(policy.ok()) << policy.status();
+      return policy.ok() ? *policy : renderer;
+    }
   }
   return renderer;
 }
@@ -409,6 +427,35 @@ const Case kAttempts[] = {
      [](const Target& b) { return SignalByDescriptor(b, false); }},
     {"FcntlSetownExBase", PolicyKind::kBase, "fcntl",
      [](const Target& b) { return SignalByDescriptor(b, true); }},
+    // The same by ioctl, where a role allows it outright (a GPU driver's).
+    {"IoctlFiosetownIoctl", PolicyKind::kIoctl, "ioctl",
+     [](const Target& b) {
+       int pipe[2];
+       if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1L;
+       const int owner = b.pid;
+       const int on = 1;
+       if (::ioctl(pipe[0], FIOSETOWN, &owner) != 0) return -2L;
+       if (::fcntl(pipe[0], F_SETSIG, SIGKILL) != 0 ||
+           ::ioctl(pipe[0], FIOASYNC, &on) != 0) {
+         return -3L;
+       }
+       return long{::write(pipe[1], "x", 1)};
+     }},
+    {"IoctlSiocspgrpIoctl", PolicyKind::kIoctl, "ioctl",
+     [](const Target& b) {
+       int pair[2];
+       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+         return -1L;
+       }
+       const int owner = b.pid;
+       const int on = 1;
+       if (::ioctl(pair[0], SIOCSPGRP, &owner) != 0) return -2L;
+       if (::fcntl(pair[0], F_SETSIG, SIGKILL) != 0 ||
+           ::ioctl(pair[0], FIOASYNC, &on) != 0) {
+         return -3L;
+       }
+       return long{::write(pair[1], "x", 1)};
+     }},
     // A role that adds the pid-naming calls still reaches only itself.
     {"KillRoleAdds", PolicyKind::kRoleAdds, "kill",
      [](const Target& b) { return Kill(b.pid); }},
