@@ -30,7 +30,8 @@ namespace bulkhead::sandbox {
 // those from a sibling's); setpriority and ioprio_set likewise, and only by
 // process (not by group or user); fcntl's F_SETOWN (the process a
 // descriptor's SIGIO, or the signal F_SETSIG picks, goes to) only for the
-// caller's pid or 0, F_SETOWN_EX (which names it through a pointer) never;
+// caller's pid or 0, F_SETOWN_EX (which names it through a pointer) never,
+// nor ioctl's FIOSETOWN and SIOCSPGRP;
 // get_robust_list, move_pages, migrate_pages and perf_event_open (which the
 // kernel checks as ptrace: not-dumpable, a layer a policy may turn off)
 // only for the caller's pid or 0; CrossProcessCalls() (sandbox_policy.h)

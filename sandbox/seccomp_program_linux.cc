@@ -116,9 +116,10 @@ struct OwnProcessRule {
   uint32_t must_value = 0;
   bool refused = false;  // When it applies, refused whatever the arguments.
 };
-constexpr uint32_t kFSetOwn = 8, kFSetOwnEx = 15;  // <fcntl.h>
-constexpr uint32_t kPrioProcess = 0;               // <sys/resource.h>
-constexpr uint32_t kIoprioWhoProcess = 1;          // <linux/ioprio.h>
+constexpr uint32_t kFSetOwn = 8, kFSetOwnEx = 15;             // <fcntl.h>
+constexpr uint32_t kFioSetOwn = 0x8901, kSiocSPgrp = 0x8902;  // <sys/ioctl.h>
+constexpr uint32_t kPrioProcess = 0;       // <sys/resource.h>
+constexpr uint32_t kIoprioWhoProcess = 1;  // <linux/ioprio.h>
 constexpr OwnProcessRule kOwnProcessRules[] = {
     {"kill", {0, -1}, false},
     {"tkill", {0, -1}, false},  // A thread id: the main thread's only.
@@ -145,6 +146,10 @@ constexpr OwnProcessRule kOwnProcessRules[] = {
     // F_SETOWN 0 takes the owner away; below 0 names a process group.
     {"fcntl", {2, -1}, true, 1, kFSetOwn},
     {"fcntl", {-1, -1}, false, 1, kFSetOwnEx, -1, 0, true},
+    // ioctl's owner setters (any file, sockets) read the pid through a
+    // pointer: refused.
+    {"ioctl", {-1, -1}, false, 1, kFioSetOwn, -1, 0, true},
+    {"ioctl", {-1, -1}, false, 1, kSiocSPgrp, -1, 0, true},
     {"setpriority", {1, -1}, true, -1, 0, 0, kPrioProcess},
     {"ioprio_set", {1, -1}, true, -1, 0, 0, kIoprioWhoProcess},
 };
