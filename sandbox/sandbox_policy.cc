@@ -196,9 +196,13 @@ constexpr const char* kNetworkCalls[] = {
     "sendto",      "recvfrom",    "getsockopt", "setsockopt",
     "getsockname", "getpeername", "sendmmsg",   "recvmmsg"};
 
-constexpr const char* kCrossProcessCalls[] = {"ptrace", "pidfd_send_signal",
-                                              "pidfd_getfd", "process_madvise",
-                                              "process_mrelease"};
+// setsid: a process the helper started (a keeper-shaped clone, bound to the
+// helper's pid by the filter it inherits) would leave the helper's session,
+// and the helper's pid, no longer the session's id, could go to a sibling
+// once the helper has ended (seccomp_program.h).
+constexpr const char* kCrossProcessCalls[] = {
+    "ptrace",          "pidfd_send_signal", "pidfd_getfd",
+    "process_madvise", "process_mrelease",  "setsid"};
 
 bool IsNetworkCall(absl::string_view name) {
   return std::find(std::begin(kNetworkCalls), std::end(kNetworkCalls), name) !=
@@ -560,9 +564,8 @@ absl::StatusOr<SandboxPolicy> SandboxPolicyBuilder::Build() const {
     if (Contains(policy.allowed_syscalls, name) || by_argument) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": ", name,
-          " cannot be allowed: it reaches another process (a sibling "
-          "helper shares the pid namespace) and the filter cannot tell "
-          "which"));
+          " cannot be allowed: a sibling helper shares the pid namespace, "
+          "and the filter cannot keep this call from reaching it"));
     }
   }
   if (SyscallTableAvailable()) {

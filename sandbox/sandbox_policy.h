@@ -302,7 +302,9 @@ BULKHEAD_EXPORT absl::Status CheckEnvironmentEntries(
 
 // The system calls no policy may allow: they reach another process through
 // a descriptor or a request the seccomp filter cannot check (ptrace,
-// pidfd_send_signal, pidfd_getfd, process_madvise, process_mrelease).
+// pidfd_send_signal, pidfd_getfd, process_madvise, process_mrelease), or
+// would give the helper's pid, which its filter binds, to a sibling while a
+// process the helper started still holds that filter (setsid).
 // Build() refuses a policy that allows one, and the compiled filter refuses
 // them whatever a policy's data says. The calls that name a process by its
 // pid (kill, tgkill, process_vm_readv, ...: seccomp_program.h lists them)

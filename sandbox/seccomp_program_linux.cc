@@ -98,11 +98,28 @@ absl::StatusOr<uint32_t> Number(const std::string& name) {
 // scheduling setters take a thread id: only the caller's main thread (whose
 // id is the pid) or 0 pass. Their getters, which glibc asks by thread id
 // (pthread_getattr_np), only read and stay as the policy says.
+//
+// Some calls name a process only for some values of another argument: the
+// rule then applies when `when_arg` holds `when_value` (fcntl's F_SETOWN
+// makes a pid the target of the descriptor's SIGIO, or of any signal
+// F_SETSIG picks; F_SETOWN_EX names it through a pointer the filter cannot
+// read, so is refused). Others can name a group or a user instead of a
+// process (setpriority, ioprio_set): `must_arg` must hold `must_value`, the
+// kind that names one process.
 struct OwnProcessRule {
   const char* syscall;
   int args[2];  // Which arguments name a process; -1: none.
   bool zero_is_self;
+  int when_arg = -1;  // -1: always.
+  uint32_t when_value = 0;
+  int must_arg = -1;  // -1: none.
+  uint32_t must_value = 0;
+  bool refused = false;  // When it applies, refused whatever the arguments.
 };
+constexpr uint32_t kFSetOwn = 8, kFSetOwnEx = 15;             // <fcntl.h>
+constexpr uint32_t kFioSetOwn = 0x8901, kSiocSPgrp = 0x8902;  // <sys/ioctl.h>
+constexpr uint32_t kPrioProcess = 0;       // <sys/resource.h>
+constexpr uint32_t kIoprioWhoProcess = 1;  // <linux/ioprio.h>
 constexpr OwnProcessRule kOwnProcessRules[] = {
     {"kill", {0, -1}, false},
     {"tkill", {0, -1}, false},  // A thread id: the main thread's only.
@@ -118,23 +135,53 @@ constexpr OwnProcessRule kOwnProcessRules[] = {
     {"sched_setparam", {0, -1}, true},
     {"sched_setattr", {0, -1}, true},
     {"sched_setaffinity", {0, -1}, true},
+    // The kernel checks these as ptrace: not-dumpable bars them between
+    // siblings, but that is a layer a policy can turn off.
+    {"get_robust_list", {0, -1}, true},
+    {"move_pages", {0, -1}, true},
+    {"migrate_pages", {0, -1}, true},
+    // -1 is every process on a cpu. (With PERF_FLAG_PID_CGROUP the argument
+    // is a cgroup's fd, which needs CAP_PERFMON or perf_event_paranoid 0.)
+    {"perf_event_open", {1, -1}, true},
+    // F_SETOWN 0 takes the owner away; below 0 names a process group.
+    {"fcntl", {2, -1}, true, 1, kFSetOwn},
+    {"fcntl", {-1, -1}, false, 1, kFSetOwnEx, -1, 0, true},
+    // ioctl's owner setters (any file, sockets) read the pid through a
+    // pointer: refused.
+    {"ioctl", {-1, -1}, false, 1, kFioSetOwn, -1, 0, true},
+    {"ioctl", {-1, -1}, false, 1, kSiocSPgrp, -1, 0, true},
+    {"setpriority", {1, -1}, true, -1, 0, 0, kPrioProcess},
+    {"ioprio_set", {1, -1}, true, -1, 0, 0, kIoprioWhoProcess},
 };
 
-// With the call's number in A: if it is `nr`, every argument the rule names
-// must be the caller's pid (or 0, where that means the caller), or the call
-// gets `violation`; A holds the number again afterwards.
+// With the call's number in A: if it is `nr` (and the rule applies), every
+// argument the rule names must be the caller's pid (or 0, where that means
+// the caller), or the call gets `violation`; A holds the number again
+// afterwards. Only low words are read: the kernel reads each of these
+// arguments as an int.
 void GuardOwnProcess(ProgramWriter& program, uint32_t nr,
                      const OwnProcessRule& rule, uint32_t violation) {
-  ProgramWriter body;
-  for (int arg : rule.args) {
-    if (arg < 0) continue;
-    // Only the low word: the kernel reads a pid_t argument as an int.
-    body.Load(ArgLowOffset(arg));
-    if (rule.zero_is_self) body.JumpIfEqual(0, 3, 0);
-    body.LoadOwnPid();
-    body.JumpIfEqualX(1, 0);
-    body.Return(violation);
+  ProgramWriter checks;
+  if (rule.refused) checks.Return(violation);
+  if (rule.must_arg >= 0) {
+    checks.Load(ArgLowOffset(rule.must_arg));
+    checks.JumpIfEqual(rule.must_value, 1, 0);
+    checks.Return(violation);
   }
+  for (int arg : rule.args) {
+    if (arg < 0 || rule.refused) continue;
+    checks.Load(ArgLowOffset(arg));
+    if (rule.zero_is_self) checks.JumpIfEqual(0, 3, 0);
+    checks.LoadOwnPid();
+    checks.JumpIfEqualX(1, 0);
+    checks.Return(violation);
+  }
+  ProgramWriter body;
+  if (rule.when_arg >= 0) {
+    body.Load(ArgLowOffset(rule.when_arg));
+    body.JumpIfEqual(rule.when_value, 0, static_cast<uint8_t>(checks.size()));
+  }
+  body.Append(checks);
   body.Load(kNrOffset);
   program.JumpIfEqual(nr, 0, static_cast<uint8_t>(body.size()));
   program.Append(body);

@@ -92,7 +92,7 @@ TEST(SandboxPolicyTest, CallBothAllowedAndFailedIsRejected) {
 // cannot be allowed, outright or by argument; failing it with an errno can.
 TEST(SandboxPolicyTest, CallsThatReachAnotherProcessCannotBeAllowed) {
   for (const char* name : {"ptrace", "pidfd_send_signal", "pidfd_getfd",
-                           "process_madvise", "process_mrelease"}) {
+                           "process_madvise", "process_mrelease", "setsid"}) {
     SCOPED_TRACE(name);
     absl::StatusOr<SandboxPolicy> outright = SandboxPolicyBuilder("test")
                                                  .AllowBaseRuntime()

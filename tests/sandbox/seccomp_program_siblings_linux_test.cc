@@ -9,18 +9,22 @@
 // namespaces, which forks B and then A, as a zygote would.
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <linux/perf_event.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -81,6 +85,12 @@ struct Outcome {
   SiblingReport sibling;
   int sibling_status = -1;
   uint64_t sibling_nofile_before = 0;
+  // B's nice value and I/O priority, as init reads them before B starts and
+  // once A is done.
+  int sibling_nice_before = 0;
+  int sibling_nice = 0;
+  long sibling_ioprio_before = -1;
+  long sibling_ioprio = -1;
 };
 
 enum class PolicyKind {
@@ -88,6 +98,7 @@ enum class PolicyKind {
   kRoleAdds,  // A role that adds every pid-naming call Build() accepts.
   kData,      // Policy data naming calls Build() refuses (ptrace, ...).
   kLearn,     // The renderer preset in learning mode.
+  kIoctl,     // The renderer preset with ioctl (and socketpair) outright.
 };
 
 SandboxPolicy PolicyFor(PolicyKind kind) {
@@ -100,7 +111,9 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
           SandboxPolicyBuilder::FromPolicy(renderer)
               .AllowSyscalls({"kill", "tkill", "rt_sigqueueinfo",
                               "rt_tgsigqueueinfo", "pidfd_open",
-                              "process_vm_readv", "process_vm_writev", "kcmp"})
+                              "process_vm_readv", "process_vm_writev", "kcmp",
+                              "setpriority", "ioprio_set", "get_robust_list",
+                              "move_pages", "migrate_pages", "perf_event_open"})
               .Build();
       EXPECT_TRUE(policy.ok()) << policy.status();
       return policy.ok() ? *policy : renderer;
@@ -112,9 +125,28 @@ SandboxPolicy PolicyFor(PolicyKind kind) {
     case PolicyKind::kLearn:
       renderer.violation_action = ViolationAction::kLearn;
       return renderer;
+    case PolicyKind::kIoctl: {
+      auto& rules = renderer.argument_rules;
+      rules.erase(std::remove_if(rules.begin(), rules.end(),
+                                 [](const ArgumentRule& rule) {
+                                   return rule.syscall == "ioctl";
+                                 }),
+                  rules.end());
+      absl::StatusOr<SandboxPolicy> policy =
+          SandboxPolicyBuilder::FromPolicy(renderer)
+              .AllowSyscalls({"ioctl", "socketpair"})
+              .Build();
+      EXPECT_TRUE(policy.ok()) << policy.status();
+      return policy.ok() ? *policy : renderer;
+    }
   }
   return renderer;
 }
+
+// linux/ioprio.h's values (not in every distribution's headers).
+constexpr int kIoprioWhoProcess = 1;
+constexpr int kIoprioWhoUser = 3;
+constexpr int kIoprioBestEffortLowest = (2 << 13) | 7;
 
 bool WriteAll(int fd, const void* data, size_t size) {
   const char* bytes = static_cast<const char*>(data);
@@ -228,6 +260,9 @@ using Attempt = std::function<long(const Target&)>;
   rlimit limit = {};
   ::getrlimit(RLIMIT_NOFILE, &limit);
   outcome.sibling_nofile_before = limit.rlim_cur;
+  outcome.sibling_nice_before = ::getpriority(PRIO_PROCESS, 0);
+  outcome.sibling_ioprio_before =
+      ::syscall(SYS_ioprio_get, kIoprioWhoProcess, 0);
   // Each child keeps only its own ends: a pipe reads end of file as soon
   // as the one process that writes to it has ended.
   const pid_t sibling = ::fork();
@@ -257,6 +292,9 @@ using Attempt = std::function<long(const Target&)>;
                                      sizeof(outcome.attempt), 10000);
   if (!outcome.attempt_reported) ::kill(attacker, SIGKILL);
   ::waitpid(attacker, &outcome.attacker_status, 0);
+  outcome.sibling_nice = ::getpriority(PRIO_PROCESS, sibling);
+  outcome.sibling_ioprio =
+      ::syscall(SYS_ioprio_get, kIoprioWhoProcess, sibling);
   // B, intact, answers at once; one that was stopped or killed does not.
   WriteAll(go[1], "g", 1);
   outcome.sibling_reported = ReadAll(sibling_report[0], &outcome.sibling,
@@ -323,6 +361,8 @@ void ExpectSiblingUntouched(const Outcome& outcome) {
   EXPECT_EQ(outcome.sibling.canary, kCanary);
   EXPECT_EQ(outcome.sibling.nofile, outcome.sibling_nofile_before);
   EXPECT_EQ(outcome.sibling.scheduler, SCHED_OTHER);
+  EXPECT_EQ(outcome.sibling_nice, outcome.sibling_nice_before);
+  EXPECT_EQ(outcome.sibling_ioprio, outcome.sibling_ioprio_before);
 }
 
 struct Case {
@@ -344,6 +384,27 @@ long Queue(long call, pid_t pid, bool with_thread) {
                      : ::syscall(call, pid, SIGKILL, &info);
 }
 
+// Makes B the owner of a pipe's read end (F_SETOWN by pid, or F_SETOWN_EX
+// naming its process), asks for SIGKILL rather than SIGIO, and writes: the
+// kernel signals the owner, checking only that it has the caller's uid.
+long SignalByDescriptor(const Target& b, bool extended) {
+  int pipe[2];
+  if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  long owned;
+  if (extended) {
+    f_owner_ex owner = {F_OWNER_PID, b.pid};
+    owned = ::syscall(SYS_fcntl, pipe[0], F_SETOWN_EX, &owner);
+  } else {
+    owned = ::syscall(SYS_fcntl, pipe[0], F_SETOWN, b.pid);
+  }
+  if (owned != 0) return owned;
+  if (::syscall(SYS_fcntl, pipe[0], F_SETSIG, SIGKILL) != 0 ||
+      ::syscall(SYS_fcntl, pipe[0], F_SETFL, O_ASYNC | O_NONBLOCK) != 0) {
+    return -1;
+  }
+  return ::write(pipe[1], "x", 1);
+}
+
 const Case kAttempts[] = {
     // The base runtime's own calls, against a sibling.
     {"TgkillBase", PolicyKind::kBase, "tgkill",
@@ -359,6 +420,41 @@ const Case kAttempts[] = {
      [](const Target& b) {
        const sched_param param = {};
        return ::syscall(SYS_sched_setscheduler, b.pid, SCHED_IDLE, &param);
+     }},
+    // fcntl is in the base runtime outright: a descriptor's owner, named by
+    // pid, is sent a signal of the caller's choice when it gets ready.
+    {"FcntlSetownBase", PolicyKind::kBase, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, false); }},
+    {"FcntlSetownExBase", PolicyKind::kBase, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, true); }},
+    // The same by ioctl, where a role allows it outright (a GPU driver's).
+    {"IoctlFiosetownIoctl", PolicyKind::kIoctl, "ioctl",
+     [](const Target& b) {
+       int pipe[2];
+       if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1L;
+       const int owner = b.pid;
+       const int on = 1;
+       if (::ioctl(pipe[0], FIOSETOWN, &owner) != 0) return -2L;
+       if (::fcntl(pipe[0], F_SETSIG, SIGKILL) != 0 ||
+           ::ioctl(pipe[0], FIOASYNC, &on) != 0) {
+         return -3L;
+       }
+       return long{::write(pipe[1], "x", 1)};
+     }},
+    {"IoctlSiocspgrpIoctl", PolicyKind::kIoctl, "ioctl",
+     [](const Target& b) {
+       int pair[2];
+       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+         return -1L;
+       }
+       const int owner = b.pid;
+       const int on = 1;
+       if (::ioctl(pair[0], SIOCSPGRP, &owner) != 0) return -2L;
+       if (::fcntl(pair[0], F_SETSIG, SIGKILL) != 0 ||
+           ::ioctl(pair[0], FIOASYNC, &on) != 0) {
+         return -3L;
+       }
+       return long{::write(pair[1], "x", 1)};
      }},
     // A role that adds the pid-naming calls still reaches only itself.
     {"KillRoleAdds", PolicyKind::kRoleAdds, "kill",
@@ -397,6 +493,53 @@ const Case kAttempts[] = {
      [](const Target& b) {
        return ::syscall(SYS_kcmp, ::getpid(), b.pid, KCMP_VM, 0, 0);
      }},
+    // By user (the siblings share one) or by group, not only by pid.
+    {"SetpriorityUserRoleAdds", PolicyKind::kRoleAdds, "setpriority",
+     [](const Target&) { return long{::setpriority(PRIO_USER, 0, 19)}; }},
+    {"SetpriorityProcessRoleAdds", PolicyKind::kRoleAdds, "setpriority",
+     [](const Target& b) {
+       return long{::setpriority(PRIO_PROCESS, b.pid, 19)};
+     }},
+    {"IoprioSetUserRoleAdds", PolicyKind::kRoleAdds, "ioprio_set",
+     [](const Target&) {
+       return ::syscall(SYS_ioprio_set, kIoprioWhoUser, 0,
+                        kIoprioBestEffortLowest);
+     }},
+    {"IoprioSetProcessRoleAdds", PolicyKind::kRoleAdds, "ioprio_set",
+     [](const Target& b) {
+       return ::syscall(SYS_ioprio_set, kIoprioWhoProcess, b.pid,
+                        kIoprioBestEffortLowest);
+     }},
+    // Calls the kernel checks as ptrace (not-dumpable bars them, but that is
+    // a layer a policy can turn off): reading where B's robust futex list
+    // is, where its pages are, or profiling it.
+    {"GetRobustListRoleAdds", PolicyKind::kRoleAdds, "get_robust_list",
+     [](const Target& b) {
+       void* head = nullptr;
+       size_t length = 0;
+       return ::syscall(SYS_get_robust_list, b.pid, &head, &length);
+     }},
+    {"MovePagesRoleAdds", PolicyKind::kRoleAdds, "move_pages",
+     [](const Target& b) {
+       void* page = b.canary;
+       int status = 0;
+       return ::syscall(SYS_move_pages, b.pid, 1, &page, nullptr, &status, 0);
+     }},
+    {"MigratePagesRoleAdds", PolicyKind::kRoleAdds, "migrate_pages",
+     [](const Target& b) {
+       const unsigned long nodes = 1;
+       return ::syscall(SYS_migrate_pages, b.pid, 8 * sizeof(nodes), &nodes,
+                        &nodes);
+     }},
+    {"PerfEventOpenRoleAdds", PolicyKind::kRoleAdds, "perf_event_open",
+     [](const Target& b) {
+       perf_event_attr attr = {};
+       attr.size = sizeof(attr);
+       attr.type = PERF_TYPE_SOFTWARE;
+       attr.config = PERF_COUNT_SW_TASK_CLOCK;
+       attr.exclude_kernel = 1;
+       return ::syscall(SYS_perf_event_open, &attr, b.pid, -1, -1, 0);
+     }},
     // Calls no policy may allow, even when its data names them.
     {"PtraceAttachData", PolicyKind::kData, "ptrace",
      [](const Target& b) {
@@ -413,6 +556,8 @@ const Case kAttempts[] = {
      }},
     {"KillLearn", PolicyKind::kLearn, "kill",
      [](const Target& b) { return Kill(b.pid); }},
+    {"FcntlSetownLearn", PolicyKind::kLearn, "fcntl",
+     [](const Target& b) { return SignalByDescriptor(b, false); }},
     {"PtraceAttachLearn", PolicyKind::kLearn, "ptrace",
      [](const Target& b) {
        return ::syscall(SYS_ptrace, PTRACE_ATTACH, b.pid, nullptr, nullptr);
@@ -541,6 +686,51 @@ const SelfCase kOwnProcess[] = {
                   ? 0
                   : 1;
      }},
+    {"OwnDescriptorsSignalBase", PolicyKind::kBase,
+     [](const Target&) -> long {
+       CatchUsr1AndUsr2();
+       int pipe[2];
+       if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
+       // Owned by itself, by none, by itself again; read back.
+       return ::fcntl(pipe[0], F_SETOWN, ::getpid()) == 0 &&
+                      ::fcntl(pipe[0], F_SETOWN, 0) == 0 &&
+                      ::fcntl(pipe[0], F_SETOWN, ::getpid()) == 0 &&
+                      ::fcntl(pipe[0], F_GETOWN) == ::getpid() &&
+                      ::fcntl(pipe[0], F_SETSIG, SIGUSR1) == 0 &&
+                      ::fcntl(pipe[0], F_SETFL, O_ASYNC | O_NONBLOCK) == 0 &&
+                      ::write(pipe[1], "x", 1) == 1 && g_caught.load() == 1
+                  ? 0
+                  : 1;
+     }},
+    {"OwnPrioritiesRoleAdds", PolicyKind::kRoleAdds,
+     [](const Target&) -> long {
+       return ::setpriority(PRIO_PROCESS, 0, 1) == 0 &&
+                      ::setpriority(PRIO_PROCESS, ::getpid(), 2) == 0 &&
+                      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0,
+                                kIoprioBestEffortLowest) == 0 &&
+                      ::syscall(SYS_ioprio_set, kIoprioWhoProcess, ::getpid(),
+                                kIoprioBestEffortLowest) == 0
+                  ? 0
+                  : 1;
+     }},
+    {"OwnRobustListAndPagesRoleAdds", PolicyKind::kRoleAdds,
+     [](const Target&) -> long {
+       void* head = nullptr;
+       size_t length = 0;
+       void* page = &g_canary;
+       int status = -1;
+       const pid_t self = ::getpid();
+       return ::syscall(SYS_get_robust_list, 0, &head, &length) == 0 &&
+                      ::syscall(SYS_get_robust_list, self, &head, &length) ==
+                          0 &&
+                      ::syscall(SYS_move_pages, 0, 1, &page, nullptr, &status,
+                                0) == 0 &&
+                      status >= 0 &&
+                      ::syscall(SYS_move_pages, self, 1, &page, nullptr,
+                                &status, 0) == 0
+                  ? 0
+                  : 1;
+     }},
     {"RaiseLearn", PolicyKind::kLearn,
      [](const Target&) -> long {
        CatchUsr1AndUsr2();
@@ -589,6 +779,197 @@ TEST(SiblingsTest, AbortEndsTheHelperBySigabrt) {
       << Describe(outcome.attacker_status);
   EXPECT_EQ(WTERMSIG(outcome.attacker_status), SIGABRT);
   ExpectSiblingUntouched(outcome);
+}
+
+// A keeper-shaped clone (CLONE_VM | CLONE_UNTRACED, which the base runtime
+// allows for the teardown keeper) inherits the filter bound to its parent
+// A's pid, and outlives A. If that number went to a new sibling B, the
+// clone would pass every own-process check against B. A leads its session
+// (as both launch paths make a helper), so the number stays the session's
+// id while the clone lives, unless the clone can leave the session.
+struct KeeperOutcome {
+  bool init_ok = false;
+  pid_t a = 0;
+  pid_t b = 0;
+  bool left_session = false;  // The clone's setsid succeeded.
+  bool clone_tried = false;   // The clone, alive, tried A's pid.
+  long clone_result = 0;
+  bool sibling_reported = false;
+  int sibling_status = -1;
+};
+
+struct KeeperPlan {
+  pid_t a;
+  bool leave_session;
+  int ready_fd;   // The clone writes its setsid's result here...
+  int done_fd;    // ...and a byte here, for A.
+  int go_fd;      // Init writes B's pid here.
+  int result_fd;  // The clone writes its tgkill's result here.
+};
+
+alignas(64) char g_keeper_stack[64 * 1024];
+
+// Raw system calls only: it shares A's memory, thread-local storage included.
+int KeeperShapedClone(void* argument) {
+  const KeeperPlan plan = *static_cast<KeeperPlan*>(argument);
+  const long left = plan.leave_session ? ::syscall(SYS_setsid) : -1;
+  ::syscall(SYS_write, plan.ready_fd, &left, sizeof(left));
+  ::syscall(SYS_write, plan.done_fd, "d", 1);
+  pid_t b = 0;
+  if (::syscall(SYS_read, plan.go_fd, &b, sizeof(b)) != sizeof(b)) {
+    ::syscall(SYS_exit, 1);
+  }
+  // A's pid, the one its filter names, whoever holds it now.
+  const long killed = ::syscall(SYS_tgkill, plan.a, plan.a, SIGKILL);
+  ::syscall(SYS_write, plan.result_fd, &killed, sizeof(killed));
+  ::syscall(SYS_exit, 0);
+  return 0;
+}
+
+[[noreturn]] void RunKeeperInit(const std::string& attacker_program,
+                                const std::string& sibling_program,
+                                bool leave_session, int outcome_fd) {
+  KeeperOutcome outcome;
+  if (::getpid() != 1 || ::setsid() != 1) ::_exit(2);
+  int ready[2], done[2], go[2], result[2];
+  int info[2], sibling_go[2], sibling_report[2];
+  for (int* pipe : {ready, done, go, result}) {
+    if (::pipe2(pipe, O_CLOEXEC) != 0) ::_exit(3);
+  }
+  const pid_t a = ::fork();
+  if (a == 0) {
+    // A helper leads its session; then it locks itself down.
+    if (::setsid() < 0) ::_exit(3);
+    if (!Install(attacker_program, false)) ::_exit(4);
+    KeeperPlan plan = {static_cast<pid_t>(::getpid()),
+                       leave_session,
+                       ready[1],
+                       done[1],
+                       go[0],
+                       result[1]};
+    if (::clone(KeeperShapedClone, g_keeper_stack + sizeof(g_keeper_stack),
+                CLONE_VM | CLONE_UNTRACED, &plan) < 0) {
+      ::_exit(5);
+    }
+    // Until the clone has tried to leave the session (or died trying).
+    char byte;
+    ::close(done[1]);
+    ::read(done[0], &byte, 1);
+    ::_exit(0);
+  }
+  for (int fd : {ready[1], done[0], done[1], go[0], result[1]}) ::close(fd);
+  outcome.a = a;
+  long left = -1;
+  // End of file: the clone died on its setsid.
+  outcome.left_session =
+      ReadAll(ready[0], &left, sizeof(left), 10000) && left > 0;
+  int a_status = 0;
+  ::waitpid(a, &a_status, 0);
+  // The next pid the namespace gives is A's, if A's is free.
+  const int last = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  const std::string before_a = absl::StrCat(a - 1);
+  if (last < 0 || ::write(last, before_a.data(), before_a.size()) !=
+                      static_cast<ssize_t>(before_a.size())) {
+    ::_exit(6);
+  }
+  ::close(last);
+  for (int* pipe : {info, sibling_go, sibling_report}) {
+    if (::pipe2(pipe, O_CLOEXEC) != 0) ::_exit(3);
+  }
+  const pid_t b = ::fork();
+  if (b == 0) {
+    RunSibling(sibling_program, info[1], sibling_go[0], sibling_report[1]);
+  }
+  for (int fd : {info[1], sibling_go[0], sibling_report[1]}) ::close(fd);
+  outcome.init_ok = a > 0 && b > 0;
+  outcome.b = b;
+  Target target;
+  if (ReadAll(info[0], &target, sizeof(target), 10000)) {
+    // B is locked down: the clone, if alive, tries A's pid now.
+    WriteAll(go[1], &b, sizeof(b));
+    outcome.clone_tried =
+        ReadAll(result[0], &outcome.clone_result, sizeof(long), 5000);
+  }
+  WriteAll(sibling_go[1], "g", 1);
+  SiblingReport report;
+  outcome.sibling_reported =
+      ReadAll(sibling_report[0], &report, sizeof(report), 5000);
+  if (!outcome.sibling_reported) ::kill(b, SIGKILL);
+  ::waitpid(b, &outcome.sibling_status, 0);
+  ::_exit(WriteAll(outcome_fd, &outcome, sizeof(outcome)) ? 0 : 4);
+}
+
+KeeperOutcome RunKeeperAttempt(const SandboxPolicy& attacker_policy,
+                               bool leave_session) {
+  KeeperOutcome outcome;
+  absl::StatusOr<std::string> attacker_program =
+      CompileSeccompProgram(attacker_policy);
+  absl::StatusOr<std::string> sibling_program =
+      CompileSeccompProgram(PresetForRole("gpu"));
+  EXPECT_TRUE(attacker_program.ok()) << attacker_program.status();
+  EXPECT_TRUE(sibling_program.ok()) << sibling_program.status();
+  if (!attacker_program.ok() || !sibling_program.ok()) return outcome;
+  int pipe[2];
+  if (::pipe2(pipe, O_CLOEXEC) != 0) return outcome;
+  const long init = ::syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD,
+                              nullptr, nullptr, nullptr, nullptr);
+  if (init == 0) {
+    ::close(pipe[0]);
+    RunKeeperInit(*attacker_program, *sibling_program, leave_session, pipe[1]);
+  }
+  ::close(pipe[1]);
+  EXPECT_GT(init, 0) << std::strerror(errno);
+  if (init > 0) {
+    const bool reported = ReadAll(pipe[0], &outcome, sizeof(outcome), 30000);
+    if (!reported) ::kill(static_cast<pid_t>(init), SIGKILL);
+    int status = 0;
+    while (::waitpid(static_cast<pid_t>(init), &status, 0) < 0 &&
+           errno == EINTR) {
+    }
+    EXPECT_TRUE(reported) << "init ended with status " << status;
+  }
+  ::close(pipe[0]);
+  return outcome;
+}
+
+void ExpectKeeperCannotReachTheSibling(const KeeperOutcome& outcome) {
+  ASSERT_TRUE(outcome.init_ok);
+  EXPECT_FALSE(outcome.left_session);
+  if (outcome.clone_tried) {
+    // Alive, it holds A's pid as its session's id: B has another, and
+    // tgkill finds no process by A's.
+    EXPECT_NE(outcome.b, outcome.a) << "B was given A's pid";
+    EXPECT_EQ(outcome.clone_result, -1);
+  }
+  EXPECT_TRUE(outcome.sibling_reported)
+      << "B did not answer: " << Describe(outcome.sibling_status);
+  EXPECT_TRUE(WIFEXITED(outcome.sibling_status) &&
+              WEXITSTATUS(outcome.sibling_status) == 0)
+      << "B: " << Describe(outcome.sibling_status);
+}
+
+// As the helpers are: A's pid stays its session's, and B gets another.
+TEST(SiblingsTest, KeeperShapedCloneOutlivingItsHelperReachesNoSibling) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  GTEST_SKIP() << "ThreadSanitizer's state does not survive a raw clone";
+#endif
+  const KeeperOutcome outcome =
+      RunKeeperAttempt(PolicyFor(PolicyKind::kBase), false);
+  EXPECT_TRUE(outcome.clone_tried);
+  ExpectKeeperCannotReachTheSibling(outcome);
+}
+
+// A policy that names setsid or setpgid must not let the clone leave A's
+// session (and free A's pid for B, which the clone could then kill).
+TEST(SiblingsTest, KeeperShapedCloneCannotLeaveTheSession) {
+#if defined(ABSL_HAVE_THREAD_SANITIZER)
+  GTEST_SKIP() << "ThreadSanitizer's state does not survive a raw clone";
+#endif
+  // Policy data, as a host's configuration could say it.
+  SandboxPolicy policy = PresetForRole("renderer");
+  policy.allowed_syscalls.push_back("setsid");
+  policy.allowed_syscalls.push_back("setpgid");
+  ExpectKeeperCannotReachTheSibling(RunKeeperAttempt(policy, true));
 }
 
 }  // namespace
