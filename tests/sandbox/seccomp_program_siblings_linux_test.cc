@@ -205,8 +205,9 @@ void OnSigsys(int, siginfo_t* info, void*) {
   self.canary = &g_canary;
   // As the host's /proc numbers it: read before the lockdown.
   char link[32] = {};
-  if (::readlink("/proc/self", link, sizeof(link) - 1) > 0) {
-    absl::SimpleAtoi(link, &self.proc_pid);
+  if (::readlink("/proc/self", link, sizeof(link) - 1) <= 0 ||
+      !absl::SimpleAtoi(link, &self.proc_pid)) {
+    ::_exit(6);
   }
   if (!Install(program, false)) ::_exit(3);
   if (!WriteAll(info_fd, &self, sizeof(self))) ::_exit(4);
