@@ -66,11 +66,13 @@ if(_bulkhead_protoc)
 endif()
 unset(_bulkhead_protoc CACHE)
 
-# Tests (and gtest_discover_tests at build time) run the .exe files under Wine.
+# Tests (and gtest_discover_tests at build time) run the .exe files under Wine, through
+# scripts/wine_run.sh, which keeps ctest's pipes away from what Wine starts on demand.
 # (Debian 12 has no wine64 command: `wine` runs 64-bit programs too.)
 find_program(BULKHEAD_WINE NAMES wine wine64 NO_CMAKE_FIND_ROOT_PATH)
 if(BULKHEAD_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${BULKHEAD_WINE}")
+  set(CMAKE_CROSSCOMPILING_EMULATOR
+      "${CMAKE_CURRENT_LIST_DIR}/../scripts/wine_run.sh;${BULKHEAD_WINE}")
 endif()
 
 # Self-contained executables: no libgcc_s/libstdc++/libwinpthread DLLs to copy next to them.
