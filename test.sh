@@ -75,10 +75,11 @@ for preset in "${presets[@]}"; do
   start=$SECONDS
   configure_args=()
   repeat_args=()
-  # Under Wine a test binary whose tests all passed sometimes keeps ctest
-  # waiting until its timeout (its output ends with "[  PASSED  ]"; seen in
-  # pool and one-shot tests, never when run alone; the cause is not found).
-  # Such a timeout gets one more run; a test that really hangs times out twice.
+  # Under Wine a test binary whose tests all passed kept ctest waiting until
+  # its timeout: a process Wine had started for it (a headless conhost.exe)
+  # outlived it holding ctest's pipe. scripts/wine_run.sh now keeps the pipe
+  # away from such processes; a timeout still gets one more run, so a test
+  # that really hangs times out twice.
   [[ $preset == windows ]] && repeat_args=(--repeat after-timeout:2)
   if [[ $preset == windows ]] && ! windows_setup; then
     result="FAIL (windows deps or wine)"
