@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/latency_stats.h"
 #include "browser_host/roles/builtin_roles.h"
 #include "common/command_line.h"
 #include "common/logging.h"
@@ -50,22 +51,8 @@ namespace {
 
 constexpr char kEchoFlag[] = "--bench-echo";
 
-struct Stats {
-  double median_ms = 0;
-  double p99_ms = 0;
-  size_t samples = 0;
-};
-
-Stats Summarize(std::vector<absl::Duration> samples) {
-  std::sort(samples.begin(), samples.end());
-  Stats stats;
-  stats.samples = samples.size();
-  if (samples.empty()) return stats;
-  stats.median_ms = absl::ToDoubleMilliseconds(samples[samples.size() / 2]);
-  stats.p99_ms = absl::ToDoubleMilliseconds(
-      samples[std::min(samples.size() - 1, samples.size() * 99 / 100)]);
-  return stats;
-}
+using bench::Stats;
+using bench::Summarize;
 
 // fork of this process until the child writes a byte on its end of a
 // socketpair: at once (`exec_argv` null), or once exec'd into `exec_argv`

@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/latency_stats.h"
 #include "browser_host/roles/builtin_roles.h"
 #include "common/command_line.h"
 #include "common/logging.h"
@@ -76,22 +77,8 @@ const LaunchMode kModes[] = {
      [](Host::Options& o) { o.sandbox_helpers = true; }},
 };
 
-struct Stats {
-  double median_ms = 0;
-  double p99_ms = 0;
-  size_t samples = 0;
-};
-
-Stats Summarize(std::vector<absl::Duration> samples) {
-  std::sort(samples.begin(), samples.end());
-  Stats stats;
-  stats.samples = samples.size();
-  if (samples.empty()) return stats;
-  stats.median_ms = absl::ToDoubleMilliseconds(samples[samples.size() / 2]);
-  stats.p99_ms = absl::ToDoubleMilliseconds(
-      samples[std::min(samples.size() - 1, samples.size() * 99 / 100)]);
-  return stats;
-}
+using bench::Stats;
+using bench::Summarize;
 
 // Runs the loop until `done()`; false when `timeout` passed first.
 bool RunUntil(Host& host, const std::function<bool()>& done,
