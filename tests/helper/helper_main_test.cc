@@ -25,6 +25,17 @@ testing::ProcessOutput RunSelf(std::vector<std::string> args) {
   return output.ok() ? *output : testing::ProcessOutput{};
 }
 
+// The test support's own contract: a program that cannot be started is an
+// error naming it, and the run leaves no handle or loop behind (the sanitizer
+// presets see a leak otherwise).
+TEST(RunProcessTest, AMissingProgramIsAnErrorNamingIt) {
+  const std::string missing = testing::SelfPath() + "-no-such-program";
+  absl::StatusOr<testing::ProcessOutput> output =
+      testing::RunProcess({missing}, "input", absl::Seconds(5));
+  ASSERT_FALSE(output.ok());
+  EXPECT_THAT(output.status().message(), HasSubstr(missing));
+}
+
 TEST(MaybeRunHelperTest, ReturnsNulloptWithoutType) {
   const char* argv[] = {"prog", "--ipc-fd=3", "--helper-id=1"};
   EXPECT_FALSE(

@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 
@@ -95,10 +96,26 @@ absl::StatusOr<ProcessOutput> RunProcessSteps(
   run.steps = steps;
   const bool keep_stdin_open = !steps.empty();
   uv_loop_init(&run.loop);
-  for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
-    uv_pipe_init(&run.loop, pipe, 0);
-    pipe->data = &run;
-  }
+  auto init_pipes = [&run] {
+    for (uv_pipe_t* pipe : {&run.in, &run.out, &run.err}) {
+      uv_pipe_init(&run.loop, pipe, 0);
+      pipe->data = &run;
+    }
+  };
+  // libuv initialises the process handle even when the spawn fails, and may
+  // have opened the pipes: close all four so the loop can be closed (or the
+  // spawn tried again on fresh pipes) and nothing leaks.
+  auto close_all = [&run] {
+    for (uv_handle_t* handle :
+         {reinterpret_cast<uv_handle_t*>(&run.process),
+          reinterpret_cast<uv_handle_t*>(&run.in),
+          reinterpret_cast<uv_handle_t*>(&run.out),
+          reinterpret_cast<uv_handle_t*>(&run.err)}) {
+      if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+    }
+    uv_run(&run.loop, UV_RUN_DEFAULT);
+  };
+  init_pipes();
   std::vector<std::string> args = argv;
   std::vector<char*> raw;
   for (std::string& arg : args) raw.push_back(arg.data());
@@ -125,8 +142,26 @@ absl::StatusOr<ProcessOutput> RunProcessSteps(
     run->result.term_signal = signal;
   };
   run.process.data = &run;
-  if (int rc = uv_spawn(&run.loop, &run.process, &options); rc != 0) {
-    return absl::InternalError(absl::StrCat("uv_spawn: ", uv_strerror(rc)));
+  int rc = uv_spawn(&run.loop, &run.process, &options);
+#ifdef _WIN32
+  // Under Wine, CreateProcess now and then fails with an error libuv does not
+  // map (UV_UNKNOWN) and succeeds when asked again (seen once in CI, 16 ms
+  // into a test that had spawned the same program a thousand times before).
+  // The program under test never ran, so asking again hides nothing about it.
+  for (int retry = 0; rc == UV_UNKNOWN && retry < 3; ++retry) {
+    std::fprintf(stderr, "run_process: uv_spawn %s: %s; spawning again\n",
+                 raw[0], uv_strerror(rc));
+    close_all();
+    init_pipes();
+    rc = uv_spawn(&run.loop, &run.process, &options);
+  }
+#endif
+  if (rc != 0) {
+    close_all();
+    uv_loop_close(&run.loop);
+    return absl::InternalError(absl::StrCat("uv_spawn ", raw[0], ": ",
+                                            uv_err_name(rc), " (",
+                                            uv_strerror(rc), ")"));
   }
   uv_buf_t buf = uv_buf_init(const_cast<char*>(input.data()),
                              static_cast<unsigned>(input.size()));
