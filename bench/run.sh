@@ -19,9 +19,11 @@
 #                  in-process loop.
 #   scale_bench    100 and 1,000 helpers all Ready beside as many bare forks;
 #                  PSS of 100 idle helpers; host CPU with 1,000 idle.
+#   broker_bench   a file opened through the host's file broker beside a
+#                  plain open() of the same file.
 #
 #   bench/run.sh [ipc_bench flags, e.g. --quick or --placements=same]
-#   BENCH=ipc|launch|crash|trace|pool|scale bench/run.sh   just one of them
+#   BENCH=ipc|launch|crash|trace|pool|scale|broker bench/run.sh   just one of them
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/setup.sh
@@ -33,7 +35,7 @@ if [[ $(uname -s) == Linux ]]; then bulkhead_install_package_list bubblewrap; fi
 bulkhead_configure release
 (cd "$root" && cmake --build --preset release -j "${JOBS:-2}" \
   --target ipc_bench launch_bench crash_latency_bench trace_json_bench pool_bench \
-  scale_bench)
+  scale_bench broker_bench)
 
 node_script=""
 if command -v node >/dev/null 2>&1; then
@@ -72,6 +74,9 @@ if [[ $which == all || $which == scale ]]; then
   else
     "$root/build/release/bench/scale_bench"
   fi
+fi
+if [[ $which == all || $which == broker ]]; then
+  "${rt[@]}" "$root/build/release/bench/broker_bench"
 fi
 if [[ $which == all || $which == ipc ]]; then
   "${rt[@]}" "$root/build/release/bench/ipc_bench" --node-script="$node_script" "$@"

@@ -20,15 +20,11 @@ DemoCommands::DemoCommands(Host& host, Supervisor& supervisor,
       stop_grace_(stop_grace),
       hooks_(std::move(hooks)),
       wait_limit_(wait_limit),
-      wait_timer_(new uv_timer_t) {
-  uv_timer_init(host_.loop(), wait_timer_);
+      wait_timer_(host_.loop()) {
   wait_timer_->data = this;
 }
 
-DemoCommands::~DemoCommands() {
-  uv_close(reinterpret_cast<uv_handle_t*>(wait_timer_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-}
+DemoCommands::~DemoCommands() = default;
 
 void DemoCommands::Run(absl::string_view line) {
   queue_.emplace_back(std::string(line));
@@ -161,7 +157,7 @@ void DemoCommands::WaitFor(const HelperProcess& helper) {
   // The deadline is the front command's, whichever helper it settles on.
   if (!waiting_for_.has_value()) {
     uv_timer_start(
-        wait_timer_,
+        wait_timer_.get(),
         [](uv_timer_t* timer) {
           static_cast<DemoCommands*>(timer->data)->OnWaitLimit();
         },
@@ -173,7 +169,7 @@ void DemoCommands::WaitFor(const HelperProcess& helper) {
 void DemoCommands::StopWaiting() {
   if (!waiting_for_.has_value()) return;
   waiting_for_.reset();
-  uv_timer_stop(wait_timer_);
+  uv_timer_stop(wait_timer_.get());
 }
 
 void DemoCommands::OnWaitLimit() {

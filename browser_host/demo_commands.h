@@ -27,6 +27,7 @@
 #include "browser_host/host_config.h"
 #include "host/host.h"
 #include "host/supervisor.h"
+#include "ipc/uv_handle.h"
 
 namespace bulkhead {
 
@@ -115,7 +116,7 @@ class DemoCommands {
   // The helper the front command waits for, while it does.
   std::optional<uint64_t> waiting_for_;
   std::string waiting_name_;
-  uv_timer_t* wait_timer_;  // Freed by its close callback.
+  ipc::UvHandle<uv_timer_t> wait_timer_;
   bool pumping_ = false;
 };
 

@@ -19,14 +19,19 @@ Supervisor::Supervisor(Host& host, Events events)
 }
 
 Supervisor::~Supervisor() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   host_.SetExitHandler(nullptr);
   StopRestarting();
 }
 
-void Supervisor::StopRestarting() { restarts_->Stop(); }
+void Supervisor::StopRestarting() {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  restarts_->Stop();
+}
 
 absl::Status Supervisor::Supervise(const std::string& role, int count,
                                    RestartPolicy policy) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (count < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("role '", role, "': count must be at least 1"));
@@ -43,6 +48,7 @@ absl::Status Supervisor::Supervise(const std::string& role, int count,
 }
 
 absl::Status Supervisor::Spawn(const std::string& role) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   if (!roles_.contains(role)) {
     return absl::FailedPreconditionError(
         absl::StrCat("role '", role, "' is not supervised"));
@@ -87,6 +93,7 @@ void Supervisor::Launch(const std::string& role) {
 }
 
 void Supervisor::OnExit(const ExitInfo& exit) {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   auto report = [this, &exit](std::optional<absl::Duration> restart_in) {
     if (events_.on_exited) events_.on_exited(exit, restart_in);
   };
@@ -101,10 +108,12 @@ void Supervisor::OnExit(const ExitInfo& exit) {
 }
 
 int Supervisor::restarts(absl::string_view role) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   return restarts_->restarts(role);
 }
 
 bool Supervisor::failed(absl::string_view role) const {
+  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   return restarts_->failed(role);
 }
 

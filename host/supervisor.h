@@ -6,7 +6,7 @@
 // without one. Its helpers are launched with LaunchOverrides::restart false,
 // so the host's own policy never restarts them a second time.
 //
-// Thread: the host's loop thread.
+// Thread: the host's loop thread (checked in debug builds).
 #ifndef BULKHEAD_HOST_SUPERVISOR_H_
 #define BULKHEAD_HOST_SUPERVISOR_H_
 
@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bulkhead/export.h"
+#include "common/loop_thread_checker.h"
 #include "host/host.h"
 #include "host/restart_policy.h"
 
@@ -84,6 +85,7 @@ class BULKHEAD_EXPORT Supervisor {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // Decides and schedules the restarts; destroyed first, cancelling them.
   std::unique_ptr<RestartScheduler> restarts_;
+  LoopThreadChecker loop_thread_{"Supervisor"};
 };
 
 }  // namespace bulkhead

@@ -2,6 +2,7 @@
 #include "host/supervisor.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "browser_host/roles/work.pb.h"
@@ -226,6 +227,23 @@ TEST_F(SupervisorTest,
   EXPECT_NE(supervisor_, nullptr);
   ASSERT_TRUE(RunUntil([&] { return shut_down && supervisor_ == nullptr; }));
   EXPECT_EQ(exits, 1);
+}
+
+// Supervisor is the loop thread's: debug builds abort, naming it, when another
+// thread calls in.
+TEST_F(SupervisorTest, AMemberCalledOnAnotherThreadAborts) {
+#if !BULKHEAD_DCHECK_IS_ON
+  GTEST_SKIP() << "the thread check is compiled out (NDEBUG)";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // It starts a thread.
+  EXPECT_DEATH(
+      {
+        EXPECT_FALSE(supervisor_->failed("renderer"));
+        std::thread([&] { (void)supervisor_->Spawn("renderer"); }).join();
+      },
+      "Supervisor::Spawn called on thread .*, but the Supervisor belongs to "
+      "its loop's thread ");
+#endif
 }
 
 }  // namespace
