@@ -24,6 +24,9 @@ inline constexpr char kHandleFd[] = "handle-fd";
 inline constexpr char kHandlesBrokered[] = "handles-brokered";
 // The helper's memory limit in bytes, applied by the helper at start.
 inline constexpr char kMemoryLimit[] = "memory-limit";
+// How long the helper waits for the host's Welcome after its Hello, in
+// milliseconds (the host's handshake timeout); 10 s without it.
+inline constexpr char kHandshakeTimeoutMs[] = "handshake-timeout-ms";
 // Tests of the sandbox (browser_host crash-test's escape case): before its
 // lockdown the helper opens one descriptor of each kind and starts a thread,
 // for the escape suite to try through afterwards

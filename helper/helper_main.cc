@@ -43,6 +43,8 @@ struct HelperArgs {
   ScopedHandle handle_socket;     // Optional: the channel's handle transport.
   bool handles_brokered = false;  // Windows: the host passes handles.
   uint64_t memory_limit = 0;      // Bytes; 0 for none.
+  // How long to wait for the Welcome (--handshake-timeout-ms).
+  absl::Duration handshake_timeout = kHandshakeTimeout;
   // The fds the command line names (channel, crash pipe, handle socket), and
   // later those the runtime opens for its loop: what the lockdown keeps.
   std::vector<int> runtime_fds;
@@ -63,6 +65,7 @@ std::vector<std::string> LaunchArgs(int argc, const char* const* argv) {
       switches::kHandleFd,
       switches::kHandlesBrokered,
       switches::kMemoryLimit,
+      switches::kHandshakeTimeoutMs,
       switches::kEscapeBait};
   int i = 1;
   for (; i < argc; ++i) {
@@ -105,6 +108,13 @@ absl::StatusOr<HelperArgs> ParseHelperArgs(const CommandLine& line,
   absl::StatusOr<int64_t> id = line.GetInt(switches::kHelperId, 1, INT64_MAX);
   if (!id.ok()) return id.status();
   args.helper_id = static_cast<uint64_t>(*id);
+  if (line.Has(switches::kHandshakeTimeoutMs)) {
+    // Up to a day: a host may wait long, never forever.
+    absl::StatusOr<int64_t> ms =
+        line.GetInt(switches::kHandshakeTimeoutMs, 1, 24 * 3600 * 1000);
+    if (!ms.ok()) return ms.status();
+    args.handshake_timeout = absl::Milliseconds(*ms);
+  }
   // The channel: a C runtime fd (uv_spawn's stdio slot), or on Windows a
   // HANDLE passed explicitly to a sandboxed helper.
   const bool by_handle = line.Has(switches::kIpcHandle);
@@ -160,7 +170,7 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
   int result = kExitHandshakeFailed;
   bool done = false;
   channel.CallControl(
-      hello, absl::Now() + kHandshakeTimeout,
+      hello, absl::Now() + args.handshake_timeout,
       [&](absl::StatusOr<ipc::Control> welcome) {
         done = true;
         uv_stop(loop);

@@ -117,6 +117,7 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.launch.memory_limit_bytes = options_.memory_limit_bytes;
   helper_options.launch.sandboxed = options_.sandbox_helpers;
   helper_options.handshake_timeout = options_.handshake_timeout;
+  helper_options.launch.handshake_timeout = options_.handshake_timeout;
   helper_options.max_frame_size = options_.max_frame_size;
   helper_options.channel = options_.channel;
   helper_options.heartbeat = options_.heartbeat;

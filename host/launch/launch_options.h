@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "bulkhead/export.h"
 #include "sandbox/sandbox_policy.h"
 
@@ -19,6 +20,9 @@ struct LaunchOptions {
   std::string executable;
   std::string role;
   uint64_t helper_id = 0;
+  // How long the helper waits for the host's Welcome after its Hello
+  // (--handshake-timeout-ms); zero for the helper's own default, 10 s.
+  absl::Duration handshake_timeout = absl::ZeroDuration();
   // Appended after bulkhead's own switches.
   std::vector<std::string> extra_args;
   // Launch inside the platform's sandbox (sandboxed_launcher.h); false runs

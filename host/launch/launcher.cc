@@ -1,5 +1,7 @@
 #include "host/launch/launcher.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -44,6 +46,12 @@ std::vector<std::string> HelperCommandLine(const std::string& executable,
   if (options.memory_limit_bytes > 0) {
     args.push_back(absl::StrCat("--", switches::kMemoryLimit, "=",
                                 options.memory_limit_bytes));
+  }
+  if (options.handshake_timeout > absl::ZeroDuration()) {
+    args.push_back(absl::StrCat(
+        "--", switches::kHandshakeTimeoutMs, "=",
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(
+                                 options.handshake_timeout))));
   }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   return args;

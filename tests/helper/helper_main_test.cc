@@ -86,7 +86,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "missing --helper-id"},
         BadArgs{"ZeroHelperId",
                 {"--type=renderer", "--ipc-fd=3", "--helper-id=0"},
-                "--helper-id=0"}),
+                "--helper-id=0"},
+        BadArgs{"ZeroHandshakeTimeout",
+                {"--type=renderer", "--ipc-fd=3", "--helper-id=1",
+                 "--handshake-timeout-ms=0"},
+                "--handshake-timeout-ms=0"},
+        BadArgs{"WordyHandshakeTimeout",
+                {"--type=renderer", "--ipc-fd=3", "--helper-id=1",
+                 "--handshake-timeout-ms=soon"},
+                "--handshake-timeout-ms=soon"}),
     [](const ::testing::TestParamInfo<BadArgs>& info) {
       return info.param.name;
     });

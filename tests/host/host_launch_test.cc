@@ -114,6 +114,11 @@ TEST_F(HostLaunchOverridesTest, OneLaunchsSettingsApplyToThatHelperAlone) {
   const std::vector<std::string> sandboxed_args = CommandLine(sandboxed->pid());
   EXPECT_THAT(sandboxed_args, Contains("--type=renderer"));
   EXPECT_THAT(sandboxed_args, Not(Contains(limit)));
+  // Each waits for its Welcome as long as the host waits for its Ready (the
+  // fixture's 2 s), not its own 10 s.
+  for (const auto* args : {&plain_args, &sandboxed_args}) {
+    EXPECT_THAT(*args, Contains("--handshake-timeout-ms=2000"));
+  }
 #endif
 }
 
