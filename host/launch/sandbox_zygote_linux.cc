@@ -86,8 +86,11 @@ std::vector<pid_t> PidfdNamespacePids(int pidfd) {
   return pids;
 }
 
+// Not exited: a pidfd polls readable once its process has (a zombie still
+// takes signals).
 bool Alive(int pidfd) {
-  return ::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) == 0;
+  pollfd ended = {pidfd, POLLIN, 0};
+  return ::poll(&ended, 1, 0) == 0;
 }
 
 void KillAndReapPidfd(int pidfd) {

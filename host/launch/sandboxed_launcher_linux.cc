@@ -201,11 +201,10 @@ absl::Status SandboxLaunch::ForkFromZygote() {
   absl::StatusOr<SandboxFork> fork =
       from->Fork(args, environment, fds, targets, kGoTarget);
   if (!fork.ok()) {
-    if (!absl::IsUnavailable(fork.status())) {
-      return absl::InternalError(
-          absl::StrCat("sandboxed zygote: ", fork.status().message()));
-    }
-    return fork.status();
+    // Refused, or given up (it lied or died): this helper is exec'd too. A
+    // child it may have forked never gets its go byte: the go pipe closes
+    // here, and it exits.
+    return absl::UnavailableError(fork.status().message());
   }
   go_pipe.read.reset();
   forked = *std::move(fork);
