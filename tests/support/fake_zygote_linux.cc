@@ -18,16 +18,31 @@ namespace bulkhead::testing {
 namespace {
 
 // A real child of the fake's parent (CLONE_PARENT, as a sandboxed zygote
-// forks), which waits to be killed (or, `exit_at_once`, exits); its pid, and
-// its pidfd in `pidfd`.
-long ForkIdleChild(int* pidfd, bool exit_at_once) {
+// forks), which, as a real one, waits for its go pipe `go_fd` and runs
+// nothing: it exits when the host closes it (or, `exit_at_once`, at once).
+// Its pid, and its pidfd in `pidfd`.
+long ForkIdleChild(int* pidfd, int go_fd, bool exit_at_once) {
   const long pid =
       ::syscall(SYS_clone, CLONE_PARENT | CLONE_PIDFD | SIGCHLD, 0, pidfd, 0, 0);
   if (pid == 0) {
-    if (exit_at_once) ::_exit(0);
-    for (;;) ::pause();
+    char byte;
+    if (!exit_at_once && go_fd >= 0) (void)!::read(go_fd, &byte, 1);
+    ::_exit(0);
   }
   return pid;
+}
+
+// The fd the request names as the child's go pipe, or -1.
+int GoFd(const ZygotePacket& request) {
+  ipc::ZygoteFork fork;
+  if (!fork.ParseFromString(request.bytes) || fork.go_fd() <= 0) return -1;
+  for (int i = 0; i < fork.target_fds_size(); ++i) {
+    if (fork.target_fds(i) == fork.go_fd() &&
+        static_cast<size_t>(i) < request.fds.size()) {
+      return request.fds[static_cast<size_t>(i)].get();
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -50,6 +65,7 @@ std::optional<int> MaybeRunFakeZygote(int argc, char** argv) {
     if (!request.ok()) return 0;  // The host closed its end (or killed us).
     ipc::ZygoteReply reply;
     std::vector<int> fds;
+    const int go_fd = GoFd(*request);
     if (what == "own-pid") {
       reply.set_pid(::getpid());
       if (sandboxed) {
@@ -69,7 +85,7 @@ std::optional<int> MaybeRunFakeZygote(int argc, char** argv) {
     } else if (what == "with-fd") {
       if (sandboxed) {
         int pidfd = -1;
-        reply.set_pid(ForkIdleChild(&pidfd, false));
+        reply.set_pid(ForkIdleChild(&pidfd, go_fd, false));
         fds.push_back(pidfd);
         fds.push_back(0);
       } else {
@@ -78,14 +94,14 @@ std::optional<int> MaybeRunFakeZygote(int argc, char** argv) {
       }
     } else if (sandboxed && what == "wrong-pid") {
       int pidfd = -1;
-      reply.set_pid(ForkIdleChild(&pidfd, false) + 100);
+      reply.set_pid(ForkIdleChild(&pidfd, go_fd, false) + 100);
       fds.push_back(pidfd);
     } else if (sandboxed && what == "no-fd") {
       int pidfd = -1;
-      reply.set_pid(ForkIdleChild(&pidfd, false));
+      reply.set_pid(ForkIdleChild(&pidfd, go_fd, false));
     } else if (sandboxed && what == "dead-pid") {
       int pidfd = -1;
-      reply.set_pid(ForkIdleChild(&pidfd, true));
+      reply.set_pid(ForkIdleChild(&pidfd, go_fd, true));
       // Gone before the host looks (a pidfd polls readable once its
       // process has exited).
       pollfd ended = {pidfd, POLLIN, 0};
