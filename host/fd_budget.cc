@@ -18,7 +18,10 @@ uint64_t FdBudget::available() const {
 }
 
 absl::Status FdBudget::Reserve(uint64_t id, bool sandboxed, uint64_t files) {
-  const Cost cost = sandboxed ? kSandboxed : kUnsandboxed;
+  return Reserve(id, sandboxed ? kSandboxed : kUnsandboxed, files);
+}
+
+absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
   const Held held = {cost.launching + files, cost.running + files};
   if (soft_limit_ != 0 && taken_ + held.now > available()) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -50,8 +53,11 @@ void FdBudget::Release(uint64_t id) {
 }
 
 uint64_t FdBudget::HelpersThatFit(bool sandboxed) const {
+  return HelpersThatFit(sandboxed ? kSandboxed : kUnsandboxed);
+}
+
+uint64_t FdBudget::HelpersThatFit(Cost cost) const {
   if (soft_limit_ == 0) return UINT64_MAX;
-  const Cost cost = sandboxed ? kSandboxed : kUnsandboxed;
   const uint64_t free = available() > taken_ ? available() - taken_ : 0;
   if (free < cost.launching) return held_.size();
   return held_.size() + 1 + (free - cost.launching) / cost.running;

@@ -212,8 +212,15 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   // call of this launch or a later one needs the next descriptor. Its
   // launch's share until `on_ready` runs (which it does not when the spawn
   // fails here), its running share until it ends.
+  // A sandboxed helper that a zygote forks holds fewer than an exec'd one
+  // (no init of its own); charged so whenever forking is on.
+  const FdBudget::Cost cost =
+      !helper_options.launch.sandboxed ? FdBudget::kUnsandboxed
+      : helper_options.sandbox_zygotes != nullptr
+          ? FdBudget::kForkedSandboxed
+          : FdBudget::kSandboxed;
   if (absl::Status room = fd_budget_->Reserve(
-          id, helper_options.launch.sandboxed,
+          id, cost,
           helper_options.files.size() +
               helper_options.launch.sandbox_policy.preopened.size());
       !room.ok()) {
