@@ -26,7 +26,7 @@ absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
   if (soft_limit_ != 0 && taken_ + held.now > available()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no room for helper ", held_.size() + 1, ": the limit on open ",
-        "descriptors (", Limits(), ") fits ", HelpersThatFit(sandboxed),
+        "descriptors (", Limits(), ") fits ", HelpersThatFit(cost),
         " such helpers in all (", held_.size(), " running now; ", held.running,
         " descriptors each, ", held.now, " while launching; ", open_at_start_,
         " open at host start, ", kReserve,
