@@ -174,6 +174,11 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
     ::setenv(variable.substr(0, equals).c_str(), variable.c_str() + equals + 1,
              1);
   }
+  // clearenv leaves `environ` null, and with nothing set it stays so; after
+  // an exec it is never null (an empty list), and code that walks it (a
+  // sandboxed helper's environment is often empty) must find it so too.
+  static char* empty_environment[] = {nullptr};
+  if (environ == nullptr) environ = empty_environment;
   if (!request.working_directory.empty() &&
       ::chdir(request.working_directory.c_str()) != 0) {
     std::_Exit(kExitChannelLost);
