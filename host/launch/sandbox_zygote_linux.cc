@@ -457,10 +457,11 @@ SandboxForkedChild::~SandboxForkedChild() {
   if (registered_) zygote_->Unregister(ns_pid_, this);
   if (!reported_) {
     ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    // What it started is in its process group (it leads its session, and
+    // nothing it starts may leave it): its keeper, a keeper-shaped clone.
+    // (Report swept it already otherwise.)
+    SweepProcessTree(pid_);
   }
-  // What it started is in its process group (it leads its session, and
-  // nothing it starts may leave it): its keeper, a keeper-shaped clone.
-  SweepProcessTree(pid_);
   zygote_->Retire(std::move(cgroup_));
 }
 
