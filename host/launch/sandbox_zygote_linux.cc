@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -390,6 +391,15 @@ void SandboxZygote::Unregister(pid_t ns_pid, SandboxForkedChild* child) {
 
 void SandboxZygote::Retire(std::unique_ptr<HelperCgroup> cgroup) {
   if (cgroup != nullptr) retired_.push_back(std::move(cgroup));
+  RemoveEmptyCgroups();
+}
+
+void SandboxZygote::RemoveEmptyCgroups() {
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                [](const std::unique_ptr<HelperCgroup>& c) {
+                                  return c->TryRemove();
+                                }),
+                 retired_.end());
 }
 
 void SandboxZygote::OnRecords(uv_poll_t* poll, int, int) {
@@ -415,6 +425,8 @@ void SandboxZygote::ReadRecords() {
                        record.status, ")")));
       continue;
     }
+    // Any end (a helper's keeper, an orphan) may have emptied a cgroup.
+    if (!retired_.empty()) RemoveEmptyCgroups();
     auto it = children_.find(record.pid);
     if (it == children_.end()) continue;  // An orphan, or one destroyed.
     SandboxForkedChild* child = it->second;

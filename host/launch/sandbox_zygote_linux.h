@@ -103,8 +103,10 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   // has that pid already (the zygote lied: it is given up).
   absl::Status Register(pid_t ns_pid, SandboxForkedChild* child);
   void Unregister(pid_t ns_pid, SandboxForkedChild* child);
-  // Loop thread: a helper's cgroup, removed once init is reaped (its
-  // teardown keeper may still be in it when the helper is destroyed).
+  // Loop thread: a helper's cgroup, removed now if it is empty, otherwise
+  // once it is (its teardown keeper may still be in it when the helper is
+  // destroyed; tried again at each end init reports), or once init is
+  // reaped.
   void Retire(std::unique_ptr<HelperCgroup> cgroup);
 
   // Kills the zygote (not init: the helpers it forked go on) and stops
@@ -120,6 +122,7 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   static void OnInitEnded(uv_poll_t* poll, int status, int events);
   void ReadRecords();
   void InitEnded();
+  void RemoveEmptyCgroups();
 
   const ShapeKey key_;
   const pid_t init_pid_;
