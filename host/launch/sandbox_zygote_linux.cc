@@ -335,6 +335,7 @@ absl::StatusOr<SandboxFork> SandboxZygote::Fork(
     return absl::UnavailableError("the command line is too long to send");
   }
   absl::StatusOr<ZygotePacket> answer;
+  absl::StatusOr<SandboxFork> fork = absl::UnavailableError("not asked");
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
     if (!control_.is_valid()) {
@@ -344,14 +345,17 @@ absl::StatusOr<SandboxFork> SandboxZygote::Fork(
     answer = sent.ok() ? ReceiveZygotePacket(control_.get(),
                                              absl::Now() + kForkReplyTimeout)
                        : absl::StatusOr<ZygotePacket>(sent);
+    if (answer.ok()) {
+      fork = ReadSandboxForkReply(answer->bytes, std::move(answer->fds),
+                                  init_pid_, ns_link_, zygote_ns_pid_);
+      // Not an orphan, while the loop has yet to register it.
+      if (fork.ok()) in_flight_.insert(fork->pid);
+    }
   }
   if (!answer.ok()) {
     GiveUp(answer.status());
     return absl::UnavailableError(answer.status().message());
   }
-  absl::StatusOr<SandboxFork> fork =
-      ReadSandboxForkReply(answer->bytes, std::move(answer->fds), init_pid_,
-                           ns_link_, zygote_ns_pid_);
   if (!fork.ok() && !absl::IsUnavailable(fork.status())) GiveUp(fork.status());
   return fork;
 }
@@ -374,6 +378,10 @@ absl::Status SandboxZygote::Register(pid_t ns_pid, SandboxForkedChild* child) {
   ReadRecords();
   if (init_reaped_) {
     return absl::UnavailableError("the sandboxed zygote's namespace has ended");
+  }
+  {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    in_flight_.erase(static_cast<pid_t>(child->pid()));
   }
   if (!children_.emplace(ns_pid, child).second) {
     const absl::Status lie = absl::DataLossError(
@@ -410,15 +418,50 @@ void SandboxZygote::OnInitEnded(uv_poll_t* poll, int, int) {
   static_cast<SandboxZygote*>(poll->data)->InitEnded();
 }
 
+void SandboxZygote::KillOrphans() {
+  // Init's children are the zygote, the helpers (registered, or forked and
+  // about to be: `in_flight_`, under the lock that also holds off the next
+  // fork) and what a helper started and left when it ended, which in a
+  // namespace of its own would have ended with it. Those are killed.
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  std::ifstream list(
+      absl::StrCat("/proc/", init_pid_, "/task/", init_pid_, "/children"));
+  pid_t pid = 0;
+  while (list >> pid) {
+    if (pid == zygote_pid_ || in_flight_.count(pid) != 0) continue;
+    bool helper = false;
+    for (const auto& [ns_pid, child] : children_) {
+      helper = helper || child->pid() == pid;
+    }
+    if (helper) continue;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) continue;
+    ScopedHandle pidfd(fd);
+    // Still init's child (not a reused pid) now that the pidfd holds it.
+    std::string parent =
+        ProcField(absl::StrCat("/proc/", pid, "/status"), "PPid");
+    int parent_pid = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(parent), &parent_pid) &&
+        parent_pid == init_pid_) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    }
+  }
+}
+
 void SandboxZygote::ReadRecords() {
   // A report may destroy the last helper holding this zygote.
   const std::shared_ptr<SandboxZygote> keep = shared_from_this();
+  bool any = false;
   for (;;) {
     ZygoteInitRecord record;
     const ssize_t n = ::read(records_.get(), &record, sizeof(record));
     if (n < 0 && errno == EINTR) continue;
     // Init writes each record whole (12 bytes, below PIPE_BUF).
-    if (n != static_cast<ssize_t>(sizeof(record))) return;
+    if (n != static_cast<ssize_t>(sizeof(record))) {
+      if (any && !init_reaped_) KillOrphans();
+      return;
+    }
+    any = true;
     if (record.pid == zygote_ns_pid_) {
       GiveUp(absl::UnavailableError(
           absl::StrCat("it ended (code ", record.code, ", status ",

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,9 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   void ReadRecords();
   void InitEnded();
   void RemoveEmptyCgroups();
+  // After a helper's end: kills what it left in the namespace (init's
+  // children that are neither the zygote nor a helper).
+  void KillOrphans();
 
   const ShapeKey key_;
   const pid_t init_pid_;
@@ -134,6 +138,9 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   std::atomic<bool> usable_{true};
   std::mutex control_mutex_;
   ScopedHandle control_;  // Guarded by control_mutex_.
+  // Helpers forked (host pids) that the loop has not registered yet.
+  // Guarded by control_mutex_.
+  std::set<pid_t> in_flight_;
   ScopedHandle records_;  // Non-blocking read end.
   // Loop thread.
   uv_loop_t* loop_ = nullptr;
