@@ -55,9 +55,8 @@ absl::StatusOr<ScopedHandle> HighCopy(int fd) {
 
 std::string PidNamespaceLink(pid_t pid) {
   char target[64];
-  const ssize_t n =
-      ::readlink(absl::StrCat("/proc/", pid, "/ns/pid").c_str(), target,
-                 sizeof(target) - 1);
+  const ssize_t n = ::readlink(absl::StrCat("/proc/", pid, "/ns/pid").c_str(),
+                               target, sizeof(target) - 1);
   return n > 0 ? std::string(target, static_cast<size_t>(n)) : "";
 }
 
@@ -76,10 +75,9 @@ std::string ProcField(const std::string& path, absl::string_view name) {
 // empty once it has exited (the kernel then shows -1) or when unreadable.
 std::vector<pid_t> PidfdNamespacePids(int pidfd) {
   std::vector<pid_t> pids;
-  for (absl::string_view field :
-       absl::StrSplit(ProcField(absl::StrCat("/proc/self/fdinfo/", pidfd),
-                                "NSpid"),
-                      absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+  for (absl::string_view field : absl::StrSplit(
+           ProcField(absl::StrCat("/proc/self/fdinfo/", pidfd), "NSpid"),
+           absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
     int value = 0;
     if (!absl::SimpleAtoi(field, &value) || value <= 0) return {};
     pids.push_back(value);
@@ -128,18 +126,20 @@ absl::StatusOr<SandboxFork> ReadSandboxForkReply(absl::string_view bytes,
       reply.pid() == zygote_ns_pid) {
     return absl::DataLossError(absl::StrCat(
         "it answered pid ", reply.pid(), " with a pidfd of ",
-        pids.empty() ? std::string("no live process")
-                     : absl::StrCat("namespace pids ", absl::StrJoin(pids, ","))));
+        pids.empty()
+            ? std::string("no live process")
+            : absl::StrCat("namespace pids ", absl::StrJoin(pids, ","))));
   }
   const pid_t pid = pids[0];
-  std::string parent = ProcField(absl::StrCat("/proc/", pid, "/status"), "PPid");
+  std::string parent =
+      ProcField(absl::StrCat("/proc/", pid, "/status"), "PPid");
   int parent_pid = 0;
   if (PidNamespaceLink(pid) != ns_link ||
       !absl::SimpleAtoi(absl::StripAsciiWhitespace(parent), &parent_pid) ||
       parent_pid != init_pid || !Alive(pidfd)) {
-    return absl::DataLossError(absl::StrCat(
-        "it answered pid ", reply.pid(), " (", pid,
-        " here), not a live child of its namespace's init"));
+    return absl::DataLossError(
+        absl::StrCat("it answered pid ", reply.pid(), " (", pid,
+                     " here), not a live child of its namespace's init"));
   }
   SandboxFork fork;
   fork.pid = pid;
@@ -155,7 +155,8 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
   if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
   ScopedHandle dev_null(null_fd);
   BH_ASSIGN_OR_RETURN(ScopedHandle null_copy, HighCopy(dev_null.get()));
-  BH_ASSIGN_OR_RETURN(ScopedHandle control_copy, HighCopy(sockets.second.get()));
+  BH_ASSIGN_OR_RETURN(ScopedHandle control_copy,
+                      HighCopy(sockets.second.get()));
   BH_ASSIGN_OR_RETURN(PipeEnds go, MakePipe(O_CLOEXEC));
   BH_ASSIGN_OR_RETURN(PipeEnds exec_error, MakePipe(O_CLOEXEC));
   BH_ASSIGN_OR_RETURN(PipeEnds records, MakePipe(O_CLOEXEC));
@@ -163,7 +164,8 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
   ::fcntl(records.read.get(), F_SETFL,
           ::fcntl(records.read.get(), F_GETFL) | O_NONBLOCK);
   BH_ASSIGN_OR_RETURN(ScopedHandle go_copy, HighCopy(go.read.get()));
-  BH_ASSIGN_OR_RETURN(ScopedHandle error_copy, HighCopy(exec_error.write.get()));
+  BH_ASSIGN_OR_RETURN(ScopedHandle error_copy,
+                      HighCopy(exec_error.write.get()));
   BH_ASSIGN_OR_RETURN(ScopedHandle records_copy, HighCopy(records.write.get()));
 
   std::vector<std::string> args = {
@@ -240,18 +242,18 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
       ReceiveZygotePacket(sockets.first.get(), absl::Now() + timeout);
   ipc::ZygoteReply reply;
   if (!hello.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "no sandboxed zygote: ",
-        absl::IsUnavailable(hello.status())
-            ? absl::StrCat("it ended first: does ", key.executable,
-                           " call MaybeRunHelper?")
-            : std::string(hello.status().message())));
+    return absl::UnavailableError(
+        absl::StrCat("no sandboxed zygote: ",
+                     absl::IsUnavailable(hello.status())
+                         ? absl::StrCat("it ended first: does ", key.executable,
+                                        " call MaybeRunHelper?")
+                         : std::string(hello.status().message())));
   }
   if (!hello->fds.empty() || !reply.ParseFromString(hello->bytes) ||
       !reply.error().empty() || reply.pid() <= 0 || reply.pid() > INT32_MAX) {
-    return absl::UnavailableError(absl::StrCat(
-        "no sandboxed zygote: it said '", reply.error(), "' and pid ",
-        reply.pid()));
+    return absl::UnavailableError(absl::StrCat("no sandboxed zygote: it said '",
+                                               reply.error(), "' and pid ",
+                                               reply.pid()));
   }
   // Init's only child so far.
   std::ifstream children(
@@ -306,8 +308,9 @@ SandboxZygote::~SandboxZygote() {
 void SandboxZygote::GiveUp(const absl::Status& why) {
   std::lock_guard<std::mutex> lock(control_mutex_);
   if (!usable_.exchange(false)) return;
-  BH_LOG(kWarning, "sandboxed zygote (pid ", zygote_pid_, ") given up: ",
-         why.message(), "; helpers of its shape are exec'd from now on");
+  BH_LOG(kWarning, "sandboxed zygote (pid ", zygote_pid_,
+         ") given up: ", why.message(),
+         "; helpers of its shape are exec'd from now on");
   // Init's record says when it is gone; its helpers go on.
   ::syscall(SYS_pidfd_send_signal, zygote_pidfd_.get(), SIGKILL, nullptr, 0);
   control_.reset();
@@ -463,9 +466,8 @@ void SandboxZygote::ReadRecords() {
     }
     any = true;
     if (record.pid == zygote_ns_pid_) {
-      GiveUp(absl::UnavailableError(
-          absl::StrCat("it ended (code ", record.code, ", status ",
-                       record.status, ")")));
+      GiveUp(absl::UnavailableError(absl::StrCat(
+          "it ended (code ", record.code, ", status ", record.status, ")")));
       continue;
     }
     // Any end (a helper's keeper, an orphan) may have emptied a cgroup.

@@ -22,8 +22,8 @@ namespace {
 // nothing: it exits when the host closes it (or, `exit_at_once`, at once).
 // Its pid, and its pidfd in `pidfd`.
 long ForkIdleChild(int* pidfd, int go_fd, bool exit_at_once) {
-  const long pid =
-      ::syscall(SYS_clone, CLONE_PARENT | CLONE_PIDFD | SIGCHLD, 0, pidfd, 0, 0);
+  const long pid = ::syscall(SYS_clone, CLONE_PARENT | CLONE_PIDFD | SIGCHLD, 0,
+                             pidfd, 0, 0);
   if (pid == 0) {
     char byte;
     if (!exit_at_once && go_fd >= 0) (void)!::read(go_fd, &byte, 1);
@@ -69,15 +69,15 @@ std::optional<int> MaybeRunFakeZygote(int argc, char** argv) {
     if (what == "own-pid") {
       reply.set_pid(::getpid());
       if (sandboxed) {
-        fds.push_back(static_cast<int>(
-            ::syscall(SYS_pidfd_open, ::getpid(), 0)));
+        fds.push_back(
+            static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
       }
     } else if (what == "host-pid") {
       // In a sandbox: its init.
       reply.set_pid(::getppid());
       if (sandboxed) {
-        fds.push_back(static_cast<int>(
-            ::syscall(SYS_pidfd_open, ::getppid(), 0)));
+        fds.push_back(
+            static_cast<int>(::syscall(SYS_pidfd_open, ::getppid(), 0)));
       }
     } else if (what == "garbage") {
       (void)!::write(control, "\xff\xff\xff", 3);

@@ -42,8 +42,8 @@ int64_t ParentOf(int64_t pid) {
 
 std::string PidNamespace(int64_t pid) {
   std::error_code error;
-  return std::filesystem::read_symlink(
-             absl::StrCat("/proc/", pid, "/ns/pid"), error)
+  return std::filesystem::read_symlink(absl::StrCat("/proc/", pid, "/ns/pid"),
+                                       error)
       .string();
 }
 
