@@ -39,6 +39,10 @@ inline constexpr char kZygoteType[] = "zygote";
 // A zygote's padding: room in its argv for each forked helper's command line,
 // which the helper writes over it so that ps and /proc/<pid>/cmdline show it.
 inline constexpr char kZygoteTitleSpace[] = "zygote-title-space";
+// A zygote that runs inside a sandbox's namespaces (host/launch/
+// sandbox_zygote_linux.h): it forks with CLONE_PARENT|CLONE_PIDFD and sends
+// each helper's pidfd with its pid; no value.
+inline constexpr char kSandboxedZygote[] = "sandboxed-zygote";
 
 }  // namespace bulkhead::switches
 

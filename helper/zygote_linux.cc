@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,6 +101,14 @@ absl::StatusOr<ForkRequest> ParseForkRequest(ZygotePacket packet) {
     return absl::InvalidArgumentError(
         "a forked helper needs a --type, and not another zygote's");
   }
+  if (fork.go_fd() > 0) {
+    if (fork.go_fd() >= kFdLimit || !taken[fork.go_fd()]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("go_fd ", fork.go_fd(), " is none of the packet's fds"));
+    }
+    request.go_fd = fork.go_fd();
+  }
+  request.new_mount_namespace = fork.new_mount_namespace();
   request.fds = std::move(packet.fds);
   request.targets.assign(fork.target_fds().begin(), fork.target_fds().end());
   return request;
@@ -132,6 +141,20 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
     if (!keep[fd]) ::close(fd);
   }
   CloseFdRange(kFdLimit);
+  // A sandboxed zygote's child: its own mount namespace (it is root in the
+  // zygote's user namespace, so it may), where its lockdown builds its root.
+  if (request.new_mount_namespace && ::unshare(CLONE_NEWNS) != 0) {
+    std::_Exit(kExitChannelLost);
+  }
+  if (request.go_fd >= 0) {
+    // The host has put it in its cgroup (or given up: end-of-file).
+    char go = 0;
+    ssize_t n;
+    while ((n = ::read(request.go_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1 || go != 1) std::_Exit(kExitChannelLost);
+    ::close(request.go_fd);
+  }
   // Its own session and group, as uv_spawn's detached helpers: the host
   // signals and sweeps the group.
   ::setsid();
@@ -151,6 +174,11 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
     ::setenv(variable.substr(0, equals).c_str(), variable.c_str() + equals + 1,
              1);
   }
+  // clearenv leaves `environ` null, and with nothing set it stays so; after
+  // an exec it is never null (an empty list), and code that walks it (a
+  // sandboxed helper's environment is often empty) must find it so too.
+  static char* empty_environment[] = {nullptr};
+  if (environ == nullptr) environ = empty_environment;
   if (!request.working_directory.empty() &&
       ::chdir(request.working_directory.c_str()) != 0) {
     std::_Exit(kExitChannelLost);
@@ -164,11 +192,16 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
       .value_or(kExitUsage);
 }
 
-void Reply(int control, int64_t pid, absl::string_view error) {
+void Reply(int control, int64_t pid, absl::string_view error,
+           int pidfd = -1) {
   ipc::ZygoteReply reply;
   reply.set_pid(pid);
   reply.set_error(std::string(error));
-  if (absl::Status sent = SendZygotePacket(control, reply); !sent.ok()) {
+  const int fds[] = {pidfd};
+  if (absl::Status sent = SendZygotePacket(
+          control, reply,
+          pidfd >= 0 ? absl::Span<const int>(fds) : absl::Span<const int>());
+      !sent.ok()) {
     BH_LOG(kWarning, "cannot answer the host: ", sent.message());
   }
 }
@@ -178,6 +211,7 @@ void Reply(int control, int64_t pid, absl::string_view error) {
 int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   SetLogTag("zygote");
   const CommandLine line = CommandLine::Parse(argc, argv);
+  const bool sandboxed = line.Has(switches::kSandboxedZygote);
   absl::StatusOr<int64_t> fd = line.GetInt(switches::kIpcFd, 0, INT32_MAX);
   absl::StatusOr<ScopedHandle> control =
       fd.ok() ? AdoptInheritedStream(*fd) : fd.status();
@@ -228,8 +262,15 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
     }
     // Nothing buffered may be written twice, by the zygote and the helper.
     std::fflush(nullptr);
-    // The child's parent is the host (see zygote.h).
-    const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    // The child's parent is the host (see zygote.h), or in a sandbox the
+    // namespace's init, which tells the host how it ended; then the host
+    // watches it through the pidfd sent with its pid. x86-64 and arm64 alike
+    // take the pidfd's address third (parent_tid).
+    int pidfd = -1;
+    const long pid = ::syscall(
+        SYS_clone,
+        CLONE_PARENT | SIGCHLD | (sandboxed ? CLONE_PIDFD : 0), 0,
+        sandboxed ? &pidfd : nullptr, 0, 0);
     if (pid == 0) {
       ::close(control->release());
       return RunForkedHelper(*std::move(request), title, registry);
@@ -239,7 +280,8 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
     if (pid < 0) {
       Reply(control_fd, 0, absl::StrCat("clone: ", std::strerror(clone_errno)));
     } else {
-      Reply(control_fd, pid, "");
+      Reply(control_fd, pid, "", pidfd);
+      if (pidfd >= 0) ::close(pidfd);
     }
   }
 }

@@ -49,6 +49,8 @@ struct ForkRequest {
   std::string working_directory;
   std::vector<ScopedHandle> fds;  // Become the helper's fds `targets`.
   std::vector<int> targets;
+  int go_fd = -1;  // A target; see ZygoteFork.go_fd.
+  bool new_mount_namespace = false;
 };
 
 // Checks a packet from the host (helper/zygote_linux.cc, where the zygote

@@ -18,12 +18,15 @@ uint64_t FdBudget::available() const {
 }
 
 absl::Status FdBudget::Reserve(uint64_t id, bool sandboxed, uint64_t files) {
-  const Cost cost = sandboxed ? kSandboxed : kUnsandboxed;
+  return Reserve(id, sandboxed ? kSandboxed : kUnsandboxed, files);
+}
+
+absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
   const Held held = {cost.launching + files, cost.running + files};
   if (soft_limit_ != 0 && taken_ + held.now > available()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no room for helper ", held_.size() + 1, ": the limit on open ",
-        "descriptors (", Limits(), ") fits ", HelpersThatFit(sandboxed),
+        "descriptors (", Limits(), ") fits ", HelpersThatFit(cost),
         " such helpers in all (", held_.size(), " running now; ", held.running,
         " descriptors each, ", held.now, " while launching; ", open_at_start_,
         " open at host start, ", kReserve,
@@ -50,8 +53,11 @@ void FdBudget::Release(uint64_t id) {
 }
 
 uint64_t FdBudget::HelpersThatFit(bool sandboxed) const {
+  return HelpersThatFit(sandboxed ? kSandboxed : kUnsandboxed);
+}
+
+uint64_t FdBudget::HelpersThatFit(Cost cost) const {
   if (soft_limit_ == 0) return UINT64_MAX;
-  const Cost cost = sandboxed ? kSandboxed : kUnsandboxed;
   const uint64_t free = available() > taken_ ? available() - taken_ : 0;
   if (free < cost.launching) return held_.size();
   return held_.size() + 1 + (free - cost.launching) / cost.running;

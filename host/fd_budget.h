@@ -33,6 +33,11 @@ class FdBudget {
   static constexpr Cost kUnsandboxed = {6, 6};
   // Its sandbox's init too, and what is prepared before its clone.
   static constexpr Cost kSandboxed = {24, 10};
+  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): launched
+  // as exec'd (everything is prepared for the exec it may fall back to), and
+  // then no init nor status pipe of its own, only its pidfd beside the
+  // unsandboxed helper's share (tests/host/scale_test.cc measures it).
+  static constexpr Cost kForkedSandboxed = {24, 7};
   // Kept free beside the helpers: large messages in flight (a shared-memory
   // region each), the zygote, files the broker opens, the app's own.
   static constexpr uint64_t kReserve = 64;
@@ -51,6 +56,8 @@ class FdBudget {
   // fit. ResourceExhausted otherwise, naming the limit (soft and hard), how
   // many helpers fit and how to raise it; nothing is taken then.
   absl::Status Reserve(uint64_t id, bool sandboxed, uint64_t files);
+  // The same for a launch that costs `cost` (kForkedSandboxed, ...).
+  absl::Status Reserve(uint64_t id, Cost cost, uint64_t files);
   // The launch of `id` is over (Ready, or ended first): it holds its running
   // cost from now on.
   void LaunchDone(uint64_t id);
@@ -60,6 +67,7 @@ class FdBudget {
   // How many helpers of a kind fit, launched one after another, beside
   // those running now.
   uint64_t HelpersThatFit(bool sandboxed) const;
+  uint64_t HelpersThatFit(Cost cost) const;
   // One line for the log: the limit and the helpers it leaves room for.
   std::string Describe() const;
 

@@ -156,7 +156,8 @@ absl::Status HelperProcess::Start() {
       options_.zygote,
       [this](absl::StatusOr<std::unique_ptr<ChildProcess>> child) {
         OnSpawned(std::move(child));
-      });
+      },
+      options_.sandbox_zygotes);
   if (!spawn.ok()) return spawn.status();
   // The helper has its copy of its end by now, or the pending launch has.
   handle_ends_->helper.reset();

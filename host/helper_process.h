@@ -47,6 +47,7 @@ struct ExitEvidence;
 struct HandleTransportEnds;
 struct ProcessEnd;
 class ZygoteHost;
+class SandboxZygotes;
 
 class BULKHEAD_EXPORT HelperProcess {
  public:
@@ -71,6 +72,9 @@ class BULKHEAD_EXPORT HelperProcess {
     // Not owned; when set and alive, an unsandboxed helper is forked by it
     // (Host::Options::fork_helpers_from_zygote).
     ZygoteHost* zygote = nullptr;
+    // Shared; when set, a sandboxed helper is forked by its shape's zygote
+    // (Host::Options::fork_sandboxed_helpers).
+    std::shared_ptr<SandboxZygotes> sandbox_zygotes;
     // Files handed to the helper at launch, by name, beside the policy's
     // pre-opened ones (Host::LaunchOverrides::files): the host's own
     // duplicates, sent with the Welcome (HelperContext::TakeFile).

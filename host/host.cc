@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "host/fd_budget.h"
 #include "host/launch/launcher.h"
+#include "host/launch/sandbox_zygote.h"
 #include "host/launch/zygote_host.h"
 #include "host/output_writer.h"
 #include "host/restart_scheduler.h"
@@ -37,6 +38,9 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
   InitializeSymbolizerOnce();
   std::unique_ptr<Host> host(new Host(std::move(options)));
   host->fd_budget_ = std::move(fd_budget);
+  if (host->options_.fork_sandboxed_helpers && SandboxZygotes::Available()) {
+    host->sandbox_zygotes_ = std::make_shared<SandboxZygotes>();
+  }
   // Post's wakeup (a loop's first async handle needs a descriptor).
   BH_ASSIGN_OR_RETURN(
       host->wakeup_,
@@ -70,6 +74,7 @@ Host::~Host() {
   // Destroying a running helper kills and reaps it.
   helpers_.clear();
   zygote_.reset();
+  sandbox_zygotes_.reset();
   // Their sandboxes' inits, killed above: nothing of a helper outlives this.
   FinishPendingReaps(loop_);
   if (options_.forward_helper_output) {
@@ -140,6 +145,9 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   helper_options.launch.sandboxed =
       overrides.sandboxed.value_or(helper_options.launch.sandboxed);
   if (!helper_options.launch.sandboxed) helper_options.zygote = Zygote();
+  if (helper_options.launch.sandboxed) {
+    helper_options.sandbox_zygotes = sandbox_zygotes_;
+  }
   helper_options.heartbeat =
       overrides.heartbeat.value_or(helper_options.heartbeat);
   // The role's policy names the helper's environment even when it runs
@@ -205,8 +213,15 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   // call of this launch or a later one needs the next descriptor. Its
   // launch's share until `on_ready` runs (which it does not when the spawn
   // fails here), its running share until it ends.
+  // A sandboxed helper that a zygote forks holds fewer than an exec'd one
+  // (no init of its own); charged so whenever forking is on.
+  const FdBudget::Cost cost =
+      !helper_options.launch.sandboxed ? FdBudget::kUnsandboxed
+      : helper_options.sandbox_zygotes != nullptr
+          ? FdBudget::kForkedSandboxed
+          : FdBudget::kSandboxed;
   if (absl::Status room = fd_budget_->Reserve(
-          id, helper_options.launch.sandboxed,
+          id, cost,
           helper_options.files.size() +
               helper_options.launch.sandbox_policy.preopened.size());
       !room.ok()) {
@@ -376,6 +391,7 @@ ZygoteHost* Host::Zygote() {
 void Host::MaybeFinishShutdown() {
   if (!shutting_down_ || !helpers_.empty() || !shutdown_done_) return;
   zygote_.reset();  // No launch may follow.
+  sandbox_zygotes_.reset();
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
   done();

@@ -78,6 +78,7 @@ namespace bulkhead {
 class FdBudget;          // Internal (fd_budget.h).
 class RestartScheduler;  // Internal (restart_scheduler.h).
 class ZygoteHost;        // Internal (zygote_host.h).
+class SandboxZygotes;    // Internal (sandbox_zygote.h).
 
 class BULKHEAD_EXPORT Host {
  public:
@@ -171,6 +172,13 @@ class BULKHEAD_EXPORT Host {
     // down faster). Where there is no zygote (other platforms, ThreadSanitizer
     // builds) or it fails, helpers are exec'd, as with false.
     bool fork_helpers_from_zygote = true;
+    // Linux: fork sandboxed helpers from a zygote per sandbox shape (its
+    // namespaces), started inside them at the first launch of that shape,
+    // instead of exec'ing each into new namespaces. The child applies the
+    // rest of its policy itself after the fork, as an exec'd helper does.
+    // A zygote that fails or lies is given up, and its shape's helpers are
+    // exec'd, as with false. Default: ForkSandboxedHelpersByDefault().
+    bool fork_sandboxed_helpers = ForkSandboxedHelpersByDefault();
     // Restarts for helpers that end: when set (here or in the role's
     // RoleOptions), a helper launched by `Launch` that ends is replaced by a
     // new one (a new id, the same role and overrides) as the policy says
@@ -375,6 +383,8 @@ class BULKHEAD_EXPORT Host {
   uint64_t next_helper_id_ = 1;
   std::map<uint64_t, std::unique_ptr<HelperProcess>> helpers_;
   std::unique_ptr<ZygoteHost> zygote_;
+  // Sandboxed helpers' zygotes, one per shape; null when they are not forked.
+  std::shared_ptr<SandboxZygotes> sandbox_zygotes_;
   // What the descriptor limit leaves room for (Launch refuses past it).
   std::unique_ptr<FdBudget> fd_budget_;
   bool zygote_tried_ = false;

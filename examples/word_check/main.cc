@@ -118,6 +118,12 @@ void Check(bulkhead::HelperContext& context, const std::string& name) {
 }
 
 int CheckerMain(bulkhead::HelperContext& context) {
+  // Read here, from the helper's own arguments, not in main before
+  // MaybeRunHelper: a helper forked from a zygote never runs that part of
+  // main with its own command line.
+  for (const std::string& arg : context.launch_args()) {
+    if (arg.rfind(kRootFlag, 0) == 0) g_root = arg.substr(sizeof(kRootFlag) - 1);
+  }
   context.channel().On<CheckDocument>(
       [&context](const CheckDocument& document) {
         Check(context, document.name());
@@ -182,11 +188,6 @@ void Print(const CheckResult& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], kRootFlag, sizeof(kRootFlag) - 1) == 0) {
-      g_root = argv[i] + sizeof(kRootFlag) - 1;
-    }
-  }
   bulkhead::RoleRegistry roles;
   if (!roles.Add("checker", &CheckerMain).ok()) return 1;
   if (auto code = bulkhead::MaybeRunHelper(argc, argv, roles)) return *code;

@@ -334,6 +334,14 @@ HelperCgroup::~HelperCgroup() {
   }
 }
 
+bool HelperCgroup::TryRemove() {
+  bool removed = true;
+  for (const std::string& directory : directories_) {
+    if (::rmdir(directory.c_str()) != 0 && errno != ENOENT) removed = false;
+  }
+  return removed;
+}
+
 absl::Status HelperCgroup::AddProcess(pid_t pid) {
   for (const std::string& directory : directories_) {
     BH_RETURN_IF_ERROR(

@@ -41,6 +41,11 @@ class HelperCgroup {
   HelperCgroup(const HelperCgroup&) = delete;
   HelperCgroup& operator=(const HelperCgroup&) = delete;
 
+  // Removes the cgroup directories if they are empty by now (what the
+  // destructor does, but telling): whether none is left. A forked sandboxed
+  // helper's cgroup may still hold its teardown keeper when the helper is
+  // reported (sandbox_zygote_linux.h).
+  bool TryRemove();
   // Moves `pid` in; its children are born inside.
   absl::Status AddProcess(pid_t pid);
   // True once the kernel's OOM killer has killed something in it.

@@ -50,6 +50,13 @@ BULKHEAD_EXPORT bool SandboxedLaunchAvailable();
 // Host::Options::fork_helpers_from_zygote does.
 BULKHEAD_EXPORT bool ZygoteAvailable();
 
+// The default of Host::Options::fork_sandboxed_helpers: whether sandboxed
+// helpers can be forked from a zygote per sandbox shape here (Linux with
+// pidfds, not under ThreadSanitizer; host/launch/sandbox_zygote.h), unless
+// the environment variable BULKHEAD_SANDBOXED_ZYGOTE is "0" (it then says
+// exec, as the test suites' `.execd` runs do; "1" forks where available).
+BULKHEAD_EXPORT bool ForkSandboxedHelpersByDefault();
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_HOST_LAUNCH_LAUNCH_OPTIONS_H_

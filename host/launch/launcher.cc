@@ -188,15 +188,15 @@ absl::StatusOr<SpawnStart> SpawnedAtOnce(
   return start;
 }
 
-absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
-                                       const LaunchOptions& options,
-                                       const ChildStdio& stdio,
-                                       ChildProcess::ExitCallback on_exit,
-                                       ZygoteHost* zygote,
-                                       SpawnedCallback on_spawned) {
+absl::StatusOr<SpawnStart> SpawnHelper(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote,
+    SpawnedCallback on_spawned,
+    std::shared_ptr<SandboxZygotes> sandbox_zygotes) {
   if (options.sandboxed) {
     return StartSandboxedSpawn(loop, options, stdio, std::move(on_exit),
-                               std::move(on_spawned));
+                               std::move(on_spawned),
+                               std::move(sandbox_zygotes));
   }
   std::string executable = options.executable;
   if (executable.empty()) {

@@ -145,6 +145,7 @@ struct ChildStdio {
 };
 
 class ZygoteHost;
+class SandboxZygotes;
 
 // How a spawn that finishes later ends: the child, or why there is none.
 using SpawnedCallback =
@@ -169,15 +170,16 @@ absl::StatusOr<SpawnStart> SpawnedAtOnce(
 // `stdio` says), or, when `options.sandboxed`, through StartSandboxedSpawn.
 // With a live `zygote` (zygote_host.h), an unsandboxed helper of the
 // zygote's executable is forked by it instead, and exec'd only when the
-// zygote cannot. An error means nothing was started (`on_spawned` never
-// runs); `on_spawned` is for a `SpawnStart::pending` only. `stdio`'s pipes
-// must outlive a pending spawn; its `handle_socket` need not.
-absl::StatusOr<SpawnStart> SpawnHelper(uv_loop_t* loop,
-                                       const LaunchOptions& options,
-                                       const ChildStdio& stdio,
-                                       ChildProcess::ExitCallback on_exit,
-                                       ZygoteHost* zygote,
-                                       SpawnedCallback on_spawned);
+// zygote cannot; with `sandbox_zygotes` (may be null), a sandboxed one is
+// forked by its shape's zygote (sandbox_zygote.h). An error means nothing
+// was started (`on_spawned` never runs); `on_spawned` is for a
+// `SpawnStart::pending` only. `stdio`'s pipes must outlive a pending spawn;
+// its `handle_socket` need not.
+absl::StatusOr<SpawnStart> SpawnHelper(
+    uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
+    ChildProcess::ExitCallback on_exit, ZygoteHost* zygote,
+    SpawnedCallback on_spawned,
+    std::shared_ptr<SandboxZygotes> sandbox_zygotes = nullptr);
 
 // Platform parts (launcher_posix.cc / launcher_win.cc).
 

@@ -84,6 +84,39 @@ void ResetSignals() {
   Exit(127);
 }
 
+// A zygote's init: every child's end goes to the host, the zygote's and each
+// forked helper's (and an orphan's, which the host ignores), until none is
+// left. Init is the namespace's pid 1: its exit would kill every helper
+// still running, so it stays while any does, also after the zygote's end.
+[[noreturn]] void RelayEveryChild(int status_fd) {
+  for (;;) {
+    siginfo_t info = {};
+    if (Call(SYS_waitid, P_ALL, 0, reinterpret_cast<long>(&info),
+             WEXITED | WNOWAIT, 0) != 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing left in the namespace.
+    }
+    ZygoteInitRecord record;
+    record.pid = info.si_pid;
+    record.code = info.si_code;
+    record.status = info.si_status;
+    // Blocking: a host slow to read holds init, never loses a record.
+    long n;
+    while ((n = Call(SYS_write, status_fd, reinterpret_cast<long>(&record),
+                     sizeof(record))) < 0 &&
+           errno == EINTR) {
+    }
+    siginfo_t reaped = {};
+    while (Call(SYS_waitid, P_PID, info.si_pid,
+                reinterpret_cast<long>(&reaped), WEXITED, 0) != 0 &&
+           errno == EINTR) {
+    }
+  }
+  const sched_param idle = {};
+  Call(SYS_sched_setscheduler, 0, SCHED_IDLE, reinterpret_cast<long>(&idle));
+  Exit(0);
+}
+
 }  // namespace
 
 void RunSandboxChild(const SandboxChildPlan& plan) {
@@ -102,6 +135,7 @@ void RunSandboxChild(const SandboxChildPlan& plan) {
   // Init keeps only the status pipe; its copy of error_fd must go so that the
   // host sees end-of-file once the helper has exec'd.
   CloseFrom(0, plan.status_fd);
+  if (plan.relay_every_child) RelayEveryChild(plan.status_fd);
   HelperWaitStatus status;
   if (helper < 0) {
     status.code = CLD_EXITED;

@@ -28,11 +28,26 @@ struct SandboxChildPlan {
   int go_fd = -1;      // Read end: the host's "maps are written, go on".
   int error_fd = -1;   // Write end, close-on-exec: errno of a failed exec.
   int status_fd = -1;  // Write end: the helper's HelperWaitStatus.
+  // A sandboxed zygote's init (sandbox_zygote_linux.h): the process exec'd is
+  // the zygote, whose helpers (CLONE_PARENT) are init's children too. Init
+  // then writes a ZygoteInitRecord to `status_fd` for every child that ends,
+  // the zygote included, and exits once it has none left.
+  bool relay_every_child = false;
 };
 
 // What init writes to `status_fd` when the helper has been reaped: waitid's
 // si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) and si_status.
 struct HelperWaitStatus {
+  int32_t code = 0;
+  int32_t status = 0;
+};
+
+// What a zygote's init writes to `status_fd` for each child it reaps: the
+// child's pid in the namespace, and waitid's si_code and si_status. Written
+// before the child is reaped (waitid with WNOWAIT), so that its pid is not
+// reused in the namespace before the record is in the pipe.
+struct ZygoteInitRecord {
+  int32_t pid = 0;
   int32_t code = 0;
   int32_t status = 0;
 };

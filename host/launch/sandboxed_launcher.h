@@ -12,19 +12,24 @@
 
 #include "absl/status/statusor.h"
 #include "host/launch/launcher.h"
+#include "host/launch/sandbox_zygote.h"
 
 namespace bulkhead {
 
 // SandboxedLaunchAvailable() is declared in launch_options.h.
 
 // Like SpawnHelper, inside the sandbox. Linux: returns a pending launch
-// (the clone and the wait for the exec run on the launcher thread, and
-// `on_spawned` reports on the loop); elsewhere the child at once. What can
-// be checked up front (the executable, the pipes, a required cgroup) fails
-// here. Unimplemented where no sandboxed launch exists.
+// (the clone and the wait for the exec, or the fork from `zygotes`, run on
+// the launcher thread, and `on_spawned` reports on the loop); elsewhere the
+// child at once. With `zygotes` (Linux; null elsewhere or to exec), the
+// helper is forked by its shape's zygote (sandbox_zygote.h), and exec'd when
+// there is none or it refuses. What can be checked up front (the
+// executable, the pipes, a required cgroup) fails here. Unimplemented where
+// no sandboxed launch exists.
 absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned);
+    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned,
+    std::shared_ptr<SandboxZygotes> zygotes);
 
 // Windows: the synchronous launch StartSandboxedSpawn returns. The channel
 // reaches the helper as `--ipc-handle=<value>`.

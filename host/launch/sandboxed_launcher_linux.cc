@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,7 @@
 #include "host/launch/launcher_thread.h"
 #include "host/launch/namespaced_child_process_linux.h"
 #include "host/launch/sandbox_child_linux.h"
+#include "host/launch/sandbox_zygote_linux.h"
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_status.h"
 
@@ -53,6 +55,8 @@ absl::StatusOr<ScopedHandle> HighCopy(int fd) {
   if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
   return ScopedHandle(copy);
 }
+
+}  // namespace
 
 uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {
   const std::pair<Layer, uint64_t> layers[] = {
@@ -85,6 +89,19 @@ pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
   return static_cast<pid_t>(pid);
 }
 
+absl::Status WriteIdMaps(pid_t pid) {
+  // The child is root in its namespace, mapped to the host's own ids: no
+  // privilege is needed to write these maps.
+  BH_RETURN_IF_ERROR(WriteKernelFile(absl::StrCat("/proc/", pid, "/uid_map"),
+                                     absl::StrCat("0 ", ::geteuid(), " 1\n")));
+  BH_RETURN_IF_ERROR(
+      WriteKernelFile(absl::StrCat("/proc/", pid, "/setgroups"), "deny\n"));
+  return WriteKernelFile(absl::StrCat("/proc/", pid, "/gid_map"),
+                         absl::StrCat("0 ", ::getegid(), " 1\n"));
+}
+
+namespace {
+
 absl::Status NamespaceError(int error, uint64_t flags) {
   std::string why =
       absl::StrCat("clone3 with new namespaces: ", std::strerror(error));
@@ -108,6 +125,11 @@ struct SandboxLaunch {
   // Kills and reaps an init the loop never took (cancelled, or failed after
   // the clone), then (members) removes the cgroup, empty by then.
   ~SandboxLaunch() {
+    if (forked.has_value()) {
+      ::syscall(SYS_pidfd_send_signal, forked->pidfd.get(), SIGKILL, nullptr,
+                0);
+      SweepProcessTree(forked->pid);
+    }
     if (!pidfd.is_valid()) return;
     ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
     ReapPidfd(pidfd.get(), /*wait=*/true);
@@ -118,6 +140,10 @@ struct SandboxLaunch {
   // ids, put it in its cgroup, let it go, and wait for the helper's exec.
   void Run();
   absl::Status LetItGo();
+  // Forks the helper from its shape's zygote. Unavailable: exec it instead.
+  absl::Status ForkFromZygote();
+  // Once a process has its copies.
+  void CloseHelperEnds();
 
   std::string executable;
   std::string role;
@@ -148,7 +174,71 @@ struct SandboxLaunch {
   absl::Status result;
   pid_t pid = -1;
   ScopedHandle pidfd;  // Until the loop takes init over.
+
+  // Forking (sandbox_zygote.h): null to exec.
+  std::shared_ptr<SandboxZygotes> zygotes;
+  std::shared_ptr<SandboxZygote> zygote;  // Set by Run when it forked.
+  std::optional<SandboxFork> forked;      // Until the loop takes it over.
 };
+
+// The forked child's go pipe, at this fd number until it has read from it.
+constexpr int kGoTarget = 10;
+
+absl::Status SandboxLaunch::ForkFromZygote() {
+  if (zygotes == nullptr) return absl::UnavailableError("no zygotes");
+  std::shared_ptr<SandboxZygote> from =
+      zygotes->ForShape(ShapeKey{executable, flags});
+  if (from == nullptr) return absl::UnavailableError("no zygote");
+  BH_ASSIGN_OR_RETURN(PipeEnds go_pipe, MakePipe(O_CLOEXEC));
+  std::vector<int> fds, targets;
+  for (int target = 0; target <= kHelperHandleFd; ++target) {
+    if (plan.fds[target] < 0) continue;
+    fds.push_back(plan.fds[target]);
+    targets.push_back(target);
+  }
+  fds.push_back(go_pipe.read.get());
+  targets.push_back(kGoTarget);
+  absl::StatusOr<SandboxFork> fork =
+      from->Fork(args, environment, fds, targets, kGoTarget);
+  if (!fork.ok()) {
+    // Refused, or given up (it lied or died): this helper is exec'd too. A
+    // child it may have forked never gets its go byte: the go pipe closes
+    // here, and it exits.
+    return absl::UnavailableError(fork.status().message());
+  }
+  go_pipe.read.reset();
+  forked = *std::move(fork);
+  zygote = std::move(from);
+  CloseHelperEnds();
+  if (cgroup != nullptr) {
+    // Before it may go on: everything it starts is born inside.
+    BH_RETURN_IF_ERROR(cgroup->AddProcess(forked->pid));
+  }
+  const char one = 1;
+  if (::write(go_pipe.write.get(), &one, 1) != 1) {
+    return LastPosixErrorToStatus("write to the helper's go pipe");
+  }
+  return absl::OkStatus();
+}
+
+void SandboxLaunch::CloseHelperEnds() {
+  helper_channel.reset();
+  helper_stdin.reset();
+  helper_out.reset();
+  helper_err.reset();
+  helper_crash.reset();
+  helper_handles.reset();
+  helper_go.reset();
+  helper_error.reset();
+  go.read.reset();
+  exec_error.write.reset();
+  out.write.reset();
+  err.write.reset();
+  crash.write.reset();
+  channel.second.reset();
+  init_status.reset();
+  status.write.reset();
+}
 
 void SandboxLaunch::Run() {
   // The cgroup first: a required one that cannot be made fails the launch
@@ -167,6 +257,11 @@ void SandboxLaunch::Run() {
       cgroup_note = std::string(made.status().message());
     }
   }
+  if (absl::Status from_zygote = ForkFromZygote();
+      !absl::IsUnavailable(from_zygote)) {
+    result = from_zygote;  // Forked, or failed after the fork.
+    return;
+  }
   int raw_pidfd = -1;
   pid_t child = CloneWithPidfd(flags, &raw_pidfd);
   if (child == 0) RunSandboxChild(plan);
@@ -184,38 +279,12 @@ void SandboxLaunch::Run() {
   }
   pid = child;
   pidfd.reset(raw_pidfd);
-  helper_channel.reset();
-  helper_stdin.reset();
-  helper_out.reset();
-  helper_err.reset();
-  helper_crash.reset();
-  helper_handles.reset();
-  helper_go.reset();
-  helper_error.reset();
-  go.read.reset();
-  exec_error.write.reset();
-  out.write.reset();
-  err.write.reset();
-  crash.write.reset();
-  channel.second.reset();
-  init_status.reset();
-  status.write.reset();
+  CloseHelperEnds();
   result = LetItGo();
 }
 
 absl::Status SandboxLaunch::LetItGo() {
-  if ((flags & CLONE_NEWUSER) != 0) {
-    // The helper is root in its namespace, mapped to the host's own ids: no
-    // privilege is needed to write these maps.
-    BH_RETURN_IF_ERROR(
-        WriteKernelFile(absl::StrCat("/proc/", pid, "/uid_map"),
-                        absl::StrCat("0 ", ::geteuid(), " 1\n")));
-    BH_RETURN_IF_ERROR(
-        WriteKernelFile(absl::StrCat("/proc/", pid, "/setgroups"), "deny\n"));
-    BH_RETURN_IF_ERROR(
-        WriteKernelFile(absl::StrCat("/proc/", pid, "/gid_map"),
-                        absl::StrCat("0 ", ::getegid(), " 1\n")));
-  }
+  if ((flags & CLONE_NEWUSER) != 0) BH_RETURN_IF_ERROR(WriteIdMaps(pid));
   if (cgroup != nullptr) {
     // Before it may go on: everything it starts is born inside.
     BH_RETURN_IF_ERROR(cgroup->AddProcess(pid));
@@ -245,11 +314,24 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> TakeOver(
     uv_loop_t* loop, SandboxLaunch& launch, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit) {
   BH_RETURN_IF_ERROR(launch.result);
-  auto child = std::make_unique<NamespacedChildProcess>(
+  std::unique_ptr<ChildProcess> child;
+  if (launch.forked.has_value()) {
+    auto forked = std::make_unique<SandboxForkedChild>(
+        launch.zygote, *std::move(launch.forked), std::move(launch.cgroup),
+        std::move(launch.cgroup_note), std::move(on_exit));
+    launch.forked.reset();
+    // From here a failure returns, and `forked`'s destructor kills it.
+    BH_RETURN_IF_ERROR(forked->Watch(loop));
+    child = std::move(forked);
+  } else {
+    auto exec = std::make_unique<NamespacedChildProcess>(
       loop, launch.pid, std::move(launch.pidfd), std::move(launch.status.read),
       std::move(launch.cgroup), std::move(launch.cgroup_note),
       std::move(on_exit));
-  // From here a failure returns, and `child`'s destructor kills and reaps it.
+    // From here a failure returns, and `exec`'s destructor kills and reaps it.
+    BH_RETURN_IF_ERROR(exec->Watch());
+    child = std::move(exec);
+  }
   BH_RETURN_IF_ERROR(
       OpenInLibuv(stdio.channel, std::move(launch.channel.first), "channel"));
   if (stdio.stdout_pipe != nullptr) {
@@ -264,7 +346,6 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> TakeOver(
     BH_RETURN_IF_ERROR(OpenInLibuv(stdio.crash_pipe,
                                    std::move(launch.crash.read), "crash pipe"));
   }
-  BH_RETURN_IF_ERROR(child->Watch());
   return child;
 }
 
@@ -274,9 +355,11 @@ bool SandboxedLaunchAvailable() { return true; }
 
 absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned) {
+    ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned,
+    std::shared_ptr<SandboxZygotes> zygotes) {
   auto launch = std::make_shared<SandboxLaunch>();
   SandboxLaunch& l = *launch;
+  l.zygotes = std::move(zygotes);
   l.executable = options.executable;
   if (l.executable.empty()) {
     BH_ASSIGN_OR_RETURN(l.executable, CurrentExecutablePath());

@@ -14,7 +14,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
 
 absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
-    ChildProcess::ExitCallback on_exit, SpawnedCallback) {
+    ChildProcess::ExitCallback on_exit, SpawnedCallback,
+    std::shared_ptr<SandboxZygotes>) {
   return SpawnedAtOnce(
       SpawnSandboxedHelper(loop, options, stdio, std::move(on_exit)));
 }

@@ -54,6 +54,8 @@ class ZygoteHost {
   // otherwise only what the runtime needs. For tests (a fake zygote reads its
   // mode from a variable); empty by default.
   static void SetExtraEnvironmentForTesting(std::vector<std::string> entries);
+  // Those entries (sandboxed zygotes take them too).
+  static std::vector<std::string> ExtraEnvironmentForTesting();
 
   // Closes the zygote's socket, then kills and reaps it. Helpers it forked
   // are the host's children and stay.

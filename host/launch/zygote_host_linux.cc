@@ -371,6 +371,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
   return child;
 }
 
+std::vector<std::string> ZygoteHost::ExtraEnvironmentForTesting() {
+  return ExtraEnvironment();
+}
+
 bool ZygoteAvailable() { return ZygoteHost::Available(); }
 
 }  // namespace bulkhead

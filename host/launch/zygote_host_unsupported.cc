@@ -24,6 +24,10 @@ ZygoteHost::~ZygoteHost() = default;
 
 void ZygoteHost::SetExtraEnvironmentForTesting(std::vector<std::string>) {}
 
+std::vector<std::string> ZygoteHost::ExtraEnvironmentForTesting() {
+  return {};
+}
+
 absl::StatusOr<std::unique_ptr<ChildProcess>> ZygoteHost::Spawn(
     uv_loop_t*, const std::vector<std::string>&,
     const std::vector<std::string>&, const ChildStdio&,

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "browser_host/demo_work.h"
 #include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
@@ -493,6 +494,14 @@ TEST_P(EscapeTest, EveryAttemptFailsAndTheWorkStillSucceeds) {
       request, absl::Now() + absl::Seconds(60),
       [&](absl::StatusOr<ipc::Control> result) { reply = std::move(result); });
   ASSERT_TRUE(RunUntil([&] { return reply.has_value(); }, absl::Seconds(90)));
+  if (!reply->ok()) {
+    // How the helper ended says which attempt got through.
+    RunUntil([&] { return !exits_.empty(); }, absl::Seconds(5));
+    for (const ExitInfo& exit : exits_) {
+      ADD_FAILURE() << exit.Describe() << "\n"
+                    << absl::StrJoin(exit.stack_trace, "\n");
+    }
+  }
   ASSERT_TRUE(reply->ok()) << reply->status();
   const auto& results = (*reply)->fault().escape_results();
   EXPECT_GE(results.size(), 25);

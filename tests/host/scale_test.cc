@@ -21,6 +21,7 @@
 #include "common/compiler.h"
 #include "gtest/gtest.h"
 #include "host/fd_budget.h"
+#include "host/launch/sandbox_zygote.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
@@ -75,7 +76,16 @@ const LaunchMode kModes[] = {
     // Each sandboxed helper is exec'd into fresh namespaces (with an init of
     // its own): ~10 ms of both cores apiece in a debug build.
     {"sandboxed_execd", 100, true,
-     [](Host::Options& o) { o.sandbox_helpers = true; }},
+     [](Host::Options& o) {
+       o.sandbox_helpers = true;
+       o.fork_sandboxed_helpers = false;
+     }},
+    // Forked by the zygote of their sandbox shape, inside its namespaces.
+    {"sandboxed_forked", 1000, true,
+     [](Host::Options& o) {
+       o.sandbox_helpers = true;
+       o.fork_sandboxed_helpers = true;
+     }},
 };
 
 class ScaleTest : public testing::HostFixture,
@@ -108,8 +118,12 @@ TEST_P(ScaleTest, IdleHelpersStartAnswerAPingEachAndShutDownCleanly) {
   const int n = BH_SANITIZER_RESERVES_ADDRESS_SPACE
                     ? std::min(GetParam().helpers, kMaxHelpersUnderASanitizer)
                     : GetParam().helpers;
-  const FdBudget::Cost cost =
-      GetParam().sandboxed ? FdBudget::kSandboxed : FdBudget::kUnsandboxed;
+  const bool forked_sandboxed =
+      GetParam().sandboxed && SandboxZygotes::Available() &&
+      std::string(GetParam().name) == "sandboxed_forked";
+  const FdBudget::Cost cost = !GetParam().sandboxed ? FdBudget::kUnsandboxed
+                              : forked_sandboxed ? FdBudget::kForkedSandboxed
+                                                 : FdBudget::kSandboxed;
   // The zygote (when there is one) starts with the first launch: counted
   // before the helpers, so that what they cost is theirs.
   ASSERT_NE(LaunchReady("renderer"), nullptr);

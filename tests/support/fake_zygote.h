@@ -7,7 +7,15 @@
 //   garbage:  with bytes that are no ZygoteReply;
 //   with-fd:  with a ZygoteReply that carries an fd;
 //   silent:   not at all.
-// It forks nothing.
+// Run as a sandboxed zygote (`--sandboxed-zygote`), its answers carry a pidfd
+// as a real one's do: own-pid and host-pid (its init there) send that
+// process's pidfd; with-fd forks an idle child and sends its pid and pidfd and
+// one fd more; and three more modes fork an idle child (CLONE_PARENT, as a
+// sandboxed zygote forks) and say
+//   wrong-pid: another pid with the child's pidfd;
+//   no-fd:     the child's pid and no pidfd;
+//   dead-pid:  the pid and pidfd of a child that has exited and been reaped.
+// Otherwise it forks nothing.
 #ifndef BULKHEAD_TESTS_SUPPORT_FAKE_ZYGOTE_H_
 #define BULKHEAD_TESTS_SUPPORT_FAKE_ZYGOTE_H_
 

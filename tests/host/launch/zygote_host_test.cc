@@ -321,13 +321,15 @@ TEST_F(ZygoteHostTest, TheZygoteEndsWithItsHost) {
   EXPECT_FALSE(testing::ProcessExists(zygotes[0]));
 }
 
-// Sandboxed helpers are exec'd into their namespaces; the zygote is not even
-// started for them.
+// Sandboxed helpers are exec'd into their namespaces (or forked by a
+// sandboxed zygote, sandbox_zygote_test.cc); the unsandboxed zygote is not
+// even started for them.
 class ZygoteWithSandboxTest : public ZygoteHostTest {
  protected:
   void ModifyOptions(Host::Options& options) override {
     ZygoteHostTest::ModifyOptions(options);
     options.sandbox_helpers = SandboxedLaunchAvailable();
+    options.fork_sandboxed_helpers = false;
   }
 };
 

@@ -1,0 +1,265 @@
+// Sandboxed helpers forked from a zygote per sandbox shape (Linux): they are
+// forked inside one set of namespaces, are children of its init, are locked
+// down after the fork, are classified from the kernel's wait status relayed
+// by init, and are exec'd as before once their zygote is gone or has lied.
+#include "host/launch/sandbox_zygote.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "browser_host/roles/work.pb.h"
+#include "common/proc_stat_linux.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "host/launch/zygote_host.h"
+#include "tests/host/host_fixture.h"
+#include "tests/support/fake_zygote.h"
+#include "tests/support/process_probe.h"
+
+namespace bulkhead {
+namespace {
+
+std::string CommandLineBytes(int64_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
+  return std::string((std::istreambuf_iterator<char>(file)),
+                     std::istreambuf_iterator<char>());
+}
+
+int64_t ParentOf(int64_t pid) {
+  return static_cast<int64_t>(
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
+}
+
+std::string PidNamespace(int64_t pid) {
+  std::error_code error;
+  return std::filesystem::read_symlink(absl::StrCat("/proc/", pid, "/ns/pid"),
+                                       error)
+      .string();
+}
+
+std::vector<int64_t> ChildrenOf(const std::string& task_dir) {
+  std::vector<int64_t> children;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir)) {
+    std::ifstream list(task.path() / "children");
+    int64_t child = 0;
+    while (list >> child) children.push_back(child);
+  }
+  return children;
+}
+
+// The sandboxed zygotes this process runs: children of its children (the
+// inits) whose command line says --sandboxed-zygote.
+std::vector<int64_t> SandboxedZygotes() {
+  std::vector<int64_t> zygotes;
+  for (int64_t init : ChildrenOf("/proc/self/task")) {
+    std::error_code error;
+    if (!std::filesystem::exists(absl::StrCat("/proc/", init, "/task"),
+                                 error)) {
+      continue;
+    }
+    for (int64_t child : ChildrenOf(absl::StrCat("/proc/", init, "/task"))) {
+      if (absl::StrContains(CommandLineBytes(child), "--sandboxed-zygote")) {
+        zygotes.push_back(child);
+      }
+    }
+  }
+  return zygotes;
+}
+
+// Forked, not exec'd: its command line is written over the zygote's padded
+// one, so it ends in NULs.
+bool LooksForked(int64_t pid) {
+  const std::string bytes = CommandLineBytes(pid);
+  return bytes.size() >= 2 && bytes[bytes.size() - 2] == '\0';
+}
+
+class SandboxZygoteTest : public testing::HostFixture {
+ protected:
+  void SetUp() override {
+    if (!SandboxZygotes::Available() || !SandboxedLaunchAvailable()) {
+      GTEST_SKIP() << "no sandboxed zygote in this build or kernel";
+    }
+    HostFixture::SetUp();
+  }
+
+  void ModifyOptions(Host::Options& options) override {
+    options.sandbox_helpers = true;
+    options.fork_sandboxed_helpers = true;
+    options.forward_helper_output = false;
+  }
+
+  void ExpectAnswers(HelperProcess* helper) {
+    roles::LayoutTextRequest request;
+    request.set_text("forked");
+    request.set_width(40);
+    absl::StatusOr<roles::LayoutTextResponse> response =
+        CallAndWait<roles::LayoutTextResponse>(helper, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_THAT(response->lines(), ::testing::ElementsAre("forked"));
+  }
+};
+
+TEST_F(SandboxZygoteTest, HelpersOfOneShapeAreForkedInOneNamespaceUnderInit) {
+  HelperProcess* first = LaunchReady("renderer");
+  HelperProcess* second = LaunchReady("renderer");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  const std::vector<int64_t> zygotes = SandboxedZygotes();
+  ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves the shape";
+  const int64_t init = ParentOf(zygotes[0]);
+  EXPECT_EQ(ParentOf(init), ::getpid());
+  for (HelperProcess* helper : {first, second}) {
+    EXPECT_TRUE(helper->sandboxed());
+    EXPECT_TRUE(LooksForked(helper->pid()));
+    EXPECT_EQ(ParentOf(helper->pid()), init) << "init's child";
+    EXPECT_EQ(PidNamespace(helper->pid()), PidNamespace(zygotes[0]));
+    EXPECT_NE(PidNamespace(helper->pid()), PidNamespace(::getpid()));
+    // Its own session and group, as an exec'd helper.
+    EXPECT_EQ(::getsid(static_cast<pid_t>(helper->pid())), helper->pid());
+    ExpectAnswers(helper);
+  }
+  // Each locked down after the fork: its own mount namespace (the view its
+  // lockdown built), not the zygote's.
+  std::error_code error;
+  EXPECT_NE(std::filesystem::read_symlink(
+                absl::StrCat("/proc/", first->pid(), "/ns/mnt"), error),
+            std::filesystem::read_symlink(
+                absl::StrCat("/proc/", second->pid(), "/ns/mnt"), error));
+}
+
+TEST_F(SandboxZygoteTest, ACrashIsClassifiedFromTheRelayedWaitStatus) {
+  HelperProcess* sibling = LaunchReady("renderer");
+  HelperProcess* victim = LaunchReady("renderer");
+  ASSERT_NE(sibling, nullptr);
+  ASSERT_NE(victim, nullptr);
+  ASSERT_TRUE(LooksForked(victim->pid()));
+  const uint64_t id = victim->id();
+  victim->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kCrashed) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGSEGV) << exit->Describe();
+  EXPECT_FALSE(exit->stack_trace.empty()) << "no crash record arrived";
+  ExpectAnswers(sibling);
+}
+
+TEST_F(SandboxZygoteTest, AnExitCodeAndAnAbortAreReportedAsSuch) {
+  HelperProcess* exiting = LaunchReady("renderer");
+  HelperProcess* aborting = LaunchReady("renderer");
+  ASSERT_NE(exiting, nullptr);
+  ASSERT_NE(aborting, nullptr);
+  ASSERT_TRUE(LooksForked(exiting->pid()));
+  ASSERT_TRUE(LooksForked(aborting->pid()));
+  const uint64_t exiting_id = exiting->id();
+  const uint64_t aborting_id = aborting->id();
+  exiting->InjectFault(ipc::FAULT_KIND_EXIT, 7, [](absl::Status) {});
+  aborting->InjectFault(ipc::FAULT_KIND_ABORT, 0, [](absl::Status) {});
+  ASSERT_NE(WaitForExit(exiting_id), nullptr);
+  ASSERT_NE(WaitForExit(aborting_id), nullptr);
+  const ExitInfo* exited = WaitForExit(exiting_id);
+  const ExitInfo* aborted = WaitForExit(aborting_id);
+  EXPECT_EQ(exited->kind, ExitKind::kErrorExit) << exited->Describe();
+  EXPECT_EQ(exited->exit_code, 7);
+  EXPECT_EQ(aborted->kind, ExitKind::kCrashed) << aborted->Describe();
+  EXPECT_EQ(aborted->signal, SIGABRT);
+}
+
+TEST_F(SandboxZygoteTest, AKilledHelperIsReportedKilledAndItsSiblingGoesOn) {
+  HelperProcess* sibling = LaunchReady("renderer");
+  HelperProcess* victim = LaunchReady("renderer");
+  ASSERT_NE(sibling, nullptr);
+  ASSERT_NE(victim, nullptr);
+  const uint64_t id = victim->id();
+  victim->Kill(HostAction::kKillRequested, "test");
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kKilledByHost) << exit->Describe();
+  EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
+  ExpectAnswers(sibling);
+}
+
+TEST_F(SandboxZygoteTest, AZygoteThatDiesIsGivenUpAndItsHelpersGoOn) {
+  HelperProcess* forked = LaunchReady("renderer");
+  ASSERT_NE(forked, nullptr);
+  const std::vector<int64_t> zygotes = SandboxedZygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  ASSERT_EQ(::kill(static_cast<pid_t>(zygotes[0]), SIGKILL), 0);
+  // The host hears of it from init (no launch needed)...
+  EXPECT_TRUE(RunUntil([&] { return SandboxedZygotes().empty(); }));
+  // ...its helper still runs, and the next helper of its shape is exec'd.
+  ExpectAnswers(forked);
+  HelperProcess* execd = LaunchReady("renderer");
+  ASSERT_NE(execd, nullptr);
+  EXPECT_FALSE(LooksForked(execd->pid()));
+  ExpectAnswers(execd);
+  EXPECT_TRUE(SandboxedZygotes().empty()) << "not started again";
+}
+
+TEST_F(SandboxZygoteTest, NothingOfTheZygoteOutlivesItsHost) {
+  HelperProcess* helper = LaunchReady("renderer");
+  ASSERT_NE(helper, nullptr);
+  const int64_t helper_pid = helper->pid();
+  const std::vector<int64_t> zygotes = SandboxedZygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  const int64_t init = ParentOf(zygotes[0]);
+  host_.reset();
+  errno = 0;
+  EXPECT_EQ(::waitpid(static_cast<pid_t>(init), nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+  for (int64_t pid : {init, zygotes[0], helper_pid}) {
+    EXPECT_FALSE(testing::ProcessExists(pid)) << pid;
+  }
+}
+
+// A zygote that answers wrongly (tests/support/fake_zygote.h) is given up at
+// its first answer: killed, and that helper and the next are exec'd.
+class LyingSandboxZygoteTest
+    : public SandboxZygoteTest,
+      public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    ::setenv(testing::kFakeZygoteVariable, GetParam(), 1);
+    ZygoteHost::SetExtraEnvironmentForTesting({testing::kFakeZygoteVariable});
+    SandboxZygoteTest::SetUp();
+  }
+  void TearDown() override {
+    ::unsetenv(testing::kFakeZygoteVariable);
+    ZygoteHost::SetExtraEnvironmentForTesting({});
+  }
+};
+
+TEST_P(LyingSandboxZygoteTest, IsGivenUpAndHelpersAreExecd) {
+  HelperProcess* first = LaunchReady("renderer");
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(LooksForked(first->pid()));
+  ExpectAnswers(first);
+  // The zygote was killed, and a child it forked, never told to go, exits.
+  EXPECT_TRUE(RunUntil([] { return SandboxedZygotes().empty(); }));
+  HelperProcess* second = LaunchReady("renderer");
+  ASSERT_NE(second, nullptr);
+  EXPECT_FALSE(LooksForked(second->pid()));
+  ExpectAnswers(second);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers, LyingSandboxZygoteTest,
+    ::testing::Values("own-pid", "host-pid", "wrong-pid", "garbage", "with-fd",
+                      "no-fd", "dead-pid", "silent"),
+    [](const ::testing::TestParamInfo<const char*>& info) {
+      std::string name = info.param;
+      name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+      return name;
+    });
+
+}  // namespace
+}  // namespace bulkhead
