@@ -22,7 +22,7 @@ absl::Status FdBudget::Reserve(uint64_t id, bool sandboxed, uint64_t files) {
 }
 
 absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
-  const Held held = {cost.launching + files, cost.running + files};
+  const Held held = {cost.launching + files, cost.running + files, files};
   if (soft_limit_ != 0 && taken_ + held.now > available()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no room for helper ", held_.size() + 1, ": the limit on open ",
@@ -38,9 +38,13 @@ absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
   return absl::OkStatus();
 }
 
-void FdBudget::LaunchDone(uint64_t id) {
+void FdBudget::LaunchDone(uint64_t id, std::optional<Cost> actual) {
   auto it = held_.find(id);
   if (it == held_.end()) return;
+  if (actual.has_value() && actual->running + it->second.files <
+                                it->second.running) {
+    it->second.running = actual->running + it->second.files;
+  }
   taken_ -= it->second.now - it->second.running;
   it->second.now = it->second.running;
 }

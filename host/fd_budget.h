@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -33,10 +34,11 @@ class FdBudget {
   static constexpr Cost kUnsandboxed = {6, 6};
   // Its sandbox's init too, and what is prepared before its clone.
   static constexpr Cost kSandboxed = {24, 10};
-  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): launched
-  // as exec'd (everything is prepared for the exec it may fall back to), and
-  // then no init nor status pipe of its own, only its pidfd beside the
-  // unsandboxed helper's share (tests/host/scale_test.cc measures it).
+  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): no init
+  // nor status pipe of its own, only its pidfd beside the unsandboxed
+  // helper's share (tests/host/scale_test.cc measures it). A sandboxed
+  // launch is charged kSandboxed (everything is prepared for the exec it may
+  // fall back to) and holds this once it turns out forked (LaunchDone).
   static constexpr Cost kForkedSandboxed = {24, 7};
   // Kept free beside the helpers: large messages in flight (a shared-memory
   // region each), the zygote, files the broker opens, the app's own.
@@ -56,11 +58,13 @@ class FdBudget {
   // fit. ResourceExhausted otherwise, naming the limit (soft and hard), how
   // many helpers fit and how to raise it; nothing is taken then.
   absl::Status Reserve(uint64_t id, bool sandboxed, uint64_t files);
-  // The same for a launch that costs `cost` (kForkedSandboxed, ...).
+  // The same for a launch that costs `cost`.
   absl::Status Reserve(uint64_t id, Cost cost, uint64_t files);
   // The launch of `id` is over (Ready, or ended first): it holds its running
-  // cost from now on.
-  void LaunchDone(uint64_t id);
+  // cost from now on, or `actual`'s when the launch took a cheaper path than
+  // it was charged for (a sandboxed helper that a zygote forked, charged
+  // kSandboxed in case it fell back to exec).
+  void LaunchDone(uint64_t id, std::optional<Cost> actual = std::nullopt);
   // `id` ended: its descriptors are free again. Nothing for an unknown id.
   void Release(uint64_t id);
 
@@ -80,6 +84,7 @@ class FdBudget {
   struct Held {
     uint64_t now;
     uint64_t running;
+    uint64_t files;
   };
   // Descriptors free for helpers: the soft limit less what was open at
   // start and the reserve.

@@ -95,6 +95,10 @@ HelperProcess::~HelperProcess() {
   // `child_` kills and reaps a helper still running.
 }
 
+bool HelperProcess::forked() const {
+  return child_ != nullptr && child_->forked();
+}
+
 void HelperProcess::DetachFromLoopThread() {
   loop_thread_.Detach();
   deferred_.DetachFromLoopThread();

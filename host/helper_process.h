@@ -115,6 +115,10 @@ class BULKHEAD_EXPORT HelperProcess {
   // Whether it was launched inside the platform's sandbox
   // (LaunchOptions::sandboxed); what is really in force is `sandbox_status`.
   bool sandboxed() const { return options_.launch.sandboxed; }
+  // Whether a zygote forked it (Linux: Host::Options::fork_helpers_from_zygote
+  // and fork_sandboxed_helpers) rather than it being exec'd; false until
+  // spawned, and when a zygote was given up and it was exec'd instead.
+  bool forked() const;
   // What the helper's sandbox probe reported in Ready.
   const ipc::SandboxStatus& sandbox_status() const { return sandbox_status_; }
   // What its launch named for its environment (LaunchOptions::environment):

@@ -190,8 +190,11 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   HelperProcess::Callbacks callbacks;
   callbacks.on_ready =
       [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
-        fd_budget_->LaunchDone(id);
         HelperProcess* helper = FindHelper(id);
+        fd_budget_->LaunchDone(
+            id, helper != nullptr && helper->sandboxed() && helper->forked()
+                    ? std::optional<FdBudget::Cost>(FdBudget::kForkedSandboxed)
+                    : std::nullopt);
         if (on_ready) {
           if (status.ok()) {
             on_ready(helper);
@@ -213,13 +216,11 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   // call of this launch or a later one needs the next descriptor. Its
   // launch's share until `on_ready` runs (which it does not when the spawn
   // fails here), its running share until it ends.
-  // A sandboxed helper that a zygote forks holds fewer than an exec'd one
-  // (no init of its own); charged so whenever forking is on.
-  const FdBudget::Cost cost =
-      !helper_options.launch.sandboxed ? FdBudget::kUnsandboxed
-      : helper_options.sandbox_zygotes != nullptr
-          ? FdBudget::kForkedSandboxed
-          : FdBudget::kSandboxed;
+  // A sandboxed launch is charged as exec'd, which it may fall back to; one
+  // that a zygote forked holds less once Ready (no init of its own).
+  const FdBudget::Cost cost = helper_options.launch.sandboxed
+                                  ? FdBudget::kSandboxed
+                                  : FdBudget::kUnsandboxed;
   if (absl::Status room = fd_budget_->Reserve(
           id, cost,
           helper_options.files.size() +

@@ -68,6 +68,8 @@ class ChildProcess {
   virtual std::string cgroup_description() const { return ""; }
   // True when the kernel's OOM killer ended it at its cgroup's memory limit.
   virtual bool killed_for_memory() const { return false; }
+  // True when a zygote forked it (Linux) rather than it being exec'd.
+  virtual bool forked() const { return false; }
 };
 
 // A child this process started itself and reaps: UvChildProcess (launcher.cc)

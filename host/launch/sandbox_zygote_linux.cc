@@ -46,6 +46,10 @@ constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
 constexpr size_t kTitleSpace = 4096;
 // The zygote's fds are dup2'ed from here up by its init.
 constexpr int kFirstSourceFd = 10;
+// Records kept for helpers not registered yet: a launch registers within a
+// turn of the loop, so only a storm of orphans' ends could fill this; the
+// lowest pids go first.
+constexpr size_t kMaxUnclaimedRecords = 4096;
 
 absl::StatusOr<ScopedHandle> HighCopy(int fd) {
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
@@ -296,6 +300,7 @@ SandboxZygote::SandboxZygote(ShapeKey key, pid_t init_pid,
 SandboxZygote::~SandboxZygote() {
   records_poll_.Close();
   init_poll_.Close();
+  early_timer_.Close();
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
     control_.reset();
@@ -392,7 +397,41 @@ absl::Status SandboxZygote::Register(pid_t ns_pid, SandboxForkedChild* child) {
     GiveUp(lie);
     return lie;
   }
+  auto early = unclaimed_.find(ns_pid);
+  if (early != unclaimed_.end()) {
+    const std::pair<int, int> record = early->second;
+    unclaimed_.erase(early);
+    // Init writes a record only for a process that has ended: while this
+    // one runs, the record was an older process's with the same pid.
+    if (child->Ended()) {
+      early_.emplace_back(ns_pid, record);
+      if (early_timer_.get() == nullptr) {
+        early_timer_ = ipc::UvHandle<uv_timer_t>(loop_);
+        early_timer_->data = this;
+      }
+      uv_timer_start(
+          early_timer_.get(),
+          [](uv_timer_t* timer) {
+            static_cast<SandboxZygote*>(timer->data)->DeliverEarlyRecords();
+          },
+          0, 0);
+    }
+  }
   return absl::OkStatus();
+}
+
+void SandboxZygote::DeliverEarlyRecords() {
+  // A report may destroy the last helper holding this zygote.
+  const std::shared_ptr<SandboxZygote> keep = shared_from_this();
+  std::vector<std::pair<pid_t, std::pair<int, int>>> early = std::move(early_);
+  early_.clear();
+  for (const auto& [pid, record] : early) {
+    auto it = children_.find(pid);
+    if (it == children_.end()) continue;  // Destroyed since.
+    SandboxForkedChild* child = it->second;
+    children_.erase(it);
+    child->Report(record.first, record.second);  // May destroy `child`.
+  }
 }
 
 void SandboxZygote::Unregister(pid_t ns_pid, SandboxForkedChild* child) {
@@ -473,7 +512,15 @@ void SandboxZygote::ReadRecords() {
     // Any end (a helper's keeper, an orphan) may have emptied a cgroup.
     if (!retired_.empty()) RemoveEmptyCgroups();
     auto it = children_.find(record.pid);
-    if (it == children_.end()) continue;  // An orphan, or one destroyed.
+    if (it == children_.end()) {
+      // An orphan's, one destroyed before its end, or one not registered
+      // yet (it died between its go byte and Register): kept for Register.
+      unclaimed_[record.pid] = {record.code, record.status};
+      if (unclaimed_.size() > kMaxUnclaimedRecords) {
+        unclaimed_.erase(unclaimed_.begin());
+      }
+      continue;
+    }
     SandboxForkedChild* child = it->second;
     children_.erase(it);
     child->Report(record.code, record.status);  // May destroy `child`.
@@ -494,6 +541,8 @@ void SandboxZygote::InitEnded() {
     child->Report(CLD_KILLED, SIGKILL);
   }
   records_poll_.Close();
+  early_timer_.Close();
+  unclaimed_.clear();
   retired_.clear();
 }
 
@@ -524,9 +573,20 @@ SandboxForkedChild::~SandboxForkedChild() {
 
 absl::Status SandboxForkedChild::Watch(uv_loop_t* loop) {
   BH_RETURN_IF_ERROR(zygote_->Watch(loop));
-  BH_RETURN_IF_ERROR(zygote_->Register(ns_pid_, this));
+  absl::Status registered = zygote_->Register(ns_pid_, this);
+  if (absl::IsDataLoss(registered)) {
+    // The zygote answered with a live helper's pid: that process is another
+    // helper's, never to be signalled or swept as this one.
+    reported_ = true;
+  }
+  BH_RETURN_IF_ERROR(registered);
   registered_ = true;
   return absl::OkStatus();
+}
+
+bool SandboxForkedChild::Ended() const {
+  pollfd ended = {pidfd_.get(), POLLIN, 0};
+  return ::poll(&ended, 1, 0) > 0;
 }
 
 absl::Status SandboxForkedChild::Signal(int signal) {

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -99,9 +100,13 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   // nothing). Errors: the polls could not start.
   absl::Status Watch(uv_loop_t* loop);
   // Loop thread: `child` (not owned) hears how the helper `ns_pid` ends.
-  // Reads what init has written first, so that an older record of a reused
-  // pid is not taken for this helper's. FailedPrecondition when a live helper
-  // has that pid already (the zygote lied: it is given up).
+  // Reads what init has written first. A record that came for `ns_pid`
+  // before its helper registered (it died between its go byte and this call)
+  // is this helper's when its pidfd says it has ended, and then reaches it
+  // on a later turn of the loop, never inside this call; while the helper
+  // runs, such a record was an older process's with the same pid, and is
+  // dropped. DataLoss when a live helper has that pid already (the zygote
+  // lied: it is given up).
   absl::Status Register(pid_t ns_pid, SandboxForkedChild* child);
   void Unregister(pid_t ns_pid, SandboxForkedChild* child);
   // Loop thread: a helper's cgroup, removed now if it is empty, otherwise
@@ -124,6 +129,7 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   void ReadRecords();
   void InitEnded();
   void RemoveEmptyCgroups();
+  void DeliverEarlyRecords();
   // After a helper's end: kills what it left in the namespace (init's
   // children that are neither the zygote nor a helper).
   void KillOrphans();
@@ -148,6 +154,12 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   ipc::UvHandle<uv_poll_t> init_poll_;
   bool init_reaped_ = false;
   std::map<pid_t, SandboxForkedChild*> children_;
+  // Records no registered helper took (code, status), the latest per pid, at
+  // most kMaxUnclaimedRecords: Register judges them.
+  std::map<pid_t, std::pair<int, int>> unclaimed_;
+  // Helpers whose record came before they registered, told on the next turn.
+  std::vector<std::pair<pid_t, std::pair<int, int>>> early_;
+  ipc::UvHandle<uv_timer_t> early_timer_;
   std::vector<std::unique_ptr<HelperCgroup>> retired_;
 };
 
@@ -169,10 +181,13 @@ class SandboxForkedChild final : public ChildProcess {
   std::string cgroup_path() const override;
   std::string cgroup_description() const override;
   bool killed_for_memory() const override;
+  bool forked() const override { return true; }
 
   // From the zygote: init's record (waitid's si_code and si_status). May
   // destroy this object.
   void Report(int code, int status);
+  // True once the process has ended (its pidfd is readable).
+  bool Ended() const;
 
  private:
   const std::shared_ptr<SandboxZygote> zygote_;

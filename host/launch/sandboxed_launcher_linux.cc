@@ -210,13 +210,24 @@ absl::Status SandboxLaunch::ForkFromZygote() {
   forked = *std::move(fork);
   zygote = std::move(from);
   CloseHelperEnds();
+  // From here on the helper's ends are closed: whatever fails fails the
+  // launch (never Unavailable, which would exec with those fds), and the
+  // child, which never got its go byte, is killed.
+  absl::Status started = absl::OkStatus();
   if (cgroup != nullptr) {
     // Before it may go on: everything it starts is born inside.
-    BH_RETURN_IF_ERROR(cgroup->AddProcess(forked->pid));
+    started = cgroup->AddProcess(forked->pid);
   }
   const char one = 1;
-  if (::write(go_pipe.write.get(), &one, 1) != 1) {
-    return LastPosixErrorToStatus("write to the helper's go pipe");
+  if (started.ok() && ::write(go_pipe.write.get(), &one, 1) != 1) {
+    started = LastPosixErrorToStatus("write to the helper's go pipe");
+  }
+  if (!started.ok()) {
+    ::syscall(SYS_pidfd_send_signal, forked->pidfd.get(), SIGKILL, nullptr, 0);
+    forked.reset();
+    return absl::AbortedError(absl::StrCat(
+        "the helper forked by the sandboxed zygote could not be started: ",
+        started.message()));
   }
   return absl::OkStatus();
 }

@@ -49,6 +49,8 @@ class ForkedChildProcess final : public OwnChildProcess {
     KillAndSweep();
   }
 
+  bool forked() const override { return true; }
+
   absl::Status Watch(uv_loop_t* loop) {
     watch_ = WatchChildExit(loop, pid(), [this](int64_t status, int signal) {
       Reaped(status, signal);

@@ -183,9 +183,66 @@ TEST_F(SandboxZygoteTest, AKilledHelperIsReportedKilledAndItsSiblingGoesOn) {
   victim->Kill(HostAction::kKillRequested, "test");
   const ExitInfo* exit = WaitForExit(id);
   ASSERT_NE(exit, nullptr);
+  // Its signal is SIGKILL, or none when it saw its channel close first and
+  // left (HelperProcess::Kill closes the channel before it signals).
   EXPECT_EQ(exit->kind, ExitKind::kKilledByHost) << exit->Describe();
-  EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
   ExpectAnswers(sibling);
+  // Killed from outside, the relayed status says SIGKILL.
+  HelperProcess* shot = LaunchReady("renderer");
+  ASSERT_NE(shot, nullptr);
+  const uint64_t shot_id = shot->id();
+  ASSERT_EQ(::kill(static_cast<pid_t>(shot->pid()), SIGKILL), 0);
+  const ExitInfo* shot_exit = WaitForExit(shot_id);
+  ASSERT_NE(shot_exit, nullptr);
+  EXPECT_EQ(shot_exit->signal, SIGKILL) << shot_exit->Describe();
+  ExpectAnswers(sibling);
+}
+
+// A helper that dies after its go byte but before the loop has taken it over
+// (killed from outside here; a failed lockdown or the OOM killer alike): init
+// relays its end before the helper is registered, and the host still reports
+// it, once, as what it was. (Before, that record was dropped as an orphan's:
+// the helper was never reported and the host's shutdown never finished.)
+TEST_F(SandboxZygoteTest, AHelperThatDiesBeforeTheLoopTakesItOverIsReported) {
+  ASSERT_NE(LaunchReady("renderer"), nullptr);  // The zygote is up.
+  const std::vector<int64_t> zygotes = SandboxedZygotes();
+  ASSERT_EQ(zygotes.size(), 1u);
+  const int64_t zygote = zygotes[0];
+  const std::string init_tasks = absl::StrCat("/proc/", ParentOf(zygote), "/task");
+  const std::vector<int64_t> before = ChildrenOf(init_tasks);
+  auto is_new = [&](int64_t pid) {
+    return pid != zygote && std::find(before.begin(), before.end(), pid) ==
+                                before.end();
+  };
+  absl::StatusOr<HelperProcess*> launched =
+      host_->Launch("renderer", [](absl::StatusOr<HelperProcess*>) {});
+  ASSERT_TRUE(launched.ok()) << launched.status();
+  const uint64_t id = (*launched)->id();
+  // Without running the loop: the launcher thread forks it and lets it go.
+  int64_t helper = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (helper == 0 && absl::Now() < deadline) {
+    for (int64_t pid : ChildrenOf(init_tasks)) {
+      if (is_new(pid)) helper = pid;
+    }
+    if (helper == 0) absl::SleepFor(absl::Milliseconds(1));  // Polling.
+  }
+  ASSERT_NE(helper, 0) << "no new child of the zygote's init";
+  ASSERT_EQ(::kill(static_cast<pid_t>(helper), SIGKILL), 0);
+  // Init reaps it (after writing its record), still without the loop.
+  bool reaped = false;
+  while (!reaped && absl::Now() < deadline) {
+    const std::vector<int64_t> now = ChildrenOf(init_tasks);
+    reaped = std::find(now.begin(), now.end(), helper) == now.end();
+    if (!reaped) absl::SleepFor(absl::Milliseconds(1));  // Polling.
+  }
+  ASSERT_TRUE(reaped) << "init did not reap " << helper;
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr) << "never reported";
+  EXPECT_EQ(exit->signal, SIGKILL) << exit->Describe();
+  bool shut_down = false;
+  host_->Shutdown(absl::Seconds(5), [&] { shut_down = true; });
+  EXPECT_TRUE(RunUntil([&] { return shut_down; }));
 }
 
 TEST_F(SandboxZygoteTest, AZygoteThatDiesIsGivenUpAndItsHelpersGoOn) {
