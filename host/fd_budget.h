@@ -33,11 +33,13 @@ class FdBudget {
   static constexpr Cost kUnsandboxed = {6, 6};
   // Its sandbox's init too, and what is prepared before its clone.
   static constexpr Cost kSandboxed = {24, 10};
-  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): launched
-  // as exec'd (everything is prepared for the exec it may fall back to), and
-  // then no init nor status pipe of its own, only its pidfd beside the
-  // unsandboxed helper's share (tests/host/scale_test.cc measures it).
-  static constexpr Cost kForkedSandboxed = {24, 7};
+  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): while it
+  // waits, its channel and pipes only (what only an exec needs is made if it
+  // falls back, on the launcher thread, one launch at a time); then no init
+  // nor status pipe of its own: its pidfd and its cgroup's lock beside the
+  // unsandboxed helper's share (tests/host/scale_test.cc measures both: 9.6
+  // and 8.0 with a thousand launched at once).
+  static constexpr Cost kForkedSandboxed = {10, 8};
   // Kept free beside the helpers: large messages in flight (a shared-memory
   // region each), the zygote, files the broker opens, the app's own.
   static constexpr uint64_t kReserve = 64;
