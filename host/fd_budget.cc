@@ -41,10 +41,7 @@ absl::Status FdBudget::Reserve(uint64_t id, Cost cost, uint64_t files) {
 void FdBudget::LaunchDone(uint64_t id, std::optional<Cost> actual) {
   auto it = held_.find(id);
   if (it == held_.end()) return;
-  if (actual.has_value() && actual->running + it->second.files <
-                                it->second.running) {
-    it->second.running = actual->running + it->second.files;
-  }
+  if (actual.has_value()) it->second.running = actual->running + it->second.files;
   taken_ -= it->second.now - it->second.running;
   it->second.now = it->second.running;
 }

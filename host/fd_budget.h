@@ -34,12 +34,13 @@ class FdBudget {
   static constexpr Cost kUnsandboxed = {6, 6};
   // Its sandbox's init too, and what is prepared before its clone.
   static constexpr Cost kSandboxed = {24, 10};
-  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): no init
-  // nor status pipe of its own, only its pidfd beside the unsandboxed
-  // helper's share (tests/host/scale_test.cc measures it). A sandboxed
-  // launch is charged kSandboxed (everything is prepared for the exec it may
-  // fall back to) and holds this once it turns out forked (LaunchDone).
-  static constexpr Cost kForkedSandboxed = {24, 7};
+  // Forked by a sandboxed zygote (host/launch/sandbox_zygote.h): while it
+  // waits, its channel and pipes only (what only an exec needs is made if it
+  // falls back, on the launcher thread, one launch at a time); then no init
+  // nor status pipe of its own: its pidfd and its cgroup's lock beside the
+  // unsandboxed helper's share (tests/host/scale_test.cc measures both: 9.6
+  // and 8.0 with a thousand launched at once).
+  static constexpr Cost kForkedSandboxed = {10, 8};
   // Kept free beside the helpers: large messages in flight (a shared-memory
   // region each), the zygote, files the broker opens, the app's own.
   static constexpr uint64_t kReserve = 64;
@@ -61,9 +62,9 @@ class FdBudget {
   // The same for a launch that costs `cost`.
   absl::Status Reserve(uint64_t id, Cost cost, uint64_t files);
   // The launch of `id` is over (Ready, or ended first): it holds its running
-  // cost from now on, or `actual`'s when the launch took a cheaper path than
-  // it was charged for (a sandboxed helper that a zygote forked, charged
-  // kSandboxed in case it fell back to exec).
+  // cost from now on, or `actual`'s when the launch took another path than
+  // the one it was charged for (charged kForkedSandboxed, it fell back to
+  // exec: it holds kSandboxed's running share).
   void LaunchDone(uint64_t id, std::optional<Cost> actual = std::nullopt);
   // `id` ended: its descriptors are free again. Nothing for an unknown id.
   void Release(uint64_t id);

@@ -191,9 +191,13 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   callbacks.on_ready =
       [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
         HelperProcess* helper = FindHelper(id);
+        // Charged as forked, it fell back to exec: it holds an exec'd share.
+        const bool exec_fallback = helper != nullptr && helper->sandboxed() &&
+                                   sandbox_zygotes_ != nullptr &&
+                                   !helper->forked();
         fd_budget_->LaunchDone(
-            id, helper != nullptr && helper->sandboxed() && helper->forked()
-                    ? std::optional<FdBudget::Cost>(FdBudget::kForkedSandboxed)
+            id, exec_fallback
+                    ? std::optional<FdBudget::Cost>(FdBudget::kSandboxed)
                     : std::nullopt);
         if (on_ready) {
           if (status.ok()) {
@@ -216,11 +220,14 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   // call of this launch or a later one needs the next descriptor. Its
   // launch's share until `on_ready` runs (which it does not when the spawn
   // fails here), its running share until it ends.
-  // A sandboxed launch is charged as exec'd, which it may fall back to; one
-  // that a zygote forked holds less once Ready (no init of its own).
-  const FdBudget::Cost cost = helper_options.launch.sandboxed
-                                  ? FdBudget::kSandboxed
-                                  : FdBudget::kUnsandboxed;
+  // A sandboxed helper that a zygote forks holds fewer than an exec'd one
+  // (no init of its own); charged so whenever forking is on, and an exec'd
+  // share from its Ready on if it fell back to exec.
+  const FdBudget::Cost cost =
+      !helper_options.launch.sandboxed ? FdBudget::kUnsandboxed
+      : helper_options.sandbox_zygotes != nullptr
+          ? FdBudget::kForkedSandboxed
+          : FdBudget::kSandboxed;
   if (absl::Status room = fd_budget_->Reserve(
           id, cost,
           helper_options.files.size() +

@@ -142,6 +142,8 @@ struct SandboxLaunch {
   absl::Status LetItGo();
   // Forks the helper from its shape's zygote. Unavailable: exec it instead.
   absl::Status ForkFromZygote();
+  // The helper's numbered copies and the exec's own pipes, and `plan`'s fds.
+  absl::Status PrepareForExec();
   // Once a process has its copies.
   void CloseHelperEnds();
 
@@ -190,10 +192,21 @@ absl::Status SandboxLaunch::ForkFromZygote() {
       zygotes->ForShape(ShapeKey{executable, flags});
   if (from == nullptr) return absl::UnavailableError("no zygote");
   BH_ASSIGN_OR_RETURN(PipeEnds go_pipe, MakePipe(O_CLOEXEC));
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
+  ScopedHandle dev_null(null_fd);
+  // The helper's fds by number (the zygote places them): sent, not copied.
+  const int sources[] = {
+      dev_null.get(),
+      out.write.is_valid() ? out.write.get() : STDOUT_FILENO,
+      err.write.is_valid() ? err.write.get() : STDERR_FILENO,
+      channel.second.get(),
+      crash.write.is_valid() ? crash.write.get() : -1,
+      helper_handles.is_valid() ? helper_handles.get() : -1};
   std::vector<int> fds, targets;
   for (int target = 0; target <= kHelperHandleFd; ++target) {
-    if (plan.fds[target] < 0) continue;
-    fds.push_back(plan.fds[target]);
+    if (sources[target] < 0) continue;
+    fds.push_back(sources[target]);
     targets.push_back(target);
   }
   fds.push_back(go_pipe.read.get());
@@ -229,6 +242,39 @@ absl::Status SandboxLaunch::ForkFromZygote() {
         "the helper forked by the sandboxed zygote could not be started: ",
         started.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status SandboxLaunch::PrepareForExec() {
+  BH_ASSIGN_OR_RETURN(helper_channel, HighCopy(channel.second.get()));
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
+  ScopedHandle dev_null(null_fd);
+  BH_ASSIGN_OR_RETURN(helper_stdin, HighCopy(dev_null.get()));
+  if (out.write.is_valid()) {
+    BH_ASSIGN_OR_RETURN(helper_out, HighCopy(out.write.get()));
+  }
+  if (err.write.is_valid()) {
+    BH_ASSIGN_OR_RETURN(helper_err, HighCopy(err.write.get()));
+  }
+  if (crash.write.is_valid()) {
+    BH_ASSIGN_OR_RETURN(helper_crash, HighCopy(crash.write.get()));
+  }
+  BH_ASSIGN_OR_RETURN(go, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(exec_error, MakePipe(O_CLOEXEC));
+  BH_ASSIGN_OR_RETURN(helper_go, HighCopy(go.read.get()));
+  BH_ASSIGN_OR_RETURN(helper_error, HighCopy(exec_error.write.get()));
+  BH_ASSIGN_OR_RETURN(status, MakePipe(O_CLOEXEC | O_NONBLOCK));
+  BH_ASSIGN_OR_RETURN(init_status, HighCopy(status.write.get()));
+  plan.status_fd = init_status.get();
+  plan.fds[0] = helper_stdin.get();
+  plan.fds[1] = helper_out.is_valid() ? helper_out.get() : STDOUT_FILENO;
+  plan.fds[2] = helper_err.is_valid() ? helper_err.get() : STDERR_FILENO;
+  plan.fds[kHelperChannelFd] = helper_channel.get();
+  plan.fds[kHelperCrashFd] = helper_crash.is_valid() ? helper_crash.get() : -1;
+  plan.fds[kHelperHandleFd] = helper_handles.get();
+  plan.go_fd = helper_go.get();
+  plan.error_fd = helper_error.get();
   return absl::OkStatus();
 }
 
@@ -268,10 +314,17 @@ void SandboxLaunch::Run() {
       cgroup_note = std::string(made.status().message());
     }
   }
-  if (absl::Status from_zygote = ForkFromZygote();
-      !absl::IsUnavailable(from_zygote)) {
-    result = from_zygote;  // Forked, or failed after the fork.
-    return;
+  if (zygotes != nullptr) {
+    if (absl::Status from_zygote = ForkFromZygote();
+        !absl::IsUnavailable(from_zygote)) {
+      result = from_zygote;  // Forked, or failed after the fork.
+      return;
+    }
+    // Exec'd after all: what only an exec needs is made now.
+    if (absl::Status prepared = PrepareForExec(); !prepared.ok()) {
+      result = prepared;
+      return;
+    }
   }
   int raw_pidfd = -1;
   pid_t child = CloneWithPidfd(flags, &raw_pidfd);
@@ -391,36 +444,23 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
 
   // The helper's ends, all numbered >= kFirstSourceFd and close-on-exec; the
   // host's ends go to libuv once the child exists.
+  // The host's ends (and the helper's originals); the helper's numbered
+  // copies and the exec's own pipes only for an exec (PrepareForExec): a
+  // launch a zygote forks holds fewer descriptors while it waits.
   BH_ASSIGN_OR_RETURN(l.channel, CreateStreamPair());
-  BH_ASSIGN_OR_RETURN(l.helper_channel, HighCopy(l.channel.second.get()));
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
-  ScopedHandle dev_null(null_fd);
-  BH_ASSIGN_OR_RETURN(l.helper_stdin, HighCopy(dev_null.get()));
   if (stdio.stdout_pipe != nullptr) {
     BH_ASSIGN_OR_RETURN(l.out, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(l.helper_out, HighCopy(l.out.write.get()));
   }
   if (stdio.stderr_pipe != nullptr) {
     BH_ASSIGN_OR_RETURN(l.err, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(l.helper_err, HighCopy(l.err.write.get()));
   }
   if (with_crash_pipe) {
     BH_ASSIGN_OR_RETURN(l.crash, MakePipe(O_CLOEXEC));
-    BH_ASSIGN_OR_RETURN(l.helper_crash, HighCopy(l.crash.write.get()));
   }
   if (with_handles) {
     // A copy of its own: the caller's may close once this returns.
     BH_ASSIGN_OR_RETURN(l.helper_handles, HighCopy(stdio.handle_socket));
   }
-  BH_ASSIGN_OR_RETURN(l.go, MakePipe(O_CLOEXEC));
-  BH_ASSIGN_OR_RETURN(l.exec_error, MakePipe(O_CLOEXEC));
-  BH_ASSIGN_OR_RETURN(l.helper_go, HighCopy(l.go.read.get()));
-  BH_ASSIGN_OR_RETURN(l.helper_error, HighCopy(l.exec_error.write.get()));
-
-  BH_ASSIGN_OR_RETURN(l.status, MakePipe(O_CLOEXEC | O_NONBLOCK));
-  BH_ASSIGN_OR_RETURN(l.init_status, HighCopy(l.status.write.get()));
-
   l.plan.executable = l.executable.c_str();
   l.plan.argv = l.argv.data();
   l.environment = HelperEnvironment(options.environment, /*sandboxed=*/true);
@@ -429,16 +469,7 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
   }
   l.envp.push_back(nullptr);
   l.plan.envp = l.envp.data();
-  l.plan.status_fd = l.init_status.get();
-  l.plan.fds[0] = l.helper_stdin.get();
-  l.plan.fds[1] = l.helper_out.is_valid() ? l.helper_out.get() : STDOUT_FILENO;
-  l.plan.fds[2] = l.helper_err.is_valid() ? l.helper_err.get() : STDERR_FILENO;
-  l.plan.fds[kHelperChannelFd] = l.helper_channel.get();
-  l.plan.fds[kHelperCrashFd] =
-      l.helper_crash.is_valid() ? l.helper_crash.get() : -1;
-  l.plan.fds[kHelperHandleFd] = l.helper_handles.get();
-  l.plan.go_fd = l.helper_go.get();
-  l.plan.error_fd = l.helper_error.get();
+  if (l.zygotes == nullptr) BH_RETURN_IF_ERROR(l.PrepareForExec());
 
   // The cgroup is made on the launcher thread (Run), first.
   const sandbox::SandboxPolicy& policy = options.sandbox_policy;

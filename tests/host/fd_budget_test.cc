@@ -32,6 +32,19 @@ TEST(FdBudgetTest, ALaunchHoldsItsLaunchingShareUntilDoneThenItsRunningOne) {
   EXPECT_EQ(budget.taken(), 0u);
 }
 
+// A launch charged as forked that fell back to exec holds the exec'd running
+// share (with its files) from its end on, and gives back all of it.
+TEST(FdBudgetTest, ALaunchThatTookAnotherPathHoldsThatPathsShare) {
+  constexpr FdBudget::Cost kF = FdBudget::kForkedSandboxed;
+  FdBudget budget = WithRoomFor(kS.launching + kS.running + 4);
+  ASSERT_TRUE(budget.Reserve(1, kF, 2).ok());
+  EXPECT_EQ(budget.taken(), kF.launching + 2);
+  budget.LaunchDone(1, kS);
+  EXPECT_EQ(budget.taken(), kS.running + 2);
+  budget.Release(1);
+  EXPECT_EQ(budget.taken(), 0u);
+}
+
 TEST(FdBudgetTest, FilesHandedOverCountForTheirHelper) {
   FdBudget budget = WithRoomFor(kU.launching + 3);
   EXPECT_TRUE(absl::IsResourceExhausted(budget.Reserve(1, false, 4)));
