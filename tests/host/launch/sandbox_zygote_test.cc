@@ -228,6 +228,16 @@ TEST_F(SandboxZygoteTest, AHelperThatDiesBeforeTheLoopTakesItOverIsReported) {
     if (helper == 0) absl::SleepFor(absl::Milliseconds(1));  // Polling.
   }
   ASSERT_NE(helper, 0) << "no new child of the zygote's init";
+  // After its go byte: the child closes its go pipe (fd 10) once it has read
+  // it, which the host sends once it has checked the zygote's answer.
+  const std::string go_fd = absl::StrCat("/proc/", helper, "/fd/10");
+  bool went = false;
+  while (!went && absl::Now() < deadline) {
+    std::error_code error;
+    went = !std::filesystem::exists(go_fd, error);
+    if (!went) absl::SleepFor(absl::Milliseconds(1));  // Polling.
+  }
+  ASSERT_TRUE(went) << "no go byte";
   ASSERT_EQ(::kill(static_cast<pid_t>(helper), SIGKILL), 0);
   // Init reaps it (after writing its record), still without the loop.
   bool reaped = false;
