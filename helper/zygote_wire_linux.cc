@@ -1,6 +1,7 @@
 #include "helper/zygote_wire_linux.h"
 
 #include <poll.h>
+#include <uv.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -92,6 +93,24 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
   }
   packet.bytes.resize(static_cast<size_t>(received));
   return packet;
+}
+
+ipc::ZygoteFork NewZygoteFork(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& environment,
+                              const std::vector<int>& targets) {
+  ipc::ZygoteFork request;
+  for (const std::string& arg : argv) request.add_argv(arg);
+  for (int target : targets) request.add_target_fds(target);
+  for (const std::string& variable : environment) {
+    request.add_environment(variable);
+  }
+  std::string directory(4096, '\0');
+  size_t size = directory.size();
+  if (uv_cwd(directory.data(), &size) == 0) {
+    directory.resize(size);
+    request.set_working_directory(directory);
+  }
+  return request;
 }
 
 }  // namespace bulkhead

@@ -16,6 +16,7 @@
 #include "bulkhead/export.h"
 #include "common/platform_handle.h"
 #include "google/protobuf/message_lite.h"
+#include "ipc/proto/zygote.pb.h"
 
 namespace bulkhead {
 
@@ -52,6 +53,15 @@ struct ForkRequest {
   int go_fd = -1;  // A target; see ZygoteFork.go_fd.
   bool new_mount_namespace = false;
 };
+
+// The host's request to fork one helper: its argv, environment and target
+// fd numbers, and the host's working directory now (a forked helper starts
+// where an exec'd one would). The zygote host and the sandboxed zygotes'
+// host send it.
+BULKHEAD_EXPORT ipc::ZygoteFork NewZygoteFork(
+    const std::vector<std::string>& argv,
+    const std::vector<std::string>& environment,
+    const std::vector<int>& targets);
 
 // Checks a packet from the host (helper/zygote_linux.cc, where the zygote
 // uses it): a `ZygoteFork` with 2 to 1024 argv entries, one fd per target fd

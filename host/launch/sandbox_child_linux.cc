@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
 #include "common/close_fds_linux.h"
+#include "common/os_error.h"
 
 namespace bulkhead {
 namespace {
@@ -166,6 +168,26 @@ void RunSandboxChild(const SandboxChildPlan& plan) {
   const sched_param idle = {};
   Call(SYS_sched_setscheduler, 0, SCHED_IDLE, reinterpret_cast<long>(&idle));
   Exit(0);
+}
+
+absl::Status LetGoAndAwaitExec(ScopedHandle go_write, int exec_error_read,
+                               absl::string_view what) {
+  const char one = 1;
+  if (::write(go_write.get(), &one, 1) != 1) {
+    return LastPosixErrorToStatus("write to the child's start pipe");
+  }
+  go_write.reset();
+  // Blocks (this thread, not the loop) for the exec only: the close-on-exec
+  // end closes then.
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = ::read(exec_error_read, &exec_errno, sizeof(exec_errno))) < 0 &&
+         errno == EINTR) {
+  }
+  if (n > 0) {
+    return PosixErrorToStatus(exec_errno, absl::StrCat("start ", what));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace bulkhead

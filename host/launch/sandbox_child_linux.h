@@ -13,6 +13,10 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/platform_handle.h"
+
 #include "host/launch/launcher.h"
 
 namespace bulkhead {
@@ -53,6 +57,13 @@ struct ZygoteInitRecord {
 };
 
 [[noreturn]] void RunSandboxChild(const SandboxChildPlan& plan);
+
+// The parent's side of the start: sends the child (cloned with `plan.go_fd`'s
+// other end) its go byte on `go_write`, closes it, and waits on this thread
+// for the exec. An errno on `exec_error_read` (whose close-on-exec write end
+// closes at the exec) is the exec's failure, named "start <what>".
+absl::Status LetGoAndAwaitExec(ScopedHandle go_write, int exec_error_read,
+                               absl::string_view what);
 
 }  // namespace bulkhead
 

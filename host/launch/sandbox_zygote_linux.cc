@@ -227,21 +227,9 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
   if ((key.namespace_flags & CLONE_NEWUSER) != 0) {
     BH_RETURN_IF_ERROR(WriteIdMaps(init));
   }
-  const char one = 1;
-  if (::write(go.write.get(), &one, 1) != 1) {
-    return LastPosixErrorToStatus("write to the zygote's start pipe");
-  }
-  go.write.reset();
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = ::read(exec_error.read.get(), &exec_errno, sizeof(exec_errno))) <
-             0 &&
-         errno == EINTR) {
-  }
-  if (n > 0) {
-    return PosixErrorToStatus(
-        exec_errno, absl::StrCat("start ", key.executable, " as a zygote"));
-  }
+  BH_RETURN_IF_ERROR(
+      LetGoAndAwaitExec(std::move(go.write), exec_error.read.get(),
+                        absl::StrCat(key.executable, " as a zygote")));
   absl::StatusOr<ZygotePacket> hello =
       ReceiveZygotePacket(sockets.first.get(), absl::Now() + timeout);
   ipc::ZygoteReply reply;
@@ -325,18 +313,7 @@ absl::StatusOr<SandboxFork> SandboxZygote::Fork(
     const std::vector<std::string>& argv,
     const std::vector<std::string>& environment, const std::vector<int>& fds,
     const std::vector<int>& targets, int go_target) {
-  ipc::ZygoteFork request;
-  for (const std::string& arg : argv) request.add_argv(arg);
-  for (int target : targets) request.add_target_fds(target);
-  for (const std::string& variable : environment) {
-    request.add_environment(variable);
-  }
-  std::string directory(4096, '\0');
-  size_t size = directory.size();
-  if (uv_cwd(directory.data(), &size) == 0) {
-    directory.resize(size);
-    request.set_working_directory(directory);
-  }
+  ipc::ZygoteFork request = NewZygoteFork(argv, environment, targets);
   request.set_go_fd(go_target);
   request.set_new_mount_namespace((key_.namespace_flags & CLONE_NEWNS) != 0);
   if (request.ByteSizeLong() > kMaxZygotePacketBytes) {

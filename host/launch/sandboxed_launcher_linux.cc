@@ -353,23 +353,9 @@ absl::Status SandboxLaunch::LetItGo() {
     // Before it may go on: everything it starts is born inside.
     BH_RETURN_IF_ERROR(cgroup->AddProcess(pid));
   }
-  const char one = 1;
-  if (::write(go.write.get(), &one, 1) != 1) {
-    return LastPosixErrorToStatus("write to the helper's start pipe");
-  }
-  go.write.reset();
-  // Blocks (this thread, not the loop) for the exec only: the close-on-exec
-  // end closes then.
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = ::read(exec_error.read.get(), &exec_errno, sizeof(exec_errno))) <
-             0 &&
-         errno == EINTR) {
-  }
-  if (n > 0) {
-    return PosixErrorToStatus(exec_errno,
-                              absl::StrCat("start ", executable, " sandboxed"));
-  }
+  BH_RETURN_IF_ERROR(LetGoAndAwaitExec(std::move(go.write),
+                                       exec_error.read.get(),
+                                       absl::StrCat(executable, " sandboxed")));
   return absl::OkStatus();
 }
 

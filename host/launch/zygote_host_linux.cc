@@ -281,18 +281,7 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(
     const std::vector<std::string>& environment, const std::vector<int>& fds,
     const std::vector<int>& targets) {
   if (!alive()) return absl::UnavailableError("the zygote has ended");
-  ipc::ZygoteFork request;
-  for (const std::string& arg : argv) request.add_argv(arg);
-  for (int target : targets) request.add_target_fds(target);
-  for (const std::string& variable : environment) {
-    request.add_environment(variable);
-  }
-  std::string directory(4096, '\0');
-  size_t size = directory.size();
-  if (uv_cwd(directory.data(), &size) == 0) {
-    directory.resize(size);
-    request.set_working_directory(directory);
-  }
+  ipc::ZygoteFork request = NewZygoteFork(argv, environment, targets);
   if (request.ByteSizeLong() > kMaxZygotePacketBytes) {
     return absl::UnavailableError("the command line is too long to send");
   }
