@@ -174,7 +174,12 @@ TEST_P(GarbageTest, IsABadMessageAndSpareTheSiblings) {
   EXPECT_EQ(exit->kind, ExitKind::kBadMessage) << exit->Describe();
   EXPECT_FALSE(exit->detail.empty());
   EXPECT_EQ(exit->pid, liar_pid);
-  EXPECT_FALSE(ProcessExists(liar_pid));
+  // Gone: an exec'd helper is reaped before it is reported; a forked
+  // sandboxed one is reaped by its namespace's init just after init has
+  // written the record the host reports it from (seen still a zombie here,
+  // once, under ASan).
+  EXPECT_TRUE(
+      RunUntil([&] { return !ProcessExists(liar_pid); }, absl::Seconds(5)));
 
   roles::LayoutTextRequest work;
   work.set_text("still here");
