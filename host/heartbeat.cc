@@ -70,15 +70,20 @@ void Heartbeat::OnTick() {
   if (ping_outstanding_) return;  // Its deadline will decide.
   ping_outstanding_ = true;
   ping_sent_ns_ = now_ns;
+  // A Ping sent while a handler blocks the helper's loop waits behind it:
+  // its Pong is owed only once the handler returns, which may be just before
+  // this Ping's deadline. Such a Ping never convicts; the next one does.
+  const bool sent_while_busy = busy_ && busy_().has_value();
   std::weak_ptr<bool> alive = alive_;
   ping_(absl::Now() + options_.timeout,
-        [this, alive](absl::StatusOr<absl::Duration> rtt) {
+        [this, alive, sent_while_busy](absl::StatusOr<absl::Duration> rtt) {
           if (alive.expired() || !*alive.lock()) return;
           ping_outstanding_ = false;
           if (rtt.status().code() == absl::StatusCode::kDeadlineExceeded) {
-            // Its loop runs a call's handler that may take until the call's
-            // deadline: the next tick pings again.
-            if (busy_ && busy_().has_value()) return;
+            // Its loop runs (or ran, when this Ping went out) a call's
+            // handler that may take until the call's deadline: the next tick
+            // pings again.
+            if (sent_while_busy || (busy_ && busy_().has_value())) return;
             Convict(HostAction::kKilledAsHung,
                     absl::StrCat("no Pong within ",
                                  absl::FormatDuration(options_.timeout)));

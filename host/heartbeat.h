@@ -47,9 +47,11 @@ class Heartbeat {
 
   // Busy is not hung: an unanswered Ping convicts the helper as hung only
   // when `busy` (optional) says it has no call in flight within its
-  // deadline. A handler may so block the helper's loop up to its call's
+  // deadline, and sent that Ping while it had none (a Ping sent while a
+  // handler ran waits behind it, and may be answered late by a helper that is
+  // not hung). A handler may so block the helper's loop up to its call's
   // deadline; once every deadline has passed, a helper that still answers
-  // nothing is hung after `timeout`.
+  // nothing is convicted at most `interval` + 2 x `timeout` later.
   Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
             VerdictFn verdict, BusyFn busy = nullptr);
   ~Heartbeat();
