@@ -803,14 +803,15 @@ TEST(BrowserHostTerminalTest, TheLiveTableFitsEightyColumns) {
   ASSERT_TRUE(lines.contains(2)) << output->screen;
   const std::string& header = lines.at(2);
   EXPECT_THAT(header, StartsWith("HELPER"));
+  // Every column is there, the last one whole or shortened with the marker
+  // (the header is exactly 80 wide when the widths of the moment add up to
+  // that: whole, then). Which lines are shortened, and how, is
+  // status_table_test's: here, none is wider than the screen.
   EXPECT_THAT(header, HasSubstr("LAST EXIT")) << header;
-  for (const auto& [row, line] : lines) {
-    EXPECT_LE(line.size(), 80u) << line;
-    // Drawn whole: a line the screen would cut ends in the marker.
-    if (line.size() == 80 && line.find_first_not_of('-') != std::string::npos) {
-      EXPECT_EQ(line.back(), '>') << line;
-    }
-  }
+  EXPECT_TRUE(absl::EndsWith(header, "LAST EXIT") ||
+              absl::EndsWith(header, ">"))
+      << header;
+  for (const auto& [row, line] : lines) EXPECT_LE(line.size(), 80u) << line;
   // One row per helper, its name whole (commands take it).
   std::set<std::string> names;
   for (const auto& [row, line] : lines)
