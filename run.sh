@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/scripts/setup.sh"
 
 # Set-up and build chatter goes to stderr, so browser_host's stdout stays its own.
 bulkhead_install_packages >&2
+bulkhead_compiler_cache
 bulkhead_configure release >&2
 bulkhead_build release >&2
 exec "$BULKHEAD_ROOT/build/release/browser_host/browser_host" "$@"

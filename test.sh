@@ -57,6 +57,7 @@ done
 ctest_args=(--output-on-failure -j "${JOBS:-2}")
 
 bulkhead_install_packages
+bulkhead_compiler_cache
 
 # The windows preset: Windows libraries (cache prefix) and Wine, both before building, since
 # gtest_discover_tests runs the test .exe files under Wine at build time. Sets configure_args.

@@ -11,6 +11,9 @@
 #   BULKHEAD_SKIP_PACKAGES=1 do not check or install system packages (dependencies come from
 #                            elsewhere, e.g. the `fetch` preset or vcpkg)
 #   CI=true                  never prompt (sudo -n)
+#   BULKHEAD_CCACHE=0        compile without ccache (see bulkhead_compiler_cache)
+#   CCACHE_DIR, CCACHE_MAXSIZE  where ccache keeps its cache, and how much (default
+#                            ~/.cache/bulkhead/ccache, 10G)
 
 BULKHEAD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -20,6 +23,9 @@ BULKHEAD_PACKAGES=(
   libuv1-dev libprotobuf-dev protobuf-compiler libabsl-dev libgtest-dev
   # The tsan preset builds with clang and its sanitizer runtimes.
   clang libclang-rt-dev
+  # The compiler cache: a second build of the same sources (another checkout, the package
+  # tests' own builds, the next CI run on this machine) compiles only what changed.
+  ccache
 )
 
 # Only for the test that renders browser_host's crash-test report in a real browser
@@ -71,6 +77,24 @@ bulkhead_install_package_list() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# Compiles through ccache (when it is installed and BULKHEAD_CCACHE is not 0): exports the
+# launcher variables CMake reads when it first configures a build tree (so also the trees the
+# package tests configure themselves) and ccache's settings, each unless already set. The cache
+# is keyed on paths relative to the checkout, so another checkout's build hits it too;
+# precompiled headers need the pch_defines,time_macros sloppiness. A tree configured before
+# keeps what it was configured with.
+bulkhead_compiler_cache() {
+  [[ ${BULKHEAD_CCACHE:-1} == 0 ]] && return 0
+  command -v ccache >/dev/null 2>&1 || return 0
+  export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+  export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+  export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/ccache}
+  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-10G}
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BULKHEAD_ROOT}
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+  export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 }
 
 # Configures preset $1 unless build/$1 was configured, with the same extra cmake arguments ($2...),
