@@ -260,8 +260,16 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
   }
   ScopedHandle zygote_pidfd(zygote_fd);
   const std::string ns_link = PidNamespaceLink(init);
-  if (ns_link.empty() || PidfdNamespacePids(zygote_fd).size() < 1) {
+  const std::vector<pid_t> zygote_pids = PidfdNamespacePids(zygote_fd);
+  if (ns_link.empty() || zygote_pids.size() != 2) {
     return absl::UnavailableError("no sandboxed zygote: cannot read /proc");
+  }
+  // The pid it said is the kernel's (in its namespace): its own end is told
+  // from a helper's by that pid.
+  if (zygote_pids[1] != reply.pid()) {
+    return absl::UnavailableError(
+        absl::StrCat("no sandboxed zygote: it said pid ", reply.pid(),
+                     ", the kernel says ", zygote_pids[1]));
   }
   std::shared_ptr<SandboxZygote> made(new SandboxZygote(
       key, init, std::move(init_pidfd), zygote, std::move(zygote_pidfd),
@@ -343,6 +351,11 @@ absl::StatusOr<SandboxFork> SandboxZygote::Fork(
   }
   if (!fork.ok() && !absl::IsUnavailable(fork.status())) GiveUp(fork.status());
   return fork;
+}
+
+void SandboxZygote::ForgetInFlight(pid_t pid) {
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  in_flight_.erase(pid);
 }
 
 absl::Status SandboxZygote::Watch(uv_loop_t* loop) {

@@ -115,6 +115,12 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   // reaped.
   void Retire(std::unique_ptr<HelperCgroup> cgroup);
 
+  // The launch of the helper `pid` (as this process sees it), forked by
+  // Fork, failed before Register and has killed it: it is no longer a helper
+  // about to register, so KillOrphans no longer spares that pid.
+  // Thread-safe.
+  void ForgetInFlight(pid_t pid);
+
   // Kills the zygote (not init: the helpers it forked go on) and stops
   // forking. Thread-safe.
   void GiveUp(const absl::Status& why);

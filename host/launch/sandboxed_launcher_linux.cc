@@ -196,13 +196,12 @@ absl::Status SandboxLaunch::ForkFromZygote() {
   if (null_fd < 0) return LastPosixErrorToStatus("open /dev/null");
   ScopedHandle dev_null(null_fd);
   // The helper's fds by number (the zygote places them): sent, not copied.
-  const int sources[] = {
-      dev_null.get(),
-      out.write.is_valid() ? out.write.get() : STDOUT_FILENO,
-      err.write.is_valid() ? err.write.get() : STDERR_FILENO,
-      channel.second.get(),
-      crash.write.is_valid() ? crash.write.get() : -1,
-      helper_handles.is_valid() ? helper_handles.get() : -1};
+  const int sources[] = {dev_null.get(),
+                         out.write.is_valid() ? out.write.get() : STDOUT_FILENO,
+                         err.write.is_valid() ? err.write.get() : STDERR_FILENO,
+                         channel.second.get(),
+                         crash.write.is_valid() ? crash.write.get() : -1,
+                         helper_handles.is_valid() ? helper_handles.get() : -1};
   std::vector<int> fds, targets;
   for (int target = 0; target <= kHelperHandleFd; ++target) {
     if (sources[target] < 0) continue;
@@ -237,6 +236,7 @@ absl::Status SandboxLaunch::ForkFromZygote() {
   }
   if (!started.ok()) {
     ::syscall(SYS_pidfd_send_signal, forked->pidfd.get(), SIGKILL, nullptr, 0);
+    zygote->ForgetInFlight(forked->pid);
     forked.reset();
     return absl::AbortedError(absl::StrCat(
         "the helper forked by the sandboxed zygote could not be started: ",
@@ -375,9 +375,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> TakeOver(
     child = std::move(forked);
   } else {
     auto exec = std::make_unique<NamespacedChildProcess>(
-      loop, launch.pid, std::move(launch.pidfd), std::move(launch.status.read),
-      std::move(launch.cgroup), std::move(launch.cgroup_note),
-      std::move(on_exit));
+        loop, launch.pid, std::move(launch.pidfd),
+        std::move(launch.status.read), std::move(launch.cgroup),
+        std::move(launch.cgroup_note), std::move(on_exit));
     // From here a failure returns, and `exec`'s destructor kills and reaps it.
     BH_RETURN_IF_ERROR(exec->Watch());
     child = std::move(exec);

@@ -5,11 +5,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helper/diagnostics/fault_injection.h"
+#include "host/launch/launch_options.h"
+#include "host/launch/sandbox_zygote.h"
 #include "host/symbolizer.h"
+#include "sample_roles/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
@@ -39,6 +41,14 @@ class FaultTest : public testing::HostFixture {
     victim_ = LaunchReady("utility");
     ASSERT_NE(sibling_, nullptr);
     ASSERT_NE(victim_, nullptr);
+    // The launch mode this run asked for: a sandboxed helper forked from its
+    // shape's zygote by default, exec'd in the .execd run
+    // (BULKHEAD_SANDBOXED_ZYGOTE=0), never silently the other.
+    if (victim_->sandboxed() && SandboxZygotes::Available() &&
+        SandboxedLaunchAvailable()) {
+      EXPECT_EQ(victim_->forked(), ForkSandboxedHelpersByDefault());
+      EXPECT_EQ(sibling_->forked(), ForkSandboxedHelpersByDefault());
+    }
   }
 
   // Injects `kind` and waits for the victim's exit report.
