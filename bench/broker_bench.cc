@@ -23,12 +23,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_context.h"
 #include "helper/helper_main.h"
 #include "host/host.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead {
 namespace {

@@ -36,12 +36,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "browser_host/roles/builtin_roles.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
 #include "host/host.h"
 #include "host/supervisor.h"
+#include "sample_roles/builtin_roles.h"
 
 namespace bulkhead {
 namespace {

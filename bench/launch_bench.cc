@@ -38,12 +38,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/latency_stats.h"
-#include "browser_host/roles/builtin_roles.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
 #include "host/host.h"
 #include "host/launch/launcher.h"
+#include "sample_roles/builtin_roles.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {

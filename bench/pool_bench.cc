@@ -37,8 +37,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/pool_bench.pb.h"
-#include "browser_host/roles/builtin_roles.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_context.h"
@@ -46,6 +44,8 @@
 #include "host/helper_pool.h"
 #include "host/host.h"
 #include "host/one_shot_runner.h"
+#include "sample_roles/builtin_roles.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead {
 namespace {

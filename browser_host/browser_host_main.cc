@@ -12,13 +12,13 @@
 #include "browser_host/demo.h"
 #include "browser_host/host_config.h"
 #include "browser_host/replay_command.h"
-#include "browser_host/roles/builtin_roles.h"
 #include "browser_host/sandbox_learn.h"
 #include "browser_host/sandbox_report.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
 #include "host/trace_recorder.h"
+#include "sample_roles/builtin_roles.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/roles/work.pb.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead {
 namespace {

@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "fuzz/fuzz_fds.h"
 #include "ipc/channel.h"
 #include "ipc/handle_transport.h"
 #include "ipc/proto/envelope.pb.h"
+#include "sample_roles/work.pb.h"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "browser_host/host_config.h"
-#include "browser_host/roles/builtin_roles.h"
 #include "helper/role_registry.h"
 #include "host/host.h"
+#include "sample_roles/builtin_roles.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "browser_host/roles/work.pb.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead::roles {
 

@@ -1,18 +1,18 @@
-#include "browser_host/roles/builtin_roles.h"
+#include "sample_roles/builtin_roles.h"
 
 #include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "browser_host/roles/blob_compressor.h"
-#include "browser_host/roles/matrix_kernel.h"
-#include "browser_host/roles/text_layout.h"
-#include "browser_host/roles/url_parser.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/status_macros.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "helper/helper_context.h"
+#include "sample_roles/blob_compressor.h"
+#include "sample_roles/matrix_kernel.h"
+#include "sample_roles/text_layout.h"
+#include "sample_roles/url_parser.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead {
 namespace roles {

@@ -1,4 +1,4 @@
-#include "browser_host/roles/matrix_kernel.h"
+#include "sample_roles/matrix_kernel.h"
 
 #include <cmath>
 #include <cstddef>

@@ -4,7 +4,7 @@
 #define BULKHEAD_HELPER_ROLES_MATRIX_KERNEL_H_
 
 #include "absl/status/statusor.h"
-#include "browser_host/roles/work.pb.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead::roles {
 

@@ -1,4 +1,4 @@
-#include "browser_host/roles/text_layout.h"
+#include "sample_roles/text_layout.h"
 
 #include <algorithm>
 #include <cstddef>

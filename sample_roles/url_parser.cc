@@ -1,4 +1,4 @@
-#include "browser_host/roles/url_parser.h"
+#include "sample_roles/url_parser.h"
 
 #include <cstddef>
 #include <cstdint>

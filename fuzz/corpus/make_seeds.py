@@ -30,7 +30,7 @@ def frame(text):
 
 def any_of(type_name, message_text):
     value = encode(f"bulkhead.roles.{type_name}", message_text, "work.proto",
-                   "browser_host/roles")
+                   "sample_roles")
     escaped = "".join(f"\\{b:03o}" for b in value)
     return (f'message {{ type_url: "type.googleapis.com/bulkhead.roles.'
             f'{type_name}" value: "{escaped}" }}')
@@ -131,7 +131,7 @@ def repro_file(text):
 
 poison = encode("bulkhead.roles.LayoutTextRequest",
                 'text: "bulkhead-demo-crash:segv" width: 30', "work.proto",
-                "browser_host/roles")
+                "sample_roles")
 poison_escaped = "".join(f"\\{b:03o}" for b in poison)
 write("repro_fuzzer", "segv", repro_file(
     'format_version: 2 role: "renderer" '

@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "browser_host/host_config.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 

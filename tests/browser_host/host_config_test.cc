@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "browser_host/roles/builtin_roles.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sample_roles/builtin_roles.h"
 #include "sandbox/sandbox_policy.h"
 
 namespace bulkhead {

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/builtin_roles.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/repro.h"
+#include "sample_roles/builtin_roles.h"
+#include "sample_roles/work.pb.h"
 #include "tests/support/run_process.h"
 
 namespace bulkhead {

@@ -14,12 +14,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/compiler.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/launch_options.h"
+#include "sample_roles/work.pb.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "browser_host/roles/work.pb.h"
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/helper_pool.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/pool_fixture.h"
 #include "tests/host/pool_worker_requests.h"
 #include "tests/support/sanitizer_env.h"

@@ -11,12 +11,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
 #include "host/helper_pool.h"
 #include "host/replay.h"
 #include "host/repro.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/pool_fixture.h"
 
 namespace bulkhead::testing {

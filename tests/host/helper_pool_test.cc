@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/pool_fixture.h"
 #include "tests/support/sanitizer_env.h"
 

@@ -13,12 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
 #include "host/helper_process.h"
 #include "host/symbolizer.h"
 #include "ipc/handler_error.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {

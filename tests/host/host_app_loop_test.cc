@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
+#include "sample_roles/work.pb.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"
 

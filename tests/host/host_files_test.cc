@@ -17,8 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -331,8 +331,7 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
 // setsid-child/double-fork-daemon/fork-bomb-before-ready roles in sandboxed
 // mode, whose expectations are the lead's to decide (see the session-5
 // attack report).
-TEST_P(HostFilesTest,
-       AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
+TEST_P(HostFilesTest, AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
 #if !defined(__linux__)
   GTEST_SKIP() << "processes are counted on Linux only";
 #endif

@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/test_pipe.h"
 

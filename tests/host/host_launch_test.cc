@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/sandboxed_launcher.h"
+#include "sample_roles/work.pb.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
 

@@ -14,9 +14,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/output_writer.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/supervisor.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {

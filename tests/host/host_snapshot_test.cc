@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/openmetrics.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/openmetrics_check.h"
 

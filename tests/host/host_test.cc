@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/test_roles.h"

@@ -9,9 +9,9 @@
 #include <set>
 #include <string>
 
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/exit_info_status.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/pool_fixture.h"
 #include "tests/support/process_probe.h"
 

@@ -12,9 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "browser_host/roles/work.pb.h"
 #include "gtest/gtest.h"
 #include "host/helper_pool.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/host/pool_worker_requests.h"
 

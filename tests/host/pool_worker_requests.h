@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
-#include "browser_host/roles/work.pb.h"
+#include "sample_roles/work.pb.h"
 
 namespace bulkhead::testing {
 

@@ -7,12 +7,12 @@
 #include <optional>
 #include <string>
 
-#include "browser_host/roles/builtin_roles.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/launch/launch_options.h"
 #include "host/repro.h"
+#include "sample_roles/builtin_roles.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {

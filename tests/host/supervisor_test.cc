@@ -5,9 +5,9 @@
 #include <thread>
 #include <vector>
 
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 
 namespace bulkhead {

@@ -1,4 +1,4 @@
-#include "browser_host/roles/blob_compressor.h"
+#include "sample_roles/blob_compressor.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "browser_host/roles/work.pb.h"
 #include "host/host.h"
+#include "sample_roles/work.pb.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/support/process_probe.h"

@@ -17,14 +17,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "browser_host/roles/builtin_roles.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/compiler.h"
 #include "common/os_error.h"
 #include "helper/helper_context.h"
 #include "host/host.h"
 #include "ipc/frame_codec.h"
 #include "ipc/uv_handle.h"
+#include "sample_roles/builtin_roles.h"
+#include "sample_roles/work.pb.h"
 #include "tests/support/test_pipe.h"
 
 namespace bulkhead::testing {

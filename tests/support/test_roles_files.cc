@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "browser_host/roles/work.pb.h"
 #include "helper/helper_context.h"
 #include "ipc/proto/file_broker.pb.h"
+#include "sample_roles/work.pb.h"
 #include "tests/support/test_pipe.h"
 #include "tests/support/test_roles.h"
 

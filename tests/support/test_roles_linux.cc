@@ -46,8 +46,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "browser_host/roles/work.pb.h"
 #include "helper/helper_context.h"
+#include "sample_roles/work.pb.h"
 #include "tests/support/fd_table_filler.h"
 #include "tests/support/test_roles.h"
 

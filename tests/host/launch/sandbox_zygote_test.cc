@@ -17,11 +17,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/work.pb.h"
 #include "common/proc_stat_linux.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/launch/zygote_host.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/fake_zygote.h"
 #include "tests/support/process_probe.h"
@@ -208,11 +208,12 @@ TEST_F(SandboxZygoteTest, AHelperThatDiesBeforeTheLoopTakesItOverIsReported) {
   const std::vector<int64_t> zygotes = SandboxedZygotes();
   ASSERT_EQ(zygotes.size(), 1u);
   const int64_t zygote = zygotes[0];
-  const std::string init_tasks = absl::StrCat("/proc/", ParentOf(zygote), "/task");
+  const std::string init_tasks =
+      absl::StrCat("/proc/", ParentOf(zygote), "/task");
   const std::vector<int64_t> before = ChildrenOf(init_tasks);
   auto is_new = [&](int64_t pid) {
-    return pid != zygote && std::find(before.begin(), before.end(), pid) ==
-                                before.end();
+    return pid != zygote &&
+           std::find(before.begin(), before.end(), pid) == before.end();
   };
   absl::StatusOr<HelperProcess*> launched =
       host_->Launch("renderer", [](absl::StatusOr<HelperProcess*>) {});

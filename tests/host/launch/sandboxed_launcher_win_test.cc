@@ -15,12 +15,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "browser_host/roles/work.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_handle.h"
+#include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
