@@ -55,6 +55,13 @@ function(bulkhead_precompile_headers target)
     <algorithm> <cstdint> <functional> <map> <memory> <optional> <string> <utility> <vector>
     <absl/status/status.h> <absl/status/statusor.h> <absl/strings/str_cat.h>
     <absl/strings/string_view.h> <absl/time/time.h> <google/protobuf/message.h> ${ARGN})
+  # Clang records each header's modification time in the precompiled header and refuses it when
+  # one differs. A compiler cache (scripts/setup.sh uses ccache) may hand this build a precompiled
+  # header made in another checkout, whose files have other times but the same contents: without
+  # the times, clang still checks each header's size.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE "SHELL:-Xclang -fno-pch-timestamp")
+  endif()
 endfunction()
 
 # Adds a library target `bulkhead_<name>` with alias `bulkhead::<name>`, whose public headers
