@@ -12,8 +12,6 @@
 #                            elsewhere, e.g. the `fetch` preset or vcpkg)
 #   CI=true                  never prompt (sudo -n)
 #   BULKHEAD_CCACHE=0        compile without ccache (see bulkhead_compiler_cache)
-#   CCACHE_DIR, CCACHE_MAXSIZE  where ccache keeps its cache, and how much (default
-#                            ~/.cache/bulkhead/ccache, 10G)
 
 BULKHEAD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -80,18 +78,22 @@ bulkhead_install_package_list() {
 }
 
 # Compiles through ccache (when it is installed and BULKHEAD_CCACHE is not 0): exports the
-# launcher variables CMake reads when it first configures a build tree (so also the trees the
-# package tests configure themselves) and ccache's settings, each unless already set. The cache
-# is keyed on paths relative to the checkout, so another checkout's build hits it too;
-# precompiled headers need the pch_defines,time_macros sloppiness. A tree configured before
-# keeps what it was configured with.
+# launcher variables CMake reads when it first configures a build tree (the trees the package
+# tests configure themselves; bulkhead_configure passes them to the presets' trees, so that
+# turning it off takes effect there too), and the settings the build needs, each unless already
+# set: paths relative to the checkout in the cache key (another checkout's build hits it too),
+# and the sloppiness precompiled headers need (pch_defines,time_macros; include_file_mtime and
+# _ctime, since a precompiled header is always newer than its build started, at the price of
+# ccache's guard against a header edited during a compile). Where the cache lives and its size
+# are ccache's own settings (~/.cache/ccache by default, 5 GB; CCACHE_DIR, ccache.conf).
 bulkhead_compiler_cache() {
-  [[ ${BULKHEAD_CCACHE:-1} == 0 ]] && return 0
+  if [[ ${BULKHEAD_CCACHE:-1} == 0 ]]; then
+    export CMAKE_C_COMPILER_LAUNCHER="" CMAKE_CXX_COMPILER_LAUNCHER=""
+    return 0
+  fi
   command -v ccache >/dev/null 2>&1 || return 0
   export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
   export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
-  export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/ccache}
-  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-10G}
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BULKHEAD_ROOT}
   export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
   export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
@@ -104,6 +106,10 @@ bulkhead_compiler_cache() {
 bulkhead_configure() {
   local preset=$1
   shift
+  # The compiler launcher (bulkhead_compiler_cache), part of what the tree was configured with.
+  bulkhead_compiler_cache
+  set -- "$@" "-DCMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-}" \
+    "-DCMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-}"
   local dir="$BULKHEAD_ROOT/build/$preset"
   local stamp="$dir/.bulkhead-configured" args="" fresh=()
   (($#)) && args=$(printf '%s\n' "$@")

@@ -58,6 +58,11 @@ class SandboxZygotes {
   // it; null when it could not start or has been given up (the caller execs).
   std::shared_ptr<SandboxZygote> ForShape(const ShapeKey& key);
 
+  // How many sandboxed zygotes of this process could not start or were given
+  // up so far, in every host: a test that expects its helpers forked checks
+  // this did not move (a loaded machine may slow a zygote past its deadline).
+  static uint64_t FallbacksForTesting();
+
  private:
   std::mutex mutex_;
   // A null entry: tried, and it did not start.

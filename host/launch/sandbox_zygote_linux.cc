@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +40,12 @@
 
 namespace bulkhead {
 namespace {
+
+// SandboxZygotes::FallbacksForTesting's count.
+std::atomic<uint64_t>& Fallbacks() {
+  static std::atomic<uint64_t> count{0};
+  return count;
+}
 
 // A fork takes well under a millisecond; a zygote silent this long is stuck.
 constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
@@ -261,8 +268,16 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
   ScopedHandle zygote_pidfd(zygote_fd);
   const std::string ns_link = PidNamespaceLink(init);
   const std::vector<pid_t> zygote_pids = PidfdNamespacePids(zygote_fd);
-  if (ns_link.empty() || zygote_pids.size() != 2) {
+  if (ns_link.empty()) {
     return absl::UnavailableError("no sandboxed zygote: cannot read /proc");
+  }
+  // Its pid here and in its own namespace: this process's /proc must be of
+  // its pid namespace, and the shape must have a pid namespace of its own.
+  if (zygote_pids.size() != 2) {
+    return absl::UnavailableError(absl::StrCat(
+        "no sandboxed zygote: its pidfd names ", zygote_pids.size(),
+        " pids (NSpid), not 2: no pid namespace of its own, or a /proc of "
+        "another pid namespace than this process's"));
   }
   // The pid it said is the kernel's (in its namespace): its own end is told
   // from a helper's by that pid.
@@ -309,6 +324,7 @@ SandboxZygote::~SandboxZygote() {
 void SandboxZygote::GiveUp(const absl::Status& why) {
   std::lock_guard<std::mutex> lock(control_mutex_);
   if (!usable_.exchange(false)) return;
+  Fallbacks().fetch_add(1);
   BH_LOG(kWarning, "sandboxed zygote (pid ", zygote_pid_,
          ") given up: ", why.message(),
          "; helpers of its shape are exec'd from now on");
@@ -373,13 +389,11 @@ absl::Status SandboxZygote::Watch(uv_loop_t* loop) {
 }
 
 absl::Status SandboxZygote::Register(pid_t ns_pid, SandboxForkedChild* child) {
+  // Still in flight while ReadRecords may sweep orphans: spared.
   ReadRecords();
+  ForgetInFlight(static_cast<pid_t>(child->pid()));
   if (init_reaped_) {
     return absl::UnavailableError("the sandboxed zygote's namespace has ended");
-  }
-  {
-    std::lock_guard<std::mutex> lock(control_mutex_);
-    in_flight_.erase(static_cast<pid_t>(child->pid()));
   }
   if (!children_.emplace(ns_pid, child).second) {
     const absl::Status lie = absl::DataLossError(
@@ -551,6 +565,8 @@ SandboxForkedChild::SandboxForkedChild(std::shared_ptr<SandboxZygote> zygote,
 
 SandboxForkedChild::~SandboxForkedChild() {
   if (registered_) zygote_->Unregister(ns_pid_, this);
+  // Watch failed before Register took it off the zygote's in-flight list.
+  if (!watched_) zygote_->ForgetInFlight(static_cast<pid_t>(pid_));
   if (!reported_) {
     ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
     // What it started is in its process group (it leads its session, and
@@ -563,6 +579,8 @@ SandboxForkedChild::~SandboxForkedChild() {
 
 absl::Status SandboxForkedChild::Watch(uv_loop_t* loop) {
   BH_RETURN_IF_ERROR(zygote_->Watch(loop));
+  // Register takes it off the in-flight list, whatever it returns.
+  watched_ = true;
   absl::Status registered = zygote_->Register(ns_pid_, this);
   if (absl::IsDataLoss(registered)) {
     // The zygote answered with a live helper's pid: that process is another
@@ -616,6 +634,8 @@ void SandboxForkedChild::Report(int code, int status) {
 
 bool SandboxZygotes::Available() { return ZygoteHost::Available(); }
 
+uint64_t SandboxZygotes::FallbacksForTesting() { return Fallbacks().load(); }
+
 bool ForkSandboxedHelpersByDefault() {
   const char* setting = std::getenv("BULKHEAD_SANDBOXED_ZYGOTE");
   if (setting != nullptr && std::string(setting) == "0") return false;
@@ -634,6 +654,7 @@ std::shared_ptr<SandboxZygote> SandboxZygotes::ForShape(const ShapeKey& key) {
     absl::StatusOr<std::shared_ptr<SandboxZygote>> started =
         SandboxZygote::Start(key, absl::Seconds(10));
     if (!started.ok()) {
+      Fallbacks().fetch_add(1);
       BH_LOG(kWarning, started.status().message(),
              "; sandboxed helpers of this shape are exec'd");
     }

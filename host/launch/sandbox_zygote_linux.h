@@ -115,9 +115,9 @@ class SandboxZygote : public std::enable_shared_from_this<SandboxZygote> {
   // reaped.
   void Retire(std::unique_ptr<HelperCgroup> cgroup);
 
-  // The launch of the helper `pid` (as this process sees it), forked by
-  // Fork, failed before Register and has killed it: it is no longer a helper
-  // about to register, so KillOrphans no longer spares that pid.
+  // The helper `pid` (as this process sees it), forked by Fork, is no longer
+  // one about to register (Register was called, or its launch failed or was
+  // cancelled and killed it): KillOrphans no longer spares that pid.
   // Thread-safe.
   void ForgetInFlight(pid_t pid);
 
@@ -205,6 +205,7 @@ class SandboxForkedChild final : public ChildProcess {
   ExitCallback on_exit_;
   bool registered_ = false;
   bool reported_ = false;
+  bool watched_ = false;  // Register was called (it may have failed).
 };
 
 }  // namespace bulkhead

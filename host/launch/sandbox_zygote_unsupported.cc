@@ -9,6 +9,8 @@ bool SandboxZygotes::Available() { return false; }
 
 bool ForkSandboxedHelpersByDefault() { return false; }
 
+uint64_t SandboxZygotes::FallbacksForTesting() { return 0; }
+
 SandboxZygotes::SandboxZygotes() = default;
 
 SandboxZygotes::~SandboxZygotes() = default;

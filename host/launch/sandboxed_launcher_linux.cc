@@ -129,6 +129,8 @@ struct SandboxLaunch {
       ::syscall(SYS_pidfd_send_signal, forked->pidfd.get(), SIGKILL, nullptr,
                 0);
       SweepProcessTree(forked->pid);
+      // Never to register: not a helper about to, for the orphan sweep.
+      if (zygote != nullptr) zygote->ForgetInFlight(forked->pid);
     }
     if (!pidfd.is_valid()) return;
     ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);

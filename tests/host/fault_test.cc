@@ -37,17 +37,22 @@ class FaultTest : public testing::HostFixture {
 
   void SetUp() override {
     HostFixture::SetUp();
+    const uint64_t fallbacks = SandboxZygotes::FallbacksForTesting();
     sibling_ = LaunchReady("renderer");
     victim_ = LaunchReady("utility");
     ASSERT_NE(sibling_, nullptr);
     ASSERT_NE(victim_, nullptr);
-    // The launch mode this run asked for: a sandboxed helper forked from its
-    // shape's zygote by default, exec'd in the .execd run
-    // (BULKHEAD_SANDBOXED_ZYGOTE=0), never silently the other.
-    if (victim_->sandboxed() && SandboxZygotes::Available() &&
-        SandboxedLaunchAvailable()) {
-      EXPECT_EQ(victim_->forked(), ForkSandboxedHelpersByDefault());
-      EXPECT_EQ(sibling_->forked(), ForkSandboxedHelpersByDefault());
+    // The launch mode this run asked for: exec'd in the .execd run
+    // (BULKHEAD_SANDBOXED_ZYGOTE=0), never forked; forked from its shape's
+    // zygote by default, unless that zygote could not start or was given up
+    // (a loaded machine may slow it past its deadline), which is logged.
+    if (!victim_->sandboxed() || !SandboxedLaunchAvailable()) return;
+    if (!ForkSandboxedHelpersByDefault()) {
+      EXPECT_FALSE(victim_->forked());
+      EXPECT_FALSE(sibling_->forked());
+    } else if (SandboxZygotes::FallbacksForTesting() == fallbacks) {
+      EXPECT_TRUE(victim_->forked());
+      EXPECT_TRUE(sibling_->forked());
     }
   }
 

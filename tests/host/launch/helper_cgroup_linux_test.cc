@@ -118,22 +118,38 @@ TEST(HelperCgroupTest, TheNextHostReclaimsTheCgroupsOfAKilledOne) {
     GTEST_SKIP() << "the killed host's helpers had no cgroups";
   }
   // The next host: any cgroup it makes reclaims the abandoned ones first.
-  // Another test's host may be reclaiming them at the same moment (ctest
-  // runs two at once), and Create waits for that only a bounded time: the
-  // directories must be gone soon after, by one reclaim or the other. Nothing
-  // else removes them.
+  // Another test's host may be reclaiming one at the same moment (ctest runs
+  // two at once), and Create waits for that only a bounded time: once it
+  // returns, each is gone, or still held for reclaiming by another process
+  // (locked exclusively), and gone soon after. One that is neither was
+  // passed over.
   absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
       HelperCgroup::Create(absl::StrCat(::getpid(), "-900002"), 0, 0);
   ASSERT_TRUE(next.ok()) << next.status();
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::vector<std::string> being_reclaimed;
   for (const std::string& path : left) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;  // Gone.
+    const bool locked_by_another = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+    ::close(fd);
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) continue;  // Gone meanwhile.
+    EXPECT_TRUE(locked_by_another)
+        << path << " of the killed host " << host_pid
+        << " is still there, and nobody is reclaiming it; in it: "
+        << ReadKernelFile(path + "/cgroup.procs");
+    if (locked_by_another) being_reclaimed.push_back(path);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (const std::string& path : being_reclaimed) {
     std::error_code error;
     while (std::filesystem::exists(path, error) && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(20));
     }
     EXPECT_FALSE(std::filesystem::exists(path, error))
         << path << " of the killed host " << host_pid
-        << " is still there; in it: "
+        << " was being reclaimed by another process, and is still there; in "
+           "it: "
         << ReadKernelFile(path + "/cgroup.procs");
   }
 }
@@ -182,6 +198,65 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
     EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
     std::filesystem::remove(path, error);
   }
+}
+
+// Another host is reclaiming an abandoned cgroup (it holds the directory's
+// lock, and takes a while): a host that found it abandoned too waits for that
+// reclaim, so that what it found abandoned is gone when Create returns.
+TEST(HelperCgroupTest, CreateWaitsForAnotherHostsReclaimToFinish) {
+  absl::StatusOr<std::unique_ptr<HelperCgroup>> probe =
+      HelperCgroup::Create(absl::StrCat(::getpid(), "-900010"), 0, 0);
+  if (!probe.ok()) {
+    GTEST_SKIP() << "cannot make cgroups here: " << probe.status();
+  }
+  const std::vector<std::string> parents = ParentsOf(**probe);
+  ASSERT_FALSE(parents.empty()) << (*probe)->description();
+  probe->reset();
+  pid_t host = 0;
+  uint64_t start = 0;
+  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
+  std::vector<std::string> abandoned;
+  for (const std::string& parent : parents) {
+    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
+    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
+        << abandoned.back();
+  }
+  // The other host's reclaim: it locks each, works 300 ms, removes them, and
+  // exits (its locks go with it).
+  int locked[2];
+  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
+  const pid_t reclaimer = ::fork();
+  ASSERT_GE(reclaimer, 0);
+  if (reclaimer == 0) {
+    for (const std::string& path : abandoned) {
+      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
+    }
+    const char one = 1;
+    if (::write(locked[1], &one, 1) != 1) ::_exit(3);
+    ::usleep(300'000);
+    for (const std::string& path : abandoned) {
+      if (::rmdir(path.c_str()) != 0) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(locked[1]);
+  char one = 0;
+  pollfd ready = {locked[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&ready, 1, 10000), 1);
+  ASSERT_EQ(::read(locked[0], &one, 1), 1) << "the reclaimer could not lock";
+  ::close(locked[0]);
+  absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
+      HelperCgroup::Create(absl::StrCat(::getpid(), "-900011"), 0, 0);
+  ASSERT_TRUE(next.ok()) << next.status();
+  for (const std::string& path : abandoned) {
+    std::error_code error;
+    EXPECT_FALSE(std::filesystem::exists(path, error))
+        << path << ": Create returned while another host was reclaiming it";
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(reclaimer, &status, 0), reclaimer);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 // flock needs nothing but a descriptor: any process that may open an
