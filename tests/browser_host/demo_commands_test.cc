@@ -126,9 +126,14 @@ TEST_F(DemoCommandsTest, ACommandWaitsNoLongerThanItsLimit) {
   EXPECT_THAT(said_, ElementsAre("not run: 'kill renderer': renderer-1 was "
                                  "not ready within 300ms\n",
                                  "<end of input>"));
-  HelperProcess* renderer = host_->FindHelper("renderer");
-  ASSERT_NE(renderer, nullptr);  // Not killed.
-  EXPECT_EQ(renderer->state(), HelperProcess::State::kReady);
+  // Not killed: it goes on to Ready (it may still be starting: 300 ms is
+  // short for a helper under Wine on a busy machine).
+  EXPECT_TRUE(RunUntil([&] {
+    HelperProcess* renderer = host_->FindHelper("renderer");
+    return renderer != nullptr &&
+           renderer->state() == HelperProcess::State::kReady;
+  }));
+  EXPECT_TRUE(exits_.empty()) << exits_.front().Describe();
 }
 
 // Once the app is up (Resume), the waiting command runs.
