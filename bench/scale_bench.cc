@@ -49,6 +49,7 @@
 #include "absl/time/clock.h"
 #include "bench/latency_stats.h"
 #include "common/command_line.h"
+#include "common/kernel_file_linux.h"
 #include "common/logging.h"
 #include "helper/helper_main.h"
 #include "host/host.h"
@@ -252,9 +253,10 @@ std::vector<std::pair<int64_t, int64_t>> Descendants() {
   while (const dirent* entry = ::readdir(proc)) {
     int64_t pid = 0;
     if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-    std::string text((std::istreambuf_iterator<char>(stat)),
-                     std::istreambuf_iterator<char>());
+    // Not an istreambuf_iterator: reading the stat of a process that has
+    // just ended fails with ESRCH, and libstdc++ throws there.
+    const std::string text =
+        ReadKernelFile(absl::StrCat("/proc/", pid, "/stat"));
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
     const size_t close = text.rfind(')');
     if (close == std::string::npos) continue;
