@@ -227,7 +227,11 @@ TEST_F(HelperPoolTest, CrashEveryNthTaskIdempotentAllSucceedOnce) {
     EXPECT_EQ(result->lines(0), absl::StrCat("task-", id));
   }
   EXPECT_GT(pool->stats().retried, 0u);
-  EXPECT_EQ(pool->stats().retried, pool->stats().helper_deaths);
+  // Each death in a task retried it; a helper that died starting (under Wine
+  // on a busy machine, one was killed for no Ready within the fixture's 2 s)
+  // had no task to retry.
+  EXPECT_EQ(pool->stats().retried,
+            pool->stats().helper_deaths - pool->stats().launch_failures);
 }
 
 TEST_F(HelperPoolTest, ARetriedTaskRunsOnAFreshHelper) {

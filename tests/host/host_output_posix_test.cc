@@ -24,8 +24,22 @@ namespace {
 
 // How long the pipe's reader stays away before it gives up on the test and
 // closes its end (a host stuck in a write to it then gets EPIPE, and the test
-// fails on the calls that timed out meanwhile instead of hanging).
-constexpr absl::Duration kReaderPatience = absl::Seconds(20);
+// fails on the calls that timed out meanwhile instead of hanging). Far longer
+// than the test takes: under ThreadSanitizer on a busy machine its calls took
+// over 20 s in all, and the reader, gone, failed it.
+constexpr absl::Duration kReaderPatience = absl::Seconds(120);
+
+// The test's failures, on stderr: its stdout is the unread pipe, whose
+// buffered text (gtest's messages with it) is thrown away at the end.
+class FailuresToStderr : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.failed()) return;
+    std::fprintf(stderr, "%s:%d: Failure\n%s\n",
+                 result.file_name() != nullptr ? result.file_name() : "?",
+                 result.line_number(), result.message());
+  }
+};
 
 // This process's fd 1 is a pipe whose reader does not read until told to.
 class UnreadStdout {
@@ -101,7 +115,20 @@ class UnreadStdout {
   std::thread watchdog_;
 };
 
-class HostOutputTest : public testing::HostFixture {};
+class HostOutputTest : public testing::HostFixture {
+ protected:
+  void SetUp() override {
+    ::testing::UnitTest::GetInstance()->listeners().Append(&failures_);
+    HostFixture::SetUp();
+  }
+  void TearDown() override {
+    HostFixture::TearDown();
+    ::testing::UnitTest::GetInstance()->listeners().Release(&failures_);
+  }
+
+ private:
+  FailuresToStderr failures_;
+};
 
 TEST_F(HostOutputTest, AnUnreadStdoutDropsHelperLinesAndNeverStallsTheLoop) {
   UnreadStdout unread;
@@ -113,7 +140,7 @@ TEST_F(HostOutputTest, AnUnreadStdoutDropsHelperLinesAndNeverStallsTheLoop) {
   // The pipe (64 KiB) and the writer's queue (1 MiB) fill within
   // milliseconds of flooding; every call below waits on the loop behind them.
   ASSERT_TRUE(RunUntil([&] { return flooder->output_lines_dropped() > 0; }));
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 10; ++i) {
     roles::LayoutTextRequest request;
     request.set_text("PATH");
     absl::StatusOr<roles::LayoutTextResponse> answer =
