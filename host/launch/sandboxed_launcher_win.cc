@@ -267,16 +267,24 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     // no console, so no conhost.exe, which would count against the job's one
     // process, and which Wine starts from inside the helper, where it
     // inherits the channel's end and keeps it open.
-    if (::CreateProcessAsUserW(
-            token.get(), application.c_str(), wide_command_line.data(), nullptr,
-            nullptr, /*bInheritHandles=*/TRUE,
-            CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | DETACHED_PROCESS |
-                CREATE_UNICODE_ENVIRONMENT,
-            environment.data(), nullptr, &startup.StartupInfo, &created)) {
-      error = ERROR_SUCCESS;
-      break;
+    // Wine fails it now and then with ERROR_INTERNAL_ERROR and succeeds when
+    // asked again (seen in the suite, Windows error 1359): up to 3 tries.
+    bool started = false;
+    for (int attempt = 0; attempt < 3 && !started; ++attempt) {
+      started =
+          ::CreateProcessAsUserW(
+              token.get(), application.c_str(), wide_command_line.data(),
+              nullptr, nullptr,
+              /*bInheritHandles=*/TRUE,
+              CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT |
+                  DETACHED_PROCESS | CREATE_UNICODE_ENVIRONMENT,
+              environment.data(), nullptr, &startup.StartupInfo, &created) != 0;
+      error = started ? ERROR_SUCCESS : ::GetLastError();
+      if (error != ERROR_INTERNAL_ERROR) break;
+      BH_LOG(kWarning, "CreateProcessAsUserW ", executable,
+             ": internal error (Windows error 1359), trying again");
     }
-    error = ::GetLastError();
+    if (started) break;
     if (!with_mitigations || !MitigationsRefused(error)) break;
     BH_LOG(kWarning,
            "CreateProcessAsUserW refused the mitigation policies "
