@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,58 @@ void ExitedHost(pid_t* pid, uint64_t* start) {
   ASSERT_EQ(::waitpid(host, nullptr, 0), host);
   ASSERT_GT(*start, 0u);
   *pid = host;
+}
+
+// Empty cgroups named for a host that has exited, one under each of
+// `parents`, into `abandoned`.
+void MakeAbandonedCgroups(const std::vector<std::string>& parents,
+                          std::vector<std::string>* abandoned) {
+  pid_t host = 0;
+  uint64_t start = 0;
+  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
+  for (const std::string& parent : parents) {
+    abandoned->push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
+    ASSERT_TRUE(std::filesystem::create_directory(abandoned->back()))
+        << abandoned->back();
+  }
+}
+
+// Forks a process that takes LOCK_EX on each of `paths` (as nobody first,
+// when `as_nobody` and this runs as root), and returns once it holds them
+// all. It then holds them until killed, or, with `remove_after_ms`, works
+// that long, removes the directories and exits 0 (its locks go with it).
+void ForkLocker(const std::vector<std::string>& paths, bool as_nobody,
+                std::optional<int> remove_after_ms, pid_t* locker) {
+  int locked[2];
+  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
+  *locker = ::fork();
+  ASSERT_GE(*locker, 0);
+  if (*locker == 0) {
+    if (as_nobody && ::geteuid() == 0 &&
+        (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(1);
+    }
+    for (const std::string& path : paths) {
+      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
+    }
+    const char one = 1;
+    if (::write(locked[1], &one, 1) != 1) ::_exit(3);
+    if (!remove_after_ms.has_value()) {
+      for (;;) ::pause();
+    }
+    ::usleep(static_cast<useconds_t>(*remove_after_ms) * 1000);
+    for (const std::string& path : paths) {
+      if (::rmdir(path.c_str()) != 0) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(locked[1]);
+  char one = 0;
+  pollfd ready = {locked[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&ready, 1, 10000), 1);
+  ASSERT_EQ(::read(locked[0], &one, 1), 1) << "the locker could not lock";
+  ::close(locked[0]);
 }
 
 TEST(HelperCgroupTest, TheNextHostReclaimsTheCgroupsOfAKilledOne) {
@@ -165,23 +218,17 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   const std::vector<std::string> parents = ParentsOf(**probe);
   ASSERT_FALSE(parents.empty()) << (*probe)->description();
   probe->reset();
-  pid_t host = 0;
-  uint64_t start = 0;
-  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
+  std::vector<std::string> abandoned;
+  ASSERT_NO_FATAL_FAILURE(MakeAbandonedCgroups(parents, &abandoned));
   // Its helper's leftover, still inside.
   const pid_t leftover = ::fork();
   ASSERT_GE(leftover, 0);
   if (leftover == 0) {
     for (;;) ::pause();
   }
-  std::vector<std::string> abandoned;
-  for (const std::string& parent : parents) {
-    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
-    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
-        << abandoned.back();
-    ASSERT_TRUE(WriteKernelFile(abandoned.back() + "/cgroup.procs",
-                                absl::StrCat(leftover))
-                    .ok());
+  for (const std::string& path : abandoned) {
+    ASSERT_TRUE(
+        WriteKernelFile(path + "/cgroup.procs", absl::StrCat(leftover)).ok());
   }
   absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
       HelperCgroup::Create(absl::StrCat(::getpid(), "-900004"), 0, 0);
@@ -212,40 +259,13 @@ TEST(HelperCgroupTest, CreateWaitsForAnotherHostsReclaimToFinish) {
   const std::vector<std::string> parents = ParentsOf(**probe);
   ASSERT_FALSE(parents.empty()) << (*probe)->description();
   probe->reset();
-  pid_t host = 0;
-  uint64_t start = 0;
-  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
   std::vector<std::string> abandoned;
-  for (const std::string& parent : parents) {
-    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
-    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
-        << abandoned.back();
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeAbandonedCgroups(parents, &abandoned));
   // The other host's reclaim: it locks each, works 300 ms, removes them, and
-  // exits (its locks go with it).
-  int locked[2];
-  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
-  const pid_t reclaimer = ::fork();
-  ASSERT_GE(reclaimer, 0);
-  if (reclaimer == 0) {
-    for (const std::string& path : abandoned) {
-      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
-      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
-    }
-    const char one = 1;
-    if (::write(locked[1], &one, 1) != 1) ::_exit(3);
-    ::usleep(300'000);
-    for (const std::string& path : abandoned) {
-      if (::rmdir(path.c_str()) != 0) ::_exit(4);
-    }
-    ::_exit(0);
-  }
-  ::close(locked[1]);
-  char one = 0;
-  pollfd ready = {locked[0], POLLIN, 0};
-  ASSERT_EQ(::poll(&ready, 1, 10000), 1);
-  ASSERT_EQ(::read(locked[0], &one, 1), 1) << "the reclaimer could not lock";
-  ::close(locked[0]);
+  // exits.
+  pid_t reclaimer = 0;
+  ASSERT_NO_FATAL_FAILURE(ForkLocker(abandoned, /*as_nobody=*/false,
+                                     /*remove_after_ms=*/300, &reclaimer));
   absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
       HelperCgroup::Create(absl::StrCat(::getpid(), "-900011"), 0, 0);
   ASSERT_TRUE(next.ok()) << next.status();
@@ -274,39 +294,14 @@ TEST(HelperCgroupTest, AnAbandonedCgroupLockedForEverDoesNotBlockTheHost) {
   ASSERT_FALSE(parents.empty()) << (*probe)->description();
   probe->reset();
   // A host that has exited, and its empty cgroups.
-  pid_t host = 0;
-  uint64_t start = 0;
-  ASSERT_NO_FATAL_FAILURE(ExitedHost(&host, &start));
   std::vector<std::string> abandoned;
-  for (const std::string& parent : parents) {
-    abandoned.push_back(absl::StrCat(parent, "/", host, ".", start, "-1"));
-    ASSERT_TRUE(std::filesystem::create_directory(abandoned.back()))
-        << abandoned.back();
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeAbandonedCgroups(parents, &abandoned));
   // The locker: as nobody when this runs as root; it holds LOCK_EX on each
   // until killed.
-  int locked[2];
-  ASSERT_EQ(::pipe2(locked, O_CLOEXEC), 0);
-  const pid_t locker = ::fork();
-  ASSERT_GE(locker, 0);
-  if (locker == 0) {
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
-      ::_exit(1);
-    }
-    for (const std::string& path : abandoned) {
-      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
-      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
-    }
-    const char one = 1;
-    if (::write(locked[1], &one, 1) != 1) ::_exit(3);
-    for (;;) ::pause();
-  }
-  ::close(locked[1]);
-  char one = 0;
-  pollfd ready = {locked[0], POLLIN, 0};
-  ASSERT_EQ(::poll(&ready, 1, 10000), 1);
-  ASSERT_EQ(::read(locked[0], &one, 1), 1) << "the locker could not lock";
-  ::close(locked[0]);
+  pid_t locker = 0;
+  ASSERT_NO_FATAL_FAILURE(ForkLocker(abandoned, /*as_nobody=*/true,
+                                     /*remove_after_ms=*/std::nullopt,
+                                     &locker));
   // Create on a thread of its own, so that this test can end if it hangs.
   const auto create = [](const std::string& name) {
     return std::async(std::launch::async,
