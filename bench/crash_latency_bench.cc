@@ -23,7 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
-#if defined(__linux__)
+
+#include "common/platform.h"
+#if defined(BULKHEAD_OS_LINUX)
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #endif
@@ -94,7 +96,7 @@ std::vector<absl::Duration> BareChildCrash(int iterations) {
   return samples;
 }
 
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
 // The floor noticed as the host notices its helpers: the child's pidfd in
 // an epoll set, then waitid.
 std::vector<absl::Duration> BareChildCrashPidfd(int iterations) {
@@ -302,7 +304,7 @@ int Main(int argc, char** argv) {
   std::printf("== crash -> parent notified, without a host\n");
   PrintStats("bare child + waitpid", floor_crash);
   const Stats* floor_pidfd_or_null = nullptr;
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   const Stats floor_pidfd = Summarize(BareChildCrashPidfd(n));
   PrintStats("bare child + pidfd", floor_pidfd);
   floor_pidfd_or_null = &floor_pidfd;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/platform.h"
 #include "host/host.h"
 #include "sandbox/sandbox_policy.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 constexpr const char* kRoles[] = {"renderer", "gpu", "utility", "network"};
 
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
 constexpr bool kPlatformSeparatesNetwork = true;
 #else
 constexpr bool kPlatformSeparatesNetwork = false;

@@ -12,6 +12,12 @@ function(bulkhead_configure_target target)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
   endif()
+  if(BULKHEAD_GENERIC_POSIX)
+    # Also in an app's build against such a package: its headers then say the same.
+    target_compile_definitions(${target} PUBLIC BULKHEAD_GENERIC_POSIX)
+    target_compile_options(${target} PRIVATE
+      "SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/generic_posix_poison.h")
+  endif()
   if(BULKHEAD_SANITIZE)
     target_compile_options(${target} PRIVATE
       -fsanitize=${BULKHEAD_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)

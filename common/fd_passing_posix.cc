@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "common/platform.h"
 
 namespace bulkhead {
 namespace {
@@ -13,6 +17,27 @@ namespace {
 constexpr size_t kControlBytes = CMSG_SPACE(sizeof(int) * kMaxPassedFds);
 
 }  // namespace
+
+bool SetCloseOnExec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+}
+
+int SocketPairCloseOnExec(int type, int fds[2]) {
+#if defined(BULKHEAD_OS_LINUX)
+  return ::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds);
+#else
+  if (::socketpair(AF_UNIX, type, 0, fds) != 0) return -1;
+  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
+    const int error = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    errno = error;
+    return -1;
+  }
+  return 0;
+#endif
+}
 
 ssize_t SendWithFds(int socket, const void* bytes, size_t size,
                     absl::Span<const int> fds, int flags) {
@@ -36,7 +61,11 @@ ssize_t SendWithFds(int socket, const void* bytes, size_t size,
   }
   ssize_t sent;
   do {
+#if defined(BULKHEAD_OS_LINUX)
     sent = ::sendmsg(socket, &message, flags | MSG_NOSIGNAL);
+#else
+    sent = ::sendmsg(socket, &message, flags);
+#endif
   } while (sent < 0 && errno == EINTR);
   return sent;
 }
@@ -52,7 +81,7 @@ ssize_t ReceiveWithFds(int socket, void* buffer, size_t size, size_t max_fds,
   message.msg_control = control;
   message.msg_controllen =
       CMSG_SPACE(sizeof(int) * std::min(max_fds, kMaxPassedFds));
-#if defined(MSG_CMSG_CLOEXEC)
+#if defined(BULKHEAD_OS_LINUX)
   flags |= MSG_CMSG_CLOEXEC;
 #endif
   ssize_t received;
@@ -71,8 +100,8 @@ ssize_t ReceiveWithFds(int socket, void* buffer, size_t size, size_t max_fds,
       int fd;
       std::memcpy(&fd, CMSG_DATA(rights) + i * sizeof(int), sizeof(fd));
       fds.emplace_back(fd);
-#if !defined(MSG_CMSG_CLOEXEC)
-      ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC);
+#if !defined(BULKHEAD_OS_LINUX)
+      SetCloseOnExec(fd);
 #endif
     }
   }

@@ -1,7 +1,9 @@
 // Bytes with file descriptors beside them (SCM_RIGHTS) on an AF_UNIX socket:
 // the one place the project builds and reads those control messages, for the
 // channel's handle transport (ipc/handle_transport_posix.cc) and the zygote's
-// wire (helper/zygote_wire_linux.cc). POSIX only.
+// wire (helper/zygote_wire_linux.cc); and the close-on-exec socket pairs they
+// travel on. POSIX only: where Linux has an atomic flag (SOCK_CLOEXEC,
+// MSG_CMSG_CLOEXEC) it is used, elsewhere fcntl right after.
 #ifndef BULKHEAD_COMMON_FD_PASSING_POSIX_H_
 #define BULKHEAD_COMMON_FD_PASSING_POSIX_H_
 
@@ -19,8 +21,18 @@ namespace bulkhead {
 // The most fds one message carries either way.
 inline constexpr size_t kMaxPassedFds = 64;
 
+// Sets FD_CLOEXEC on `fd`; false with errno when fcntl fails.
+BULKHEAD_EXPORT bool SetCloseOnExec(int fd);
+
+// socketpair(AF_UNIX, `type`) with both ends close-on-exec. Elsewhere than on
+// Linux a fork+exec on another thread between the two calls can inherit them:
+// the host's launches exec through libuv, which closes what it does not pass.
+// 0, or -1 with errno (nothing left open).
+BULKHEAD_EXPORT int SocketPairCloseOnExec(int type, int fds[2]);
+
 // sendmsg of `size` bytes with `fds` (at most kMaxPassedFds), retried on
-// EINTR, with MSG_NOSIGNAL and `flags`. The bytes sent, or -1 with errno.
+// EINTR, with `flags` and no SIGPIPE (MSG_NOSIGNAL on Linux; elsewhere the
+// process ignores SIGPIPE: ipc/sigpipe.h). The bytes sent, or -1 with errno.
 BULKHEAD_EXPORT ssize_t SendWithFds(int socket, const void* bytes, size_t size,
                                     absl::Span<const int> fds, int flags);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "common/fd_passing_posix.h"
 #include "common/os_error.h"
 #include "common/platform_handle.h"
 
@@ -22,7 +23,7 @@ void ScopedHandle::reset(NativeHandle handle) {
 
 absl::StatusOr<HandlePair> CreateStreamPair() {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+  if (SocketPairCloseOnExec(SOCK_STREAM, fds) != 0) {
     return LastPosixErrorToStatus("socketpair");
   }
   return HandlePair{ScopedHandle(fds[0]), ScopedHandle(fds[1])};

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common/os_error.h"
+#include "common/platform.h"
 #include "common/process_image.h"
 #include "helper/crash_handler.h"
 #include "helper/descendant_sweep.h"
@@ -41,10 +42,15 @@ void WriteFully(int fd, const char* data, size_t size) {
 uintptr_t InterruptedPc(const void* ucontext) {
   if (ucontext == nullptr) return 0;
   const auto* context = static_cast<const ucontext_t*>(ucontext);
-#if defined(__linux__) && defined(__x86_64__)
+#if defined(BULKHEAD_OS_LINUX) && defined(__x86_64__)
   return static_cast<uintptr_t>(context->uc_mcontext.gregs[REG_RIP]);
-#elif defined(__linux__) && defined(__aarch64__)
+#elif defined(BULKHEAD_OS_LINUX) && defined(__aarch64__)
   return static_cast<uintptr_t>(context->uc_mcontext.pc);
+#elif defined(__APPLE__) && defined(__x86_64__)
+  // <mach/i386/_structs.h>: uc_mcontext points at the thread state. Unverified: no Mac here.
+  return static_cast<uintptr_t>(context->uc_mcontext->__ss.__rip);
+#elif defined(__APPLE__) && defined(__aarch64__)
+  return static_cast<uintptr_t>(context->uc_mcontext->__ss.__pc);
 #else
   (void)context;
   return 0;
@@ -80,9 +86,12 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
   header.fault_address =
       info != nullptr ? reinterpret_cast<uintptr_t>(info->si_addr) : 0;
   header.image_base = g_image_base;
+#if defined(BULKHEAD_OS_LINUX)
+  // The seccomp filter's SIGSYS names the refused call; no other system has one.
   if (signal == SIGSYS && info != nullptr) {
     header.syscall_number = info->si_syscall;
   }
+#endif
   char record[ipc::kMaxCrashRecordBytes];
   const size_t size = ipc::EncodeCrashRecord(
       header, frames, depth > first ? static_cast<size_t>(depth - first) : 0,

@@ -18,27 +18,14 @@ namespace {
 using BatchHeader = uint32_t;
 static_assert(HandleTransport::kMaxHandlesPerFrame <= kMaxPassedFds);
 
-bool SetCloseOnExec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
-}
-
 }  // namespace
 
 absl::StatusOr<HandlePair> HandleTransport::CreatePair() {
   int fds[2];
-  int type = SOCK_DGRAM;
-#if defined(SOCK_CLOEXEC)
-  type |= SOCK_CLOEXEC;
-#endif
-  if (::socketpair(AF_UNIX, type, 0, fds) != 0) {
+  if (SocketPairCloseOnExec(SOCK_DGRAM, fds) != 0) {
     return LastPosixErrorToStatus("socketpair(AF_UNIX, SOCK_DGRAM)");
   }
-  HandlePair pair{ScopedHandle(fds[0]), ScopedHandle(fds[1])};
-  if (!SetCloseOnExec(fds[0]) || !SetCloseOnExec(fds[1])) {
-    return LastPosixErrorToStatus("fcntl(FD_CLOEXEC)");
-  }
-  return pair;
+  return HandlePair{ScopedHandle(fds[0]), ScopedHandle(fds[1])};
 }
 
 absl::StatusOr<std::vector<uint64_t>> HandleTransport::Prepare(

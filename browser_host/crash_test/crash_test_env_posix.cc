@@ -7,10 +7,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "browser_host/crash_test/crash_test_internal.h"
+#include "common/platform.h"
 
 namespace bulkhead {
 
 ScopedHandle ListenOnAbstractSocket(std::string& name) {
+#if !defined(BULKHEAD_OS_LINUX)
+  name.clear();  // Abstract sockets are Linux's: an empty target.
+  return ScopedHandle();
+#else
   name = absl::StrCat("bulkhead-crash-test-", ::getpid());
   sockaddr_un address = {};
   address.sun_family = AF_UNIX;
@@ -22,16 +27,17 @@ ScopedHandle ListenOnAbstractSocket(std::string& name) {
       ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), size) !=
           0 ||
       ::listen(listener.get(), 8) != 0) {
-    name.clear();  // Not Linux, or refused: an empty target.
+    name.clear();  // Refused: an empty target.
     return ScopedHandle();
   }
   return listener;
+#endif
 }
 
 bool CrashTestUnderWine() { return false; }
 
 const char* CrashTestPlatformName() {
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   return "linux";
 #elif defined(__APPLE__)
   return "macos";

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "browser_host/proto/json_event.pb.h"
+#include "common/platform.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -174,7 +175,7 @@ TEST(BrowserHostMainTest, SandboxReportWithAConfigListsTheView) {
       RunBrowserHost({"sandbox-report", "--config", missing}, "");
   EXPECT_EQ(refused.exit_status, 2);
   EXPECT_THAT(refused.err, HasSubstr("no-such-config"));
-#ifdef __linux__
+#if defined(BULKHEAD_OS_LINUX)
   const std::string config = ::testing::TempDir() + "view-config.textproto";
   std::ofstream(config) << R"(
     role {

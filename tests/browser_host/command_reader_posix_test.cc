@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/platform.h"
 #include "gtest/gtest.h"
 
 extern char** environ;
@@ -160,7 +161,7 @@ TEST(CommandReaderTest, InputWaitsInThePipeWhileTheHostIsBusy) {
   EXPECT_GE(printed.Count("\nHELPER ") - tables_before, lines);
 }
 
-#ifdef __linux__
+#if defined(BULKHEAD_OS_LINUX)
 // The host's resident memory, from /proc; 0 when unknown.
 size_t ResidentBytes(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
@@ -211,7 +212,7 @@ TEST(CommandReaderTest, AnEndlessLineDoesNotFillTheHostsMemory) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
-#endif  // __linux__
+#endif  // BULKHEAD_OS_LINUX
 
 }  // namespace
 }  // namespace bulkhead

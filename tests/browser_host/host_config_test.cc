@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/platform.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sample_roles/builtin_roles.h"
@@ -198,7 +199,7 @@ TEST_F(HostConfigTest, ABadViewIsRefusedWhenParsed) {
   EXPECT_THAT(Error(R"(role { name: "gpu"
       filesystem { kind: "dev" path: "/dev/sda" } })"),
               HasSubstr("the only devices"));
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   // Only where the system-call table exists (Linux) can a name be checked.
   EXPECT_THAT(Error(R"(role { name: "gpu" allow_syscalls: "no_such_call" })"),
               HasSubstr("unknown system call 'no_such_call'"));

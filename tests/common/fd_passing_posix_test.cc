@@ -21,7 +21,7 @@ struct Sockets {
 
 Sockets MakeSockets() {
   int fds[2];
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
+  EXPECT_EQ(SocketPairCloseOnExec(SOCK_SEQPACKET, fds), 0);
   return {ScopedHandle(fds[0]), ScopedHandle(fds[1])};
 }
 

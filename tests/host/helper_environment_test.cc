@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/compiler.h"
+#include "common/platform.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
@@ -152,7 +153,7 @@ TEST_P(HelperEnvironmentLaunchTest, TheHostsSecretIsAbsentAndNamedOnesPresent) {
   EXPECT_EQ(ReadEnv(helper, "PATH"), "<unset>");
   EXPECT_EQ(ReadEnv(helper, "HOME"), "<unset>");
 #endif
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   // What the helper was exec'd with (for a forked one, its zygote's), as any
   // reader of its memory would find it.
   std::ifstream file(absl::StrCat("/proc/", helper->pid(), "/environ"));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "common/platform.h"
 #include "common/process_info.h"
 #include "gtest/gtest.h"
 #include "host/helper_pool.h"
@@ -115,7 +116,7 @@ TEST_F(HelperPoolAttackTest, ACompletionThatDestroysThePoolEndsTheRestOnce) {
 // pool must still read its resident memory and recycle it past the limit
 // (the host read /proc/<pid>/stat's first line only, and lost the usage).
 TEST_F(HelperPoolAttackTest, AHelperCannotHideItsMemoryBehindItsName) {
-#if !defined(__linux__)
+#if !defined(BULKHEAD_OS_LINUX)
   GTEST_SKIP() << "command names are set this way on Linux";
 #else
   if (testing::SanitizerReservesAddressSpace()) {

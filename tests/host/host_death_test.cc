@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/platform.h"
 #include "gtest/gtest.h"
 #include "host/launch/launch_options.h"
 #include "tests/support/process_probe.h"
@@ -59,7 +60,7 @@ std::vector<int64_t> PidsAfter(const std::string& out,
 // What `pid` is, for a failure message: its /proc stat line (Linux; name,
 // state, parent, group, session) and command line.
 std::string Describe(int64_t pid) {
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
   std::string line, command;

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/platform.h"
 #include "gtest/gtest.h"
 #include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
@@ -287,7 +288,7 @@ TEST_P(HostFilesTest, AFloodOfRequestsIsBoundedAndTheHelperLives) {
 }
 
 TEST_P(HostFilesTest, AWarmUpThatLeavesAThreadFailsTheLaunchWithItsName) {
-#if !defined(__linux__)
+#if !defined(BULKHEAD_OS_LINUX)
   GTEST_SKIP() << "threads are counted on Linux only";
 #endif
   Host::LaunchOverrides overrides = Overrides();
@@ -309,7 +310,7 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAThreadFailsTheLaunchWithItsName) {
 }
 
 TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
-#if !defined(__linux__)
+#if !defined(BULKHEAD_OS_LINUX)
   GTEST_SKIP() << "processes are counted on Linux only";
 #endif
   absl::StatusOr<HelperProcess*> launched =
@@ -332,7 +333,7 @@ TEST_P(HostFilesTest, AWarmUpThatLeavesAProcessFailsTheLaunchWithItsName) {
 // mode, whose expectations are the lead's to decide (see the session-5
 // attack report).
 TEST_P(HostFilesTest, AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
-#if !defined(__linux__)
+#if !defined(BULKHEAD_OS_LINUX)
   GTEST_SKIP() << "processes are counted on Linux only";
 #endif
   if (GetParam() != Mode::kSandboxed) {

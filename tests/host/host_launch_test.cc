@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/platform.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/host.h"
@@ -76,7 +77,7 @@ constexpr uint64_t kHarmlessMemoryLimit = uint64_t{3} << 30;
 constexpr uint64_t kHarmlessMemoryLimit = uint64_t{1} << 60;
 #endif
 
-#ifdef __linux__
+#if defined(BULKHEAD_OS_LINUX)
 // A process's argv as the OS has it.
 std::vector<std::string> CommandLine(int64_t pid) {
   std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
@@ -104,7 +105,7 @@ TEST_F(HostLaunchOverridesTest, OneLaunchsSettingsApplyToThatHelperAlone) {
   EXPECT_FALSE(plain->sandboxed());
   ExpectServes(sandboxed);
   ExpectServes(plain);
-#ifdef __linux__
+#if defined(BULKHEAD_OS_LINUX)
   const std::string limit =
       absl::StrCat("--memory-limit=", kHarmlessMemoryLimit);
   const std::vector<std::string> plain_args = CommandLine(plain->pid());

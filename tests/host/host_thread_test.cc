@@ -3,7 +3,9 @@
 // (the tsan preset checks every hand-over). Real helpers; every wait is on an
 // event, bounded by a deadline.
 #include <uv.h>
-#if defined(__linux__)
+
+#include "common/platform.h"
+#if defined(BULKHEAD_OS_LINUX)
 #include <unistd.h>
 #endif
 
@@ -413,7 +415,7 @@ TEST_F(SandboxedLaunchTest, TheLoopKeepsServingWhileTheLaunchWaitsForItsExec) {
 // <start>-<helper id> under each hierarchy that has one); 0 elsewhere.
 int OwnCgroups() {
   int count = 0;
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
   const std::string prefix = absl::StrCat(::getpid(), ".");
   for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
                             "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"}) {

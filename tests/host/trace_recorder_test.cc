@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/platform.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/trace_check.h"
@@ -250,7 +251,7 @@ TEST(TraceFileTest, WritesTheFileAndRefusesABadPath) {
   EXPECT_FALSE(recorder.WriteFile(bad).ok());
 }
 
-#ifdef __linux__
+#if defined(BULKHEAD_OS_LINUX)
 // A file that opens but cannot take the bytes: the error is reported.
 TEST(TraceFileTest, AFullDiskIsAnError) {
   TraceRecorder recorder;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <thread>
 
+#include "common/fd_passing_posix.h"
 #include "gtest/gtest.h"
 #include "uv.h"
 
@@ -23,7 +24,7 @@ TEST(UvFdReuseTest, ADescriptorTheLoopClosedIsReusedByAnotherThread) {
   uv_loop_t loop;
   ASSERT_EQ(uv_loop_init(&loop), 0);
   int ends[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+  ASSERT_EQ(SocketPairCloseOnExec(SOCK_STREAM, ends), 0);
   const int read_end = ends[0];
   uv_pipe_t pipe;
   ASSERT_EQ(uv_pipe_init(&loop, &pipe, 0), 0);

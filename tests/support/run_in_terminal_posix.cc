@@ -13,6 +13,7 @@
 #include <map>
 
 #include "absl/time/clock.h"
+#include "common/fd_passing_posix.h"
 #include "common/os_error.h"
 #include "common/platform_handle.h"
 #include "tests/support/run_in_terminal.h"
@@ -79,7 +80,13 @@ absl::StatusOr<TerminalOutput> RunInTerminal(const TerminalRun& run,
     return LastPosixErrorToStatus("TIOCSWINSZ");
   }
   int input[2];
-  if (pipe2(input, O_CLOEXEC) != 0) return LastPosixErrorToStatus("pipe2");
+  if (::pipe(input) != 0) return LastPosixErrorToStatus("pipe");
+  if (!SetCloseOnExec(input[0]) || !SetCloseOnExec(input[1])) {
+    const absl::Status error = LastPosixErrorToStatus("fcntl(FD_CLOEXEC)");
+    ::close(input[0]);
+    ::close(input[1]);
+    return error;
+  }
   ScopedHandle input_read(input[0]);
   ScopedHandle input_write(input[1]);
 

@@ -1,6 +1,8 @@
 #include "tests/support/test_roles.h"
 
-#if defined(__linux__)
+#include "common/platform.h"
+
+#if defined(BULKHEAD_OS_LINUX)
 #include <sys/prctl.h>
 #endif
 
@@ -356,7 +358,7 @@ int PoolWorkerMain(HelperContext& context) {
           kept.push_back(std::make_unique<char[]>(bytes));
           for (size_t i = 0; i < bytes; i += 4096) kept.back()[i] = 1;
         } else if (verb == "rename" && parts.size() > 1) {
-#if defined(__linux__)
+#if defined(BULKHEAD_OS_LINUX)
           ::prctl(PR_SET_NAME, request.text().substr(7).c_str());
 #endif
         } else if (verb == "refuse") {
