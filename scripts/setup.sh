@@ -24,6 +24,9 @@ BULKHEAD_PACKAGES=(
   # The compiler cache: a second build of the same sources (another checkout, the package
   # tests' own builds, the next CI run on this machine) compiles only what changed.
   ccache
+  # Python 3 with PyYAML: the check that keeps .github/workflows valid
+  # (tests/docs/check_workflows.py, ctest entry Docs.WorkflowsParse).
+  python3-yaml
 )
 
 # Only for the test that renders browser_host's crash-test report in a real browser
