@@ -15,8 +15,11 @@ function(bulkhead_configure_target target)
   if(BULKHEAD_GENERIC_POSIX)
     # Also in an app's build against such a package: its headers then say the same.
     target_compile_definitions(${target} PUBLIC BULKHEAD_GENERIC_POSIX)
+    # Forced in first, unless the target has a precompiled header: then it is the header's last
+    # part (bulkhead_precompile_headers), since a header forced in before it would keep the
+    # compiler from using the precompiled one.
     target_compile_options(${target} PRIVATE
-      "SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/generic_posix_poison.h")
+      "$<$<NOT:$<BOOL:$<TARGET_PROPERTY:BULKHEAD_PCH_USED>>>:SHELL:-include ${PROJECT_SOURCE_DIR}/cmake/generic_posix_poison.h>")
   endif()
   if(BULKHEAD_SANITIZE)
     target_compile_options(${target} PRIVATE
@@ -61,6 +64,11 @@ function(bulkhead_precompile_headers target)
     <algorithm> <cstdint> <functional> <map> <memory> <optional> <string> <utility> <vector>
     <absl/status/status.h> <absl/status/statusor.h> <absl/strings/str_cat.h>
     <absl/strings/string_view.h> <absl/time/time.h> <google/protobuf/message.h> ${ARGN})
+  if(BULKHEAD_GENERIC_POSIX)
+    target_precompile_headers(${target} PRIVATE
+      "${PROJECT_SOURCE_DIR}/cmake/generic_posix_poison.h")
+    set_target_properties(${target} PROPERTIES BULKHEAD_PCH_USED ON)
+  endif()
   # Clang records each header's modification time in the precompiled header and refuses it when
   # one differs. A compiler cache (scripts/setup.sh uses ccache) may hand this build a precompiled
   # header made in another checkout, whose files have other times but the same contents: without

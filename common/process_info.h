@@ -17,7 +17,8 @@ struct ProcessUsage {
 };
 
 // NotFound when `pid` names no process; PermissionDenied when it may not be
-// inspected.
+// inspected; Unimplemented on a platform that does not say (a POSIX system
+// other than Linux and macOS, and the generic POSIX build: docs/platforms.md).
 BULKHEAD_EXPORT absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid);
 
 }  // namespace bulkhead

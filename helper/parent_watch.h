@@ -7,9 +7,12 @@
 
 namespace bulkhead {
 
-// Linux: PR_SET_PDEATHSIG(SIGKILL), and exits at once if the parent is already
-// gone. Elsewhere a no-op: channel EOF (all platforms) and the job object
-// (Windows) cover it.
+// Ends the helper (kExitChannelLost) when its parent, the host, dies, even
+// while the helper's loop is blocked and would never read its channel's end:
+// Linux: PR_SET_PDEATHSIG(SIGKILL); macOS: a thread waiting in kevent for the
+// parent's NOTE_EXIT; another POSIX system: a thread polling getppid() every
+// 100 ms. Each exits at once if the parent is already gone. Windows: nothing
+// here, the job object kills its processes with the host.
 absl::Status DieWithParent();
 
 }  // namespace bulkhead

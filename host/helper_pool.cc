@@ -1,5 +1,7 @@
 #include "host/helper_pool.h"
 
+#include <uv.h>
+
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -10,6 +12,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/process_info.h"
 #include "host/exit_info_status.h"
 #include "host/helper_pool_core.h"
 #include "ipc/handler_error.h"
@@ -441,6 +444,15 @@ absl::StatusOr<std::unique_ptr<HelperPool>> HelperPool::Create(
       options.check_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "launch_backoff and check_interval must be positive");
+  }
+  if (options.recycle_above_resident_bytes > 0) {
+    // Refused rather than never done: a pool that cannot see memory must not
+    // promise to recycle on it.
+    absl::StatusOr<ProcessUsage> own = GetProcessUsage(uv_os_getpid());
+    if (!own.ok() && absl::IsUnimplemented(own.status())) {
+      return absl::UnimplementedError(absl::StrCat(
+          "recycle_above_resident_bytes: ", own.status().message()));
+    }
   }
   auto core = std::make_unique<Core>(host, std::move(options));
   core->StartMinimum();

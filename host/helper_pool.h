@@ -144,7 +144,9 @@ class BULKHEAD_EXPORT HelperPool {
     // Recycling (0 or zero for never): a helper that has run this many
     // tasks, has been ready this long, or whose resident memory passed this
     // many bytes takes no more tasks, finishes those it holds, and is
-    // stopped (kStoppedByHost); a new one takes its place as needed.
+    // stopped (kStoppedByHost); a new one takes its place as needed. Create
+    // refuses recycle_above_resident_bytes (Unimplemented) where the OS does
+    // not give a process's memory (common/process_info.h).
     uint64_t recycle_after_tasks = 0;
     absl::Duration recycle_after = absl::ZeroDuration();
     uint64_t recycle_above_resident_bytes = 0;

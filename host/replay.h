@@ -25,10 +25,11 @@
 namespace bulkhead {
 
 struct ReplayOptions {
-  // Inside the role's sandbox, as the helper that died ran. False: unconfined,
-  // so that a debugger can attach to it (see `on_ready`); for debugging
-  // only.
-  bool sandboxed = true;
+  // Inside the role's sandbox, as the helper that died ran: the default
+  // where the platform has one (as Host::Options::sandbox_helpers). False:
+  // unconfined, so that a debugger can attach to it (see `on_ready`); for
+  // debugging only. True where there is none fails the replay (Unimplemented).
+  bool sandboxed = SandboxedLaunchAvailable();
   // How long the request may take. Past it the helper is killed
   // (kKilledByHost) and the call ends DEADLINE_EXCEEDED: a request that hangs
   // its helper ends in time even with the heartbeat off.

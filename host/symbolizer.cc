@@ -62,6 +62,8 @@ bool IsHostExecutable(const std::string& path) {
 
 bool CanSymbolizeOwnCode() {
   InitializeSymbolizerOnce();
+  // A crash's frames are placed by the image range first: none, no names.
+  if (OwnImage().size == 0) return false;
   char name[256];
   return absl::Symbolize(reinterpret_cast<const void*>(&CanSymbolizeOwnCode),
                          name, sizeof(name));

@@ -20,7 +20,8 @@ void InitializeSymbolizerOnce();
 bool IsHostExecutable(const std::string& path);
 
 // Whether names can be found for this executable's own code (false e.g. for
-// a mingw build, whose DWARF symbols Windows' symbolizer cannot read).
+// a mingw build, whose DWARF symbols Windows' symbolizer cannot read, and
+// where the executable's image range is unknown: common/process_image.h).
 bool CanSymbolizeOwnCode();
 
 // One line per frame, e.g. "#0 0x55d0c1a2b3c4 bulkhead::(anonymous)::Recurse()"

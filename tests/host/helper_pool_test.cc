@@ -411,9 +411,18 @@ TEST_F(HelperPoolTest, RecyclesAHelperPastItsMemoryLimitAfterItsTask) {
   HelperProcess* probe = LaunchReady("pool-worker");
   ASSERT_NE(probe, nullptr);
   absl::StatusOr<ProcessUsage> usage = GetProcessUsage(probe->pid());
-  ASSERT_TRUE(usage.ok()) << usage.status();
   HelperPool::Options options = PoolOptions();
   options.max_helpers = 1;
+  if (absl::IsUnimplemented(usage.status())) {
+    options.recycle_above_resident_bytes = 64 << 20;
+    absl::StatusOr<std::unique_ptr<HelperPool>> refused =
+        HelperPool::Create(*host_, options);
+    EXPECT_TRUE(absl::IsUnimplemented(refused.status())) << refused.status();
+    GTEST_SKIP() << "no process memory figure on this platform; the pool "
+                    "refuses the option: "
+                 << refused.status();
+  }
+  ASSERT_TRUE(usage.ok()) << usage.status();
   options.recycle_above_resident_bytes = usage->resident_bytes + (64 << 20);
   std::unique_ptr<HelperPool> pool = MakePool(options);
   ASSERT_NE(pool, nullptr);

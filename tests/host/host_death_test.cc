@@ -33,6 +33,9 @@ struct HostDeath {
   bool launched_on_thread = false;
   // What the test host asks its escaper (test_host.h); nullptr: the default.
   const char* escaper_request = nullptr;
+  // One more helper, whose loop is blocked when the host dies: it never reads
+  // its channel's end, and only its parent watch can end it.
+  bool with_blocker = false;
 };
 
 class HostDeathTest : public ::testing::TestWithParam<HostDeath> {};
@@ -86,6 +89,9 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
     }
     uv_os_setenv(testing::kEscaperRequestVariable, escaper_request);
   }
+  if (GetParam().with_blocker) {
+    uv_os_setenv(testing::kBlockerVariable, "1");
+  }
   testing::SignalOnOutput when_ready;
   when_ready.marker = "HELPERS";
   when_ready.signal = signal;
@@ -98,6 +104,7 @@ TEST_P(HostDeathTest, LeavesNoHelperBehind) {
   if (escaper_request != nullptr) {
     uv_os_unsetenv(testing::kEscaperRequestVariable);
   }
+  uv_os_unsetenv(testing::kBlockerVariable);
   ASSERT_TRUE(host.ok()) << host.status();
   std::vector<int64_t> pids = PidsAfter(host->out, "HELPERS");
   ASSERT_GE(pids.size(), 2u) << host->out << host->err;
@@ -152,7 +159,9 @@ INSTANTIATE_TEST_SUITE_P(
                       // An unsandboxed helper whose own code kills its
                       // sweeper and then blocks its loop.
                       HostDeath{"sigkill_sweeper_killed", SIGKILL, false,
-                                "hang-without-sweeper"}),
+                                "hang-without-sweeper"},
+                      HostDeath{"sigkill_helper_loop_blocked", SIGKILL, false,
+                                nullptr, true}),
     [](const ::testing::TestParamInfo<HostDeath>& info) {
       return std::string(info.param.name);
     });

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/process_info.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/openmetrics.h"
@@ -90,9 +91,15 @@ TEST_F(HostSnapshotTest, TwoHelpersOneCrashedCountersMoveAndTheLastExitShows) {
   EXPECT_EQ(first->pid, renderer->pid());
   EXPECT_EQ(first->state, HelperProcess::State::kReady);
   EXPECT_EQ(first->sandboxed, renderer->sandboxed());
-  ASSERT_TRUE(first->cpu_time.has_value());
-  ASSERT_TRUE(first->resident_bytes.has_value());
-  EXPECT_GT(*first->resident_bytes, 0u);
+  if (absl::IsUnimplemented(GetProcessUsage(renderer->pid()).status())) {
+    // No figure on this platform: none is made up.
+    EXPECT_FALSE(first->cpu_time.has_value());
+    EXPECT_FALSE(first->resident_bytes.has_value());
+  } else {
+    ASSERT_TRUE(first->cpu_time.has_value());
+    ASSERT_TRUE(first->resident_bytes.has_value());
+    EXPECT_GT(*first->resident_bytes, 0u);
+  }
   EXPECT_EQ(first->calls_started, 0u);
   // The handshake went both ways.
   EXPECT_GT(first->messages_received, 0u);

@@ -102,9 +102,11 @@ int RunTestHost(bool on_thread) {
   if (!created.ok()) return 1;
   Host& host = **created;
   std::vector<int64_t> pids;
-  const size_t expected =
-      2 + (WithGrandchild() ? 1 : 0) + (WithEscaper() ? 1 : 0);
+  const bool with_blocker = std::getenv(kBlockerVariable) != nullptr;
+  const size_t expected = 2 + (WithGrandchild() ? 1 : 0) +
+                          (WithEscaper() ? 1 : 0) + (with_blocker ? 1 : 0);
   bool forked = false;
+  bool blocked = false;
   std::string escapees;
   // On the host's thread, set once everything is up.
   std::promise<void> all_up;
@@ -138,7 +140,7 @@ int RunTestHost(bool on_thread) {
   bool reported = false;
   auto maybe_report = [&] {
     if (pids.size() < expected || (WithGrandchild() && !forked) ||
-        (WithEscaper() && escapees.empty())) {
+        (WithEscaper() && escapees.empty()) || (with_blocker && !blocked)) {
       return;
     }
     if (reported) return;
@@ -158,12 +160,14 @@ int RunTestHost(bool on_thread) {
   std::vector<const char*> roles = {"renderer", "gpu"};
   if (WithGrandchild()) roles.push_back("forker");
   if (WithEscaper()) roles.push_back("escaper");
+  if (with_blocker) roles.push_back("blocker");
   bool launched_all = true;
   auto launch_all = [&] {
     for (const char* role : roles) {
       // gpu unsandboxed: on Linux the zygote forks it.
       Host::LaunchOverrides overrides;
-      if (std::string(role) == "gpu" || std::string(role) == "escaper") {
+      if (std::string(role) == "gpu" || std::string(role) == "escaper" ||
+          std::string(role) == "blocker") {
         overrides.sandboxed = false;
       }
       absl::StatusOr<HelperProcess*> launched = host.Launch(
@@ -176,6 +180,14 @@ int RunTestHost(bool on_thread) {
                   roles::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
                   [&](absl::StatusOr<roles::LayoutTextResponse> done) {
                     forked = done.ok();
+                    maybe_report();
+                  });
+            }
+            if (std::string(role) == "blocker") {
+              ready->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+                  roles::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
+                  [&](absl::StatusOr<roles::LayoutTextResponse> done) {
+                    blocked = done.ok();
                     maybe_report();
                   });
             }

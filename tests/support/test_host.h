@@ -22,6 +22,10 @@ inline constexpr char kTestHostThreadFlag[] = "--bulkhead-test-host-thread";
 inline constexpr char kEscaperRequestVariable[] =
     "BULKHEAD_TEST_ESCAPER_REQUEST";
 
+// When set, the test host also runs `blocker` (tests/support/test_roles.cc),
+// unsandboxed, whose loop is blocked by the time HELPERS is printed.
+inline constexpr char kBlockerVariable[] = "BULKHEAD_TEST_HOST_BLOCKER";
+
 int RunTestHost(bool on_thread);
 
 }  // namespace bulkhead::testing

@@ -91,6 +91,25 @@ int StallMain(HelperContext& context) {
   return context.Run();
 }
 
+// Answers its first call, then blocks its loop for good: the next loop
+// iteration runs timers before it polls, so once the host has the answer the
+// helper never again reads its channel, and only a parent watch
+// (helper/parent_watch.h) can end it when its host is killed.
+int BlockerMain(HelperContext& context) {
+  static uv_timer_t block;
+  uv_timer_init(context.loop(), &block);
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        uv_timer_start(
+            &block, [](uv_timer_t*) { BlockForever(); }, 0, 0);
+        roles::LayoutTextResponse response;
+        response.add_lines("blocking");
+        return response;
+      });
+  return context.Run();
+}
+
 int CloserMain(HelperContext& context) {
   context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [&context](const roles::LayoutTextRequest&)
@@ -380,6 +399,7 @@ const RoleRegistry& TestRoleRegistry() {
     if (!RegisterBuiltinRoles(*roles).ok() ||
         !roles->Add("stall", &StallMain).ok() ||
         !roles->Add("closer", &CloserMain).ok() ||
+        !roles->Add("blocker", &BlockerMain).ok() ||
         !roles->Add("garbage", &GarbageMain).ok() ||
         !roles->Add("exit7", &Exit7Main).ok() ||
         !roles->Add("exit0", &Exit0Main).ok() ||

@@ -1,11 +1,10 @@
-// The file broker's opens on Linux: openat2 with RESOLVE_BENEATH,
+// The file broker's opens on POSIX: on Linux openat2 with RESOLVE_BENEATH,
 // RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS where the kernel has it
-// (5.6+), otherwise a walk of the components, each opened with O_NOFOLLOW
-// relative to the last (components never contain `..`, the broker refused
-// those, so the walk cannot climb out).
+// (5.6+); otherwise, and on every other POSIX system, a walk of the
+// components, each opened with O_NOFOLLOW relative to the last (components
+// never contain `..`, the broker refused those, so the walk cannot climb out).
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,10 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/os_error.h"
+#include "common/platform.h"
 #include "host/file_broker.h"
 
+#if defined(BULKHEAD_OS_LINUX)
+#include <sys/syscall.h>
 #ifndef SYS_openat2
 #define SYS_openat2 437
+#endif
 #endif
 
 namespace bulkhead {
@@ -26,6 +29,7 @@ namespace {
 
 std::atomic<bool> force_walk{false};
 
+#if defined(BULKHEAD_OS_LINUX)
 // struct open_how and its flags (linux/openat2.h, which older headers lack).
 struct OpenHow {
   uint64_t flags;
@@ -35,6 +39,7 @@ struct OpenHow {
 constexpr uint64_t kResolveNoMagicLinks = 0x02;
 constexpr uint64_t kResolveNoSymlinks = 0x04;
 constexpr uint64_t kResolveBeneath = 0x08;
+#endif
 
 // The flags every broker open uses on top of the helper's.
 int OpenFlags(int flags) {
@@ -113,6 +118,7 @@ absl::StatusOr<ScopedHandle> OpenBeneath(
   if (!root.ok()) return root.status();
   const std::string relative = absl::StrJoin(components, "/");
   const std::string what = absl::StrCat(dir, "/", relative);
+#if defined(BULKHEAD_OS_LINUX)
   if (!force_walk) {
     OpenHow how{};
     how.flags = static_cast<uint64_t>(OpenFlags(flags));
@@ -129,6 +135,7 @@ absl::StatusOr<ScopedHandle> OpenBeneath(
       return LastPosixErrorToStatus(absl::StrCat("open ", what));
     }
   }
+#endif
   absl::StatusOr<ScopedHandle> file = OpenByWalk(*root, dir, components, flags);
   if (!file.ok()) return file.status();
   return CheckRegular(*std::move(file), flags, what);
