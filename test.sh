@@ -98,7 +98,8 @@ for preset in "${presets[@]}"; do
   summary+=("$(printf '%-8s %-27s %4ds' "$preset" "$result" $((SECONDS - start)))")
   # The failed tests by name, so that the last lines of a long run say what broke: each failed
   # ctest entry (a batch of one suite's tests: cmake/BulkheadTestBatches.cmake), then the
-  # GoogleTest tests that failed in it, from gtest's closing list in ctest's log.
+  # GoogleTest tests that failed in the run (gtest's "[  FAILED  ] Suite.Test (N ms)" lines in
+  # ctest's log; a batch that crashed or timed out names no test).
   failed_log=$BULKHEAD_ROOT/build/$preset/Testing/Temporary/LastTestsFailed.log
   test_log=$BULKHEAD_ROOT/build/$preset/Testing/Temporary/LastTest.log
   if [[ $result == "FAIL (tests)" && -f $failed_log ]]; then
@@ -108,7 +109,8 @@ for preset in "${presets[@]}"; do
     if [[ -f $test_log ]]; then
       while IFS= read -r line; do
         summary+=("           gtest: $line")
-      done < <(sed -nE 's/^\[  FAILED  \] ([^ ]+)(, where .*)?$/\1/p' "$test_log" | sort -u)
+      done < <(sed -nE 's/^\[  FAILED  \] ([^ ]+)(, where .*)? \([0-9]+ ms\)$/\1/p' "$test_log" |
+                 sort -u)
     fi
   fi
 done

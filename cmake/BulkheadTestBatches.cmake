@@ -11,8 +11,8 @@
 #
 # A batch is named `<prefix><suite>.<test><suffix>` when it holds one test, `<prefix><suite>.*
 # <suffix>` when it holds the whole suite, else `<prefix><suite>.*[<k>/<n>]<suffix>`; its output (ctest --output-on-failure) names the failed
-# test. It counts as skipped only when every test in it was; its timeout is TIMEOUT (default 60)
-# per test, up to 600 s.
+# test. It counts as skipped only when every test in it was, and fails when it ran none; its
+# timeout is TIMEOUT (default 60) plus half of it per further test, up to 300 s.
 include_guard(GLOBAL)
 include(GoogleTest)
 
@@ -52,7 +52,7 @@ function(bulkhead_discover_tests target)
   set(ctest_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_batches${counter}.cmake")
   set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_batches${counter}_include.cmake")
   get_property(emulator TARGET ${target} PROPERTY CROSSCOMPILING_EMULATOR)
-  # Properties travel as one argument, `|`-separated (values may hold `;`).
+  # Properties travel as one argument, `|`-separated: a value may not be a list.
   string(REPLACE ";" "|" properties "${ARG_PROPERTIES}")
   add_custom_command(TARGET ${target} POST_BUILD
     BYPRODUCTS "${ctest_file}"

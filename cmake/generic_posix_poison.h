@@ -31,7 +31,10 @@
 #undef MSG_CMSG_CLOEXEC
 #undef O_PATH
 #undef O_TMPFILE
+#undef F_SETPIPE_SZ
+#undef F_GETPIPE_SZ
 #undef si_syscall
+#pragma GCC poison F_SETPIPE_SZ F_GETPIPE_SZ
 #pragma GCC poison MSG_NOSIGNAL SOCK_CLOEXEC SOCK_NONBLOCK MSG_CMSG_CLOEXEC O_PATH O_TMPFILE
 #pragma GCC poison pipe2 accept4 dup3 memfd_create close_range mremap
 #pragma GCC poison si_syscall sigtimedwait ppoll

@@ -24,10 +24,11 @@ inline constexpr size_t kMaxPassedFds = 64;
 // Sets FD_CLOEXEC on `fd`; false with errno when fcntl fails.
 BULKHEAD_EXPORT bool SetCloseOnExec(int fd);
 
-// socketpair(AF_UNIX, `type`) with both ends close-on-exec. Elsewhere than on
-// Linux a fork+exec on another thread between the two calls can inherit them:
-// the host's launches exec through libuv, which closes what it does not pass.
-// 0, or -1 with errno (nothing left open).
+// socketpair(AF_UNIX, `type`) with both ends close-on-exec. Atomic on Linux;
+// elsewhere a fork+exec on another thread between socketpair and fcntl (the
+// launcher thread of another Host in the process) can inherit the ends, as
+// with any POSIX code without SOCK_CLOEXEC: a known window off Linux
+// (docs/platforms.md). 0, or -1 with errno (nothing left open).
 BULKHEAD_EXPORT int SocketPairCloseOnExec(int type, int fds[2]);
 
 // sendmsg of `size` bytes with `fds` (at most kMaxPassedFds), retried on

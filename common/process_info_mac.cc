@@ -5,6 +5,7 @@
 #include <sys/proc_info.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "common/process_info.h"
@@ -28,11 +29,16 @@ absl::Duration MachTime(uint64_t units) {
 }  // namespace
 
 absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid) {
+  if (pid <= 0 || pid > INT32_MAX) {
+    return absl::NotFoundError(absl::StrCat("no process ", pid));
+  }
   proc_taskinfo info = {};
+  errno = 0;
   const int size = ::proc_pidinfo(static_cast<int>(pid), PROC_PIDTASKINFO, 0,
                                   &info, static_cast<int>(sizeof(info)));
-  if (size != static_cast<int>(sizeof(info))) {
-    if (errno == ESRCH || size == 0) {
+  if (size <= 0) {
+    // libproc returns 0 on failure, with errno set.
+    if (errno == ESRCH) {
       return absl::NotFoundError(absl::StrCat("no process ", pid));
     }
     if (errno == EPERM) {
@@ -41,6 +47,10 @@ absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid) {
     }
     return absl::InternalError(
         absl::StrCat("proc_pidinfo(", pid, "): errno ", errno));
+  }
+  if (size != static_cast<int>(sizeof(info))) {
+    return absl::InternalError(absl::StrCat("proc_pidinfo(", pid, "): ", size,
+                                            " bytes, expected ", sizeof(info)));
   }
   ProcessUsage usage;
   usage.cpu_time = MachTime(info.pti_total_user + info.pti_total_system);

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "common/process_info.h"
@@ -10,7 +11,8 @@
 namespace bulkhead {
 
 absl::StatusOr<ProcessUsage> GetProcessUsage(int64_t pid) {
-  if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+  if (pid <= 0 || pid > INT32_MAX ||
+      (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
     return absl::NotFoundError(absl::StrCat("no process ", pid));
   }
   return absl::UnimplementedError(

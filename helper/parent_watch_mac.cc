@@ -4,9 +4,13 @@
 #include <sys/event.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <system_error>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/os_error.h"
 #include "helper/exit_codes.h"
 #include "helper/parent_watch.h"
@@ -15,6 +19,7 @@ namespace bulkhead {
 
 absl::Status DieWithParent() {
   const pid_t parent = ::getppid();
+  if (parent == 1) std::_Exit(kExitChannelLost);  // Orphaned already.
   const int queue = ::kqueue();
   if (queue < 0) return LastPosixErrorToStatus("kqueue");
   struct kevent watch;
@@ -32,14 +37,27 @@ absl::Status DieWithParent() {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  std::thread([queue] {
-    struct kevent fired;
-    while (::kevent(queue, nullptr, 0, &fired, 1, nullptr) != 1) {
-    }
-    std::_Exit(kExitChannelLost);
-  }).detach();
+  absl::Status started = absl::OkStatus();
+  try {
+    std::thread([queue, parent] {
+      struct kevent fired;
+      int n;
+      do {
+        n = ::kevent(queue, nullptr, 0, &fired, 1, nullptr);
+      } while (n < 0 && errno == EINTR);
+      // An error other than EINTR: watch by polling, as on other systems.
+      while (n < 0 && ::getppid() == parent) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      std::_Exit(kExitChannelLost);
+    }).detach();
+  } catch (const std::system_error& error) {
+    ::close(queue);
+    started = absl::ResourceExhaustedError(
+        absl::StrCat("parent watch thread: ", error.what()));
+  }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return absl::OkStatus();
+  return started;
 }
 
 }  // namespace bulkhead

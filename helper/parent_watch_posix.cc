@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <system_error>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "helper/exit_codes.h"
 #include "helper/parent_watch.h"
 
@@ -22,14 +24,20 @@ absl::Status DieWithParent() {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  std::thread([parent] {
-    while (::getppid() == parent) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::_Exit(kExitChannelLost);
-  }).detach();
+  absl::Status started = absl::OkStatus();
+  try {
+    std::thread([parent] {
+      while (::getppid() == parent) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      std::_Exit(kExitChannelLost);
+    }).detach();
+  } catch (const std::system_error& error) {
+    started = absl::ResourceExhaustedError(
+        absl::StrCat("parent watch thread: ", error.what()));
+  }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return absl::OkStatus();
+  return started;
 }
 
 }  // namespace bulkhead

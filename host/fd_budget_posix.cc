@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/fd_limit.h"
 #include "common/logging.h"
+#include "common/platform.h"
 #include "host/fd_budget.h"
 
 namespace bulkhead {
@@ -15,7 +16,11 @@ namespace {
 // less the directory's own. 0 when neither can be read (then the budget
 // counts none as taken before the reserve).
 uint64_t CountOpenDescriptors() {
+#if defined(BULKHEAD_OS_LINUX)
   for (const char* path : {"/proc/self/fd", "/dev/fd"}) {
+#else
+  for (const char* path : {"/dev/fd"}) {
+#endif
     DIR* dir = ::opendir(path);
     if (dir == nullptr) continue;
     uint64_t count = 0;

@@ -167,6 +167,10 @@ absl::StatusOr<std::string> SeatbeltProfile(const SandboxPolicy& policy) {
                       kSeatbeltScratchDirParameter, " (no size cap)."),
          absl::StrCat("(allow file-read* file-write* (subpath (param \"",
                       kSeatbeltScratchDirParameter, "\")))"));
+    rule(
+        "Nothing written there is mapped executable (Linux's tmpfs is noexec).",
+        absl::StrCat("(deny file-map-executable (subpath (param \"",
+                     kSeatbeltScratchDirParameter, "\")))"));
   }
 
   if (AllowsHostNetwork(policy)) {

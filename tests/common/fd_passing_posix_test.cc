@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "common/platform.h"
 #include "gtest/gtest.h"
 
 namespace bulkhead {
@@ -21,7 +22,12 @@ struct Sockets {
 
 Sockets MakeSockets() {
   int fds[2];
+  // macOS's AF_UNIX has no SOCK_SEQPACKET.
+#if defined(BULKHEAD_OS_LINUX)
   EXPECT_EQ(SocketPairCloseOnExec(SOCK_SEQPACKET, fds), 0);
+#else
+  EXPECT_EQ(SocketPairCloseOnExec(SOCK_DGRAM, fds), 0);
+#endif
   return {ScopedHandle(fds[0]), ScopedHandle(fds[1])};
 }
 
