@@ -11,8 +11,10 @@ namespace bulkhead {
 // while the helper's loop is blocked and would never read its channel's end:
 // Linux: PR_SET_PDEATHSIG(SIGKILL); macOS: a thread waiting in kevent for the
 // parent's NOTE_EXIT; another POSIX system: a thread polling getppid() every
-// 100 ms. Each exits at once if the parent is already gone. Windows: nothing
-// here, the job object kills its processes with the host.
+// 100 ms. Each exits at once if the helper was orphaned already (off Linux:
+// if its parent is init; one reparented to a subreaper is not told apart,
+// docs/platforms.md). Windows: nothing here, the job object kills its
+// processes with the host.
 absl::Status DieWithParent();
 
 }  // namespace bulkhead

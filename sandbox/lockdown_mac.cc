@@ -104,19 +104,4 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
   return std::vector<LayerOutcome>{};
 }
 
-bool LockdownAvailable() { return false; }
-
-const std::vector<LayerOutcome>& LockdownOutcomes() {
-  static const auto* none = new std::vector<LayerOutcome>;
-  return *none;
-}
-
-bool IsMultiThreadedRefusal(const absl::Status&) { return false; }
-
-std::vector<int> OpenDescriptors() { return {}; }
-
-std::map<std::string, uint64_t> CurrentNamespaces() { return {}; }
-
-std::vector<std::string> LearnedSyscalls() { return {}; }
-
 }  // namespace bulkhead::sandbox

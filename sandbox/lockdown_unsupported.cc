@@ -8,19 +8,4 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(const LockdownRequest&) {
       "from the host, at launch)");
 }
 
-bool LockdownAvailable() { return false; }
-
-const std::vector<LayerOutcome>& LockdownOutcomes() {
-  static const auto* none = new std::vector<LayerOutcome>;
-  return *none;
-}
-
-bool IsMultiThreadedRefusal(const absl::Status&) { return false; }
-
-std::vector<int> OpenDescriptors() { return {}; }
-
-std::map<std::string, uint64_t> CurrentNamespaces() { return {}; }
-
-std::vector<std::string> LearnedSyscalls() { return {}; }
-
 }  // namespace bulkhead::sandbox

@@ -38,13 +38,19 @@ PRESET_KINDS = {"configure": "configurePresets", "build": "buildPresets", "test"
 MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
-def load_presets(source_dir, problems):
-    """Returns {kind: set of visible preset names} from CMakePresets.json."""
-    path = source_dir / "CMakePresets.json"
+def load_json(path, problems):
+    """The parsed file, or None with the problem appended."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         problems.append(f"{path}: does not parse as JSON: {error}")
+        return None
+
+
+def load_presets(source_dir, problems):
+    """Returns {kind: set of visible preset names} from CMakePresets.json."""
+    data = load_json(source_dir / "CMakePresets.json", problems)
+    if data is None:
         return None
     presets = {}
     for kind, key in PRESET_KINDS.items():
@@ -55,10 +61,8 @@ def load_presets(source_dir, problems):
 
 def check_vcpkg(source_dir, problems):
     path = source_dir / "vcpkg.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        problems.append(f"{path}: does not parse as JSON: {error}")
+    data = load_json(path, problems)
+    if data is None:
         return
     names = set()
     dependencies = data.get("dependencies", []) if isinstance(data, dict) else []

@@ -175,19 +175,17 @@ int RunTestHost(bool on_thread) {
             if (!helper.ok()) return;
             HelperProcess* ready = *helper;
             pids.push_back(ready->pid());
-            if (std::string(role) == "forker") {
+            // forker forks once asked, blocker blocks its loop once it has
+            // answered: `answered` says each is done.
+            bool* answered = std::string(role) == "forker"    ? &forked
+                             : std::string(role) == "blocker" ? &blocked
+                                                              : nullptr;
+            if (answered != nullptr) {
               ready->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
                   roles::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                  [&](absl::StatusOr<roles::LayoutTextResponse> done) {
-                    forked = done.ok();
-                    maybe_report();
-                  });
-            }
-            if (std::string(role) == "blocker") {
-              ready->Call<roles::LayoutTextRequest, roles::LayoutTextResponse>(
-                  roles::LayoutTextRequest(), absl::Now() + absl::Seconds(10),
-                  [&](absl::StatusOr<roles::LayoutTextResponse> done) {
-                    blocked = done.ok();
+                  [&,
+                   answered](absl::StatusOr<roles::LayoutTextResponse> done) {
+                    *answered = done.ok();
                     maybe_report();
                   });
             }
