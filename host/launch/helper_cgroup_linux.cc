@@ -154,7 +154,10 @@ void Reclaim(const std::string& directory) {
       while (::poll(&wait, 1, static_cast<int>(left)) < 0 && errno == EINTR) {
       }
     }
-    if (dying.empty()) break;  // Busy, with nothing to wait for.
+    // Busy with no process listed: a last task still being torn down (cgroup
+    // v1 lists a task no more before its group lets go). Nothing to wait on:
+    // again shortly, within the deadline.
+    if (dying.empty()) absl::SleepFor(absl::Milliseconds(2));
   }
 }
 
