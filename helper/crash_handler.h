@@ -14,6 +14,13 @@ namespace bulkhead {
 // installs the handlers. Call once, early.
 absl::Status InstallCrashHandler(ScopedHandle crash_pipe);
 
+// Loads and initialises what the handler's unwinding needs on first use (on
+// glibc, backtrace() dlopens libgcc_s), which must not happen inside the
+// handler. InstallCrashHandler does it; a zygote does it once before it
+// forks, and its children then find it done. Idempotent; a no-op where the
+// handler needs nothing.
+void WarmUpCrashUnwinder();
+
 }  // namespace bulkhead
 
 #endif  // BULKHEAD_HELPER_CRASH_HANDLER_H_

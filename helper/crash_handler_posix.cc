@@ -47,7 +47,8 @@ uintptr_t InterruptedPc(const void* ucontext) {
 #elif defined(BULKHEAD_OS_LINUX) && defined(__aarch64__)
   return static_cast<uintptr_t>(context->uc_mcontext.pc);
 #elif defined(__APPLE__) && defined(__x86_64__)
-  // <mach/i386/_structs.h>: uc_mcontext points at the thread state. Unverified: no Mac here.
+  // <mach/i386/_structs.h>: uc_mcontext points at the thread state. Unverified:
+  // no Mac here.
   return static_cast<uintptr_t>(context->uc_mcontext->__ss.__rip);
 #elif defined(__APPLE__) && defined(__aarch64__)
   return static_cast<uintptr_t>(context->uc_mcontext->__ss.__pc);
@@ -87,7 +88,8 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
       info != nullptr ? reinterpret_cast<uintptr_t>(info->si_addr) : 0;
   header.image_base = g_image_base;
 #if defined(BULKHEAD_OS_LINUX)
-  // The seccomp filter's SIGSYS names the refused call; no other system has one.
+  // The seccomp filter's SIGSYS names the refused call; no other system has
+  // one.
   if (signal == SIGSYS && info != nullptr) {
     header.syscall_number = info->si_syscall;
   }
@@ -108,6 +110,16 @@ void OnFatalSignal(int signal, siginfo_t* info, void* ucontext) {
 
 }  // namespace
 
+void WarmUpCrashUnwinder() {
+  // Inherited by a fork: a zygote's children skip it.
+  static bool warm = false;
+  if (warm) return;
+  g_image_base = MainExecutableImage().base;
+  void* frames[4];
+  ::backtrace(frames, 4);
+  warm = true;
+}
+
 absl::Status InstallCrashHandler(ScopedHandle crash_pipe) {
   if (!crash_pipe.is_valid()) {
     return absl::InvalidArgumentError("no crash pipe");
@@ -119,11 +131,7 @@ absl::Status InstallCrashHandler(ScopedHandle crash_pipe) {
   if (::sigaltstack(&alt, nullptr) != 0) {
     return LastPosixErrorToStatus("sigaltstack");
   }
-  g_image_base = MainExecutableImage().base;
-  // The unwinder may load and initialise things on first use: not in the
-  // handler.
-  void* warm_up[4];
-  ::backtrace(warm_up, 4);
+  WarmUpCrashUnwinder();
   g_crash_fd = crash_pipe.release();
   struct sigaction action = {};
   action.sa_sigaction = OnFatalSignal;

@@ -54,6 +54,8 @@ void OnAbort(int) {
 
 }  // namespace
 
+void WarmUpCrashUnwinder() {}
+
 absl::Status InstallCrashHandler(ScopedHandle crash_pipe) {
   if (!crash_pipe.is_valid()) {
     return absl::InvalidArgumentError("no crash pipe");

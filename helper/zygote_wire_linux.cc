@@ -1,10 +1,11 @@
 #include "helper/zygote_wire_linux.h"
 
 #include <poll.h>
-#include <uv.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -78,10 +79,12 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
     return ready;
   }
   ZygotePacket packet;
-  packet.bytes.resize(kMaxZygotePacketBytes + 1);
+  // Not zero-filled: the zygote receives right after each fork, when every
+  // page it writes is a copy-on-write fault; a packet is a few hundred bytes.
+  const std::unique_ptr<char[]> buffer(new char[kMaxZygotePacketBytes + 1]);
   bool truncated = false;
   ssize_t received =
-      ReceiveWithFds(socket, packet.bytes.data(), packet.bytes.size(),
+      ReceiveWithFds(socket, buffer.get(), kMaxZygotePacketBytes + 1,
                      kMaxZygoteFds, 0, packet.fds, truncated);
   if (received < 0 && errno == ECONNRESET) received = 0;
   if (received < 0) return LastPosixErrorToStatus("recvmsg(zygote)");
@@ -91,7 +94,7 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
                                             kMaxZygotePacketBytes, " bytes or ",
                                             kMaxZygoteFds, " fds"));
   }
-  packet.bytes.resize(static_cast<size_t>(received));
+  packet.bytes.assign(buffer.get(), static_cast<size_t>(received));
   return packet;
 }
 

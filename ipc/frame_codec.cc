@@ -53,7 +53,7 @@ FrameDecoder::FrameDecoder(uint32_t max_frame_size)
 absl::Span<char> FrameDecoder::PrepareWrite(size_t min_size) {
   // Move the unconsumed tail (at most one partial frame) to the front.
   if (begin_ > 0) {
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
@@ -62,18 +62,24 @@ absl::Span<char> FrameDecoder::PrepareWrite(size_t min_size) {
   // at once so that it arrives in as few reads as the kernel allows. The limit
   // was checked by Next().
   if (!failed_ && end_ >= kFrameHeaderSize) {
-    const uint32_t length = LoadLittleEndian32(buffer_.data());
+    const uint32_t length = LoadLittleEndian32(buffer_.get());
     if (length <= max_frame_size_) {
       wanted = std::max(wanted, kFrameHeaderSize + static_cast<size_t>(length));
     }
   }
-  if (buffer_.size() < wanted)
-    buffer_.resize(std::max(wanted, buffer_.size() * 2));
-  return absl::Span<char>(buffer_.data() + end_, buffer_.size() - end_);
+  if (capacity_ < wanted) {
+    const size_t capacity = std::max(wanted, capacity_ * 2);
+    // Default-initialised: not zeroed.
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (end_ > 0) std::memcpy(grown.get(), buffer_.get(), end_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  return absl::Span<char>(buffer_.get() + end_, capacity_ - end_);
 }
 
 void FrameDecoder::CommitWrite(size_t size) {
-  end_ = std::min(end_ + size, buffer_.size());
+  end_ = std::min(end_ + size, capacity_);
 }
 
 void FrameDecoder::Append(absl::string_view bytes) {
@@ -90,7 +96,7 @@ absl::StatusOr<std::optional<absl::string_view>> FrameDecoder::Next() {
     return absl::FailedPreconditionError("frame decoder failed earlier");
   const size_t available = end_ - begin_;
   if (available < kFrameHeaderSize) return std::nullopt;
-  const uint32_t length = LoadLittleEndian32(buffer_.data() + begin_);
+  const uint32_t length = LoadLittleEndian32(buffer_.get() + begin_);
   if (length > max_frame_size_) {
     failed_ = true;
     return absl::InvalidArgumentError(
@@ -98,7 +104,7 @@ absl::StatusOr<std::optional<absl::string_view>> FrameDecoder::Next() {
                      max_frame_size_, " bytes"));
   }
   if (available - kFrameHeaderSize < length) return std::nullopt;
-  absl::string_view payload(buffer_.data() + begin_ + kFrameHeaderSize, length);
+  absl::string_view payload(buffer_.get() + begin_ + kFrameHeaderSize, length);
   begin_ += kFrameHeaderSize + length;
   if (begin_ == end_)
     begin_ = end_ = 0;  // Common case: the read ended on a frame boundary.

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,7 +63,10 @@ class FrameDecoder {
 
  private:
   uint32_t max_frame_size_;
-  std::vector<char> buffer_;
+  // Never zero-filled: a read only touches the pages it fills, which in a
+  // helper forked from a zygote is each a page fault and a copy.
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
   size_t begin_ = 0;  // First byte not yet consumed.
   size_t end_ = 0;    // One past the last byte received.
   bool failed_ = false;
