@@ -1,5 +1,6 @@
 #include "host/heartbeat.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,13 +36,24 @@ void Heartbeat::Start() {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
   frames_at_last_tick_ = frames_();
   last_tick_ns_ = uv_hrtime();
-  const uint64_t period = Millis(options_.interval);
+  ScheduleTick();
+}
+
+void Heartbeat::ScheduleTick() {
+  // The first slot at least one interval away, on a grid of the loop's clock
+  // that every heartbeat of the loop shares: a host with many helpers wakes
+  // once per slot for all the Pings due in it (and reads their Pongs in a few
+  // wake-ups), not once per helper for each.
+  const uint64_t period = std::max<uint64_t>(1, Millis(options_.interval));
+  const uint64_t slot = std::max<uint64_t>(1, period / kSlotsPerInterval);
+  const uint64_t now = uv_now(timer_->loop);
+  const uint64_t due = (now + period + slot - 1) / slot * slot;
   uv_timer_start(
       timer_.get(),
       [](uv_timer_t* timer) {
         if (auto* self = static_cast<Heartbeat*>(timer->data)) self->OnTick();
       },
-      period, period);
+      due - now, 0);
 }
 
 void Heartbeat::Stop() {
@@ -51,6 +63,7 @@ void Heartbeat::Stop() {
 
 void Heartbeat::OnTick() {
   BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
+  ScheduleTick();  // Stopped again below if this tick convicts.
   const uint64_t now_ns = uv_hrtime();
   const uint64_t frames = frames_();
   if (options_.max_frames_per_second > 0 && now_ns > last_tick_ns_) {

@@ -1,4 +1,6 @@
-// Watches one helper while it runs: a Ping every `interval`, and a verdict
+// Watches one helper while it runs: a Ping every `interval` (a tenth more at
+// most: the ticks of all the heartbeats of a loop fall on one grid, so many
+// helpers cost the host few wake-ups), and a verdict
 // when a Pong does not come back within `timeout` while the helper is not busy
 // on a call within its deadline (hung), or when the helper sends more frames
 // per second than allowed (flooding).
@@ -51,7 +53,7 @@ class Heartbeat {
   // handler ran waits behind it, and may be answered late by a helper that is
   // not hung). A handler may so block the helper's loop up to its call's
   // deadline; once every deadline has passed, a helper that still answers
-  // nothing is convicted at most `interval` + 2 x `timeout` later.
+  // nothing is convicted at most 1.1 x `interval` + 2 x `timeout` later.
   Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
             VerdictFn verdict, BusyFn busy = nullptr);
   ~Heartbeat();
@@ -71,6 +73,12 @@ class Heartbeat {
   void DetachFromLoopThread() { loop_thread_.Detach(); }
 
  private:
+  // Ticks fall on slots of interval / kSlotsPerInterval of the loop's clock
+  // (see ScheduleTick), so a Ping goes out between one interval and one
+  // interval and a slot after the last.
+  static constexpr uint64_t kSlotsPerInterval = 10;
+
+  void ScheduleTick();
   void OnTick();
   void Convict(HostAction action, std::string detail);
 

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,7 +43,9 @@ class HeartbeatTest : public ::testing::Test {
     options.timeout = absl::Milliseconds(50);
     heartbeat_ = std::make_unique<Heartbeat>(
         &loop_, options,
-        [this](absl::Time, PingDone done) { pings_.push_back(std::move(done)); },
+        [this](absl::Time, PingDone done) {
+          pings_.push_back(std::move(done));
+        },
         [] { return uint64_t{0}; },
         [this](HostAction action, std::string detail) {
           verdicts_.emplace_back(action, std::move(detail));
@@ -56,7 +59,8 @@ class HeartbeatTest : public ::testing::Test {
     const absl::Time deadline = absl::Now() + absl::Seconds(5);
     uv_timer_t wake;
     uv_timer_init(&loop_, &wake);
-    uv_timer_start(&wake, [](uv_timer_t*) {}, 5, 5);
+    uv_timer_start(
+        &wake, [](uv_timer_t*) {}, 5, 5);
     while (!done() && absl::Now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
     uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
     uv_run(&loop_, UV_RUN_NOWAIT);  // Its close callback: it is on our stack.
@@ -104,8 +108,7 @@ TEST_F(HeartbeatTest, APingSentWhileBusyDoesNotConvictOnceTheCallHasEnded) {
   ASSERT_TRUE(RunUntil([&] { return !pings_.empty(); }));
   busy_until_.reset();  // The call ended; its reply went out.
   TimeOutOldestPing();
-  EXPECT_TRUE(verdicts_.empty())
-      << "convicted: " << verdicts_.front().second;
+  EXPECT_TRUE(verdicts_.empty()) << "convicted: " << verdicts_.front().second;
   // The next Ping, sent while idle, unanswered: hung.
   ASSERT_TRUE(RunUntil([&] { return !pings_.empty(); }));
   TimeOutOldestPing();
@@ -121,6 +124,67 @@ TEST_F(HeartbeatTest, AnAnsweredPingConvictsNothing) {
     pings_.erase(pings_.begin());
     done(absl::Milliseconds(1));
   }
+  EXPECT_TRUE(verdicts_.empty());
+}
+
+// Many helpers must not each wake the host for its own Ping: heartbeats of
+// one loop started a few milliseconds apart (within one slot of a tenth of
+// the interval) tick in the same timer pass.
+TEST_F(HeartbeatTest, HeartbeatsStartedApartPingInTheSameLoopPass) {
+  Heartbeat::Options options;
+  options.interval = absl::Milliseconds(100);
+  options.timeout = absl::Seconds(5);
+  std::vector<uint64_t> pinged_at[2];  // uv_now() at each heartbeat's Pings.
+  std::unique_ptr<Heartbeat> beats[2];
+  auto make = [&](int i) {
+    beats[i] = std::make_unique<Heartbeat>(
+        &loop_, options,
+        [this, &pinged_at, i](absl::Time, PingDone done) {
+          pinged_at[i].push_back(uv_now(&loop_));
+          done(absl::Milliseconds(1));
+        },
+        [] { return uint64_t{0}; },
+        [this](HostAction action, std::string detail) {
+          verdicts_.emplace_back(action, std::move(detail));
+        });
+    beats[i]->Start();
+  };
+  // The first starts 1 ms into a 10 ms slot of the loop's clock, the second
+  // 4 ms or more later in the same slot (a late wake-up tries again).
+  auto now = [this] {
+    uv_update_time(&loop_);
+    return uv_now(&loop_);
+  };
+  for (int attempt = 0; !beats[1] && attempt < 100; ++attempt) {
+    while (now() % 10 != 1) {
+    }
+    const uint64_t first = uv_now(&loop_);
+    make(0);
+    while (now() < first + 4) {
+    }
+    if (uv_now(&loop_) / 10 == first / 10) {
+      make(1);
+    } else {
+      beats[0].reset();
+    }
+  }
+  ASSERT_TRUE(beats[1]) << "never started both within one slot";
+  ASSERT_TRUE(RunUntil([&] { return pinged_at[1].size() >= 2; }));
+  for (uint64_t at : pinged_at[1]) {
+    EXPECT_NE(std::find(pinged_at[0].begin(), pinged_at[0].end(), at),
+              pinged_at[0].end())
+        << "the second heartbeat pinged at " << at
+        << " ms, in no pass where the first did";
+  }
+  // And each Ping came between one interval and 1.1 intervals after the
+  // last.
+  for (const std::vector<uint64_t>& times : pinged_at) {
+    for (size_t k = 1; k < times.size(); ++k) {
+      EXPECT_GE(times[k] - times[k - 1], 100u);
+    }
+  }
+  beats[0].reset();
+  beats[1].reset();
   EXPECT_TRUE(verdicts_.empty());
 }
 
