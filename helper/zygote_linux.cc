@@ -23,6 +23,7 @@
 #include "common/switches.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor_database.h"
+#include "google/protobuf/message.h"
 #include "helper/crash_handler.h"
 #include "helper/exit_codes.h"
 #include "helper/helper_main.h"
@@ -252,9 +253,15 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   std::vector<std::string> proto_files;
   if (google::protobuf::DescriptorPool::internal_generated_database()
           ->FindAllFileNames(&proto_files)) {
-    for (const std::string& file : proto_files) {
-      (void)google::protobuf::DescriptorPool::generated_pool()->FindFileByName(
-          file);
+    for (const std::string& name : proto_files) {
+      const google::protobuf::FileDescriptor* file =
+          google::protobuf::DescriptorPool::generated_pool()->FindFileByName(
+              name);
+      // A generated class's reflection is assigned on its first use too.
+      for (int i = 0; file != nullptr && i < file->message_type_count(); ++i) {
+        (void)google::protobuf::MessageFactory::generated_factory()
+            ->GetPrototype(file->message_type(i));
+      }
     }
   }
   // What start-up freed goes back to the kernel: each fork then copies fewer
