@@ -2,7 +2,8 @@
 # Installs missing Debian packages, then builds and runs the whole ctest suite for each preset:
 # `debug` (gcc), then `asan` (clang, ASan+UBSan, with the libFuzzer targets of fuzz/ run as
 # tests, each over a fixed number of inputs: fuzz/CMakeLists.txt), then `tsan` (clang,
-# ThreadSanitizer, on the tests where threads meet: tests/CMakeLists.txt). Each runs the chaos
+# ThreadSanitizer, on the tests where threads meet: tests/CMakeLists.txt), then `posix` (gcc,
+# Linux built as a POSIX system that is not Linux: docs/platforms.md). Each runs the chaos
 # soak (ctest label `soak`) alone: 60 s of chaos in debug, 30 s under a sanitizer. The `fuzz`
 # preset (`--preset fuzz`) builds the fuzzers with coverage in every library, for fuzzing runs
 # longer than a test's. Every preset runs even if an earlier one
@@ -22,7 +23,7 @@ source "$BULKHEAD_ROOT/scripts/wine_env.sh"
 usage() {
   cat <<USAGE
 usage: ${0##*/} [--fast] [--windows] [--preset NAME]
-  (no flags)     build and test presets: debug, asan, tsan
+  (no flags)     build and test presets: debug, asan, tsan, posix
   --fast         debug only (skip the sanitizer builds)
   --windows      just preset windows: mingw-w64 cross-build, tests under Wine
   --preset NAME  just preset NAME (any of: cmake --list-presets=test)
@@ -37,7 +38,7 @@ usage_error() {
   exit 2
 }
 
-presets=(debug asan tsan)
+presets=(debug asan tsan posix)
 while (($#)); do
   case $1 in
     --fast) presets=(debug) ;;

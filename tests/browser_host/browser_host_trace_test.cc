@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_contents.h"
 #include "tests/support/run_process.h"
 #include "tests/support/trace_check.h"
 
@@ -22,13 +21,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using testing::TraceEvent;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // A trace file in the test's temporary directory, removed afterwards.
 class TraceFile {
@@ -91,7 +83,7 @@ TEST(BrowserHostTraceTest, TraceShowsACrashAndTheRestart) {
   EXPECT_EQ(output->exit_status, 0) << output->out << output->err;
   EXPECT_THAT(output->out, HasSubstr("All helpers stopped."));
 
-  const std::string json = ReadFile(file.path());
+  const std::string json = testing::FileContents(file.path());
   absl::StatusOr<testing::ParsedTrace> trace = testing::ParseTrace(json);
   ASSERT_TRUE(trace.ok()) << trace.status() << "\n" << json;
   EXPECT_THAT(testing::TraceProblems(*trace), IsEmpty()) << json;

@@ -4,9 +4,7 @@
 #include "browser_host/crash_test/crash_test.h"
 
 #include <csignal>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/file_contents.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_in_terminal.h"
 #include "tests/support/run_process.h"
@@ -37,13 +36,6 @@ testing::ProcessOutput RunBrowserHost(std::vector<std::string> args) {
       testing::RunProcess(args, "", absl::Seconds(50));
   EXPECT_TRUE(output.ok()) << output.status();
   return output.ok() ? *output : testing::ProcessOutput{};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 const Value& Get(const Struct& object, const char* name) {
@@ -122,7 +114,7 @@ TEST(CrashTestCommandTest, SmallMatrixPassesWithConsistentFigures) {
   EXPECT_THAT(output.out, Not(HasSubstr("\x1b[")));  // Not a terminal.
 
   Struct report;
-  const std::string json = ReadFile(json_path);
+  const std::string json = testing::FileContents(json_path);
   const auto parsed =
       google::protobuf::util::JsonStringToMessage(json, &report);
   ASSERT_TRUE(parsed.ok()) << parsed.ToString();
@@ -155,7 +147,7 @@ TEST(CrashTestCommandTest, SmallMatrixPassesWithConsistentFigures) {
   EXPECT_THAT(observed["exit"], HasSubstr("error-exit (code 42)"));
   EXPECT_THAT(observed["hang"], HasSubstr("hung"));
 
-  const std::string html = ReadFile(html_path);
+  const std::string html = testing::FileContents(html_path);
   EXPECT_THAT(html, HasSubstr("<table class=\"matrix\" id=\"matrix\">"));
   EXPECT_THAT(html, HasSubstr("<svg"));
   EXPECT_THAT(html, HasSubstr(absl::StrCat("bulkhead <span id=\"version\">",
@@ -185,9 +177,9 @@ TEST(CrashTestCommandTest, SigintStopsTheRunAndWritesTheReport) {
   EXPECT_EQ(output->exit_status, 130) << output->out << output->err;
   EXPECT_THAT(output->out, HasSubstr("interrupted (SIGINT)"));
   Struct report;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(ReadFile(json_path), &report)
-          .ok());
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  testing::FileContents(json_path), &report)
+                  .ok());
   // At most the case that was running (the signal may also come before the
   // first case starts); no case after it ran.
   EXPECT_LE(Get(report, "cases").list_value().values_size(), 1);

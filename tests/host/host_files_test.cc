@@ -30,29 +30,29 @@ namespace fs = std::filesystem;
 
 // Which way a helper is launched: sandboxed (where available), or not (then
 // forked from the zygote where the host has one, else exec'd).
-enum class Mode { kSandboxed, kUnsandboxed, kExecd };
+enum class FilesMode { kSandboxed, kUnsandboxed, kExecd };
 
-std::string ModeName(const ::testing::TestParamInfo<Mode>& info) {
+std::string FilesModeName(const ::testing::TestParamInfo<FilesMode>& info) {
   switch (info.param) {
-    case Mode::kSandboxed:
+    case FilesMode::kSandboxed:
       return "Sandboxed";
-    case Mode::kUnsandboxed:
+    case FilesMode::kUnsandboxed:
       return "Unsandboxed";
-    case Mode::kExecd:
+    case FilesMode::kExecd:
       return "Execd";
   }
   return "?";
 }
 
 class HostFilesTest : public testing::HostFixture,
-                      public ::testing::WithParamInterface<Mode> {
+                      public ::testing::WithParamInterface<FilesMode> {
  protected:
   void ModifyOptions(Host::Options& options) override {
-    options.fork_helpers_from_zygote = GetParam() == Mode::kUnsandboxed;
+    options.fork_helpers_from_zygote = GetParam() == FilesMode::kUnsandboxed;
   }
 
   void SetUp() override {
-    if (GetParam() == Mode::kSandboxed && !SandboxedLaunchAvailable()) {
+    if (GetParam() == FilesMode::kSandboxed && !SandboxedLaunchAvailable()) {
       GTEST_SKIP() << "no sandboxed launch here";
     }
     HostFixture::SetUp();
@@ -89,7 +89,7 @@ class HostFilesTest : public testing::HostFixture,
 
   Host::LaunchOverrides Overrides() const {
     Host::LaunchOverrides overrides;
-    overrides.sandboxed = GetParam() == Mode::kSandboxed;
+    overrides.sandboxed = GetParam() == FilesMode::kSandboxed;
     overrides.sandbox_policy = Policy();
     overrides.restart = false;
     return overrides;
@@ -110,7 +110,7 @@ class HostFilesTest : public testing::HostFixture,
     EXPECT_TRUE(RunUntil([&] { return finished; }));
     // Wine accepts the restricted token and job but enforces little of
     // them, so its probe says "not sandboxed"; the files must arrive anyway.
-    if (ready != nullptr && GetParam() == Mode::kSandboxed &&
+    if (ready != nullptr && GetParam() == FilesMode::kSandboxed &&
         !testing::RunningUnderWine()) {
       EXPECT_TRUE(ready->sandbox_status().sandboxed());
     }
@@ -336,7 +336,7 @@ TEST_P(HostFilesTest, AProcessStartedBeforeTheLockdownFailsASandboxedLaunch) {
 #if !defined(BULKHEAD_OS_LINUX)
   GTEST_SKIP() << "processes are counted on Linux only";
 #endif
-  if (GetParam() != Mode::kSandboxed) {
+  if (GetParam() != FilesMode::kSandboxed) {
     GTEST_SKIP() << "an unsandboxed helper has no lockdown to escape";
   }
   absl::StatusOr<HelperProcess*> launched =
@@ -383,9 +383,10 @@ TEST_P(HostFilesTest, AWarmUpThatEndsItsThreadsLetsTheHelperRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LaunchModes, HostFilesTest,
-                         ::testing::Values(Mode::kSandboxed, Mode::kUnsandboxed,
-                                           Mode::kExecd),
-                         ModeName);
+                         ::testing::Values(FilesMode::kSandboxed,
+                                           FilesMode::kUnsandboxed,
+                                           FilesMode::kExecd),
+                         FilesModeName);
 
 }  // namespace
 }  // namespace bulkhead
