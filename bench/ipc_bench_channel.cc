@@ -20,8 +20,6 @@
 namespace bulkhead::bench {
 namespace {
 
-constexpr int kWarmup = 200;
-
 // A started channel on `fd` and its own loop; `run` serves until the peer
 // closes (or `channel->Close()`), then tears everything down.
 class Endpoint {

@@ -12,6 +12,10 @@
 
 namespace bulkhead::bench {
 
+// Round trips run and discarded before the timed ones, floors and channel
+// alike.
+inline constexpr int kWarmup = 200;
+
 // Where the two processes of a figure run.
 struct Placement {
   const char* name;  // "same" or "split".

@@ -111,8 +111,6 @@ void FramePayload(const BenchPayload& payload, std::string* out) {
       reinterpret_cast<uint8_t*>(out->data() + 4));
 }
 
-constexpr int kWarmup = 200;
-
 }  // namespace
 
 double SocketRoundTripUs(const Placement& placement, size_t frame_size,

@@ -11,6 +11,10 @@ function(bulkhead_configure_target target)
     if(BULKHEAD_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
+    if(MINGW)
+      # A unity build's object outgrows COFF's 32,768 sections ("file too big").
+      target_compile_options(${target} PRIVATE -Wa,-mbig-obj)
+    endif()
   endif()
   if(BULKHEAD_GENERIC_POSIX)
     # Also in an app's build against such a package: its headers then say the same.

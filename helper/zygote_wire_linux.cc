@@ -1,9 +1,11 @@
 #include "helper/zygote_wire_linux.h"
 
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -81,11 +83,22 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
   ZygotePacket packet;
   // Not zero-filled: the zygote receives right after each fork, when every
   // page it writes is a copy-on-write fault; a packet is a few hundred bytes.
-  const std::unique_ptr<char[]> buffer(new char[kMaxZygotePacketBytes + 1]);
+  // Wiped on every way out, as the zygote wipes the request parsed from it
+  // (zygote_linux.cc): the next helper forks with this heap.
+  struct WipedBuffer {
+    std::unique_ptr<char[]> bytes{new char[kMaxZygotePacketBytes + 1]};
+    size_t used = 0;
+    ~WipedBuffer() { ::explicit_bzero(bytes.get(), used); }
+  } buffer;
   bool truncated = false;
   ssize_t received =
-      ReceiveWithFds(socket, buffer.get(), kMaxZygotePacketBytes + 1,
+      ReceiveWithFds(socket, buffer.bytes.get(), kMaxZygotePacketBytes + 1,
                      kMaxZygoteFds, 0, packet.fds, truncated);
+  // What recvmsg may have written, a truncated datagram's whole buffer.
+  buffer.used = received > 0 ? std::min(static_cast<size_t>(received),
+                                        kMaxZygotePacketBytes + 1)
+                             : 0;
+  if (truncated) buffer.used = kMaxZygotePacketBytes + 1;
   if (received < 0 && errno == ECONNRESET) received = 0;
   if (received < 0) return LastPosixErrorToStatus("recvmsg(zygote)");
   if (received == 0) return absl::UnavailableError("the peer closed its end");
@@ -94,7 +107,7 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
                                             kMaxZygotePacketBytes, " bytes or ",
                                             kMaxZygoteFds, " fds"));
   }
-  packet.bytes.assign(buffer.get(), static_cast<size_t>(received));
+  packet.bytes.assign(buffer.bytes.get(), static_cast<size_t>(received));
   return packet;
 }
 

@@ -9,6 +9,12 @@
 
 namespace bulkhead {
 
+absl::StatusOr<ScopedHandle> HighCopy(int fd) {
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
+  if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
+  return ScopedHandle(copy);
+}
+
 absl::StatusOr<PipeEnds> MakePipe(int flags) {
   int fds[2];
   if (::pipe2(fds, flags) != 0) return LastPosixErrorToStatus("pipe2");

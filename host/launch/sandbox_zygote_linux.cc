@@ -47,22 +47,10 @@ std::atomic<uint64_t>& Fallbacks() {
   return count;
 }
 
-// A fork takes well under a millisecond; a zygote silent this long is stuck.
-constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
-// Room in the zygote's argv for its helpers' command lines (zygote.h).
-constexpr size_t kTitleSpace = 4096;
-// The zygote's fds are dup2'ed from here up by its init.
-constexpr int kFirstSourceFd = 10;
 // Records kept for helpers not registered yet: a launch registers within a
 // turn of the loop, so only a storm of orphans' ends could fill this; the
 // lowest pids go first.
 constexpr size_t kMaxUnclaimedRecords = 4096;
-
-absl::StatusOr<ScopedHandle> HighCopy(int fd) {
-  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
-  if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
-  return ScopedHandle(copy);
-}
 
 std::string PidNamespaceLink(pid_t pid) {
   char target[64];
@@ -185,7 +173,7 @@ absl::StatusOr<std::shared_ptr<SandboxZygote>> SandboxZygote::Start(
       absl::StrCat("--", switches::kIpcFd, "=", kHelperChannelFd),
       absl::StrCat("--", switches::kSandboxedZygote),
       absl::StrCat("--", switches::kZygoteTitleSpace, "=",
-                   std::string(kTitleSpace, '.'))};
+                   std::string(kZygoteTitleSpace, '.'))};
   // As the unsandboxed zygote (zygote_host_linux.cc): every symbol bound
   // once, here, and none of the host's environment in its memory.
   std::vector<std::string> variables = HelperEnvironment(
@@ -351,9 +339,10 @@ absl::StatusOr<SandboxFork> SandboxZygote::Fork(
       return absl::UnavailableError("the sandboxed zygote is gone");
     }
     absl::Status sent = SendZygotePacket(control_.get(), request, fds);
-    answer = sent.ok() ? ReceiveZygotePacket(control_.get(),
-                                             absl::Now() + kForkReplyTimeout)
-                       : absl::StatusOr<ZygotePacket>(sent);
+    answer = sent.ok()
+                 ? ReceiveZygotePacket(control_.get(),
+                                       absl::Now() + kZygoteForkReplyTimeout)
+                 : absl::StatusOr<ZygotePacket>(sent);
     if (answer.ok()) {
       fork = ReadSandboxForkReply(answer->bytes, std::move(answer->fds),
                                   init_pid_, ns_link_, zygote_ns_pid_);

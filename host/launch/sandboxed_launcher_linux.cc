@@ -45,17 +45,6 @@ namespace {
 using sandbox::Layer;
 using sandbox::Requirement;
 
-// The helper's fds are dup2'ed from here up, so no source collides with a
-// target (0-4).
-constexpr int kFirstSourceFd = 10;
-
-// A close-on-exec duplicate numbered kFirstSourceFd or above.
-absl::StatusOr<ScopedHandle> HighCopy(int fd) {
-  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSourceFd);
-  if (copy < 0) return LastPosixErrorToStatus("fcntl(F_DUPFD_CLOEXEC)");
-  return ScopedHandle(copy);
-}
-
 }  // namespace
 
 uint64_t NamespaceFlags(const sandbox::SandboxPolicy& policy) {

@@ -32,11 +32,6 @@
 namespace bulkhead {
 namespace {
 
-// A fork takes ~0.1 ms; a zygote that has not answered in this is stuck.
-constexpr absl::Duration kForkReplyTimeout = absl::Seconds(2);
-// Room in the zygote's argv for its helpers' command lines (zygote.h).
-constexpr size_t kTitleSpace = 4096;
-
 // A helper the zygote forked: this process's child, watched by its pidfd.
 class ForkedChildProcess final : public OwnChildProcess {
  public:
@@ -102,7 +97,7 @@ absl::StatusOr<pid_t> SpawnZygote(const std::string& executable,
       absl::StrCat("--", switches::kType, "=", switches::kZygoteType),
       absl::StrCat("--", switches::kIpcFd, "=3"),
       absl::StrCat("--", switches::kZygoteTitleSpace, "=",
-                   std::string(kTitleSpace, '.'))};
+                   std::string(kZygoteTitleSpace, '.'))};
   // The zygote binds every symbol at its exec (ld.so's LD_BIND_NOW), so its
   // helpers find their PLT resolved: each would otherwise resolve on its own,
   // reading the libraries' symbol tables and copying GOT pages, all of which
@@ -289,8 +284,8 @@ absl::StatusOr<int64_t> ZygoteHost::Fork(
       !sent.ok()) {
     return Fail(sent);
   }
-  absl::StatusOr<ZygotePacket> answer =
-      ReceiveZygotePacket(control_.get(), absl::Now() + kForkReplyTimeout);
+  absl::StatusOr<ZygotePacket> answer = ReceiveZygotePacket(
+      control_.get(), absl::Now() + kZygoteForkReplyTimeout);
   if (!answer.ok()) return Fail(answer.status());
   absl::StatusOr<int64_t> pid =
       ReadForkReply(answer->bytes, answer->fds.size(), pid_);

@@ -7,11 +7,10 @@
 #include <unistd.h>
 
 #include "gtest/gtest.h"
+#include "tests/support/fd_state.h"
 
 namespace bulkhead {
 namespace {
-
-bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
 
 // Runs `body` in a child; its exit code.
 template <typename Body>
@@ -29,11 +28,13 @@ TEST(CloseFdRangeTest, ClosesExactlyTheRange) {
                 if (::dup2(0, fd) != fd) return 1;
               }
               CloseFdRange(300, 301);
-              if (IsOpen(300) || IsOpen(301)) return 2;
-              if (!IsOpen(302) || !IsOpen(310) || !IsOpen(0)) return 3;
+              if (testing::FdIsOpen(300) || testing::FdIsOpen(301)) return 2;
+              if (!testing::FdIsOpen(302) || !testing::FdIsOpen(310) ||
+                  !testing::FdIsOpen(0))
+                return 3;
               CloseFdRange(302);  // And everything above.
-              if (IsOpen(302) || IsOpen(310)) return 4;
-              return IsOpen(0) ? 0 : 5;
+              if (testing::FdIsOpen(302) || testing::FdIsOpen(310)) return 4;
+              return testing::FdIsOpen(0) ? 0 : 5;
             }),
             0);
 }
@@ -43,7 +44,7 @@ TEST(CloseFdRangeTest, AnEmptyOrBackwardRangeClosesNothing) {
               if (::dup2(0, 300) != 300) return 1;
               CloseFdRange(301, 300);
               CloseFdRange(-1);
-              return IsOpen(300) && IsOpen(0) ? 0 : 2;
+              return testing::FdIsOpen(300) && testing::FdIsOpen(0) ? 0 : 2;
             }),
             0);
 }

@@ -1,5 +1,3 @@
-#include "common/platform_handle.h"
-
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,17 +9,14 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "common/platform_handle.h"
 #include "gtest/gtest.h"
+#include "tests/support/fd_state.h"
 
 namespace bulkhead {
 namespace {
 
 // True when `fd` names an open descriptor in this process.
-bool IsOpen(int fd) {
-  errno = 0;
-  return ::fcntl(fd, F_GETFD) != -1;
-}
-
 // True when `fd` is closed: fcntl fails with EBADF.
 bool IsClosed(int fd) {
   errno = 0;
@@ -65,7 +60,7 @@ TEST(ScopedHandleTest, ClosesOnDestruction) {
     ScopedHandle handle(fd);
     EXPECT_TRUE(handle.is_valid());
     EXPECT_EQ(handle.get(), fd);
-    EXPECT_TRUE(IsOpen(fd));
+    EXPECT_TRUE(testing::FdIsOpen(fd));
   }
   EXPECT_TRUE(IsClosed(fd));
 }
@@ -79,7 +74,7 @@ TEST(ScopedHandleTest, MoveConstructionTransfersOwnership) {
     EXPECT_FALSE(source.is_valid());  // NOLINT(bugprone-use-after-move): tested
                                       // on purpose.
     EXPECT_EQ(target.get(), fd);
-    EXPECT_TRUE(IsOpen(fd));
+    EXPECT_TRUE(testing::FdIsOpen(fd));
   }
   EXPECT_TRUE(IsClosed(fd));
 }
@@ -93,7 +88,7 @@ TEST(ScopedHandleTest, MoveAssignmentClosesThePreviousHandle) {
   ScopedHandle b(second);
   a = std::move(b);
   EXPECT_TRUE(IsClosed(first));
-  EXPECT_TRUE(IsOpen(second));
+  EXPECT_TRUE(testing::FdIsOpen(second));
   EXPECT_EQ(a.get(), second);
   EXPECT_FALSE(
       b.is_valid());  // NOLINT(bugprone-use-after-move): tested on purpose.
@@ -108,7 +103,7 @@ TEST(ScopedHandleTest, SelfMoveAssignmentKeepsTheHandle) {
   ScopedHandle& alias = handle;
   handle = std::move(alias);
   EXPECT_EQ(handle.get(), fd);
-  EXPECT_TRUE(IsOpen(fd));
+  EXPECT_TRUE(testing::FdIsOpen(fd));
 }
 
 TEST(ScopedHandleTest, ReleaseDoesNotClose) {
@@ -121,7 +116,7 @@ TEST(ScopedHandleTest, ReleaseDoesNotClose) {
     EXPECT_FALSE(handle.is_valid());
   }
   EXPECT_EQ(released, fd);
-  EXPECT_TRUE(IsOpen(fd));
+  EXPECT_TRUE(testing::FdIsOpen(fd));
   ::close(fd);
 }
 
@@ -133,7 +128,7 @@ TEST(ScopedHandleTest, ResetClosesOldAndTakesNew) {
   ScopedHandle handle(first);
   handle.reset(second);
   EXPECT_TRUE(IsClosed(first));
-  EXPECT_TRUE(IsOpen(second));
+  EXPECT_TRUE(testing::FdIsOpen(second));
   EXPECT_EQ(handle.get(), second);
   handle.reset();
   EXPECT_TRUE(IsClosed(second));
@@ -174,7 +169,7 @@ TEST(AdoptInheritedStreamTest, RejectsStandardStreams) {
     EXPECT_EQ(adopted.status().code(), absl::StatusCode::kInvalidArgument)
         << number;
     // Not taken: the standard stream is still open.
-    EXPECT_TRUE(IsOpen(static_cast<int>(number))) << number;
+    EXPECT_TRUE(testing::FdIsOpen(static_cast<int>(number))) << number;
   }
 }
 
@@ -201,7 +196,7 @@ TEST(AdoptInheritedStreamTest, RejectsCharacterDevice) {
   ScopedHandle owner(fd);
   EXPECT_EQ(AdoptInheritedStream(fd).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(IsOpen(
+  EXPECT_TRUE(testing::FdIsOpen(
       fd));  // Rejected without being taken (and so without being closed).
 }
 
@@ -213,7 +208,7 @@ TEST(AdoptInheritedStreamTest, RejectsRegularFile) {
   ScopedHandle owner(fd);
   EXPECT_EQ(AdoptInheritedStream(fd).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(IsOpen(fd));
+  EXPECT_TRUE(testing::FdIsOpen(fd));
 }
 
 TEST(AdoptInheritedStreamTest, AcceptsSocketAndSetsCloseOnExec) {

@@ -28,22 +28,11 @@
 #include "gtest/gtest.h"
 #include "helper/crash_handler.h"
 #include "ipc/crash_record.h"
+#include "tests/support/file_contents.h"
+#include "tests/support/proc_probe_linux.h"
 
 namespace bulkhead {
 namespace {
-
-#if defined(__x86_64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
-#endif
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream file(path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // A filter under which prctl(PR_SET_NAME) waits for an answer from the
 // returned listener, and every other call runs. Nobody answers: a process
@@ -52,7 +41,7 @@ int HoldSetNameForever() {
 #if defined(__x86_64__) || defined(__aarch64__)
   sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 0, 5),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, testing::kAuditArch, 0, 5),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
@@ -72,12 +61,13 @@ int HoldSetNameForever() {
 
 // A child of `parent` waiting in prctl(PR_SET_NAME); 0 while there is none.
 pid_t ChildWaitingToSetItsName(pid_t parent) {
-  std::istringstream children(
-      ReadAll(absl::StrCat("/proc/", parent, "/task/", parent, "/children")));
+  std::istringstream children(testing::FileContents(
+      absl::StrCat("/proc/", parent, "/task/", parent, "/children")));
   pid_t child = 0;
   while (children >> child) {
     // "<number> <arg0> ...", the arguments in hex.
-    std::istringstream call(ReadAll(absl::StrCat("/proc/", child, "/syscall")));
+    std::istringstream call(
+        testing::FileContents(absl::StrCat("/proc/", child, "/syscall")));
     long number = -1;
     std::string first;
     if (call >> number >> first && number == SYS_prctl &&

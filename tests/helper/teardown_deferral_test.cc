@@ -13,16 +13,11 @@
 #include "gtest/gtest.h"
 #include "sandbox/lockdown.h"
 #include "tests/host/host_fixture.h"
+#include "tests/support/file_contents.h"
 #include "tests/support/process_probe.h"
 
 namespace bulkhead {
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream file(path);
-  return std::string((std::istreambuf_iterator<char>(file)),
-                     std::istreambuf_iterator<char>());
-}
 
 // The helper's child named "bulkhead-keeper"; 0 when it has none.
 int64_t KeeperOf(int64_t helper) {
@@ -30,7 +25,7 @@ int64_t KeeperOf(int64_t helper) {
       absl::StrCat("/proc/", helper, "/task/", helper, "/children"));
   int64_t child = 0;
   while (children >> child) {
-    if (ReadAll(absl::StrCat("/proc/", child, "/comm")) ==
+    if (testing::FileContents(absl::StrCat("/proc/", child, "/comm")) ==
         "bulkhead-keeper\n") {
       return child;
     }
@@ -83,8 +78,9 @@ TEST_F(TeardownDeferralTest, AnUnsandboxedHelperHasAKeeperSharingItsMemory) {
   const int64_t keeper = KeeperOf(helper->pid());
   ASSERT_NE(keeper, 0) << "no keeper under helper " << helper->pid();
   // One address space: the same mappings, to the byte.
-  EXPECT_EQ(ReadAll(absl::StrCat("/proc/", keeper, "/maps")),
-            ReadAll(absl::StrCat("/proc/", helper->pid(), "/maps")));
+  EXPECT_EQ(
+      testing::FileContents(absl::StrCat("/proc/", keeper, "/maps")),
+      testing::FileContents(absl::StrCat("/proc/", helper->pid(), "/maps")));
   // None of the helper's fds, so none of its pipes stays open: only the
   // pipe that wakes it.
   std::vector<std::string> fds;
@@ -96,7 +92,7 @@ TEST_F(TeardownDeferralTest, AnUnsandboxedHelperHasAKeeperSharingItsMemory) {
   EXPECT_THAT(fds[0], ::testing::StartsWith("pipe:"));
   // Every signal but SIGKILL and SIGSTOP (bits 9 and 19) is blocked: the
   // host's SIGTERM to the group does not end it before its helper.
-  EXPECT_THAT(ReadAll(absl::StrCat("/proc/", keeper, "/status")),
+  EXPECT_THAT(testing::FileContents(absl::StrCat("/proc/", keeper, "/status")),
               ::testing::HasSubstr("SigBlk:\tfffffffffffbfeff"));
 }
 
@@ -126,12 +122,14 @@ TEST_F(SandboxedTeardownDeferralTest, ASandboxedHelpersKeeperIsAsConfined) {
   ASSERT_TRUE(helper->sandboxed());
   const int64_t keeper = KeeperOf(helper->pid());
   ASSERT_NE(keeper, 0) << "no keeper under helper " << helper->pid();
-  const std::string status = ReadAll(absl::StrCat("/proc/", keeper, "/status"));
+  const std::string status =
+      testing::FileContents(absl::StrCat("/proc/", keeper, "/status"));
   EXPECT_THAT(status, ::testing::HasSubstr("NoNewPrivs:\t1"));
   EXPECT_THAT(status, ::testing::HasSubstr("Seccomp:\t2"));
   EXPECT_THAT(status, ::testing::HasSubstr("Seccomp_filters:\t1"));
-  EXPECT_EQ(ReadAll(absl::StrCat("/proc/", keeper, "/maps")),
-            ReadAll(absl::StrCat("/proc/", helper->pid(), "/maps")));
+  EXPECT_EQ(
+      testing::FileContents(absl::StrCat("/proc/", keeper, "/maps")),
+      testing::FileContents(absl::StrCat("/proc/", helper->pid(), "/maps")));
   ExpectCrashTakesTheKeeper(helper, keeper);
 }
 

@@ -142,7 +142,8 @@ TEST_F(ZygoteMemoryAttackTest, ALaunchesSecretIsNotInTheNextForkedHelper) {
   const std::string secret =
       absl::StrCat("zygote-canary-", absl::Hex(absl::Uniform<uint64_t>(random)),
                    absl::Hex(absl::Uniform<uint64_t>(random)), "-secret-",
-                   std::string(200, 'k'));
+                   std::string(200, 'k'), "-end-",
+                   absl::Hex(absl::Uniform<uint64_t>(random)));
   Host::LaunchOverrides with_secret;
   with_secret.environment = {absl::StrCat("BULKHEAD_ROLE_TOKEN=", secret)};
   HelperProcess* first = LaunchReady("env-reader", std::move(with_secret));
@@ -153,6 +154,11 @@ TEST_F(ZygoteMemoryAttackTest, ALaunchesSecretIsNotInTheNextForkedHelper) {
   ASSERT_NE(second, nullptr);
   // The secret's tail: a freed chunk keeps all but its first 16 bytes.
   EXPECT_FALSE(InWritableMemory(second->pid(), secret.substr(16)));
+  // Its last bytes alone: a buffer the next, shorter request was received
+  // into keeps the end of the one before.
+  EXPECT_FALSE(
+      InWritableMemory(second->pid(), secret.substr(secret.size() - 48)))
+      << "the end of the first launch's request is in the second helper";
 }
 
 }  // namespace

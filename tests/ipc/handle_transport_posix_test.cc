@@ -25,15 +25,15 @@ TEST(HandleTransportPosixTest, ReceivedHandlesAreCloseOnExec) {
   Transports t = MakeTransports();
   std::vector<ScopedHandle> batch;
   batch.push_back(DuplicateOfStderr());
-  ASSERT_TRUE(t.near.Send(batch).ok());
-  absl::StatusOr<std::vector<ScopedHandle>> got = t.far.Receive(1, {});
+  ASSERT_TRUE(t.end_a.Send(batch).ok());
+  absl::StatusOr<std::vector<ScopedHandle>> got = t.end_b.Receive(1, {});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_NE(::fcntl((*got)[0].get(), F_GETFD) & FD_CLOEXEC, 0);
 }
 
 TEST(HandleTransportPosixTest, NoBatchWaitingIsDataLossWithoutBlocking) {
   Transports t = MakeTransports();
-  absl::StatusOr<std::vector<ScopedHandle>> got = t.far.Receive(1, {});
+  absl::StatusOr<std::vector<ScopedHandle>> got = t.end_b.Receive(1, {});
   EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
 }
 
@@ -42,7 +42,7 @@ TEST(HandleTransportPosixTest, HandleValuesInAFrameAreDataLossOnPosix) {
   // the socket, and values beside them are a lie.
   Transports t = MakeTransports();
   const uint64_t values[] = {7};
-  absl::StatusOr<std::vector<ScopedHandle>> got = t.far.Receive(1, values);
+  absl::StatusOr<std::vector<ScopedHandle>> got = t.end_b.Receive(1, values);
   EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
 }
 
@@ -55,7 +55,7 @@ TEST(HandleTransportPosixTest, APeerThatReadsNothingGetsResourceExhausted) {
   absl::Status sent;
   int batches = 0;
   // The socket's buffer fills; a send then fails instead of blocking.
-  while ((sent = t.near.Send(batch)).ok() && batches < 100000) ++batches;
+  while ((sent = t.end_a.Send(batch)).ok() && batches < 100000) ++batches;
   EXPECT_TRUE(absl::IsResourceExhausted(sent)) << sent;
   EXPECT_GT(batches, 0);
 }
@@ -68,12 +68,12 @@ TEST(HandleTransportPosixTest,
   std::vector<ScopedHandle> batch;
   batch.push_back(DuplicateOfStderr());
   batch.push_back(DuplicateOfStderr());
-  ASSERT_TRUE(t.near.Send(batch).ok());
+  ASSERT_TRUE(t.end_a.Send(batch).ok());
   absl::StatusOr<std::vector<ScopedHandle>> got;
   {
     ::bulkhead::testing::FdTableFiller filler;
     ASSERT_TRUE(filler.Fill().ok());
-    got = t.far.Receive(2, {});
+    got = t.end_b.Receive(2, {});
   }
   EXPECT_TRUE(absl::IsResourceExhausted(got.status())) << got.status();
 }

@@ -61,12 +61,12 @@ void ExpectWrittenThrough(HandleTransport& from, HandleTransport& to) {
 
 TEST(HandleTransportTest, APipeSentIsWrittenThroughOnTheFarSide) {
   Transports t = MakeTransports();
-  ExpectWrittenThrough(t.near, t.far);
+  ExpectWrittenThrough(t.end_a, t.end_b);
 }
 
 TEST(HandleTransportTest, APipeSentTheOtherWayIsWrittenThroughToo) {
   Transports t = MakeTransports();
-  ExpectWrittenThrough(t.far, t.near);
+  ExpectWrittenThrough(t.end_b, t.end_a);
 }
 
 TEST(HandleTransportTest, BatchesArriveWholeAndInOrder) {
@@ -77,15 +77,15 @@ TEST(HandleTransportTest, BatchesArriveWholeAndInOrder) {
   first.push_back(std::move(pipes[0].write));
   second.push_back(std::move(pipes[1].write));
   second.push_back(std::move(pipes[2].write));
-  absl::StatusOr<std::vector<uint64_t>> first_values = t.near.Prepare(first);
-  absl::StatusOr<std::vector<uint64_t>> second_values = t.near.Prepare(second);
+  absl::StatusOr<std::vector<uint64_t>> first_values = t.end_a.Prepare(first);
+  absl::StatusOr<std::vector<uint64_t>> second_values = t.end_a.Prepare(second);
   ASSERT_TRUE(first_values.ok() && second_values.ok());
-  ASSERT_TRUE(t.near.Send(first).ok());
-  ASSERT_TRUE(t.near.Send(second).ok());
+  ASSERT_TRUE(t.end_a.Send(first).ok());
+  ASSERT_TRUE(t.end_a.Send(second).ok());
   absl::StatusOr<std::vector<ScopedHandle>> one =
-      t.far.Receive(1, *first_values);
+      t.end_b.Receive(1, *first_values);
   absl::StatusOr<std::vector<ScopedHandle>> two =
-      t.far.Receive(2, *second_values);
+      t.end_b.Receive(2, *second_values);
   ASSERT_TRUE(one.ok() && two.ok());
   // Each received end writes into the pipe it was sent as.
   ASSERT_TRUE(WriteAll((*one)[0].get(), "a").ok());
@@ -102,8 +102,8 @@ TEST(HandleTransportTest, ABatchOfAnotherSizeIsDataLossAndClosesWhatCame) {
     std::vector<ScopedHandle> batch;
     batch.push_back(std::move(pipe.write));
     absl::StatusOr<std::vector<ScopedHandle>> got =
-        forward ? Pass(t.near, t.far, std::move(batch), 2)
-                : Pass(t.far, t.near, std::move(batch), 2);
+        forward ? Pass(t.end_a, t.end_b, std::move(batch), 2)
+                : Pass(t.end_b, t.end_a, std::move(batch), 2);
     EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
     EXPECT_NE(got.status().message().find("announced 2"), std::string::npos)
         << got.status();
@@ -116,7 +116,7 @@ TEST(HandleTransportTest, ABatchOfAnotherSizeIsDataLossAndClosesWhatCame) {
 
 TEST(HandleTransportTest, AFrameWithoutItsHandlesIsDataLoss) {
   Transports t = MakeTransports();
-  absl::StatusOr<std::vector<ScopedHandle>> got = t.far.Receive(1, {});
+  absl::StatusOr<std::vector<ScopedHandle>> got = t.end_b.Receive(1, {});
   EXPECT_TRUE(absl::IsDataLoss(got.status())) << got.status();
   EXPECT_NE(got.status().message().find("none came"), std::string::npos)
       << got.status();
@@ -124,14 +124,14 @@ TEST(HandleTransportTest, AFrameWithoutItsHandlesIsDataLoss) {
 
 TEST(HandleTransportTest, EmptyAndOversizeBatchesAreRefused) {
   Transports t = MakeTransports();
-  EXPECT_TRUE(absl::IsInvalidArgument(t.near.Prepare({}).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(t.near.Send({})));
+  EXPECT_TRUE(absl::IsInvalidArgument(t.end_a.Prepare({}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(t.end_a.Send({})));
   std::vector<ScopedHandle> many;
   for (size_t i = 0; i <= HandleTransport::kMaxHandlesPerFrame; ++i) {
     many.push_back(DuplicateOfStderr());
   }
-  EXPECT_TRUE(absl::IsInvalidArgument(t.near.Prepare(many).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(t.near.Send(many)));
+  EXPECT_TRUE(absl::IsInvalidArgument(t.end_a.Prepare(many).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(t.end_a.Send(many)));
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 namespace bulkhead::ipc::testing {
 
 struct Transports {
-  HandleTransport near;
-  HandleTransport far;
+  HandleTransport end_a;  // Not `near`: <windows.h> defines it away.
+  HandleTransport end_b;
 };
 
 inline Transports MakeTransports() {

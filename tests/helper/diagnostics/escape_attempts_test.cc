@@ -36,6 +36,7 @@
 #include "gtest/gtest.h"
 #include "sandbox/lockdown.h"
 #include "sandbox/sandbox_policy.h"
+#include "tests/support/proc_probe_linux.h"
 
 namespace bulkhead {
 namespace {
@@ -49,12 +50,6 @@ constexpr bool kThreadSanitizer = true;
 constexpr bool kThreadSanitizer = __has_feature(thread_sanitizer);
 #else
 constexpr bool kThreadSanitizer = false;
-#endif
-
-#if defined(__x86_64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 #endif
 
 // A child that blocks until its pipe reaches EOF, then exits 0: the stand-in
@@ -222,7 +217,7 @@ class EscapeAttemptsTest : public ::testing::Test {
       const std::vector<long>& trapped, int& wait_status) {
     std::vector<sock_filter> program = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, testing::kAuditArch, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr))};
     for (const long nr : trapped) {

@@ -24,21 +24,11 @@
 #include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/fake_zygote.h"
+#include "tests/support/proc_probe_linux.h"
 #include "tests/support/process_probe.h"
 
 namespace bulkhead {
 namespace {
-
-std::string CommandLineBytes(int64_t pid) {
-  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
-  return std::string((std::istreambuf_iterator<char>(file)),
-                     std::istreambuf_iterator<char>());
-}
-
-int64_t ParentOf(int64_t pid) {
-  return static_cast<int64_t>(
-      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
-}
 
 std::string PidNamespace(int64_t pid) {
   std::error_code error;
@@ -68,19 +58,13 @@ std::vector<int64_t> SandboxedZygotes() {
       continue;
     }
     for (int64_t child : ChildrenOf(absl::StrCat("/proc/", init, "/task"))) {
-      if (absl::StrContains(CommandLineBytes(child), "--sandboxed-zygote")) {
+      if (absl::StrContains(testing::CommandLineBytes(child),
+                            "--sandboxed-zygote")) {
         zygotes.push_back(child);
       }
     }
   }
   return zygotes;
-}
-
-// Forked, not exec'd: its command line is written over the zygote's padded
-// one, so it ends in NULs.
-bool LooksForked(int64_t pid) {
-  const std::string bytes = CommandLineBytes(pid);
-  return bytes.size() >= 2 && bytes[bytes.size() - 2] == '\0';
 }
 
 class SandboxZygoteTest : public testing::HostFixture {
@@ -116,12 +100,12 @@ TEST_F(SandboxZygoteTest, HelpersOfOneShapeAreForkedInOneNamespaceUnderInit) {
   ASSERT_NE(second, nullptr);
   const std::vector<int64_t> zygotes = SandboxedZygotes();
   ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves the shape";
-  const int64_t init = ParentOf(zygotes[0]);
-  EXPECT_EQ(ParentOf(init), ::getpid());
+  const int64_t init = testing::ParentOf(zygotes[0]);
+  EXPECT_EQ(testing::ParentOf(init), ::getpid());
   for (HelperProcess* helper : {first, second}) {
     EXPECT_TRUE(helper->sandboxed());
-    EXPECT_TRUE(LooksForked(helper->pid()));
-    EXPECT_EQ(ParentOf(helper->pid()), init) << "init's child";
+    EXPECT_TRUE(testing::LooksForked(helper->pid()));
+    EXPECT_EQ(testing::ParentOf(helper->pid()), init) << "init's child";
     EXPECT_EQ(PidNamespace(helper->pid()), PidNamespace(zygotes[0]));
     EXPECT_NE(PidNamespace(helper->pid()), PidNamespace(::getpid()));
     // Its own session and group, as an exec'd helper.
@@ -142,7 +126,7 @@ TEST_F(SandboxZygoteTest, ACrashIsClassifiedFromTheRelayedWaitStatus) {
   HelperProcess* victim = LaunchReady("renderer");
   ASSERT_NE(sibling, nullptr);
   ASSERT_NE(victim, nullptr);
-  ASSERT_TRUE(LooksForked(victim->pid()));
+  ASSERT_TRUE(testing::LooksForked(victim->pid()));
   const uint64_t id = victim->id();
   victim->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
   const ExitInfo* exit = WaitForExit(id);
@@ -158,8 +142,8 @@ TEST_F(SandboxZygoteTest, AnExitCodeAndAnAbortAreReportedAsSuch) {
   HelperProcess* aborting = LaunchReady("renderer");
   ASSERT_NE(exiting, nullptr);
   ASSERT_NE(aborting, nullptr);
-  ASSERT_TRUE(LooksForked(exiting->pid()));
-  ASSERT_TRUE(LooksForked(aborting->pid()));
+  ASSERT_TRUE(testing::LooksForked(exiting->pid()));
+  ASSERT_TRUE(testing::LooksForked(aborting->pid()));
   const uint64_t exiting_id = exiting->id();
   const uint64_t aborting_id = aborting->id();
   exiting->InjectFault(ipc::FAULT_KIND_EXIT, 7, [](absl::Status) {});
@@ -209,7 +193,7 @@ TEST_F(SandboxZygoteTest, AHelperThatDiesBeforeTheLoopTakesItOverIsReported) {
   ASSERT_EQ(zygotes.size(), 1u);
   const int64_t zygote = zygotes[0];
   const std::string init_tasks =
-      absl::StrCat("/proc/", ParentOf(zygote), "/task");
+      absl::StrCat("/proc/", testing::ParentOf(zygote), "/task");
   const std::vector<int64_t> before = ChildrenOf(init_tasks);
   auto is_new = [&](int64_t pid) {
     return pid != zygote &&
@@ -268,7 +252,7 @@ TEST_F(SandboxZygoteTest, AZygoteThatDiesIsGivenUpAndItsHelpersGoOn) {
   ExpectAnswers(forked);
   HelperProcess* execd = LaunchReady("renderer");
   ASSERT_NE(execd, nullptr);
-  EXPECT_FALSE(LooksForked(execd->pid()));
+  EXPECT_FALSE(testing::LooksForked(execd->pid()));
   ExpectAnswers(execd);
   EXPECT_TRUE(SandboxedZygotes().empty()) << "not started again";
 }
@@ -279,7 +263,7 @@ TEST_F(SandboxZygoteTest, NothingOfTheZygoteOutlivesItsHost) {
   const int64_t helper_pid = helper->pid();
   const std::vector<int64_t> zygotes = SandboxedZygotes();
   ASSERT_EQ(zygotes.size(), 1u);
-  const int64_t init = ParentOf(zygotes[0]);
+  const int64_t init = testing::ParentOf(zygotes[0]);
   host_.reset();
   errno = 0;
   EXPECT_EQ(::waitpid(static_cast<pid_t>(init), nullptr, WNOHANG), -1);
@@ -309,13 +293,13 @@ class LyingSandboxZygoteTest
 TEST_P(LyingSandboxZygoteTest, IsGivenUpAndHelpersAreExecd) {
   HelperProcess* first = LaunchReady("renderer");
   ASSERT_NE(first, nullptr);
-  EXPECT_FALSE(LooksForked(first->pid()));
+  EXPECT_FALSE(testing::LooksForked(first->pid()));
   ExpectAnswers(first);
   // The zygote was killed, and a child it forked, never told to go, exits.
   EXPECT_TRUE(RunUntil([] { return SandboxedZygotes().empty(); }));
   HelperProcess* second = LaunchReady("renderer");
   ASSERT_NE(second, nullptr);
-  EXPECT_FALSE(LooksForked(second->pid()));
+  EXPECT_FALSE(testing::LooksForked(second->pid()));
   ExpectAnswers(second);
 }
 

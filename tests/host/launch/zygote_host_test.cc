@@ -25,6 +25,7 @@
 #include "sample_roles/work.pb.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/fake_zygote.h"
+#include "tests/support/proc_probe_linux.h"
 #include "tests/support/process_probe.h"
 #include "tests/support/run_process.h"
 
@@ -32,18 +33,6 @@ namespace bulkhead {
 namespace {
 
 using ::testing::HasSubstr;
-
-// The NUL-separated bytes of /proc/<pid>/cmdline.
-std::string CommandLineBytes(int64_t pid) {
-  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
-  return std::string((std::istreambuf_iterator<char>(file)),
-                     std::istreambuf_iterator<char>());
-}
-
-int64_t ParentOf(int64_t pid) {
-  return static_cast<int64_t>(
-      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
-}
 
 // This process's children whose command line says --type=zygote.
 std::vector<int64_t> Zygotes() {
@@ -53,20 +42,13 @@ std::vector<int64_t> Zygotes() {
     std::ifstream children(task.path() / "children");
     int64_t child = 0;
     while (children >> child) {
-      if (CommandLineBytes(child).find(std::string("--type=zygote\0", 14)) !=
-          std::string::npos) {
+      if (testing::CommandLineBytes(child).find(
+              std::string("--type=zygote\0", 14)) != std::string::npos) {
         zygotes.push_back(child);
       }
     }
   }
   return zygotes;
-}
-
-// Forked, not exec'd: a forked helper's command line is written over the
-// zygote's padded one, so it ends in NULs; an exec'd one ends in one NUL.
-bool LooksForked(int64_t pid) {
-  const std::string bytes = CommandLineBytes(pid);
-  return bytes.size() >= 2 && bytes[bytes.size() - 2] == '\0';
 }
 
 // Children of this process that have ended but were not reaped.
@@ -129,15 +111,15 @@ TEST_F(ZygoteHostTest, HelpersAreForkedAsTheHostsOwnChildren) {
   const std::vector<int64_t> zygotes = Zygotes();
   ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves every helper";
   for (HelperProcess* helper : {first, second}) {
-    EXPECT_TRUE(LooksForked(helper->pid()));
-    EXPECT_EQ(ParentOf(helper->pid()), ::getpid());
+    EXPECT_TRUE(testing::LooksForked(helper->pid()));
+    EXPECT_EQ(testing::ParentOf(helper->pid()), ::getpid());
     EXPECT_NE(helper->pid(), zygotes[0]);
     // Its own session and group, as an exec'd helper (the host signals and
     // sweeps the group).
     EXPECT_EQ(::getsid(static_cast<pid_t>(helper->pid())), helper->pid());
     // Forked, not exec'd: the zygote's image, with the helper's own command
     // line written over the zygote's.
-    const std::string bytes = CommandLineBytes(helper->pid());
+    const std::string bytes = testing::CommandLineBytes(helper->pid());
     EXPECT_THAT(bytes, HasSubstr(std::string("--type=renderer\0", 16)));
     EXPECT_THAT(bytes, HasSubstr(absl::StrCat("--helper-id=", helper->id())));
     EXPECT_THAT(bytes, ::testing::Not(HasSubstr("zygote")));
@@ -150,7 +132,7 @@ TEST_F(ZygoteHostTest, ACrashIsClassifiedFromTheWaitStatusWithItsStack) {
   HelperProcess* victim = LaunchReady("utility");
   ASSERT_NE(sibling, nullptr);
   ASSERT_NE(victim, nullptr);
-  ASSERT_TRUE(LooksForked(victim->pid()));
+  ASSERT_TRUE(testing::LooksForked(victim->pid()));
   const uint64_t id = victim->id();
   victim->InjectFault(ipc::FAULT_KIND_SEGV, 0, [](absl::Status) {});
   const ExitInfo* exit = WaitForExit(id);
@@ -176,7 +158,7 @@ TEST_F(ZygoteHostTest, NeitherTheZygoteNorItsHelpersCarryTheHostsEnvironment) {
   HelperProcess* helper = LaunchReady("env-reader");
   ::unsetenv("BULKHEAD_ZYGOTE_TEST_SECRET");
   ASSERT_NE(helper, nullptr);
-  ASSERT_TRUE(LooksForked(helper->pid()));
+  ASSERT_TRUE(testing::LooksForked(helper->pid()));
   EXPECT_EQ(ReadEnv(helper, "BULKHEAD_ZYGOTE_TEST_SECRET"), "<unset>");
   // The zygote was exec'd with LD_BIND_NOW=1; the helper's environ is its
   // own.
@@ -208,7 +190,7 @@ TEST_F(ZygoteHostTest,
   std::filesystem::current_path(before);
   ::unsetenv("BULKHEAD_ZYGOTE_TEST_LATE");
   ASSERT_NE(later, nullptr);
-  ASSERT_TRUE(LooksForked(later->pid()));
+  ASSERT_TRUE(testing::LooksForked(later->pid()));
   EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_LATE"),
             "set after the zygote");
   EXPECT_EQ(ReadEnv(later, "BULKHEAD_ZYGOTE_TEST_SET"), "by the launch");
@@ -220,8 +202,8 @@ TEST_F(ZygoteHostTest, AnExitCodeAndAnAbortAreReportedAsSuch) {
   HelperProcess* aborting = LaunchReady("utility");
   ASSERT_NE(exiting, nullptr);
   ASSERT_NE(aborting, nullptr);
-  ASSERT_TRUE(LooksForked(exiting->pid()));
-  ASSERT_TRUE(LooksForked(aborting->pid()));
+  ASSERT_TRUE(testing::LooksForked(exiting->pid()));
+  ASSERT_TRUE(testing::LooksForked(aborting->pid()));
   const uint64_t exiting_id = exiting->id();
   const uint64_t aborting_id = aborting->id();
   exiting->InjectFault(ipc::FAULT_KIND_EXIT, 7, [](absl::Status) {});
@@ -245,8 +227,8 @@ TEST_F(ZygoteHostTest, HelpersAreExecdOnceTheZygoteIsGone) {
   // Still a zombie of ours until the host notices, at its next launch.
   HelperProcess* execd = LaunchReady("renderer");
   ASSERT_NE(execd, nullptr);
-  EXPECT_EQ(ParentOf(execd->pid()), ::getpid());
-  EXPECT_FALSE(LooksForked(execd->pid()));
+  EXPECT_EQ(testing::ParentOf(execd->pid()), ::getpid());
+  EXPECT_FALSE(testing::LooksForked(execd->pid()));
   ExpectAnswers(execd);
   // The dead zygote was reaped, not left a zombie: no longer a child at all.
   errno = 0;
@@ -275,13 +257,13 @@ class LyingZygoteTest : public ZygoteHostTest,
 TEST_P(LyingZygoteTest, IsGivenUpAndHelpersAreExecd) {
   HelperProcess* first = LaunchReady("renderer");
   ASSERT_NE(first, nullptr);
-  EXPECT_FALSE(LooksForked(first->pid()));
+  EXPECT_FALSE(testing::LooksForked(first->pid()));
   ExpectAnswers(first);
   EXPECT_THAT(Zygotes(), ::testing::IsEmpty());
   EXPECT_THAT(ZombieChildren(), ::testing::IsEmpty());
   HelperProcess* second = LaunchReady("renderer");
   ASSERT_NE(second, nullptr);
-  EXPECT_FALSE(LooksForked(second->pid()));
+  EXPECT_FALSE(testing::LooksForked(second->pid()));
 }
 
 INSTANTIATE_TEST_SUITE_P(

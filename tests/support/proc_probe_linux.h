@@ -1,0 +1,47 @@
+// Small Linux-only probes of processes and the CPU, shared by the tests of the
+// zygotes, the descendant sweep and the escape attempts.
+#ifndef BULKHEAD_TESTS_SUPPORT_PROC_PROBE_LINUX_H_
+#define BULKHEAD_TESTS_SUPPORT_PROC_PROBE_LINUX_H_
+
+#include <linux/audit.h>
+
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/proc_stat_linux.h"
+
+namespace bulkhead::testing {
+
+// The seccomp_data.arch of this build's CPU.
+#if defined(__x86_64__)
+inline constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+inline constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+#endif
+
+// The NUL-separated bytes of /proc/<pid>/cmdline; empty once it has gone.
+inline std::string CommandLineBytes(int64_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
+  return std::string((std::istreambuf_iterator<char>(file)),
+                     std::istreambuf_iterator<char>());
+}
+
+// The parent pid of `pid` (field 4 of /proc/<pid>/stat); 0 once it has gone.
+inline int64_t ParentOf(int64_t pid) {
+  return static_cast<int64_t>(
+      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
+}
+
+// Forked by a zygote, not exec'd: a forked helper's command line is written
+// over the zygote's padded one, so it ends in NULs; an exec'd one ends in one.
+inline bool LooksForked(int64_t pid) {
+  const std::string bytes = CommandLineBytes(pid);
+  return bytes.size() >= 2 && bytes[bytes.size() - 2] == '\0';
+}
+
+}  // namespace bulkhead::testing
+
+#endif  // BULKHEAD_TESTS_SUPPORT_PROC_PROBE_LINUX_H_
