@@ -16,6 +16,18 @@ uint64_t Millis(absl::Duration duration) {
 
 }  // namespace
 
+absl::Status Heartbeat::CheckOptions(const Options& options,
+                                     absl::string_view what) {
+  if (options.interval < absl::Milliseconds(1) ||
+      options.timeout < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": a heartbeat needs an interval and a timeout of at least 1ms (",
+        absl::FormatDuration(options.interval), " and ",
+        absl::FormatDuration(options.timeout), " given)"));
+  }
+  return absl::OkStatus();
+}
+
 Heartbeat::Heartbeat(uv_loop_t* loop, Options options, PingFn ping,
                      FramesFn frames, VerdictFn verdict, BusyFn busy)
     : options_(options),

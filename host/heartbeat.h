@@ -17,7 +17,9 @@
 #include <string>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/loop_thread_checker.h"
 #include "host/exit_info.h"
@@ -56,6 +58,12 @@ class Heartbeat {
   // nothing is convicted at most 1.1 x `interval` + 2 x `timeout` later.
   Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
             VerdictFn verdict, BusyFn busy = nullptr);
+
+  // InvalidArgument, naming `what`, unless the interval and the timeout are
+  // both at least a millisecond (the loop's clock): the host checks every
+  // heartbeat it is given (Host::Create, Host::Launch).
+  static absl::Status CheckOptions(const Options& options,
+                                   absl::string_view what);
   ~Heartbeat();
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;

@@ -25,6 +25,15 @@ constexpr absl::Duration kOutputFlushTimeout = absl::Milliseconds(500);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Host>> Host::Create(Options options) {
+  BH_RETURN_IF_ERROR(
+      Heartbeat::CheckOptions(options.heartbeat, "Host::Options::heartbeat"));
+  for (const auto& [role, role_options] : options.role_options) {
+    if (role_options.heartbeat.has_value()) {
+      BH_RETURN_IF_ERROR(Heartbeat::CheckOptions(
+          *role_options.heartbeat,
+          absl::StrCat("Host::Options::role_options[", role, "].heartbeat")));
+    }
+  }
   if (options.executable.empty()) {
     absl::StatusOr<std::string> self = CurrentExecutablePath();
     if (!self.ok()) return self.status();
@@ -113,6 +122,10 @@ absl::StatusOr<HelperProcess*> Host::Launch(
       !valid.ok()) {
     return valid;
   }
+  if (overrides.heartbeat.has_value()) {
+    BH_RETURN_IF_ERROR(Heartbeat::CheckOptions(*overrides.heartbeat,
+                                               "LaunchOverrides::heartbeat"));
+  }
   const uint64_t id = next_helper_id_++;
   HelperProcess::Options helper_options;
   helper_options.launch.executable = options_.executable;
@@ -188,28 +201,26 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   overrides.files.clear();  // For this launch only, not its restarts.
 
   HelperProcess::Callbacks callbacks;
-  callbacks.on_ready =
-      [this, id, on_ready = std::move(on_ready)](absl::Status status) mutable {
-        HelperProcess* helper = FindHelper(id);
-        // Charged as forked, it fell back to exec: it holds an exec'd share.
-        const bool exec_fallback = helper != nullptr && helper->sandboxed() &&
-                                   sandbox_zygotes_ != nullptr &&
-                                   !helper->forked();
-        fd_budget_->LaunchDone(
-            id, exec_fallback
-                    ? std::optional<FdBudget::Cost>(FdBudget::kSandboxed)
-                    : std::nullopt);
-        if (on_ready) {
-          if (status.ok()) {
-            on_ready(helper);
-          } else {
-            on_ready(std::move(status));
-          }
-        }
-        if (status.ok() && helper != nullptr && started_handler_) {
-          started_handler_(*helper);
-        }
-      };
+  callbacks.on_ready = [this, id, on_ready = std::move(on_ready)](
+                           absl::Status status) mutable {
+    HelperProcess* helper = FindHelper(id);
+    // Charged as forked, it fell back to exec: it holds an exec'd share.
+    const bool exec_fallback = helper != nullptr && helper->sandboxed() &&
+                               sandbox_zygotes_ != nullptr && !helper->forked();
+    fd_budget_->LaunchDone(
+        id, exec_fallback ? std::optional<FdBudget::Cost>(FdBudget::kSandboxed)
+                          : std::nullopt);
+    if (on_ready) {
+      if (status.ok()) {
+        on_ready(helper);
+      } else {
+        on_ready(std::move(status));
+      }
+    }
+    if (status.ok() && helper != nullptr && started_handler_) {
+      started_handler_(*helper);
+    }
+  };
   callbacks.on_lifecycle = [this](const LifecycleEvent& event) {
     if (lifecycle_handler_) lifecycle_handler_(event);
   };
@@ -224,10 +235,9 @@ absl::StatusOr<HelperProcess*> Host::Launch(
   // (no init of its own); charged so whenever forking is on, and an exec'd
   // share from its Ready on if it fell back to exec.
   const FdBudget::Cost cost =
-      !helper_options.launch.sandboxed ? FdBudget::kUnsandboxed
-      : helper_options.sandbox_zygotes != nullptr
-          ? FdBudget::kForkedSandboxed
-          : FdBudget::kSandboxed;
+      !helper_options.launch.sandboxed            ? FdBudget::kUnsandboxed
+      : helper_options.sandbox_zygotes != nullptr ? FdBudget::kForkedSandboxed
+                                                  : FdBudget::kSandboxed;
   if (absl::Status room = fd_budget_->Reserve(
           id, cost,
           helper_options.files.size() +

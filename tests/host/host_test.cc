@@ -250,6 +250,35 @@ TEST_F(HostTest, UnknownRoleIsRefusedUpFront) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A heartbeat of no interval would ping on every turn of the loop (or, with
+// the old repeating timer, never after its first): refused where it is given.
+TEST(HostHeartbeatOptionsTest, AZeroIntervalOrTimeoutIsRefused) {
+  Host::Options zero_interval;
+  zero_interval.heartbeat.interval = absl::ZeroDuration();
+  absl::StatusOr<std::unique_ptr<Host>> refused =
+      Host::Create(std::move(zero_interval));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("Host::Options::heartbeat"));
+  Host::Options role_timeout;
+  role_timeout.role_options["gpu"].heartbeat =
+      Heartbeat::Options{.timeout = absl::Milliseconds(-5)};
+  refused = Host::Create(std::move(role_timeout));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("role_options[gpu]"));
+  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create(Host::Options());
+  ASSERT_TRUE(host.ok()) << host.status();
+  Host::LaunchOverrides overrides;
+  overrides.heartbeat = Heartbeat::Options{.interval = absl::Microseconds(10)};
+  absl::StatusOr<HelperProcess*> launched =
+      (*host)->Launch("renderer", std::move(overrides), nullptr);
+  EXPECT_EQ(launched.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(launched.status().message()),
+              HasSubstr("LaunchOverrides::heartbeat"));
+  EXPECT_TRUE((*host)->helpers().empty());
+}
+
 TEST(HostLaunchTest, MissingExecutableFailsTheLaunch) {
   Host::Options options;
   options.executable = "/nonexistent/bulkhead-helper";
