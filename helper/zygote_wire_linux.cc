@@ -94,11 +94,9 @@ absl::StatusOr<ZygotePacket> ReceiveZygotePacket(int socket,
   ssize_t received =
       ReceiveWithFds(socket, buffer.bytes.get(), kMaxZygotePacketBytes + 1,
                      kMaxZygoteFds, 0, packet.fds, truncated);
-  // What recvmsg may have written, a truncated datagram's whole buffer.
-  buffer.used = received > 0 ? std::min(static_cast<size_t>(received),
-                                        kMaxZygotePacketBytes + 1)
-                             : 0;
-  if (truncated) buffer.used = kMaxZygotePacketBytes + 1;
+  // What recvmsg may have written: a truncated datagram filled all of it.
+  buffer.used = truncated ? kMaxZygotePacketBytes + 1
+                          : static_cast<size_t>(std::max<ssize_t>(received, 0));
   if (received < 0 && errno == ECONNRESET) received = 0;
   if (received < 0) return LastPosixErrorToStatus("recvmsg(zygote)");
   if (received == 0) return absl::UnavailableError("the peer closed its end");

@@ -1,5 +1,6 @@
 // Small Linux-only probes of processes and the CPU, shared by the tests of the
-// zygotes, the descendant sweep and the escape attempts.
+// zygotes, the descendant sweep and the escape attempts (a process's parent:
+// process_probe.h's ParentProcessOf).
 #ifndef BULKHEAD_TESTS_SUPPORT_PROC_PROBE_LINUX_H_
 #define BULKHEAD_TESTS_SUPPORT_PROC_PROBE_LINUX_H_
 
@@ -11,7 +12,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "common/proc_stat_linux.h"
 
 namespace bulkhead::testing {
 
@@ -27,12 +27,6 @@ inline std::string CommandLineBytes(int64_t pid) {
   std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
   return std::string((std::istreambuf_iterator<char>(file)),
                      std::istreambuf_iterator<char>());
-}
-
-// The parent pid of `pid` (field 4 of /proc/<pid>/stat); 0 once it has gone.
-inline int64_t ParentOf(int64_t pid) {
-  return static_cast<int64_t>(
-      ProcStatField(ProcStatFields(absl::StrCat("/proc/", pid, "/stat")), 4));
 }
 
 // Forked by a zygote, not exec'd: a forked helper's command line is written

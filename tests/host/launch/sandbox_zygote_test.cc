@@ -17,7 +17,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/proc_stat_linux.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/launch/zygote_host.h"
@@ -100,12 +99,12 @@ TEST_F(SandboxZygoteTest, HelpersOfOneShapeAreForkedInOneNamespaceUnderInit) {
   ASSERT_NE(second, nullptr);
   const std::vector<int64_t> zygotes = SandboxedZygotes();
   ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves the shape";
-  const int64_t init = testing::ParentOf(zygotes[0]);
-  EXPECT_EQ(testing::ParentOf(init), ::getpid());
+  const int64_t init = testing::ParentProcessOf(zygotes[0]);
+  EXPECT_EQ(testing::ParentProcessOf(init), ::getpid());
   for (HelperProcess* helper : {first, second}) {
     EXPECT_TRUE(helper->sandboxed());
     EXPECT_TRUE(testing::LooksForked(helper->pid()));
-    EXPECT_EQ(testing::ParentOf(helper->pid()), init) << "init's child";
+    EXPECT_EQ(testing::ParentProcessOf(helper->pid()), init) << "init's child";
     EXPECT_EQ(PidNamespace(helper->pid()), PidNamespace(zygotes[0]));
     EXPECT_NE(PidNamespace(helper->pid()), PidNamespace(::getpid()));
     // Its own session and group, as an exec'd helper.
@@ -193,7 +192,7 @@ TEST_F(SandboxZygoteTest, AHelperThatDiesBeforeTheLoopTakesItOverIsReported) {
   ASSERT_EQ(zygotes.size(), 1u);
   const int64_t zygote = zygotes[0];
   const std::string init_tasks =
-      absl::StrCat("/proc/", testing::ParentOf(zygote), "/task");
+      absl::StrCat("/proc/", testing::ParentProcessOf(zygote), "/task");
   const std::vector<int64_t> before = ChildrenOf(init_tasks);
   auto is_new = [&](int64_t pid) {
     return pid != zygote &&
@@ -263,7 +262,7 @@ TEST_F(SandboxZygoteTest, NothingOfTheZygoteOutlivesItsHost) {
   const int64_t helper_pid = helper->pid();
   const std::vector<int64_t> zygotes = SandboxedZygotes();
   ASSERT_EQ(zygotes.size(), 1u);
-  const int64_t init = testing::ParentOf(zygotes[0]);
+  const int64_t init = testing::ParentProcessOf(zygotes[0]);
   host_.reset();
   errno = 0;
   EXPECT_EQ(::waitpid(static_cast<pid_t>(init), nullptr, WNOHANG), -1);

@@ -112,7 +112,7 @@ TEST_F(ZygoteHostTest, HelpersAreForkedAsTheHostsOwnChildren) {
   ASSERT_EQ(zygotes.size(), 1u) << "one zygote serves every helper";
   for (HelperProcess* helper : {first, second}) {
     EXPECT_TRUE(testing::LooksForked(helper->pid()));
-    EXPECT_EQ(testing::ParentOf(helper->pid()), ::getpid());
+    EXPECT_EQ(testing::ParentProcessOf(helper->pid()), ::getpid());
     EXPECT_NE(helper->pid(), zygotes[0]);
     // Its own session and group, as an exec'd helper (the host signals and
     // sweeps the group).
@@ -227,7 +227,7 @@ TEST_F(ZygoteHostTest, HelpersAreExecdOnceTheZygoteIsGone) {
   // Still a zombie of ours until the host notices, at its next launch.
   HelperProcess* execd = LaunchReady("renderer");
   ASSERT_NE(execd, nullptr);
-  EXPECT_EQ(testing::ParentOf(execd->pid()), ::getpid());
+  EXPECT_EQ(testing::ParentProcessOf(execd->pid()), ::getpid());
   EXPECT_FALSE(testing::LooksForked(execd->pid()));
   ExpectAnswers(execd);
   // The dead zygote was reaped, not left a zombie: no longer a child at all.
