@@ -91,18 +91,28 @@ int StallMain(HelperContext& context) {
   return context.Run();
 }
 
-// Answers its first call, then blocks its loop for good: the next loop
-// iteration runs timers before it polls, so once the host has the answer the
-// helper never again reads its channel, and only a parent watch
+// Answers its first call, then blocks its loop for good once the answer has
+// left (a frame queued behind a write still in flight, as under Wine when a
+// Pong was being written, is sent only by a later loop iteration): from then
+// on the helper never again reads its channel, and only a parent watch
 // (helper/parent_watch.h) can end it when its host is killed.
 int BlockerMain(HelperContext& context) {
   static uv_timer_t block;
   uv_timer_init(context.loop(), &block);
+  block.data = &context.channel();
   context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [](const roles::LayoutTextRequest&)
           -> absl::StatusOr<roles::LayoutTextResponse> {
+        // Every millisecond until nothing waits to be written.
         uv_timer_start(
-            &block, [](uv_timer_t*) { BlockForever(); }, 0, 0);
+            &block,
+            [](uv_timer_t* timer) {
+              if (static_cast<ipc::Channel*>(timer->data)->queued_bytes() ==
+                  0) {
+                BlockForever();
+              }
+            },
+            0, 1);
         roles::LayoutTextResponse response;
         response.add_lines("blocking");
         return response;
