@@ -34,11 +34,13 @@ const SymbolIndex* OwnSymbols() {
 
 // The name of the function at `address` (as linked) in this executable.
 std::string NameInOwnImage(uint64_t address) {
+  // With an index, Abseil's symbolizer is never asked: on ELF it opens the
+  // executable on first use and keeps that descriptor (without O_CLOEXEC) for
+  // the life of the process, so a crash frame outside every function (a PLT
+  // stub) added a descriptor to the host at a random moment.
   if (const SymbolIndex* index = OwnSymbols(); index != nullptr) {
-    std::string name = index->NameFor(address);
-    if (!name.empty()) return name;
+    return index->NameFor(address);
   }
-  // No index, or a symbol it does not hold (not a function).
   char name[512];
   const auto* runtime =
       reinterpret_cast<const void*>(OwnImage().base + address);
@@ -64,9 +66,8 @@ bool CanSymbolizeOwnCode() {
   InitializeSymbolizerOnce();
   // A crash's frames are placed by the image range first: none, no names.
   if (OwnImage().size == 0) return false;
-  char name[256];
-  return absl::Symbolize(reinterpret_cast<const void*>(&CanSymbolizeOwnCode),
-                         name, sizeof(name));
+  const auto here = reinterpret_cast<uintptr_t>(&CanSymbolizeOwnCode);
+  return !NameInOwnImage(here - OwnImage().base).empty();
 }
 
 std::vector<std::string> SymbolizeCrash(const ipc::CrashRecord& record,

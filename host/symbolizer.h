@@ -1,7 +1,9 @@
 // Turns a crashed helper's raw program counters into function names. The
 // helper is this same executable loaded at another address, so each frame
-// inside the helper's image is moved into the host's image and named with
-// Abseil's symbolizer; frames elsewhere (shared libraries) stay addresses.
+// inside the helper's image is moved into the host's image and named from
+// the executable's function symbols (host/symbol_index.h), or with Abseil's
+// symbolizer where there is no such index; frames elsewhere (shared
+// libraries) stay addresses. No descriptor stays open for it.
 #ifndef BULKHEAD_HOST_SYMBOLIZER_H_
 #define BULKHEAD_HOST_SYMBOLIZER_H_
 
