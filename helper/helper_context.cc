@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "helper/beat_sender.h"
 #include "helper/diagnostics/escape_attempts.h"
 #include "helper/diagnostics/fault_injection.h"
 #include "helper/exit_codes.h"
@@ -227,6 +228,11 @@ int HelperContext::Run() {
   if (absl::Status sent = channel_->SendControl(ready); !sent.ok()) {
     BH_LOG(kError, "cannot report Ready: ", sent.message());
     return kExitChannelLost;
+  }
+  if (beat_interval_ > absl::ZeroDuration()) {
+    beat_sender_ =
+        std::make_unique<BeatSender>(loop_, channel_, beat_interval_);
+    beat_sender_->Start();
   }
   uv_run(loop_, UV_RUN_DEFAULT);
   return exit_code_;

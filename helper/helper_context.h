@@ -17,6 +17,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "bulkhead/export.h"
 #include "common/platform_handle.h"
 #include "ipc/channel.h"
@@ -24,6 +25,7 @@
 
 namespace bulkhead {
 
+class BeatSender;
 class EscapeBait;
 class FileClient;
 
@@ -122,6 +124,10 @@ class BULKHEAD_EXPORT HelperContext {
   // The files the Welcome brought (HelperContext::TakeFile): kept through
   // the lockdown. Set by MaybeRunHelper.
   void set_launch_files(std::map<std::string, ScopedHandle> files);
+  // The host's heartbeat interval (the Welcome's beat_interval_ms): from
+  // Ready on, Run() sends a Beat that often (helper/beat_sender.h). Zero for
+  // none. Set by MaybeRunHelper.
+  void set_beat_interval(absl::Duration interval) { beat_interval_ = interval; }
   // --escape-bait: Run() plants the escape bait before the lockdown
   // (helper/diagnostics/escape_attempts.h). Set by MaybeRunHelper.
   void set_plant_escape_bait(bool plant) { plant_escape_bait_ = plant; }
@@ -146,6 +152,8 @@ class BULKHEAD_EXPORT HelperContext {
   bool plant_escape_bait_ = false;
   std::vector<std::string> launch_args_;
   std::unique_ptr<EscapeBait> escape_bait_;  // Planted by Run() on request.
+  absl::Duration beat_interval_;
+  std::unique_ptr<BeatSender> beat_sender_;  // From Ready on.
   std::map<std::string, ScopedHandle, std::less<>> launch_files_;
   std::unique_ptr<FileClient> file_client_;  // Made on first use.
   std::string warm_up_name_;

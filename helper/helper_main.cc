@@ -309,6 +309,7 @@ int RunHelper(HelperArgs args) {
       context.set_launch_args(std::move(args.launch_args));
       if (welcome.has_sandbox())
         context.set_sandbox_settings(welcome.sandbox());
+      context.set_beat_interval(absl::Milliseconds(welcome.beat_interval_ms()));
       context_for_close = &context;
       exit_code = args.main(context);
       context_for_close = nullptr;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ipc/beat_grid.h"
 
 namespace bulkhead {
 namespace {
@@ -57,15 +58,12 @@ void Heartbeat::ScheduleTick() {
   // once per slot for all the Pings due in it (and reads their Pongs in a few
   // wake-ups), not once per helper for each.
   const uint64_t period = std::max<uint64_t>(1, Millis(options_.interval));
-  const uint64_t slot = std::max<uint64_t>(1, period / kSlotsPerInterval);
-  const uint64_t now = uv_now(timer_->loop);
-  const uint64_t due = (now + period + slot - 1) / slot * slot;
   uv_timer_start(
       timer_.get(),
       [](uv_timer_t* timer) {
         if (auto* self = static_cast<Heartbeat*>(timer->data)) self->OnTick();
       },
-      due - now, 0);
+      ipc::MillisToBeatSlot(uv_now(timer_->loop), period, period), 0);
 }
 
 void Heartbeat::Stop() {

@@ -1,9 +1,11 @@
 // Watches one helper while it runs: a Ping every `interval` (a tenth more at
-// most: the ticks of all the heartbeats of a loop fall on one grid, so many
-// helpers cost the host few wake-ups), and a verdict
+// most: the ticks of all the heartbeats of a loop fall on one grid,
+// ipc/beat_grid.h, so many helpers cost the host few wake-ups), and a verdict
 // when a Pong does not come back within `timeout` while the helper is not busy
 // on a call within its deadline (hung), or when the helper sends more frames
-// per second than allowed (flooding).
+// per second than allowed (flooding). The Ping is the PingFn's to make: a
+// HelperProcess answers it from the Beats its helper sends by itself
+// (host/beat_watch.h) and writes the helper nothing.
 //
 // Thread: the host's loop thread (checked in debug builds).
 #ifndef BULKHEAD_HOST_HEARTBEAT_H_
@@ -81,11 +83,9 @@ class Heartbeat {
   void DetachFromLoopThread() { loop_thread_.Detach(); }
 
  private:
-  // Ticks fall on slots of interval / kSlotsPerInterval of the loop's clock
-  // (see ScheduleTick), so a Ping goes out between one interval and one
-  // interval and a slot after the last.
-  static constexpr uint64_t kSlotsPerInterval = 10;
-
+  // Ticks fall on the slots of ipc/beat_grid.h (a tenth of the interval), so
+  // a Ping goes out between one interval and one interval and a slot after
+  // the last.
   void ScheduleTick();
   void OnTick();
   void Convict(HostAction action, std::string detail);

@@ -1,6 +1,9 @@
 #include "host/helper_process.h"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -9,6 +12,7 @@
 #include "common/compiler.h"
 #include "common/logging.h"
 #include "helper/sandbox_settings.h"
+#include "host/beat_watch.h"
 #include "host/exit_classification.h"
 #include "host/file_broker.h"
 #include "host/helper_output.h"
@@ -104,6 +108,7 @@ void HelperProcess::DetachFromLoopThread() {
   deferred_.DetachFromLoopThread();
   channel_->DetachFromLoopThread();
   if (heartbeat_ != nullptr) heartbeat_->DetachFromLoopThread();
+  if (beats_ != nullptr) beats_->DetachFromLoopThread();
 }
 
 std::string HelperProcess::name() const {
@@ -124,6 +129,11 @@ absl::Status HelperProcess::Start() {
       [this](const ipc::Control& hello) { return OnHello(hello); });
   channel_->OnControl(ipc::Control::kReady,
                       [this](const ipc::Control& ready) { OnReady(ready); });
+  // Beats before Ready (none are asked for) or after the heartbeat stopped
+  // count for nothing.
+  channel_->OnControl(ipc::Control::kBeat, [this](const ipc::Control&) {
+    if (beats_ != nullptr) beats_->OnBeat();
+  });
   broker_ = std::make_unique<FileBroker>(
       options_.launch.sandbox_policy.broker_rules, FileBroker::RateLimit());
   channel_->Serve<ipc::OpenFileRequest, ipc::OpenFileResponse>(
@@ -250,6 +260,12 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
   ipc::Control welcome;
   welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
   welcome.mutable_welcome()->set_helper_id(id());
+  // The helper's loop beats at the heartbeat's interval, from Ready on.
+  welcome.mutable_welcome()->set_beat_interval_ms(
+      static_cast<uint32_t>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(
+              absl::Ceil(options_.heartbeat.interval, absl::Milliseconds(1))),
+          1, std::numeric_limits<uint32_t>::max())));
   if (has_sandbox_settings_) {
     ipc::SandboxSettings* settings =
         welcome.mutable_welcome()->mutable_sandbox();

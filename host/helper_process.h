@@ -39,6 +39,7 @@ class OpenFileResponse;
 // Internal (launcher.h, helper_output.h, exit_classification.h): held through
 // pointers or only declared, so that their headers stay out of the installed
 // ones.
+class BeatWatch;
 class ChildProcess;
 class FileBroker;
 class HelperOutput;
@@ -206,10 +207,12 @@ class BULKHEAD_EXPORT HelperProcess {
   // Round trip of a Ping through the helper's loop.
   void Ping(absl::Time deadline,
             absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done);
-  // The round trip of the last answered Ping (the heartbeat's or anyone's).
-  // While ready: how long the heartbeat's unanswered Ping has waited, once
-  // past the heartbeat's interval (Heartbeat::OverduePing); the helper is
-  // then unresponsive, and `last_round_trip` is old news.
+  // The round trip of the last answered Ping (this object's Ping: the
+  // heartbeat writes none, it watches the Beats the helper sends by itself,
+  // host/beat_watch.h).
+  // While ready: how long the heartbeat has waited for a Beat, once past the
+  // heartbeat's interval (Heartbeat::OverduePing); the helper is then
+  // unresponsive, and `last_round_trip` is old news.
   std::optional<absl::Duration> overdue_ping() const {
     if (state_ != State::kReady || heartbeat_ == nullptr) return std::nullopt;
     return heartbeat_->OverduePing();
@@ -317,6 +320,8 @@ class BULKHEAD_EXPORT HelperProcess {
   // Its stdout, stderr and crash pipe.
   std::unique_ptr<HelperOutput> output_;
   std::unique_ptr<Heartbeat> heartbeat_;  // While ready.
+  // The helper's Beats, which answer the heartbeat's Pings: while ready.
+  std::unique_ptr<BeatWatch> beats_;
   // Heap-allocated: freed by libuv's close callbacks, which may run after the
   // destructor.
   std::unique_ptr<ChildProcess> child_;  // Null until spawned.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "host/beat_watch.h"
 #include "host/exit_info_status.h"
 #include "host/helper_process.h"
 
@@ -100,11 +101,12 @@ std::optional<absl::Time> HelperProcess::BusyUntil() const {
 }
 
 void HelperProcess::StartHeartbeat() {
+  beats_ = std::make_unique<BeatWatch>(loop_);
   heartbeat_ = std::make_unique<Heartbeat>(
       loop_, options_.heartbeat,
       [this](absl::Time deadline,
              absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
-        Ping(deadline, std::move(done));
+        beats_->Ping(deadline, std::move(done));
       },
       [this] { return channel_->frames_received(); },
       [this](HostAction action, std::string detail) {

@@ -281,6 +281,24 @@ TEST_F(HeartbeatCallTest, AHelperBusyOnACallWithinItsDeadlineIsNotHung) {
   EXPECT_TRUE(exits_.empty()) << exits_[0].Describe();
 }
 
+// The heartbeat writes nothing to an idle helper: the helper's own Beats
+// (helper/beat_sender.h) keep it Ready, one per interval.
+TEST_F(HeartbeatCallTest, AnIdleHelperIsWrittenNothingAndStaysReady) {
+  HelperProcess* helper = LaunchReady("worker");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t sent = helper->channel().frames_sent();
+  const uint64_t received = helper->channel().frames_received();
+  // Five of its Beats: five intervals, each with a heartbeat tick.
+  ASSERT_TRUE(RunUntil(
+      [&] { return helper->channel().frames_received() >= received + 5; },
+      absl::Seconds(5)));
+  EXPECT_EQ(helper->channel().frames_sent(), sent)
+      << "the host wrote to an idle helper";
+  EXPECT_EQ(helper->state(), HelperProcess::State::kReady);
+  EXPECT_FALSE(helper->overdue_ping().has_value());
+  EXPECT_TRUE(exits_.empty()) << exits_[0].Describe();
+}
+
 // Once the call's deadline has passed, a helper that still answers nothing
 // is hung.
 TEST_F(HeartbeatCallTest, AHelperStillStuckPastItsCallsDeadlineIsHung) {

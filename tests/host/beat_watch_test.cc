@@ -1,0 +1,135 @@
+// The heartbeat's Pings answered from a helper's Beats, on a real libuv loop
+// with the Beats in the test's hands. Every wait is on an event, bounded by a
+// deadline.
+#include "host/beat_watch.h"
+
+#include <uv.h>
+
+#include <functional>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace bulkhead {
+namespace {
+
+class BeatWatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(uv_loop_init(&loop_), 0);
+    watch_.emplace(&loop_);
+  }
+
+  void TearDown() override {
+    watch_.reset();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop_), 0) << "a handle is left on the loop";
+  }
+
+  // A Ping whose answer lands in answer_.
+  void Ping(absl::Duration timeout) {
+    watch_->Ping(absl::Now() + timeout,
+                 [this](absl::StatusOr<absl::Duration> result) {
+                   answer_ = std::move(result);
+                 });
+  }
+
+  // Runs the loop until `done()` or 5 s; false on timeout.
+  bool RunUntil(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    uv_timer_t wake;
+    uv_timer_init(&loop_, &wake);
+    uv_timer_start(
+        &wake, [](uv_timer_t*) {}, 5, 5);
+    while (!done() && absl::Now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);  // Its close callback: it is on our stack.
+    return done();
+  }
+
+  uv_loop_t loop_;
+  std::optional<BeatWatch> watch_;
+  std::optional<absl::StatusOr<absl::Duration>> answer_;
+};
+
+TEST_F(BeatWatchTest, ABeatSinceTheLastPingAnswersItAtOnce) {
+  watch_->OnBeat();
+  Ping(absl::Seconds(5));
+  ASSERT_TRUE(answer_.has_value()) << "not answered inside the call";
+  ASSERT_TRUE(answer_->ok()) << answer_->status();
+  EXPECT_EQ(**answer_, absl::ZeroDuration());
+}
+
+TEST_F(BeatWatchTest, OneBeatAnswersOnePing) {
+  watch_->OnBeat();
+  Ping(absl::Seconds(5));
+  ASSERT_TRUE(answer_.has_value());
+  answer_.reset();
+  Ping(absl::Seconds(5));
+  EXPECT_FALSE(answer_.has_value()) << "answered by a Beat already counted";
+  watch_->OnBeat();
+  ASSERT_TRUE(answer_.has_value());
+  EXPECT_TRUE(answer_->ok()) << answer_->status();
+  EXPECT_EQ(watch_->beats(), 2u);
+}
+
+TEST_F(BeatWatchTest, APingWaitsForTheNextBeat) {
+  Ping(absl::Seconds(5));
+  EXPECT_FALSE(answer_.has_value());
+  const absl::Time before = absl::Now();
+  // The Beat comes from the loop, as a helper's would.
+  uv_timer_t beat;
+  uv_timer_init(&loop_, &beat);
+  beat.data = &*watch_;
+  uv_timer_start(
+      &beat,
+      [](uv_timer_t* timer) { static_cast<BeatWatch*>(timer->data)->OnBeat(); },
+      20, 0);
+  ASSERT_TRUE(RunUntil([&] { return answer_.has_value(); }));
+  uv_close(reinterpret_cast<uv_handle_t*>(&beat), nullptr);
+  ASSERT_TRUE(answer_->ok()) << answer_->status();
+  // How long it waited, as measured by the watch: the Beat's 20 ms at least,
+  // and no more than the test saw pass.
+  EXPECT_GE(**answer_, absl::Milliseconds(19));
+  EXPECT_LE(**answer_, absl::Now() - before);
+}
+
+TEST_F(BeatWatchTest, APingWithoutABeatByItsDeadlineTimesOut) {
+  Ping(absl::Milliseconds(30));
+  ASSERT_TRUE(RunUntil([&] { return answer_.has_value(); }));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(answer_->status())) << answer_->status();
+  // A Beat after the deadline answers nothing twice.
+  answer_.reset();
+  watch_->OnBeat();
+  EXPECT_FALSE(answer_.has_value());
+}
+
+// The heartbeat never pings twice at once, but a second Ping must not leave
+// the first unanswered for ever.
+TEST_F(BeatWatchTest, ASecondPingCancelsTheWaitingOne) {
+  std::optional<absl::Status> first;
+  watch_->Ping(
+      absl::Now() + absl::Seconds(5),
+      [&](absl::StatusOr<absl::Duration> result) { first = result.status(); });
+  Ping(absl::Seconds(5));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(absl::IsCancelled(*first)) << *first;
+  watch_->OnBeat();
+  ASSERT_TRUE(answer_.has_value());
+  EXPECT_TRUE(answer_->ok());
+}
+
+// A watch destroyed with a Ping waiting drops it: nothing runs later.
+TEST_F(BeatWatchTest, DestroyedWithAPingWaitingCallsNothing) {
+  Ping(absl::Milliseconds(10));
+  watch_.reset();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  EXPECT_FALSE(answer_.has_value());
+}
+
+}  // namespace
+}  // namespace bulkhead
