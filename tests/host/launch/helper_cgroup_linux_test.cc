@@ -6,10 +6,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -105,10 +107,31 @@ void MakeAbandonedCgroups(const std::vector<std::string>& parents,
   }
 }
 
-// Forks a process that takes LOCK_EX on each of `paths` (as nobody first,
-// when `as_nobody` and this runs as root), and returns once it holds them
-// all. It then holds them until killed, or, with `remove_after_ms`, works
-// that long, removes the directories and exits 0 (its locks go with it).
+// Opens and takes LOCK_EX on the empty cgroup directory `path`, making it
+// again if it is gone: any host of another test running meanwhile reclaims
+// an abandoned cgroup it finds unlocked (it locks, then removes it). The
+// descriptor, or -1.
+int LockCgroupDirectory(const std::string& path) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) continue;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat held = {}, named = {};
+    // Locked, and still the directory at `path`, not one removed meanwhile.
+    if (::flock(fd, LOCK_EX) == 0 && ::fstat(fd, &held) == 0 &&
+        ::stat(path.c_str(), &named) == 0 && held.st_ino == named.st_ino) {
+      return fd;
+    }
+    ::close(fd);
+  }
+  return -1;
+}
+
+// Forks a process that takes LOCK_EX on each of `paths` (as nobody after,
+// when `as_nobody` and this runs as root: the locks stay), and returns once
+// it holds them all. It then holds them until killed, or, with
+// `remove_after_ms`, works that long, removes the directories and exits 0
+// (its locks go with it).
 void ForkLocker(const std::vector<std::string>& paths, bool as_nobody,
                 std::optional<int> remove_after_ms, pid_t* locker) {
   int locked[2];
@@ -116,13 +139,12 @@ void ForkLocker(const std::vector<std::string>& paths, bool as_nobody,
   *locker = ::fork();
   ASSERT_GE(*locker, 0);
   if (*locker == 0) {
+    for (const std::string& path : paths) {
+      if (LockCgroupDirectory(path) < 0) ::_exit(2);
+    }
     if (as_nobody && ::geteuid() == 0 &&
         (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
       ::_exit(1);
-    }
-    for (const std::string& path : paths) {
-      const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
-      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(2);
     }
     const char one = 1;
     if (::write(locked[1], &one, 1) != 1) ::_exit(3);
