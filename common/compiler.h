@@ -37,4 +37,17 @@
 #define BH_ADDRESS_SANITIZER 0
 #endif
 
+// ThreadSanitizer in this build.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BH_THREAD_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BH_THREAD_SANITIZER 1
+#endif
+#ifndef BH_THREAD_SANITIZER
+#define BH_THREAD_SANITIZER 0
+#endif
+
 #endif  // BULKHEAD_COMMON_COMPILER_H_

@@ -1,8 +1,9 @@
 // Sends the host a Beat (ipc/proto/envelope.proto) every `interval` from the
 // helper's own loop, on the slots of ipc/beat_grid.h: proof that the loop
 // runs, which the host's heartbeat takes instead of writing a Ping to the
-// helper (host/beat_watch.h). A loop blocked by a handler, a deadlock or a
-// stopped process sends none, and the host convicts it as hung.
+// helper (host/beat_watch.h). A loop blocked by a deadlock, or a stopped
+// process, sends none, and the host convicts it as hung (not while a handler
+// blocks it within its call's deadline: busy is not hung, host/heartbeat.h).
 //
 // The timer does not keep the loop alive (uv_unref): a loop with nothing else
 // to do still ends.

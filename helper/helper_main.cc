@@ -163,7 +163,7 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
               const bool& shutdown_early, ipc::Welcome& welcome_out,
               std::map<std::string, ScopedHandle>& files_out) {
   ipc::Control hello;
-  hello.mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_1);
+  hello.mutable_hello()->set_protocol(ipc::PROTOCOL_VERSION_2);
   hello.mutable_hello()->set_role(args.role);
   hello.mutable_hello()->set_pid(uv_os_getpid());
   hello.mutable_hello()->set_helper_id(args.helper_id);
@@ -178,7 +178,7 @@ int Handshake(uv_loop_t* loop, ipc::Channel& channel, const HelperArgs& args,
         if (!welcome.ok()) {
           BH_LOG(kError, "handshake failed: ", welcome.status().message());
         } else if (!welcome->has_welcome() ||
-                   welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_1) {
+                   welcome->welcome().protocol() != ipc::PROTOCOL_VERSION_2) {
           BH_LOG(kError, "handshake failed: the host answered without Welcome");
         } else {
           // The files the host handed over, one handle per name.

@@ -57,7 +57,10 @@ class Heartbeat {
   // handler ran waits behind it, and may be answered late by a helper that is
   // not hung). A handler may so block the helper's loop up to its call's
   // deadline; once every deadline has passed, a helper that still answers
-  // nothing is convicted at most 1.1 x `interval` + 2 x `timeout` later.
+  // nothing is convicted at most 1.1 x `interval` + 2 x `timeout` later
+  // (3.3 x `interval` + 2 x `timeout` with a HelperProcess's PingFn, where a
+  // Beat sent just before its loop stuck answers up to two more ticks:
+  // host/beat_watch.h).
   Heartbeat(uv_loop_t* loop, Options options, PingFn ping, FramesFn frames,
             VerdictFn verdict, BusyFn busy = nullptr);
 

@@ -244,7 +244,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
   std::string lie;
   if (hello_seen_) {
     lie = "a second Hello";
-  } else if (hello.protocol() != ipc::PROTOCOL_VERSION_1) {
+  } else if (hello.protocol() != ipc::PROTOCOL_VERSION_2) {
     lie = absl::StrCat("unsupported protocol version ", hello.protocol());
   } else if (hello.role() != role()) {
     lie = absl::StrCat("Hello claims role '", hello.role(), "'");
@@ -258,7 +258,7 @@ absl::StatusOr<ipc::Control> HelperProcess::OnHello(
   }
   hello_hrtime_ = uv_hrtime();
   ipc::Control welcome;
-  welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_1);
+  welcome.mutable_welcome()->set_protocol(ipc::PROTOCOL_VERSION_2);
   welcome.mutable_welcome()->set_helper_id(id());
   // The helper's loop beats at the heartbeat's interval, from Ready on.
   welcome.mutable_welcome()->set_beat_interval_ms(
@@ -395,6 +395,10 @@ void HelperProcess::Emit(LifecycleStage stage, const ExitInfo* exit) {
 
 void HelperProcess::BeginStopping() {
   state_ = State::kStopping;
+  // A helper on its way out owes no more Beats: a Ping waiting for one must
+  // not convict it as hung (the heartbeat takes UNAVAILABLE as no verdict).
+  if (beats_ != nullptr)
+    beats_->Cancel(absl::UnavailableError(name() + " is stopping"));
   Emit(LifecycleStage::kExiting);
 }
 

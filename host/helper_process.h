@@ -210,13 +210,11 @@ class BULKHEAD_EXPORT HelperProcess {
   // The round trip of the last answered Ping (this object's Ping: the
   // heartbeat writes none, it watches the Beats the helper sends by itself,
   // host/beat_watch.h).
-  // While ready: how long the heartbeat has waited for a Beat, once past the
-  // heartbeat's interval (Heartbeat::OverduePing); the helper is then
-  // unresponsive, and `last_round_trip` is old news.
-  std::optional<absl::Duration> overdue_ping() const {
-    if (state_ != State::kReady || heartbeat_ == nullptr) return std::nullopt;
-    return heartbeat_->OverduePing();
-  }
+  // While ready: how long the helper has sent no Beat, once that is past the
+  // heartbeat's interval and two grid slots (1.2 x the interval,
+  // BeatWatch::Overdue); the helper is then unresponsive, and
+  // `last_round_trip` is old news.
+  std::optional<absl::Duration> overdue_ping() const;
   std::optional<absl::Duration> last_round_trip() const {
     return last_round_trip_;
   }

@@ -8,6 +8,7 @@
 #include "host/beat_watch.h"
 #include "host/exit_info_status.h"
 #include "host/helper_process.h"
+#include "ipc/beat_grid.h"
 
 namespace bulkhead {
 
@@ -100,12 +101,29 @@ std::optional<absl::Time> HelperProcess::BusyUntil() const {
   return latest;
 }
 
+std::optional<absl::Duration> HelperProcess::overdue_ping() const {
+  if (state_ != State::kReady || beats_ == nullptr) return std::nullopt;
+  return beats_->Overdue();
+}
+
 void HelperProcess::StartHeartbeat() {
-  beats_ = std::make_unique<BeatWatch>(loop_);
+  // A Beat is due every interval, on a grid of tenths of it: one a slot late
+  // (its loop ran late once) is still on time.
+  beats_ = std::make_unique<BeatWatch>(
+      loop_, options_.heartbeat.interval +
+                 2 * options_.heartbeat.interval / ipc::kBeatSlotsPerPeriod);
   heartbeat_ = std::make_unique<Heartbeat>(
       loop_, options_.heartbeat,
       [this](absl::Time deadline,
              absl::AnyInvocable<void(absl::StatusOr<absl::Duration>)> done) {
+        // A helper on its way out owes no Beat (BeginStopping cancels the
+        // one waiting): as a Ping to it would, this fails without a verdict.
+        if (state_ != State::kReady || !channel_->is_open()) {
+          deferred_.PostCompletion(
+              std::move(done),
+              absl::UnavailableError(name() + " is not ready"));
+          return;
+        }
         beats_->Ping(deadline, std::move(done));
       },
       [this] { return channel_->frames_received(); },

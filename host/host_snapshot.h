@@ -53,7 +53,8 @@ struct HelperSnapshot {
   std::optional<absl::Duration> cpu_time;
   std::optional<uint64_t> resident_bytes;
   // The app's calls to it (ipc::Channel::calls_started) and the calls still
-  // waiting for an answer, bulkhead's own (heartbeat Pings) included.
+  // waiting for an answer, bulkhead's own (HelperProcess::Ping, faults)
+  // included; the heartbeat makes none (host/beat_watch.h).
   uint64_t calls_started = 0;
   uint64_t calls_pending = 0;
   // Frames (messages, replies and control) and their bytes, headers

@@ -159,7 +159,7 @@ void WriteHelpers(const HostSnapshot& snapshot, Writer& out) {
          return Number(h.calls_started);
        });
   each("bulkhead_helper_calls_pending", "gauge", "",
-       "Calls to the helper waiting for an answer, heartbeat Pings included.",
+       "Calls to the helper waiting for an answer, bulkhead's own included.",
        [](const HelperSnapshot& h) -> std::optional<std::string> {
          return Number(h.calls_pending);
        });

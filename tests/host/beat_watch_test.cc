@@ -19,9 +19,15 @@ namespace {
 
 class BeatWatchTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    watch_.emplace(&loop_);
+  void SetUp() override { ASSERT_EQ(uv_loop_init(&loop_), 0); }
+
+  // A watch whose Beats are fresh for `fresh_for`, and, with `stale`, whose
+  // first (the one it counts at its start) has gone stale.
+  void MakeWatch(absl::Duration fresh_for, bool stale) {
+    watch_.emplace(&loop_, fresh_for);
+    if (stale) {
+      ASSERT_TRUE(RunUntil([&] { return watch_->Overdue().has_value(); }));
+    }
   }
 
   void TearDown() override {
@@ -56,28 +62,20 @@ class BeatWatchTest : public ::testing::Test {
   std::optional<absl::StatusOr<absl::Duration>> answer_;
 };
 
-TEST_F(BeatWatchTest, ABeatSinceTheLastPingAnswersItAtOnce) {
-  watch_->OnBeat();
-  Ping(absl::Seconds(5));
-  ASSERT_TRUE(answer_.has_value()) << "not answered inside the call";
-  ASSERT_TRUE(answer_->ok()) << answer_->status();
-  EXPECT_EQ(**answer_, absl::ZeroDuration());
+TEST_F(BeatWatchTest, AFreshBeatAnswersAtOnceAndAgain) {
+  MakeWatch(absl::Seconds(5), /*stale=*/false);  // Its start counts.
+  for (int i = 0; i < 2; ++i) {
+    answer_.reset();
+    Ping(absl::Seconds(5));
+    ASSERT_TRUE(answer_.has_value()) << "not answered inside the call";
+    ASSERT_TRUE(answer_->ok()) << answer_->status();
+    EXPECT_EQ(**answer_, absl::ZeroDuration());
+  }
+  EXPECT_FALSE(watch_->Overdue().has_value());
 }
 
-TEST_F(BeatWatchTest, OneBeatAnswersOnePing) {
-  watch_->OnBeat();
-  Ping(absl::Seconds(5));
-  ASSERT_TRUE(answer_.has_value());
-  answer_.reset();
-  Ping(absl::Seconds(5));
-  EXPECT_FALSE(answer_.has_value()) << "answered by a Beat already counted";
-  watch_->OnBeat();
-  ASSERT_TRUE(answer_.has_value());
-  EXPECT_TRUE(answer_->ok()) << answer_->status();
-  EXPECT_EQ(watch_->beats(), 2u);
-}
-
-TEST_F(BeatWatchTest, APingWaitsForTheNextBeat) {
+TEST_F(BeatWatchTest, AStalePingWaitsForTheNextBeat) {
+  MakeWatch(absl::Milliseconds(10), /*stale=*/true);
   Ping(absl::Seconds(5));
   EXPECT_FALSE(answer_.has_value());
   const absl::Time before = absl::Now();
@@ -96,9 +94,22 @@ TEST_F(BeatWatchTest, APingWaitsForTheNextBeat) {
   // and no more than the test saw pass.
   EXPECT_GE(**answer_, absl::Milliseconds(19));
   EXPECT_LE(**answer_, absl::Now() - before);
+  EXPECT_EQ(watch_->beats(), 1u);
+}
+
+TEST_F(BeatWatchTest, OverdueSaysHowLongSinceTheLastBeat) {
+  const absl::Time start = absl::Now();  // Before the watch counts its start.
+  MakeWatch(absl::Milliseconds(10), /*stale=*/false);
+  EXPECT_FALSE(watch_->Overdue().has_value());
+  ASSERT_TRUE(RunUntil([&] { return watch_->Overdue().has_value(); }));
+  EXPECT_GT(*watch_->Overdue(), absl::Milliseconds(10));
+  EXPECT_LE(*watch_->Overdue(), absl::Now() - start);
+  watch_->OnBeat();
+  EXPECT_FALSE(watch_->Overdue().has_value());
 }
 
 TEST_F(BeatWatchTest, APingWithoutABeatByItsDeadlineTimesOut) {
+  MakeWatch(absl::Milliseconds(10), /*stale=*/true);
   Ping(absl::Milliseconds(30));
   ASSERT_TRUE(RunUntil([&] { return answer_.has_value(); }));
   EXPECT_TRUE(absl::IsDeadlineExceeded(answer_->status())) << answer_->status();
@@ -108,9 +119,25 @@ TEST_F(BeatWatchTest, APingWithoutABeatByItsDeadlineTimesOut) {
   EXPECT_FALSE(answer_.has_value());
 }
 
+// A helper on its way out owes no Beat: its waiting Ping ends with the
+// status given, which the heartbeat takes as no verdict.
+TEST_F(BeatWatchTest, CancelAnswersTheWaitingPingOnce) {
+  MakeWatch(absl::Milliseconds(10), /*stale=*/true);
+  Ping(absl::Seconds(5));
+  ASSERT_FALSE(answer_.has_value());
+  watch_->Cancel(absl::UnavailableError("stopping"));
+  ASSERT_TRUE(answer_.has_value());
+  EXPECT_TRUE(absl::IsUnavailable(answer_->status())) << answer_->status();
+  answer_.reset();
+  watch_->Cancel(absl::UnavailableError("again"));
+  watch_->OnBeat();
+  EXPECT_FALSE(answer_.has_value());
+}
+
 // The heartbeat never pings twice at once, but a second Ping must not leave
 // the first unanswered for ever.
 TEST_F(BeatWatchTest, ASecondPingCancelsTheWaitingOne) {
+  MakeWatch(absl::Milliseconds(10), /*stale=*/true);
   std::optional<absl::Status> first;
   watch_->Ping(
       absl::Now() + absl::Seconds(5),
@@ -118,6 +145,7 @@ TEST_F(BeatWatchTest, ASecondPingCancelsTheWaitingOne) {
   Ping(absl::Seconds(5));
   ASSERT_TRUE(first.has_value());
   EXPECT_TRUE(absl::IsCancelled(*first)) << *first;
+  EXPECT_FALSE(answer_.has_value());
   watch_->OnBeat();
   ASSERT_TRUE(answer_.has_value());
   EXPECT_TRUE(answer_->ok());
@@ -125,6 +153,7 @@ TEST_F(BeatWatchTest, ASecondPingCancelsTheWaitingOne) {
 
 // A watch destroyed with a Ping waiting drops it: nothing runs later.
 TEST_F(BeatWatchTest, DestroyedWithAPingWaitingCallsNothing) {
+  MakeWatch(absl::Milliseconds(10), /*stale=*/true);
   Ping(absl::Milliseconds(10));
   watch_.reset();
   uv_run(&loop_, UV_RUN_DEFAULT);

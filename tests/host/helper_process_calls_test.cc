@@ -299,6 +299,29 @@ TEST_F(HeartbeatCallTest, AnIdleHelperIsWrittenNothingAndStaysReady) {
   EXPECT_TRUE(exits_.empty()) << exits_[0].Describe();
 }
 
+// A heartbeat faster than the grace a helper gets once its channel is gone.
+class HeartbeatHangUpTest : public HeartbeatCallTest {
+ protected:
+  void ModifyOptions(Host::Options& options) override {
+    HeartbeatCallTest::ModifyOptions(options);
+    options.handshake_timeout = absl::Milliseconds(1500);
+  }
+};
+
+// A helper that closes its channel and lives on is stopped (SIGTERM once the
+// grace has passed), not convicted as hung for the Beats it no longer sends.
+TEST_F(HeartbeatHangUpTest, AHelperThatHangsUpIsStoppedNotConvictedAsHung) {
+  HelperProcess* helper = LaunchReady("closer");
+  ASSERT_NE(helper, nullptr);
+  const uint64_t id = helper->id();
+  helper->Call<LayoutTextRequest, LayoutTextResponse>(
+      Text("close"), absl::Now() + absl::Seconds(5),
+      [](absl::StatusOr<LayoutTextResponse>) {});
+  const ExitInfo* exit = WaitForExit(id);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->kind, ExitKind::kKilledByHost) << exit->Describe();
+}
+
 // Once the call's deadline has passed, a helper that still answers nothing
 // is hung.
 TEST_F(HeartbeatCallTest, AHelperStillStuckPastItsCallsDeadlineIsHung) {

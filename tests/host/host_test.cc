@@ -231,8 +231,8 @@ TEST_F(HostRoleOptionsTest, ARolesOwnSettingsWin) {
   ASSERT_NE(renderer, nullptr);
   EXPECT_FALSE(gpu->sandboxed());
   EXPECT_EQ(renderer->sandboxed(), SandboxedLaunchAvailable());
-  // Pinged every 20 ms instead of every second: ten pongs come back well
-  // within the two seconds the host-wide interval would need for two.
+  // A Beat every 20 ms instead of every second: ten come back well within
+  // the two seconds the host-wide interval would need for two.
   EXPECT_TRUE(RunUntil([&] { return gpu->channel().frames_received() >= 12; },
                        absl::Seconds(2)))
       << gpu->channel().frames_received();

@@ -97,7 +97,7 @@ bulkhead_helper_resident_memory_bytes{role="renderer",helper_id="1",pid="4242"} 
 # HELP bulkhead_helper_calls Calls the app made to the helper.
 bulkhead_helper_calls_total{role="renderer",helper_id="1",pid="4242"} 3
 # TYPE bulkhead_helper_calls_pending gauge
-# HELP bulkhead_helper_calls_pending Calls to the helper waiting for an answer, heartbeat Pings included.
+# HELP bulkhead_helper_calls_pending Calls to the helper waiting for an answer, bulkhead's own included.
 bulkhead_helper_calls_pending{role="renderer",helper_id="1",pid="4242"} 1
 # TYPE bulkhead_helper_messages_sent counter
 # HELP bulkhead_helper_messages_sent Frames sent to the helper.

@@ -75,7 +75,7 @@ std::string GarbageFor(const std::string& kind) {
   } else if (kind == "second-hello") {
     envelope.set_call_id(77);
     envelope.mutable_control()->mutable_hello()->set_protocol(
-        ipc::PROTOCOL_VERSION_1);
+        ipc::PROTOCOL_VERSION_2);
   } else if (kind == "empty-control") {
     envelope.mutable_control();
   } else {
