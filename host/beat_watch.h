@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
