@@ -92,7 +92,6 @@ void Heartbeat::OnTick() {
   last_tick_ns_ = now_ns;
   if (ping_outstanding_) return;  // Its deadline will decide.
   ping_outstanding_ = true;
-  ping_sent_ns_ = now_ns;
   // A Ping sent while a handler blocks the helper's loop waits behind it:
   // its Pong is owed only once the handler returns, which may be just before
   // this Ping's deadline. Such a Ping never convicts; the next one does.
@@ -113,14 +112,6 @@ void Heartbeat::OnTick() {
           }
           // Other errors (the channel closed) are the exit path's business.
         });
-}
-
-std::optional<absl::Duration> Heartbeat::OverduePing() const {
-  BH_DCHECK_ON_LOOP_THREAD(loop_thread_);
-  if (!ping_outstanding_) return std::nullopt;
-  const absl::Duration waited = absl::Nanoseconds(uv_hrtime() - ping_sent_ns_);
-  if (waited <= options_.interval) return std::nullopt;
-  return waited;
 }
 
 void Heartbeat::Convict(HostAction action, std::string detail) {

@@ -76,12 +76,6 @@ class Heartbeat {
   void Start();
   void Stop();
 
-  // How long the Ping now unanswered has waited, once that is longer than
-  // the interval (a live helper answers within milliseconds): the helper is
-  // unresponsive, though not yet convicted (that takes the timeout). Nothing
-  // when no Ping is overdue.
-  std::optional<absl::Duration> OverduePing() const;
-
   // The loop passes to another thread (see ipc::Channel's).
   void DetachFromLoopThread() { loop_thread_.Detach(); }
 
@@ -100,7 +94,6 @@ class Heartbeat {
   BusyFn busy_;
   ipc::UvHandle<uv_timer_t> timer_;
   bool ping_outstanding_ = false;
-  uint64_t ping_sent_ns_ = 0;  // uv_hrtime() of the outstanding Ping.
   uint64_t frames_at_last_tick_ = 0;
   uint64_t last_tick_ns_ = 0;
   // Ping completions may outlive this object (they run when the channel

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/support/run_loop.h"
 
 namespace bulkhead {
 namespace {
@@ -46,15 +47,7 @@ class BeatWatchTest : public ::testing::Test {
 
   // Runs the loop until `done()` or 5 s; false on timeout.
   bool RunUntil(const std::function<bool()>& done) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    uv_timer_t wake;
-    uv_timer_init(&loop_, &wake);
-    uv_timer_start(
-        &wake, [](uv_timer_t*) {}, 5, 5);
-    while (!done() && absl::Now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
-    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);  // Its close callback: it is on our stack.
-    return done();
+    return testing::RunLoopUntil(&loop_, done);
   }
 
   uv_loop_t loop_;
