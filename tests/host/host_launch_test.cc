@@ -2,8 +2,6 @@
 // Options and role_options for that helper alone. Real helpers; every wait is
 // on an event, bounded by a deadline.
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -17,6 +15,10 @@
 #include "sample_roles/work.pb.h"
 #include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
+
+#if defined(BULKHEAD_OS_LINUX)
+#include "tests/support/proc_probe_linux.h"
+#endif
 
 namespace bulkhead {
 namespace {
@@ -80,10 +82,8 @@ constexpr uint64_t kHarmlessMemoryLimit = uint64_t{1} << 60;
 #if defined(BULKHEAD_OS_LINUX)
 // A process's argv as the OS has it.
 std::vector<std::string> CommandLine(int64_t pid) {
-  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
-  std::string bytes((std::istreambuf_iterator<char>(file)),
-                    std::istreambuf_iterator<char>());
-  std::vector<std::string> args = absl::StrSplit(bytes, '\0');
+  std::vector<std::string> args =
+      absl::StrSplit(testing::CommandLineBytes(pid), '\0');
   // A helper forked by the zygote pads its title with NULs (zygote.h).
   while (!args.empty() && args.back().empty()) args.pop_back();
   return args;

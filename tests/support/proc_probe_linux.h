@@ -7,11 +7,10 @@
 #include <linux/audit.h>
 
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/kernel_file_linux.h"
 
 namespace bulkhead::testing {
 
@@ -22,11 +21,11 @@ inline constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
 inline constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 #endif
 
-// The NUL-separated bytes of /proc/<pid>/cmdline; empty once it has gone.
+// The NUL-separated bytes of /proc/<pid>/cmdline; empty once it has gone,
+// even mid-read (never an exception, which an istreambuf_iterator throws when
+// the read fails with ESRCH).
 inline std::string CommandLineBytes(int64_t pid) {
-  std::ifstream file(absl::StrCat("/proc/", pid, "/cmdline"));
-  return std::string((std::istreambuf_iterator<char>(file)),
-                     std::istreambuf_iterator<char>());
+  return ReadKernelFile(absl::StrCat("/proc/", pid, "/cmdline"));
 }
 
 // Forked by a zygote, not exec'd: a forked helper's command line is written

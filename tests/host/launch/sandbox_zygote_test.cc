@@ -10,13 +10,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/kernel_file_linux.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host/launch/zygote_host.h"
@@ -36,10 +36,14 @@ std::string PidNamespace(int64_t pid) {
       .string();
 }
 
+// Empty, never an exception, when the process ends before or during the scan.
 std::vector<int64_t> ChildrenOf(const std::string& task_dir) {
   std::vector<int64_t> children;
-  for (const auto& task : std::filesystem::directory_iterator(task_dir)) {
-    std::ifstream list(task.path() / "children");
+  std::error_code error;
+  for (auto it = std::filesystem::directory_iterator(task_dir, error);
+       !error && it != std::filesystem::directory_iterator();
+       it.increment(error)) {
+    std::istringstream list(ReadKernelFile((it->path() / "children").string()));
     int64_t child = 0;
     while (list >> child) children.push_back(child);
   }
@@ -51,11 +55,6 @@ std::vector<int64_t> ChildrenOf(const std::string& task_dir) {
 std::vector<int64_t> SandboxedZygotes() {
   std::vector<int64_t> zygotes;
   for (int64_t init : ChildrenOf("/proc/self/task")) {
-    std::error_code error;
-    if (!std::filesystem::exists(absl::StrCat("/proc/", init, "/task"),
-                                 error)) {
-      continue;
-    }
     for (int64_t child : ChildrenOf(absl::StrCat("/proc/", init, "/task"))) {
       if (absl::StrContains(testing::CommandLineBytes(child),
                             "--sandboxed-zygote")) {
