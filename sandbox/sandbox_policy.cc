@@ -317,6 +317,21 @@ std::optional<Network> NetworkFromName(absl::string_view name) {
   return std::nullopt;
 }
 
+bool AllowsFork(const SandboxPolicy& policy) {
+  constexpr const char* kForkCalls[] = {"fork", "vfork", "clone", "clone3"};
+  return std::any_of(std::begin(kForkCalls), std::end(kForkCalls),
+                     [&](const char* call) {
+                       return std::find(policy.allowed_syscalls.begin(),
+                                        policy.allowed_syscalls.end(),
+                                        call) != policy.allowed_syscalls.end();
+                     });
+}
+
+bool ReachesHostNetwork(const SandboxPolicy& policy) {
+  return policy.network == Network::kHost &&
+         !policy.enabled(Layer::kNetNamespace);
+}
+
 bool SandboxPolicy::disabled() const {
   return std::all_of(layers.begin(), layers.end(),
                      [](Requirement r) { return r == Requirement::kOff; });

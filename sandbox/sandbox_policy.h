@@ -289,6 +289,17 @@ class BULKHEAD_EXPORT SandboxPolicyBuilder {
   SandboxPolicy policy_;
 };
 
+// Whether the policy lets the helper start processes: its allowlist has fork,
+// vfork, clone or clone3 outright. A clone allowed only for some flags
+// (threads, the Linux teardown keeper) is not a fork. What macOS's seatbelt
+// profile and Windows' job (windows_confinement.h) go by.
+BULKHEAD_EXPORT bool AllowsFork(const SandboxPolicy& policy);
+
+// Whether the helper reaches the host's network: Network::kHost and the net-ns
+// layer off. Both must agree, so that the policy a helper rebuilds from its
+// Welcome (which carries the layers) gets no network when its host said kNone.
+BULKHEAD_EXPORT bool ReachesHostNetwork(const SandboxPolicy& policy);
+
 // `policy` with its network changed as SandboxPolicyBuilder::SetNetwork
 // changes it: kHost turns the net-ns layer off and allows the socket calls;
 // kNone takes them out again and requires the net-ns layer if it was off.

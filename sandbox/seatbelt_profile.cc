@@ -19,10 +19,6 @@ namespace {
 
 using Kind = FilesystemEntry::Kind;
 
-// The system calls that make a process (Linux names, as policies spell
-// them). Allowed outright, they mean the role forks.
-constexpr const char* kForkCalls[] = {"fork", "vfork", "clone", "clone3"};
-
 // OK when SBPL can hold `path` in a string that means the same path: it is
 // absolute (seatbelt matches absolute paths only), and has no NUL (the
 // profile is a C string) and no line break (it would end the `;` comment
@@ -55,20 +51,6 @@ std::string Quote(absl::string_view text) {
   }
   quoted += '"';
   return quoted;
-}
-
-bool AllowsFork(const SandboxPolicy& policy) {
-  return std::any_of(std::begin(kForkCalls), std::end(kForkCalls),
-                     [&](const char* call) {
-                       return std::find(policy.allowed_syscalls.begin(),
-                                        policy.allowed_syscalls.end(),
-                                        call) != policy.allowed_syscalls.end();
-                     });
-}
-
-bool AllowsHostNetwork(const SandboxPolicy& policy) {
-  return policy.network == Network::kHost &&
-         !policy.enabled(Layer::kNetNamespace);
 }
 
 }  // namespace
@@ -173,7 +155,7 @@ absl::StatusOr<std::string> SeatbeltProfile(const SandboxPolicy& policy) {
                      kSeatbeltScratchDirParameter, "\")))"));
   }
 
-  if (AllowsHostNetwork(policy)) {
+  if (ReachesHostNetwork(policy)) {
     rule("Network::kHost: the host's network.", "(allow network*)");
   } else {
     absl::StrAppend(&out,

@@ -1,0 +1,52 @@
+#include "sandbox/windows_confinement.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace bulkhead::sandbox {
+
+const char* WindowsTokenLevelName(WindowsTokenLevel level) {
+  switch (level) {
+    case WindowsTokenLevel::kLimited:
+      return "limited";
+    case WindowsTokenLevel::kLockdown:
+      return "lockdown";
+  }
+  return "unknown";
+}
+
+const char* WindowsIntegrityName(WindowsIntegrity integrity) {
+  switch (integrity) {
+    case WindowsIntegrity::kLow:
+      return "low";
+    case WindowsIntegrity::kUntrusted:
+      return "untrusted";
+  }
+  return "unknown";
+}
+
+WindowsConfinement WindowsConfinementFor(const SandboxPolicy& policy,
+                                         uint64_t launch_memory_limit_bytes) {
+  WindowsConfinement confinement;
+  const bool names_files =
+      std::any_of(policy.filesystem.begin(), policy.filesystem.end(),
+                  [](const FilesystemEntry& entry) {
+                    return entry.kind == FilesystemEntry::Kind::kReadOnly ||
+                           entry.kind == FilesystemEntry::Kind::kReadWrite;
+                  });
+  if (!ReachesHostNetwork(policy) && !names_files) {
+    confinement.token = WindowsTokenLevel::kLockdown;
+    confinement.integrity = WindowsIntegrity::kUntrusted;
+    confinement.strict_mitigations = true;
+  }
+  if (AllowsFork(policy)) {
+    confinement.active_processes = static_cast<uint32_t>(std::min<uint64_t>(
+        policy.limits.processes, std::numeric_limits<uint32_t>::max()));
+  }
+  confinement.memory_limit_bytes = launch_memory_limit_bytes != 0
+                                       ? launch_memory_limit_bytes
+                                       : policy.limits.address_space_bytes;
+  return confinement;
+}
+
+}  // namespace bulkhead::sandbox
