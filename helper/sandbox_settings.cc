@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sandbox/filesystem_view.h"
+#include "sandbox/lockdown.h"
 #include "sandbox/seccomp_program.h"
 
 namespace bulkhead {
@@ -68,7 +69,8 @@ absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     (*settings.mutable_layers())[sandbox::LayerName(layer)] =
         policy.requirement(layer) == Requirement::kRequired;
   }
-  if (policy.enabled(Layer::kSeccomp)) {
+  // Only where the helper has Linux's layers to apply it with.
+  if (policy.enabled(Layer::kSeccomp) && sandbox::LockdownAvailable()) {
     absl::StatusOr<std::string> program =
         sandbox::CompileSeccompProgram(policy);
     if (!program.ok()) {
@@ -79,6 +81,7 @@ absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     }
     settings.set_seccomp_program(*std::move(program));
   }
+  settings.set_forks(sandbox::AllowsFork(policy));
   settings.set_learning(policy.violation_action ==
                         sandbox::ViolationAction::kLearn);
   settings.set_address_space_bytes(policy.limits.address_space_bytes);
@@ -105,6 +108,12 @@ absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
     request.policy.layers[static_cast<int>(*layer)] =
         required ? Requirement::kRequired : Requirement::kBestEffort;
   }
+  // What the policy said of both, as far as its confinement goes
+  // (ReachesHostNetwork, AllowsFork): the net-ns layer decides the network.
+  request.policy.network = request.policy.enabled(Layer::kNetNamespace)
+                               ? sandbox::Network::kNone
+                               : sandbox::Network::kHost;
+  if (settings.forks()) request.policy.allowed_syscalls.push_back("fork");
   request.policy.violation_action = settings.learning()
                                         ? sandbox::ViolationAction::kLearn
                                         : sandbox::ViolationAction::kTrap;

@@ -15,7 +15,8 @@
 namespace bulkhead {
 
 // Host side. Compiles the policy's seccomp program when the policy enables
-// seccomp; fails when it cannot be compiled.
+// seccomp and the platform has Linux's layers (sandbox::LockdownAvailable);
+// fails when it cannot be compiled.
 BULKHEAD_EXPORT absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     const sandbox::SandboxPolicy& policy);
 

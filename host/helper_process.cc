@@ -141,7 +141,7 @@ absl::Status HelperProcess::Start() {
           -> absl::StatusOr<ipc::OpenFileResponse> {
         return OnOpenFile(request);
       });
-  if (options_.launch.sandboxed && sandbox::LockdownAvailable() &&
+  if (options_.launch.sandboxed && sandbox::HelperLocksItselfDown() &&
       !options_.launch.sandbox_policy.disabled()) {
     // Compiled here, once per launch in the host, never in the helper.
     absl::StatusOr<ipc::SandboxSettings> settings =

@@ -54,6 +54,13 @@ struct LayerOutcome {
 // the launcher confines them from outside (Windows) or nothing does.
 BULKHEAD_EXPORT bool LockdownAvailable();
 
+// Whether a sandboxed helper takes part in its own confinement before it
+// reports Ready, so that its host sends it SandboxSettings in the Welcome and
+// it calls LockDown: Linux (every layer above), Windows (it lowers its
+// integrity and drops its start-up token, windows_confinement.h) and macOS
+// (its seatbelt profile). False where nothing confines helpers.
+BULKHEAD_EXPORT bool HelperLocksItselfDown();
+
 // Applies every enabled layer. First it makes sure the process has a single
 // thread (in sanitizer builds after telling the runtime, which then stops a
 // background thread of its own): otherwise FailedPrecondition naming the
@@ -62,6 +69,10 @@ BULKHEAD_EXPORT bool LockdownAvailable();
 // the kernel's reason; a best-effort one is recorded as not in force. The
 // outcomes are kept for ProbeSandbox (sandbox_probe.h). Unimplemented where
 // there is no such sandbox.
+// Windows: lowers the process to its level's integrity, then drops the
+// start-up token (lockdown_win.cc); FailedPrecondition when either fails,
+// and no outcomes (the probe reads the token itself). macOS: applies the
+// seatbelt profile (lockdown_mac.cc).
 BULKHEAD_EXPORT absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request);
 

@@ -461,6 +461,8 @@ std::map<std::string, uint64_t> CurrentNamespaces() {
 
 bool LockdownAvailable() { return true; }
 
+bool HelperLocksItselfDown() { return true; }
+
 const std::vector<LayerOutcome>& LockdownOutcomes() { return Outcomes(); }
 
 namespace internal {

@@ -7,11 +7,11 @@
 // UNVERIFIED: no Mac has compiled or run this file; only the profile's text
 // is tested (tests/sandbox/seatbelt_profile_test.cc, on every platform).
 //
-// Not wired yet: LockdownAvailable() is false, so the host sends no
-// SandboxSettings and LockDown is not called. Turning it on needs the host
-// to stop compiling a seccomp program for macOS (MakeSandboxSettings would
-// fail with Unimplemented) and the Welcome to carry the allowlist's fork;
-// the network already follows from the net-ns layer it carries.
+// Wired to every sandboxed launch: HelperLocksItselfDown() is true, so the
+// host sends SandboxSettings (no seccomp program: LockdownAvailable() is
+// false here) and the helper calls LockDown before it reports Ready. The
+// network follows from the net-ns layer and fork from SandboxSettings.forks
+// (helper/sandbox_settings.cc rebuilds both).
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -39,6 +39,9 @@ extern "C" int sandbox_init_with_parameters(const char* profile, uint64_t flags,
 extern "C" void sandbox_free_error(char* errorbuf);
 
 namespace bulkhead::sandbox {
+
+bool HelperLocksItselfDown() { return true; }
+
 namespace {
 
 // A new directory for this helper's tmpfs entries, under the user's private
@@ -76,7 +79,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
   const SandboxPolicy& policy = request.policy;
   // As on Linux, where each layer off applies nothing: --no-sandbox.
   if (policy.disabled()) return std::vector<LayerOutcome>{};
-  absl::StatusOr<std::string> profile = SeatbeltProfile(policy);
+  absl::StatusOr<std::string> profile = SeatbeltProfile(policy, ::getpid());
   if (!profile.ok()) return profile.status();
   std::string scratch;
   std::vector<const char*> parameters;

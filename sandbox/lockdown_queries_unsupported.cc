@@ -1,7 +1,7 @@
 // What a platform without Linux's layers answers about lockdown: none in force,
-// nothing recorded. Shared by lockdown_unsupported.cc's platforms and macOS,
-// whose seatbelt (lockdown_mac.cc) is none of Linux's layers and not yet wired
-// to a launch.
+// nothing recorded. Shared by lockdown_unsupported.cc's platforms, Windows
+// (lockdown_win.cc) and macOS (lockdown_mac.cc), whose confinement is none of
+// Linux's layers.
 #include "sandbox/lockdown.h"
 
 namespace bulkhead::sandbox {

@@ -2,10 +2,10 @@
 
 namespace bulkhead::sandbox {
 
+bool HelperLocksItselfDown() { return false; }
+
 absl::StatusOr<std::vector<LayerOutcome>> LockDown(const LockdownRequest&) {
-  return absl::UnimplementedError(
-      "no in-process lockdown on this platform (Windows confines helpers "
-      "from the host, at launch)");
+  return absl::UnimplementedError("no in-process lockdown on this platform");
 }
 
 }  // namespace bulkhead::sandbox

@@ -86,6 +86,65 @@ int Privileges(HANDLE token) {
       reinterpret_cast<TOKEN_PRIVILEGES*>(buffer.data())->PrivilegeCount);
 }
 
+// What the token's restricting SIDs make of it (windows_confinement.h):
+// "lockdown" (the NULL SID alone), "limited" (RESTRICTED among them), "none"
+// (not a restricted token), else "other".
+std::string TokenLevel(HANDLE token) {
+  std::vector<uint64_t> buffer = Query(token, TokenRestrictedSids);
+  if (buffer.empty()) return "none";
+  const auto* sids = reinterpret_cast<TOKEN_GROUPS*>(buffer.data());
+  if (sids->GroupCount == 0) return "none";
+  alignas(SID) BYTE null_sid[SECURITY_MAX_SID_SIZE] = {};
+  alignas(SID) BYTE restricted_code[SECURITY_MAX_SID_SIZE] = {};
+  DWORD size = sizeof(null_sid);
+  ::CreateWellKnownSid(WinNullSid, nullptr, null_sid, &size);
+  size = sizeof(restricted_code);
+  ::CreateWellKnownSid(WinRestrictedCodeSid, nullptr, restricted_code, &size);
+  if (sids->GroupCount == 1 && ::EqualSid(sids->Groups[0].Sid, null_sid)) {
+    return "lockdown";
+  }
+  for (DWORD i = 0; i < sids->GroupCount; ++i) {
+    if (::EqualSid(sids->Groups[i].Sid, restricted_code)) return "limited";
+  }
+  return "other";
+}
+
+// The start-up token a lockdown-level helper's first thread is launched with:
+// "still held" while the calling thread impersonates, "dropped at lockdown"
+// once DropStartupToken has dropped it, "none" when there never was one.
+std::string StartupToken() {
+  HANDLE token = nullptr;
+  if (::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY, TRUE, &token)) {
+    ::CloseHandle(token);
+    return "still held";
+  }
+  const DWORD error = ::GetLastError();
+  if (error != ERROR_NO_TOKEN) {
+    return absl::StrCat("unknown (Windows error ", error, ")");
+  }
+  return StartupTokenDropped() ? "dropped at lockdown" : "none";
+}
+
+// The desktop this thread is on: "alternate (bulkhead-1234)" when it is one
+// of bulkhead's, else "the user's (Default)".
+std::string Desktop() {
+  HDESK desktop = ::GetThreadDesktop(::GetCurrentThreadId());
+  wchar_t name[256] = {};
+  DWORD needed = 0;
+  if (desktop == nullptr ||
+      !::GetUserObjectInformationW(desktop, UOI_NAME, name,
+                                   sizeof(name) - sizeof(wchar_t), &needed)) {
+    return absl::StrCat("unknown (Windows error ", ::GetLastError(), ")");
+  }
+  std::string narrow;
+  for (const wchar_t* c = name; *c != 0; ++c) {
+    narrow += *c < 0x80 ? static_cast<char>(*c) : '?';
+  }
+  return narrow.rfind(kAlternateDesktopPrefix, 0) == 0
+             ? absl::StrCat("alternate (", narrow, ")")
+             : absl::StrCat("the user's (", narrow, ")");
+}
+
 }  // namespace
 
 SandboxReport ProbeSandbox() {
@@ -94,6 +153,7 @@ SandboxReport ProbeSandbox() {
   // Restricting SIDs make a token "restricted"; deny-only groups alone (all
   // Wine applies of a restricted token) only take rights away.
   bool restricted = false;
+  std::string level = "unknown";
   std::string restriction = "unknown";
   std::string integrity = "unknown";
   std::string privileges = "unknown";
@@ -105,6 +165,9 @@ SandboxReport ProbeSandbox() {
                                                  deny_only, " deny-only groups")
                                   : "no";
     integrity = IntegrityLevel(token.get());
+    // Not asked of a token that is not restricted (Wine does not know the
+    // query, and there would be nothing to find).
+    level = restricted ? TokenLevel(token.get()) : "none";
     if (const int count = Privileges(token.get()); count >= 0) {
       privileges = absl::StrCat(count, " left");
     }
@@ -113,9 +176,12 @@ SandboxReport ProbeSandbox() {
   ::IsProcessInJob(::GetCurrentProcess(), nullptr, &in_job);
 
   report.layers.emplace_back("restricted token", restriction);
+  report.layers.emplace_back("token level", level);
+  report.layers.emplace_back("start-up token", StartupToken());
   report.layers.emplace_back("privileges", privileges);
   report.layers.emplace_back("integrity level", integrity);
   report.layers.emplace_back("job object", in_job ? "yes" : "no");
+  report.layers.emplace_back("desktop", Desktop());
   const std::string wine = WineVersion();
   if (!wine.empty()) {
     report.layers.emplace_back("enforcement",
@@ -123,8 +189,13 @@ SandboxReport ProbeSandbox() {
   }
   report.sandboxed = wine.empty() && restricted && in_job &&
                      (integrity == "low" || integrity == "untrusted");
-  // The restricted token and the job leave the network alone.
-  report.network = "host: the Windows sandbox does not separate the network";
+  // A limited token leaves the network alone. With the lockdown token a
+  // socket cannot be opened (what Chrome's renderer relies on; checked on a
+  // real Windows by SandboxedLauncherTest.ALockedDownHelperOpensNoSocket).
+  report.network =
+      wine.empty() && level == "lockdown"
+          ? "none: the lockdown token"
+          : "host: the Windows sandbox does not separate the network here";
   return report;
 }
 

@@ -61,7 +61,8 @@ bool SeatbeltProfileNeedsScratchDir(const SandboxPolicy& policy) {
       [](const FilesystemEntry& entry) { return entry.kind == Kind::kTmpfs; });
 }
 
-absl::StatusOr<std::string> SeatbeltProfile(const SandboxPolicy& policy) {
+absl::StatusOr<std::string> SeatbeltProfile(const SandboxPolicy& policy,
+                                            int64_t own_pid) {
   for (const FilesystemEntry& entry : policy.filesystem) {
     if (absl::Status ok = CheckExpressible(entry); !ok.ok()) return ok;
   }
@@ -92,10 +93,12 @@ absl::StatusOr<std::string> SeatbeltProfile(const SandboxPolicy& policy) {
       "(allow sysctl-read)");
   rule(
       "Shared memory regions for large messages: ipc/shared_memory_mac.cc "
-      "opens \"/bh.<pid>.<n>\" and unlinks it at once.",
-      "(allow ipc-posix-shm-read-data ipc-posix-shm-read-metadata "
-      "ipc-posix-shm-write-create ipc-posix-shm-write-data "
-      "ipc-posix-shm-write-unlink (ipc-posix-name-regex #\"^/bh\\.\"))");
+      "opens \"/bh.<pid>.<n>\" and unlinks it at once; only its own pid's.",
+      absl::StrCat(
+          "(allow ipc-posix-shm-read-data ipc-posix-shm-read-metadata "
+          "ipc-posix-shm-write-create ipc-posix-shm-write-data "
+          "ipc-posix-shm-write-unlink (ipc-posix-name-regex #\"^/bh\\.",
+          own_pid, "\\.\"))"));
   absl::StrAppend(
       &out,
       "; No mach-lookup: the helper talks to its host over the socket it "

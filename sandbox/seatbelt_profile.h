@@ -16,7 +16,8 @@
 //   - What a process that only computes and talks over descriptors it
 //     already holds needs: signals to itself, its own process information,
 //     sysctl reads, and POSIX shared memory under the names
-//     ipc/shared_memory_mac.cc gives its regions ("/bh."). No mach-lookup
+//     ipc/shared_memory_mac.cc gives its own regions ("/bh.<its pid>."),
+//     never another process's. No mach-lookup
 //     at all, no process-exec ever.
 //   - `process-fork` only when the policy's allowlist has fork, vfork, clone
 //     or clone3 outright. A clone allowed only for some flags (threads, the
@@ -53,6 +54,7 @@
 #ifndef BULKHEAD_SANDBOX_SEATBELT_PROFILE_H_
 #define BULKHEAD_SANDBOX_SEATBELT_PROFILE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -66,14 +68,16 @@ namespace bulkhead::sandbox {
 // matches resolved paths: /private/var/..., not /var/...).
 inline constexpr char kSeatbeltScratchDirParameter[] = "SCRATCH_DIR";
 
-// The profile for `policy`: "(version 1)" on the first line, "(deny default)"
-// the first rule. InvalidArgument naming the path (C-escaped) for a view
+// The profile for `policy`, for the helper whose pid is `own_pid` (its POSIX
+// shared-memory regions are named "/bh.<own_pid>.<n>", and those are the only
+// names it may open): "(version 1)" on the first line, "(deny default)" the
+// first rule. InvalidArgument naming the path (C-escaped) for a view
 // entry SBPL cannot express: not absolute, or holding a NUL or a line break;
 // otherwise InvalidArgument for whatever CheckFilesystemView
 // (filesystem_view.h) refuses, as Build() does, so that a policy that did not
 // come from Build() cannot widen the profile (a "device" at /dev/disk0).
 BULKHEAD_EXPORT absl::StatusOr<std::string> SeatbeltProfile(
-    const SandboxPolicy& policy);
+    const SandboxPolicy& policy, int64_t own_pid);
 
 // Whether SeatbeltProfile(policy) names kSeatbeltScratchDirParameter (the
 // policy has a tmpfs entry), so that the caller must pass it.

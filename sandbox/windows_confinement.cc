@@ -34,7 +34,9 @@ WindowsConfinement WindowsConfinementFor(const SandboxPolicy& policy,
                     return entry.kind == FilesystemEntry::Kind::kReadOnly ||
                            entry.kind == FilesystemEntry::Kind::kReadWrite;
                   });
-  if (!ReachesHostNetwork(policy) && !names_files) {
+  // A policy with every layer off (a helper that does not lock itself
+  // down) could never drop a start-up token: it keeps the limited one.
+  if (!policy.disabled() && !ReachesHostNetwork(policy) && !names_files) {
     confinement.token = WindowsTokenLevel::kLockdown;
     confinement.integrity = WindowsIntegrity::kUntrusted;
     confinement.strict_mitigations = true;

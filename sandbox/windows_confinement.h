@@ -6,19 +6,20 @@
 //
 // The mapping (each choice is Chrome's for a process of that kind):
 //   - Token. kLockdown, Chrome's renderer level (USER_LOCKDOWN), for a role
-//     with no network (ReachesHostNetwork false) and no read-only or
-//     read-write entry in its filesystem view: its one restricting SID is
-//     the NULL SID, which no object grants anything, so once it is in force
-//     the helper opens nothing by name: not the user's files, not a socket,
-//     not another process. Files reach it through the file broker and
-//     pre-opened files, as handles the host opened. Such a token cannot load
-//     the helper's own DLLs, so, as Chrome does, the helper starts on an
-//     impersonation token of the kLimited level and drops it (RevertToSelf)
-//     in its lockdown, before it reports Ready.
-//     kLimited otherwise (USER_LIMITED): every group deny-only but Everyone,
-//     Users, Interactive, Authenticated Users and the logon SID; restricting
-//     SIDs the user, those groups and RESTRICTED. The user's files stay
-//     readable (a view names real files; Windows enforces no view).
+//     with no network (ReachesHostNetwork false), no read-only or read-write
+//     entry in its filesystem view, and some layer on (a policy with every
+//     layer off never locks down, so could not drop its start-up token): its
+//     one restricting SID is the NULL SID, which no object grants anything, so
+//     once it is in force the helper opens nothing by name: not the user's
+//     files, not a socket, not another process. Files reach it through the file
+//     broker and pre-opened files, as handles the host opened. Such a token
+//     cannot load the helper's own DLLs, so, as Chrome does, the helper starts
+//     on an impersonation token of the kLimited level and drops it
+//     (RevertToSelf) in its lockdown, before it reports Ready. kLimited
+//     otherwise (USER_LIMITED): every group deny-only but Everyone, Users,
+//     Interactive, Authenticated Users and the logon SID; restricting SIDs the
+//     user, those groups and RESTRICTED. The user's files stay readable (a view
+//     names real files; Windows enforces no view).
 //   - Integrity: low at launch for both. A kLockdown helper lowers itself to
 //     untrusted in its lockdown (Chrome's delayed integrity level): it then
 //     writes nothing labelled low, which is everything a low process could.

@@ -1,8 +1,13 @@
 // Windows confinement primitives for a helper launched the way Chrome launches
-// its sandboxed children: a restricted, low-integrity primary token, a job
-// object with limits, and process mitigation policies. The launcher
+// its sandboxed children: a restricted, low-integrity primary token at the
+// role's level (windows_confinement.h), with an impersonation token for
+// start-up where that level is lockdown, a job object with limits, an
+// alternate desktop, and process mitigation policies. The launcher
 // (host/launch/sandboxed_launcher_win.cc) creates the process suspended with
-// the token, assigns it to the job and resumes it.
+// the token on that desktop, gives its first thread the start-up token,
+// assigns it to the job and resumes it; the helper's lockdown
+// (lockdown_win.cc) lowers its integrity and drops the start-up token before
+// it reports Ready.
 //
 // Windows only: the definitions are in windows_sandbox_win.cc. Every handle
 // returned is owned by the caller. Errors carry the Win32 error code and the
@@ -16,31 +21,87 @@
 #define BULKHEAD_SANDBOX_WINDOWS_SANDBOX_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/platform_handle.h"
+#include "sandbox/windows_confinement.h"
 
 namespace bulkhead::sandbox {
 
 // A primary token for a helper, derived from this process's token (so that
-// CreateProcessAsUserW needs no privilege):
+// CreateProcessAsUserW needs no privilege), at `level`
+// (windows_confinement.h):
 //   - every privilege removed but SeChangeNotify (DISABLE_MAX_PRIVILEGE);
-//   - every group deny-only (it can only deny access) except Everyone, Users,
-//     Interactive, Authenticated Users and the logon SID; so Administrators
-//     and the user's domain groups are deny-only;
-//   - restricting SIDs: the user, those same five groups and RESTRICTED
-//     (S-1-5-12); every access check must pass for them too;
+//   - kLimited: every group deny-only (it can only deny access) except
+//     Everyone, Users, Interactive, Authenticated Users and the logon SID; so
+//     Administrators and the user's domain groups are deny-only. Restricting
+//     SIDs: the user, those same five groups and RESTRICTED (S-1-5-12); every
+//     access check must pass for them too. Like Chrome's
+//     USER_RESTRICTED_SAME_ACCESS/USER_LIMITED, the helper can still load its
+//     own binary from a folder only the user may read.
+//   - kLockdown: every group and the user deny-only; the one restricting SID
+//     is the NULL SID (S-1-0-0), which no DACL grants anything (Chrome's
+//     USER_LOCKDOWN). Nothing can be opened by name with it, the helper's own
+//     DLLs included: launch such a helper with a kLimited impersonation token
+//     on its first thread (CreateImpersonationToken) that it drops before it
+//     runs untrusted code (DropStartupToken).
 //   - the user and RESTRICTED in its default DACL, so that the helper can use
 //     the objects it creates;
 //   - low integrity (mandatory label S-1-16-4096): no writing up to Medium
 //     objects (the user's files, registry, other processes).
-// The restricting set keeps the user SID, like Chrome's initial
-// USER_RESTRICTED_SAME_ACCESS token, so that the helper can load its own
-// binary from a folder only the user may read; Chrome's later lockdown (a
-// token with no usable SIDs, applied after start-up) needs the helper's
-// co-operation and is not done here.
-absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken();
+absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken(
+    WindowsTokenLevel level);
+
+// An impersonation copy of the primary token `token` (query and impersonate
+// access), for SetThreadToken on a helper's suspended first thread.
+absl::StatusOr<ScopedHandle> CreateImpersonationToken(HANDLE token);
+
+// Sets `token`'s mandatory integrity label (TOKEN_ADJUST_DEFAULT access).
+absl::Status SetTokenIntegrity(HANDLE token, WindowsIntegrity integrity);
+
+// In the helper. Lowers this process's own token to `integrity` (Chrome's
+// delayed integrity level); a process may lower its label, never raise it.
+// Call it before DropStartupToken: opening the process token for adjusting
+// is checked against the thread's token, which the lockdown token would fail.
+absl::Status LowerProcessIntegrity(WindowsIntegrity integrity);
+
+// In the helper. Ends the calling thread's impersonation (RevertToSelf), so
+// that it runs on its process's token from then on: true when it had a token
+// to drop, false when it had none (nothing to do).
+absl::StatusOr<bool> DropStartupToken();
+
+// Whether DropStartupToken has dropped a token in this process (for the
+// probe: a helper that never had one and one that dropped it both run on
+// their process token afterwards).
+bool StartupTokenDropped();
+
+// An alternate desktop on this process's window station, where sandboxed
+// helpers run (STARTUPINFO.lpDesktop = path()): a window there cannot be
+// reached from, or send input to, the user's desktop. RESTRICTED is granted
+// the access a process needs to start on it, as Chrome grants it. Closed
+// (CloseDesktop) when destroyed; helpers still on it keep it alive.
+class AlternateDesktop {
+ public:
+  // "bulkhead-<pid>" on the current window station.
+  static absl::StatusOr<std::unique_ptr<AlternateDesktop>> Create();
+  ~AlternateDesktop();
+  AlternateDesktop(const AlternateDesktop&) = delete;
+  AlternateDesktop& operator=(const AlternateDesktop&) = delete;
+
+  // "WinSta0\\bulkhead-1234": what STARTUPINFO.lpDesktop takes.
+  const std::wstring& path() const { return path_; }
+
+ private:
+  AlternateDesktop(void* desktop, std::wstring path)
+      : desktop_(desktop), path_(std::move(path)) {}
+  void* desktop_;  // HDESK.
+  std::wstring path_;
+};
+
+// The name prefix of every AlternateDesktop ("bulkhead-"), for the probe.
+inline constexpr char kAlternateDesktopPrefix[] = "bulkhead-";
 
 struct JobLimits {
   // The helper's committed memory limit in bytes (JOB_OBJECT_LIMIT_PROCESS_
@@ -60,8 +121,10 @@ absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits);
 // PROCESS_CREATION_MITIGATION_POLICY_* flags for a helper, for
 // PROC_THREAD_ATTRIBUTE_MITIGATION_POLICY: strict handle checks, no extension
 // point DLLs, no images from remote shares or with a low label, heap
-// corruption terminates, bottom-up and high-entropy ASLR.
-uint64_t HelperMitigationPolicy();
+// corruption terminates, bottom-up and high-entropy ASLR; with `strict`
+// (WindowsConfinement::strict_mitigations) also no non-system fonts and
+// images from system32 first.
+uint64_t HelperMitigationPolicy(bool strict);
 
 // Wine's version ("8.0") when this process runs under Wine (ntdll exports
 // wine_get_version), where the calls above succeed but are not all enforced;

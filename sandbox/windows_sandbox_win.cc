@@ -3,6 +3,8 @@
 #include <aclapi.h>
 // clang-format on
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,9 @@
 
 namespace bulkhead::sandbox {
 namespace {
+
+// Set by DropStartupToken once it has dropped one.
+std::atomic<bool> startup_token_dropped{false};
 
 // A SID in its own storage.
 class WellKnownSid {
@@ -76,22 +81,34 @@ absl::Status GrantInDefaultDacl(HANDLE token, const std::vector<PSID>& sids) {
   return absl::OkStatus();
 }
 
-absl::Status SetLowIntegrity(HANDLE token) {
-  WellKnownSid low(WinLowLabelSid);
-  if (!low.ok()) return LastWinErrorToStatus("CreateWellKnownSid(low label)");
+}  // namespace
+
+absl::Status SetTokenIntegrity(HANDLE token, WindowsIntegrity integrity) {
+  // S-1-16-<rid>, made by hand: Wine's CreateWellKnownSid knows the low label
+  // but not the untrusted one.
+  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
+  alignas(SID) BYTE label_sid[SECURITY_MAX_SID_SIZE] = {};
+  if (!::InitializeSid(label_sid, &authority, 1)) {
+    return LastWinErrorToStatus("InitializeSid(integrity label)");
+  }
+  *::GetSidSubAuthority(label_sid, 0) =
+      integrity == WindowsIntegrity::kUntrusted
+          ? SECURITY_MANDATORY_UNTRUSTED_RID
+          : SECURITY_MANDATORY_LOW_RID;
   TOKEN_MANDATORY_LABEL label = {};
-  label.Label.Sid = low.get();
+  label.Label.Sid = label_sid;
   label.Label.Attributes = SE_GROUP_INTEGRITY;
   if (!::SetTokenInformation(token, TokenIntegrityLevel, &label,
-                             sizeof(label) + ::GetLengthSid(low.get()))) {
-    return LastWinErrorToStatus("SetTokenInformation(TokenIntegrityLevel)");
+                             sizeof(label) + ::GetLengthSid(label_sid))) {
+    return LastWinErrorToStatus(
+        absl::StrCat("SetTokenInformation(TokenIntegrityLevel ",
+                     WindowsIntegrityName(integrity), ")"));
   }
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken() {
+absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken(
+    WindowsTokenLevel level) {
   // The filtered token's handle gets the access of this one: enough to launch
   // with it (query, duplicate, assign) and to adjust its defaults.
   HANDLE raw = nullptr;
@@ -124,16 +141,24 @@ absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken() {
   if (!restricted_code.ok()) {
     return LastWinErrorToStatus("CreateWellKnownSid(RESTRICTED)");
   }
+  WellKnownSid null_sid(WinNullSid);
+  if (!null_sid.ok()) return LastWinErrorToStatus("CreateWellKnownSid(NULL)");
+  const bool lockdown = level == WindowsTokenLevel::kLockdown;
   std::vector<SID_AND_ATTRIBUTES> deny_only;
-  std::vector<SID_AND_ATTRIBUTES> restricting = {{user, 0},
-                                                 {restricted_code.get(), 0}};
+  std::vector<SID_AND_ATTRIBUTES> restricting;
+  if (lockdown) {
+    deny_only.push_back({user, 0});
+    restricting.push_back({null_sid.get(), 0});
+  } else {
+    restricting = {{user, 0}, {restricted_code.get(), 0}};
+  }
   for (DWORD i = 0; i < groups->GroupCount; ++i) {
     const SID_AND_ATTRIBUTES& group = groups->Groups[i];
     // The integrity label is not a group one can disable or restrict to.
     if ((group.Attributes & SE_GROUP_INTEGRITY) != 0) continue;
-    bool keep = (group.Attributes & SE_GROUP_LOGON_ID) != 0;
+    bool keep = !lockdown && (group.Attributes & SE_GROUP_LOGON_ID) != 0;
     for (WellKnownSid& sid : kept)
-      keep = keep || ::EqualSid(group.Sid, sid.get());
+      keep = keep || (!lockdown && ::EqualSid(group.Sid, sid.get()));
     (keep ? restricting : deny_only).push_back({group.Sid, 0});
   }
 
@@ -148,8 +173,112 @@ absl::StatusOr<ScopedHandle> CreateRestrictedHelperToken() {
   ScopedHandle token(restricted);
   BH_RETURN_IF_ERROR(
       GrantInDefaultDacl(token.get(), {user, restricted_code.get()}));
-  BH_RETURN_IF_ERROR(SetLowIntegrity(token.get()));
+  BH_RETURN_IF_ERROR(SetTokenIntegrity(token.get(), WindowsIntegrity::kLow));
   return token;
+}
+
+absl::StatusOr<ScopedHandle> CreateImpersonationToken(HANDLE token) {
+  HANDLE impersonation = nullptr;
+  if (!::DuplicateTokenEx(token, TOKEN_IMPERSONATE | TOKEN_QUERY, nullptr,
+                          SecurityImpersonation, TokenImpersonation,
+                          &impersonation)) {
+    return LastWinErrorToStatus("DuplicateTokenEx(TokenImpersonation)");
+  }
+  return ScopedHandle(impersonation);
+}
+
+absl::Status LowerProcessIntegrity(WindowsIntegrity integrity) {
+  HANDLE raw = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(),
+                          TOKEN_ADJUST_DEFAULT | TOKEN_QUERY, &raw)) {
+    return LastWinErrorToStatus("OpenProcessToken(TOKEN_ADJUST_DEFAULT)");
+  }
+  const ScopedHandle token(raw);
+  return SetTokenIntegrity(token.get(), integrity);
+}
+
+absl::StatusOr<bool> DropStartupToken() {
+  HANDLE raw = nullptr;
+  if (!::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY,
+                         /*OpenAsSelf=*/TRUE, &raw)) {
+    const DWORD error = ::GetLastError();
+    if (error == ERROR_NO_TOKEN) return false;
+    return WinErrorToStatus(error, "OpenThreadToken");
+  }
+  ::CloseHandle(raw);
+  if (!::RevertToSelf()) return LastWinErrorToStatus("RevertToSelf");
+  startup_token_dropped.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+bool StartupTokenDropped() {
+  return startup_token_dropped.load(std::memory_order_relaxed);
+}
+
+absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
+  HWINSTA station = ::GetProcessWindowStation();
+  if (station == nullptr)
+    return LastWinErrorToStatus("GetProcessWindowStation");
+  wchar_t station_name[256] = {};
+  DWORD needed = 0;
+  if (!::GetUserObjectInformationW(station, UOI_NAME, station_name,
+                                   sizeof(station_name) - sizeof(wchar_t),
+                                   &needed)) {
+    return LastWinErrorToStatus("GetUserObjectInformation(window station)");
+  }
+  const std::string name =
+      absl::StrCat(kAlternateDesktopPrefix, ::GetCurrentProcessId());
+  const std::wstring wide_name(name.begin(), name.end());
+  HDESK desktop =
+      ::CreateDesktopW(wide_name.c_str(), nullptr, nullptr, 0,
+                       DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
+                           DESKTOP_WRITEOBJECTS | READ_CONTROL | WRITE_DAC,
+                       nullptr);
+  if (desktop == nullptr) {
+    return LastWinErrorToStatus(absl::StrCat("CreateDesktop ", name));
+  }
+  auto made = std::unique_ptr<AlternateDesktop>(new AlternateDesktop(
+      desktop, std::wstring(station_name) + L"\\" + wide_name));
+  // What a process needs of the desktop it starts on, granted to RESTRICTED
+  // too: a restricted token's access checks must pass for it as well.
+  WellKnownSid restricted_code(WinRestrictedCodeSid);
+  if (!restricted_code.ok()) {
+    return LastWinErrorToStatus("CreateWellKnownSid(RESTRICTED)");
+  }
+  PACL current = nullptr;
+  PSECURITY_DESCRIPTOR descriptor = nullptr;
+  DWORD error =
+      ::GetSecurityInfo(desktop, SE_WINDOW_OBJECT, DACL_SECURITY_INFORMATION,
+                        nullptr, nullptr, &current, nullptr, &descriptor);
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error, "GetSecurityInfo(desktop)");
+  }
+  EXPLICIT_ACCESSW entry = {};
+  entry.grfAccessPermissions = DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
+                               DESKTOP_WRITEOBJECTS | DESKTOP_SWITCHDESKTOP |
+                               READ_CONTROL;
+  entry.grfAccessMode = GRANT_ACCESS;
+  entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  entry.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
+  entry.Trustee.ptstrName = static_cast<LPWSTR>(restricted_code.get());
+  PACL updated = nullptr;
+  error = ::SetEntriesInAclW(1, &entry, current, &updated);
+  ::LocalFree(descriptor);
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error, "SetEntriesInAcl(desktop)");
+  }
+  error =
+      ::SetSecurityInfo(desktop, SE_WINDOW_OBJECT, DACL_SECURITY_INFORMATION,
+                        nullptr, nullptr, updated, nullptr);
+  ::LocalFree(updated);
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error, "SetSecurityInfo(desktop)");
+  }
+  return made;
+}
+
+AlternateDesktop::~AlternateDesktop() {
+  ::CloseDesktop(static_cast<HDESK>(desktop_));
 }
 
 absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
@@ -190,8 +319,12 @@ absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
   return job;
 }
 
-uint64_t HelperMitigationPolicy() {
-  return PROCESS_CREATION_MITIGATION_POLICY_STRICT_HANDLE_CHECKS_ALWAYS_ON |
+uint64_t HelperMitigationPolicy(bool strict) {
+  const uint64_t strict_only =
+      PROCESS_CREATION_MITIGATION_POLICY_FONT_DISABLE_ALWAYS_ON |
+      PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_PREFER_SYSTEM32_ALWAYS_ON;
+  return (strict ? strict_only : 0) |
+         PROCESS_CREATION_MITIGATION_POLICY_STRICT_HANDLE_CHECKS_ALWAYS_ON |
          PROCESS_CREATION_MITIGATION_POLICY_EXTENSION_POINT_DISABLE_ALWAYS_ON |
          PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_NO_REMOTE_ALWAYS_ON |
          PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_NO_LOW_LABEL_ALWAYS_ON |

@@ -1,10 +1,14 @@
 // Launching a helper inside the platform's sandbox, as opposed to uv_spawn's
 // ordinary child. Linux: clone3 into new namespaces under a small init, the
 // helper then locks itself down (sandboxed_launcher_linux.cc). Windows
-// (Chrome's model): created suspended with a restricted, low-integrity token,
-// put in its own job object (kill on close, one process, memory limit, UI
-// restrictions), given exactly its channel and stdio handles, then resumed.
-// Elsewhere (macOS): not available yet (sandboxed_launcher_unsupported.cc).
+// (Chrome's model, sandbox/windows_confinement.h): created suspended with a
+// restricted, low-integrity token at its role's level on an alternate
+// desktop, put in its own job object (kill on close, processes, memory
+// limit, UI restrictions), given exactly its channel and stdio handles, then
+// resumed; it lowers its integrity and drops its start-up token itself.
+// macOS: an ordinary exec; the helper applies its seatbelt profile itself
+// before Ready (sandboxed_launcher_mac.cc, unverified). Elsewhere (generic
+// POSIX): not available (sandboxed_launcher_unsupported.cc).
 #ifndef BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
 #define BULKHEAD_HOST_LAUNCH_SANDBOXED_LAUNCHER_H_
 
@@ -31,7 +35,7 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned,
     std::shared_ptr<SandboxZygotes> zygotes);
 
-// Windows: the synchronous launch StartSandboxedSpawn returns. The channel
+// Windows and macOS: the synchronous launch StartSandboxedSpawn returns. The channel
 // reaches the helper as `--ipc-handle=<value>`.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,

@@ -1,4 +1,5 @@
-// No sandboxed launch outside Linux and Windows yet (macOS: issue 18).
+// No sandboxed launch where nothing confines a helper (the generic POSIX
+// build): Linux, Windows and macOS have their own files.
 #include "host/launch/sandboxed_launcher.h"
 
 namespace bulkhead {

@@ -1,8 +1,11 @@
 // Chrome's launch on Windows: the helper is created suspended with a
-// restricted, low-integrity token (CreateProcessAsUserW), inheriting exactly
-// the handles in its PROC_THREAD_ATTRIBUTE_HANDLE_LIST, put in a job of its
-// own (kill on close, limits), then resumed. Its exit is watched by the thread
-// pool (RegisterWaitForSingleObject), which wakes the loop with a uv_async_t.
+// restricted, low-integrity token at its role's level (CreateProcessAsUserW,
+// sandbox/windows_confinement.h) on the host's alternate desktop, inheriting
+// exactly the handles in its PROC_THREAD_ATTRIBUTE_HANDLE_LIST; a
+// lockdown-level helper's first thread gets a limited start-up token; it is
+// put in a job of its own (kill on close, limits), then resumed. Its exit is
+// watched by the thread pool (RegisterWaitForSingleObject), which wakes the
+// loop with a uv_async_t.
 //
 // uv.h first: it includes winsock2.h, which must precede windows.h.
 #include <uv.h>
@@ -29,6 +32,7 @@
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_handle.h"
 #include "ipc/uv_status.h"
+#include "sandbox/windows_confinement.h"
 #include "sandbox/windows_sandbox.h"
 
 namespace bulkhead {
@@ -160,6 +164,26 @@ absl::StatusOr<std::string> SandboxedCommandLine(const std::string& executable,
   return JoinWindowsCommandLine(args);
 }
 
+// The host process's alternate desktop, made at its first sandboxed launch
+// and kept for the life of the process (the system closes it at exit; a
+// helper still on it keeps it alive). Null where it cannot be made, with one
+// warning: helpers then start on the host's desktop, and their sandbox probe
+// says so.
+const sandbox::AlternateDesktop* HostAlternateDesktop() {
+  static const sandbox::AlternateDesktop* const desktop =
+      []() -> const sandbox::AlternateDesktop* {
+    absl::StatusOr<std::unique_ptr<sandbox::AlternateDesktop>> made =
+        sandbox::AlternateDesktop::Create();
+    if (!made.ok()) {
+      BH_LOG(kWarning, "sandboxed helpers start on the host's desktop: ",
+             made.status().message());
+      return nullptr;
+    }
+    return made->release();
+  }();
+  return desktop;
+}
+
 bool MitigationsRefused(DWORD error) {
   return error == ERROR_INVALID_PARAMETER || error == ERROR_NOT_SUPPORTED ||
          error == ERROR_BAD_LENGTH;
@@ -176,11 +200,25 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   if (executable.empty()) {
     BH_ASSIGN_OR_RETURN(executable, CurrentExecutablePath());
   }
+  const sandbox::WindowsConfinement confinement =
+      sandbox::WindowsConfinementFor(options.sandbox_policy,
+                                     options.memory_limit_bytes);
   BH_ASSIGN_OR_RETURN(ScopedHandle token,
-                      sandbox::CreateRestrictedHelperToken());
+                      sandbox::CreateRestrictedHelperToken(confinement.token));
+  // A lockdown token cannot load the helper's DLLs: its first thread starts
+  // on a limited one, which it drops in its lockdown (lockdown_win.cc).
+  ScopedHandle startup_token;
+  if (confinement.token == sandbox::WindowsTokenLevel::kLockdown) {
+    BH_ASSIGN_OR_RETURN(ScopedHandle limited,
+                        sandbox::CreateRestrictedHelperToken(
+                            sandbox::WindowsTokenLevel::kLimited));
+    BH_ASSIGN_OR_RETURN(startup_token,
+                        sandbox::CreateImpersonationToken(limited.get()));
+  }
   BH_ASSIGN_OR_RETURN(ScopedHandle job,
                       sandbox::CreateHelperJob(
-                          {.memory_limit_bytes = options.memory_limit_bytes}));
+                          {.memory_limit_bytes = confinement.memory_limit_bytes,
+                           .active_processes = confinement.active_processes}));
 
   // The helper's handles, inheritable, and the host's ends, not.
   BH_ASSIGN_OR_RETURN(HandlePair channel, CreateStreamPair());
@@ -240,9 +278,17 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     crt_fds.AttachTo(startup.StartupInfo);
   }
 
+  std::wstring desktop_path;
+  if (const sandbox::AlternateDesktop* desktop = HostAlternateDesktop();
+      confinement.alternate_desktop && desktop != nullptr) {
+    desktop_path = desktop->path();
+    startup.StartupInfo.lpDesktop = desktop_path.data();
+  }
+
   // Mitigations are best effort: a system that does not know one of them
   // refuses the whole attribute, and the helper is launched without it.
-  uint64_t mitigations = sandbox::HelperMitigationPolicy();
+  uint64_t mitigations =
+      sandbox::HelperMitigationPolicy(confinement.strict_mitigations);
   PROCESS_INFORMATION created = {};
   DWORD error = ERROR_SUCCESS;
   for (const bool with_mitigations : {true, false}) {
@@ -309,6 +355,14 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     absl::Status status = LastWinErrorToStatus("AssignProcessToJobObject");
     ::TerminateProcess(process.get(), 1);
     return status;
+  }
+  if (startup_token.is_valid()) {
+    HANDLE first_thread = thread.get();
+    if (!::SetThreadToken(&first_thread, startup_token.get())) {
+      absl::Status status = LastWinErrorToStatus("SetThreadToken");
+      ::TerminateProcess(process.get(), 1);
+      return status;
+    }
   }
   auto child = std::make_unique<SandboxedChildProcess>(
       loop, std::move(process), created.dwProcessId, std::move(job),

@@ -18,6 +18,7 @@ namespace bulkhead::sandbox {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The profile's lines without its comments and blank lines: the rules, one
 // per line as the generator writes them.
@@ -78,6 +79,9 @@ std::string BalanceError(absl::string_view sbpl, int* lists = nullptr) {
   return "";
 }
 
+// The helper's pid the profiles below are made for.
+constexpr int64_t kOwnPid = 4321;
+
 SandboxPolicy MustBuild(const SandboxPolicyBuilder& builder) {
   absl::StatusOr<SandboxPolicy> policy = builder.Build();
   EXPECT_TRUE(policy.ok()) << policy.status();
@@ -85,7 +89,7 @@ SandboxPolicy MustBuild(const SandboxPolicyBuilder& builder) {
 }
 
 std::string MustProfile(const SandboxPolicy& policy) {
-  absl::StatusOr<std::string> profile = SeatbeltProfile(policy);
+  absl::StatusOr<std::string> profile = SeatbeltProfile(policy, kOwnPid);
   EXPECT_TRUE(profile.ok()) << profile.status();
   return profile.ok() ? *std::move(profile) : std::string();
 }
@@ -184,6 +188,16 @@ TEST(SeatbeltProfileTest, ForkOnlyWhenTheAllowlistHasIt) {
   }
 }
 
+// The channel's regions are the helper's own, named with its pid: another
+// helper's (or the host's) are out of reach even by a guessed name.
+TEST(SeatbeltProfileTest, SharedMemoryOnlyUnderTheHelpersOwnPid) {
+  const std::string profile = MustProfile(PresetForRole("renderer"));
+  const std::vector<std::string> shm = RulesWith(profile, "ipc-posix-shm");
+  ASSERT_EQ(shm.size(), 1u) << profile;
+  EXPECT_THAT(shm[0], HasSubstr("(ipc-posix-name-regex #\"^/bh\\.4321\\.\")"));
+  EXPECT_THAT(shm[0], Not(HasSubstr("#\"^/bh\\.\"")));
+}
+
 TEST(SeatbeltProfileTest, QuotesAndBackslashesInAPathAreEscaped) {
   const std::string profile = MustProfile(
       MustBuild(SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"))
@@ -194,7 +208,7 @@ TEST(SeatbeltProfileTest, QuotesAndBackslashesInAPathAreEscaped) {
 TEST(SeatbeltProfileTest, APathThatIsNotAbsoluteIsRefusedByName) {
   SandboxPolicy policy = PresetForRole("renderer");
   policy.filesystem.push_back({FilesystemEntry::Kind::kReadOnly, "data/fonts"});
-  absl::StatusOr<std::string> profile = SeatbeltProfile(policy);
+  absl::StatusOr<std::string> profile = SeatbeltProfile(policy, kOwnPid);
   EXPECT_EQ(profile.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(profile.status().message(), HasSubstr("\"data/fonts\""));
   EXPECT_THAT(profile.status().message(), HasSubstr("not an absolute path"));
@@ -206,7 +220,7 @@ TEST(SeatbeltProfileTest, APathWithALineBreakIsRefusedByName) {
   const SandboxPolicy policy =
       MustBuild(SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"))
                     .AddReadOnly("/data/x\ny"));
-  absl::StatusOr<std::string> profile = SeatbeltProfile(policy);
+  absl::StatusOr<std::string> profile = SeatbeltProfile(policy, kOwnPid);
   EXPECT_EQ(profile.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(profile.status().message(), HasSubstr(R"("/data/x\ny")"));
   EXPECT_THAT(profile.status().message(), HasSubstr("line break"));
@@ -216,7 +230,7 @@ TEST(SeatbeltProfileTest, APolicyBuildWouldRefuseIsRefused) {
   // Not from Build(): a "device" that is a disk must not become a literal.
   SandboxPolicy policy = PresetForRole("renderer");
   policy.filesystem.push_back({FilesystemEntry::Kind::kDevice, "/dev/disk0"});
-  absl::StatusOr<std::string> profile = SeatbeltProfile(policy);
+  absl::StatusOr<std::string> profile = SeatbeltProfile(policy, kOwnPid);
   EXPECT_EQ(profile.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(profile.status().message(), HasSubstr("/dev/disk0"));
 }

@@ -10,7 +10,7 @@
 namespace bulkhead::sandbox {
 namespace {
 
-SandboxPolicy MustBuild(const SandboxPolicyBuilder& builder) {
+SandboxPolicy BuiltOrEmpty(const SandboxPolicyBuilder& builder) {
   absl::StatusOr<SandboxPolicy> policy = builder.Build();
   EXPECT_TRUE(policy.ok()) << policy.status();
   return policy.ok() ? *std::move(policy) : SandboxPolicy();
@@ -60,7 +60,7 @@ TEST(WindowsConfinementTest, AViewOfRealFilesKeepsTheLimitedToken) {
       builder.AddReadOnly("/usr/share");
     }
     const WindowsConfinement confinement =
-        WindowsConfinementFor(MustBuild(builder), 0);
+        WindowsConfinementFor(BuiltOrEmpty(builder), 0);
     EXPECT_EQ(confinement.token, WindowsTokenLevel::kLimited) << write;
     EXPECT_EQ(confinement.integrity, WindowsIntegrity::kLow) << write;
   }
@@ -69,18 +69,18 @@ TEST(WindowsConfinementTest, AViewOfRealFilesKeepsTheLimitedToken) {
 // A scratch directory or a device names no user file: still locked down.
 TEST(WindowsConfinementTest, ATmpfsOrADeviceStillLocksDown) {
   const SandboxPolicy policy =
-      MustBuild(SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"))
-                    .AddTmpfs("/scratch", 1 << 20)
-                    .AddDevice("/dev/null"));
+      BuiltOrEmpty(SandboxPolicyBuilder::FromPolicy(PresetForRole("renderer"))
+                       .AddTmpfs("/scratch", 1 << 20)
+                       .AddDevice("/dev/null"));
   EXPECT_EQ(WindowsConfinementFor(policy, 0).token,
             WindowsTokenLevel::kLockdown);
 }
 
 TEST(WindowsConfinementTest, AForkingRoleGetsItsProcessLimitInTheJob) {
   const SandboxPolicy forks =
-      MustBuild(SandboxPolicyBuilder::FromPolicy(PresetForRole("utility"))
-                    .AllowSyscall("fork")
-                    .SetProcessLimit(12));
+      BuiltOrEmpty(SandboxPolicyBuilder::FromPolicy(PresetForRole("utility"))
+                       .AllowSyscall("fork")
+                       .SetProcessLimit(12));
   EXPECT_TRUE(AllowsFork(forks));
   EXPECT_EQ(WindowsConfinementFor(forks, 0).active_processes, 12u);
   SandboxPolicy unlimited = forks;
@@ -101,6 +101,15 @@ TEST(WindowsConfinementTest, TheLaunchsMemoryLimitWinsOverThePolicys) {
   SandboxPolicy no_limit = PresetForRole("renderer");
   no_limit.limits.address_space_bytes = 0;
   EXPECT_EQ(WindowsConfinementFor(no_limit, 0).memory_limit_bytes, 0u);
+}
+
+// Every layer off (a policy run unsandboxed): the helper never locks itself
+// down, so it could never drop a start-up token.
+TEST(WindowsConfinementTest, APolicyWithEveryLayerOffKeepsTheLimitedToken) {
+  const SandboxPolicy off = NoSandboxPolicy();
+  ASSERT_TRUE(off.disabled());
+  EXPECT_EQ(WindowsConfinementFor(off, 0).token, WindowsTokenLevel::kLimited);
+  EXPECT_EQ(WindowsConfinementFor(off, 0).integrity, WindowsIntegrity::kLow);
 }
 
 TEST(WindowsConfinementTest, NamesAreStable) {

@@ -57,7 +57,8 @@ TEST(WindowsSandboxTest, WineIsDetectedThroughNtdll) {
 }
 
 TEST(WindowsSandboxTest, AdministratorsMayOnlyDenyInTheHelperToken) {
-  absl::StatusOr<ScopedHandle> token = CreateRestrictedHelperToken();
+  absl::StatusOr<ScopedHandle> token =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLimited);
   ASSERT_TRUE(token.ok()) << token.status();
   ScopedHandle own(ProcessToken());
   const std::optional<DWORD> before =
@@ -77,7 +78,8 @@ TEST(WindowsSandboxTest, AdministratorsMayOnlyDenyInTheHelperToken) {
 }
 
 TEST(WindowsSandboxTest, HelperTokenIsRestrictedLowAndPrivilegeFree) {
-  absl::StatusOr<ScopedHandle> token = CreateRestrictedHelperToken();
+  absl::StatusOr<ScopedHandle> token =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLimited);
   ASSERT_TRUE(token.ok()) << token.status();
   if (UnderWine()) {
     GTEST_SKIP() << "Wine " << WineVersion()
@@ -95,6 +97,91 @@ TEST(WindowsSandboxTest, HelperTokenIsRestrictedLowAndPrivilegeFree) {
   PSID sid = reinterpret_cast<TOKEN_MANDATORY_LABEL*>(label.data())->Label.Sid;
   EXPECT_EQ(*::GetSidSubAuthority(sid, *::GetSidSubAuthorityCount(sid) - 1),
             static_cast<DWORD>(SECURITY_MANDATORY_LOW_RID));
+}
+
+// Every group, and the user, deny-only: even Everyone and the logon SID,
+// which the limited level keeps.
+TEST(WindowsSandboxTest, TheLockdownTokenLeavesNoGroupToGrantAccess) {
+  absl::StatusOr<ScopedHandle> token =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLockdown);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::optional<DWORD> everyone =
+      GroupAttributes(token->get(), WinWorldSid);
+  ASSERT_TRUE(everyone.has_value());
+  EXPECT_NE(*everyone & SE_GROUP_USE_FOR_DENY_ONLY, 0u);
+  absl::StatusOr<ScopedHandle> limited =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLimited);
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  const std::optional<DWORD> limited_everyone =
+      GroupAttributes(limited->get(), WinWorldSid);
+  ASSERT_TRUE(limited_everyone.has_value());
+  EXPECT_EQ(*limited_everyone & SE_GROUP_USE_FOR_DENY_ONLY, 0u);
+}
+
+// Its one restricting SID is NULL (S-1-0-0).
+TEST(WindowsSandboxTest, TheLockdownTokensOnlyRestrictingSidIsNull) {
+  absl::StatusOr<ScopedHandle> token =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLockdown);
+  ASSERT_TRUE(token.ok()) << token.status();
+  if (UnderWine()) {
+    GTEST_SKIP() << "Wine " << WineVersion()
+                 << " accepts but drops restricting SIDs";
+  }
+  std::vector<uint64_t> buffer = Query(token->get(), TokenRestrictedSids);
+  ASSERT_FALSE(buffer.empty());
+  const auto* sids = reinterpret_cast<TOKEN_GROUPS*>(buffer.data());
+  ASSERT_EQ(sids->GroupCount, 1u);
+  EXPECT_TRUE(::IsWellKnownSid(sids->Groups[0].Sid, WinNullSid));
+}
+
+TEST(WindowsSandboxTest, AnImpersonationCopyIsAnImpersonationToken) {
+  absl::StatusOr<ScopedHandle> limited =
+      CreateRestrictedHelperToken(WindowsTokenLevel::kLimited);
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  absl::StatusOr<ScopedHandle> copy = CreateImpersonationToken(limited->get());
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  TOKEN_TYPE type = TokenPrimary;
+  DWORD size = 0;
+  ASSERT_TRUE(::GetTokenInformation(copy->get(), TokenType, &type, sizeof(type),
+                                    &size));
+  EXPECT_EQ(type, TokenImpersonation);
+}
+
+// DropStartupToken on a thread that impersonates ends it, and says so; on
+// one that does not, it does nothing and says that.
+TEST(WindowsSandboxTest, DroppingTheStartupTokenEndsImpersonation) {
+  absl::StatusOr<bool> nothing = DropStartupToken();
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_FALSE(*nothing);
+  HANDLE own = nullptr;
+  ASSERT_TRUE(::OpenProcessToken(::GetCurrentProcess(),
+                                 TOKEN_DUPLICATE | TOKEN_QUERY, &own));
+  ScopedHandle own_token(own);
+  absl::StatusOr<ScopedHandle> copy = CreateImpersonationToken(own);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  ASSERT_TRUE(::SetThreadToken(nullptr, copy->get()));
+  absl::StatusOr<bool> dropped = DropStartupToken();
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_TRUE(*dropped);
+  HANDLE left = nullptr;
+  EXPECT_FALSE(
+      ::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY, TRUE, &left));
+  EXPECT_EQ(::GetLastError(), static_cast<DWORD>(ERROR_NO_TOKEN));
+}
+
+TEST(WindowsSandboxTest, AJobForAForkingRoleHasItsProcessLimit) {
+  absl::StatusOr<ScopedHandle> job = CreateHelperJob({.active_processes = 12});
+  ASSERT_TRUE(job.ok()) << job.status();
+  if (UnderWine()) {
+    GTEST_SKIP() << "Wine " << WineVersion()
+                 << " reports no job limits (QueryInformationJobObject "
+                    "returns zeros)";
+  }
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {};
+  ASSERT_TRUE(::QueryInformationJobObject(job->get(),
+                                          JobObjectExtendedLimitInformation,
+                                          &limits, sizeof(limits), nullptr));
+  EXPECT_EQ(limits.BasicLimitInformation.ActiveProcessLimit, 12u);
 }
 
 TEST(WindowsSandboxTest, JobKillsOnCloseAndAllowsOneProcess) {
@@ -161,8 +248,22 @@ TEST(WindowsSandboxTest, JobRestrictsTheUserInterface) {
   }
 }
 
+TEST(WindowsSandboxTest, StrictMitigationsAddFontsAndSystem32First) {
+  const uint64_t strict = HelperMitigationPolicy(/*strict=*/true);
+  const uint64_t base = HelperMitigationPolicy(/*strict=*/false);
+  EXPECT_EQ(strict & base, base) << "strict drops a base mitigation";
+  EXPECT_NE(strict & PROCESS_CREATION_MITIGATION_POLICY_FONT_DISABLE_ALWAYS_ON,
+            0u);
+  EXPECT_EQ(base & PROCESS_CREATION_MITIGATION_POLICY_FONT_DISABLE_ALWAYS_ON,
+            0u);
+  EXPECT_NE(
+      strict &
+          PROCESS_CREATION_MITIGATION_POLICY_IMAGE_LOAD_PREFER_SYSTEM32_ALWAYS_ON,
+      0u);
+}
+
 TEST(WindowsSandboxTest, MitigationsIncludeStrictHandlesAndNoRemoteImages) {
-  const uint64_t policy = HelperMitigationPolicy();
+  const uint64_t policy = HelperMitigationPolicy(/*strict=*/false);
   EXPECT_EQ(
       policy & PROCESS_CREATION_MITIGATION_POLICY_STRICT_HANDLE_CHECKS_MASK,
       PROCESS_CREATION_MITIGATION_POLICY_STRICT_HANDLE_CHECKS_ALWAYS_ON);

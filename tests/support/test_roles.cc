@@ -280,6 +280,43 @@ int WriteFileMain(HelperContext& context) {
   return context.Run();
 }
 
+// Opens the file named by the request's text for reading: an error status
+// (PermissionDenied where access is denied) when it cannot.
+int ReadFileMain(HelperContext& context) {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [](const roles::LayoutTextRequest& request)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        std::FILE* file = std::fopen(request.text().c_str(), "rb");
+        if (file == nullptr) {
+          return LastPosixErrorToStatus(absl::StrCat("open ", request.text()));
+        }
+        std::fclose(file);
+        return roles::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
+// Makes an IPv4 TCP socket (uv_tcp_init_ex makes it at once) and closes it:
+// PermissionDenied, with the reason, when the system refuses.
+int SocketOpenerMain(HelperContext& context) {
+  context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
+      [&context](const roles::LayoutTextRequest&)
+          -> absl::StatusOr<roles::LayoutTextResponse> {
+        auto* tcp = new uv_tcp_t;
+        if (const int error = uv_tcp_init_ex(context.loop(), tcp, AF_INET);
+            error != 0) {
+          delete tcp;
+          return absl::PermissionDeniedError(
+              absl::StrCat("socket: ", uv_strerror(error)));
+        }
+        uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* handle) {
+          delete reinterpret_cast<uv_tcp_t*>(handle);
+        });
+        return roles::LayoutTextResponse();
+      });
+  return context.Run();
+}
+
 // Answers the value of the environment variable named by the request's text,
 // as its one line ("<unset>" when there is none); for "@cwd", its working
 // directory.
@@ -419,6 +456,8 @@ const RoleRegistry& TestRoleRegistry() {
         !roles->Add("nested-host", &NestedHostMain).ok() ||
         !roles->Add("write-file", &WriteFileMain).ok() ||
         !roles->Add("spawner", &SpawnerMain).ok() ||
+        !roles->Add("read-file", &ReadFileMain).ok() ||
+        !roles->Add("socket-opener", &SocketOpenerMain).ok() ||
         !roles->Add("env-reader", &EnvReaderMain).ok() ||
         !roles->Add("pipe-writer", &PipeWriterMain).ok() ||
         !roles->Add("pool-worker", &PoolWorkerMain).ok() ||

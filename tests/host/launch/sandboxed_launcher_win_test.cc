@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "host/launch/sandboxed_launcher.h"
 #include "ipc/uv_handle.h"
 #include "sample_roles/work.pb.h"
+#include "sandbox/sandbox_policy.h"
 #include "tests/host/host_fixture.h"
 #include "tests/support/process_probe.h"
 
@@ -88,6 +90,40 @@ TEST_F(SandboxedLauncherTest, HelperIsInAJobAndSaysWhatIsEnforced) {
   }
 }
 
+// What Wine can show of the levels too: the renderer (no network, no view)
+// started on a start-up token that its lockdown dropped; the network role
+// never had one. On a real Windows: both on the alternate desktop, the
+// renderer at lockdown and untrusted, the network role limited and low.
+TEST_F(SandboxedLauncherTest, EachRoleGetsItsLevelAndTheAlternateDesktop) {
+  HelperProcess* renderer = LaunchReady("renderer");
+  ASSERT_NE(renderer, nullptr);
+  HelperProcess* network = LaunchReady("network");
+  ASSERT_NE(network, nullptr);
+  const ipc::SandboxStatus& locked = renderer->sandbox_status();
+  const ipc::SandboxStatus& limited = network->sandbox_status();
+  EXPECT_EQ(Layer(locked, "start-up token"), "dropped at lockdown")
+      << Layers(locked);
+  EXPECT_EQ(Layer(limited, "start-up token"), "none") << Layers(limited);
+  if (RunningUnderWine()) {
+    // Seen with Wine 8.0: CreateDesktop succeeds, but the helper reports
+    // Default whatever STARTUPINFO.lpDesktop names.
+    EXPECT_THAT(locked.network(), StartsWith("host:"))
+        << "Wine enforces no token";
+    return;
+  }
+  for (const ipc::SandboxStatus* status : {&locked, &limited}) {
+    EXPECT_THAT(Layer(*status, "desktop"),
+                StartsWith(absl::StrCat("alternate (bulkhead-",
+                                        ::GetCurrentProcessId(), ")")))
+        << Layers(*status);
+  }
+  EXPECT_EQ(Layer(locked, "token level"), "lockdown") << Layers(locked);
+  EXPECT_EQ(Layer(locked, "integrity level"), "untrusted") << Layers(locked);
+  EXPECT_EQ(locked.network(), "none: the lockdown token");
+  EXPECT_EQ(Layer(limited, "token level"), "limited") << Layers(limited);
+  EXPECT_EQ(Layer(limited, "integrity level"), "low") << Layers(limited);
+}
+
 TEST_F(SandboxedLauncherTest, HelperRunsWithARestrictedLowIntegrityToken) {
   HelperProcess* helper = LaunchReady("utility");
   ASSERT_NE(helper, nullptr);
@@ -120,6 +156,94 @@ TEST_F(SandboxedLauncherTest, LowIntegrityHelperCannotWriteTheUsersTemp) {
   std::fclose(file);
   std::remove(path.c_str());
 
+  HelperProcess* helper = LaunchReady("write-file");
+  ASSERT_NE(helper, nullptr);
+  roles::LayoutTextRequest request;
+  request.set_text(path);
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(helper, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
+      << response.status();
+  std::remove(path.c_str());
+}
+
+// A file of the user's that the host made in %TEMP%: the same role reads it
+// on the limited token (the network role's policy) and is refused it on the
+// lockdown token (its own, the renderer's).
+TEST_F(SandboxedLauncherTest, ALockedDownHelperCannotReadTheUsersFiles) {
+  char temp[MAX_PATH + 1];
+  const DWORD length = ::GetTempPathA(sizeof(temp), temp);
+  ASSERT_GT(length, 0u);
+  const std::string path =
+      absl::StrCat(temp, "bulkhead-secret-", ::GetCurrentProcessId(), ".txt");
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr) << path;
+  std::fputs("the user's secret", file);
+  std::fclose(file);
+  roles::LayoutTextRequest request;
+  request.set_text(path);
+
+  Host::LaunchOverrides limited_policy;
+  limited_policy.sandbox_policy = sandbox::PresetForRole("network");
+  HelperProcess* limited = LaunchReady("read-file", limited_policy);
+  ASSERT_NE(limited, nullptr);
+  absl::StatusOr<roles::LayoutTextResponse> read =
+      CallAndWait<roles::LayoutTextResponse>(limited, request);
+  EXPECT_TRUE(read.ok()) << "the limited token reads the user's files: "
+                         << read.status();
+  if (RunningUnderWine()) {
+    std::remove(path.c_str());
+    GTEST_SKIP() << "Wine drops restricting SIDs: a lockdown token reads "
+                    "whatever its user may";
+  }
+  HelperProcess* locked = LaunchReady("read-file");
+  ASSERT_NE(locked, nullptr);
+  absl::StatusOr<roles::LayoutTextResponse> refused =
+      CallAndWait<roles::LayoutTextResponse>(locked, request);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
+      << refused.status();
+  std::remove(path.c_str());
+}
+
+// The limited token leaves the network alone (the network role makes its
+// socket); the lockdown token opens none.
+TEST_F(SandboxedLauncherTest, ALockedDownHelperOpensNoSocket) {
+  Host::LaunchOverrides limited_policy;
+  limited_policy.sandbox_policy = sandbox::PresetForRole("network");
+  HelperProcess* limited = LaunchReady("socket-opener", limited_policy);
+  ASSERT_NE(limited, nullptr);
+  absl::StatusOr<roles::LayoutTextResponse> opened =
+      CallAndWait<roles::LayoutTextResponse>(limited,
+                                             roles::LayoutTextRequest());
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  if (RunningUnderWine()) {
+    GTEST_SKIP() << "Wine drops restricting SIDs: a lockdown token makes "
+                    "sockets there";
+  }
+  HelperProcess* locked = LaunchReady("socket-opener");
+  ASSERT_NE(locked, nullptr);
+  absl::StatusOr<roles::LayoutTextResponse> refused =
+      CallAndWait<roles::LayoutTextResponse>(locked,
+                                             roles::LayoutTextRequest());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
+      << refused.status();
+}
+
+// Outside %TEMP% too: the user's profile folder (Medium integrity), which a
+// helper at untrusted (or low) integrity may not write.
+TEST_F(SandboxedLauncherTest, ALockedDownHelperCannotWriteTheUsersProfile) {
+  if (RunningUnderWine()) {
+    GTEST_SKIP() << "Wine runs every process at High integrity and enforces "
+                    "no mandatory labels";
+  }
+  const char* profile = std::getenv("USERPROFILE");
+  ASSERT_NE(profile, nullptr);
+  const std::string path = absl::StrCat(profile, "\\bulkhead-escape-",
+                                        ::GetCurrentProcessId(), ".txt");
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr) << "the host itself cannot write " << path;
+  std::fclose(file);
+  std::remove(path.c_str());
   HelperProcess* helper = LaunchReady("write-file");
   ASSERT_NE(helper, nullptr);
   roles::LayoutTextRequest request;
