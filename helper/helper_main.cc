@@ -289,7 +289,8 @@ int RunHelper(HelperArgs args) {
     }
     if (exit_code == 0 && !shutdown_early && !welcome.has_sandbox()) {
       // Unsandboxed, nothing but this helper keeps what it starts from
-      // outliving it and the host (a sandboxed one has its pid namespace).
+      // outliving it and the host (a sandboxed one on Linux has its pid
+      // namespace; Windows' job holds a sandboxed one's; macOS has no sweep).
       if (absl::Status swept = SweepDescendantsAtEnd();
           !swept.ok() && !absl::IsUnimplemented(swept)) {
         BH_LOG(kWarning,

@@ -82,6 +82,7 @@ absl::StatusOr<ipc::SandboxSettings> MakeSandboxSettings(
     settings.set_seccomp_program(*std::move(program));
   }
   settings.set_forks(sandbox::AllowsFork(policy));
+  settings.set_reaches_host_network(sandbox::ReachesHostNetwork(policy));
   settings.set_learning(policy.violation_action ==
                         sandbox::ViolationAction::kLearn);
   settings.set_address_space_bytes(policy.limits.address_space_bytes);
@@ -108,11 +109,11 @@ absl::StatusOr<sandbox::LockdownRequest> LockdownRequestFromSettings(
     request.policy.layers[static_cast<int>(*layer)] =
         required ? Requirement::kRequired : Requirement::kBestEffort;
   }
-  // What the policy said of both, as far as its confinement goes
-  // (ReachesHostNetwork, AllowsFork): the net-ns layer decides the network.
-  request.policy.network = request.policy.enabled(Layer::kNetNamespace)
-                               ? sandbox::Network::kNone
-                               : sandbox::Network::kHost;
+  // The host's answers for both (AllowsFork, ReachesHostNetwork), so that
+  // the helper's confinement is the one its host chose, whatever the layers.
+  request.policy.network = settings.reaches_host_network()
+                               ? sandbox::Network::kHost
+                               : sandbox::Network::kNone;
   if (settings.forks()) request.policy.allowed_syscalls.push_back("fork");
   request.policy.violation_action = settings.learning()
                                         ? sandbox::ViolationAction::kLearn

@@ -534,14 +534,24 @@ ExitEvidence HelperProcess::Evidence() const {
   evidence.seccomp_filter =
       lockdown_requested && !sandbox_settings_.seccomp_program().empty() &&
       !sandbox_settings_.learning() && !reported_off("seccomp");
-  evidence.cpu_limit =
-      lockdown_requested && limits.cpu_seconds > 0 && !reported_off("rlimits");
+  // The policy's rlimits are Linux's lockdown layer (macOS's seatbelt sets
+  // none); Windows' job carries the address-space cap from the launch on
+  // (sandbox/windows_confinement.h).
+  const bool rlimits_applied = sandbox::LockdownAvailable() &&
+                               lockdown_requested && !reported_off("rlimits");
+  evidence.cpu_limit = rlimits_applied && limits.cpu_seconds > 0;
+#ifdef _WIN32
+  const bool policy_memory_cap =
+      options_.launch.sandboxed && limits.address_space_bytes > 0;
+#else
+  const bool policy_memory_cap = rlimits_applied &&
+                                 limits.address_space_bytes > 0 &&
+                                 !BH_SANITIZER_RESERVES_ADDRESS_SPACE;
+#endif
   // Its own --memory-limit (RLIMIT_AS or a job), the sandbox's address-space
   // cap (which sanitizer builds do not set), or its cgroup's memory limit.
   evidence.memory_limit =
-      options_.launch.memory_limit_bytes > 0 ||
-      (lockdown_requested && limits.address_space_bytes > 0 &&
-       !BH_SANITIZER_RESERVES_ADDRESS_SPACE && !reported_off("rlimits")) ||
+      options_.launch.memory_limit_bytes > 0 || policy_memory_cap ||
       (limits.cgroup_memory_bytes > 0 && !child_->cgroup_path().empty());
   return evidence;
 }

@@ -50,8 +50,10 @@ struct LayerOutcome {
   std::string detail;  // "pid:[4026532301], host 4026531836", "ABI 4", ...
 };
 
-// Whether helpers on this platform lock themselves down (Linux); elsewhere
-// the launcher confines them from outside (Windows) or nothing does.
+// Whether helpers on this platform apply Linux's layers below (namespaces'
+// lockdown, rlimits, landlock, seccomp): Linux only. Windows and macOS
+// helpers finish their own confinement too, in other ways
+// (HelperLocksItselfDown).
 BULKHEAD_EXPORT bool LockdownAvailable();
 
 // Whether a sandboxed helper takes part in its own confinement before it

@@ -44,6 +44,10 @@ bool HelperLocksItselfDown() { return true; }
 
 namespace {
 
+// Written by LockDown on the helper's main thread before Ready, read by the
+// probe on the same thread after it.
+SeatbeltInForce in_force;
+
 // A new directory for this helper's tmpfs entries, under the user's private
 // temporary directory, with symlinks resolved (/var -> /private/var): the
 // profile matches resolved paths. Nothing removes it when the helper ends
@@ -101,10 +105,13 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
         absl::StrCat("seatbelt: sandbox_init_with_parameters failed (", result,
                      "): ", message));
   }
-  // The Layer list is Linux's; the seatbelt is none of them, so there is no
-  // outcome to record (the probe, sandbox_probe_unsupported.cc, does not
-  // look for one yet).
+  // The Layer list is Linux's; the seatbelt is none of them. The probe
+  // (sandbox_probe_mac.cc) reads SeatbeltState instead.
+  in_force.applied = true;
+  in_force.host_network = ReachesHostNetwork(policy);
   return std::vector<LayerOutcome>{};
 }
+
+SeatbeltInForce SeatbeltState() { return in_force; }
 
 }  // namespace bulkhead::sandbox

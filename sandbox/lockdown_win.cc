@@ -5,9 +5,11 @@
 // first thread started on a limited impersonation token so that the loader
 // could read its DLLs. Here the helper lowers its integrity to its level's
 // (untrusted for lockdown) while its token still lets it adjust its own
-// token, and only then drops the impersonation: from here on every thread
-// runs on the lockdown token. Other threads never impersonated (a new thread
-// runs on the process's token), so none keeps more than the process has.
+// token, and only then drops the impersonation of the calling thread, which
+// must be that first thread: a new thread runs on the process's token, so
+// none started before keeps more. Handles opened before the drop keep their
+// access (Chrome also flushes its registry handle cache and closes some
+// start-up handles; not done here).
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "sandbox/lockdown.h"
@@ -36,6 +38,13 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
   if (!dropped.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("start-up token: ", dropped.status().message()));
+  }
+  // The launcher gave the first thread one at this level: none here means
+  // the lockdown runs on another thread, and the first still holds it.
+  if (confinement.token == WindowsTokenLevel::kLockdown && !*dropped) {
+    return absl::FailedPreconditionError(
+        "start-up token: this thread has none to drop; the lockdown must run "
+        "on the helper's first thread, which still holds it");
   }
   return std::vector<LayerOutcome>{};
 }

@@ -1,5 +1,5 @@
-// Platforms whose sandbox layer does not exist yet report that nothing is in
-// force.
+// Platforms with no sandbox (the generic POSIX build) report that nothing is
+// in force.
 #include "sandbox/sandbox_probe.h"
 
 namespace bulkhead::sandbox {

@@ -113,15 +113,7 @@ std::string TokenLevel(HANDLE token) {
 // "still held" while the calling thread impersonates, "dropped at lockdown"
 // once DropStartupToken has dropped it, "none" when there never was one.
 std::string StartupToken() {
-  HANDLE token = nullptr;
-  if (::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY, TRUE, &token)) {
-    ::CloseHandle(token);
-    return "still held";
-  }
-  const DWORD error = ::GetLastError();
-  if (error != ERROR_NO_TOKEN) {
-    return absl::StrCat("unknown (Windows error ", error, ")");
-  }
+  if (ThreadHasToken()) return "still held";
   return StartupTokenDropped() ? "dropped at lockdown" : "none";
 }
 
@@ -172,6 +164,7 @@ SandboxReport ProbeSandbox() {
       privileges = absl::StrCat(count, " left");
     }
   }
+  const std::string desktop = Desktop();
   BOOL in_job = FALSE;
   ::IsProcessInJob(::GetCurrentProcess(), nullptr, &in_job);
 
@@ -181,14 +174,15 @@ SandboxReport ProbeSandbox() {
   report.layers.emplace_back("privileges", privileges);
   report.layers.emplace_back("integrity level", integrity);
   report.layers.emplace_back("job object", in_job ? "yes" : "no");
-  report.layers.emplace_back("desktop", Desktop());
+  report.layers.emplace_back("desktop", desktop);
   const std::string wine = WineVersion();
   if (!wine.empty()) {
     report.layers.emplace_back("enforcement",
                                absl::StrCat("not enforced under Wine ", wine));
   }
   report.sandboxed = wine.empty() && restricted && in_job &&
-                     (integrity == "low" || integrity == "untrusted");
+                     (integrity == "low" || integrity == "untrusted") &&
+                     desktop.rfind("alternate", 0) == 0;
   // A limited token leaves the network alone. With the lockdown token a
   // socket cannot be opened (what Chrome's renderer relies on; checked on a
   // real Windows by SandboxedLauncherTest.ALockedDownHelperOpensNoSocket).

@@ -84,6 +84,14 @@ BULKHEAD_EXPORT absl::StatusOr<std::string> SeatbeltProfile(
 BULKHEAD_EXPORT bool SeatbeltProfileNeedsScratchDir(
     const SandboxPolicy& policy);
 
+// macOS only (defined in lockdown_mac.cc, read by sandbox_probe_mac.cc):
+// what this process's LockDown applied.
+struct SeatbeltInForce {
+  bool applied = false;
+  bool host_network = false;  // The profile allows network*.
+};
+SeatbeltInForce SeatbeltState();
+
 }  // namespace bulkhead::sandbox
 
 #endif  // BULKHEAD_SANDBOX_SEATBELT_PROFILE_H_

@@ -28,15 +28,11 @@ const char* WindowsIntegrityName(WindowsIntegrity integrity) {
 WindowsConfinement WindowsConfinementFor(const SandboxPolicy& policy,
                                          uint64_t launch_memory_limit_bytes) {
   WindowsConfinement confinement;
-  const bool names_files =
-      std::any_of(policy.filesystem.begin(), policy.filesystem.end(),
-                  [](const FilesystemEntry& entry) {
-                    return entry.kind == FilesystemEntry::Kind::kReadOnly ||
-                           entry.kind == FilesystemEntry::Kind::kReadWrite;
-                  });
   // A policy with every layer off (a helper that does not lock itself
-  // down) could never drop a start-up token: it keeps the limited one.
-  if (!policy.disabled() && !ReachesHostNetwork(policy) && !names_files) {
+  // down) could never drop a start-up token: it keeps the limited one. The
+  // view decides nothing here: Windows enforces none, and its paths are
+  // POSIX ones; files reach a helper through the broker.
+  if (!policy.disabled() && !ReachesHostNetwork(policy)) {
     confinement.token = WindowsTokenLevel::kLockdown;
     confinement.integrity = WindowsIntegrity::kUntrusted;
     confinement.strict_mitigations = true;

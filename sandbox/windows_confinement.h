@@ -4,22 +4,28 @@
 // host's launcher (host/launch/sandboxed_launcher_win.cc) and the helper's
 // lockdown (sandbox/lockdown_win.cc) apply it with windows_sandbox.h.
 //
-// The mapping (each choice is Chrome's for a process of that kind):
+// The mapping (Chrome's levels; which role gets which is ours):
 //   - Token. kLockdown, Chrome's renderer level (USER_LOCKDOWN), for a role
-//     with no network (ReachesHostNetwork false), no read-only or read-write
-//     entry in its filesystem view, and some layer on (a policy with every
-//     layer off never locks down, so could not drop its start-up token): its
-//     one restricting SID is the NULL SID, which no object grants anything, so
-//     once it is in force the helper opens nothing by name: not the user's
-//     files, not a socket, not another process. Files reach it through the file
-//     broker and pre-opened files, as handles the host opened. Such a token
-//     cannot load the helper's own DLLs, so, as Chrome does, the helper starts
-//     on an impersonation token of the kLimited level and drops it
-//     (RevertToSelf) in its lockdown, before it reports Ready. kLimited
-//     otherwise (USER_LIMITED): every group deny-only but Everyone, Users,
-//     Interactive, Authenticated Users and the logon SID; restricting SIDs the
-//     user, those groups and RESTRICTED. The user's files stay readable (a view
-//     names real files; Windows enforces no view).
+//     with no network (ReachesHostNetwork false) and some layer on (a policy
+//     with every layer off never locks down, so could not drop its start-up
+//     token): every group and the user deny-only, and its one restricting SID
+//     the NULL SID, which no DACL grants anything, so once it is in force the
+//     helper opens no securable object by name: not the user's files, not a
+//     socket, not another process. (Objects with no DACL at all, files on
+//     volumes without ACLs, and handles it opened before stay reachable.)
+//     Files reach it through the file broker and pre-opened files, as
+//     handles the host opened; its filesystem view decides nothing here
+//     (Windows enforces none). This includes the gpu preset, which Chrome
+//     runs at USER_LIMITED for its drivers' sake; ours has none. Such a
+//     token cannot load the helper's own DLLs, so, as Chrome does, the
+//     helper's first thread starts on an impersonation token of the
+//     kLimited level and drops it (RevertToSelf) in its lockdown, before it
+//     reports Ready.
+//     kLimited otherwise (the host's network): every group deny-only but
+//     Everyone, Users, Interactive, Authenticated Users and the logon SID;
+//     restricting SIDs the user, those groups and RESTRICTED. With the user
+//     among them it is Chrome's USER_INTERACTIVE rather than USER_LIMITED:
+//     the user's files stay readable.
 //   - Integrity: low at launch for both. A kLockdown helper lowers itself to
 //     untrusted in its lockdown (Chrome's delayed integrity level): it then
 //     writes nothing labelled low, which is everything a low process could.
@@ -28,8 +34,9 @@
 //     allowlist forks (AllowsFork), then the policy's process limit (0: none);
 //     the launch's memory limit, else the policy's address-space limit.
 //   - Desktop: every sandboxed helper runs on an alternate desktop of the
-//     host's (one per host process, as Chrome's), so it cannot send input to
-//     or read the windows of the user's.
+//     host's (one per host process, on its window station; Chrome also
+//     gives its desktop a window station of its own), so it cannot send
+//     input to or read the windows of the user's desktop.
 //   - Mitigations: strict handle checks, no extension points, no remote or
 //     low-label images, heap termination, bottom-up and high-entropy ASLR for
 //     every helper; for kLockdown also no non-system fonts and system32
@@ -73,7 +80,8 @@ struct WindowsConfinement {
 // The confinement of a helper with `policy`, launched with
 // `launch_memory_limit_bytes` (LaunchOptions::memory_limit_bytes, 0: none).
 // The same in the host and in the helper, which rebuilds its policy from the
-// Welcome (network from the net-ns layer, fork, the view).
+// Welcome: the host sends its ReachesHostNetwork and AllowsFork answers
+// (helper/sandbox_settings.h) beside the layers.
 BULKHEAD_EXPORT WindowsConfinement WindowsConfinementFor(
     const SandboxPolicy& policy, uint64_t launch_memory_limit_bytes);
 

@@ -67,9 +67,15 @@ absl::Status SetTokenIntegrity(HANDLE token, WindowsIntegrity integrity);
 // is checked against the thread's token, which the lockdown token would fail.
 absl::Status LowerProcessIntegrity(WindowsIntegrity integrity);
 
-// In the helper. Ends the calling thread's impersonation (RevertToSelf), so
-// that it runs on its process's token from then on: true when it had a token
-// to drop, false when it had none (nothing to do).
+// Whether the calling thread impersonates (has a token of its own), even one
+// it may not open.
+bool ThreadHasToken();
+
+// In the helper. Ends the calling thread's impersonation (RevertToSelf,
+// always), so that it runs on its process's token from then on, and checks
+// that it does: true when there was a token to drop, false when there was
+// none. Only the calling thread: the helper's lockdown runs on its first
+// thread, the one the launcher gave the token.
 absl::StatusOr<bool> DropStartupToken();
 
 // Whether DropStartupToken has dropped a token in this process (for the
@@ -79,8 +85,10 @@ bool StartupTokenDropped();
 
 // An alternate desktop on this process's window station, where sandboxed
 // helpers run (STARTUPINFO.lpDesktop = path()): a window there cannot be
-// reached from, or send input to, the user's desktop. RESTRICTED is granted
-// the access a process needs to start on it, as Chrome grants it. Closed
+// reached from, or send input to, the user's desktop. Made as Chrome makes
+// its own: the DACL of the host's desktop, Chrome's deny mask for RESTRICTED
+// (hooks, journaling, menus, windows, switching, the DACL), and an untrusted
+// integrity label so that low and untrusted helpers may use it. Closed
 // (CloseDesktop) when destroyed; helpers still on it keep it alive.
 class AlternateDesktop {
  public:

@@ -3,7 +3,9 @@
 #include <aclapi.h>
 // clang-format on
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -197,18 +199,29 @@ absl::Status LowerProcessIntegrity(WindowsIntegrity integrity) {
   return SetTokenIntegrity(token.get(), integrity);
 }
 
-absl::StatusOr<bool> DropStartupToken() {
+bool ThreadHasToken() {
   HANDLE raw = nullptr;
-  if (!::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY,
-                         /*OpenAsSelf=*/TRUE, &raw)) {
-    const DWORD error = ::GetLastError();
-    if (error == ERROR_NO_TOKEN) return false;
-    return WinErrorToStatus(error, "OpenThreadToken");
+  // Checked against the thread's own token (OpenAsSelf false): the process's
+  // lockdown token could open nothing. Any refusal but "no token" means there
+  // is one this thread may not open.
+  if (::OpenThreadToken(::GetCurrentThread(), TOKEN_QUERY,
+                        /*OpenAsSelf=*/FALSE, &raw)) {
+    ::CloseHandle(raw);
+    return true;
   }
-  ::CloseHandle(raw);
+  return ::GetLastError() != ERROR_NO_TOKEN;
+}
+
+absl::StatusOr<bool> DropStartupToken() {
+  const bool had = ThreadHasToken();
+  // Unconditionally, as Chrome's LowerToken does.
   if (!::RevertToSelf()) return LastWinErrorToStatus("RevertToSelf");
-  startup_token_dropped.store(true, std::memory_order_relaxed);
-  return true;
+  if (ThreadHasToken()) {
+    return absl::InternalError(
+        "the thread still has a token after RevertToSelf");
+  }
+  if (had) startup_token_dropped.store(true, std::memory_order_relaxed);
+  return had;
 }
 
 bool StartupTokenDropped() {
@@ -226,44 +239,63 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
                                    &needed)) {
     return LastWinErrorToStatus("GetUserObjectInformation(window station)");
   }
+  // As Chrome makes its own: the DACL of the desktop the host is on.
+  PACL current_dacl = nullptr;
+  PSECURITY_DESCRIPTOR current = nullptr;
+  DWORD error =
+      ::GetSecurityInfo(::GetThreadDesktop(::GetCurrentThreadId()),
+                        SE_WINDOW_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                        nullptr, &current_dacl, nullptr, &current);
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error, "GetSecurityInfo(the host's desktop)");
+  }
+  SECURITY_DESCRIPTOR descriptor;
+  ::InitializeSecurityDescriptor(&descriptor, SECURITY_DESCRIPTOR_REVISION);
+  ::SetSecurityDescriptorDacl(&descriptor, TRUE, current_dacl, FALSE);
+  SECURITY_ATTRIBUTES attributes = {sizeof(attributes), &descriptor, FALSE};
   const std::string name =
       absl::StrCat(kAlternateDesktopPrefix, ::GetCurrentProcessId());
   const std::wstring wide_name(name.begin(), name.end());
-  HDESK desktop =
-      ::CreateDesktopW(wide_name.c_str(), nullptr, nullptr, 0,
-                       DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
-                           DESKTOP_WRITEOBJECTS | READ_CONTROL | WRITE_DAC,
-                       nullptr);
+  HDESK desktop = ::CreateDesktopW(wide_name.c_str(), nullptr, nullptr, 0,
+                                   DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
+                                       DESKTOP_WRITEOBJECTS | READ_CONTROL |
+                                       WRITE_DAC | WRITE_OWNER,
+                                   &attributes);
+  const DWORD create_error = ::GetLastError();
+  ::LocalFree(current);
   if (desktop == nullptr) {
-    return LastWinErrorToStatus(absl::StrCat("CreateDesktop ", name));
+    return WinErrorToStatus(create_error, absl::StrCat("CreateDesktop ", name));
   }
   auto made = std::unique_ptr<AlternateDesktop>(new AlternateDesktop(
       desktop, std::wstring(station_name) + L"\\" + wide_name));
-  // What a process needs of the desktop it starts on, granted to RESTRICTED
-  // too: a restricted token's access checks must pass for it as well.
+
+  // Chrome's kDesktopDenyMask, denied to RESTRICTED: a restricted token
+  // passes its restricting check through RESTRICTED, and these are rights no
+  // helper needs (hooks, journaling, menus, windows, switching, the DACL).
   WellKnownSid restricted_code(WinRestrictedCodeSid);
   if (!restricted_code.ok()) {
     return LastWinErrorToStatus("CreateWellKnownSid(RESTRICTED)");
   }
-  PACL current = nullptr;
-  PSECURITY_DESCRIPTOR descriptor = nullptr;
-  DWORD error =
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR own = nullptr;
+  error =
       ::GetSecurityInfo(desktop, SE_WINDOW_OBJECT, DACL_SECURITY_INFORMATION,
-                        nullptr, nullptr, &current, nullptr, &descriptor);
+                        nullptr, nullptr, &dacl, nullptr, &own);
   if (error != ERROR_SUCCESS) {
     return WinErrorToStatus(error, "GetSecurityInfo(desktop)");
   }
   EXPLICIT_ACCESSW entry = {};
-  entry.grfAccessPermissions = DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
-                               DESKTOP_WRITEOBJECTS | DESKTOP_SWITCHDESKTOP |
-                               READ_CONTROL;
-  entry.grfAccessMode = GRANT_ACCESS;
+  entry.grfAccessPermissions = WRITE_DAC | WRITE_OWNER | DELETE |
+                               DESKTOP_CREATEMENU | DESKTOP_CREATEWINDOW |
+                               DESKTOP_HOOKCONTROL | DESKTOP_JOURNALPLAYBACK |
+                               DESKTOP_JOURNALRECORD | DESKTOP_SWITCHDESKTOP;
+  entry.grfAccessMode = DENY_ACCESS;
   entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
   entry.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
   entry.Trustee.ptstrName = static_cast<LPWSTR>(restricted_code.get());
   PACL updated = nullptr;
-  error = ::SetEntriesInAclW(1, &entry, current, &updated);
-  ::LocalFree(descriptor);
+  error = ::SetEntriesInAclW(1, &entry, dacl, &updated);
+  ::LocalFree(own);
   if (error != ERROR_SUCCESS) {
     return WinErrorToStatus(error, "SetEntriesInAcl(desktop)");
   }
@@ -272,7 +304,28 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
                         nullptr, nullptr, updated, nullptr);
   ::LocalFree(updated);
   if (error != ERROR_SUCCESS) {
-    return WinErrorToStatus(error, "SetSecurityInfo(desktop)");
+    return WinErrorToStatus(error, "SetSecurityInfo(desktop DACL)");
+  }
+
+  // Its integrity label lowered to untrusted, the lowest a helper runs at
+  // (Chrome's AlternateDesktop::UpdateDesktopIntegrity): an unlabelled
+  // desktop counts as Medium, which low and untrusted helpers may not write.
+  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
+  alignas(SID) BYTE untrusted[SECURITY_MAX_SID_SIZE] = {};
+  ::InitializeSid(untrusted, &authority, 1);
+  *::GetSidSubAuthority(untrusted, 0) = SECURITY_MANDATORY_UNTRUSTED_RID;
+  alignas(ACL) BYTE sacl_buffer[128] = {};
+  PACL sacl = reinterpret_cast<PACL>(sacl_buffer);
+  if (!::InitializeAcl(sacl, sizeof(sacl_buffer), ACL_REVISION) ||
+      !::AddMandatoryAce(sacl, ACL_REVISION, 0,
+                         SYSTEM_MANDATORY_LABEL_NO_WRITE_UP, untrusted)) {
+    return LastWinErrorToStatus("AddMandatoryAce(desktop)");
+  }
+  error =
+      ::SetSecurityInfo(desktop, SE_WINDOW_OBJECT, LABEL_SECURITY_INFORMATION,
+                        nullptr, nullptr, nullptr, sacl);
+  if (error != ERROR_SUCCESS) {
+    return WinErrorToStatus(error, "SetSecurityInfo(desktop label)");
   }
   return made;
 }
@@ -296,8 +349,9 @@ absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
   }
   if (limits.memory_limit_bytes > 0) {
     basic.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
-    extended.ProcessMemoryLimit =
-        static_cast<SIZE_T>(limits.memory_limit_bytes);
+    // Clamped: a 32-bit SIZE_T cannot hold the presets' 8 GiB.
+    extended.ProcessMemoryLimit = static_cast<SIZE_T>(std::min<uint64_t>(
+        limits.memory_limit_bytes, std::numeric_limits<SIZE_T>::max()));
   }
   if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation,
                                  &extended, sizeof(extended))) {

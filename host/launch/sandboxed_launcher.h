@@ -35,8 +35,9 @@ absl::StatusOr<SpawnStart> StartSandboxedSpawn(
     ChildProcess::ExitCallback on_exit, SpawnedCallback on_spawned,
     std::shared_ptr<SandboxZygotes> zygotes);
 
-// Windows and macOS: the synchronous launch StartSandboxedSpawn returns. The
-// channel reaches the helper as `--ipc-handle=<value>`.
+// Windows and macOS: the synchronous launch StartSandboxedSpawn returns. On
+// Windows the channel reaches the helper as `--ipc-handle=<value>`; on macOS
+// as fd 3 (`--ipc-fd=3`), as for an unsandboxed helper.
 absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     uv_loop_t* loop, const LaunchOptions& options, const ChildStdio& stdio,
     ChildProcess::ExitCallback on_exit);

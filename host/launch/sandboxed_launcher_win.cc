@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "common/os_error.h"
@@ -166,21 +167,24 @@ absl::StatusOr<std::string> SandboxedCommandLine(const std::string& executable,
 
 // The host process's alternate desktop, made at its first sandboxed launch
 // and kept for the life of the process (the system closes it at exit; a
-// helper still on it keeps it alive). Null where it cannot be made, with one
-// warning: helpers then start on the host's desktop, and their sandbox probe
-// says so.
+// helper still on it keeps it alive). Null while it cannot be made (tried
+// again at the next launch; one warning): helpers then start on the host's
+// desktop, and their sandbox probe says so and that they are not sandboxed.
 const sandbox::AlternateDesktop* HostAlternateDesktop() {
-  static const sandbox::AlternateDesktop* const desktop =
-      []() -> const sandbox::AlternateDesktop* {
-    absl::StatusOr<std::unique_ptr<sandbox::AlternateDesktop>> made =
-        sandbox::AlternateDesktop::Create();
-    if (!made.ok()) {
-      BH_LOG(kWarning, "sandboxed helpers start on the host's desktop: ",
-             made.status().message());
-      return nullptr;
-    }
-    return made->release();
-  }();
+  ABSL_CONST_INIT static absl::Mutex mutex(absl::kConstInit);
+  static const sandbox::AlternateDesktop* desktop = nullptr;
+  static bool warned = false;
+  absl::MutexLock lock(&mutex);
+  if (desktop != nullptr) return desktop;
+  absl::StatusOr<std::unique_ptr<sandbox::AlternateDesktop>> made =
+      sandbox::AlternateDesktop::Create();
+  if (made.ok()) {
+    desktop = made->release();
+  } else if (!warned) {
+    warned = true;
+    BH_LOG(kWarning, "sandboxed helpers start on the host's desktop: ",
+           made.status().message());
+  }
   return desktop;
 }
 
@@ -286,12 +290,18 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   }
 
   // Mitigations are best effort: a system that does not know one of them
-  // refuses the whole attribute, and the helper is launched without it.
-  uint64_t mitigations =
-      sandbox::HelperMitigationPolicy(confinement.strict_mitigations);
+  // refuses the whole attribute. Then the base set is tried (the strict
+  // set's additions are the newer ones), then none.
+  std::vector<uint64_t> mitigation_sets = {
+      sandbox::HelperMitigationPolicy(confinement.strict_mitigations)};
+  if (confinement.strict_mitigations) {
+    mitigation_sets.push_back(sandbox::HelperMitigationPolicy(false));
+  }
+  mitigation_sets.push_back(0);
   PROCESS_INFORMATION created = {};
   DWORD error = ERROR_SUCCESS;
-  for (const bool with_mitigations : {true, false}) {
+  for (uint64_t mitigations : mitigation_sets) {
+    const bool with_mitigations = mitigations != 0;
     AttributeList attributes;
     BH_RETURN_IF_ERROR(attributes.Init(with_mitigations ? 2 : 1));
     BH_RETURN_IF_ERROR(
@@ -332,10 +342,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     }
     if (started) break;
     if (!with_mitigations || !MitigationsRefused(error)) break;
-    BH_LOG(kWarning,
-           "CreateProcessAsUserW refused the mitigation policies "
-           "(Windows error ",
-           error, "); launching without them");
+    BH_LOG(kWarning, "CreateProcessAsUserW refused the mitigation policies 0x",
+           absl::Hex(mitigations), " (Windows error ", error,
+           "); trying fewer");
   }
   if (error != ERROR_SUCCESS) {
     return WinErrorToStatus(error,

@@ -109,6 +109,23 @@ TEST(WindowsSandboxTest, TheLockdownTokenLeavesNoGroupToGrantAccess) {
       GroupAttributes(token->get(), WinWorldSid);
   ASSERT_TRUE(everyone.has_value());
   EXPECT_NE(*everyone & SE_GROUP_USE_FOR_DENY_ONLY, 0u);
+  // The user, and every group left (the logon SID among them).
+  // (Wine 8.0 makes the groups deny-only, not the user.)
+  std::vector<uint64_t> user = Query(token->get(), TokenUser);
+  ASSERT_FALSE(user.empty());
+  if (!UnderWine()) {
+    EXPECT_NE(reinterpret_cast<TOKEN_USER*>(user.data())->User.Attributes &
+                  SE_GROUP_USE_FOR_DENY_ONLY,
+              0u);
+  }
+  std::vector<uint64_t> groups = Query(token->get(), TokenGroups);
+  ASSERT_FALSE(groups.empty());
+  const auto* list = reinterpret_cast<TOKEN_GROUPS*>(groups.data());
+  for (DWORD i = 0; i < list->GroupCount; ++i) {
+    if ((list->Groups[i].Attributes & SE_GROUP_INTEGRITY) != 0) continue;
+    EXPECT_NE(list->Groups[i].Attributes & SE_GROUP_USE_FOR_DENY_ONLY, 0u)
+        << "group " << i << " can grant access";
+  }
   absl::StatusOr<ScopedHandle> limited =
       CreateRestrictedHelperToken(WindowsTokenLevel::kLimited);
   ASSERT_TRUE(limited.ok()) << limited.status();
@@ -160,7 +177,9 @@ TEST(WindowsSandboxTest, DroppingTheStartupTokenEndsImpersonation) {
   absl::StatusOr<ScopedHandle> copy = CreateImpersonationToken(own);
   ASSERT_TRUE(copy.ok()) << copy.status();
   ASSERT_TRUE(::SetThreadToken(nullptr, copy->get()));
+  EXPECT_TRUE(ThreadHasToken());
   absl::StatusOr<bool> dropped = DropStartupToken();
+  if (!dropped.ok()) ::RevertToSelf();  // Never leave the test impersonating.
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_TRUE(*dropped);
   HANDLE left = nullptr;

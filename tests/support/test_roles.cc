@@ -297,7 +297,8 @@ int ReadFileMain(HelperContext& context) {
 }
 
 // Makes an IPv4 TCP socket (uv_tcp_init_ex makes it at once) and closes it:
-// PermissionDenied, with the reason, when the system refuses.
+// PermissionDenied, with the reason, when the system refuses access
+// (EACCES, EPERM); Internal for any other failure.
 int SocketOpenerMain(HelperContext& context) {
   context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [&context](const roles::LayoutTextRequest&)
@@ -306,8 +307,12 @@ int SocketOpenerMain(HelperContext& context) {
         if (const int error = uv_tcp_init_ex(context.loop(), tcp, AF_INET);
             error != 0) {
           delete tcp;
-          return absl::PermissionDeniedError(
-              absl::StrCat("socket: ", uv_strerror(error)));
+          const std::string why = absl::StrCat("socket: ", uv_strerror(error));
+          // Only a refusal is PermissionDenied; anything else is not the
+          // sandbox's doing.
+          return error == UV_EACCES || error == UV_EPERM
+                     ? absl::PermissionDeniedError(why)
+                     : absl::InternalError(why);
         }
         uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* handle) {
           delete reinterpret_cast<uv_tcp_t*>(handle);

@@ -49,6 +49,13 @@ std::string Layer(const ipc::SandboxStatus& status, const std::string& name) {
   return it == status.layers().end() ? "<missing>" : it->second;
 }
 
+// A launch at the limited level: the network role's policy.
+Host::LaunchOverrides LimitedLevel() {
+  Host::LaunchOverrides overrides;
+  overrides.sandbox_policy = sandbox::PresetForRole("network");
+  return overrides;
+}
+
 // The fixture's host with its default options: sandboxed helpers.
 class SandboxedLauncherTest : public testing::HostFixture {};
 
@@ -124,8 +131,10 @@ TEST_F(SandboxedLauncherTest, EachRoleGetsItsLevelAndTheAlternateDesktop) {
   EXPECT_EQ(Layer(limited, "integrity level"), "low") << Layers(limited);
 }
 
+// The limited level (the network role's policy): restricted, low, one
+// privilege.
 TEST_F(SandboxedLauncherTest, HelperRunsWithARestrictedLowIntegrityToken) {
-  HelperProcess* helper = LaunchReady("utility");
+  HelperProcess* helper = LaunchReady("utility", LimitedLevel());
   ASSERT_NE(helper, nullptr);
   const ipc::SandboxStatus& status = helper->sandbox_status();
   if (RunningUnderWine()) {
@@ -156,7 +165,8 @@ TEST_F(SandboxedLauncherTest, LowIntegrityHelperCannotWriteTheUsersTemp) {
   std::fclose(file);
   std::remove(path.c_str());
 
-  HelperProcess* helper = LaunchReady("write-file");
+  // At the limited level: low integrity alone refuses it.
+  HelperProcess* helper = LaunchReady("write-file", LimitedLevel());
   ASSERT_NE(helper, nullptr);
   roles::LayoutTextRequest request;
   request.set_text(path);
@@ -183,9 +193,7 @@ TEST_F(SandboxedLauncherTest, ALockedDownHelperCannotReadTheUsersFiles) {
   roles::LayoutTextRequest request;
   request.set_text(path);
 
-  Host::LaunchOverrides limited_policy;
-  limited_policy.sandbox_policy = sandbox::PresetForRole("network");
-  HelperProcess* limited = LaunchReady("read-file", limited_policy);
+  HelperProcess* limited = LaunchReady("read-file", LimitedLevel());
   ASSERT_NE(limited, nullptr);
   absl::StatusOr<roles::LayoutTextResponse> read =
       CallAndWait<roles::LayoutTextResponse>(limited, request);
@@ -208,9 +216,7 @@ TEST_F(SandboxedLauncherTest, ALockedDownHelperCannotReadTheUsersFiles) {
 // The limited token leaves the network alone (the network role makes its
 // socket); the lockdown token opens none.
 TEST_F(SandboxedLauncherTest, ALockedDownHelperOpensNoSocket) {
-  Host::LaunchOverrides limited_policy;
-  limited_policy.sandbox_policy = sandbox::PresetForRole("network");
-  HelperProcess* limited = LaunchReady("socket-opener", limited_policy);
+  HelperProcess* limited = LaunchReady("socket-opener", LimitedLevel());
   ASSERT_NE(limited, nullptr);
   absl::StatusOr<roles::LayoutTextResponse> opened =
       CallAndWait<roles::LayoutTextResponse>(limited,
@@ -260,7 +266,8 @@ TEST_F(SandboxedLauncherTest, HelperCannotStartAProcess) {
     GTEST_SKIP() << "Wine does not enforce a job's active-process limit: the "
                     "helper could start processes there";
   }
-  HelperProcess* helper = LaunchReady("spawner");
+  // At the limited level: the job's one-process limit alone refuses it.
+  HelperProcess* helper = LaunchReady("spawner", LimitedLevel());
   ASSERT_NE(helper, nullptr);
   absl::StatusOr<roles::LayoutTextResponse> response =
       CallAndWait<roles::LayoutTextResponse>(helper,
