@@ -16,6 +16,11 @@ function(bulkhead_configure_target target)
       target_compile_options(${target} PRIVATE -Wa,-mbig-obj)
     endif()
   endif()
+  if(WIN32)
+    # windows.h's min and max macros would swallow std::min, std::max and numeric_limits' max
+    # under MSVC (mingw leaves them out in C++, so only the msvc preset would break).
+    target_compile_definitions(${target} PRIVATE NOMINMAX)
+  endif()
   if(BULKHEAD_GENERIC_POSIX)
     # Also in an app's build against such a package: its headers then say the same.
     target_compile_definitions(${target} PUBLIC BULKHEAD_GENERIC_POSIX)

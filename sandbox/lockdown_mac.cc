@@ -10,8 +10,8 @@
 // Wired to every sandboxed launch: HelperLocksItselfDown() is true, so the
 // host sends SandboxSettings (no seccomp program: LockdownAvailable() is
 // false here) and the helper calls LockDown before it reports Ready. The
-// network follows from the net-ns layer and fork from SandboxSettings.forks
-// (helper/sandbox_settings.cc rebuilds both).
+// network and fork follow the host's answers in SandboxSettings
+// (reaches_host_network, forks; helper/sandbox_settings.cc rebuilds both).
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<LayerOutcome>> LockDown(
     const LockdownRequest& request) {
   if (request.policy.disabled()) return std::vector<LayerOutcome>{};
   // The same mapping as the host's launcher, from the policy the Welcome
-  // carried (network from the net-ns layer, the view); memory is the job's.
+  // carried (the host's network answer, the layers); memory is the job's.
   const WindowsConfinement confinement =
       WindowsConfinementFor(request.policy, /*launch_memory_limit_bytes=*/0);
   if (confinement.integrity != WindowsIntegrity::kLow) {

@@ -86,9 +86,13 @@ bool StartupTokenDropped();
 // An alternate desktop on this process's window station, where sandboxed
 // helpers run (STARTUPINFO.lpDesktop = path()): a window there cannot be
 // reached from, or send input to, the user's desktop. Made as Chrome makes
-// its own: the DACL of the host's desktop, Chrome's deny mask for RESTRICTED
-// (hooks, journaling, menus, windows, switching, the DACL), and an untrusted
-// integrity label so that low and untrusted helpers may use it. Closed
+// its own: the DACL of the host's desktop (the default one where the host
+// may not read it), Chrome's deny mask for RESTRICTED (hooks, journaling,
+// menus, windows, switching, the DACL), and an untrusted integrity label so
+// that low and untrusted helpers may use it. Every helper has RESTRICTED
+// among its restricting SIDs (the limited token; the lockdown level's
+// start-up token), so no helper can make a window there, not even a
+// message-only one (COM's single-threaded apartments need one). Closed
 // (CloseDesktop) when destroyed; helpers still on it keep it alive.
 class AlternateDesktop {
  public:

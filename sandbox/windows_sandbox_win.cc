@@ -239,20 +239,22 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
                                    &needed)) {
     return LastWinErrorToStatus("GetUserObjectInformation(window station)");
   }
-  // As Chrome makes its own: the DACL of the desktop the host is on.
+  // As Chrome makes its own: the DACL of the desktop the host is on, where
+  // the host may read it and it has one; else the default DACL (the host's
+  // token's: its user). Under Wine the host's desktop refuses READ_CONTROL.
   PACL current_dacl = nullptr;
   PSECURITY_DESCRIPTOR current = nullptr;
-  DWORD error =
+  const bool copy_dacl =
       ::GetSecurityInfo(::GetThreadDesktop(::GetCurrentThreadId()),
                         SE_WINDOW_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
-                        nullptr, &current_dacl, nullptr, &current);
-  if (error != ERROR_SUCCESS) {
-    return WinErrorToStatus(error, "GetSecurityInfo(the host's desktop)");
-  }
+                        nullptr, &current_dacl, nullptr,
+                        &current) == ERROR_SUCCESS &&
+      current_dacl != nullptr;
   SECURITY_DESCRIPTOR descriptor;
   ::InitializeSecurityDescriptor(&descriptor, SECURITY_DESCRIPTOR_REVISION);
   ::SetSecurityDescriptorDacl(&descriptor, TRUE, current_dacl, FALSE);
   SECURITY_ATTRIBUTES attributes = {sizeof(attributes), &descriptor, FALSE};
+  DWORD error = ERROR_SUCCESS;
   const std::string name =
       absl::StrCat(kAlternateDesktopPrefix, ::GetCurrentProcessId());
   const std::wstring wide_name(name.begin(), name.end());
@@ -260,9 +262,9 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
                                    DESKTOP_CREATEWINDOW | DESKTOP_READOBJECTS |
                                        DESKTOP_WRITEOBJECTS | READ_CONTROL |
                                        WRITE_DAC | WRITE_OWNER,
-                                   &attributes);
+                                   copy_dacl ? &attributes : nullptr);
   const DWORD create_error = ::GetLastError();
-  ::LocalFree(current);
+  if (current != nullptr) ::LocalFree(current);
   if (desktop == nullptr) {
     return WinErrorToStatus(create_error, absl::StrCat("CreateDesktop ", name));
   }
@@ -283,6 +285,12 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
                         nullptr, nullptr, &dacl, nullptr, &own);
   if (error != ERROR_SUCCESS) {
     return WinErrorToStatus(error, "GetSecurityInfo(desktop)");
+  }
+  if (dacl == nullptr) {
+    // A NULL DACL would become one holding only the deny: nobody could use
+    // the desktop. Not made so above; refused rather than guessed at.
+    ::LocalFree(own);
+    return absl::InternalError("the new desktop has a NULL DACL");
   }
   EXPLICIT_ACCESSW entry = {};
   entry.grfAccessPermissions = WRITE_DAC | WRITE_OWNER | DELETE |
@@ -351,7 +359,7 @@ absl::StatusOr<ScopedHandle> CreateHelperJob(const JobLimits& limits) {
     basic.LimitFlags |= JOB_OBJECT_LIMIT_PROCESS_MEMORY;
     // Clamped: a 32-bit SIZE_T cannot hold the presets' 8 GiB.
     extended.ProcessMemoryLimit = static_cast<SIZE_T>(std::min<uint64_t>(
-        limits.memory_limit_bytes, std::numeric_limits<SIZE_T>::max()));
+        limits.memory_limit_bytes, (std::numeric_limits<SIZE_T>::max)()));
   }
   if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation,
                                  &extended, sizeof(extended))) {

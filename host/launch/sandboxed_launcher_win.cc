@@ -283,8 +283,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   }
 
   std::wstring desktop_path;
-  if (const sandbox::AlternateDesktop* desktop = HostAlternateDesktop();
-      confinement.alternate_desktop && desktop != nullptr) {
+  if (const sandbox::AlternateDesktop* desktop =
+          confinement.alternate_desktop ? HostAlternateDesktop() : nullptr;
+      desktop != nullptr) {
     desktop_path = desktop->path();
     startup.StartupInfo.lpDesktop = desktop_path.data();
   }

@@ -112,8 +112,8 @@ TEST_F(SandboxedLauncherTest, EachRoleGetsItsLevelAndTheAlternateDesktop) {
       << Layers(locked);
   EXPECT_EQ(Layer(limited, "start-up token"), "none") << Layers(limited);
   if (RunningUnderWine()) {
-    // Seen with Wine 8.0: CreateDesktop succeeds, but the helper reports
-    // Default whatever STARTUPINFO.lpDesktop names.
+    // Seen with Wine 8.0: the helper reports Default whatever
+    // STARTUPINFO.lpDesktop names.
     EXPECT_THAT(locked.network(), StartsWith("host:"))
         << "Wine enforces no token";
     return;
