@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cwchar>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "common/os_error.h"
@@ -159,6 +160,72 @@ absl::Status AttributeList::Update(DWORD_PTR attribute, void* value,
         absl::StrCat("UpdateProcThreadAttribute(", what, ")"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<HelperObjectSecurity>>
+HelperObjectSecurity::Create() {
+  auto security =
+      std::unique_ptr<HelperObjectSecurity>(new HelperObjectSecurity());
+  HANDLE raw = nullptr;
+  if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &raw)) {
+    return LastWinErrorToStatus("OpenProcessToken");
+  }
+  const ScopedHandle token(raw);
+  DWORD size = 0;
+  ::GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
+  if (size == 0) return LastWinErrorToStatus("GetTokenInformation(TokenUser)");
+  security->user_.resize((size + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+  if (!::GetTokenInformation(token.get(), TokenUser, security->user_.data(),
+                             size, &size)) {
+    return LastWinErrorToStatus("GetTokenInformation(TokenUser)");
+  }
+  PSID user = reinterpret_cast<TOKEN_USER*>(security->user_.data())->User.Sid;
+  DWORD sid_size = sizeof(security->system_);
+  if (!::CreateWellKnownSid(WinLocalSystemSid, nullptr, security->system_,
+                            &sid_size)) {
+    return LastWinErrorToStatus("CreateWellKnownSid(SYSTEM)");
+  }
+  // The host's own integrity level (Medium when it cannot be read): a label
+  // may not be set above the caller's.
+  DWORD rid = SECURITY_MANDATORY_MEDIUM_RID;
+  alignas(TOKEN_MANDATORY_LABEL) BYTE label_buffer[64] = {};
+  if (::GetTokenInformation(token.get(), TokenIntegrityLevel, label_buffer,
+                            sizeof(label_buffer), &size)) {
+    PSID host_label =
+        reinterpret_cast<TOKEN_MANDATORY_LABEL*>(label_buffer)->Label.Sid;
+    rid = *::GetSidSubAuthority(host_label,
+                                *::GetSidSubAuthorityCount(host_label) - 1);
+  }
+  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
+  if (!::InitializeSid(security->label_, &authority, 1)) {
+    return LastWinErrorToStatus("InitializeSid(label)");
+  }
+  *::GetSidSubAuthority(security->label_, 0) = rid;
+
+  PACL dacl = reinterpret_cast<PACL>(security->dacl_);
+  PACL sacl = reinterpret_cast<PACL>(security->sacl_);
+  if (!::InitializeAcl(dacl, sizeof(security->dacl_), ACL_REVISION) ||
+      !::AddAccessAllowedAce(dacl, ACL_REVISION, GENERIC_ALL, user) ||
+      !::AddAccessAllowedAce(dacl, ACL_REVISION, GENERIC_ALL,
+                             security->system_)) {
+    return LastWinErrorToStatus("the helper objects' DACL");
+  }
+  if (!::InitializeAcl(sacl, sizeof(security->sacl_), ACL_REVISION) ||
+      !::AddMandatoryAce(sacl, ACL_REVISION, 0,
+                         SYSTEM_MANDATORY_LABEL_NO_WRITE_UP |
+                             SYSTEM_MANDATORY_LABEL_NO_READ_UP,
+                         security->label_)) {
+    return LastWinErrorToStatus("the helper objects' label");
+  }
+  if (!::InitializeSecurityDescriptor(&security->descriptor_,
+                                      SECURITY_DESCRIPTOR_REVISION) ||
+      !::SetSecurityDescriptorDacl(&security->descriptor_, TRUE, dacl, FALSE) ||
+      !::SetSecurityDescriptorSacl(&security->descriptor_, TRUE, sacl, FALSE)) {
+    return LastWinErrorToStatus("the helper objects' security descriptor");
+  }
+  security->attributes_ = {sizeof(SECURITY_ATTRIBUTES), &security->descriptor_,
+                           FALSE};
+  return security;
 }
 
 }  // namespace bulkhead

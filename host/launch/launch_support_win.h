@@ -9,6 +9,7 @@
 #include <windows.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,34 @@ class AttributeList {
  private:
   std::vector<uint64_t> storage_;
   bool initialized_ = false;
+};
+
+// The security of a sandboxed helper's process and thread objects, for
+// CreateProcessAsUserW: a DACL granting the host's user and SYSTEM, and a
+// mandatory label at the host's own integrity with no read-up and no
+// write-up. A helper runs at low or untrusted integrity, so no helper can
+// open another's process or thread to read or write it, whatever SIDs its
+// token shares with the host's (the limited level's has the user); the host
+// keeps the handles CreateProcess returns and may open them by pid too. A
+// process always reaches itself through GetCurrentProcess().
+class HelperObjectSecurity {
+ public:
+  static absl::StatusOr<std::unique_ptr<HelperObjectSecurity>> Create();
+  HelperObjectSecurity(const HelperObjectSecurity&) = delete;
+  HelperObjectSecurity& operator=(const HelperObjectSecurity&) = delete;
+
+  // For lpProcessAttributes and lpThreadAttributes (not inheritable).
+  SECURITY_ATTRIBUTES* attributes() { return &attributes_; }
+
+ private:
+  HelperObjectSecurity() = default;
+  std::vector<uint64_t> user_;  // TOKEN_USER.
+  alignas(SID) BYTE system_[SECURITY_MAX_SID_SIZE] = {};
+  alignas(SID) BYTE label_[SECURITY_MAX_SID_SIZE] = {};
+  alignas(ACL) BYTE dacl_[256] = {};
+  alignas(ACL) BYTE sacl_[128] = {};
+  SECURITY_DESCRIPTOR descriptor_ = {};
+  SECURITY_ATTRIBUTES attributes_ = {};
 };
 
 }  // namespace bulkhead

@@ -282,6 +282,10 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
     crt_fds.AttachTo(startup.StartupInfo);
   }
 
+  // No other helper may open this one's process or thread.
+  BH_ASSIGN_OR_RETURN(std::unique_ptr<HelperObjectSecurity> object_security,
+                      HelperObjectSecurity::Create());
+
   std::wstring desktop_path;
   if (const sandbox::AlternateDesktop* desktop =
           confinement.alternate_desktop ? HostAlternateDesktop() : nullptr;
@@ -331,7 +335,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
       started =
           ::CreateProcessAsUserW(
               token.get(), application.c_str(), wide_command_line.data(),
-              nullptr, nullptr,
+              object_security->attributes(), object_security->attributes(),
               /*bInheritHandles=*/TRUE,
               CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT |
                   DETACHED_PROCESS | CREATE_UNICODE_ENVIRONMENT,

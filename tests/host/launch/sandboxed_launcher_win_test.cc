@@ -261,6 +261,31 @@ TEST_F(SandboxedLauncherTest, ALockedDownHelperCannotWriteTheUsersProfile) {
   std::remove(path.c_str());
 }
 
+// A helper's process object is the host's alone: the host opens it by pid,
+// another helper (even at the limited level, whose token has the host's
+// user) may not read or write it.
+TEST_F(SandboxedLauncherTest, NoHelperCanOpenAnothersProcess) {
+  HelperProcess* target = LaunchReady("renderer");
+  ASSERT_NE(target, nullptr);
+  HANDLE opened = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE,
+                                FALSE, static_cast<DWORD>(target->pid()));
+  EXPECT_NE(opened, nullptr)
+      << "the host cannot open its own helper: " << ::GetLastError();
+  if (opened != nullptr) ::CloseHandle(opened);
+  if (RunningUnderWine()) {
+    GTEST_SKIP() << "Wine enforces no integrity label, and the limited "
+                    "token's user is in the helper object's DACL";
+  }
+  HelperProcess* opener = LaunchReady("process-opener", LimitedLevel());
+  ASSERT_NE(opener, nullptr);
+  roles::LayoutTextRequest request;
+  request.set_text(absl::StrCat(target->pid()));
+  absl::StatusOr<roles::LayoutTextResponse> response =
+      CallAndWait<roles::LayoutTextResponse>(opener, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
+      << response.status();
+}
+
 TEST_F(SandboxedLauncherTest, HelperCannotStartAProcess) {
   if (RunningUnderWine()) {
     GTEST_SKIP() << "Wine does not enforce a job's active-process limit: the "
