@@ -157,9 +157,11 @@ class BULKHEAD_EXPORT Host {
     // dropped (HelperProcess::output_lines_dropped) and the stream says so.
     bool forward_helper_output = true;
     // Launch helpers inside the platform's sandbox (sandboxed_launcher.h): on
-    // by default where one exists (Linux: namespaces, lockdown, seccomp, per
-    // the role's policy; Windows: restricted token, job object); elsewhere
-    // (macOS) helpers are ordinary child processes.
+    // by default where one exists, per the role's policy (Linux: namespaces,
+    // lockdown, seccomp; Windows: a restricted token at the role's level, a
+    // job, an alternate desktop; macOS: a seatbelt profile, unverified);
+    // elsewhere (the generic POSIX build) helpers are ordinary child
+    // processes.
     bool sandbox_helpers = SandboxedLaunchAvailable();
     // The sandbox policy for a role's helpers (Linux: namespaces, lockdown
     // and seccomp; see sandbox/sandbox_policy.h). Null: the built-in presets,

@@ -111,8 +111,9 @@ enum class ViolationAction {
 // builds the view in its own mount namespace (bind mounts opened without
 // following symlinks, then the root made read-only) and Landlock allows
 // exactly the same set where the kernel has it. Other platforms carry the
-// entries as data and confine nothing by them: Windows' restricted token and
-// job leave the filesystem as the token's ACLs decide, with or without a view.
+// entries as data; Windows confines nothing by them (its token level, not the
+// view, decides what the helper may open: windows_confinement.h), and macOS
+// maps them onto its seatbelt profile (seatbelt_profile.h).
 struct FilesystemEntry {
   enum class Kind {
     kReadOnly,   // A file or directory, read-only; its code may be mapped.
