@@ -7,6 +7,7 @@
 #include "common/platform_handle.h"
 #include "sandbox/sandbox_probe.h"
 #include "sandbox/windows_sandbox.h"
+#include "sandbox/windows_token_win.h"
 
 namespace bulkhead::sandbox {
 namespace {
@@ -40,16 +41,10 @@ class ProcessToken {
   HANDLE handle_ = nullptr;
 };
 
+// QueryToken's buffer, or empty when the token cannot be read.
 std::vector<uint64_t> Query(HANDLE token, TOKEN_INFORMATION_CLASS info_class) {
-  DWORD size = 0;
-  ::GetTokenInformation(token, info_class, nullptr, 0, &size);
-  if (size == 0) return {};
-  std::vector<uint64_t> buffer((size + sizeof(uint64_t) - 1) /
-                               sizeof(uint64_t));
-  if (!::GetTokenInformation(token, info_class, buffer.data(), size, &size)) {
-    return {};
-  }
-  return buffer;
+  return QueryToken(token, info_class, "GetTokenInformation")
+      .value_or(std::vector<uint64_t>());
 }
 
 std::string IntegrityLevel(HANDLE token) {

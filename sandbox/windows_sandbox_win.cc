@@ -14,6 +14,7 @@
 #include "common/os_error.h"
 #include "common/status_macros.h"
 #include "sandbox/windows_sandbox.h"
+#include "sandbox/windows_token_win.h"
 
 namespace bulkhead::sandbox {
 namespace {
@@ -35,21 +36,6 @@ class WellKnownSid {
   alignas(SID) BYTE storage_[SECURITY_MAX_SID_SIZE] = {};
   bool ok_ = false;
 };
-
-// The variable-size GetTokenInformation result for `info_class`, in a buffer
-// aligned for the structure it holds.
-absl::StatusOr<std::vector<uint64_t>> QueryToken(
-    HANDLE token, TOKEN_INFORMATION_CLASS info_class, const char* what) {
-  DWORD size = 0;
-  ::GetTokenInformation(token, info_class, nullptr, 0, &size);
-  if (size == 0) return LastWinErrorToStatus(what);
-  std::vector<uint64_t> buffer((size + sizeof(uint64_t) - 1) /
-                               sizeof(uint64_t));
-  if (!::GetTokenInformation(token, info_class, buffer.data(), size, &size)) {
-    return LastWinErrorToStatus(what);
-  }
-  return buffer;
-}
 
 // Gives `sids` GENERIC_ALL in the token's default DACL: the DACL of every
 // object the helper creates without an explicit one.
@@ -86,22 +72,14 @@ absl::Status GrantInDefaultDacl(HANDLE token, const std::vector<PSID>& sids) {
 }  // namespace
 
 absl::Status SetTokenIntegrity(HANDLE token, WindowsIntegrity integrity) {
-  // S-1-16-<rid>, made by hand: Wine's CreateWellKnownSid knows the low label
-  // but not the untrusted one.
-  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
-  alignas(SID) BYTE label_sid[SECURITY_MAX_SID_SIZE] = {};
-  if (!::InitializeSid(label_sid, &authority, 1)) {
-    return LastWinErrorToStatus("InitializeSid(integrity label)");
-  }
-  *::GetSidSubAuthority(label_sid, 0) =
-      integrity == WindowsIntegrity::kUntrusted
-          ? SECURITY_MANDATORY_UNTRUSTED_RID
-          : SECURITY_MANDATORY_LOW_RID;
+  IntegrityLabelSid label_sid(integrity == WindowsIntegrity::kUntrusted
+                                  ? SECURITY_MANDATORY_UNTRUSTED_RID
+                                  : SECURITY_MANDATORY_LOW_RID);
   TOKEN_MANDATORY_LABEL label = {};
-  label.Label.Sid = label_sid;
+  label.Label.Sid = label_sid.get();
   label.Label.Attributes = SE_GROUP_INTEGRITY;
   if (!::SetTokenInformation(token, TokenIntegrityLevel, &label,
-                             sizeof(label) + ::GetLengthSid(label_sid))) {
+                             sizeof(label) + ::GetLengthSid(label_sid.get()))) {
     return LastWinErrorToStatus(
         absl::StrCat("SetTokenInformation(TokenIntegrityLevel ",
                      WindowsIntegrityName(integrity), ")"));
@@ -318,15 +296,12 @@ absl::StatusOr<std::unique_ptr<AlternateDesktop>> AlternateDesktop::Create() {
   // Its integrity label lowered to untrusted, the lowest a helper runs at
   // (Chrome's AlternateDesktop::UpdateDesktopIntegrity): an unlabelled
   // desktop counts as Medium, which low and untrusted helpers may not write.
-  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
-  alignas(SID) BYTE untrusted[SECURITY_MAX_SID_SIZE] = {};
-  ::InitializeSid(untrusted, &authority, 1);
-  *::GetSidSubAuthority(untrusted, 0) = SECURITY_MANDATORY_UNTRUSTED_RID;
+  IntegrityLabelSid untrusted(SECURITY_MANDATORY_UNTRUSTED_RID);
   alignas(ACL) BYTE sacl_buffer[128] = {};
   PACL sacl = reinterpret_cast<PACL>(sacl_buffer);
   if (!::InitializeAcl(sacl, sizeof(sacl_buffer), ACL_REVISION) ||
       !::AddMandatoryAce(sacl, ACL_REVISION, 0,
-                         SYSTEM_MANDATORY_LABEL_NO_WRITE_UP, untrusted)) {
+                         SYSTEM_MANDATORY_LABEL_NO_WRITE_UP, untrusted.get())) {
     return LastWinErrorToStatus("AddMandatoryAce(desktop)");
   }
   error =

@@ -11,6 +11,7 @@
 #include "common/os_error.h"
 #include "common/status_macros.h"
 #include "ipc/uv_status.h"
+#include "sandbox/windows_token_win.h"
 
 namespace bulkhead {
 
@@ -171,14 +172,9 @@ HelperObjectSecurity::Create() {
     return LastWinErrorToStatus("OpenProcessToken");
   }
   const ScopedHandle token(raw);
-  DWORD size = 0;
-  ::GetTokenInformation(token.get(), TokenUser, nullptr, 0, &size);
-  if (size == 0) return LastWinErrorToStatus("GetTokenInformation(TokenUser)");
-  security->user_.resize((size + sizeof(uint64_t) - 1) / sizeof(uint64_t));
-  if (!::GetTokenInformation(token.get(), TokenUser, security->user_.data(),
-                             size, &size)) {
-    return LastWinErrorToStatus("GetTokenInformation(TokenUser)");
-  }
+  BH_ASSIGN_OR_RETURN(security->user_,
+                      sandbox::QueryToken(token.get(), TokenUser,
+                                          "GetTokenInformation(TokenUser)"));
   PSID user = reinterpret_cast<TOKEN_USER*>(security->user_.data())->User.Sid;
   DWORD sid_size = sizeof(security->system_);
   if (!::CreateWellKnownSid(WinLocalSystemSid, nullptr, security->system_,
@@ -188,19 +184,14 @@ HelperObjectSecurity::Create() {
   // The host's own integrity level (Medium when it cannot be read): a label
   // may not be set above the caller's.
   DWORD rid = SECURITY_MANDATORY_MEDIUM_RID;
-  alignas(TOKEN_MANDATORY_LABEL) BYTE label_buffer[64] = {};
-  if (::GetTokenInformation(token.get(), TokenIntegrityLevel, label_buffer,
-                            sizeof(label_buffer), &size)) {
-    PSID host_label =
-        reinterpret_cast<TOKEN_MANDATORY_LABEL*>(label_buffer)->Label.Sid;
-    rid = *::GetSidSubAuthority(host_label,
-                                *::GetSidSubAuthorityCount(host_label) - 1);
+  if (absl::StatusOr<std::vector<uint64_t>> host_label = sandbox::QueryToken(
+          token.get(), TokenIntegrityLevel, "TokenIntegrityLevel");
+      host_label.ok()) {
+    PSID sid =
+        reinterpret_cast<TOKEN_MANDATORY_LABEL*>(host_label->data())->Label.Sid;
+    rid = *::GetSidSubAuthority(sid, *::GetSidSubAuthorityCount(sid) - 1);
   }
-  SID_IDENTIFIER_AUTHORITY authority = SECURITY_MANDATORY_LABEL_AUTHORITY;
-  if (!::InitializeSid(security->label_, &authority, 1)) {
-    return LastWinErrorToStatus("InitializeSid(label)");
-  }
-  *::GetSidSubAuthority(security->label_, 0) = rid;
+  security->label_.emplace(rid);
 
   PACL dacl = reinterpret_cast<PACL>(security->dacl_);
   PACL sacl = reinterpret_cast<PACL>(security->sacl_);
@@ -214,7 +205,7 @@ HelperObjectSecurity::Create() {
       !::AddMandatoryAce(sacl, ACL_REVISION, 0,
                          SYSTEM_MANDATORY_LABEL_NO_WRITE_UP |
                              SYSTEM_MANDATORY_LABEL_NO_READ_UP,
-                         security->label_)) {
+                         security->label_->get())) {
     return LastWinErrorToStatus("the helper objects' label");
   }
   if (!::InitializeSecurityDescriptor(&security->descriptor_,

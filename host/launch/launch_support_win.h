@@ -10,12 +10,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/platform_handle.h"
+#include "sandbox/windows_token_win.h"
 
 namespace bulkhead {
 
@@ -105,7 +107,7 @@ class HelperObjectSecurity {
   HelperObjectSecurity() = default;
   std::vector<uint64_t> user_;  // TOKEN_USER.
   alignas(SID) BYTE system_[SECURITY_MAX_SID_SIZE] = {};
-  alignas(SID) BYTE label_[SECURITY_MAX_SID_SIZE] = {};
+  std::optional<sandbox::IntegrityLabelSid> label_;
   alignas(ACL) BYTE dacl_[256] = {};
   alignas(ACL) BYTE sacl_[128] = {};
   SECURITY_DESCRIPTOR descriptor_ = {};
