@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -242,15 +243,27 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   probe->reset();
   std::vector<std::string> abandoned;
   ASSERT_NO_FATAL_FAILURE(MakeAbandonedCgroups(parents, &abandoned));
-  // Its helper's leftover, still inside.
+  // Its helper's leftover, still inside. Killed whatever the test's outcome:
+  // a leftover that outlived the test would hold ctest's output pipe open.
   const pid_t leftover = ::fork();
   ASSERT_GE(leftover, 0);
   if (leftover == 0) {
     for (;;) ::pause();
   }
+  absl::Cleanup kill_leftover = [leftover] {
+    ::kill(leftover, SIGKILL);
+    ::waitpid(leftover, nullptr, 0);
+  };
+  // Moved in under the directory's lock: a host of another test running
+  // meanwhile reclaims an abandoned cgroup it finds unlocked, and may have
+  // removed it already (the lock makes it again).
   for (const std::string& path : abandoned) {
-    ASSERT_TRUE(
-        WriteKernelFile(path + "/cgroup.procs", absl::StrCat(leftover)).ok());
+    const int fd = LockCgroupDirectory(path);
+    ASSERT_GE(fd, 0) << path;
+    const absl::Status moved =
+        WriteKernelFile(path + "/cgroup.procs", absl::StrCat(leftover));
+    ::close(fd);
+    ASSERT_TRUE(moved.ok()) << path << ": " << moved;
   }
   absl::StatusOr<std::unique_ptr<HelperCgroup>> next =
       HelperCgroup::Create(absl::StrCat(::getpid(), "-900004"), 0, 0);
@@ -260,8 +273,7 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   ASSERT_EQ(::waitid(P_PID, leftover, &ended, WEXITED | WNOHANG), 0);
   EXPECT_EQ(ended.si_pid, leftover) << "the leftover still runs";
   EXPECT_EQ(ended.si_status, SIGKILL);
-  ::kill(leftover, SIGKILL);
-  ::waitpid(leftover, nullptr, 0);
+  std::move(kill_leftover).Invoke();
   for (const std::string& path : abandoned) {
     std::error_code error;
     EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
