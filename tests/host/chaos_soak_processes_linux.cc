@@ -9,9 +9,11 @@
 #include <fstream>
 #include <iterator>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/kernel_file_linux.h"
 #include "common/proc_stat_linux.h"
 #include "tests/support/process_probe.h"
@@ -32,10 +34,27 @@ Usage MeasureUsage() {
   // Freed memory that malloc still holds would read as growth.
   ::malloc_trim(0);
   Usage usage;
-  usage.fds = CountEntries("/proc/self/fd");
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/fd", error)) {
+    std::error_code unreadable;
+    const std::filesystem::path target =
+        std::filesystem::read_symlink(entry.path(), unreadable);
+    usage.open_fds.insert(absl::StrCat(entry.path().filename().string(), " -> ",
+                                       target.string()));
+  }
+  usage.fds = usage.open_fds.size();
   usage.threads = CountEntries("/proc/self/task");
   usage.rss = CurrentRssBytes();
   return usage;
+}
+
+std::string NewDescriptors(const Usage& before, const Usage& after) {
+  std::vector<std::string> added;
+  for (const std::string& fd : after.open_fds) {
+    if (!before.open_fds.contains(fd)) added.push_back(fd);
+  }
+  return absl::StrJoin(added, ", ");
 }
 
 // Every process this one can see.

@@ -24,11 +24,18 @@ struct Usage {
   size_t fds = 0;
   size_t threads = 0;
   uint64_t rss = 0;
+  // Each open descriptor as "N -> what it is" (its /proc/self/fd link), where
+  // MeasureUsage filled it.
+  std::set<std::string> open_fds;
 };
 
 // This process's fds, threads and resident memory, after giving back what
 // malloc holds freed.
 Usage MeasureUsage();
+
+// The descriptors open in `after` that were not in `before`, joined, for a
+// leak's message.
+std::string NewDescriptors(const Usage& before, const Usage& after);
 
 struct ProcEntry {
   int64_t pid = 0;

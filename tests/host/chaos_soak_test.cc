@@ -458,11 +458,9 @@ class ChaosSoak {
       }
     }
     last_zombies_ = std::move(zombies);
-    const Usage now{CountEntries("/proc/self/fd"),
-                    CountEntries("/proc/self/task"), CurrentRssBytes()};
-    peak_.fds = std::max(peak_.fds, now.fds);
-    peak_.threads = std::max(peak_.threads, now.threads);
-    peak_.rss = std::max(peak_.rss, now.rss);
+    peak_.fds = std::max(peak_.fds, CountEntries("/proc/self/fd"));
+    peak_.threads = std::max(peak_.threads, CountEntries("/proc/self/task"));
+    peak_.rss = std::max(peak_.rss, CurrentRssBytes());
   }
 
   // The chaos is over: every stop continued and every helper that was sent a
@@ -657,7 +655,9 @@ TEST(ChaosSoakTest, EveryPromiseHoldsUnderRandomSignals) {
   std::fflush(stdout);
   for (const std::string& failure : soak.failures()) ADD_FAILURE() << failure;
 
-  EXPECT_EQ(final_usage.fds, baseline.fds) << "fds leaked";
+  EXPECT_EQ(final_usage.fds, baseline.fds)
+      << "fds leaked; new since the start: "
+      << NewDescriptors(baseline, final_usage);
   EXPECT_EQ(final_usage.threads, baseline.threads) << "threads leaked";
   // Freed memory stays in malloc's arenas in pieces malloc_trim cannot give
   // back, and the sanitizers keep freed blocks in quarantine on purpose
