@@ -26,6 +26,7 @@
 #include "google/protobuf/message.h"
 #include "helper/crash_handler.h"
 #include "helper/exit_codes.h"
+#include "helper/fork_mappings_linux.h"
 #include "helper/helper_main.h"
 #include "helper/parent_watch.h"
 #include "helper/zygote.h"
@@ -140,12 +141,16 @@ int RunForkedHelper(ForkRequest request, ProcessTitle& title,
     }
     ::close(staged[i]);
   }
+  // Every other fd, a close_range per gap between the targets.
   bool keep[kFdLimit] = {};
   for (int target : request.targets) keep[target] = true;
+  int from = 0;
   for (int fd = 0; fd < kFdLimit; ++fd) {
-    if (!keep[fd]) ::close(fd);
+    if (!keep[fd]) continue;
+    if (from < fd) CloseFdRange(from, fd - 1);
+    from = fd + 1;
   }
-  CloseFdRange(kFdLimit);
+  CloseFdRange(from);
   // A sandboxed zygote's child: its own mount namespace (it is root in the
   // zygote's user namespace, so it may), where its lockdown builds its root.
   if (request.new_mount_namespace && ::unshare(CLONE_NEWNS) != 0) {
@@ -267,6 +272,14 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   // What start-up freed goes back to the kernel: each fork then copies fewer
   // page-table entries, and no child copies a page of free heap.
   ::malloc_trim(0);
+  // ...and every child gets the code and read-only data the zygote has
+  // paged in with its page tables, instead of faulting each page in again.
+  if (absl::StatusOr<ForkMappingsResult> mappings = PrepareMappingsForFork();
+      !mappings.ok()) {
+    // Refused in the hello: the host then execs every helper.
+    Reply(control_fd, ::getpid(), mappings.status().message());
+    return 1;
+  }
   ProcessTitle title(argc, argv);
   Reply(control_fd, ::getpid(), "");
   for (;;) {
