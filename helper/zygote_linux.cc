@@ -26,7 +26,6 @@
 #include "google/protobuf/message.h"
 #include "helper/crash_handler.h"
 #include "helper/exit_codes.h"
-#include "helper/fork_mappings_linux.h"
 #include "helper/helper_main.h"
 #include "helper/parent_watch.h"
 #include "helper/zygote.h"
@@ -272,14 +271,6 @@ int RunZygote(int argc, const char* const* argv, const RoleRegistry& registry) {
   // What start-up freed goes back to the kernel: each fork then copies fewer
   // page-table entries, and no child copies a page of free heap.
   ::malloc_trim(0);
-  // ...and every child gets the code and read-only data the zygote has
-  // paged in with its page tables, instead of faulting each page in again.
-  if (absl::StatusOr<ForkMappingsResult> mappings = PrepareMappingsForFork();
-      !mappings.ok()) {
-    // Refused in the hello: the host then execs every helper.
-    Reply(control_fd, ::getpid(), mappings.status().message());
-    return 1;
-  }
   ProcessTitle title(argc, argv);
   Reply(control_fd, ::getpid(), "");
   for (;;) {
