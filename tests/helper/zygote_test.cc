@@ -197,6 +197,46 @@ TEST_F(ZygoteTest, RefusesBadRequestsWithAReasonAndKeepsServing) {
   EXPECT_NE(WEXITSTATUS(status), 0);
 }
 
+// The helper's fds with gaps between them (3 and 4 unused, the channel at 5,
+// one at 63): the zygote's own control socket sits at 3 and must be closed in
+// the child like every other fd in a gap, not only those above the last one.
+TEST_F(ZygoteTest, FdsInTheGapsBetweenAHelpersOwnAreClosed) {
+  ScopedHandle null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null.is_valid());
+  auto channel = CreateStreamPair();
+  ASSERT_TRUE(channel.ok());
+  ipc::ZygoteFork request;
+  request.add_argv(testing::SelfPath());
+  request.add_argv("--type=renderer");
+  request.add_argv("--ipc-fd=5");
+  request.add_argv("--helper-id=1");
+  for (int target : {0, 1, 2, 5, 63}) request.add_target_fds(target);
+  ipc::ZygoteReply forked = Ask(request, {null.get(), null.get(), null.get(),
+                                          channel->second.get(), null.get()});
+  ASSERT_GT(forked.pid(), 0) << forked.error();
+  channel->second.reset();
+  char byte = 0;
+  EXPECT_EQ(::read(channel->first.get(), &byte, 1), 1);  // Its Hello, on 5.
+  std::string open_fds;
+  size_t sockets = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", forked.pid(), "/fd"))) {
+    const std::string target =
+        std::filesystem::read_symlink(entry.path()).string();
+    absl::StrAppend(&open_fds, entry.path().filename().string(), " -> ", target,
+                    "\n");
+    if (target.rfind("socket:", 0) == 0) ++sockets;
+  }
+  // The channel at 5 is its only socket: not the zygote's SEQPACKET at 3.
+  EXPECT_EQ(sockets, 1u) << open_fds;
+  EXPECT_NE(open_fds.find("\n5 -> socket:"), std::string::npos) << open_fds;
+  EXPECT_NE(open_fds.find("\n63 -> /dev/null"), std::string::npos) << open_fds;
+  channel->first.reset();
+  int status = 0;
+  ASSERT_EQ(::waitpid(static_cast<pid_t>(forked.pid()), &status, 0),
+            forked.pid());
+}
+
 TEST_F(ZygoteTest, EndsWhenTheHostClosesItsSocket) {
   control_.reset();
   int status = -1;
