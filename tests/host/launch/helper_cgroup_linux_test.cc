@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -243,11 +244,19 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   probe->reset();
   std::vector<std::string> abandoned;
   ASSERT_NO_FATAL_FAILURE(MakeAbandonedCgroups(parents, &abandoned));
-  // Its helper's leftover, still inside. Killed whatever the test's outcome:
-  // a leftover that outlived the test would hold ctest's output pipe open.
+  // Its helper's leftover, still inside. Killed whatever the test's outcome
+  // (a leftover that outlived the test would hold ctest's output pipe open):
+  // by the cleanup below, and by its parent-death signal should this test
+  // process crash first; and it holds none of ctest's pipes in any case.
+  const pid_t parent = ::getpid();
   const pid_t leftover = ::fork();
   ASSERT_GE(leftover, 0);
   if (leftover == 0) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+      ::_exit(1);
+    }
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
     for (;;) ::pause();
   }
   absl::Cleanup kill_leftover = [leftover] {
@@ -273,7 +282,10 @@ TEST(HelperCgroupTest, WhatIsLeftInAnAbandonedCgroupIsKilled) {
   ASSERT_EQ(::waitid(P_PID, leftover, &ended, WEXITED | WNOHANG), 0);
   EXPECT_EQ(ended.si_pid, leftover) << "the leftover still runs";
   EXPECT_EQ(ended.si_status, SIGKILL);
-  std::move(kill_leftover).Invoke();
+  if (ended.si_pid == leftover) {
+    // Reaped just now: its pid is no longer this test's to signal.
+    std::move(kill_leftover).Cancel();
+  }
   for (const std::string& path : abandoned) {
     std::error_code error;
     EXPECT_FALSE(std::filesystem::exists(path, error)) << path;
