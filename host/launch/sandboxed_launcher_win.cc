@@ -188,6 +188,21 @@ const sandbox::AlternateDesktop* HostAlternateDesktop() {
   return desktop;
 }
 
+// The security every sandboxed helper's process and thread objects get,
+// made once: it derives from the host's own token (its user and integrity),
+// which does not change. Made again on the next launch after a failure,
+// which fails that launch: a helper without it could be opened by another.
+absl::StatusOr<HelperObjectSecurity*> HostHelperObjectSecurity() {
+  ABSL_CONST_INIT static absl::Mutex mutex(absl::kConstInit);
+  static HelperObjectSecurity* security = nullptr;
+  absl::MutexLock lock(&mutex);
+  if (security != nullptr) return security;
+  BH_ASSIGN_OR_RETURN(std::unique_ptr<HelperObjectSecurity> made,
+                      HelperObjectSecurity::Create());
+  security = made.release();
+  return security;
+}
+
 bool MitigationsRefused(DWORD error) {
   return error == ERROR_INVALID_PARAMETER || error == ERROR_NOT_SUPPORTED ||
          error == ERROR_BAD_LENGTH;
@@ -283,8 +298,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> SpawnSandboxedHelper(
   }
 
   // No other helper may open this one's process or thread.
-  BH_ASSIGN_OR_RETURN(std::unique_ptr<HelperObjectSecurity> object_security,
-                      HelperObjectSecurity::Create());
+  BH_ASSIGN_OR_RETURN(HelperObjectSecurity * object_security,
+                      HostHelperObjectSecurity());
 
   std::wstring desktop_path;
   if (const sandbox::AlternateDesktop* desktop =

@@ -47,8 +47,9 @@ Usage MeasureUsage() {
     usage.open_fds.insert(absl::StrCat(entry.path().filename().string(), " -> ",
                                        target.string()));
   }
-  // Unlistable (no descriptor left to list with, say): no count at all
-  // rather than a count of none.
+  // Unlistable (no descriptor left to list with, say): one entry that says
+  // so, never a quiet count of none; the counts then differ and the leak's
+  // message shows why.
   if (error) {
     usage.open_fds.insert(absl::StrCat("(cannot list: ", error.message(), ")"));
   }

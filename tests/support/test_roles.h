@@ -77,8 +77,8 @@ inline constexpr absl::string_view kBadWordsAsUtf8{
 const RoleRegistry& TestRoleRegistry();
 
 // Adds the platform's own test roles (test_roles_linux.cc: violator,
-// forker, escaper, fd-starved, threaded, fd-keeper); false when one could
-// not be added.
+// forker, escaper, fd-starved, threaded, fd-keeper; test_roles_win.cc:
+// process-opener; none elsewhere); false when one could not be added.
 bool AddPlatformTestRoles(RoleRegistry& roles);
 // Adds the roles of test_roles_files.cc (files, warm-threader, warm-failer,
 // warm-joiner, warm-forker, early-forker); false when one could not be added.

@@ -1,10 +1,9 @@
 // Windows-only test roles.
 #include <windows.h>
 
-#include <string>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/os_error.h"
 #include "helper/helper_context.h"
 #include "sample_roles/work.pb.h"
 #include "tests/support/test_roles.h"
@@ -13,7 +12,8 @@ namespace bulkhead::testing {
 namespace {
 
 // Opens the process whose pid is the request's text for reading and writing
-// its memory: PermissionDenied when access is denied, Internal otherwise.
+// its memory: OpenProcess's error as a status (access denied:
+// PermissionDenied).
 int ProcessOpenerMain(HelperContext& context) {
   context.channel().Serve<roles::LayoutTextRequest, roles::LayoutTextResponse>(
       [](const roles::LayoutTextRequest& request)
@@ -26,11 +26,7 @@ int ProcessOpenerMain(HelperContext& context) {
             PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_VM_OPERATION, FALSE,
             pid);
         if (process == nullptr) {
-          const DWORD error = ::GetLastError();
-          const std::string why =
-              absl::StrCat("OpenProcess ", pid, ": Windows error ", error);
-          return error == ERROR_ACCESS_DENIED ? absl::PermissionDeniedError(why)
-                                              : absl::InternalError(why);
+          return LastWinErrorToStatus(absl::StrCat("OpenProcess ", pid));
         }
         ::CloseHandle(process);
         return roles::LayoutTextResponse();
